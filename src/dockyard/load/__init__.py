@@ -1,0 +1,1 @@
+"""Load the platform repo: find files, parse them safely, validate, merge layers with provenance."""

@@ -1,0 +1,116 @@
+"""Find the platform repo and the files in it; read them without ever leaving the repo.
+
+Layout (see docs/platform-repo.md):
+
+    platform.yaml
+    environments/<env>.yaml
+    clusters/<cluster>.yaml
+    services/<name>/score.yaml
+    services/<name>/overrides/<env>.yaml
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockyard.errors import Position, Problem, UsageError
+
+PLATFORM_FILE = "platform.yaml"
+
+
+@dataclass(frozen=True)
+class RepoFile:
+    """A file of the platform repo: its kind, its path relative to the repo, its bytes."""
+
+    kind: str
+    """platform, environment, cluster, score or serviceoverride."""
+    path: str
+    raw: bytes
+
+
+def find_repo(start: Path) -> Path:
+    """The platform repo containing `start`: the nearest directory upwards with a platform.yaml."""
+    start = start.absolute()
+    if not start.exists():
+        raise UsageError(f"{start.name or start}: no such directory")
+    for candidate in (start, *start.parents):
+        if (candidate / PLATFORM_FILE).is_file():
+            return candidate
+    raise UsageError(
+        f"no {PLATFORM_FILE} in {os.path.relpath(start)} or any parent directory; "
+        "run `dockyard init DIR` to create a platform repo"
+    )
+
+
+def inside(root: Path, relative: str) -> Path | None:
+    """`root/relative` with every symlink resolved, or None if that leaves the repo."""
+    resolved = (root / relative).resolve()
+    try:
+        resolved.relative_to(root.resolve())
+    except ValueError:
+        return None
+    return resolved
+
+
+def discover(root: Path) -> tuple[list[RepoFile], list[Problem]]:
+    """Every platform repo file under `root`, in a stable order, and problems with the layout."""
+    found: list[tuple[str, str]] = [("platform", PLATFORM_FILE)]
+    problems: list[Problem] = []
+    for folder, kind in (("environments", "environment"), ("clusters", "cluster")):
+        found += [(kind, path) for path in _yaml_files(root, folder, problems)]
+    services = root / "services"
+    if services.is_dir():
+        for entry in sorted(services.iterdir()):
+            relative = f"services/{entry.name}"
+            if not entry.is_dir():
+                continue
+            if not (entry / "score.yaml").is_file():
+                problems.append(Problem(Position(relative), "service directory has no score.yaml",
+                                        "add services/<name>/score.yaml, or remove the directory"))
+                continue
+            found.append(("score", f"{relative}/score.yaml"))
+            found += [("serviceoverride", p) for p in _yaml_files(root, f"{relative}/overrides", problems)]
+    files = []
+    for kind, path in found:
+        raw = read_inside(root, path, problems)
+        if raw is not None:
+            files.append(RepoFile(kind, path, raw))
+    return files, problems
+
+
+def read_inside(root: Path, relative: str, problems: list[Problem], referrer: Position | None = None) -> bytes | None:
+    """The bytes of `relative`, or None after recording why it cannot be read."""
+    where = referrer or Position(relative)
+    resolved = inside(root, relative)
+    if resolved is None:
+        problems.append(Problem(where, f"`{relative}` resolves outside the platform repo",
+                                "files must live inside the repo; replace the symlink or `..` path with a real file"))
+        return None
+    if not resolved.is_file():
+        message = f"`{relative}` does not exist" if not resolved.exists() else f"`{relative}` is not a regular file"
+        problems.append(Problem(where, message))
+        return None
+    try:
+        return resolved.read_bytes()
+    except OSError as error:
+        problems.append(Problem(where, f"cannot read `{relative}`: {error.strerror}"))
+        return None
+
+
+def _yaml_files(root: Path, folder: str, problems: list[Problem]) -> list[str]:
+    directory = root / folder
+    if not directory.is_dir():
+        return []
+    paths = []
+    for entry in sorted(directory.iterdir()):
+        relative = f"{folder}/{entry.name}"
+        if entry.name.startswith("."):
+            continue
+        if entry.suffix == ".yml":
+            problems.append(Problem(Position(relative), "Dockyard reads `.yaml` files only",
+                                    f"rename it to {entry.stem}.yaml"))
+        elif entry.suffix == ".yaml" and not entry.is_dir():
+            paths.append(relative)
+    return paths

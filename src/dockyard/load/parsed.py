@@ -1,0 +1,114 @@
+"""Parse and schema-check each file once per content: results are cached by content hash.
+
+The per-file work (YAML parsing with positions, JSON Schema validation) depends only on
+the file's path, kind and bytes, so its result is stored under
+``$XDG_CACHE_HOME/dockyard/parsed/`` keyed by a hash of exactly those (and of Dockyard's
+version and schemas). An unchanged file is never parsed again. A cold load of many
+files is spread over the machine's cores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from dockyard import __version__
+from dockyard.errors import Problem
+from dockyard.load import schemas
+from dockyard.load.files import RepoFile
+from dockyard.load.validate import check
+from dockyard.load.yamlsafe import Document, parse
+
+PARALLEL_THRESHOLD = 200
+"""Below this many files to parse, starting worker processes costs more than it saves."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One file after parsing and schema validation: the document (if it parsed) and its problems."""
+
+    file: RepoFile
+    document: Document | None
+    problems: tuple[Problem, ...]
+
+
+def parse_and_check(kind: str, path: str, raw: bytes) -> tuple[Document | None, tuple[Problem, ...]]:
+    """The uncached per-file work."""
+    result = parse(path, raw)
+    if isinstance(result, Problem):
+        return None, (result,)
+    return result, tuple(check(result, schemas.BY_KIND[kind]))
+
+
+@cache
+def _salt() -> bytes:
+    schema_text = json.dumps(schemas.BY_KIND, sort_keys=True).encode()
+    return hashlib.sha256(__version__.encode() + b"\0" + schema_text).digest()
+
+
+def cache_dir() -> Path | None:
+    """Where parsed files are cached, or None when caching is off (DOCKYARD_NO_CACHE=1)."""
+    if os.environ.get("DOCKYARD_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dockyard" / "parsed"
+
+
+def _key(file: RepoFile) -> str:
+    digest = hashlib.sha256(_salt())
+    for part in (file.kind.encode(), file.path.encode(), file.raw):
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _read_cached(directory: Path, key: str) -> tuple[Document | None, tuple[Problem, ...]] | None:
+    try:
+        with (directory / key[:2] / key).open("rb") as stream:
+            return pickle.load(stream)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        return None
+
+
+def _write_cached(directory: Path, key: str, value: tuple[Document | None, tuple[Problem, ...]]) -> None:
+    folder = directory / key[:2]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, folder / key)
+    except OSError:
+        pass  # a read-only or full cache only costs speed
+
+
+def _parse_many(files: list[RepoFile]) -> list[tuple[Document | None, tuple[Problem, ...]]]:
+    if len(files) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
+        return [parse_and_check(f.kind, f.path, f.raw) for f in files]
+    workers = min(os.cpu_count() or 1, 8)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        chunk = max(1, len(files) // (workers * 4))
+        return list(pool.map(parse_and_check, [f.kind for f in files], [f.path for f in files],
+                             [f.raw for f in files], chunksize=chunk))
+
+
+def parse_all(files: list[RepoFile]) -> list[Parsed]:
+    """Parse and check `files`, reusing cached results for unchanged content."""
+    directory = cache_dir()
+    keys = [_key(f) for f in files]
+    results: list[tuple[Document | None, tuple[Problem, ...]] | None] = [
+        _read_cached(directory, key) if directory else None for key in keys
+    ]
+    todo = [i for i, result in enumerate(results) if result is None]
+    for index, fresh in zip(todo, _parse_many([files[i] for i in todo]), strict=True):
+        results[index] = fresh
+        if directory:
+            _write_cached(directory, keys[index], fresh)
+    return [Parsed(file, result[0], result[1]) for file, result in zip(files, results, strict=True) if result]

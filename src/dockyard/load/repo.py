@@ -1,0 +1,73 @@
+"""Load a whole platform repo: every file parsed and checked, or every problem at once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from dockyard.errors import InputError, Position, Problem
+from dockyard.load.checks import cross_file_problems
+from dockyard.load.files import discover
+from dockyard.load.parsed import parse_all
+from dockyard.load.schemas import DNS_LABEL_ERROR
+from dockyard.load.yamlsafe import Document
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+@dataclass
+class Repo:
+    """The platform repo's documents by role. Built only when every file is valid on its own."""
+
+    root: Path
+    platform: Document
+    environments: dict[str, Document] = field(default_factory=dict)
+    clusters: dict[str, Document] = field(default_factory=dict)
+    services: dict[str, Document] = field(default_factory=dict)
+    overrides: dict[tuple[str, str], Document] = field(default_factory=dict)
+    """Per-service, per-environment settings, by (service, environment)."""
+
+
+def load(root: Path) -> Repo:
+    """Read, parse and validate every file of the repo at `root`; raise InputError with all problems."""
+    files, problems = discover(root)
+    documents: dict[str, tuple[str, Document]] = {}
+    for parsed in parse_all(files):
+        problems += parsed.problems
+        if parsed.document is not None and not parsed.problems:
+            documents[parsed.file.path] = (parsed.file.kind, parsed.document)
+    repo = _assemble(root, documents, problems)
+    if repo is not None:
+        problems += cross_file_problems(repo)
+    if problems:
+        raise InputError(problems)
+    assert repo is not None
+    return repo
+
+
+def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: list[Problem]) -> Repo | None:
+    platform = documents.get("platform.yaml")
+    if platform is None:
+        return None
+    repo = Repo(root, platform[1])
+    for path, (kind, document) in sorted(documents.items()):
+        parts = PurePosixPath(path).parts
+        name = PurePosixPath(path).stem
+        if kind == "environment" and _named(path, name, "environment", problems):
+            repo.environments[name] = document
+        elif kind == "cluster" and _named(path, name, "cluster", problems):
+            repo.clusters[name] = document
+        elif kind == "score" and _named(path, parts[1], "service", problems):
+            repo.services[parts[1]] = document
+        elif kind == "serviceoverride":
+            repo.overrides[(parts[1], name)] = document
+    return repo
+
+
+def _named(path: str, name: str, role: str, problems: list[Problem]) -> bool:
+    if _DNS_LABEL.match(name):
+        return True
+    problems.append(Problem(Position(path, 1, 1), f"{role} name `{name}` (from the file name) {DNS_LABEL_ERROR}",
+                            "rename the file" if role != "service" else "rename the service's directory"))
+    return False

@@ -1,0 +1,405 @@
+"""JSON Schemas (Draft 2020-12) for every file kind of the platform repo.
+
+They serve twice: Dockyard validates with them, and `dockyard schema` exports them so
+editors validate as people type. `x-dockyard-error` on a schema holds the message
+Dockyard prints when a value does not match its pattern, in words a person can act on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+API_VERSION = "dockyard.dev/v1alpha1"
+SCORE_API_VERSION = "score.dev/v1b1"
+SCHEMA_BASE = "https://dockyard.dev/schemas/v1alpha1"
+
+DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_LABEL_ERROR = (
+    "must be a DNS-1123 label: at most 63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit"
+)
+
+
+def _label(description: str) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "description": description,
+        "maxLength": 63,
+        "pattern": DNS_LABEL,
+        "x-dockyard-error": DNS_LABEL_ERROR,
+    }
+
+
+QUANTITY_CPU = {
+    "type": "string",
+    "description": "CPU as whole or fractional cores, or millicores: 2, 0.5, 250m.",
+    "pattern": r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$",
+    "x-dockyard-error": "must be a CPU quantity such as 250m, 0.5 or 2",
+}
+QUANTITY_MEMORY = {
+    "type": "string",
+    "description": "Memory in bytes with an optional unit: 128Mi, 1Gi, 500M.",
+    "pattern": r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E)?$",
+    "x-dockyard-error": "must be a memory quantity such as 128Mi or 1Gi",
+}
+INT_OR_PERCENT = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "pattern": "^[0-9]{1,3}%$"},
+    ],
+    "description": "A count, or a percentage such as 25%.",
+}
+PORT = {"type": "integer", "minimum": 1, "maximum": 65535, "description": "A TCP or UDP port, 1-65535."}
+RELATIVE_FILE = {
+    "type": "string",
+    "minLength": 1,
+    "description": "A path relative to the file that names it; it must stay inside the platform repo.",
+}
+
+COMPUTE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"cpu": QUANTITY_CPU, "memory": QUANTITY_MEMORY},
+}
+RESOURCES = {
+    "type": "object",
+    "description": "Compute requests and limits.",
+    "additionalProperties": False,
+    "properties": {"requests": COMPUTE, "limits": COMPUTE},
+}
+
+SERVICE_SETTINGS: dict[str, Any] = {
+    "type": "object",
+    "description": "Dockyard's settings for a service: in score.yaml under x-dockyard, or as serviceDefaults in a layer.",
+    "additionalProperties": False,
+    "properties": {
+        "team": _label("The team that owns the service; services of one team share its namespace."),
+        "namespace": _label("The namespace to deploy into; defaults to the team's namespace."),
+        "replicas": {"type": "integer", "minimum": 0, "maximum": 1000, "description": "Pod replicas."},
+        "autoscaling": {
+            "type": "object",
+            "description": "A HorizontalPodAutoscaler on CPU.",
+            "additionalProperties": False,
+            "properties": {
+                "enabled": {"type": "boolean"},
+                "minReplicas": {"type": "integer", "minimum": 1, "maximum": 1000},
+                "maxReplicas": {"type": "integer", "minimum": 1, "maximum": 1000},
+                "targetCPUUtilizationPercentage": {"type": "integer", "minimum": 1, "maximum": 100},
+            },
+        },
+        "rollout": {
+            "type": "object",
+            "description": "How new versions replace old pods.",
+            "additionalProperties": False,
+            "properties": {
+                "strategy": {"enum": ["RollingUpdate", "Recreate"]},
+                "maxSurge": INT_OR_PERCENT,
+                "maxUnavailable": INT_OR_PERCENT,
+            },
+        },
+        "disruptionBudget": {
+            "type": "object",
+            "description": "A PodDisruptionBudget; set one of minAvailable or maxUnavailable.",
+            "additionalProperties": False,
+            "properties": {"minAvailable": INT_OR_PERCENT, "maxUnavailable": INT_OR_PERCENT},
+            "maxProperties": 1,
+        },
+        "resources": {**RESOURCES, "description": "Default requests and limits for containers that set none."},
+        "contract": {**RELATIVE_FILE, "description": "The service's OpenAPI 3.x contract, relative to score.yaml."},
+        "auth": {
+            "type": "object",
+            "description": "How callers authenticate to the service's API.",
+            "additionalProperties": False,
+            "properties": {
+                "jwt": {"type": "boolean", "description": "Require a platform JWT on operations with security."},
+            },
+        },
+        "metrics": {
+            "type": "object",
+            "description": "A Prometheus scrape target.",
+            "additionalProperties": False,
+            "properties": {
+                "port": {"type": "string", "description": "The name of a service port."},
+                "path": {"type": "string", "pattern": "^/", "x-dockyard-error": "must start with /"},
+            },
+        },
+    },
+}
+
+COMPONENT = {
+    "type": "object",
+    "description": "A platform component: whether it is enabled and values for its chart.",
+    "additionalProperties": False,
+    "properties": {
+        "enabled": {"type": "boolean"},
+        "values": {"type": "object", "description": "Chart values, merged over Dockyard's own."},
+    },
+}
+
+LAYER_VALUES: dict[str, Any] = {
+    "domain": {
+        "type": "string",
+        "description": "The base DNS domain; services are reachable at <host>.<domain>.",
+        "pattern": r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$",
+        "x-dockyard-error": "must be a DNS domain such as shop.example.com",
+    },
+    "profile": {
+        "enum": ["dev-fast", "full", "complete"],
+        "description": "Which platform components are on: dev-fast, full or complete.",
+    },
+    "imagePolicy": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"requireDigest": {"type": "boolean", "description": "Images must be pinned by digest."}},
+    },
+    "postgres": {
+        "type": "object",
+        "description": "How postgres resources are provisioned.",
+        "additionalProperties": False,
+        "properties": {
+            "mode": {"enum": ["dedicated", "shared"]},
+            "instances": {"type": "integer", "minimum": 1, "maximum": 9},
+            "storage": QUANTITY_MEMORY,
+        },
+    },
+    "serviceDefaults": SERVICE_SETTINGS,
+    "components": {
+        "type": "object",
+        "description": "Platform components by name.",
+        "propertyNames": {"pattern": DNS_LABEL},
+        "additionalProperties": COMPONENT,
+    },
+}
+
+
+def _layer(kind: str, description: str, extra: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_BASE}/{kind.lower()}.json",
+        "title": f"Dockyard {kind}",
+        "description": description,
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["apiVersion", "kind", *required],
+        "properties": {
+            "apiVersion": {"const": API_VERSION},
+            "kind": {"const": kind},
+            **extra,
+            **LAYER_VALUES,
+        },
+    }
+
+
+PLATFORM = _layer(
+    "Platform",
+    "platform.yaml: the platform's name and the values every environment and cluster starts from.",
+    {"name": _label("The platform's name.")},
+    ["name", "domain"],
+)
+ENVIRONMENT = _layer("Environment", "environments/<env>.yaml: values for one environment.", {}, [])
+CLUSTER = _layer(
+    "Cluster",
+    "clusters/<cluster>.yaml: one cluster, the environment it runs, and its values.",
+    {
+        "environment": _label("The environment this cluster runs (a file in environments/)."),
+        "kubernetes": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["version"],
+            "properties": {
+                "version": {
+                    "type": "string",
+                    "pattern": r"^1\.[0-9]+(\.[0-9]+)?$",
+                    "x-dockyard-error": "must be a Kubernetes version such as 1.36 (quote it in YAML)",
+                }
+            },
+        },
+        "kubeContext": {"type": "string", "minLength": 1, "description": "The kubeconfig context to deploy to."},
+    },
+    ["environment", "kubernetes"],
+)
+SERVICE_OVERRIDE = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": f"{SCHEMA_BASE}/serviceoverride.json",
+    "title": "Dockyard ServiceOverride",
+    "description": "services/<name>/overrides/<env>.yaml: a service's settings in one environment.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["apiVersion", "kind"],
+    "properties": {
+        "apiVersion": {"const": API_VERSION},
+        "kind": {"const": "ServiceOverride"},
+        "x-dockyard": SERVICE_SETTINGS,
+    },
+}
+
+_ANNOTATIONS = {"type": "object", "additionalProperties": {"type": "string"}}
+_PROBE = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "maxProperties": 1,
+    "properties": {
+        "httpGet": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["port", "path"],
+            "properties": {
+                "host": {"type": "string", "minLength": 1},
+                "scheme": {"enum": ["HTTP", "HTTPS"]},
+                "path": {"type": "string"},
+                "port": PORT,
+                "httpHeaders": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name", "value"],
+                        "properties": {"name": {"type": "string"}, "value": {"type": "string"}},
+                    },
+                },
+            },
+        },
+        "exec": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["command"],
+            "properties": {"command": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
+        },
+    },
+}
+_FILE_FIELDS = {
+    "mode": {"type": "string", "pattern": "^0?[0-7]{3}$", "x-dockyard-error": "must be an octal mode such as 0644"},
+    "source": RELATIVE_FILE,
+    "content": {"type": "string"},
+    "noExpand": {"type": "boolean"},
+}
+_VOLUME_FIELDS = {"source": {"type": "string"}, "path": {"type": "string"}, "readOnly": {"type": "boolean"}}
+_ABSOLUTE = {"type": "string", "pattern": "^/", "x-dockyard-error": "must be an absolute path in the container"}
+_CONTAINER = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["image"],
+    "properties": {
+        "image": {"type": "string", "minLength": 1},
+        "command": {"type": "array", "items": {"type": "string"}},
+        "args": {"type": "array", "items": {"type": "string"}},
+        "variables": {"type": "object", "additionalProperties": {"type": "string"}},
+        "files": {
+            "description": "Files to mount: a list with `target`, or a map from target path to file.",
+            "anyOf": [
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["target"],
+                        "properties": {"target": _ABSOLUTE, **_FILE_FIELDS},
+                    },
+                },
+                {
+                    "type": "object",
+                    "propertyNames": _ABSOLUTE,
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": _FILE_FIELDS,
+                    },
+                },
+            ],
+        },
+        "volumes": {
+            "description": "Volumes to mount: a list with `target`, or a map from target path to volume.",
+            "anyOf": [
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["source", "target"],
+                        "properties": {"target": _ABSOLUTE, **_VOLUME_FIELDS},
+                    },
+                },
+                {
+                    "type": "object",
+                    "propertyNames": _ABSOLUTE,
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["source"],
+                        "properties": _VOLUME_FIELDS,
+                    },
+                },
+            ],
+        },
+        "resources": RESOURCES,
+        "livenessProbe": _PROBE,
+        "readinessProbe": _PROBE,
+    },
+}
+SCORE = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": f"{SCHEMA_BASE}/score.json",
+    "title": "Score workload (score.dev/v1b1) with Dockyard's x-dockyard extension",
+    "description": "services/<name>/score.yaml: one service.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["apiVersion", "metadata", "containers"],
+    "patternProperties": {"^x-": {}},
+    "properties": {
+        "apiVersion": {"const": SCORE_API_VERSION},
+        "metadata": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": _label("The service's name; it must match its directory."),
+                           "annotations": _ANNOTATIONS},
+        },
+        "service": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "ports": {
+                    "type": "object",
+                    "propertyNames": {"pattern": DNS_LABEL, "maxLength": 15},
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["port"],
+                        "properties": {"port": PORT, "targetPort": PORT, "protocol": {"enum": ["TCP", "UDP"]}},
+                    },
+                }
+            },
+        },
+        "containers": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": DNS_LABEL, "maxLength": 63},
+            "additionalProperties": _CONTAINER,
+        },
+        "resources": {
+            "type": "object",
+            "propertyNames": {"pattern": DNS_LABEL, "maxLength": 63},
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["type"],
+                "properties": {
+                    "type": {"type": "string", "minLength": 1},
+                    "class": {"type": "string"},
+                    "id": {"type": "string"},
+                    "metadata": {"type": "object", "properties": {"annotations": _ANNOTATIONS}},
+                    "params": {"type": "object"},
+                },
+            },
+        },
+        "x-dockyard": SERVICE_SETTINGS,
+    },
+}
+
+BY_KIND: dict[str, dict[str, Any]] = {
+    "platform": PLATFORM,
+    "environment": ENVIRONMENT,
+    "cluster": CLUSTER,
+    "score": SCORE,
+    "serviceoverride": SERVICE_OVERRIDE,
+}
+"""Every exported schema, by file kind."""

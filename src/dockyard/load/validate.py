@@ -1,0 +1,145 @@
+"""Validate a Document against its JSON Schema and say what is wrong in a person's words.
+
+jsonschema finds the errors; this module turns each into a `Problem` at the line and
+column of the offending key or value, with a suggestion where one helps.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from dockyard.errors import Problem
+from dockyard.load.yamlsafe import Document, Path_
+
+_TYPE_NAMES = {
+    "object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
+    "number": "a number", "boolean": "true or false", "null": "null",
+}
+
+
+_VALIDATORS: dict[str, Draft202012Validator] = {}
+
+
+def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
+    """One compiled validator per schema, reused for every file of its kind."""
+    if schema["$id"] not in _VALIDATORS:
+        _VALIDATORS[schema["$id"]] = Draft202012Validator(schema)
+    return _VALIDATORS[schema["$id"]]
+
+
+def check(document: Document, schema: dict[str, Any]) -> list[Problem]:
+    """Every problem of `document` against `schema`, at most one per place."""
+    if not isinstance(document.data, dict):
+        got = "an empty file" if document.data is None else _describe(document.data)
+        return [Problem(document.position(()), f"expected a mapping at the top of the file, got {got}")]
+    problems: dict[tuple[Any, ...], Problem] = {}
+    for error in validator_for(schema).iter_errors(document.data):
+        for problem in _explain(document, error):
+            problems.setdefault((problem.position, problem.message), problem)
+    return list(problems.values())
+
+
+def _explain(document: Document, error: ValidationError) -> list[Problem]:
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        return _explain(document, best_match(error.context))
+    path: Path_ = tuple(error.absolute_path)
+    where = dotted(path)
+    kind = error.validator
+    if kind == "additionalProperties":
+        return _unknown_fields(document, error, path)
+    if kind == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)[0]
+        inside = f" in `{where}`" if where else ""
+        return [Problem(document.position(path, key=True), f"missing required field `{missing}`{inside}")]
+    if kind == "propertyNames":
+        return _bad_key(document, error, path)
+    if kind == "type":
+        expected = error.validator_value if isinstance(error.validator_value, str) else error.validator_value[0]
+        message = f"`{where}` must be {_TYPE_NAMES.get(expected, expected)}, got {_describe(error.instance)}"
+        return [Problem(document.position(path), message)]
+    if kind == "const":
+        return [_wrong_const(document, path, error)]
+    if kind == "enum":
+        options = [str(o) for o in error.validator_value]
+        message = f"`{where}` must be one of {', '.join(options)}; got {_describe(error.instance)}"
+        return [Problem(document.position(path), message, did_you_mean(str(error.instance), options))]
+    if kind in ("minimum", "maximum"):
+        low, high = error.schema.get("minimum"), error.schema.get("maximum")
+        span = f"{low}-{high}" if low is not None and high is not None else (f">= {low}" if high is None else f"<= {high}")
+        return [Problem(document.position(path), f"`{where}` is {error.instance}, out of range {span}")]
+    if kind in ("pattern", "format"):
+        reason = error.schema.get("x-dockyard-error", f"must match {error.schema.get('pattern')}")
+        return [Problem(document.position(path), f"`{where}` {reason}; got {_describe(error.instance)}")]
+    if kind == "maxLength":
+        return [Problem(document.position(path), f"`{where}` is longer than {error.validator_value} characters")]
+    if kind == "minLength":
+        return [Problem(document.position(path), f"`{where}` must not be empty")]
+    if kind == "minProperties" and error.validator_value == 1:
+        return [Problem(document.position(path), f"`{where}` must have at least one entry")]
+    if kind == "maxProperties" and error.validator_value == 1:
+        return [Problem(document.position(path), f"`{where}` takes only one of {', '.join(sorted(error.instance))}")]
+    return [Problem(document.position(path), f"`{where}`: {error.message}")]
+
+
+def _unknown_fields(document: Document, error: ValidationError, path: Path_) -> list[Problem]:
+    known = sorted(error.schema.get("properties", {}))
+    patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+    problems = []
+    for key in error.instance:
+        if key in known or any(p.search(key) for p in patterns):
+            continue
+        inside = f" in `{dotted(path)}`" if path else ""
+        hint = did_you_mean(key, known) or (f"known fields: {', '.join(known)}" if known else None)
+        problems.append(Problem(document.position((*path, key), key=True), f"unknown field `{key}`{inside}", hint))
+    return problems
+
+
+def _bad_key(document: Document, error: ValidationError, path: Path_) -> list[Problem]:
+    key = error.instance
+    sub = error.context[0] if error.context else error
+    reason = sub.schema.get("x-dockyard-error") if isinstance(sub.schema, dict) else None
+    if sub.validator == "maxLength":
+        reason = f"must be at most {sub.validator_value} characters"
+    reason = reason or "must be a DNS-1123 label: lowercase letters, digits and '-'"
+    return [Problem(document.position((*path, key), key=True), f"name `{key}` in `{dotted(path)}` {reason}")]
+
+
+def _wrong_const(document: Document, path: Path_, error: ValidationError) -> Problem:
+    where, expected = dotted(path), error.validator_value
+    if path == ("apiVersion",) and expected == "score.dev/v1b1":
+        return Problem(document.position(path), f"unsupported Score apiVersion {_describe(error.instance)}",
+                       "Dockyard reads Score workloads with `apiVersion: score.dev/v1b1`")
+    return Problem(document.position(path), f"`{where}` must be `{expected}`, got {_describe(error.instance)}")
+
+
+def did_you_mean(word: str, options: list[str]) -> str | None:
+    """A hint naming the closest of `options`, if one is close enough."""
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def dotted(path: Path_) -> str:
+    """`containers.main.files[0]`: a path as a person writes it."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean `{str(value).lower()}`"
+    if isinstance(value, str):
+        return f'string "{value}"' if len(value) <= 60 else f'string "{value[:57]}..."'
+    if isinstance(value, int | float):
+        return f"number `{value}`"
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"

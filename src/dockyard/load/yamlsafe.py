@@ -1,0 +1,271 @@
+"""Read one YAML file of the platform repo safely, keeping the position of every node.
+
+ruamel.yaml (YAML 1.2) composes the node graph; this module turns it into plain
+data (dict, list, str, int, float, bool, None) plus a map from each path to its
+position. Everything a hostile or careless file can do is bounded and reported as a
+`Problem` with file, line and column: bytes that are not UTF-8, files that are too
+large, tabs in indentation, syntax errors, duplicate keys, alias bombs, absurd
+nesting, and tags Dockyard does not read.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from dockyard.errors import Position, Problem
+
+MAX_FILE_BYTES = 1 << 20
+"""Platform repo files are small; anything larger than 1 MiB is a mistake or an attack."""
+
+MAX_NODES = 100_000
+"""Nodes visited while expanding one file, aliases included (stops billion-laughs bombs)."""
+
+MAX_DEPTH = 64
+"""Nesting of mappings and sequences; real platform files stay below ten."""
+
+Path_ = tuple[str | int, ...]
+"""A path into a document: mapping keys and sequence indexes."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed file: plain data, and where each value and each key stands."""
+
+    file: str
+    data: Any
+    positions: dict[Path_, tuple[int, int]]
+    key_positions: dict[Path_, tuple[int, int]]
+
+    def position(self, path: Path_ = (), *, key: bool = False) -> Position:
+        """Position of the value at `path` (or of its key), else of the nearest ancestor."""
+        table = self.key_positions if key else self.positions
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                line, column = table[probe]
+                return Position(self.file, line, column)
+            probe = probe[:-1]
+            table = self.positions
+        line, column = self.positions.get((), (1, 1))
+        return Position(self.file, line, column)
+
+
+class YamlProblem(Exception):
+    """Raised inside this module; `parse` turns it into a Problem."""
+
+    def __init__(self, line: int, column: int, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.line, self.column, self.message, self.hint = line, column, message, hint
+
+
+def parse(file: str, raw: bytes) -> Document | Problem:
+    """Parse `raw` (the bytes of `file`, a repo-relative path) into a Document or one Problem."""
+    try:
+        text = _decode(raw)
+        return _Converter(file).document(_compose(text))
+    except YamlProblem as problem:
+        return Problem(Position(file, problem.line, problem.column), problem.message, problem.hint)
+
+
+def _decode(raw: bytes) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise YamlProblem(0, 0, f"file is {len(raw):,} bytes; Dockyard reads files of at most {MAX_FILE_BYTES:,} bytes",
+                          "split large values into separate files, or check that this is the file you meant")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        before = raw[: bad.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise YamlProblem(line, column, f"not valid UTF-8 (byte 0x{raw[bad.start]:02x})",
+                          "save the file as UTF-8") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def _guard_nesting(text: str) -> None:
+    """Reject deep flow (`[[[`) and dash (`- - -`) nesting before the parser sees it.
+
+    ruamel's scanner slows down sharply on deeply nested flow collections, so a
+    hostile file could take seconds before any depth limit is reached; this scan is
+    linear. It counts a `[`, `{` or `- ` only where a YAML node can start, and skips
+    quoted strings and comments, so brackets inside ordinary values do not count.
+    """
+    flow_depth = dashes_on_line = 0
+    line_number, line_start, index, node_start, quote = 1, 0, 0, True, ""
+    while index < len(text):
+        char = text[index]
+        following = text[index + 1 : index + 2]
+        if char == "\n":
+            line_number, line_start, node_start, dashes_on_line = line_number + 1, index + 1, True, 0
+        elif quote:
+            if char == quote:
+                quote = ""
+            elif char == "\\" and quote == '"':
+                index += 1
+        elif char == "#" and (index == line_start or text[index - 1] in " \t"):
+            newline = text.find("\n", index)
+            index = len(text) if newline < 0 else newline
+            continue
+        elif node_start and char in "[{":
+            flow_depth += 1
+        elif node_start and char == "-" and following in (" ", "\n", ""):
+            dashes_on_line += 1
+        elif char in "]}" and flow_depth > 0:
+            flow_depth -= 1
+        elif node_start and char in "'\"":
+            quote, node_start = char, False
+        if flow_depth + dashes_on_line > MAX_DEPTH:
+            raise YamlProblem(line_number, index - line_start + 1,
+                              f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels")
+        if not quote:
+            if char in "[{,":
+                node_start = True
+            elif char in ":-?":
+                node_start = node_start or following in (" ", "\n", "")
+            elif char not in " \t\n":
+                node_start = False
+        index += 1
+
+
+def _compose(text: str) -> Node | None:
+    _guard_nesting(text)
+    yaml = YAML(typ="safe", pure=True)
+    yaml.version = (1, 2)
+    try:
+        nodes = list(yaml.compose_all(text))
+    except MarkedYAMLError as error:
+        raise _syntax_problem(error, text) from None
+    except RecursionError:
+        raise YamlProblem(0, 0, f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels") from None
+    except YAMLError as error:  # errors without a mark
+        raise YamlProblem(1, 1, f"invalid YAML: {error}") from None
+    if len(nodes) > 1:
+        mark = nodes[1].start_mark
+        raise YamlProblem(mark.line + 1, mark.column + 1, "a second YAML document (`---`) is not allowed here",
+                          "keep one document per file")
+    return nodes[0] if nodes else None
+
+
+def _syntax_problem(error: MarkedYAMLError, text: str) -> YamlProblem:
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = (error.problem or error.context or "syntax error").strip()
+    if "'\\t'" in problem or _tab_in_indent(text, line):
+        tab_line = _tab_in_indent(text, line) or line
+        tab_column = text.splitlines()[tab_line - 1].index("\t") + 1
+        return YamlProblem(tab_line, tab_column, "tab character in indentation",
+                           "YAML indents with spaces only; replace the tab with spaces")
+    context = f" {error.context.strip()}" if error.context and error.problem else ""
+    return YamlProblem(line, column, f"invalid YAML: {problem}{context}")
+
+
+def _tab_in_indent(text: str, near_line: int) -> int | None:
+    lines = text.splitlines()
+    for number in range(max(1, near_line - 2), min(len(lines), near_line) + 1):
+        indent = lines[number - 1][: len(lines[number - 1]) - len(lines[number - 1].lstrip(" \t"))]
+        if "\t" in indent:
+            return number
+    return None
+
+
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_TAG = "tag:yaml.org,2002:"
+
+
+class _Converter:
+    """Walks a node graph once, bounded in nodes and depth, recording positions."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.visited = 0
+        self.positions: dict[Path_, tuple[int, int]] = {}
+        self.key_positions: dict[Path_, tuple[int, int]] = {}
+
+    def document(self, root: Node | None) -> Document:
+        data = None if root is None else self.value(root, (), 0)
+        if root is None:
+            self.positions[()] = (1, 1)
+        return Document(self.file, data, self.positions, self.key_positions)
+
+    def value(self, node: Node, path: Path_, depth: int) -> Any:
+        self.visited += 1
+        line, column = node.start_mark.line + 1, node.start_mark.column + 1
+        if self.visited > MAX_NODES:
+            raise YamlProblem(line, column, f"document expands to more than {MAX_NODES:,} nodes",
+                              "YAML aliases (*name) that repeat large anchors multiply the size; write the values out")
+        if depth > MAX_DEPTH:
+            raise YamlProblem(line, column, f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels")
+        self.positions[path] = (line, column)
+        if isinstance(node, MappingNode):
+            return self.mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            return [self.value(item, (*path, index), depth + 1) for index, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return self.scalar(node)
+
+    def mapping(self, node: MappingNode, path: Path_, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key_line, key_column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            if key_node.tag == _TAG + "merge":
+                raise YamlProblem(key_line, key_column, "merge keys (`<<`) are not supported",
+                                  "write the keys out; Dockyard's layers already merge values")
+            if not isinstance(key_node, ScalarNode):
+                raise YamlProblem(key_line, key_column, "mapping keys must be plain strings")
+            key = key_node.value
+            if not isinstance(key, str) or key_node.tag not in (_TAG + "str", _TAG + "int", _TAG + "bool",
+                                                                  _TAG + "float", _TAG + "null"):
+                raise YamlProblem(key_line, key_column, f"unsupported key tag {key_node.tag}")
+            if key in first_seen:
+                raise YamlProblem(key_line, key_column, f"duplicate key `{key}` (first defined at line {first_seen[key]})",
+                                  "remove one of them")
+            first_seen[key] = key_line
+            self.key_positions[(*path, key)] = (key_line, key_column)
+            result[key] = self.value(value_node, (*path, key), depth + 1)
+        return result
+
+    def scalar(self, node: ScalarNode) -> Any:
+        tag, text = node.tag, node.value
+        line, column = node.start_mark.line + 1, node.start_mark.column + 1
+        if tag == _TAG + "str":
+            return text
+        if tag == _TAG + "null":
+            return None
+        if tag == _TAG + "bool":
+            return _BOOL[text]
+        if tag == _TAG + "int":
+            return _int(text)
+        if tag == _TAG + "float":
+            return _float(text)
+        raise YamlProblem(line, column, f"unsupported YAML tag `{tag}`", "remove the tag; Dockyard reads plain values")
+
+
+def _int(text: str) -> int:
+    cleaned = text.replace("_", "")
+    sign = -1 if cleaned.startswith("-") else 1
+    digits = cleaned.lstrip("+-")
+    if digits.startswith(("0x", "0X")):
+        return sign * int(digits[2:], 16)
+    if digits.startswith(("0o", "0O")):
+        return sign * int(digits[2:], 8)
+    return sign * int(digits, 10)
+
+
+def _float(text: str) -> float:
+    lowered = text.lower().replace("_", "")
+    if lowered in (".nan",):
+        return math.nan
+    if lowered in (".inf", "+.inf"):
+        return math.inf
+    if lowered == "-.inf":
+        return -math.inf
+    return float(lowered)

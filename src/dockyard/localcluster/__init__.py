@@ -1,0 +1,1 @@
+"""The embedded default cluster: Kubernetes' own binaries on loopback, with KWOK nodes."""
