@@ -20,36 +20,54 @@ KNOWN_RESOURCE_TYPES = ("api", "dns", "postgres", "redis", "route", "s3", "secre
 
 def cross_file_problems(repo: Repo) -> list[Problem]:
     problems: list[Problem] = []
-    environments = sorted(repo.environments)
+    environments = sorted(repo.environment_files)
     for name, cluster in sorted(repo.clusters.items()):
         _check_environment_ref(cluster, cluster.data["environment"], environments, f"cluster `{name}`", problems)
     for (service, environment), override in sorted(repo.overrides.items()):
         if service in repo.services:
-            _check_environment_ref(override, environment, environments, f"override of `{service}`", problems,
-                                   file_named=True)
+            _check_environment_ref(
+                override, environment, environments, f"override of `{service}`", problems, file_named=True
+            )
     for name, score in sorted(repo.services.items()):
         _check_service(repo, name, score, problems)
     return problems
 
 
-def _check_environment_ref(document: Document, environment: str, known: list[str], who: str,
-                           problems: list[Problem], *, file_named: bool = False) -> None:
+def _check_environment_ref(
+    document: Document,
+    environment: str,
+    known: list[str],
+    who: str,
+    problems: list[Problem],
+    *,
+    file_named: bool = False,
+) -> None:
     if environment in known:
         return
     position = document.position(()) if file_named else document.position(("environment",))
     hint = did_you_mean(environment, known) or (
-        f"known environments: {', '.join(known)}" if known else "add environments/<name>.yaml")
-    problems.append(Problem(position, f"{who} names environment `{environment}`, which does not exist "
-                                      f"(no environments/{environment}.yaml)", hint))
+        f"known environments: {', '.join(known)}" if known else "add environments/<name>.yaml"
+    )
+    problems.append(
+        Problem(
+            position,
+            f"{who} names environment `{environment}`, which does not exist (no environments/{environment}.yaml)",
+            hint,
+        )
+    )
 
 
 def _check_service(repo: Repo, name: str, score: Document, problems: list[Problem]) -> None:
     data = score.data
     declared = data["metadata"]["name"]
     if declared != name:
-        problems.append(Problem(score.position(("metadata", "name")),
-                                f"metadata.name `{declared}` does not match the service's directory `{name}`",
-                                f"rename one of them; the directory is services/{name}/"))
+        problems.append(
+            Problem(
+                score.position(("metadata", "name")),
+                f"metadata.name `{declared}` does not match the service's directory `{name}`",
+                f"rename one of them; the directory is services/{name}/",
+            )
+        )
     services = sorted(repo.services)
     for resource_id, resource in sorted(data.get("resources", {}).items()):
         _check_resource(score, name, resource_id, resource, services, problems)
@@ -64,54 +82,90 @@ def _check_service(repo: Repo, name: str, score: Document, problems: list[Proble
                 path = ("containers", container_name, "files", key, "source")
                 _check_file_ref(repo, score, path, entry["source"], problems)
             elif "content" not in entry:
-                problems.append(Problem(score.position(("containers", container_name, "files", key)),
-                                        "a file needs either `content` or `source`"))
+                problems.append(
+                    Problem(
+                        score.position(("containers", container_name, "files", key)),
+                        "a file needs either `content` or `source`",
+                    )
+                )
     ports = sorted(data.get("service", {}).get("ports", {}))
     metrics_port = settings.get("metrics", {}).get("port")
     if metrics_port is not None and metrics_port not in ports:
-        problems.append(Problem(score.position(("x-dockyard", "metrics", "port")),
-                                f"metrics port `{metrics_port}` is not a port of this service",
-                                did_you_mean(metrics_port, ports) or f"ports: {', '.join(ports) or 'none'}"))
+        problems.append(
+            Problem(
+                score.position(("x-dockyard", "metrics", "port")),
+                f"metrics port `{metrics_port}` is not a port of this service",
+                did_you_mean(metrics_port, ports) or f"ports: {', '.join(ports) or 'none'}",
+            )
+        )
     scaling = settings.get("autoscaling", {})
     if scaling.get("minReplicas", 1) > scaling.get("maxReplicas", 1000):
-        problems.append(Problem(score.position(("x-dockyard", "autoscaling", "minReplicas")),
-                                "autoscaling.minReplicas is larger than autoscaling.maxReplicas"))
+        problems.append(
+            Problem(
+                score.position(("x-dockyard", "autoscaling", "minReplicas")),
+                "autoscaling.minReplicas is larger than autoscaling.maxReplicas",
+            )
+        )
 
 
-def _check_resource(score: Document, service: str, resource_id: str, resource: dict[str, Any],
-                    services: list[str], problems: list[Problem]) -> None:
+def _check_resource(
+    score: Document,
+    service: str,
+    resource_id: str,
+    resource: dict[str, Any],
+    services: list[str],
+    problems: list[Problem],
+) -> None:
     kind = resource["type"]
     if kind not in KNOWN_RESOURCE_TYPES:
-        problems.append(Problem(score.position(("resources", resource_id, "type")),
-                                f"unknown resource type `{kind}`",
-                                did_you_mean(kind, list(KNOWN_RESOURCE_TYPES))
-                                or f"known types: {', '.join(KNOWN_RESOURCE_TYPES)}"))
+        problems.append(
+            Problem(
+                score.position(("resources", resource_id, "type")),
+                f"unknown resource type `{kind}`",
+                did_you_mean(kind, list(KNOWN_RESOURCE_TYPES)) or f"known types: {', '.join(KNOWN_RESOURCE_TYPES)}",
+            )
+        )
         return
     if kind != "service":
         return
     params = resource.get("params", {})
     target = params.get("name", resource_id)
-    where = ("resources", resource_id, "params", "name") if "name" in params else ("resources", resource_id)
+    if "name" in params:
+        where = score.position(("resources", resource_id, "params", "name"))
+    else:
+        where = score.position(("resources", resource_id), key=True)
     if not isinstance(target, str):
-        problems.append(Problem(score.position(where), "`params.name` of a service resource must be a string"))
+        problems.append(Problem(where, "`params.name` of a service resource must be a string"))
     elif target == service:
-        problems.append(Problem(score.position(where), f"service `{service}` depends on itself"))
+        problems.append(Problem(where, f"service `{service}` depends on itself"))
     elif target not in services:
-        problems.append(Problem(score.position(where),
-                                f"depends on service `{target}`, which does not exist (no services/{target}/score.yaml)",
-                                did_you_mean(target, services) or f"services: {', '.join(services)}"))
+        problems.append(
+            Problem(
+                where,
+                f"depends on service `{target}`, which does not exist (no services/{target}/score.yaml)",
+                did_you_mean(target, services) or f"services: {', '.join(services)}",
+            )
+        )
 
 
-def _check_file_ref(repo: Repo, score: Document, path: tuple[Any, ...], reference: str,
-                    problems: list[Problem], *, parse_yaml: bool = False) -> None:
+def _check_file_ref(
+    repo: Repo,
+    score: Document,
+    path: tuple[Any, ...],
+    reference: str,
+    problems: list[Problem],
+    *,
+    parse_yaml: bool = False,
+) -> None:
     where = score.position(path)
     if PurePosixPath(reference).is_absolute():
-        problems.append(Problem(where, f"`{reference}` is an absolute path",
-                                "give a path relative to the service's directory"))
+        problems.append(
+            Problem(where, f"`{reference}` is an absolute path", "give a path relative to the service's directory")
+        )
         return
     base = PurePosixPath(score.file).parent
     relative = posixpath.normpath(str(base / reference))
-    raw = read_inside(repo.root, relative, problems, referrer=where)
+    raw = read_inside(repo.root, relative, problems, referrer=where, written=reference)
     if raw is not None and parse_yaml:
         parsed = parse(relative, raw)
         if isinstance(parsed, Problem):

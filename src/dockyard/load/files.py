@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.errors import Position, Problem, UsageError
+from dockyard.load.validate import did_you_mean
 
 PLATFORM_FILE = "platform.yaml"
 
@@ -67,8 +68,13 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem]]:
             if not entry.is_dir():
                 continue
             if not (entry / "score.yaml").is_file():
-                problems.append(Problem(Position(relative), "service directory has no score.yaml",
-                                        "add services/<name>/score.yaml, or remove the directory"))
+                problems.append(
+                    Problem(
+                        Position(relative, 1, 1),
+                        "service directory has no score.yaml",
+                        "add services/<name>/score.yaml, or remove the directory",
+                    )
+                )
                 continue
             found.append(("score", f"{relative}/score.yaml"))
             found += [("serviceoverride", p) for p in _yaml_files(root, f"{relative}/overrides", problems)]
@@ -80,17 +86,32 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem]]:
     return files, problems
 
 
-def read_inside(root: Path, relative: str, problems: list[Problem], referrer: Position | None = None) -> bytes | None:
-    """The bytes of `relative`, or None after recording why it cannot be read."""
-    where = referrer or Position(relative)
+def read_inside(
+    root: Path, relative: str, problems: list[Problem], referrer: Position | None = None, written: str | None = None
+) -> bytes | None:
+    """The bytes of `relative`, or None after recording why it cannot be read.
+
+    `referrer` and `written` name the place that refers to the file and the path as
+    written there, when the file is named by another file rather than found by layout.
+    """
+    where = referrer or Position(relative, 1, 1)
+    shown = f"`{written}`" if written else f"`{relative}`"
     resolved = inside(root, relative)
     if resolved is None:
-        problems.append(Problem(where, f"`{relative}` resolves outside the platform repo",
-                                "files must live inside the repo; replace the symlink or `..` path with a real file"))
+        problems.append(
+            Problem(
+                where,
+                f"{shown} resolves outside the platform repo",
+                "files must live inside the repo; replace the symlink or `..` path with a real file",
+            )
+        )
         return None
     if not resolved.is_file():
-        message = f"`{relative}` does not exist" if not resolved.exists() else f"`{relative}` is not a regular file"
-        problems.append(Problem(where, message))
+        looked = f" (looked for {relative})" if written else ""
+        missing = not resolved.exists()
+        message = f"{shown} does not exist{looked}" if missing else f"{shown} is not a regular file"
+        siblings = sorted(p.name for p in resolved.parent.iterdir()) if resolved.parent.is_dir() else []
+        problems.append(Problem(where, message, did_you_mean(resolved.name, siblings) if missing else None))
         return None
     try:
         return resolved.read_bytes()
@@ -109,8 +130,11 @@ def _yaml_files(root: Path, folder: str, problems: list[Problem]) -> list[str]:
         if entry.name.startswith("."):
             continue
         if entry.suffix == ".yml":
-            problems.append(Problem(Position(relative), "Dockyard reads `.yaml` files only",
-                                    f"rename it to {entry.stem}.yaml"))
+            problems.append(
+                Problem(
+                    Position(relative, 1, 1), "Dockyard reads `.yaml` files only", f"rename it to {entry.stem}.yaml"
+                )
+            )
         elif entry.suffix == ".yaml" and not entry.is_dir():
             paths.append(relative)
     return paths

@@ -60,8 +60,9 @@ def effective(repo: Repo, cluster: str) -> Effective:
     if cluster not in repo.clusters:
         known = cluster_names(repo)
         hint = did_you_mean(cluster, known)
-        raise UsageError(f"unknown cluster `{cluster}`; clusters: {', '.join(known) or 'none'}"
-                         + (f" ({hint})" if hint else ""))
+        raise UsageError(
+            f"unknown cluster `{cluster}`; clusters: {', '.join(known) or 'none'}" + (f" ({hint})" if hint else "")
+        )
     cluster_doc = repo.clusters[cluster]
     environment = cluster_doc.data["environment"]
     stack = [repo.platform, repo.environments[environment], cluster_doc]
@@ -126,7 +127,7 @@ def explain(result: Effective, key: str) -> Explanation:
             continue
         leaf_value = merged.lookup(leaf_path)
         if not isinstance(leaf_value, dict):
-            leaves.append(Leaf(".".join([key, *map(str, leaf_path[len(inner):])]), leaf_value, _where(*origin)))
+            leaves.append(Leaf(".".join([key, *map(str, leaf_path[len(inner) :])]), leaf_value, _where(*origin)))
     return Explanation(key, value, leaves, history)
 
 

@@ -55,9 +55,9 @@ class Merged:
         """The effective value at `path`; KeyError if there is none."""
         node: Any = self.values
         for part in path:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            if (isinstance(node, dict) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            ):
                 node = node[part]
             else:
                 raise KeyError(path)

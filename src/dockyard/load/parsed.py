@@ -15,9 +15,10 @@ import os
 import pickle
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from dockyard import __version__
 from dockyard.errors import Problem
@@ -44,7 +45,26 @@ def parse_and_check(kind: str, path: str, raw: bytes) -> tuple[Document | None, 
     result = parse(path, raw)
     if isinstance(result, Problem):
         return None, (result,)
-    return result, tuple(check(result, schemas.BY_KIND[kind]))
+    return result, tuple(check(_without_removals(kind, result), schemas.BY_KIND[kind]))
+
+
+def _without_removals(kind: str, document: Document) -> Document:
+    """The document as the schema sees it: an explicit `null` in a layer removes a key, so it is valid anywhere."""
+    data = document.data
+    if not isinstance(data, dict):
+        return document
+    if kind == "score":
+        if isinstance(data.get("x-dockyard"), dict):
+            data = {**data, "x-dockyard": _drop_nulls(data["x-dockyard"])}
+    else:
+        data = _drop_nulls(data)
+    return replace(document, data=data)
+
+
+def _drop_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    return value
 
 
 @cache
@@ -54,9 +74,11 @@ def _salt() -> bytes:
 
 
 def cache_dir() -> Path | None:
-    """Where parsed files are cached, or None when caching is off (DOCKYARD_NO_CACHE=1)."""
+    """Where parsed files are cached: DOCKYARD_PARSE_CACHE, else under the XDG cache; None when off."""
     if os.environ.get("DOCKYARD_NO_CACHE"):
         return None
+    if os.environ.get("DOCKYARD_PARSE_CACHE"):
+        return Path(os.environ["DOCKYARD_PARSE_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "dockyard" / "parsed"
 
@@ -95,8 +117,15 @@ def _parse_many(files: list[RepoFile]) -> list[tuple[Document | None, tuple[Prob
     workers = min(os.cpu_count() or 1, 8)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         chunk = max(1, len(files) // (workers * 4))
-        return list(pool.map(parse_and_check, [f.kind for f in files], [f.path for f in files],
-                             [f.raw for f in files], chunksize=chunk))
+        return list(
+            pool.map(
+                parse_and_check,
+                [f.kind for f in files],
+                [f.path for f in files],
+                [f.raw for f in files],
+                chunksize=chunk,
+            )
+        )
 
 
 def parse_all(files: list[RepoFile]) -> list[Parsed]:

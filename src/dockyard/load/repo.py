@@ -27,6 +27,8 @@ class Repo:
     services: dict[str, Document] = field(default_factory=dict)
     overrides: dict[tuple[str, str], Document] = field(default_factory=dict)
     """Per-service, per-environment settings, by (service, environment)."""
+    environment_files: set[str] = field(default_factory=set)
+    """Every environment with a file, valid or not (so one broken file reports once)."""
 
 
 def load(root: Path) -> Repo:
@@ -38,18 +40,17 @@ def load(root: Path) -> Repo:
         if parsed.document is not None and not parsed.problems:
             documents[parsed.file.path] = (parsed.file.kind, parsed.document)
     repo = _assemble(root, documents, problems)
-    if repo is not None:
-        problems += cross_file_problems(repo)
+    repo.environment_files = {PurePosixPath(f.path).stem for f in files if f.kind == "environment"}
+    problems += cross_file_problems(repo)
     if problems:
         raise InputError(problems)
-    assert repo is not None
     return repo
 
 
-def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: list[Problem]) -> Repo | None:
-    platform = documents.get("platform.yaml")
-    if platform is None:
-        return None
+def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: list[Problem]) -> Repo:
+    # An invalid platform.yaml has been reported already; the empty stand-in lets the
+    # cross-file checks still report everything else in the same run.
+    platform = documents.get("platform.yaml", ("platform", Document("platform.yaml", {}, {}, {})))
     repo = Repo(root, platform[1])
     for path, (kind, document) in sorted(documents.items()):
         parts = PurePosixPath(path).parts
@@ -68,6 +69,11 @@ def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: 
 def _named(path: str, name: str, role: str, problems: list[Problem]) -> bool:
     if _DNS_LABEL.match(name):
         return True
-    problems.append(Problem(Position(path, 1, 1), f"{role} name `{name}` (from the file name) {DNS_LABEL_ERROR}",
-                            "rename the file" if role != "service" else "rename the service's directory"))
+    problems.append(
+        Problem(
+            Position(path, 1, 1),
+            f"{role} name `{name}` (from the file name) {DNS_LABEL_ERROR}",
+            "rename the file" if role != "service" else "rename the service's directory",
+        )
+    )
     return False

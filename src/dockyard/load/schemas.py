@@ -69,7 +69,7 @@ RESOURCES = {
 
 SERVICE_SETTINGS: dict[str, Any] = {
     "type": "object",
-    "description": "Dockyard's settings for a service: in score.yaml under x-dockyard, or as serviceDefaults in a layer.",
+    "description": "Dockyard's settings for a service: score.yaml x-dockyard, or serviceDefaults in a layer.",
     "additionalProperties": False,
     "properties": {
         "team": _label("The team that owns the service; services of one team share its namespace."),
@@ -350,8 +350,10 @@ SCORE = {
         "metadata": {
             "type": "object",
             "required": ["name"],
-            "properties": {"name": _label("The service's name; it must match its directory."),
-                           "annotations": _ANNOTATIONS},
+            "properties": {
+                "name": _label("The service's name; it must match its directory."),
+                "annotations": _ANNOTATIONS,
+            },
         },
         "service": {
             "type": "object",

@@ -17,8 +17,13 @@ from dockyard.errors import Problem
 from dockyard.load.yamlsafe import Document, Path_
 
 _TYPE_NAMES = {
-    "object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
-    "number": "a number", "boolean": "true or false", "null": "null",
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
 }
 
 
@@ -70,7 +75,9 @@ def _explain(document: Document, error: ValidationError) -> list[Problem]:
         return [Problem(document.position(path), message, did_you_mean(str(error.instance), options))]
     if kind in ("minimum", "maximum"):
         low, high = error.schema.get("minimum"), error.schema.get("maximum")
-        span = f"{low}-{high}" if low is not None and high is not None else (f">= {low}" if high is None else f"<= {high}")
+        span = (
+            f"{low}-{high}" if low is not None and high is not None else (f">= {low}" if high is None else f"<= {high}")
+        )
         return [Problem(document.position(path), f"`{where}` is {error.instance}, out of range {span}")]
     if kind in ("pattern", "format"):
         reason = error.schema.get("x-dockyard-error", f"must match {error.schema.get('pattern')}")
@@ -112,8 +119,11 @@ def _bad_key(document: Document, error: ValidationError, path: Path_) -> list[Pr
 def _wrong_const(document: Document, path: Path_, error: ValidationError) -> Problem:
     where, expected = dotted(path), error.validator_value
     if path == ("apiVersion",) and expected == "score.dev/v1b1":
-        return Problem(document.position(path), f"unsupported Score apiVersion {_describe(error.instance)}",
-                       "Dockyard reads Score workloads with `apiVersion: score.dev/v1b1`")
+        return Problem(
+            document.position(path),
+            f"unsupported Score apiVersion `{error.instance}`",
+            "Dockyard reads Score workloads with `apiVersion: score.dev/v1b1`",
+        )
     return Problem(document.position(path), f"`{where}` must be `{expected}`, got {_describe(error.instance)}")
 
 

@@ -75,16 +75,21 @@ def parse(file: str, raw: bytes) -> Document | Problem:
 
 def _decode(raw: bytes) -> str:
     if len(raw) > MAX_FILE_BYTES:
-        raise YamlProblem(0, 0, f"file is {len(raw):,} bytes; Dockyard reads files of at most {MAX_FILE_BYTES:,} bytes",
-                          "split large values into separate files, or check that this is the file you meant")
+        raise YamlProblem(
+            1,
+            1,
+            f"file is {len(raw):,} bytes; Dockyard reads files of at most {MAX_FILE_BYTES:,} bytes",
+            "split large values into separate files, or check that this is the file you meant",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as bad:
         before = raw[: bad.start]
         line = before.count(b"\n") + 1
         column = len(before) - (before.rfind(b"\n") + 1) + 1
-        raise YamlProblem(line, column, f"not valid UTF-8 (byte 0x{raw[bad.start]:02x})",
-                          "save the file as UTF-8") from None
+        raise YamlProblem(
+            line, column, f"not valid UTF-8 (byte 0x{raw[bad.start]:02x})", "save the file as UTF-8"
+        ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return text
@@ -123,8 +128,9 @@ def _guard_nesting(text: str) -> None:
         elif node_start and char in "'\"":
             quote, node_start = char, False
         if flow_depth + dashes_on_line > MAX_DEPTH:
-            raise YamlProblem(line_number, index - line_start + 1,
-                              f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels")
+            raise YamlProblem(
+                line_number, index - line_start + 1, f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels"
+            )
         if not quote:
             if char in "[{,":
                 node_start = True
@@ -144,13 +150,17 @@ def _compose(text: str) -> Node | None:
     except MarkedYAMLError as error:
         raise _syntax_problem(error, text) from None
     except RecursionError:
-        raise YamlProblem(0, 0, f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels") from None
+        raise YamlProblem(1, 1, f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels") from None
     except YAMLError as error:  # errors without a mark
         raise YamlProblem(1, 1, f"invalid YAML: {error}") from None
     if len(nodes) > 1:
         mark = nodes[1].start_mark
-        raise YamlProblem(mark.line + 1, mark.column + 1, "a second YAML document (`---`) is not allowed here",
-                          "keep one document per file")
+        raise YamlProblem(
+            mark.line + 1,
+            mark.column + 1,
+            "a second YAML document (`---`) is not allowed here",
+            "keep one document per file",
+        )
     return nodes[0] if nodes else None
 
 
@@ -161,8 +171,12 @@ def _syntax_problem(error: MarkedYAMLError, text: str) -> YamlProblem:
     if "'\\t'" in problem or _tab_in_indent(text, line):
         tab_line = _tab_in_indent(text, line) or line
         tab_column = text.splitlines()[tab_line - 1].index("\t") + 1
-        return YamlProblem(tab_line, tab_column, "tab character in indentation",
-                           "YAML indents with spaces only; replace the tab with spaces")
+        return YamlProblem(
+            tab_line,
+            tab_column,
+            "tab character in indentation",
+            "YAML indents with spaces only; replace the tab with spaces",
+        )
     context = f" {error.context.strip()}" if error.context and error.problem else ""
     return YamlProblem(line, column, f"invalid YAML: {problem}{context}")
 
@@ -199,8 +213,12 @@ class _Converter:
         self.visited += 1
         line, column = node.start_mark.line + 1, node.start_mark.column + 1
         if self.visited > MAX_NODES:
-            raise YamlProblem(line, column, f"document expands to more than {MAX_NODES:,} nodes",
-                              "YAML aliases (*name) that repeat large anchors multiply the size; write the values out")
+            raise YamlProblem(
+                line,
+                column,
+                f"document expands to more than {MAX_NODES:,} nodes",
+                "YAML aliases (*name) that repeat large anchors multiply the size; write the values out",
+            )
         if depth > MAX_DEPTH:
             raise YamlProblem(line, column, f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels")
         self.positions[path] = (line, column)
@@ -217,17 +235,30 @@ class _Converter:
         for key_node, value_node in node.value:
             key_line, key_column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
             if key_node.tag == _TAG + "merge":
-                raise YamlProblem(key_line, key_column, "merge keys (`<<`) are not supported",
-                                  "write the keys out; Dockyard's layers already merge values")
+                raise YamlProblem(
+                    key_line,
+                    key_column,
+                    "merge keys (`<<`) are not supported",
+                    "write the keys out; Dockyard's layers already merge values",
+                )
             if not isinstance(key_node, ScalarNode):
                 raise YamlProblem(key_line, key_column, "mapping keys must be plain strings")
             key = key_node.value
-            if not isinstance(key, str) or key_node.tag not in (_TAG + "str", _TAG + "int", _TAG + "bool",
-                                                                  _TAG + "float", _TAG + "null"):
+            if not isinstance(key, str) or key_node.tag not in (
+                _TAG + "str",
+                _TAG + "int",
+                _TAG + "bool",
+                _TAG + "float",
+                _TAG + "null",
+            ):
                 raise YamlProblem(key_line, key_column, f"unsupported key tag {key_node.tag}")
             if key in first_seen:
-                raise YamlProblem(key_line, key_column, f"duplicate key `{key}` (first defined at line {first_seen[key]})",
-                                  "remove one of them")
+                raise YamlProblem(
+                    key_line,
+                    key_column,
+                    f"duplicate key `{key}` (first defined at line {first_seen[key]})",
+                    "remove one of them",
+                )
             first_seen[key] = key_line
             self.key_positions[(*path, key)] = (key_line, key_column)
             result[key] = self.value(value_node, (*path, key), depth + 1)

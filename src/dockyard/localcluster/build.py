@@ -185,11 +185,16 @@ def _dependency_gomod(tool: GoTool, src: Path, log: Path) -> Path:
     env = dict(os.environ, GOFLAGS="-buildvcs=false", GOTOOLCHAIN="local")
     done = subprocess.run(
         ["go", "mod", "download", "-json", f"{tool.module}@{tool.module_version}"],
-        cwd=src, env=env, capture_output=True, text=True,
+        cwd=src,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         log.write_text(done.stdout + done.stderr)
-        raise ToolBuildError(f"cannot download {tool.module}@{tool.module_version}: {done.stderr.strip() or done.stdout.strip()}")
+        raise ToolBuildError(
+            f"cannot download {tool.module}@{tool.module_version}: {done.stderr.strip() or done.stdout.strip()}"
+        )
     return Path(json.loads(done.stdout)["GoMod"])
 
 
@@ -220,7 +225,19 @@ def build_tool(tool: GoTool, progress: Progress) -> None:
         _go(["mod", "tidy"], src, log)
     bin_dir.mkdir(exist_ok=True)
     for package, binary in zip(tool.packages, tool.binaries, strict=True):
-        _go(["build", "-trimpath", "-ldflags", " ".join(("-s", "-w", *tool.ldflags)), "-o", str(bin_dir / binary), package], src, log)
+        _go(
+            [
+                "build",
+                "-trimpath",
+                "-ldflags",
+                " ".join(("-s", "-w", *tool.ldflags)),
+                "-o",
+                str(bin_dir / binary),
+                package,
+            ],
+            src,
+            log,
+        )
     manifest = {
         "tool": tool.name,
         "version": tool.version,
@@ -249,7 +266,9 @@ def check_go() -> None:
     found = re.match(r"go(\d+)\.(\d+)", out)
     if not found or (int(found[1]), int(found[2])) < versions.GO_MINIMUM:
         need = ".".join(map(str, versions.GO_MINIMUM))
-        raise ToolBuildError(f"Go {need} or newer is needed to build Kubernetes {versions.KUBERNETES}; found {out or 'nothing'}")
+        raise ToolBuildError(
+            f"Go {need} or newer is needed to build Kubernetes {versions.KUBERNETES}; found {out or 'nothing'}"
+        )
 
 
 def build_all(progress: Progress, names: tuple[str, ...] | None = None) -> dict[str, Path]:

@@ -1,0 +1,182 @@
+"""The `dockyard` command: parse arguments, call the pipeline, turn errors into exit codes.
+
+Exit codes: 0 success; 1 the input is invalid (or a step failed); 2 the command line is
+wrong; 70 an internal error (a bug: please report it; DOCKYARD_DEBUG=1 shows the traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from typer.exceptions import TyperException
+
+from dockyard import __version__
+from dockyard.errors import DockyardError, InputError
+from dockyard.load import schemas
+from dockyard.load.files import find_repo
+from dockyard.load.layers import Explanation, effective, explain
+from dockyard.load.repo import Repo, load
+from dockyard.localcluster import cli as localcluster_cli
+from dockyard.model.platform import build_platform
+from dockyard.scaffold import init as scaffold_init
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+app = typer.Typer(
+    name="dockyard",
+    help="Dockyard turns one platform repo into a validated microservice platform on Kubernetes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(localcluster_cli.app, name="localcluster")
+for command in localcluster_cli.TOP_LEVEL:
+    app.command(command.__name__)(command)
+
+RepoArg = Annotated[Path, typer.Argument(help="The platform repo (or a directory inside it).")]
+ClusterOpt = Annotated[str | None, typer.Option("--cluster", "-c", help="Only this cluster.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"dockyard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Dockyard: one platform repo, a whole platform."""
+
+
+def _load(repo: Path) -> Repo:
+    return load(find_repo(repo))
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="A new or empty directory.")]) -> None:
+    """Create a platform repo from the example shop (four services, two environments, two clusters)."""
+    written = scaffold_init(directory)
+    out.print(f"created platform repo {directory} ({len(written)} files)")
+    out.print("next: dockyard validate " + str(directory))
+
+
+@app.command()
+def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None) -> None:
+    """Load and merge every layer, validate everything, print every error at once."""
+    loaded = _load(repo)
+    clusters = [cluster] if cluster else sorted(loaded.clusters)
+    for name in clusters:
+        build_platform(loaded, effective(loaded, name))
+    services, environments = len(loaded.services), len(loaded.environments)
+    out.print(
+        f"valid: {loaded.platform.data['name']}: {services} services, {environments} environments, "
+        f"cluster{'s' if len(clusters) != 1 else ''} {', '.join(clusters)}"
+    )
+
+
+@app.command(name="explain")
+def explain_command(
+    key: Annotated[str, typer.Argument(help="A dotted key, e.g. services.orders.replicas.")],
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster whose values to explain.")],
+    repo: RepoArg = Path("."),
+) -> None:
+    """Show a key's effective value, the file:line that set it, and what it overrode."""
+    loaded = _load(repo)
+    _print_explanation(explain(effective(loaded, cluster), key))
+
+
+def _print_explanation(explanation: Explanation) -> None:
+    if explanation.removed_by is not None:
+        out.print(f"{explanation.key} is unset: removed (null) by {explanation.removed_by}")
+    elif explanation.leaves and explanation.leaves[0].key == explanation.key:
+        leaf = explanation.leaves[0]
+        out.print(f"{leaf.key} = {_show(leaf.value)}")
+        out.print(f"  set by {leaf.origin}")
+    else:
+        out.print(f"{explanation.key}:")
+        width = max((len(leaf.key) for leaf in explanation.leaves), default=0)
+        for leaf in explanation.leaves:
+            out.print(f"  {leaf.key:<{width}} = {_show(leaf.value)}  ({leaf.origin})")
+    for override in explanation.overridden:
+        where = override.layer if str(override.position).startswith("<") else str(override.position)
+        out.print(f"  overrides {_show(override.value)} from {where}")
+
+
+def _show(value: Any) -> str:
+    return escape(json.dumps(value, sort_keys=True))
+
+
+@app.command()
+def schema(
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write one <kind>.json per file kind here.")
+    ] = None,
+) -> None:
+    """Print or write the JSON Schemas (Draft 2020-12) of every platform repo file kind."""
+    if out_dir is None:
+        sys.stdout.write(json.dumps(schemas.BY_KIND, indent=2, sort_keys=True) + "\n")
+        return
+    for name in write_schemas(out_dir):
+        out.print(f"wrote {name}")
+
+
+def write_schemas(directory: Path) -> list[str]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind, document in sorted(schemas.BY_KIND.items()):
+        path = directory / f"{kind}.json"
+        path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        written.append(str(path))
+    return written
+
+
+def _report(error: DockyardError) -> None:
+    if isinstance(error, InputError):
+        for problem in error.problems:
+            err.print(escape(str(problem)))
+        count = len(error.problems)
+        err.print(f"{count} problem{'s' if count != 1 else ''} found; nothing was changed")
+    else:
+        err.print(f"error: {escape(str(error))}")
+
+
+def main() -> None:
+    """Console entry point: never a traceback for a user's mistake."""
+    try:
+        app(standalone_mode=False)
+    except DockyardError as error:
+        _report(error)
+        sys.exit(error.exit_code)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except TyperException as error:  # the command line itself is wrong
+        show = getattr(error, "show", None)
+        if show is not None:
+            show()
+        else:
+            err.print(f"error: {escape(str(error))}")
+        sys.exit(getattr(error, "exit_code", 2))
+    except Exception as error:  # a bug
+        if os.environ.get("DOCKYARD_DEBUG"):
+            raise
+        err.print(f"internal error: {type(error).__name__}: {escape(str(error))}")
+        err.print("this is a bug in Dockyard; rerun with DOCKYARD_DEBUG=1 for the traceback and report it")
+        sys.exit(70)

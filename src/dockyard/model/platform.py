@@ -1,0 +1,56 @@
+"""The typed platform for one cluster, built from the loaded repo and its effective values.
+
+Everything here is frozen and free of I/O; later steps (render, check, plan) read only
+these models, never raw dictionaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dockyard.load.layers import Effective
+from dockyard.load.repo import Repo
+from dockyard.model.service import Service, build_service
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    environment: str
+    kubernetes_version: str
+    kube_context: str | None
+
+
+@dataclass(frozen=True)
+class Platform:
+    """One cluster's platform: its identity, values and services, in name order."""
+
+    name: str
+    domain: str
+    profile: str
+    cluster: Cluster
+    services: tuple[Service, ...]
+    values: Mapping[str, Any]
+    """Every effective platform-wide value (components, postgres, imagePolicy, ...)."""
+
+    def service(self, name: str) -> Service:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(name)
+
+
+def build_platform(repo: Repo, effective: Effective) -> Platform:
+    values = effective.platform.values
+    cluster = Cluster(
+        name=effective.cluster,
+        environment=effective.environment,
+        kubernetes_version=values["kubernetes"]["version"],
+        kube_context=values.get("kubeContext"),
+    )
+    services = tuple(
+        build_service(name, repo.services[name], effective.services[name].values) for name in sorted(repo.services)
+    )
+    return Platform(values["name"], values["domain"], values["profile"], cluster, services, values)

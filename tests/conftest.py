@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _private_parse_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test session parses into its own cache, so tests never see a stale entry from elsewhere."""
+    monkeypatch.setenv("DOCKYARD_PARSE_CACHE", str(tmp_path_factory.getbasetemp() / "parse-cache"))

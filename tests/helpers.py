@@ -1,0 +1,61 @@
+"""Helpers shared by the tests: copy an example repo, edit its files, run the CLI in-process."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+EXAMPLES = PROJECT / "examples"
+
+
+def copy_example(target: Path, name: str = "shop") -> Path:
+    repo = target / name
+    shutil.copytree(EXAMPLES / name, repo)
+    return repo
+
+
+def write(repo: Path, relative: str, text: str | bytes) -> Path:
+    path = repo / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def replace(repo: Path, relative: str, old: str, new: str) -> None:
+    path = repo / relative
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {relative}"
+    path.write_text(text.replace(old, new, 1))
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+    """Run `dockyard ARGS` in this process, as the console script would."""
+    from dockyard.cli import main
+
+    capsys.readouterr()
+    old_argv = sys.argv
+    sys.argv = ["dockyard", *args]
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 1
+    finally:
+        sys.argv = old_argv
+    captured = capsys.readouterr()
+    return Result(code, captured.out, captured.err)
