@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from typer.exceptions import TyperException
 
 from dockyard import __version__
@@ -27,8 +25,19 @@ from dockyard.localcluster import cli as localcluster_cli
 from dockyard.model.platform import build_platform
 from dockyard.scaffold import init as scaffold_init
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _Stream:
+    """Plain lines to stdout or stderr (rich is imported only where a command draws more than lines)."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self.stderr = stderr
+
+    def print(self, line: str = "") -> None:
+        typer.echo(line, err=self.stderr)
+
+
+out = _Stream(stderr=False)
+err = _Stream(stderr=True)
 
 app = typer.Typer(
     name="dockyard",
@@ -110,12 +119,11 @@ def _print_explanation(explanation: Explanation) -> None:
         for leaf in explanation.leaves:
             out.print(f"  {leaf.key:<{width}} = {_show(leaf.value)}  ({leaf.origin})")
     for override in explanation.overridden:
-        where = override.layer if str(override.position).startswith("<") else str(override.position)
-        out.print(f"  overrides {_show(override.value)} from {where}")
+        out.print(f"  overrides {_show(override.value)} from {override.origin}")
 
 
 def _show(value: Any) -> str:
-    return escape(json.dumps(value, sort_keys=True))
+    return json.dumps(value, sort_keys=True)
 
 
 @app.command()
@@ -145,11 +153,11 @@ def write_schemas(directory: Path) -> list[str]:
 def _report(error: DockyardError) -> None:
     if isinstance(error, InputError):
         for problem in error.problems:
-            err.print(escape(str(problem)))
+            err.print(str(problem))
         count = len(error.problems)
         err.print(f"{count} problem{'s' if count != 1 else ''} found; nothing was changed")
     else:
-        err.print(f"error: {escape(str(error))}")
+        err.print(f"error: {error!s}")
 
 
 def main() -> None:
@@ -172,11 +180,15 @@ def main() -> None:
         if show is not None:
             show()
         else:
-            err.print(f"error: {escape(str(error))}")
+            err.print(f"error: {error!s}")
         sys.exit(getattr(error, "exit_code", 2))
     except Exception as error:  # a bug
         if os.environ.get("DOCKYARD_DEBUG"):
             raise
-        err.print(f"internal error: {type(error).__name__}: {escape(str(error))}")
+        err.print(f"internal error: {type(error).__name__}: {error!s}")
         err.print("this is a bug in Dockyard; rerun with DOCKYARD_DEBUG=1 for the traceback and report it")
         sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from dockyard.errors import Problem
 from dockyard.load.files import read_inside
-from dockyard.load.validate import did_you_mean
+from dockyard.load.words import did_you_mean
 from dockyard.load.yamlsafe import Document, parse
 
 if TYPE_CHECKING:
@@ -130,18 +130,18 @@ def _check_resource(
         return
     params = resource.get("params", {})
     target = params.get("name", resource_id)
-    if "name" in params:
-        where = score.position(("resources", resource_id, "params", "name"))
-    else:
-        where = score.position(("resources", resource_id), key=True)
+    path = ("resources", resource_id, "params", "name") if "name" in params else ("resources", resource_id)
+    on_key = "name" not in params
     if not isinstance(target, str):
-        problems.append(Problem(where, "`params.name` of a service resource must be a string"))
+        problems.append(
+            Problem(score.position(path, key=on_key), "`params.name` of a service resource must be a string")
+        )
     elif target == service:
-        problems.append(Problem(where, f"service `{service}` depends on itself"))
+        problems.append(Problem(score.position(path, key=on_key), f"service `{service}` depends on itself"))
     elif target not in services:
         problems.append(
             Problem(
-                where,
+                score.position(path, key=on_key),
                 f"depends on service `{target}`, which does not exist (no services/{target}/score.yaml)",
                 did_you_mean(target, services) or f"services: {', '.join(services)}",
             )
@@ -165,7 +165,7 @@ def _check_file_ref(
         return
     base = PurePosixPath(score.file).parent
     relative = posixpath.normpath(str(base / reference))
-    raw = read_inside(repo.root, relative, problems, referrer=where, written=reference)
+    raw = read_inside(repo.root, relative, problems, referrer=lambda: score.position(path), written=reference)
     if raw is not None and parse_yaml:
         parsed = parse(relative, raw)
         if isinstance(parsed, Problem):

@@ -16,9 +16,9 @@ from typing import Any
 
 from dockyard.errors import UsageError
 from dockyard.load import defaults
-from dockyard.load.merge import Layer, Merged, Override, Path_, merge
+from dockyard.load.merge import Layer, Merged, Path_, merge
 from dockyard.load.repo import Repo
-from dockyard.load.validate import did_you_mean
+from dockyard.load.words import did_you_mean
 from dockyard.load.yamlsafe import Document
 
 HEADER_KEYS = ("apiVersion", "kind")
@@ -67,15 +67,16 @@ def effective(repo: Repo, cluster: str) -> Effective:
     environment = cluster_doc.data["environment"]
     stack = [repo.platform, repo.environments[environment], cluster_doc]
     platform = merge([_builtin_layer(defaults.VALUES), *(_document_layer(d) for d in stack)])
-    service_defaults = [_builtin_layer(defaults.VALUES["serviceDefaults"])]
-    service_defaults += [_document_layer(d, ("serviceDefaults",)) for d in stack]
+    service_defaults = merge(
+        [_builtin_layer(defaults.VALUES["serviceDefaults"]), *(_document_layer(d, ("serviceDefaults",)) for d in stack)]
+    )
     services = {}
     for name, score in repo.services.items():
-        layers = [*service_defaults, _document_layer(score, ("x-dockyard",))]
+        layers = [_document_layer(score, ("x-dockyard",))]
         override = repo.overrides.get((name, environment))
         if override is not None:
             layers.append(_document_layer(override, ("x-dockyard",)))
-        services[name] = merge(layers)
+        services[name] = merge(layers, onto=service_defaults)
     return Effective(cluster, environment, platform, services)
 
 
@@ -96,7 +97,8 @@ class Explanation:
     value: Any
     leaves: list[Leaf]
     """The key itself when it holds a scalar or list, else every leaf below it."""
-    overridden: list[Override]
+    overridden: list[Leaf]
+    """What the value replaced, most recent first."""
     removed_by: str | None = None
 
 
@@ -114,12 +116,12 @@ def explain(result: Effective, key: str) -> Explanation:
     """The effective value at `key`, where it was set, and what it overrode."""
     path = parse_key(key)
     merged, inner = _locate(result, path)
-    history = merged.overridden.get(inner, [])
+    history = [Leaf(key, o.value, where(o.layer, o.path)) for o in merged.overridden.get(inner, [])]
     try:
         value = merged.lookup(inner)
     except KeyError:
         if inner in merged.removed:
-            return Explanation(key, None, [], history, _where(*merged.removed[inner]))
+            return Explanation(key, None, [], history, where(merged.removed[inner], inner))
         raise UsageError(_missing(result, path)) from None
     leaves = []
     for leaf_path, origin in sorted(merged.origin.items(), key=lambda item: [str(p) for p in item[0]]):
@@ -127,7 +129,9 @@ def explain(result: Effective, key: str) -> Explanation:
             continue
         leaf_value = merged.lookup(leaf_path)
         if not isinstance(leaf_value, dict):
-            leaves.append(Leaf(".".join([key, *map(str, leaf_path[len(inner) :])]), leaf_value, _where(*origin)))
+            leaves.append(
+                Leaf(".".join([key, *map(str, leaf_path[len(inner) :])]), leaf_value, where(origin, leaf_path))
+            )
     return Explanation(key, value, leaves, history)
 
 
@@ -142,8 +146,10 @@ def _locate(result: Effective, path: Path_) -> tuple[Merged, Path_]:
     return result.platform, path
 
 
-def _where(layer: str, position: Any) -> str:
-    return layer if str(position).startswith("<") else str(position)
+def where(layer: Layer, path: Path_) -> str:
+    """`file:line:col` of the value a layer set at `path`, or the layer's name for built-in values."""
+    position = layer.locate(path)
+    return layer.name if position.line <= 0 else str(position)
 
 
 def _missing(result: Effective, path: Path_) -> str:

@@ -6,13 +6,14 @@ Rules (documented in docs/platform-repo.md):
 - everything else, lists included, is replaced whole by the more specific layer;
 - an explicit ``null`` removes the key (and everything below it) from the result.
 
-Every path in the result has an origin (the Position that set it); every path that a
-later layer replaced keeps the list of what it overrode, most recent first, so
-``dockyard explain`` can show the whole story of one value.
+Every path in the result remembers the layer that set it; every path that a later
+layer replaced keeps what it overrode, most recent first, so ``dockyard explain`` can
+tell the whole story of one value. Positions are looked up only when asked for.
 """
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,7 @@ Locate = Callable[[Path_], Position]
 """Maps a path inside a layer's values to the place in its file that wrote it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Layer:
     """One contribution: values and how to find each value's position in its file."""
 
@@ -37,36 +38,53 @@ class Layer:
 class Override:
     """A value that a more specific layer replaced or removed."""
 
-    layer: str
-    position: Position
+    layer: Layer
+    path: Path_
     value: Any
+
+    @property
+    def position(self) -> Position:
+        return self.layer.locate(self.path)
 
 
 @dataclass
 class Merged:
-    """The effective values plus, for every path, its origin and what it overrode."""
+    """The effective values plus, for every path, the layer that set it and what it overrode."""
 
     values: dict[str, Any] = field(default_factory=dict)
-    origin: dict[Path_, tuple[str, Position]] = field(default_factory=dict)
+    origin: dict[Path_, Layer] = field(default_factory=dict)
     overridden: dict[Path_, list[Override]] = field(default_factory=dict)
-    removed: dict[Path_, tuple[str, Position]] = field(default_factory=dict)
+    removed: dict[Path_, Layer] = field(default_factory=dict)
 
     def lookup(self, path: Path_) -> Any:
         """The effective value at `path`; KeyError if there is none."""
         node: Any = self.values
         for part in path:
-            if (isinstance(node, dict) and part in node) or (
-                isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-            ):
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
                 node = node[part]
             else:
                 raise KeyError(path)
         return node
 
+    def position(self, path: Path_) -> Position:
+        """Where the value at `path` was set."""
+        return self.origin[path].locate(path)
 
-def merge(layers: Iterable[Layer]) -> Merged:
-    """Merge `layers` in order, generic first."""
-    merged = Merged()
+    def copy(self) -> Merged:
+        """An independent copy to merge more layers onto (values are copied, layers shared)."""
+        return Merged(
+            marshal.loads(marshal.dumps(self.values)),  # plain data: the fastest deep copy there is
+            dict(self.origin),
+            {path: list(history) for path, history in self.overridden.items()},
+            dict(self.removed),
+        )
+
+
+def merge(layers: Iterable[Layer], onto: Merged | None = None) -> Merged:
+    """Merge `layers` in order, generic first, onto a copy of `onto` (or onto nothing)."""
+    merged = onto.copy() if onto is not None else Merged()
     for layer in layers:
         _merge_into(merged, merged.values, layer.values, (), layer)
     return merged
@@ -75,40 +93,35 @@ def merge(layers: Iterable[Layer]) -> Merged:
 def _merge_into(merged: Merged, target: dict[str, Any], source: dict[str, Any], path: Path_, layer: Layer) -> None:
     for key, value in source.items():
         here = (*path, key)
-        if key in target:
-            _record_override(merged, here, target[key])
+        old = target.get(key)
+        if key in target and not isinstance(old, dict) and here in merged.origin:
+            # a mapping is merged into, not replaced; its leaves keep their own history
+            merged.overridden.setdefault(here, []).insert(0, Override(merged.origin[here], here, _copy(old)))
         if value is None:
             if key in target:
-                if isinstance(target[key], dict):
+                if isinstance(old, dict):
                     _forget(merged, here)
                 del target[key]
                 merged.origin.pop(here, None)
-            merged.removed[here] = (layer.name, layer.locate(here))
+            merged.removed[here] = layer
             continue
         merged.removed.pop(here, None)
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            merged.origin[here] = (layer.name, layer.locate(here))
-            _merge_into(merged, target[key], value, here, layer)
+        if isinstance(value, dict) and isinstance(old, dict):
+            merged.origin[here] = layer
+            _merge_into(merged, old, value, here, layer)
             continue
-        if isinstance(target.get(key), dict):
+        if isinstance(old, dict):
             _forget(merged, here)
         target[key] = _copy(value)
         _stamp(merged, value, here, layer)
 
 
-def _record_override(merged: Merged, path: Path_, old: Any) -> None:
-    if isinstance(old, dict):
-        return  # a mapping is merged into, not replaced; its leaves record their own history
-    if path in merged.origin:
-        layer, position = merged.origin[path]
-        merged.overridden.setdefault(path, []).insert(0, Override(layer, position, _copy(old)))
-
-
 def _stamp(merged: Merged, value: Any, path: Path_, layer: Layer) -> None:
-    merged.origin[path] = (layer.name, layer.locate(path))
+    merged.origin[path] = layer
     if isinstance(value, dict):
         for key, item in value.items():
-            _stamp(merged, item, (*path, key), layer)
+            if item is not None:
+                _stamp(merged, item, (*path, key), layer)
 
 
 def _forget(merged: Merged, path: Path_) -> None:

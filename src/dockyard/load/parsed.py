@@ -40,12 +40,16 @@ class Parsed:
     problems: tuple[Problem, ...]
 
 
-def parse_and_check(kind: str, path: str, raw: bytes) -> tuple[Document | None, tuple[Problem, ...]]:
+Outcome = tuple[bool, Any, tuple[Problem, ...]]
+"""(parsed, data, problems): what is cached per file. Positions are not: they are found again when needed."""
+
+
+def parse_and_check(kind: str, path: str, raw: bytes) -> Outcome:
     """The uncached per-file work."""
     result = parse(path, raw)
     if isinstance(result, Problem):
-        return None, (result,)
-    return result, tuple(check(_without_removals(kind, result), schemas.BY_KIND[kind]))
+        return False, None, (result,)
+    return True, result.data, tuple(check(_without_removals(kind, result), schemas.BY_KIND[kind]))
 
 
 def _without_removals(kind: str, document: Document) -> Document:
@@ -91,7 +95,7 @@ def _key(file: RepoFile) -> str:
     return digest.hexdigest()
 
 
-def _read_cached(directory: Path, key: str) -> tuple[Document | None, tuple[Problem, ...]] | None:
+def _read_cached(directory: Path, key: str) -> Outcome | None:
     try:
         with (directory / key[:2] / key).open("rb") as stream:
             return pickle.load(stream)
@@ -99,7 +103,7 @@ def _read_cached(directory: Path, key: str) -> tuple[Document | None, tuple[Prob
         return None
 
 
-def _write_cached(directory: Path, key: str, value: tuple[Document | None, tuple[Problem, ...]]) -> None:
+def _write_cached(directory: Path, key: str, value: Outcome) -> None:
     folder = directory / key[:2]
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -111,7 +115,7 @@ def _write_cached(directory: Path, key: str, value: tuple[Document | None, tuple
         pass  # a read-only or full cache only costs speed
 
 
-def _parse_many(files: list[RepoFile]) -> list[tuple[Document | None, tuple[Problem, ...]]]:
+def _parse_many(files: list[RepoFile]) -> list[Outcome]:
     if len(files) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
         return [parse_and_check(f.kind, f.path, f.raw) for f in files]
     workers = min(os.cpu_count() or 1, 8)
@@ -132,12 +136,15 @@ def parse_all(files: list[RepoFile]) -> list[Parsed]:
     """Parse and check `files`, reusing cached results for unchanged content."""
     directory = cache_dir()
     keys = [_key(f) for f in files]
-    results: list[tuple[Document | None, tuple[Problem, ...]] | None] = [
-        _read_cached(directory, key) if directory else None for key in keys
-    ]
+    results: list[Outcome | None] = [_read_cached(directory, key) if directory else None for key in keys]
     todo = [i for i, result in enumerate(results) if result is None]
     for index, fresh in zip(todo, _parse_many([files[i] for i in todo]), strict=True):
         results[index] = fresh
         if directory:
             _write_cached(directory, keys[index], fresh)
-    return [Parsed(file, result[0], result[1]) for file, result in zip(files, results, strict=True) if result]
+    parsed = []
+    for file, result in zip(files, results, strict=True):
+        assert result is not None
+        ok, data, problems = result
+        parsed.append(Parsed(file, Document(file.path, data, file.raw) if ok else None, problems))
+    return parsed

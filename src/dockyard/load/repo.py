@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from dockyard.errors import InputError, Position, Problem
 from dockyard.load.checks import cross_file_problems
@@ -40,7 +40,7 @@ def load(root: Path) -> Repo:
         if parsed.document is not None and not parsed.problems:
             documents[parsed.file.path] = (parsed.file.kind, parsed.document)
     repo = _assemble(root, documents, problems)
-    repo.environment_files = {PurePosixPath(f.path).stem for f in files if f.kind == "environment"}
+    repo.environment_files = {f.path.split("/")[-1].removesuffix(".yaml") for f in files if f.kind == "environment"}
     problems += cross_file_problems(repo)
     if problems:
         raise InputError(problems)
@@ -50,11 +50,11 @@ def load(root: Path) -> Repo:
 def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: list[Problem]) -> Repo:
     # An invalid platform.yaml has been reported already; the empty stand-in lets the
     # cross-file checks still report everything else in the same run.
-    platform = documents.get("platform.yaml", ("platform", Document("platform.yaml", {}, {}, {})))
+    platform = documents.get("platform.yaml", ("platform", Document("platform.yaml", {})))
     repo = Repo(root, platform[1])
     for path, (kind, document) in sorted(documents.items()):
-        parts = PurePosixPath(path).parts
-        name = PurePosixPath(path).stem
+        parts = path.split("/")
+        name = parts[-1].removesuffix(".yaml")
         if kind == "environment" and _named(path, name, "environment", problems):
             repo.environments[name] = document
         elif kind == "cluster" and _named(path, name, "cluster", problems):

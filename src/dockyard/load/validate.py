@@ -6,15 +6,16 @@ column of the offending key or value, with a suggestion where one helps.
 
 from __future__ import annotations
 
-import difflib
 import re
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from dockyard.errors import Problem
+from dockyard.load.words import did_you_mean, dotted
 from dockyard.load.yamlsafe import Document, Path_
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_NAMES = {
     "object": "a mapping",
@@ -33,6 +34,8 @@ _VALIDATORS: dict[str, Draft202012Validator] = {}
 def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
     """One compiled validator per schema, reused for every file of its kind."""
     if schema["$id"] not in _VALIDATORS:
+        from jsonschema import Draft202012Validator  # imported on a cache miss only
+
         _VALIDATORS[schema["$id"]] = Draft202012Validator(schema)
     return _VALIDATORS[schema["$id"]]
 
@@ -51,6 +54,8 @@ def check(document: Document, schema: dict[str, Any]) -> list[Problem]:
 
 def _explain(document: Document, error: ValidationError) -> list[Problem]:
     if error.validator in ("anyOf", "oneOf") and error.context:
+        from jsonschema.exceptions import best_match
+
         return _explain(document, best_match(error.context))
     path: Path_ = tuple(error.absolute_path)
     where = dotted(path)
@@ -125,20 +130,6 @@ def _wrong_const(document: Document, path: Path_, error: ValidationError) -> Pro
             "Dockyard reads Score workloads with `apiVersion: score.dev/v1b1`",
         )
     return Problem(document.position(path), f"`{where}` must be `{expected}`, got {_describe(error.instance)}")
-
-
-def did_you_mean(word: str, options: list[str]) -> str | None:
-    """A hint naming the closest of `options`, if one is close enough."""
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
-
-
-def dotted(path: Path_) -> str:
-    """`containers.main.files[0]`: a path as a person writes it."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _describe(value: Any) -> str:

@@ -11,14 +11,15 @@ nesting, and tags Dockyard does not read.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from dockyard.errors import Position, Problem
+
+if TYPE_CHECKING:
+    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 MAX_FILE_BYTES = 1 << 20
 """Platform repo files are small; anything larger than 1 MiB is a mistake or an attack."""
@@ -34,25 +35,45 @@ Path_ = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
+class Marks:
+    """Line and column (1-based) of every value, and of every mapping key, by path."""
+
+    values: dict[Path_, tuple[int, int]]
+    keys: dict[Path_, tuple[int, int]]
+
+
+@dataclass(frozen=True, eq=False)
 class Document:
-    """One parsed file: plain data, and where each value and each key stands."""
+    """One parsed file: plain data, and where each value and each key stands.
+
+    Positions are only needed when something is reported, so a document restored
+    from the parse cache carries its bytes and finds its marks again on first use.
+    """
 
     file: str
     data: Any
-    positions: dict[Path_, tuple[int, int]]
-    key_positions: dict[Path_, tuple[int, int]]
+    raw: bytes = field(default=b"", repr=False)
+    known_marks: Marks | None = field(default=None, repr=False)
+
+    @cached_property
+    def marks(self) -> Marks:
+        if self.known_marks is not None:
+            return self.known_marks
+        reparsed = parse(self.file, self.raw)
+        return reparsed.marks if isinstance(reparsed, Document) else Marks({}, {})
 
     def position(self, path: Path_ = (), *, key: bool = False) -> Position:
         """Position of the value at `path` (or of its key), else of the nearest ancestor."""
-        table = self.key_positions if key else self.positions
+        marks = self.marks
+        table = marks.keys if key else marks.values
         probe = tuple(path)
         while probe:
             if probe in table:
                 line, column = table[probe]
                 return Position(self.file, line, column)
             probe = probe[:-1]
-            table = self.positions
-        line, column = self.positions.get((), (1, 1))
+            table = marks.values
+        line, column = marks.values.get((), (1, 1))
         return Position(self.file, line, column)
 
 
@@ -68,7 +89,7 @@ def parse(file: str, raw: bytes) -> Document | Problem:
     """Parse `raw` (the bytes of `file`, a repo-relative path) into a Document or one Problem."""
     try:
         text = _decode(raw)
-        return _Converter(file).document(_compose(text))
+        return _Converter(file, raw).document(_compose(text))
     except YamlProblem as problem:
         return Problem(Position(file, problem.line, problem.column), problem.message, problem.hint)
 
@@ -142,6 +163,9 @@ def _guard_nesting(text: str) -> None:
 
 
 def _compose(text: str) -> Node | None:
+    from ruamel.yaml import YAML  # imported on a cache miss only
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     _guard_nesting(text)
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 2)
@@ -197,8 +221,8 @@ _TAG = "tag:yaml.org,2002:"
 class _Converter:
     """Walks a node graph once, bounded in nodes and depth, recording positions."""
 
-    def __init__(self, file: str) -> None:
-        self.file = file
+    def __init__(self, file: str, raw: bytes) -> None:
+        self.file, self.raw = file, raw
         self.visited = 0
         self.positions: dict[Path_, tuple[int, int]] = {}
         self.key_positions: dict[Path_, tuple[int, int]] = {}
@@ -207,7 +231,7 @@ class _Converter:
         data = None if root is None else self.value(root, (), 0)
         if root is None:
             self.positions[()] = (1, 1)
-        return Document(self.file, data, self.positions, self.key_positions)
+        return Document(self.file, data, self.raw, Marks(self.positions, self.key_positions))
 
     def value(self, node: Node, path: Path_, depth: int) -> Any:
         self.visited += 1
@@ -222,11 +246,10 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise YamlProblem(line, column, f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels")
         self.positions[path] = (line, column)
-        if isinstance(node, MappingNode):
+        if node.id == "mapping":
             return self.mapping(node, path, depth)
-        if isinstance(node, SequenceNode):
+        if node.id == "sequence":
             return [self.value(item, (*path, index), depth + 1) for index, item in enumerate(node.value)]
-        assert isinstance(node, ScalarNode)
         return self.scalar(node)
 
     def mapping(self, node: MappingNode, path: Path_, depth: int) -> dict[str, Any]:
@@ -241,7 +264,7 @@ class _Converter:
                     "merge keys (`<<`) are not supported",
                     "write the keys out; Dockyard's layers already merge values",
                 )
-            if not isinstance(key_node, ScalarNode):
+            if key_node.id != "scalar":
                 raise YamlProblem(key_line, key_column, "mapping keys must be plain strings")
             key = key_node.value
             if not isinstance(key, str) or key_node.tag not in (

@@ -6,11 +6,9 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from dockyard.localcluster import build as builder
 
-err = Console(stderr=True, highlight=False)
 app = typer.Typer(help="The local control plane: Kubernetes' own binaries on loopback.", no_args_is_help=True)
 
 
@@ -24,7 +22,7 @@ def build(
         unknown = sorted(set(names) - {t.name for t in builder.TOOLS})
         if unknown:
             raise typer.BadParameter(f"unknown tool {', '.join(unknown)}; tools: etcd, kubernetes, kwok, helm")
-    paths = builder.build_all(lambda line: err.print(line), names)
+    paths = builder.build_all(lambda line: typer.echo(line, err=True), names)
     for binary, path in sorted(paths.items()):
         typer.echo(f"{binary}\t{path}")
 
