@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from dockyard.localcluster import build as builder
+from dockyard.localcluster import control_plane, kind
+from dockyard.localcluster.layout import Layout, known_clusters
 
 app = typer.Typer(help="The local control plane: Kubernetes' own binaries on loopback.", no_args_is_help=True)
+
+NameOpt = Annotated[str, typer.Option("--name", "-n", help="The local cluster's name.")]
+
+
+def _say(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 @app.command()
@@ -22,10 +31,79 @@ def build(
         unknown = sorted(set(names) - {t.name for t in builder.TOOLS})
         if unknown:
             raise typer.BadParameter(f"unknown tool {', '.join(unknown)}; tools: etcd, kubernetes, kwok, helm")
-    paths = builder.build_all(lambda line: typer.echo(line, err=True), names)
+    paths = builder.build_all(_say, names)
     for binary, path in sorted(paths.items()):
         typer.echo(f"{binary}\t{path}")
 
 
-TOP_LEVEL: list[Callable[..., None]] = []
-"""Commands that also stand at the top level (`dockyard up`)."""
+class Driver(StrEnum):
+    local = "local"
+    kind = "kind"
+
+
+DriverOpt = Annotated[
+    Driver, typer.Option("--driver", help="local: Kubernetes' own binaries, no Docker; kind: needs Docker.")
+]
+
+
+def up(
+    name: NameOpt = "local",
+    nodes: Annotated[
+        int, typer.Option("--nodes", min=1, max=100, help="Nodes (KWOK nodes with the local driver).")
+    ] = 1,
+    driver: DriverOpt = Driver.local,
+) -> None:
+    """Start a local Kubernetes control plane (no Docker): etcd, API server, controllers, scheduler, KWOK nodes."""
+    if driver is Driver.kind:
+        context = kind.up(name, nodes)
+        typer.echo(f"kind cluster {name} is up; kubeconfig context {context}")
+        return
+    running = control_plane.up(name, nodes, progress=_say)
+    state = "already running" if running.already_running else "up"
+    typer.echo(f"cluster {running.name} is {state} ({running.seconds:.1f}s): {running.server}")
+    for process in running.processes:
+        typer.echo(f"  {process.name:<24} pid {process.pid:<8} log {process.log}")
+    typer.echo(f"  nodes: {running.nodes} (KWOK marks them Ready and their pods Running)")
+    typer.echo(f"  kubeconfig: {running.kubeconfig} (context {running.context}, also merged into your kubeconfig)")
+    typer.echo(f"  try: kubectl --context {running.context} get nodes")
+
+
+def down(
+    name: NameOpt = "local",
+    purge: Annotated[bool, typer.Option("--purge", help="Also delete the data directory and the context.")] = False,
+    driver: DriverOpt = Driver.local,
+) -> None:
+    """Stop exactly the processes `up` started; keep the data unless --purge."""
+    if driver is Driver.kind:
+        kind.down(name)
+        typer.echo(f"kind cluster {name} deleted")
+        return
+    stopped = control_plane.down(name, purge=purge)
+    what = ", ".join(stopped) if stopped else "nothing was running"
+    typer.echo(f"cluster {name}: stopped {what}")
+    if purge:
+        typer.echo(f"  deleted {Layout(name).root} and the context dockyard-{name}")
+    else:
+        typer.echo(f"  data kept in {Layout(name).root} (`dockyard down --purge` deletes it)")
+
+
+def status(name: Annotated[str | None, typer.Option("--name", "-n", help="Only this cluster.")] = None) -> None:
+    """What runs: components, PIDs, ports, versions, kubeconfig."""
+    names = [name] if name else known_clusters()
+    if not names:
+        typer.echo("no local clusters; `dockyard up` starts one")
+        return
+    for cluster in names:
+        current = control_plane.status(cluster)
+        typer.echo(f"cluster {current.name}: {'running' if current.running else 'stopped'}")
+        typer.echo(f"  server      {current.server}")
+        typer.echo(f"  kubeconfig  {current.kubeconfig} (context dockyard-{current.name})")
+        typer.echo("  versions    " + ", ".join(f"{tool} {version}" for tool, version in current.versions.items()))
+        typer.echo("  ports       " + ", ".join(f"{part} {port}" for part, port in sorted(current.ports.items())))
+        typer.echo(f"  nodes       {current.nodes}")
+        for part in current.components:
+            typer.echo(f"  {part.name:<24} pid {part.pid:<8} {'running' if part.running else 'stopped'}")
+
+
+TOP_LEVEL: list[Callable[..., None]] = [up, down, status]
+"""Commands that stand at the top level (`dockyard up`)."""
