@@ -7,9 +7,10 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from dockyard.errors import Problem
-from dockyard.load.files import read_inside
+from dockyard.load.files import RepoFile, read_inside
+from dockyard.load.parsed import parse_all
 from dockyard.load.words import did_you_mean
-from dockyard.load.yamlsafe import Document, parse
+from dockyard.load.yamlsafe import Document
 
 if TYPE_CHECKING:
     from dockyard.load.repo import Repo
@@ -157,16 +158,22 @@ def _check_file_ref(
     *,
     parse_yaml: bool = False,
 ) -> None:
-    where = score.position(path)
     if PurePosixPath(reference).is_absolute():
         problems.append(
-            Problem(where, f"`{reference}` is an absolute path", "give a path relative to the service's directory")
+            Problem(
+                score.position(path),
+                f"`{reference}` is an absolute path",
+                "give a path relative to the service's directory",
+            )
         )
         return
     base = PurePosixPath(score.file).parent
     relative = posixpath.normpath(str(base / reference))
     raw = read_inside(repo.root, relative, problems, referrer=lambda: score.position(path), written=reference)
+    if raw is not None:
+        repo.files[relative] = raw
     if raw is not None and parse_yaml:
-        parsed = parse(relative, raw)
-        if isinstance(parsed, Problem):
-            problems.append(parsed)
+        parsed = parse_all([RepoFile("contract", relative, raw)])[0]
+        problems.extend(parsed.problems)
+        if parsed.document is not None:
+            repo.contracts[relative] = parsed.document

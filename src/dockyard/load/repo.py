@@ -27,6 +27,10 @@ class Repo:
     services: dict[str, Document] = field(default_factory=dict)
     overrides: dict[tuple[str, str], Document] = field(default_factory=dict)
     """Per-service, per-environment settings, by (service, environment)."""
+    files: dict[str, bytes] = field(default_factory=dict)
+    """Files that services name (contracts, file sources), by repo-relative path."""
+    contracts: dict[str, Document] = field(default_factory=dict)
+    """Parsed contracts, by repo-relative path."""
     environment_files: set[str] = field(default_factory=set)
     """Every environment with a file, valid or not (so one broken file reports once)."""
 
