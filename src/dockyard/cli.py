@@ -16,13 +16,15 @@ import typer
 from typer.exceptions import TyperException
 
 from dockyard import __version__
-from dockyard.errors import DockyardError, InputError
+from dockyard.errors import DockyardError, InputError, UsageError
 from dockyard.load import schemas
 from dockyard.load.files import find_repo
 from dockyard.load.layers import Explanation, effective, explain
 from dockyard.load.repo import Repo, load
 from dockyard.localcluster import cli as localcluster_cli
 from dockyard.model.platform import build_platform
+from dockyard.render.output import stream, write_tree
+from dockyard.render.services import render
 from dockyard.scaffold import init as scaffold_init
 
 
@@ -93,6 +95,25 @@ def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None) -> None:
         f"valid: {loaded.platform.data['name']}: {services} services, {environments} environments, "
         f"cluster{'s' if len(clusters) != 1 else ''} {', '.join(clusters)}"
     )
+
+
+@app.command(name="render")
+def render_command(
+    repo: RepoArg = Path("."),
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to render for.")] = ...,  # type: ignore[assignment]
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write one file per object here.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="yaml or json.")] = "yaml",
+) -> None:
+    """Render every service to Kubernetes objects: one file per object, or one stream to stdout."""
+    if fmt not in ("yaml", "json"):
+        raise UsageError(f"--format must be yaml or json, not `{fmt}`")
+    loaded = _load(repo)
+    bundle = render(build_platform(loaded, effective(loaded, cluster)))
+    if output is None:
+        sys.stdout.write(stream(bundle, fmt))
+        return
+    written = write_tree(bundle, output, fmt)
+    err.print(f"rendered {len(written)} objects for cluster {cluster} into {output}")
 
 
 @app.command(name="explain")

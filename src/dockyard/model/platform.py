@@ -7,11 +7,12 @@ these models, never raw dictionaries.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.load.layers import Effective
 from dockyard.load.repo import Repo
+from dockyard.load.yamlsafe import Document
 from dockyard.model.service import Service, build_service
 
 
@@ -34,6 +35,10 @@ class Platform:
     services: tuple[Service, ...]
     values: Mapping[str, Any]
     """Every effective platform-wide value (components, postgres, imagePolicy, ...)."""
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    """Files services name (file sources), by repo-relative path."""
+    contracts: Mapping[str, Document] = field(default_factory=dict)
+    """Parsed OpenAPI contracts, by repo-relative path."""
 
     def service(self, name: str) -> Service:
         for service in self.services:
@@ -53,4 +58,6 @@ def build_platform(repo: Repo, effective: Effective) -> Platform:
     services = tuple(
         build_service(name, repo.services[name], effective.services[name].values) for name in sorted(repo.services)
     )
-    return Platform(values["name"], values["domain"], values["profile"], cluster, services, values)
+    return Platform(
+        values["name"], values["domain"], values["profile"], cluster, services, values, repo.files, repo.contracts
+    )

@@ -1,0 +1,1 @@
+"""Render: a typed Platform becomes a Bundle of Kubernetes objects, each with its stage and source."""

@@ -1,0 +1,117 @@
+"""A Bundle: the rendered objects, each with its deploy stage and the source that produced it.
+
+Objects are plain dicts in Kubernetes' conventional key order; a Bundle is sorted by stage,
+then by kind, namespace and name, so the same input always gives byte-identical output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from dockyard.errors import Position
+
+STAGES = ("crds", "platform-networking", "platform-services", "namespaces", "services")
+"""Deploy stages in order: CRDs; networking, certs, secrets, identity; shared platform services;
+team namespaces; services."""
+
+SOURCE_ANNOTATION = "dockyard.dev/source"
+STAGE_ANNOTATION = "dockyard.dev/stage"
+
+KIND_ORDER = (
+    "CustomResourceDefinition",
+    "Namespace",
+    "ResourceQuota",
+    "LimitRange",
+    "NetworkPolicy",
+    "ServiceAccount",
+    "Secret",
+    "ConfigMap",
+    "PersistentVolumeClaim",
+    "Role",
+    "RoleBinding",
+    "Service",
+    "Deployment",
+    "StatefulSet",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One Kubernetes object, its stage, and the file (and line) that produced it."""
+
+    manifest: dict[str, Any]
+    stage: str
+    source: Position
+
+    @property
+    def kind(self) -> str:
+        return str(self.manifest["kind"])
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["metadata"]["name"])
+
+    @property
+    def namespace(self) -> str | None:
+        return self.manifest["metadata"].get("namespace")
+
+    @property
+    def api_version(self) -> str:
+        return str(self.manifest["apiVersion"])
+
+    def key(self) -> tuple[Any, ...]:
+        kind_rank = KIND_ORDER.index(self.kind) if self.kind in KIND_ORDER else len(KIND_ORDER)
+        return (STAGES.index(self.stage), kind_rank, self.kind, self.namespace or "", self.name)
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    """Data a later lifecycle task acts on (a Keycloak client, a bucket), never a secret value."""
+
+    kind: str
+    name: str
+    data: dict[str, Any]
+    source: Position
+
+
+@dataclass(frozen=True)
+class Bundle:
+    objects: tuple[Rendered, ...]
+    tasks: tuple[TaskRequest, ...] = field(default=())
+
+    @classmethod
+    def of(cls, objects: Iterable[Rendered], tasks: Iterable[TaskRequest] = ()) -> Bundle:
+        return cls(tuple(sorted(objects, key=Rendered.key)), tuple(sorted(tasks, key=lambda t: (t.kind, t.name))))
+
+
+def obj(api_version: str, kind: str, name: str, namespace: str | None, **body: Any) -> dict[str, Any]:
+    """A Kubernetes object with apiVersion, kind and metadata first, as people write them."""
+    metadata: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        metadata["namespace"] = namespace
+    manifest: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": metadata}
+    manifest.update(body)
+    return manifest
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """libyaml's fast dumper, never writing anchors and aliases for objects used twice."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def to_yaml(manifests: Iterable[dict[str, Any]]) -> str:
+    options = {"Dumper": _Dumper, "sort_keys": False, "default_flow_style": False, "allow_unicode": True, "width": 4096}
+    return "---\n".join(yaml.dump(m, **options) for m in manifests)
+
+
+def to_json(manifest: dict[str, Any]) -> str:
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"

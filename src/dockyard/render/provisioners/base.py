@@ -1,0 +1,79 @@
+"""What a provisioner is: a resource type, its declared outputs, and a function from a request to
+the outputs, objects, tasks and network rules that wire the resource to the service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockyard.errors import Position
+from dockyard.model.platform import Platform
+from dockyard.model.service import ResourceRequest, Service
+from dockyard.render.bundle import Rendered, TaskRequest
+from dockyard.render.placeholders import Output
+
+
+class ProvisionError(Exception):
+    """A resource cannot be provisioned as asked; the message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class Peer:
+    """One side of an allowed connection: pods selected by labels in a namespace, on ports."""
+
+    namespace: str
+    pod_labels: Mapping[str, str]
+    ports: tuple[tuple[str, int], ...]
+    """(protocol, port) pairs; empty means every port."""
+
+
+@dataclass(frozen=True)
+class Request:
+    platform: Platform
+    service: Service
+    resource: ResourceRequest
+    namespace: str
+    labels: Mapping[str, str]
+    """The service's standard labels (app.kubernetes.io/...)."""
+    position: Position
+    """Where the resource is declared in score.yaml."""
+    services: Mapping[str, Service]
+    """Every service of the platform, by name (for dependencies)."""
+
+    def object_name(self, suffix: str = "") -> str:
+        base = f"{self.service.name}-{self.resource.id}"
+        return f"{base}-{suffix}" if suffix else base
+
+
+@dataclass
+class Provision:
+    outputs: dict[str, Output] = field(default_factory=dict)
+    objects: list[Rendered] = field(default_factory=list)
+    tasks: list[TaskRequest] = field(default_factory=list)
+    egress: list[Peer] = field(default_factory=list)
+    """Connections the service makes because of this resource."""
+    ingress: list[Peer] = field(default_factory=list)
+    """Connections the service accepts because of this resource (e.g. from the gateway)."""
+    service_labels: dict[str, str] = field(default_factory=dict)
+    """Labels the service's Service object needs (e.g. to use a waypoint)."""
+    depends_on: str | None = None
+    """Another service this resource is a dependency on (it gets an ingress rule from this one)."""
+
+
+@dataclass(frozen=True)
+class Provisioner:
+    type: str
+    outputs: tuple[str, ...]
+    provision: Callable[[Request], Provision]
+    description: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """Accepted params and a word on each (documentation and validation)."""
+
+
+def param(request: Request, name: str, kinds: type | tuple[type, ...], default: Any) -> Any:
+    value = request.resource.params.get(name, default)
+    if not isinstance(value, kinds):
+        wanted = kinds.__name__ if isinstance(kinds, type) else " or ".join(k.__name__ for k in kinds)
+        raise ProvisionError(f"resource `{request.resource.id}`: params.{name} must be a {wanted}")
+    return value

@@ -1,0 +1,68 @@
+"""`route`: expose the service at the edge through a Gateway API HTTPRoute on the platform gateway.
+
+params: host (a name under the platform domain, or a full host name; default the service
+name), path (default /), port (a service port; default the first).
+outputs: host, path, url.
+"""
+
+from __future__ import annotations
+
+from dockyard.render import platform_names
+from dockyard.render.bundle import Rendered, obj
+from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request, param
+
+
+def service_port(request: Request, wanted: int | None) -> tuple[int, int]:
+    """(service port, target port) of the port `wanted`, or of the first port."""
+    ports = request.service.ports
+    if not ports:
+        raise ProvisionError(f"resource `{request.resource.id}` needs the service to declare service.ports")
+    for port in ports:
+        if wanted is None or port.port == wanted:
+            return port.port, port.target_port
+    known = ", ".join(str(p.port) for p in ports)
+    raise ProvisionError(f"resource `{request.resource.id}`: port {wanted} is not a service port (ports: {known})")
+
+
+def host_name(request: Request, default: str) -> str:
+    host = param(request, "host", str, default)
+    return host if "." in host else f"{host}.{request.platform.domain}"
+
+
+def provision(request: Request) -> Provision:
+    host = host_name(request, request.service.name)
+    path = param(request, "path", str, "/")
+    if not path.startswith("/"):
+        raise ProvisionError(f"resource `{request.resource.id}`: params.path must start with /")
+    port, target = service_port(request, param(request, "port", (int, type(None)), None))
+    route = obj(
+        "gateway.networking.k8s.io/v1",
+        "HTTPRoute",
+        request.object_name(),
+        request.namespace,
+        spec={
+            "parentRefs": [{"name": platform_names.GATEWAY_NAME, "namespace": platform_names.GATEWAY_NAMESPACE}],
+            "hostnames": [host],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": path}}],
+                    "backendRefs": [{"name": request.service.name, "port": port}],
+                }
+            ],
+        },
+    )
+    gateway = Peer(platform_names.GATEWAY_NAMESPACE, {}, (("TCP", target),))
+    return Provision(
+        outputs={"host": host, "path": path, "url": f"https://{host}{'' if path == '/' else path}"},
+        objects=[Rendered(route, "services", request.position)],
+        ingress=[gateway],
+    )
+
+
+ROUTE = Provisioner(
+    "route",
+    ("host", "path", "url"),
+    provision,
+    "Expose the service at the edge (Gateway API HTTPRoute on the platform gateway).",
+    {"host": "host name, or a name under the platform domain", "path": "path prefix", "port": "service port"},
+)

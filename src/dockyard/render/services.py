@@ -1,0 +1,156 @@
+"""Render every service of a platform: provision its resources, then its objects, then the team
+namespaces; label and annotate everything; report every problem at once with file:line."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dockyard.errors import InputError, Position, Problem
+from dockyard.model.platform import Platform
+from dockyard.model.service import Service
+from dockyard.render import profiles
+from dockyard.render.bundle import SOURCE_ANNOTATION, STAGE_ANNOTATION, Bundle, Rendered, TaskRequest
+from dockyard.render.namespaces import render_namespace
+from dockyard.render.placeholders import Context
+from dockyard.render.provisioners import BUILT_IN
+from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
+from dockyard.render.workload import Wiring, WorkloadProblem, render_service, selector
+
+
+def render(platform: Platform, provisioners: Mapping[str, Provisioner] = BUILT_IN) -> Bundle:
+    problems: list[Problem] = []
+    services = {s.name: s for s in platform.services}
+    provisions = {s.name: _provision(platform, s, services, provisioners, problems) for s in platform.services}
+    dependents: dict[str, list[Peer]] = {}
+    for name, by_resource in provisions.items():
+        for provision in by_resource.values():
+            if provision.depends_on:
+                caller = services[name]
+                ports = tuple(port for peer in provision.egress for port in peer.ports)
+                dependents.setdefault(provision.depends_on, []).append(
+                    Peer(caller.settings.namespace, selector(caller), ports)
+                )
+    objects: list[Rendered] = []
+    tasks: list[TaskRequest] = []
+    for service in platform.services:
+        by_resource = provisions[service.name]
+        wiring = Wiring(
+            Context(_metadata(service), {rid: p.outputs for rid, p in by_resource.items()}),
+            [peer for p in by_resource.values() for peer in p.egress],
+            [peer for p in by_resource.values() for peer in p.ingress] + dependents.get(service.name, []),
+            {k: v for p in by_resource.values() for k, v in p.service_labels.items()},
+        )
+        try:
+            manifests = render_service(
+                service, service.settings.namespace, wiring, platform.cluster.environment, platform.files
+            )
+        except WorkloadProblem as problem:
+            problems.append(Problem(service.source.position(problem.path), problem.message))
+            continue
+        where = service.source.position(("metadata", "name"))
+        labels = _labels(platform, service)
+        objects += [_finish(Rendered(m, "services", where), labels) for m in manifests]
+        for provision in by_resource.values():
+            objects += [_finish(r, labels) for r in provision.objects]
+            tasks += provision.tasks
+    objects += _namespaces(platform)
+    objects = _deduplicate(objects, problems)
+    if problems:
+        raise InputError(problems)
+    return Bundle.of(objects, tasks)
+
+
+def _provision(
+    platform: Platform,
+    service: Service,
+    services: dict[str, Service],
+    provisioners: Mapping[str, Provisioner],
+    problems: list[Problem],
+) -> dict[str, Provision]:
+    result = {}
+    for resource in service.resources:
+        position = service.source.position(("resources", resource.id), key=True)
+        provisioner = provisioners.get(resource.type)
+        if provisioner is None:  # load checks the type; a custom provisioner may have been removed since
+            problems.append(Problem(position, f"unknown resource type `{resource.type}`"))
+            continue
+        request = Request(
+            platform, service, resource, service.settings.namespace, selector(service), position, services
+        )
+        try:
+            result[resource.id] = provisioner.provision(request)
+        except ProvisionError as error:
+            problems.append(Problem(position, str(error)))
+    return result
+
+
+def _metadata(service: Service) -> dict[str, Any]:
+    metadata = service.source.data.get("metadata", {})
+    return {**metadata, "name": service.name}
+
+
+def _labels(platform: Platform, service: Service) -> dict[str, str]:
+    labels = {
+        **selector(service),
+        "app.kubernetes.io/part-of": platform.name,
+        "app.kubernetes.io/managed-by": "dockyard",
+    }
+    if service.settings.team:
+        labels["dockyard.dev/team"] = service.settings.team
+    return labels
+
+
+def _finish(rendered: Rendered, labels: Mapping[str, str]) -> Rendered:
+    """Add the standard labels (keeping any the object sets itself) and the source and stage annotations."""
+    metadata = rendered.manifest["metadata"]
+    metadata["labels"] = {**labels, **metadata.get("labels", {})}
+    metadata["annotations"] = {
+        **metadata.get("annotations", {}),
+        SOURCE_ANNOTATION: rendered.source.file,
+        STAGE_ANNOTATION: rendered.stage,
+    }
+    return rendered
+
+
+def _namespaces(platform: Platform) -> list[Rendered]:
+    mesh = profiles.enabled(platform.profile, "mesh")
+    teams: dict[str, tuple[str | None, Position]] = {}
+    for service in platform.services:
+        namespace = service.settings.namespace
+        teams.setdefault(namespace, (service.settings.team, service.source.position(("metadata", "name"))))
+    common = {"app.kubernetes.io/part-of": platform.name, "app.kubernetes.io/managed-by": "dockyard"}
+    objects = []
+    for namespace, (team, where) in sorted(teams.items()):
+        for manifest in render_namespace(namespace, team, mesh):
+            objects.append(_finish(Rendered(manifest, "namespaces", Position(where.file)), common))
+    return objects
+
+
+def _deduplicate(objects: list[Rendered], problems: list[Problem]) -> list[Rendered]:
+    """Identical objects rendered twice (a namespace's waypoint) are kept once; different ones clash."""
+    seen: dict[tuple[str, str, str | None, str], Rendered] = {}
+    for rendered in objects:
+        key = (rendered.api_version, rendered.kind, rendered.namespace, rendered.name)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = rendered
+        elif _comparable(first) != _comparable(rendered):
+            where = f"{rendered.namespace}/" if rendered.namespace else ""
+            problems.append(
+                Problem(
+                    rendered.source,
+                    f"{rendered.kind} {where}{rendered.name} is also rendered, differently, from {first.source}",
+                    "give one of them another name",
+                )
+            )
+    return list(seen.values())
+
+
+def _comparable(rendered: Rendered) -> Any:
+    manifest = dict(rendered.manifest)
+    metadata = dict(manifest["metadata"])
+    metadata.pop("annotations", None)
+    metadata.pop("labels", None)
+    manifest["metadata"] = metadata
+    return manifest

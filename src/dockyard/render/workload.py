@@ -1,0 +1,410 @@
+"""A service's own objects: ServiceAccount, Deployment, Service, files, autoscaling, disruption
+budget, scrape target and its network policy, all with secure defaults.
+
+Containers run as non-root with a read-only root filesystem (an emptyDir is mounted at /tmp),
+no privilege escalation and every capability dropped; the pod does not mount an API token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockyard.model.service import Container, Service
+from dockyard.render import platform_names
+from dockyard.render.bundle import obj
+from dockyard.render.placeholders import Context, Piece, SecretRef, Unresolvable, expand, expand_plain
+from dockyard.render.provisioners.base import Peer
+
+OTLP_PORT = 4318
+
+
+class WorkloadProblem(Exception):
+    """A part of score.yaml cannot be rendered; `path` says which."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path, self.message = path, message
+
+
+@dataclass
+class Wiring:
+    """What the provisioners and other services add to this service's objects."""
+
+    context: Context
+    egress: list[Peer] = field(default_factory=list)
+    ingress: list[Peer] = field(default_factory=list)
+    """Connections this service accepts: from the gateway, from services that depend on it."""
+    service_labels: dict[str, str] = field(default_factory=dict)
+
+
+def selector(service: Service) -> dict[str, str]:
+    return {"app.kubernetes.io/name": service.name, "app.kubernetes.io/instance": service.name}
+
+
+def render_service(
+    service: Service, namespace: str, wiring: Wiring, environment: str, repo_files: Mapping[str, bytes]
+) -> list[dict[str, Any]]:
+    settings = service.settings.values
+    files = _files(service, wiring.context, repo_files)
+    volumes, mounts = _volumes(service, wiring.context, files)
+    containers = [
+        _container(service, container, wiring, environment, namespace, mounts.get(container.name, []))
+        for container in service.containers
+    ]
+    manifests: list[dict[str, Any]] = [
+        obj("v1", "ServiceAccount", service.name, namespace, automountServiceAccountToken=False)
+    ]
+    if files:
+        data = {key: content for key, (_target, _mode, content) in sorted(files.items())}
+        manifests.append(obj("v1", "ConfigMap", f"{service.name}-files", namespace, data=data))
+    manifests.append(_deployment(service, namespace, containers, volumes, files))
+    if service.ports:
+        manifests.append(_service_object(service, namespace, wiring.service_labels))
+    autoscaling = settings.get("autoscaling", {})
+    if autoscaling.get("enabled"):
+        manifests.append(_autoscaler(service, namespace, autoscaling))
+    budget = settings.get("disruptionBudget")
+    if budget:
+        manifests.append(
+            obj(
+                "policy/v1",
+                "PodDisruptionBudget",
+                service.name,
+                namespace,
+                spec={**budget, "selector": {"matchLabels": selector(service)}},
+            )
+        )
+    metrics_port = settings.get("metrics", {}).get("port")
+    if metrics_port:
+        manifests.append(
+            _service_monitor(service, namespace, metrics_port, settings["metrics"].get("path", "/metrics"))
+        )
+    manifests.append(_network_policy(service, namespace, wiring, metrics_port))
+    return manifests
+
+
+def _container(
+    service: Service,
+    container: Container,
+    wiring: Wiring,
+    environment: str,
+    namespace: str,
+    mounts: list[dict[str, Any]],
+) -> dict[str, Any]:
+    spec = container.spec
+    result: dict[str, Any] = {
+        "name": container.name,
+        "image": _plain(container.image, wiring, ("containers", container.name, "image")),
+    }
+    for field_name in ("command", "args"):
+        if field_name in spec:
+            result[field_name] = [
+                _plain(arg, wiring, ("containers", container.name, field_name, index))
+                for index, arg in enumerate(spec[field_name])
+            ]
+    env = _env(container, wiring)
+    names = {e["name"] for e in env}
+    for name, value in (
+        ("OTEL_SERVICE_NAME", service.name),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", platform_names.OTLP_ENDPOINT),
+        ("OTEL_RESOURCE_ATTRIBUTES", f"deployment.environment={environment},service.namespace={namespace}"),
+    ):
+        if name not in names:
+            env.append({"name": name, "value": value})
+    result["env"] = env
+    if container.name == service.containers[0].name and service.ports:
+        result["ports"] = [
+            {"name": p.name, "containerPort": p.target_port, "protocol": p.protocol} for p in service.ports
+        ]
+    result["resources"] = _resources(service, container)
+    for probe in ("livenessProbe", "readinessProbe"):
+        if probe in spec:
+            result[probe] = _probe(spec[probe])
+    result["securityContext"] = {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    targets = {m["mountPath"] for m in mounts}
+    result["volumeMounts"] = [*mounts, *([] if "/tmp" in targets else [{"name": "tmp", "mountPath": "/tmp"}])]
+    return result
+
+
+def _plain(text: str, wiring: Wiring, path: tuple[str | int, ...]) -> str:
+    try:
+        return expand_plain(text, wiring.context, f"`{path[-1]}`")
+    except Unresolvable as error:
+        raise WorkloadProblem(path, str(error)) from None
+
+
+def _env(container: Container, wiring: Wiring) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = []
+    for name, value in (container.spec.get("variables") or {}).items():
+        try:
+            pieces = expand(value, wiring.context)
+        except Unresolvable as error:
+            raise WorkloadProblem(("containers", container.name, "variables", name), str(error)) from None
+        env.extend(_variable(name, pieces))
+    return env
+
+
+def _variable(name: str, pieces: list[Piece]) -> list[dict[str, Any]]:
+    """One variable; a value mixing text and secrets reads each secret into a helper variable first.
+
+    Kubernetes expands `$(NAME)` in values; Score text means what it says, so `$(` is escaped as `$$(`.
+    """
+    if not any(isinstance(p, SecretRef) for p in pieces):
+        return [{"name": name, "value": "".join(p for p in pieces if isinstance(p, str)).replace("$(", "$$(")}]
+    if len(pieces) == 1 and isinstance(pieces[0], SecretRef):
+        return [{"name": name, "valueFrom": _secret_key(pieces[0])}]
+    helpers, parts = [], []
+    for piece in pieces:
+        if isinstance(piece, SecretRef):
+            helper = f"DOCKYARD_SECRET_{name}_{len(helpers)}"
+            helpers.append({"name": helper, "valueFrom": _secret_key(piece)})
+            parts.append(f"$({helper})")
+        else:
+            parts.append(piece.replace("$(", "$$("))
+    return [*helpers, {"name": name, "value": "".join(parts)}]
+
+
+def _secret_key(reference: SecretRef) -> dict[str, Any]:
+    return {"secretKeyRef": {"name": reference.secret, "key": reference.key}}
+
+
+def _resources(service: Service, container: Container) -> dict[str, Any]:
+    defaults = service.settings.values.get("resources", {})
+    own = container.spec.get("resources", {})
+    result: dict[str, Any] = {}
+    for section in ("requests", "limits"):
+        merged = {**defaults.get(section, {}), **own.get(section, {})}
+        if merged:
+            result[section] = dict(sorted(merged.items()))
+    return result
+
+
+def _probe(probe: Mapping[str, Any]) -> dict[str, Any]:
+    if "exec" in probe:
+        return {"exec": {"command": list(probe["exec"]["command"])}}
+    http = dict(probe["httpGet"])
+    return {"httpGet": {k: http[k] for k in ("host", "scheme", "path", "port", "httpHeaders") if k in http}}
+
+
+def _file_entries(container: Container) -> list[tuple[int | str, str, dict[str, Any]]]:
+    files = container.spec.get("files") or []
+    if isinstance(files, list):
+        return [(index, entry["target"], entry) for index, entry in enumerate(files)]
+    return [(target, target, entry) for target, entry in files.items()]
+
+
+def _files(
+    service: Service, context: Context, repo_files: Mapping[str, bytes]
+) -> dict[str, tuple[str, int | None, str]]:
+    """ConfigMap key -> (container:target, mode, content) for every file of every container."""
+    files: dict[str, tuple[str, int | None, str]] = {}
+    for container in service.containers:
+        for key, target, entry in _file_entries(container):
+            path = ("containers", container.name, "files", key)
+            content = entry.get("content")
+            if content is None:
+                source = _source_path(service, entry["source"])
+                raw = repo_files.get(source)
+                try:
+                    content = raw.decode("utf-8") if raw is not None else None
+                except UnicodeDecodeError:
+                    raise WorkloadProblem((*path, "source"), "file sources must be UTF-8 text") from None
+                if content is None:
+                    raise WorkloadProblem((*path, "source"), f"`{entry['source']}` was not loaded")
+            if not entry.get("noExpand", False):
+                try:
+                    content = expand_plain(content, context, "file content")
+                except Unresolvable as error:
+                    raise WorkloadProblem(path, str(error)) from None
+            mode = int(entry["mode"], 8) if "mode" in entry else None
+            config_key = re.sub(r"[^-._a-zA-Z0-9]", "_", f"{container.name}{target}")
+            files[config_key] = (f"{container.name}:{target}", mode, content)
+    return files
+
+
+def _source_path(service: Service, source: str) -> str:
+    return posixpath.normpath(posixpath.join(posixpath.dirname(service.source.file), source))
+
+
+def _volumes(
+    service: Service, context: Context, files: dict[str, tuple[str, int | None, str]]
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {}}]
+    mounts: dict[str, list[dict[str, Any]]] = {c.name: [] for c in service.containers}
+    if files:
+        items = []
+        for key, (owner, mode, _content) in sorted(files.items()):
+            container, target = owner.split(":", 1)
+            item: dict[str, Any] = {"key": key, "path": key}
+            if mode is not None:
+                item["mode"] = mode
+            items.append(item)
+            mounts[container].append({"name": "files", "mountPath": target, "subPath": key, "readOnly": True})
+        volumes.append({"name": "files", "configMap": {"name": f"{service.name}-files", "items": items}})
+    for container in service.containers:
+        entries = container.spec.get("volumes") or []
+        listed = entries if isinstance(entries, list) else [{"target": t, **v} for t, v in entries.items()]
+        for index, entry in enumerate(listed):
+            claim = _claim(entry["source"], context, ("containers", container.name, "volumes", index, "source"))
+            name = f"volume-{len(volumes)}"
+            volumes.append({"name": name, "persistentVolumeClaim": {"claimName": claim}})
+            mount: dict[str, Any] = {"name": name, "mountPath": entry["target"]}
+            if entry.get("path"):
+                mount["subPath"] = entry["path"].lstrip("/")
+            if entry.get("readOnly"):
+                mount["readOnly"] = True
+            mounts[container.name].append(mount)
+    return volumes, mounts
+
+
+def _claim(source: str, context: Context, path: tuple[str | int, ...]) -> str:
+    whole = re.fullmatch(r"\$\{resources\.([^.}]+)\}", source)
+    if whole:
+        outputs = context.outputs.get(whole.group(1))
+        if outputs is None or not isinstance(outputs.get("source"), str):
+            raise WorkloadProblem(path, f"`{source}` must name a `volume` resource of this workload")
+        return str(outputs["source"])
+    try:
+        return expand_plain(source, context, "a volume source")
+    except Unresolvable as error:
+        raise WorkloadProblem(path, str(error)) from None
+
+
+def _deployment(
+    service: Service,
+    namespace: str,
+    containers: list[dict[str, Any]],
+    volumes: list[dict[str, Any]],
+    files: dict[str, tuple[str, int | None, str]],
+) -> dict[str, Any]:
+    settings = service.settings.values
+    rollout = settings.get("rollout", {})
+    strategy: dict[str, Any] = {"type": rollout.get("strategy", "RollingUpdate")}
+    if strategy["type"] == "RollingUpdate":
+        strategy["rollingUpdate"] = {k: rollout[k] for k in ("maxSurge", "maxUnavailable") if k in rollout}
+    template_metadata: dict[str, Any] = {"labels": selector(service)}
+    if files:
+        digest = hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()[:16]
+        template_metadata["annotations"] = {"dockyard.dev/files-checksum": digest}
+    spec: dict[str, Any] = {}
+    if not settings.get("autoscaling", {}).get("enabled"):
+        spec["replicas"] = service.settings.replicas
+    spec.update(
+        selector={"matchLabels": selector(service)},
+        strategy=strategy,
+        template={
+            "metadata": template_metadata,
+            "spec": {
+                "serviceAccountName": service.name,
+                "automountServiceAccountToken": False,
+                "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                "containers": containers,
+                "volumes": volumes,
+            },
+        },
+    )
+    return obj("apps/v1", "Deployment", service.name, namespace, spec=spec)
+
+
+def _service_object(service: Service, namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:
+    manifest = obj(
+        "v1",
+        "Service",
+        service.name,
+        namespace,
+        spec={
+            "selector": selector(service),
+            "ports": [
+                {"name": p.name, "port": p.port, "targetPort": p.target_port, "protocol": p.protocol}
+                for p in service.ports
+            ],
+        },
+    )
+    if labels:
+        manifest["metadata"]["labels"] = dict(sorted(labels.items()))
+    return manifest
+
+
+def _autoscaler(service: Service, namespace: str, autoscaling: Mapping[str, Any]) -> dict[str, Any]:
+    return obj(
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        service.name,
+        namespace,
+        spec={
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": service.name},
+            "minReplicas": autoscaling.get("minReplicas", 1),
+            "maxReplicas": autoscaling.get("maxReplicas", 5),
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {
+                            "type": "Utilization",
+                            "averageUtilization": autoscaling.get("targetCPUUtilizationPercentage", 75),
+                        },
+                    },
+                }
+            ],
+        },
+    )
+
+
+def _service_monitor(service: Service, namespace: str, port: str, path: str) -> dict[str, Any]:
+    return obj(
+        "monitoring.coreos.com/v1",
+        "ServiceMonitor",
+        service.name,
+        namespace,
+        spec={
+            "selector": {"matchLabels": selector(service)},
+            "namespaceSelector": {"matchNames": [namespace]},
+            "endpoints": [{"port": port, "path": path}],
+        },
+    )
+
+
+def _peer_rule(peer: Peer, direction: str) -> dict[str, Any]:
+    selector_: dict[str, Any] = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": peer.namespace}}}
+    if peer.pod_labels:
+        selector_["podSelector"] = {"matchLabels": dict(peer.pod_labels)}
+    rule: dict[str, Any] = {direction: [selector_]}
+    if peer.ports:
+        rule["ports"] = [{"protocol": protocol, "port": port} for protocol, port in sorted(set(peer.ports))]
+    return rule
+
+
+def _network_policy(service: Service, namespace: str, wiring: Wiring, metrics_port: str | None) -> dict[str, Any]:
+    ingress = [_peer_rule(peer, "from") for peer in wiring.ingress]
+    if metrics_port:
+        target = next(p.target_port for p in service.ports if p.name == metrics_port)
+        ingress.append(_peer_rule(Peer(platform_names.MONITORING_NAMESPACE, {}, (("TCP", target),)), "from"))
+    egress = [_peer_rule(peer, "to") for peer in wiring.egress]
+    egress.append(_peer_rule(Peer(platform_names.OBSERVABILITY_NAMESPACE, {}, (("TCP", OTLP_PORT),)), "to"))
+    return obj(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        service.name,
+        namespace,
+        spec={
+            "podSelector": {"matchLabels": selector(service)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": _unique(ingress),
+            "egress": _unique(egress),
+        },
+    )
+
+
+def _unique(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [rule for index, rule in enumerate(rules) if rule not in rules[:index]]
