@@ -63,7 +63,7 @@ scalars = st.one_of(
     st.integers(-(10**6), 10**6),
     st.booleans(),
     st.none(),
-    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20),
+    st.text(st.characters(codec="utf-8", categories=("L", "N", "Zs"), include_characters="-_.:/@ "), max_size=20),
 )
 trees = st.recursive(
     scalars,
@@ -75,10 +75,15 @@ trees = st.recursive(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9]{0,8}", fullmatch=True), trees, min_size=1, max_size=5))
-def test_round_trips_what_a_yaml_writer_produces(tree: dict) -> None:
-    import yaml
+def test_round_trips_what_a_yaml_1_2_writer_produces(tree: dict) -> None:
+    import io
 
-    text = yaml.safe_dump(tree, allow_unicode=True, sort_keys=False)
-    assert ok(text).data == tree
+    from ruamel.yaml import YAML
+
+    writer = YAML(typ="safe", pure=True)
+    writer.version = (1, 2)
+    stream = io.StringIO()
+    writer.dump(tree, stream)
+    assert ok(stream.getvalue()).data == tree
