@@ -16,7 +16,7 @@ import typer
 from typer.exceptions import TyperException
 
 from dockyard import __version__
-from dockyard.errors import DockyardError, InputError, UsageError
+from dockyard.errors import DockyardError, InputError, Problem, UsageError
 from dockyard.load import schemas
 from dockyard.load.files import find_repo
 from dockyard.load.layers import Explanation, effective, explain
@@ -85,11 +85,17 @@ def init(directory: Annotated[Path, typer.Argument(help="A new or empty director
 
 @app.command()
 def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None) -> None:
-    """Load and merge every layer, validate everything, print every error at once."""
+    """Load and merge every layer, validate everything (rendering included), print every error at once."""
     loaded = _load(repo)
     clusters = [cluster] if cluster else sorted(loaded.clusters)
+    problems: list[Problem] = []
     for name in clusters:
-        build_platform(loaded, effective(loaded, name))
+        try:
+            render(build_platform(loaded, effective(loaded, name)))
+        except InputError as error:
+            problems += [p for p in error.problems if p not in problems]
+    if problems:
+        raise InputError(problems)
     services, environments = len(loaded.services), len(loaded.environments)
     out.print(
         f"valid: {loaded.platform.data['name']}: {services} services, {environments} environments, "

@@ -1,4 +1,8 @@
-"""`dockyard localcluster ...` and the top-level `up`, `down`, `status` commands."""
+"""`dockyard localcluster ...` and the top-level `up`, `down`, `status` commands.
+
+The control plane's modules (TLS, HTTP and Kubernetes clients) are imported by the commands
+that use them, so every other `dockyard` command starts fast.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from typing import Annotated
 import typer
 
 from dockyard.localcluster import build as builder
-from dockyard.localcluster import control_plane, kind
 from dockyard.localcluster.layout import Layout, known_clusters
 
 app = typer.Typer(help="The local control plane: Kubernetes' own binaries on loopback.", no_args_is_help=True)
@@ -54,6 +57,8 @@ def up(
     driver: DriverOpt = Driver.local,
 ) -> None:
     """Start a local Kubernetes control plane (no Docker): etcd, API server, controllers, scheduler, KWOK nodes."""
+    from dockyard.localcluster import control_plane, kind
+
     if driver is Driver.kind:
         context = kind.up(name, nodes)
         typer.echo(f"kind cluster {name} is up; kubeconfig context {context}")
@@ -74,6 +79,8 @@ def down(
     driver: DriverOpt = Driver.local,
 ) -> None:
     """Stop exactly the processes `up` started; keep the data unless --purge."""
+    from dockyard.localcluster import control_plane, kind
+
     if driver is Driver.kind:
         kind.down(name)
         typer.echo(f"kind cluster {name} deleted")
@@ -89,6 +96,8 @@ def down(
 
 def status(name: Annotated[str | None, typer.Option("--name", "-n", help="Only this cluster.")] = None) -> None:
     """What runs: components, PIDs, ports, versions, kubeconfig."""
+    from dockyard.localcluster import control_plane
+
     names = [name] if name else known_clusters()
     if not names:
         typer.echo("no local clusters; `dockyard up` starts one")

@@ -7,13 +7,14 @@ then by kind, namespace and name, so the same input always gives byte-identical 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from dockyard.errors import Position
+from dockyard.load.yamlsafe import Document
 
 STAGES = ("crds", "platform-networking", "platform-services", "namespaces", "services")
 """Deploy stages in order: CRDs; networking, certs, secrets, identity; shared platform services;
@@ -42,13 +43,32 @@ KIND_ORDER = (
 )
 
 
+@dataclass(frozen=True, eq=False)
+class Source:
+    """Where a rendered object comes from: its file, and (looked up only when asked) the line."""
+
+    file: str
+    locate: Callable[[], Position] | None = None
+
+    @classmethod
+    def at(cls, document: Document, path: tuple[str | int, ...], *, key: bool = False) -> Source:
+        return cls(document.file, lambda: document.position(path, key=key))
+
+    @property
+    def position(self) -> Position:
+        return self.locate() if self.locate is not None else Position(self.file, 1, 1)
+
+    def __str__(self) -> str:
+        return str(self.position)
+
+
 @dataclass(frozen=True)
 class Rendered:
     """One Kubernetes object, its stage, and the file (and line) that produced it."""
 
     manifest: dict[str, Any]
     stage: str
-    source: Position
+    source: Source
 
     @property
     def kind(self) -> str:
@@ -78,7 +98,7 @@ class TaskRequest:
     kind: str
     name: str
     data: dict[str, Any]
-    source: Position
+    source: Source
 
 
 @dataclass(frozen=True)

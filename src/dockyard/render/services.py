@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dockyard.errors import InputError, Position, Problem
+from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
 from dockyard.model.service import Service
 from dockyard.render import profiles
-from dockyard.render.bundle import SOURCE_ANNOTATION, STAGE_ANNOTATION, Bundle, Rendered, TaskRequest
+from dockyard.render.bundle import SOURCE_ANNOTATION, STAGE_ANNOTATION, Bundle, Rendered, Source, TaskRequest
 from dockyard.render.namespaces import render_namespace
 from dockyard.render.placeholders import Context
 from dockyard.render.provisioners import BUILT_IN
@@ -35,6 +35,8 @@ def render(platform: Platform, provisioners: Mapping[str, Provisioner] = BUILT_I
     tasks: list[TaskRequest] = []
     for service in platform.services:
         by_resource = provisions[service.name]
+        if len(by_resource) < len(service.resources):
+            continue  # its resources' problems are reported; its placeholders would only repeat them
         wiring = Wiring(
             Context(_metadata(service), {rid: p.outputs for rid, p in by_resource.items()}),
             [peer for p in by_resource.values() for peer in p.egress],
@@ -48,7 +50,7 @@ def render(platform: Platform, provisioners: Mapping[str, Provisioner] = BUILT_I
         except WorkloadProblem as problem:
             problems.append(Problem(service.source.position(problem.path), problem.message))
             continue
-        where = service.source.position(("metadata", "name"))
+        where = Source.at(service.source, ("metadata", "name"))
         labels = _labels(platform, service)
         objects += [_finish(Rendered(m, "services", where), labels) for m in manifests]
         for provision in by_resource.values():
@@ -70,18 +72,16 @@ def _provision(
 ) -> dict[str, Provision]:
     result = {}
     for resource in service.resources:
-        position = service.source.position(("resources", resource.id), key=True)
+        source = Source.at(service.source, ("resources", resource.id), key=True)
         provisioner = provisioners.get(resource.type)
         if provisioner is None:  # load checks the type; a custom provisioner may have been removed since
-            problems.append(Problem(position, f"unknown resource type `{resource.type}`"))
+            problems.append(Problem(source.position, f"unknown resource type `{resource.type}`"))
             continue
-        request = Request(
-            platform, service, resource, service.settings.namespace, selector(service), position, services
-        )
+        request = Request(platform, service, resource, service.settings.namespace, selector(service), source, services)
         try:
             result[resource.id] = provisioner.provision(request)
         except ProvisionError as error:
-            problems.append(Problem(position, str(error)))
+            problems.extend(error.problems or [Problem(source.position, str(error))])
     return result
 
 
@@ -115,15 +115,14 @@ def _finish(rendered: Rendered, labels: Mapping[str, str]) -> Rendered:
 
 def _namespaces(platform: Platform) -> list[Rendered]:
     mesh = profiles.enabled(platform.profile, "mesh")
-    teams: dict[str, tuple[str | None, Position]] = {}
+    teams: dict[str, tuple[str | None, str]] = {}
     for service in platform.services:
-        namespace = service.settings.namespace
-        teams.setdefault(namespace, (service.settings.team, service.source.position(("metadata", "name"))))
+        teams.setdefault(service.settings.namespace, (service.settings.team, service.source.file))
     common = {"app.kubernetes.io/part-of": platform.name, "app.kubernetes.io/managed-by": "dockyard"}
     objects = []
-    for namespace, (team, where) in sorted(teams.items()):
+    for namespace, (team, file) in sorted(teams.items()):
         for manifest in render_namespace(namespace, team, mesh):
-            objects.append(_finish(Rendered(manifest, "namespaces", Position(where.file)), common))
+            objects.append(_finish(Rendered(manifest, "namespaces", Source(file)), common))
     return objects
 
 
@@ -139,7 +138,7 @@ def _deduplicate(objects: list[Rendered], problems: list[Problem]) -> list[Rende
             where = f"{rendered.namespace}/" if rendered.namespace else ""
             problems.append(
                 Problem(
-                    rendered.source,
+                    rendered.source.position,
                     f"{rendered.kind} {where}{rendered.name} is also rendered, differently, from {first.source}",
                     "give one of them another name",
                 )

@@ -16,7 +16,7 @@ from typing import Any
 
 from dockyard.render import platform_names, profiles
 from dockyard.render.bundle import Rendered, TaskRequest, obj
-from dockyard.render.contract import Contract, read
+from dockyard.render.contract import Contract, read, validate
 from dockyard.render.provisioners.base import Provision, Provisioner, ProvisionError, Request, param
 
 WAYPOINT = "waypoint"
@@ -36,6 +36,9 @@ def provision(request: Request) -> Provision:
     document = request.platform.contracts.get(path)
     if document is None:
         raise ProvisionError(f"resource `{request.resource.id}`: contract {path} was not loaded")
+    problems = validate(document)
+    if problems:
+        raise ProvisionError(f"resource `{request.resource.id}`: invalid contract {path}", problems)
     contract = read(document)
     service = request.service.name
     port = request.service.ports[0].port if request.service.ports else 80
@@ -78,7 +81,7 @@ def provision(request: Request) -> Provision:
             },
         )
         waypoint["metadata"]["labels"] = {"istio.io/waypoint-for": "service"}
-        result.objects += [Rendered(m, "services", request.position) for m in (authentication, authorization, waypoint)]
+        result.objects += [Rendered(m, "services", request.source) for m in (authentication, authorization, waypoint)]
         result.service_labels["istio.io/use-waypoint"] = WAYPOINT
     if profiles.enabled(features, "sso"):
         result.tasks.append(
@@ -86,7 +89,7 @@ def provision(request: Request) -> Provision:
                 "keycloak-client",
                 service,
                 {"realm": realm, "clientId": service, "title": contract.title, "scopes": contract.scopes},
-                request.position,
+                request.source,
             )
         )
     return result

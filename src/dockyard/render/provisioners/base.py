@@ -7,15 +7,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockyard.errors import Position
+from dockyard.errors import Problem
 from dockyard.model.platform import Platform
 from dockyard.model.service import ResourceRequest, Service
-from dockyard.render.bundle import Rendered, TaskRequest
+from dockyard.render.bundle import Rendered, Source, TaskRequest
 from dockyard.render.placeholders import Output
 
 
 class ProvisionError(Exception):
-    """A resource cannot be provisioned as asked; the message says why, for the user."""
+    """A resource cannot be provisioned as asked; the message says why, for the user.
+
+    `problems`, when given, are the exact findings with their own places (e.g. lines of a
+    contract file) and replace the message.
+    """
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,7 @@ class Request:
     namespace: str
     labels: Mapping[str, str]
     """The service's standard labels (app.kubernetes.io/...)."""
-    position: Position
+    source: Source
     """Where the resource is declared in score.yaml."""
     services: Mapping[str, Service]
     """Every service of the platform, by name (for dependencies)."""

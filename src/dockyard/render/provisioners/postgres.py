@@ -76,7 +76,7 @@ def _dedicated(request: Request, database: str, settings: dict) -> Provision:
             "username": SecretRef(credentials, "username"),
             "password": SecretRef(credentials, "password"),
         },
-        objects=[Rendered(manifest, "services", request.position), Rendered(access, "services", request.position)],
+        objects=[Rendered(manifest, "services", request.source), Rendered(access, "services", request.source)],
         egress=[Peer(namespace, instances, (("TCP", 5432),))],
     )
 
@@ -102,7 +102,7 @@ def _shared(request: Request, database: str) -> Provision:
             "secret": credentials,
             "secretNamespace": request.namespace,
         },
-        request.position,
+        request.source,
     )
     return Provision(
         outputs={
@@ -112,7 +112,7 @@ def _shared(request: Request, database: str) -> Provision:
             "username": SecretRef(credentials, "username"),
             "password": SecretRef(credentials, "password"),
         },
-        objects=[Rendered(manifest, "services", request.position)],
+        objects=[Rendered(manifest, "services", request.source)],
         tasks=[task],
         egress=[Peer(namespace, {"cnpg.io/cluster": cluster}, (("TCP", 5432),))],
     )

@@ -77,7 +77,7 @@ def provision(request: Request) -> Provision:
     )
     return Provision(
         outputs={"host": f"{name}.{namespace}.svc.cluster.local", "port": "6379"},
-        objects=[Rendered(m, "services", request.position) for m in (deployment, service, access)],
+        objects=[Rendered(m, "services", request.source) for m in (deployment, service, access)],
         egress=[Peer(namespace, labels, (("TCP", 6379),))],
     )
 

@@ -54,7 +54,7 @@ def provision(request: Request) -> Provision:
     gateway = Peer(platform_names.GATEWAY_NAMESPACE, {}, (("TCP", target),))
     return Provision(
         outputs={"host": host, "path": path, "url": f"https://{host}{'' if path == '/' else path}"},
-        objects=[Rendered(route, "services", request.position)],
+        objects=[Rendered(route, "services", request.source)],
         ingress=[gateway],
     )
 

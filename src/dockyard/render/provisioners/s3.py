@@ -29,7 +29,7 @@ def provision(request: Request) -> Provision:
                 "s3-bucket",
                 request.object_name(),
                 {"bucket": bucket, "secret": secret, "namespace": request.namespace},
-                request.position,
+                request.source,
             )
         ],
         egress=[Peer("dockyard-storage", {}, (("TCP", 9000),))],

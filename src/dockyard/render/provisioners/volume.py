@@ -23,7 +23,7 @@ def provision(request: Request) -> Provision:
     if storage_class:
         spec["storageClassName"] = storage_class
     claim = obj("v1", "PersistentVolumeClaim", request.object_name(), request.namespace, spec=spec)
-    return Provision(outputs={"source": request.object_name()}, objects=[Rendered(claim, "services", request.position)])
+    return Provision(outputs={"source": request.object_name()}, objects=[Rendered(claim, "services", request.source)])
 
 
 VOLUME = Provisioner(

@@ -1,0 +1,64 @@
+"""Render errors name the file and line, exit 1, and write nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import copy_example, replace, run_cli
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            ("services/payments/score.yaml", "${resources.orders.url}", "${resources.orders.uri}"),
+            "services/payments/score.yaml:10:19: `${resources.orders.uri}`: resource `orders` has no output `uri` "
+            "(outputs: host, port, url)",
+        ),
+        (
+            ("services/web/nginx.conf", "${resources.orders.url}", "${ORDERS_URL}"),
+            "services/web/score.yaml:13:9: `${ORDERS_URL}` is not a placeholder Dockyard knows; use "
+            "${metadata.<key>} or ${resources.<id>.<output>}, and $$ for a literal $",
+        ),
+        (
+            ("services/web/nginx.conf", "${resources.orders.url}", "${resources.orders.url}$${literal}"),
+            None,
+        ),
+        (
+            ("services/web/score.yaml", "      path: /\n", "      path: home\n"),
+            "services/web/score.yaml:36:3: resource `public`: params.path must start with /",
+        ),
+        (
+            ("services/payments/score.yaml", "      keys: [apiKey]", "      keys: []"),
+            "services/payments/score.yaml:34:3: resource `provider`: params.keys must list the Secret's keys",
+        ),
+        (
+            ("services/orders/openapi.yaml", '        "200": {description: The orders}', '        "200": 42'),
+            "services/orders/openapi.yaml:28:16: invalid OpenAPI contract: `paths./orders.get.responses.200`: "
+            "42 is not valid under any of the given schemas",
+        ),
+    ],
+)
+def test_render_problems(
+    edit: tuple[str, str, str], expected: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_example(tmp_path)
+    replace(repo, *edit)
+    out = tmp_path / "out"
+    result = run_cli(capsys, "render", str(repo), "--cluster", "local", "--output", str(out))
+    if expected is None:
+        assert result.code == 0, result.err
+        return
+    assert result.err.splitlines()[0] == expected
+    assert result.code == 1
+    assert not out.exists()
+
+
+def test_validate_reports_render_problems_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = copy_example(tmp_path)
+    replace(repo, "services/payments/score.yaml", "${resources.orders.url}", "${resources.orders.uri}")
+    result = run_cli(capsys, "validate", str(repo))
+    assert result.code == 1
+    assert "resource `orders` has no output `uri`" in result.err
