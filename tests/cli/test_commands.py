@@ -16,7 +16,7 @@ def test_init_scaffolds_a_repo_that_validates(tmp_path: Path, capsys: pytest.Cap
     target = tmp_path / "platform"
     created = run_cli(capsys, "init", str(target))
     assert created.code == 0
-    assert created.out.splitlines()[0] == f"created platform repo {target} (17 files)"
+    assert created.out.splitlines()[0] == f"created platform repo {target} (19 files)"
     checked = run_cli(capsys, "validate", str(target))
     assert (checked.code, checked.out) == (0, "valid: shop: 4 services, 2 environments, clusters local, prod-eu\n")
     assert (target / ".git").is_dir()
@@ -130,7 +130,7 @@ def test_explain_suggests_close_keys(capsys: pytest.CaptureFixture[str]) -> None
 def test_schema_prints_every_kind(capsys: pytest.CaptureFixture[str]) -> None:
     result = run_cli(capsys, "schema")
     printed = json.loads(result.out)
-    assert sorted(printed) == ["cluster", "environment", "platform", "score", "serviceoverride"]
+    assert sorted(printed) == ["cluster", "environment", "platform", "provisioner", "score", "serviceoverride"]
     for document in printed.values():
         Draft202012Validator.check_schema(document)
 

@@ -29,6 +29,15 @@ def cross_file_problems(repo: Repo) -> list[Problem]:
             _check_environment_ref(
                 override, environment, environments, f"override of `{service}`", problems, file_named=True
             )
+    for name, provisioner in sorted(repo.provisioners.items()):
+        if name in KNOWN_RESOURCE_TYPES:
+            problems.append(
+                Problem(
+                    provisioner.position(()),
+                    f"`{name}` is a built-in resource type",
+                    "give the file another name; built-in provisioners cannot be replaced",
+                )
+            )
     for name, score in sorted(repo.services.items()):
         _check_service(repo, name, score, problems)
     return problems
@@ -70,8 +79,9 @@ def _check_service(repo: Repo, name: str, score: Document, problems: list[Proble
             )
         )
     services = sorted(repo.services)
+    types = sorted({*KNOWN_RESOURCE_TYPES, *repo.provisioners})
     for resource_id, resource in sorted(data.get("resources", {}).items()):
-        _check_resource(score, name, resource_id, resource, services, problems)
+        _check_resource(score, name, resource_id, resource, services, types, problems)
     settings = data.get("x-dockyard", {})
     if "contract" in settings:
         _check_file_ref(repo, score, ("x-dockyard", "contract"), settings["contract"], problems, parse_yaml=True)
@@ -115,15 +125,16 @@ def _check_resource(
     resource_id: str,
     resource: dict[str, Any],
     services: list[str],
+    types: list[str],
     problems: list[Problem],
 ) -> None:
     kind = resource["type"]
-    if kind not in KNOWN_RESOURCE_TYPES:
+    if kind not in types:
         problems.append(
             Problem(
                 score.position(("resources", resource_id, "type")),
                 f"unknown resource type `{kind}`",
-                did_you_mean(kind, list(KNOWN_RESOURCE_TYPES)) or f"known types: {', '.join(KNOWN_RESOURCE_TYPES)}",
+                did_you_mean(kind, types) or f"known types: {', '.join(types)}",
             )
         )
         return

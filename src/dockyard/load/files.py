@@ -7,6 +7,7 @@ Layout (see docs/platform-repo.md):
     clusters/<cluster>.yaml
     services/<name>/score.yaml
     services/<name>/overrides/<env>.yaml
+    provisioners/<type>.yaml
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem]]:
     """
     found: list[tuple[str, str, bool]] = [("platform", PLATFORM_FILE, (root / PLATFORM_FILE).is_symlink())]
     problems: list[Problem] = []
-    for folder, kind in (("environments", "environment"), ("clusters", "cluster")):
+    for folder, kind in (("environments", "environment"), ("clusters", "cluster"), ("provisioners", "provisioner")):
         found += [(kind, path, link) for path, link in _yaml_files(root, folder, False, problems)]
     for entry in _entries(root / "services"):
         relative = f"services/{entry.name}"

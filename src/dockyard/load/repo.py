@@ -29,6 +29,8 @@ class Repo:
     """Per-service, per-environment settings, by (service, environment)."""
     files: dict[str, bytes] = field(default_factory=dict)
     """Files that services name (contracts, file sources), by repo-relative path."""
+    provisioners: dict[str, Document] = field(default_factory=dict)
+    """The platform repo's own resource types, by type."""
     contracts: dict[str, Document] = field(default_factory=dict)
     """Parsed contracts, by repo-relative path."""
     environment_files: set[str] = field(default_factory=set)
@@ -65,6 +67,8 @@ def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: 
             repo.clusters[name] = document
         elif kind == "score" and _named(path, parts[1], "service", problems):
             repo.services[parts[1]] = document
+        elif kind == "provisioner" and _named(path, name, "provisioner", problems):
+            repo.provisioners[name] = document
         elif kind == "serviceoverride":
             repo.overrides[(parts[1], name)] = document
     return repo

@@ -397,11 +397,87 @@ SCORE = {
     },
 }
 
+_TEMPLATE_STRING = {
+    "type": "string",
+    "description": "Text; ${service}, ${id}, ${namespace}, ${domain}, "
+    "${platform}, ${environment} and ${params.<name>} are replaced.",
+}
+PROVISIONER = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": f"{SCHEMA_BASE}/provisioner.json",
+    "title": "Dockyard Provisioner",
+    "description": "provisioners/<type>.yaml: a resource type of this platform repo's own.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["apiVersion", "kind", "description"],
+    "properties": {
+        "apiVersion": {"const": API_VERSION},
+        "kind": {"const": "Provisioner"},
+        "description": {"type": "string", "minLength": 1},
+        "params": {
+            "type": "object",
+            "description": "Accepted params, each with a description.",
+            "additionalProperties": {"type": "string"},
+        },
+        "defaults": {
+            "type": "object",
+            "description": "Default values of params.",
+            "additionalProperties": {"type": ["string", "integer", "boolean"]},
+        },
+        "outputs": {
+            "type": "object",
+            "description": "Outputs: text, or a reference to a key of a Secret.",
+            "additionalProperties": {
+                "anyOf": [
+                    _TEMPLATE_STRING,
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["secretRef"],
+                        "properties": {
+                            "secretRef": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["name", "key"],
+                                "properties": {"name": _TEMPLATE_STRING, "key": _TEMPLATE_STRING},
+                            }
+                        },
+                    },
+                ]
+            },
+        },
+        "manifests": {
+            "type": "array",
+            "description": "Kubernetes objects to render; without metadata.namespace they go to the service's.",
+            "items": {
+                "type": "object",
+                "required": ["apiVersion", "kind", "metadata"],
+                "properties": {"metadata": {"type": "object", "required": ["name"]}},
+            },
+        },
+        "egress": {
+            "type": "array",
+            "description": "Connections the service may make because of this resource.",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["namespace"],
+                "properties": {
+                    "namespace": {"type": "string"},
+                    "podLabels": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "ports": {"type": "array", "items": PORT},
+                },
+            },
+        },
+    },
+}
+
 BY_KIND: dict[str, dict[str, Any]] = {
     "platform": PLATFORM,
     "environment": ENVIRONMENT,
     "cluster": CLUSTER,
     "score": SCORE,
     "serviceoverride": SERVICE_OVERRIDE,
+    "provisioner": PROVISIONER,
 }
 """Every exported schema, by file kind."""

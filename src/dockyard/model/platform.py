@@ -39,6 +39,8 @@ class Platform:
     """Files services name (file sources), by repo-relative path."""
     contracts: Mapping[str, Document] = field(default_factory=dict)
     """Parsed OpenAPI contracts, by repo-relative path."""
+    provisioners: Mapping[str, Document] = field(default_factory=dict)
+    """The platform repo's own provisioners, by resource type."""
 
     def service(self, name: str) -> Service:
         for service in self.services:
@@ -59,5 +61,13 @@ def build_platform(repo: Repo, effective: Effective) -> Platform:
         build_service(name, repo.services[name], effective.services[name].values) for name in sorted(repo.services)
     )
     return Platform(
-        values["name"], values["domain"], values["profile"], cluster, services, values, repo.files, repo.contracts
+        values["name"],
+        values["domain"],
+        values["profile"],
+        cluster,
+        services,
+        values,
+        repo.files,
+        repo.contracts,
+        repo.provisioners,
     )

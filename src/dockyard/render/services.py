@@ -15,11 +15,14 @@ from dockyard.render.namespaces import render_namespace
 from dockyard.render.placeholders import Context
 from dockyard.render.provisioners import BUILT_IN
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
+from dockyard.render.provisioners.custom import from_document
 from dockyard.render.workload import Wiring, WorkloadProblem, render_service, selector
 
 
-def render(platform: Platform, provisioners: Mapping[str, Provisioner] = BUILT_IN) -> Bundle:
+def render(platform: Platform) -> Bundle:
+    """Every service's objects, its namespaces, and the lifecycle task requests; InputError lists all problems."""
     problems: list[Problem] = []
+    provisioners = {**{t: from_document(t, d) for t, d in platform.provisioners.items()}, **BUILT_IN}
     services = {s.name: s for s in platform.services}
     provisions = {s.name: _provision(platform, s, services, provisioners, problems) for s in platform.services}
     dependents: dict[str, list[Peer]] = {}

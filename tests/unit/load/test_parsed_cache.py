@@ -30,7 +30,9 @@ def parse_calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
 def test_a_second_load_parses_nothing(tmp_path: Path, parse_calls: list[str]) -> None:
     repo = copy_example(tmp_path)
     load(repo)
-    assert len(parse_calls) == 11  # platform, 2 environments, 2 clusters, 4 services, 1 override, 1 contract
+    assert (
+        len(parse_calls) == 12
+    )  # platform, 2 environments, 2 clusters, 1 provisioner, 4 services, 1 override, 1 contract
     parse_calls.clear()
     load(repo)
     assert parse_calls == []

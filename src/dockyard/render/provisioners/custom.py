@@ -1,0 +1,98 @@
+"""Provisioners a platform repo defines itself, in `provisioners/<type>.yaml`.
+
+Such a file declares params (with defaults), outputs (text, or a Secret reference) and the
+Kubernetes objects to render, as YAML data. Strings in it may name `${service}`, `${id}`,
+`${namespace}`, `${domain}`, `${platform}`, `${environment}` and `${params.<name>}`; they are
+replaced value by value in the parsed data (never by templating text), and `$$` is a literal `$`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from dockyard.load.yamlsafe import Document
+from dockyard.render.bundle import Rendered
+from dockyard.render.placeholders import Output, SecretRef
+from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
+
+VARIABLE = re.compile(r"\$\$|\$\{([^}]*)\}")
+
+
+def from_document(type_: str, document: Document) -> Provisioner:
+    spec = document.data
+
+    def provision(request: Request) -> Provision:
+        variables = _variables(request, spec)
+        outputs: dict[str, Output] = {}
+        for name, value in (spec.get("outputs") or {}).items():
+            if isinstance(value, dict):
+                reference = value["secretRef"]
+                outputs[name] = SecretRef(
+                    _substitute(reference["name"], variables), _substitute(reference["key"], variables)
+                )
+            else:
+                outputs[name] = _substitute(value, variables)
+        objects = []
+        for manifest in spec.get("manifests") or []:
+            rendered = _walk(copy.deepcopy(manifest), variables)
+            rendered["metadata"].setdefault("namespace", request.namespace)
+            objects.append(Rendered(rendered, "services", request.source))
+        egress = [
+            Peer(
+                _substitute(rule["namespace"], variables),
+                dict(rule.get("podLabels", {})),
+                tuple(("TCP", port) for port in rule.get("ports", [])),
+            )
+            for rule in spec.get("egress") or []
+        ]
+        return Provision(outputs=outputs, objects=objects, egress=egress)
+
+    return Provisioner(
+        type_, tuple(sorted(spec.get("outputs") or {})), provision, spec["description"], dict(spec.get("params") or {})
+    )
+
+
+def _variables(request: Request, spec: dict[str, Any]) -> dict[str, str]:
+    declared = spec.get("params") or {}
+    unknown = sorted(set(request.resource.params) - set(declared))
+    if unknown:
+        known = ", ".join(sorted(declared)) or "none"
+        raise ProvisionError(f"resource `{request.resource.id}`: unknown param {', '.join(unknown)} (params: {known})")
+    variables = {
+        "service": request.service.name,
+        "id": request.resource.id,
+        "namespace": request.namespace,
+        "domain": request.platform.domain,
+        "platform": request.platform.name,
+        "environment": request.platform.cluster.environment,
+    }
+    for name in declared:
+        value = request.resource.params.get(name, (spec.get("defaults") or {}).get(name))
+        if value is None:
+            raise ProvisionError(f"resource `{request.resource.id}` needs params.{name}")
+        variables[f"params.{name}"] = _substitute(str(value), variables)
+    return variables
+
+
+def _substitute(text: str, variables: dict[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group(1)
+        if name not in variables:
+            raise ProvisionError(f"`${{{name}}}` is not a provisioner variable ({', '.join(sorted(variables))})")
+        return variables[name]
+
+    return VARIABLE.sub(replace, text)
+
+
+def _walk(value: Any, variables: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return _substitute(value, variables)
+    if isinstance(value, dict):
+        return {key: _walk(item, variables) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_walk(item, variables) for item in value]
+    return value
