@@ -1,0 +1,210 @@
+"""One test per provisioner: outputs, objects and network rules for a resource request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockyard.load.layers import effective
+from dockyard.load.repo import load
+from dockyard.model.platform import Platform, build_platform
+from dockyard.model.service import ResourceRequest
+from dockyard.render.bundle import Source
+from dockyard.render.placeholders import SecretRef
+from dockyard.render.provisioners import BUILT_IN
+from dockyard.render.provisioners.base import Peer, Provision, ProvisionError, Request
+from dockyard.render.provisioners.custom import from_document
+from dockyard.render.workload import selector
+from tests.helpers import copy_example
+
+EVERY = Path(__file__).resolve().parents[2] / "golden" / "repos" / "every-field"
+
+
+@pytest.fixture(scope="module")
+def platform() -> Platform:
+    repo = load(EVERY)
+    return build_platform(repo, effective(repo, "lab"))
+
+
+def provision(platform: Platform, type_: str, params: dict | None = None, service: str = "catalog") -> Provision:
+    owner = platform.service(service)
+    resource = ResourceRequest("res", type_, params or {})
+    request = Request(
+        platform,
+        owner,
+        resource,
+        owner.settings.namespace,
+        selector(owner),
+        Source("x"),
+        {s.name: s for s in platform.services},
+    )
+    provisioner = BUILT_IN.get(type_) or from_document(type_, platform.provisioners[type_])
+    return provisioner.provision(request)
+
+
+def kinds(result: Provision) -> list[str]:
+    return [r.kind for r in result.objects]
+
+
+def test_route(platform: Platform) -> None:
+    result = provision(platform, "route", {"host": "www", "path": "/shop"})
+    assert result.outputs == {
+        "host": "www.every.example.org",
+        "path": "/shop",
+        "url": "https://www.every.example.org/shop",
+    }
+    route = result.objects[0].manifest
+    assert route["spec"]["parentRefs"] == [{"name": "platform", "namespace": "dockyard-gateway"}]
+    assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "catalog", "port": 80}]
+    assert result.ingress == [Peer("dockyard-gateway", {}, (("TCP", 8080),))]
+
+
+def test_route_refuses_a_port_the_service_does_not_have(platform: Platform) -> None:
+    with pytest.raises(ProvisionError) as refused:
+        provision(platform, "route", {"port": 81})
+    assert str(refused.value) == "resource `res`: port 81 is not a service port (ports: 80, 9090, 5353)"
+
+
+def test_dns(platform: Platform) -> None:
+    assert provision(platform, "dns").outputs == {"host": "catalog-res.every.example.org"}
+    assert provision(platform, "dns", {"host": "api.other.org"}).outputs == {"host": "api.other.org"}
+
+
+def test_postgres_dedicated(platform: Platform) -> None:
+    result = provision(platform, "postgres")
+    assert kinds(result) == ["Cluster", "NetworkPolicy"]
+    cluster = result.objects[0].manifest
+    assert cluster["spec"]["instances"] == 2 and cluster["spec"]["storage"] == {"size": "5Gi"}
+    assert result.outputs["password"] == SecretRef("catalog-res-app", "password")
+    assert result.outputs["host"] == "catalog-res-rw.core.svc.cluster.local"
+
+
+def test_postgres_shared(tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    repo = load(root)
+    shared = build_platform(repo, effective(repo, "local"))
+    result = provision(shared, "postgres", service="orders")
+    assert kinds(result) == ["Database"]
+    assert result.objects[0].namespace == "dockyard-databases"
+    assert [t.kind for t in result.tasks] == ["postgres-role"]
+    assert result.outputs["username"] == SecretRef("orders-res-postgres", "username")
+
+
+def test_redis(platform: Platform) -> None:
+    result = provision(platform, "redis", {"memory": "64Mi"})
+    assert kinds(result) == ["Deployment", "Service", "NetworkPolicy"]
+    assert result.outputs == {"host": "catalog-res.core.svc.cluster.local", "port": "6379"}
+    container = result.objects[0].manifest["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["limits"] == {"memory": "64Mi"}
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_s3(platform: Platform) -> None:
+    result = provision(platform, "s3")
+    assert result.outputs["bucket"] == "every-catalog-res"
+    assert result.outputs["secret_access_key"] == SecretRef("catalog-res-s3", "AWS_SECRET_ACCESS_KEY")
+    assert [(t.kind, t.data["bucket"]) for t in result.tasks] == [("s3-bucket", "every-catalog-res")]
+    assert result.objects == []
+
+
+def test_volume(platform: Platform) -> None:
+    result = provision(platform, "volume", {"size": "3Gi", "storageClass": "fast"})
+    claim = result.objects[0].manifest
+    assert claim["spec"] == {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "3Gi"}},
+        "storageClassName": "fast",
+    }
+    with pytest.raises(ProvisionError):
+        provision(platform, "volume", {"accessMode": "Sometimes"})
+
+
+def test_service_dependency(platform: Platform) -> None:
+    result = provision(platform, "service", {"name": "search"})
+    assert result.outputs == {
+        "url": "http://search.discovery.svc.cluster.local:8080",
+        "host": "search.discovery.svc.cluster.local",
+        "port": "8080",
+    }
+    assert result.depends_on == "search"
+    assert result.egress[0].namespace == "discovery"
+
+
+def test_secret(platform: Platform) -> None:
+    result = provision(platform, "secret", {"keys": ["token"]})
+    assert result.outputs == {"token": SecretRef("catalog-res", "token")}
+    assert result.objects == []
+
+
+def test_api_in_the_mesh(platform: Platform) -> None:
+    result = provision(platform, "api")
+    assert kinds(result) == ["RequestAuthentication", "AuthorizationPolicy", "Gateway"]
+    rules = result.objects[1].manifest["spec"]["rules"]
+    open_rules = [r for r in rules if "from" not in r]
+    assert [r["to"][0]["operation"] for r in open_rules] == [
+        {"methods": ["GET"], "paths": ["/items"]},
+        {"methods": ["GET"], "paths": ["/items/{*}"]},
+    ]
+    delete = next(r for r in rules if r["to"][0]["operation"]["methods"] == ["DELETE"])
+    assert [c["values"] for c in delete["when"]] == [["catalog:admin"], ["catalog:write"]]
+    me = next(r for r in rules if r["to"][0]["operation"]["paths"] == ["/me"])
+    assert "when" not in me and me["from"] == [{"source": {"requestPrincipals": ["*"]}}]
+    assert result.service_labels == {"istio.io/use-waypoint": "waypoint"}
+    assert result.tasks[0].data["scopes"] == {
+        "catalog:admin": "Administer the catalog",
+        "catalog:read": "Read the catalog",
+        "catalog:write": "Change the catalog",
+    }
+
+
+def test_api_without_mesh_or_sso_only_gives_outputs(tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    repo = load(root)
+    local = build_platform(repo, effective(repo, "local"))  # dev-fast
+    result = provision(local, "api", service="orders")
+    assert result.objects == [] and result.tasks == []
+    assert result.outputs == {"url": "http://orders.shop.svc.cluster.local:80", "clientId": "orders"}
+
+
+def test_custom_provisioner(platform: Platform) -> None:
+    result = provision(platform, "queue", {"name": "jobs"}, service="search")
+    assert result.outputs == {
+        "url": "amqp://broker.dockyard-messaging.svc.cluster.local:5672/jobs",
+        "password": SecretRef("search-res-amqp", "password"),
+    }
+    queue = result.objects[0].manifest
+    assert (queue["metadata"], queue["spec"]["name"]) == ({"name": "search-res", "namespace": "discovery"}, "jobs")
+    assert result.egress == [Peer("dockyard-messaging", {}, (("TCP", 5672),))]
+
+
+def test_custom_provisioner_refuses_unknown_params(platform: Platform) -> None:
+    with pytest.raises(ProvisionError) as refused:
+        provision(platform, "queue", {"nmae": "x"}, service="search")
+    assert str(refused.value) == "resource `res`: unknown param nmae (params: durable, name)"
+
+
+def test_a_custom_provisioner_cannot_replace_a_built_in(tmp_path: Path) -> None:
+    from dockyard.errors import InputError
+
+    root = copy_example(tmp_path)
+    (root / "provisioners" / "redis.yaml").write_text(
+        "apiVersion: dockyard.dev/v1alpha1\nkind: Provisioner\ndescription: mine\n"
+    )
+    with pytest.raises(InputError) as refused:
+        load(root)
+    assert str(refused.value).splitlines()[0] == "provisioners/redis.yaml:1:1: `redis` is a built-in resource type"
+
+
+def test_every_built_in_type_is_known_to_the_loader() -> None:
+    from dockyard.load.checks import KNOWN_RESOURCE_TYPES
+
+    assert sorted(BUILT_IN) == sorted(KNOWN_RESOURCE_TYPES)
+
+
+def test_outputs_declared_are_outputs_given(platform: Platform) -> None:
+    for type_, provisioner in sorted(BUILT_IN.items()):
+        if type_ in ("secret", "api"):
+            continue
+        params = {"name": "search"} if type_ == "service" else {}
+        assert sorted(provision(platform, type_, params).outputs) == sorted(provisioner.outputs), type_
