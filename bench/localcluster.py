@@ -33,9 +33,7 @@ def rss_mib(pids: list[int]) -> float:
 def cold_build(work: Path) -> float:
     env_keys = ("XDG_CACHE_HOME", "GOCACHE", "GOMODCACHE")
     saved = {k: os.environ.get(k) for k in env_keys}
-    os.environ.update(
-        XDG_CACHE_HOME=str(work / "cache"), GOCACHE=str(work / "gocache"), GOMODCACHE=str(work / "gomod")
-    )
+    os.environ.update(XDG_CACHE_HOME=str(work / "cache"), GOCACHE=str(work / "gocache"), GOMODCACHE=str(work / "gomod"))
     try:
         start = time.perf_counter()
         build.build_all(lambda line: print(f"  {line}", flush=True))

@@ -3,10 +3,15 @@
 Tree: `<DIR>/<stage index>-<stage>/<namespace or _cluster>/<kind>-<name>.<yaml|json>`. Files
 from an earlier render that the new one does not produce are removed, so the tree always equals
 the render; anything else in DIR is left alone.
+
+`DIR/.dockyard-render` records each file with a hash of the object it holds and the file's size
+and modification time (as git's index does), so a render after a small change serialises and
+writes only the objects that changed, and a file edited by hand is written again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -23,24 +28,43 @@ def relative_path(rendered: Rendered, fmt: str) -> str:
 def write_tree(bundle: Bundle, directory: Path, fmt: str) -> list[str]:
     directory.mkdir(parents=True, exist_ok=True)
     marker = directory / MARKER
-    previous = set(json.loads(marker.read_text())) if marker.exists() else set()
-    written = []
+    previous = _read_marker(marker)
+    written: dict[str, list[object]] = {}
     for rendered in bundle.objects:
         relative = relative_path(rendered, fmt)
         path = directory / relative
+        digest = hashlib.sha256(json.dumps(rendered.manifest, sort_keys=False).encode()).hexdigest()
+        if previous.get(relative, [None])[0] == digest and _stat(path) == previous[relative][1:]:
+            written[relative] = previous[relative]
+            continue
         text = to_json(rendered.manifest) if fmt == "json" else to_yaml([rendered.manifest])
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
-        written.append(relative)
-    for stale in sorted(previous - set(written)):
+        path.write_text(text)
+        written[relative] = [digest, *_stat(path)]
+    for stale in sorted(set(previous) - set(written)):
         (directory / stale).unlink(missing_ok=True)
         for parent in (directory / stale).parents:
             if parent == directory or any(parent.iterdir()):
                 break
             parent.rmdir()
-    marker.write_text(json.dumps(sorted(written), indent=0) + "\n")
-    return written
+    marker.write_text(json.dumps(dict(sorted(written.items())), indent=0) + "\n")
+    return list(written)
+
+
+def _stat(path: Path) -> list[object]:
+    try:
+        info = path.stat()
+    except OSError:
+        return [None, None]
+    return [info.st_size, info.st_mtime_ns]
+
+
+def _read_marker(marker: Path) -> dict[str, list[object]]:
+    try:
+        recorded = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
 
 
 def stream(bundle: Bundle, fmt: str) -> str:

@@ -1,0 +1,135 @@
+"""Benchmark `dockyard render` on 1,000 services, side by side with score-k8s on the same Score files.
+
+Both tools get the same 1,000 Score workloads (a container with variables, probes and resources,
+a service port, and a postgres resource: the features both support). Dockyard renders them for one
+cluster into a tree of files; score-k8s generates its manifests file. Each is timed as a whole
+command, with its peak memory, in the same run.
+
+    uv run python bench/render.py --score-k8s PATH [--services 1000] [--runs 3]
+
+score-k8s is not a dependency of Dockyard: build it yourself from its source and pass its path
+(without it, only Dockyard is measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+SCORE = """apiVersion: score.dev/v1b1
+metadata:
+  name: {name}
+containers:
+  main:
+    image: registry.example.com/{name}:1.0.{index}
+    args: ["--port", "8080"]
+    variables:
+      DB_HOST: ${{resources.db.host}}
+      DB_NAME: ${{resources.db.name}}
+      LOG_LEVEL: info
+    resources:
+      requests: {{cpu: 100m, memory: 128Mi}}
+      limits: {{memory: 256Mi}}
+    livenessProbe:
+      httpGet: {{path: /healthz, port: 8080}}
+    readinessProbe:
+      httpGet: {{path: /ready, port: 8080}}
+service:
+  ports:
+    http: {{port: 80, targetPort: 8080}}
+resources:
+  db:
+    type: postgres
+"""
+
+
+def generate(root: Path, services: int) -> list[Path]:
+    shutil.copytree(PROJECT / "examples" / "shop", root)
+    shutil.rmtree(root / "services")
+    shutil.rmtree(root / "provisioners")
+    paths = []
+    for index in range(services):
+        name = f"svc-{index:04d}"
+        folder = root / "services" / name
+        folder.mkdir(parents=True)
+        (folder / "score.yaml").write_text(SCORE.format(name=name, index=index))
+        paths.append(folder / "score.yaml")
+    return paths
+
+
+def measure(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(seconds, peak RSS in MiB) of one run of `command`."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        sys.exit(f"{command[0]} failed: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--services", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--score-k8s", help="path of a score-k8s binary to compare with")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="dockyard-bench-"))
+    try:
+        repo = work / "repo"
+        scores = generate(repo, args.services)
+        env = dict(os.environ, DOCKYARD_PARSE_CACHE=str(work / "cache"))
+        render = [
+            sys.executable,
+            "-m",
+            "dockyard.cli",
+            "render",
+            str(repo),
+            "--cluster",
+            "local",
+            "-o",
+            str(work / "out"),
+        ]
+        results: dict[str, list[tuple[float, float]]] = {"cold": [], "warm": [], "one_changed": []}
+        for run in range(args.runs):
+            shutil.rmtree(work / "cache", ignore_errors=True)
+            shutil.rmtree(work / "out", ignore_errors=True)
+            results["cold"].append(measure(render, work, env))
+            results["warm"].append(measure(render, work, env))
+            changed = scores[run % len(scores)]
+            changed.write_text(changed.read_text().replace("LOG_LEVEL: info", f"LOG_LEVEL: debug{run}"))
+            results["one_changed"].append(measure(render, work, env))
+        report: dict[str, object] = {"services": args.services}
+        for name, samples in results.items():
+            report[f"dockyard_{name}_s"] = round(statistics.median(s for s, _ in samples), 3)
+        report["dockyard_peak_mib"] = round(max(m for _, m in results["cold"]), 1)
+        if args.score_k8s:
+            peer_dir = work / "peer"
+            peer_dir.mkdir()
+            peer = []
+            for _ in range(args.runs):
+                shutil.rmtree(peer_dir / ".score-k8s", ignore_errors=True)
+                measure([args.score_k8s, "init", "--no-sample"], peer_dir, dict(os.environ))
+                generate_command = [args.score_k8s, "generate", *map(str, scores), "--output", "manifests.yaml"]
+                peer.append(measure(generate_command, peer_dir, dict(os.environ)))
+            report["score_k8s_s"] = round(statistics.median(s for s, _ in peer), 3)
+            report["score_k8s_peak_mib"] = round(max(m for _, m in peer), 1)
+            report["ratio_score_k8s_over_dockyard_cold"] = round(report["score_k8s_s"] / report["dockyard_cold_s"], 2)
+            report["ratio_score_k8s_over_dockyard_warm"] = round(report["score_k8s_s"] / report["dockyard_warm_s"], 2)
+        print(json.dumps(report, indent=2))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
