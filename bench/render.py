@@ -69,12 +69,14 @@ def generate(root: Path, services: int) -> list[Path]:
 
 def measure(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
     """(seconds, peak RSS in MiB) of one run of `command`."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    if status != 0:
-        sys.exit(f"{command[0]} failed: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        if status != 0:
+            errors.seek(0)
+            sys.exit(f"{command[0]} failed: {errors.read().decode()[-2000:]}")
     return elapsed, usage.ru_maxrss / 1024
 
 
