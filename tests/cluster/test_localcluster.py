@@ -131,6 +131,14 @@ def _port_open(port: int) -> bool:
 def test_up_status_down_restart_and_purge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.setenv("DOCKYARD_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kubeconfig"))
+    try:
+        _cycle(tmp_path, capsys)
+    finally:
+        if Layout("cycle").root.exists():
+            control_plane.down("cycle", purge=True)  # never leave processes behind, also when an assertion fails
+
+
+def _cycle(tmp_path: Path, capsys) -> None:
     started = run_cli(capsys, "up", "--name", "cycle")
     assert started.code == 0, started.err
     assert started.out.startswith("cluster cycle is up (")
