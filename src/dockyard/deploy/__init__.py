@@ -1,0 +1,1 @@
+"""Deploy: plan against live state, apply by stage with health waits, prune what the inventory says."""

@@ -1,0 +1,90 @@
+"""What Dockyard applied, as a set of object ids; prune = previous inventory minus current render.
+
+Safety rules, checked before anything is deleted:
+- never prune when the render is empty;
+- refuse to prune more than max(5 objects, 20 %) of the inventory without `allow_mass_prune`;
+- never prune Namespaces, PersistentVolumeClaims or CRDs unless their kind is allowed explicitly;
+- only objects listed in the inventory are ever candidates, whatever labels others carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dockyard.errors import DockyardError
+
+PROTECTED_KINDS = ("Namespace", "PersistentVolumeClaim", "CustomResourceDefinition")
+
+
+@dataclass(frozen=True, order=True)
+class ObjectId:
+    """An object by group, kind, namespace and name (the version may change; the object does not)."""
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+
+    @classmethod
+    def of(cls, manifest: Mapping[str, Any]) -> ObjectId:
+        api_version = str(manifest["apiVersion"])
+        group = api_version.split("/")[0] if "/" in api_version else ""
+        metadata = manifest["metadata"]
+        return cls(group, str(manifest["kind"]), str(metadata.get("namespace") or ""), str(metadata["name"]))
+
+    def __str__(self) -> str:
+        kind = f"{self.kind}.{self.group}" if self.group else self.kind
+        return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"
+
+    def encode(self) -> str:
+        """One line of the stored inventory: namespace_name_group_kind (as Flux writes it)."""
+        return f"{self.namespace}_{self.name}_{self.group}_{self.kind}"
+
+    @classmethod
+    def decode(cls, line: str) -> ObjectId:
+        namespace, name, group, kind = line.split("_", 3)
+        return cls(group, kind, namespace, name)
+
+
+class PruneRefused(DockyardError):
+    """Pruning was refused by a safety rule; nothing was deleted."""
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    delete: tuple[ObjectId, ...]
+    """To delete, in reverse apply order (most dependent first)."""
+    kept: tuple[ObjectId, ...]
+    """No longer rendered but protected by kind: left in the cluster, and in the inventory."""
+
+
+def plan_prune(
+    previous: Iterable[ObjectId],
+    current: Iterable[ObjectId],
+    *,
+    allow_mass_prune: bool = False,
+    allow_kinds: Iterable[str] = (),
+) -> PrunePlan:
+    before, now = set(previous), set(current)
+    gone = sorted(before - now)
+    if not gone:
+        return PrunePlan((), ())
+    if not now:
+        raise PruneRefused(
+            f"the render is empty; refusing to prune all {len(before)} objects of the inventory "
+            "(an empty render is more likely a mistake than a wish)"
+        )
+    allowed = set(allow_kinds)
+    kept = tuple(i for i in gone if i.kind in PROTECTED_KINDS and i.kind not in allowed)
+    delete = [i for i in gone if i not in kept]
+    limit = max(5, len(before) // 5)
+    if len(delete) > limit and not allow_mass_prune:
+        raise PruneRefused(
+            f"refusing to prune {len(delete)} of {len(before)} objects (more than {limit}); "
+            "check the render, then rerun with --allow-mass-prune if this is intended"
+        )
+    order = {kind: rank for rank, kind in enumerate(PROTECTED_KINDS[::-1])}
+    delete.sort(key=lambda i: (order.get(i.kind, -1), i))
+    return PrunePlan(tuple(delete), kept)
