@@ -122,6 +122,106 @@ def render_command(
     err.print(f"rendered {len(written)} objects for cluster {cluster} into {output}")
 
 
+KubeconfigOpt = Annotated[Path | None, typer.Option("--kubeconfig", help="Default: $KUBECONFIG or ~/.kube/config.")]
+ContextOpt = Annotated[str | None, typer.Option("--context", help="Default: the cluster's kubeContext.")]
+
+
+def _plan(
+    repo: Path,
+    cluster: str,
+    kubeconfig: Path | None,
+    context: str | None,
+    allow_mass_prune: bool,
+    prune_kinds: list[str] | None,
+) -> tuple[Any, ...]:
+    from dockyard.deploy.apply import read_inventory
+    from dockyard.deploy.client import Connection
+    from dockyard.deploy.plan import plan
+
+    loaded = _load(repo)
+    platform = build_platform(loaded, effective(loaded, cluster))
+    bundle = render(platform)
+    connection = Connection(kubeconfig, context or platform.cluster.kube_context)
+    inventory_name = f"{platform.name}-{cluster}"
+    previous = read_inventory(connection, inventory_name)
+    changes = plan(
+        connection, bundle, set(previous), allow_mass_prune=allow_mass_prune, prune_kinds=tuple(prune_kinds or ())
+    )
+    return connection, changes, inventory_name, previous
+
+
+def _show_plan(changes: Any, *, diffs: bool) -> None:
+    for change in changes.changes:
+        if change.action != "unchanged":
+            out.print(f"{'+' if change.action == 'create' else '~'} {change.id}")
+            if diffs and change.diff:
+                out.print(change.diff.rstrip("\n"))
+    for object_id in changes.prune.delete:
+        out.print(f"- {object_id}")
+    for object_id in changes.prune.kept:
+        out.print(f"  {object_id}: no longer rendered, kept (its kind is never pruned unless --prune-kind allows it)")
+    out.print(f"plan: {changes.summary()}")
+
+
+@app.command(name="plan")
+def plan_command(
+    repo: RepoArg = Path("."),
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to plan for.")] = ...,  # type: ignore[assignment]
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    output: Annotated[str, typer.Option("--output", help="text or json.")] = "text",
+) -> None:
+    """Dry-run the whole set on the server and compare with live state. Exit 0: no changes, 2: changes."""
+    from dockyard.deploy.apply import describe_failure
+
+    connection, changes, _name, _previous = _plan(repo, cluster, kubeconfig, context, False, None)
+    del connection
+    if changes.failures:
+        raise DockyardError("the dry run failed:\n" + "\n".join(describe_failure(c) for c in changes.failures))
+    if output == "json":
+        document = {
+            "summary": changes.summary(),
+            "changes": [
+                {"object": str(c.id), "action": c.action, "source": c.rendered.source.file} for c in changes.changes
+            ],
+            "prune": [str(i) for i in changes.prune.delete],
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        _show_plan(changes, diffs=True)
+    raise typer.Exit(2 if changes.has_changes else 0)
+
+
+@app.command(name="apply")
+def apply_command(
+    repo: RepoArg = Path("."),
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to apply to.")] = ...,  # type: ignore[assignment]
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each stage may take to become healthy.")] = 300,
+    allow_mass_prune: Annotated[bool, typer.Option("--allow-mass-prune", help="Prune more than 20 %.")] = False,
+    prune_kind: Annotated[
+        list[str] | None, typer.Option("--prune-kind", help="Also prune this protected kind.")
+    ] = None,
+) -> None:
+    """Validate, render, dry-run the whole set, then apply by stage with health waits; prune last."""
+    from dockyard.deploy.apply import apply
+
+    connection, changes, name, previous = _plan(repo, cluster, kubeconfig, context, allow_mass_prune, prune_kind)
+    _show_plan(changes, diffs=False)
+    if not changes.has_changes and not changes.failures:
+        out.print("nothing to do")
+        return
+    if not yes and not changes.failures:
+        if not sys.stdin.isatty():
+            raise UsageError("apply needs --yes when it cannot ask (no terminal)")
+        if not typer.confirm("apply these changes?"):
+            raise typer.Exit(1)
+    outcome = apply(connection, changes, name, previous, progress=err.print, timeout=timeout)
+    out.print(f"applied: {len(outcome.written)} written, {len(outcome.pruned)} pruned, {outcome.unchanged} unchanged")
+
+
 @app.command(name="explain")
 def explain_command(
     key: Annotated[str, typer.Argument(help="A dotted key, e.g. services.orders.replicas.")],
@@ -190,7 +290,9 @@ def _report(error: DockyardError) -> None:
 def main() -> None:
     """Console entry point: never a traceback for a user's mistake."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # an Exit(n) inside a command comes back as n
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except DockyardError as error:
         _report(error)
         sys.exit(error.exit_code)

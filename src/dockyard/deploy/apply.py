@@ -1,0 +1,192 @@
+"""Apply a ChangeSet: nothing when the dry run failed; else by stage, with health waits; prune last.
+
+Order: CRDs (wait until Established), Namespaces, other cluster-scoped objects, then the render
+stages in order. Within a group, writes run in parallel (bounded). After each group every object
+in it must become healthy before the next group starts. The inventory (what Dockyard applied, as
+object ids) is a ConfigMap in `dockyard-system`, updated after a successful apply.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from dockyard.deploy.client import Connection, ObjectError
+from dockyard.deploy.health import Health, assess
+from dockyard.deploy.inventory import ObjectId
+from dockyard.deploy.plan import Change, ChangeSet
+from dockyard.errors import DockyardError
+from dockyard.render.bundle import STAGES, Rendered
+
+Progress = Callable[[str], None]
+INVENTORY_NAMESPACE = "dockyard-system"
+PARALLEL = 4
+HINTS = {
+    "immutable": "this field cannot change in place; delete the object (it is recreated on the next apply) "
+    "if losing it briefly is acceptable",
+    "conflict": "another field manager owns these fields; Dockyard does not take them over silently",
+    "unknown-kind": "install the CRD (its platform component) first",
+}
+
+
+class ApplyFailed(DockyardError):
+    """The apply stopped; the message lists the objects and why."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    written: tuple[ObjectId, ...]
+    pruned: tuple[ObjectId, ...]
+    unchanged: int
+
+
+def describe_failure(change: Change) -> str:
+    assert change.error is not None
+    hint = HINTS.get(change.error.reason)
+    text = f"{change.id} (from {change.rendered.source.file}): {change.error.message}"
+    return f"{text}\n  hint: {hint}" if hint else text
+
+
+def group_of(rendered: Rendered) -> tuple[int, str]:
+    if rendered.kind == "CustomResourceDefinition":
+        return 0, "CRDs"
+    if rendered.kind == "Namespace":
+        return 1, "namespaces"
+    if rendered.namespace is None:
+        return 2, "cluster-scoped objects"
+    return 3 + STAGES.index(rendered.stage), f"stage {rendered.stage}"
+
+
+def apply(
+    connection: Connection,
+    changes: ChangeSet,
+    inventory_name: str,
+    previous: Inventory,
+    *,
+    progress: Progress = lambda _line: None,
+    timeout: float = 300.0,
+) -> Outcome:
+    if changes.failures:
+        failed = "\n".join(describe_failure(c) for c in changes.failures)
+        raise ApplyFailed(f"the dry run failed; nothing was written:\n{failed}")
+    groups: dict[tuple[int, str], list[Change]] = {}
+    for change in changes.changes:
+        groups.setdefault(group_of(change.rendered), []).append(change)
+    written: list[ObjectId] = []
+    for (_rank, title), members in sorted(groups.items()):
+        pending = [c for c in members if c.action in ("create", "configure")]
+        if pending:
+            progress(f"applying {len(pending)} of {len(members)} {title}")
+            written += _write_group(connection, pending)
+            if title == "CRDs":
+                _wait_healthy(connection, members, title, timeout, progress)
+                connection.refresh_kinds()
+        _wait_healthy(connection, members, title, timeout, progress)
+    pruned = _prune(connection, changes, previous, progress)
+    _save_inventory(connection, inventory_name, changes, previous)
+    return Outcome(tuple(written), tuple(pruned), sum(1 for c in changes.changes if c.action == "unchanged"))
+
+
+def _write_group(connection: Connection, pending: list[Change]) -> list[ObjectId]:
+    deferred = [c for c in pending if c.deferred]
+    failures = []
+    for change in deferred:
+        result = connection.apply(change.rendered.manifest, dry_run=True)
+        if isinstance(result, ObjectError):
+            failures.append(Change(change.id, change.action, change.rendered, error=result))
+    if failures:
+        raise ApplyFailed(
+            "the dry run failed once namespaces and CRDs existed; the rest was not written:\n"
+            + "\n".join(describe_failure(c) for c in failures)
+        )
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        results = list(pool.map(lambda c: connection.apply(c.rendered.manifest), pending))
+    errors = [
+        Change(c.id, c.action, c.rendered, error=r)
+        for c, r in zip(pending, results, strict=True)
+        if isinstance(r, ObjectError)
+    ]
+    if errors:
+        raise ApplyFailed("applying failed:\n" + "\n".join(describe_failure(c) for c in errors))
+    return [c.id for c in pending]
+
+
+def _wait_healthy(
+    connection: Connection, members: list[Change], title: str, timeout: float, progress: Progress
+) -> None:
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        unhealthy = []
+        for change in members:
+            status = assess(connection.get(change.rendered.manifest))
+            if status.health is not Health.HEALTHY:
+                unhealthy.append((change, status))
+        if not unhealthy:
+            return
+        if time.monotonic() > deadline:
+            lines = "\n".join(f"{c.id} (from {c.rendered.source.file}): {s.health}: {s.reason}" for c, s in unhealthy)
+            raise ApplyFailed(f"{title} did not become healthy within {timeout:.0f}s:\n{lines}")
+        if not announced:
+            progress(f"waiting for {len(unhealthy)} {title} to become healthy")
+            announced = True
+        time.sleep(0.5)
+
+
+def _prune(connection: Connection, changes: ChangeSet, previous: Inventory, progress: Progress) -> list[ObjectId]:
+    if not changes.prune.delete:
+        return []
+    progress(f"pruning {len(changes.prune.delete)} objects no longer rendered")
+    for object_id in changes.prune.delete:
+        error = connection.delete(_stub(object_id, previous[object_id]))
+        if error is not None:
+            raise ApplyFailed(f"pruning {object_id} failed: {error.message}")
+    return list(changes.prune.delete)
+
+
+def _stub(object_id: ObjectId, api_version: str) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": object_id.name}
+    if object_id.namespace:
+        metadata["namespace"] = object_id.namespace
+    return {"apiVersion": api_version, "kind": object_id.kind, "metadata": metadata}
+
+
+Inventory = dict[ObjectId, str]
+"""What Dockyard applied: each object's id and the apiVersion it was applied with."""
+
+
+def read_inventory(connection: Connection, name: str) -> Inventory:
+    live = connection.get(_inventory_stub(name))
+    if live is None:
+        return {}
+    inventory = {}
+    for line in (live.get("data") or {}).get("objects", "").splitlines():
+        encoded, _space, api_version = line.partition(" ")
+        inventory[ObjectId.decode(encoded)] = api_version
+    return inventory
+
+
+def _inventory_stub(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": INVENTORY_NAMESPACE}}
+
+
+def _save_inventory(connection: Connection, name: str, changes: ChangeSet, previous: Inventory) -> None:
+    lines = sorted(
+        [f"{c.id.encode()} {c.rendered.manifest['apiVersion']}" for c in changes.changes]
+        + [f"{i.encode()} {previous[i]}" for i in changes.prune.kept]
+    )
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": INVENTORY_NAMESPACE}}
+    if connection.get(namespace) is None:
+        connection.apply(namespace)
+    inventory = _inventory_stub(name)
+    inventory["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "dockyard"}
+    inventory["data"] = {"objects": "\n".join(lines) + "\n"}
+    live = connection.get(inventory)
+    if live is not None and (live.get("data") or {}) == inventory["data"]:
+        return
+    result = connection.apply(inventory)
+    if isinstance(result, ObjectError):
+        raise ApplyFailed(f"cannot record the inventory {INVENTORY_NAMESPACE}/{name}: {result.message}")

@@ -1,0 +1,144 @@
+"""The only module that talks to the API server.
+
+Server-side apply with field manager `dockyard` (never forced unless asked), server-side dry
+runs, reads and deletes, all on plain dicts. Kinds are resolved through lightkube's registry of
+built-in resources plus the cluster's CRDs (loaded once, and again after CRDs are applied).
+Failures are translated here, once, into `ObjectError`s that say what happened to which object.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lightkube import Client, KubeConfig, codecs
+from lightkube.core.exceptions import ApiError, ConfigError, LoadResourceError
+from lightkube.core.resource_registry import resource_registry
+from lightkube.generic_resource import load_in_cluster_generic_resources
+
+from dockyard.deploy.inventory import ObjectId
+from dockyard.errors import DockyardError
+
+FIELD_MANAGER = "dockyard"
+
+
+class ConnectionFailed(DockyardError):
+    """The cluster cannot be reached or the kubeconfig is not usable."""
+
+
+@dataclass(frozen=True)
+class ObjectError:
+    """Why the API server refused one object: a kind of failure and its message."""
+
+    reason: str
+    """not-found-namespace, unknown-kind, immutable, conflict, invalid, forbidden, other"""
+    message: str
+
+
+def default_kubeconfig() -> Path:
+    paths = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    return Path(paths[0]) if paths else Path.home() / ".kube" / "config"
+
+
+class Connection:
+    def __init__(self, kubeconfig: Path | None, context: str | None) -> None:
+        path = kubeconfig or default_kubeconfig()
+        try:
+            config = KubeConfig.from_file(str(path))
+            self.client = Client(config=config.get(context_name=context), field_manager=FIELD_MANAGER, trust_env=False)
+        except (ConfigError, OSError, KeyError, ValueError) as error:
+            where = f"context `{context}` in {path}" if context else str(path)
+            raise ConnectionFailed(f"cannot use {where}: {error}") from None
+        self.context = context
+        self._crds_loaded = False
+
+    def refresh_kinds(self) -> None:
+        """Learn the cluster's CRDs (call again after applying CRDs)."""
+        try:
+            load_in_cluster_generic_resources(self.client)
+        except ApiError as error:
+            raise ConnectionFailed(f"cannot list CustomResourceDefinitions: {error.status.message}") from None
+        except Exception as error:  # httpx errors: the server is not there
+            raise ConnectionFailed(f"cannot reach the cluster (context {self.context}): {error}") from None
+        self._crds_loaded = True
+
+    def _resource(self, manifest: Mapping[str, Any]) -> Any:
+        """The object as a lightkube resource (for apply); LoadResourceError for a kind the cluster lacks."""
+        if not self._crds_loaded:
+            self.refresh_kinds()
+        return codecs.from_dict(dict(manifest))
+
+    def _kind(self, manifest: Mapping[str, Any]) -> Any:
+        """The resource class of the object's kind (for get and delete), or None if the cluster lacks it."""
+        if not self._crds_loaded:
+            self.refresh_kinds()
+        return resource_registry.get(manifest["apiVersion"], manifest["kind"]) or _builtin(manifest)
+
+    def apply(
+        self, manifest: Mapping[str, Any], *, dry_run: bool = False, force: bool = False
+    ) -> dict[str, Any] | ObjectError:
+        try:
+            resource = self._resource(manifest)
+        except LoadResourceError:
+            return ObjectError(
+                "unknown-kind", f"the cluster has no kind {manifest['kind']} in {manifest['apiVersion']}"
+            )
+        try:
+            result = self.client.apply(resource, field_manager=FIELD_MANAGER, dry_run=dry_run, force=force)
+        except ApiError as error:
+            return _classify(error)
+        return result.to_dict()
+
+    def get(self, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+        kind = self._kind(manifest)
+        if kind is None:
+            return None
+        metadata = manifest["metadata"]
+        try:
+            return self.client.get(kind, metadata["name"], namespace=metadata.get("namespace")).to_dict()
+        except ApiError as error:
+            if error.status.code == 404:
+                return None
+            raise ConnectionFailed(f"cannot read {ObjectId.of(manifest)}: {error.status.message}") from None
+
+    def delete(self, manifest: Mapping[str, Any]) -> ObjectError | None:
+        kind = self._kind(manifest)
+        if kind is None:
+            return None
+        metadata = manifest["metadata"]
+        try:
+            self.client.delete(kind, metadata["name"], namespace=metadata.get("namespace"))
+        except ApiError as error:
+            if error.status.code == 404:
+                return None
+            return _classify(error)
+        return None
+
+
+def _builtin(manifest: Mapping[str, Any]) -> Any:
+    try:
+        return resource_registry.load(manifest["apiVersion"], manifest["kind"])
+    except LoadResourceError:
+        return None
+
+
+def _classify(error: ApiError) -> ObjectError:
+    status = error.status
+    message = status.message or str(error)
+    code = status.code
+    if code == 404 and "namespaces" in message:
+        return ObjectError("not-found-namespace", message)
+    if code == 404:
+        return ObjectError("unknown-kind", message)
+    if code == 409:
+        return ObjectError("conflict", message)
+    if code == 422 and "immutable" in message:
+        return ObjectError("immutable", message)
+    if code == 422:
+        return ObjectError("invalid", message)
+    if code == 403:
+        return ObjectError("forbidden", message)
+    return ObjectError("other", f"{code}: {message}")

@@ -1,0 +1,95 @@
+"""Plan: a server-side dry run of the whole rendered set, compared with live state.
+
+Every object is `create`, `configure` or `unchanged`; objects in the inventory that the render no
+longer has are `prune`. An object whose namespace or CRD is itself part of the set cannot be dry-run
+before that is applied: it is planned as `create` and dry-run again just before it is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dockyard.deploy import diff
+from dockyard.deploy.client import Connection, ObjectError
+from dockyard.deploy.inventory import ObjectId, PrunePlan, plan_prune
+from dockyard.render.bundle import Bundle, Rendered
+
+
+@dataclass(frozen=True)
+class Change:
+    id: ObjectId
+    action: str
+    """create, configure or unchanged."""
+    rendered: Rendered
+    diff: str = ""
+    error: ObjectError | None = None
+    deferred: bool = False
+    """Dry-run again once its namespace or CRD exists."""
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    changes: tuple[Change, ...]
+    prune: PrunePlan = field(default_factory=lambda: PrunePlan((), ()))
+
+    @property
+    def failures(self) -> list[Change]:
+        return [c for c in self.changes if c.error is not None]
+
+    @property
+    def writes(self) -> list[Change]:
+        return [c for c in self.changes if c.action in ("create", "configure") and c.error is None]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.writes or self.prune.delete)
+
+    def summary(self) -> str:
+        count = {a: sum(1 for c in self.changes if c.action == a) for a in ("create", "configure", "unchanged")}
+        return f"+{count['create']} ~{count['configure']} -{len(self.prune.delete)} ({count['unchanged']} unchanged)"
+
+
+def plan(
+    connection: Connection,
+    bundle: Bundle,
+    previous: set[ObjectId],
+    *,
+    allow_mass_prune: bool = False,
+    prune_kinds: tuple[str, ...] = (),
+) -> ChangeSet:
+    namespaces = {r.name for r in bundle.objects if r.kind == "Namespace"}
+    crd_kinds = {
+        (r.manifest.get("spec", {}).get("group"), r.manifest.get("spec", {}).get("names", {}).get("kind"))
+        for r in bundle.objects
+        if r.kind == "CustomResourceDefinition"
+    }
+    changes = []
+    for rendered in bundle.objects:
+        object_id = ObjectId.of(rendered.manifest)
+        result = connection.apply(rendered.manifest, dry_run=True)
+        if isinstance(result, ObjectError):
+            waits_for_namespace = result.reason == "not-found-namespace" and rendered.namespace in namespaces
+            waits_for_crd = result.reason == "unknown-kind" and (object_id.group, object_id.kind) in crd_kinds
+            if waits_for_namespace or waits_for_crd:
+                changes.append(
+                    Change(
+                        object_id,
+                        "create",
+                        rendered,
+                        diff.unified(None, rendered.manifest, str(object_id)),
+                        deferred=True,
+                    )
+                )
+            else:
+                changes.append(Change(object_id, "create", rendered, error=result))
+            continue
+        live = connection.get(rendered.manifest)
+        if live is None:
+            changes.append(Change(object_id, "create", rendered, diff.unified(None, result, str(object_id))))
+        elif diff.unchanged(live, result):
+            changes.append(Change(object_id, "unchanged", rendered))
+        else:
+            changes.append(Change(object_id, "configure", rendered, diff.unified(live, result, str(object_id))))
+    current = {c.id for c in changes}
+    prune = plan_prune(previous, current, allow_mass_prune=allow_mass_prune, allow_kinds=prune_kinds)
+    return ChangeSet(tuple(changes), prune)

@@ -1,0 +1,170 @@
+"""The deploy engine against the real API server: plan, apply, no-op, change, prune, refusals."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from lightkube import Client
+from lightkube.core.exceptions import ApiError
+from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.core_v1 import ConfigMap, Namespace
+
+from dockyard.localcluster import control_plane
+from tests.helpers import Result, replace, run_cli
+
+PLAIN = Path(__file__).parent / "repos" / "plain"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, api: Client) -> Path:
+    """The plain repo under a platform and team name of its own (so its namespace is the test's own)."""
+    name = f"p{uuid.uuid4().hex[:8]}"
+    root = tmp_path / name
+    shutil.copytree(PLAIN, root)
+    replace(root, "platform.yaml", "name: plain", f"name: {name}")
+    replace(root, "platform.yaml", "team: plain", f"team: {name}")
+    yield root
+    with contextlib.suppress(ApiError):  # already gone, or never created
+        api.delete(Namespace, name)
+
+
+def dockyard(capsys: pytest.CaptureFixture[str], cluster: control_plane.Running, *args: str) -> Result:
+    return run_cli(capsys, *args, "--kubeconfig", str(cluster.kubeconfig), "--context", cluster.context)
+
+
+def writes_during(cluster: control_plane.Running, action) -> list[dict]:
+    """Write requests Dockyard's client made while `action` ran, from the API server's audit log."""
+    log = Path(cluster.kubeconfig).parent / "logs" / "audit.log"
+    before = log.stat().st_size
+    action()
+    with log.open() as stream:
+        stream.seek(before)
+        events = [json.loads(line) for line in stream if line.strip()]
+    return [
+        e
+        for e in events
+        if e["verb"] in ("create", "update", "patch", "delete")
+        and e["user"]["username"] == "dockyard-admin"  # not the controllers, the scheduler or KWOK
+        and "dryRun" not in e["requestURI"]
+        and e["stage"] == "ResponseComplete"
+    ]
+
+
+def test_first_apply_then_a_no_op_that_writes_nothing(
+    repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")
+    assert first.code == 0, first.err
+    assert first.out.splitlines()[-1] == "applied: 10 written, 0 pruned, 0 unchanged"
+    deployment = api.get(Deployment, "api", namespace=repo.name)
+    assert deployment.status.availableReplicas == 2
+    assert deployment.metadata.annotations["dockyard.dev/source"] == "services/api/score.yaml"
+
+    plan = dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local")
+    assert (plan.code, plan.out.splitlines()[-1]) == (0, "plan: +0 ~0 -0 (10 unchanged)")
+
+    writes = writes_during(
+        local_cluster, lambda: dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")
+    )
+    assert writes == []
+
+
+def test_a_change_patches_only_what_changed(
+    repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
+    replace(repo, "services/api/score.yaml", "MODE: normal", "MODE: fast")
+    plan = dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local")
+    assert plan.code == 2
+    assert f"~ Deployment.apps {repo.name}/api" in plan.out
+    assert "-          value: normal\n+          value: fast" in plan.out
+    assert plan.out.splitlines()[-1] == "plan: +0 ~1 -0 (9 unchanged)"
+    writes = writes_during(
+        local_cluster, lambda: dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")
+    )
+    assert [(w["verb"], w["objectRef"]["resource"], w["objectRef"]["name"]) for w in writes] == [
+        ("patch", "deployments", "api")
+    ]
+
+
+def test_a_removed_service_is_pruned(
+    repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
+    shutil.rmtree(repo / "services" / "client")
+    result = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--timeout", "60")
+    assert result.code == 0, result.err
+    assert f"- Deployment.apps {repo.name}/client" in result.out
+    assert result.out.splitlines()[-1] == "applied: 1 written, 3 pruned, 6 unchanged"
+    with pytest.raises(Exception):  # noqa: B017 - lightkube's ApiError 404
+        api.get(Deployment, "client", namespace=repo.name)
+    inventory = api.get(ConfigMap, f"{repo.name}-local", namespace="dockyard-system")
+    assert "client" not in inventory.data["objects"].replace("client-", "")
+
+
+def test_an_empty_render_prunes_nothing(
+    repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
+    shutil.rmtree(repo / "services")
+    result = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")
+    assert result.code == 1
+    assert result.err.startswith("error: the render is empty; refusing to prune all 10 objects")
+    assert api.get(Deployment, "api", namespace=repo.name).metadata.name == "api"
+
+
+BAD_CONFIGMAP = """apiVersion: dockyard.dev/v1alpha1
+kind: Provisioner
+description: renders an object the API server refuses
+manifests:
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: "${service}-${id}"}
+    data: {"not a valid key!": "x"}
+"""
+
+
+def test_a_failed_dry_run_writes_nothing(
+    repo: Path, local_cluster: control_plane.Running, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
+    replace(repo, "services/api/score.yaml", "MODE: normal", "MODE: changed")
+    (repo / "provisioners").mkdir()
+    (repo / "provisioners" / "bad.yaml").write_text(BAD_CONFIGMAP)
+    replace(repo, "services/client/score.yaml", "resources:\n", "resources:\n  settings:\n    type: bad\n")
+    outcome: dict[str, Result] = {}
+    writes = writes_during(
+        local_cluster,
+        lambda: outcome.setdefault(
+            "r", dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--timeout", "20")
+        ),
+    )
+    assert outcome["r"].code == 1
+    assert outcome["r"].err.splitlines()[:2] == [
+        "error: the dry run failed; nothing was written:",
+        f"ConfigMap {repo.name}/client-settings (from services/client/score.yaml): "
+        'ConfigMap "client-settings" is invalid: data[not a valid key!]: Invalid value: "not a valid key!": '
+        "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or "
+        "'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+    ]
+    assert writes == []
+
+
+def test_a_stage_that_never_becomes_healthy_fails_with_reasons(
+    repo: Path, local_cluster: control_plane.Running, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replace(
+        repo,
+        "services/api/score.yaml",
+        "    variables:",
+        '    resources:\n      requests: {cpu: "500"}\n    variables:',
+    )
+    result = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--timeout", "3")
+    assert result.code == 1
+    assert "error: stage services did not become healthy within 3s:" in result.err
+    assert f"Deployment.apps {repo.name}/api (from services/api/score.yaml): progressing: " in result.err
