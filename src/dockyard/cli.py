@@ -133,6 +133,7 @@ def _plan(
     context: str | None,
     allow_mass_prune: bool,
     prune_kinds: list[str] | None,
+    recreate: list[str] | None = None,
 ) -> tuple[Any, ...]:
     from dockyard.deploy.apply import read_inventory
     from dockyard.deploy.client import Connection
@@ -145,15 +146,23 @@ def _plan(
     inventory_name = f"{platform.name}-{cluster}"
     previous = read_inventory(connection, inventory_name)
     changes = plan(
-        connection, bundle, set(previous), allow_mass_prune=allow_mass_prune, prune_kinds=tuple(prune_kinds or ())
+        connection,
+        bundle,
+        set(previous),
+        allow_mass_prune=allow_mass_prune,
+        prune_kinds=tuple(prune_kinds or ()),
+        recreate=frozenset(r.lower() for r in recreate or ()),
     )
     return connection, changes, inventory_name, previous
+
+
+SYMBOLS = {"create": "+", "configure": "~", "recreate": "±"}
 
 
 def _show_plan(changes: Any, *, diffs: bool) -> None:
     for change in changes.changes:
         if change.action != "unchanged":
-            out.print(f"{'+' if change.action == 'create' else '~'} {change.id}")
+            out.print(f"{SYMBOLS[change.action]} {change.id}")
             if diffs and change.diff:
                 out.print(change.diff.rstrip("\n"))
     for object_id in changes.prune.delete:
@@ -204,11 +213,16 @@ def apply_command(
     prune_kind: Annotated[
         list[str] | None, typer.Option("--prune-kind", help="Also prune this protected kind.")
     ] = None,
+    recreate: Annotated[
+        list[str] | None, typer.Option("--recreate", help="Delete and create this object (kind/namespace/name).")
+    ] = None,
 ) -> None:
     """Validate, render, dry-run the whole set, then apply by stage with health waits; prune last."""
     from dockyard.deploy.apply import apply
 
-    connection, changes, name, previous = _plan(repo, cluster, kubeconfig, context, allow_mass_prune, prune_kind)
+    connection, changes, name, previous = _plan(
+        repo, cluster, kubeconfig, context, allow_mass_prune, prune_kind, recreate
+    )
     _show_plan(changes, diffs=False)
     if not changes.has_changes and not changes.failures:
         out.print("nothing to do")

@@ -168,3 +168,125 @@ def test_a_stage_that_never_becomes_healthy_fails_with_reasons(
     assert result.code == 1
     assert "error: stage services did not become healthy within 3s:" in result.err
     assert f"Deployment.apps {repo.name}/api (from services/api/score.yaml): progressing: " in result.err
+
+
+WORKER = """apiVersion: dockyard.dev/v1alpha1
+kind: Provisioner
+description: a helper Deployment whose selector comes from a param
+params:
+  app: the selector's app label
+manifests:
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: "${service}-${id}"}
+    spec:
+      replicas: 1
+      selector: {matchLabels: {app: "${params.app}"}}
+      template:
+        metadata: {labels: {app: "${params.app}"}}
+        spec:
+          automountServiceAccountToken: false
+          containers: [{name: main, image: registry.example.org/helper:1}]
+"""
+
+
+def _add_resource(repo: Path, type_: str, text: str, params: str = "") -> None:
+    (repo / "provisioners").mkdir(exist_ok=True)
+    (repo / "provisioners" / f"{type_}.yaml").write_text(text)
+    replace(repo, "services/client/score.yaml", "resources:\n", f"resources:\n  extra:\n    type: {type_}\n{params}")
+
+
+def test_an_immutable_change_is_explained_and_recreated_only_when_asked(
+    repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _add_resource(repo, "worker", WORKER, "    params: {app: one}\n")
+    assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--timeout", "60").code == 0
+    replace(repo, "services/client/score.yaml", "params: {app: one}", "params: {app: two}")
+    refused = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")
+    assert refused.code == 1
+    assert f"Deployment.apps {repo.name}/client-extra (from services/client/score.yaml):" in refused.err
+    assert "field is immutable" in refused.err
+    assert (
+        f"hint: this field cannot change in place; if deleting and creating the object is acceptable, rerun "
+        f"with --recreate deployment/{repo.name}/client-extra" in refused.err
+    )
+    before = api.get(Deployment, "client-extra", namespace=repo.name).metadata.uid
+    recreated = dockyard(
+        capsys,
+        local_cluster,
+        "apply",
+        str(repo),
+        "-c",
+        "local",
+        "--yes",
+        "--timeout",
+        "60",
+        "--recreate",
+        f"deployment/{repo.name}/client-extra",
+    )
+    assert recreated.code == 0, recreated.err
+    assert f"± Deployment.apps {repo.name}/client-extra" in recreated.out
+    after = api.get(Deployment, "client-extra", namespace=repo.name)
+    assert after.metadata.uid != before
+    assert after.spec.selector.matchLabels == {"app": "two"}
+
+
+SETTINGS = """apiVersion: dockyard.dev/v1alpha1
+kind: Provisioner
+description: a ConfigMap with a value
+manifests:
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: "${service}-${id}"}
+    data: {mode: "dockyard"}
+"""
+
+
+def test_a_field_owned_by_another_manager_is_reported_not_taken_over(
+    repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lightkube.models.meta_v1 import ObjectMeta
+
+    assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--timeout", "60").code == 0
+    theirs = ConfigMap(metadata=ObjectMeta(name="client-extra", namespace=repo.name), data={"mode": "theirs"})
+    api.apply(theirs, field_manager="someone-else")
+    _add_resource(repo, "settings", SETTINGS)
+    result = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")
+    assert result.code == 1
+    assert (
+        f"ConfigMap {repo.name}/client-extra (from services/client/score.yaml): Apply failed with 1 conflict: "
+        'conflict with "someone-else"' in result.err
+    )
+    assert "hint: another field manager owns these fields; Dockyard does not take them over silently" in result.err
+    assert api.get(ConfigMap, "client-extra", namespace=repo.name).data == {"mode": "theirs"}
+
+
+CANARY = "canary-3f9c1a7e-never-print-me"
+SECRET = f"""apiVersion: dockyard.dev/v1alpha1
+kind: Provisioner
+description: a Secret with a value (a platform repo should not do this; Dockyard must still not leak it)
+manifests:
+  - apiVersion: v1
+    kind: Secret
+    metadata: {{name: "${{service}}-${{id}}"}}
+    stringData: {{token: "{CANARY}"}}
+"""
+
+
+def test_secret_values_never_appear_in_output_or_logs(
+    repo: Path, local_cluster: control_plane.Running, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _add_resource(repo, "token", SECRET)
+    results = [
+        dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local"),
+        dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--timeout", "60"),
+    ]
+    replace(repo, "provisioners/token.yaml", CANARY, CANARY + "-rotated")
+    results.append(dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local"))
+    assert results[1].code == 0, results[1].err
+    assert "token: (redacted, changed)" in results[2].out
+    for result in results:
+        assert CANARY not in result.out + result.err
+    logs = Path(local_cluster.kubeconfig).parent / "logs"
+    for log in logs.iterdir():
+        assert CANARY not in log.read_text(errors="replace"), log.name

@@ -17,7 +17,7 @@ from typing import Any
 from dockyard.deploy.client import Connection, ObjectError
 from dockyard.deploy.health import Health, assess
 from dockyard.deploy.inventory import ObjectId
-from dockyard.deploy.plan import Change, ChangeSet
+from dockyard.deploy.plan import Change, ChangeSet, reference
 from dockyard.errors import DockyardError
 from dockyard.render.bundle import STAGES, Rendered
 
@@ -25,8 +25,8 @@ Progress = Callable[[str], None]
 INVENTORY_NAMESPACE = "dockyard-system"
 PARALLEL = 4
 HINTS = {
-    "immutable": "this field cannot change in place; delete the object (it is recreated on the next apply) "
-    "if losing it briefly is acceptable",
+    "immutable": "this field cannot change in place; if deleting and creating the object is acceptable, "
+    "rerun with --recreate {reference}",
     "conflict": "another field manager owns these fields; Dockyard does not take them over silently",
     "unknown-kind": "install the CRD (its platform component) first",
 }
@@ -45,7 +45,7 @@ class Outcome:
 
 def describe_failure(change: Change) -> str:
     assert change.error is not None
-    hint = HINTS.get(change.error.reason)
+    hint = HINTS.get(change.error.reason, "").format(reference=reference(change.id))
     text = f"{change.id} (from {change.rendered.source.file}): {change.error.message}"
     return f"{text}\n  hint: {hint}" if hint else text
 
@@ -77,7 +77,7 @@ def apply(
         groups.setdefault(group_of(change.rendered), []).append(change)
     written: list[ObjectId] = []
     for (_rank, title), members in sorted(groups.items()):
-        pending = [c for c in members if c.action in ("create", "configure")]
+        pending = [c for c in members if c.action in ("create", "configure", "recreate")]
         if pending:
             progress(f"applying {len(pending)} of {len(members)} {title}")
             written += _write_group(connection, pending)
@@ -102,6 +102,9 @@ def _write_group(connection: Connection, pending: list[Change]) -> list[ObjectId
             "the dry run failed once namespaces and CRDs existed; the rest was not written:\n"
             + "\n".join(describe_failure(c) for c in failures)
         )
+    for change in pending:
+        if change.action == "recreate":
+            _delete_and_wait(connection, change)
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
         results = list(pool.map(lambda c: connection.apply(c.rendered.manifest), pending))
     errors = [
@@ -112,6 +115,17 @@ def _write_group(connection: Connection, pending: list[Change]) -> list[ObjectId
     if errors:
         raise ApplyFailed("applying failed:\n" + "\n".join(describe_failure(c) for c in errors))
     return [c.id for c in pending]
+
+
+def _delete_and_wait(connection: Connection, change: Change, timeout: float = 120.0) -> None:
+    error = connection.delete(change.rendered.manifest)
+    if error is not None:
+        raise ApplyFailed(f"cannot delete {change.id} to recreate it: {error.message}")
+    deadline = time.monotonic() + timeout
+    while connection.get(change.rendered.manifest) is not None:
+        if time.monotonic() > deadline:
+            raise ApplyFailed(f"{change.id} was not gone within {timeout:.0f}s of deleting it to recreate it")
+        time.sleep(0.2)
 
 
 def _wait_healthy(

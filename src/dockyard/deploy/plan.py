@@ -19,7 +19,7 @@ from dockyard.render.bundle import Bundle, Rendered
 class Change:
     id: ObjectId
     action: str
-    """create, configure or unchanged."""
+    """create, configure, recreate (delete, then create: asked for an immutable change) or unchanged."""
     rendered: Rendered
     diff: str = ""
     error: ObjectError | None = None
@@ -38,15 +38,21 @@ class ChangeSet:
 
     @property
     def writes(self) -> list[Change]:
-        return [c for c in self.changes if c.action in ("create", "configure") and c.error is None]
+        return [c for c in self.changes if c.action in ("create", "configure", "recreate") and c.error is None]
 
     @property
     def has_changes(self) -> bool:
         return bool(self.writes or self.prune.delete)
 
     def summary(self) -> str:
-        count = {a: sum(1 for c in self.changes if c.action == a) for a in ("create", "configure", "unchanged")}
-        return f"+{count['create']} ~{count['configure']} -{len(self.prune.delete)} ({count['unchanged']} unchanged)"
+        count = {
+            a: sum(1 for c in self.changes if c.action == a) for a in ("create", "configure", "recreate", "unchanged")
+        }
+        recreate = f" ±{count['recreate']}" if count["recreate"] else ""
+        return (
+            f"+{count['create']} ~{count['configure']}{recreate} -{len(self.prune.delete)} "
+            f"({count['unchanged']} unchanged)"
+        )
 
 
 def plan(
@@ -56,7 +62,9 @@ def plan(
     *,
     allow_mass_prune: bool = False,
     prune_kinds: tuple[str, ...] = (),
+    recreate: frozenset[str] = frozenset(),
 ) -> ChangeSet:
+    """`recreate` holds references (`kind/namespace/name`, or `kind/name`) people allowed to be recreated."""
     namespaces = {r.name for r in bundle.objects if r.kind == "Namespace"}
     crd_kinds = {
         (r.manifest.get("spec", {}).get("group"), r.manifest.get("spec", {}).get("names", {}).get("kind"))
@@ -67,6 +75,12 @@ def plan(
     for rendered in bundle.objects:
         object_id = ObjectId.of(rendered.manifest)
         result = connection.apply(rendered.manifest, dry_run=True)
+        if isinstance(result, ObjectError) and result.reason == "immutable" and reference(object_id) in recreate:
+            live = connection.get(rendered.manifest)
+            changes.append(
+                Change(object_id, "recreate", rendered, diff.unified(live, rendered.manifest, str(object_id)))
+            )
+            continue
         if isinstance(result, ObjectError):
             waits_for_namespace = result.reason == "not-found-namespace" and rendered.namespace in namespaces
             waits_for_crd = result.reason == "unknown-kind" and (object_id.group, object_id.kind) in crd_kinds
@@ -93,3 +107,9 @@ def plan(
     current = {c.id for c in changes}
     prune = plan_prune(previous, current, allow_mass_prune=allow_mass_prune, allow_kinds=prune_kinds)
     return ChangeSet(tuple(changes), prune)
+
+
+def reference(object_id: ObjectId) -> str:
+    """How people name an object on the command line: kind/namespace/name, or kind/name."""
+    kind = object_id.kind.lower()
+    return f"{kind}/{object_id.namespace}/{object_id.name}" if object_id.namespace else f"{kind}/{object_id.name}"
