@@ -157,6 +157,18 @@ def _plan(
 
 
 SYMBOLS = {"create": "+", "configure": "~", "recreate": "±"}
+COLOURS = {"+": "\033[32m", "-": "\033[31m", "@": "\033[36m"}
+
+
+def _colour(diff: str) -> str:
+    """Green additions, red removals, cyan hunk headers, when stdout is a terminal."""
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
+        return diff
+    lines = []
+    for line in diff.splitlines():
+        colour = COLOURS.get(line[:1]) if not line.startswith(("+++", "---")) else "\033[1m"
+        lines.append(f"{colour}{line}\033[0m" if colour else line)
+    return "\n".join(lines)
 
 
 def _show_plan(changes: Any, *, diffs: bool) -> None:
@@ -164,7 +176,7 @@ def _show_plan(changes: Any, *, diffs: bool) -> None:
         if change.action != "unchanged":
             out.print(f"{SYMBOLS[change.action]} {change.id}")
             if diffs and change.diff:
-                out.print(change.diff.rstrip("\n"))
+                out.print(_colour(change.diff.rstrip("\n")))
     for object_id in changes.prune.delete:
         out.print(f"- {object_id}")
     for object_id in changes.prune.kept:

@@ -105,6 +105,7 @@ def _write_group(connection: Connection, pending: list[Change]) -> list[ObjectId
     for change in pending:
         if change.action == "recreate":
             _delete_and_wait(connection, change)
+    connection.prepare([c.rendered.manifest for c in pending])
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
         results = list(pool.map(lambda c: connection.apply(c.rendered.manifest), pending))
     errors = [
@@ -135,8 +136,8 @@ def _wait_healthy(
     announced = False
     while True:
         unhealthy = []
-        for change in members:
-            status = assess(connection.get(change.rendered.manifest))
+        for change, live in _live(connection, members):
+            status = assess(live)
             if status.health is not Health.HEALTHY:
                 unhealthy.append((change, status))
         if not unhealthy:
@@ -148,6 +149,22 @@ def _wait_healthy(
             progress(f"waiting for {len(unhealthy)} {title} to become healthy")
             announced = True
         time.sleep(0.5)
+
+
+def _live(connection: Connection, members: list[Change]) -> list[tuple[Change, dict[str, Any] | None]]:
+    """Each member's live object, listing each kind once per namespace."""
+    groups: dict[tuple[str, str, str | None], list[Change]] = {}
+    for change in members:
+        rendered = change.rendered
+        groups.setdefault((rendered.api_version, rendered.kind, rendered.namespace), []).append(change)
+    found = []
+    for (api_version, kind, namespace), changes in groups.items():
+        if len(changes) == 1:
+            found.append((changes[0], connection.get(changes[0].rendered.manifest)))
+            continue
+        by_name = connection.list(api_version, kind, namespace)
+        found += [(c, by_name.get(c.rendered.name)) for c in changes]
+    return found
 
 
 def _prune(connection: Connection, changes: ChangeSet, previous: Inventory, progress: Progress) -> list[ObjectId]:

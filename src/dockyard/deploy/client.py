@@ -8,6 +8,7 @@ Failures are translated here, once, into `ObjectError`s that say what happened t
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -65,6 +66,21 @@ class Connection:
             raise ConnectionFailed(f"cannot reach the cluster (context {self.context}): {error}") from None
         self._crds_loaded = True
 
+    def prepare(self, manifests: list[Mapping[str, Any]]) -> None:
+        """Convert one object of each kind here, before requests run in threads.
+
+        lightkube decodes with msgspec, which builds its type information for a class on first
+        use; doing that for the same class in two threads at once crashes the interpreter, so
+        every kind is used once, in this thread, first.
+        """
+        seen = set()
+        for manifest in manifests:
+            key = (manifest["apiVersion"], manifest["kind"])
+            if key not in seen:
+                seen.add(key)
+                with contextlib.suppress(LoadResourceError):
+                    self._resource(manifest).to_dict()
+
     def _resource(self, manifest: Mapping[str, Any]) -> Any:
         """The object as a lightkube resource (for apply); LoadResourceError for a kind the cluster lacks."""
         if not self._crds_loaded:
@@ -103,6 +119,19 @@ class Connection:
             if error.status.code == 404:
                 return None
             raise ConnectionFailed(f"cannot read {ObjectId.of(manifest)}: {error.status.message}") from None
+
+    def list(self, api_version: str, kind: str, namespace: str | None) -> dict[str, dict[str, Any]]:
+        """Every object of a kind (in a namespace), by name: one request instead of one per object."""
+        resource = self._kind({"apiVersion": api_version, "kind": kind})
+        if resource is None:
+            return {}
+        try:
+            found = self.client.list(resource, namespace=namespace) if namespace else self.client.list(resource)
+            return {item.metadata.name: item.to_dict() for item in found}
+        except ApiError as error:
+            if error.status.code == 404:
+                return {}
+            raise ConnectionFailed(f"cannot list {kind}: {error.status.message}") from None
 
     def delete(self, manifest: Mapping[str, Any]) -> ObjectError | None:
         kind = self._kind(manifest)

@@ -7,12 +7,16 @@ before that is applied: it is planned as `create` and dry-run again just before 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from dockyard.deploy import diff
 from dockyard.deploy.client import Connection, ObjectError
 from dockyard.deploy.inventory import ObjectId, PrunePlan, plan_prune
 from dockyard.render.bundle import Bundle, Rendered
+
+PARALLEL = 8
+"""Requests in flight at once while planning (the dry runs and reads are independent)."""
 
 
 @dataclass(frozen=True)
@@ -71,39 +75,31 @@ def plan(
         for r in bundle.objects
         if r.kind == "CustomResourceDefinition"
     }
-    changes = []
-    for rendered in bundle.objects:
+
+    def compare(rendered: Rendered) -> Change:
         object_id = ObjectId.of(rendered.manifest)
         result = connection.apply(rendered.manifest, dry_run=True)
         if isinstance(result, ObjectError) and result.reason == "immutable" and reference(object_id) in recreate:
             live = connection.get(rendered.manifest)
-            changes.append(
-                Change(object_id, "recreate", rendered, diff.unified(live, rendered.manifest, str(object_id)))
-            )
-            continue
+            return Change(object_id, "recreate", rendered, diff.unified(live, rendered.manifest, str(object_id)))
         if isinstance(result, ObjectError):
             waits_for_namespace = result.reason == "not-found-namespace" and rendered.namespace in namespaces
             waits_for_crd = result.reason == "unknown-kind" and (object_id.group, object_id.kind) in crd_kinds
             if waits_for_namespace or waits_for_crd:
-                changes.append(
-                    Change(
-                        object_id,
-                        "create",
-                        rendered,
-                        diff.unified(None, rendered.manifest, str(object_id)),
-                        deferred=True,
-                    )
-                )
-            else:
-                changes.append(Change(object_id, "create", rendered, error=result))
-            continue
+                text = diff.unified(None, rendered.manifest, str(object_id))
+                return Change(object_id, "create", rendered, text, deferred=True)
+            return Change(object_id, "create", rendered, error=result)
         live = connection.get(rendered.manifest)
         if live is None:
-            changes.append(Change(object_id, "create", rendered, diff.unified(None, result, str(object_id))))
-        elif diff.unchanged(live, result):
-            changes.append(Change(object_id, "unchanged", rendered))
-        else:
-            changes.append(Change(object_id, "configure", rendered, diff.unified(live, result, str(object_id))))
+            return Change(object_id, "create", rendered, diff.unified(None, result, str(object_id)))
+        if diff.unchanged(live, result):
+            return Change(object_id, "unchanged", rendered)
+        return Change(object_id, "configure", rendered, diff.unified(live, result, str(object_id)))
+
+    connection.refresh_kinds()
+    connection.prepare([r.manifest for r in bundle.objects])
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        changes = list(pool.map(compare, bundle.objects))
     current = {c.id for c in changes}
     prune = plan_prune(previous, current, allow_mass_prune=allow_mass_prune, allow_kinds=prune_kinds)
     return ChangeSet(tuple(changes), prune)
