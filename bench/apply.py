@@ -97,7 +97,7 @@ def main() -> None:
     os.environ["DOCKYARD_HOME"] = str(work / "home")
     kubectl = str(build.binary_path("kubectl"))
     try:
-        cluster = control_plane.up("bench", 6, user_kubeconfig=False)  # 110 pods per node
+        cluster = control_plane.up("bench", 2 + 2 * args.services // 100, user_kubeconfig=False)  # 110 pods a node
         env = dict(os.environ, KUBECONFIG=str(cluster.kubeconfig))
         log = Path(cluster.kubeconfig).parent / "logs" / "audit.log"
         dockyard_repo, peer_repo, peer_files = work / "dockyard", work / "peer", work / "peer-files"
