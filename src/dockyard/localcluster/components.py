@@ -83,40 +83,36 @@ def apiserver(binary: Path, layout: Layout, pki: Pki, ports: dict[str, int]) -> 
     ]
 
 
-def controller_manager(binary: Path, layout: Layout, pki: Pki, ports: dict[str, int]) -> list[str]:
-    kubeconfig = layout.component_kubeconfig("controller-manager")
+def _controller_flags(binary: Path, layout: Layout, component: str, port: int) -> list[str]:
+    """What kube-controller-manager and kube-scheduler share: identity, health port, no leader election."""
+    kubeconfig = layout.component_kubeconfig(component)
     return [
         str(binary),
         f"--kubeconfig={kubeconfig}",
         f"--authentication-kubeconfig={kubeconfig}",
         f"--authorization-kubeconfig={kubeconfig}",
         "--bind-address=127.0.0.1",
-        f"--secure-port={ports['controller-manager']}",
-        f"--cert-dir={layout.root / 'controller-manager'}",
+        f"--secure-port={port}",
+        f"--cert-dir={layout.root / component}",
+        "--leader-elect=false",
+        "--v=1",
+    ]
+
+
+def controller_manager(binary: Path, layout: Layout, pki: Pki, ports: dict[str, int]) -> list[str]:
+    return [
+        *_controller_flags(binary, layout, "controller-manager", ports["controller-manager"]),
         f"--root-ca-file={pki.ca_cert}",
         f"--service-account-private-key-file={pki.service_account_key}",
         f"--cluster-signing-cert-file={pki.ca_cert}",
         f"--cluster-signing-key-file={pki.ca_key}",
         "--use-service-account-credentials=true",
         f"--service-cluster-ip-range={SERVICE_RANGE}",
-        "--leader-elect=false",
-        "--v=1",
     ]
 
 
 def scheduler(binary: Path, layout: Layout, ports: dict[str, int]) -> list[str]:
-    kubeconfig = layout.component_kubeconfig("scheduler")
-    return [
-        str(binary),
-        f"--kubeconfig={kubeconfig}",
-        f"--authentication-kubeconfig={kubeconfig}",
-        f"--authorization-kubeconfig={kubeconfig}",
-        "--bind-address=127.0.0.1",
-        f"--secure-port={ports['scheduler']}",
-        f"--cert-dir={layout.root / 'scheduler'}",
-        "--leader-elect=false",
-        "--v=1",
-    ]
+    return _controller_flags(binary, layout, "scheduler", ports["scheduler"])
 
 
 def kwok(binary: Path, layout: Layout) -> list[str]:

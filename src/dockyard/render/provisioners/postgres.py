@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dockyard.render import platform_names
 from dockyard.render.bundle import Rendered, TaskRequest, obj
-from dockyard.render.placeholders import SecretRef
+from dockyard.render.placeholders import Output, SecretRef
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, Request, param
 
 OPERATOR_NAMESPACE = "cnpg-system"
@@ -67,15 +67,8 @@ def _dedicated(request: Request, database: str, settings: dict) -> Provision:
             ],
         },
     )
-    credentials = f"{cluster}-app"
     return Provision(
-        outputs={
-            "host": f"{cluster}-rw.{namespace}.svc.cluster.local",
-            "port": "5432",
-            "name": database,
-            "username": SecretRef(credentials, "username"),
-            "password": SecretRef(credentials, "password"),
-        },
+        outputs=_outputs(cluster, namespace, database, f"{cluster}-app"),
         objects=[Rendered(manifest, "services", request.source), Rendered(access, "services", request.source)],
         egress=[Peer(namespace, instances, (("TCP", 5432),))],
     )
@@ -105,17 +98,22 @@ def _shared(request: Request, database: str) -> Provision:
         request.source,
     )
     return Provision(
-        outputs={
-            "host": f"{cluster}-rw.{namespace}.svc.cluster.local",
-            "port": "5432",
-            "name": database,
-            "username": SecretRef(credentials, "username"),
-            "password": SecretRef(credentials, "password"),
-        },
+        outputs=_outputs(cluster, namespace, database, credentials),
         objects=[Rendered(manifest, "services", request.source)],
         tasks=[task],
         egress=[Peer(namespace, {"cnpg.io/cluster": cluster}, (("TCP", 5432),))],
     )
+
+
+def _outputs(cluster: str, namespace: str, database: str, credentials: str) -> dict[str, Output]:
+    """CloudNativePG's read-write service, and the credentials Secret's keys as references."""
+    return {
+        "host": f"{cluster}-rw.{namespace}.svc.cluster.local",
+        "port": "5432",
+        "name": database,
+        "username": SecretRef(credentials, "username"),
+        "password": SecretRef(credentials, "password"),
+    }
 
 
 def _service_selector(request: Request) -> dict[str, str]:
