@@ -122,6 +122,29 @@ def render_command(
     err.print(f"rendered {len(written)} objects for cluster {cluster} into {output}")
 
 
+@app.command(name="check")
+def check_command(
+    repo: RepoArg = Path("."),
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to check for.")] = ...,  # type: ignore[assignment]
+    output: Annotated[str, typer.Option("--output", help="text or json.")] = "text",
+) -> None:
+    """Check every rendered object against the Kubernetes (and CRD) schemas. Exit 1 on any deny finding."""
+    from dockyard.check.schema import check_schemas
+
+    loaded = _load(repo)
+    platform = build_platform(loaded, effective(loaded, cluster))
+    findings = check_schemas(render(platform), platform.cluster.kubernetes_version)
+    if output == "json":
+        sys.stdout.write(json.dumps([finding.__dict__ for finding in findings], indent=2) + "\n")
+    else:
+        for finding in findings:
+            out.print(str(finding))
+        denied = sum(1 for f in findings if f.severity == "deny")
+        out.print(f"check: {denied} deny, {len(findings) - denied} warn")
+    if any(f.severity == "deny" for f in findings):
+        raise typer.Exit(1)
+
+
 KubeconfigOpt = Annotated[Path | None, typer.Option("--kubeconfig", help="Default: $KUBECONFIG or ~/.kube/config.")]
 ContextOpt = Annotated[str | None, typer.Option("--context", help="Default: the cluster's kubeContext.")]
 

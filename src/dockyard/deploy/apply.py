@@ -16,10 +16,10 @@ from typing import Any
 
 from dockyard.deploy.client import Connection, ObjectError
 from dockyard.deploy.health import Health, assess
-from dockyard.deploy.inventory import ObjectId
 from dockyard.deploy.plan import Change, ChangeSet, reference
 from dockyard.errors import DockyardError
 from dockyard.render.bundle import STAGES, Rendered
+from dockyard.render.identity import ObjectId
 
 Progress = Callable[[str], None]
 INVENTORY_NAMESPACE = "dockyard-system"

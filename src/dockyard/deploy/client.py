@@ -20,8 +20,8 @@ from lightkube.core.exceptions import ApiError, ConfigError, LoadResourceError
 from lightkube.core.resource_registry import resource_registry
 from lightkube.generic_resource import load_in_cluster_generic_resources
 
-from dockyard.deploy.inventory import ObjectId
 from dockyard.errors import DockyardError
+from dockyard.render.identity import ObjectId
 
 FIELD_MANAGER = "dockyard"
 

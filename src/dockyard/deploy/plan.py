@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from dockyard.deploy import diff
 from dockyard.deploy.client import Connection, ObjectError
-from dockyard.deploy.inventory import ObjectId, PrunePlan, plan_prune
+from dockyard.deploy.inventory import PrunePlan, plan_prune
 from dockyard.render.bundle import Bundle, Rendered
+from dockyard.render.identity import ObjectId
 
 PARALLEL = 8
 """Requests in flight at once while planning (the dry runs and reads are independent)."""

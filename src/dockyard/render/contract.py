@@ -50,7 +50,7 @@ def validate(document: Document) -> list[Problem]:
     problems = []
     try:
         for error in validator.iter_errors():
-            path = tuple(getattr(error, "absolute_path", ()) or ())
+            path = _as_document_path(data, tuple(getattr(error, "absolute_path", ()) or ()))
             where = f"`{dotted(path)}`: " if path else ""
             problems.append(Problem(document.position(path), f"invalid OpenAPI contract: {where}{error.message}"))
     except (KeyError, TypeError, AttributeError):
@@ -58,6 +58,23 @@ def validate(document: Document) -> list[Problem]:
         if not problems:
             problems.append(Problem(document.position(()), "invalid OpenAPI contract: its structure is broken"))
     return problems
+
+
+def _as_document_path(data: Any, path: tuple[Any, ...]) -> tuple[str | int, ...]:
+    """The validator may report mapping keys such as `200` as numbers; find them as the document has them."""
+    result: list[str | int] = []
+    node = data
+    for part in path:
+        if isinstance(node, dict) and part not in node and str(part) in node:
+            part = str(part)
+        result.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(result)
 
 
 def read(document: Document) -> Contract:

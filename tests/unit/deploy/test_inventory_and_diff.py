@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from dockyard.deploy.diff import normalize, unchanged, unified
-from dockyard.deploy.inventory import ObjectId, PruneRefused, plan_prune
+from dockyard.deploy.inventory import PruneRefused, plan_prune
+from dockyard.render.identity import ObjectId
 
 
 def ids(count: int, kind: str = "ConfigMap") -> list[ObjectId]:

@@ -37,7 +37,7 @@ from tests.helpers import copy_example, replace, run_cli
         (
             ("services/orders/openapi.yaml", '        "200": {description: The orders}', '        "200": 42'),
             "services/orders/openapi.yaml:28:16: invalid OpenAPI contract: `paths./orders.get.responses.200`: "
-            "42 is not valid under any of the given schemas",
+            "42 is not valid under any of the schemas listed in the 'oneOf' keyword",
         ),
     ],
 )

@@ -1,0 +1,1 @@
+"""Check: every rendered object against Kubernetes and CRD schemas (and, next, Rego policies)."""

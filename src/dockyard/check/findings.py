@@ -1,0 +1,23 @@
+"""A finding: which object, which field, which rule, how bad, and the source that produced it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    source: str
+    """The file that produced the object (its `dockyard.dev/source`)."""
+    object: str
+    """Kind namespace/name, as `plan` prints it."""
+    path: str
+    """The field, dotted (`spec.template.spec.containers[0].image`), or empty for the whole object."""
+    rule: str
+    message: str
+    severity: str = "deny"
+    """deny (blocks apply) or warn."""
+
+    def __str__(self) -> str:
+        field = f" {self.path}:" if self.path else ""
+        return f"{self.source}: {self.object}:{field} {self.message} [{self.rule}, {self.severity}]"
