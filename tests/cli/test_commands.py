@@ -149,3 +149,25 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     from dockyard import __version__
 
     assert run_cli(capsys, "--version").out == f"dockyard {__version__}\n"
+
+
+BAD_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: x, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+users: [{name: x, user: {token: abc}}]
+contexts: [{name: x, context: {cluster: x, user: x}}]
+current-context: x
+"""
+
+
+def test_plan_says_when_the_cluster_cannot_be_reached(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(BAD_KUBECONFIG)
+    repo = EXAMPLES / "shop"
+    refused = run_cli(capsys, "plan", str(repo), "-c", "local", "--kubeconfig", str(kubeconfig), "--context", "x")
+    assert (refused.code, refused.err) == (
+        1,
+        "error: cannot reach the cluster (context x): [Errno 111] Connection refused\n",
+    )
+    unknown = run_cli(capsys, "plan", str(repo), "-c", "local", "--kubeconfig", str(kubeconfig), "--context", "y")
+    assert (unknown.code, unknown.err) == (1, f"error: cannot use context `y` in {kubeconfig}: Context 'y' not found\n")

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import httpx2
 from lightkube import Client, KubeConfig, codecs
 from lightkube.core.exceptions import ApiError, ConfigError, LoadResourceError
 from lightkube.core.resource_registry import resource_registry
@@ -24,6 +27,7 @@ from dockyard.errors import DockyardError
 from dockyard.render.identity import ObjectId
 
 FIELD_MANAGER = "dockyard"
+T = TypeVar("T")
 
 
 class ConnectionFailed(DockyardError):
@@ -49,21 +53,42 @@ class Connection:
         path = kubeconfig or default_kubeconfig()
         try:
             config = KubeConfig.from_file(str(path))
-            self.client = Client(config=config.get(context_name=context), field_manager=FIELD_MANAGER, trust_env=False)
+            self._config = config.get(context_name=context)
+            Client(config=self._config, field_manager=FIELD_MANAGER, trust_env=False)  # fails early on a bad config
         except (ConfigError, OSError, KeyError, ValueError) as error:
             where = f"context `{context}` in {path}" if context else str(path)
             raise ConnectionFailed(f"cannot use {where}: {error}") from None
         self.context = context
         self._crds_loaded = False
+        self._local = threading.local()
+
+    @property
+    def client(self) -> Client:
+        """A client of this thread's own: requests run in parallel, connections are never shared."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = Client(config=self._config, field_manager=FIELD_MANAGER, trust_env=False)
+            self._local.client = client
+        return client
+
+    def _call(self, request: Callable[[], T]) -> T:
+        """Run a request, retrying transport failures (a dropped connection, a broken handshake) twice."""
+        for attempt in range(3):
+            try:
+                return request()
+            except httpx2.TransportError as error:
+                if attempt == 2:
+                    raise ConnectionFailed(f"cannot reach the cluster (context {self.context}): {error}") from None
+                self._local.client = None
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def refresh_kinds(self) -> None:
         """Learn the cluster's CRDs (call again after applying CRDs)."""
         try:
-            load_in_cluster_generic_resources(self.client)
+            self._call(lambda: load_in_cluster_generic_resources(self.client))
         except ApiError as error:
             raise ConnectionFailed(f"cannot list CustomResourceDefinitions: {error.status.message}") from None
-        except Exception as error:  # httpx errors: the server is not there
-            raise ConnectionFailed(f"cannot reach the cluster (context {self.context}): {error}") from None
         self._crds_loaded = True
 
     def prepare(self, manifests: list[Mapping[str, Any]]) -> None:
@@ -103,7 +128,9 @@ class Connection:
                 "unknown-kind", f"the cluster has no kind {manifest['kind']} in {manifest['apiVersion']}"
             )
         try:
-            result = self.client.apply(resource, field_manager=FIELD_MANAGER, dry_run=dry_run, force=force)
+            result = self._call(
+                lambda: self.client.apply(resource, field_manager=FIELD_MANAGER, dry_run=dry_run, force=force)
+            )
         except ApiError as error:
             return _classify(error)
         return result.to_dict()
@@ -114,7 +141,9 @@ class Connection:
             return None
         metadata = manifest["metadata"]
         try:
-            return self.client.get(kind, metadata["name"], namespace=metadata.get("namespace")).to_dict()
+            return self._call(
+                lambda: self.client.get(kind, metadata["name"], namespace=metadata.get("namespace"))
+            ).to_dict()
         except ApiError as error:
             if error.status.code == 404:
                 return None
@@ -126,7 +155,7 @@ class Connection:
         if resource is None:
             return {}
         try:
-            found = self.client.list(resource, namespace=namespace) if namespace else self.client.list(resource)
+            found = self._call(lambda: list(self.client.list(resource, namespace=namespace or None)))
             return {item.metadata.name: item.to_dict() for item in found}
         except ApiError as error:
             if error.status.code == 404:
@@ -139,7 +168,7 @@ class Connection:
             return None
         metadata = manifest["metadata"]
         try:
-            self.client.delete(kind, metadata["name"], namespace=metadata.get("namespace"))
+            self._call(lambda: self.client.delete(kind, metadata["name"], namespace=metadata.get("namespace")))
         except ApiError as error:
             if error.status.code == 404:
                 return None
