@@ -218,8 +218,7 @@ def plan_command(
     """Dry-run the whole set on the server and compare with live state. Exit 0: no changes, 2: changes."""
     from dockyard.deploy.apply import describe_failure
 
-    connection, changes, _name, _previous = _plan(repo, cluster, kubeconfig, context, False, None)
-    del connection
+    _connection, changes, _name, _previous = _plan(repo, cluster, kubeconfig, context, False, None)
     if changes.failures:
         raise DockyardError("the dry run failed:\n" + "\n".join(describe_failure(c) for c in changes.failures))
     if output == "json":
