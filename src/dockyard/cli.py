@@ -128,12 +128,20 @@ def check_command(
     cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to check for.")] = ...,  # type: ignore[assignment]
     output: Annotated[str, typer.Option("--output", help="text or json.")] = "text",
 ) -> None:
-    """Check every rendered object against the Kubernetes (and CRD) schemas. Exit 1 on any deny finding."""
+    """Check every rendered object against the Kubernetes (and CRD) schemas and the policy library.
+
+    Exit 1 on any deny finding."""
+    from dockyard.check.policy import check_policies
     from dockyard.check.schema import check_schemas
 
     loaded = _load(repo)
     platform = build_platform(loaded, effective(loaded, cluster))
-    findings = check_schemas(render(platform), platform.cluster.kubernetes_version)
+    bundle = render(platform)
+    require_digest = bool(platform.values.get("imagePolicy", {}).get("requireDigest"))
+    findings = sorted(
+        check_schemas(bundle, platform.cluster.kubernetes_version)
+        + check_policies(bundle, require_digest=require_digest)
+    )
     if output == "json":
         sys.stdout.write(json.dumps([finding.__dict__ for finding in findings], indent=2) + "\n")
     else:

@@ -66,7 +66,7 @@ def test_schema_errors_name_the_object_the_field_and_the_source(
     score.write_text(score.read_text().replace("resources:\n  queue:", "resources:\n  oops:\n    type: bad\n  queue:"))
     result = run_cli(capsys, "check", str(root), "--cluster", "local")
     assert result.code == 1
-    lines = [line for line in result.out.splitlines() if "worker-oops" in line]
+    lines = [line for line in result.out.splitlines() if "worker-oops" in line and "[schema," in line]
     assert lines == [
         "services/worker/score.yaml: ConfigMap shop/worker-oops: Additional properties are not allowed "
         "('spec' was unexpected) [schema, deny]",

@@ -1,0 +1,88 @@
+"""Run the Rego policy library over a whole bundle, in process (regopy), in one query.
+
+Each policy file (`policies/*.rego`, one package under `dockyard.policies`) adds findings to its
+`deny` set; each finding names the object, the field and what is wrong. The input is the bundle
+with each workload's pod spec and containers already located, so rules stay short.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from dockyard.check.findings import Finding
+from dockyard.errors import DockyardError
+from dockyard.render.bundle import Bundle, Rendered
+from dockyard.render.identity import ObjectId
+
+POD_PATHS = {
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "Pod": ("spec",),
+}
+
+
+class PolicyEngineFailed(DockyardError):
+    """The policy engine itself failed; checks fail closed."""
+
+
+@cache
+def library() -> tuple[tuple[str, str], ...]:
+    """(rule name, Rego source) of every built-in policy."""
+    folder = resources.files("dockyard.check") / "policies"
+    return tuple(
+        sorted(
+            (entry.name.removesuffix(".rego"), entry.read_text())
+            for entry in folder.iterdir()
+            if entry.name.endswith(".rego")
+        )
+    )
+
+
+def _object(rendered: Rendered) -> dict[str, Any]:
+    manifest = rendered.manifest
+    entry: dict[str, Any] = {
+        "id": str(ObjectId.of(manifest)),
+        "kind": rendered.kind,
+        "manifest": manifest,
+        "containers": [],
+    }
+    path = POD_PATHS.get(rendered.kind)
+    if path is not None:
+        pod: Any = manifest
+        for part in path:
+            pod = pod.get(part, {}) if isinstance(pod, dict) else {}
+        entry["pod"] = pod
+        entry["pod_path"] = ".".join(path)
+        entry["containers"] = [*pod.get("initContainers", []), *pod.get("containers", [])]
+        entry["containers_path"] = ".".join(path) + ".containers"
+    return entry
+
+
+def check_policies(bundle: Bundle, *, require_digest: bool = False) -> list[Finding]:
+    from regopy import Interpreter
+
+    interpreter = Interpreter()
+    for name, source in library():
+        interpreter.add_module(name, source)
+    objects = [_object(r) for r in bundle.objects]
+    interpreter.set_input({"objects": objects, "requireDigest": require_digest})
+    output = interpreter.query("data.dockyard.policies")
+    try:
+        results = json.loads(str(output))["expressions"][0]
+    except (ValueError, KeyError, IndexError, TypeError) as error:
+        raise PolicyEngineFailed(f"the policy engine failed: {str(output)[:500]}") from error
+    sources = {entry["id"]: rendered.source.file for entry, rendered in zip(objects, bundle.objects, strict=True)}
+    findings = []
+    for rule, result in sorted(results.items()):
+        for item in result.get("deny", []):
+            findings.append(
+                Finding(sources.get(item["object"], ""), item["object"], item.get("path", ""), rule, item["message"])
+            )
+    return sorted(findings)

@@ -1,0 +1,197 @@
+"""One passing and one failing object per policy rule, with the exact finding."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from dockyard.check.policy import check_policies, library
+from dockyard.render.bundle import Bundle, Rendered, Source
+
+LABELS = {"app.kubernetes.io/name": "web", "app.kubernetes.io/part-of": "p", "app.kubernetes.io/managed-by": "dockyard"}
+CONTAINER = {
+    "name": "web",
+    "image": "registry.example.org/web:1.0",
+    "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "32Mi"}},
+    "readinessProbe": {"httpGet": {"path": "/", "port": 80}},
+    "securityContext": {"runAsNonRoot": True, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False},
+}
+DEPLOYMENT = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "web", "namespace": "n", "labels": LABELS},
+    "spec": {
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [CONTAINER]}},
+    },
+}
+NAMESPACE = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n", "labels": LABELS}}
+DENY = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "NetworkPolicy",
+    "metadata": {"name": "default-deny", "namespace": "n", "labels": LABELS},
+    "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+}
+SERVICE = {
+    "apiVersion": "v1",
+    "kind": "Service",
+    "metadata": {"name": "web", "namespace": "n", "labels": LABELS},
+    "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+}
+
+
+def route(name: str, host: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": name, "namespace": "n", "labels": LABELS},
+        "spec": {"hostnames": [host]},
+    }
+
+
+def findings(*manifests: dict[str, Any], require_digest: bool = False) -> list[str]:
+    bundle = Bundle.of(Rendered(copy.deepcopy(m), "services", Source("services/web/score.yaml")) for m in manifests)
+    return [
+        f"{f.rule}: {f.object}: {f.path}: {f.message}" for f in check_policies(bundle, require_digest=require_digest)
+    ]
+
+
+def with_container(**changes: Any) -> dict[str, Any]:
+    deployment = copy.deepcopy(DEPLOYMENT)
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    for key, value in changes.items():
+        if value is None:
+            container.pop(key)
+        else:
+            container[key] = value
+    return deployment
+
+
+def with_pod(**changes: Any) -> dict[str, Any]:
+    deployment = copy.deepcopy(DEPLOYMENT)
+    deployment["spec"]["template"]["spec"].update(changes)
+    return deployment
+
+
+GOOD = (NAMESPACE, DENY, DEPLOYMENT, SERVICE, route("a", "a.example.org"), route("b", "b.example.org"))
+
+
+def test_a_good_platform_has_no_findings() -> None:
+    assert findings(*GOOD) == []
+
+
+C = "Deployment.apps n/web: spec.template.spec.containers[0]"
+
+
+@pytest.mark.parametrize(
+    ("bad", "expected"),
+    [
+        (
+            with_container(resources={"requests": {"cpu": "1"}}),
+            [
+                f"resources: {C}.resources.limits.memory: container web sets no limits.memory",
+                f"resources: {C}.resources.requests.memory: container web sets no requests.memory",
+            ],
+        ),
+        (with_container(readinessProbe=None), [f"probes: {C}: container web has no readiness or liveness probe"]),
+        (
+            with_container(image="registry.example.org/web:latest"),
+            [f"images: {C}.image: image registry.example.org/web:latest is not pinned to a version"],
+        ),
+        (
+            with_container(image="registry.example.org:5000/web"),
+            [f"images: {C}.image: image registry.example.org:5000/web is not pinned to a version"],
+        ),
+        (
+            with_container(securityContext={"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False}),
+            [f"security: {C}.securityContext.runAsNonRoot: container web may run as root"],
+        ),
+        (
+            with_container(securityContext={**CONTAINER["securityContext"], "privileged": True}),
+            [f"security: {C}.securityContext.privileged: container web is privileged"],
+        ),
+        (
+            with_container(securityContext={"runAsNonRoot": True, "allowPrivilegeEscalation": False}),
+            [f"security: {C}.securityContext.readOnlyRootFilesystem: container web can write to its root filesystem"],
+        ),
+        (
+            with_container(securityContext={"runAsNonRoot": True, "readOnlyRootFilesystem": True}),
+            [f"security: {C}.securityContext.allowPrivilegeEscalation: container web may escalate privileges"],
+        ),
+        (
+            with_pod(hostNetwork=True),
+            [
+                "security: Deployment.apps n/web: spec.template.spec.hostNetwork: "
+                "the pod shares the host's Network namespace"
+            ],
+        ),
+        (
+            with_pod(volumes=[{"name": "root", "hostPath": {"path": "/"}}]),
+            [
+                "security: Deployment.apps n/web: spec.template.spec.volumes[0].hostPath: "
+                "volume root mounts a path of the host"
+            ],
+        ),
+    ],
+)
+def test_each_rule_finds_its_mistake(bad: dict[str, Any], expected: list[str]) -> None:
+    others = [m for m in GOOD if m is not DEPLOYMENT]
+    assert findings(*others, bad) == expected
+
+
+def test_digests_are_required_only_where_asked() -> None:
+    assert findings(*GOOD, require_digest=True) == [
+        f"images: {C}.image: image registry.example.org/web:1.0 is not pinned by digest "
+        "(this environment requires digests)"
+    ]
+    pinned = with_container(image="registry.example.org/web@sha256:" + "a" * 64)
+    assert findings(*[m for m in GOOD if m is not DEPLOYMENT], pinned, require_digest=True) == []
+
+
+def test_platform_rules() -> None:
+    unlabelled = copy.deepcopy(SERVICE)
+    del unlabelled["metadata"]["labels"]["app.kubernetes.io/part-of"]
+    assert findings(NAMESPACE, DENY, DEPLOYMENT, unlabelled) == [
+        "platform: Service n/web: metadata.labels.app.kubernetes.io/part-of: label app.kubernetes.io/part-of is missing"
+    ]
+    assert findings(NAMESPACE, DEPLOYMENT, SERVICE) == [
+        "platform: Namespace n: : the namespace has no default-deny NetworkPolicy"
+    ]
+    lonely = copy.deepcopy(SERVICE)
+    lonely["spec"]["selector"] = {"app": "nothing"}
+    assert findings(NAMESPACE, DENY, DEPLOYMENT, lonely) == [
+        "platform: Service n/web: spec.selector: the Service selects no workload of the render"
+    ]
+    assert findings(*GOOD, route("c", "a.example.org")) == [
+        "platform: HTTPRoute.gateway.networking.k8s.io n/c: spec.hostnames: host a.example.org is also routed by "
+        "HTTPRoute.gateway.networking.k8s.io n/a"
+    ]
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s", "namespace": "n", "labels": LABELS},
+        "stringData": {"token": "x"},
+    }
+    assert findings(*GOOD, secret) == [
+        "platform: Secret n/s: stringData: a Secret with literal data is rendered; secret values must not pass "
+        "through the platform repo"
+    ]
+
+
+def test_every_rule_file_is_documented() -> None:
+    for name, source in library():
+        assert source.startswith("# "), f"{name}.rego needs a comment saying why the rule exists"
+
+
+@pytest.mark.parametrize("cluster", ["local", "prod-eu"])
+def test_the_example_platform_passes_every_policy(cluster: str) -> None:
+    from dockyard.load.layers import effective
+    from dockyard.load.repo import load
+    from dockyard.model.platform import build_platform
+    from dockyard.render.services import render
+    from tests.helpers import EXAMPLES
+
+    repo = load(EXAMPLES / "shop")
+    assert check_policies(render(build_platform(repo, effective(repo, cluster)))) == []
