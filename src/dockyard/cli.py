@@ -131,24 +131,18 @@ def check_command(
     """Check every rendered object against the Kubernetes (and CRD) schemas and the policy library.
 
     Exit 1 on any deny finding."""
-    from dockyard.check.policy import check_policies
-    from dockyard.check.schema import check_schemas
+    from dockyard.check.run import run_checks
 
     loaded = _load(repo)
     platform = build_platform(loaded, effective(loaded, cluster))
-    bundle = render(platform)
-    require_digest = bool(platform.values.get("imagePolicy", {}).get("requireDigest"))
-    findings = sorted(
-        check_schemas(bundle, platform.cluster.kubernetes_version)
-        + check_policies(bundle, require_digest=require_digest)
-    )
+    findings = run_checks(platform, render(platform))
     if output == "json":
         sys.stdout.write(json.dumps([finding.__dict__ for finding in findings], indent=2) + "\n")
     else:
         for finding in findings:
             out.print(str(finding))
-        denied = sum(1 for f in findings if f.severity == "deny")
-        out.print(f"check: {denied} deny, {len(findings) - denied} warn")
+        counts = {level: sum(1 for f in findings if f.severity == level) for level in ("deny", "warn", "waived")}
+        out.print(f"check: {counts['deny']} deny, {counts['warn']} warn, {counts['waived']} waived")
     if any(f.severity == "deny" for f in findings):
         raise typer.Exit(1)
 
@@ -165,6 +159,8 @@ def _plan(
     allow_mass_prune: bool,
     prune_kinds: list[str] | None,
     recreate: list[str] | None = None,
+    *,
+    run_checks_first: bool = False,
 ) -> tuple[Any, ...]:
     from dockyard.deploy.apply import read_inventory
     from dockyard.deploy.client import Connection
@@ -173,6 +169,8 @@ def _plan(
     loaded = _load(repo)
     platform = build_platform(loaded, effective(loaded, cluster))
     bundle = render(platform)
+    if run_checks_first:
+        _require_clean_checks(platform, bundle)
     connection = Connection(kubeconfig, context or platform.cluster.kube_context)
     inventory_name = f"{platform.name}-{cluster}"
     previous = read_inventory(connection, inventory_name)
@@ -185,6 +183,19 @@ def _plan(
         recreate=frozenset(r.lower() for r in recreate or ()),
     )
     return connection, changes, inventory_name, previous
+
+
+def _require_clean_checks(platform: Any, bundle: Any) -> None:
+    """Apply fails closed: any deny finding (or a check that could not run) stops it before any request."""
+    from dockyard.check.run import run_checks
+
+    findings = run_checks(platform, bundle)
+    for finding in findings:
+        if finding.severity in ("warn", "waived"):
+            err.print(str(finding))
+    denied = [f for f in findings if f.severity == "deny"]
+    if denied:
+        raise DockyardError("the checks found problems; nothing was written:\n" + "\n".join(map(str, denied)))
 
 
 SYMBOLS = {"create": "+", "configure": "~", "recreate": "±"}
@@ -263,7 +274,7 @@ def apply_command(
     from dockyard.deploy.apply import apply
 
     connection, changes, name, previous = _plan(
-        repo, cluster, kubeconfig, context, allow_mass_prune, prune_kind, recreate
+        repo, cluster, kubeconfig, context, allow_mass_prune, prune_kind, recreate, run_checks_first=True
     )
     _show_plan(changes, diffs=False)
     if not changes.has_changes and not changes.failures:

@@ -200,6 +200,8 @@ def test_an_immutable_change_is_explained_and_recreated_only_when_asked(
     repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _add_resource(repo, "worker", WORKER, "    params: {app: one}\n")
+    with (repo / "platform.yaml").open("a") as platform:  # the helper Deployment is minimal on purpose
+        platform.write("checks:\n  severity: {resources: off, probes: off, security: off}\n")
     assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--timeout", "60").code == 0
     replace(repo, "services/client/score.yaml", "params: {app: one}", "params: {app: two}")
     refused = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")
@@ -277,6 +279,11 @@ def test_secret_values_never_appear_in_output_or_logs(
     repo: Path, local_cluster: control_plane.Running, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _add_resource(repo, "token", SECRET)
+    with (repo / "platform.yaml").open("a") as platform:
+        platform.write(
+            "checks:\n  waivers:\n    - rule: platform\n      object: Secret */client-extra\n"
+            "      reason: this test needs a Secret with a value\n      expires: '2099-12-31'\n"
+        )
     results = [
         dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local"),
         dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--timeout", "60"),

@@ -16,7 +16,7 @@ class Finding:
     rule: str
     message: str
     severity: str = "deny"
-    """deny (blocks apply) or warn."""
+    """deny (blocks apply), warn, or waived (accepted by a waiver)."""
 
     def __str__(self) -> str:
         field = f" {self.path}:" if self.path else ""

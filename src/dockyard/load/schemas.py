@@ -162,6 +162,41 @@ LAYER_VALUES: dict[str, Any] = {
         },
     },
     "serviceDefaults": SERVICE_SETTINGS,
+    "checks": {
+        "type": "object",
+        "description": "How `dockyard check` (and apply) treat findings.",
+        "additionalProperties": False,
+        "properties": {
+            "severity": {
+                "type": "object",
+                "description": "Per rule (a policy file name, or `schema`): deny, warn or off.",
+                "additionalProperties": {"enum": ["deny", "warn", "off"]},
+            },
+            "waivers": {
+                "type": "array",
+                "description": "Findings accepted for a reason, until a date.",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["rule", "object", "reason", "expires"],
+                    "properties": {
+                        "rule": {"type": "string", "minLength": 1},
+                        "object": {
+                            "type": "string",
+                            "minLength": 1,
+                            "description": "The object as check prints it; * matches anything.",
+                        },
+                        "reason": {"type": "string", "minLength": 10},
+                        "expires": {
+                            "type": "string",
+                            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                            "x-dockyard-error": "must be a date such as 2027-01-31",
+                        },
+                    },
+                },
+            },
+        },
+    },
     "components": {
         "type": "object",
         "description": "Platform components by name.",

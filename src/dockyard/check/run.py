@@ -1,0 +1,55 @@
+"""Run every check on a rendered platform and apply the platform's severities and waivers.
+
+`checks.severity` (in any layer) sets a rule to deny, warn or off for that environment or cluster;
+`checks.waivers` accept a rule's findings on matching objects, with a reason, until a date. A
+waiver past its date no longer applies, and says so. An error inside a check engine is itself a
+deny finding: checks fail closed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+from dataclasses import replace
+from typing import Any
+
+from dockyard.check.findings import Finding
+from dockyard.check.policy import check_policies
+from dockyard.check.schema import check_schemas
+from dockyard.errors import DockyardError
+from dockyard.model.platform import Platform
+from dockyard.render.bundle import Bundle
+
+
+def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None = None) -> list[Finding]:
+    settings: dict[str, Any] = platform.values.get("checks", {})
+    require_digest = bool(platform.values.get("imagePolicy", {}).get("requireDigest"))
+    try:
+        found = check_schemas(bundle, platform.cluster.kubernetes_version) + check_policies(
+            bundle, require_digest=require_digest
+        )
+    except DockyardError as error:
+        return [Finding("", "", "", "engine", f"a check could not run, so nothing may be applied: {error}")]
+    severities = settings.get("severity", {})
+    waivers = settings.get("waivers", [])
+    today = today or datetime.date.today()
+    result = []
+    for finding in found:
+        severity = severities.get(finding.rule, finding.severity)
+        if severity == "off":
+            continue
+        finding = replace(finding, severity=severity)
+        for waiver in waivers:
+            if waiver["rule"] == finding.rule and fnmatch.fnmatchcase(finding.object, waiver["object"]):
+                expires = datetime.date.fromisoformat(waiver["expires"])
+                if expires >= today:
+                    finding = replace(
+                        finding,
+                        severity="waived",
+                        message=f"{finding.message} (waived until {expires}: {waiver['reason']})",
+                    )
+                else:
+                    finding = replace(finding, message=f"{finding.message} (waiver expired on {expires})")
+                break
+        result.append(finding)
+    return sorted(result)

@@ -1,0 +1,84 @@
+"""Severities and waivers from the layers; apply fails closed on what remains."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from dockyard.check.run import run_checks
+from dockyard.load.layers import effective
+from dockyard.load.repo import load
+from dockyard.model.platform import build_platform
+from dockyard.render.services import render
+from tests.helpers import copy_example, run_cli
+
+NO_PROBE = ('    livenessProbe:\n      exec:\n        command: ["/app/worker", "--check"]\n', "")
+
+
+def findings(root: Path, cluster: str = "local", today: datetime.date | None = None) -> list[str]:
+    repo = load(root)
+    platform = build_platform(repo, effective(repo, cluster))
+    return [
+        f"{f.rule} {f.severity}: {f.object}: {f.message}"
+        for f in run_checks(platform, render(platform), today)
+        if f.rule != "schema"
+    ]
+
+
+def shop_without_worker_probe(tmp_path: Path) -> Path:
+    root = copy_example(tmp_path)
+    score = root / "services" / "worker" / "score.yaml"
+    score.write_text(score.read_text().replace(*NO_PROBE))
+    return root
+
+
+def test_severity_per_layer(tmp_path: Path) -> None:
+    root = shop_without_worker_probe(tmp_path)
+    assert findings(root) == [
+        "probes deny: Deployment.apps shop/worker: container worker has no readiness or liveness probe"
+    ]
+    with (root / "environments" / "dev.yaml").open("a") as layer:
+        layer.write("checks:\n  severity: {probes: warn}\n")
+    assert findings(root, "local") == [
+        "probes warn: Deployment.apps shop/worker: container worker has no readiness or liveness probe"
+    ]
+    assert findings(root, "prod-eu")[0].startswith("probes deny: ")
+
+
+def test_waivers_need_a_reason_and_expire(tmp_path: Path) -> None:
+    root = shop_without_worker_probe(tmp_path)
+    with (root / "platform.yaml").open("a") as layer:
+        layer.write(
+            "checks:\n  waivers:\n    - rule: probes\n      object: Deployment.apps */worker\n"
+            "      reason: the worker has no health endpoint yet\n      expires: 2027-01-31\n"
+        )
+    assert findings(root, today=datetime.date(2027, 1, 31)) == [
+        "probes waived: Deployment.apps shop/worker: container worker has no readiness or liveness probe "
+        "(waived until 2027-01-31: the worker has no health endpoint yet)"
+    ]
+    assert findings(root, today=datetime.date(2027, 2, 1)) == [
+        "probes deny: Deployment.apps shop/worker: container worker has no readiness or liveness probe "
+        "(waiver expired on 2027-01-31)"
+    ]
+
+
+def test_a_waiver_without_a_reason_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = copy_example(tmp_path)
+    with (root / "platform.yaml").open("a") as layer:
+        layer.write("checks:\n  waivers:\n    - rule: probes\n      object: '*'\n      expires: 2027-01-31\n")
+    result = run_cli(capsys, "validate", str(root))
+    assert result.err.splitlines()[0] == "platform.yaml:23:5: missing required field `reason` in `checks.waivers[0]`"
+
+
+def test_apply_fails_closed_before_talking_to_any_cluster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = shop_without_worker_probe(tmp_path)
+    result = run_cli(capsys, "apply", str(root), "-c", "local", "--yes", "--kubeconfig", str(tmp_path / "none"))
+    assert result.code == 1
+    lines = result.err.splitlines()
+    assert lines[0] == "error: the checks found problems; nothing was written:"
+    assert (
+        "services/worker/score.yaml: Deployment.apps shop/worker: spec.template.spec.containers[0]: container "
+        "worker has no readiness or liveness probe [probes, deny]"
+    ) in lines
