@@ -8,6 +8,7 @@ with each workload's pod spec and containers already located, so rules stay shor
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -65,24 +66,39 @@ def _object(rendered: Rendered) -> dict[str, Any]:
     return entry
 
 
-def check_policies(bundle: Bundle, *, require_digest: bool = False) -> list[Finding]:
-    from regopy import Interpreter
+def check_policies(
+    bundle: Bundle, *, require_digest: bool = False, extra: Mapping[str, str] | None = None
+) -> list[Finding]:
+    """Findings of the built-in library and of `extra` policies (the platform repo's, by rule name)."""
+    from regopy import Interpreter, RegoError
 
     interpreter = Interpreter()
-    for name, source in library():
-        interpreter.add_module(name, source)
     objects = [_object(r) for r in bundle.objects]
-    interpreter.set_input({"objects": objects, "requireDigest": require_digest})
-    output = interpreter.query("data.dockyard.policies")
+    try:
+        for name, source in (*library(), *sorted((extra or {}).items())):
+            try:
+                interpreter.add_module(name, source)
+            except RegoError as error:
+                raise PolicyEngineFailed(f"policy {name} does not compile: {_first_line(error)}") from None
+        interpreter.set_input({"objects": objects, "requireDigest": require_digest})
+        output = interpreter.query("data.dockyard.policies")
+    except RegoError as error:
+        raise PolicyEngineFailed(f"the policy engine failed: {_first_line(error)}") from None
     try:
         results = json.loads(str(output))["expressions"][0]
     except (ValueError, KeyError, IndexError, TypeError) as error:
-        raise PolicyEngineFailed(f"the policy engine failed: {str(output)[:500]}") from error
+        raise PolicyEngineFailed(f"the policy engine failed: {str(output).strip()[:800]}") from error
     sources = {entry["id"]: rendered.source.file for entry, rendered in zip(objects, bundle.objects, strict=True)}
     findings = []
-    for rule, result in sorted(results.items()):
+    for package, result in sorted(results.items()):
+        rule = package.replace("_", "-")
         for item in result.get("deny", []):
             findings.append(
                 Finding(sources.get(item["object"], ""), item["object"], item.get("path", ""), rule, item["message"])
             )
     return sorted(findings)
+
+
+def _first_line(error: Exception) -> str:
+    text = " ".join(str(error).split())
+    return text[:300]

@@ -26,10 +26,10 @@ def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None =
     require_digest = bool(platform.values.get("imagePolicy", {}).get("requireDigest"))
     try:
         found = check_schemas(bundle, platform.cluster.kubernetes_version) + check_policies(
-            bundle, require_digest=require_digest
+            bundle, require_digest=require_digest, extra=platform.policies
         )
     except DockyardError as error:
-        return [Finding("", "", "", "engine", f"a check could not run, so nothing may be applied: {error}")]
+        return [Finding("checks", "engine", "", "engine", f"a check could not run, so nothing may be applied: {error}")]
     severities = settings.get("severity", {})
     waivers = settings.get("waivers", [])
     today = today or datetime.date.today()

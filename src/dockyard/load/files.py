@@ -8,6 +8,7 @@ Layout (see docs/platform-repo.md):
     services/<name>/score.yaml
     services/<name>/overrides/<env>.yaml
     provisioners/<type>.yaml
+    policies/<rule>.rego
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem]]:
         found.append(("score", f"{relative}/score.yaml", linked or os.path.islink(score)))
         overrides = _yaml_files(root, f"{relative}/overrides", linked, problems)
         found += [("serviceoverride", path, link) for path, link in overrides]
+    found += [("policy", path, link) for path, link in _files_ending(root, "policies", ".rego")]
     files = []
     for kind, path, through_link in found:
         raw = read_inside(root, path, problems) if through_link else _read_plain(root, path, problems)
@@ -149,6 +151,15 @@ def read_inside(
     except OSError as error:
         problems.append(Problem(where(), f"cannot read `{relative}`: {error.strerror}"))
         return None
+
+
+def _files_ending(root: Path, folder: str, suffix: str) -> list[tuple[str, bool]]:
+    linked = (root / folder).is_symlink()
+    return [
+        (f"{folder}/{entry.name}", linked or entry.is_symlink())
+        for entry in _entries(root / folder)
+        if entry.name.endswith(suffix) and not entry.is_dir()
+    ]
 
 
 def _yaml_files(root: Path, folder: str, linked: bool, problems: list[Problem]) -> list[tuple[str, bool]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dockyard.errors import InputError, Position, Problem
 from dockyard.load.checks import cross_file_problems
-from dockyard.load.files import discover
+from dockyard.load.files import RepoFile, discover
 from dockyard.load.parsed import parse_all
 from dockyard.load.schemas import DNS_LABEL_ERROR
 from dockyard.load.yamlsafe import Document
@@ -33,6 +33,8 @@ class Repo:
     """The platform repo's own resource types, by type."""
     contracts: dict[str, Document] = field(default_factory=dict)
     """Parsed contracts, by repo-relative path."""
+    policies: dict[str, str] = field(default_factory=dict)
+    """The platform repo's own Rego policies, by rule name (file stem)."""
     environment_files: set[str] = field(default_factory=set)
     """Every environment with a file, valid or not (so one broken file reports once)."""
 
@@ -40,12 +42,15 @@ class Repo:
 def load(root: Path) -> Repo:
     """Read, parse and validate every file of the repo at `root`; raise InputError with all problems."""
     files, problems = discover(root)
+    policies = _policies([f for f in files if f.kind == "policy"], problems)
+    files = [f for f in files if f.kind != "policy"]
     documents: dict[str, tuple[str, Document]] = {}
     for parsed in parse_all(files):
         problems += parsed.problems
         if parsed.document is not None and not parsed.problems:
             documents[parsed.file.path] = (parsed.file.kind, parsed.document)
     repo = _assemble(root, documents, problems)
+    repo.policies = policies
     repo.environment_files = {f.path.split("/")[-1].removesuffix(".yaml") for f in files if f.kind == "environment"}
     problems += cross_file_problems(repo)
     if problems:
@@ -72,6 +77,31 @@ def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: 
         elif kind == "serviceoverride":
             repo.overrides[(parts[1], name)] = document
     return repo
+
+
+def _policies(files: list[RepoFile], problems: list[Problem]) -> dict[str, str]:
+    policies = {}
+    for file in files:
+        name = file.path.split("/")[-1].removesuffix(".rego")
+        if not _named(file.path, name, "policy", problems):
+            continue
+        try:
+            source = file.raw.decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(Problem(Position(file.path, 1, 1), "not valid UTF-8", "save the file as UTF-8"))
+            continue
+        package = f"package dockyard.policies.{name.replace('-', '_')}"
+        if package not in source:
+            problems.append(
+                Problem(
+                    Position(file.path, 1, 1),
+                    f"a policy file must declare `{package}`",
+                    "its `deny` set is then checked with the built-in rules",
+                )
+            )
+            continue
+        policies[name] = source
+    return policies
 
 
 def _named(path: str, name: str, role: str, problems: list[Problem]) -> bool:

@@ -41,6 +41,8 @@ class Platform:
     """Parsed OpenAPI contracts, by repo-relative path."""
     provisioners: Mapping[str, Document] = field(default_factory=dict)
     """The platform repo's own provisioners, by resource type."""
+    policies: Mapping[str, str] = field(default_factory=dict)
+    """The platform repo's own Rego policies, by rule name."""
 
     def service(self, name: str) -> Service:
         for service in self.services:
@@ -70,4 +72,5 @@ def build_platform(repo: Repo, effective: Effective) -> Platform:
         repo.files,
         repo.contracts,
         repo.provisioners,
+        repo.policies,
     )
