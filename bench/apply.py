@@ -38,6 +38,8 @@ containers:
       LEVEL: "{level}"
     resources:
       requests: {{cpu: 10m, memory: 16Mi}}
+    readinessProbe:
+      httpGet: {{path: /ready, port: 8080}}
 service:
   ports:
     http: {{port: 80, targetPort: 8080}}

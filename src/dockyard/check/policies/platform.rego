@@ -40,25 +40,35 @@ deny contains finding if {
 	finding := {"object": object.id, "path": "spec.selector", "message": "the Service selects no workload of the render"}
 }
 
-selects_a_workload(namespace, selector) if {
+# The pod labels of every workload, by namespace: a Service is compared with its own namespace only.
+pod_labels[namespace] contains labels if {
 	some workload in input.objects
 	workload.pod
-	workload.manifest.metadata.namespace == namespace
+	namespace := workload.manifest.metadata.namespace
 	labels := workload.manifest.spec.template.metadata.labels
+}
+
+selects_a_workload(namespace, selector) if {
+	some labels in pod_labels[namespace]
 	every key, value in selector {
 		labels[key] == value
 	}
 }
 
-deny contains finding if {
+# Routes by host: a host routed twice is reported on every route but the first.
+routes_by_host[host] contains object.id if {
 	some object in input.objects
 	object.kind == "HTTPRoute"
 	some host in object.manifest.spec.hostnames
-	some other in input.objects
-	other.kind == "HTTPRoute"
-	other.id < object.id
-	host in other.manifest.spec.hostnames
-	finding := {"object": object.id, "path": "spec.hostnames", "message": sprintf("host %s is also routed by %s", [host, other.id])}
+}
+
+deny contains finding if {
+	some host, ids in routes_by_host
+	count(ids) > 1
+	first := min(ids)
+	some id in ids
+	id != first
+	finding := {"object": id, "path": "spec.hostnames", "message": sprintf("host %s is also routed by %s", [host, first])}
 }
 
 deny contains finding if {
