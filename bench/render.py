@@ -24,33 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
+from workloads import score
 
-SCORE = """apiVersion: score.dev/v1b1
-metadata:
-  name: {name}
-containers:
-  main:
-    image: registry.example.com/{name}:1.0.{index}
-    args: ["--port", "8080"]
-    variables:
-      DB_HOST: ${{resources.db.host}}
-      DB_NAME: ${{resources.db.name}}
-      LOG_LEVEL: info
-    resources:
-      requests: {{cpu: 100m, memory: 128Mi}}
-      limits: {{memory: 256Mi}}
-    livenessProbe:
-      httpGet: {{path: /healthz, port: 8080}}
-    readinessProbe:
-      httpGet: {{path: /ready, port: 8080}}
-service:
-  ports:
-    http: {{port: 80, targetPort: 8080}}
-resources:
-  db:
-    type: postgres
-"""
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 def generate(root: Path, services: int) -> list[Path]:
@@ -62,7 +38,7 @@ def generate(root: Path, services: int) -> list[Path]:
         name = f"svc-{index:04d}"
         folder = root / "services" / name
         folder.mkdir(parents=True)
-        (folder / "score.yaml").write_text(SCORE.format(name=name, index=index))
+        (folder / "score.yaml").write_text(score(name, index))
         paths.append(folder / "score.yaml")
     return paths
 

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from workloads import score
+
 PROJECT = Path(__file__).resolve().parents[1]
 
 
@@ -38,35 +40,9 @@ def generate(root: Path, services: int) -> None:
         name = f"svc-{index:04d}"
         folder = root / "services" / name
         folder.mkdir(parents=True)
-        depends = f"  upstream:\n    type: service\n    params:\n      name: svc-{index - 1:04d}\n" if index else ""
+        upstream = f"svc-{index - 1:04d}" if index else None
         (folder / "score.yaml").write_text(
-            f"""apiVersion: score.dev/v1b1
-metadata:
-  name: {name}
-containers:
-  main:
-    image: registry.example.com/{name}:1.0.{index}
-    args: ["--port", "8080"]
-    variables:
-      DB_HOST: ${{resources.db.host}}
-      LOG_LEVEL: info
-    resources:
-      requests: {{cpu: 100m, memory: 128Mi}}
-      limits: {{memory: 256Mi}}
-    livenessProbe:
-      httpGet: {{path: /healthz, port: 8080}}
-    readinessProbe:
-      httpGet: {{path: /ready, port: 8080}}
-service:
-  ports:
-    http: {{port: 80, targetPort: 8080}}
-resources:
-  db:
-    type: postgres
-{depends}x-dockyard:
-  replicas: {1 + index % 3}
-  team: team-{index % 10}
-"""
+            score(name, index, upstream=upstream, replicas=1 + index % 3, team=f"team-{index % 10}")
         )
         if index % 4 == 0:
             (folder / "overrides").mkdir()

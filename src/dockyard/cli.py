@@ -133,6 +133,7 @@ def check_command(
     Exit 1 on any deny finding."""
     from dockyard.check.run import run_checks
 
+    _check_output(output)
     loaded = _load(repo)
     platform = build_platform(loaded, effective(loaded, cluster))
     findings = run_checks(platform, render(platform))
@@ -183,6 +184,11 @@ def _plan(
         recreate=frozenset(r.lower() for r in recreate or ()),
     )
     return connection, changes, inventory_name, previous
+
+
+def _check_output(output: str) -> None:
+    if output not in ("text", "json"):
+        raise UsageError(f"--output must be text or json, not `{output}`")
 
 
 def _require_clean_checks(platform: Any, bundle: Any) -> None:
@@ -237,6 +243,7 @@ def plan_command(
     """Dry-run the whole set on the server and compare with live state. Exit 0: no changes, 2: changes."""
     from dockyard.deploy.apply import describe_failure
 
+    _check_output(output)
     _connection, changes, _name, _previous = _plan(repo, cluster, kubeconfig, context, False, None)
     if changes.failures:
         raise DockyardError("the dry run failed:\n" + "\n".join(describe_failure(c) for c in changes.failures))

@@ -171,3 +171,23 @@ def test_plan_says_when_the_cluster_cannot_be_reached(tmp_path: Path, capsys: py
     )
     unknown = run_cli(capsys, "plan", str(repo), "-c", "local", "--kubeconfig", str(kubeconfig), "--context", "y")
     assert (unknown.code, unknown.err) == (1, f"error: cannot use context `y` in {kubeconfig}: Context 'y' not found\n")
+
+
+@pytest.mark.parametrize("command", ["check", "plan"])
+def test_an_unknown_output_format_is_a_usage_error(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_cli(capsys, command, str(EXAMPLES / "shop"), "-c", "local", "--output", "xml")
+    assert (result.code, result.err) == (2, "error: --output must be text or json, not `xml`\n")
+
+
+def test_a_service_directory_name_longer_than_a_label_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    repo = copy_example(tmp_path)
+    long_name = "w" * 64
+    shutil.move(repo / "services" / "worker", repo / "services" / long_name)
+    result = run_cli(capsys, "validate", str(repo))
+    assert result.err.splitlines()[0].startswith(
+        f"services/{long_name}/score.yaml:1:1: service name `{long_name}` (from the file name) must be a DNS-1123"
+    )

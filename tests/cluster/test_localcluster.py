@@ -116,11 +116,10 @@ def test_deleting_a_namespace_completes(api: Client) -> None:
         api.get(ConfigMap, "settings", namespace=name)
 
 
-def test_up_on_a_running_cluster_is_a_fast_no_op(local_cluster: control_plane.Running) -> None:
+def test_up_on_a_running_cluster_is_a_no_op(local_cluster: control_plane.Running) -> None:
     again = control_plane.up(local_cluster.name, 2, die_with_parent=True, user_kubeconfig=False)
     assert again.already_running
     assert [p.pid for p in again.processes] == [p.pid for p in local_cluster.processes]
-    assert again.seconds < local_cluster.seconds
 
 
 def _port_open(port: int) -> bool:

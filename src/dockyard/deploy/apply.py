@@ -81,10 +81,9 @@ def apply(
         if pending:
             progress(f"applying {len(pending)} of {len(members)} {title}")
             written += _write_group(connection, pending)
-            if title == "CRDs":
-                _wait_healthy(connection, members, title, timeout, progress)
-                connection.refresh_kinds()
         _wait_healthy(connection, members, title, timeout, progress)
+        if pending and title == "CRDs":
+            connection.refresh_kinds()  # Established now: their kinds can be applied
     pruned = _prune(connection, changes, previous, progress)
     _save_inventory(connection, inventory_name, changes, previous)
     return Outcome(tuple(written), tuple(pruned), sum(1 for c in changes.changes if c.action == "unchanged"))

@@ -9,7 +9,6 @@ Failures are translated here, once, into `ObjectError`s that say what happened t
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -24,6 +23,7 @@ from lightkube.core.resource_registry import resource_registry
 from lightkube.generic_resource import load_in_cluster_generic_resources
 
 from dockyard.errors import DockyardError
+from dockyard.kubeconfig_path import user_kubeconfig
 from dockyard.render.identity import ObjectId
 
 FIELD_MANAGER = "dockyard"
@@ -43,14 +43,9 @@ class ObjectError:
     message: str
 
 
-def default_kubeconfig() -> Path:
-    paths = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
-    return Path(paths[0]) if paths else Path.home() / ".kube" / "config"
-
-
 class Connection:
     def __init__(self, kubeconfig: Path | None, context: str | None) -> None:
-        path = kubeconfig or default_kubeconfig()
+        path = kubeconfig or user_kubeconfig()
         try:
             config = KubeConfig.from_file(str(path))
             self._config = config.get(context_name=context)

@@ -10,10 +10,10 @@ from dockyard.errors import InputError, Position, Problem
 from dockyard.load.checks import cross_file_problems
 from dockyard.load.files import RepoFile, discover
 from dockyard.load.parsed import parse_all
-from dockyard.load.schemas import DNS_LABEL_ERROR
+from dockyard.load.schemas import DNS_LABEL, DNS_LABEL_ERROR
 from dockyard.load.yamlsafe import Document
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS_LABEL = re.compile(DNS_LABEL)
 
 
 @dataclass
@@ -105,7 +105,7 @@ def _policies(files: list[RepoFile], problems: list[Problem]) -> dict[str, str]:
 
 
 def _named(path: str, name: str, role: str, problems: list[Problem]) -> bool:
-    if _DNS_LABEL.match(name):
+    if len(name) <= 63 and _DNS_LABEL.match(name):
         return True
     problems.append(
         Problem(

@@ -15,16 +15,12 @@ from typing import Any
 
 import yaml
 
+from dockyard.kubeconfig_path import user_kubeconfig
 from dockyard.localcluster.pki import Pki
 
 
 def context_name(cluster: str) -> str:
     return f"dockyard-{cluster}"
-
-
-def user_kubeconfig_path() -> Path:
-    paths = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
-    return Path(paths[0]) if paths else Path.home() / ".kube" / "config"
 
 
 def build(cluster: str, server: str, pki: Pki, client: str) -> dict[str, Any]:
@@ -61,7 +57,7 @@ def write(path: Path, config: dict[str, Any]) -> None:
 
 def merge_into_user_config(config: dict[str, Any]) -> Path:
     """Add (or replace) this cluster's entries in the user's kubeconfig and make it current."""
-    path = user_kubeconfig_path()
+    path = user_kubeconfig()
     existing = _read(path)
     name = config["current-context"]
     for section in ("clusters", "users", "contexts"):
@@ -73,7 +69,7 @@ def merge_into_user_config(config: dict[str, Any]) -> Path:
 
 
 def remove_from_user_config(cluster: str) -> None:
-    path = user_kubeconfig_path()
+    path = user_kubeconfig()
     if not path.exists():
         return
     existing = _read(path)
