@@ -15,7 +15,8 @@ from typing import Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
-from dockyard import __version__
+from dockyard import __version__, components_cli
+from dockyard.components_cli import chart_store
 from dockyard.errors import DockyardError, InputError, Problem, UsageError
 from dockyard.load import schemas
 from dockyard.load.files import find_repo
@@ -23,7 +24,9 @@ from dockyard.load.layers import Explanation, effective, explain
 from dockyard.load.repo import Repo, load
 from dockyard.localcluster import cli as localcluster_cli
 from dockyard.model.platform import build_platform
+from dockyard.render.components.catalog import choose
 from dockyard.render.output import stream, write_tree
+from dockyard.render.platform import PARTS, render_platform
 from dockyard.render.services import render
 from dockyard.scaffold import init as scaffold_init
 
@@ -49,6 +52,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(localcluster_cli.app, name="localcluster")
+app.add_typer(components_cli.charts_app, name="charts")
+app.command("components")(components_cli.components)
 for command in localcluster_cli.TOP_LEVEL:
     app.command(command.__name__)(command)
 
@@ -90,8 +95,10 @@ def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None) -> None:
     clusters = [cluster] if cluster else sorted(loaded.clusters)
     problems: list[Problem] = []
     for name in clusters:
+        platform = build_platform(loaded, effective(loaded, name))
+        problems += [p for p in choose(platform)[1] if p not in problems]
         try:
-            render(build_platform(loaded, effective(loaded, name)))
+            render(platform)
         except InputError as error:
             problems += [p for p in error.problems if p not in problems]
     if problems:
@@ -109,12 +116,15 @@ def render_command(
     cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to render for.")] = ...,  # type: ignore[assignment]
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write one file per object here.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="yaml or json.")] = "yaml",
+    only: Annotated[str, typer.Option("--only", help="all, platform (components) or services.")] = "all",
 ) -> None:
-    """Render every service to Kubernetes objects: one file per object, or one stream to stdout."""
+    """Render the platform's components and every service: one file per object, or one stream to stdout."""
     if fmt not in ("yaml", "json"):
         raise UsageError(f"--format must be yaml or json, not `{fmt}`")
+    if only not in PARTS:
+        raise UsageError(f"--only must be one of {', '.join(PARTS)}, not `{only}`")
     loaded = _load(repo)
-    bundle = render(build_platform(loaded, effective(loaded, cluster)))
+    bundle = render_platform(build_platform(loaded, effective(loaded, cluster)), chart_store(), only)
     if output is None:
         sys.stdout.write(stream(bundle, fmt))
         return
@@ -136,7 +146,7 @@ def check_command(
     _check_output(output)
     loaded = _load(repo)
     platform = build_platform(loaded, effective(loaded, cluster))
-    findings = run_checks(platform, render(platform))
+    findings = run_checks(platform, render_platform(platform, chart_store()))
     if output == "json":
         sys.stdout.write(json.dumps([finding.__dict__ for finding in findings], indent=2) + "\n")
     else:
@@ -169,7 +179,7 @@ def _plan(
 
     loaded = _load(repo)
     platform = build_platform(loaded, effective(loaded, cluster))
-    bundle = render(platform)
+    bundle = render_platform(platform, chart_store())
     if run_checks_first:
         _require_clean_checks(platform, bundle)
     connection = Connection(kubeconfig, context or platform.cluster.kube_context)

@@ -16,17 +16,20 @@ def test_init_scaffolds_a_repo_that_validates(tmp_path: Path, capsys: pytest.Cap
     target = tmp_path / "platform"
     created = run_cli(capsys, "init", str(target))
     assert created.code == 0
-    assert created.out.splitlines()[0] == f"created platform repo {target} (19 files)"
+    assert created.out.splitlines()[0] == f"created platform repo {target} (20 files)"
     checked = run_cli(capsys, "validate", str(target))
     assert (checked.code, checked.out) == (0, "valid: shop: 4 services, 2 environments, clusters local, prod-eu\n")
     assert (target / ".git").is_dir()
 
 
-def test_init_writes_exactly_the_example_shop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_writes_exactly_the_example_shop_without_its_pulled_charts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "platform"
     run_cli(capsys, "init", str(target))
     example = EXAMPLES / "shop"
-    files = sorted(p.relative_to(example) for p in example.rglob("*") if p.is_file())
+    files = sorted(p.relative_to(example) for p in example.rglob("*") if p.is_file() and "charts" not in p.parts)
+    assert Path("charts.lock") in files
     assert files == sorted(p.relative_to(target) for p in target.rglob("*") if p.is_file() and ".git" not in p.parts)
     assert all((target / f).read_bytes() == (example / f).read_bytes() for f in files)
 

@@ -4,6 +4,10 @@
 `checks.waivers` accept a rule's findings on matching objects, with a reason, until a date. A
 waiver past its date no longer applies, and says so. An error inside a check engine is itself a
 deny finding: checks fail closed.
+
+Schemas cover every object; the policy library covers what the platform's teams ship (the
+`namespaces` and `services` stages). Platform components come from pinned upstream charts whose
+objects Dockyard does not author; their policies are the upstream's (see docs/checks.md).
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ from dockyard.errors import DockyardError
 from dockyard.model.platform import Platform
 from dockyard.render.bundle import Bundle
 
+POLICY_STAGES = ("namespaces", "services")
+
 
 def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None = None) -> list[Finding]:
     settings: dict[str, Any] = platform.values.get("checks", {})
     require_digest = bool(platform.values.get("imagePolicy", {}).get("requireDigest"))
     try:
+        teams = Bundle(tuple(o for o in bundle.objects if o.stage in POLICY_STAGES), bundle.tasks)
         found = check_schemas(bundle, platform.cluster.kubernetes_version) + check_policies(
-            bundle, require_digest=require_digest, extra=platform.policies
+            teams, require_digest=require_digest, extra=platform.policies
         )
     except DockyardError as error:
         return [Finding("checks", "engine", "", "engine", f"a check could not run, so nothing may be applied: {error}")]

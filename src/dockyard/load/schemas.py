@@ -125,6 +125,33 @@ SERVICE_SETTINGS: dict[str, Any] = {
     },
 }
 
+CHART_SOURCE = {
+    "type": "object",
+    "description": "Where a component's chart comes from: exactly one of repository, oci or gomodule.",
+    "additionalProperties": False,
+    "required": ["name", "version"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "description": "The chart's name."},
+        "version": {"type": "string", "minLength": 1, "description": "The exact chart (or module) version."},
+        "kind": {"enum": ["helm", "manifests"], "description": "A Helm chart, or plain manifests."},
+        "repository": {
+            "type": "string",
+            "pattern": "^https?://",
+            "x-dockyard-error": "must be an http(s) URL of a Helm chart repository",
+            "description": "A Helm chart repository.",
+        },
+        "oci": {
+            "type": "string",
+            "pattern": "^oci://",
+            "x-dockyard-error": "must be an oci:// reference such as oci://ghcr.io/org/charts/name",
+            "description": "An OCI reference of the chart, without its version.",
+        },
+        "gomodule": {"type": "string", "minLength": 1, "description": "A Go module (its tag holds the chart)."},
+        "path": {"type": "string", "minLength": 1, "description": "The chart's directory (or file) in the module."},
+    },
+    "oneOf": [{"required": ["repository"]}, {"required": ["oci"]}, {"required": ["gomodule"]}],
+}
+
 COMPONENT = {
     "type": "object",
     "description": "A platform component: whether it is enabled and values for its chart.",
@@ -132,6 +159,17 @@ COMPONENT = {
     "properties": {
         "enabled": {"type": "boolean"},
         "values": {"type": "object", "description": "Chart values, merged over Dockyard's own."},
+        "chart": CHART_SOURCE,
+        "namespace": _label("The namespace of a component of your own."),
+        "stage": {
+            "enum": ["platform-networking", "platform-services"],
+            "description": "When a component of your own installs.",
+        },
+        "exclude": {
+            "type": "array",
+            "description": "Kinds of the chart not to install (e.g. webhooks a cluster cannot call).",
+            "items": {"type": "string", "minLength": 1},
+        },
     },
 }
 
@@ -241,11 +279,16 @@ CLUSTER = _layer(
             "additionalProperties": False,
             "required": ["version"],
             "properties": {
+                "apiVersions": {
+                    "type": "array",
+                    "description": "Extra API versions charts may test for (beyond the platform's own CRDs).",
+                    "items": {"type": "string", "minLength": 1},
+                },
                 "version": {
                     "type": "string",
                     "pattern": r"^1\.[0-9]+(\.[0-9]+)?$",
                     "x-dockyard-error": "must be a Kubernetes version such as 1.36 (quote it in YAML)",
-                }
+                },
             },
         },
         "kubeContext": {"type": "string", "minLength": 1, "description": "The kubeconfig context to deploy to."},

@@ -6,10 +6,12 @@ these models, never raw dictionaries.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from dockyard.errors import Position
 from dockyard.load.layers import Effective
 from dockyard.load.repo import Repo
 from dockyard.load.yamlsafe import Document
@@ -43,6 +45,10 @@ class Platform:
     """The platform repo's own provisioners, by resource type."""
     policies: Mapping[str, str] = field(default_factory=dict)
     """The platform repo's own Rego policies, by rule name."""
+    locate: Callable[[tuple[str | int, ...]], Position] = field(default=lambda _path: Position("platform.yaml"))
+    """Where the layers set a platform-wide value (the most specific layer that set it)."""
+    root: Path | None = None
+    """The platform repo's directory (charts/ and charts.lock live there)."""
 
     def service(self, name: str) -> Service:
         for service in self.services:
@@ -73,4 +79,18 @@ def build_platform(repo: Repo, effective: Effective) -> Platform:
         repo.contracts,
         repo.provisioners,
         repo.policies,
+        _locator(effective),
+        repo.root,
     )
+
+
+def _locator(effective: Effective) -> Callable[[tuple[str | int, ...]], Position]:
+    """Where a value was set; for a part of a list (lists are replaced whole), where the list was."""
+
+    def locate(path: tuple[str | int, ...]) -> Position:
+        for end in range(len(path), 0, -1):
+            if path[:end] in effective.platform.origin:
+                return effective.platform.position(path[:end])
+        return Position("platform.yaml")
+
+    return locate

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 FEATURES: dict[str, frozenset[str]] = {
     "dev-fast": frozenset({"gateway", "metrics", "postgres"}),
-    "full": frozenset({"gateway", "metrics", "postgres", "logs", "traces", "sso"}),
-    "complete": frozenset({"gateway", "metrics", "postgres", "logs", "traces", "sso", "mesh", "gitops"}),
+    "full": frozenset({"gateway", "metrics", "postgres", "logs", "traces", "sso", "certs"}),
+    "complete": frozenset({"gateway", "metrics", "postgres", "logs", "traces", "sso", "certs", "mesh", "gitops"}),
 }
 
 

@@ -60,7 +60,7 @@ def render(platform: Platform) -> Bundle:
             objects += [_finish(r, labels) for r in provision.objects]
             tasks += provision.tasks
     objects += _namespaces(platform)
-    objects = _deduplicate(objects, problems)
+    objects = deduplicate(objects, problems)
     if problems:
         raise InputError(problems)
     return Bundle.of(objects, tasks)
@@ -129,7 +129,7 @@ def _namespaces(platform: Platform) -> list[Rendered]:
     return objects
 
 
-def _deduplicate(objects: list[Rendered], problems: list[Problem]) -> list[Rendered]:
+def deduplicate(objects: list[Rendered], problems: list[Problem]) -> list[Rendered]:
     """Identical objects rendered twice (a namespace's waypoint) are kept once; different ones clash."""
     seen: dict[tuple[str, str, str | None, str], Rendered] = {}
     for rendered in objects:

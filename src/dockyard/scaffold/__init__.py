@@ -27,7 +27,8 @@ def init(target: Path) -> list[str]:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(f"{target} already exists and is not empty; choose a new directory")
     source = template_dir()
-    shutil.copytree(source, target, dirs_exist_ok=True)
+    # charts/ holds the example's pulled archives; a new repo pulls its own (`dockyard charts pull`)
+    shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("charts"))
     written = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
     if shutil.which("git") and not _inside_git(target):
         subprocess.run(["git", "init", "-q", str(target)], check=False)

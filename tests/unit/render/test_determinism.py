@@ -18,16 +18,21 @@ from dockyard.render.services import render
 from tests.helpers import EXAMPLES
 
 
-def _render_in_subprocess(seed: str, repo: Path, cluster: str) -> bytes:
+def _render_in_subprocess(seed: str, repo: Path, cluster: str, only: str) -> bytes:
     env = dict(os.environ, PYTHONHASHSEED=seed, DOCKYARD_NO_CACHE="1")
-    command = [sys.executable, "-m", "dockyard.cli", "render", str(repo), "--cluster", cluster]
+    command = [sys.executable, "-m", "dockyard.cli", "render", str(repo), "--cluster", cluster, "--only", only]
     return subprocess.run(command, env=env, capture_output=True, check=True).stdout
 
 
 def test_the_same_repo_renders_byte_identically_under_different_hash_seeds() -> None:
     golden_repo = Path(__file__).resolve().parents[2] / "golden" / "repos" / "every-field"
-    for repo, cluster in ((EXAMPLES / "shop", "prod-eu"), (golden_repo, "lab")):
-        outputs = {_render_in_subprocess(seed, repo, cluster) for seed in ("0", "1", "4242")}
+    cases = (
+        (EXAMPLES / "shop", "local", "all"),
+        (EXAMPLES / "shop", "prod-eu", "services"),
+        (golden_repo, "lab", "services"),
+    )
+    for repo, cluster, only in cases:
+        outputs = {_render_in_subprocess(seed, repo, cluster, only) for seed in ("0", "1", "4242")}
         assert len(outputs) == 1
         assert outputs.pop().count(b"\nkind: ") > 10
 

@@ -70,6 +70,6 @@ def test_unknown_format_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_no_secret_value_is_rendered(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_cli(capsys, "render", str(copy_example(tmp_path)), "-c", "prod-eu")
+    result = run_cli(capsys, "render", str(copy_example(tmp_path)), "-c", "prod-eu", "--only", "services")
     assert "kind: Secret" not in result.out
     assert "secretKeyRef" in result.out

@@ -1,0 +1,195 @@
+"""The real `helm`: pull a chart, and render one with `helm template`, cached by content.
+
+A render is keyed by everything that can change its output (the archive's digest, release,
+namespace, values, Kubernetes version, API versions and helm's own version), so an unchanged
+chart is never rendered twice. Charts are unpacked (safely) into a cache keyed by digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dockyard.charts.archive import UnsafeArchive, unpack
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's safe loader, reading a bare `=` as the string it is (YAML 1.1 calls it a `value` tag)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
+class BadManifests(Exception):
+    """A chart's output or a bundle's file is not YAML; the message says where."""
+
+
+BUILD_ONLY_API_GROUPS = ("kustomize.config.k8s.io/",)
+"""Documents some charts keep beside their manifests that are build configuration, not objects."""
+
+
+class HelmFailed(Exception):
+    """helm exited non-zero; the message is what it said."""
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dockyard"
+
+
+@dataclass(frozen=True)
+class Helm:
+    binary: Path
+
+    def run(self, args: list[str], timeout: float = 300.0) -> str:
+        if not self.binary.is_file():
+            raise HelmFailed(f"helm is not installed at {self.binary}; run `dockyard localcluster build --only helm`")
+        try:
+            result = subprocess.run(
+                [str(self.binary), *args], capture_output=True, text=True, timeout=timeout, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise HelmFailed(f"helm {args[0]} did not finish within {timeout:.0f} s") from None
+        if result.returncode != 0:
+            raise HelmFailed(result.stderr.strip() or f"helm {args[0]} exited with {result.returncode}")
+        return result.stdout
+
+    def version(self) -> str:
+        return self.run(["version", "--short"]).strip()
+
+    def pull(self, reference: list[str], version: str, destination: Path) -> Path:
+        """Download one chart archive into `destination`; the path of the .tgz helm wrote."""
+        destination.mkdir(parents=True, exist_ok=True)
+        self.run(["pull", *reference, "--version", version, "--destination", str(destination)], timeout=600)
+        archives = sorted(destination.glob("*.tgz"))
+        if len(archives) != 1:
+            raise HelmFailed(f"helm pull wrote {len(archives)} archives, expected one")
+        return archives[0]
+
+
+def unpacked(archive: Path, digest: str) -> Path:
+    """The chart directory of `archive` in the cache (unpacked once per digest)."""
+    target = cache_root() / "charts" / digest
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
+    try:
+        unpack(archive, staging / "tree")
+        try:
+            (staging / "tree").rename(target)
+        except OSError:
+            if not target.is_dir():  # another process did not win the race: a real failure
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def chart_directory(tree: Path) -> Path:
+    """The single top directory of an unpacked archive (helm and Dockyard both pack one)."""
+    entries = [p for p in tree.iterdir() if p.is_dir()]
+    if len(entries) != 1:
+        raise UnsafeArchive(f"expected one top directory, found {len(entries)}")
+    return entries[0]
+
+
+@dataclass(frozen=True)
+class TemplateRequest:
+    chart: Path
+    digest: str
+    release: str
+    namespace: str
+    values: dict[str, Any]
+    kube_version: str
+    api_versions: tuple[str, ...]
+
+    def key(self, helm_version: str) -> str:
+        text = json.dumps(
+            [
+                self.digest,
+                self.release,
+                self.namespace,
+                self.values,
+                self.kube_version,
+                self.api_versions,
+                helm_version,
+            ],
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Templates:
+    """`helm template` with a cache of rendered object lists (JSON files keyed by request)."""
+
+    def __init__(self, helm: Helm) -> None:
+        self.helm = helm
+        self._version: str | None = None
+        self.rendered = 0
+        """How many charts helm actually rendered (the rest came from the cache)."""
+
+    def _helm_version(self) -> str:
+        if self._version is None:
+            self._version = self.helm.version()
+        return self._version
+
+    def render(self, request: TemplateRequest) -> list[dict[str, Any]]:
+        cache = cache_root() / "helm-template" / f"{request.key(self._helm_version())}.json"
+        if cache.is_file():
+            return json.loads(cache.read_text(encoding="utf-8"))
+        with tempfile.TemporaryDirectory(prefix="dockyard-values-") as scratch:
+            values = Path(scratch) / "values.json"
+            values.write_text(json.dumps(request.values), encoding="utf-8")
+            args = [
+                "template",
+                request.release,
+                str(request.chart),
+                "--namespace",
+                request.namespace,
+                "--kube-version",
+                request.kube_version,
+                "--values",
+                str(values),
+                "--include-crds",
+                "--skip-tests",
+            ]
+            for api_version in request.api_versions:
+                args += ["--api-versions", api_version]
+            output = self.helm.run(args)
+        self.rendered += 1
+        objects = documents(output)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(objects), encoding="utf-8")
+        temporary.replace(cache)
+        return objects
+
+
+def documents(text: str) -> list[dict[str, Any]]:
+    """The Kubernetes objects of a multi-document YAML stream (empty documents and build files dropped)."""
+    objects = []
+    try:
+        loaded = list(yaml.load_all(text, Loader=_Loader))
+    except yaml.YAMLError as error:
+        raise BadManifests(str(error).replace("\n", " ")) from None
+    for document in loaded:
+        if not isinstance(document, dict) or "kind" not in document:
+            continue
+        if str(document.get("apiVersion", "")).startswith(BUILD_ONLY_API_GROUPS):
+            continue
+        if document.get("kind") == "List" and isinstance(document.get("items"), list):
+            objects += [item for item in document["items"] if isinstance(item, dict)]
+            continue
+        objects.append(document)
+    return objects

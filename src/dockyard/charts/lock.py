@@ -1,0 +1,133 @@
+"""charts.lock: the digest of every pulled chart, as go.sum records modules.
+
+`dockyard charts pull` writes it; every render reads it and refuses a chart whose source is
+not in it (unpinned), whose archive is missing, or whose bytes do not match the digest.
+Entries are sorted by component name, so the file only changes when a pin changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dockyard.charts.archive import sha256_file
+from dockyard.charts.source import ChartSource
+from dockyard.errors import Position, Problem
+from dockyard.load.yamlsafe import Document, parse
+
+LOCK_FILE = "charts.lock"
+CHARTS_DIR = "charts"
+HEADER = (
+    "# Written by `dockyard charts pull`: the digest of every pinned chart under charts/.\n"
+    "# Commit it with charts/; render refuses a chart that is missing or does not match.\n"
+)
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    fields: dict[str, str]
+    """The source's lock fields (kind, version, repository/oci/gomodule, path, chart)."""
+    archive: str
+    """Repo-relative path of the archive."""
+    sha256: str
+    origin_digest: str | None = None
+    """The upstream's own digest when it has one (a Go module's h1: hash)."""
+
+    def to_yaml(self) -> dict[str, Any]:
+        data: dict[str, Any] = {**self.fields, "archive": self.archive, "sha256": self.sha256}
+        if self.origin_digest:
+            data["originDigest"] = self.origin_digest
+        return data
+
+
+@dataclass(frozen=True)
+class Lock:
+    entries: dict[str, LockEntry]
+    document: Document | None = None
+
+    def position(self, name: str) -> Position:
+        if self.document is None:
+            return Position(LOCK_FILE)
+        return self.document.position(("charts", name), key=True)
+
+
+def read(root: Path) -> Lock | Problem:
+    path = root / LOCK_FILE
+    if not path.is_file():
+        return Lock({})
+    document = parse(LOCK_FILE, path.read_bytes())
+    if isinstance(document, Problem):
+        return document
+    charts = document.data.get("charts") if isinstance(document.data, dict) else None
+    if not isinstance(charts, dict):
+        return Problem(Position(LOCK_FILE, 1, 1), "charts.lock has no `charts` mapping", "run `dockyard charts pull`")
+    entries = {}
+    for name, data in charts.items():
+        if not isinstance(data, dict) or not {"archive", "sha256", "version", "kind"} <= data.keys():
+            return Problem(
+                document.position(("charts", name), key=True),
+                f"charts.lock entry `{name}` lacks archive, sha256, version or kind",
+                "run `dockyard charts pull` to write it again",
+            )
+        fields = {k: str(v) for k, v in data.items() if k not in ("archive", "sha256", "originDigest")}
+        entries[name] = LockEntry(fields, str(data["archive"]), str(data["sha256"]), data.get("originDigest"))
+    return Lock(entries, document)
+
+
+def write(root: Path, entries: dict[str, LockEntry]) -> None:
+    body = yaml.safe_dump(
+        {"charts": {name: entries[name].to_yaml() for name in sorted(entries)}}, sort_keys=False, width=4096
+    )
+    target = root / LOCK_FILE
+    temporary = target.with_name(LOCK_FILE + ".tmp")
+    temporary.write_text(HEADER + body, encoding="utf-8")
+    temporary.replace(target)
+
+
+def verified_archive(root: Path, lock: Lock, component: str, source: ChartSource, where: Position) -> Path | Problem:
+    """The archive of `component`, once its lock entry matches `source` and its bytes match the digest."""
+    entry = lock.entries.get(component)
+    pull = f"run `dockyard charts pull` and commit {CHARTS_DIR}/ and {LOCK_FILE}"
+    if entry is None:
+        return Problem(where, f"component `{component}`: chart {source.origin} is not pinned in {LOCK_FILE}", pull)
+    if entry.fields != source.lock_fields():
+        return Problem(
+            lock.position(component),
+            f"component `{component}`: {LOCK_FILE} pins {_describe(entry.fields)}, but the component asks for "
+            f"{source.origin}",
+            pull,
+        )
+    archive = root / entry.archive
+    if not entry.archive.startswith(CHARTS_DIR + "/") or ".." in Path(entry.archive).parts:
+        return Problem(
+            lock.position(component), f"component `{component}`: archive `{entry.archive}` is outside charts/"
+        )
+    if not archive.is_file():
+        return Problem(
+            lock.position(component), f"component `{component}`: chart archive {entry.archive} is missing", pull
+        )
+    actual = sha256_file(archive)
+    if actual != entry.sha256:
+        return Problem(
+            lock.position(component),
+            f"component `{component}`: {entry.archive} has sha256 {actual}, but {LOCK_FILE} pins {entry.sha256}",
+            "the archive changed after it was pinned; restore it from version control, or pull it again "
+            "if the change is intended",
+        )
+    return archive
+
+
+def _describe(fields: dict[str, str]) -> str:
+    source = ChartSource(
+        name=fields.get("chart", "?"),
+        version=fields.get("version", "?"),
+        kind=fields.get("kind", "helm"),
+        repository=fields.get("repository"),
+        oci=fields.get("oci"),
+        gomodule=fields.get("gomodule"),
+        path=fields.get("path"),
+    )
+    return source.origin

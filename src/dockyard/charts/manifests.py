@@ -1,0 +1,27 @@
+"""Manifest bundles: the objects of every YAML file in an unpacked bundle, cached by digest."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from dockyard.charts.helm import cache_root, documents
+
+SUFFIXES = (".yaml", ".yml")
+
+
+def objects(directory: Path, digest: str) -> list[dict[str, Any]]:
+    """Every object of every YAML file under `directory`, files in path order."""
+    cache = cache_root() / "manifests" / f"{digest}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text(encoding="utf-8"))
+    result: list[dict[str, Any]] = []
+    for path in sorted(p for p in directory.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
+        result += documents(path.read_text(encoding="utf-8"))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    temporary = cache.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(result), encoding="utf-8")
+    temporary.replace(cache)
+    return result

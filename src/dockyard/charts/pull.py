@@ -1,0 +1,102 @@
+"""`dockyard charts pull`: download every pinned chart into charts/ and record its digest.
+
+A chart already in charts.lock is downloaded only when its archive is missing, and the new
+bytes must match the recorded digest (a changed upstream archive is refused, as go.sum
+refuses a changed module). A chart not yet in the lock is downloaded and its digest recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockyard.charts import gomodule, lock
+from dockyard.charts.archive import pack, sha256_file
+from dockyard.charts.helm import Helm, HelmFailed
+from dockyard.charts.source import ChartSource
+
+
+class PullFailed(Exception):
+    """One chart could not be pulled or did not match its pin; the message names it."""
+
+
+@dataclass(frozen=True)
+class Pulled:
+    name: str
+    source: ChartSource
+    action: str
+    """`verified` (already there), `downloaded` (restored, digest matched) or `pinned` (new digest)."""
+
+
+def pull_all(
+    root: Path, components: dict[str, ChartSource], helm: Helm, progress: Callable[[Pulled], None] = lambda _p: None
+) -> list[Pulled]:
+    current = lock.read(root)
+    if not isinstance(current, lock.Lock):
+        raise PullFailed(str(current))
+    entries = dict(current.entries)
+    results = []
+    failures = []
+    for name in sorted(components):
+        source = components[name]
+        try:
+            result, entry = _pull_one(root, name, source, entries.get(name), helm)
+        except PullFailed as error:
+            failures.append(f"`{name}`: {error}")
+            continue
+        entries[name] = entry
+        results.append(result)
+        progress(result)
+    if entries != current.entries or not (root / lock.LOCK_FILE).exists():
+        lock.write(root, entries)
+    if failures:
+        raise PullFailed("\n".join(failures))
+    return results
+
+
+def _pull_one(
+    root: Path, name: str, source: ChartSource, entry: lock.LockEntry | None, helm: Helm
+) -> tuple[Pulled, lock.LockEntry]:
+    archive_path = f"{lock.CHARTS_DIR}/{source.archive_name()}"
+    target = root / archive_path
+    pinned = entry is not None and entry.fields == source.lock_fields()
+    if pinned and entry is not None and target.is_file() and sha256_file(target) == entry.sha256:
+        return Pulled(name, source, "verified"), entry
+    data, origin = _download(source, helm)
+    digest = _sha256(data)
+    if pinned and entry is not None and digest != entry.sha256:
+        raise PullFailed(
+            f"{source.origin} now has sha256 {digest}, but {lock.LOCK_FILE} pins {entry.sha256}; "
+            "the upstream archive changed since it was pinned. Find out why before you remove the entry "
+            f"from {lock.LOCK_FILE} to accept it"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_bytes(data)
+    temporary.replace(target)
+    new_entry = lock.LockEntry(source.lock_fields(), archive_path, digest, origin)
+    return Pulled(name, source, "downloaded" if pinned else "pinned"), new_entry
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _download(source: ChartSource, helm: Helm) -> tuple[bytes, str | None]:
+    """The archive's bytes and the upstream's own digest, if it has one."""
+    if source.gomodule:
+        try:
+            module, origin = gomodule.download(source)
+            return pack(gomodule.select(module, source)), origin
+        except gomodule.FetchFailed as error:
+            raise PullFailed(f"{source.origin}: {error}") from None
+    reference = [source.oci] if source.oci else [source.name, "--repo", str(source.repository)]
+    with tempfile.TemporaryDirectory(prefix="dockyard-pull-") as scratch:
+        try:
+            archive = helm.pull(reference, source.version, Path(scratch))
+        except HelmFailed as error:
+            raise PullFailed(f"{source.origin}: {error}") from None
+        return archive.read_bytes(), None

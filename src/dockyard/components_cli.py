@@ -1,0 +1,109 @@
+"""`dockyard charts pull` and `dockyard components`: the platform's components and their pins."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from dockyard.charts.helm import Helm
+from dockyard.charts.lock import LOCK_FILE, Lock, read
+from dockyard.charts.pull import Pulled, PullFailed, pull_all
+from dockyard.charts.source import ChartSource
+from dockyard.charts.values_check import merge_values
+from dockyard.errors import DockyardError, InputError
+from dockyard.load.files import find_repo
+from dockyard.load.layers import effective
+from dockyard.load.repo import load
+from dockyard.model.platform import Platform, build_platform
+from dockyard.render.components.catalog import choose
+from dockyard.render.components.install import ChartStore
+
+charts_app = typer.Typer(help="Pinned charts: pull them into charts/ and record their digests.", no_args_is_help=True)
+
+RepoArg = Annotated[Path, typer.Argument(help="The platform repo (or a directory inside it).")]
+
+
+class PullError(DockyardError):
+    """Some charts could not be pulled; the others were."""
+
+
+def chart_store() -> ChartStore:
+    """helm as `dockyard localcluster build` builds it (DOCKYARD_HELM names another)."""
+    from dockyard.localcluster.build import binary_path
+
+    return ChartStore(Helm(Path(os.environ.get("DOCKYARD_HELM") or binary_path("helm"))))
+
+
+def _platforms(repo: Path, clusters: list[str] | None) -> list[Platform]:
+    loaded = load(find_repo(repo))
+    names = clusters or sorted(loaded.clusters)
+    return [build_platform(loaded, effective(loaded, name)) for name in names]
+
+
+def _chosen_sources(platforms: list[Platform]) -> dict[str, ChartSource]:
+    sources: dict[str, ChartSource] = {}
+    for platform in platforms:
+        chosen, problems = choose(platform)
+        if problems:
+            raise InputError(problems)
+        for item in chosen:
+            source = item.component.source
+            if source is None:
+                continue
+            if item.component.name in sources and sources[item.component.name] != source:
+                raise DockyardError(
+                    f"component `{item.component.name}` pins different charts in different clusters "
+                    f"({sources[item.component.name].origin} and {source.origin}); charts.lock holds one per component"
+                )
+            sources[item.component.name] = source
+    return sources
+
+
+@charts_app.command("pull")
+def pull(
+    repo: RepoArg = Path("."),
+    cluster: Annotated[
+        list[str] | None, typer.Option("--cluster", "-c", help="Only these clusters' components.")
+    ] = None,
+) -> None:
+    """Download every pinned chart the clusters use into charts/ and record its sha256 in charts.lock.
+
+    A chart already in charts.lock must match its digest; a new one is pinned."""
+    platforms = _platforms(repo, cluster)
+    root = platforms[0].root or Path(".")
+
+    def report(pulled: Pulled) -> None:
+        typer.echo(f"{pulled.action:>10}  {pulled.name}  {pulled.source.origin}")
+
+    try:
+        pull_all(root, _chosen_sources(platforms), chart_store().helm, report)
+    except PullFailed as error:
+        raise PullError(f"could not pull:\n{error}\n(every chart pulled before is pinned in {LOCK_FILE})") from None
+
+
+def components(
+    repo: RepoArg = Path("."),
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster.")] = ...,  # type: ignore[assignment]
+    values: Annotated[bool, typer.Option("--values", help="Also print the values each chart gets.")] = False,
+) -> None:
+    """The components a cluster installs: namespace, stage, chart and whether it is pinned."""
+    (platform,) = _platforms(repo, [cluster])
+    chosen, problems = choose(platform)
+    if problems:
+        raise InputError(problems)
+    pins = read(platform.root or Path("."))
+    pinned = pins.entries if isinstance(pins, Lock) else {}
+    for item in chosen:
+        component = item.component
+        source = component.source
+        state = "dockyard" if source is None else ("pinned" if component.name in pinned else "not pulled")
+        origin = source.origin if source else "rendered by Dockyard"
+        typer.echo(f"{component.name:<26} {component.namespace:<24} {component.stage:<20} {state:<10} {origin}")
+        if values and source is not None and source.kind == "helm":
+            merged = merge_values(component.values(platform), item.values)
+            text = yaml.safe_dump(merged, sort_keys=True, width=4096) if merged else "{}\n"
+            typer.echo("".join(f"    {line}\n" for line in text.splitlines()), nl=False)

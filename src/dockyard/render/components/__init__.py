@@ -1,0 +1,1 @@
+"""The platform's own components: what each is, where its chart comes from, and its values."""

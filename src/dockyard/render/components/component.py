@@ -1,0 +1,47 @@
+"""A platform component: a pinned chart (or Dockyard's own objects), its namespace and stage,
+the profile features that switch it on, and a function from the platform to the chart's values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockyard.charts.source import ChartSource
+from dockyard.model.platform import Platform
+from dockyard.render import profiles
+
+Values = Callable[[Platform], dict[str, Any]]
+Objects = Callable[[Platform], list[dict[str, Any]]]
+
+COMPONENT_STAGES = ("platform-networking", "platform-services")
+"""Where components install; their CustomResourceDefinitions always go to `crds`."""
+
+
+def has(platform: Platform, feature: str) -> bool:
+    """Whether the platform's profile switches `feature` on."""
+    return profiles.enabled(platform.profile, feature)
+
+
+def no_values(_platform: Platform) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    namespace: str
+    stage: str
+    features: frozenset[str]
+    """The component is on when the profile has any of these features."""
+    source: ChartSource | None = None
+    """None: Dockyard renders the objects itself (`objects`)."""
+    values: Values = no_values
+    objects: Objects | None = None
+    description: str = ""
+    exclude_kinds: tuple[str, ...] = field(default=())
+    """Kinds of the upstream bundle that Dockyard does not install (it renders its own)."""
+
+    def enabled_by(self, features: frozenset[str]) -> bool:
+        return bool(self.features & features)

@@ -1,0 +1,98 @@
+"""Single sign-on: Keycloak (the platform's OIDC issuer) and oauth2-proxy in front of UIs.
+
+Keycloak keeps its data in the shared Postgres cluster; its admin password and oauth2-proxy's
+client and cookie secrets are Secrets the ensure-secret task creates, never rendered values.
+The realm, clients and scopes come from the services' API contracts (keycloak-client tasks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from dockyard.charts.source import ChartSource
+from dockyard.model.platform import Platform
+from dockyard.render import platform_names
+from dockyard.render.components.component import Component
+
+IDENTITY = platform_names.IDENTITY_NAMESPACE
+REALM = "platform"
+ADMIN_SECRET = "keycloak-admin"
+OAUTH2_PROXY_SECRET = "oauth2-proxy-client"
+KEYCLOAK_URL = f"http://keycloak-http.{IDENTITY}.svc.cluster.local"
+
+
+def keycloak_values(platform: Platform) -> dict[str, Any]:
+    return {
+        "fullnameOverride": "keycloak",
+        "command": ["/opt/keycloak/bin/kc.sh", "start", "--http-enabled=true", "--http-port=8080"],
+        "extraEnv": _env(
+            {
+                "KC_HOSTNAME": f"https://sso.{platform.domain}",
+                "KC_PROXY_HEADERS": "xforwarded",
+                "KC_HEALTH_ENABLED": "true",
+                "KC_METRICS_ENABLED": "true",
+            }
+        ),
+        "extraEnvFrom": _env_from(ADMIN_SECRET),
+        "database": {
+            "vendor": "postgres",
+            "hostname": f"{platform_names.POSTGRES_SHARED_CLUSTER}-rw.{platform_names.POSTGRES_SHARED_NAMESPACE}.svc",
+            "port": 5432,
+            "database": "keycloak",
+            "existingSecret": "keycloak-database",
+        },
+        "http": {"relativePath": "/"},
+        "serviceMonitor": {"enabled": True},
+    }
+
+
+def _env(variables: dict[str, str]) -> str:
+    """keycloakx takes extraEnv as a YAML string; Dockyard writes it from data, never by hand."""
+    return yaml.safe_dump([{"name": k, "value": v} for k, v in sorted(variables.items())], sort_keys=False)
+
+
+def _env_from(secret: str) -> str:
+    return yaml.safe_dump([{"secretRef": {"name": secret}}], sort_keys=False)
+
+
+KEYCLOAK = Component(
+    name="keycloak",
+    namespace=IDENTITY,
+    stage="platform-networking",
+    features=frozenset({"sso"}),
+    source=ChartSource(name="keycloakx", version="7.0.1", repository="https://codecentric.github.io/helm-charts"),
+    values=keycloak_values,
+    description="Keycloak, the OIDC issuer services' JWTs come from.",
+)
+
+
+def oauth2_proxy_values(platform: Platform) -> dict[str, Any]:
+    return {
+        "config": {"existingSecret": OAUTH2_PROXY_SECRET},
+        "extraArgs": {
+            "provider": "keycloak-oidc",
+            "oidc-issuer-url": platform_names.keycloak_issuer(platform.domain, REALM),
+            "email-domain": "*",
+            "upstream": "static://202",
+            "reverse-proxy": True,
+            "set-xauthrequest": True,
+            "cookie-domain": f".{platform.domain}",
+            "whitelist-domain": f".{platform.domain}",
+        },
+        "metrics": {"servicemonitor": {"enabled": True}},
+    }
+
+
+OAUTH2_PROXY = Component(
+    name="oauth2-proxy",
+    namespace=IDENTITY,
+    stage="platform-networking",
+    features=frozenset({"sso"}),
+    source=ChartSource(name="oauth2-proxy", version="7.12.0", repository="https://oauth2-proxy.github.io/manifests"),
+    values=oauth2_proxy_values,
+    description="Sign-in in front of platform UIs (Grafana, Argo CD) with Keycloak.",
+)
+
+COMPONENTS = (KEYCLOAK, OAUTH2_PROXY)

@@ -1,0 +1,218 @@
+"""Render the platform's components: verify each pinned archive, render it (helm template or
+plain manifests, both cached by content), and place every object in its namespace and stage.
+
+CustomResourceDefinitions always go to the `crds` stage; everything else to the component's
+stage. Objects a chart leaves without a namespace get the component's (as `helm install -n`
+would do), unless their kind is cluster-scoped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dockyard.charts import lock, manifests, values_check
+from dockyard.charts.archive import UnsafeArchive
+from dockyard.charts.helm import Helm, HelmFailed, TemplateRequest, Templates, chart_directory, unpacked
+from dockyard.errors import InputError, Problem
+from dockyard.model.platform import Platform
+from dockyard.render.bundle import SOURCE_ANNOTATION, STAGE_ANNOTATION, Rendered, Source, obj
+from dockyard.render.components.catalog import Chosen, choose
+
+CLUSTER_SCOPED = frozenset(
+    {
+        "APIService",
+        "CSIDriver",
+        "CSINode",
+        "CertificateSigningRequest",
+        "ClusterIssuer",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "FlowSchema",
+        "GatewayClass",
+        "IngressClass",
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PriorityClass",
+        "PriorityLevelConfiguration",
+        "RuntimeClass",
+        "StorageClass",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ValidatingWebhookConfiguration",
+        "VolumeAttachment",
+    }
+)
+COMPONENT_LABEL = "dockyard.dev/component"
+
+
+@dataclass
+class ChartStore:
+    """What rendering components needs beyond the platform: helm, and its template cache."""
+
+    helm: Helm
+
+    def __post_init__(self) -> None:
+        self.templates = Templates(self.helm)
+
+
+def render_components(platform: Platform, store: ChartStore) -> list[Rendered]:
+    """Every object of every chosen component; InputError with every problem found."""
+    chosen, problems = choose(platform)
+    root = platform.root or Path(".")
+    pins = lock.read(root)
+    if not isinstance(pins, lock.Lock):
+        raise InputError([*problems, pins])
+    bundles: list[tuple[Chosen, list[dict[str, Any]], Source]] = []
+    charts: list[tuple[Chosen, Path, str, Source]] = []
+    for item in chosen:
+        source = _source(platform, item, pins)
+        component = item.component
+        if component.source is None:
+            objects = component.objects(platform) if component.objects else []
+            bundles.append((item, objects, source))
+            continue
+        archive = lock.verified_archive(root, pins, component.name, component.source, source.position)
+        if isinstance(archive, Problem):
+            problems.append(archive)
+            continue
+        digest = pins.entries[component.name].sha256
+        try:
+            directory = chart_directory(unpacked(archive, digest))
+        except UnsafeArchive as error:
+            problems.append(
+                Problem(pins.position(component.name), f"component `{component.name}`: unsafe archive: {error}")
+            )
+            continue
+        if component.source.kind == "manifests":
+            bundles.append((item, manifests.objects(directory, digest), source))
+        else:
+            charts.append((item, directory, digest, source))
+    api_versions = _api_versions(platform, [o for _, objects, _ in bundles for o in objects])
+    for item, directory, digest, source in charts:
+        objects = _template(platform, store, item, directory, digest, api_versions, source, problems)
+        if objects is not None:
+            bundles.append((item, objects, source))
+    if problems:
+        raise InputError(problems)
+    crds = [o for _, objects, _ in bundles for o in objects if o.get("kind") == "CustomResourceDefinition"]
+    cluster_kinds = CLUSTER_SCOPED | {
+        c["spec"]["names"]["kind"] for c in crds if c.get("spec", {}).get("scope") == "Cluster"
+    }
+    rendered = []
+    for item, objects, source in bundles:
+        excluded = set(item.component.exclude_kinds) | set(item.exclude)
+        for manifest in objects:
+            if manifest.get("kind") in excluded:
+                continue
+            rendered.append(_place(platform, item, manifest, cluster_kinds, source))
+        if objects:
+            rendered.append(_namespace(platform, item, source))
+    return rendered
+
+
+def _source(platform: Platform, item: Chosen, pins: lock.Lock) -> Source:
+    """Where the object comes from: the layer that configures the component, else its pin in
+    charts.lock, else the profile that switched it on."""
+    if item.where is not None:
+        where = item.where
+        return Source(where.file, lambda: where)
+    if item.component.source is None or item.component.name not in pins.entries:
+        chosen_by = platform.locate(("profile",))
+        return Source(chosen_by.file, lambda: chosen_by)
+    position = pins.position(item.component.name)
+    return Source(lock.LOCK_FILE, lambda: position)
+
+
+def _template(
+    platform: Platform,
+    store: ChartStore,
+    item: Chosen,
+    directory: Path,
+    digest: str,
+    api_versions: tuple[str, ...],
+    source: Source,
+    problems: list[Problem],
+) -> list[dict[str, Any]] | None:
+    component = item.component
+    values = values_check.merge_values(component.values(platform), item.values)
+    found = values_check.check(
+        directory,
+        component.name,
+        item.values,
+        values,
+        lambda path: platform.locate(("components", component.name, "values", *path)),
+        source.position,
+    )
+    if found:
+        problems.extend(found)
+        return None
+    request = TemplateRequest(
+        directory, digest, component.name, component.namespace, values, _kube_version(platform), api_versions
+    )
+    try:
+        return store.templates.render(request)
+    except HelmFailed as error:
+        problems.append(Problem(source.position, f"component `{component.name}`: helm template failed: {error}"))
+        return None
+
+
+def _kube_version(platform: Platform) -> str:
+    version = platform.cluster.kubernetes_version
+    return f"v{version}.0" if version.count(".") == 1 else f"v{version}"
+
+
+def _api_versions(platform: Platform, objects: list[dict[str, Any]]) -> tuple[str, ...]:
+    """What `.Capabilities.APIVersions` should hold: the custom resources of the platform's own CRDs
+    plus the cluster's `kubernetes.apiVersions`."""
+    found = set(platform.values.get("kubernetes", {}).get("apiVersions") or ())
+    for crd in objects:
+        if crd.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = crd.get("spec", {})
+        for version in spec.get("versions", []):
+            if version.get("served", True):
+                found.add(f"{spec.get('group')}/{version.get('name')}")
+                found.add(f"{spec.get('group')}/{version.get('name')}/{spec.get('names', {}).get('kind')}")
+    return tuple(sorted(found))
+
+
+def _place(
+    platform: Platform, item: Chosen, manifest: dict[str, Any], cluster_kinds: frozenset[str] | set[str], source: Source
+) -> Rendered:
+    manifest = dict(manifest)
+    metadata = dict(manifest.get("metadata") or {})
+    kind = manifest.get("kind")
+    if kind not in cluster_kinds and not metadata.get("namespace"):
+        metadata["namespace"] = item.component.namespace
+    stage = "crds" if kind == "CustomResourceDefinition" else item.component.stage
+    labels = {
+        "app.kubernetes.io/part-of": platform.name,
+        **(metadata.get("labels") or {}),
+        COMPONENT_LABEL: item.component.name,
+    }
+    metadata["labels"] = labels
+    metadata["annotations"] = {
+        **(metadata.get("annotations") or {}),
+        SOURCE_ANNOTATION: source.file,
+        STAGE_ANNOTATION: stage,
+    }
+    manifest["metadata"] = metadata
+    return Rendered(manifest, stage, source)
+
+
+def _namespace(platform: Platform, item: Chosen, source: Source) -> Rendered:
+    stage = item.component.stage
+    manifest = obj("v1", "Namespace", item.component.namespace, None)
+    manifest["metadata"]["labels"] = {
+        "app.kubernetes.io/part-of": platform.name,
+        "app.kubernetes.io/managed-by": "dockyard",
+    }
+    manifest["metadata"]["annotations"] = {SOURCE_ANNOTATION: source.file, STAGE_ANNOTATION: stage}
+    return Rendered(manifest, stage, source)

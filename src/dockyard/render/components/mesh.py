@@ -1,0 +1,77 @@
+"""The mesh: Istio in ambient mode (base CRDs, istiod, the CNI node agent and ztunnel).
+
+Services that need L7 checks (JWT scopes per operation) get a waypoint from the api
+provisioner; the mesh gives every pod mTLS without sidecars.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dockyard.charts.source import ChartSource
+from dockyard.model.platform import Platform
+from dockyard.render.components.component import Component
+
+ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
+ISTIO_VERSION = "1.26.0"
+ISTIO_NAMESPACE = "istio-system"
+
+
+def _istio(name: str, chart: str) -> ChartSource:
+    return ChartSource(name=chart, version=ISTIO_VERSION, repository=ISTIO_REPOSITORY)
+
+
+def ambient(_platform: Platform) -> dict[str, Any]:
+    return {"profile": "ambient"}
+
+
+def base_values(_platform: Platform) -> dict[str, Any]:
+    return {"defaultRevision": "default"}
+
+
+def istiod_values(platform: Platform) -> dict[str, Any]:
+    return {
+        "profile": "ambient",
+        "meshConfig": {"accessLogFile": "/dev/stdout", "trustDomain": "cluster.local"},
+        "pilot": {"env": {"PILOT_ENABLE_GATEWAY_API": "true"}},
+    }
+
+
+COMPONENTS = (
+    Component(
+        "istio-base",
+        ISTIO_NAMESPACE,
+        "platform-networking",
+        frozenset({"mesh"}),
+        _istio("istio-base", "base"),
+        base_values,
+        description="Istio's CRDs and cluster roles.",
+    ),
+    Component(
+        "istiod",
+        ISTIO_NAMESPACE,
+        "platform-networking",
+        frozenset({"mesh"}),
+        _istio("istiod", "istiod"),
+        istiod_values,
+        description="Istio's control plane, ambient profile.",
+    ),
+    Component(
+        "istio-cni",
+        ISTIO_NAMESPACE,
+        "platform-networking",
+        frozenset({"mesh"}),
+        _istio("istio-cni", "cni"),
+        ambient,
+        description="The node agent that redirects pod traffic to ztunnel.",
+    ),
+    Component(
+        "ztunnel",
+        ISTIO_NAMESPACE,
+        "platform-networking",
+        frozenset({"mesh"}),
+        _istio("ztunnel", "ztunnel"),
+        ambient,
+        description="The per-node L4 proxy giving every pod mTLS.",
+    ),
+)

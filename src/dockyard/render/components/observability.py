@@ -1,0 +1,242 @@
+"""Metrics, logs and traces: kube-prometheus-stack (Prometheus, Alertmanager, Grafana), Loki,
+Tempo and the OpenTelemetry Collector, wired to each other.
+
+Services send OTLP to the collector; the collector writes metrics to Prometheus, logs to Loki
+and traces to Tempo; Grafana has all three as datasources, with trace-to-logs and
+trace-to-metrics links; Prometheus picks up every ServiceMonitor in every namespace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dockyard.charts.source import ChartSource
+from dockyard.model.platform import Platform
+from dockyard.render import platform_names
+from dockyard.render.components.component import Component, has
+
+MONITORING = platform_names.MONITORING_NAMESPACE
+OBSERVABILITY = platform_names.OBSERVABILITY_NAMESPACE
+PROMETHEUS_URL = f"http://kube-prometheus-stack-prometheus.{MONITORING}.svc.cluster.local:9090"
+LOKI_URL = f"http://loki-gateway.{OBSERVABILITY}.svc.cluster.local"
+TEMPO_URL = f"http://tempo.{OBSERVABILITY}.svc.cluster.local:3200"
+TEMPO_OTLP = f"tempo.{OBSERVABILITY}.svc.cluster.local:4317"
+STORAGE_SECRET = "object-store-credentials"
+"""The object store's access key Secret, created (never rendered) by the ensure-secret task."""
+
+PROMETHEUS_OPERATOR_CRDS = Component(
+    name="prometheus-operator-crds",
+    namespace=MONITORING,
+    stage="platform-services",
+    features=frozenset({"metrics"}),
+    source=ChartSource(
+        name="prometheus-operator-crds",
+        version="v0.85.0",
+        kind="manifests",
+        gomodule="github.com/prometheus-operator/prometheus-operator",
+        path="example/prometheus-operator-crd",
+    ),
+    description="Prometheus Operator CRDs (ServiceMonitor, PodMonitor, Prometheus, ...), pinned on their own.",
+)
+
+
+def _datasources(platform: Platform) -> list[dict[str, Any]]:
+    sources: list[dict[str, Any]] = []
+    if has(platform, "logs"):
+        sources.append(
+            {
+                "name": "Loki",
+                "type": "loki",
+                "uid": "loki",
+                "url": LOKI_URL,
+                "access": "proxy",
+                "jsonData": {
+                    "derivedFields": [
+                        {
+                            "name": "TraceID",
+                            "matcherType": "label",
+                            "matcherRegex": "trace_id",
+                            "datasourceUid": "tempo",
+                            "url": "${__value.raw}",
+                        }
+                    ]
+                },
+            }
+        )
+    if has(platform, "traces"):
+        sources.append(
+            {
+                "name": "Tempo",
+                "type": "tempo",
+                "uid": "tempo",
+                "url": TEMPO_URL,
+                "access": "proxy",
+                "jsonData": {
+                    "tracesToLogsV2": {"datasourceUid": "loki", "filterByTraceID": True, "spanStartTimeShift": "-5m"},
+                    "tracesToMetrics": {"datasourceUid": "prometheus"},
+                    "serviceMap": {"datasourceUid": "prometheus"},
+                    "nodeGraph": {"enabled": True},
+                },
+            }
+        )
+    return sources
+
+
+def kube_prometheus_stack_values(platform: Platform) -> dict[str, Any]:
+    return {
+        "crds": {"enabled": False},
+        "prometheus": {
+            "prometheusSpec": {
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "ruleSelectorNilUsesHelmValues": False,
+                "enableRemoteWriteReceiver": True,
+                "enableFeatures": ["exemplar-storage"],
+                "retention": "10d",
+            }
+        },
+        "alertmanager": {"enabled": True},
+        "grafana": {
+            "enabled": True,
+            "grafana.ini": {"server": {"root_url": f"https://grafana.{platform.domain}"}},
+            "sidecar": {"datasources": {"defaultDatasourceEnabled": True, "uid": "prometheus"}},
+            "additionalDataSources": _datasources(platform),
+        },
+    }
+
+
+KUBE_PROMETHEUS_STACK = Component(
+    name="kube-prometheus-stack",
+    namespace=MONITORING,
+    stage="platform-services",
+    features=frozenset({"metrics"}),
+    source=ChartSource(
+        name="kube-prometheus-stack",
+        version="72.0.0",
+        repository="https://prometheus-community.github.io/helm-charts",
+    ),
+    values=kube_prometheus_stack_values,
+    description="Prometheus, Alertmanager and Grafana with the Prometheus Operator.",
+)
+
+
+def _s3(bucket: str) -> dict[str, Any]:
+    return {
+        "bucket": bucket,
+        "endpoint": platform_names.OBJECT_STORE_ENDPOINT.removeprefix("http://"),
+        "insecure": True,
+    }
+
+
+def loki_values(_platform: Platform) -> dict[str, Any]:
+    return {
+        "deploymentMode": "SingleBinary",
+        "loki": {
+            "auth_enabled": False,
+            "commonConfig": {"replication_factor": 1},
+            "schemaConfig": {
+                "configs": [
+                    {
+                        "from": "2024-04-01",
+                        "store": "tsdb",
+                        "object_store": "s3",
+                        "schema": "v13",
+                        "index": {"prefix": "loki_index_", "period": "24h"},
+                    }
+                ]
+            },
+            "storage": {
+                "type": "s3",
+                "bucketNames": {"chunks": "loki-chunks", "ruler": "loki-ruler", "admin": "loki-admin"},
+                "s3": {"endpoint": platform_names.OBJECT_STORE_ENDPOINT, "s3ForcePathStyle": True, "insecure": True},
+            },
+        },
+        "singleBinary": {
+            "replicas": 1,
+            "extraEnvFrom": [{"secretRef": {"name": STORAGE_SECRET}}],
+        },
+        "read": {"replicas": 0},
+        "write": {"replicas": 0},
+        "backend": {"replicas": 0},
+        "chunksCache": {"enabled": False},
+        "resultsCache": {"enabled": False},
+        "monitoring": {"serviceMonitor": {"enabled": True}},
+    }
+
+
+LOKI = Component(
+    name="loki",
+    namespace=OBSERVABILITY,
+    stage="platform-services",
+    features=frozenset({"logs"}),
+    source=ChartSource(name="loki", version="6.30.0", repository="https://grafana.github.io/helm-charts"),
+    values=loki_values,
+    description="Loki (single binary) storing logs in the platform object store.",
+)
+
+
+def tempo_values(_platform: Platform) -> dict[str, Any]:
+    return {
+        "tempo": {
+            "storage": {"trace": {"backend": "s3", "s3": _s3("tempo-traces")}},
+            "extraEnvFrom": [{"secretRef": {"name": STORAGE_SECRET}}],
+            "metricsGenerator": {"enabled": True, "remoteWriteUrl": f"{PROMETHEUS_URL}/api/v1/write"},
+            "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}}}},
+        },
+        "serviceMonitor": {"enabled": True},
+    }
+
+
+TEMPO = Component(
+    name="tempo",
+    namespace=OBSERVABILITY,
+    stage="platform-services",
+    features=frozenset({"traces"}),
+    source=ChartSource(name="tempo", version="1.21.0", repository="https://grafana.github.io/helm-charts"),
+    values=tempo_values,
+    description="Tempo storing traces in the platform object store, deriving span metrics into Prometheus.",
+)
+
+
+def collector_values(platform: Platform) -> dict[str, Any]:
+    exporters: dict[str, Any] = {"prometheusremotewrite": {"endpoint": f"{PROMETHEUS_URL}/api/v1/write"}}
+    pipelines: dict[str, Any] = {
+        "metrics": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["prometheusremotewrite"]}
+    }
+    if has(platform, "traces"):
+        exporters["otlp/tempo"] = {"endpoint": TEMPO_OTLP, "tls": {"insecure": True}}
+        pipelines["traces"] = {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["otlp/tempo"]}
+    if has(platform, "logs"):
+        exporters["otlphttp/loki"] = {"endpoint": f"{LOKI_URL}/otlp"}
+        pipelines["logs"] = {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["otlphttp/loki"]}
+    return {
+        "mode": "deployment",
+        "fullnameOverride": "opentelemetry-collector",
+        "image": {"repository": "otel/opentelemetry-collector-contrib"},
+        "config": {
+            "receivers": {
+                "otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}, "http": {"endpoint": "0.0.0.0:4318"}}}
+            },
+            "processors": {"batch": {}},
+            "exporters": exporters,
+            "service": {"pipelines": pipelines},
+        },
+        "serviceMonitor": {"enabled": True},
+    }
+
+
+OPENTELEMETRY_COLLECTOR = Component(
+    name="opentelemetry-collector",
+    namespace=OBSERVABILITY,
+    stage="platform-services",
+    features=frozenset({"logs", "traces"}),
+    source=ChartSource(
+        name="opentelemetry-collector",
+        version="0.120.0",
+        repository="https://open-telemetry.github.io/opentelemetry-helm-charts",
+    ),
+    values=collector_values,
+    description="The OTLP endpoint services send to; forwards metrics, logs and traces.",
+)
+
+COMPONENTS = (PROMETHEUS_OPERATOR_CRDS, KUBE_PROMETHEUS_STACK, LOKI, TEMPO, OPENTELEMETRY_COLLECTOR)

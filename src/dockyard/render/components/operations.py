@@ -1,0 +1,46 @@
+"""Certificates and GitOps: cert-manager, and Argo CD syncing the platform repo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dockyard.charts.source import ChartSource
+from dockyard.model.platform import Platform
+from dockyard.render.components.component import Component, has
+
+
+def cert_manager_values(platform: Platform) -> dict[str, Any]:
+    return {"crds": {"enabled": True}, "prometheus": {"servicemonitor": {"enabled": has(platform, "metrics")}}}
+
+
+CERT_MANAGER = Component(
+    name="cert-manager",
+    namespace="cert-manager",
+    stage="platform-networking",
+    features=frozenset({"certs"}),
+    source=ChartSource(name="cert-manager", version="v1.17.2", repository="https://charts.jetstack.io"),
+    values=cert_manager_values,
+    description="Certificates for the gateway and the platform UIs.",
+)
+
+
+def argo_cd_values(platform: Platform) -> dict[str, Any]:
+    return {
+        "global": {"domain": f"argocd.{platform.domain}"},
+        "configs": {"params": {"server.insecure": True}},
+        "dex": {"enabled": False},
+        "server": {"metrics": {"enabled": True, "serviceMonitor": {"enabled": has(platform, "metrics")}}},
+    }
+
+
+ARGO_CD = Component(
+    name="argo-cd",
+    namespace="argocd",
+    stage="platform-services",
+    features=frozenset({"gitops"}),
+    source=ChartSource(name="argo-cd", version="8.0.0", repository="https://argoproj.github.io/argo-helm"),
+    values=argo_cd_values,
+    description="Argo CD, for teams that sync their own repos next to Dockyard's.",
+)
+
+COMPONENTS = (CERT_MANAGER, ARGO_CD)

@@ -1,0 +1,42 @@
+"""The whole platform for one cluster: its components (charts and Dockyard's own objects) and
+its services, in one bundle ordered by stage."""
+
+from __future__ import annotations
+
+from dockyard.errors import InputError, Problem
+from dockyard.model.platform import Platform
+from dockyard.render import services
+from dockyard.render.bundle import Bundle, Rendered
+from dockyard.render.components.install import ChartStore, render_components
+
+PARTS = ("all", "platform", "services")
+"""What `render --only` selects: everything, only the components, or only the services."""
+
+
+def render_platform(platform: Platform, store: ChartStore, only: str = "all") -> Bundle:
+    problems: list[Problem] = []
+    objects: list[Rendered] = []
+    tasks: tuple = ()
+    if only in ("all", "services"):
+        try:
+            bundle = services.render(platform)
+            objects += bundle.objects
+            tasks = bundle.tasks
+        except InputError as error:
+            problems += error.problems
+    if only in ("all", "platform"):
+        try:
+            objects += render_components(platform, store)
+        except InputError as error:
+            problems += error.problems
+    if problems:
+        raise InputError(problems)
+    return Bundle.of(_unique(objects, problems), tasks)
+
+
+def _unique(objects: list[Rendered], problems: list[Problem]) -> list[Rendered]:
+    """A namespace both a component and a team use is rendered once; other clashes are problems."""
+    kept = services.deduplicate(objects, problems)
+    if problems:
+        raise InputError(problems)
+    return kept
