@@ -7,6 +7,7 @@ import pytest
 def _private_parse_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test session parses into its own cache, so tests never see a stale entry from elsewhere."""
     monkeypatch.setenv("DOCKYARD_PARSE_CACHE", str(tmp_path_factory.getbasetemp() / "parse-cache"))
+    monkeypatch.setenv("DOCKYARD_CHART_CACHE", str(tmp_path_factory.getbasetemp() / "chart-cache"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -45,6 +45,7 @@ def _checked_name(name: str) -> PurePosixPath:
 def unpack(archive: Path, target: Path) -> None:
     """Unpack the gzipped tar `archive` into `target` (which must not exist yet); UnsafeArchive on anything unsafe."""
     members: list[tuple[PurePosixPath, tarfile.TarInfo]] = []
+    seen: set[PurePosixPath] = set()
     total = 0
     try:
         with tarfile.open(archive, "r:gz") as tar:
@@ -52,6 +53,9 @@ def unpack(archive: Path, target: Path) -> None:
                 if count > MAX_MEMBERS:
                     raise UnsafeArchive(f"more than {MAX_MEMBERS} entries")
                 path = _checked_name(member.name)
+                if path in seen and not member.isdir():
+                    raise UnsafeArchive(f"entry `{member.name}` appears twice")
+                seen.add(path)
                 if member.issym() or member.islnk():
                     raise UnsafeArchive(f"entry `{member.name}` is a link")
                 if not (member.isfile() or member.isdir()):
@@ -76,8 +80,8 @@ def unpack(archive: Path, target: Path) -> None:
                     out.write(source.read())
     except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise UnsafeArchive(f"not a readable .tgz archive ({error})") from None
-    except FileExistsError as error:
-        raise UnsafeArchive(f"entry `{error.filename}` appears twice") from None
+    except (FileExistsError, NotADirectoryError):
+        raise UnsafeArchive("an entry is both a file and a directory") from None
 
 
 def pack(files: dict[str, bytes]) -> bytes:

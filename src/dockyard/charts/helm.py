@@ -42,6 +42,9 @@ class HelmFailed(Exception):
 
 
 def cache_root() -> Path:
+    """Unpacked charts and rendered templates (DOCKYARD_CHART_CACHE moves them)."""
+    if os.environ.get("DOCKYARD_CHART_CACHE"):
+        return Path(os.environ["DOCKYARD_CHART_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "dockyard"
 

@@ -94,7 +94,11 @@ def render_components(platform: Platform, store: ChartStore) -> list[Rendered]:
             bundles.append((item, manifests.objects(directory, digest), source))
         else:
             charts.append((item, directory, digest, source))
-    api_versions = _api_versions(platform, [o for _, objects, _ in bundles for o in objects])
+    known_crds = [o for _, objects, _ in bundles for o in objects]
+    for _, directory, digest, _ in charts:  # a chart's crds/ are plain files helm installs first
+        if (directory / "crds").is_dir():
+            known_crds += manifests.objects(directory / "crds", f"{digest}-crds")
+    api_versions = _api_versions(platform, known_crds)
     for item, directory, digest, source in charts:
         objects = _template(platform, store, item, directory, digest, api_versions, source, problems)
         if objects is not None:
@@ -108,11 +112,13 @@ def render_components(platform: Platform, store: ChartStore) -> list[Rendered]:
     rendered = []
     for item, objects, source in bundles:
         excluded = set(item.component.exclude_kinds) | set(item.exclude)
-        for manifest in objects:
-            if manifest.get("kind") in excluded:
-                continue
-            rendered.append(_place(platform, item, manifest, cluster_kinds, source))
-        if objects:
+        placed = [
+            _place(platform, item, manifest, cluster_kinds, source)
+            for manifest in objects
+            if manifest.get("kind") not in excluded
+        ]
+        rendered += placed
+        if any(r.namespace == item.component.namespace for r in placed):
             rendered.append(_namespace(platform, item, source))
     return rendered
 

@@ -1,0 +1,120 @@
+"""Charts and manifests from a tagged Go module, through a Go module proxy on loopback: the h1
+hash Dockyard records is the one the go command itself computes."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.charts import crd, platform_repo, serve
+from tests.helpers import run_cli
+
+MODULE = "example.com/bundles"
+VERSION = "v1.2.3"
+
+
+def _proxy(root: Path) -> Path:
+    """A GOPROXY directory serving MODULE@VERSION: a go.mod, a CRD bundle and an unrelated file."""
+    import yaml
+
+    files = {
+        "go.mod": f"module {MODULE}\n",
+        "deploy/crds/widgets.yaml": yaml.safe_dump(crd("example.com", "Widget", "widgets")),
+        "deploy/crds/README.md": "not YAML, not an object\n",
+        "cmd/main.go": "package main\n",
+    }
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(f"{MODULE}@{VERSION}/{name}", text)
+    where = root / MODULE / "@v"
+    where.mkdir(parents=True)
+    (where / f"{VERSION}.zip").write_bytes(data.getvalue())
+    (where / f"{VERSION}.mod").write_text(files["go.mod"])
+    (where / f"{VERSION}.info").write_text(json.dumps({"Version": VERSION, "Time": "2026-01-01T00:00:00Z"}))
+    (where / "list").write_text(VERSION + "\n")
+    return root
+
+
+def _go_sum(url: str, tmp_path: Path) -> str:
+    """What `go mod download` says the module's hash is."""
+    env = {
+        **os.environ,
+        "GOPROXY": url,
+        "GOSUMDB": "off",
+        "GOFLAGS": "-modcacherw",
+        "GOMODCACHE": str(tmp_path / "modcache"),
+        "GOTOOLCHAIN": "local",
+    }
+    done = subprocess.run(
+        [shutil.which("go") or "go", "mod", "download", "-json", f"{MODULE}@{VERSION}"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)["Sum"]
+
+
+def test_a_go_module_directory_is_pinned_with_the_go_commands_own_hash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serve(_proxy(tmp_path / "proxy")) as url:
+        monkeypatch.setenv("GOPROXY", f"{url},direct")
+        repo = platform_repo(
+            tmp_path / "platform",
+            f"  widgets:\n    chart: {{gomodule: {MODULE}, version: {VERSION}, path: deploy/crds, name: widgets, "
+            "kind: manifests}\n    namespace: widgets\n    stage: platform-services\n",
+        )
+        pulled = run_cli(capsys, "charts", "pull", str(repo))
+        assert pulled.code == 0, pulled.err
+        expected = _go_sum(url, tmp_path)
+    lock = (repo / "charts.lock").read_text()
+    assert f"originDigest: {expected}\n" in lock
+    rendered = run_cli(capsys, "render", str(repo), "-c", "local", "--output", str(tmp_path / "out"))
+    assert rendered.code == 0, rendered.err
+    files = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.yaml"))
+    assert files == ["1-crds/_cluster/customresourcedefinition-widgets.example.com.yaml"]
+
+
+def test_packing_is_deterministic_so_a_second_pull_matches_the_pin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serve(_proxy(tmp_path / "proxy")) as url:
+        monkeypatch.setenv("GOPROXY", url)
+        repo = platform_repo(
+            tmp_path / "platform",
+            f"  widgets:\n    chart: {{gomodule: {MODULE}, version: {VERSION}, path: deploy/crds/widgets.yaml, "
+            "name: widgets, kind: manifests}\n    namespace: widgets\n    stage: platform-services\n",
+        )
+        assert run_cli(capsys, "charts", "pull", str(repo)).code == 0
+        (repo / "charts" / f"widgets-{VERSION}.tgz").unlink()
+        again = run_cli(capsys, "charts", "pull", str(repo))
+    assert again.code == 0, again.err
+    assert again.out.startswith("downloaded  widgets  go module example.com/bundles@v1.2.3/deploy/crds/widgets.yaml")
+
+
+def test_a_path_the_module_does_not_have_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serve(_proxy(tmp_path / "proxy")) as url:
+        monkeypatch.setenv("GOPROXY", url)
+        repo = platform_repo(
+            tmp_path / "platform",
+            f"  widgets:\n    chart: {{gomodule: {MODULE}, version: {VERSION}, path: deploy/nothing, name: widgets, "
+            "kind: manifests}\n    namespace: widgets\n    stage: platform-services\n",
+        )
+        result = run_cli(capsys, "charts", "pull", str(repo))
+    assert result.code == 1
+    assert result.err.splitlines()[1] == (
+        f"`widgets`: go module {MODULE}@{VERSION}/deploy/nothing: {MODULE}@{VERSION} has no file or directory "
+        "`deploy/nothing`"
+    )

@@ -1,0 +1,116 @@
+"""`dockyard charts pull` against a real Helm chart repository on loopback, and render's refusal
+of anything unpinned, missing or changed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.charts import index, make_chart, package, platform_repo, serve
+from tests.helpers import replace, run_cli
+
+CONFIGMAP = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-settings
+data:
+  greeting: {{ .Values.greeting | quote }}
+"""
+
+
+def _upstream(tmp_path: Path, greeting: str = "hello") -> Path:
+    """A chart repository directory with one chart, `hello` 1.0.0."""
+    shutil.rmtree(tmp_path / "src", ignore_errors=True)
+    chart = make_chart(tmp_path / "src", "hello", values={"greeting": greeting}, templates={"cm.yaml": CONFIGMAP})
+    package(chart, tmp_path / "repo")
+    return tmp_path / "repo"
+
+
+def _repo_using(tmp_path: Path, url: str) -> Path:
+    return platform_repo(
+        tmp_path / "platform",
+        f"  hello:\n    chart: {{repository: '{url}', name: hello, version: 1.0.0}}\n"
+        "    namespace: hello\n    stage: platform-services\n",
+    )
+
+
+def test_pull_pins_then_verifies_and_render_uses_the_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    upstream = _upstream(tmp_path)
+    with serve(upstream) as url:
+        index(upstream, url)
+        repo = _repo_using(tmp_path, url)
+        first = run_cli(capsys, "charts", "pull", str(repo))
+        assert first.code == 0, first.err
+        assert first.out == f"    pinned  hello  {url} hello 1.0.0\n"
+        second = run_cli(capsys, "charts", "pull", str(repo))
+        assert second.out == f"  verified  hello  {url} hello 1.0.0\n"
+        (repo / "charts" / "hello-1.0.0.tgz").unlink()
+        third = run_cli(capsys, "charts", "pull", str(repo))
+        assert third.out == f"downloaded  hello  {url} hello 1.0.0\n"
+    lock = (repo / "charts.lock").read_text()
+    assert "archive: charts/hello-1.0.0.tgz\n" in lock
+    rendered = run_cli(capsys, "render", str(repo), "-c", "local")
+    assert rendered.code == 0, rendered.err
+    assert "name: hello-settings\n  namespace: hello\n" in rendered.out
+    assert "greeting: hello\n" in rendered.out
+
+
+def test_a_changed_upstream_archive_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    upstream = _upstream(tmp_path)
+    with serve(upstream) as url:
+        index(upstream, url)
+        repo = _repo_using(tmp_path, url)
+        assert run_cli(capsys, "charts", "pull", str(repo)).code == 0
+        pinned = (repo / "charts.lock").read_text()
+        (repo / "charts" / "hello-1.0.0.tgz").unlink()
+        _upstream(tmp_path, greeting="changed")  # same name and version, other bytes
+        index(upstream, url)
+        result = run_cli(capsys, "charts", "pull", str(repo))
+    assert result.code == 1
+    assert "now has sha256" in result.err
+    assert "the upstream archive changed since it was pinned" in result.err
+    assert (repo / "charts.lock").read_text() == pinned
+    assert not (repo / "charts" / "hello-1.0.0.tgz").exists()
+
+
+def test_render_refuses_an_unpinned_a_missing_and_a_tampered_chart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    upstream = _upstream(tmp_path)
+    with serve(upstream) as url:
+        index(upstream, url)
+        repo = _repo_using(tmp_path, url)
+        unpinned = run_cli(capsys, "render", str(repo), "-c", "local")
+        assert unpinned.code == 1
+        assert unpinned.err.splitlines()[:2] == [
+            f"platform.yaml:14:5: component `hello`: chart {url} hello 1.0.0 is not pinned in charts.lock",
+            "  hint: run `dockyard charts pull` and commit charts/ and charts.lock",
+        ]
+        assert run_cli(capsys, "charts", "pull", str(repo)).code == 0
+    archive = repo / "charts" / "hello-1.0.0.tgz"
+    good = archive.read_bytes()
+    archive.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+    tampered = run_cli(capsys, "render", str(repo), "-c", "local")
+    assert tampered.code == 1
+    assert tampered.err.startswith("charts.lock:4:3: component `hello`: charts/hello-1.0.0.tgz has sha256 ")
+    assert ", but charts.lock pins " in tampered.err
+    archive.unlink()
+    missing = run_cli(capsys, "render", str(repo), "-c", "local")
+    assert missing.err.startswith("charts.lock:4:3: component `hello`: chart archive charts/hello-1.0.0.tgz is missing")
+    replace(repo, "platform.yaml", "version: 1.0.0", "version: 1.0.1")
+    moved = run_cli(capsys, "render", str(repo), "-c", "local")
+    assert moved.err.startswith(
+        f"charts.lock:4:3: component `hello`: charts.lock pins {url} hello 1.0.0, but the component asks for "
+        f"{url} hello 1.0.1"
+    )
+
+
+def test_an_unreachable_repository_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = _repo_using(tmp_path, "http://127.0.0.1:9")
+    result = run_cli(capsys, "charts", "pull", str(repo))
+    assert result.code == 1
+    assert result.err.startswith("error: could not pull:\n`hello`: http://127.0.0.1:9 hello 1.0.0: ")
+    assert "connection refused" in result.err
+    assert "Traceback" not in result.err

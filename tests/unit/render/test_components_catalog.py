@@ -1,0 +1,94 @@
+"""Which components a platform gets, and that they are wired to the names services use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockyard.render import platform_names
+from dockyard.render.components import catalog, data, gateway, observability
+from dockyard.render.components.catalog import choose
+from tests.charts import platform_of
+from tests.helpers import copy_example, replace, run_cli
+
+DEV_FAST = [
+    "cloudnative-pg",
+    "gateway-api",
+    "kube-prometheus-stack",
+    "platform-postgres",
+    "prometheus-operator-crds",
+    "traefik",
+]
+FULL = sorted(
+    [*DEV_FAST, "cert-manager", "keycloak", "loki", "oauth2-proxy", "object-store", "opentelemetry-collector", "tempo"]
+)
+COMPLETE = sorted([*FULL, "argo-cd", "istio-base", "istio-cni", "istiod", "ztunnel"])
+
+
+@pytest.mark.parametrize(("profile", "expected"), [("dev-fast", DEV_FAST), ("full", FULL), ("complete", COMPLETE)])
+def test_each_profile_installs_its_components(tmp_path: Path, profile: str, expected: list[str]) -> None:
+    repo = copy_example(tmp_path)
+    replace(repo, "environments/dev.yaml", "profile: dev-fast", f"profile: {profile}")
+    (repo / "clusters" / "local.yaml").write_text(
+        (repo / "clusters" / "local.yaml").read_text().replace("    enabled: false\n", "    enabled: true\n")
+    )
+    chosen, problems = choose(platform_of(repo))
+    assert problems == []
+    assert [c.component.name for c in chosen] == expected
+
+
+def test_a_layer_switches_a_component_off(tmp_path: Path) -> None:
+    repo = copy_example(tmp_path)
+    names = [c.component.name for c in choose(platform_of(repo))[0]]
+    assert "kube-prometheus-stack" not in names  # clusters/local.yaml switches it off
+    assert "traefik" in names
+
+
+def test_unknown_and_misconfigured_components_are_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = copy_example(tmp_path)
+    (repo / "clusters" / "local.yaml").write_text(
+        (repo / "clusters" / "local.yaml").read_text()
+        + "  treafik:\n    enabled: true\n  gateway-api:\n    namespace: elsewhere\n"
+    )
+    result = run_cli(capsys, "validate", str(repo), "-c", "local")
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "clusters/local.yaml:25:5: unknown component `treafik` (did you mean `traefik`?)",
+        "  hint: to add a component of your own, give it chart, namespace, stage; built-in components: "
+        + ", ".join(sorted(catalog.CATALOG)),
+        "clusters/local.yaml:27:16: component `gateway-api` is built in: its namespace and stage are fixed, because "
+        "services and other components are wired to them",
+        "  hint: to run a second copy elsewhere, add a component of your own with another name",
+        "2 problems found; nothing was changed",
+    ]
+
+
+def test_components_are_wired_to_the_names_services_use(tmp_path: Path) -> None:
+    platform = platform_of(copy_example(tmp_path))
+    traefik = gateway.traefik_values(platform)
+    assert traefik["gateway"]["name"] == platform_names.GATEWAY_NAME
+    assert gateway.TRAEFIK.namespace == platform_names.GATEWAY_NAMESPACE
+    collector = observability.collector_values(platform)
+    host = f"{collector['fullnameOverride']}.{observability.OPENTELEMETRY_COLLECTOR.namespace}.svc.cluster.local"
+    assert f"http://{host}:4318" == platform_names.OTLP_ENDPOINT
+    assert collector["config"]["receivers"]["otlp"]["protocols"]["http"]["endpoint"].endswith(":4318")
+    store = data.object_store_values(platform)
+    assert (
+        f"http://{store['fullnameOverride']}.{data.OBJECT_STORE.namespace}.svc.cluster.local:9000"
+    ) == platform_names.OBJECT_STORE_ENDPOINT
+    assert data.PLATFORM_POSTGRES.namespace == platform_names.POSTGRES_SHARED_NAMESPACE
+    assert observability.KUBE_PROMETHEUS_STACK.namespace == platform_names.MONITORING_NAMESPACE
+
+
+def test_grafana_has_every_signal_and_links_traces_to_logs_and_metrics(tmp_path: Path) -> None:
+    repo = copy_example(tmp_path)
+    replace(repo, "environments/dev.yaml", "profile: dev-fast", "profile: full")
+    grafana = observability.kube_prometheus_stack_values(platform_of(repo))["grafana"]
+    sources = {s["uid"]: s for s in grafana["additionalDataSources"]}
+    assert sorted(sources) == ["loki", "tempo"]
+    assert grafana["sidecar"]["datasources"]["uid"] == "prometheus"
+    tempo = sources["tempo"]["jsonData"]
+    assert tempo["tracesToLogsV2"]["datasourceUid"] == "loki"
+    assert tempo["tracesToMetrics"]["datasourceUid"] == "prometheus"
+    assert sources["loki"]["jsonData"]["derivedFields"][0]["datasourceUid"] == "tempo"
