@@ -193,7 +193,7 @@ def _plan(
         prune_kinds=tuple(prune_kinds or ()),
         recreate=frozenset(r.lower() for r in recreate or ()),
     )
-    return connection, changes, inventory_name, previous
+    return connection, changes, inventory_name, previous, bundle, platform
 
 
 def _check_output(output: str) -> None:
@@ -254,7 +254,7 @@ def plan_command(
     from dockyard.deploy.apply import describe_failure
 
     _check_output(output)
-    _connection, changes, _name, _previous = _plan(repo, cluster, kubeconfig, context, False, None)
+    _connection, changes, _name, _previous, bundle, _platform = _plan(repo, cluster, kubeconfig, context, False, None)
     if changes.failures:
         raise DockyardError("the dry run failed:\n" + "\n".join(describe_failure(c) for c in changes.failures))
     if output == "json":
@@ -268,6 +268,7 @@ def plan_command(
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         _show_plan(changes, diffs=True)
+        _show_tasks(bundle.tasks)
     raise typer.Exit(2 if changes.has_changes else 0)
 
 
@@ -288,13 +289,16 @@ def apply_command(
     ] = None,
 ) -> None:
     """Validate, render, dry-run the whole set, then apply by stage with health waits; prune last."""
+    from dockyard.deploy import tasks
     from dockyard.deploy.apply import apply
 
-    connection, changes, name, previous = _plan(
+    connection, changes, name, previous, bundle, platform = _plan(
         repo, cluster, kubeconfig, context, allow_mass_prune, prune_kind, recreate, run_checks_first=True
     )
+    tasks.check_known(bundle.tasks)
     _show_plan(changes, diffs=False)
-    if not changes.has_changes and not changes.failures:
+    _show_tasks(bundle.tasks)
+    if not changes.has_changes and not changes.failures and not bundle.tasks:
         out.print("nothing to do")
         return
     if not yes and not changes.failures:
@@ -302,8 +306,22 @@ def apply_command(
             raise UsageError("apply needs --yes when it cannot ask (no terminal)")
         if not typer.confirm("apply these changes?"):
             raise typer.Exit(1)
-    outcome = apply(connection, changes, name, previous, progress=err.print, timeout=timeout)
-    out.print(f"applied: {len(outcome.written)} written, {len(outcome.pruned)} pruned, {outcome.unchanged} unchanged")
+    identity = platform.values.get("identity") or {}
+    runner = tasks.runner(connection, bundle.tasks, err.print, identity.get("adminUrl"))
+    outcome = apply(connection, changes, name, previous, progress=err.print, timeout=timeout, after=runner.after)
+    out.print(
+        f"applied: {len(outcome.written)} written, {len(outcome.pruned)} pruned, {outcome.unchanged} unchanged, "
+        f"{len(runner.done)} tasks run"
+    )
+
+
+def _show_tasks(requests: Any) -> None:
+    """The lifecycle tasks apply runs (each is idempotent, so they run on every apply)."""
+    from dockyard.deploy.tasks import KINDS
+
+    for request in sorted(requests, key=lambda r: (r.kind, r.name)):
+        point = KINDS[request.kind].point if request.kind in KINDS else "never (no task runs it)"
+        out.print(f"task {request.kind} {request.name} (after {point})")
 
 
 @app.command(name="explain")

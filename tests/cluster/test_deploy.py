@@ -60,7 +60,7 @@ def test_first_apply_then_a_no_op_that_writes_nothing(
 ) -> None:
     first = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")
     assert first.code == 0, first.err
-    assert first.out.splitlines()[-1] == "applied: 10 written, 0 pruned, 0 unchanged"
+    assert first.out.splitlines()[-1] == "applied: 10 written, 0 pruned, 0 unchanged, 0 tasks run"
     deployment = api.get(Deployment, "api", namespace=repo.name)
     assert deployment.status.availableReplicas == 2
     assert deployment.metadata.annotations["dockyard.dev/source"] == "services/api/score.yaml"
@@ -100,7 +100,7 @@ def test_a_removed_service_is_pruned(
     result = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--timeout", "60")
     assert result.code == 0, result.err
     assert f"- Deployment.apps {repo.name}/client" in result.out
-    assert result.out.splitlines()[-1] == "applied: 1 written, 3 pruned, 6 unchanged"
+    assert result.out.splitlines()[-1] == "applied: 1 written, 3 pruned, 6 unchanged, 0 tasks run"
     with pytest.raises(Exception):  # noqa: B017 - lightkube's ApiError 404
         api.get(Deployment, "client", namespace=repo.name)
     inventory = api.get(ConfigMap, f"{repo.name}-local", namespace="dockyard-system")

@@ -50,6 +50,14 @@ def describe_failure(change: Change) -> str:
     return f"{text}\n  hint: {hint}" if hint else text
 
 
+GROUPS = (
+    (0, "CRDs"),
+    (1, "namespaces"),
+    (2, "cluster-scoped objects"),
+    *((3 + i, f"stage {stage}") for i, stage in enumerate(STAGES)),
+)
+
+
 def group_of(rendered: Rendered) -> tuple[int, str]:
     if rendered.kind == "CustomResourceDefinition":
         return 0, "CRDs"
@@ -68,7 +76,10 @@ def apply(
     *,
     progress: Progress = lambda _line: None,
     timeout: float = 300.0,
+    after: Callable[[str], None] = lambda _point: None,
 ) -> Outcome:
+    """Write the changes group by group; `after(title)` runs the lifecycle tasks due once a group
+    (even an empty one) is applied and healthy."""
     if changes.failures:
         failed = "\n".join(describe_failure(c) for c in changes.failures)
         raise ApplyFailed(f"the dry run failed; nothing was written:\n{failed}")
@@ -76,14 +87,18 @@ def apply(
     for change in changes.changes:
         groups.setdefault(group_of(change.rendered), []).append(change)
     written: list[ObjectId] = []
-    for (_rank, title), members in sorted(groups.items()):
+    for key in GROUPS:
+        members = groups.get(key, [])
+        title = key[1]
         pending = [c for c in members if c.action in ("create", "configure", "recreate")]
         if pending:
             progress(f"applying {len(pending)} of {len(members)} {title}")
             written += _write_group(connection, pending)
-        _wait_healthy(connection, members, title, timeout, progress)
+        if members:
+            _wait_healthy(connection, members, title, timeout, progress)
         if pending and title == "CRDs":
             connection.refresh_kinds()  # Established now: their kinds can be applied
+        after(title)
     pruned = _prune(connection, changes, previous, progress)
     _save_inventory(connection, inventory_name, changes, previous)
     return Outcome(tuple(written), tuple(pruned), sum(1 for c in changes.changes if c.action == "unchanged"))

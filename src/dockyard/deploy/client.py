@@ -21,12 +21,15 @@ from lightkube import Client, KubeConfig, codecs
 from lightkube.core.exceptions import ApiError, ConfigError, LoadResourceError
 from lightkube.core.resource_registry import resource_registry
 from lightkube.generic_resource import load_in_cluster_generic_resources
+from lightkube.types import PatchType
 
 from dockyard.errors import DockyardError
 from dockyard.kubeconfig_path import user_kubeconfig
 from dockyard.render.identity import ObjectId
 
 FIELD_MANAGER = "dockyard"
+TASK_FIELD_MANAGER = "dockyard-tasks"
+"""Lifecycle tasks write what apply never owns (generated Secrets, restart stamps)."""
 T = TypeVar("T")
 
 
@@ -156,6 +159,43 @@ class Connection:
             if error.status.code == 404:
                 return {}
             raise ConnectionFailed(f"cannot list {kind}: {error.status.message}") from None
+
+    def create(self, manifest: Mapping[str, Any]) -> dict[str, Any] | ObjectError:
+        """Create an object that must not exist yet (a conflict if it does): tasks' Secrets."""
+        try:
+            resource = self._resource(manifest)
+            return self._call(lambda: self.client.create(resource, field_manager=TASK_FIELD_MANAGER)).to_dict()
+        except LoadResourceError:
+            return ObjectError("unknown-kind", f"the cluster has no kind {manifest['kind']}")
+        except ApiError as error:
+            return _classify(error)
+
+    def merge_patch(self, manifest: Mapping[str, Any], patch: dict[str, Any]) -> dict[str, Any] | ObjectError:
+        """A JSON merge patch of the object `manifest` names (kind, name, namespace)."""
+        kind = self._kind(manifest)
+        if kind is None:
+            return ObjectError("unknown-kind", f"the cluster has no kind {manifest['kind']}")
+        metadata = manifest["metadata"]
+        try:
+            result = self._call(
+                lambda: self.client.patch(
+                    kind,
+                    metadata["name"],
+                    patch,
+                    namespace=metadata.get("namespace"),
+                    patch_type=PatchType.MERGE,
+                    field_manager=TASK_FIELD_MANAGER,
+                )
+            )
+        except ApiError as error:
+            return _classify(error)
+        return result.to_dict()
+
+    def service_proxy(self, namespace: str, service: str, port: str) -> tuple[Any, str]:
+        """An HTTP client and path prefix that reach a Service through the API server's proxy
+        (with the kubeconfig's credentials), for tasks that talk to an in-cluster API."""
+        http = self.client._client._client  # lightkube's configured httpx client: its base URL, TLS and auth
+        return http, f"/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy"
 
     def delete(self, manifest: Mapping[str, Any]) -> ObjectError | None:
         kind = self._kind(manifest)

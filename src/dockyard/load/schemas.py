@@ -235,6 +235,19 @@ LAYER_VALUES: dict[str, Any] = {
             },
         },
     },
+    "identity": {
+        "type": "object",
+        "description": "How Dockyard reaches the platform's Keycloak for its lifecycle tasks.",
+        "additionalProperties": False,
+        "properties": {
+            "adminUrl": {
+                "type": "string",
+                "pattern": "^https?://",
+                "x-dockyard-error": "must be an http(s) URL such as https://sso.example.com",
+                "description": "Keycloak's base URL from where apply runs (default: the API server's service proxy).",
+            }
+        },
+    },
     "components": {
         "type": "object",
         "description": "Platform components by name.",

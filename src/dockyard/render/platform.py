@@ -6,7 +6,7 @@ from __future__ import annotations
 from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
 from dockyard.render import services
-from dockyard.render.bundle import Bundle, Rendered
+from dockyard.render.bundle import Bundle, Rendered, TaskRequest
 from dockyard.render.components.install import ChartStore, render_components
 
 PARTS = ("all", "platform", "services")
@@ -16,17 +16,22 @@ PARTS = ("all", "platform", "services")
 def render_platform(platform: Platform, store: ChartStore, only: str = "all") -> Bundle:
     problems: list[Problem] = []
     objects: list[Rendered] = []
-    tasks: tuple = ()
-    if only in ("all", "services"):
-        try:
-            bundle = services.render(platform)
+    tasks: list[TaskRequest] = []
+    requests: tuple[TaskRequest, ...] = ()
+    try:
+        bundle = services.render(platform)
+        requests = bundle.tasks
+        if only in ("all", "services"):
             objects += bundle.objects
-            tasks = bundle.tasks
-        except InputError as error:
+            tasks += bundle.tasks
+    except InputError as error:
+        if only in ("all", "services"):
             problems += error.problems
     if only in ("all", "platform"):
         try:
-            objects += render_components(platform, store)
+            installed = render_components(platform, store, requests)
+            objects += installed.objects
+            tasks += installed.tasks
         except InputError as error:
             problems += error.problems
     if problems:

@@ -106,7 +106,7 @@ def test_objects_get_the_components_namespace_and_stage(
     tmp_path: Path, chart_repo: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = _pulled(tmp_path, chart_repo, capsys)
-    objects = render_components(platform_of(repo), ChartStore(helm()))
+    objects = render_components(platform_of(repo), ChartStore(helm())).objects
     placed = sorted((r.stage, r.kind, r.namespace or "", r.name) for r in objects)
     assert placed == [
         ("crds", "CustomResourceDefinition", "", "widgets.example.com"),
@@ -124,7 +124,7 @@ def test_a_chart_sees_a_custom_resource_only_when_the_platform_has_its_crd(
     tmp_path: Path, chart_repo: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = _pulled(tmp_path, chart_repo, capsys, widgets=False)
-    kinds = {r.kind for r in render_components(platform_of(repo), ChartStore(helm()))}
+    kinds = {r.kind for r in render_components(platform_of(repo), ChartStore(helm())).objects}
     assert "Widget" not in kinds
     assert "Deployment" in kinds
 
@@ -160,7 +160,7 @@ def test_overridden_values_reach_the_chart(tmp_path: Path, chart_repo: str, caps
         (tmp_path / "platform" / "clusters" / "local.yaml").read_text()
         + "components:\n  web:\n    exclude: [ClusterRole]\n"
     )
-    objects = render_components(platform_of(repo), ChartStore(helm()))
+    objects = render_components(platform_of(repo), ChartStore(helm())).objects
     deployment = next(r for r in objects if r.kind == "Deployment")
     assert deployment.manifest["spec"]["replicas"] == 3
     assert "ClusterRole" not in {r.kind for r in objects}
@@ -172,10 +172,10 @@ def test_an_unchanged_chart_is_never_rendered_twice(
     monkeypatch.setenv("DOCKYARD_CHART_CACHE", str(tmp_path / "cache"))
     repo = _pulled(tmp_path, chart_repo, capsys)
     first = ChartStore(helm())
-    before = render_components(platform_of(repo), first)
+    before = render_components(platform_of(repo), first).objects
     assert first.templates.rendered == 2
     second = ChartStore(helm())  # a new run: only the on-disk cache is shared
-    again = render_components(platform_of(repo), second)
+    again = render_components(platform_of(repo), second).objects
     assert second.templates.rendered == 0
     assert [r.manifest for r in again] == [r.manifest for r in before]
     (repo / "platform.yaml").write_text((repo / "platform.yaml").read_text() + "    values: {replicaCount: 2}\n")

@@ -4,16 +4,30 @@ the profile features that switch it on, and a function from the platform to the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import profiles
+from dockyard.render.bundle import TaskRequest
 
 Values = Callable[[Platform], dict[str, Any]]
-Objects = Callable[[Platform], list[dict[str, Any]]]
+Objects = Callable[[Platform, Sequence[TaskRequest]], list[dict[str, Any]]]
+"""Dockyard's own objects for a component, given the platform and the services' task requests."""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A lifecycle task a component needs (its kind, a name unique for the kind, and its data)."""
+
+    kind: str
+    name: str
+    data: dict[str, Any]
+
+
+Tasks = Callable[[Platform], list[TaskSpec]]
 
 COMPONENT_STAGES = ("platform-networking", "platform-services")
 """Where components install; their CustomResourceDefinitions always go to `crds`."""
@@ -28,6 +42,10 @@ def no_values(_platform: Platform) -> dict[str, Any]:
     return {}
 
 
+def no_tasks(_platform: Platform) -> list[TaskSpec]:
+    return []
+
+
 @dataclass(frozen=True)
 class Component:
     name: str
@@ -39,6 +57,8 @@ class Component:
     """None: Dockyard renders the objects itself (`objects`)."""
     values: Values = no_values
     objects: Objects | None = None
+    """Objects Dockyard renders itself (alone, or beside the chart's)."""
+    tasks: Tasks = no_tasks
     description: str = ""
     exclude_kinds: tuple[str, ...] = field(default=())
     """Kinds of the upstream bundle that Dockyard does not install (it renders its own)."""

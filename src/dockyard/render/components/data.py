@@ -3,13 +3,14 @@ cluster (when `postgres.mode` is shared), and an S3-compatible store for Loki an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import platform_names
-from dockyard.render.bundle import obj
-from dockyard.render.components.component import Component, has
+from dockyard.render.bundle import TaskRequest, obj
+from dockyard.render.components.component import Component, TaskSpec, has
 from dockyard.render.components.observability import STORAGE_SECRET
 
 CLOUDNATIVE_PG = Component(
@@ -28,21 +29,68 @@ CLOUDNATIVE_PG = Component(
 )
 
 
-def shared_postgres(platform: Platform) -> list[dict[str, Any]]:
+ROLE_TASK = "postgres-role"
+
+
+def role_secret(cluster: str, role: str) -> str:
+    """The basic-auth Secret beside the cluster that holds a role's password (made by the task)."""
+    return f"{cluster}-role-{role.replace('_', '-')}"
+
+
+def shared_postgres(platform: Platform, requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:
+    """The shared cluster, declaring a login role per database placed on it (CloudNativePG creates
+    them; the passwords are in Secrets the postgres-role task makes, never in the render)."""
     settings = platform.values.get("postgres", {})
-    if settings.get("mode", "dedicated") != "shared":
+    if settings.get("mode", "dedicated") != "shared" and not has(platform, "sso"):
         return []
+    cluster = platform_names.POSTGRES_SHARED_CLUSTER
+    roles = sorted({r.data["role"] for r in (*requests, *_platform_roles(platform)) if r.kind == ROLE_TASK})
+    spec: dict[str, Any] = {
+        "instances": settings.get("instances", 1),
+        "storage": {"size": settings.get("storage", "1Gi")},
+        "monitoring": {"enablePodMonitor": has(platform, "metrics")},
+    }
+    if roles:
+        spec["managed"] = {
+            "roles": [
+                {
+                    "name": role,
+                    "ensure": "present",
+                    "login": True,
+                    "passwordSecret": {"name": role_secret(cluster, role)},
+                }
+                for role in roles
+            ]
+        }
+    objects = [obj("postgresql.cnpg.io/v1", "Cluster", cluster, platform_names.POSTGRES_SHARED_NAMESPACE, spec=spec)]
+    if has(platform, "sso"):  # Keycloak's own database
+        objects.append(
+            obj(
+                "postgresql.cnpg.io/v1",
+                "Database",
+                "keycloak",
+                platform_names.POSTGRES_SHARED_NAMESPACE,
+                spec={"name": "keycloak", "owner": "keycloak", "cluster": {"name": cluster}},
+            )
+        )
+    return objects
+
+
+def _platform_roles(platform: Platform) -> list[TaskSpec]:
+    return keycloak_database_role() if has(platform, "sso") else []
+
+
+def keycloak_database_role() -> list[TaskSpec]:
     return [
-        obj(
-            "postgresql.cnpg.io/v1",
-            "Cluster",
-            platform_names.POSTGRES_SHARED_CLUSTER,
-            platform_names.POSTGRES_SHARED_NAMESPACE,
-            spec={
-                "instances": settings.get("instances", 1),
-                "storage": {"size": settings.get("storage", "1Gi")},
-                "enableSuperuserAccess": True,
-                "monitoring": {"enablePodMonitor": has(platform, "metrics")},
+        TaskSpec(
+            ROLE_TASK,
+            "keycloak",
+            {
+                "cluster": platform_names.POSTGRES_SHARED_CLUSTER,
+                "namespace": platform_names.POSTGRES_SHARED_NAMESPACE,
+                "role": "keycloak",
+                "secret": "keycloak-database",
+                "secretNamespace": platform_names.IDENTITY_NAMESPACE,
             },
         )
     ]
@@ -54,7 +102,8 @@ PLATFORM_POSTGRES = Component(
     stage="platform-services",
     features=frozenset({"postgres"}),
     objects=shared_postgres,
-    description="The shared Postgres cluster services' databases live on when postgres.mode is shared.",
+    tasks=_platform_roles,
+    description="The shared Postgres cluster (postgres.mode shared, and Keycloak's database).",
 )
 
 
@@ -79,6 +128,22 @@ OBJECT_STORE = Component(
     features=frozenset({"logs", "traces"}),
     source=ChartSource(name="minio", version="5.4.0", repository="https://charts.min.io/"),
     values=object_store_values,
+    tasks=lambda _platform: [
+        TaskSpec(
+            "ensure-secret",
+            STORAGE_SECRET,
+            {
+                "name": STORAGE_SECRET,
+                "namespaces": ["dockyard-storage", platform_names.OBSERVABILITY_NAMESPACE],
+                "keys": {
+                    "rootUser": {"value": "dockyard"},
+                    "rootPassword": {"generate": "password"},
+                    "AWS_ACCESS_KEY_ID": {"sameAs": "rootUser"},
+                    "AWS_SECRET_ACCESS_KEY": {"sameAs": "rootPassword"},
+                },
+            },
+        )
+    ],
     description="MinIO (standalone) holding Loki's chunks and Tempo's traces.",
 )
 

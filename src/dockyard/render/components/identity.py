@@ -2,7 +2,8 @@
 
 Keycloak keeps its data in the shared Postgres cluster; its admin password and oauth2-proxy's
 client and cookie secrets are Secrets the ensure-secret task creates, never rendered values.
-The realm, clients and scopes come from the services' API contracts (keycloak-client tasks).
+The realm (named after the platform), clients and scopes come from the services' API contracts
+(keycloak-client tasks).
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ import yaml
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import platform_names
-from dockyard.render.components.component import Component
+from dockyard.render.components.component import Component, TaskSpec, has
 
 IDENTITY = platform_names.IDENTITY_NAMESPACE
-REALM = "platform"
 ADMIN_SECRET = "keycloak-admin"
 OAUTH2_PROXY_SECRET = "oauth2-proxy-client"
 KEYCLOAK_URL = f"http://keycloak-http.{IDENTITY}.svc.cluster.local"
@@ -57,6 +57,23 @@ def _env_from(secret: str) -> str:
     return yaml.safe_dump([{"secretRef": {"name": secret}}], sort_keys=False)
 
 
+def keycloak_tasks(_platform: Platform) -> list[TaskSpec]:
+    return [
+        TaskSpec(
+            "ensure-secret",
+            ADMIN_SECRET,
+            {
+                "name": ADMIN_SECRET,
+                "namespaces": [IDENTITY],
+                "keys": {
+                    "KC_BOOTSTRAP_ADMIN_USERNAME": {"value": "admin"},
+                    "KC_BOOTSTRAP_ADMIN_PASSWORD": {"generate": "password"},
+                },
+            },
+        )
+    ]
+
+
 KEYCLOAK = Component(
     name="keycloak",
     namespace=IDENTITY,
@@ -64,6 +81,7 @@ KEYCLOAK = Component(
     features=frozenset({"sso"}),
     source=ChartSource(name="keycloakx", version="7.0.1", repository="https://codecentric.github.io/helm-charts"),
     values=keycloak_values,
+    tasks=keycloak_tasks,
     description="Keycloak, the OIDC issuer services' JWTs come from.",
 )
 
@@ -73,7 +91,7 @@ def oauth2_proxy_values(platform: Platform) -> dict[str, Any]:
         "config": {"existingSecret": OAUTH2_PROXY_SECRET},
         "extraArgs": {
             "provider": "keycloak-oidc",
-            "oidc-issuer-url": platform_names.keycloak_issuer(platform.domain, REALM),
+            "oidc-issuer-url": platform_names.keycloak_issuer(platform.domain, platform.name),
             "email-domain": "*",
             "upstream": "static://202",
             "reverse-proxy": True,
@@ -85,6 +103,53 @@ def oauth2_proxy_values(platform: Platform) -> dict[str, Any]:
     }
 
 
+def oauth2_proxy_tasks(platform: Platform) -> list[TaskSpec]:
+    """Its client secret and cookie secret; its client in Keycloak; Grafana restarted once it signs people in."""
+    tasks = [
+        TaskSpec(
+            "ensure-secret",
+            OAUTH2_PROXY_SECRET,
+            {
+                "name": OAUTH2_PROXY_SECRET,
+                "namespaces": [IDENTITY],
+                "keys": {
+                    "client-id": {"value": "oauth2-proxy"},
+                    "client-secret": {"generate": "password"},
+                    "cookie-secret": {"generate": "cookie-secret"},
+                },
+            },
+        ),
+        TaskSpec(
+            "keycloak-client",
+            "oauth2-proxy",
+            {
+                "realm": platform.name,
+                "clientId": "oauth2-proxy",
+                "title": "Platform sign-in",
+                "scopes": {},
+                "redirectUris": [f"https://*.{platform.domain}/oauth2/callback"],
+                "secretFrom": {"namespace": IDENTITY, "name": OAUTH2_PROXY_SECRET, "key": "client-secret"},
+            },
+        ),
+    ]
+    if has(platform, "metrics"):
+        tasks.append(
+            TaskSpec(
+                "restart",
+                "grafana",
+                {
+                    "target": {
+                        "kind": "Deployment",
+                        "namespace": "dockyard-monitoring",
+                        "name": "kube-prometheus-stack-grafana",
+                    },
+                    "when": {"kind": "Deployment", "namespace": IDENTITY, "name": "oauth2-proxy"},
+                },
+            )
+        )
+    return tasks
+
+
 OAUTH2_PROXY = Component(
     name="oauth2-proxy",
     namespace=IDENTITY,
@@ -92,6 +157,7 @@ OAUTH2_PROXY = Component(
     features=frozenset({"sso"}),
     source=ChartSource(name="oauth2-proxy", version="7.12.0", repository="https://oauth2-proxy.github.io/manifests"),
     values=oauth2_proxy_values,
+    tasks=oauth2_proxy_tasks,
     description="Sign-in in front of platform UIs (Grafana, Argo CD) with Keycloak.",
 )
 

@@ -8,6 +8,7 @@ would do), unless their kind is cluster-scoped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from dockyard.charts.archive import UnsafeArchive
 from dockyard.charts.helm import Helm, HelmFailed, TemplateRequest, Templates, chart_directory, unpacked
 from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
-from dockyard.render.bundle import SOURCE_ANNOTATION, STAGE_ANNOTATION, Rendered, Source, obj
+from dockyard.render.bundle import SOURCE_ANNOTATION, STAGE_ANNOTATION, Rendered, Source, TaskRequest, obj
 from dockyard.render.components.catalog import Chosen, choose
 
 CLUSTER_SCOPED = frozenset(
@@ -62,8 +63,16 @@ class ChartStore:
         self.templates = Templates(self.helm)
 
 
-def render_components(platform: Platform, store: ChartStore) -> list[Rendered]:
-    """Every object of every chosen component; InputError with every problem found."""
+@dataclass(frozen=True)
+class Installed:
+    objects: list[Rendered]
+    tasks: list[TaskRequest]
+
+
+def render_components(platform: Platform, store: ChartStore, requests: Sequence[TaskRequest] = ()) -> Installed:
+    """Every object and task of every chosen component; InputError with every problem found.
+
+    `requests` are the services' task requests (the shared Postgres cluster declares their roles)."""
     chosen, problems = choose(platform)
     root = platform.root or Path(".")
     pins = lock.read(root)
@@ -71,12 +80,14 @@ def render_components(platform: Platform, store: ChartStore) -> list[Rendered]:
         raise InputError([*problems, pins])
     bundles: list[tuple[Chosen, list[dict[str, Any]], Source]] = []
     charts: list[tuple[Chosen, Path, str, Source]] = []
+    tasks: list[TaskRequest] = []
     for item in chosen:
         source = _source(platform, item, pins)
         component = item.component
+        tasks += [TaskRequest(t.kind, t.name, t.data, source) for t in component.tasks(platform)]
+        if component.objects is not None:
+            bundles.append((item, component.objects(platform, requests), source))
         if component.source is None:
-            objects = component.objects(platform) if component.objects else []
-            bundles.append((item, objects, source))
             continue
         archive = lock.verified_archive(root, pins, component.name, component.source, source.position)
         if isinstance(archive, Problem):
@@ -120,7 +131,7 @@ def render_components(platform: Platform, store: ChartStore) -> list[Rendered]:
         rendered += placed
         if any(r.namespace == item.component.namespace for r in placed):
             rendered.append(_namespace(platform, item, source))
-    return rendered
+    return Installed(rendered, tasks)
 
 
 def _source(platform: Platform, item: Chosen, pins: lock.Lock) -> Source:

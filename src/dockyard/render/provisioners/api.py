@@ -88,7 +88,13 @@ def provision(request: Request) -> Provision:
             TaskRequest(
                 "keycloak-client",
                 service,
-                {"realm": realm, "clientId": service, "title": contract.title, "scopes": contract.scopes},
+                {
+                    "realm": realm,
+                    "clientId": service,
+                    "title": contract.title,
+                    "scopes": contract.scopes,
+                    "secretTo": {"namespace": request.namespace, "name": f"{service}-oidc", "key": "client-secret"},
+                },
                 request.source,
             )
         )

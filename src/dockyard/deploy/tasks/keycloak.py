@@ -1,0 +1,169 @@
+"""Configure Keycloak through its admin REST API: the platform's realm, one client scope per
+scope the services' contracts declare, and one confidential client per service (or UI).
+
+Idempotent: what exists is compared and only what differs is created or updated. Keycloak is
+reached at `identity.adminUrl` when the layers set it, else through the API server's service
+proxy; the admin credentials come from the Secret the ensure-secret task made, and are never
+printed. A service's client secret is written to `secretTo`; a UI's is taken from `secretFrom`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from dockyard.deploy.tasks.common import TaskContext, TaskFailed, read_secret
+from dockyard.deploy.tasks.secrets import write_secret
+from dockyard.render import platform_names
+from dockyard.render.bundle import TaskRequest
+from dockyard.render.components.identity import ADMIN_SECRET
+
+SERVICE = ("keycloak-http", "http")
+READY_WITHIN = 120.0
+
+
+class Admin:
+    """An authenticated admin API session (a token for admin-cli in the master realm)."""
+
+    def __init__(self, http: httpx.Client, prefix: str, username: str, password: str) -> None:
+        self.http = http
+        self.prefix = prefix.rstrip("/")
+        self.token = self._token(username, password)
+
+    def _token(self, username: str, password: str) -> str:
+        form = {"grant_type": "password", "client_id": "admin-cli", "username": username, "password": password}
+        deadline = time.monotonic() + READY_WITHIN
+        while True:
+            try:
+                response = self.http.post(f"{self.prefix}/realms/master/protocol/openid-connect/token", data=form)
+            except httpx.TransportError as error:
+                response = None
+                reason = str(error)
+            if response is not None and response.status_code == 200:
+                return str(response.json()["access_token"])
+            if response is not None and response.status_code in (400, 401):
+                raise TaskFailed(
+                    "Keycloak refused the admin credentials from Secret "
+                    f"{platform_names.IDENTITY_NAMESPACE}/{ADMIN_SECRET}"
+                )
+            if response is not None:
+                reason = f"HTTP {response.status_code}"
+            if time.monotonic() > deadline:
+                raise TaskFailed(f"Keycloak did not answer within {READY_WITHIN:.0f} s ({reason})")
+            time.sleep(1.0)
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        try:
+            response = self.http.request(method, f"{self.prefix}/admin/realms{path}", headers=headers, **kwargs)
+        except httpx.TransportError as error:
+            raise TaskFailed(f"{method} {path}: {error}") from None
+        if response.status_code >= 400 and not (method == "GET" and response.status_code == 404):
+            detail = _error_message(response)
+            raise TaskFailed(f"{method} {path}: HTTP {response.status_code}{f' ({detail})' if detail else ''}")
+        return response
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict):
+        return str(body.get("errorMessage") or body.get("error") or "")
+    return ""
+
+
+def _endpoint(context: TaskContext) -> tuple[httpx.Client, str]:
+    if context.keycloak_url:
+        return httpx.Client(timeout=30.0, trust_env=False), context.keycloak_url
+    http, prefix = context.connection.service_proxy(platform_names.IDENTITY_NAMESPACE, *SERVICE)
+    return http, prefix
+
+
+def configure_client(request: TaskRequest, context: TaskContext) -> str:
+    credentials = read_secret(context.connection, platform_names.IDENTITY_NAMESPACE, ADMIN_SECRET)
+    if not credentials:
+        raise TaskFailed(f"Secret {platform_names.IDENTITY_NAMESPACE}/{ADMIN_SECRET} is missing")
+    http, prefix = _endpoint(context)
+    admin = Admin(http, prefix, credentials["KC_BOOTSTRAP_ADMIN_USERNAME"], credentials["KC_BOOTSTRAP_ADMIN_PASSWORD"])
+    data = request.data
+    realm = data["realm"]
+    done = []
+    if admin.call("GET", f"/{realm}").status_code == 404:
+        admin.call("POST", "", json={"realm": realm, "enabled": True})
+        done.append(f"realm {realm} created")
+    scope_ids = _scopes(admin, realm, data.get("scopes") or {}, done)
+    client_id = _client(admin, realm, data, context, done)
+    attached = {s["name"] for s in admin.call("GET", f"/{realm}/clients/{client_id}/optional-client-scopes").json()}
+    for name in sorted(set(scope_ids) - attached):
+        admin.call("PUT", f"/{realm}/clients/{client_id}/optional-client-scopes/{scope_ids[name]}")
+        done.append(f"scope {name} offered")
+    if "secretTo" in data:
+        target = data["secretTo"]
+        secret = admin.call("GET", f"/{realm}/clients/{client_id}/client-secret").json()["value"]
+        values = {"client-id": data["clientId"], target["key"]: secret}
+        result = write_secret(context, target["namespace"], target["name"], values, "Opaque", request.kind)
+        if result != "unchanged":
+            done.append(f"Secret {target['namespace']}/{target['name']} {result}")
+    return ", ".join(done) or "unchanged"
+
+
+def _scopes(admin: Admin, realm: str, wanted: dict[str, str], done: list[str]) -> dict[str, str]:
+    """Every wanted client scope exists; their ids by name."""
+    existing = {s["name"]: s for s in admin.call("GET", f"/{realm}/client-scopes").json()}
+    for name, description in sorted(wanted.items()):
+        if name in existing:
+            continue
+        admin.call(
+            "POST",
+            f"/{realm}/client-scopes",
+            json={
+                "name": name,
+                "description": description,
+                "protocol": "openid-connect",
+                "attributes": {"include.in.token.scope": "true", "display.on.consent.screen": "false"},
+            },
+        )
+        done.append(f"scope {name} created")
+    if any(name not in existing for name in wanted):
+        existing = {s["name"]: s for s in admin.call("GET", f"/{realm}/client-scopes").json()}
+    return {name: existing[name]["id"] for name in wanted}
+
+
+def _client(admin: Admin, realm: str, data: dict[str, Any], context: TaskContext, done: list[str]) -> str:
+    """The client exists with the wanted settings; its internal id."""
+    wanted: dict[str, Any] = {
+        "clientId": data["clientId"],
+        "name": data.get("title") or data["clientId"],
+        "protocol": "openid-connect",
+        "publicClient": False,
+        "serviceAccountsEnabled": True,
+        "standardFlowEnabled": bool(data.get("redirectUris")),
+        "directAccessGrantsEnabled": False,
+        "redirectUris": sorted(data.get("redirectUris") or []),
+    }
+    if "secretFrom" in data:
+        source = data["secretFrom"]
+        values = read_secret(context.connection, source["namespace"], source["name"]) or {}
+        if source["key"] not in values:
+            raise TaskFailed(f"Secret {source['namespace']}/{source['name']} has no key {source['key']}")
+        wanted["secret"] = values[source["key"]]
+    found = admin.call("GET", f"/{realm}/clients", params={"clientId": data["clientId"]}).json()
+    if not found:
+        admin.call("POST", f"/{realm}/clients", json=wanted)
+        done.append(f"client {data['clientId']} created")
+        found = admin.call("GET", f"/{realm}/clients", params={"clientId": data["clientId"]}).json()
+        return str(found[0]["id"])
+    current = found[0]
+    differs = [k for k, v in wanted.items() if k != "secret" and current.get(k) != v]
+    if "secret" in wanted:
+        live = admin.call("GET", f"/{realm}/clients/{current['id']}/client-secret").json().get("value")
+        if live != wanted["secret"]:
+            differs.append("secret")
+    if differs:
+        admin.call("PUT", f"/{realm}/clients/{current['id']}", json={**current, **wanted})
+        done.append(f"client {data['clientId']} updated ({', '.join(sorted(differs))})")
+    return str(current["id"])

@@ -1,0 +1,84 @@
+"""Secrets no render may hold: generated once in the cluster, kept, and copied where needed.
+
+A value that exists is never replaced (a running database or an issued cookie depends on it);
+only missing keys are added, and copies follow the first namespace's Secret.
+"""
+
+from __future__ import annotations
+
+import secrets as random
+from typing import Any
+
+from dockyard.deploy.tasks.common import TaskContext, TaskFailed, check, encode, read_secret, secret_ref
+from dockyard.render.bundle import TaskRequest
+from dockyard.render.components.data import role_secret
+
+TASK_ANNOTATION = "dockyard.dev/task"
+GENERATORS = {
+    "password": lambda: random.token_urlsafe(24),
+    "cookie-secret": lambda: random.token_urlsafe(24),  # 32 characters, as oauth2-proxy wants
+}
+
+
+def _generate(keys: dict[str, dict[str, Any]], current: dict[str, str]) -> dict[str, str]:
+    """The values of `keys`: current ones kept, literal ones set, generated ones made, copies last."""
+    values = dict(current)
+    for key, spec in sorted(keys.items()):
+        if key in values or "sameAs" in spec:
+            continue
+        if "value" in spec:
+            values[key] = str(spec["value"])
+        elif spec.get("generate") in GENERATORS:
+            values[key] = GENERATORS[spec["generate"]]()
+        else:
+            raise TaskFailed(f"key {key}: unknown generator {spec.get('generate')!r}")
+    for key, spec in sorted(keys.items()):
+        if key not in values and "sameAs" in spec:
+            values[key] = values[spec["sameAs"]]
+    return values
+
+
+def write_secret(
+    context: TaskContext, namespace: str, name: str, values: dict[str, str], secret_type: str, task: str
+) -> str:
+    """Make the Secret hold `values` (create it, or patch the keys that differ): created/updated/unchanged."""
+    current = read_secret(context.connection, namespace, name)
+    where = f"Secret {namespace}/{name}"
+    if current is None:
+        manifest = secret_ref(namespace, name)
+        manifest["type"] = secret_type
+        manifest["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "dockyard"}
+        manifest["metadata"]["annotations"] = {TASK_ANNOTATION: task}
+        manifest["data"] = encode(values)
+        check(context.connection.create(manifest), f"cannot create {where}")
+        return "created"
+    changed = {k: v for k, v in values.items() if current.get(k) != v}
+    if not changed:
+        return "unchanged"
+    check(
+        context.connection.merge_patch(secret_ref(namespace, name), {"data": encode(changed)}), f"cannot update {where}"
+    )
+    return "updated"
+
+
+def ensure_secret(request: TaskRequest, context: TaskContext) -> str:
+    data = request.data
+    name, namespaces = data["name"], data["namespaces"]
+    secret_type = data.get("type", "Opaque")
+    primary = read_secret(context.connection, namespaces[0], name) or {}
+    values = _generate(data["keys"], primary)
+    results = [f"{ns} {write_secret(context, ns, name, values, secret_type, request.kind)}" for ns in namespaces]
+    return ", ".join(results)
+
+
+def postgres_role(request: TaskRequest, context: TaskContext) -> str:
+    """The role's password in a basic-auth Secret beside the shared cluster (CloudNativePG sets it on
+    the role the Cluster declares), and the same credentials in the service's namespace."""
+    data = request.data
+    role = data["role"]
+    beside = role_secret(data["cluster"], role)
+    current = read_secret(context.connection, data["namespace"], beside) or {}
+    values = _generate({"username": {"value": role}, "password": {"generate": "password"}}, current)
+    first = write_secret(context, data["namespace"], beside, values, "kubernetes.io/basic-auth", request.kind)
+    second = write_secret(context, data["secretNamespace"], data["secret"], values, "Opaque", request.kind)
+    return f"{data['namespace']}/{beside} {first}, {data['secretNamespace']}/{data['secret']} {second}"

@@ -1,0 +1,332 @@
+"""Lifecycle tasks against the real API server (and, for Keycloak, a real Keycloak on loopback):
+idempotent, never replacing a value that exists, and stopping the apply when one fails."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from lightkube import Client
+from lightkube.core.exceptions import ApiError
+from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.core_v1 import Namespace, Secret
+
+from dockyard.deploy import tasks
+from dockyard.deploy.apply import apply
+from dockyard.deploy.client import Connection
+from dockyard.deploy.plan import plan
+from dockyard.deploy.tasks import keycloak
+from dockyard.deploy.tasks.common import TaskFailed
+from dockyard.localcluster import control_plane, readiness
+from dockyard.render.bundle import Bundle, Rendered, Source, TaskRequest, obj
+from dockyard.render.components.identity import keycloak_tasks
+from tests.cluster.test_deploy import writes_during
+
+PROJECT = Path(__file__).resolve().parents[2]
+HERE = Source("test.yaml")
+
+
+def _connection(cluster: control_plane.Running) -> Connection:
+    return Connection(cluster.kubeconfig, cluster.context)
+
+
+def _run(cluster: control_plane.Running, point: str, *requests: TaskRequest) -> list[str]:
+    runner = tasks.runner(_connection(cluster), list(requests), lambda _line: None)
+    runner.after(point)
+    return runner.done
+
+
+@pytest.fixture
+def namespaces(api: Client) -> Iterator[tuple[str, str]]:
+    names = (f"t-{uuid.uuid4().hex[:8]}", f"t-{uuid.uuid4().hex[:8]}")
+    for name in names:
+        api.create(Namespace(metadata=ObjectMeta(name=name)))
+    yield names
+    for name in names:
+        with contextlib.suppress(Exception):
+            api.delete(Namespace, name)
+
+
+def _values(api: Client, namespace: str, name: str) -> dict[str, str]:
+    secret = api.get(Secret, name, namespace=namespace)
+    return {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
+
+
+def test_ensure_secret_generates_once_copies_and_restores(
+    local_cluster: control_plane.Running, api: Client, namespaces: tuple[str, str]
+) -> None:
+    first, second = namespaces
+    request = TaskRequest(
+        "ensure-secret",
+        "store",
+        {
+            "name": "store",
+            "namespaces": [first, second],
+            "keys": {
+                "user": {"value": "dockyard"},
+                "password": {"generate": "password"},
+                "copy": {"sameAs": "password"},
+            },
+        },
+        HERE,
+    )
+    assert _run(local_cluster, "namespaces", request) == [
+        f"task ensure-secret store: {first} created, {second} created"
+    ]
+    made = _values(api, first, "store")
+    assert made["user"] == "dockyard"
+    assert len(made["password"]) == 32
+    assert made["copy"] == made["password"]
+    assert _values(api, second, "store") == made
+
+    writes = writes_during(local_cluster, lambda: _run(local_cluster, "namespaces", request))
+    assert writes == []  # idempotent: read, compare, nothing written
+
+    copy = api.get(Secret, "store", namespace=second)
+    api.patch(Secret, "store", {"data": {"password": None}}, namespace=second)
+    assert copy.data["password"]
+    assert _run(local_cluster, "namespaces", request) == [
+        f"task ensure-secret store: {first} unchanged, {second} updated"
+    ]
+    assert _values(api, second, "store") == made
+    assert "password" not in str(_run(local_cluster, "namespaces", request))  # values never in what tasks say
+
+
+def test_restart_rolls_a_workload_once_per_change(
+    local_cluster: control_plane.Running, api: Client, namespaces: tuple[str, str]
+) -> None:
+    namespace = namespaces[0]
+    request = TaskRequest(
+        "restart",
+        "grafana",
+        {
+            "target": {"kind": "Deployment", "namespace": namespace, "name": "grafana"},
+            "when": {"kind": "Deployment", "namespace": namespace, "name": "proxy"},
+        },
+        HERE,
+    )
+    assert _run(local_cluster, "stage platform-services", request) == [
+        f"task restart grafana: Deployment {namespace}/proxy does not exist: nothing to restart for"
+    ]
+    for name in ("proxy", "grafana"):
+        api.create(_deployment(name, namespace))
+    assert _run(local_cluster, "stage platform-services", request) == [
+        f"task restart grafana: Deployment {namespace}/grafana restarted"
+    ]
+    assert _run(local_cluster, "stage platform-services", request) == [
+        f"task restart grafana: Deployment {namespace}/grafana already restarted for this change"
+    ]
+    api.patch(Deployment, "proxy", {"spec": {"replicas": 2}}, namespace=namespace)
+    assert _run(local_cluster, "stage platform-services", request)[0].endswith("grafana restarted")
+
+
+def _deployment(name: str, namespace: str) -> Deployment:
+    manifest = obj(
+        "apps/v1",
+        "Deployment",
+        name,
+        namespace,
+        spec={
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "main", "image": "registry.example.org/app:1.0.0"}]},
+            },
+        },
+    )
+    return Deployment.from_dict(manifest)
+
+
+def test_a_failing_task_stops_the_apply_before_the_next_stage(
+    local_cluster: control_plane.Running,
+    api: Client,
+    namespaces: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    namespace = namespaces[0]
+    monkeypatch.setattr(keycloak, "READY_WITHIN", 1.0)
+    connection = _connection(local_cluster)
+    secret = TaskRequest("ensure-secret", "keycloak-admin", keycloak_tasks(None)[0].data, HERE)  # type: ignore[arg-type]
+    client = TaskRequest("keycloak-client", "orders", {"realm": "shop", "clientId": "orders", "scopes": {}}, HERE)
+    service = Rendered(_deployment("orders", namespace).to_dict(), "services", HERE)
+    networking = Rendered(obj("v1", "ConfigMap", "settings", namespace, data={"a": "b"}), "platform-networking", HERE)
+    bundle = Bundle.of([service, networking], [secret, client])
+    _ensure_namespace(api, "dockyard-identity")
+    changes = plan(connection, bundle, set())
+    runner = tasks.runner(connection, bundle.tasks, lambda _line: None, "http://127.0.0.1:9")
+    with pytest.raises(TaskFailed) as failed:
+        apply(connection, changes, f"tasks-{namespace}", {}, after=runner.after, timeout=30)
+    assert str(failed.value).startswith(
+        "task keycloak-client orders (from test.yaml) failed: Keycloak did not answer within 1 s ("
+    )
+    assert str(failed.value).endswith(
+        "  the objects applied so far stay; fix the cause and apply again (tasks are idempotent)"
+    )
+    with pytest.raises(ApiError, match="not found"):
+        api.get(Deployment, "orders", namespace=namespace)  # the services stage never started
+    assert api.get(Secret, "keycloak-admin", namespace="dockyard-identity").data
+
+
+def _ensure_namespace(api: Client, name: str) -> None:
+    with contextlib.suppress(ApiError):  # already there
+        api.create(Namespace(metadata=ObjectMeta(name=name)))
+
+
+def _java() -> str:
+    """A Java of 21 or later (Keycloak 26 needs it): JAVA_HOME, else the newest JDK installed."""
+    candidates = [os.environ["JAVA_HOME"]] if os.environ.get("JAVA_HOME") else []
+    candidates += sorted((str(p) for p in Path("/usr/lib/jvm").glob("*")), reverse=True)
+    for home in candidates:
+        java = Path(home) / "bin" / "java"
+        if java.is_file():
+            version = subprocess.run([str(java), "-version"], capture_output=True, text=True).stderr
+            major = int(version.split('"')[1].split(".")[0]) if '"' in version else 0
+            if major >= 21:
+                return home
+    raise AssertionError("Keycloak needs Java 21 or later; install one (e.g. a Temurin JDK) or set JAVA_HOME")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def keycloak_url(local_cluster: control_plane.Running, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Keycloak on loopback whose admin password is the one the ensure-secret task generated."""
+    _ensure_namespace(readiness.client(local_cluster.kubeconfig), "dockyard-identity")
+    connection = _connection(local_cluster)
+    spec = keycloak_tasks(None)[0]  # type: ignore[arg-type]
+    runner = tasks.runner(connection, [TaskRequest(spec.kind, spec.name, spec.data, HERE)], lambda _line: None)
+    runner.after("namespaces")
+    admin = tasks.common.read_secret(connection, "dockyard-identity", "keycloak-admin")
+    assert admin is not None
+    home = subprocess.run([str(PROJECT / "scripts" / "install-keycloak")], capture_output=True, text=True, check=True)
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("keycloak") / "keycloak.log").open("w")
+    env = {**os.environ, "JAVA_HOME": _java(), **admin}
+    server = subprocess.Popen(
+        [
+            f"{home.stdout.strip()}/bin/kc.sh",
+            "start-dev",
+            "--db=dev-mem",
+            f"--http-port={port}",
+            "--http-host=127.0.0.1",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/realms/master", timeout=2).status_code == 200:
+                    break
+            assert server.poll() is None, "Keycloak exited; see its log"
+            time.sleep(1)
+        else:
+            raise AssertionError("Keycloak did not start within 180 s")
+        yield url
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+        log.close()
+
+
+def _admin(url: str, connection: Connection) -> keycloak.Admin:
+    admin = tasks.common.read_secret(connection, "dockyard-identity", "keycloak-admin") or {}
+    return keycloak.Admin(
+        httpx.Client(timeout=30), url, admin["KC_BOOTSTRAP_ADMIN_USERNAME"], admin["KC_BOOTSTRAP_ADMIN_PASSWORD"]
+    )
+
+
+def test_keycloak_gets_the_realm_scopes_and_clients_once(
+    keycloak_url: str, local_cluster: control_plane.Running, api: Client, namespaces: tuple[str, str]
+) -> None:
+    namespace = namespaces[0]
+    connection = _connection(local_cluster)
+    data = {
+        "realm": "shop",
+        "clientId": "orders",
+        "title": "Orders",
+        "scopes": {"orders:read": "Read orders"},
+        "secretTo": {"namespace": namespace, "name": "orders-oidc", "key": "client-secret"},
+    }
+
+    def run(request_data: dict) -> list[str]:
+        request = TaskRequest("keycloak-client", "orders", request_data, HERE)
+        runner = tasks.runner(connection, [request], lambda _line: None, keycloak_url)
+        runner.after("stage platform-networking")
+        return runner.done
+
+    assert run(data) == [
+        "task keycloak-client orders: realm shop created, scope orders:read created, client orders created, "
+        f"scope orders:read offered, Secret {namespace}/orders-oidc created"
+    ]
+    admin = _admin(keycloak_url, connection)
+    (client,) = admin.call("GET", "/shop/clients", params={"clientId": "orders"}).json()
+    assert client["serviceAccountsEnabled"] is True and client["publicClient"] is False
+    issued = admin.call("GET", f"/shop/clients/{client['id']}/client-secret").json()["value"]
+    assert _values(api, namespace, "orders-oidc") == {"client-id": "orders", "client-secret": issued}
+    assert run(data) == ["task keycloak-client orders: unchanged"]
+
+    more = {**data, "scopes": {"orders:read": "Read orders", "orders:write": "Change orders"}, "title": "Order API"}
+    assert run(more) == [
+        "task keycloak-client orders: scope orders:write created, client orders updated (name), "
+        "scope orders:write offered"
+    ]
+    offered = admin.call("GET", f"/shop/clients/{client['id']}/optional-client-scopes").json()
+    assert {s["name"] for s in offered} >= {"orders:read", "orders:write"}
+
+
+def test_a_ui_client_takes_its_secret_from_the_cluster(
+    keycloak_url: str, local_cluster: control_plane.Running, api: Client
+) -> None:
+    connection = _connection(local_cluster)
+    secret = TaskRequest(
+        "ensure-secret",
+        "proxy",
+        {
+            "name": "proxy-client",
+            "namespaces": ["dockyard-identity"],
+            "keys": {"client-secret": {"generate": "password"}},
+        },
+        HERE,
+    )
+    client = TaskRequest(
+        "keycloak-client",
+        "proxy",
+        {
+            "realm": "shop",
+            "clientId": "proxy",
+            "scopes": {},
+            "redirectUris": ["https://*.shop.example.com/oauth2/callback"],
+            "secretFrom": {"namespace": "dockyard-identity", "name": "proxy-client", "key": "client-secret"},
+        },
+        HERE,
+    )
+    runner = tasks.runner(connection, [secret, client], lambda _line: None, keycloak_url)
+    runner.after("namespaces")
+    runner.after("stage platform-networking")
+    admin = _admin(keycloak_url, connection)
+    (found,) = admin.call("GET", "/shop/clients", params={"clientId": "proxy"}).json()
+    assert found["standardFlowEnabled"] is True
+    assert found["redirectUris"] == ["https://*.shop.example.com/oauth2/callback"]
+    live = admin.call("GET", f"/shop/clients/{found['id']}/client-secret").json()["value"]
+    assert live == _values(api, "dockyard-identity", "proxy-client")["client-secret"]
+    assert live not in " ".join(runner.done)
