@@ -24,7 +24,7 @@ from dockyard.load.layers import Explanation, effective, explain
 from dockyard.load.repo import Repo, load
 from dockyard.localcluster import cli as localcluster_cli
 from dockyard.model.platform import build_platform
-from dockyard.render.components.catalog import choose
+from dockyard.render.components.install import check_pulled_values
 from dockyard.render.output import stream, write_tree
 from dockyard.render.platform import PARTS, render_platform
 from dockyard.render.services import render
@@ -96,7 +96,7 @@ def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None) -> None:
     problems: list[Problem] = []
     for name in clusters:
         platform = build_platform(loaded, effective(loaded, name))
-        problems += [p for p in choose(platform)[1] if p not in problems]
+        problems += [p for p in check_pulled_values(platform) if p not in problems]
         try:
             render(platform)
         except InputError as error:

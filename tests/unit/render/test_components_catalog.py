@@ -92,3 +92,17 @@ def test_grafana_has_every_signal_and_links_traces_to_logs_and_metrics(tmp_path:
     assert tempo["tracesToLogsV2"]["datasourceUid"] == "loki"
     assert tempo["tracesToMetrics"]["datasourceUid"] == "prometheus"
     assert sources["loki"]["jsonData"]["derivedFields"][0]["datasourceUid"] == "tempo"
+
+
+def test_validate_checks_component_values_against_the_pulled_chart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_example(tmp_path)
+    replace(repo, "clusters/local.yaml", "        spec:\n          type: NodePort", "        type: NodePort")
+    result = run_cli(capsys, "validate", str(repo), "-c", "local")
+    assert result.code == 1
+    assert result.err.splitlines()[:2] == [
+        "clusters/local.yaml:22:15: component `traefik`: `service.type` is not a value of its chart (helm would ignore it)",
+        "  hint: values the chart has here: additionalServices, annotations, annotationsTCP, annotationsUDP, enabled, "
+        "labels, nameOverride, single, spec",
+    ]

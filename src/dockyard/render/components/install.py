@@ -8,6 +8,7 @@ would do), unless their kind is cluster-scoped.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 from dockyard.charts import lock, manifests, values_check
 from dockyard.charts.archive import UnsafeArchive
-from dockyard.charts.helm import Helm, HelmFailed, TemplateRequest, Templates, chart_directory, unpacked
+from dockyard.charts.helm import BadManifests, Helm, HelmFailed, TemplateRequest, Templates, chart_directory, unpacked
 from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
 from dockyard.render.bundle import SOURCE_ANNOTATION, STAGE_ANNOTATION, Rendered, Source, TaskRequest, obj
@@ -102,13 +103,17 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
             )
             continue
         if component.source.kind == "manifests":
-            bundles.append((item, manifests.objects(directory, digest), source))
+            try:
+                bundles.append((item, manifests.objects(directory, digest), source))
+            except BadManifests as error:
+                problems.append(Problem(pins.position(component.name), f"component `{component.name}`: {error}"))
         else:
             charts.append((item, directory, digest, source))
     known_crds = [o for _, objects, _ in bundles for o in objects]
     for _, directory, digest, _ in charts:  # a chart's crds/ are plain files helm installs first
         if (directory / "crds").is_dir():
-            known_crds += manifests.objects(directory / "crds", f"{digest}-crds")
+            with contextlib.suppress(BadManifests):  # helm template reports a broken CRD file itself
+                known_crds += manifests.objects(directory / "crds", f"{digest}-crds")
     api_versions = _api_versions(platform, known_crds)
     for item, directory, digest, source in charts:
         objects = _template(platform, store, item, directory, digest, api_versions, source, problems)
@@ -158,26 +163,55 @@ def _template(
     problems: list[Problem],
 ) -> list[dict[str, Any]] | None:
     component = item.component
-    values = values_check.merge_values(component.values(platform), item.values)
-    found = values_check.check(
-        directory,
-        component.name,
-        item.values,
-        values,
-        lambda path: platform.locate(("components", component.name, "values", *path)),
-        source.position,
-    )
+    found = _values_problems(platform, item, directory, source)
     if found:
         problems.extend(found)
         return None
+    values = values_check.merge_values(component.values(platform), item.values)
     request = TemplateRequest(
         directory, digest, component.name, component.namespace, values, _kube_version(platform), api_versions
     )
     try:
         return store.templates.render(request)
-    except HelmFailed as error:
+    except (HelmFailed, BadManifests) as error:
         problems.append(Problem(source.position, f"component `{component.name}`: helm template failed: {error}"))
         return None
+
+
+def _values_problems(platform: Platform, item: Chosen, directory: Path, source: Source) -> list[Problem]:
+    component = item.component
+    return values_check.check(
+        directory,
+        component.name,
+        item.values,
+        values_check.merge_values(component.values(platform), item.values),
+        lambda path: platform.locate(("components", component.name, "values", *path)),
+        source.position,
+    )
+
+
+def check_pulled_values(platform: Platform) -> list[Problem]:
+    """The component values the layers set, checked against every chart already pulled (what
+    `validate` can say without rendering; charts not pulled yet are render's to report)."""
+    chosen, problems = choose(platform)
+    root = platform.root or Path(".")
+    pins = lock.read(root)
+    if not isinstance(pins, lock.Lock):
+        return [*problems, pins]
+    for item in chosen:
+        component = item.component
+        if component.source is None or component.source.kind != "helm" or not item.values:
+            continue
+        source = _source(platform, item, pins)
+        archive = lock.verified_archive(root, pins, component.name, component.source, source.position)
+        if isinstance(archive, Problem):
+            continue
+        try:
+            directory = chart_directory(unpacked(archive, pins.entries[component.name].sha256))
+        except UnsafeArchive:
+            continue
+        problems += _values_problems(platform, item, directory, source)
+    return problems
 
 
 def _kube_version(platform: Platform) -> str:
