@@ -5,10 +5,16 @@ a service port, and a postgres resource: the features both support). Dockyard re
 cluster into a tree of files; score-k8s generates its manifests file. Each is timed as a whole
 command, with its peak memory, in the same run.
 
-    uv run python bench/render.py --score-k8s PATH [--services 1000] [--runs 3]
+    uv run python bench/render.py --score-k8s PATH [--services 1000] [--runs 3] [--platform]
 
 score-k8s is not a dependency of Dockyard: build it yourself from its source and pass its path
-(without it, only Dockyard is measured).
+(without it, only Dockyard is measured). Services are rendered with `--only services`.
+
+--platform also measures the platform with every component enabled (profile `complete`, all 18
+components): the example's real pinned charts (Gateway API, Traefik, Prometheus Operator CRDs,
+CloudNativePG) plus, for components whose chart repository this machine cannot reach, stand-in
+charts of the same names (bench/standin_charts.py) on a loopback Helm repository. Cold: empty
+chart and template caches; warm: nothing changed (every chart comes from the template cache).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import time
 from pathlib import Path
 
 from workloads import score
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.charts: the loopback chart repository
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -61,6 +69,7 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--score-k8s", help="path of a score-k8s binary to compare with")
+    parser.add_argument("--platform", action="store_true", help="also render a platform with every component")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dockyard-bench-"))
     try:
@@ -75,6 +84,8 @@ def main() -> None:
             str(repo),
             "--cluster",
             "local",
+            "--only",
+            "services",
             "-o",
             str(work / "out"),
         ]
@@ -104,9 +115,64 @@ def main() -> None:
             report["score_k8s_peak_mib"] = round(max(m for _, m in peer), 1)
             report["ratio_score_k8s_over_dockyard_cold"] = round(report["score_k8s_s"] / report["dockyard_cold_s"], 2)
             report["ratio_score_k8s_over_dockyard_warm"] = round(report["score_k8s_s"] / report["dockyard_warm_s"], 2)
+        if args.platform:
+            report["platform"] = platform_benchmark(work / "platform", args.runs)
         print(json.dumps(report, indent=2))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def platform_benchmark(root: Path, runs: int) -> dict[str, object]:
+    from standin_charts import make_repository
+    from tests.charts import index, platform_of, serve
+
+    from dockyard.charts.lock import read
+    from dockyard.localcluster.build import binary_path
+    from dockyard.render.components.catalog import CATALOG, choose
+
+    repo = root / "repo"
+    shutil.copytree(PROJECT / "examples" / "shop", repo)
+    dev = repo / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("profile: dev-fast", "profile: complete"))
+    local = repo / "clusters" / "local.yaml"
+    local.write_text(local.read_text().replace("    enabled: false\n", "    enabled: true\n"))
+    pinned = read(repo).entries  # type: ignore[union-attr]
+    platform = platform_of(repo)
+    standins = {
+        c.component.name: ("1.0.0", c.component.values(platform))
+        for c in choose(platform)[0]
+        if c.component.source is not None and c.component.name not in pinned
+    }
+    helm = binary_path("helm")
+    make_repository(root / "charts-repo", standins, helm)
+    with serve(root / "charts-repo") as url:
+        index(root / "charts-repo", url)
+        overrides = "".join(
+            f"  {name}:\n    chart: {{repository: '{url}', name: {name}, version: 1.0.0}}\n"
+            for name in sorted(standins)
+        )
+        (repo / "platform.yaml").write_text((repo / "platform.yaml").read_text() + "components:\n" + overrides)
+        subprocess.run(
+            [sys.executable, "-m", "dockyard.cli", "charts", "pull", str(repo)], check=True, capture_output=True
+        )
+    render = [sys.executable, "-m", "dockyard.cli", "render", str(repo), "-c", "local", "--only", "platform"]
+    results: dict[str, list[tuple[float, float]]] = {"cold": [], "warm": []}
+    for _ in range(runs):
+        env = dict(os.environ, DOCKYARD_PARSE_CACHE=str(root / "parse"), DOCKYARD_CHART_CACHE=str(root / "charts"))
+        shutil.rmtree(root / "parse", ignore_errors=True)
+        shutil.rmtree(root / "charts", ignore_errors=True)
+        shutil.rmtree(root / "out", ignore_errors=True)
+        results["cold"].append(measure([*render, "-o", str(root / "out")], root, env))
+        results["warm"].append(measure([*render, "-o", str(root / "out")], root, env))
+    objects = sum(1 for p in (root / "out").rglob("*.yaml"))
+    return {
+        "components": len(CATALOG),
+        "standin_charts": len(standins),
+        "objects": objects,
+        "cold_s": round(statistics.median(s for s, _ in results["cold"]), 3),
+        "warm_s": round(statistics.median(s for s, _ in results["warm"]), 3),
+        "peak_mib": round(max(m for _, m in results["cold"]), 1),
+    }
 
 
 if __name__ == "__main__":

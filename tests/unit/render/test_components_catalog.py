@@ -102,7 +102,8 @@ def test_validate_checks_component_values_against_the_pulled_chart(
     result = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert result.code == 1
     assert result.err.splitlines()[:2] == [
-        "clusters/local.yaml:22:15: component `traefik`: `service.type` is not a value of its chart (helm would ignore it)",
+        "clusters/local.yaml:22:15: component `traefik`: `service.type` is not a value of its chart "
+        "(helm would ignore it)",
         "  hint: values the chart has here: additionalServices, annotations, annotationsTCP, annotationsUDP, enabled, "
         "labels, nameOverride, single, spec",
     ]
