@@ -8,7 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, order=True)
 class Finding:
     source: str
-    """The file that produced the object (its `dockyard.dev/source`)."""
+    """Where the object comes from: FILE:LINE:COL of the service (or the layer value) that produced it."""
     object: str
     """Kind namespace/name, as `plan` prints it."""
     path: str

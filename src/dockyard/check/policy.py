@@ -88,13 +88,19 @@ def check_policies(
         results = json.loads(str(output))["expressions"][0]
     except (ValueError, KeyError, IndexError, TypeError) as error:
         raise PolicyEngineFailed(f"the policy engine failed: {str(output).strip()[:800]}") from error
-    sources = {entry["id"]: rendered.source.file for entry, rendered in zip(objects, bundle.objects, strict=True)}
+    sources = {entry["id"]: rendered.source for entry, rendered in zip(objects, bundle.objects, strict=True)}
     findings = []
     for package, result in sorted(results.items()):
         rule = package.replace("_", "-")
         for item in result.get("deny", []):
             findings.append(
-                Finding(sources.get(item["object"], ""), item["object"], item.get("path", ""), rule, item["message"])
+                Finding(
+                    str(sources[item["object"]]) if item["object"] in sources else "",
+                    item["object"],
+                    item.get("path", ""),
+                    rule,
+                    item["message"],
+                )
             )
     return sorted(findings)
 

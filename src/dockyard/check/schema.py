@@ -90,7 +90,7 @@ def check_schemas(bundle: Bundle, kubernetes_version: str) -> list[Finding]:
         if validator is None:
             findings.append(
                 Finding(
-                    rendered.source.file,
+                    str(rendered.source),
                     name,
                     "",
                     "schema",
@@ -101,6 +101,6 @@ def check_schemas(bundle: Bundle, kubernetes_version: str) -> list[Finding]:
             continue
         for error in validator.iter_errors(rendered.manifest):
             findings.append(
-                Finding(rendered.source.file, name, dotted(tuple(error.instance_path)), "schema", error.message)
+                Finding(str(rendered.source), name, dotted(tuple(error.instance_path)), "schema", error.message)
             )
     return sorted(findings)

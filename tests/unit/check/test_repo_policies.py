@@ -38,7 +38,7 @@ def test_a_repo_policy_adds_findings(tmp_path: Path, capsys: pytest.CaptureFixtu
     )
     result = run_cli(capsys, "check", str(root), "-c", "local")
     assert (
-        "services/worker/score.yaml: Deployment.apps shop/worker: spec.template.spec.containers[0].env: "
+        "services/worker/score.yaml:5:9: Deployment.apps shop/worker: spec.template.spec.containers[0].env: "
         "container worker logs at debug level [no-debug, deny]"
     ) in result.out.splitlines()
 

@@ -79,6 +79,6 @@ def test_apply_fails_closed_before_talking_to_any_cluster(tmp_path: Path, capsys
     lines = result.err.splitlines()
     assert lines[0] == "error: the checks found problems; nothing was written:"
     assert (
-        "services/worker/score.yaml: Deployment.apps shop/worker: spec.template.spec.containers[0]: container "
+        "services/worker/score.yaml:5:9: Deployment.apps shop/worker: spec.template.spec.containers[0]: container "
         "worker has no readiness or liveness probe [probes, deny]"
     ) in lines
