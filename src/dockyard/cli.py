@@ -88,19 +88,28 @@ def init(directory: Annotated[Path, typer.Argument(help="A new or empty director
     out.print("next: dockyard validate " + str(directory))
 
 
+def _warn(warnings: Any) -> None:
+    for warning in warnings:
+        err.print(f"warning: {warning}")
+
+
 @app.command()
 def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None) -> None:
     """Load and merge every layer, validate everything (rendering included), print every error at once."""
     loaded = _load(repo)
     clusters = [cluster] if cluster else sorted(loaded.clusters)
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     for name in clusters:
         platform = build_platform(loaded, effective(loaded, name))
-        problems += [p for p in check_pulled_values(platform) if p not in problems]
+        checked = check_pulled_values(platform)
+        problems += [p for p in checked.errors if p not in problems]
+        warnings += [p for p in checked.warnings if p not in warnings]
         try:
             render(platform)
         except InputError as error:
             problems += [p for p in error.problems if p not in problems]
+    _warn(warnings)
     if problems:
         raise InputError(problems)
     services, environments = len(loaded.services), len(loaded.environments)
@@ -125,6 +134,7 @@ def render_command(
         raise UsageError(f"--only must be one of {', '.join(PARTS)}, not `{only}`")
     loaded = _load(repo)
     bundle = render_platform(build_platform(loaded, effective(loaded, cluster)), chart_store(), only)
+    _warn(bundle.warnings)
     if output is None:
         sys.stdout.write(stream(bundle, fmt))
         return
@@ -146,7 +156,9 @@ def check_command(
     _check_output(output)
     loaded = _load(repo)
     platform = build_platform(loaded, effective(loaded, cluster))
-    findings = run_checks(platform, render_platform(platform, chart_store()))
+    bundle = render_platform(platform, chart_store())
+    _warn(bundle.warnings)
+    findings = run_checks(platform, bundle)
     if output == "json":
         sys.stdout.write(json.dumps([finding.__dict__ for finding in findings], indent=2) + "\n")
     else:
@@ -180,6 +192,7 @@ def _plan(
     loaded = _load(repo)
     platform = build_platform(loaded, effective(loaded, cluster))
     bundle = render_platform(platform, chart_store())
+    _warn(bundle.warnings)
     if run_checks_first:
         _require_clean_checks(platform, bundle)
     connection = Connection(kubeconfig, context or platform.cluster.kube_context)

@@ -1,15 +1,22 @@
 """Check a component's chart values against the chart itself, so a misspelt or rejected value
-is an error at the line that set it instead of a silent no-op.
+is reported at the line that set it instead of being a silent no-op.
 
-Two checks: the chart's `values.schema.json` (when it ships one) over the merged values, and
-every top-level key against the chart's `values.yaml` (keys a chart does not know are ignored
-by helm, which is how typos go unnoticed).
+Errors: whatever the chart's `values.schema.json` (when it ships one) rejects in the merged
+values, and a top-level key the chart's `values.yaml` does not have (helm ignores it; a chart's
+subcharts and `global` are known keys too).
+
+Warnings: a deeper key that a settings map of `values.yaml` does not have (a map with at least
+one value that is not a map), not even in a comment (`# bucketNames:`). Charts also leave open
+maps documented only in prose (argo-cd's `configs.params`), so below the top level an unknown key
+may still be read by a template: worth a look, not a reason to stop.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +27,14 @@ from dockyard.errors import Position, Problem
 from dockyard.load.words import did_you_mean
 
 Locate = Callable[[tuple[str | int, ...]], Position]
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_COMMENTED_KEY = re.compile(r"^[ \t]*#+[ \t]*([A-Za-z0-9_.\-/]+):(?:[ \t]|$)", re.MULTILINE)
+
+
+@dataclass
+class Checked:
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def check(
@@ -29,12 +44,37 @@ def check(
     merged: dict[str, Any],
     locate: Locate,
     fallback: Position,
-) -> list[Problem]:
-    problems: list[Problem] = []
+) -> Checked:
+    checked = Checked()
     reported: set[tuple[Any, ...]] = set()
     defaults = _defaults(chart)
     if defaults:
-        _walk(defaults, overrides, (), component, locate, problems, reported)
+        known = {**defaults, **{name: {} for name in _subcharts(chart)}, "global": {}}
+        _walk(
+            known, overrides, (), component, locate, checked, reported, frozenset(_subcharts(chart)), _documented(chart)
+        )
+    checked.errors += _schema(chart, component, overrides, merged, locate, fallback, reported)
+    return checked
+
+
+def _subcharts(chart: Path) -> list[str]:
+    """Names (or aliases) of the chart's dependencies: their values are theirs to check."""
+    path = chart / "Chart.yaml"
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) if path.is_file() else None
+    dependencies = (data or {}).get("dependencies") or [] if isinstance(data, dict) else []
+    return [str(d.get("alias") or d.get("name")) for d in dependencies if isinstance(d, dict)]
+
+
+def _schema(
+    chart: Path,
+    component: str,
+    overrides: dict[str, Any],
+    merged: dict[str, Any],
+    locate: Locate,
+    fallback: Position,
+    reported: set[tuple[Any, ...]],
+) -> list[Problem]:
+    problems: list[Problem] = []
     schema_file = chart / "values.schema.json"
     if not schema_file.is_file():
         return problems
@@ -93,7 +133,7 @@ def _defaults(chart: Path) -> dict[str, Any]:
     path = chart / "values.yaml"
     if not path.is_file():
         return {}
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     return data if isinstance(data, dict) else {}
 
 
@@ -109,6 +149,42 @@ def merge_values(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _documented(chart: Path) -> str:
+    """values.yaml's text, where keys shown only in comments (`# bucketNames:`) are documented."""
+    path = chart / "values.yaml"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def _commented_keys(text: str, path: tuple[str, ...]) -> set[str]:
+    """Keys shown in comments inside the block of `path` in values.yaml (found by indentation)."""
+    lines = text.splitlines()
+    low, high, parent = 0, len(lines), -1
+    for key in path:
+        child: int | None = None
+        found = None
+        for index in range(low, high):
+            line = lines[index]
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            indent = len(line) - len(line.lstrip())
+            if indent <= parent:
+                break
+            child = indent if child is None else child
+            if indent == child and re.match(rf"[ \t]*['\"]?{re.escape(key)}['\"]?[ \t]*:", line):
+                found = index
+                break
+        if found is None or child is None:
+            return set()
+        end = found + 1
+        while end < high:
+            line = lines[end]
+            if line.strip() and not line.lstrip().startswith("#") and len(line) - len(line.lstrip()) <= child:
+                break
+            end += 1
+        low, high, parent = found + 1, end, child
+    return {m.group(1) for line in lines[low:high] if (m := _COMMENTED_KEY.match(line))}
+
+
 def _is_settings(defaults: dict[str, Any]) -> bool:
     """A map of settings (some value is not a map) rather than of named things (ports, exporters),
     where any new name is welcome. Only settings maps have a fixed set of keys."""
@@ -121,26 +197,31 @@ def _walk(
     path: tuple[str, ...],
     component: str,
     locate: Locate,
-    problems: list[Problem],
+    checked: Checked,
     reported: set[tuple[Any, ...]],
+    subcharts: frozenset[str] = frozenset(),
+    documented: str = "",
 ) -> None:
     """Every key the platform repo sets that the chart's values.yaml does not have."""
     for key in sorted(overrides):
         here = (*path, key)
         if key in defaults:
-            if isinstance(defaults[key], dict) and isinstance(overrides[key], dict):
-                _walk(defaults[key], overrides[key], here, component, locate, problems, reported)
+            descend = isinstance(defaults[key], dict) and isinstance(overrides[key], dict)
+            if descend and not (not path and key in subcharts):
+                _walk(defaults[key], overrides[key], here, component, locate, checked, reported, documented=documented)
             continue
-        if (not path and key != "global") or (path and _is_settings(defaults)):
-            reported.add(here)
-            hint = did_you_mean(key, sorted(defaults))
-            problems.append(
-                Problem(
-                    locate(here),
-                    f"component `{component}`: `{'.'.join(here)}` is not a value of its chart (helm would ignore it)",
-                    hint or f"values the chart has here: {', '.join(sorted(defaults)[:12])}",
-                )
-            )
+        if path and (not _is_settings(defaults) or key in _commented_keys(documented, path)):
+            continue
+        if not path:
+            reported.add(here)  # the schema need not say it again
+        hint = did_you_mean(key, sorted(defaults))
+        problem = Problem(
+            locate(here),
+            f"component `{component}`: `{'.'.join(here)}` is not a value of its chart"
+            + (" (helm would ignore it)" if not path else " (no template may read it)"),
+            hint or f"values the chart has here: {', '.join(sorted(defaults)[:12])}",
+        )
+        (checked.warnings if path else checked.errors).append(problem)
 
 
 def _closest(overrides: Any, path: tuple[Any, ...], locate: Locate, fallback: Position) -> tuple[Position, bool]:

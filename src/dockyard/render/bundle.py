@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from dockyard.errors import Position
+from dockyard.errors import Position, Problem
 from dockyard.load.yamlsafe import Document
 
 STAGES = ("crds", "platform-networking", "platform-services", "namespaces", "services")
@@ -105,10 +105,18 @@ class TaskRequest:
 class Bundle:
     objects: tuple[Rendered, ...]
     tasks: tuple[TaskRequest, ...] = field(default=())
+    warnings: tuple[Problem, ...] = field(default=())
+    """Worth a look, not a reason to stop (e.g. a chart value no template may read)."""
 
     @classmethod
-    def of(cls, objects: Iterable[Rendered], tasks: Iterable[TaskRequest] = ()) -> Bundle:
-        return cls(tuple(sorted(objects, key=Rendered.key)), tuple(sorted(tasks, key=lambda t: (t.kind, t.name))))
+    def of(
+        cls, objects: Iterable[Rendered], tasks: Iterable[TaskRequest] = (), warnings: Iterable[Problem] = ()
+    ) -> Bundle:
+        return cls(
+            tuple(sorted(objects, key=Rendered.key)),
+            tuple(sorted(tasks, key=lambda t: (t.kind, t.name))),
+            tuple(sorted(warnings, key=lambda p: (p.position, p.message))),
+        )
 
 
 def obj(api_version: str, kind: str, name: str, namespace: str | None, **body: Any) -> dict[str, Any]:

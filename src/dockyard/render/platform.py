@@ -17,6 +17,7 @@ def render_platform(platform: Platform, store: ChartStore, only: str = "all") ->
     problems: list[Problem] = []
     objects: list[Rendered] = []
     tasks: list[TaskRequest] = []
+    warnings: list[Problem] = []
     requests: tuple[TaskRequest, ...] = ()
     try:
         bundle = services.render(platform)
@@ -32,11 +33,12 @@ def render_platform(platform: Platform, store: ChartStore, only: str = "all") ->
             installed = render_components(platform, store, requests)
             objects += installed.objects
             tasks += installed.tasks
+            warnings += installed.warnings
         except InputError as error:
             problems += error.problems
     if problems:
         raise InputError(problems)
-    return Bundle.of(_unique(objects, problems), tasks)
+    return Bundle.of(_unique(objects, problems), tasks, warnings)
 
 
 def _unique(objects: list[Rendered], problems: list[Problem]) -> list[Rendered]:

@@ -68,6 +68,7 @@ class ChartStore:
 class Installed:
     objects: list[Rendered]
     tasks: list[TaskRequest]
+    warnings: list[Problem]
 
 
 def render_components(platform: Platform, store: ChartStore, requests: Sequence[TaskRequest] = ()) -> Installed:
@@ -115,8 +116,9 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
             with contextlib.suppress(BadManifests):  # helm template reports a broken CRD file itself
                 known_crds += manifests.objects(directory / "crds", f"{digest}-crds")
     api_versions = _api_versions(platform, known_crds)
+    warnings: list[Problem] = []
     for item, directory, digest, source in charts:
-        objects = _template(platform, store, item, directory, digest, api_versions, source, problems)
+        objects = _template(platform, store, item, directory, digest, api_versions, source, problems, warnings)
         if objects is not None:
             bundles.append((item, objects, source))
     if problems:
@@ -136,7 +138,7 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
         rendered += placed
         if any(r.namespace == item.component.namespace for r in placed):
             rendered.append(_namespace(platform, item, source))
-    return Installed(rendered, tasks)
+    return Installed(rendered, tasks, warnings)
 
 
 def _source(platform: Platform, item: Chosen, pins: lock.Lock) -> Source:
@@ -161,11 +163,13 @@ def _template(
     api_versions: tuple[str, ...],
     source: Source,
     problems: list[Problem],
+    warnings: list[Problem],
 ) -> list[dict[str, Any]] | None:
     component = item.component
     found = _values_problems(platform, item, directory, source)
-    if found:
-        problems.extend(found)
+    warnings.extend(found.warnings)
+    if found.errors:
+        problems.extend(found.errors)
         return None
     values = values_check.merge_values(component.values(platform), item.values)
     request = TemplateRequest(
@@ -178,7 +182,7 @@ def _template(
         return None
 
 
-def _values_problems(platform: Platform, item: Chosen, directory: Path, source: Source) -> list[Problem]:
+def _values_problems(platform: Platform, item: Chosen, directory: Path, source: Source) -> values_check.Checked:
     component = item.component
     return values_check.check(
         directory,
@@ -190,14 +194,16 @@ def _values_problems(platform: Platform, item: Chosen, directory: Path, source: 
     )
 
 
-def check_pulled_values(platform: Platform) -> list[Problem]:
+def check_pulled_values(platform: Platform) -> values_check.Checked:
     """The component values the layers set, checked against every chart already pulled (what
     `validate` can say without rendering; charts not pulled yet are render's to report)."""
     chosen, problems = choose(platform)
+    result = values_check.Checked(problems)
     root = platform.root or Path(".")
     pins = lock.read(root)
     if not isinstance(pins, lock.Lock):
-        return [*problems, pins]
+        result.errors.append(pins)
+        return result
     for item in chosen:
         component = item.component
         if component.source is None or component.source.kind != "helm" or not item.values:
@@ -210,8 +216,10 @@ def check_pulled_values(platform: Platform) -> list[Problem]:
             directory = chart_directory(unpacked(archive, pins.entries[component.name].sha256))
         except UnsafeArchive:
             continue
-        problems += _values_problems(platform, item, directory, source)
-    return problems
+        found = _values_problems(platform, item, directory, source)
+        result.errors += found.errors
+        result.warnings += found.warnings
+    return result
 
 
 def _kube_version(platform: Platform) -> str:

@@ -112,7 +112,7 @@ KUBE_PROMETHEUS_STACK = Component(
     features=frozenset({"metrics"}),
     source=ChartSource(
         name="kube-prometheus-stack",
-        version="72.0.0",
+        version="88.6.1",
         repository="https://prometheus-community.github.io/helm-charts",
     ),
     values=kube_prometheus_stack_values,
@@ -169,7 +169,7 @@ LOKI = Component(
     namespace=OBSERVABILITY,
     stage="platform-services",
     features=frozenset({"logs"}),
-    source=ChartSource(name="loki", version="6.30.0", repository="https://grafana.github.io/helm-charts"),
+    source=ChartSource(name="loki", version="18.11.7", repository="https://grafana-community.github.io/helm-charts"),
     values=loki_values,
     description="Loki (single binary) storing logs in the platform object store.",
 )
@@ -192,7 +192,7 @@ TEMPO = Component(
     namespace=OBSERVABILITY,
     stage="platform-services",
     features=frozenset({"traces"}),
-    source=ChartSource(name="tempo", version="1.21.0", repository="https://grafana.github.io/helm-charts"),
+    source=ChartSource(name="tempo", version="2.3.0", repository="https://grafana-community.github.io/helm-charts"),
     values=tempo_values,
     description="Tempo storing traces in the platform object store, deriving span metrics into Prometheus.",
 )

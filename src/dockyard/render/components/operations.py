@@ -18,7 +18,7 @@ CERT_MANAGER = Component(
     namespace="cert-manager",
     stage="platform-networking",
     features=frozenset({"certs"}),
-    source=ChartSource(name="cert-manager", version="v1.17.2", repository="https://charts.jetstack.io"),
+    source=ChartSource(name="cert-manager", version="v1.21.2", repository="https://charts.jetstack.io"),
     values=cert_manager_values,
     description="Certificates for the gateway and the platform UIs.",
 )
@@ -38,7 +38,7 @@ ARGO_CD = Component(
     namespace="argocd",
     stage="platform-services",
     features=frozenset({"gitops"}),
-    source=ChartSource(name="argo-cd", version="8.0.0", repository="https://argoproj.github.io/argo-helm"),
+    source=ChartSource(name="argo-cd", version="10.8.0", repository="https://argoproj.github.io/argo-helm"),
     values=argo_cd_values,
     description="Argo CD, for teams that sync their own repos next to Dockyard's.",
 )
