@@ -146,14 +146,14 @@ def render_command(
 def check_command(
     repo: RepoArg = Path("."),
     cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to check for.")] = ...,  # type: ignore[assignment]
-    output: Annotated[str, typer.Option("--output", help="text or json.")] = "text",
+    output: Annotated[str, typer.Option("--output", help="text, json or sarif.")] = "text",
 ) -> None:
     """Check every rendered object against the Kubernetes (and CRD) schemas and the policy library.
 
     Exit 1 on any deny finding."""
     from dockyard.check.run import run_checks
 
-    _check_output(output)
+    _check_output(output, ("text", "json", "sarif"))
     loaded = _load(repo)
     platform = build_platform(loaded, effective(loaded, cluster))
     bundle = render_platform(platform, chart_store())
@@ -161,6 +161,11 @@ def check_command(
     findings = run_checks(platform, bundle)
     if output == "json":
         sys.stdout.write(json.dumps([finding.__dict__ for finding in findings], indent=2) + "\n")
+    elif output == "sarif":
+        from dockyard.check.policy import descriptions
+        from dockyard.check.sarif import to_sarif
+
+        sys.stdout.write(json.dumps(to_sarif(findings, descriptions(platform.policies)), indent=2) + "\n")
     else:
         for finding in findings:
             out.print(str(finding))
@@ -209,9 +214,9 @@ def _plan(
     return connection, changes, inventory_name, previous, bundle, platform
 
 
-def _check_output(output: str) -> None:
-    if output not in ("text", "json"):
-        raise UsageError(f"--output must be text or json, not `{output}`")
+def _check_output(output: str, allowed: tuple[str, ...] = ("text", "json")) -> None:
+    if output not in allowed:
+        raise UsageError(f"--output must be {', '.join(allowed[:-1])} or {allowed[-1]}, not `{output}`")
 
 
 def _require_clean_checks(platform: Any, bundle: Any) -> None:

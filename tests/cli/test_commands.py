@@ -176,10 +176,12 @@ def test_plan_says_when_the_cluster_cannot_be_reached(tmp_path: Path, capsys: py
     assert (unknown.code, unknown.err) == (1, f"error: cannot use context `y` in {kubeconfig}: Context 'y' not found\n")
 
 
-@pytest.mark.parametrize("command", ["check", "plan"])
-def test_an_unknown_output_format_is_a_usage_error(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("command", "formats"), [("check", "text, json or sarif"), ("plan", "text or json")])
+def test_an_unknown_output_format_is_a_usage_error(
+    command: str, formats: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     result = run_cli(capsys, command, str(EXAMPLES / "shop"), "-c", "local", "--output", "xml")
-    assert (result.code, result.err) == (2, "error: --output must be text or json, not `xml`\n")
+    assert (result.code, result.err) == (2, f"error: --output must be {formats}, not `xml`\n")
 
 
 def test_a_service_directory_name_longer_than_a_label_is_refused(

@@ -46,6 +46,19 @@ def library() -> tuple[tuple[str, str], ...]:
     )
 
 
+def descriptions(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each rule's reason, from the header comment of its policy file (and the schema check's)."""
+    found = {"schema": "Every object matches the Kubernetes (or CRD) schema of the cluster's version, strictly."}
+    for name, source in (*library(), *sorted((extra or {}).items())):
+        header = []
+        for line in source.splitlines():
+            if not line.startswith("#"):
+                break
+            header.append(line.lstrip("#").strip())
+        found[name.replace("_", "-")] = " ".join(header) or name
+    return found
+
+
 def _object(rendered: Rendered) -> dict[str, Any]:
     manifest = rendered.manifest
     entry: dict[str, Any] = {

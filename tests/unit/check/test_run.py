@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,25 @@ def test_apply_fails_closed_before_talking_to_any_cluster(tmp_path: Path, capsys
         "services/worker/score.yaml:5:9: Deployment.apps shop/worker: spec.template.spec.containers[0]: container "
         "worker has no readiness or liveness probe [probes, deny]"
     ) in lines
+
+
+def test_sarif_output_is_valid_and_points_at_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sarif_pydantic import Sarif
+
+    root = shop_without_worker_probe(tmp_path)
+    result = run_cli(capsys, "check", str(root), "-c", "local", "--output", "sarif")
+    assert result.code == 1
+    document = json.loads(result.out)
+    log = Sarif.model_validate(document)  # the SARIF 2.1.0 object model, independently of Dockyard
+    (run,) = log.runs
+    (finding,) = run.results
+    assert finding.rule_id == "probes"
+    assert document["runs"][0]["results"][0]["level"] == "error"
+    location = document["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location == {
+        "artifactLocation": {"uri": "services/worker/score.yaml"},
+        "region": {"startLine": 5, "startColumn": 9},
+    }
+    rules = {rule["id"]: rule["shortDescription"]["text"] for rule in document["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["probes"].startswith("Every long-running container has a readiness probe")
+    assert set(rules) >= {"schema", "resources", "probes", "images", "security", "platform"}
