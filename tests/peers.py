@@ -1,0 +1,75 @@
+"""Peer tools the tests and benchmarks compare Dockyard with, installed into the cache outside the repo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+KUBECONFORM = ("github.com/yannh/kubeconform/cmd/kubeconform", "v0.8.0")
+
+
+def tool_bin() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dockyard" / "test-tools" / "bin"
+
+
+def kubeconform() -> Path:
+    """kubeconform, built from its Go module once (scripts/test builds it before the tests run)."""
+    binary = tool_bin() / "kubeconform"
+    if not binary.is_file():
+        package, version = KUBECONFORM
+        env = {**os.environ, "GOBIN": str(tool_bin()), "GOFLAGS": "-mod=mod"}
+        subprocess.run(["go", "install", f"{package}@{version}"], env=env, check=True, capture_output=True)
+    return binary
+
+
+def standalone_schemas(source: Path, target: Path, names: set[str]) -> Path:
+    """kubernetes-validate's schemas `names` (file stems such as deployment-apps-v1) of one version
+    with the shared definitions they reach inlined, so kubeconform (which cannot follow their
+    `/api/_definitions.json` references) reads the same schemas Dockyard uses."""
+    definitions = json.loads((source / "_definitions.json").read_text())
+    defs = definitions.get("$defs") or definitions.get("definitions") or {}
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        schema = _rewrite(json.loads((source / f"{name}.json").read_text()))
+        reached: dict[str, Any] = {}
+        pending = _refs(schema)
+        while pending:
+            ref = pending.pop()
+            if ref in reached or ref not in defs:
+                continue
+            reached[ref] = _rewrite(defs[ref])
+            pending |= _refs(reached[ref])
+        schema["$defs"] = reached
+        (target / f"{name}.json").write_text(json.dumps(schema))
+    return target
+
+
+def _refs(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
+                found.add(value.removeprefix("#/$defs/"))
+            else:
+                found |= _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _refs(item)
+    return found
+
+
+def _rewrite(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: ("#/$defs/" + value.split("#/$defs/", 1)[1])
+            if key == "$ref" and "#/$defs/" in value
+            else _rewrite(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_rewrite(item) for item in node]
+    return node
