@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 KUBECONFORM = ("github.com/yannh/kubeconform/cmd/kubeconform", "v0.8.0")
+CONFTEST = ("github.com/open-policy-agent/conftest", "v0.71.1")
+"""conftest evaluates Rego with OPA itself, the engine Gatekeeper embeds."""
 
 
 def tool_bin() -> Path:
@@ -16,14 +18,22 @@ def tool_bin() -> Path:
     return Path(base) / "dockyard" / "test-tools" / "bin"
 
 
-def kubeconform() -> Path:
-    """kubeconform, built from its Go module once (scripts/test builds it before the tests run)."""
-    binary = tool_bin() / "kubeconform"
+def _go_tool(name: str, module: tuple[str, str]) -> Path:
+    """A tool built from its Go module once into the cache (scripts/test builds them before the tests)."""
+    binary = tool_bin() / name
     if not binary.is_file():
-        package, version = KUBECONFORM
+        package, version = module
         env = {**os.environ, "GOBIN": str(tool_bin()), "GOFLAGS": "-mod=mod"}
         subprocess.run(["go", "install", f"{package}@{version}"], env=env, check=True, capture_output=True)
     return binary
+
+
+def kubeconform() -> Path:
+    return _go_tool("kubeconform", KUBECONFORM)
+
+
+def conftest() -> Path:
+    return _go_tool("conftest", CONFTEST)
 
 
 def standalone_schemas(source: Path, target: Path, names: set[str]) -> Path:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
-from dockyard import __version__, components_cli
+from dockyard import __version__, components_cli, policies_cli
 from dockyard.components_cli import chart_store
 from dockyard.errors import DockyardError, InputError, Problem, UsageError
 from dockyard.load import schemas
@@ -53,6 +53,7 @@ app = typer.Typer(
 )
 app.add_typer(localcluster_cli.app, name="localcluster")
 app.add_typer(components_cli.charts_app, name="charts")
+app.add_typer(policies_cli.policies_app, name="policies")
 app.command("components")(components_cli.components)
 for command in localcluster_cli.TOP_LEVEL:
     app.command(command.__name__)(command)

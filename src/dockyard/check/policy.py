@@ -97,6 +97,8 @@ def check_policies(
         output = interpreter.query("data.dockyard.policies")
     except RegoError as error:
         raise PolicyEngineFailed(f"the policy engine failed: {_first_line(error)}") from None
+    if not output.ok():  # regopy cannot describe this error without crashing: say so, and fail closed
+        raise PolicyEngineFailed("the policy engine could not evaluate the policies (no details available)")
     try:
         results = json.loads(str(output))["expressions"][0]
     except (ValueError, KeyError, IndexError, TypeError) as error:
