@@ -35,23 +35,31 @@ default_deny contains namespace if {
 deny contains finding if {
 	some object in input.objects
 	object.kind == "Service"
-	selector := object.manifest.spec.selector
-	not selects_a_workload(object.manifest.metadata.namespace, selector)
+	object.manifest.spec.selector
+	not selecting[object.id]
 	finding := {"object": object.id, "path": "spec.selector", "message": "the Service selects no workload of the render"}
 }
 
-# The pod labels of every workload, by namespace: a Service is compared with its own namespace only.
-pod_labels[namespace] contains labels if {
-	some workload in input.objects
+# Workloads indexed by each of their pod labels (namespace, key and value in one string), so a
+# Service is compared only with the workloads that share a label with its selector: linear in the
+# size of the render, where comparing every Service with every workload is quadratic.
+pods_by_label[entry] contains index if {
+	some index, workload in input.objects
 	workload.pod
-	namespace := workload.manifest.metadata.namespace
-	labels := workload.manifest.spec.template.metadata.labels
+	some key, value in workload.manifest.spec.template.metadata.labels
+	entry := sprintf("%s|%s=%s", [workload.manifest.metadata.namespace, key, value])
 }
 
-selects_a_workload(namespace, selector) if {
-	some labels in pod_labels[namespace]
-	every key, value in selector {
-		labels[key] == value
+# The Services that select at least one workload of the render (a rule, so it is computed once).
+selecting contains service.id if {
+	some service in input.objects
+	service.kind == "Service"
+	selector := service.manifest.spec.selector
+	some key, value in selector
+	some index in pods_by_label[sprintf("%s|%s=%s", [service.manifest.metadata.namespace, key, value])]
+	labels := input.objects[index].manifest.spec.template.metadata.labels
+	every wanted, expected in selector {
+		labels[wanted] == expected
 	}
 }
 

@@ -1,0 +1,157 @@
+"""Benchmark the output checks at 10,000 objects, side by side with kubeconform (schemas) and
+conftest (the same Rego policies, on OPA), on the same input in the same run.
+
+    uv run python bench/check.py [--services 2000] [--runs 3]
+
+The platform (2,000 services of the render benchmark's workload: about 10,000 objects) is rendered
+to files once. Schemas: Dockyard's schema engine (in process, on the rendered objects) against
+`kubeconform -strict` on the files, both on the built-in kinds (kubeconform has no schemas for the
+custom resources) with the same Kubernetes 1.36 schemas. Policies: Dockyard's policy engine (in
+process, regopy) against `conftest test --combine` on the files with Dockyard's own Rego library
+and its adapter (so both run the same rules on the same objects). Also the whole `dockyard check`
+command (load, render, schemas and policies; warm parse cache). kubeconform and conftest are built
+from their Go modules into the cache (tests/peers.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+import kubernetes_validate  # noqa: E402
+from render import generate  # noqa: E402
+from tests.peers import conftest, kubeconform, standalone_schemas  # noqa: E402
+
+SCHEMAS = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / "v1.36.0-local-strict"
+CONFTEST_MAIN = """package main
+
+import rego.v1
+
+deny contains msg if {
+	objects := [data.dockyard.adapter.entry(document.contents) | some document in input]
+	some rule, _ in data.dockyard.policies
+	found := data.dockyard.policies[rule].deny with input as {"objects": objects, "requireDigest": false}
+	some finding in found
+	msg := sprintf("%s %s %s", [rule, finding.object, finding.message])
+}
+"""
+
+
+def timed(action):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--services", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    from tests.charts import platform_of
+
+    from dockyard.check.gatekeeper import adapter_source
+    from dockyard.check.policy import check_policies, library
+    from dockyard.check.run import POLICY_STAGES
+    from dockyard.check.schema import _schema_file, check_schemas
+    from dockyard.components_cli import chart_store
+    from dockyard.render.bundle import Bundle
+    from dockyard.render.output import write_tree
+    from dockyard.render.platform import render_platform
+
+    work = Path(tempfile.mkdtemp(prefix="dockyard-check-bench-"))
+    try:
+        repo = work / "repo"
+        generate(repo, args.services)
+        os.environ["DOCKYARD_PARSE_CACHE"] = str(work / "parse")
+        platform = platform_of(repo)
+        bundle = render_platform(platform, chart_store())
+        teams = Bundle(tuple(o for o in bundle.objects if o.stage in POLICY_STAGES))
+        builtin = Bundle(tuple(o for o in teams.objects if _schema_file(SCHEMAS, o.api_version, o.kind).is_file()))
+        write_tree(builtin, work / "files", "yaml")
+        files = sorted(str(p) for p in (work / "files").rglob("*.yaml"))
+
+        names = {_schema_file(SCHEMAS, o.api_version, o.kind).stem for o in builtin.objects}
+        schemas = standalone_schemas(SCHEMAS, work / "schemas" / "v1.36.0-standalone-strict", names)
+        location = f"{schemas.parent}/{{{{ .NormalizedKubernetesVersion }}}}-standalone{{{{ .StrictSuffix }}}}/"
+        location += "{{ .ResourceKind }}{{ .KindSuffix }}.json"
+        kubeconform_command = [
+            str(kubeconform()),
+            "-strict",
+            "-summary",
+            "-kubernetes-version",
+            "1.36.0",
+            "-schema-location",
+            location,
+            str(work / "files"),
+        ]
+
+        policy_dir = work / "policy"
+        policy_dir.mkdir()
+        for name, source in library():
+            (policy_dir / f"{name}.rego").write_text(source)
+        (policy_dir / "adapter.rego").write_text(adapter_source())
+        (policy_dir / "main.rego").write_text(CONFTEST_MAIN)
+        conftest_command = [
+            str(conftest()),
+            "test",
+            "--combine",
+            "--no-color",
+            "--output",
+            "json",
+            "--policy",
+            str(policy_dir),
+            str(work / "files"),
+        ]
+        dockyard_command = [sys.executable, "-m", "dockyard.cli", "check", str(repo), "-c", "local"]
+        subprocess.run(dockyard_command, capture_output=True, check=False)  # fills the parse cache
+
+        samples: dict[str, list[float]] = {
+            k: [] for k in ("dy_schemas", "kubeconform", "dy_policies", "conftest", "dy_check_command")
+        }
+        counts: dict[str, int] = {}
+        for _ in range(args.runs):
+            seconds, found = timed(lambda: check_schemas(builtin, "1.36"))
+            samples["dy_schemas"].append(seconds)
+            counts["dockyard_schema_findings"] = len(found)
+            seconds, done = timed(lambda: subprocess.run(kubeconform_command, capture_output=True, text=True))
+            samples["kubeconform"].append(seconds)
+            counts["kubeconform_summary"] = done.stdout.strip().splitlines()[-1] if done.stdout else done.stderr[-300:]
+            seconds, found = timed(lambda: check_policies(builtin))
+            samples["dy_policies"].append(seconds)
+            counts["dockyard_policy_findings"] = len(found)
+            seconds, done = timed(lambda: subprocess.run(conftest_command, capture_output=True, text=True))
+            samples["conftest"].append(seconds)
+            result = json.loads(done.stdout) if done.stdout.strip().startswith("[") else []
+            counts["conftest_policy_findings"] = sum(len(r.get("failures") or []) for r in result)
+            seconds, _done = timed(lambda: subprocess.run(dockyard_command, capture_output=True))
+            samples["dy_check_command"].append(seconds)
+        report: dict[str, object] = {
+            "services": args.services,
+            "objects_rendered": len(bundle.objects),
+            "objects_compared": len(builtin.objects),
+            **counts,
+        }
+        for name, values in samples.items():
+            report[f"{name}_s"] = round(statistics.median(values), 3)
+        report["kubeconform_over_dockyard_schemas"] = round(report["kubeconform_s"] / report["dy_schemas_s"], 2)
+        report["conftest_over_dockyard_policies"] = round(report["conftest_s"] / report["dy_policies_s"], 2)
+        print(json.dumps(report, indent=2))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
