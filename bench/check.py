@@ -7,10 +7,10 @@ The platform (2,000 services of the render benchmark's workload: about 10,000 ob
 to files once. Schemas: Dockyard's schema engine (in process, on the rendered objects) against
 `kubeconform -strict` on the files, both on the built-in kinds (kubeconform has no schemas for the
 custom resources) with the same Kubernetes 1.36 schemas. Policies: Dockyard's policy engine (in
-process, regopy) against `conftest test --combine` on the files with Dockyard's own Rego library
-and its adapter (so both run the same rules on the same objects). Also the whole `dockyard check`
-command (load, render, schemas and policies; warm parse cache). kubeconform and conftest are built
-from their Go modules into the cache (tests/peers.py).
+process, regopy) against `conftest test` (OPA) with Dockyard's own Rego library on the same input
+document Dockyard evaluates (written as one JSON file), so both run the same rules on the same
+data. Also the whole `dockyard check` command (load, render, schemas and policies; warm parse
+cache). kubeconform and conftest are built from their Go modules into the cache (tests/peers.py).
 """
 
 from __future__ import annotations
@@ -39,10 +39,8 @@ CONFTEST_MAIN = """package main
 import rego.v1
 
 deny contains msg if {
-	objects := [data.dockyard.adapter.entry(document.contents) | some document in input]
 	some rule, _ in data.dockyard.policies
-	found := data.dockyard.policies[rule].deny with input as {"objects": objects, "requireDigest": false}
-	some finding in found
+	some finding in data.dockyard.policies[rule].deny
 	msg := sprintf("%s %s %s", [rule, finding.object, finding.message])
 }
 """
@@ -62,8 +60,7 @@ def main() -> None:
 
     from tests.charts import platform_of
 
-    from dockyard.check.gatekeeper import adapter_source
-    from dockyard.check.policy import check_policies, library
+    from dockyard.check.policy import _object, check_policies, library, with_relations
     from dockyard.check.run import POLICY_STAGES
     from dockyard.check.schema import _schema_file, check_schemas
     from dockyard.components_cli import chart_store
@@ -81,7 +78,6 @@ def main() -> None:
         teams = Bundle(tuple(o for o in bundle.objects if o.stage in POLICY_STAGES))
         builtin = Bundle(tuple(o for o in teams.objects if _schema_file(SCHEMAS, o.api_version, o.kind).is_file()))
         write_tree(builtin, work / "files", "yaml")
-        files = sorted(str(p) for p in (work / "files").rglob("*.yaml"))
 
         names = {_schema_file(SCHEMAS, o.api_version, o.kind).stem for o in builtin.objects}
         schemas = standalone_schemas(SCHEMAS, work / "schemas" / "v1.36.0-standalone-strict", names)
@@ -102,18 +98,20 @@ def main() -> None:
         policy_dir.mkdir()
         for name, source in library():
             (policy_dir / f"{name}.rego").write_text(source)
-        (policy_dir / "adapter.rego").write_text(adapter_source())
         (policy_dir / "main.rego").write_text(CONFTEST_MAIN)
+        document = work / "input.json"
+        document.write_text(
+            json.dumps({"objects": with_relations([_object(r) for r in builtin.objects]), "requireDigest": False})
+        )
         conftest_command = [
             str(conftest()),
             "test",
-            "--combine",
             "--no-color",
             "--output",
             "json",
             "--policy",
             str(policy_dir),
-            str(work / "files"),
+            str(document),
         ]
         dockyard_command = [sys.executable, "-m", "dockyard.cli", "check", str(repo), "-c", "local"]
         subprocess.run(dockyard_command, capture_output=True, check=False)  # fills the parse cache

@@ -79,6 +79,38 @@ def _object(rendered: Rendered) -> dict[str, Any]:
     return entry
 
 
+def with_relations(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Facts about objects' relations, computed once with indexes (a rule comparing every pair of
+    objects grows with the square of the render): how many workloads each Service selects, and
+    which hosts of a route an earlier route (in id order) already routes."""
+    pods: dict[tuple[str, str, str], set[int]] = {}
+    for index, entry in enumerate(objects):
+        if "pod" in entry:
+            manifest = entry["manifest"]
+            namespace = manifest.get("metadata", {}).get("namespace", "")
+            labels = (((manifest.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
+            for key, value in labels.items():
+                pods.setdefault((namespace, key, str(value)), set()).add(index)
+    first_route: dict[str, str] = {}
+    routes = sorted((e for e in objects if e["kind"] == "HTTPRoute"), key=lambda e: e["id"])
+    for entry in routes:
+        entry["routed_before"] = {}
+        for host in (entry["manifest"].get("spec") or {}).get("hostnames") or []:
+            if host in first_route:
+                entry["routed_before"][host] = first_route[host]
+            else:
+                first_route[host] = entry["id"]
+    for entry in objects:
+        if entry["kind"] != "Service":
+            continue
+        manifest = entry["manifest"]
+        namespace = manifest.get("metadata", {}).get("namespace", "")
+        selector = (manifest.get("spec") or {}).get("selector") or {}
+        matches = [pods.get((namespace, key, str(value)), set()) for key, value in selector.items()]
+        entry["selected_workloads"] = len(set.intersection(*matches)) if matches else 0
+    return objects
+
+
 def check_policies(
     bundle: Bundle, *, require_digest: bool = False, extra: Mapping[str, str] | None = None
 ) -> list[Finding]:
@@ -86,7 +118,7 @@ def check_policies(
     from regopy import Interpreter, RegoError
 
     interpreter = Interpreter()
-    objects = [_object(r) for r in bundle.objects]
+    objects = with_relations([_object(r) for r in bundle.objects])
     try:
         for name, source in (*library(), *sorted((extra or {}).items())):
             try:

@@ -32,51 +32,24 @@ default_deny contains namespace if {
 	namespace := object.manifest.metadata.namespace
 }
 
+# Every Service selects a workload of the render. The engine passes each Service the number of
+# workloads in its namespace whose pod labels include its selector (`selected_workloads`): counting
+# them here would compare every Service with every workload, which grows with the square of the render.
 deny contains finding if {
 	some object in input.objects
 	object.kind == "Service"
 	object.manifest.spec.selector
-	not selecting[object.id]
+	object.selected_workloads == 0
 	finding := {"object": object.id, "path": "spec.selector", "message": "the Service selects no workload of the render"}
 }
 
-# Workloads indexed by each of their pod labels (namespace, key and value in one string), so a
-# Service is compared only with the workloads that share a label with its selector: linear in the
-# size of the render, where comparing every Service with every workload is quadratic.
-pods_by_label[entry] contains index if {
-	some index, workload in input.objects
-	workload.pod
-	some key, value in workload.manifest.spec.template.metadata.labels
-	entry := sprintf("%s|%s=%s", [workload.manifest.metadata.namespace, key, value])
-}
-
-# The Services that select at least one workload of the render (a rule, so it is computed once).
-selecting contains service.id if {
-	some service in input.objects
-	service.kind == "Service"
-	selector := service.manifest.spec.selector
-	some key, value in selector
-	some index in pods_by_label[sprintf("%s|%s=%s", [service.manifest.metadata.namespace, key, value])]
-	labels := input.objects[index].manifest.spec.template.metadata.labels
-	every wanted, expected in selector {
-		labels[wanted] == expected
-	}
-}
-
-# Routes by host: a host routed twice is reported on every route but the first.
-routes_by_host[host] contains object.id if {
+# A host is routed by one route only. The engine passes each route the hosts that a route earlier in
+# name order also routes (`routed_before`, host to that route), so the first one is not reported.
+deny contains finding if {
 	some object in input.objects
 	object.kind == "HTTPRoute"
-	some host in object.manifest.spec.hostnames
-}
-
-deny contains finding if {
-	some host, ids in routes_by_host
-	count(ids) > 1
-	first := min(ids)
-	some id in ids
-	id != first
-	finding := {"object": id, "path": "spec.hostnames", "message": sprintf("host %s is also routed by %s", [host, first])}
+	some host, first in object.routed_before
+	finding := {"object": object.id, "path": "spec.hostnames", "message": sprintf("host %s is also routed by %s", [host, first])}
 }
 
 deny contains finding if {
