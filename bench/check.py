@@ -7,7 +7,7 @@ The platform (2,000 services of the render benchmark's workload: about 10,000 ob
 to files once. Schemas: Dockyard's schema engine (in process, on the rendered objects) against
 `kubeconform -strict` on the files, both on the built-in kinds (kubeconform has no schemas for the
 custom resources) with the same Kubernetes 1.36 schemas. Policies: Dockyard's policy engine (in
-process, regopy) against `conftest test` (OPA) with Dockyard's own Rego library on the same input
+process, regorus) against `conftest test` (OPA) with Dockyard's own Rego library on the same input
 document Dockyard evaluates (written as one JSON file), so both run the same rules on the same
 data. Also the whole `dockyard check` command (load, render, schemas and policies; warm parse
 cache). kubeconform and conftest are built from their Go modules into the cache (tests/peers.py).

@@ -1,4 +1,7 @@
-"""Run the Rego policy library over a whole bundle, in process (regopy), in one query.
+"""Run the Rego policy library over a whole bundle, in process, in one query.
+
+The engine is regorus (Microsoft's Rego interpreter, in Rust) through Dockyard's own small
+binding (native/dockyard_rego, built from crates.io by `uv sync`).
 
 Each policy file (`policies/*.rego`, one package under `dockyard.policies`) adds findings to its
 `deny` set; each finding names the object, the field and what is wrong. The input is the bundle
@@ -115,26 +118,23 @@ def check_policies(
     bundle: Bundle, *, require_digest: bool = False, extra: Mapping[str, str] | None = None
 ) -> list[Finding]:
     """Findings of the built-in library and of `extra` policies (the platform repo's, by rule name)."""
-    from regopy import Interpreter, RegoError
+    from dockyard_rego import Engine
 
-    interpreter = Interpreter()
+    engine = Engine()
     objects = with_relations([_object(r) for r in bundle.objects])
+    for name, source in (*library(), *sorted((extra or {}).items())):
+        try:
+            engine.add_policy(f"{name}.rego", source)
+        except ValueError as error:
+            raise PolicyEngineFailed(f"policy {name} does not compile: {_first_line(error)}") from None
     try:
-        for name, source in (*library(), *sorted((extra or {}).items())):
-            try:
-                interpreter.add_module(name, source)
-            except RegoError as error:
-                raise PolicyEngineFailed(f"policy {name} does not compile: {_first_line(error)}") from None
-        interpreter.set_input({"objects": objects, "requireDigest": require_digest})
-        output = interpreter.query("data.dockyard.policies")
-    except RegoError as error:
+        engine.set_input_json(json.dumps({"objects": objects, "requireDigest": require_digest}))
+        output = json.loads(engine.eval_query_as_json("data.dockyard.policies"))
+        results = output["result"][0]["expressions"][0]["value"] if output.get("result") else {}
+    except ValueError as error:
         raise PolicyEngineFailed(f"the policy engine failed: {_first_line(error)}") from None
-    if not output.ok():  # regopy cannot describe this error without crashing: say so, and fail closed
-        raise PolicyEngineFailed("the policy engine could not evaluate the policies (no details available)")
-    try:
-        results = json.loads(str(output))["expressions"][0]
-    except (ValueError, KeyError, IndexError, TypeError) as error:
-        raise PolicyEngineFailed(f"the policy engine failed: {str(output).strip()[:800]}") from error
+    except (KeyError, IndexError, TypeError) as error:
+        raise PolicyEngineFailed(f"the policy engine gave an unexpected answer ({error!r})") from None
     sources = {entry["id"]: rendered.source for entry, rendered in zip(objects, bundle.objects, strict=True)}
     findings = []
     for package, result in sorted(results.items()):
