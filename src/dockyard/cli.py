@@ -283,6 +283,10 @@ def plan_command(
                 {"object": str(c.id), "action": c.action, "source": c.rendered.source.file} for c in changes.changes
             ],
             "prune": [str(i) for i in changes.prune.delete],
+            "tasks": [
+                {"task": t.kind, "name": t.name, "source": t.source.file}
+                for t in sorted(bundle.tasks, key=lambda t: (t.kind, t.name))
+            ],
         }
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
