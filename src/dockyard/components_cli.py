@@ -10,11 +10,11 @@ import typer
 import yaml
 
 from dockyard.charts.helm import Helm
-from dockyard.charts.lock import LOCK_FILE, Lock, read
+from dockyard.charts.lock import LOCK_FILE, Lock, read, verified_archive
 from dockyard.charts.pull import Pulled, PullFailed, pull_all
 from dockyard.charts.source import ChartSource
 from dockyard.charts.values_check import merge_values
-from dockyard.errors import DockyardError, InputError
+from dockyard.errors import DockyardError, InputError, Position, Problem
 from dockyard.load.files import find_repo
 from dockyard.load.layers import effective
 from dockyard.load.repo import load
@@ -72,17 +72,41 @@ def pull(
 ) -> None:
     """Download every pinned chart the clusters use into charts/ and record its sha256 in charts.lock.
 
-    A chart already in charts.lock must match its digest; a new one is pinned."""
+    A chart already in charts.lock must match its digest; a new one is pinned. Without --cluster,
+    pins and archives no cluster uses any more are removed."""
     platforms = _platforms(repo, cluster)
     root = platforms[0].root or Path(".")
 
     def report(pulled: Pulled) -> None:
-        typer.echo(f"{pulled.action:>10}  {pulled.name}  {pulled.source.origin}")
+        origin = pulled.source.origin if pulled.action != "removed" else "no longer used by any cluster"
+        typer.echo(f"{pulled.action:>10}  {pulled.name}  {origin}")
 
     try:
-        pull_all(root, _chosen_sources(platforms), chart_store().helm, report)
+        pull_all(root, _chosen_sources(platforms), chart_store().helm, report, tidy=not cluster)
     except PullFailed as error:
         raise PullError(f"could not pull:\n{error}\n(every chart pulled before is pinned in {LOCK_FILE})") from None
+
+
+@charts_app.command("verify")
+def verify(
+    repo: RepoArg = Path("."),
+    cluster: Annotated[list[str] | None, typer.Option("--cluster", "-c", help="Only these clusters' charts.")] = None,
+) -> None:
+    """Check, offline, that every chart the clusters use is pinned and its archive matches (for CI)."""
+    platforms = _platforms(repo, cluster)
+    root = platforms[0].root or Path(".")
+    pins = read(root)
+    if not isinstance(pins, Lock):
+        raise InputError([pins])
+    problems = []
+    sources = _chosen_sources(platforms)
+    for name in sorted(sources):
+        found = verified_archive(root, pins, name, sources[name], Position(LOCK_FILE))
+        if isinstance(found, Problem):
+            problems.append(found)
+    if problems:
+        raise InputError(problems)
+    typer.echo(f"verified: {len(sources)} charts match {LOCK_FILE}")
 
 
 def components(

@@ -28,12 +28,20 @@ class Pulled:
     name: str
     source: ChartSource
     action: str
-    """`verified` (already there), `downloaded` (restored, digest matched) or `pinned` (new digest)."""
+    """`verified` (already there), `downloaded` (restored, digest matched), `pinned` (new digest), or
+    `removed` (no component uses it any more; its archive is deleted)."""
 
 
 def pull_all(
-    root: Path, components: dict[str, ChartSource], helm: Helm, progress: Callable[[Pulled], None] = lambda _p: None
+    root: Path,
+    components: dict[str, ChartSource],
+    helm: Helm,
+    progress: Callable[[Pulled], None] = lambda _p: None,
+    *,
+    tidy: bool = False,
 ) -> list[Pulled]:
+    """Pull `components`; with `tidy` (every cluster's components given), also drop the pins and
+    archives no component uses any more, as `go mod tidy` does."""
     current = lock.read(root)
     if not isinstance(current, lock.Lock):
         raise PullFailed(str(current))
@@ -50,6 +58,26 @@ def pull_all(
         entries[name] = entry
         results.append(result)
         progress(result)
+    if tidy and not failures:
+        for name in sorted(set(entries) - set(components)):
+            removed = entries.pop(name)
+            archive = root / removed.archive
+            if archive.is_file() and archive.parent == root / lock.CHARTS_DIR:
+                archive.unlink()
+            progress(
+                Pulled(
+                    name,
+                    ChartSource(name=removed.fields.get("chart", name), version=removed.fields.get("version", "")),
+                    "removed",
+                )
+            )
+    in_use = {entry.archive for entry in entries.values()}
+    for name in sorted(components):
+        stale = {e.archive for n, e in current.entries.items() if n == name} - in_use
+        for archive in stale:  # an older version of a chart still pinned by another name is kept
+            path = root / archive
+            if path.is_file() and path.parent == root / lock.CHARTS_DIR:
+                path.unlink()
     if entries != current.entries or not (root / lock.LOCK_FILE).exists():
         lock.write(root, entries)
     if failures:

@@ -114,3 +114,33 @@ def test_an_unreachable_repository_is_a_clear_error(tmp_path: Path, capsys: pyte
     assert result.err.startswith("error: could not pull:\n`hello`: http://127.0.0.1:9 hello 1.0.0: ")
     assert "connection refused" in result.err
     assert "Traceback" not in result.err
+
+
+def test_verify_and_tidy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    upstream = _upstream(tmp_path)
+    with serve(upstream) as url:
+        index(upstream, url)
+        repo = _repo_using(tmp_path, url)
+        assert run_cli(capsys, "charts", "pull", str(repo)).code == 0
+        verified = run_cli(capsys, "charts", "verify", str(repo))
+        assert (verified.code, verified.out) == (0, "verified: 1 charts match charts.lock\n")
+        replace(repo, "platform.yaml", "  hello:\n", "  hello:\n    enabled: false\n")
+        tidied = run_cli(capsys, "charts", "pull", str(repo))
+    assert tidied.code == 0, tidied.err
+    assert tidied.out == "   removed  hello  no longer used by any cluster\n"
+    assert not (repo / "charts" / "hello-1.0.0.tgz").exists()
+    assert "hello" not in (repo / "charts.lock").read_text()
+
+
+def test_a_new_version_replaces_the_old_archive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    upstream = _upstream(tmp_path)
+    newer = make_chart(tmp_path / "newer", "hello", "1.0.1", templates={"cm.yaml": CONFIGMAP})
+    package(newer, upstream)
+    with serve(upstream) as url:
+        index(upstream, url)
+        repo = _repo_using(tmp_path, url)
+        assert run_cli(capsys, "charts", "pull", str(repo)).code == 0
+        replace(repo, "platform.yaml", "version: 1.0.0", "version: 1.0.1")
+        bumped = run_cli(capsys, "charts", "pull", str(repo))
+    assert bumped.out == f"    pinned  hello  {url} hello 1.0.1\n"
+    assert sorted(p.name for p in (repo / "charts").iterdir()) == ["hello-1.0.1.tgz"]
