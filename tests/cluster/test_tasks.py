@@ -330,3 +330,31 @@ def test_a_ui_client_takes_its_secret_from_the_cluster(
     live = admin.call("GET", f"/shop/clients/{found['id']}/client-secret").json()["value"]
     assert live == _values(api, "dockyard-identity", "proxy-client")["client-secret"]
     assert live not in " ".join(runner.done)
+
+
+def test_a_changed_chart_hook_is_recreated_without_asking(
+    local_cluster: control_plane.Running, api: Client, namespaces: tuple[str, str]
+) -> None:
+    from lightkube.resources.core_v1 import Pod
+
+    namespace = namespaces[0]
+    connection = _connection(local_cluster)
+
+    def hook(bucket: str, hooked: bool) -> Rendered:
+        container = {"name": "main", "image": "registry.example.org/mc:1.0.0", "args": ["mb", bucket]}
+        manifest = obj(
+            "v1", "Pod", "make-buckets", namespace, spec={"restartPolicy": "Never", "containers": [container]}
+        )
+        if hooked:
+            manifest["metadata"]["annotations"] = {"helm.sh/hook": "post-install,post-upgrade"}
+        return Rendered(manifest, "platform-services", HERE)
+
+    first = Bundle.of([hook("one", True)])
+    apply(connection, plan(connection, first, set()), f"hooks-{namespace}", {}, timeout=60)
+    uid = api.get(Pod, "make-buckets", namespace=namespace).metadata.uid
+    changed = plan(connection, Bundle.of([hook("two", True)]), set())
+    assert [(c.action, c.error) for c in changed.changes] == [("recreate", None)]
+    apply(connection, changed, f"hooks-{namespace}", {}, timeout=60)
+    assert api.get(Pod, "make-buckets", namespace=namespace).metadata.uid != uid
+    plain = plan(connection, Bundle.of([hook("three", False)]), set())
+    assert [c.error.reason for c in plain.changes if c.error] == ["immutable"]  # not a hook: people decide (--recreate)

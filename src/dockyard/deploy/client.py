@@ -228,8 +228,8 @@ def _classify(error: ApiError) -> ObjectError:
         return ObjectError("unknown-kind", message)
     if code == 409:
         return ObjectError("conflict", message)
-    if code == 422 and "immutable" in message:
-        return ObjectError("immutable", message)
+    if code == 422 and ("immutable" in message or "updates may not change fields" in message):
+        return ObjectError("immutable", message)  # the second: how Pods say their spec is immutable
     if code == 422:
         return ObjectError("invalid", message)
     if code == 403:

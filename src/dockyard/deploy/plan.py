@@ -80,7 +80,8 @@ def plan(
     def compare(rendered: Rendered) -> Change:
         object_id = ObjectId.of(rendered.manifest)
         result = connection.apply(rendered.manifest, dry_run=True)
-        if isinstance(result, ObjectError) and result.reason == "immutable" and reference(object_id) in recreate:
+        allowed = reference(object_id) in recreate or _replaced_by_its_chart(rendered)
+        if isinstance(result, ObjectError) and result.reason == "immutable" and allowed:
             live = connection.get(rendered.manifest)
             return Change(object_id, "recreate", rendered, diff.unified(live, rendered.manifest, str(object_id)))
         if isinstance(result, ObjectError):
@@ -104,6 +105,15 @@ def plan(
     current = {c.id for c in changes}
     prune = plan_prune(previous, current, allow_mass_prune=allow_mass_prune, allow_kinds=prune_kinds)
     return ChangeSet(tuple(changes), prune)
+
+
+def _replaced_by_its_chart(rendered: Rendered) -> bool:
+    """A chart's hook (a Job that creates buckets, patches webhooks): helm deletes and creates it
+    again on every upgrade (`before-hook-creation`), so a changed one is recreated without asking."""
+    annotations = rendered.manifest.get("metadata", {}).get("annotations") or {}
+    if "helm.sh/hook" not in annotations:
+        return False
+    return "before-hook-creation" in annotations.get("helm.sh/hook-delete-policy", "before-hook-creation")
 
 
 def reference(object_id: ObjectId) -> str:
