@@ -358,3 +358,34 @@ def test_a_changed_chart_hook_is_recreated_without_asking(
     assert api.get(Pod, "make-buckets", namespace=namespace).metadata.uid != uid
     plain = plan(connection, Bundle.of([hook("three", False)]), set())
     assert [c.error.reason for c in plain.changes if c.error] == ["immutable"]  # not a hook: people decide (--recreate)
+
+
+def test_s3_credentials_need_the_object_store_and_are_made_once(
+    local_cluster: control_plane.Running, api: Client, namespaces: tuple[str, str]
+) -> None:
+    from dockyard.render.components.data import s3_access_key
+
+    namespace = namespaces[0]
+    request = TaskRequest(
+        "s3-bucket", "web-media", {"bucket": "shop-web-media", "secret": "web-media-s3", "namespace": namespace}, HERE
+    )
+    with contextlib.suppress(ApiError):
+        api.delete(Namespace, "dockyard-storage")
+    for _ in range(60):  # a namespace being deleted still exists for a moment
+        try:
+            api.get(Namespace, "dockyard-storage")
+        except ApiError:
+            break
+        time.sleep(1)
+    with pytest.raises(
+        TaskFailed, match="namespace dockyard-storage does not exist: s3 resources need the object-store"
+    ):
+        _run(local_cluster, "namespaces", request)
+    _ensure_namespace(api, "dockyard-storage")
+    assert _run(local_cluster, "namespaces", request) == [
+        f"task s3-bucket web-media: dockyard-storage/s3-user-web-media created, {namespace}/web-media-s3 created"
+    ]
+    service = _values(api, namespace, "web-media-s3")
+    assert service["AWS_ACCESS_KEY_ID"] == s3_access_key("web-media")
+    assert _values(api, "dockyard-storage", "s3-user-web-media") == {"secretKey": service["AWS_SECRET_ACCESS_KEY"]}
+    assert writes_during(local_cluster, lambda: _run(local_cluster, "namespaces", request)) == []

@@ -114,3 +114,29 @@ def test_validate_checks_component_values_against_the_pulled_chart(
         "clusters/local.yaml:23:16: component `traefik`: `replica` is not a value of its chart (helm would ignore it)"
         in result.err
     )
+
+
+def test_each_s3_resource_gets_a_bucket_a_policy_on_it_alone_and_a_user(tmp_path: Path) -> None:
+    from dockyard.render.bundle import Source, TaskRequest
+
+    platform = platform_of(copy_example(tmp_path))
+    assert data.object_store_values(platform)["users"] == []  # never the chart's default user and password
+    request = TaskRequest("s3-bucket", "web-media", {"bucket": "shop-web-media", "secret": "web-media-s3"}, Source("x"))
+    values = data.object_store_values_for(platform, [request])
+    assert values["buckets"][-1] == {"name": "shop-web-media", "policy": "none", "purge": False}
+    assert values["policies"] == [
+        {
+            "name": "bucket-shop-web-media",
+            "statements": [
+                {"resources": ["arn:aws:s3:::shop-web-media", "arn:aws:s3:::shop-web-media/*"], "actions": ["s3:*"]}
+            ],
+        }
+    ]
+    (user,) = values["users"]
+    assert user == {
+        "accessKey": data.s3_access_key("web-media"),
+        "existingSecret": "s3-user-web-media",
+        "existingSecretKey": "secretKey",
+        "policy": "bucket-shop-web-media",
+    }
+    assert len(user["accessKey"]) == 20

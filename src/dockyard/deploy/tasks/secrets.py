@@ -11,7 +11,8 @@ from typing import Any
 
 from dockyard.deploy.tasks.common import TaskContext, TaskFailed, check, encode, read_secret, secret_ref
 from dockyard.render.bundle import TaskRequest
-from dockyard.render.components.data import role_secret
+from dockyard.render.components.data import role_secret, s3_access_key, s3_user_secret
+from dockyard.render.platform_names import OBJECT_STORE_NAMESPACE
 
 TASK_ANNOTATION = "dockyard.dev/task"
 GENERATORS = {
@@ -82,3 +83,25 @@ def postgres_role(request: TaskRequest, context: TaskContext) -> str:
     first = write_secret(context, data["namespace"], beside, values, "kubernetes.io/basic-auth", request.kind)
     second = write_secret(context, data["secretNamespace"], data["secret"], values, "Opaque", request.kind)
     return f"{data['namespace']}/{beside} {first}, {data['secretNamespace']}/{data['secret']} {second}"
+
+
+def s3_credentials(request: TaskRequest, context: TaskContext) -> str:
+    """A service's key on the object store: the secret key generated once, beside the store (where
+    its chart makes the user with a policy on the service's bucket alone) and in the service's
+    namespace with the access key id, as the s3 provisioner's outputs reference them."""
+    data = request.data
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": OBJECT_STORE_NAMESPACE}}
+    if context.connection.get(namespace) is None:
+        raise TaskFailed(
+            f"namespace {OBJECT_STORE_NAMESPACE} does not exist: s3 resources need the object-store component "
+            "(profiles full and complete, or components.object-store.enabled in a layer)"
+        )
+    current = read_secret(context.connection, data["namespace"], data["secret"]) or {}
+    values = _generate({"AWS_SECRET_ACCESS_KEY": {"generate": "password"}}, current)
+    values["AWS_ACCESS_KEY_ID"] = s3_access_key(request.name)
+    beside = s3_user_secret(request.name)
+    first = write_secret(
+        context, OBJECT_STORE_NAMESPACE, beside, {"secretKey": values["AWS_SECRET_ACCESS_KEY"]}, "Opaque", request.kind
+    )
+    second = write_secret(context, data["namespace"], data["secret"], values, "Opaque", request.kind)
+    return f"{OBJECT_STORE_NAMESPACE}/{beside} {first}, {data['namespace']}/{data['secret']} {second}"

@@ -59,9 +59,16 @@ class Component:
     objects: Objects | None = None
     """Objects Dockyard renders itself (alone, or beside the chart's)."""
     tasks: Tasks = no_tasks
+    request_values: Callable[[Platform, Sequence[TaskRequest]], dict[str, Any]] | None = None
+    """Chart values that also depend on the services' task requests (replaces `values` when set)."""
     description: str = ""
     exclude_kinds: tuple[str, ...] = field(default=())
     """Kinds of the upstream bundle that Dockyard does not install (it renders its own)."""
+
+    def values_for(self, platform: Platform, requests: Sequence[TaskRequest]) -> dict[str, Any]:
+        if self.request_values is not None:
+            return self.request_values(platform, requests)
+        return self.values(platform)
 
     def enabled_by(self, features: frozenset[str]) -> bool:
         return bool(self.features & features)

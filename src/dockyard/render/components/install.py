@@ -118,7 +118,9 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
     api_versions = _api_versions(platform, known_crds)
     warnings: list[Problem] = []
     for item, directory, digest, source in charts:
-        objects = _template(platform, store, item, directory, digest, api_versions, source, problems, warnings)
+        objects = _template(
+            platform, store, item, directory, digest, api_versions, source, problems, warnings, requests
+        )
         if objects is not None:
             bundles.append((item, objects, source))
     if problems:
@@ -164,14 +166,15 @@ def _template(
     source: Source,
     problems: list[Problem],
     warnings: list[Problem],
+    requests: Sequence[TaskRequest],
 ) -> list[dict[str, Any]] | None:
     component = item.component
-    found = _values_problems(platform, item, directory, source)
+    found = _values_problems(platform, item, directory, source, requests)
     warnings.extend(found.warnings)
     if found.errors:
         problems.extend(found.errors)
         return None
-    values = values_check.merge_values(component.values(platform), item.values)
+    values = values_check.merge_values(component.values_for(platform, requests), item.values)
     request = TemplateRequest(
         directory, digest, component.name, component.namespace, values, _kube_version(platform), api_versions
     )
@@ -182,13 +185,15 @@ def _template(
         return None
 
 
-def _values_problems(platform: Platform, item: Chosen, directory: Path, source: Source) -> values_check.Checked:
+def _values_problems(
+    platform: Platform, item: Chosen, directory: Path, source: Source, requests: Sequence[TaskRequest] = ()
+) -> values_check.Checked:
     component = item.component
     return values_check.check(
         directory,
         component.name,
         item.values,
-        values_check.merge_values(component.values(platform), item.values),
+        values_check.merge_values(component.values_for(platform, requests), item.values),
         lambda path: platform.locate(("components", component.name, "values", *path)),
         source.position,
     )

@@ -1,7 +1,8 @@
 """`s3`: a bucket on the platform's S3-compatible object store.
 
-The `s3-bucket` lifecycle task creates the bucket and an access key limited to it, and writes
-the key to the Secret `<service>-<id>-s3` in the service's namespace.
+The object store's chart creates the bucket, a policy on that bucket alone and a user with only
+that policy (from the render); the `s3-bucket` lifecycle task generates the user's secret key and
+writes the key pair to the Secret `<service>-<id>-s3` in the service's namespace.
 outputs: endpoint, bucket, region, access_key_id, secret_access_key (the last two as Secret references).
 """
 
@@ -32,7 +33,7 @@ def provision(request: Request) -> Provision:
                 request.source,
             )
         ],
-        egress=[Peer("dockyard-storage", {}, (("TCP", 9000),))],
+        egress=[Peer(platform_names.OBJECT_STORE_NAMESPACE, {}, (("TCP", 9000),))],
     )
 
 
