@@ -21,6 +21,7 @@ from dockyard.load.repo import load
 from dockyard.model.platform import Platform, build_platform
 from dockyard.render.components.catalog import choose
 from dockyard.render.components.install import ChartStore
+from dockyard.render.services import render as render_services
 
 charts_app = typer.Typer(help="Pinned charts: pull them into charts/ and record their digests.", no_args_is_help=True)
 
@@ -121,6 +122,7 @@ def components(
         raise InputError(problems)
     pins = read(platform.root or Path("."))
     pinned = pins.entries if isinstance(pins, Lock) else {}
+    requests = render_services(platform).tasks if values else ()  # values that follow the services' resources
     for item in chosen:
         component = item.component
         source = component.source
@@ -128,6 +130,6 @@ def components(
         origin = source.origin if source else "rendered by Dockyard"
         typer.echo(f"{component.name:<26} {component.namespace:<24} {component.stage:<20} {state:<10} {origin}")
         if values and source is not None and source.kind == "helm":
-            merged = merge_values(component.values(platform), item.values)
+            merged = merge_values(component.values_for(platform, requests), item.values)
             text = yaml.safe_dump(merged, sort_keys=True, width=4096) if merged else "{}\n"
             typer.echo("".join(f"    {line}\n" for line in text.splitlines()), nl=False)
