@@ -86,7 +86,7 @@ def init(directory: Annotated[Path, typer.Argument(help="A new or empty director
     """Create a platform repo from the example shop (four services, two environments, two clusters)."""
     written = scaffold_init(directory)
     out.print(f"created platform repo {directory} ({len(written)} files)")
-    out.print("next: dockyard validate " + str(directory))
+    out.print(f"next: dockyard validate {directory}, then dockyard charts pull {directory} (the pinned charts)")
 
 
 def _warn(warnings: Any) -> None:

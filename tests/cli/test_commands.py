@@ -16,7 +16,10 @@ def test_init_scaffolds_a_repo_that_validates(tmp_path: Path, capsys: pytest.Cap
     target = tmp_path / "platform"
     created = run_cli(capsys, "init", str(target))
     assert created.code == 0
-    assert created.out.splitlines()[0] == f"created platform repo {target} (20 files)"
+    assert created.out.splitlines() == [
+        f"created platform repo {target} (20 files)",
+        f"next: dockyard validate {target}, then dockyard charts pull {target} (the pinned charts)",
+    ]
     checked = run_cli(capsys, "validate", str(target))
     assert (checked.code, checked.out) == (0, "valid: shop: 4 services, 2 environments, clusters local, prod-eu\n")
     assert (target / ".git").is_dir()
