@@ -203,3 +203,25 @@ def test_the_clusters_kubernetes_version_reaches_helm(
     (problem,) = error.value.problems
     assert str(problem).startswith("platform.yaml:14:5: component `future`: helm template failed: ")
     assert "v1.36.0" in str(problem)
+
+
+def test_a_chart_that_renders_secret_values_is_warned_about(
+    tmp_path: Path, chart_repo: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: admin}\nstringData: {password: {{ .Values.password }}}\n"
+    chart = make_chart(tmp_path / "leaky", "leaky", values={"password": "chart-default"}, templates={"s.yaml": secret})
+    package(chart, tmp_path / "repo")
+    index(tmp_path / "repo", chart_repo)
+    repo = platform_repo(
+        tmp_path / "platform",
+        f"  leaky:\n    chart: {{repository: '{chart_repo}', name: leaky, version: 1.0.0}}\n"
+        "    namespace: leaky\n    stage: platform-services\n",
+    )
+    assert run_cli(capsys, "charts", "pull", str(repo)).code == 0
+    rendered = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "platform")
+    assert rendered.code == 0
+    assert rendered.err.splitlines() == [
+        "warning: platform.yaml:14:5: component `leaky` renders Secret leaky/admin with its values, so they are in "
+        "the render (and in its output files)",
+        "  hint: set the chart's existing-secret value instead; Dockyard's ensure-secret task can create that Secret",
+    ]

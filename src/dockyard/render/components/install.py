@@ -138,9 +138,23 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
             if manifest.get("kind") not in excluded
         ]
         rendered += placed
+        warnings += [_secret_warning(item, r) for r in placed if r.kind == "Secret" and _has_data(r.manifest)]
         if any(r.namespace == item.component.namespace for r in placed):
             rendered.append(_namespace(platform, item, source))
     return Installed(rendered, tasks, warnings)
+
+
+def _has_data(manifest: dict[str, Any]) -> bool:
+    return any(manifest.get(field) for field in ("data", "stringData"))
+
+
+def _secret_warning(item: Chosen, rendered: Rendered) -> Problem:
+    return Problem(
+        rendered.source.position,
+        f"component `{item.component.name}` renders Secret {rendered.namespace}/{rendered.name} with its values, "
+        "so they are in the render (and in its output files)",
+        "set the chart's existing-secret value instead; Dockyard's ensure-secret task can create that Secret",
+    )
 
 
 def _source(platform: Platform, item: Chosen, pins: lock.Lock) -> Source:

@@ -13,7 +13,7 @@ from typing import Any
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import platform_names
-from dockyard.render.components.component import Component, has
+from dockyard.render.components.component import Component, TaskSpec, has
 
 MONITORING = platform_names.MONITORING_NAMESPACE
 OBSERVABILITY = platform_names.OBSERVABILITY_NAMESPACE
@@ -21,6 +21,8 @@ PROMETHEUS_URL = f"http://kube-prometheus-stack-prometheus.{MONITORING}.svc.clus
 LOKI_URL = f"http://loki-gateway.{OBSERVABILITY}.svc.cluster.local"
 TEMPO_URL = f"http://tempo.{OBSERVABILITY}.svc.cluster.local:3200"
 TEMPO_OTLP = f"tempo.{OBSERVABILITY}.svc.cluster.local:4317"
+GRAFANA_ADMIN = "grafana-admin"
+"""Grafana's admin credentials, made by the ensure-secret task (the chart would render a password)."""
 STORAGE_SECRET = "object-store-credentials"
 """The object store's access key Secret, created (never rendered) by the ensure-secret task."""
 
@@ -99,6 +101,7 @@ def kube_prometheus_stack_values(platform: Platform) -> dict[str, Any]:
         "grafana": {
             "enabled": True,
             "grafana.ini": {"server": {"root_url": f"https://grafana.{platform.domain}"}},
+            "admin": {"existingSecret": GRAFANA_ADMIN, "userKey": "admin-user", "passwordKey": "admin-password"},
             "sidecar": {"datasources": {"defaultDatasourceEnabled": True, "uid": "prometheus"}},
             "additionalDataSources": _datasources(platform),
         },
@@ -116,6 +119,17 @@ KUBE_PROMETHEUS_STACK = Component(
         repository="https://prometheus-community.github.io/helm-charts",
     ),
     values=kube_prometheus_stack_values,
+    tasks=lambda _platform: [
+        TaskSpec(
+            "ensure-secret",
+            GRAFANA_ADMIN,
+            {
+                "name": GRAFANA_ADMIN,
+                "namespaces": [MONITORING],
+                "keys": {"admin-user": {"value": "admin"}, "admin-password": {"generate": "password"}},
+            },
+        )
+    ],
     description="Prometheus, Alertmanager and Grafana with the Prometheus Operator.",
 )
 
