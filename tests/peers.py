@@ -8,14 +8,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from dockyard.cache_dirs import dockyard_cache
+
 KUBECONFORM = ("github.com/yannh/kubeconform/cmd/kubeconform", "v0.8.0")
 CONFTEST = ("github.com/open-policy-agent/conftest", "v0.71.1")
 """conftest evaluates Rego with OPA itself, the engine Gatekeeper embeds."""
 
 
 def tool_bin() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "dockyard" / "test-tools" / "bin"
+    return dockyard_cache() / "test-tools" / "bin"
 
 
 def _go_tool(name: str, module: tuple[str, str]) -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import os
 import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -97,15 +96,3 @@ def pack(files: dict[str, bytes]) -> bytes:
             info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(data))
     return gzip.compress(raw.getvalue(), mtime=0)
-
-
-def read_tree(directory: Path) -> dict[str, bytes]:
-    """Every regular file under `directory`, by relative POSIX path (links are not followed)."""
-    files = {}
-    for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames.sort()
-        for filename in filenames:
-            path = Path(dirpath) / filename
-            if path.is_file() and not path.is_symlink():
-                files[path.relative_to(directory).as_posix()] = path.read_bytes()
-    return files

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from dockyard.cache_dirs import dockyard_cache
 from dockyard.charts.archive import UnsafeArchive, unpack
 
 
@@ -45,8 +46,7 @@ def cache_root() -> Path:
     """Unpacked charts and rendered templates (DOCKYARD_CHART_CACHE moves them)."""
     if os.environ.get("DOCKYARD_CHART_CACHE"):
         return Path(os.environ["DOCKYARD_CHART_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "dockyard"
+    return dockyard_cache()
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Helm:
 
     def run(self, args: list[str], timeout: float = 300.0) -> str:
         if not self.binary.is_file():
-            raise HelmFailed(f"helm is not installed at {self.binary}; run `dockyard localcluster build --only helm`")
+            raise HelmFailed(f"helm is not installed at {self.binary}; run `dockyard localcluster build helm`")
         try:
             result = subprocess.run(
                 [str(self.binary), *args], capture_output=True, text=True, timeout=timeout, check=False

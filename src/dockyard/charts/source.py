@@ -11,9 +11,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("helm", "manifests")
-"""helm: a chart rendered with `helm template`; manifests: YAML files applied as they are."""
-
 _ARCHIVE_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -24,6 +21,7 @@ class ChartSource:
     name: str
     version: str
     kind: str = "helm"
+    """helm: a chart rendered with `helm template`; manifests: YAML files applied as they are."""
     repository: str | None = None
     """https URL of a Helm chart repository (its index.yaml)."""
     oci: str | None = None

@@ -49,10 +49,9 @@ def check(
     reported: set[tuple[Any, ...]] = set()
     defaults = _defaults(chart)
     if defaults:
-        known = {**defaults, **{name: {} for name in _subcharts(chart)}, "global": {}}
-        _walk(
-            known, overrides, (), component, locate, checked, reported, frozenset(_subcharts(chart)), _documented(chart)
-        )
+        subcharts = frozenset(_subcharts(chart))
+        known = {**defaults, **{name: {} for name in subcharts}, "global": {}}
+        _walk(known, overrides, (), component, locate, checked, reported, subcharts, _documented(chart))
     checked.errors += _schema(chart, component, overrides, merged, locate, fallback, reported)
     return checked
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard import __version__
+from dockyard.cache_dirs import dockyard_cache
 from dockyard.errors import Problem
 from dockyard.load import schemas
 from dockyard.load.files import RepoFile
@@ -86,8 +87,7 @@ def cache_dir() -> Path | None:
         return None
     if os.environ.get("DOCKYARD_PARSE_CACHE"):
         return Path(os.environ["DOCKYARD_PARSE_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "dockyard" / "parsed"
+    return dockyard_cache() / "parsed"
 
 
 def _key(file: RepoFile) -> str:

@@ -13,7 +13,6 @@ modules is read from Kubernetes' own go.mod, so it is always the right one.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -25,6 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dockyard.cache_dirs import dockyard_cache
+from dockyard.charts.archive import sha256_file
 from dockyard.errors import ToolBuildError
 from dockyard.localcluster import versions
 
@@ -131,8 +132,7 @@ TOOLS: tuple[GoTool, ...] = (
 
 def cache_root() -> Path:
     """Where built tools live: outside any repo, shared by every checkout."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "dockyard" / "tools"
+    return dockyard_cache() / "tools"
 
 
 def tool_dir(tool: GoTool) -> Path:
@@ -147,14 +147,6 @@ def binary_path(name: str) -> Path:
     raise KeyError(name)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def is_built(tool: GoTool) -> bool:
     manifest = tool_dir(tool) / "manifest.json"
     try:
@@ -166,7 +158,7 @@ def is_built(tool: GoTool) -> bool:
     checksums = recorded.get("sha256", {})
     for binary in tool.binaries:
         path = tool_dir(tool) / "bin" / binary
-        if not path.is_file() or checksums.get(binary) != _sha256(path):
+        if not path.is_file() or checksums.get(binary) != sha256_file(path):
             return False
     return True
 
@@ -243,7 +235,7 @@ def build_tool(tool: GoTool, progress: Progress) -> None:
         "tool": tool.name,
         "version": tool.version,
         "module": f"{tool.module}@{tool.module_version}",
-        "sha256": {b: _sha256(bin_dir / b) for b in tool.binaries},
+        "sha256": {b: sha256_file(bin_dir / b) for b in tool.binaries},
     }
     (home / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     progress(f"built {tool.name} {tool.version}")

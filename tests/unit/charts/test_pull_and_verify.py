@@ -144,3 +144,63 @@ def test_a_new_version_replaces_the_old_archive(tmp_path: Path, capsys: pytest.C
         bumped = run_cli(capsys, "charts", "pull", str(repo))
     assert bumped.out == f"    pinned  hello  {url} hello 1.0.1\n"
     assert sorted(p.name for p in (repo / "charts").iterdir()) == ["hello-1.0.1.tgz"]
+
+
+@pytest.mark.parametrize(
+    ("lock_text", "message"),
+    [
+        ("charts: [\n", "charts.lock:2:1: "),
+        ("charts: []\n", "charts.lock:1:1: charts.lock has no `charts` mapping\n  hint: run `dockyard charts pull`"),
+        (
+            "charts:\n  hello: {version: 1.0.0}\n",
+            "charts.lock:2:3: charts.lock entry `hello` lacks archive, sha256, version or kind\n"
+            "  hint: run `dockyard charts pull` to write it again",
+        ),
+    ],
+)
+def test_a_broken_charts_lock_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lock_text: str, message: str
+) -> None:
+    repo = _repo_using(tmp_path, "http://127.0.0.1:9")
+    (repo / "charts.lock").write_text(lock_text)
+    result = run_cli(capsys, "render", str(repo), "-c", "local")
+    assert result.code == 1
+    assert result.err.startswith(message)
+    assert "Traceback" not in result.err
+
+
+def test_a_missing_helm_says_how_to_build_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upstream = _upstream(tmp_path)
+    with serve(upstream) as url:
+        index(upstream, url)
+        repo = _repo_using(tmp_path, url)
+        assert run_cli(capsys, "charts", "pull", str(repo)).code == 0
+    monkeypatch.setenv("DOCKYARD_HELM", str(tmp_path / "no-helm"))
+    result = run_cli(capsys, "render", str(repo), "-c", "local")
+    assert result.code == 1
+    assert result.err.startswith(
+        "platform.yaml:14:5: component `hello`: helm template failed: "
+        f"helm is not installed at {tmp_path / 'no-helm'}; run `dockyard localcluster build helm`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (
+            ["render", "REPO", "-c", "local", "--only", "all-of-it"],
+            "--only must be one of all, platform, services, not `all-of-it`",
+        ),
+        (
+            ["policies", "export", "REPO", "-c", "local", "-o", "out"],
+            "say which format: --gatekeeper (the only one so far)",
+        ),
+    ],
+)
+def test_usage_errors(capsys: pytest.CaptureFixture[str], command: list[str], message: str) -> None:
+    from tests.helpers import EXAMPLES
+
+    result = run_cli(capsys, *(str(EXAMPLES / "shop") if part == "REPO" else part for part in command))
+    assert (result.code, result.err) == (2, f"error: {message}\n")

@@ -44,7 +44,7 @@ def test_a_tool_is_built_only_when_its_manifest_matches_the_binaries(
     (home / "bin").mkdir(parents=True)
     (home / "bin" / "fake").write_bytes(b"binary")
     assert not build.is_built(tool)
-    manifest = {"version": tool.version, "sha256": {"fake": build._sha256(home / "bin" / "fake")}}
+    manifest = {"version": tool.version, "sha256": {"fake": build.sha256_file(home / "bin" / "fake")}}
     (home / "manifest.json").write_text(json.dumps(manifest))
     assert build.is_built(tool)
     (home / "bin" / "fake").write_bytes(b"tampered")

@@ -40,8 +40,6 @@ KINDS: dict[str, Kind] = {
     "keycloak-client": Kind("stage platform-networking", keycloak.configure_client),
     "restart": Kind("stage platform-services", restart.restart),
 }
-NOT_YET: dict[str, str] = {}
-"""Task kinds a render may ask for that no handler runs yet, with what to do meanwhile."""
 
 
 class UnknownTask(DockyardError):
@@ -52,11 +50,7 @@ def check_known(requests: Sequence[TaskRequest]) -> None:
     """Before anything is written: every requested task has a handler."""
     unknown = [r for r in requests if r.kind not in KINDS]
     if unknown:
-        lines = [
-            f"{r.source.file}: task {r.kind} {r.name}: no lifecycle task runs `{r.kind}`"
-            + (f" ({NOT_YET[r.kind]})" if r.kind in NOT_YET else "")
-            for r in unknown
-        ]
+        lines = [f"{r.source.file}: task {r.kind} {r.name}: no lifecycle task runs `{r.kind}`" for r in unknown]
         raise UnknownTask("nothing was applied:\n" + "\n".join(lines))
 
 

@@ -29,9 +29,6 @@ class TaskSpec:
 
 Tasks = Callable[[Platform], list[TaskSpec]]
 
-COMPONENT_STAGES = ("platform-networking", "platform-services")
-"""Where components install; their CustomResourceDefinitions always go to `crds`."""
-
 
 def has(platform: Platform, feature: str) -> bool:
     """Whether the platform's profile switches `feature` on."""
