@@ -1,0 +1,88 @@
+"""The README's first step on a machine that has never seen the project: no uv, no caches, cargo
+only in ~/.cargo/bin. Run as a newcomer would, in a copy of the project with a PATH and HOME of
+its own (a developer's machine keeps what earlier runs installed, so only a test can tell)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import PROJECT
+
+pytestmark = pytest.mark.fresh
+
+
+def _copy_project(target: Path) -> Path:
+    """The project's files as a clean clone has them (tracked and new files, nothing ignored)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=PROJECT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for relative in filter(None, listed.split("\0")):
+        source = PROJECT / relative
+        if source.is_file():
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / relative)
+    return target
+
+
+def _fresh_machine(tmp_path: Path, *, cargo: bool) -> tuple[Path, dict[str, str]]:
+    """A project copy, a HOME with nothing in it (but, if `cargo`, the Rust toolchain where rustup
+    puts it) and a PATH with Go and a Python that has no uv."""
+    project = _copy_project(tmp_path / "project")
+    home = tmp_path / "home"
+    home.mkdir()
+    real_home = Path.home()
+    if cargo:
+        for folder in (".cargo", ".rustup"):
+            if (real_home / folder).is_dir():
+                (home / folder).symlink_to(real_home / folder)
+    python = tmp_path / "python"
+    subprocess.run([sys.executable, "-m", "venv", str(python)], check=True, capture_output=True)
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "python3").symlink_to(python / "bin" / "python3")
+    go = shutil.which("go")
+    path = [str(tools), *([str(Path(go).resolve().parent)] if go else []), "/usr/bin", "/bin"]
+    keep = ("LANG", "LC_ALL", "TERM", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "GOPROXY", "GONOSUMDB", "GOPRIVATE")
+    env = {k: v for k, v in os.environ.items() if k in keep or k.startswith(("PIP_", "UV_INDEX", "CARGO_REGISTRIES"))}
+    env.update(PATH=os.pathsep.join(path), HOME=str(home), GOFLAGS="-modcacherw", CI="true")
+    return project, env
+
+
+def test_setup_installs_what_it_needs_on_a_machine_that_has_never_seen_the_project(tmp_path: Path) -> None:
+    project, env = _fresh_machine(tmp_path, cargo=True)
+    done = subprocess.run(["bash", "scripts/setup"], cwd=project, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    version = subprocess.run(
+        ["python3", "-m", "uv", "run", "--locked", "dockyard", "--version"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert (version.returncode, version.stdout.split()[0]) == (0, "dockyard"), version.stderr
+    verified = subprocess.run(
+        ["python3", "-m", "uv", "run", "--locked", "dockyard", "charts", "verify", "examples/shop", "-c", "local"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert verified.stdout == "verified: 4 charts match charts.lock\n", verified.stderr
+
+
+def test_setup_without_a_rust_toolchain_says_what_to_install(tmp_path: Path) -> None:
+    project, env = _fresh_machine(tmp_path, cargo=False)
+    done = subprocess.run(["bash", "scripts/setup"], cwd=project, env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "setup: Dockyard's policy engine binding needs a Rust toolchain (cargo); install it with rustup"
+    )
