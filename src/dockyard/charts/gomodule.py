@@ -1,8 +1,9 @@
-"""Fetch one directory (or file) of a tagged Go module from the Go module proxy.
+"""Fetch one directory (or file) of a tagged Go module with the go command itself.
 
-The module's whole zip is hashed as the go command does (the `h1:` hash go.sum records), so
-a pin can be compared with go.sum or sum.golang.org; then the chosen directory is repacked
-deterministically as a chart archive.
+`go mod download` fetches the module, so the machine's Go configuration (GOPROXY, GOSUMDB,
+GOPRIVATE, GOFLAGS) decides where it comes from, and the checksum database vouches for it. The
+module's zip is then hashed again here as the go command does (the `h1:` hash go.sum records)
+and must agree; then the chosen directory is repacked deterministically as a chart archive.
 """
 
 from __future__ import annotations
@@ -10,33 +11,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import os
-import urllib.error
-import urllib.request
+import shutil
+import subprocess
+import tempfile
 import zipfile
+from pathlib import Path
 
 from dockyard.charts.source import ChartSource
+from dockyard.load import confined
 
-DEFAULT_PROXY = "https://proxy.golang.org"
 MAX_ZIP = 512 * 1024 * 1024
 
 
 class FetchFailed(Exception):
-    """The proxy could not be reached or did not serve the module; the message says which."""
-
-
-def proxy_url() -> str:
-    """The first http(s) entry of GOPROXY, as the go command would try it."""
-    for entry in os.environ.get("GOPROXY", DEFAULT_PROXY).replace("|", ",").split(","):
-        entry = entry.strip()
-        if entry.startswith(("https://", "http://")):
-            return entry.rstrip("/")
-    return DEFAULT_PROXY
-
-
-def _escape(path: str) -> str:
-    """Module path escaping of the proxy protocol: an upper-case letter becomes ! and its lower case."""
-    return "".join(f"!{c.lower()}" if c.isupper() else c for c in path)
+    """The module could not be fetched or did not match its hash; the message says which."""
 
 
 def h1_hash(archive: zipfile.ZipFile) -> str:
@@ -49,25 +39,46 @@ def h1_hash(archive: zipfile.ZipFile) -> str:
     return "h1:" + base64.b64encode(summary.digest()).decode()
 
 
-def download(source: ChartSource, timeout: float = 120.0) -> tuple[bytes, str]:
-    """The module zip's bytes and its h1: hash."""
+def download(source: ChartSource, timeout: float = 600.0) -> tuple[bytes, str]:
+    """The module zip's bytes and its h1: hash, fetched by `go mod download`."""
     assert source.gomodule is not None
-    url = f"{proxy_url()}/{_escape(source.gomodule)}/@v/{_escape(source.version)}.zip"
+    go = shutil.which("go")
+    if go is None:
+        raise FetchFailed("the go command is needed to fetch Go modules; install Go")
+    query = f"{source.gomodule}@{source.version}"
+    env = {**os.environ, "GOTOOLCHAIN": os.environ.get("GOTOOLCHAIN", "local"), "GO111MODULE": "on"}
+    with tempfile.TemporaryDirectory(prefix="dockyard-gomod-") as outside_any_module:
+        try:
+            done = subprocess.run(
+                [go, "mod", "download", "-json", query],
+                cwd=outside_any_module,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise FetchFailed(f"go mod download {query} did not finish within {timeout:.0f} s") from None
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            data = response.read(MAX_ZIP + 1)
-    except urllib.error.HTTPError as error:
-        raise FetchFailed(f"{url}: HTTP {error.code} ({error.reason})") from None
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise FetchFailed(f"{url}: {reason}") from None
-    if len(data) > MAX_ZIP:
-        raise FetchFailed(f"{url}: the module is larger than {MAX_ZIP // (1024 * 1024)} MiB")
+        info = json.loads(done.stdout)
+    except ValueError:
+        info = {}
+    if done.returncode != 0 or info.get("Error") or not info.get("Zip"):
+        reason = info.get("Error") or done.stderr.strip() or f"go mod download exited with {done.returncode}"
+        raise FetchFailed(reason)
+    try:
+        data = confined.read_regular(Path(info["Zip"]), MAX_ZIP, f"the zip of {query}")
+    except confined.Refused as refused:
+        raise FetchFailed(str(refused)) from None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return data, h1_hash(archive)
+            digest = h1_hash(archive)
     except zipfile.BadZipFile:
-        raise FetchFailed(f"{url}: not a zip file") from None
+        raise FetchFailed(f"the zip of {query} is not a zip file") from None
+    if info.get("Sum") and digest != info["Sum"]:
+        raise FetchFailed(f"{query}: the zip hashes to {digest}, but the go command says {info['Sum']}")
+    return data, digest
 
 
 def select(data: bytes, source: ChartSource) -> dict[str, bytes]:

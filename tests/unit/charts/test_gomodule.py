@@ -43,6 +43,16 @@ def _proxy(root: Path) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def _private_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The go command Dockyard runs reads its configuration from the environment: a module cache of
+    the test's own, and no checksum database (the test module exists only on loopback)."""
+    monkeypatch.setenv("GOSUMDB", "off")
+    monkeypatch.setenv("GOMODCACHE", str(tmp_path / "dockyard-modcache"))
+    monkeypatch.setenv("GOFLAGS", "-modcacherw")
+    monkeypatch.setenv("GOTOOLCHAIN", "local")
+
+
 def _go_sum(url: str, tmp_path: Path) -> str:
     """What `go mod download` says the module's hash is."""
     env = {
@@ -68,7 +78,7 @@ def test_a_go_module_directory_is_pinned_with_the_go_commands_own_hash(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with serve(_proxy(tmp_path / "proxy")) as url:
-        monkeypatch.setenv("GOPROXY", f"{url},direct")
+        monkeypatch.setenv("GOPROXY", url)
         repo = platform_repo(
             tmp_path / "platform",
             f"  widgets:\n    chart: {{gomodule: {MODULE}, version: {VERSION}, path: deploy/crds, name: widgets, "
