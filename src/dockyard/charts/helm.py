@@ -17,17 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dockyard.cache_dirs import dockyard_cache
+from dockyard.charts import yamlfiles
 from dockyard.charts.archive import UnsafeArchive, unpack
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """libyaml's safe loader, reading a bare `=` as the string it is (YAML 1.1 calls it a `value` tag)."""
-
-
-_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 
 class BadManifests(Exception):
@@ -79,8 +71,8 @@ class Helm:
         return archives[0]
 
 
-def unpacked(archive: Path, digest: str) -> Path:
-    """The chart directory of `archive` in the cache (unpacked once per digest)."""
+def unpacked(archive: bytes, digest: str) -> Path:
+    """The tree of the .tgz `archive` in the cache (unpacked once per digest)."""
     target = cache_root() / "charts" / digest
     if target.is_dir():
         return target
@@ -179,13 +171,13 @@ class Templates:
         return objects
 
 
-def documents(text: str) -> list[dict[str, Any]]:
+def documents(text: str, what: str = "helm template output") -> list[dict[str, Any]]:
     """The Kubernetes objects of a multi-document YAML stream (empty documents and build files dropped)."""
     objects = []
     try:
-        loaded = list(yaml.load_all(text, Loader=_Loader))
-    except yaml.YAMLError as error:
-        raise BadManifests(str(error).replace("\n", " ")) from None
+        loaded = yamlfiles.load_all(text, what)
+    except yamlfiles.BadYaml as error:
+        raise BadManifests(str(error)) from None
     for document in loaded:
         if not isinstance(document, dict) or "kind" not in document:
             continue

@@ -7,16 +7,18 @@ Entries are sorted by component name, so the file only changes when a pin change
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
-from dockyard.charts.archive import sha256_file
+from dockyard.charts.archive import MAX_ARCHIVE
 from dockyard.charts.source import ChartSource
 from dockyard.errors import Position, Problem
-from dockyard.load.yamlsafe import Document, parse
+from dockyard.load import confined
+from dockyard.load.yamlsafe import MAX_FILE_BYTES, Document, parse
 
 LOCK_FILE = "charts.lock"
 CHARTS_DIR = "charts"
@@ -55,10 +57,13 @@ class Lock:
 
 
 def read(root: Path) -> Lock | Problem:
-    path = root / LOCK_FILE
-    if not path.is_file():
-        return Lock({})
-    document = parse(LOCK_FILE, path.read_bytes())
+    try:
+        raw = confined.read_inside(root, LOCK_FILE, MAX_FILE_BYTES, f"`{LOCK_FILE}`")
+    except confined.Refused as refused:
+        if refused.missing:
+            return Lock({})
+        return Problem(Position(LOCK_FILE, 1, 1), str(refused), refused.hint)
+    document = parse(LOCK_FILE, raw)
     if isinstance(document, Problem):
         return document
     charts = document.data.get("charts") if isinstance(document.data, dict) else None
@@ -81,14 +86,11 @@ def write(root: Path, entries: dict[str, LockEntry]) -> None:
     body = yaml.safe_dump(
         {"charts": {name: entries[name].to_yaml() for name in sorted(entries)}}, sort_keys=False, width=4096
     )
-    target = root / LOCK_FILE
-    temporary = target.with_name(LOCK_FILE + ".tmp")
-    temporary.write_text(HEADER + body, encoding="utf-8")
-    temporary.replace(target)
+    confined.write_atomic(root, LOCK_FILE, (HEADER + body).encode())
 
 
-def verified_archive(root: Path, lock: Lock, component: str, source: ChartSource, where: Position) -> Path | Problem:
-    """The archive of `component`, once its lock entry matches `source` and its bytes match the digest."""
+def verified_archive(root: Path, lock: Lock, component: str, source: ChartSource, where: Position) -> bytes | Problem:
+    """The bytes of `component`'s archive, once its lock entry matches `source` and they match the digest."""
     entry = lock.entries.get(component)
     pull = f"run `dockyard charts pull` and commit {CHARTS_DIR}/ and {LOCK_FILE}"
     if entry is None:
@@ -100,16 +102,19 @@ def verified_archive(root: Path, lock: Lock, component: str, source: ChartSource
             f"{source.origin}",
             pull,
         )
-    archive = root / entry.archive
-    if not entry.archive.startswith(CHARTS_DIR + "/") or ".." in Path(entry.archive).parts:
+    if not entry.archive.startswith(CHARTS_DIR + "/") or ".." in PurePosixPath(entry.archive).parts:
         return Problem(
             lock.position(component), f"component `{component}`: archive `{entry.archive}` is outside charts/"
         )
-    if not archive.is_file():
-        return Problem(
-            lock.position(component), f"component `{component}`: chart archive {entry.archive} is missing", pull
-        )
-    actual = sha256_file(archive)
+    try:
+        data = confined.read_inside(root, entry.archive, MAX_ARCHIVE, f"chart archive {entry.archive}")
+    except confined.Refused as refused:
+        if refused.missing:
+            return Problem(
+                lock.position(component), f"component `{component}`: chart archive {entry.archive} is missing", pull
+            )
+        return Problem(lock.position(component), f"component `{component}`: {refused}")
+    actual = hashlib.sha256(data).hexdigest()
     if actual != entry.sha256:
         return Problem(
             lock.position(component),
@@ -117,7 +122,7 @@ def verified_archive(root: Path, lock: Lock, component: str, source: ChartSource
             "the archive changed after it was pinned; restore it from version control, or pull it again "
             "if the change is intended",
         )
-    return archive
+    return data
 
 
 def _describe(fields: dict[str, str]) -> str:

@@ -19,7 +19,7 @@ def objects(directory: Path, digest: str) -> list[dict[str, Any]]:
         return json.loads(cache.read_text(encoding="utf-8"))
     result: list[dict[str, Any]] = []
     for path in sorted(p for p in directory.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
-        result += documents(path.read_text(encoding="utf-8"))
+        result += documents(path.read_text(encoding="utf-8"), str(path.relative_to(directory)))
     cache.parent.mkdir(parents=True, exist_ok=True)
     temporary = cache.with_suffix(f".{os.getpid()}.tmp")
     temporary.write_text(json.dumps(result), encoding="utf-8")

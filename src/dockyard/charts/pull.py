@@ -7,16 +7,19 @@ refuses a changed module). A chart not yet in the lock is downloaded and its dig
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.charts import gomodule, lock
-from dockyard.charts.archive import pack, sha256_file
+from dockyard.charts.archive import MAX_ARCHIVE, pack
 from dockyard.charts.helm import Helm, HelmFailed
 from dockyard.charts.source import ChartSource
+from dockyard.load import confined
 
 
 class PullFailed(Exception):
@@ -45,13 +48,14 @@ def pull_all(
     current = lock.read(root)
     if not isinstance(current, lock.Lock):
         raise PullFailed(str(current))
+    charts = _charts_directory(root)
     entries = dict(current.entries)
     results = []
     failures = []
     for name in sorted(components):
         source = components[name]
         try:
-            result, entry = _pull_one(root, name, source, entries.get(name), helm)
+            result, entry = _pull_one(charts, name, source, entries.get(name), helm)
         except PullFailed as error:
             failures.append(f"`{name}`: {error}")
             continue
@@ -61,9 +65,7 @@ def pull_all(
     if tidy and not failures:
         for name in sorted(set(entries) - set(components)):
             removed = entries.pop(name)
-            archive = root / removed.archive
-            if archive.is_file() and archive.parent == root / lock.CHARTS_DIR:
-                archive.unlink()
+            _remove_archive(charts, removed.archive)
             progress(
                 Pulled(
                     name,
@@ -75,23 +77,55 @@ def pull_all(
     for name in sorted(components):
         stale = {e.archive for n, e in current.entries.items() if n == name} - in_use
         for archive in stale:  # an older version of a chart still pinned by another name is kept
-            path = root / archive
-            if path.is_file() and path.parent == root / lock.CHARTS_DIR:
-                path.unlink()
+            _remove_archive(charts, archive)
     if entries != current.entries or not (root / lock.LOCK_FILE).exists():
-        lock.write(root, entries)
+        try:
+            lock.write(root, entries)
+        except OSError as error:
+            raise PullFailed(f"cannot write {lock.LOCK_FILE}: {error.strerror}") from None
     if failures:
         raise PullFailed("\n".join(failures))
     return results
 
 
+def _charts_directory(root: Path) -> Path:
+    """charts/ (created if missing), resolved; PullFailed if it leads out of the repo."""
+    try:
+        charts = confined.resolve_inside(root, lock.CHARTS_DIR, f"`{lock.CHARTS_DIR}/`")
+    except confined.Refused as refused:
+        raise PullFailed(f"{refused}; Dockyard writes charts only inside the platform repo") from None
+    try:
+        charts.mkdir(exist_ok=True)
+    except OSError as error:
+        raise PullFailed(f"cannot create {lock.CHARTS_DIR}/: {error.strerror}") from None
+    if not charts.is_dir():
+        raise PullFailed(f"{lock.CHARTS_DIR} is not a directory")
+    return charts
+
+
+def _remove_archive(charts: Path, archive: str) -> None:
+    """Delete a pinned archive no longer used: only a plain file directly in charts/."""
+    folder, _slash, name = archive.partition("/")
+    if folder != lock.CHARTS_DIR or not name or "/" in name or name in (".", ".."):
+        return
+    with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+        os.unlink(charts / name)  # a symlink there is removed itself, never its target
+
+
+def _current_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(confined.read_regular(path, MAX_ARCHIVE, path.name)).hexdigest()
+    except confined.Refused:
+        return None
+
+
 def _pull_one(
-    root: Path, name: str, source: ChartSource, entry: lock.LockEntry | None, helm: Helm
+    charts: Path, name: str, source: ChartSource, entry: lock.LockEntry | None, helm: Helm
 ) -> tuple[Pulled, lock.LockEntry]:
     archive_path = f"{lock.CHARTS_DIR}/{source.archive_name()}"
-    target = root / archive_path
+    target = charts / source.archive_name()
     pinned = entry is not None and entry.fields == source.lock_fields()
-    if pinned and entry is not None and target.is_file() and sha256_file(target) == entry.sha256:
+    if pinned and entry is not None and _current_digest(target) == entry.sha256:
         return Pulled(name, source, "verified"), entry
     data, origin = _download(source, helm)
     digest = _sha256(data)
@@ -101,10 +135,10 @@ def _pull_one(
             "the upstream archive changed since it was pinned. Find out why before you remove the entry "
             f"from {lock.LOCK_FILE} to accept it"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".tmp")
-    temporary.write_bytes(data)
-    temporary.replace(target)
+    try:
+        confined.write_atomic(charts, target.name, data)
+    except OSError as error:
+        raise PullFailed(f"cannot write {archive_path}: {error.strerror}") from None
     new_entry = lock.LockEntry(source.lock_fields(), archive_path, digest, origin)
     return Pulled(name, source, "downloaded" if pinned else "pinned"), new_entry
 
@@ -127,4 +161,7 @@ def _download(source: ChartSource, helm: Helm) -> tuple[bytes, str | None]:
             archive = helm.pull(reference, source.version, Path(scratch))
         except HelmFailed as error:
             raise PullFailed(f"{source.origin}: {error}") from None
-        return archive.read_bytes(), None
+        try:
+            return confined.read_regular(archive, MAX_ARCHIVE, archive.name), None
+        except confined.Refused as refused:
+            raise PullFailed(f"{source.origin}: {refused}") from None

@@ -19,15 +19,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
-import jsonschema
-import yaml
+import jsonschema_rs
 
+from dockyard.charts import yamlfiles
 from dockyard.errors import Position, Problem
+from dockyard.load import confined
 from dockyard.load.words import did_you_mean
 
 Locate = Callable[[tuple[str | int, ...]], Position]
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SCHEMA_FILE = "values.schema.json"
+MAX_SCHEMA = 4 * 1024 * 1024
+BACKTRACK_LIMIT = 100_000
+"""A `pattern` that needs more backtracking steps than this is an error, not a hang."""
 _COMMENTED_KEY = re.compile(r"^[ \t]*#+[ \t]*([A-Za-z0-9_.\-/]+):(?:[ \t]|$)", re.MULTILINE)
 
 
@@ -59,7 +64,7 @@ def check(
 def _subcharts(chart: Path) -> list[str]:
     """Names (or aliases) of the chart's dependencies: their values are theirs to check."""
     path = chart / "Chart.yaml"
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) if path.is_file() else None
+    data = _load(path)
     dependencies = (data or {}).get("dependencies") or [] if isinstance(data, dict) else []
     return [str(d.get("alias") or d.get("name")) for d in dependencies if isinstance(d, dict)]
 
@@ -74,21 +79,22 @@ def _schema(
     reported: set[tuple[Any, ...]],
 ) -> list[Problem]:
     problems: list[Problem] = []
-    schema_file = chart / "values.schema.json"
-    if not schema_file.is_file():
+    if not (chart / SCHEMA_FILE).is_file():
         return problems
     try:
-        schema = json.loads(schema_file.read_text(encoding="utf-8"))
-        validator_class = jsonschema.validators.validator_for(schema)
-        validator = validator_class(schema)
-        errors = sorted(validator.iter_errors(_with_defaults(chart, merged)), key=lambda e: list(e.absolute_path))
-    except (ValueError, jsonschema.SchemaError) as error:
-        return [
-            *problems,
-            Problem(fallback, f"component `{component}`: the chart's values.schema.json is unusable ({error})"),
-        ]
+        schema = json.loads(confined.read_inside(chart, SCHEMA_FILE, MAX_SCHEMA, SCHEMA_FILE))
+        validator = jsonschema_rs.validator_for(
+            schema,
+            base_uri=_chart_uri(chart, SCHEMA_FILE),
+            retriever=_chart_files(chart),
+            pattern_options=jsonschema_rs.FancyRegexOptions(backtrack_limit=BACKTRACK_LIMIT),
+        )
+        errors = sorted(validator.iter_errors(_with_defaults(chart, merged)), key=lambda e: list(e.instance_path))
+    except (ValueError, RecursionError, confined.Refused, jsonschema_rs.ValidationError) as error:
+        reason = str(error).split("\n", 1)[0]
+        return [Problem(fallback, f"component `{component}`: the chart's {SCHEMA_FILE} is unusable ({reason})")]
     for error in errors:
-        for path, message in _explain(error):
+        for path, message in _explain(error, schema):
             if path in reported:
                 continue
             reported.add(path)
@@ -99,28 +105,56 @@ def _schema(
                 Problem(
                     where,
                     f"component `{component}`: the chart rejects values.{dotted}{origin}: {message}",
-                    "see the chart's values.schema.json for what it accepts",
+                    f"see the chart's {SCHEMA_FILE} for what it accepts",
                 )
             )
     return problems
 
 
-def _explain(error: jsonschema.ValidationError) -> list[tuple[tuple[Any, ...], str]]:
+def _chart_uri(chart: Path, relative: str) -> str:
+    return chart.resolve().as_uri() + "/" + relative
+
+
+def _chart_files(chart: Path) -> Callable[[str], Any]:
+    """A `$ref` retriever that reads JSON files of the chart itself and nothing else (no network)."""
+    prefix = chart.resolve().as_uri() + "/"
+
+    def retrieve(uri: str) -> Any:
+        if not uri.startswith(prefix):
+            raise ValueError(f"`{uri[:120]}` is outside the chart; Dockyard resolves only the chart's own files")
+        relative = unquote(uri[len(prefix) :].split("#", 1)[0])
+        return json.loads(confined.read_inside(chart, relative, MAX_SCHEMA, relative))
+
+    return retrieve
+
+
+def _explain(error: jsonschema_rs.ValidationError, schema: Any) -> list[tuple[tuple[Any, ...], str]]:
     """One (path, message) per wrong value; an unexpected key is reported at the key itself."""
-    path = tuple(error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = set((error.schema or {}).get("properties", {}))
-        extra = sorted(k for k in error.instance if k not in known)
-        if extra:
-            return [
-                (
-                    (*path, key),
-                    "not a value the chart knows"
-                    + (f" ({hint})" if (hint := did_you_mean(key, sorted(known))) else ""),
-                )
-                for key in extra
-            ]
-    return [(path, error.message)]
+    path = tuple(error.instance_path)
+    unexpected = getattr(error.kind, "unexpected", None)
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties) and unexpected:
+        known = sorted(_at(schema, tuple(error.schema_path)[:-1]).get("properties", {}))
+        return [
+            (
+                (*path, key),
+                "not a value the chart knows" + (f" ({hint})" if (hint := did_you_mean(key, known)) else ""),
+            )
+            for key in sorted(unexpected)
+        ]
+    message = error.message
+    return [(path, message if len(message) <= 300 else message[:300] + "… (shortened)")]
+
+
+def _at(schema: Any, path: tuple[Any, ...]) -> dict[str, Any]:
+    node = schema
+    for part in path:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return {}
+    return node if isinstance(node, dict) else {}
 
 
 def _with_defaults(chart: Path, merged: dict[str, Any]) -> dict[str, Any]:
@@ -129,11 +163,18 @@ def _with_defaults(chart: Path, merged: dict[str, Any]) -> dict[str, Any]:
 
 
 def _defaults(chart: Path) -> dict[str, Any]:
-    path = chart / "values.yaml"
-    if not path.is_file():
-        return {}
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    data = _load(chart / "values.yaml")
     return data if isinstance(data, dict) else {}
+
+
+def _load(path: Path) -> Any:
+    """A YAML file of the chart (None if it has none, or if it cannot be read: helm reports that)."""
+    if not path.is_file():
+        return None
+    try:
+        return yamlfiles.load_one(path.read_text(encoding="utf-8", errors="replace"), path.name)
+    except yamlfiles.BadYaml:
+        return None
 
 
 def merge_values(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -13,13 +13,16 @@ Layout (see docs/platform-repo.md):
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.errors import Position, Problem, UsageError
+from dockyard.load import confined
 from dockyard.load.words import did_you_mean
+from dockyard.load.yamlsafe import MAX_FILE_BYTES
 
 PLATFORM_FILE = "platform.yaml"
 
@@ -48,18 +51,9 @@ def find_repo(start: Path) -> Path:
     )
 
 
-def inside(root: Path, relative: str) -> Path | None:
-    """`root/relative` with every symlink resolved, or None if that leaves the repo."""
-    resolved = (root / relative).resolve()
-    try:
-        resolved.relative_to(root.resolve())
-    except ValueError:
-        return None
-    return resolved
-
-
-def discover(root: Path) -> tuple[list[RepoFile], list[Problem]]:
-    """Every platform repo file under `root`, in a stable order, and problems with the layout.
+def discover(root: Path) -> tuple[list[RepoFile], list[Problem], list[tuple[str, str]]]:
+    """Every platform repo file under `root`, in a stable order, problems with the layout, and
+    (kind, path) of every file found, read or not (an unreadable file still exists).
 
     Directories are listed with os.scandir, which says for free whether an entry is a
     symlink; only paths that pass through a symlink pay for resolving where they lead.
@@ -68,11 +62,12 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem]]:
     problems: list[Problem] = []
     for folder, kind in (("environments", "environment"), ("clusters", "cluster"), ("provisioners", "provisioner")):
         found += [(kind, path, link) for path, link in _yaml_files(root, folder, False, problems)]
-    for entry in _entries(root / "services"):
+    services_linked = (root / "services").is_symlink()
+    for entry in _entries(root, "services", problems):
         relative = f"services/{entry.name}"
         if not entry.is_dir():
             continue
-        linked = entry.is_symlink()
+        linked = services_linked or entry.is_symlink()
         score = os.path.join(entry.path, "score.yaml")
         if not os.path.lexists(score):
             problems.append(
@@ -86,29 +81,34 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem]]:
         found.append(("score", f"{relative}/score.yaml", linked or os.path.islink(score)))
         overrides = _yaml_files(root, f"{relative}/overrides", linked, problems)
         found += [("serviceoverride", path, link) for path, link in overrides]
-    found += [("policy", path, link) for path, link in _files_ending(root, "policies", ".rego")]
+    found += [("policy", path, link) for path, link in _files_ending(root, "policies", ".rego", problems)]
     files = []
     for kind, path, through_link in found:
         raw = read_inside(root, path, problems) if through_link else _read_plain(root, path, problems)
         if raw is not None:
             files.append(RepoFile(kind, path, raw))
-    return files, problems
+    return files, problems, [(kind, path) for kind, path, _link in found]
 
 
 def _read_plain(root: Path, relative: str, problems: list[Problem]) -> bytes | None:
-    """Read a file reached without any symlink: it cannot leave the repo."""
+    """Read a file reached without any symlinked directory: it cannot leave the repo (a symlink
+    as the file itself is not followed), so it needs no resolving."""
     try:
-        with open(os.path.join(root, relative), "rb") as stream:
-            return stream.read()
-    except OSError:
+        return confined.read_regular(root / relative, MAX_FILE_BYTES, "file")
+    except confined.Refused:
         return read_inside(root, relative, problems)  # let the careful path say what is wrong
 
 
-def _entries(directory: Path) -> list[os.DirEntry[str]]:
+def _entries(root: Path, folder: str, problems: list[Problem]) -> list[os.DirEntry[str]]:
+    """The entries of `folder` by name; none if it does not exist (every folder is optional)."""
     try:
-        with os.scandir(directory) as listing:
+        with os.scandir(root / folder) as listing:
             return sorted(listing, key=lambda entry: entry.name)
     except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as error:
+        reason = "it is a symbolic link loop" if error.errno == errno.ELOOP else error.strerror
+        problems.append(Problem(Position(folder, 1, 1), f"cannot list `{folder}/`: {reason}"))
         return []
 
 
@@ -118,8 +118,9 @@ def read_inside(
     problems: list[Problem],
     referrer: Callable[[], Position] | None = None,
     written: str | None = None,
+    limit: int = MAX_FILE_BYTES,
 ) -> bytes | None:
-    """The bytes of `relative`, or None after recording why it cannot be read.
+    """The bytes of `relative`, or None after recording why it cannot be read (see `confined`).
 
     `referrer` and `written` name the place that refers to the file and the path as
     written there, when the file is named by another file rather than found by layout.
@@ -129,35 +130,31 @@ def read_inside(
         return referrer() if referrer else Position(relative, 1, 1)
 
     shown = f"`{written}`" if written else f"`{relative}`"
-    resolved = inside(root, relative)
-    if resolved is None:
-        problems.append(
-            Problem(
-                where(),
-                f"{shown} resolves outside the platform repo",
-                "files must live inside the repo; replace the symlink or `..` path with a real file",
-            )
-        )
-        return None
-    if not resolved.is_file():
-        looked = f" (looked for {relative})" if written else ""
-        missing = not resolved.exists()
-        message = f"{shown} does not exist{looked}" if missing else f"{shown} is not a regular file"
-        siblings = sorted(p.name for p in resolved.parent.iterdir()) if resolved.parent.is_dir() else []
-        problems.append(Problem(where(), message, did_you_mean(resolved.name, siblings) if missing else None))
-        return None
     try:
-        return resolved.read_bytes()
-    except OSError as error:
-        problems.append(Problem(where(), f"cannot read `{relative}`: {error.strerror}"))
+        resolved = confined.resolve_inside(root, relative, shown)
+        return confined.read_regular(resolved, limit, shown if written else "file")
+    except confined.Refused as refused:
+        message, hint = str(refused), refused.hint
+        if refused.missing:
+            message += f" (looked for {relative})" if written else ""
+            hint = did_you_mean(Path(relative).name, _names_beside(root, relative))
+        problems.append(Problem(where(), message, hint))
         return None
 
 
-def _files_ending(root: Path, folder: str, suffix: str) -> list[tuple[str, bool]]:
+def _names_beside(root: Path, relative: str) -> list[str]:
+    try:
+        parent = confined.resolve_inside(root, str(Path(relative).parent))
+        return sorted(entry.name for entry in os.scandir(parent))
+    except (confined.Refused, OSError):
+        return []
+
+
+def _files_ending(root: Path, folder: str, suffix: str, problems: list[Problem]) -> list[tuple[str, bool]]:
     linked = (root / folder).is_symlink()
     return [
         (f"{folder}/{entry.name}", linked or entry.is_symlink())
-        for entry in _entries(root / folder)
+        for entry in _entries(root, folder, problems)
         if entry.name.endswith(suffix) and not entry.is_dir()
     ]
 
@@ -166,7 +163,7 @@ def _yaml_files(root: Path, folder: str, linked: bool, problems: list[Problem]) 
     """(path, reached through a symlink) for each .yaml file in `folder`."""
     linked = linked or (root / folder).is_symlink()
     paths = []
-    for entry in _entries(root / folder):
+    for entry in _entries(root, folder, problems):
         relative = f"{folder}/{entry.name}"
         stem, _dot, suffix = entry.name.rpartition(".")
         if entry.name.startswith(".") or entry.is_dir():

@@ -41,7 +41,7 @@ class Repo:
 
 def load(root: Path) -> Repo:
     """Read, parse and validate every file of the repo at `root`; raise InputError with all problems."""
-    files, problems = discover(root)
+    files, problems, found = discover(root)
     policies = _policies([f for f in files if f.kind == "policy"], problems)
     files = [f for f in files if f.kind != "policy"]
     documents: dict[str, tuple[str, Document]] = {}
@@ -51,7 +51,9 @@ def load(root: Path) -> Repo:
             documents[parsed.file.path] = (parsed.file.kind, parsed.document)
     repo = _assemble(root, documents, problems)
     repo.policies = policies
-    repo.environment_files = {f.path.split("/")[-1].removesuffix(".yaml") for f in files if f.kind == "environment"}
+    repo.environment_files = {
+        path.split("/")[-1].removesuffix(".yaml") for kind, path in found if kind == "environment"
+    }
     problems += cross_file_problems(repo)
     if problems:
         raise InputError(problems)

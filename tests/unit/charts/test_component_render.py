@@ -147,7 +147,7 @@ def test_values_the_chart_does_not_have_or_rejects_are_errors_at_their_line(
     assert [str(p) for p in error.value.problems] == [
         "platform.yaml:18:17: component `web`: `replicas` is not a value of its chart (helm would ignore it)\n"
         "  hint: did you mean `replicaCount`?",
-        "platform.yaml:19:21: component `web`: the chart rejects values.replicaCount: 'many' is not of type 'integer'\n"
+        'platform.yaml:19:21: component `web`: the chart rejects values.replicaCount: "many" is not of type "integer"\n'
         "  hint: see the chart's values.schema.json for what it accepts",
         "platform.yaml:21:15: component `web`: the chart rejects values.image.tagg: not a value the chart knows "
         "(did you mean `tag`?)\n  hint: see the chart's values.schema.json for what it accepts",

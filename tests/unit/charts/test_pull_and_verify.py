@@ -204,3 +204,62 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str], command: list[str], me
 
     result = run_cli(capsys, *(str(EXAMPLES / "shop") if part == "REPO" else part for part in command))
     assert (result.code, result.err) == (2, f"error: {message}\n")
+
+
+def _pulled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    upstream = _upstream(tmp_path)
+    with serve(upstream) as url:
+        index(upstream, url)
+        repo = _repo_using(tmp_path, url)
+        assert run_cli(capsys, "charts", "pull", str(repo)).code == 0
+    return repo
+
+
+def _moved_out(repo: Path, relative: str) -> Path:
+    """`relative` moves next to the repo and a symlink to it takes its place."""
+    outside = repo.parent / ("outside-" + relative.replace("/", "-"))
+    shutil.move(repo / relative, outside)
+    (repo / relative).symlink_to(outside)
+    return outside
+
+
+def test_a_charts_lock_outside_the_repo_is_not_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = _pulled(tmp_path, capsys)
+    _moved_out(repo, "charts.lock")
+    for command in (["render", str(repo), "-c", "local"], ["charts", "verify", str(repo)]):
+        result = run_cli(capsys, *command)
+        assert (result.code, result.err.splitlines()[:2]) == (
+            1,
+            [
+                "charts.lock:1:1: `charts.lock` resolves outside the platform repo",
+                "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
+            ],
+        )
+
+
+@pytest.mark.parametrize("moved", ["charts", "charts/hello-1.0.0.tgz"])
+def test_a_chart_archive_outside_the_repo_is_not_read(
+    moved: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _pulled(tmp_path, capsys)
+    _moved_out(repo, moved)
+    result = run_cli(capsys, "charts", "verify", str(repo))
+    assert (result.code, result.err.splitlines()[0]) == (
+        1,
+        "charts.lock:4:3: component `hello`: chart archive charts/hello-1.0.0.tgz resolves outside the platform repo",
+    )
+
+
+def test_pull_never_writes_or_deletes_through_a_symlinked_charts_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _pulled(tmp_path, capsys)
+    outside = _moved_out(repo, "charts")
+    (outside / "hello-1.0.0.tgz").unlink()
+    result = run_cli(capsys, "charts", "pull", str(repo))
+    assert result.code == 1
+    assert result.err.startswith(
+        "error: could not pull:\n`charts/` resolves outside the platform repo; Dockyard writes charts only inside "
+        "the platform repo"
+    )
+    assert list(outside.iterdir()) == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from dockyard.charts.values_check import check
 from dockyard.errors import Position
 
@@ -72,3 +74,71 @@ def test_maps_of_named_things_and_keys_shown_in_comments_are_fine(tmp_path: Path
 def test_a_key_commented_elsewhere_does_not_count(tmp_path: Path) -> None:
     _errors, warnings = _check(tmp_path, {"service": {"bucketNames": "x"}})
     assert warnings == ["component `demo`: `service.bucketNames` is not a value of its chart (no template may read it)"]
+
+
+def _with_schema(tmp_path: Path, schema: str, *files: tuple[str, str]) -> Path:
+    chart = _chart(tmp_path)
+    (chart / "values.schema.json").write_text(schema)
+    for name, text in files:
+        (chart / name).write_text(text)
+    return chart
+
+
+def _schema_errors(chart: Path, values: dict) -> list[str]:
+    result = check(chart, "demo", values, values, lambda path: Position("p.yaml", len(path), 1), Position("x"))
+    return [p.message for p in result.errors]
+
+
+def test_the_schema_rejects_a_value_at_its_key_with_a_suggestion(tmp_path: Path) -> None:
+    chart = _with_schema(
+        tmp_path,
+        '{"type": "object", "properties": {"replicaCount": {"type": "integer"}, "service": {"type": "object", '
+        '"properties": {"enabled": {"type": "boolean"}, "annotations": {}, "spec": {}}, '
+        '"additionalProperties": false}}}',
+    )
+    assert _schema_errors(chart, {"replicaCount": "two", "service": {"enabld": True}}) == [
+        'component `demo`: the chart rejects values.replicaCount: "two" is not of type "integer"',
+        "component `demo`: the chart rejects values.service.enabld: not a value the chart knows "
+        "(did you mean `enabled`?)",
+    ]
+
+
+def test_a_schema_reference_is_resolved_inside_the_chart_only(tmp_path: Path) -> None:
+    chart = _with_schema(
+        tmp_path,
+        '{"type": "object", "properties": {"replicaCount": {"$ref": "defs.json#/count"}}}',
+        ("defs.json", '{"count": {"type": "integer"}}'),
+    )
+    assert _schema_errors(chart, {"replicaCount": "two"}) == [
+        'component `demo`: the chart rejects values.replicaCount: "two" is not of type "integer"'
+    ]
+
+
+@pytest.mark.parametrize(
+    "reference", ["https://example.com/schema.json", "file:///etc/passwd", "../../outside.json", "/etc/passwd"]
+)
+def test_a_schema_reference_outside_the_chart_makes_it_unusable(reference: str, tmp_path: Path) -> None:
+    (tmp_path / "outside.json").write_text('{"type": "string"}')
+    chart = _with_schema(tmp_path, f'{{"properties": {{"replicaCount": {{"$ref": "{reference}"}}}}}}')
+    [message] = _schema_errors(chart, {"replicaCount": 1})
+    assert message.startswith("component `demo`: the chart's values.schema.json is unusable (")
+
+
+def test_a_catastrophic_pattern_is_bounded(tmp_path: Path) -> None:
+    """`^(a+)+$` backtracks exponentially in a backtracking engine; the limit makes it a quick answer."""
+    chart = _with_schema(tmp_path, '{"properties": {"replicaCount": {"type": "string", "pattern": "^(a+)+$"}}}')
+    errors = _schema_errors(chart, {"replicaCount": "a" * 5000 + "!"})
+    assert len(errors) == 1 and errors[0].startswith("component `demo`: the chart rejects values.replicaCount: ")
+
+
+def test_a_billion_laughs_values_yaml_is_not_expanded(tmp_path: Path) -> None:
+    chart = _chart(tmp_path)
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 12)]
+    (chart / "values.yaml").write_text("\n".join(lines) + "\n")
+    assert _check_chart(chart, {"a1": 1}) == ([], [])
+
+
+def _check_chart(chart: Path, values: dict) -> tuple[list[str], list[str]]:
+    result = check(chart, "demo", values, values, lambda path: Position("p.yaml", len(path), 1), Position("x"))
+    return [p.message for p in result.errors], [p.message for p in result.warnings]
