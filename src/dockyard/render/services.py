@@ -11,6 +11,7 @@ from dockyard.model.platform import Platform
 from dockyard.model.service import Service
 from dockyard.render import profiles
 from dockyard.render.bundle import SOURCE_ANNOTATION, STAGE_ANNOTATION, Bundle, Rendered, Source, TaskRequest
+from dockyard.render.identity import identity_problem
 from dockyard.render.namespaces import render_namespace
 from dockyard.render.placeholders import Context
 from dockyard.render.provisioners import BUILT_IN
@@ -130,9 +131,15 @@ def _namespaces(platform: Platform) -> list[Rendered]:
 
 
 def deduplicate(objects: list[Rendered], problems: list[Problem]) -> list[Rendered]:
-    """Identical objects rendered twice (a namespace's waypoint) are kept once; different ones clash."""
+    """Identical objects rendered twice (a namespace's waypoint) are kept once; different ones clash.
+    An object whose identity is malformed (a name with `/`, a namespace that is no DNS label) is a
+    problem: nothing downstream (files, requests, policies) may be named after it."""
     seen: dict[tuple[str, str, str | None, str], Rendered] = {}
     for rendered in objects:
+        wrong = identity_problem(rendered.manifest)
+        if wrong is not None:
+            problems.append(Problem(rendered.source.position, wrong))
+            continue
         key = (rendered.api_version, rendered.kind, rendered.namespace, rendered.name)
         first = seen.get(key)
         if first is None:

@@ -21,36 +21,8 @@ from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
 from dockyard.render.bundle import SOURCE_ANNOTATION, STAGE_ANNOTATION, Rendered, Source, TaskRequest, obj
 from dockyard.render.components.catalog import Chosen, choose
+from dockyard.render.identity import CLUSTER_SCOPED
 
-CLUSTER_SCOPED = frozenset(
-    {
-        "APIService",
-        "CSIDriver",
-        "CSINode",
-        "CertificateSigningRequest",
-        "ClusterIssuer",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "CustomResourceDefinition",
-        "FlowSchema",
-        "GatewayClass",
-        "IngressClass",
-        "MutatingAdmissionPolicy",
-        "MutatingAdmissionPolicyBinding",
-        "MutatingWebhookConfiguration",
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "PriorityClass",
-        "PriorityLevelConfiguration",
-        "RuntimeClass",
-        "StorageClass",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "ValidatingWebhookConfiguration",
-        "VolumeAttachment",
-    }
-)
 COMPONENT_LABEL = "dockyard.dev/component"
 
 

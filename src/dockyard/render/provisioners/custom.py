@@ -14,6 +14,7 @@ from typing import Any
 
 from dockyard.load.yamlsafe import Document
 from dockyard.render.bundle import Rendered
+from dockyard.render.identity import CLUSTER_SCOPED
 from dockyard.render.placeholders import Output, SecretRef
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
 
@@ -37,7 +38,7 @@ def from_document(type_: str, document: Document) -> Provisioner:
         objects = []
         for manifest in spec.get("manifests") or []:
             rendered = _walk(copy.deepcopy(manifest), variables)
-            rendered["metadata"].setdefault("namespace", request.namespace)
+            _confine(rendered, request.namespace, type_)
             objects.append(Rendered(rendered, "services", request.source))
         egress = [
             Peer(
@@ -52,6 +53,25 @@ def from_document(type_: str, document: Document) -> Provisioner:
     return Provisioner(
         type_, tuple(sorted(spec.get("outputs") or {})), provision, spec["description"], dict(spec.get("params") or {})
     )
+
+
+def _confine(manifest: dict[str, Any], namespace: str, type_: str) -> None:
+    """A platform repo's provisioner renders into the service's namespace only: never another
+    namespace, never a cluster-scoped kind (a team's resource must not reach past its team)."""
+    kind = manifest.get("kind")
+    if kind in CLUSTER_SCOPED:
+        raise ProvisionError(
+            f"provisioner `{type_}` renders a {kind}, which has no namespace; "
+            "custom provisioners may only render objects in the service's namespace"
+        )
+    metadata = manifest["metadata"]
+    written = metadata.get("namespace", namespace)
+    if written != namespace:
+        raise ProvisionError(
+            f"provisioner `{type_}` renders {kind} {metadata.get('name')} into namespace `{written}`; "
+            f"custom provisioners may only render objects in the service's namespace (`{namespace}`)"
+        )
+    metadata["namespace"] = namespace
 
 
 def _variables(request: Request, spec: dict[str, Any]) -> dict[str, str]:
