@@ -1,6 +1,33 @@
 from __future__ import annotations
 
+import ipaddress
+import sys
+from typing import Any
+
 import pytest
+
+
+def _loopback_only(event: str, args: tuple[Any, ...]) -> None:
+    """Tests reach loopback addresses only: any other connection (or name lookup) in the test
+    process is refused, so a fetch Dockyard should never make fails the test that made it."""
+    if event == "socket.connect":
+        address = args[1]
+        host = address[0] if isinstance(address, tuple) and address else None
+    elif event == "socket.getaddrinfo":
+        host = args[0]
+    else:
+        return
+    if host is None or host in ("localhost", b"localhost", ""):
+        return
+    try:
+        loopback = ipaddress.ip_address(host.decode() if isinstance(host, bytes) else host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ConnectionRefusedError(f"test network guard: {host!r} is not a loopback address")
+
+
+sys.addaudithook(_loopback_only)
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from typer.exceptions import TyperException
 
 from dockyard import __version__, components_cli, policies_cli
 from dockyard.components_cli import chart_store
-from dockyard.errors import DockyardError, InputError, Problem, UsageError
+from dockyard.errors import DockyardError, InputError, Problem, UsageError, printable
 from dockyard.load import schemas
 from dockyard.load.files import find_repo
 from dockyard.load.layers import Explanation, effective, explain
@@ -253,7 +253,7 @@ def _show_plan(changes: Any, *, diffs: bool) -> None:
         if change.action != "unchanged":
             out.print(f"{SYMBOLS[change.action]} {change.id}")
             if diffs and change.diff:
-                out.print(_colour(change.diff.rstrip("\n")))
+                out.print(_colour(printable(change.diff.rstrip("\n"), keep_newlines=True)))
     for object_id in changes.prune.delete:
         out.print(f"- {object_id}")
     for object_id in changes.prune.kept:
@@ -409,7 +409,7 @@ def _report(error: DockyardError) -> None:
         count = len(error.problems)
         err.print(f"{count} problem{'s' if count != 1 else ''} found; nothing was changed")
     else:
-        err.print(f"error: {error!s}")
+        err.print(f"error: {printable(str(error), keep_newlines=True)}")
 
 
 def main() -> None:
@@ -439,7 +439,7 @@ def main() -> None:
     except Exception as error:  # a bug
         if os.environ.get("DOCKYARD_DEBUG"):
             raise
-        err.print(f"internal error: {type(error).__name__}: {error!s}")
+        err.print(f"internal error: {type(error).__name__}: {printable(str(error))}")
         err.print("this is a bug in Dockyard; rerun with DOCKYARD_DEBUG=1 for the traceback and report it")
         sys.exit(70)
 

@@ -11,7 +11,24 @@ Errors are translated once, at the CLI edge, into exit codes and lines of text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""Control characters (escape sequences, newlines, carriage returns), bidirectional overrides and
+lone surrogates: what would let text from a file rewrite the terminal or forge a line of output."""
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """`text` safe to print: every character that could act on a terminal is shown escaped (`\\x1b`)."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group(0)
+        if keep_newlines and char == "\n":
+            return char
+        return char.encode("unicode_escape", "backslashreplace").decode("ascii")
+
+    return _UNPRINTABLE.sub(escape, text)
 
 
 @dataclass(frozen=True, order=True)
@@ -24,8 +41,8 @@ class Position:
 
     def __str__(self) -> str:
         if self.line <= 0:
-            return self.file
-        return f"{self.file}:{self.line}:{self.column}"
+            return printable(self.file)
+        return f"{printable(self.file)}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True)
@@ -37,9 +54,9 @@ class Problem:
     hint: str | None = None
 
     def __str__(self) -> str:
-        text = f"{self.position}: {self.message}"
+        text = f"{self.position}: {printable(self.message)}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {printable(self.hint)}"
         return text
 
 

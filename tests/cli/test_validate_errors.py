@@ -30,6 +30,48 @@ def _symlink(target: str, link: str) -> Edit:
     return edit
 
 
+def _fifo(relative: str) -> Edit:
+    def edit(repo: Path) -> None:
+        (repo / relative).unlink()
+        os.mkfifo(repo / relative)
+
+    return edit
+
+
+def _symlinked_folder(folder: str) -> Edit:
+    """The folder moves out of the repo and a symlink takes its place."""
+
+    def edit(repo: Path) -> None:
+        outside = repo.parent / f"outside-{folder}"
+        shutil.move(repo / folder, outside)
+        os.symlink(outside, repo / folder)
+
+    return edit
+
+
+def _contract_ref(reference: str, extra: dict[str, str] | None = None) -> Edit:
+    """The orders contract's first response refers to `reference`; `extra` files are written beside it."""
+
+    def edit(repo: Path) -> None:
+        replace(
+            repo, "services/orders/openapi.yaml", '"200": {description: The orders}', f'"200": {{$ref: "{reference}"}}'
+        )
+        for name, text in (extra or {}).items():
+            write(repo, f"services/orders/{name}", text)
+
+    return edit
+
+
+def _ref_bomb(levels: int) -> str:
+    """Each level refers to the next ten times: 10**levels nodes once expanded."""
+    lines = [f"a{i}: [" + ", ".join([f"{{$ref: '#/a{i + 1}'}}"] * 10) + "]" for i in range(levels)]
+    return "\n".join([*lines, f"a{levels}: {{description: x}}"]) + "\n"
+
+
+OFFLINE = (
+    "  hint: Dockyard resolves only references to files of the platform repo, relative to the file that refers "
+    "to them, and never fetches anything; copy the document into the repo and refer to it by path"
+)
 HEADER = "apiVersion: dockyard.dev/v1alpha1\nkind: Environment\n"
 DNS = "must be a DNS-1123 label: at most 63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit"
 
@@ -247,6 +289,137 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
         lambda r: replace(r, "services/orders/score.yaml", "  api:\n    type: api", "  orders:\n    type: service"),
         ["services/orders/score.yaml:40:3: service `orders` depends on itself"],
     ),
+    "services/ is a symlink out of the repo": (
+        _symlinked_folder("services"),
+        [
+            "services/orders/overrides/prod.yaml:1:1: `services/orders/overrides/prod.yaml` resolves outside the "
+            "platform repo",
+            "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
+            "services/orders/score.yaml:1:1: `services/orders/score.yaml` resolves outside the platform repo",
+            "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
+            "services/payments/score.yaml:1:1: `services/payments/score.yaml` resolves outside the platform repo",
+            "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
+            "services/web/score.yaml:1:1: `services/web/score.yaml` resolves outside the platform repo",
+            "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
+            "services/worker/score.yaml:1:1: `services/worker/score.yaml` resolves outside the platform repo",
+            "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
+        ],
+    ),
+    "a named pipe where a layer is expected": (
+        _fifo("environments/dev.yaml"),
+        ["environments/dev.yaml:1:1: file is a named pipe (FIFO), not a regular file"],
+    ),
+    "a named pipe as the contract": (
+        _fifo("services/orders/openapi.yaml"),
+        ["services/orders/score.yaml:49:13: `openapi.yaml` is a named pipe (FIFO), not a regular file"],
+    ),
+    "a huge sparse file as a file source": (
+        lambda r: os.truncate(write(r, "services/web/nginx.conf", ""), 1_100_000_000),
+        [
+            "services/web/score.yaml:14:17: `nginx.conf` is 1,100,000,000 bytes; Dockyard reads files of at most "
+            "1,048,576 bytes",
+            "  hint: split large values into separate files, or check that this is the file you meant",
+        ],
+    ),
+    "a symlink loop as a file source": (
+        lambda r: (
+            (r / "services/web/nginx.conf").unlink(),
+            os.symlink("loop-b", r / "services/web/nginx.conf"),
+            os.symlink("nginx.conf", r / "services/web/loop-b"),
+        ),
+        ["services/web/score.yaml:14:17: `nginx.conf` is a symbolic link loop"],
+    ),
+    "an integer tag on text": (
+        lambda r: replace(r, "services/web/score.yaml", "replicas: 2", 'replicas: !!int "two"'),
+        [
+            "services/web/score.yaml:45:13: `two` is not an integer",
+            "  hint: quote it to make it text, or write a plain value",
+        ],
+    ),
+    "contract $ref to a URL": (
+        _contract_ref("https://169.254.169.254/latest/meta-data/"),
+        ["services/orders/openapi.yaml:28:23: `$ref` `https://169.254.169.254/latest/meta-data/` is a URL", OFFLINE],
+    ),
+    "contract $ref to a file URL": (
+        _contract_ref("file:///proc/self/environ"),
+        ["services/orders/openapi.yaml:28:23: `$ref` `file:///proc/self/environ` is a URL", OFFLINE],
+    ),
+    "contract $ref to an absolute path": (
+        _contract_ref("/etc/passwd"),
+        ["services/orders/openapi.yaml:28:23: `$ref` `/etc/passwd` is an absolute path", OFFLINE],
+    ),
+    "contract $ref out of the repo": (
+        _contract_ref("../../../secrets.yaml#/token"),
+        [
+            "services/orders/openapi.yaml:28:23: `$ref` `../../../secrets.yaml#/token` leads out of the platform repo",
+            OFFLINE,
+        ],
+    ),
+    "contract $ref to a missing file": (
+        _contract_ref("responses.yml#/Orders", {"responses.yaml": "Orders: {description: The orders}\n"}),
+        [
+            "services/orders/openapi.yaml:28:23: `responses.yml` does not exist "
+            "(looked for services/orders/responses.yml)",
+            "  hint: did you mean `responses.yaml`?",
+        ],
+    ),
+    "contract $ref that names nothing": (
+        _contract_ref("responses.yaml#/Order", {"responses.yaml": "Orders: {description: The orders}\n"}),
+        [
+            "services/orders/openapi.yaml:28:23: `$ref` `responses.yaml#/Order` names nothing: "
+            "services/orders/responses.yaml has no `#/Order`"
+        ],
+    ),
+    "contract $ref dangling inside the document": (
+        _contract_ref("#/components/responses/Orders"),
+        [
+            "services/orders/openapi.yaml:28:23: `$ref` `#/components/responses/Orders` names nothing: "
+            "services/orders/openapi.yaml has no `#/components/responses/Orders`"
+        ],
+    ),
+    "contract $ref fan-out bomb": (
+        _contract_ref("bomb.yaml#/a0", {"bomb.yaml": _ref_bomb(8)}),
+        [
+            "services/orders/openapi.yaml:1:1: the contract's `$ref`s expand it to more than 2,000,000 nodes",
+            "  hint: references that repeat large parts many times over multiply the size; refer to shared parts once",
+        ],
+    ),
+    "a Swagger 2.0 contract": (
+        lambda r: write(
+            r, "services/orders/openapi.yaml", 'swagger: "2.0"\ninfo: {title: Orders, version: "1"}\npaths: {}\n'
+        ),
+        [
+            "services/orders/openapi.yaml:1:10: this is a Swagger 2.0 document; Dockyard reads OpenAPI 3.0 and 3.1",
+            "  hint: convert it to OpenAPI 3 (for example with swagger2openapi) and commit the result",
+        ],
+    ),
+    "openapi written as a number": (
+        lambda r: replace(r, "services/orders/openapi.yaml", "openapi: 3.0.3", "openapi: 3.1"),
+        [
+            'services/orders/openapi.yaml:1:10: `openapi` must be text such as "3.1.0", but it is the number 3.1',
+            '  hint: quote it: openapi: "3.1"',
+        ],
+    ),
+    "an escape sequence in a key": (
+        lambda r: replace(r, "platform.yaml", "profile: dev-fast", 'profile: dev-fast\n"\\e[2J\\e[H": 1'),
+        [
+            "platform.yaml:8:1: unknown field `\\x1b[2J\\x1b[H`",
+            "  hint: known fields: apiVersion, checks, components, domain, identity, imagePolicy, kind, name, "
+            "postgres, profile, serviceDefaults",
+        ],
+    ),
+    "a newline in a key forging an error line": (
+        lambda r: replace(r, "platform.yaml", "profile: dev-fast", 'profile: dev-fast\n"x\\nplatform.yaml:1:1: ok": 1'),
+        [
+            "platform.yaml:8:1: unknown field `x\\nplatform.yaml:1:1: ok`",
+            "  hint: known fields: apiVersion, checks, components, domain, identity, imagePolicy, kind, name, "
+            "postgres, profile, serviceDefaults",
+        ],
+    ),
+    "a lone surrogate": (
+        lambda r: replace(r, "platform.yaml", "name: shop", 'name: "sh\\ud800op"'),
+        ["platform.yaml:5:7: text with a lone surrogate escape (\\ud800-\\udfff), which is not a Unicode character"],
+    ),
     "YAML tag": (
         lambda r: replace(r, "platform.yaml", "name: shop", "name: !!binary c2hvcA=="),
         [
@@ -299,3 +472,26 @@ def test_alias_bomb_fails_fast_in_small_memory(tmp_path: Path, capsys: pytest.Ca
     assert result.code == 1
     assert "document expands to more than 100,000 nodes" in result.err
     assert grown_kib < 200_000
+
+
+def test_odd_but_valid_yaml_is_read_as_yaml_means_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = copy_example(tmp_path)
+    replace(repo, "services/web/score.yaml", "replicas: 2", "replicas: 0b11")
+    write(repo, "environments/dev.yaml", "%YAML 1.1\n---\n" + (repo / "environments/dev.yaml").read_text())
+    assert run_cli(capsys, "validate", str(repo)).code == 0
+    explained = run_cli(capsys, "explain", "services.web.replicas", "-c", "local", str(repo))
+    assert explained.out.splitlines()[0] == "services.web.replicas = 3"
+
+
+def test_a_contract_split_over_files_is_read_from_the_repo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = copy_example(tmp_path)
+    replace(
+        repo,
+        "services/orders/openapi.yaml",
+        '"200": {description: The orders}',
+        '"200": {$ref: "parts/r.yaml#/Orders"}',
+    )
+    write(repo, "services/orders/parts/r.yaml", "Orders: {$ref: '../shared.yaml#/components/responses/List'}\n")
+    write(repo, "services/orders/shared.yaml", "components: {responses: {List: {description: The orders}}}\n")
+    result = run_cli(capsys, "validate", str(repo))
+    assert (result.code, result.err) == (0, "")

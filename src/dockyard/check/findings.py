@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dockyard.errors import printable
+
 
 @dataclass(frozen=True, order=True)
 class Finding:
@@ -20,4 +22,5 @@ class Finding:
 
     def __str__(self) -> str:
         field = f" {self.path}:" if self.path else ""
-        return f"{self.source}: {self.object}:{field} {self.message} [{self.rule}, {self.severity}]"
+        text = f"{self.source}: {self.object}:{field} {self.message} [{self.rule}, {self.severity}]"
+        return printable(text)

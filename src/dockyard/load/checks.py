@@ -6,9 +6,9 @@ import posixpath
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from dockyard.errors import Problem
-from dockyard.load.files import RepoFile, read_inside
-from dockyard.load.parsed import parse_all
+from dockyard.errors import Position, Problem
+from dockyard.load.contracts import load_contract
+from dockyard.load.files import read_inside
 from dockyard.load.words import did_you_mean
 from dockyard.load.yamlsafe import Document
 
@@ -84,7 +84,7 @@ def _check_service(repo: Repo, name: str, score: Document, problems: list[Proble
         _check_resource(score, name, resource_id, resource, services, types, problems)
     settings = data.get("x-dockyard", {})
     if "contract" in settings:
-        _check_file_ref(repo, score, ("x-dockyard", "contract"), settings["contract"], problems, parse_yaml=True)
+        _check_file_ref(repo, score, ("x-dockyard", "contract"), settings["contract"], problems, contract=True)
     for container_name, container in sorted(data["containers"].items()):
         files = container.get("files", [])
         entries = enumerate(files) if isinstance(files, list) else ((k, v) for k, v in files.items())
@@ -167,7 +167,7 @@ def _check_file_ref(
     reference: str,
     problems: list[Problem],
     *,
-    parse_yaml: bool = False,
+    contract: bool = False,
 ) -> None:
     if PurePosixPath(reference).is_absolute():
         problems.append(
@@ -180,11 +180,13 @@ def _check_file_ref(
         return
     base = PurePosixPath(score.file).parent
     relative = posixpath.normpath(str(base / reference))
-    raw = read_inside(repo.root, relative, problems, referrer=lambda: score.position(path), written=reference)
+
+    def where() -> Position:
+        return score.position(path)
+
+    if contract:
+        repo.contracts.update(load_contract(repo.root, relative, problems, where, reference))
+        return
+    raw = read_inside(repo.root, relative, problems, referrer=where, written=reference)
     if raw is not None:
         repo.files[relative] = raw
-    if raw is not None and parse_yaml:
-        parsed = parse_all([RepoFile("contract", relative, raw)])[0]
-        problems.extend(parsed.problems)
-        if parsed.document is not None:
-            repo.contracts[relative] = parsed.document

@@ -26,7 +26,7 @@ from dockyard.errors import Problem
 from dockyard.load import schemas
 from dockyard.load.files import RepoFile
 from dockyard.load.validate import check
-from dockyard.load.yamlsafe import Document, parse
+from dockyard.load.yamlsafe import CONTRACT_LIMITS, Document, Limits, parse
 
 PARALLEL_THRESHOLD = 200
 """Below this many files to parse, starting worker processes costs more than it saves."""
@@ -47,7 +47,7 @@ Outcome = tuple[bool, Any, tuple[Problem, ...]]
 
 def parse_and_check(kind: str, path: str, raw: bytes) -> Outcome:
     """The uncached per-file work."""
-    result = parse(path, raw)
+    result = parse(path, raw, CONTRACT_LIMITS if kind == "contract" else Limits())
     if isinstance(result, Problem):
         return False, None, (result,)
     schema = schemas.BY_KIND.get(kind)

@@ -11,6 +11,7 @@ nesting, and tags Dockyard does not read.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,18 @@ MAX_NODES = 100_000
 
 MAX_DEPTH = 64
 """Nesting of mappings and sequences; real platform files stay below ten."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large one file may be, in bytes and in nodes (aliases counted each time they are used)."""
+
+    bytes: int = MAX_FILE_BYTES
+    nodes: int = MAX_NODES
+
+
+CONTRACT_LIMITS = Limits(bytes=16 << 20, nodes=2_000_000)
+"""OpenAPI contracts of real APIs run to megabytes (Slack's, GitHub's, Stripe's)."""
 
 Path_ = tuple[str | int, ...]
 """A path into a document: mapping keys and sequence indexes."""
@@ -85,21 +98,21 @@ class YamlProblem(Exception):
         self.line, self.column, self.message, self.hint = line, column, message, hint
 
 
-def parse(file: str, raw: bytes) -> Document | Problem:
+def parse(file: str, raw: bytes, limits: Limits = Limits()) -> Document | Problem:
     """Parse `raw` (the bytes of `file`, a repo-relative path) into a Document or one Problem."""
     try:
-        text = _decode(raw)
-        return _Converter(file, raw).document(_compose(text))
+        text = _decode(raw, limits.bytes)
+        return _Converter(file, raw, limits.nodes).document(_compose(text))
     except YamlProblem as problem:
         return Problem(Position(file, problem.line, problem.column), problem.message, problem.hint)
 
 
-def _decode(raw: bytes) -> str:
-    if len(raw) > MAX_FILE_BYTES:
+def _decode(raw: bytes, limit: int) -> str:
+    if len(raw) > limit:
         raise YamlProblem(
             1,
             1,
-            f"file is {len(raw):,} bytes; Dockyard reads files of at most {MAX_FILE_BYTES:,} bytes",
+            f"file is {len(raw):,} bytes; Dockyard reads files of at most {limit:,} bytes",
             "split large values into separate files, or check that this is the file you meant",
         )
     try:
@@ -214,16 +227,21 @@ def _tab_in_indent(text: str, near_line: int) -> int | None:
     return None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_MESSAGE = "text with a lone surrogate escape (\\ud800-\\udfff), which is not a Unicode character"
+
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_BOOL_1_1 = {"yes": True, "no": False, "on": True, "off": False, "y": True, "n": False}
+"""Booleans of a file that declares `%YAML 1.1` (YAML 1.2, Dockyard's default, reads these as text)."""
 _TAG = "tag:yaml.org,2002:"
 
 
 class _Converter:
     """Walks a node graph once, bounded in nodes and depth, recording positions."""
 
-    def __init__(self, file: str, raw: bytes) -> None:
+    def __init__(self, file: str, raw: bytes, max_nodes: int = MAX_NODES) -> None:
         self.file, self.raw = file, raw
-        self.visited = 0
+        self.visited, self.max_nodes = 0, max_nodes
         self.positions: dict[Path_, tuple[int, int]] = {}
         self.key_positions: dict[Path_, tuple[int, int]] = {}
 
@@ -236,11 +254,11 @@ class _Converter:
     def value(self, node: Node, path: Path_, depth: int) -> Any:
         self.visited += 1
         line, column = node.start_mark.line + 1, node.start_mark.column + 1
-        if self.visited > MAX_NODES:
+        if self.visited > self.max_nodes:
             raise YamlProblem(
                 line,
                 column,
-                f"document expands to more than {MAX_NODES:,} nodes",
+                f"document expands to more than {self.max_nodes:,} nodes",
                 "YAML aliases (*name) that repeat large anchors multiply the size; write the values out",
             )
         if depth > MAX_DEPTH:
@@ -267,6 +285,8 @@ class _Converter:
             if key_node.id != "scalar":
                 raise YamlProblem(key_line, key_column, "mapping keys must be plain strings")
             key = key_node.value
+            if isinstance(key, str) and _SURROGATE.search(key):
+                raise YamlProblem(key_line, key_column, _SURROGATE_MESSAGE)
             if not isinstance(key, str) or key_node.tag not in (
                 _TAG + "str",
                 _TAG + "int",
@@ -291,15 +311,23 @@ class _Converter:
         tag, text = node.tag, node.value
         line, column = node.start_mark.line + 1, node.start_mark.column + 1
         if tag == _TAG + "str":
+            if _SURROGATE.search(text):
+                raise YamlProblem(line, column, _SURROGATE_MESSAGE)
             return text
         if tag == _TAG + "null":
             return None
-        if tag == _TAG + "bool":
-            return _BOOL[text]
-        if tag == _TAG + "int":
-            return _int(text)
-        if tag == _TAG + "float":
-            return _float(text)
+        try:
+            if tag == _TAG + "bool":
+                return _BOOL[text] if text in _BOOL else _BOOL_1_1[text.lower()]
+            if tag == _TAG + "int":
+                return _int(text)
+            if tag == _TAG + "float":
+                return _float(text)
+        except (KeyError, ValueError):
+            what = {"bool": "a boolean", "int": "an integer", "float": "a number"}[tag.removeprefix(_TAG)]
+            raise YamlProblem(
+                line, column, f"`{_clip(text)}` is not {what}", "quote it to make it text, or write a plain value"
+            ) from None
         if tag == _TAG + "timestamp":
             return text  # dates stay text (an expiry date, say); schemas check their shape
         raise YamlProblem(line, column, f"unsupported YAML tag `{tag}`", "remove the tag; Dockyard reads plain values")
@@ -309,11 +337,16 @@ def _int(text: str) -> int:
     cleaned = text.replace("_", "")
     sign = -1 if cleaned.startswith("-") else 1
     digits = cleaned.lstrip("+-")
-    if digits.startswith(("0x", "0X")):
-        return sign * int(digits[2:], 16)
-    if digits.startswith(("0o", "0O")):
-        return sign * int(digits[2:], 8)
+    if len(digits) > 100:
+        raise ValueError("too many digits")
+    for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
+        if digits.lower().startswith(prefix):
+            return sign * int(digits[2:], base)
     return sign * int(digits, 10)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def _float(text: str) -> float:

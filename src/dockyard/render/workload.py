@@ -101,10 +101,10 @@ def _container(
         "name": container.name,
         "image": _plain(container.image, wiring, ("containers", container.name, "image")),
     }
-    for field_name in ("command", "args"):
+    for field_name in ("command", "args"):  # `$(` escaped: Kubernetes would expand a (secret) variable there
         if field_name in spec:
             result[field_name] = [
-                _plain(arg, wiring, ("containers", container.name, field_name, index))
+                _plain(arg, wiring, ("containers", container.name, field_name, index)).replace("$(", "$$(")
                 for index, arg in enumerate(spec[field_name])
             ]
     env = _env(container, wiring)

@@ -73,3 +73,93 @@ def test_no_secret_value_is_rendered(tmp_path: Path, capsys: pytest.CaptureFixtu
     result = run_cli(capsys, "render", str(copy_example(tmp_path)), "-c", "prod-eu", "--only", "services")
     assert "kind: Secret" not in result.out
     assert "secretKeyRef" in result.out
+
+
+def _render_services(capsys: pytest.CaptureFixture[str], repo: Path, out: Path) -> tuple[int, str]:
+    result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services", "-o", str(out))
+    assert "Traceback" not in result.err
+    return result.code, result.err
+
+
+def test_a_symlinked_stage_directory_is_refused_and_nothing_is_written_through_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, out, outside = copy_example(tmp_path), tmp_path / "out", tmp_path / "outside"
+    outside.mkdir()
+    out.mkdir()
+    os.symlink(outside, out / "5-services")
+    code, err = _render_services(capsys, repo, out)
+    assert code == 1
+    assert err == (
+        f"error: {out}/5-services is a symbolic link or a file; Dockyard writes only inside the output directory "
+        "and follows no links: remove it, or choose another --output\n"
+    )
+    assert list(outside.iterdir()) == []
+
+
+def test_a_symlink_at_an_object_file_is_replaced_not_followed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, out = copy_example(tmp_path), tmp_path / "out"
+    _render_services(capsys, repo, out)
+    target = out / "5-services/shop/deployment-web.yaml"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    target.unlink()
+    os.symlink(victim, target)
+    assert _render_services(capsys, repo, out)[0] == 0
+    assert victim.read_text() == "keep me"
+    assert not target.is_symlink() and "kind: Deployment" in target.read_text()
+
+
+def test_a_crafted_marker_never_deletes_outside_the_output_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    repo, out = copy_example(tmp_path), tmp_path / "out"
+    _render_services(capsys, repo, out)
+    victims = [tmp_path / "victim-a.yaml", tmp_path / "victim-b.yaml"]
+    for victim in victims:
+        victim.write_text("keep me")
+    marker = out / ".dockyard-render"
+    recorded = json.loads(marker.read_text())
+    recorded[str(victims[0])] = ["x", 1, 1]
+    recorded["../victim-b.yaml"] = ["x", 1, 1]
+    recorded["5-services/../../victim-b.yaml"] = ["x", 1, 1]
+    marker.write_text(json.dumps(recorded))
+    assert _render_services(capsys, repo, out)[0] == 0
+    assert [v.read_text() for v in victims] == ["keep me", "keep me"]
+
+
+def test_an_output_that_is_a_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo, out = copy_example(tmp_path), tmp_path / "out"
+    out.write_text("a file")
+    assert _render_services(capsys, repo, out) == (
+        1,
+        f"error: {out} is a file, not a directory; give --output a directory\n",
+    )
+    assert out.read_text() == "a file"
+
+
+def test_an_unwritable_output_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo, out = copy_example(tmp_path), tmp_path / "out"
+    out.mkdir()
+    (out / "5-services").write_text("a file where a folder goes")
+    code, err = _render_services(capsys, repo, out)
+    assert code == 1
+    assert err.startswith(f"error: {out}/5-services is a symbolic link or a file")
+
+
+def test_a_variable_reference_in_args_is_not_expanded_by_kubernetes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`$(DB_PASSWORD)` in args would make the kubelet put a secret into the process's command line."""
+    repo = copy_example(tmp_path)
+    replace(
+        repo, "services/orders/score.yaml", 'args: ["--listen", ":8080"]', 'args: ["--password=$(DATABASE_PASSWORD)"]'
+    )
+    result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services")
+    assert result.code == 0, result.err
+    assert "- --password=$$(DATABASE_PASSWORD)\n" in result.out
+    assert "- --password=$(DATABASE_PASSWORD)\n" not in result.out

@@ -16,7 +16,7 @@ from typing import Any
 
 from dockyard.render import platform_names, profiles
 from dockyard.render.bundle import Rendered, TaskRequest, obj
-from dockyard.render.contract import Contract, read, validate
+from dockyard.render.contract import Contract, Sources, read, validate
 from dockyard.render.provisioners.base import Provision, Provisioner, ProvisionError, Request, param
 
 WAYPOINT = "waypoint"
@@ -33,13 +33,13 @@ def contract_path(request: Request) -> str:
 
 def provision(request: Request) -> Provision:
     path = contract_path(request)
-    document = request.platform.contracts.get(path)
-    if document is None:
+    if path not in request.platform.contracts:
         raise ProvisionError(f"resource `{request.resource.id}`: contract {path} was not loaded")
-    problems = validate(document)
+    sources = Sources(path, request.platform.contracts)
+    problems = validate(sources)
     if problems:
         raise ProvisionError(f"resource `{request.resource.id}`: invalid contract {path}", problems)
-    contract = read(document)
+    contract = read(sources)
     service = request.service.name
     port = request.service.ports[0].port if request.service.ports else 80
     host = f"{service}.{request.namespace}.svc.cluster.local"
