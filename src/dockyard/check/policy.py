@@ -51,7 +51,10 @@ def library() -> tuple[tuple[str, str], ...]:
 
 def descriptions(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Each rule's reason, from the header comment of its policy file (and the schema check's)."""
-    found = {"schema": "Every object matches the Kubernetes (or CRD) schema of the cluster's version, strictly."}
+    found = {
+        "schema": "Every object matches the Kubernetes (or CRD) schema of the cluster's version, strictly.",
+        "contract-enforced": "Every API whose contract requires credentials has an enforcer for them on the cluster.",
+    }
     for name, source in (*library(), *sorted((extra or {}).items())):
         header = []
         for line in source.splitlines():

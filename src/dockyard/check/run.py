@@ -17,6 +17,7 @@ import fnmatch
 from dataclasses import replace
 from typing import Any
 
+from dockyard.check.contracts import check_contracts
 from dockyard.check.findings import Finding
 from dockyard.check.policy import check_policies
 from dockyard.check.schema import check_schemas
@@ -32,8 +33,10 @@ def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None =
     require_digest = bool(platform.values.get("imagePolicy", {}).get("requireDigest"))
     try:
         teams = Bundle(tuple(o for o in bundle.objects if o.stage in POLICY_STAGES), bundle.tasks)
-        found = check_schemas(bundle, platform.cluster.kubernetes_version) + check_policies(
-            teams, require_digest=require_digest, extra=platform.policies
+        found = (
+            check_schemas(bundle, platform.cluster.kubernetes_version)
+            + check_policies(teams, require_digest=require_digest, extra=platform.policies)
+            + check_contracts(bundle, platform.profile)
         )
     except DockyardError as error:
         return [Finding("checks", "engine", "", "engine", f"a check could not run, so nothing may be applied: {error}")]

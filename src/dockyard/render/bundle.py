@@ -102,20 +102,40 @@ class TaskRequest:
 
 
 @dataclass(frozen=True)
+class Exposure:
+    """An API whose contract requires credentials, and what on the cluster checks them."""
+
+    service: str
+    namespace: str
+    secured: int
+    """How many of its operations need a token."""
+    enforcer: str | None
+    """What checks the tokens (e.g. `the mesh's waypoint`), or None: nothing does."""
+    source: Source
+
+
+@dataclass(frozen=True)
 class Bundle:
     objects: tuple[Rendered, ...]
     tasks: tuple[TaskRequest, ...] = field(default=())
     warnings: tuple[Problem, ...] = field(default=())
     """Worth a look, not a reason to stop (e.g. a chart value no template may read)."""
+    exposures: tuple[Exposure, ...] = field(default=())
+    """The services' APIs that need credentials, for the check that something enforces them."""
 
     @classmethod
     def of(
-        cls, objects: Iterable[Rendered], tasks: Iterable[TaskRequest] = (), warnings: Iterable[Problem] = ()
+        cls,
+        objects: Iterable[Rendered],
+        tasks: Iterable[TaskRequest] = (),
+        warnings: Iterable[Problem] = (),
+        exposures: Iterable[Exposure] = (),
     ) -> Bundle:
         return cls(
             tuple(sorted(objects, key=Rendered.key)),
             tuple(sorted(tasks, key=lambda t: (t.kind, t.name))),
             tuple(sorted(warnings, key=lambda p: (p.position, p.message))),
+            tuple(sorted(exposures, key=lambda e: (e.namespace, e.service))),
         )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
 from dockyard.render import services
-from dockyard.render.bundle import Bundle, Rendered, TaskRequest
+from dockyard.render.bundle import Bundle, Exposure, Rendered, TaskRequest
 from dockyard.render.components.install import ChartStore, render_components
 
 PARTS = ("all", "platform", "services")
@@ -19,12 +19,14 @@ def render_platform(platform: Platform, store: ChartStore, only: str = "all") ->
     tasks: list[TaskRequest] = []
     warnings: list[Problem] = []
     requests: tuple[TaskRequest, ...] = ()
+    exposures: tuple[Exposure, ...] = ()
     try:
         bundle = services.render(platform)
         requests = bundle.tasks
         if only in ("all", "services"):
             objects += bundle.objects
             tasks += bundle.tasks
+            exposures = bundle.exposures
     except InputError as error:
         if only in ("all", "services"):
             problems += error.problems
@@ -38,7 +40,7 @@ def render_platform(platform: Platform, store: ChartStore, only: str = "all") ->
             problems += error.problems
     if problems:
         raise InputError(problems)
-    return Bundle.of(_unique(objects, problems), tasks, warnings)
+    return Bundle.of(_unique(objects, problems), tasks, warnings, exposures)
 
 
 def _unique(objects: list[Rendered], problems: list[Problem]) -> list[Rendered]:

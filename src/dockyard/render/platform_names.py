@@ -8,6 +8,8 @@ MONITORING_NAMESPACE = "dockyard-monitoring"
 OBSERVABILITY_NAMESPACE = "dockyard-observability"
 OTLP_ENDPOINT = f"http://opentelemetry-collector.{OBSERVABILITY_NAMESPACE}.svc.cluster.local:4318"
 IDENTITY_NAMESPACE = "dockyard-identity"
+KEYCLOAK_URL = f"http://keycloak-http.{IDENTITY_NAMESPACE}.svc.cluster.local"
+"""Keycloak inside the cluster: the keycloakx chart's `<fullname>-http` Service on port 80."""
 OBJECT_STORE_NAMESPACE = "dockyard-storage"
 OBJECT_STORE_ENDPOINT = f"http://object-store.{OBJECT_STORE_NAMESPACE}.svc.cluster.local:9000"
 POSTGRES_SHARED_CLUSTER = "platform-postgres"
@@ -16,3 +18,8 @@ POSTGRES_SHARED_NAMESPACE = "dockyard-databases"
 
 def keycloak_issuer(domain: str, realm: str) -> str:
     return f"https://sso.{domain}/realms/{realm}"
+
+
+def keycloak_jwks(realm: str) -> str:
+    """Where the mesh fetches the realm's signing keys (inside the cluster, not through the edge)."""
+    return f"{KEYCLOAK_URL}/realms/{realm}/protocol/openid-connect/certs"

@@ -10,14 +10,22 @@ from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
 from dockyard.model.service import Service
 from dockyard.render import profiles
-from dockyard.render.bundle import SOURCE_ANNOTATION, STAGE_ANNOTATION, Bundle, Rendered, Source, TaskRequest
+from dockyard.render.bundle import (
+    SOURCE_ANNOTATION,
+    STAGE_ANNOTATION,
+    Bundle,
+    Exposure,
+    Rendered,
+    Source,
+    TaskRequest,
+)
 from dockyard.render.identity import identity_problem
 from dockyard.render.namespaces import render_namespace
 from dockyard.render.placeholders import Context
 from dockyard.render.provisioners import BUILT_IN
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
 from dockyard.render.provisioners.custom import from_document
-from dockyard.render.workload import Wiring, WorkloadProblem, render_service, selector
+from dockyard.render.workload import SELECTOR_KEYS, Wiring, WorkloadProblem, render_service, selector
 
 
 def render(platform: Platform) -> Bundle:
@@ -37,6 +45,7 @@ def render(platform: Platform) -> Bundle:
                 )
     objects: list[Rendered] = []
     tasks: list[TaskRequest] = []
+    exposures: list[Exposure] = []
     for service in platform.services:
         by_resource = provisions[service.name]
         if len(by_resource) < len(service.resources):
@@ -58,13 +67,14 @@ def render(platform: Platform) -> Bundle:
         labels = _labels(platform, service)
         objects += [_finish(Rendered(m, "services", where), labels) for m in manifests]
         for provision in by_resource.values():
-            objects += [_finish(r, labels) for r in provision.objects]
+            objects += [_finish(r, _object_labels(r, labels)) for r in provision.objects]
             tasks += provision.tasks
+            exposures += [provision.exposure] if provision.exposure else []
     objects += _namespaces(platform)
     objects = deduplicate(objects, problems)
     if problems:
         raise InputError(problems)
-    return Bundle.of(objects, tasks)
+    return Bundle.of(objects, tasks, exposures=exposures)
 
 
 def _provision(
@@ -103,6 +113,14 @@ def _labels(platform: Platform, service: Service) -> dict[str, str]:
     if service.settings.team:
         labels["dockyard.dev/team"] = service.settings.team
     return labels
+
+
+def _object_labels(rendered: Rendered, labels: Mapping[str, str]) -> Mapping[str, str]:
+    """A provisioned object that makes pods of its own (a waypoint Gateway) must not carry the
+    service's selector labels: its pods would become endpoints of the service's Service."""
+    if rendered.kind != "Gateway":
+        return labels
+    return {k: v for k, v in labels.items() if k not in SELECTOR_KEYS}
 
 
 def _finish(rendered: Rendered, labels: Mapping[str, str]) -> Rendered:

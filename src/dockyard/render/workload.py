@@ -42,8 +42,11 @@ class Wiring:
     service_labels: dict[str, str] = field(default_factory=dict)
 
 
+SELECTOR_KEYS = ("app.kubernetes.io/name", "app.kubernetes.io/instance")
+
+
 def selector(service: Service) -> dict[str, str]:
-    return {"app.kubernetes.io/name": service.name, "app.kubernetes.io/instance": service.name}
+    return dict.fromkeys(SELECTOR_KEYS, service.name)
 
 
 def render_service(

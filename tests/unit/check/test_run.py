@@ -18,13 +18,15 @@ from tests.helpers import copy_example, run_cli
 NO_PROBE = ('    livenessProbe:\n      exec:\n        command: ["/app/worker", "--check"]\n', "")
 
 
-def findings(root: Path, cluster: str = "local", today: datetime.date | None = None) -> list[str]:
+def findings(
+    root: Path, cluster: str = "local", today: datetime.date | None = None, rules: tuple[str, ...] = ("probes",)
+) -> list[str]:
     repo = load(root)
     platform = build_platform(repo, effective(repo, cluster))
     return [
         f"{f.rule} {f.severity}: {f.object}: {f.message}"
         for f in run_checks(platform, render(platform), today)
-        if f.rule != "schema"
+        if f.rule in rules
     ]
 
 
@@ -78,7 +80,8 @@ def test_apply_fails_closed_before_talking_to_any_cluster(tmp_path: Path, capsys
     result = run_cli(capsys, "apply", str(root), "-c", "local", "--yes", "--kubeconfig", str(tmp_path / "none"))
     assert result.code == 1
     lines = result.err.splitlines()
-    assert lines[0] == "error: the checks found problems; nothing was written:"
+    assert lines[0].endswith("[contract-enforced, warn]")  # warnings are shown, and do not stop apply
+    assert lines[1] == "error: the checks found problems; nothing was written:"
     assert (
         "services/worker/score.yaml:5:9: Deployment.apps shop/worker: spec.template.spec.containers[0]: container "
         "worker has no readiness or liveness probe [probes, deny]"
@@ -94,14 +97,34 @@ def test_sarif_output_is_valid_and_points_at_the_line(tmp_path: Path, capsys: py
     document = json.loads(result.out)
     log = Sarif.model_validate(document)  # the SARIF 2.1.0 object model, independently of Dockyard
     (run,) = log.runs
-    (finding,) = run.results
-    assert finding.rule_id == "probes"
-    assert document["runs"][0]["results"][0]["level"] == "error"
-    location = document["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert [r.rule_id for r in run.results] == ["contract-enforced", "probes"]
+    probes = document["runs"][0]["results"][1]
+    assert probes["level"] == "error"
+    location = probes["locations"][0]["physicalLocation"]
     assert location == {
         "artifactLocation": {"uri": "services/worker/score.yaml"},
         "region": {"startLine": 5, "startColumn": 9},
     }
     rules = {rule["id"]: rule["shortDescription"]["text"] for rule in document["runs"][0]["tool"]["driver"]["rules"]}
     assert rules["probes"].startswith("Every long-running container has a readiness probe")
-    assert set(rules) >= {"schema", "resources", "probes", "images", "security", "platform"}
+    assert set(rules) >= {"schema", "resources", "probes", "images", "security", "platform", "contract-enforced"}
+
+
+def test_an_api_whose_tokens_nothing_checks_is_a_finding(tmp_path: Path) -> None:
+    """Without the mesh no enforcer checks the orders API's tokens: a warning where the profile has no
+    identity provider (development), a deny where it has one (`full`), nothing once the service
+    says it checks tokens itself."""
+    root = copy_example(tmp_path)
+    message = (
+        "Service shop/orders: 4 operations of its contract need a token, but nothing on this cluster checks "
+        "tokens (profile `{}` {}), so every request would reach the service; use profile `complete`, or set "
+        "x-dockyard.auth.jwt: false if the service checks tokens itself"
+    )
+    rule = ("contract-enforced",)
+    assert findings(root, "local", rules=rule) == [
+        "contract-enforced warn: " + message.format("dev-fast", "has neither an identity provider nor a mesh")
+    ]
+    assert findings(root, "prod-eu", rules=rule) == ["contract-enforced deny: " + message.format("full", "has no mesh")]
+    score = root / "services" / "orders" / "score.yaml"
+    score.write_text(score.read_text().replace("x-dockyard:\n", "x-dockyard:\n  auth: {jwt: false}\n", 1))
+    assert findings(root, "prod-eu", rules=rule) == []

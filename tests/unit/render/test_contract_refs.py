@@ -7,7 +7,9 @@ import socket
 import pytest
 
 from dockyard.load.yamlsafe import Document
-from dockyard.render.contract import Sources, _validator_problems, read
+from dockyard.render.openapi.operations import read
+from dockyard.render.openapi.sources import Sources
+from dockyard.render.openapi.validate import _validator_problems
 
 
 def _document(path: str, data: object) -> Document:
@@ -44,5 +46,6 @@ def test_path_items_by_reference_are_read() -> None:
         "api/c.yaml": _document("api/c.yaml", {**CONTRACT, "paths": {"/a": {"$ref": "items.yaml#/a"}}}),
         "api/items.yaml": _document("api/items.yaml", {"a": {"get": {"security": [], "responses": {}}}}),
     }
-    contract = read(Sources("api/c.yaml", documents))
+    contract, problems = read(Sources("api/c.yaml", documents))
+    assert problems == []
     assert [(o.method, o.path, o.open) for o in contract.operations] == [("GET", "/a", True)]

@@ -20,7 +20,6 @@ from dockyard.render.components.component import Component, TaskSpec, has
 IDENTITY = platform_names.IDENTITY_NAMESPACE
 ADMIN_SECRET = "keycloak-admin"
 OAUTH2_PROXY_SECRET = "oauth2-proxy-client"
-KEYCLOAK_URL = f"http://keycloak-http.{IDENTITY}.svc.cluster.local"
 
 
 def keycloak_values(platform: Platform) -> dict[str, Any]:

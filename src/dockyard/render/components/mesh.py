@@ -11,6 +11,7 @@ from typing import Any
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render.components.component import Component
+from dockyard.render.openapi import istio
 
 ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 ISTIO_VERSION = "1.26.0"
@@ -32,7 +33,11 @@ def base_values(_platform: Platform) -> dict[str, Any]:
 def istiod_values(platform: Platform) -> dict[str, Any]:
     return {
         "profile": "ambient",
-        "meshConfig": {"accessLogFile": "/dev/stdout", "trustDomain": "cluster.local"},
+        "meshConfig": {
+            "accessLogFile": "/dev/stdout",
+            "trustDomain": "cluster.local",
+            "pathNormalization": {"normalization": istio.PATH_NORMALIZATION},
+        },
         "pilot": {"env": {"PILOT_ENABLE_GATEWAY_API": "true"}},
     }
 

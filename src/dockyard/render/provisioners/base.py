@@ -10,7 +10,7 @@ from typing import Any
 from dockyard.errors import Problem
 from dockyard.model.platform import Platform
 from dockyard.model.service import ResourceRequest, Service
-from dockyard.render.bundle import Rendered, Source, TaskRequest
+from dockyard.render.bundle import Exposure, Rendered, Source, TaskRequest
 from dockyard.render.placeholders import Output
 
 
@@ -67,6 +67,8 @@ class Provision:
     """Labels the service's Service object needs (e.g. to use a waypoint)."""
     depends_on: str | None = None
     """Another service this resource is a dependency on (it gets an ingress rule from this one)."""
+    exposure: Exposure | None = None
+    """The service's API, when this resource makes one that needs credentials."""
 
 
 @dataclass(frozen=True)

@@ -1,112 +1,26 @@
-"""An OpenAPI 3.x contract: validated, then read as operations with the scopes each one needs.
+"""Validate a contract as an OpenAPI 3.0 or 3.1 document, at the line of each problem.
 
-A contract is its file and the files its `$ref`s name, all loaded from the repo beforehand
-(`load.contracts`); every reference is resolved among those documents, offline. The
-validator is given a resolver that can only read them: a reference it would fetch from
-anywhere else is refused, never requested.
+References are checked first, among the loaded documents only (each names something; following
+them stays bounded); then the validator runs with a resolver that can only read those documents:
+a reference it would fetch from anywhere else is refused, never requested.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from dockyard.errors import Problem
-from dockyard.load.contracts import referenced_file, references
+from dockyard.load.contracts import references
 from dockyard.load.words import dotted
-from dockyard.load.yamlsafe import Document
+from dockyard.render.openapi.sources import Sources, Unresolved
 
-METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 MAX_EXPANDED = 2_000_000
 """Nodes a contract may grow to when its references are followed (a `$ref` fan-out bomb stops here)."""
 MAX_MESSAGE = 300
 _BASE = "file:///dockyard-platform-repo/"
 """Where the validator believes the repo is: a URI only this module's resolver answers."""
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str
-    """The OpenAPI path, templated: /orders/{id}."""
-    open: bool
-    """No security applies (or an empty requirement `{}` allows anonymous callers)."""
-    alternatives: tuple[tuple[str, ...], ...]
-    """Each way to be allowed when not open: the scopes it needs, all of them (() = any valid token)."""
-
-    @property
-    def istio_path(self) -> str:
-        """The path in Istio's template syntax: every {param} segment becomes {*}."""
-        return "/".join("{*}" if part.startswith("{") and part.endswith("}") else part for part in self.path.split("/"))
-
-
-@dataclass(frozen=True)
-class Contract:
-    title: str
-    operations: tuple[Operation, ...]
-    scopes: dict[str, str]
-    """Every OAuth scope the contract declares, with its description."""
-
-
-class Unresolved(Exception):
-    """A reference that names nothing among the loaded documents; the message says what."""
-
-
-@dataclass(frozen=True)
-class Sources:
-    """A contract's documents: its own file (`main`) and every file it references, by repo path."""
-
-    main: str
-    documents: Mapping[str, Document]
-
-    @property
-    def document(self) -> Document:
-        return self.documents[self.main]
-
-    def resolve(self, file: str, reference: str) -> tuple[str, tuple[str | int, ...], Any]:
-        """(file, path in it, value) that `reference`, written in `file`, names."""
-        try:
-            target = referenced_file(file, reference) or file
-        except ValueError as refused:
-            raise Unresolved(str(refused)) from None
-        if target not in self.documents:
-            raise Unresolved(f"`$ref` `{reference}`: {target} was not loaded")
-        pointer = _pointer(urlsplit(reference).fragment)
-        node: Any = self.documents[target].data
-        for part in pointer:
-            if isinstance(node, dict) and isinstance(part, str) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                node = node[part]
-            else:
-                raise Unresolved(f"`$ref` `{reference}` names nothing: {target} has no `{_shown_pointer(pointer)}`")
-        return target, pointer, node
-
-    def follow(self, file: str, node: Any, limit: int = 32) -> tuple[str, Any]:
-        """`node` with its own `$ref` chain followed (a path item or a security scheme by reference)."""
-        for _step in range(limit):
-            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
-                return file, node
-            file, _path, node = self.resolve(file, node["$ref"])
-        raise Unresolved("a `$ref` chain longer than 32 steps (or a loop)")
-
-
-def _pointer(fragment: str) -> tuple[str | int, ...]:
-    if not fragment:
-        return ()
-    if not fragment.startswith("/"):
-        raise Unresolved(f"`#{fragment}` is not a JSON pointer (`#/components/...`)")
-    parts: list[str | int] = []
-    for raw in unquote(fragment)[1:].split("/"):
-        part = raw.replace("~1", "/").replace("~0", "~")
-        parts.append(int(part) if part.isdigit() and part == str(int(part)) else part)
-    return tuple(parts)
-
-
-def _shown_pointer(pointer: tuple[str | int, ...]) -> str:
-    return "#/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in pointer)
 
 
 def validate(sources: Sources) -> list[Problem]:
@@ -268,36 +182,3 @@ def _as_document_path(data: Any, path: tuple[Any, ...]) -> tuple[str | int, ...]
         else:
             node = None
     return tuple(result)
-
-
-def read(sources: Sources) -> Contract:
-    """The operations of a valid contract, each with the scopes its `security` requires."""
-    data: dict[str, Any] = sources.document.data
-    default = data.get("security")
-    operations = []
-    for path, written in sorted((data.get("paths") or {}).items()):
-        _file, item = sources.follow(sources.main, written)
-        for method in METHODS:
-            operation = item.get(method) if isinstance(item, dict) else None
-            if not isinstance(operation, dict):
-                continue
-            security = operation.get("security", default) or []
-            is_open = not security or any(requirement == {} for requirement in security)
-            alternatives = tuple(
-                sorted(
-                    {tuple(sorted({s for scopes in requirement.values() for s in scopes})) for requirement in security}
-                )
-            )
-            operations.append(Operation(method.upper(), path, is_open, () if is_open else alternatives))
-    return Contract(str((data.get("info") or {}).get("title", "")), tuple(operations), _declared_scopes(sources))
-
-
-def _declared_scopes(sources: Sources) -> dict[str, str]:
-    data = sources.document.data
-    scopes: dict[str, str] = {}
-    for written in ((data.get("components") or {}).get("securitySchemes") or {}).values():
-        _file, scheme = sources.follow(sources.main, written)
-        for flow in (scheme.get("flows") or {}).values() if isinstance(scheme, dict) else ():
-            for name, description in (flow.get("scopes") or {}).items():
-                scopes.setdefault(name, str(description))
-    return dict(sorted(scopes.items()))

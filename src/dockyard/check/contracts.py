@@ -1,0 +1,36 @@
+"""Rule contract-enforced: an API whose contract requires credentials has something on the cluster
+that checks them. Without the mesh nothing does, and every request would reach the service: a
+deny finding (which a waiver can accept, with its reason), never silence. In a profile without
+an identity provider (`dev-fast`, for development) no token could be had at all: a warning."""
+
+from __future__ import annotations
+
+from dockyard.check.findings import Finding
+from dockyard.render import profiles
+from dockyard.render.bundle import Bundle
+
+RULE = "contract-enforced"
+DESCRIPTION = "Every API whose contract requires credentials has an enforcer for them on the cluster."
+
+
+def check_contracts(bundle: Bundle, profile: str) -> list[Finding]:
+    findings = []
+    with_sso = profiles.enabled(profile, "sso")
+    missing = "has no mesh" if with_sso else "has neither an identity provider nor a mesh"
+    for exposure in bundle.exposures:
+        if exposure.enforcer is not None:
+            continue
+        count = f"{exposure.secured} operation{'s' if exposure.secured != 1 else ''}"
+        findings.append(
+            Finding(
+                str(exposure.source),
+                f"Service {exposure.namespace}/{exposure.service}",
+                "",
+                RULE,
+                f"{count} of its contract need a token, but nothing on this cluster checks tokens (profile "
+                f"`{profile}` {missing}), so every request would reach the service; use profile `complete`, "
+                "or set x-dockyard.auth.jwt: false if the service checks tokens itself",
+                "deny" if with_sso else "warn",
+            )
+        )
+    return findings

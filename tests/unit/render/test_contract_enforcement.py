@@ -1,0 +1,189 @@
+"""The rendered policies permit exactly what the contract permits: for random contracts and for a
+corpus written to look like real APIs, an evaluator of Istio's documented matching and an OpenAPI
+reading of the contract agree on every (method, path, credentials) tried: nothing fails open,
+nothing is wrongly denied."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dockyard.load.yamlsafe import Document
+from dockyard.render.openapi import istio
+from dockyard.render.openapi.operations import read
+from dockyard.render.openapi.sources import Sources
+from tests.helpers import copy_example, replace, run_cli
+from tests.unit.render.enforcement import Request, Token, contract_allows, mesh_allows
+
+ISSUER = "https://sso.shop.example.com/realms/shop"
+AUDIENCE = "orders"
+WORDS = ("orders", "items", "export", "v1")
+SCOPES = ("read", "write", "admin")
+METHODS = ("get", "post", "delete")
+
+
+def _policies(contract: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    document = Document("c.yaml", contract, b"")
+    read_contract, problems = read(Sources("c.yaml", {"c.yaml": document}))
+    assert problems == []
+    authentication = {"spec": {"jwtRules": [{"issuer": ISSUER, "audiences": [AUDIENCE]}]}}
+    authorization = {"spec": {"action": "ALLOW", "rules": istio.rules(read_contract)}}
+    return authentication, authorization
+
+
+def _agree(contract: dict[str, Any], requests: list[Request]) -> list[str]:
+    authentication, authorization = _policies(contract)
+    disagreements = []
+    for request in requests:
+        mesh = mesh_allows(request, authentication, authorization)
+        spec = contract_allows(contract, request, AUDIENCE, ISSUER)
+        if mesh != spec:
+            verdict = "fails open" if mesh else "wrongly denies"
+            disagreements.append(f"{verdict}: {request.method} {request.path} {request.token}")
+    return disagreements
+
+
+# --- random contracts -----------------------------------------------------------------------------
+
+segment = st.one_of(st.sampled_from(WORDS), st.just("{param}"))
+template = st.lists(segment, min_size=1, max_size=3).map(
+    lambda parts: "/" + "/".join(p if p != "{param}" else f"{{p{i}}}" for i, p in enumerate(parts))
+)
+requirement = st.one_of(
+    st.just({}), st.lists(st.sampled_from(SCOPES), max_size=2, unique=True).map(lambda s: {"oauth": s})
+)
+security = st.one_of(st.none(), st.just([]), st.lists(requirement, min_size=1, max_size=2))
+operation = security.map(
+    lambda s: {"responses": {"200": {"description": "ok"}}} | ({} if s is None else {"security": s})
+)
+path_item = st.dictionaries(st.sampled_from(METHODS), operation, min_size=1, max_size=3)
+servers = st.one_of(
+    st.none(), st.just([{"url": "/api"}]), st.just([{"url": "https://api.example.com/v2"}, {"url": "/"}])
+)
+
+
+@st.composite
+def contracts(draw: st.DrawFn) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "components": {
+            "securitySchemes": {
+                "oauth": {
+                    "type": "oauth2",
+                    "flows": {"clientCredentials": {"tokenUrl": "https://t", "scopes": {s: s for s in SCOPES}}},
+                }
+            }
+        },
+        "paths": draw(st.dictionaries(template, path_item, min_size=1, max_size=5)),
+    }
+    default = draw(security)
+    if default is not None:
+        document["security"] = default
+    chosen = draw(servers)
+    if chosen is not None:
+        document["servers"] = chosen
+    return document
+
+
+request_segment = st.one_of(st.sampled_from(WORDS), st.sampled_from(("123", "x-1", "a%2Fb", "")))
+token = st.one_of(
+    st.none(),
+    st.lists(st.sampled_from(SCOPES), unique=True).map(lambda s: Token(ISSUER, (AUDIENCE,), " ".join(s))),
+    st.just(Token(ISSUER, ("payments",), " ".join(SCOPES))),
+    st.just(Token("https://elsewhere.example.com", (AUDIENCE,), " ".join(SCOPES))),
+)
+request = st.builds(
+    lambda method, prefix, parts, credentials: Request(method, prefix + "/" + "/".join(parts), credentials),
+    st.sampled_from(("GET", "POST", "DELETE", "PUT", "HEAD")),
+    st.sampled_from(("", "/api", "/v2", "/api/")),
+    st.lists(request_segment, min_size=1, max_size=4),
+    token,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contracts(), st.lists(request, min_size=20, max_size=40))
+def test_random_contracts_are_enforced_exactly(contract: dict[str, Any], requests: list[Request]) -> None:
+    # requests for every operation as written (parameters filled in), and random ones
+    written = [
+        Request(method.upper(), base + path.replace("{p0}", "7").replace("{p1}", "8").replace("{p2}", "9"), tok)
+        for path, item in contract["paths"].items()
+        for method in item
+        for base in ("", "/api", "/v2")
+        for tok in (None, Token(ISSUER, (AUDIENCE,), " ".join(SCOPES)), Token(ISSUER, (AUDIENCE,), "read"))
+    ]
+    assert _agree(contract, written + requests) == []
+
+
+# --- contracts written to look like real APIs ----------------------------------------------------------
+
+CORPUS = Path(__file__).parent / "contracts"
+
+
+def _every_request(contract: dict[str, Any], extra_paths: list[str]) -> list[Request]:
+    paths = set(extra_paths)
+    for base in ["", *[urlpath for urlpath in ("/v3", "/api/v1", "/v1")]]:
+        for written in contract.get("paths") or {}:
+            for value in ("7", "export", "me", "a%2Fb", "..%2Fadmin"):
+                filled = "/".join(value if p.startswith("{") else p for p in written.split("/"))
+                paths |= {base + filled, base + filled + "/", base + filled.replace("/", "//", 1)}
+    tokens = [None, Token("https://elsewhere.example.com", (AUDIENCE,), "")]
+    scopes = sorted(
+        {s for scheme in _schemes(contract) for flow in scheme.get("flows", {}).values() for s in flow["scopes"]}
+    )
+    tokens += [Token(ISSUER, (AUDIENCE,), " ".join(scopes[:i])) for i in range(len(scopes) + 1)]
+    tokens += [Token(ISSUER, (AUDIENCE,), scope) for scope in scopes]
+    tokens += [Token(ISSUER, ("payments",), " ".join(scopes))]
+    methods = ("GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS")
+    return [Request(m, p, t) for m in methods for p in sorted(paths) for t in tokens]
+
+
+def _schemes(contract: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(((contract.get("components") or {}).get("securitySchemes") or {}).values())
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.yaml")))
+def test_real_shaped_contracts_are_enforced_exactly(name: str) -> None:
+    contract = yaml.safe_load((CORPUS / name).read_text())
+    requests = _every_request(contract, ["/", "/admin", "/v3/admin", "/orders/export/x"])
+    assert len(requests) > 500
+    assert _agree(contract, requests) == []
+
+
+# --- through the real render -----------------------------------------------------------------------------
+
+
+def _rendered_policies(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    replace(repo, "environments/dev.yaml", "profile: dev-fast", "profile: complete")
+    result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services")
+    assert result.code == 0, result.err
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(result.out)}
+    return objects[("RequestAuthentication", "orders")], objects[("AuthorizationPolicy", "orders")]
+
+
+def test_the_example_orders_api_as_rendered(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = copy_example(tmp_path)
+    contract = yaml.safe_load((repo / "services/orders/openapi.yaml").read_text())
+    authentication, authorization = _rendered_policies(repo, capsys)
+    assert authentication["spec"]["jwtRules"][0]["jwksUri"] == (
+        "http://keycloak-http.dockyard-identity.svc.cluster.local/realms/shop/protocol/openid-connect/certs"
+    )
+    issuer = authentication["spec"]["jwtRules"][0]["issuer"]
+    assert issuer == "https://sso.shop.localtest.me/realms/shop"
+    requests = [
+        Request(r.method, r.path, Token(issuer, r.token.audiences, r.token.scope) if r.token else None)
+        for r in _every_request(contract, ["/orders/export"])
+    ]
+    disagreements = []
+    for req in requests:
+        if mesh_allows(req, authentication, authorization) != contract_allows(contract, req, AUDIENCE, issuer):
+            disagreements.append(f"{req.method} {req.path} {req.token}")
+    assert disagreements == []
+    anonymous_delete = Request("DELETE", "/orders/123")
+    assert not mesh_allows(anonymous_delete, authentication, authorization)
