@@ -142,7 +142,7 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
             r, "services/payments/score.yaml", "  orders:\n    type: service", "  order:\n    type: service"
         ),
         [
-            "services/payments/score.yaml:32:3: depends on service `order`, which does not exist "
+            "services/payments/score.yaml:35:3: depends on service `order`, which does not exist "
             "(no services/order/score.yaml)",
             "  hint: did you mean `orders`?",
         ],

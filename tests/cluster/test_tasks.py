@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -292,6 +293,83 @@ def test_keycloak_gets_the_realm_scopes_and_clients_once(
     ]
     offered = admin.call("GET", f"/shop/clients/{client['id']}/optional-client-scopes").json()
     assert {s["name"] for s in offered} >= {"orders:read", "orders:write"}
+
+
+def _token(url: str, realm: str, client: str, secret: str, scope: str | None = None) -> dict:
+    """The claims of an access token the client gets with its own credentials (client credentials)."""
+    form = {"grant_type": "client_credentials", "client_id": client, "client_secret": secret}
+    if scope:
+        form["scope"] = scope
+    response = httpx.post(f"{url}/realms/{realm}/protocol/openid-connect/token", data=form, timeout=30)
+    assert response.status_code == 200, response.text
+    payload = response.json()["access_token"].split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def _audiences(claims: dict) -> set[str]:
+    audience = claims.get("aud", [])
+    return {audience} if isinstance(audience, str) else set(audience)
+
+
+def test_callers_get_exactly_the_scopes_they_declare_and_only_their_apis_audience(
+    keycloak_url: str, local_cluster: control_plane.Running, api: Client, namespaces: tuple[str, str]
+) -> None:
+    """Two APIs and two callers in one realm: each caller's tokens carry the scopes it was granted,
+    none other, and only the audience of the API it calls, so the other API's mesh check refuses them."""
+    namespace = namespaces[0]
+    connection = _connection(local_cluster)
+
+    def client(name: str, **data: object) -> TaskRequest:
+        secret = {"namespace": namespace, "name": f"{name}-oidc", "key": "client-secret"}
+        return TaskRequest(
+            "keycloak-client", name, {"realm": "grants", "clientId": name, "secretTo": secret, **data}, HERE
+        )
+
+    def run(*requests: TaskRequest) -> list[str]:
+        runner = tasks.runner(connection, list(requests), lambda _line: None, keycloak_url)
+        runner.after("stage platform-networking")
+        return runner.done
+
+    apis = [
+        client("invoices", scopes={"invoices:read": "Read", "invoices:write": "Write"}, audience="invoices"),
+        client("ledger", scopes={"ledger:read": "Read"}, audience="ledger"),
+    ]
+    billing = client("billing", grants={"invoices": ["invoices:write"]})
+    auditor = client("auditor", grants={"ledger": ["ledger:read"]})
+    run(billing, auditor, *apis)  # callers first: their scopes exist before the APIs' tasks fill them in
+
+    def secret(name: str) -> str:
+        return _values(api, namespace, f"{name}-oidc")["client-secret"]
+
+    claims = _token(keycloak_url, "grants", "billing", secret("billing"))
+    assert "invoices:write" in claims["scope"].split()
+    assert not {"invoices:read", "ledger:read"} & set(claims["scope"].split())
+    assert "invoices" in _audiences(claims) and "ledger" not in _audiences(claims)
+    asked_for_more = httpx.post(
+        f"{keycloak_url}/realms/grants/protocol/openid-connect/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "billing",
+            "client_secret": secret("billing"),
+            "scope": "invoices:read",
+        },
+        timeout=30,
+    )
+    assert (asked_for_more.status_code, asked_for_more.json()["error"]) == (400, "invalid_scope")
+    other = _token(keycloak_url, "grants", "auditor", secret("auditor"))
+    assert "ledger:read" in other["scope"].split() and _audiences(other) & {"invoices"} == set()
+
+    # what was granted and is no longer asked for is revoked
+    assert run(client("billing", grants={"invoices": ["invoices:read"]})) == [
+        "task keycloak-client billing: scope invoices:read granted, scope invoices:write revoked"
+    ]
+    again = _token(keycloak_url, "grants", "billing", secret("billing"))
+    assert "invoices:read" in again["scope"].split() and "invoices:write" not in again["scope"].split()
+    assert run(client("billing", grants={"invoices": ["invoices:read"]}), *apis) == [
+        "task keycloak-client billing: unchanged",
+        "task keycloak-client invoices: unchanged",
+        "task keycloak-client ledger: unchanged",
+    ]
 
 
 def test_a_ui_client_takes_its_secret_from_the_cluster(

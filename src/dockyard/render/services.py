@@ -72,9 +72,47 @@ def render(platform: Platform) -> Bundle:
             exposures += [provision.exposure] if provision.exposure else []
     objects += _namespaces(platform)
     objects = deduplicate(objects, problems)
+    tasks = _one_client_each(tasks, problems)
     if problems:
         raise InputError(problems)
     return Bundle.of(objects, tasks, exposures=exposures)
+
+
+def _one_client_each(tasks: list[TaskRequest], problems: list[Problem]) -> list[TaskRequest]:
+    """One keycloak-client task per client: its API's scopes and the grants its dependencies ask
+    for, together. A scope two APIs declare is a problem: Keycloak's scopes belong to the whole
+    realm, so a token with it would pass both APIs' checks."""
+    clients: dict[str, TaskRequest] = {}
+    owners: dict[str, str] = {}
+    others: list[TaskRequest] = []
+    for task in tasks:
+        if task.kind != "keycloak-client":
+            if not any((o.kind, o.name, o.data) == (task.kind, task.name, task.data) for o in others):
+                others.append(task)  # the same Secret asked for by two dependencies is made once
+            continue
+        for scope in task.data.get("scopes") or {}:
+            owner = owners.setdefault(scope, task.name)
+            if owner != task.name:
+                problems.append(
+                    Problem(
+                        task.source.position,
+                        f"scope `{scope}` is declared by the APIs of both `{owner}` and `{task.name}`; scopes belong "
+                        "to the whole realm, so a token with it would pass both",
+                        f"give each API's scopes names of its own (for example `{task.name}:read`)",
+                    )
+                )
+        first = clients.get(task.name)
+        if first is None:
+            clients[task.name] = task
+            continue
+        api, caller = (first, task) if "scopes" in first.data else (task, first)
+        grants = {name: list(scopes) for name, scopes in (api.data.get("grants") or {}).items()}
+        for name, scopes in (caller.data.get("grants") or {}).items():
+            grants[name] = sorted({*grants.get(name, []), *scopes})
+        clients[task.name] = TaskRequest(
+            task.kind, task.name, {**caller.data, **api.data, "grants": grants}, api.source
+        )
+    return [*others, *clients.values()]
 
 
 def _provision(

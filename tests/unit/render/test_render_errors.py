@@ -15,7 +15,7 @@ from tests.helpers import copy_example, replace, run_cli
         (
             ("services/payments/score.yaml", "${resources.orders.url}", "${resources.orders.uri}"),
             "services/payments/score.yaml:10:19: `${resources.orders.uri}`: resource `orders` has no output `uri` "
-            "(outputs: host, port, url)",
+            "(outputs: clientId, clientSecret, host, port, tokenUrl, url)",
         ),
         (
             ("services/web/nginx.conf", "${resources.orders.url}", "${ORDERS_URL}"),
@@ -32,7 +32,7 @@ from tests.helpers import copy_example, replace, run_cli
         ),
         (
             ("services/payments/score.yaml", "      keys: [apiKey]", "      keys: []"),
-            "services/payments/score.yaml:34:3: resource `provider`: params.keys must list the Secret's keys",
+            "services/payments/score.yaml:39:3: resource `provider`: params.keys must list the Secret's keys",
         ),
         (
             ("services/orders/openapi.yaml", '        "200": {description: The orders}', '        "200": 42'),

@@ -1,5 +1,6 @@
 """Configure Keycloak through its admin REST API: the platform's realm, one client scope per
-scope the services' contracts declare, and one confidential client per service (or UI).
+scope the services' contracts declare (each putting its API in the token's audience), and one
+confidential client per service (or UI), granted exactly the scopes its dependencies ask for.
 
 Idempotent: what exists is compared and only what differs is created or updated. Keycloak is
 reached at `identity.adminUrl` when the layers set it, else through the API server's service
@@ -95,12 +96,13 @@ def configure_client(request: TaskRequest, context: TaskContext) -> str:
     if admin.call("GET", f"/{realm}").status_code == 404:
         admin.call("POST", "", json={"realm": realm, "enabled": True})
         done.append(f"realm {realm} created")
-    scope_ids = _scopes(admin, realm, data.get("scopes") or {}, done)
+    scope_ids = _scopes(admin, realm, data.get("scopes") or {}, data.get("audience"), done)
     client_id = _client(admin, realm, data, context, done)
     attached = {s["name"] for s in admin.call("GET", f"/{realm}/clients/{client_id}/optional-client-scopes").json()}
     for name in sorted(set(scope_ids) - attached):
         admin.call("PUT", f"/{realm}/clients/{client_id}/optional-client-scopes/{scope_ids[name]}")
         done.append(f"scope {name} offered")
+    _grants(admin, realm, client_id, data.get("grants") or {}, done)
     if "secretTo" in data:
         target = data["secretTo"]
         secret = admin.call("GET", f"/{realm}/clients/{client_id}/client-secret").json()["value"]
@@ -111,26 +113,79 @@ def configure_client(request: TaskRequest, context: TaskContext) -> str:
     return ", ".join(done) or "unchanged"
 
 
-def _scopes(admin: Admin, realm: str, wanted: dict[str, str], done: list[str]) -> dict[str, str]:
-    """Every wanted client scope exists; their ids by name."""
-    existing = {s["name"]: s for s in admin.call("GET", f"/{realm}/client-scopes").json()}
+API_ATTRIBUTE = "dockyard.dev/api"
+"""Marks the client scopes Dockyard made for an API (only those are ever revoked from a client)."""
+
+
+def _scopes(admin: Admin, realm: str, wanted: dict[str, str], audience: str | None, done: list[str]) -> dict[str, str]:
+    """Every wanted client scope exists, with its description and a mapper that puts `audience`
+    (the API) in tokens carrying it; their ids by name."""
+    existing = _existing_scopes(admin, realm)
     for name, description in sorted(wanted.items()):
-        if name in existing:
-            continue
-        admin.call(
-            "POST",
-            f"/{realm}/client-scopes",
-            json={
-                "name": name,
-                "description": description,
-                "protocol": "openid-connect",
-                "attributes": {"include.in.token.scope": "true", "display.on.consent.screen": "false"},
-            },
-        )
-        done.append(f"scope {name} created")
-    if any(name not in existing for name in wanted):
-        existing = {s["name"]: s for s in admin.call("GET", f"/{realm}/client-scopes").json()}
+        attributes = {"include.in.token.scope": "true", "display.on.consent.screen": "false"}
+        attributes[API_ATTRIBUTE] = audience or ""
+        scope = {"name": name, "description": description, "protocol": "openid-connect", "attributes": attributes}
+        current = existing.get(name)
+        if current is None:
+            admin.call("POST", f"/{realm}/client-scopes", json=scope)
+            done.append(f"scope {name} created")
+            current = _existing_scopes(admin, realm)[name]
+            existing[name] = current
+        elif (
+            current.get("description", "") != description
+            or (current.get("attributes") or {}).get(API_ATTRIBUTE) != attributes[API_ATTRIBUTE]
+        ):
+            admin.call("PUT", f"/{realm}/client-scopes/{current['id']}", json={**current, **scope})
+            done.append(f"scope {name} updated")
+        if audience:
+            _audience_mapper(admin, f"/{realm}/client-scopes/{current['id']}", audience, done, f"scope {name}")
     return {name: existing[name]["id"] for name in wanted}
+
+
+def _existing_scopes(admin: Admin, realm: str) -> dict[str, dict[str, Any]]:
+    return {s["name"]: s for s in admin.call("GET", f"/{realm}/client-scopes").json()}
+
+
+def _audience_mapper(admin: Admin, owner: str, audience: str, done: list[str], what: str) -> None:
+    """A mapper on `owner` (a client scope or a client) that puts `audience` in access tokens."""
+    name = f"audience {audience}"
+    mappers = {m["name"] for m in admin.call("GET", f"{owner}/protocol-mappers/models").json()}
+    if name in mappers:
+        return
+    admin.call(
+        "POST",
+        f"{owner}/protocol-mappers/models",
+        json={
+            "name": name,
+            "protocol": "openid-connect",
+            "protocolMapper": "oidc-audience-mapper",
+            "config": {"included.custom.audience": audience, "access.token.claim": "true", "id.token.claim": "false"},
+        },
+    )
+    done.append(f"{what} adds audience {audience}")
+
+
+def _grants(admin: Admin, realm: str, client_id: str, grants: dict[str, list[str]], done: list[str]) -> None:
+    """The client gets exactly the granted API scopes (as default scopes, in every token it asks
+    for) and each granted API's audience; API scopes it was granted before and is not now are revoked."""
+    wanted = {scope: api for api, scopes in grants.items() for scope in scopes}
+    existing = _existing_scopes(admin, realm)
+    for scope, api in sorted(wanted.items()):
+        if scope not in existing:  # the API's own task may run later; it fills in the description
+            _scopes(admin, realm, {scope: ""}, api, done)
+            existing = _existing_scopes(admin, realm)
+    path = f"/{realm}/clients/{client_id}/default-client-scopes"
+    attached = {s["name"]: s["id"] for s in admin.call("GET", path).json()}
+    for scope in sorted(set(wanted) - set(attached)):
+        admin.call("PUT", f"{path}/{existing[scope]['id']}")
+        done.append(f"scope {scope} granted")
+    for scope, scope_id in sorted(attached.items()):
+        is_api_scope = (existing.get(scope, {}).get("attributes") or {}).get(API_ATTRIBUTE)
+        if is_api_scope and scope not in wanted:
+            admin.call("DELETE", f"{path}/{scope_id}")
+            done.append(f"scope {scope} revoked")
+    for api in sorted(grants):
+        _audience_mapper(admin, f"/{realm}/clients/{client_id}", api, done, "client")
 
 
 def _client(admin: Admin, realm: str, data: dict[str, Any], context: TaskContext, done: list[str]) -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
+from dockyard.model.platform import Platform
+from dockyard.model.service import Service
 from dockyard.render import platform_names, profiles
 from dockyard.render.bundle import Exposure, Rendered, TaskRequest, obj
 from dockyard.render.openapi import istio
@@ -32,6 +34,30 @@ def contract_path(request: Request) -> str:
             f"resource `{request.resource.id}` needs a contract: set x-dockyard.contract or params.contract"
         )
     return posixpath.normpath(posixpath.join(posixpath.dirname(request.service.source.file), written))
+
+
+class ContractUnusable(Exception):
+    """The service's contract cannot be read; its own `api` resource reports why."""
+
+
+def declared_scopes(platform: Platform, service: Service) -> dict[str, str] | None:
+    """The scopes `service`'s API contract declares; None if it has no API resource;
+    ContractUnusable if its contract cannot be read."""
+    for resource in service.resources:
+        if resource.type != "api":
+            continue
+        written = resource.params.get("contract") or service.settings.values.get("contract")
+        if not isinstance(written, str):
+            raise ContractUnusable
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(service.source.file), written))
+        if path not in platform.contracts:
+            raise ContractUnusable
+        sources = Sources(path, platform.contracts)
+        if validate(sources):
+            raise ContractUnusable
+        contract, _problems = read(sources)
+        return contract.scopes
+    return None
 
 
 def provision(request: Request) -> Provision:

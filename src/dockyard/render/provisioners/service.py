@@ -1,13 +1,25 @@
 """`service`: a dependency on another service of the platform.
 
-params: name (the other service; default the resource id), port (one of its ports; default its first).
-outputs: url, host, port. Adds the network rule both ways: egress from this service, ingress to
-the other.
+params: name (the other service; default the resource id), port (one of its ports; default its
+first), scopes (the OAuth scopes of the other service's API this one needs).
+outputs: url, host, port; with scopes, also clientId, clientSecret (a Secret) and tokenUrl: this
+service's own OAuth client (without SSO, credentials no identity provider knows, so the workload
+reads the same variables in every profile). Adds the network rule both ways: egress
+from this service, ingress to the other. The scopes are granted to this service's client and no
+others; its tokens carry the other API's audience.
 """
 
 from __future__ import annotations
 
+from dockyard.render import platform_names, profiles
+from dockyard.render.bundle import TaskRequest
+from dockyard.render.placeholders import SecretRef
+from dockyard.render.provisioners.api import ContractUnusable, declared_scopes
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request, param
+
+KEYCLOAK_PORT = 8080
+"""The port Keycloak's pods listen on (the keycloakx chart's `http` container port), for the
+token requests a client makes."""
 
 
 def provision(request: Request) -> Provision:
@@ -22,17 +34,87 @@ def provision(request: Request) -> Provision:
         raise ProvisionError(f"resource `{request.resource.id}`: `{target_name}` has no port {wanted} (ports: {known})")
     host = f"{target_name}.{target.settings.namespace}.svc.cluster.local"
     selector = {"app.kubernetes.io/name": target_name, "app.kubernetes.io/instance": target_name}
-    return Provision(
+    result = Provision(
         outputs={"url": f"http://{host}:{chosen.port}", "host": host, "port": str(chosen.port)},
         egress=[Peer(target.settings.namespace, selector, ((chosen.protocol, chosen.target_port),))],
         depends_on=target_name,
     )
+    scopes = _scopes(request, target_name)
+    if scopes is None:
+        return result
+    caller = request.service.name
+    secret = f"{caller}-oidc"
+    realm = request.platform.name
+    result.outputs |= {
+        "clientId": caller,
+        "clientSecret": SecretRef(secret, "client-secret"),
+        "tokenUrl": f"{platform_names.KEYCLOAK_URL}/realms/{realm}/protocol/openid-connect/token",
+    }
+    if not profiles.enabled(request.platform.profile, "sso"):
+        # no identity provider: credentials no one knows, so the workload's variables resolve alike everywhere
+        result.tasks.append(
+            TaskRequest(
+                "ensure-secret",
+                secret,
+                {
+                    "name": secret,
+                    "namespaces": [request.namespace],
+                    "keys": {"client-id": {"value": caller}, "client-secret": {"generate": "password"}},
+                },
+                request.source,
+            )
+        )
+    else:
+        result.egress.append(Peer(platform_names.IDENTITY_NAMESPACE, {}, (("TCP", KEYCLOAK_PORT),)))
+        result.tasks.append(
+            TaskRequest(
+                "keycloak-client",
+                caller,
+                {
+                    "realm": realm,
+                    "clientId": caller,
+                    "grants": {target_name: scopes},
+                    "secretTo": {"namespace": request.namespace, "name": secret, "key": "client-secret"},
+                },
+                request.source,
+            )
+        )
+    return result
+
+
+def _scopes(request: Request, target: str) -> list[str] | None:
+    """The scopes asked for, each one the target's API declares (None: none asked for)."""
+    asked = param(request, "scopes", (list, type(None)), None)
+    if asked is None:
+        return None
+    try:
+        declared = declared_scopes(request.platform, request.services[target])
+    except ContractUnusable:
+        return sorted({s for s in asked if isinstance(s, str)})  # the contract's own problems are reported
+    if declared is None:
+        raise ProvisionError(
+            f"resource `{request.resource.id}`: params.scopes asks for scopes of `{target}`, which has no API "
+            "contract (an `api` resource)"
+        )
+    unknown = [s for s in asked if s not in declared]
+    if unknown or not all(isinstance(s, str) for s in asked):
+        known = ", ".join(sorted(declared)) or "none"
+        raise ProvisionError(
+            f"resource `{request.resource.id}`: `{target}` declares no scope {', '.join(map(str, unknown))} "
+            f"(its contract declares: {known})"
+        )
+    return sorted(set(asked))
 
 
 SERVICE = Provisioner(
     "service",
     ("url", "host", "port"),
     provision,
-    "A dependency on another service: its address, and the network rules both ways.",
-    {"name": "the other service (default: the resource id)", "port": "one of its ports"},
+    "A dependency on another service: its address, the network rules both ways, and (with `scopes`) "
+    "an OAuth client granted exactly those scopes of its API.",
+    {
+        "name": "the other service (default: the resource id)",
+        "port": "one of its ports",
+        "scopes": "OAuth scopes of the other service's API this service needs (its client gets exactly these)",
+    },
 )
