@@ -191,7 +191,7 @@ def _plan(
     *,
     run_checks_first: bool = False,
 ) -> tuple[Any, ...]:
-    from dockyard.deploy.apply import read_inventory
+    from dockyard.deploy.apply import read_finished, read_inventory
     from dockyard.deploy.client import Connection
     from dockyard.deploy.plan import plan
 
@@ -211,6 +211,7 @@ def _plan(
         allow_mass_prune=allow_mass_prune,
         prune_kinds=tuple(prune_kinds or ()),
         recreate=frozenset(r.lower() for r in recreate or ()),
+        finished=read_finished(connection, inventory_name),
     )
     return connection, changes, inventory_name, previous, bundle, platform
 

@@ -297,3 +297,50 @@ def test_secret_values_never_appear_in_output_or_logs(
     logs = Path(local_cluster.kubeconfig).parent / "logs"
     for log in logs.iterdir():
         assert CANARY not in log.read_text(errors="replace"), log.name
+
+
+SELF_REMOVING_JOB = """apiVersion: dockyard.dev/v1alpha1
+kind: Provisioner
+description: a one-off Job that removes itself once it has run
+manifests:
+  - apiVersion: batch/v1
+    kind: Job
+    metadata: {name: "${service}-${id}"}
+    spec:
+      ttlSecondsAfterFinished: 0
+      template:
+        spec:
+          restartPolicy: Never
+          automountServiceAccountToken: false
+          securityContext: {runAsNonRoot: true}
+          containers:
+            - name: main
+              image: registry.example.org/migrate:1
+              resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 32Mi}}
+              securityContext:
+                {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
+                 capabilities: {drop: [ALL]}}
+"""
+
+
+def test_a_job_that_removes_itself_is_done_not_missing(
+    repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Job runs (KWOK completes its pod), the TTL controller deletes it, and neither the health
+    wait nor the next apply reads that as missing."""
+    from lightkube.resources.batch_v1 import Job
+
+    _add_resource(repo, "migration", SELF_REMOVING_JOB)
+    first = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--timeout", "60")
+    assert first.code == 0, first.err
+    with pytest.raises(ApiError):
+        api.get(Job, "client-extra", namespace=repo.name)  # it ran and was removed
+    plan = dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local")
+    assert (plan.code, plan.out.splitlines()[-1]) == (0, "plan: +0 ~0 -0 (11 unchanged)")
+    writes = writes_during(
+        local_cluster, lambda: dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")
+    )
+    assert writes == []
+    replace(repo, "provisioners/migration.yaml", "migrate:1", "migrate:2")  # a new manifest runs again
+    again = dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local")
+    assert (again.code, again.out.splitlines()[-1]) == (2, "plan: +1 ~0 -0 (10 unchanged)")

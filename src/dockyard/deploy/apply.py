@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from dockyard.deploy.client import Connection, ObjectError
+from dockyard.deploy.finished import digest, removes_itself
 from dockyard.deploy.health import Health, assess
 from dockyard.deploy.plan import Change, ChangeSet, reference
 from dockyard.errors import DockyardError
@@ -50,11 +52,19 @@ def describe_failure(change: Change) -> str:
     return f"{text}\n  hint: {hint}" if hint else text
 
 
+WEBHOOK_KINDS = frozenset({"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService"})
+"""Objects through which the API server calls a component: they take effect only after the
+stage that runs their backend is healthy (before that, every call would fail)."""
+
 GROUPS = (
     (0, "CRDs"),
     (1, "namespaces"),
     (2, "cluster-scoped objects"),
-    *((3 + i, f"stage {stage}") for i, stage in enumerate(STAGES)),
+    *(
+        group
+        for i, stage in enumerate(STAGES)
+        for group in ((3 + 2 * i, f"stage {stage}"), (4 + 2 * i, f"webhooks of {stage}"))
+    ),
 )
 
 
@@ -63,9 +73,12 @@ def group_of(rendered: Rendered) -> tuple[int, str]:
         return 0, "CRDs"
     if rendered.kind == "Namespace":
         return 1, "namespaces"
+    index = STAGES.index(rendered.stage)
+    if rendered.kind in WEBHOOK_KINDS:
+        return 4 + 2 * index, f"webhooks of {rendered.stage}"
     if rendered.namespace is None:
         return 2, "cluster-scoped objects"
-    return 3 + STAGES.index(rendered.stage), f"stage {rendered.stage}"
+    return 3 + 2 * index, f"stage {rendered.stage}"
 
 
 def apply(
@@ -95,7 +108,8 @@ def apply(
             progress(f"applying {len(pending)} of {len(members)} {title}")
             written += _write_group(connection, pending)
         if members:
-            _wait_healthy(connection, members, title, timeout, progress)
+            written_now = {c.id for c in pending}
+            _wait_healthy(connection, members, title, timeout, progress, written_now)
         if pending and title == "CRDs":
             connection.refresh_kinds()  # Established now: their kinds can be applied
         after(title)
@@ -144,13 +158,20 @@ def _delete_and_wait(connection: Connection, change: Change, timeout: float = 12
 
 
 def _wait_healthy(
-    connection: Connection, members: list[Change], title: str, timeout: float, progress: Progress
+    connection: Connection,
+    members: list[Change],
+    title: str,
+    timeout: float,
+    progress: Progress,
+    written_now: AbstractSet[ObjectId] = frozenset(),
 ) -> None:
     deadline = time.monotonic() + timeout
     announced = False
     while True:
         unhealthy = []
         for change, live in _live(connection, members):
+            if live is None and change.id in written_now and removes_itself(change.rendered.manifest):
+                continue  # it ran and removed itself
             status = assess(live)
             if status.health is not Health.HEALTHY:
                 unhealthy.append((change, status))
@@ -204,14 +225,23 @@ Inventory = dict[ObjectId, str]
 
 
 def read_inventory(connection: Connection, name: str) -> Inventory:
+    return _read_lines(connection, name, "objects")
+
+
+def read_finished(connection: Connection, name: str) -> dict[ObjectId, str]:
+    """The digest of each self-removing Job the inventory records (see finished.py)."""
+    return _read_lines(connection, name, "finished")
+
+
+def _read_lines(connection: Connection, name: str, key: str) -> dict[ObjectId, str]:
     live = connection.get(_inventory_stub(name))
     if live is None:
         return {}
-    inventory = {}
-    for line in (live.get("data") or {}).get("objects", "").splitlines():
-        encoded, _space, api_version = line.partition(" ")
-        inventory[ObjectId.decode(encoded)] = api_version
-    return inventory
+    found = {}
+    for line in (live.get("data") or {}).get(key, "").splitlines():
+        encoded, _space, value = line.partition(" ")
+        found[ObjectId.decode(encoded)] = value
+    return found
 
 
 def _inventory_stub(name: str) -> dict[str, Any]:
@@ -229,6 +259,11 @@ def _save_inventory(connection: Connection, name: str, changes: ChangeSet, previ
     inventory = _inventory_stub(name)
     inventory["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "dockyard"}
     inventory["data"] = {"objects": "\n".join(lines) + "\n"}
+    finished = sorted(
+        f"{c.id.encode()} {digest(c.rendered.manifest)}" for c in changes.changes if removes_itself(c.rendered.manifest)
+    )
+    if finished:
+        inventory["data"]["finished"] = "\n".join(finished) + "\n"
     live = connection.get(inventory)
     if live is not None and (live.get("data") or {}) == inventory["data"]:
         return

@@ -7,11 +7,13 @@ before that is applied: it is planned as `create` and dry-run again just before 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from dockyard.deploy import diff
 from dockyard.deploy.client import Connection, ObjectError
+from dockyard.deploy.finished import digest, removes_itself
 from dockyard.deploy.inventory import PrunePlan, plan_prune
 from dockyard.render.bundle import Bundle, Rendered
 from dockyard.render.identity import ObjectId
@@ -68,8 +70,11 @@ def plan(
     allow_mass_prune: bool = False,
     prune_kinds: tuple[str, ...] = (),
     recreate: frozenset[str] = frozenset(),
+    finished: Mapping[ObjectId, str] | None = None,
 ) -> ChangeSet:
-    """`recreate` holds references (`kind/namespace/name`, or `kind/name`) people allowed to be recreated."""
+    """`recreate` holds references (`kind/namespace/name`, or `kind/name`) people allowed to be recreated;
+    `finished` the digests of the self-removing Jobs applied before (see finished.py)."""
+    finished = finished or {}
     namespaces = {r.name for r in bundle.objects if r.kind == "Namespace"}
     crd_kinds = {
         (r.manifest.get("spec", {}).get("group"), r.manifest.get("spec", {}).get("names", {}).get("kind"))
@@ -92,6 +97,8 @@ def plan(
                 return Change(object_id, "create", rendered, text, deferred=True)
             return Change(object_id, "create", rendered, error=result)
         live = connection.get(rendered.manifest)
+        if live is None and removes_itself(rendered.manifest) and finished.get(object_id) == digest(rendered.manifest):
+            return Change(object_id, "unchanged", rendered)  # it ran, and removed itself
         if live is None:
             return Change(object_id, "create", rendered, diff.unified(None, result, str(object_id)))
         if diff.unchanged(live, result):

@@ -73,6 +73,9 @@ def apiserver(binary: Path, layout: Layout, pki: Pki, ports: dict[str, int]) -> 
         "--allow-privileged=true",
         "--enable-priority-and-fairness=false",
         "--endpoint-reconciler-type=none",
+        # KWOK's pods never run, so nothing could answer an admission webhook: webhook
+        # configurations are stored like any object and never called (a real cluster calls them).
+        "--disable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook",
         f"--audit-policy-file={layout.audit_policy}",
         f"--audit-log-path={layout.audit_log}",
         "--audit-log-format=json",

@@ -91,3 +91,21 @@ def test_secret_values_never_appear_in_a_diff() -> None:
     assert canary not in text and "canary-secret-value" not in text and "eQ==" not in text
     assert "+  b: (redacted, changed)" in text
     assert "a: (redacted)" in text
+
+
+def test_webhook_configurations_follow_the_stage_that_runs_their_backend() -> None:
+    """A webhook that took effect before its Service answers would refuse every object it sees."""
+    from dockyard.deploy.apply import GROUPS, group_of
+    from dockyard.render.bundle import Rendered, Source
+
+    def rendered(kind: str, stage: str, namespace: str | None) -> Rendered:
+        metadata = {"name": "x", **({"namespace": namespace} if namespace else {})}
+        return Rendered({"apiVersion": "v1", "kind": kind, "metadata": metadata}, stage, Source("x"))
+
+    order = [title for _rank, title in GROUPS]
+    operator = group_of(rendered("Deployment", "platform-services", "cnpg-system"))
+    webhook = group_of(rendered("ValidatingWebhookConfiguration", "platform-services", None))
+    role = group_of(rendered("ClusterRole", "platform-services", None))
+    assert order.index(role[1]) < order.index(operator[1]) < order.index(webhook[1])
+    assert order.index(webhook[1]) < order.index("stage namespaces")
+    assert webhook == (8, "webhooks of platform-services")

@@ -54,10 +54,10 @@ def test_unknown_and_misconfigured_components_are_errors(tmp_path: Path, capsys:
     result = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert result.code == 1
     assert result.err.splitlines() == [
-        "clusters/local.yaml:25:5: unknown component `treafik` (did you mean `traefik`?)",
+        "clusters/local.yaml:21:5: unknown component `treafik` (did you mean `traefik`?)",
         "  hint: to add a component of your own, give it chart, namespace, stage; built-in components: "
         + ", ".join(sorted(catalog.CATALOG)),
-        "clusters/local.yaml:27:16: component `gateway-api` is built in: its namespace and stage are fixed, because "
+        "clusters/local.yaml:23:16: component `gateway-api` is built in: its namespace and stage are fixed, because "
         "services and other components are wired to them",
         "  hint: to run a second copy elsewhere, add a component of your own with another name",
         "2 problems found; nothing was changed",
@@ -102,7 +102,7 @@ def test_validate_checks_component_values_against_the_pulled_chart(
     result = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert result.code == 0, result.err  # below the top level an unknown key is worth a look, not an error
     assert result.err.splitlines()[:2] == [
-        "warning: clusters/local.yaml:22:15: component `traefik`: `service.type` is not a value of its chart "
+        "warning: clusters/local.yaml:18:15: component `traefik`: `service.type` is not a value of its chart "
         "(no template may read it)",
         "  hint: values the chart has here: additionalServices, annotations, annotationsTCP, annotationsUDP, enabled, "
         "labels, nameOverride, single, spec",
@@ -111,7 +111,7 @@ def test_validate_checks_component_values_against_the_pulled_chart(
     result = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert result.code == 1
     assert (
-        "clusters/local.yaml:23:16: component `traefik`: `replica` is not a value of its chart (helm would ignore it)"
+        "clusters/local.yaml:19:16: component `traefik`: `replica` is not a value of its chart (helm would ignore it)"
         in result.err
     )
 
