@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 from dockyard.check.findings import Finding
+from dockyard.check.wiring import DESCRIPTIONS as WIRING_DESCRIPTIONS
 from dockyard.errors import DockyardError
 from dockyard.render.bundle import Bundle, Rendered
 from dockyard.render.identity import ObjectId
@@ -54,6 +55,7 @@ def descriptions(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     found = {
         "schema": "Every object matches the Kubernetes (or CRD) schema of the cluster's version, strictly.",
         "contract-enforced": "Every API whose contract requires credentials has an enforcer for them on the cluster.",
+        **WIRING_DESCRIPTIONS,
     }
     for name, source in (*library(), *sorted((extra or {}).items())):
         header = []

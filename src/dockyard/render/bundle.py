@@ -115,6 +115,17 @@ class Exposure:
 
 
 @dataclass(frozen=True)
+class ExternalSecret:
+    """A Secret the platform repo says people manage outside Dockyard (a `secret` resource, or a
+    provisioner's secret output), with the keys services read from it."""
+
+    namespace: str
+    name: str
+    keys: frozenset[str]
+    source: Source
+
+
+@dataclass(frozen=True)
 class Bundle:
     objects: tuple[Rendered, ...]
     tasks: tuple[TaskRequest, ...] = field(default=())
@@ -122,6 +133,8 @@ class Bundle:
     """Worth a look, not a reason to stop (e.g. a chart value no template may read)."""
     exposures: tuple[Exposure, ...] = field(default=())
     """The services' APIs that need credentials, for the check that something enforces them."""
+    external: tuple[ExternalSecret, ...] = field(default=())
+    """Secrets managed outside Dockyard that services read."""
 
     @classmethod
     def of(
@@ -130,12 +143,14 @@ class Bundle:
         tasks: Iterable[TaskRequest] = (),
         warnings: Iterable[Problem] = (),
         exposures: Iterable[Exposure] = (),
+        external: Iterable[ExternalSecret] = (),
     ) -> Bundle:
         return cls(
             tuple(sorted(objects, key=Rendered.key)),
             tuple(sorted(tasks, key=lambda t: (t.kind, t.name))),
             tuple(sorted(warnings, key=lambda p: (p.position, p.message))),
             tuple(sorted(exposures, key=lambda e: (e.namespace, e.service))),
+            tuple(sorted(external, key=lambda e: (e.namespace, e.name))),
         )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
 from dockyard.render import services
-from dockyard.render.bundle import Bundle, Exposure, Rendered, TaskRequest
+from dockyard.render.bundle import Bundle, Exposure, ExternalSecret, Rendered, TaskRequest
 from dockyard.render.components.install import ChartStore, render_components
 
 PARTS = ("all", "platform", "services")
@@ -20,6 +20,7 @@ def render_platform(platform: Platform, store: ChartStore, only: str = "all") ->
     warnings: list[Problem] = []
     requests: tuple[TaskRequest, ...] = ()
     exposures: tuple[Exposure, ...] = ()
+    external: tuple[ExternalSecret, ...] = ()
     try:
         bundle = services.render(platform)
         requests = bundle.tasks
@@ -27,6 +28,7 @@ def render_platform(platform: Platform, store: ChartStore, only: str = "all") ->
             objects += bundle.objects
             tasks += bundle.tasks
             exposures = bundle.exposures
+            external = bundle.external
     except InputError as error:
         if only in ("all", "services"):
             problems += error.problems
@@ -40,7 +42,7 @@ def render_platform(platform: Platform, store: ChartStore, only: str = "all") ->
             problems += error.problems
     if problems:
         raise InputError(problems)
-    return Bundle.of(_unique(objects, problems), tasks, warnings, exposures)
+    return Bundle.of(_unique(objects, problems), tasks, warnings, exposures, external)
 
 
 def _unique(objects: list[Rendered], problems: list[Problem]) -> list[Rendered]:

@@ -15,6 +15,7 @@ from dockyard.render.bundle import (
     STAGE_ANNOTATION,
     Bundle,
     Exposure,
+    ExternalSecret,
     Rendered,
     Source,
     TaskRequest,
@@ -46,6 +47,7 @@ def render(platform: Platform) -> Bundle:
     objects: list[Rendered] = []
     tasks: list[TaskRequest] = []
     exposures: list[Exposure] = []
+    external: list[ExternalSecret] = []
     for service in platform.services:
         by_resource = provisions[service.name]
         if len(by_resource) < len(service.resources):
@@ -70,12 +72,16 @@ def render(platform: Platform) -> Bundle:
             objects += [_finish(r, _object_labels(r, labels)) for r in provision.objects]
             tasks += provision.tasks
             exposures += [provision.exposure] if provision.exposure else []
+            external += [
+                ExternalSecret(service.settings.namespace, name, frozenset(keys), where)
+                for name, keys in sorted(provision.external.items())
+            ]
     objects += _namespaces(platform)
     objects = deduplicate(objects, problems)
     tasks = _one_client_each(tasks, problems)
     if problems:
         raise InputError(problems)
-    return Bundle.of(objects, tasks, exposures=exposures)
+    return Bundle.of(objects, tasks, exposures=exposures, external=external)
 
 
 def _one_client_each(tasks: list[TaskRequest], problems: list[Problem]) -> list[TaskRequest]:

@@ -69,6 +69,8 @@ class Provision:
     """Another service this resource is a dependency on (it gets an ingress rule from this one)."""
     exposure: Exposure | None = None
     """The service's API, when this resource makes one that needs credentials."""
+    external: dict[str, set[str]] = field(default_factory=dict)
+    """Secrets this resource's outputs read that people manage outside Dockyard: name -> keys."""
 
 
 @dataclass(frozen=True)

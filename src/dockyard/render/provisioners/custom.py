@@ -48,7 +48,12 @@ def from_document(type_: str, document: Document) -> Provisioner:
             )
             for rule in spec.get("egress") or []
         ]
-        return Provision(outputs=outputs, objects=objects, egress=egress)
+        rendered_secrets = {o.name for o in objects if o.kind == "Secret"}
+        external: dict[str, set[str]] = {}
+        for output in outputs.values():
+            if isinstance(output, SecretRef) and output.secret not in rendered_secrets:
+                external.setdefault(output.secret, set()).add(output.key)
+        return Provision(outputs=outputs, objects=objects, egress=egress, external=external)
 
     return Provisioner(
         type_, tuple(sorted(spec.get("outputs") or {})), provision, spec["description"], dict(spec.get("params") or {})

@@ -17,7 +17,7 @@ def provision(request: Request) -> Provision:
     if not keys or not all(isinstance(k, str) and k for k in keys):
         raise ProvisionError(f"resource `{request.resource.id}`: params.keys must list the Secret's keys")
     name = param(request, "name", str, request.object_name())
-    return Provision(outputs={key: SecretRef(name, key) for key in keys})
+    return Provision(outputs={key: SecretRef(name, key) for key in keys}, external={name: set(keys)})
 
 
 SECRET = Provisioner(

@@ -1,0 +1,46 @@
+"""The wiring check: whether the platform's parts will find each other once applied, proved over
+the whole render of a cluster (components and services together) before anything is written.
+
+    addresses   every in-cluster address names a Service that will exist, on a port it has
+    references  every Secret and ConfigMap a pod reads will exist, with its key; webhooks' Services exist
+    routes      every HTTPRoute attaches to a Gateway listener that admits it; its backends exist
+    network     every wire (addresses, route backends) is allowed by the NetworkPolicies of both sides
+    stages      nothing waits on what a later stage applies
+    pods        no duplicate names in a pod's containers, variables, ports, volumes, mounts
+
+Relations are computed once with indexes (facts.py), never by comparing every pair of objects.
+"""
+
+from __future__ import annotations
+
+from dockyard.check.findings import Finding
+from dockyard.check.wiring.addresses import check_addresses
+from dockyard.check.wiring.facts import facts_of
+from dockyard.check.wiring.network import check_network
+from dockyard.check.wiring.pods import check_duplicates
+from dockyard.check.wiring.references import check_references
+from dockyard.check.wiring.routes import check_routes
+from dockyard.check.wiring.stages import check_stages
+from dockyard.render.bundle import Bundle
+
+DESCRIPTIONS = {
+    "wiring-address": "Every in-cluster address names a Service that will exist, on a port it has.",
+    "wiring-reference": "Every Secret and ConfigMap a pod reads will exist with the key it reads.",
+    "wiring-route": "Every HTTPRoute attaches to a Gateway listener that admits it, and its backends exist.",
+    "wiring-network": "Every connection the platform makes is allowed by the NetworkPolicies of both sides.",
+    "wiring-stage": "Nothing in a stage waits on what a later stage applies.",
+    "wiring-duplicate": "No duplicate names in a pod's containers, variables, ports, volumes or mounts.",
+}
+
+
+def check_wiring(bundle: Bundle) -> list[Finding]:
+    facts = facts_of(bundle)
+    findings, wires = check_addresses(facts)
+    route_findings, route_wires = check_routes(facts)
+    wires += route_wires
+    findings += route_findings
+    findings += check_references(facts)
+    findings += check_network(facts, wires)
+    findings += check_stages(facts, wires)
+    findings += check_duplicates(facts)
+    return sorted(findings)

@@ -1,0 +1,141 @@
+"""In-cluster addresses (`<service>.<namespace>.svc[.cluster.local][:port]`) written anywhere in
+the render: each must name a Service that will exist, on a port it has. Each address a pod uses
+(in its containers, or in a ConfigMap it mounts or reads) is also a wire, for the network check."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from dockyard.check.findings import Finding
+from dockyard.check.wiring.facts import Facts, Pod, ServiceInfo
+from dockyard.render.bundle import Rendered
+from dockyard.render.identity import ObjectId
+
+ADDRESS = re.compile(
+    r"(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?(?P<host>(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?\.)+svc(?:\.cluster\.local)?)"
+    r"(?::(?P<port>\d{1,5}))?(?![-a-z0-9.])"
+)
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+RULE = "wiring-address"
+
+
+@dataclass(frozen=True)
+class Wire:
+    """A pod that connects to a Service on one of its ports."""
+
+    source: Pod
+    service: ServiceInfo
+    port: int
+    written: str
+    """The address as the render has it (for messages)."""
+    startup: bool = True
+    """Whether the source may need it to start (an address it is configured with); a gateway's route
+    to a backend is not."""
+
+
+def addresses(value: Any) -> Iterator[tuple[str, str | None, int | None]]:
+    """(service name, namespace, port or None) of every in-cluster address in the strings of `value`."""
+    for text in _strings(value):
+        if ".svc" not in text:
+            continue
+        for match in ADDRESS.finditer(text):
+            labels = match["host"].split(".svc")[0].split(".")
+            if len(labels) < 2:
+                continue
+            port = int(match["port"]) if match["port"] else DEFAULT_PORTS.get(match["scheme"] or "")
+            yield labels[-2], labels[-1], port
+
+
+def _strings(value: Any) -> Iterator[str]:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def check_addresses(facts: Facts) -> tuple[list[Finding], list[Wire]]:
+    findings: list[Finding] = []
+    wires: list[Wire] = []
+    readers = _configmap_readers(facts)
+    for rendered in facts.bundle.objects:
+        if rendered.kind in ("CustomResourceDefinition", "Secret"):
+            continue
+        body = {k: v for k, v in rendered.manifest.items() if k not in ("metadata", "apiVersion", "kind")}
+        users = _users(facts, rendered, readers)
+        for name, namespace, port in addresses(body):
+            written = f"{name}.{namespace}.svc" + (f":{port}" if port else "")
+            found = _resolve(facts, rendered, name, namespace, port, written)
+            if isinstance(found, Finding):
+                if found not in findings:
+                    findings.append(found)
+                continue
+            if found is not None and port is None and found.ports is not None and len(found.ports) == 1:
+                port = next(iter(found.ports))
+            if found is not None and port is not None:
+                wires += [Wire(pod, found, port, written) for pod in users]
+    return findings, wires
+
+
+def _resolve(
+    facts: Facts, rendered: Rendered, name: str, namespace: str, port: int | None, written: str
+) -> ServiceInfo | Finding | None:
+    if not facts.namespace_known(namespace):
+        return None  # a namespace the render knows nothing of: not Dockyard's to judge
+    service = facts.services.get((namespace, name))
+    where = str(rendered.source)
+    what = str(ObjectId.of(rendered.manifest))
+    if service is None:
+        known = sorted(n for (ns, n) in facts.services if ns == namespace)
+        return Finding(
+            where,
+            what,
+            "",
+            RULE,
+            f"`{written}` names Service {namespace}/{name}, which nothing on this cluster creates"
+            + (f" (Services there: {', '.join(known[:8])})" if known else f" (namespace {namespace} has no Services)"),
+        )
+    if port is not None and service.ports is not None and port not in service.ports:
+        ports = ", ".join(str(p) for p in sorted(service.ports)) or "none"
+        plural = "ports" if len(service.ports) > 1 else "port"
+        return Finding(
+            where,
+            what,
+            "",
+            RULE,
+            f"`{written}` names port {port}, but Service {namespace}/{name} has {plural} {ports}",
+        )
+    return service
+
+
+def _configmap_readers(facts: Facts) -> dict[tuple[str, str], list[Pod]]:
+    readers: dict[tuple[str, str], list[Pod]] = {}
+    for pod in facts.pods:
+        names = set()
+        for volume in pod.spec.get("volumes") or []:
+            if "configMap" in volume:
+                names.add(volume["configMap"].get("name"))
+            for source in (volume.get("projected") or {}).get("sources") or []:
+                if "configMap" in source:
+                    names.add(source["configMap"].get("name"))
+        for container in pod.containers:
+            for item in container.get("envFrom") or []:
+                if "configMapRef" in item:
+                    names.add(item["configMapRef"].get("name"))
+        for name in names:
+            readers.setdefault((pod.namespace, name), []).append(pod)
+    return readers
+
+
+def _users(facts: Facts, rendered: Rendered, readers: dict[tuple[str, str], list[Pod]]) -> list[Pod]:
+    """The pods that connect to what `rendered` names: its own pod, or the pods that read it."""
+    if rendered.kind == "ConfigMap":
+        return readers.get((rendered.namespace or "", rendered.name), [])
+    return [pod for pod in facts.pods_in(rendered.namespace or "") if pod.owner is rendered]

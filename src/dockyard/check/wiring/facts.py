@@ -1,0 +1,198 @@
+"""What the wiring checks look things up in, indexed once over the whole render: namespaces and
+their labels, Services and their ports, pods (of every workload kind) with their labels, the
+Secrets and ConfigMaps that will exist (rendered, made by a lifecycle task, or made at run time
+by a controller the render installs), NetworkPolicies by namespace, Gateways and routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockyard.render.bundle import STAGES, Bundle, Rendered
+from dockyard.render.task_secrets import secrets_made
+
+POD_PATHS = {
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "Pod": (),
+}
+ALWAYS_NAMESPACES = ("default", "kube-system")
+"""Namespaces every cluster has, whose Services the render may name without rendering them."""
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    namespace: str
+    name: str
+    ports: frozenset[int] | None
+    """None: made at run time, ports not known here."""
+    selector: Mapping[str, str] | None
+    target_ports: Mapping[int, int | str] = field(default_factory=dict)
+    stage: str | None = None
+    origin: Rendered | None = None
+
+
+@dataclass(frozen=True)
+class Pod:
+    owner: Rendered
+    namespace: str
+    labels: Mapping[str, str]
+    spec: Mapping[str, Any]
+    path: str
+    """Where the pod spec is in its owner (`spec.template.spec`)."""
+
+    @property
+    def containers(self) -> list[Mapping[str, Any]]:
+        return [*(self.spec.get("initContainers") or []), *(self.spec.get("containers") or [])]
+
+    def container_port(self, name_or_number: int | str) -> int | None:
+        if isinstance(name_or_number, int):
+            return name_or_number
+        for container in self.containers:
+            for port in container.get("ports") or []:
+                if port.get("name") == name_or_number:
+                    return int(port.get("containerPort", 0))
+        return None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A Secret or ConfigMap that will exist: its keys when known, and what makes it."""
+
+    keys: frozenset[str] | None
+    made_by: str
+    stage: str | None = None
+
+
+@dataclass
+class Facts:
+    bundle: Bundle
+    namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
+    services: dict[tuple[str, str], ServiceInfo] = field(default_factory=dict)
+    pods: list[Pod] = field(default_factory=list)
+    stored: dict[tuple[str, str, str], Stored] = field(default_factory=dict)
+    """(kind, namespace, name) of Secrets and ConfigMaps."""
+    every_namespace: dict[tuple[str, str], Stored] = field(default_factory=dict)
+    """(kind, name) of ConfigMaps and Secrets a controller makes in every namespace."""
+    policies: dict[str, list[Rendered]] = field(default_factory=dict)
+    gateways: dict[tuple[str, str], Rendered] = field(default_factory=dict)
+    routes: list[Rendered] = field(default_factory=list)
+
+    def pods_selected(self, namespace: str, selector: Mapping[str, str] | None) -> list[Pod]:
+        if not selector:
+            return []
+        return [p for p in self.pods_in(namespace) if all(p.labels.get(k) == v for k, v in selector.items())]
+
+    def pods_in(self, namespace: str) -> list[Pod]:
+        return self._by_namespace.get(namespace, [])
+
+    def stored_object(self, kind: str, namespace: str, name: str) -> Stored | None:
+        return self.stored.get((kind, namespace, name)) or self.every_namespace.get((kind, name))
+
+    def namespace_known(self, namespace: str) -> bool:
+        return namespace in self.namespaces or namespace in ALWAYS_NAMESPACES
+
+    def index(self) -> None:
+        self._by_namespace: dict[str, list[Pod]] = {}
+        for pod in self.pods:
+            self._by_namespace.setdefault(pod.namespace, []).append(pod)
+
+
+def facts_of(bundle: Bundle) -> Facts:
+    facts = Facts(bundle)
+    facts.every_namespace[("ConfigMap", "kube-root-ca.crt")] = Stored(None, "Kubernetes, in every namespace")
+    facts.services[("default", "kubernetes")] = ServiceInfo("default", "kubernetes", frozenset({443}), None)
+    facts.services[("kube-system", "kube-dns")] = ServiceInfo("kube-system", "kube-dns", frozenset({53}), None)
+    for rendered in bundle.objects:
+        _add(facts, rendered)
+    for secret in bundle.external:
+        facts.stored.setdefault(
+            ("Secret", secret.namespace, secret.name),
+            Stored(None, f"people outside Dockyard (as {secret.source.file} declares)"),
+        )
+    for request in bundle.tasks:
+        for made in secrets_made(request):
+            facts.stored[("Secret", made.namespace, made.name)] = Stored(
+                made.keys, f"the {request.kind} task {request.name}"
+            )
+    for rendered in bundle.objects:
+        namespace = rendered.namespace
+        if namespace is not None:
+            facts.namespaces.setdefault(namespace, {"kubernetes.io/metadata.name": namespace})
+    facts.index()
+    return facts
+
+
+def _add(facts: Facts, rendered: Rendered) -> None:
+    manifest, kind, namespace = rendered.manifest, rendered.kind, rendered.namespace or ""
+    if kind == "Namespace":
+        labels = dict(manifest["metadata"].get("labels") or {})
+        labels["kubernetes.io/metadata.name"] = rendered.name
+        facts.namespaces[rendered.name] = labels
+    elif kind == "Service":
+        spec = manifest.get("spec") or {}
+        ports = spec.get("ports") or []
+        facts.services[(namespace, rendered.name)] = ServiceInfo(
+            namespace,
+            rendered.name,
+            frozenset(int(p["port"]) for p in ports if isinstance(p.get("port"), int)),
+            spec.get("selector"),
+            {int(p["port"]): p.get("targetPort", p["port"]) for p in ports if isinstance(p.get("port"), int)},
+            rendered.stage,
+            rendered,
+        )
+    elif kind in ("Secret", "ConfigMap"):
+        keys = {*(manifest.get("data") or {}), *(manifest.get("stringData") or {}), *(manifest.get("binaryData") or {})}
+        facts.stored[(kind, namespace, rendered.name)] = Stored(frozenset(keys), "the render", rendered.stage)
+    elif kind == "NetworkPolicy":
+        facts.policies.setdefault(namespace, []).append(rendered)
+    elif kind == "Gateway" and rendered.api_version.startswith("gateway.networking.k8s.io/"):
+        facts.gateways[(namespace, rendered.name)] = rendered
+    elif kind == "HTTPRoute":
+        facts.routes.append(rendered)
+    if kind in POD_PATHS:
+        template: Any = manifest
+        for part in POD_PATHS[kind]:
+            template = template.get(part) if isinstance(template, dict) else None
+        if isinstance(template, dict):
+            labels = (template.get("metadata") or {}).get("labels") or {}
+            path = ".".join((*POD_PATHS[kind], "spec"))
+            facts.pods.append(Pod(rendered, namespace, labels, template.get("spec") or {}, path))
+    for made in _made_at_run_time(rendered):
+        if isinstance(made, ServiceInfo):
+            facts.services.setdefault((made.namespace, made.name), made)
+        else:
+            made_kind, made_namespace, name, stored = made
+            facts.stored.setdefault((made_kind, made_namespace, name), stored)
+
+
+def _made_at_run_time(rendered: Rendered) -> Iterator[ServiceInfo | tuple[str, str, str, Stored]]:
+    """What controllers the render installs make from an object of theirs."""
+    manifest, namespace, name = rendered.manifest, rendered.namespace or "", rendered.name
+    group = rendered.api_version.split("/")[0]
+    by = f"the controller of {rendered.kind} {namespace}/{name}"
+    if group == "postgresql.cnpg.io" and rendered.kind == "Cluster":
+        selector = {"cnpg.io/cluster": name}
+        for suffix in ("rw", "ro", "r"):
+            yield ServiceInfo(namespace, f"{name}-{suffix}", frozenset({5432}), selector, {5432: 5432}, rendered.stage)
+        app_keys = frozenset({"username", "password", "dbname", "host", "port", "uri", "jdbc-uri", "pgpass", "user"})
+        yield ("Secret", namespace, f"{name}-app", Stored(app_keys, by, rendered.stage))
+        for secret in ("ca", "server", "replication", "superuser"):
+            yield ("Secret", namespace, f"{name}-{secret}", Stored(None, by, rendered.stage))
+    elif group == "monitoring.coreos.com" and rendered.kind in ("Prometheus", "Alertmanager"):
+        port = 9090 if rendered.kind == "Prometheus" else 9093
+        operated = f"{rendered.kind.lower()}-operated"
+        yield ServiceInfo(namespace, operated, frozenset({port}), None, {}, rendered.stage)
+    elif group == "cert-manager.io" and rendered.kind == "Certificate":
+        secret = (manifest.get("spec") or {}).get("secretName")
+        if secret:
+            yield ("Secret", namespace, secret, Stored(frozenset({"tls.crt", "tls.key", "ca.crt"}), by, rendered.stage))
+
+
+def stage_rank(stage: str | None) -> int:
+    return STAGES.index(stage) if stage in STAGES else -1

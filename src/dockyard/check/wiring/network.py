@@ -1,0 +1,142 @@
+"""Every wire (a pod connecting to a Service's pods on a port) is allowed by the NetworkPolicies of
+both sides: the source's egress and the destination's ingress, evaluated as Kubernetes does (a
+pod selected by any policy of a direction is isolated in it; then some rule of those policies
+must admit the peer and the port). Between two namespaces in the ambient mesh the traffic is
+HBONE on port 15008, so that is the port both sides must allow."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dockyard.check.findings import Finding
+from dockyard.check.wiring.addresses import Wire
+from dockyard.check.wiring.facts import Facts, Pod
+from dockyard.check.wiring.routes import selects
+from dockyard.render.bundle import Rendered
+from dockyard.render.identity import ObjectId
+
+RULE = "wiring-network"
+HBONE = 15008
+AMBIENT = ("istio.io/dataplane-mode", "ambient")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    namespace: str
+    labels: Mapping[str, str]
+    pod: Pod | None
+    """None: a pod a controller makes at run time (labels known, ports by number only)."""
+
+
+def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
+    findings: list[Finding] = []
+    seen: set[tuple[int, str, int]] = set()
+    for wire in wires:
+        key = (id(wire.source.owner), f"{wire.service.namespace}/{wire.service.name}", wire.port)
+        if key in seen:
+            continue
+        seen.add(key)
+        source = Endpoint(wire.source.namespace, wire.source.labels, wire.source)
+        for target, port in _targets(facts, wire):
+            if _ambient(facts, source.namespace) and _ambient(facts, target.namespace):
+                port = HBONE
+            blocked = _blocked(facts, source, target, port, "Egress") or _blocked(
+                facts, target, source, port, "Ingress"
+            )
+            if blocked:
+                owner = wire.source.owner
+                findings.append(
+                    Finding(
+                        str(owner.source),
+                        str(ObjectId.of(owner.manifest)),
+                        "",
+                        RULE,
+                        f"connects to `{wire.written}` (pods on port {port}), but {blocked}",
+                    )
+                )
+                break
+    return findings
+
+
+def _ambient(facts: Facts, namespace: str) -> bool:
+    return facts.namespaces.get(namespace, {}).get(AMBIENT[0]) == AMBIENT[1]
+
+
+def _targets(facts: Facts, wire: Wire) -> list[tuple[Endpoint, int]]:
+    service = wire.service
+    target_port = service.target_ports.get(wire.port, wire.port)
+    pods = facts.pods_selected(service.namespace, service.selector)
+    if not pods:
+        if service.selector and isinstance(target_port, int):  # pods a controller makes, by their labels
+            return [(Endpoint(service.namespace, service.selector, None), target_port)]
+        return []
+    found = []
+    for pod in pods:
+        number = pod.container_port(target_port)
+        if number is not None:
+            found.append((Endpoint(pod.namespace, pod.labels, pod), number))
+    return found
+
+
+def _blocked(facts: Facts, subject: Endpoint, peer: Endpoint, port: int, direction: str) -> str | None:
+    """Why `subject`'s policies refuse traffic with `peer` on `port` in `direction` (None: allowed)."""
+    isolating = [p for p in facts.policies.get(subject.namespace, []) if _isolates(p, subject, direction)]
+    if not isolating:
+        return None
+    field, peers_field = ("egress", "to") if direction == "Egress" else ("ingress", "from")
+    for policy in isolating:
+        for rule in (policy.manifest.get("spec") or {}).get(field) or []:
+            peers = rule.get(peers_field)
+            if peers and not any(_peer_matches(facts, policy, entry, peer) for entry in peers):
+                continue
+            destination = peer if direction == "Egress" else subject
+            if _port_allowed(rule.get("ports"), port, destination):
+                return None
+    names = ", ".join(sorted(p.name for p in isolating))
+    side = "sending" if direction == "Egress" else "receiving"
+    return (
+        f"the NetworkPolicies of {subject.namespace} selecting the {side} pods ({names}) allow no {direction.lower()} "
+        f"on TCP {port} {'to' if direction == 'Egress' else 'from'} {peer.namespace} pods {_labels(peer.labels)}"
+    )
+
+
+def _isolates(policy: Rendered, endpoint: Endpoint, direction: str) -> bool:
+    spec = policy.manifest.get("spec") or {}
+    types = spec.get("policyTypes") or (["Ingress", "Egress"] if "egress" in spec else ["Ingress"])
+    return direction in types and selects(spec.get("podSelector") or {}, endpoint.labels)
+
+
+def _peer_matches(facts: Facts, policy: Rendered, entry: Mapping[str, Any], peer: Endpoint) -> bool:
+    if "ipBlock" in entry:
+        return False  # pod traffic is judged by pod and namespace selectors
+    if "namespaceSelector" in entry:
+        if not selects(entry["namespaceSelector"], facts.namespaces.get(peer.namespace, {})):
+            return False
+    elif peer.namespace != policy.namespace:
+        return False
+    return selects(entry.get("podSelector") or {}, peer.labels)
+
+
+def _port_allowed(ports: list[Mapping[str, Any]] | None, port: int, destination: Endpoint) -> bool:
+    if not ports:
+        return True
+    for entry in ports:
+        if entry.get("protocol", "TCP") != "TCP":
+            continue
+        wanted = entry.get("port")
+        if wanted is None:
+            return True
+        if isinstance(wanted, str):
+            wanted = destination.pod.container_port(wanted) if destination.pod else None
+        if wanted is None:
+            continue
+        if wanted == port or (entry.get("endPort") and wanted <= port <= entry["endPort"]):
+            return True
+    return False
+
+
+def _labels(labels: Mapping[str, str]) -> str:
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())[:3])
+    return f"({shown})" if shown else "(any)"

@@ -1,0 +1,49 @@
+"""Nothing waits on what a later stage applies: a stage must become healthy before the next one
+starts, so a pod that needs a Service, Secret or ConfigMap of a later stage (or one a lifecycle
+task makes only after its stage) could never start in time."""
+
+from __future__ import annotations
+
+from dockyard.check.findings import Finding
+from dockyard.check.wiring.addresses import Wire
+from dockyard.check.wiring.facts import Facts, stage_rank
+from dockyard.check.wiring.references import _reads
+from dockyard.render.identity import ObjectId
+
+RULE = "wiring-stage"
+
+
+def check_stages(facts: Facts, wires: list[Wire]) -> list[Finding]:
+    findings: list[Finding] = []
+    for wire in wires:
+        if not wire.startup:
+            continue
+        owner = wire.source.owner
+        target_stage = wire.service.stage
+        if target_stage is not None and stage_rank(target_stage) > stage_rank(owner.stage):
+            finding = Finding(
+                str(owner.source),
+                str(ObjectId.of(owner.manifest)),
+                "",
+                RULE,
+                f"in stage {owner.stage}, it connects to `{wire.written}`, which stage {target_stage} applies "
+                f"later: if it needs it to start, stage {owner.stage} can never become healthy",
+            )
+            if finding not in findings:
+                findings.append(finding)
+    for pod in facts.pods:
+        for kind, name, _key, path in _reads(pod):
+            stored = facts.stored_object(kind, pod.namespace, name)
+            if stored is None or stored.stage is None or stage_rank(stored.stage) <= stage_rank(pod.owner.stage):
+                continue
+            findings.append(
+                Finding(
+                    str(pod.owner.source),
+                    str(ObjectId.of(pod.owner.manifest)),
+                    path,
+                    RULE,
+                    f"in stage {pod.owner.stage}, it reads {kind} {pod.namespace}/{name}, which {stored.made_by} "
+                    f"makes only for stage {stored.stage}: its pods cannot start before then",
+                )
+            )
+    return findings

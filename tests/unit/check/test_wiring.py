@@ -1,0 +1,220 @@
+"""The wiring check on small renders built for each case, and on the example as it is: each kind of
+broken wire is found, named with its object, and the example's wiring is whole."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dockyard.check.wiring import check_wiring
+from dockyard.render.bundle import Bundle, Rendered, Source, TaskRequest, obj
+from tests.helpers import copy_example, replace, run_cli
+
+HERE = Source("services/app/score.yaml")
+
+
+def _deployment(name: str, namespace: str, *, labels: dict[str, str] | None = None, **container: Any) -> dict:
+    labels = labels or {"app": name}
+    pod = {"containers": [{"name": "main", "image": "registry.example.org/x:1", **container}]}
+    spec = {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": pod}}
+    return obj("apps/v1", "Deployment", name, namespace, spec=spec)
+
+
+def _service(name: str, namespace: str, port: int = 80, target: int | str = 8080) -> dict:
+    spec = {"selector": {"app": name}, "ports": [{"name": "http", "port": port, "targetPort": target}]}
+    return obj("v1", "Service", name, namespace, spec=spec)
+
+
+def _bundle(*manifests: dict, stage: str = "services", tasks: tuple[TaskRequest, ...] = ()) -> Bundle:
+    namespaces = sorted({m["metadata"].get("namespace") for m in manifests} - {None})
+    objects = [Rendered(obj("v1", "Namespace", ns, None), "namespaces", HERE) for ns in namespaces]
+    objects += [Rendered(m, m.pop("_stage", stage), HERE) for m in map(copy.deepcopy, manifests)]
+    return Bundle.of(objects, tasks)
+
+
+def _messages(bundle: Bundle) -> list[str]:
+    return [f"{f.rule}: {f.object}: {f.path + ': ' if f.path else ''}{f.message}" for f in check_wiring(bundle)]
+
+
+def test_an_address_must_name_a_service_and_one_of_its_ports() -> None:
+    env = [
+        {"name": "GOOD", "value": "http://api.shop.svc.cluster.local"},
+        {"name": "WRONG_PORT", "value": "api.shop.svc:8080"},
+        {"name": "NO_SERVICE", "value": "postgres://user@db.shop.svc.cluster.local:5432/app"},
+        {"name": "ELSEWHERE", "value": "http://thing.other-team.svc.cluster.local"},
+    ]
+    bundle = _bundle(_deployment("app", "shop", env=env), _deployment("api", "shop"), _service("api", "shop"))
+    assert _messages(bundle) == [
+        "wiring-address: Deployment.apps shop/app: `api.shop.svc:8080` names port 8080, but Service shop/api has port 80",
+        "wiring-address: Deployment.apps shop/app: `db.shop.svc:5432` names Service shop/db, which nothing on this "
+        "cluster creates (Services there: api)",
+    ]
+
+
+def test_what_a_controller_makes_is_known() -> None:
+    cluster = obj("postgresql.cnpg.io/v1", "Cluster", "pg", "data", spec={"instances": 1})
+    env = [
+        {"name": "HOST", "value": "pg-rw.data.svc.cluster.local:5432"},
+        {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "pg-app", "key": "password"}}},
+    ]
+    app = _deployment("app", "data", env=env)
+    assert _messages(_bundle(app, cluster)) == []
+    app["spec"]["template"]["spec"]["containers"][0]["env"][1]["valueFrom"]["secretKeyRef"]["key"] = "passwd"
+    assert _messages(_bundle(app, cluster)) == [
+        "wiring-reference: Deployment.apps data/app: spec.template.spec.containers[0].env[1]: reads key `passwd` of "
+        "Secret data/pg-app, which the controller of Cluster data/pg makes with keys dbname, host, jdbc-uri, "
+        "password, pgpass, port, uri, user, username"
+    ]
+
+
+def test_secrets_and_config_maps_must_exist_with_their_keys() -> None:
+    made = TaskRequest("ensure-secret", "creds", {"name": "creds", "namespaces": ["shop"], "keys": {"token": {}}}, HERE)
+    config = obj("v1", "ConfigMap", "settings", "shop", data={"level": "info"})
+    env = [
+        {"name": "A", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "token"}}},
+        {"name": "B", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "secret"}}},
+        {"name": "C", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "level"}}},
+        {"name": "D", "valueFrom": {"secretKeyRef": {"name": "nowhere", "key": "x", "optional": True}}},
+    ]
+    app = _deployment("app", "shop", env=env, envFrom=[{"configMapRef": {"name": "missing"}}])
+    assert _messages(_bundle(app, config, tasks=(made,))) == [
+        "wiring-reference: Deployment.apps shop/app: spec.template.spec.containers[0].envFrom[0]: reads ConfigMap "
+        "shop/missing, which nothing on this cluster creates (not in the render, not made by a lifecycle task or "
+        "a controller)",
+        "wiring-reference: Deployment.apps shop/app: spec.template.spec.containers[0].env[1]: reads key `secret` of "
+        "Secret shop/creds, which the ensure-secret task creds makes with keys token",
+    ]
+
+
+def _gateway(listeners: list[dict]) -> dict:
+    gateway = obj(
+        "gateway.networking.k8s.io/v1", "Gateway", "edge", "gw", spec={"gatewayClassName": "x", "listeners": listeners}
+    )
+    gateway["metadata"]["labels"] = {"dockyard.dev/component": "edge"}
+    gateway["_stage"] = "platform-networking"
+    return gateway
+
+
+def _route(hostnames: list[str], port: int = 80, section: str | None = None) -> dict:
+    parent = {"name": "edge", "namespace": "gw", **({"sectionName": section} if section else {})}
+    spec = {"parentRefs": [parent], "hostnames": hostnames, "rules": [{"backendRefs": [{"name": "api", "port": port}]}]}
+    return obj("gateway.networking.k8s.io/v1", "HTTPRoute", "api", "shop", spec=spec)
+
+
+def test_a_route_must_attach_to_a_listener_that_admits_it() -> None:
+    same = {"name": "web", "protocol": "HTTP", "port": 80}
+    everyone = {**same, "name": "all", "hostname": "*.example.com", "allowedRoutes": {"namespaces": {"from": "All"}}}
+    api = (_deployment("api", "shop"), _service("api", "shop"))
+    assert _messages(_bundle(_gateway([same]), _route(["api.example.com"]), *api)) == [
+        "wiring-route: HTTPRoute.gateway.networking.k8s.io shop/api: spec.parentRefs[0]: no listener of Gateway "
+        "gw/edge admits it: listener web admits routes of namespace gw only"
+    ]
+    assert _messages(_bundle(_gateway([everyone]), _route(["api.example.org"]), *api)) == [
+        "wiring-route: HTTPRoute.gateway.networking.k8s.io shop/api: spec.parentRefs[0]: no listener of Gateway "
+        "gw/edge admits it: listener all serves *.example.com, not api.example.org"
+    ]
+    assert _messages(_bundle(_gateway([everyone]), _route(["api.example.com"], section="web"), *api)) == [
+        "wiring-route: HTTPRoute.gateway.networking.k8s.io shop/api: spec.parentRefs[0]: names listener `web` of "
+        "Gateway gw/edge, which has listeners all"
+    ]
+    assert _messages(_bundle(_gateway([everyone]), _route(["api.example.com"], port=81), *api)) == [
+        "wiring-route: HTTPRoute.gateway.networking.k8s.io shop/api: spec.rules[0].backendRefs[0]: sends to port "
+        "81 of Service shop/api (ports: 80)"
+    ]
+    assert _messages(_bundle(_gateway([everyone]), _route(["api.example.com"]), *api)) == []
+
+
+def _deny_all(namespace: str) -> dict:
+    return obj(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        "default-deny",
+        namespace,
+        spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    )
+
+
+def _allow(name: str, namespace: str, app: str, direction: str, peer_ns: str, peer_app: str, port: int) -> dict:
+    peers = "to" if direction == "egress" else "from"
+    peer = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": peer_ns}}}
+    peer["podSelector"] = {"matchLabels": {"app": peer_app}}
+    rule = {peers: [peer], "ports": [{"protocol": "TCP", "port": port}]}
+    spec = {"podSelector": {"matchLabels": {"app": app}}, "policyTypes": [direction.capitalize()], direction: [rule]}
+    return obj("networking.k8s.io/v1", "NetworkPolicy", name, namespace, spec=spec)
+
+
+def test_a_wire_must_pass_the_network_policies_of_both_sides() -> None:
+    env = [{"name": "API", "value": "http://api.back.svc.cluster.local"}]
+    parts = (
+        _deployment("app", "front", env=env),
+        _deployment("api", "back", ports=[{"name": "http", "containerPort": 8080}]),
+        _service("api", "back", target="http"),
+        _deny_all("front"),
+        _deny_all("back"),
+    )
+    egress = _allow("app-out", "front", "app", "egress", "back", "api", 8080)
+    ingress = _allow("api-in", "back", "api", "ingress", "front", "app", 8080)
+    assert _messages(_bundle(*parts, egress, ingress)) == []
+    assert _messages(_bundle(*parts, egress)) == [
+        "wiring-network: Deployment.apps front/app: connects to `api.back.svc:80` (pods on port 8080), but the "
+        "NetworkPolicies of back selecting the receiving pods (default-deny) allow no ingress on TCP 8080 from "
+        "front pods (app=app)"
+    ]
+    wrong_port = _allow("app-out", "front", "app", "egress", "back", "api", 80)
+    assert _messages(_bundle(*parts, wrong_port, ingress)) == [
+        "wiring-network: Deployment.apps front/app: connects to `api.back.svc:80` (pods on port 8080), but the "
+        "NetworkPolicies of front selecting the sending pods (app-out, default-deny) allow no egress on TCP 8080 "
+        "to back pods (app=api)"
+    ]
+
+
+def test_nothing_waits_on_a_later_stage() -> None:
+    early = _deployment("identity", "id", env=[{"name": "DB", "value": "db.data.svc.cluster.local:5432"}])
+    early["_stage"] = "platform-networking"
+    database = _service("db", "data", port=5432, target=5432)
+    database["_stage"] = "platform-services"
+    assert _messages(_bundle(early, database, _deployment("db", "data"))) == [
+        "wiring-stage: Deployment.apps id/identity: in stage platform-networking, it connects to "
+        "`db.data.svc:5432`, which stage platform-services applies later: if it needs it to start, stage "
+        "platform-networking can never become healthy"
+    ]
+
+
+def test_duplicate_names_in_a_pod() -> None:
+    env = [{"name": "KC_HEALTH_ENABLED", "value": "true"}, {"name": "KC_HEALTH_ENABLED", "value": "true"}]
+    app = _deployment("keycloak", "id", env=env, ports=[{"containerPort": 8080}, {"containerPort": 8080}])
+    assert _messages(_bundle(app)) == [
+        "wiring-duplicate: Deployment.apps id/keycloak: spec.template.spec.containers[0].env: variable "
+        "`KC_HEALTH_ENABLED` appears 2 times",
+        "wiring-duplicate: Deployment.apps id/keycloak: spec.template.spec.containers[0].ports: port `8080/TCP` "
+        "appears 2 times",
+    ]
+
+
+def test_the_example_is_wired_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_cli(capsys, "check", str(copy_example(tmp_path)), "-c", "local", "--output", "json")
+    import json
+
+    wiring = [f for f in json.loads(result.out) if f["rule"].startswith("wiring-")]
+    assert wiring == []
+
+
+def test_a_broken_wire_in_the_example_stops_apply_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_example(tmp_path)
+    replace(
+        repo,
+        "services/payments/score.yaml",
+        "ORDERS_URL: ${resources.orders.url}",
+        "ORDERS_URL: http://orders.shop.svc:8080",
+    )
+    result = run_cli(capsys, "check", str(repo), "-c", "local")
+    assert result.code == 1
+    assert (
+        "services/payments/score.yaml:5:9: Deployment.apps shop/payments: `orders.shop.svc:8080` names port 8080, "
+        "but Service shop/orders has ports 80, 9090 [wiring-address, deny]"
+    ) in result.out.splitlines()
