@@ -13,7 +13,7 @@ score-k8s is not a dependency of Dockyard: build it yourself from its source and
 --platform also measures the platform with every component enabled (profile `complete`, all 18
 components): the example's real pinned charts (Gateway API, Traefik, Prometheus Operator CRDs,
 CloudNativePG) plus, for components whose chart repository this machine cannot reach, stand-in
-charts of the same names (bench/standin_charts.py) on a loopback Helm repository. Cold: empty
+charts of the same names (tests/standin_charts.py) on a loopback Helm repository. Cold: empty
 chart and template caches; warm: nothing changed (every chart comes from the template cache).
 """
 
@@ -123,38 +123,11 @@ def main() -> None:
 
 
 def platform_benchmark(root: Path, runs: int) -> dict[str, object]:
-    from standin_charts import make_repository
-    from tests.charts import index, platform_of, serve
+    from tests.standin_charts import complete_repo
 
-    from dockyard.charts.lock import read
-    from dockyard.localcluster.build import binary_path
-    from dockyard.render.components.catalog import CATALOG, choose
+    from dockyard.render.components.catalog import CATALOG
 
-    repo = root / "repo"
-    shutil.copytree(PROJECT / "examples" / "shop", repo)
-    dev = repo / "environments" / "dev.yaml"
-    dev.write_text(dev.read_text().replace("profile: dev-fast", "profile: complete"))
-    local = repo / "clusters" / "local.yaml"
-    local.write_text(local.read_text().replace("    enabled: false\n", "    enabled: true\n"))
-    pinned = read(repo).entries  # type: ignore[union-attr]
-    platform = platform_of(repo)
-    standins = {
-        c.component.name: ("1.0.0", c.component.values(platform))
-        for c in choose(platform)[0]
-        if c.component.source is not None and c.component.name not in pinned
-    }
-    helm = binary_path("helm")
-    make_repository(root / "charts-repo", standins, helm)
-    with serve(root / "charts-repo") as url:
-        index(root / "charts-repo", url)
-        overrides = "".join(
-            f"  {name}:\n    chart: {{repository: '{url}', name: {name}, version: 1.0.0}}\n"
-            for name in sorted(standins)
-        )
-        (repo / "platform.yaml").write_text((repo / "platform.yaml").read_text() + "components:\n" + overrides)
-        subprocess.run(
-            [sys.executable, "-m", "dockyard.cli", "charts", "pull", str(repo)], check=True, capture_output=True
-        )
+    repo, standins = complete_repo(root)
     render = [sys.executable, "-m", "dockyard.cli", "render", str(repo), "-c", "local", "--only", "platform"]
     results: dict[str, list[tuple[float, float]]] = {"cold": [], "warm": []}
     for _ in range(runs):
@@ -167,7 +140,7 @@ def platform_benchmark(root: Path, runs: int) -> dict[str, object]:
     objects = sum(1 for p in (root / "out").rglob("*.yaml"))
     return {
         "components": len(CATALOG),
-        "standin_charts": len(standins),
+        "standin_charts": standins,
         "objects": objects,
         "cold_s": round(statistics.median(s for s, _ in results["cold"]), 3),
         "warm_s": round(statistics.median(s for s, _ in results["warm"]), 3),

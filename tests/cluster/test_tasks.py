@@ -272,7 +272,7 @@ def test_keycloak_gets_the_realm_scopes_and_clients_once(
     def run(request_data: dict) -> list[str]:
         request = TaskRequest("keycloak-client", "orders", request_data, HERE)
         runner = tasks.runner(connection, [request], lambda _line: None, keycloak_url)
-        runner.after("stage platform-networking")
+        runner.after("stage platform-services")
         return runner.done
 
     assert run(data) == [
@@ -327,7 +327,7 @@ def test_callers_get_exactly_the_scopes_they_declare_and_only_their_apis_audienc
 
     def run(*requests: TaskRequest) -> list[str]:
         runner = tasks.runner(connection, list(requests), lambda _line: None, keycloak_url)
-        runner.after("stage platform-networking")
+        runner.after("stage platform-services")
         return runner.done
 
     apis = [
@@ -400,7 +400,7 @@ def test_a_ui_client_takes_its_secret_from_the_cluster(
     )
     runner = tasks.runner(connection, [secret, client], lambda _line: None, keycloak_url)
     runner.after("namespaces")
-    runner.after("stage platform-networking")
+    runner.after("stage platform-services")
     admin = _admin(keycloak_url, connection)
     (found,) = admin.call("GET", "/shop/clients", params={"clientId": "proxy"}).json()
     assert found["standardFlowEnabled"] is True

@@ -48,7 +48,8 @@ def test_an_address_must_name_a_service_and_one_of_its_ports() -> None:
     ]
     bundle = _bundle(_deployment("app", "shop", env=env), _deployment("api", "shop"), _service("api", "shop"))
     assert _messages(bundle) == [
-        "wiring-address: Deployment.apps shop/app: `api.shop.svc:8080` names port 8080, but Service shop/api has port 80",
+        "wiring-address: Deployment.apps shop/app: `api.shop.svc:8080` names port 8080, but Service shop/api has "
+        "port 80",
         "wiring-address: Deployment.apps shop/app: `db.shop.svc:5432` names Service shop/db, which nothing on this "
         "cluster creates (Services there: api)",
     ]
@@ -218,3 +219,31 @@ def test_a_broken_wire_in_the_example_stops_apply_at_its_line(
         "services/payments/score.yaml:5:9: Deployment.apps shop/payments: `orders.shop.svc:8080` names port 8080, "
         "but Service shop/orders has ports 80, 9090 [wiring-address, deny]"
     ) in result.out.splitlines()
+
+
+def test_the_complete_platform_is_wired_whole_and_a_stage_deadlock_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every component (profile `complete`; stand-ins with the real charts' names and ports where
+    this machine cannot pull the chart) and the example's services: nothing to report. With Keycloak
+    back in the stage before its database (as it was), the check finds the deadlock."""
+    from dockyard.components_cli import chart_store
+    from dockyard.render.components import identity
+    from dockyard.render.components.catalog import CATALOG
+    from dockyard.render.platform import render_platform
+    from tests.charts import platform_of
+    from tests.standin_charts import complete_repo
+
+    repo, _standins = complete_repo(tmp_path)
+    bundle = render_platform(platform_of(repo), chart_store())
+    assert len(bundle.objects) > 200
+    assert _messages(bundle) == []
+    import dataclasses
+
+    earlier = dataclasses.replace(identity.KEYCLOAK, stage="platform-networking")
+    monkeypatch.setitem(CATALOG, "keycloak", earlier)
+    assert _messages(render_platform(platform_of(repo), chart_store())) == [
+        "wiring-stage: Deployment.apps dockyard-identity/keycloak: in stage platform-networking, it connects to "
+        "`platform-postgres-rw.dockyard-databases.svc`, which stage platform-services applies later: if it needs it "
+        "to start, stage platform-networking can never become healthy"
+    ]

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.render.bundle import STAGES, Bundle, Rendered
+from dockyard.render.components.catalog import CATALOG
+from dockyard.render.components.install import COMPONENT_LABEL
 from dockyard.render.task_secrets import secrets_made
 
 POD_PATHS = {
@@ -35,6 +37,8 @@ class ServiceInfo:
     target_ports: Mapping[int, int | str] = field(default_factory=dict)
     stage: str | None = None
     origin: Rendered | None = None
+    sink: bool = False
+    """Clients send to it without needing it to start (a component's telemetry receiver)."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +90,22 @@ class Facts:
     def pods_selected(self, namespace: str, selector: Mapping[str, str] | None) -> list[Pod]:
         if not selector:
             return []
-        return [p for p in self.pods_in(namespace) if all(p.labels.get(k) == v for k, v in selector.items())]
+        key, value = next(iter(selector.items()))
+        candidates = self._by_label.get((namespace, key, str(value)), [])
+        return [p for p in candidates if all(p.labels.get(k) == v for k, v in selector.items())]
 
     def pods_in(self, namespace: str) -> list[Pod]:
         return self._by_namespace.get(namespace, [])
+
+    def service_names(self, namespace: str) -> list[str]:
+        if not hasattr(self, "_service_names"):
+            self._service_names: dict[str, list[str]] = {}
+            for ns, name in sorted(self.services):
+                self._service_names.setdefault(ns, []).append(name)
+        return self._service_names.get(namespace, [])
+
+    def pods_of(self, owner: Rendered) -> list[Pod]:
+        return self._by_owner.get(id(owner), [])
 
     def stored_object(self, kind: str, namespace: str, name: str) -> Stored | None:
         return self.stored.get((kind, namespace, name)) or self.every_namespace.get((kind, name))
@@ -99,8 +115,13 @@ class Facts:
 
     def index(self) -> None:
         self._by_namespace: dict[str, list[Pod]] = {}
+        self._by_label: dict[tuple[str, str, str], list[Pod]] = {}
+        self._by_owner: dict[int, list[Pod]] = {}
         for pod in self.pods:
             self._by_namespace.setdefault(pod.namespace, []).append(pod)
+            self._by_owner.setdefault(id(pod.owner), []).append(pod)
+            for key, value in pod.labels.items():
+                self._by_label.setdefault((pod.namespace, key, str(value)), []).append(pod)
 
 
 def facts_of(bundle: Bundle) -> Facts:
@@ -145,6 +166,7 @@ def _add(facts: Facts, rendered: Rendered) -> None:
             {int(p["port"]): p.get("targetPort", p["port"]) for p in ports if isinstance(p.get("port"), int)},
             rendered.stage,
             rendered,
+            _is_sink(rendered),
         )
     elif kind in ("Secret", "ConfigMap"):
         keys = {*(manifest.get("data") or {}), *(manifest.get("stringData") or {}), *(manifest.get("binaryData") or {})}
@@ -169,6 +191,11 @@ def _add(facts: Facts, rendered: Rendered) -> None:
         else:
             made_kind, made_namespace, name, stored = made
             facts.stored.setdefault((made_kind, made_namespace, name), stored)
+
+
+def _is_sink(service: Rendered) -> bool:
+    component = CATALOG.get((service.manifest["metadata"].get("labels") or {}).get(COMPONENT_LABEL, ""))
+    return component is not None and service.name in component.sinks
 
 
 def _made_at_run_time(rendered: Rendered) -> Iterator[ServiceInfo | tuple[str, str, str, Stored]]:

@@ -30,9 +30,32 @@ class Endpoint:
     """None: a pod a controller makes at run time (labels known, ports by number only)."""
 
 
+class _Policies:
+    """A namespace's NetworkPolicies, found for a pod through an index of their selectors' labels."""
+
+    def __init__(self, policies: list[Rendered]) -> None:
+        self.everyone: list[Rendered] = []
+        self.by_label: dict[tuple[str, str], list[Rendered]] = {}
+        for policy in policies:
+            selector = (policy.manifest.get("spec") or {}).get("podSelector") or {}
+            labels = selector.get("matchLabels") or {}
+            if labels and not selector.get("matchExpressions"):
+                key, value = next(iter(labels.items()))
+                self.by_label.setdefault((key, str(value)), []).append(policy)
+            else:
+                self.everyone.append(policy)
+
+    def candidates(self, labels: Mapping[str, str]) -> list[Rendered]:
+        found = list(self.everyone)
+        for key, value in labels.items():
+            found += self.by_label.get((key, str(value)), [])
+        return found
+
+
 def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
     findings: list[Finding] = []
     seen: set[tuple[int, str, int]] = set()
+    indexes = {namespace: _Policies(policies) for namespace, policies in facts.policies.items()}
     for wire in wires:
         key = (id(wire.source.owner), f"{wire.service.namespace}/{wire.service.name}", wire.port)
         if key in seen:
@@ -42,8 +65,8 @@ def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
         for target, port in _targets(facts, wire):
             if _ambient(facts, source.namespace) and _ambient(facts, target.namespace):
                 port = HBONE
-            blocked = _blocked(facts, source, target, port, "Egress") or _blocked(
-                facts, target, source, port, "Ingress"
+            blocked = _blocked(facts, indexes, source, target, port, "Egress") or _blocked(
+                facts, indexes, target, source, port, "Ingress"
             )
             if blocked:
                 owner = wire.source.owner
@@ -80,9 +103,14 @@ def _targets(facts: Facts, wire: Wire) -> list[tuple[Endpoint, int]]:
     return found
 
 
-def _blocked(facts: Facts, subject: Endpoint, peer: Endpoint, port: int, direction: str) -> str | None:
+def _blocked(
+    facts: Facts, indexes: dict[str, _Policies], subject: Endpoint, peer: Endpoint, port: int, direction: str
+) -> str | None:
     """Why `subject`'s policies refuse traffic with `peer` on `port` in `direction` (None: allowed)."""
-    isolating = [p for p in facts.policies.get(subject.namespace, []) if _isolates(p, subject, direction)]
+    index = indexes.get(subject.namespace)
+    if index is None:
+        return None
+    isolating = [p for p in index.candidates(subject.labels) if _isolates(p, subject, direction)]
     if not isolating:
         return None
     field, peers_field = ("egress", "to") if direction == "Egress" else ("ingress", "from")

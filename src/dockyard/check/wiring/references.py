@@ -15,14 +15,13 @@ RULE = "wiring-reference"
 
 
 def check_references(facts: Facts) -> list[Finding]:
-    findings = []
+    found: dict[Finding, None] = {}
     for pod in facts.pods:
         for kind, name, key, path in _reads(pod):
             problem = _missing(facts, kind, pod.namespace, name, key)
             if problem:
-                finding = Finding(str(pod.owner.source), str(ObjectId.of(pod.owner.manifest)), path, RULE, problem)
-                if finding not in findings:
-                    findings.append(finding)
+                found[Finding(str(pod.owner.source), str(ObjectId.of(pod.owner.manifest)), path, RULE, problem)] = None
+    findings = list(found)
     for rendered in facts.bundle.objects:
         if rendered.kind not in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService"):
             continue

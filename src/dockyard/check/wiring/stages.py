@@ -16,7 +16,7 @@ RULE = "wiring-stage"
 def check_stages(facts: Facts, wires: list[Wire]) -> list[Finding]:
     findings: list[Finding] = []
     for wire in wires:
-        if not wire.startup:
+        if not wire.startup or wire.service.sink:
             continue
         owner = wire.source.owner
         target_stage = wire.service.stage
@@ -29,8 +29,7 @@ def check_stages(facts: Facts, wires: list[Wire]) -> list[Finding]:
                 f"in stage {owner.stage}, it connects to `{wire.written}`, which stage {target_stage} applies "
                 f"later: if it needs it to start, stage {owner.stage} can never become healthy",
             )
-            if finding not in findings:
-                findings.append(finding)
+            findings.append(finding)
     for pod in facts.pods:
         for kind, name, _key, path in _reads(pod):
             stored = facts.stored_object(kind, pod.namespace, name)
@@ -46,4 +45,4 @@ def check_stages(facts: Facts, wires: list[Wire]) -> list[Finding]:
                     f"makes only for stage {stored.stage}: its pods cannot start before then",
                 )
             )
-    return findings
+    return list(dict.fromkeys(findings))

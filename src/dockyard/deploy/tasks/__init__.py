@@ -8,7 +8,7 @@ runs it again.
     ensure-secret     after namespaces    a Secret with generated values, created once, copied to namespaces
     postgres-role     after namespaces    a role's password beside the shared cluster and for the service
     s3-bucket         after namespaces    a service's object-store key (the chart makes its bucket, policy, user)
-    keycloak-client   after platform-networking (Keycloak is healthy, JWT checks are not yet enforced)
+    keycloak-client   after platform-services (Keycloak is healthy, JWT checks are not yet enforced)
     restart           after platform-services   roll a workload once when another one changed
 """
 
@@ -37,7 +37,7 @@ KINDS: dict[str, Kind] = {
     "ensure-secret": Kind("namespaces", secrets.ensure_secret),
     "postgres-role": Kind("namespaces", secrets.postgres_role),
     "s3-bucket": Kind("namespaces", secrets.s3_credentials),
-    "keycloak-client": Kind("stage platform-networking", keycloak.configure_client),
+    "keycloak-client": Kind("stage platform-services", keycloak.configure_client),
     "restart": Kind("stage platform-services", restart.restart),
 }
 

@@ -61,6 +61,9 @@ class Component:
     description: str = ""
     exclude_kinds: tuple[str, ...] = field(default=())
     """Kinds of the upstream bundle that Dockyard does not install (it renders its own)."""
+    sinks: tuple[str, ...] = field(default=())
+    """Its Services that clients send to without needing them to start (telemetry receivers): a
+    component of an earlier stage may send to them."""
 
     def values_for(self, platform: Platform, requests: Sequence[TaskRequest]) -> dict[str, Any]:
         if self.request_values is not None:

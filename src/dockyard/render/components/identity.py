@@ -23,23 +23,23 @@ OAUTH2_PROXY_SECRET = "oauth2-proxy-client"
 
 
 def keycloak_values(platform: Platform) -> dict[str, Any]:
+    """keycloakx 7.0.1 sets KC_PROXY_HEADERS (from proxy.mode), KC_HEALTH_ENABLED, KC_METRICS_ENABLED,
+    KC_HTTP_RELATIVE_PATH and the KC_DB_* variables itself (templates/statefulset.yaml): Dockyard
+    sets them through those values, and adds only what the chart has no value for."""
     return {
         "fullnameOverride": "keycloak",
         "command": ["/opt/keycloak/bin/kc.sh", "start", "--http-enabled=true", "--http-port=8080"],
-        "extraEnv": _env(
-            {
-                "KC_HOSTNAME": f"https://sso.{platform.domain}",
-                "KC_PROXY_HEADERS": "xforwarded",
-                "KC_HEALTH_ENABLED": "true",
-                "KC_METRICS_ENABLED": "true",
-            }
-        ),
+        "proxy": {"enabled": True, "mode": "xforwarded"},
+        "health": {"enabled": True},
+        "metrics": {"enabled": True},
+        "extraEnv": _env({"KC_HOSTNAME": f"https://sso.{platform.domain}"}),
         "extraEnvFrom": _env_from(ADMIN_SECRET),
         "database": {
             "vendor": "postgres",
             "hostname": f"{platform_names.POSTGRES_SHARED_CLUSTER}-rw.{platform_names.POSTGRES_SHARED_NAMESPACE}.svc",
             "port": 5432,
             "database": "keycloak",
+            "username": "keycloak",
             "existingSecret": "keycloak-database",
         },
         "http": {"relativePath": "/"},
@@ -76,7 +76,7 @@ def keycloak_tasks(_platform: Platform) -> list[TaskSpec]:
 KEYCLOAK = Component(
     name="keycloak",
     namespace=IDENTITY,
-    stage="platform-networking",
+    stage="platform-services",  # with the Postgres cluster that holds its data
     features=frozenset({"sso"}),
     source=ChartSource(name="keycloakx", version="7.0.1", repository="https://codecentric.github.io/helm-charts"),
     values=keycloak_values,
@@ -86,11 +86,21 @@ KEYCLOAK = Component(
 
 
 def oauth2_proxy_values(platform: Platform) -> dict[str, Any]:
+    """Sign-in at auth.<domain>: the browser goes to Keycloak's public address, oauth2-proxy redeems
+    codes and fetches keys inside the cluster, and needs no discovery, so it starts before the
+    realm exists (a task makes the realm after its stage)."""
+    realm = f"{platform_names.KEYCLOAK_URL}/realms/{platform.name}/protocol/openid-connect"
+    public = f"https://sso.{platform.domain}/realms/{platform.name}/protocol/openid-connect"
     return {
         "config": {"existingSecret": OAUTH2_PROXY_SECRET},
         "extraArgs": {
             "provider": "keycloak-oidc",
             "oidc-issuer-url": platform_names.keycloak_issuer(platform.domain, platform.name),
+            "skip-oidc-discovery": True,
+            "login-url": f"{public}/auth",
+            "redeem-url": f"{realm}/token",
+            "oidc-jwks-url": f"{realm}/certs",
+            "redirect-url": f"https://auth.{platform.domain}/oauth2/callback",
             "email-domain": "*",
             "upstream": "static://202",
             "reverse-proxy": True,
@@ -126,7 +136,7 @@ def oauth2_proxy_tasks(platform: Platform) -> list[TaskSpec]:
                 "clientId": "oauth2-proxy",
                 "title": "Platform sign-in",
                 "scopes": {},
-                "redirectUris": [f"https://*.{platform.domain}/oauth2/callback"],
+                "redirectUris": [f"https://auth.{platform.domain}/oauth2/callback"],
                 "secretFrom": {"namespace": IDENTITY, "name": OAUTH2_PROXY_SECRET, "key": "client-secret"},
             },
         ),
@@ -152,7 +162,7 @@ def oauth2_proxy_tasks(platform: Platform) -> list[TaskSpec]:
 OAUTH2_PROXY = Component(
     name="oauth2-proxy",
     namespace=IDENTITY,
-    stage="platform-networking",
+    stage="platform-services",
     features=frozenset({"sso"}),
     source=ChartSource(name="oauth2-proxy", version="7.12.0", repository="https://oauth2-proxy.github.io/manifests"),
     values=oauth2_proxy_values,

@@ -119,6 +119,7 @@ KUBE_PROMETHEUS_STACK = Component(
         repository="https://prometheus-community.github.io/helm-charts",
     ),
     values=kube_prometheus_stack_values,
+    sinks=("kube-prometheus-stack-prometheus",),
     tasks=lambda _platform: [
         TaskSpec(
             "ensure-secret",
@@ -185,6 +186,7 @@ LOKI = Component(
     features=frozenset({"logs"}),
     source=ChartSource(name="loki", version="18.11.7", repository="https://grafana-community.github.io/helm-charts"),
     values=loki_values,
+    sinks=("loki-gateway",),
     description="Loki (single binary) storing logs in the platform object store.",
 )
 
@@ -208,6 +210,7 @@ TEMPO = Component(
     features=frozenset({"traces"}),
     source=ChartSource(name="tempo", version="2.3.0", repository="https://grafana-community.github.io/helm-charts"),
     values=tempo_values,
+    sinks=("tempo",),
     description="Tempo storing traces in the platform object store, deriving span metrics into Prometheus.",
 )
 
@@ -250,6 +253,7 @@ OPENTELEMETRY_COLLECTOR = Component(
         repository="https://open-telemetry.github.io/opentelemetry-helm-charts",
     ),
     values=collector_values,
+    sinks=("opentelemetry-collector",),
     description="The OTLP endpoint services send to; forwards metrics, logs and traces.",
 )
 

@@ -7,6 +7,7 @@ a reference it would fetch from anywhere else is refused, never requested.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -148,6 +149,8 @@ def _validator_problems(sources: Sources, version: str) -> list[Problem]:
     try:
         for error in validator.iter_errors():
             path = _as_document_path(document.data, tuple(getattr(error, "absolute_path", ()) or ()))
+            if not path:
+                path = _path_named_in(error.message, document.data)
             where = f"`{dotted(path)}`: " if path else ""
             problems.append(
                 Problem(document.position(path), f"invalid OpenAPI contract: {where}{_clip(error.message)}")
@@ -159,6 +162,19 @@ def _validator_problems(sources: Sources, version: str) -> list[Problem]:
         if not problems:
             problems.append(Problem(document.position(()), "invalid OpenAPI contract: its structure is broken"))
     return problems
+
+
+_NAMED_PATH = re.compile(r"(?:operation )?in '(/[^']*)'")
+
+
+def _path_named_in(message: str, data: Any) -> tuple[str | int, ...]:
+    """Some of the validator's errors (a path parameter not declared) name the path only in their
+    message: point at that path's key rather than at the top of the file."""
+    match = _NAMED_PATH.search(message)
+    paths = data.get("paths") if isinstance(data, dict) else None
+    if match and isinstance(paths, dict) and match.group(1) in paths:
+        return ("paths", match.group(1))
+    return ()
 
 
 def _clip(message: str) -> str:
