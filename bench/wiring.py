@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from render import complete_repo
+from tests.standin_charts import complete_repo
 from workloads import score
 
 CONTRACT = """openapi: 3.0.3

@@ -113,7 +113,8 @@ BUILT_IN_OFF = "".join(
     f"  {name}: {{enabled: false}}\n"
     for name in (
         "gateway-api",
-        "traefik",
+        "envoy-gateway-crds",
+        "envoy-gateway",
         "prometheus-operator-crds",
         "kube-prometheus-stack",
         "cloudnative-pg",

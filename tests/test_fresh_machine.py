@@ -76,7 +76,7 @@ def test_setup_installs_what_it_needs_on_a_machine_that_has_never_seen_the_proje
         capture_output=True,
         text=True,
     )
-    assert verified.stdout == "verified: 4 charts match charts.lock\n", verified.stderr
+    assert verified.stdout == "verified: 5 charts match charts.lock\n", verified.stderr
 
 
 def test_setup_without_a_rust_toolchain_says_what_to_install(tmp_path: Path) -> None:

@@ -404,16 +404,16 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
         lambda r: replace(r, "platform.yaml", "profile: dev-fast", 'profile: dev-fast\n"\\e[2J\\e[H": 1'),
         [
             "platform.yaml:8:1: unknown field `\\x1b[2J\\x1b[H`",
-            "  hint: known fields: apiVersion, checks, components, domain, identity, imagePolicy, kind, name, "
-            "postgres, profile, serviceDefaults",
+            "  hint: known fields: apiVersion, certificates, checks, components, domain, gateway, identity, "
+            "imagePolicy, kind, name, postgres, profile, serviceDefaults",
         ],
     ),
     "a newline in a key forging an error line": (
         lambda r: replace(r, "platform.yaml", "profile: dev-fast", 'profile: dev-fast\n"x\\nplatform.yaml:1:1: ok": 1'),
         [
             "platform.yaml:8:1: unknown field `x\\nplatform.yaml:1:1: ok`",
-            "  hint: known fields: apiVersion, checks, components, domain, identity, imagePolicy, kind, name, "
-            "postgres, profile, serviceDefaults",
+            "  hint: known fields: apiVersion, certificates, checks, components, domain, gateway, identity, "
+            "imagePolicy, kind, name, postgres, profile, serviceDefaults",
         ],
     ),
     "a lone surrogate": (

@@ -70,9 +70,11 @@ def test_the_dev_fast_shop_applies_in_stage_order_and_then_writes_nothing(
     assert max(stages["platform-services"]) < min(stages["services"])
 
     # CloudNativePG's admission webhooks take effect only once its operator's stage is healthy
-    webhooks = [i for (r, _ns, _n), i in position.items() if r.endswith("webhookconfigurations")]
+    webhooks = [i for (r, _ns, n), i in position.items() if r.endswith("webhookconfigurations") and "cnpg" in n]
     operator = position[("deployments", "cnpg-system", "cnpg-controller-manager")]
     assert len(webhooks) == 2 and min(webhooks) > operator
+    edge = [i for (r, _ns, n), i in position.items() if r.endswith("webhookconfigurations") and "envoy" in n]
+    assert len(edge) == 1 and edge[0] > position[("deployments", "dockyard-gateway", "envoy-gateway")]
 
     role = api.get(Secret, "platform-postgres-role-orders", namespace="dockyard-databases")
     service = api.get(Secret, "orders-db-postgres", namespace="shop")
@@ -88,7 +90,7 @@ def test_the_dev_fast_shop_applies_in_stage_order_and_then_writes_nothing(
     assert again["r"].code == 0, again["r"].err
     assert writes == []
     assert "platform-postgres-role-orders unchanged, shop/orders-db-postgres unchanged" in again["r"].err
-    assert again["r"].out.endswith("applied: 0 written, 0 pruned, 110 unchanged, 2 tasks run\n")
+    assert again["r"].out.endswith("applied: 0 written, 0 pruned, 104 unchanged, 2 tasks run\n")
     planned = dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local", "--output", "json")
     assert planned.code == 0, planned.err
     document = json.loads(planned.out)

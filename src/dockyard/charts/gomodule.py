@@ -13,12 +13,17 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
+import yaml
+
+from dockyard.charts import yamlfiles
 from dockyard.charts.source import ChartSource
 from dockyard.load import confined
 
@@ -97,4 +102,35 @@ def select(data: bytes, source: ChartSource) -> dict[str, bytes]:
                 files[f"{source.name}/{inner[len(wanted) + 1 if wanted else 0 :]}"] = archive.read(name)
     if not files:
         raise FetchFailed(f"{source.gomodule}@{source.version} has no file or directory `{source.path}`")
+    if source.values_template:
+        files[f"{source.name}/values.yaml"] = _values_from_template(files, source)
     return files
+
+
+def _values_from_template(files: dict[str, bytes], source: ChartSource) -> bytes:
+    """values.yaml as the upstream's release writes it from its template: the template read as YAML
+    and each `${name}` filled in, value by value (the data, never the text, is edited)."""
+    template = files.get(f"{source.name}/{source.values_template}")
+    if template is None:
+        raise FetchFailed(f"{source.origin} has no values template `{source.values_template}`")
+    try:
+        data = yamlfiles.load_one(template.decode("utf-8"), str(source.values_template))
+    except (yamlfiles.BadYaml, UnicodeDecodeError) as error:
+        raise FetchFailed(f"{source.origin}: {error}") from None
+    filled = _fill(data, dict(source.placeholders))
+    left = sorted(set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", json.dumps(filled))))
+    if left:
+        raise FetchFailed(f"{source.origin}: the values template needs placeholders {', '.join(left)}")
+    return yaml.safe_dump(filled, sort_keys=False, width=4096).encode()
+
+
+def _fill(value: Any, placeholders: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for name, replacement in placeholders.items():
+            value = value.replace("${" + name + "}", replacement)
+        return value
+    if isinstance(value, dict):
+        return {key: _fill(item, placeholders) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill(item, placeholders) for item in value]
+    return value

@@ -29,6 +29,11 @@ class ChartSource:
     gomodule: str | None = None
     """A Go module path; `version` is the module version and `path` the directory or file in it."""
     path: str | None = None
+    values_template: str | None = None
+    """For a chart in a module's source tree whose release process writes values.yaml from a
+    template (`values.tmpl.yaml`): that file, read as YAML, with `placeholders` filled in."""
+    placeholders: tuple[tuple[str, str], ...] = ()
+    """(name, value) for each `${name}` in the values template, as the upstream's release fills them."""
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> ChartSource:
@@ -40,6 +45,8 @@ class ChartSource:
             oci=values.get("oci"),
             gomodule=values.get("gomodule"),
             path=values.get("path"),
+            values_template=values.get("valuesTemplate"),
+            placeholders=tuple(sorted((values.get("placeholders") or {}).items())),
         )
 
     @property
@@ -59,6 +66,9 @@ class ChartSource:
             value = getattr(self, key)
             if value:
                 fields[key] = value
+        if self.values_template:
+            fields["valuesTemplate"] = self.values_template
+            fields["placeholders"] = ",".join(f"{name}={value}" for name, value in self.placeholders)
         fields["chart"] = self.name
         return fields
 

@@ -148,6 +148,16 @@ CHART_SOURCE = {
         },
         "gomodule": {"type": "string", "minLength": 1, "description": "A Go module (its tag holds the chart)."},
         "path": {"type": "string", "minLength": 1, "description": "The chart's directory (or file) in the module."},
+        "valuesTemplate": {
+            "type": "string",
+            "minLength": 1,
+            "description": "A chart in a module's source tree whose values.yaml its release writes from this file.",
+        },
+        "placeholders": {
+            "type": "object",
+            "description": "The value of each ${name} in the values template.",
+            "additionalProperties": {"type": "string"},
+        },
     },
     "oneOf": [{"required": ["repository"]}, {"required": ["oci"]}, {"required": ["gomodule"]}],
 }
@@ -200,6 +210,29 @@ LAYER_VALUES: dict[str, Any] = {
         },
     },
     "serviceDefaults": SERVICE_SETTINGS,
+    "gateway": {
+        "type": "object",
+        "description": "The platform gateway every route attaches to.",
+        "additionalProperties": False,
+        "properties": {
+            "serviceType": {
+                "enum": ["LoadBalancer", "NodePort", "ClusterIP"],
+                "description": "How the gateway's proxies are exposed (default LoadBalancer).",
+            }
+        },
+    },
+    "certificates": {
+        "type": "object",
+        "description": "TLS for the platform gateway (profiles with certificates).",
+        "additionalProperties": False,
+        "properties": {
+            "issuer": {
+                "type": "string",
+                "minLength": 1,
+                "description": "A cert-manager ClusterIssuer of your own (e.g. ACME); default: a platform CA.",
+            }
+        },
+    },
     "checks": {
         "type": "object",
         "description": "How `dockyard check` (and apply) treat findings.",

@@ -116,13 +116,16 @@ class Exposure:
 
 @dataclass(frozen=True)
 class ExternalSecret:
-    """A Secret the platform repo says people manage outside Dockyard (a `secret` resource, or a
-    provisioner's secret output), with the keys services read from it."""
+    """A Secret that exists without being rendered: one the platform repo says people manage outside
+    Dockyard (a `secret` resource, a provisioner's secret output), or one a component's own job
+    makes at run time; with its keys when known."""
 
     namespace: str
     name: str
-    keys: frozenset[str]
+    keys: frozenset[str] | None
     source: Source
+    by: str = "people outside Dockyard"
+    """What makes it (for messages)."""
 
 
 @dataclass(frozen=True)

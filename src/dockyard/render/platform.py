@@ -38,6 +38,7 @@ def render_platform(platform: Platform, store: ChartStore, only: str = "all") ->
             objects += installed.objects
             tasks += installed.tasks
             warnings += installed.warnings
+            external = (*external, *installed.made_at_run_time)
         except InputError as error:
             problems += error.problems
     if problems:

@@ -14,11 +14,12 @@ from tests.helpers import copy_example, replace, run_cli
 
 DEV_FAST = [
     "cloudnative-pg",
+    "envoy-gateway",
+    "envoy-gateway-crds",
     "gateway-api",
     "kube-prometheus-stack",
     "platform-postgres",
     "prometheus-operator-crds",
-    "traefik",
 ]
 FULL = sorted(
     [*DEV_FAST, "cert-manager", "keycloak", "loki", "oauth2-proxy", "object-store", "opentelemetry-collector", "tempo"]
@@ -42,22 +43,22 @@ def test_a_layer_switches_a_component_off(tmp_path: Path) -> None:
     repo = copy_example(tmp_path)
     names = [c.component.name for c in choose(platform_of(repo))[0]]
     assert "kube-prometheus-stack" not in names  # clusters/local.yaml switches it off
-    assert "traefik" in names
+    assert "envoy-gateway" in names
 
 
 def test_unknown_and_misconfigured_components_are_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = copy_example(tmp_path)
     (repo / "clusters" / "local.yaml").write_text(
         (repo / "clusters" / "local.yaml").read_text()
-        + "  treafik:\n    enabled: true\n  gateway-api:\n    namespace: elsewhere\n"
+        + "  envoy-gatway:\n    enabled: true\n  gateway-api:\n    namespace: elsewhere\n"
     )
     result = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert result.code == 1
     assert result.err.splitlines() == [
-        "clusters/local.yaml:21:5: unknown component `treafik` (did you mean `traefik`?)",
+        "clusters/local.yaml:18:5: unknown component `envoy-gatway` (did you mean `envoy-gateway`?)",
         "  hint: to add a component of your own, give it chart, namespace, stage; built-in components: "
         + ", ".join(sorted(catalog.CATALOG)),
-        "clusters/local.yaml:23:16: component `gateway-api` is built in: its namespace and stage are fixed, because "
+        "clusters/local.yaml:20:16: component `gateway-api` is built in: its namespace and stage are fixed, because "
         "services and other components are wired to them",
         "  hint: to run a second copy elsewhere, add a component of your own with another name",
         "2 problems found; nothing was changed",
@@ -66,9 +67,14 @@ def test_unknown_and_misconfigured_components_are_errors(tmp_path: Path, capsys:
 
 def test_components_are_wired_to_the_names_services_use(tmp_path: Path) -> None:
     platform = platform_of(copy_example(tmp_path))
-    traefik = gateway.traefik_values(platform)
-    assert traefik["gateway"]["name"] == platform_names.GATEWAY_NAME
-    assert gateway.TRAEFIK.namespace == platform_names.GATEWAY_NAMESPACE
+    edge = {o["kind"]: o for o in gateway.edge_objects(platform, ())}
+    assert edge["Gateway"]["metadata"] == {
+        "name": platform_names.GATEWAY_NAME,
+        "namespace": gateway.ENVOY_GATEWAY.namespace,
+    }
+    assert gateway.ENVOY_GATEWAY.namespace == platform_names.GATEWAY_NAMESPACE
+    assert edge["Gateway"]["spec"]["gatewayClassName"] == edge["GatewayClass"]["metadata"]["name"]
+    assert edge["EnvoyProxy"]["spec"]["provider"]["kubernetes"]["envoyService"]["type"] == "NodePort"  # local.yaml
     collector = observability.collector_values(platform)
     host = f"{collector['fullnameOverride']}.{observability.OPENTELEMETRY_COLLECTOR.namespace}.svc.cluster.local"
     assert f"http://{host}:4318" == platform_names.OTLP_ENDPOINT
@@ -98,21 +104,21 @@ def test_validate_checks_component_values_against_the_pulled_chart(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = copy_example(tmp_path)
-    replace(repo, "clusters/local.yaml", "        spec:\n          type: NodePort", "        type: NodePort")
+    layer = repo / "clusters" / "local.yaml"
+    layer.write_text(layer.read_text() + "  envoy-gateway:\n    values:\n      deployment:\n        replica: 2\n")
     result = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert result.code == 0, result.err  # below the top level an unknown key is worth a look, not an error
     assert result.err.splitlines()[:2] == [
-        "warning: clusters/local.yaml:18:15: component `traefik`: `service.type` is not a value of its chart "
-        "(no template may read it)",
-        "  hint: values the chart has here: additionalServices, annotations, annotationsTCP, annotationsUDP, enabled, "
-        "labels, nameOverride, single, spec",
+        "warning: clusters/local.yaml:20:18: component `envoy-gateway`: `deployment.replica` is not a value of its "
+        "chart (no template may read it)",
+        "  hint: did you mean `replicas`?",
     ]
-    replace(repo, "clusters/local.yaml", "        type: NodePort", "        type: NodePort\n      replica: 2")
+    layer.write_text(layer.read_text() + "      replica: 2\n")
     result = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert result.code == 1
     assert (
-        "clusters/local.yaml:19:16: component `traefik`: `replica` is not a value of its chart (helm would ignore it)"
-        in result.err
+        "clusters/local.yaml:21:16: component `envoy-gateway`: `replica` is not a value of its chart "
+        "(helm would ignore it)" in result.err
     )
 
 

@@ -103,13 +103,11 @@ def _resolve(
     if not facts.namespace_known(namespace):
         return None  # a namespace the render knows nothing of: not Dockyard's to judge
     service = facts.services.get((namespace, name))
-    where = str(rendered.source)
-    what = str(ObjectId.of(rendered.manifest))
     if service is None:
         known = facts.service_names(namespace)
         return Finding(
-            where,
-            what,
+            str(rendered.source),
+            str(ObjectId.of(rendered.manifest)),
             "",
             RULE,
             f"`{written}` names Service {namespace}/{name}, which nothing on this cluster creates"
@@ -119,8 +117,8 @@ def _resolve(
         ports = ", ".join(str(p) for p in sorted(service.ports)) or "none"
         plural = "ports" if len(service.ports) > 1 else "port"
         return Finding(
-            where,
-            what,
+            str(rendered.source),
+            str(ObjectId.of(rendered.manifest)),
             "",
             RULE,
             f"`{written}` names port {port}, but Service {namespace}/{name} has {plural} {ports}",

@@ -134,7 +134,7 @@ def facts_of(bundle: Bundle) -> Facts:
     for secret in bundle.external:
         facts.stored.setdefault(
             ("Secret", secret.namespace, secret.name),
-            Stored(None, f"people outside Dockyard (as {secret.source.file} declares)"),
+            Stored(secret.keys, f"{secret.by} (as {secret.source.file} says)"),
         )
     for request in bundle.tasks:
         for made in secrets_made(request):

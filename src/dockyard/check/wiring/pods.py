@@ -17,11 +17,11 @@ RULE = "wiring-duplicate"
 def check_duplicates(facts: Facts) -> list[Finding]:
     findings = []
     for pod in facts.pods:
-        where, what = str(pod.owner.source), str(ObjectId.of(pod.owner.manifest))
         for path, kind, names in _lists(pod):
             counted = Counter(str(n) for n in names if n is not None)
             for name, count in sorted(counted.items()):
                 if count > 1:
+                    where, what = str(pod.owner.source), str(ObjectId.of(pod.owner.manifest))
                     findings.append(Finding(where, what, path, RULE, f"{kind} `{name}` appears {count} times"))
     return findings
 

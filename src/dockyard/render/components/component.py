@@ -61,6 +61,8 @@ class Component:
     description: str = ""
     exclude_kinds: tuple[str, ...] = field(default=())
     """Kinds of the upstream bundle that Dockyard does not install (it renders its own)."""
+    runtime_secrets: tuple[str, ...] = field(default=())
+    """Secrets in its namespace its own jobs or controllers make at run time (not in the render)."""
     sinks: tuple[str, ...] = field(default=())
     """Its Services that clients send to without needing them to start (telemetry receivers): a
     component of an earlier stage may send to them."""

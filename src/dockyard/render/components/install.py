@@ -19,7 +19,15 @@ from dockyard.charts.archive import UnsafeArchive
 from dockyard.charts.helm import BadManifests, Helm, HelmFailed, TemplateRequest, Templates, chart_directory, unpacked
 from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
-from dockyard.render.bundle import SOURCE_ANNOTATION, STAGE_ANNOTATION, Rendered, Source, TaskRequest, obj
+from dockyard.render.bundle import (
+    SOURCE_ANNOTATION,
+    STAGE_ANNOTATION,
+    ExternalSecret,
+    Rendered,
+    Source,
+    TaskRequest,
+    obj,
+)
 from dockyard.render.components.catalog import Chosen, choose
 from dockyard.render.identity import CLUSTER_SCOPED
 
@@ -41,6 +49,7 @@ class Installed:
     objects: list[Rendered]
     tasks: list[TaskRequest]
     warnings: list[Problem]
+    made_at_run_time: list[ExternalSecret]
 
 
 def render_components(platform: Platform, store: ChartStore, requests: Sequence[TaskRequest] = ()) -> Installed:
@@ -55,10 +64,15 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
     bundles: list[tuple[Chosen, list[dict[str, Any]], Source]] = []
     charts: list[tuple[Chosen, Path, str, Source]] = []
     tasks: list[TaskRequest] = []
+    made: list[ExternalSecret] = []
     for item in chosen:
         source = _source(platform, item, pins)
         component = item.component
         tasks += [TaskRequest(t.kind, t.name, t.data, source) for t in component.tasks(platform)]
+        made += [
+            ExternalSecret(component.namespace, name, None, source, f"component {component.name} at run time")
+            for name in component.runtime_secrets
+        ]
         if component.objects is not None:
             bundles.append((item, component.objects(platform, requests), source))
         if component.source is None:
@@ -113,7 +127,7 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
         warnings += [_secret_warning(item, r) for r in placed if r.kind == "Secret" and _has_data(r.manifest)]
         if any(r.namespace == item.component.namespace for r in placed):
             rendered.append(_namespace(platform, item, source))
-    return Installed(rendered, tasks, warnings)
+    return Installed(rendered, tasks, warnings, made)
 
 
 def _has_data(manifest: dict[str, Any]) -> bool:

@@ -2,12 +2,13 @@
 
 params: host (a name under the platform domain, or a full host name; default the service
 name), path (default /), port (a service port; default the first).
-outputs: host, path, url.
+outputs: host, path, url (https:// where the profile has certificates, so the gateway has a TLS
+listener for the platform domain; http:// otherwise).
 """
 
 from __future__ import annotations
 
-from dockyard.render import platform_names
+from dockyard.render import platform_names, profiles
 from dockyard.render.bundle import Rendered, obj
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request, param
 
@@ -52,8 +53,9 @@ def provision(request: Request) -> Provision:
         },
     )
     gateway = Peer(platform_names.GATEWAY_NAMESPACE, {}, (("TCP", target),))
+    scheme = "https" if profiles.enabled(request.platform.profile, "certs") else "http"  # what the gateway serves
     return Provision(
-        outputs={"host": host, "path": path, "url": f"https://{host}{'' if path == '/' else path}"},
+        outputs={"host": host, "path": path, "url": f"{scheme}://{host}{'' if path == '/' else path}"},
         objects=[Rendered(route, "services", request.source)],
         ingress=[gateway],
     )
