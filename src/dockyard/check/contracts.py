@@ -18,9 +18,23 @@ def check_contracts(bundle: Bundle, profile: str) -> list[Finding]:
     with_sso = profiles.enabled(profile, "sso")
     missing = "has no mesh" if with_sso else "has neither an identity provider nor a mesh"
     for exposure in bundle.exposures:
-        if exposure.enforcer is not None:
-            continue
         count = f"{exposure.secured} operation{'s' if exposure.secured != 1 else ''}"
+        if exposure.inside:
+            continue
+        if exposure.enforcers:
+            findings.append(
+                Finding(
+                    str(exposure.source),
+                    f"Service {exposure.namespace}/{exposure.service}",
+                    "",
+                    RULE,
+                    f"{count} of its contract need a token: {' and '.join(exposure.enforcers)} checks requests from "
+                    f"outside the cluster, but calls from inside it (from every service its NetworkPolicy admits) "
+                    f"are not checked (profile `{profile}` has no mesh); use profile `complete` to check them too",
+                    "warn",
+                )
+            )
+            continue
         findings.append(
             Finding(
                 str(exposure.source),

@@ -109,8 +109,10 @@ class Exposure:
     namespace: str
     secured: int
     """How many of its operations need a token."""
-    enforcer: str | None
-    """What checks the tokens (e.g. `the mesh's waypoint`), or None: nothing does."""
+    enforcers: tuple[str, ...]
+    """What checks the tokens (`the edge gateway`, `the mesh's waypoint`); empty: nothing does."""
+    inside: bool
+    """Whether calls from inside the cluster are checked too (the mesh), not only those from outside."""
     source: Source
 
 

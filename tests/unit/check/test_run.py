@@ -13,7 +13,7 @@ from dockyard.load.layers import effective
 from dockyard.load.repo import load
 from dockyard.model.platform import build_platform
 from dockyard.render.services import render
-from tests.helpers import copy_example, run_cli
+from tests.helpers import copy_example, replace, run_cli
 
 NO_PROBE = ('    livenessProbe:\n      exec:\n        command: ["/app/worker", "--check"]\n', "")
 
@@ -124,6 +124,13 @@ def test_an_api_whose_tokens_nothing_checks_is_a_finding(tmp_path: Path) -> None
     assert findings(root, "local", rules=rule) == [
         "contract-enforced warn: " + message.format("dev-fast", "has neither an identity provider nor a mesh")
     ]
+    assert findings(root, "prod-eu", rules=rule) == [
+        "contract-enforced warn: Service shop/orders: 4 operations of its contract need a token: the edge gateway "
+        "checks requests from outside the cluster, but calls from inside it (from every service its NetworkPolicy "
+        "admits) are not checked (profile `full` has no mesh); use profile `complete` to check them too"
+    ]
+    route = "  public:\n    type: route\n    params:\n      host: api\n      path: /orders\n      port: 80\n"
+    replace(root, "services/orders/score.yaml", route, "")  # no longer exposed at the edge
     assert findings(root, "prod-eu", rules=rule) == ["contract-enforced deny: " + message.format("full", "has no mesh")]
     score = root / "services" / "orders" / "score.yaml"
     score.write_text(score.read_text().replace("x-dockyard:\n", "x-dockyard:\n  auth: {jwt: false}\n", 1))

@@ -192,3 +192,53 @@ def _openapi_match(template: str, path: str) -> bool:
 def _specificity(template: str) -> tuple[int, ...]:
     """Smaller is more specific: literal segments before parameters, from the left."""
     return tuple(1 if p.startswith("{") else 0 for p in template.split("/"))
+
+
+# --- the edge, as Envoy Gateway documents its SecurityPolicy ------------------------------------------
+
+
+def edge_allows(request: Request, policy: dict[str, Any]) -> bool:
+    """Whether Envoy Gateway lets `request` through: a present token must be valid for the provider
+    (issuer, audience); then the authorization rules in order, the first that matches decides."""
+    spec = policy["spec"]
+    claims: dict[str, Any] | None = None
+    if request.token is not None:
+        providers = spec["jwt"]["providers"]
+        valid = [
+            p
+            for p in providers
+            if p["issuer"] == request.token.issuer and set(p.get("audiences") or ()) & set(request.token.audiences)
+        ]
+        if not valid:
+            return False
+        claims = {"iss": request.token.issuer, "scope": request.token.scope, "provider": valid[0]["name"]}
+    elif not spec["jwt"].get("optional"):
+        return False
+    path = normalise(request.path)
+    authorization = spec["authorization"]
+    for rule in authorization["rules"]:
+        operation = rule.get("operation") or {}
+        if operation.get("methods") and request.method not in operation["methods"]:
+            continue
+        matcher = operation.get("path")
+        if matcher and not _path_matches(matcher, path):
+            continue
+        jwt = (rule.get("principal") or {}).get("jwt")
+        if jwt is not None:
+            if claims is None or claims["provider"] != jwt["provider"]:
+                continue
+            if not set(jwt.get("scopes") or ()) <= set(claims["scope"].split()):
+                continue
+            if any(str(claims.get(c["name"])) not in c["values"] for c in jwt.get("claims") or ()):
+                continue
+        return rule["action"] == "Allow"
+    return authorization.get("defaultAction", "Deny") == "Allow"
+
+
+def _path_matches(matcher: dict[str, Any], path: str) -> bool:
+    kind, value = matcher.get("type", "PathPrefix"), matcher["value"]
+    if kind == "Exact":
+        return path == value
+    if kind == "RegularExpression":
+        return re.fullmatch(value, path) is not None  # Envoy matches the whole path (RE2; these use no RE2-only syntax)
+    return path == value or path.startswith(value.rstrip("/") + "/")

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dockyard.load.yamlsafe import Document
-from dockyard.render.openapi import istio
+from dockyard.render.openapi import edge, istio
 from dockyard.render.openapi.operations import read
 from dockyard.render.openapi.sources import Sources
 from tests.helpers import copy_example, replace, run_cli
-from tests.unit.render.enforcement import Request, Token, contract_allows, mesh_allows
+from tests.unit.render.enforcement import Request, Token, contract_allows, edge_allows, mesh_allows
 
 ISSUER = "https://sso.shop.example.com/realms/shop"
 AUDIENCE = "orders"
@@ -36,15 +36,26 @@ def _policies(contract: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]
     return authentication, authorization
 
 
+def _edge_policy(contract: dict[str, Any]) -> dict[str, Any]:
+    document = Document("c.yaml", contract, b"")
+    read_contract, _problems = read(Sources("c.yaml", {"c.yaml": document}))
+    return edge.security_policy(read_contract, AUDIENCE, "shop", ISSUER, "http://keys", {"name": "keys"})
+
+
 def _agree(contract: dict[str, Any], requests: list[Request]) -> list[str]:
+    """Where the mesh or the edge disagrees with the contract, for each request tried."""
     authentication, authorization = _policies(contract)
+    policy = _edge_policy(contract)
     disagreements = []
     for request in requests:
-        mesh = mesh_allows(request, authentication, authorization)
         spec = contract_allows(contract, request, AUDIENCE, ISSUER)
-        if mesh != spec:
-            verdict = "fails open" if mesh else "wrongly denies"
-            disagreements.append(f"{verdict}: {request.method} {request.path} {request.token}")
+        for enforcer, verdict in (
+            ("mesh", mesh_allows(request, authentication, authorization)),
+            ("edge", edge_allows(request, policy)),
+        ):
+            if verdict != spec:
+                what = "fails open" if verdict else "wrongly denies"
+                disagreements.append(f"{enforcer} {what}: {request.method} {request.path} {request.token}")
     return disagreements
 
 

@@ -139,7 +139,13 @@ def test_secret(platform: Platform) -> None:
 
 def test_api_in_the_mesh(platform: Platform) -> None:
     result = provision(platform, "api")
-    assert kinds(result) == ["RequestAuthentication", "AuthorizationPolicy", "Gateway"]
+    assert kinds(result) == [
+        "RequestAuthentication",
+        "AuthorizationPolicy",
+        "Gateway",
+        "SecurityPolicy",
+        "ReferenceGrant",
+    ]
     rules = result.objects[1].manifest["spec"]["rules"]
     open_rules = [r for r in rules if "from" not in r]
     assert [r["to"][0]["operation"] for r in open_rules] == [

@@ -134,6 +134,22 @@ def edge_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[d
             spec={"gatewayClassName": GATEWAY_CLASS, "listeners": listeners},
         )
     )
+    # paths are normalised before routing and before the contracts' checks, as in the mesh:
+    # `/orders/1%2Finvoice` is checked (and forwarded) as the `/orders/1/invoice` a service sees
+    objects.append(
+        obj(
+            "gateway.envoyproxy.io/v1alpha1",
+            "ClientTrafficPolicy",
+            platform_names.GATEWAY_NAME,
+            namespace,
+            spec={
+                "targetRefs": [
+                    {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": platform_names.GATEWAY_NAME}
+                ],
+                "path": {"escapedSlashesAction": "UnescapeAndForward", "disableMergeSlashes": False},
+            },
+        )
+    )
     return objects
 
 

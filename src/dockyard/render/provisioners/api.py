@@ -18,7 +18,7 @@ from dockyard.model.platform import Platform
 from dockyard.model.service import Service
 from dockyard.render import platform_names, profiles
 from dockyard.render.bundle import Exposure, Rendered, TaskRequest, obj
-from dockyard.render.openapi import istio
+from dockyard.render.openapi import edge, istio
 from dockyard.render.openapi.operations import Contract, read
 from dockyard.render.openapi.sources import Sources
 from dockyard.render.openapi.validate import validate
@@ -77,17 +77,18 @@ def provision(request: Request) -> Provision:
     host = f"{service}.{request.namespace}.svc.cluster.local"
     result = Provision(outputs={"url": f"http://{host}:{port}", "clientId": service})
     features = request.platform.profile
-    enforced = checked and profiles.enabled(features, "mesh")
-    if enforced:
+    in_mesh = checked and profiles.enabled(features, "mesh")
+    routed = any(r.type == "route" for r in request.service.resources)
+    at_edge = checked and profiles.enabled(features, "sso") and routed
+    if in_mesh:
         result.objects += [Rendered(m, "services", request.source) for m in _mesh_policy(request, contract)]
         result.service_labels["istio.io/use-waypoint"] = WAYPOINT
+    if at_edge:
+        result.objects += [Rendered(m, "services", request.source) for m in _edge_policy(request, contract)]
     if checked and contract.secured:
+        enforcers = tuple(e for e, on in (("the mesh's waypoint", in_mesh), ("the edge gateway", at_edge)) if on)
         result.exposure = Exposure(
-            service,
-            request.namespace,
-            len(contract.secured),
-            "the mesh's waypoint" if enforced else None,
-            request.source,
+            service, request.namespace, len(contract.secured), enforcers, in_mesh, request.source
         )
     if profiles.enabled(features, "sso"):
         result.tasks.append(
@@ -106,6 +107,38 @@ def provision(request: Request) -> Provision:
             )
         )
     return result
+
+
+def _edge_policy(request: Request, contract: Contract) -> list[dict[str, Any]]:
+    """The SecurityPolicy checking requests from outside at the edge, and the grant that lets it
+    fetch the realm's keys from Keycloak's Service in the identity namespace."""
+    realm = request.platform.name
+    keycloak = {
+        "group": "",
+        "kind": "Service",
+        "name": platform_names.KEYCLOAK_SERVICE,
+        "namespace": platform_names.IDENTITY_NAMESPACE,
+        "port": 80,
+    }
+    policy = edge.security_policy(
+        contract,
+        request.service.name,
+        request.namespace,
+        platform_names.keycloak_issuer(request.platform.domain, realm),
+        platform_names.keycloak_jwks(realm),
+        keycloak,
+    )
+    grant = obj(
+        "gateway.networking.k8s.io/v1beta1",
+        "ReferenceGrant",
+        f"security-policies-from-{request.namespace}",
+        platform_names.IDENTITY_NAMESPACE,
+        spec={
+            "from": [{"group": "gateway.envoyproxy.io", "kind": "SecurityPolicy", "namespace": request.namespace}],
+            "to": [{"group": "", "kind": "Service", "name": platform_names.KEYCLOAK_SERVICE}],
+        },
+    )
+    return [policy, grant]
 
 
 def _mesh_policy(request: Request, contract: Contract) -> list[dict[str, Any]]:
