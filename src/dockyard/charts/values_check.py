@@ -55,10 +55,30 @@ def check(
     defaults = _defaults(chart)
     if defaults:
         subcharts = frozenset(_subcharts(chart))
-        known = {**defaults, **{name: {} for name in subcharts}, "global": {}}
-        _walk(known, overrides, (), component, locate, checked, reported, subcharts, _documented(chart))
+        read = {name: {} for name in _read_by_templates(chart) if name not in defaults}
+        known = {**defaults, **read, **{name: {} for name in subcharts}, "global": {}}
+        walk = _Walk(component, locate, fallback, overrides, checked, reported, subcharts, _documented(chart))
+        walk.keys(known, merged, ())
     checked.errors += _schema(chart, component, overrides, merged, locate, fallback, reported)
     return checked
+
+
+INTERNAL_DEFAULTS = "_internal_defaults_do_not_set"
+"""Where Istio's charts keep their defaults (a workaround for helm's merging): its keys are the
+chart's top-level values."""
+_VALUES_READ = re.compile(r"\.Values\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _read_by_templates(chart: Path) -> set[str]:
+    """Top-level values the chart's templates read (`.Values.profile`), documented or not."""
+    names: set[str] = set()
+    templates = chart / "templates"
+    if not templates.is_dir():
+        return names
+    for path in sorted(templates.rglob("*")):
+        if path.suffix in (".yaml", ".yml", ".tpl", ".txt") and path.is_file():
+            names |= set(_VALUES_READ.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return names
 
 
 def _subcharts(chart: Path) -> list[str]:
@@ -164,7 +184,12 @@ def _with_defaults(chart: Path, merged: dict[str, Any]) -> dict[str, Any]:
 
 def _defaults(chart: Path) -> dict[str, Any]:
     data = _load(chart / "values.yaml")
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    internal = data.get(INTERNAL_DEFAULTS)
+    if isinstance(internal, dict):
+        data = {**{k: v for k, v in data.items() if k != INTERNAL_DEFAULTS}, **internal}
+    return data
 
 
 def _load(path: Path) -> Any:
@@ -231,37 +256,47 @@ def _is_settings(defaults: dict[str, Any]) -> bool:
     return bool(defaults) and any(not isinstance(v, dict) for v in defaults.values())
 
 
-def _walk(
-    defaults: dict[str, Any],
-    overrides: dict[str, Any],
-    path: tuple[str, ...],
-    component: str,
-    locate: Locate,
-    checked: Checked,
-    reported: set[tuple[Any, ...]],
-    subcharts: frozenset[str] = frozenset(),
-    documented: str = "",
-) -> None:
-    """Every key the platform repo sets that the chart's values.yaml does not have."""
-    for key in sorted(overrides):
-        here = (*path, key)
-        if key in defaults:
-            descend = isinstance(defaults[key], dict) and isinstance(overrides[key], dict)
-            if descend and not (not path and key in subcharts):
-                _walk(defaults[key], overrides[key], here, component, locate, checked, reported, documented=documented)
-            continue
-        if path and (not _is_settings(defaults) or key in _commented_keys(documented, path)):
-            continue
-        if not path:
-            reported.add(here)  # the schema need not say it again
-        hint = did_you_mean(key, sorted(defaults))
-        problem = Problem(
-            locate(here),
-            f"component `{component}`: `{'.'.join(here)}` is not a value of its chart"
-            + (" (helm would ignore it)" if not path else " (no template may read it)"),
-            hint or f"values the chart has here: {', '.join(sorted(defaults)[:12])}",
-        )
-        (checked.warnings if path else checked.errors).append(problem)
+class _Walk:
+    """Every key of the merged values (Dockyard's own and the layers') that the chart's values.yaml
+    does not have: at its line when a layer set it, else reported as Dockyard's own mistake."""
+
+    def __init__(
+        self,
+        component: str,
+        locate: Locate,
+        fallback: Position,
+        overrides: dict[str, Any],
+        checked: Checked,
+        reported: set[tuple[Any, ...]],
+        subcharts: frozenset[str],
+        documented: str,
+    ) -> None:
+        self.component, self.locate, self.fallback, self.overrides = component, locate, fallback, overrides
+        self.checked, self.reported, self.subcharts, self.documented = checked, reported, subcharts, documented
+
+    def keys(self, defaults: dict[str, Any], values: dict[str, Any], path: tuple[str, ...]) -> None:
+        for key in sorted(values):
+            here = (*path, key)
+            if key in defaults:
+                descend = isinstance(defaults[key], dict) and isinstance(values[key], dict)
+                if descend and not (not path and key in self.subcharts):
+                    self.keys(defaults[key], values[key], here)
+                continue
+            if path and (not _is_settings(defaults) or key in _commented_keys(self.documented, path)):
+                continue
+            if not path:
+                self.reported.add(here)  # the schema need not say it again
+            where, from_layer = _closest(self.overrides, here, self.locate, self.fallback)
+            origin = "" if from_layer else " (a value Dockyard sets for this component: please report it)"
+            hint = did_you_mean(key, sorted(defaults))
+            problem = Problem(
+                where,
+                f"component `{self.component}`: `{'.'.join(here)}` is not a value of its chart"
+                + (" (helm would ignore it)" if not path else " (no template may read it)")
+                + origin,
+                hint or f"values the chart has here: {', '.join(sorted(defaults)[:12])}",
+            )
+            (self.checked.warnings if path else self.checked.errors).append(problem)
 
 
 def _closest(overrides: Any, path: tuple[Any, ...], locate: Locate, fallback: Position) -> tuple[Position, bool]:

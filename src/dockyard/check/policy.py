@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 from dockyard.check.findings import Finding
+from dockyard.check.versions import DESCRIPTION as VERSION_DESCRIPTION
 from dockyard.check.wiring import DESCRIPTIONS as WIRING_DESCRIPTIONS
 from dockyard.errors import DockyardError
 from dockyard.render.bundle import Bundle, Rendered
@@ -55,6 +56,7 @@ def descriptions(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     found = {
         "schema": "Every object matches the Kubernetes (or CRD) schema of the cluster's version, strictly.",
         "contract-enforced": "Every API whose contract requires credentials has an enforcer for them on the cluster.",
+        "component-version": VERSION_DESCRIPTION,
         **WIRING_DESCRIPTIONS,
     }
     for name, source in (*library(), *sorted((extra or {}).items())):

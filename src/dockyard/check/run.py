@@ -21,6 +21,7 @@ from dockyard.check.contracts import check_contracts
 from dockyard.check.findings import Finding
 from dockyard.check.policy import check_policies
 from dockyard.check.schema import check_schemas
+from dockyard.check.versions import check_versions
 from dockyard.check.wiring import check_wiring
 from dockyard.errors import DockyardError
 from dockyard.model.platform import Platform
@@ -39,6 +40,7 @@ def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None =
             + check_policies(teams, require_digest=require_digest, extra=platform.policies)
             + check_contracts(bundle, platform.profile)
             + check_wiring(bundle)
+            + check_versions(platform)
         )
     except DockyardError as error:
         return [Finding("checks", "engine", "", "engine", f"a check could not run, so nothing may be applied: {error}")]

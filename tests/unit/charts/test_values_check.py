@@ -142,3 +142,30 @@ def test_a_billion_laughs_values_yaml_is_not_expanded(tmp_path: Path) -> None:
 def _check_chart(chart: Path, values: dict) -> tuple[list[str], list[str]]:
     result = check(chart, "demo", values, values, lambda path: Position("p.yaml", len(path), 1), Position("x"))
     return [p.message for p in result.errors], [p.message for p in result.warnings]
+
+
+def test_istio_style_internal_defaults_and_values_only_templates_read_are_known(tmp_path: Path) -> None:
+    """Istio's charts keep their defaults under `_internal_defaults_do_not_set` and read `profile`
+    in a template without declaring it: neither is a reason to refuse a value."""
+    chart = tmp_path / "istiod"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "values.yaml").write_text("_internal_defaults_do_not_set:\n  env: {}\n  meshConfig: {}\n")
+    (chart / "templates" / "zzz_profile.yaml").write_text("{{ $profile := .Values.profile }}\n")
+    values = {"env": {"X": "1"}, "meshConfig": {"accessLogFile": "/dev/stdout"}, "profile": "ambient"}
+    assert _check_chart(chart, values) == ([], [])
+    assert _check_chart(chart, {"pilot": {"env": {}}})[0] == [
+        "component `demo`: `pilot` is not a value of its chart (helm would ignore it)"
+    ]
+
+
+def test_dockyards_own_values_are_checked_too(tmp_path: Path) -> None:
+    """A key Dockyard itself sets that the chart does not have is reported as Dockyard's mistake."""
+    chart = _chart(tmp_path)
+    result = check(chart, "demo", {}, {"replicas": 2}, lambda path: Position("p.yaml", len(path), 1), Position("x"))
+    assert [(str(p.position), p.message) for p in result.errors] == [
+        (
+            "x",
+            "component `demo`: `replicas` is not a value of its chart (helm would ignore it) (a value Dockyard sets "
+            "for this component: please report it)",
+        )
+    ]

@@ -44,6 +44,17 @@ def no_tasks(_platform: Platform) -> list[TaskSpec]:
 
 
 @dataclass(frozen=True)
+class Requires:
+    """A version of another component this one needs, and why (from the upstream's own sources)."""
+
+    component: str
+    minimum: str | None = None
+    maximum: str | None = None
+    """Inclusive; `v1.5` covers every v1.5.x."""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Component:
     name: str
     namespace: str
@@ -63,6 +74,9 @@ class Component:
     """Kinds of the upstream bundle that Dockyard does not install (it renders its own)."""
     runtime_secrets: tuple[str, ...] = field(default=())
     """Secrets in its namespace its own jobs or controllers make at run time (not in the render)."""
+    kubernetes: tuple[str, str] | None = None
+    """The Kubernetes minor versions its release supports (first, last), as its upstream publishes them."""
+    requires: tuple[Requires, ...] = field(default=())
     sinks: tuple[str, ...] = field(default=())
     """Its Services that clients send to without needing them to start (telemetry receivers): a
     component of an earlier stage may send to them."""

@@ -21,11 +21,12 @@ CLOUDNATIVE_PG = Component(
     features=frozenset({"postgres"}),
     source=ChartSource(
         name="cloudnative-pg",
-        version="v1.27.1",
+        version="v1.30.0",
         kind="manifests",
         gomodule="github.com/cloudnative-pg/cloudnative-pg",
-        path="releases/cnpg-1.27.1.yaml",
+        path="releases/cnpg-1.30.0.yaml",
     ),
+    kubernetes=("1.34", "1.36"),  # docs/src/supported_releases.md of the v1.30.0 module
     description="The CloudNativePG operator and its CRDs, from the project's release manifest.",
 )
 

@@ -35,12 +35,14 @@ GATEWAY_API = Component(
     features=frozenset({"gateway"}),
     source=ChartSource(
         name="gateway-api",
-        version="v1.6.3",
+        version="v1.5.1",
         kind="manifests",
         gomodule="sigs.k8s.io/gateway-api",
         path="config/crd/standard",
     ),
     description="Gateway API CRDs (standard channel), as the project releases them.",
+    # v1.5: Envoy Gateway v1.9 works with it (it watches a route kind only when its CRD exists),
+    # and Istio 1.30 needs it (see mesh.py)
 )
 
 ENVOY_GATEWAY_CRDS = Component(
@@ -55,6 +57,7 @@ ENVOY_GATEWAY_CRDS = Component(
         gomodule=ENVOY_GATEWAY_MODULE,
         path="charts/gateway-helm/charts/crds/crds/generated",
     ),
+    kubernetes=("1.33", "1.36"),  # Envoy Gateway's compatibility matrix for v1.9
     description="Envoy Gateway's own CRDs (SecurityPolicy, ClientTrafficPolicy, EnvoyProxy, ...).",
 )
 
@@ -212,6 +215,7 @@ ENVOY_GATEWAY = Component(
     values=envoy_gateway_values,
     objects=edge_objects,
     runtime_secrets=("envoy-gateway", "envoy", "envoy-rate-limit"),
+    kubernetes=("1.33", "1.36"),  # Envoy Gateway's compatibility matrix for v1.9
     description="Envoy Gateway, the edge: the GatewayClass `envoy` and the Gateway `platform`.",
 )
 

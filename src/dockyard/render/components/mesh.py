@@ -10,11 +10,19 @@ from typing import Any
 
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
-from dockyard.render.components.component import Component
+from dockyard.render.components.component import Component, Requires
 from dockyard.render.openapi import istio
 
 ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
-ISTIO_VERSION = "1.26.0"
+ISTIO_VERSION = "1.30.3"
+ISTIO_KUBERNETES = ("1.32", "1.36")
+"""Istio's published support table for 1.30."""
+ISTIO_GATEWAY_API = Requires(
+    "gateway-api",
+    maximum="v1.5",
+    reason="istiod 1.30 watches TCPRoute at v1alpha2 (pkg/config/schema/gvk), which the standard channel of "
+    "Gateway API v1.6 no longer serves: its controller would never sync",
+)
 ISTIO_NAMESPACE = "istio-system"
 
 
@@ -38,7 +46,6 @@ def istiod_values(platform: Platform) -> dict[str, Any]:
             "trustDomain": "cluster.local",
             "pathNormalization": {"normalization": istio.PATH_NORMALIZATION},
         },
-        "pilot": {"env": {"PILOT_ENABLE_GATEWAY_API": "true"}},
     }
 
 
@@ -50,6 +57,8 @@ COMPONENTS = (
         frozenset({"mesh"}),
         _istio("istio-base", "base"),
         base_values,
+        kubernetes=ISTIO_KUBERNETES,
+        requires=(ISTIO_GATEWAY_API,),
         description="Istio's CRDs and cluster roles.",
     ),
     Component(
@@ -59,6 +68,8 @@ COMPONENTS = (
         frozenset({"mesh"}),
         _istio("istiod", "istiod"),
         istiod_values,
+        kubernetes=ISTIO_KUBERNETES,
+        requires=(ISTIO_GATEWAY_API,),
         description="Istio's control plane, ambient profile.",
     ),
     Component(
@@ -68,6 +79,8 @@ COMPONENTS = (
         frozenset({"mesh"}),
         _istio("istio-cni", "cni"),
         ambient,
+        kubernetes=ISTIO_KUBERNETES,
+        requires=(ISTIO_GATEWAY_API,),
         description="The node agent that redirects pod traffic to ztunnel.",
     ),
     Component(
@@ -77,6 +90,8 @@ COMPONENTS = (
         frozenset({"mesh"}),
         _istio("ztunnel", "ztunnel"),
         ambient,
+        kubernetes=ISTIO_KUBERNETES,
+        requires=(ISTIO_GATEWAY_API,),
         description="The per-node L4 proxy giving every pod mTLS.",
     ),
 )

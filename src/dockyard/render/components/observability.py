@@ -13,7 +13,7 @@ from typing import Any
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import platform_names
-from dockyard.render.components.component import Component, TaskSpec, has
+from dockyard.render.components.component import Component, Requires, TaskSpec, has
 
 MONITORING = platform_names.MONITORING_NAMESPACE
 OBSERVABILITY = platform_names.OBSERVABILITY_NAMESPACE
@@ -119,6 +119,13 @@ KUBE_PROMETHEUS_STACK = Component(
         repository="https://prometheus-community.github.io/helm-charts",
     ),
     values=kube_prometheus_stack_values,
+    requires=(
+        Requires(
+            "prometheus-operator-crds",
+            minimum="v0.93.1",
+            reason="the chart's Prometheus Operator is v0.93.1; older CRDs would prune the fields it writes",
+        ),
+    ),
     sinks=("kube-prometheus-stack-prometheus",),
     tasks=lambda _platform: [
         TaskSpec(

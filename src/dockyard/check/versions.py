@@ -1,0 +1,70 @@
+"""Rule component-version: each component runs on the cluster's Kubernetes version (the range its
+release supports, as its upstream publishes it) and with the versions of the other components it
+needs (e.g. Istio and the Gateway API CRDs, an operator and its CRDs). Outside them the platform
+would install and then not work: a deny finding, at the layer or pin that chose the component."""
+
+from __future__ import annotations
+
+import re
+
+from dockyard.check.findings import Finding
+from dockyard.model.platform import Platform
+from dockyard.render.components.catalog import Chosen, choose
+
+RULE = "component-version"
+DESCRIPTION = "Every component supports the cluster's Kubernetes version and the versions of the components it needs."
+
+
+def check_versions(platform: Platform) -> list[Finding]:
+    chosen, _problems = choose(platform)  # a problem choosing components is render's to report
+    by_name = {c.component.name: c for c in chosen}
+    cluster = _version(platform.cluster.kubernetes_version)
+    findings = []
+    for item in chosen:
+        component, where = item.component, _where(platform, item)
+        if component.kubernetes and cluster is not None:
+            first, last = (_version(v) for v in component.kubernetes)
+            if first is not None and last is not None and not (first <= cluster[:2] <= last):
+                findings.append(
+                    Finding(
+                        where,
+                        f"component {component.name}",
+                        "",
+                        RULE,
+                        f"its release supports Kubernetes {component.kubernetes[0]} to {component.kubernetes[1]}, and "
+                        f"this cluster runs {platform.cluster.kubernetes_version}",
+                    )
+                )
+        for need in component.requires:
+            other = by_name.get(need.component)
+            if other is None or other.component.source is None:
+                continue
+            have = _version(other.component.source.version)
+            low, high = _version(need.minimum), _version(need.maximum)
+            if have is None or ((low is None or have >= low) and (high is None or have[: len(high)] <= high)):
+                continue
+            wanted = (
+                " to ".join(v for v in (need.minimum, need.maximum) if v)
+                if low and high
+                else (f"{need.minimum} or later" if low else f"{need.maximum} or earlier")
+            )
+            findings.append(
+                Finding(
+                    where,
+                    f"component {component.name}",
+                    "",
+                    RULE,
+                    f"needs {need.component} {wanted}, and this platform pins {other.component.source.version}: "
+                    f"{need.reason}",
+                )
+            )
+    return findings
+
+
+def _version(text: str | None) -> tuple[int, ...] | None:
+    numbers = re.findall(r"\d+", text or "")
+    return tuple(int(n) for n in numbers[:3]) if numbers else None
+
+
+def _where(platform: Platform, item: Chosen) -> str:
+    return str(item.where) if item.where is not None else str(platform.locate(("profile",)))
