@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +61,13 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
         sys.argv = old_argv
     captured = capsys.readouterr()
     return Result(code, captured.out, captured.err)
+
+
+def ensure_namespace(api: Any, name: str) -> None:
+    """The namespace `name` exists on the cluster `api` talks to (a lightkube Client)."""
+    from lightkube.core.exceptions import ApiError
+    from lightkube.models.meta_v1 import ObjectMeta
+    from lightkube.resources.core_v1 import Namespace
+
+    with contextlib.suppress(ApiError):  # already there
+        api.create(Namespace(metadata=ObjectMeta(name=name)))

@@ -8,6 +8,7 @@ Served from a loopback Helm repository."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -206,19 +207,6 @@ SHAPES: dict[str, list[Workload]] = {
             {"argo-cd-server": [("http", 80, 8080), ("https", 443, 8080)]},
         )
     ],
-    # cert-manager (cert-manager/cert-manager tag v1.21.1, deploy/charts/cert-manager): webhook-service.yaml
-    "cert-manager": [
-        Workload(
-            "cert-manager-webhook",
-            {
-                "app.kubernetes.io/name": "webhook",
-                "app.kubernetes.io/instance": "cert-manager",
-                "app.kubernetes.io/component": "webhook",
-            },
-            {"https": 10250, "http-metrics": 9402},
-            {"cert-manager-webhook": [("https", 443, "https"), ("metrics", 9402, "http-metrics")]},
-        )
-    ],
     # istiod (istio/istio tag 1.26.0, manifests/charts/istio-control/istio-discovery): templates/service.yaml
     "istiod": [
         Workload(
@@ -242,6 +230,20 @@ SHAPES: dict[str, list[Workload]] = {
         )
     ],
 }
+
+
+CRDS: dict[str, tuple[str, str, str]] = {
+    # Istio's CRDs, from its API module at the release's branch (the istio-base chart installs these)
+    "istio-base": ("istio.io/api", "v1.30.8", "kubernetes/customresourcedefinitions.gen.yaml"),
+}
+"""The real CRDs a stand-in installs, from the upstream's Go module: (module, version, file)."""
+
+
+def _module_file(module: str, version: str, path: str) -> str:
+    done = subprocess.run(
+        ["go", "mod", "download", "-json", f"{module}@{version}"], capture_output=True, text=True, check=True
+    )
+    return (Path(json.loads(done.stdout)["Dir"]) / path).read_text()
 
 
 def _shaped(name: str) -> str:
@@ -305,6 +307,9 @@ def make_repository(directory: Path, charts: dict[str, tuple[str, dict]], helm: 
             (chart / "templates" / file).write_text(text)
         if name in SHAPES:
             (chart / "templates" / "workloads.yaml").write_text(_shaped(name))
+        if name in CRDS:
+            (chart / "crds").mkdir()
+            (chart / "crds" / "crds.yaml").write_text(_module_file(*CRDS[name]))
         subprocess.run(
             [str(helm), "package", str(chart), "--destination", str(directory)], check=True, capture_output=True
         )
@@ -314,7 +319,6 @@ def complete_repo(root: Path) -> tuple[Path, int]:
     """The example shop with profile `complete` and every component on, its charts pulled: the real
     pinned ones, and stand-ins (same names) for those this machine cannot pull; and how many
     stand-ins. Shared with the wiring benchmark."""
-    from dockyard.charts.lock import read
     from dockyard.localcluster.build import binary_path
     from dockyard.render.components.catalog import choose
     from tests.charts import index, platform_of, serve
@@ -325,12 +329,11 @@ def complete_repo(root: Path) -> tuple[Path, int]:
     dev.write_text(dev.read_text().replace("profile: dev-fast", "profile: complete"))
     local = repo / "clusters" / "local.yaml"
     local.write_text(local.read_text().replace("    enabled: false\n", "    enabled: true\n"))
-    pinned = read(repo).entries  # type: ignore[union-attr]
     platform = platform_of(repo)
-    standins = {
+    standins = {  # a Go module's chart is the real one: this machine reaches the module proxy
         c.component.name: ("1.0.0", c.component.values(platform))
         for c in choose(platform)[0]
-        if c.component.source is not None and c.component.name not in pinned
+        if c.component.source is not None and c.component.source.gomodule is None
     }
     helm = binary_path("helm")
     make_repository(root / "charts-repo", standins, helm)

@@ -8,16 +8,30 @@ it crashes (the kernel kills them), and are stopped and deleted at its end.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from lightkube import Client
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace
 
+from dockyard.deploy import tasks
+from dockyard.deploy.client import Connection
 from dockyard.localcluster import control_plane, readiness
+from dockyard.render.bundle import Source, TaskRequest
+from dockyard.render.components.identity import keycloak_tasks
+from tests.helpers import ensure_namespace
+
+PROJECT = Path(__file__).resolve().parents[2]
+HERE = Source("test.yaml")
 
 CLUSTER = "pytest"
 
@@ -58,3 +72,68 @@ def namespace(api: Client) -> Iterator[str]:
     api.create(Namespace(metadata=ObjectMeta(name=name, labels={"dockyard.dev/test": "true"})))
     yield name
     api.delete(Namespace, name)
+
+
+def _java() -> str:
+    """A Java of 21 or later (Keycloak 26 needs it): JAVA_HOME, else the newest JDK installed."""
+    candidates = [os.environ["JAVA_HOME"]] if os.environ.get("JAVA_HOME") else []
+    candidates += sorted((str(p) for p in Path("/usr/lib/jvm").glob("*")), reverse=True)
+    for home in candidates:
+        java = Path(home) / "bin" / "java"
+        if java.is_file():
+            version = subprocess.run([str(java), "-version"], capture_output=True, text=True).stderr
+            major = int(version.split('"')[1].split(".")[0]) if '"' in version else 0
+            if major >= 21:
+                return home
+    raise AssertionError("Keycloak needs Java 21 or later; install one (e.g. a Temurin JDK) or set JAVA_HOME")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def keycloak_url(local_cluster: control_plane.Running, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Keycloak on loopback whose admin password is the one the ensure-secret task generated."""
+    ensure_namespace(readiness.client(local_cluster.kubeconfig), "dockyard-identity")
+    connection = Connection(local_cluster.kubeconfig, local_cluster.context)
+    spec = keycloak_tasks(None)[0]  # type: ignore[arg-type]
+    runner = tasks.runner(connection, [TaskRequest(spec.kind, spec.name, spec.data, HERE)], lambda _line: None)
+    runner.after("namespaces")
+    admin = tasks.common.read_secret(connection, "dockyard-identity", "keycloak-admin")
+    assert admin is not None
+    home = subprocess.run([str(PROJECT / "scripts" / "install-keycloak")], capture_output=True, text=True, check=True)
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("keycloak") / "keycloak.log").open("w")
+    env = {**os.environ, "JAVA_HOME": _java(), **admin}
+    server = subprocess.Popen(
+        [
+            f"{home.stdout.strip()}/bin/kc.sh",
+            "start-dev",
+            "--db=dev-mem",
+            f"--http-port={port}",
+            "--http-host=127.0.0.1",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/realms/master", timeout=2).status_code == 200:
+                    break
+            assert server.poll() is None, "Keycloak exited; see its log"
+            time.sleep(1)
+        else:
+            raise AssertionError("Keycloak did not start within 180 s")
+        yield url
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+        log.close()

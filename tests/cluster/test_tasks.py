@@ -6,9 +6,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
-import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,10 +25,11 @@ from dockyard.deploy.client import Connection
 from dockyard.deploy.plan import plan
 from dockyard.deploy.tasks import keycloak
 from dockyard.deploy.tasks.common import TaskFailed
-from dockyard.localcluster import control_plane, readiness
+from dockyard.localcluster import control_plane
 from dockyard.render.bundle import Bundle, Rendered, Source, TaskRequest, obj
 from dockyard.render.components.identity import keycloak_tasks
 from tests.cluster.test_deploy import writes_during
+from tests.helpers import ensure_namespace
 
 PROJECT = Path(__file__).resolve().parents[2]
 HERE = Source("test.yaml")
@@ -163,7 +161,7 @@ def test_a_failing_task_stops_the_apply_before_the_next_stage(
     service = Rendered(_deployment("orders", namespace).to_dict(), "services", HERE)
     networking = Rendered(obj("v1", "ConfigMap", "settings", namespace, data={"a": "b"}), "platform-networking", HERE)
     bundle = Bundle.of([service, networking], [secret, client])
-    _ensure_namespace(api, "dockyard-identity")
+    ensure_namespace(api, "dockyard-identity")
     changes = plan(connection, bundle, set())
     runner = tasks.runner(connection, bundle.tasks, lambda _line: None, "http://127.0.0.1:9")
     with pytest.raises(TaskFailed) as failed:
@@ -177,76 +175,6 @@ def test_a_failing_task_stops_the_apply_before_the_next_stage(
     with pytest.raises(ApiError, match="not found"):
         api.get(Deployment, "orders", namespace=namespace)  # the services stage never started
     assert api.get(Secret, "keycloak-admin", namespace="dockyard-identity").data
-
-
-def _ensure_namespace(api: Client, name: str) -> None:
-    with contextlib.suppress(ApiError):  # already there
-        api.create(Namespace(metadata=ObjectMeta(name=name)))
-
-
-def _java() -> str:
-    """A Java of 21 or later (Keycloak 26 needs it): JAVA_HOME, else the newest JDK installed."""
-    candidates = [os.environ["JAVA_HOME"]] if os.environ.get("JAVA_HOME") else []
-    candidates += sorted((str(p) for p in Path("/usr/lib/jvm").glob("*")), reverse=True)
-    for home in candidates:
-        java = Path(home) / "bin" / "java"
-        if java.is_file():
-            version = subprocess.run([str(java), "-version"], capture_output=True, text=True).stderr
-            major = int(version.split('"')[1].split(".")[0]) if '"' in version else 0
-            if major >= 21:
-                return home
-    raise AssertionError("Keycloak needs Java 21 or later; install one (e.g. a Temurin JDK) or set JAVA_HOME")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def keycloak_url(local_cluster: control_plane.Running, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Keycloak on loopback whose admin password is the one the ensure-secret task generated."""
-    _ensure_namespace(readiness.client(local_cluster.kubeconfig), "dockyard-identity")
-    connection = _connection(local_cluster)
-    spec = keycloak_tasks(None)[0]  # type: ignore[arg-type]
-    runner = tasks.runner(connection, [TaskRequest(spec.kind, spec.name, spec.data, HERE)], lambda _line: None)
-    runner.after("namespaces")
-    admin = tasks.common.read_secret(connection, "dockyard-identity", "keycloak-admin")
-    assert admin is not None
-    home = subprocess.run([str(PROJECT / "scripts" / "install-keycloak")], capture_output=True, text=True, check=True)
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("keycloak") / "keycloak.log").open("w")
-    env = {**os.environ, "JAVA_HOME": _java(), **admin}
-    server = subprocess.Popen(
-        [
-            f"{home.stdout.strip()}/bin/kc.sh",
-            "start-dev",
-            "--db=dev-mem",
-            f"--http-port={port}",
-            "--http-host=127.0.0.1",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/realms/master", timeout=2).status_code == 200:
-                    break
-            assert server.poll() is None, "Keycloak exited; see its log"
-            time.sleep(1)
-        else:
-            raise AssertionError("Keycloak did not start within 180 s")
-        yield url
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
-        log.close()
 
 
 def _admin(url: str, connection: Connection) -> keycloak.Admin:
@@ -459,7 +387,7 @@ def test_s3_credentials_need_the_object_store_and_are_made_once(
         TaskFailed, match="namespace dockyard-storage does not exist: s3 resources need the object-store"
     ):
         _run(local_cluster, "namespaces", request)
-    _ensure_namespace(api, "dockyard-storage")
+    ensure_namespace(api, "dockyard-storage")
     assert _run(local_cluster, "namespaces", request) == [
         f"task s3-bucket web-media: dockyard-storage/s3-user-web-media created, {namespace}/web-media-s3 created"
     ]

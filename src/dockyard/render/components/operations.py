@@ -8,9 +8,22 @@ from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render.components.component import Component, has
 
+CERT_MANAGER_VERSION = "v1.21.2"
+
 
 def cert_manager_values(platform: Platform) -> dict[str, Any]:
-    return {"crds": {"enabled": True}, "prometheus": {"servicemonitor": {"enabled": has(platform, "metrics")}}}
+    """The chart from cert-manager's source tag: its release tool would set the chart's appVersion
+    (the images' default tag), so Dockyard names the release's tag for each image instead."""
+    tag = {"image": {"tag": CERT_MANAGER_VERSION}}
+    return {
+        "crds": {"enabled": True},
+        "prometheus": {"servicemonitor": {"enabled": has(platform, "metrics")}},
+        **tag,
+        "webhook": tag,
+        "cainjector": tag,
+        "acmesolver": tag,
+        "startupapicheck": tag,
+    }
 
 
 CERT_MANAGER = Component(
@@ -18,9 +31,14 @@ CERT_MANAGER = Component(
     namespace="cert-manager",
     stage="platform-networking",
     features=frozenset({"certs"}),
-    source=ChartSource(name="cert-manager", version="v1.21.2", repository="https://charts.jetstack.io"),
+    source=ChartSource(
+        name="cert-manager",
+        version=CERT_MANAGER_VERSION,
+        gomodule="github.com/cert-manager/cert-manager",
+        path="deploy/charts/cert-manager",
+    ),
     values=cert_manager_values,
-    description="Certificates for the gateway and the platform UIs.",
+    description="Certificates for the gateway and the platform UIs (the chart from cert-manager's own module).",
 )
 
 

@@ -19,6 +19,8 @@ from dockyard.render.bundle import obj
 from dockyard.render.openapi.operations import Contract, segments
 
 PROVIDER = "platform"
+ANYONE = {"clientCIDRs": ["0.0.0.0/0", "::/0"]}
+"""A principal every client matches (a rule must name one: the CRD's own validation)."""
 
 
 def path_pattern(path: str) -> str:
@@ -44,7 +46,7 @@ def rules(contract: Contract, issuer: str) -> list[dict[str, Any]]:
         for method, is_open, alternatives in sorted(by_path[path]):
             operation = {"methods": [method], "path": matched}
             if is_open:
-                found.append({"action": "Allow", "operation": operation})
+                found.append({"action": "Allow", "operation": operation, "principal": ANYONE})
                 continue
             for scopes in alternatives:
                 principal: dict[str, Any] = {"provider": PROVIDER}
@@ -53,7 +55,7 @@ def rules(contract: Contract, issuer: str) -> list[dict[str, Any]]:
                 else:  # any valid token of this API: every one carries the realm's issuer
                     principal["claims"] = [{"name": "iss", "values": [issuer]}]
                 found.append({"action": "Allow", "operation": operation, "principal": {"jwt": principal}})
-        found.append({"action": "Deny", "operation": {"path": matched}})
+        found.append({"action": "Deny", "operation": {"path": matched}, "principal": ANYONE})
     return found
 
 
