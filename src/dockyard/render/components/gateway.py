@@ -156,6 +156,21 @@ def edge_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[d
     return objects
 
 
+def edge_route(platform: Platform, name: str, namespace: str, service: str, port: int) -> dict[str, Any]:
+    """An HTTPRoute on the platform gateway for a platform UI or endpoint at `<name>.<domain>`."""
+    return obj(
+        "gateway.networking.k8s.io/v1",
+        "HTTPRoute",
+        name,
+        namespace,
+        spec={
+            "parentRefs": [{"name": platform_names.GATEWAY_NAME, "namespace": platform_names.GATEWAY_NAMESPACE}],
+            "hostnames": [f"{name}.{platform.domain}"],
+            "rules": [{"backendRefs": [{"name": service, "port": port}]}],
+        },
+    )
+
+
 def certificates(platform: Platform) -> list[dict[str, Any]]:
     """The gateway's certificate for the platform domain, from the layers' ClusterIssuer, or else
     from a platform CA of Dockyard's own (self-signed root, then a CA issuer)."""

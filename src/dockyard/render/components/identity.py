@@ -8,6 +8,7 @@ The realm (named after the platform), clients and scopes come from the services'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -15,7 +16,9 @@ import yaml
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import platform_names
-from dockyard.render.components.component import Component, TaskSpec, has
+from dockyard.render.bundle import TaskRequest
+from dockyard.render.components.component import Component, TaskSpec
+from dockyard.render.components.gateway import edge_route
 
 IDENTITY = platform_names.IDENTITY_NAMESPACE
 ADMIN_SECRET = "keycloak-admin"
@@ -73,6 +76,16 @@ def keycloak_tasks(_platform: Platform) -> list[TaskSpec]:
     ]
 
 
+def keycloak_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:
+    """Keycloak's public address, sso.<domain>: its issuer, and where browsers sign in."""
+    return [edge_route(platform, "sso", IDENTITY, platform_names.KEYCLOAK_SERVICE, 80)]
+
+
+def oauth2_proxy_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:
+    """Sign-in for the platform's UIs at auth.<domain> (its callback is Keycloak's redirect URI)."""
+    return [edge_route(platform, "auth", IDENTITY, "oauth2-proxy", 80)]
+
+
 KEYCLOAK = Component(
     name="keycloak",
     namespace=IDENTITY,
@@ -80,6 +93,7 @@ KEYCLOAK = Component(
     features=frozenset({"sso"}),
     source=ChartSource(name="keycloakx", version="7.0.1", repository="https://codecentric.github.io/helm-charts"),
     values=keycloak_values,
+    objects=keycloak_objects,
     tasks=keycloak_tasks,
     description="Keycloak, the OIDC issuer services' JWTs come from.",
 )
@@ -113,7 +127,7 @@ def oauth2_proxy_values(platform: Platform) -> dict[str, Any]:
 
 
 def oauth2_proxy_tasks(platform: Platform) -> list[TaskSpec]:
-    """Its client secret and cookie secret; its client in Keycloak; Grafana restarted once it signs people in."""
+    """Its client secret and cookie secret; its client in Keycloak."""
     tasks = [
         TaskSpec(
             "ensure-secret",
@@ -141,21 +155,6 @@ def oauth2_proxy_tasks(platform: Platform) -> list[TaskSpec]:
             },
         ),
     ]
-    if has(platform, "metrics"):
-        tasks.append(
-            TaskSpec(
-                "restart",
-                "grafana",
-                {
-                    "target": {
-                        "kind": "Deployment",
-                        "namespace": "dockyard-monitoring",
-                        "name": "kube-prometheus-stack-grafana",
-                    },
-                    "when": {"kind": "Deployment", "namespace": IDENTITY, "name": "oauth2-proxy"},
-                },
-            )
-        )
     return tasks
 
 
@@ -166,6 +165,7 @@ OAUTH2_PROXY = Component(
     features=frozenset({"sso"}),
     source=ChartSource(name="oauth2-proxy", version="7.12.0", repository="https://oauth2-proxy.github.io/manifests"),
     values=oauth2_proxy_values,
+    objects=oauth2_proxy_objects,
     tasks=oauth2_proxy_tasks,
     description="Sign-in in front of platform UIs (Grafana, Argo CD) with Keycloak.",
 )

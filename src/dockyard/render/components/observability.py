@@ -8,12 +8,15 @@ trace-to-metrics links; Prometheus picks up every ServiceMonitor in every namesp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import platform_names
+from dockyard.render.bundle import TaskRequest
 from dockyard.render.components.component import Component, Requires, TaskSpec, has
+from dockyard.render.components.gateway import edge_route
 
 MONITORING = platform_names.MONITORING_NAMESPACE
 OBSERVABILITY = platform_names.OBSERVABILITY_NAMESPACE
@@ -23,6 +26,10 @@ TEMPO_URL = f"http://tempo.{OBSERVABILITY}.svc.cluster.local:3200"
 TEMPO_OTLP = f"tempo.{OBSERVABILITY}.svc.cluster.local:4317"
 GRAFANA_ADMIN = "grafana-admin"
 """Grafana's admin credentials, made by the ensure-secret task (the chart would render a password)."""
+GRAFANA_OIDC = "grafana-oidc"
+"""Grafana's client secret in Keycloak, made by the ensure-secret task."""
+GRAFANA_CLIENT_SECRET_ENV = "GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET"
+"""Grafana reads a setting from GF_<SECTION>_<KEY>: its client secret comes from a Secret, never the render."""
 STORAGE_SECRET = "object-store-credentials"
 """The object store's access key Secret, created (never rendered) by the ensure-secret task."""
 
@@ -100,12 +107,83 @@ def kube_prometheus_stack_values(platform: Platform) -> dict[str, Any]:
         "alertmanager": {"enabled": True},
         "grafana": {
             "enabled": True,
-            "grafana.ini": {"server": {"root_url": f"https://grafana.{platform.domain}"}},
+            "grafana.ini": _grafana_ini(platform),
             "admin": {"existingSecret": GRAFANA_ADMIN, "userKey": "admin-user", "passwordKey": "admin-password"},
             "sidecar": {"datasources": {"defaultDatasourceEnabled": True, "uid": "prometheus"}},
             "additionalDataSources": _datasources(platform),
+            **(
+                {
+                    "envValueFrom": {
+                        GRAFANA_CLIENT_SECRET_ENV: {"secretKeyRef": {"name": GRAFANA_OIDC, "key": "client-secret"}}
+                    }
+                }
+                if has(platform, "sso")
+                else {}
+            ),
         },
     }
+
+
+def _grafana_ini(platform: Platform) -> dict[str, Any]:
+    """Grafana at grafana.<domain>; with SSO, people sign in with Keycloak: the browser goes to its
+    public address, Grafana redeems the code and reads the user inside the cluster."""
+    scheme = "https" if has(platform, "certs") else "http"
+    ini: dict[str, Any] = {"server": {"root_url": f"{scheme}://grafana.{platform.domain}"}}
+    if has(platform, "sso"):
+        realm = platform.name
+        internal = f"{platform_names.KEYCLOAK_URL}/realms/{realm}/protocol/openid-connect"
+        ini["auth.generic_oauth"] = {
+            "enabled": True,
+            "name": "Keycloak",
+            "client_id": "grafana",
+            "scopes": "openid email profile",
+            "auth_url": f"https://sso.{platform.domain}/realms/{realm}/protocol/openid-connect/auth",
+            "token_url": f"{internal}/token",
+            "api_url": f"{internal}/userinfo",
+            "use_pkce": True,
+        }
+    return ini
+
+
+def kube_prometheus_stack_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:
+    return [edge_route(platform, "grafana", MONITORING, "kube-prometheus-stack-grafana", 80)]
+
+
+def kube_prometheus_stack_tasks(platform: Platform) -> list[TaskSpec]:
+    """Grafana's admin (never a rendered value); with SSO, its client in Keycloak and that client's secret."""
+    tasks = [
+        TaskSpec(
+            "ensure-secret",
+            GRAFANA_ADMIN,
+            {
+                "name": GRAFANA_ADMIN,
+                "namespaces": [MONITORING],
+                "keys": {"admin-user": {"value": "admin"}, "admin-password": {"generate": "password"}},
+            },
+        )
+    ]
+    if has(platform, "sso"):
+        scheme = "https" if has(platform, "certs") else "http"
+        tasks += [
+            TaskSpec(
+                "ensure-secret",
+                GRAFANA_OIDC,
+                {"name": GRAFANA_OIDC, "namespaces": [MONITORING], "keys": {"client-secret": {"generate": "password"}}},
+            ),
+            TaskSpec(
+                "keycloak-client",
+                "grafana",
+                {
+                    "realm": platform.name,
+                    "clientId": "grafana",
+                    "title": "Grafana",
+                    "scopes": {},
+                    "redirectUris": [f"{scheme}://grafana.{platform.domain}/login/generic_oauth"],
+                    "secretFrom": {"namespace": MONITORING, "name": GRAFANA_OIDC, "key": "client-secret"},
+                },
+            ),
+        ]
+    return tasks
 
 
 KUBE_PROMETHEUS_STACK = Component(
@@ -127,17 +205,8 @@ KUBE_PROMETHEUS_STACK = Component(
         ),
     ),
     sinks=("kube-prometheus-stack-prometheus",),
-    tasks=lambda _platform: [
-        TaskSpec(
-            "ensure-secret",
-            GRAFANA_ADMIN,
-            {
-                "name": GRAFANA_ADMIN,
-                "namespaces": [MONITORING],
-                "keys": {"admin-user": {"value": "admin"}, "admin-password": {"generate": "password"}},
-            },
-        )
-    ],
+    objects=kube_prometheus_stack_objects,
+    tasks=kube_prometheus_stack_tasks,
     description="Prometheus, Alertmanager and Grafana with the Prometheus Operator.",
 )
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
+from dockyard.render.bundle import TaskRequest
 from dockyard.render.components.component import Component, has
+from dockyard.render.components.gateway import edge_route
 
 CERT_MANAGER_VERSION = "v1.21.2"
 
@@ -51,6 +54,10 @@ def argo_cd_values(platform: Platform) -> dict[str, Any]:
     }
 
 
+def argo_cd_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:
+    return [edge_route(platform, "argocd", "argocd", "argo-cd-server", 80)]
+
+
 ARGO_CD = Component(
     name="argo-cd",
     namespace="argocd",
@@ -58,6 +65,7 @@ ARGO_CD = Component(
     features=frozenset({"gitops"}),
     source=ChartSource(name="argo-cd", version="10.8.0", repository="https://argoproj.github.io/argo-helm"),
     values=argo_cd_values,
+    objects=argo_cd_objects,
     description="Argo CD, for teams that sync their own repos next to Dockyard's.",
 )
 
