@@ -167,15 +167,6 @@ SHAPES: dict[str, list[Workload]] = {
             },
         )
     ],
-    # minio 5.4.0 (minio/minio helm-releases/minio-5.4.0.tgz); fullnameOverride object-store
-    "object-store": [
-        Workload(
-            "object-store",
-            {"app": "minio", "release": "object-store"},
-            {"http": 9000, "http-console": 9001},
-            {"object-store": [("http", 9000, 9000)], "object-store-console": [("http", 9001, 9001)]},
-        )
-    ],
     # kube-prometheus-stack (prometheus-community/helm-charts tag kube-prometheus-stack-88.5.3): the
     # Prometheus and Alertmanager pods come from the operator; Grafana from the grafana subchart
     "kube-prometheus-stack": [

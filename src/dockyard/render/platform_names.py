@@ -12,7 +12,10 @@ KEYCLOAK_SERVICE = "keycloak-http"
 KEYCLOAK_URL = f"http://{KEYCLOAK_SERVICE}.{IDENTITY_NAMESPACE}.svc.cluster.local"
 """Keycloak inside the cluster: the keycloakx chart's `<fullname>-http` Service on port 80."""
 OBJECT_STORE_NAMESPACE = "dockyard-storage"
-OBJECT_STORE_ENDPOINT = f"http://object-store.{OBJECT_STORE_NAMESPACE}.svc.cluster.local:9000"
+OBJECT_STORE_SERVICE = "object-store-all-in-one"
+OBJECT_STORE_PORT = 8333
+OBJECT_STORE_ENDPOINT = f"http://{OBJECT_STORE_SERVICE}.{OBJECT_STORE_NAMESPACE}.svc.cluster.local:{OBJECT_STORE_PORT}"
+"""SeaweedFS's S3 gateway: the chart's all-in-one Service (`<fullname>-all-in-one`), its s3 port."""
 POSTGRES_SHARED_CLUSTER = "platform-postgres"
 POSTGRES_SHARED_NAMESPACE = "dockyard-databases"
 

@@ -235,9 +235,16 @@ def test_the_complete_platform_is_wired_whole_and_a_stage_deadlock_is_found(
     from tests.standin_charts import complete_repo
 
     repo, _standins = complete_repo(tmp_path)
+    replace(
+        repo,
+        "services/web/score.yaml",
+        "  orders:\n    type: service\n",
+        "  orders:\n    type: service\n  media:\n    type: s3\n",
+    )
     bundle = render_platform(platform_of(repo), chart_store())
     assert len(bundle.objects) > 200
     assert _messages(bundle) == []
+    _object_store_serves_the_bucket(bundle)
     import dataclasses
 
     earlier = dataclasses.replace(identity.KEYCLOAK, stage="platform-networking")
@@ -247,3 +254,29 @@ def test_the_complete_platform_is_wired_whole_and_a_stage_deadlock_is_found(
         "`platform-postgres-rw.dockyard-databases.svc`, which stage platform-services applies later: if it needs it "
         "to start, stage platform-networking can never become healthy"
     ]
+
+
+def _object_store_serves_the_bucket(bundle: Bundle) -> None:
+    """With SeaweedFS's real chart: the s3 resource's bucket is made by the chart's bucket job, its
+    secret key reaches the server from the Secret the task makes, the server reads Dockyard's
+    identities, and the chart's own Secrets (a generated SFTP password) are not rendered."""
+    import json
+
+    from dockyard.render.components import data
+
+    store = {(o.kind, o.name): o.manifest for o in bundle.objects if o.namespace == "dockyard-storage"}
+    assert not [name for kind, name in store if kind == "Secret"]
+    pod = store[("Deployment", "object-store-all-in-one")]["spec"]["template"]["spec"]
+    (server,) = pod["containers"]
+    key = data.s3_access_key("web-media")
+    assert {
+        "name": f"S3_SECRET_{key.upper()}",
+        "valueFrom": {"secretKeyRef": {"key": "secretKey", "name": "s3-user-web-media"}},
+    } in server["env"]
+    assert f"-s3.config={data.IDENTITIES_DIR}/identities.json" in server["command"][-1]
+    assert {"name": "dockyard-identities", "configMap": {"name": data.IDENTITIES}} in pod["volumes"]
+    identities = json.loads(store[("ConfigMap", data.IDENTITIES)]["data"]["identities.json"])["identities"]
+    assert [i["name"] for i in identities] == ["platform", "web-media"]
+    script = store[("Job", "object-store-bucket-hook")]["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+    assert "s3.bucket.create --name shop-web-media" in script
+    assert "s3.bucket.create --name tempo-traces" in script

@@ -55,10 +55,10 @@ def test_unknown_and_misconfigured_components_are_errors(tmp_path: Path, capsys:
     result = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert result.code == 1
     assert result.err.splitlines() == [
-        "clusters/local.yaml:18:5: unknown component `envoy-gatway` (did you mean `envoy-gateway`?)",
+        "clusters/local.yaml:25:5: unknown component `envoy-gatway` (did you mean `envoy-gateway`?)",
         "  hint: to add a component of your own, give it chart, namespace, stage; built-in components: "
         + ", ".join(sorted(catalog.CATALOG)),
-        "clusters/local.yaml:20:16: component `gateway-api` is built in: its namespace and stage are fixed, because "
+        "clusters/local.yaml:27:16: component `gateway-api` is built in: its namespace and stage are fixed, because "
         "services and other components are wired to them",
         "  hint: to run a second copy elsewhere, add a component of your own with another name",
         "2 problems found; nothing was changed",
@@ -80,8 +80,10 @@ def test_components_are_wired_to_the_names_services_use(tmp_path: Path) -> None:
     assert f"http://{host}:4318" == platform_names.OTLP_ENDPOINT
     assert collector["config"]["receivers"]["otlp"]["protocols"]["http"]["endpoint"].endswith(":4318")
     store = data.object_store_values(platform)
+    # the chart's all-in-one Service is `<fullname>-all-in-one`, its S3 port s3.port (8333); the
+    # wiring check proves the address against the real chart (tests/unit/check/test_wiring.py)
     assert (
-        f"http://{store['fullnameOverride']}.{data.OBJECT_STORE.namespace}.svc.cluster.local:9000"
+        f"http://{store['fullnameOverride']}-all-in-one.{data.OBJECT_STORE.namespace}.svc.cluster.local:8333"
     ) == platform_names.OBJECT_STORE_ENDPOINT
     assert data.PLATFORM_POSTGRES.namespace == platform_names.POSTGRES_SHARED_NAMESPACE
     assert observability.KUBE_PROMETHEUS_STACK.namespace == platform_names.MONITORING_NAMESPACE
@@ -109,7 +111,7 @@ def test_validate_checks_component_values_against_the_pulled_chart(
     result = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert result.code == 0, result.err  # below the top level an unknown key is worth a look, not an error
     assert result.err.splitlines()[:2] == [
-        "warning: clusters/local.yaml:20:18: component `envoy-gateway`: `deployment.replica` is not a value of its "
+        "warning: clusters/local.yaml:27:18: component `envoy-gateway`: `deployment.replica` is not a value of its "
         "chart (no template may read it)",
         "  hint: did you mean `replicas`?",
     ]
@@ -117,32 +119,38 @@ def test_validate_checks_component_values_against_the_pulled_chart(
     result = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert result.code == 1
     assert (
-        "clusters/local.yaml:21:16: component `envoy-gateway`: `replica` is not a value of its chart "
+        "clusters/local.yaml:28:16: component `envoy-gateway`: `replica` is not a value of its chart "
         "(helm would ignore it)" in result.err
     )
 
 
-def test_each_s3_resource_gets_a_bucket_a_policy_on_it_alone_and_a_user(tmp_path: Path) -> None:
+def test_each_s3_resource_gets_a_bucket_and_an_identity_on_it_alone(tmp_path: Path) -> None:
+    import json
+
     from dockyard.render.bundle import Source, TaskRequest
 
     platform = platform_of(copy_example(tmp_path))
-    assert data.object_store_values(platform)["users"] == []  # never the chart's default user and password
+    alone = data.object_store_values(platform)["allInOne"]
+    assert alone["s3"]["createBuckets"] == [{"name": b} for b in data.PLATFORM_BUCKETS]
     request = TaskRequest("s3-bucket", "web-media", {"bucket": "shop-web-media", "secret": "web-media-s3"}, Source("x"))
-    values = data.object_store_values_for(platform, [request])
-    assert values["buckets"][-1] == {"name": "shop-web-media", "policy": "none", "purge": False}
-    assert values["policies"] == [
-        {
-            "name": "bucket-shop-web-media",
-            "statements": [
-                {"resources": ["arn:aws:s3:::shop-web-media", "arn:aws:s3:::shop-web-media/*"], "actions": ["s3:*"]}
-            ],
-        }
-    ]
-    (user,) = values["users"]
-    assert user == {
-        "accessKey": data.s3_access_key("web-media"),
-        "existingSecret": "s3-user-web-media",
-        "existingSecretKey": "secretKey",
-        "policy": "bucket-shop-web-media",
+    values = data.object_store_values_for(platform, [request])["allInOne"]
+    assert values["s3"]["createBuckets"][-1] == {"name": "shop-web-media"}
+    (config_map,) = data.object_store_objects(platform, [request])
+    identities = json.loads(config_map["data"]["identities.json"])["identities"]
+    key = data.s3_access_key("web-media")
+    assert len(key) == 20
+    assert identities[1] == {
+        "name": "web-media",
+        "credentials": [{"accessKey": key, "secretKey": f"${{S3_SECRET_{key.upper()}}}"}],
+        "actions": ["Read:shop-web-media", "Write:shop-web-media", "List:shop-web-media", "Tagging:shop-web-media"],
     }
-    assert len(user["accessKey"]) == 20
+    loki = ["Read:loki-chunks", "Write:loki-chunks", "List:loki-chunks", "Tagging:loki-chunks"]
+    assert identities[0]["actions"][:4] == loki
+    assert not any("Admin" in a for i in identities for a in i["actions"])  # nobody changes a bucket's settings
+    # the file holds no secret: every secret key is a variable the pod gets from a Secret
+    assert [c["secretKey"][:2] for i in identities for c in i["credentials"]] == ["${", "${"]
+    assert values["secretExtraEnvironmentVars"][f"S3_SECRET_{key.upper()}"] == {
+        "secretKeyRef": {"name": "s3-user-web-media", "key": "secretKey"}
+    }
+    # the server reads the file at start: a new identity rolls the pod
+    assert values["podAnnotations"] != alone["podAnnotations"]

@@ -106,6 +106,20 @@ def test_s3(platform: Platform) -> None:
     assert result.outputs["secret_access_key"] == SecretRef("catalog-res-s3", "AWS_SECRET_ACCESS_KEY")
     assert [(t.kind, t.data["bucket"]) for t in result.tasks] == [("s3-bucket", "every-catalog-res")]
     assert result.objects == []
+    assert result.egress[0].ports == (("TCP", 8333),)  # SeaweedFS's S3 port
+
+
+@pytest.mark.parametrize("bucket", ["Media", "a", "x" * 64, "-media", "media-", "my.media", "m;reboot", "m $(id)"])
+def test_s3_bucket_names_follow_s3s_rules(platform: Platform, bucket: str) -> None:
+    """The name reaches the store's bucket job as a word of its shell script: only S3's own bucket
+    names pass (and no dots)."""
+    with pytest.raises(ProvisionError) as refused:
+        provision(platform, "s3", {"bucket": bucket})
+    assert str(refused.value) == (
+        f"resource `res`: bucket `{bucket}` (params.bucket) is not a bucket name: 3 to 63 lowercase letters, "
+        "digits and hyphens, starting and ending with a letter or digit"
+    )
+    assert provision(platform, "s3", {"bucket": "m3d-ia"}).outputs["bucket"] == "m3d-ia"
 
 
 def test_volume(platform: Platform) -> None:

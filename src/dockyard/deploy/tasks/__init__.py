@@ -7,7 +7,7 @@ runs it again.
 
     ensure-secret     after namespaces    a Secret with generated values, created once, copied to namespaces
     postgres-role     after namespaces    a role's password beside the shared cluster and for the service
-    s3-bucket         after namespaces    a service's object-store key (the chart makes its bucket, policy, user)
+    s3-bucket         after namespaces    a service's object-store key (the render makes its bucket and identity)
     keycloak-client   after platform-services (Keycloak is healthy, JWT checks are not yet enforced)
     restart           after platform-services   roll a workload once when another one changed
 """

@@ -86,8 +86,8 @@ def postgres_role(request: TaskRequest, context: TaskContext) -> str:
 
 
 def s3_credentials(request: TaskRequest, context: TaskContext) -> str:
-    """A service's key on the object store: the secret key generated once, beside the store (where
-    its chart makes the user with a policy on the service's bucket alone) and in the service's
+    """A service's key on the object store: the secret key generated once, beside the store (whose
+    identity for the resource, on its bucket alone, reads it from there) and in the service's
     namespace with the access key id, as the s3 provisioner's outputs reference them."""
     data = request.data
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": OBJECT_STORE_NAMESPACE}}
