@@ -148,10 +148,19 @@ def check_command(
     repo: RepoArg = Path("."),
     cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to check for.")] = ...,  # type: ignore[assignment]
     output: Annotated[str, typer.Option("--output", help="text, json or sarif.")] = "text",
+    explain_wire: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--explain-wire",
+            metavar="FROM TO",
+            help="Show the path a request takes instead: FROM a workload ([NAMESPACE/]NAME) or `gateway`, "
+            "TO a Service ([NAMESPACE/]NAME[:PORT]) or, from the gateway, a URL.",
+        ),
+    ] = None,
 ) -> None:
     """Check every rendered object against the Kubernetes (and CRD) schemas and the policy library.
 
-    Exit 1 on any deny finding."""
+    Exit 1 on any deny finding (with --explain-wire: when the request is refused on its way)."""
     from dockyard.check.run import run_checks
 
     _check_output(output, ("text", "json", "sarif"))
@@ -159,6 +168,9 @@ def check_command(
     platform = build_platform(loaded, effective(loaded, cluster))
     bundle = render_platform(platform, chart_store())
     _warn(bundle.warnings)
+    if explain_wire is not None:
+        _explain(bundle, *explain_wire)
+        return
     findings = run_checks(platform, bundle)
     if output == "json":
         sys.stdout.write(json.dumps([finding.__dict__ for finding in findings], indent=2) + "\n")
@@ -173,6 +185,17 @@ def check_command(
         counts = {level: sum(1 for f in findings if f.severity == level) for level in ("deny", "warn", "waived")}
         out.print(f"check: {counts['deny']} deny, {counts['warn']} warn, {counts['waived']} waived")
     if any(f.severity == "deny" for f in findings):
+        raise typer.Exit(1)
+
+
+def _explain(bundle: Any, source: str, target: str) -> None:
+    from dockyard.check.wiring.explain import explain_wire
+
+    paths = explain_wire(bundle, source, target)
+    for path in paths:
+        for line in path.lines():
+            out.print(line)
+    if not all(path.connects for path in paths):
         raise typer.Exit(1)
 
 

@@ -245,6 +245,7 @@ def test_the_complete_platform_is_wired_whole_and_a_stage_deadlock_is_found(
     assert len(bundle.objects) > 200
     assert _messages(bundle) == []
     _object_store_serves_the_bucket(bundle)
+    _explained_through_the_mesh_and_the_edge(bundle)
     import dataclasses
 
     earlier = dataclasses.replace(identity.KEYCLOAK, stage="platform-networking")
@@ -254,6 +255,27 @@ def test_the_complete_platform_is_wired_whole_and_a_stage_deadlock_is_found(
         "`platform-postgres-rw.dockyard-databases.svc`, which stage platform-services applies later: if it needs it "
         "to start, stage platform-networking can never become healthy"
     ]
+
+
+def _explained_through_the_mesh_and_the_edge(bundle: Bundle) -> None:
+    from dockyard.check.wiring.explain import explain_wire
+
+    (inside,) = explain_wire(bundle, "payments", "orders")
+    assert inside.lines()[3:7] == [
+        "  ok mesh     both namespaces are in the ambient mesh: HBONE on port 15008",
+        "  ok waypoint through waypoint shop/waypoint; it enforces AuthorizationPolicy shop/orders, "
+        "RequestAuthentication shop/orders",
+        "  ok egress   NetworkPolicy shop/allow-mesh admits it (egress[0])",
+        "  ok ingress  NetworkPolicy shop/allow-mesh admits it (ingress[0])",
+    ]
+    (edge,) = explain_wire(bundle, "gateway", "https://api.shop.localtest.me/orders/1")
+    assert edge.connects
+    assert edge.lines()[1:4] == [
+        "  ok listener admitted by listener dockyard-gateway/platform https (HTTPS 443)",
+        "  ok route    hosts api.shop.localtest.me, paths /orders (services/orders/score.yaml:42:3)",
+        "  ok policy   SecurityPolicy shop/orders-contract: tokens checked, 8 rules, else Deny",
+    ]
+    assert "  ok mesh     the sender is outside the mesh: its requests do not pass the waypoint" in edge.lines()
 
 
 def _object_store_serves_the_bucket(bundle: Bundle) -> None:
@@ -280,3 +302,74 @@ def _object_store_serves_the_bucket(bundle: Bundle) -> None:
     script = store[("Job", "object-store-bucket-hook")]["spec"]["template"]["spec"]["containers"][0]["command"][-1]
     assert "s3.bucket.create --name shop-web-media" in script
     assert "s3.bucket.create --name tempo-traces" in script
+
+
+def test_explain_wire_shows_each_hop_and_what_admits_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = str(copy_example(tmp_path))
+    result = run_cli(capsys, "check", repo, "-c", "local", "--explain-wire", "web", "orders")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == [
+        "Deployment.apps shop/web -> Service shop/orders port 80",
+        "  ok address  `orders.shop.svc:80` in Deployment.apps shop/web (services/web/score.yaml:5:9)",
+        "  ok service  Service shop/orders port 80 -> pods of Deployment.apps shop/orders, port 8080",
+        "  ok egress   NetworkPolicy shop/web admits it (egress[0])",
+        "  ok ingress  NetworkPolicy shop/orders admits it (ingress[2])",
+        "  connects",
+    ]
+    # a call the render does not make: no address, and both sides' policies refuse it
+    result = run_cli(capsys, "check", repo, "-c", "local", "--explain-wire", "web", "shop/payments:80")
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert lines[1] == (
+        "  NO address  the configuration of Deployment.apps shop/web (variables, arguments, ConfigMaps it reads) "
+        "names no address of Service shop/payments on port 80"
+    )
+    assert lines[3].startswith("  NO egress   the NetworkPolicies of shop selecting the sending pods (allow-dns, ")
+    assert lines[4].startswith("  NO ingress  the NetworkPolicies of shop selecting the receiving pods (")
+    assert lines[-1] == "  refused"
+
+
+def test_explain_wire_from_the_edge_follows_a_url(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = str(copy_example(tmp_path))
+    result = run_cli(
+        capsys, "check", repo, "-c", "local", "--explain-wire", "gateway", "http://api.shop.localtest.me/orders/1"
+    )
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[:4] == [
+        "gateway -> HTTPRoute shop/orders-public -> Service shop/orders",
+        "  ok listener admitted by listener dockyard-gateway/platform http (HTTP 80)",
+        "  ok route    hosts api.shop.localtest.me, paths /orders (services/orders/score.yaml:42:3)",
+        "  ok policy   no SecurityPolicy: every request the route matches reaches the Service",
+    ]
+    # dev-fast has no certificates: nothing serves https
+    result = run_cli(
+        capsys, "check", repo, "-c", "local", "--explain-wire", "gateway", "https://api.shop.localtest.me/orders/1"
+    )
+    assert result.code == 1
+    assert result.out.splitlines()[1] == (
+        "  NO listener no listener for https admits the route: dockyard-gateway/platform http is HTTP 80"
+    )
+    result = run_cli(capsys, "check", repo, "-c", "local", "--explain-wire", "gateway", "http://nowhere.example/")
+    assert (result.code, result.err) == (2, "error: no HTTPRoute on this cluster serves host nowhere.example at /\n")
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "message"),
+    [
+        (
+            "nobody",
+            "orders",
+            "no workload named `nobody` in the render for this cluster (workloads: cnpg-controller-manager, "
+            "envoy-gateway, orders, payments, web, worker, worker-queue; or `gateway` for the edge)",
+        ),
+        ("web", "nothing", "no Service named `nothing` in the render for this cluster"),
+        ("web", "orders:81", "Service shop/orders has no port 81 (ports: 80, 9090)"),
+        ("web", "orders:http", "`orders:http`: the port after `:` must be a number"),
+        ("web", "https://api.shop.localtest.me/", "a URL is explained from `gateway` (the edge), not from `web`"),
+    ],
+)
+def test_explain_wire_names_what_it_cannot_find(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str, target: str, message: str
+) -> None:
+    result = run_cli(capsys, "check", str(copy_example(tmp_path)), "-c", "local", "--explain-wire", source, target)
+    assert (result.code, result.out, result.err) == (2, "", f"error: {message}\n")

@@ -30,7 +30,7 @@ class Endpoint:
     """None: a pod a controller makes at run time (labels known, ports by number only)."""
 
 
-class _Policies:
+class Policies:
     """A namespace's NetworkPolicies, found for a pod through an index of their selectors' labels."""
 
     def __init__(self, policies: list[Rendered]) -> None:
@@ -55,15 +55,15 @@ class _Policies:
 def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
     findings: list[Finding] = []
     seen: set[tuple[int, str, int]] = set()
-    indexes = {namespace: _Policies(policies) for namespace, policies in facts.policies.items()}
+    indexes = policy_indexes(facts)
     for wire in wires:
         key = (id(wire.source.owner), f"{wire.service.namespace}/{wire.service.name}", wire.port)
         if key in seen:
             continue
         seen.add(key)
         source = Endpoint(wire.source.namespace, wire.source.labels, wire.source)
-        for target, port in _targets(facts, wire):
-            if _ambient(facts, source.namespace) and _ambient(facts, target.namespace):
+        for target, port in targets(facts, wire):
+            if ambient(facts, source.namespace) and ambient(facts, target.namespace):
                 port = HBONE
             blocked = _blocked(facts, indexes, source, target, port, "Egress") or _blocked(
                 facts, indexes, target, source, port, "Ingress"
@@ -83,11 +83,7 @@ def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
     return findings
 
 
-def _ambient(facts: Facts, namespace: str) -> bool:
-    return facts.namespaces.get(namespace, {}).get(AMBIENT[0]) == AMBIENT[1]
-
-
-def _targets(facts: Facts, wire: Wire) -> list[tuple[Endpoint, int]]:
+def targets(facts: Facts, wire: Wire) -> list[tuple[Endpoint, int]]:
     service = wire.service
     target_port = service.target_ports.get(wire.port, wire.port)
     pods = facts.pods_selected(service.namespace, service.selector)
@@ -104,30 +100,45 @@ def _targets(facts: Facts, wire: Wire) -> list[tuple[Endpoint, int]]:
 
 
 def _blocked(
-    facts: Facts, indexes: dict[str, _Policies], subject: Endpoint, peer: Endpoint, port: int, direction: str
+    facts: Facts, indexes: dict[str, Policies], subject: Endpoint, peer: Endpoint, port: int, direction: str
 ) -> str | None:
     """Why `subject`'s policies refuse traffic with `peer` on `port` in `direction` (None: allowed)."""
+    allowed, why = judge(facts, indexes, subject, peer, port, direction)
+    return None if allowed else why
+
+
+def judge(
+    facts: Facts, indexes: dict[str, Policies], subject: Endpoint, peer: Endpoint, port: int, direction: str
+) -> tuple[bool, str]:
+    """Whether `subject`'s policies let traffic with `peer` on `port` in `direction`, and why: the
+    policy and rule that admit it, that no policy isolates the pods, or what refuses it."""
     index = indexes.get(subject.namespace)
-    if index is None:
-        return None
-    isolating = [p for p in index.candidates(subject.labels) if _isolates(p, subject, direction)]
+    isolating = [p for p in index.candidates(subject.labels) if _isolates(p, subject, direction)] if index else []
     if not isolating:
-        return None
+        return True, f"no NetworkPolicy of {subject.namespace} limits the {direction.lower()} of these pods"
     field, peers_field = ("egress", "to") if direction == "Egress" else ("ingress", "from")
     for policy in isolating:
-        for rule in (policy.manifest.get("spec") or {}).get(field) or []:
+        for number, rule in enumerate((policy.manifest.get("spec") or {}).get(field) or []):
             peers = rule.get(peers_field)
             if peers and not any(_peer_matches(facts, policy, entry, peer) for entry in peers):
                 continue
             destination = peer if direction == "Egress" else subject
             if _port_allowed(rule.get("ports"), port, destination):
-                return None
+                return True, f"NetworkPolicy {subject.namespace}/{policy.name} admits it ({field}[{number}])"
     names = ", ".join(sorted(p.name for p in isolating))
     side = "sending" if direction == "Egress" else "receiving"
-    return (
+    return False, (
         f"the NetworkPolicies of {subject.namespace} selecting the {side} pods ({names}) allow no {direction.lower()} "
         f"on TCP {port} {'to' if direction == 'Egress' else 'from'} {peer.namespace} pods {_labels(peer.labels)}"
     )
+
+
+def policy_indexes(facts: Facts) -> dict[str, Policies]:
+    return {namespace: Policies(policies) for namespace, policies in facts.policies.items()}
+
+
+def ambient(facts: Facts, namespace: str) -> bool:
+    return facts.namespaces.get(namespace, {}).get(AMBIENT[0]) == AMBIENT[1]
 
 
 def _isolates(policy: Rendered, endpoint: Endpoint, direction: str) -> bool:

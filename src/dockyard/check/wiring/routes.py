@@ -77,7 +77,7 @@ def _attach(
     if not candidates:
         names = ", ".join(str(item.get("name")) for item in listeners) or "none"
         return f"names listener `{section}` of Gateway {namespace}/{gateway.name}, which has listeners {names}", []
-    reasons = [_refusal(facts, route, gateway, listener, hostnames) for listener in candidates]
+    reasons = [refusal(facts, route, gateway, listener, hostnames) for listener in candidates]
     if all(reasons):
         return f"no listener of Gateway {namespace}/{gateway.name} admits it: {'; '.join(r for r in reasons if r)}", []
     component = (gateway.manifest["metadata"].get("labels") or {}).get(COMPONENT_LABEL)
@@ -89,7 +89,7 @@ def _attach(
     return None, pods
 
 
-def _refusal(
+def refusal(
     facts: Facts, route: Rendered, gateway: Rendered, listener: Mapping[str, Any], hostnames: list[str]
 ) -> str | None:
     name = listener.get("name")
@@ -108,12 +108,12 @@ def _refusal(
         if not selects(selector, facts.namespaces.get(route_ns, {})):
             return f"listener {name} admits routes of namespaces its selector matches, and {route_ns} does not"
     host = listener.get("hostname")
-    if host and hostnames and not any(_host_matches(host, h) for h in hostnames):
+    if host and hostnames and not any(host_matches(host, h) for h in hostnames):
         return f"listener {name} serves {host}, not {', '.join(hostnames)}"
     return None
 
 
-def _host_matches(listener: str, route: str) -> bool:
+def host_matches(listener: str, route: str) -> bool:
     if listener.startswith("*."):
         return route.endswith(listener[1:]) or (route.startswith("*.") and route.endswith(listener[1:]))
     return listener == route
