@@ -198,7 +198,8 @@ SHAPES: dict[str, list[Workload]] = {
             {"argo-cd-server": [("http", 80, 8080), ("https", 443, 8080)]},
         )
     ],
-    # istiod (istio/istio tag 1.26.0, manifests/charts/istio-control/istio-discovery): templates/service.yaml
+    # istiod (istio/istio tag 1.30.3, manifests/charts/istio-control/istio-discovery): templates/service.yaml,
+    # deployment.yaml
     "istiod": [
         Workload(
             "istiod",
@@ -206,8 +207,8 @@ SHAPES: dict[str, list[Workload]] = {
             {
                 "http-debug": 8080,
                 "grpc-xds": 15010,
-                "https-dns": 15012,
-                "https-webhook": 15017,
+                "tls-xds": 15012,
+                "https-webhooks": 15017,
                 "http-monitoring": 15014,
             },
             {
