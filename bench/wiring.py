@@ -79,11 +79,12 @@ def main() -> None:
             repo = work / f"repo-{count}"
             shutil.copytree(template, repo)
             add_services(repo, count)
-            bundle = render_platform(platform_of(repo), chart_store())
+            platform = platform_of(repo)
+            bundle = render_platform(platform, chart_store())
             samples = []
             for _ in range(args.runs + 1):
                 start = time.perf_counter()
-                findings = check_wiring(bundle)
+                findings = check_wiring(bundle, platform.domain)
                 samples.append(time.perf_counter() - start)
             report.append(
                 {

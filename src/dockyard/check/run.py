@@ -39,7 +39,7 @@ def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None =
             check_schemas(bundle, platform.cluster.kubernetes_version)
             + check_policies(teams, require_digest=require_digest, extra=platform.policies)
             + check_contracts(bundle, platform.profile)
-            + check_wiring(bundle)
+            + check_wiring(bundle, platform.domain)
             + check_versions(platform)
         )
     except DockyardError as error:

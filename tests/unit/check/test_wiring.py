@@ -128,6 +128,35 @@ def test_a_route_must_attach_to_a_listener_that_admits_it() -> None:
     assert _messages(_bundle(_gateway([everyone]), _route(["api.example.com"]), *api)) == []
 
 
+def test_every_url_handed_out_for_the_platforms_hosts_is_served() -> None:
+    everyone = {"name": "web", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}}
+    urls = [
+        {"name": "SELF", "value": "http://api.example.com/orders"},  # served
+        {"name": "SECURE", "value": "https://api.example.com/orders"},  # no HTTPS listener
+        {"name": "DOCS", "value": "see http://docs.example.com."},  # no route has the host
+        {"name": "ELSEWHERE", "value": "https://example.org/"},  # someone else's host
+    ]
+    api = (_deployment("api", "shop", env=urls), _service("api", "shop"))
+    bundle = _bundle(_gateway([everyone]), _route(["api.example.com"]), *api)
+    found = [f"{f.rule}: {f.object}: {f.message}" for f in check_wiring(bundle, "example.com")]
+    assert found == [
+        "wiring-url: Deployment.apps shop/api: hands out `http://docs.example.com`, which nothing serves: no "
+        "HTTPRoute has host docs.example.com",
+        "wiring-url: Deployment.apps shop/api: hands out `https://api.example.com`, which nothing serves: the routes "
+        "with host api.example.com attach to no HTTPS listener that admits them",
+    ]
+    # without the domain, only hosts some route names are judged
+    assert [f.message for f in check_wiring(bundle)] == [
+        "hands out `https://api.example.com`, which nothing serves: the routes with host api.example.com attach to "
+        "no HTTPS listener that admits them"
+    ]
+    secure = {**everyone, "name": "secure", "protocol": "HTTPS", "port": 443}
+    assert [
+        f.message
+        for f in check_wiring(_bundle(_gateway([everyone, secure]), _route(["api.example.com"]), *api), "example.com")
+    ] == ["hands out `http://docs.example.com`, which nothing serves: no HTTPRoute has host docs.example.com"]
+
+
 def _deny_all(namespace: str) -> dict:
     return obj(
         "networking.k8s.io/v1",
@@ -243,7 +272,7 @@ def test_the_complete_platform_is_wired_whole_and_a_stage_deadlock_is_found(
     )
     bundle = render_platform(platform_of(repo), chart_store())
     assert len(bundle.objects) > 200
-    assert _messages(bundle) == []
+    assert check_wiring(bundle, "shop.localtest.me") == []
     _object_store_serves_the_bucket(bundle)
     _explained_through_the_mesh_and_the_edge(bundle)
     import dataclasses

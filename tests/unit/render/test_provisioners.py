@@ -66,6 +66,17 @@ def test_route_refuses_a_port_the_service_does_not_have(platform: Platform) -> N
     assert str(refused.value) == "resource `res`: port 81 is not a service port (ports: 80, 9090, 5353)"
 
 
+@pytest.mark.parametrize("host", ["shop.example.net", "a.b.every.example.org"])
+def test_route_refuses_an_https_host_the_gateway_has_no_certificate_for(platform: Platform, host: str) -> None:
+    with pytest.raises(ProvisionError) as refused:
+        provision(platform, "route", {"host": host})
+    assert str(refused.value) == (
+        f"resource `res`: host {host} is not one level under the platform domain every.example.org; the gateway's "
+        f"certificate covers *.every.example.org only, so https://{host} would not be served; "
+        "use a name under every.example.org"
+    )
+
+
 def test_dns(platform: Platform) -> None:
     assert provision(platform, "dns").outputs == {"host": "catalog-res.every.example.org"}
     assert provision(platform, "dns", {"host": "api.other.org"}).outputs == {"host": "api.other.org"}

@@ -4,6 +4,7 @@ the whole render of a cluster (components and services together) before anything
     addresses   every in-cluster address names a Service that will exist, on a port it has
     references  every Secret and ConfigMap a pod reads will exist, with its key; webhooks' Services exist
     routes      every HTTPRoute attaches to a Gateway listener that admits it; its backends exist
+    urls        every URL handed out for the platform's hosts is routed, on a listener of its scheme
     network     every wire (addresses, route backends) is allowed by the NetworkPolicies of both sides
     stages      nothing waits on what a later stage applies
     pods        no duplicate names in a pod's containers, variables, ports, volumes, mounts
@@ -21,25 +22,29 @@ from dockyard.check.wiring.pods import check_duplicates
 from dockyard.check.wiring.references import check_references
 from dockyard.check.wiring.routes import check_routes
 from dockyard.check.wiring.stages import check_stages
+from dockyard.check.wiring.urls import check_urls
 from dockyard.render.bundle import Bundle
 
 DESCRIPTIONS = {
     "wiring-address": "Every in-cluster address names a Service that will exist, on a port it has.",
     "wiring-reference": "Every Secret and ConfigMap a pod reads will exist with the key it reads.",
     "wiring-route": "Every HTTPRoute attaches to a Gateway listener that admits it, and its backends exist.",
+    "wiring-url": "Every URL handed out for the platform's hosts is routed, on a listener of its scheme.",
     "wiring-network": "Every connection the platform makes is allowed by the NetworkPolicies of both sides.",
     "wiring-stage": "Nothing in a stage waits on what a later stage applies.",
     "wiring-duplicate": "No duplicate names in a pod's containers, variables, ports, volumes or mounts.",
 }
 
 
-def check_wiring(bundle: Bundle) -> list[Finding]:
+def check_wiring(bundle: Bundle, domain: str | None = None) -> list[Finding]:
+    """Every finding of the wiring rules; `domain` is the platform's (its hosts' URLs must be served)."""
     facts = facts_of(bundle)
     findings, wires = check_addresses(facts)
     route_findings, route_wires = check_routes(facts)
     wires += route_wires
     findings += route_findings
     findings += check_references(facts)
+    findings += check_urls(facts, domain)
     findings += check_network(facts, wires)
     findings += check_stages(facts, wires)
     findings += check_duplicates(facts)

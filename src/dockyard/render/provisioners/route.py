@@ -30,8 +30,21 @@ def host_name(request: Request, default: str) -> str:
     return host if "." in host else f"{host}.{request.platform.domain}"
 
 
+def _covered(host: str, domain: str) -> bool:
+    """Whether the certificate for `*.<domain>` covers `host` (a wildcard is one label)."""
+    first, _, rest = host.partition(".")
+    return rest == domain and bool(first)
+
+
 def provision(request: Request) -> Provision:
     host = host_name(request, request.service.name)
+    domain = request.platform.domain
+    if profiles.enabled(request.platform.profile, "certs") and not _covered(host, domain):
+        raise ProvisionError(
+            f"resource `{request.resource.id}`: host {host} is not one level under the platform domain {domain}; "
+            f"the gateway's certificate covers *.{domain} only, so https://{host} would not be served; "
+            f"use a name under {domain}"
+        )
     path = param(request, "path", str, "/")
     if not path.startswith("/"):
         raise ProvisionError(f"resource `{request.resource.id}`: params.path must start with /")

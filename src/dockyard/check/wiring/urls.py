@@ -1,0 +1,93 @@
+"""Every URL the render hands out for the platform's own hosts (a service's variables, a
+component's settings, an issuer, a redirect) is served: some HTTPRoute has its host and attaches
+to a Gateway listener of its scheme (`https` needs an HTTPS listener that admits the route).
+
+The hosts judged are those under the platform's domain and those some route names; a URL of any
+other host is someone else's to serve."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from dockyard.check.findings import Finding
+from dockyard.check.wiring.facts import Facts
+from dockyard.check.wiring.routes import refusal
+from dockyard.render.identity import ObjectId
+
+RULE = "wiring-url"
+HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
+SCHEMES = {"http": "HTTP", "https": "HTTPS"}
+
+
+def check_urls(facts: Facts, domain: str | None) -> list[Finding]:
+    served, routed = _served(facts)
+    findings: dict[Finding, None] = {}
+    for rendered in facts.bundle.objects:
+        if rendered.kind == "CustomResourceDefinition":
+            continue
+        body = {k: v for k, v in rendered.manifest.items() if k not in ("metadata", "apiVersion", "kind")}
+        for scheme, host in urls(body):
+            if not _ours(host, domain, routed) or (scheme, host) in served:
+                continue
+            if host not in routed:
+                why = f"no HTTPRoute has host {host}"
+            else:
+                why = f"the routes with host {host} attach to no {SCHEMES[scheme]} listener that admits them"
+            findings[
+                Finding(
+                    str(rendered.source),
+                    str(ObjectId.of(rendered.manifest)),
+                    "",
+                    RULE,
+                    f"hands out `{scheme}://{host}`, which nothing serves: {why}",
+                )
+            ] = None
+    return list(findings)
+
+
+def urls(value: object) -> Iterator[tuple[str, str]]:
+    """(scheme, host) of every http(s) URL in the strings of `value` (serialised once, as the
+    address check does)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    index = text.find("://")
+    while index != -1:
+        for scheme in SCHEMES:
+            if text.endswith(scheme, 0, index) and not text[index - len(scheme) - 1 : index - len(scheme)].isalnum():
+                end = index + 3
+                while end < len(text) and text[end] in HOST_CHARACTERS:
+                    end += 1
+                host = text[index + 3 : end].rstrip(".")
+                if host:
+                    yield scheme, host
+                break
+        index = text.find("://", index + 3)
+
+
+def _served(facts: Facts) -> tuple[set[tuple[str, str]], set[str]]:
+    """(scheme, host) pairs some route serves through a listener of that scheme, and every host a
+    route names."""
+    served: set[tuple[str, str]] = set()
+    routed: set[str] = set()
+    for route in facts.routes:
+        spec = route.manifest.get("spec") or {}
+        hosts = [str(h) for h in spec.get("hostnames") or []]
+        routed.update(hosts)
+        for parent in spec.get("parentRefs") or []:
+            gateway = facts.gateways.get((parent.get("namespace", route.namespace or ""), parent.get("name", "")))
+            if gateway is None:
+                continue
+            for listener in (gateway.manifest.get("spec") or {}).get("listeners") or []:
+                if parent.get("sectionName") not in (None, listener.get("name")):
+                    continue
+                scheme = {v: k for k, v in SCHEMES.items()}.get(str(listener.get("protocol")))
+                if scheme is None:
+                    continue
+                for host in hosts:
+                    if refusal(facts, route, gateway, listener, [host]) is None:
+                        served.add((scheme, host))
+    return served, routed
+
+
+def _ours(host: str, domain: str | None, routed: set[str]) -> bool:
+    return host in routed or (domain is not None and (host == domain or host.endswith("." + domain)))
