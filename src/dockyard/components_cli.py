@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -30,6 +30,22 @@ RepoArg = Annotated[Path, typer.Argument(help="The platform repo (or a directory
 
 class PullError(DockyardError):
     """Some charts could not be pulled; the others were."""
+
+
+class _ValuesDumper(yaml.SafeDumper):
+    """Values as people write them: a value used twice is written twice (no anchors), and text
+    of several lines as a block."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # the emitter falls back to a quoted style where a block cannot hold the text exactly
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_ValuesDumper.add_representer(str, _text)
 
 
 def chart_store() -> ChartStore:
@@ -131,5 +147,5 @@ def components(
         typer.echo(f"{component.name:<26} {component.namespace:<24} {component.stage:<20} {state:<10} {origin}")
         if values and source is not None and source.kind == "helm":
             merged = merge_values(component.values_for(platform, requests), item.values)
-            text = yaml.safe_dump(merged, sort_keys=True, width=4096) if merged else "{}\n"
+            text = yaml.dump(merged, Dumper=_ValuesDumper, sort_keys=True, width=4096) if merged else "{}\n"
             typer.echo("".join(f"    {line}\n" for line in text.splitlines()), nl=False)

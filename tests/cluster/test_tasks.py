@@ -101,6 +101,25 @@ def test_ensure_secret_generates_once_copies_and_restores(
     assert "password" not in str(_run(local_cluster, "namespaces", request))  # values never in what tasks say
 
 
+def test_ensure_secret_labels_its_secrets_for_the_software_that_reads_them(
+    local_cluster: control_plane.Running, api: Client, namespaces: tuple[str, str]
+) -> None:
+    """Argo CD resolves `$<secret>:<key>` only in Secrets labelled as its own: the label is set on
+    a new Secret and added to one that exists without it, its values kept."""
+    first, _second = namespaces
+    plain = {"name": "oidc", "namespaces": [first], "keys": {"client-secret": {"generate": "password"}}}
+    assert _run(local_cluster, "namespaces", TaskRequest("ensure-secret", "oidc", plain, HERE)) == [
+        f"task ensure-secret oidc: {first} created"
+    ]
+    made = _values(api, first, "oidc")
+    labelled = TaskRequest("ensure-secret", "oidc", {**plain, "labels": {"app.kubernetes.io/part-of": "argocd"}}, HERE)
+    assert _run(local_cluster, "namespaces", labelled) == [f"task ensure-secret oidc: {first} updated"]
+    secret = api.get(Secret, "oidc", namespace=first)
+    assert secret.metadata.labels == {"app.kubernetes.io/managed-by": "dockyard", "app.kubernetes.io/part-of": "argocd"}
+    assert _values(api, first, "oidc") == made
+    assert writes_during(local_cluster, lambda: _run(local_cluster, "namespaces", labelled)) == []
+
+
 def test_restart_rolls_a_workload_once_per_change(
     local_cluster: control_plane.Running, api: Client, namespaces: tuple[str, str]
 ) -> None:

@@ -154,3 +154,35 @@ def test_each_s3_resource_gets_a_bucket_and_an_identity_on_it_alone(tmp_path: Pa
     }
     # the server reads the file at start: a new identity rolls the pod
     assert values["podAnnotations"] != alone["podAnnotations"]
+
+
+def test_argo_cd_signs_people_in_with_keycloak_and_trusts_the_platform_ca(tmp_path: Path) -> None:
+    import yaml
+
+    from dockyard.render.components import operations
+
+    repo = copy_example(tmp_path)
+    replace(repo, "environments/dev.yaml", "profile: dev-fast", "profile: complete")
+    platform = platform_of(repo)
+    oidc = yaml.safe_load(operations.argo_cd_values(platform)["configs"]["cm"]["oidc.config"])
+    assert oidc == {
+        "name": "Keycloak",
+        "issuer": "https://sso.shop.localtest.me/realms/shop",
+        "clientID": "argocd",
+        "clientSecret": "$argocd-oidc:client-secret",  # Argo CD reads it from the Secret the task makes
+        "requestedScopes": ["openid", "profile", "email"],
+        "rootCA": "$argocd-platform-trust:ca.crt",
+    }
+    _route, trust = operations.argo_cd_objects(platform, ())
+    assert trust["spec"]["secretTemplate"] == {"labels": {"app.kubernetes.io/part-of": "argocd"}}
+    assert trust["spec"]["issuerRef"]["name"] == gateway.CA_ISSUER
+    secret, client = operations.argo_cd_tasks(platform)
+    assert secret.data["labels"] == {"app.kubernetes.io/part-of": "argocd"}
+    assert client.data["redirectUris"] == ["https://argocd.shop.localtest.me/auth/callback"]
+    assert client.data["secretFrom"] == {"namespace": "argocd", "name": "argocd-oidc", "key": "client-secret"}
+    # certificates from a public issuer need no trust of Dockyard's CA
+    local = repo / "clusters" / "local.yaml"
+    local.write_text(local.read_text() + "certificates:\n  issuer: letsencrypt\n")
+    platform = platform_of(repo)
+    assert "rootCA" not in yaml.safe_load(operations.argo_cd_values(platform)["configs"]["cm"]["oidc.config"])
+    assert [o["kind"] for o in operations.argo_cd_objects(platform, ())] == ["HTTPRoute"]

@@ -6,6 +6,7 @@ only missing keys are added, and copies follow the first namespace's Secret.
 
 from __future__ import annotations
 
+import base64
 import secrets as random
 from typing import Any
 
@@ -40,25 +41,39 @@ def _generate(keys: dict[str, dict[str, Any]], current: dict[str, str]) -> dict[
 
 
 def write_secret(
-    context: TaskContext, namespace: str, name: str, values: dict[str, str], secret_type: str, task: str
+    context: TaskContext,
+    namespace: str,
+    name: str,
+    values: dict[str, str],
+    secret_type: str,
+    task: str,
+    labels: dict[str, str] | None = None,
 ) -> str:
-    """Make the Secret hold `values` (create it, or patch the keys that differ): created/updated/unchanged."""
-    current = read_secret(context.connection, namespace, name)
+    """Make the Secret hold `values` and carry `labels` (create it, or patch what differs):
+    created/updated/unchanged."""
+    live = context.connection.get(secret_ref(namespace, name))
     where = f"Secret {namespace}/{name}"
-    if current is None:
+    wanted_labels = {"app.kubernetes.io/managed-by": "dockyard", **(labels or {})}
+    if live is None:
         manifest = secret_ref(namespace, name)
         manifest["type"] = secret_type
-        manifest["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "dockyard"}
+        manifest["metadata"]["labels"] = wanted_labels
         manifest["metadata"]["annotations"] = {TASK_ANNOTATION: task}
         manifest["data"] = encode(values)
         check(context.connection.create(manifest), f"cannot create {where}")
         return "created"
+    current = {k: base64.b64decode(v).decode() for k, v in (live.get("data") or {}).items()}
     changed = {k: v for k, v in values.items() if current.get(k) != v}
-    if not changed:
+    live_labels = live["metadata"].get("labels") or {}
+    missing = {k: v for k, v in (labels or {}).items() if live_labels.get(k) != v}
+    if not changed and not missing:
         return "unchanged"
-    check(
-        context.connection.merge_patch(secret_ref(namespace, name), {"data": encode(changed)}), f"cannot update {where}"
-    )
+    patch: dict[str, Any] = {}
+    if changed:
+        patch["data"] = encode(changed)
+    if missing:
+        patch["metadata"] = {"labels": missing}
+    check(context.connection.merge_patch(secret_ref(namespace, name), patch), f"cannot update {where}")
     return "updated"
 
 
@@ -68,7 +83,10 @@ def ensure_secret(request: TaskRequest, context: TaskContext) -> str:
     secret_type = data.get("type", "Opaque")
     primary = read_secret(context.connection, namespaces[0], name) or {}
     values = _generate(data["keys"], primary)
-    results = [f"{ns} {write_secret(context, ns, name, values, secret_type, request.kind)}" for ns in namespaces]
+    labels = data.get("labels")
+    results = [
+        f"{ns} {write_secret(context, ns, name, values, secret_type, request.kind, labels)}" for ns in namespaces
+    ]
     return ", ".join(results)
 
 

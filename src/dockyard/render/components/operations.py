@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import yaml
+
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
-from dockyard.render.bundle import TaskRequest
-from dockyard.render.components.component import Component, has
-from dockyard.render.components.gateway import edge_route
+from dockyard.render import platform_names
+from dockyard.render.bundle import TaskRequest, obj
+from dockyard.render.components.component import Component, TaskSpec, has
+from dockyard.render.components.gateway import CA_ISSUER, edge_route
 
 CERT_MANAGER_VERSION = "v1.21.2"
 
@@ -45,17 +48,93 @@ CERT_MANAGER = Component(
 )
 
 
+ARGOCD = "argocd"
+ARGOCD_OIDC = "argocd-oidc"
+"""Argo CD's client secret in Keycloak, made by the ensure-secret task; Argo CD reads `$<secret>:<key>`
+references in its OIDC settings from Secrets labelled as its own."""
+ARGOCD_TRUST = "argocd-platform-trust"
+"""A certificate from the platform CA in Argo CD's namespace, for its `ca.crt`: Argo CD fetches the
+issuer's discovery document from https://sso.<domain>, signed by that CA."""
+ARGOCD_PART_OF = {"app.kubernetes.io/part-of": "argocd"}
+
+
 def argo_cd_values(platform: Platform) -> dict[str, Any]:
-    return {
+    values: dict[str, Any] = {
         "global": {"domain": f"argocd.{platform.domain}"},
         "configs": {"params": {"server.insecure": True}},
         "dex": {"enabled": False},
         "server": {"metrics": {"enabled": True, "serviceMonitor": {"enabled": has(platform, "metrics")}}},
     }
+    if has(platform, "sso"):
+        oidc: dict[str, Any] = {
+            "name": "Keycloak",
+            "issuer": platform_names.keycloak_issuer(platform.domain, platform.name),
+            "clientID": ARGOCD,
+            "clientSecret": f"${ARGOCD_OIDC}:client-secret",
+            "requestedScopes": ["openid", "profile", "email"],
+        }
+        if _platform_ca(platform):
+            oidc["rootCA"] = f"${ARGOCD_TRUST}:ca.crt"
+        values["configs"]["cm"] = {"oidc.config": yaml.safe_dump(oidc, sort_keys=True)}
+        values["configs"]["rbac"] = {"policy.default": "role:readonly"}
+    return values
+
+
+def _platform_ca(platform: Platform) -> bool:
+    """Whether the platform's certificates come from Dockyard's own CA (no issuer named in a layer)."""
+    return platform.values.get("certificates", {}).get("issuer") is None
 
 
 def argo_cd_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:
-    return [edge_route(platform, "argocd", "argocd", "argo-cd-server", 80)]
+    objects = [edge_route(platform, "argocd", ARGOCD, "argo-cd-server", 80)]
+    if has(platform, "sso") and _platform_ca(platform):
+        objects.append(
+            obj(
+                "cert-manager.io/v1",
+                "Certificate",
+                ARGOCD_TRUST,
+                ARGOCD,
+                spec={
+                    "secretName": ARGOCD_TRUST,
+                    "secretTemplate": {"labels": ARGOCD_PART_OF},
+                    "commonName": f"argocd trust of {platform.name}",
+                    "privateKey": {"algorithm": "ECDSA", "size": 256},
+                    "issuerRef": {"kind": "ClusterIssuer", "name": CA_ISSUER, "group": "cert-manager.io"},
+                },
+            )
+        )
+    return objects
+
+
+def argo_cd_tasks(platform: Platform) -> list[TaskSpec]:
+    """With SSO: Argo CD's client in Keycloak (people sign in at argocd.<domain>), its secret in a
+    Secret Argo CD reads."""
+    if not has(platform, "sso"):
+        return []
+    return [
+        TaskSpec(
+            "ensure-secret",
+            ARGOCD_OIDC,
+            {
+                "name": ARGOCD_OIDC,
+                "namespaces": [ARGOCD],
+                "labels": ARGOCD_PART_OF,
+                "keys": {"client-secret": {"generate": "password"}},
+            },
+        ),
+        TaskSpec(
+            "keycloak-client",
+            ARGOCD,
+            {
+                "realm": platform.name,
+                "clientId": ARGOCD,
+                "title": "Argo CD",
+                "scopes": {},
+                "redirectUris": [f"https://argocd.{platform.domain}/auth/callback"],
+                "secretFrom": {"namespace": ARGOCD, "name": ARGOCD_OIDC, "key": "client-secret"},
+            },
+        ),
+    ]
 
 
 ARGO_CD = Component(
@@ -66,6 +145,7 @@ ARGO_CD = Component(
     source=ChartSource(name="argo-cd", version="10.8.0", repository="https://argoproj.github.io/argo-helm"),
     values=argo_cd_values,
     objects=argo_cd_objects,
+    tasks=argo_cd_tasks,
     description="Argo CD, for teams that sync their own repos next to Dockyard's.",
 )
 
