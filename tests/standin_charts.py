@@ -189,15 +189,6 @@ SHAPES: dict[str, list[Workload]] = {
             {"kube-prometheus-stack-grafana": [("http-web", 80, "grafana")]},
         ),
     ],
-    # argo-cd (argoproj/argo-helm tag argo-cd-10.1.1): templates/argocd-server/service.yaml
-    "argo-cd": [
-        Workload(
-            "argo-cd-server",
-            {"app.kubernetes.io/name": "argo-cd-server", "app.kubernetes.io/instance": "argo-cd"},
-            {"server": 8080},
-            {"argo-cd-server": [("http", 80, 8080), ("https", 443, 8080)]},
-        )
-    ],
     # istiod (istio/istio tag 1.30.3, manifests/charts/istio-control/istio-discovery): templates/service.yaml,
     # deployment.yaml
     "istiod": [

@@ -145,6 +145,14 @@ def components(
         state = "dockyard" if source is None else ("pinned" if component.name in pinned else "not pulled")
         origin = source.origin if source else "rendered by Dockyard"
         typer.echo(f"{component.name:<26} {component.namespace:<24} {component.stage:<20} {state:<10} {origin}")
+        if values and component.patches is not None:
+            text = yaml.dump(
+                {"changes to its own objects": component.patches(platform)},
+                Dumper=_ValuesDumper,
+                sort_keys=False,
+                width=4096,
+            )
+            typer.echo("".join(f"    {line}\n" for line in text.splitlines()), nl=False)
         if values and source is not None and source.kind == "helm":
             merged = merge_values(component.values_for(platform, requests), item.values)
             text = yaml.dump(merged, Dumper=_ValuesDumper, sort_keys=True, width=4096) if merged else "{}\n"

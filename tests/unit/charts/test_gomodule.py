@@ -20,12 +20,12 @@ MODULE = "example.com/bundles"
 VERSION = "v1.2.3"
 
 
-def _proxy(root: Path) -> Path:
+def _proxy(root: Path, go_mod: str = f"module {MODULE}\n") -> Path:
     """A GOPROXY directory serving MODULE@VERSION: a go.mod, a CRD bundle and an unrelated file."""
     import yaml
 
     files = {
-        "go.mod": f"module {MODULE}\n",
+        "go.mod": go_mod,
         "deploy/crds/widgets.yaml": yaml.safe_dump(crd("example.com", "Widget", "widgets")),
         "deploy/crds/README.md": "not YAML, not an object\n",
         "cmd/main.go": "package main\n",
@@ -93,6 +93,23 @@ def test_a_go_module_directory_is_pinned_with_the_go_commands_own_hash(
     assert rendered.code == 0, rendered.err
     files = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.yaml"))
     assert files == ["1-crds/_cluster/customresourcedefinition-widgets.example.com.yaml"]
+
+
+def test_a_module_that_asks_for_a_newer_go_is_still_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Argo CD's module asks for a newer Go than this machine's: the go command fetches and verifies
+    it, then objects that it cannot build it. Dockyard builds nothing, so it reads the files."""
+    with serve(_proxy(tmp_path / "proxy", f"module {MODULE}\n\ngo 1.99.0\n")) as url:
+        monkeypatch.setenv("GOPROXY", url)
+        repo = platform_repo(
+            tmp_path / "platform",
+            f"  widgets:\n    chart: {{gomodule: {MODULE}, version: {VERSION}, path: deploy/crds, name: widgets, "
+            "kind: manifests}\n    namespace: widgets\n    stage: platform-services\n",
+        )
+        pulled = run_cli(capsys, "charts", "pull", str(repo))
+    assert pulled.code == 0, pulled.err
+    assert "originDigest: h1:" in (repo / "charts.lock").read_text()
 
 
 def test_packing_is_deterministic_so_a_second_pull_matches_the_pin(

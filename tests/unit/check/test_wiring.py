@@ -284,6 +284,42 @@ def test_the_complete_platform_is_wired_whole_and_a_stage_deadlock_is_found(
         "`platform-postgres-rw.dockyard-databases.svc`, which stage platform-services applies later: if it needs it "
         "to start, stage platform-networking can never become healthy"
     ]
+    _argo_cd_is_configured_through_its_own_objects(bundle, repo, monkeypatch)
+
+
+def _argo_cd_is_configured_through_its_own_objects(bundle: Bundle, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argo CD's install manifest, with Dockyard's settings merged into its own ConfigMaps (what
+    upstream wrote there stays); a setting for an object the manifest no longer has is an error."""
+    import dataclasses
+
+    from dockyard.components_cli import chart_store
+    from dockyard.errors import InputError
+    from dockyard.render.bundle import obj
+    from dockyard.render.components import operations
+    from dockyard.render.components.catalog import CATALOG
+    from dockyard.render.platform import render_platform
+    from tests.charts import platform_of
+
+    argocd = {(o.kind, o.name): o.manifest for o in bundle.objects if o.namespace == "argocd"}
+    settings = argocd[("ConfigMap", "argocd-cm")]["data"]
+    assert settings["url"] == "https://argocd.shop.localtest.me"
+    assert "resource.exclusions" in settings  # upstream's own settings kept
+    assert argocd[("ConfigMap", "argocd-cmd-params-cm")]["data"] == {"server.insecure": "true"}
+    assert argocd[("Deployment", "argocd-server")]["spec"]["template"]["spec"]["containers"][0]["image"] == (
+        "quay.io/argoproj/argocd:v3.6.1"
+    )
+    renamed = dataclasses.replace(
+        operations.ARGO_CD, patches=lambda _p: [obj("v1", "ConfigMap", "argocd-config", None, data={"a": "b"})]
+    )
+    monkeypatch.setitem(CATALOG, "argo-cd", renamed)
+    with pytest.raises(InputError) as refused:
+        render_platform(platform_of(repo), chart_store())
+    (problem,) = refused.value.problems
+    assert problem.message == (
+        "component `argo-cd`: ConfigMap argocd-config, which Dockyard configures, is not in go module "
+        "github.com/argoproj/argo-cd/v3@v3.6.1/manifests/install.yaml"
+    )
+    assert problem.hint == "the upstream changed its objects: update the component's patches"
 
 
 def _explained_through_the_mesh_and_the_edge(bundle: Bundle) -> None:

@@ -164,8 +164,11 @@ def test_argo_cd_signs_people_in_with_keycloak_and_trusts_the_platform_ca(tmp_pa
     repo = copy_example(tmp_path)
     replace(repo, "environments/dev.yaml", "profile: dev-fast", "profile: complete")
     platform = platform_of(repo)
-    oidc = yaml.safe_load(operations.argo_cd_values(platform)["configs"]["cm"]["oidc.config"])
-    assert oidc == {
+    settings = {p["metadata"]["name"]: p["data"] for p in operations.argo_cd_settings(platform)}
+    assert settings["argocd-cmd-params-cm"] == {"server.insecure": "true"}  # TLS ends at the gateway
+    assert settings["argocd-rbac-cm"] == {"policy.default": "role:readonly"}
+    assert settings["argocd-cm"]["url"] == "https://argocd.shop.localtest.me"
+    assert yaml.safe_load(settings["argocd-cm"]["oidc.config"]) == {
         "name": "Keycloak",
         "issuer": "https://sso.shop.localtest.me/realms/shop",
         "clientID": "argocd",
@@ -173,7 +176,9 @@ def test_argo_cd_signs_people_in_with_keycloak_and_trusts_the_platform_ca(tmp_pa
         "requestedScopes": ["openid", "profile", "email"],
         "rootCA": "$argocd-platform-trust:ca.crt",
     }
-    _route, trust = operations.argo_cd_objects(platform, ())
+    kinds = [o["kind"] for o in operations.argo_cd_objects(platform, ())]
+    assert kinds == ["HTTPRoute", *["ServiceMonitor"] * 4, "Certificate"]
+    trust = operations.argo_cd_objects(platform, ())[-1]
     assert trust["spec"]["secretTemplate"] == {"labels": {"app.kubernetes.io/part-of": "argocd"}}
     assert trust["spec"]["issuerRef"]["name"] == gateway.CA_ISSUER
     secret, client = operations.argo_cd_tasks(platform)
@@ -184,5 +189,6 @@ def test_argo_cd_signs_people_in_with_keycloak_and_trusts_the_platform_ca(tmp_pa
     local = repo / "clusters" / "local.yaml"
     local.write_text(local.read_text() + "certificates:\n  issuer: letsencrypt\n")
     platform = platform_of(repo)
-    assert "rootCA" not in yaml.safe_load(operations.argo_cd_values(platform)["configs"]["cm"]["oidc.config"])
-    assert [o["kind"] for o in operations.argo_cd_objects(platform, ())] == ["HTTPRoute"]
+    oidc = {p["metadata"]["name"]: p["data"] for p in operations.argo_cd_settings(platform)}["argocd-cm"]
+    assert "rootCA" not in yaml.safe_load(oidc["oidc.config"])
+    assert "Certificate" not in [o["kind"] for o in operations.argo_cd_objects(platform, ())]

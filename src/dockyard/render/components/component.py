@@ -80,6 +80,10 @@ class Component:
     sinks: tuple[str, ...] = field(default=())
     """Its Services that clients send to without needing them to start (telemetry receivers): a
     component of an earlier stage may send to them."""
+    patches: Callable[[Platform], list[dict[str, Any]]] | None = None
+    """Changes to the upstream's own objects, for upstreams configured through their objects rather
+    than values (Argo CD's settings ConfigMaps): each a partial object, merged (RFC 7386) into the
+    upstream's object of that kind and name; one that matches nothing is an error."""
 
     def values_for(self, platform: Platform, requests: Sequence[TaskRequest]) -> dict[str, Any]:
         if self.request_values is not None:

@@ -9,6 +9,7 @@ would do), unless their kind is cluster-scoped.
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,9 +92,12 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
             continue
         if component.source.kind == "manifests":
             try:
-                bundles.append((item, manifests.objects(directory, digest), source))
+                objects = manifests.objects(directory, digest)
             except BadManifests as error:
                 problems.append(Problem(pins.position(component.name), f"component `{component.name}`: {error}"))
+                continue
+            patched = _patched(platform, item, objects, pins.position(component.name), problems)
+            bundles.append((item, patched, source))
         else:
             charts.append((item, directory, digest, source))
     known_crds = [o for _, objects, _ in bundles for o in objects]
@@ -108,7 +112,7 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
             platform, store, item, directory, digest, api_versions, source, problems, warnings, requests
         )
         if objects is not None:
-            bundles.append((item, objects, source))
+            bundles.append((item, _patched(platform, item, objects, source.position, problems), source))
     if problems:
         raise InputError(problems)
     crds = [o for _, objects, _ in bundles for o in objects if o.get("kind") == "CustomResourceDefinition"]
@@ -128,6 +132,48 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
         if any(r.namespace == item.component.namespace for r in placed):
             rendered.append(_namespace(platform, item, source))
     return Installed(rendered, tasks, warnings, made)
+
+
+def _patched(
+    platform: Platform, item: Chosen, objects: list[dict[str, Any]], position: Any, problems: list[Problem]
+) -> list[dict[str, Any]]:
+    """The upstream's objects with the component's patches merged in (copies: the objects may be
+    shared by the render cache)."""
+    component = item.component
+    if component.patches is None:
+        return objects
+    result = list(objects)
+    for patch in component.patches(platform):
+        kind, name = patch["kind"], patch["metadata"]["name"]
+        found = [
+            i for i, o in enumerate(result) if o.get("kind") == kind and (o.get("metadata") or {}).get("name") == name
+        ]
+        if not found:
+            problems.append(
+                Problem(
+                    position,
+                    f"component `{component.name}`: {kind} {name}, which Dockyard configures, is not in "
+                    f"{component.source.origin if component.source else 'its objects'}",
+                    "the upstream changed its objects: update the component's patches",
+                )
+            )
+            continue
+        for index in found:
+            result[index] = merge_patch(result[index], patch)
+    return result
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: objects merge key by key, null removes a key, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
 
 
 def _has_data(manifest: dict[str, Any]) -> bool:

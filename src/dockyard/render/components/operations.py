@@ -49,6 +49,7 @@ CERT_MANAGER = Component(
 
 
 ARGOCD = "argocd"
+ARGO_CD_VERSION = "v3.6.1"
 ARGOCD_OIDC = "argocd-oidc"
 """Argo CD's client secret in Keycloak, made by the ensure-secret task; Argo CD reads `$<secret>:<key>`
 references in its OIDC settings from Secrets labelled as its own."""
@@ -56,15 +57,18 @@ ARGOCD_TRUST = "argocd-platform-trust"
 """A certificate from the platform CA in Argo CD's namespace, for its `ca.crt`: Argo CD fetches the
 issuer's discovery document from https://sso.<domain>, signed by that CA."""
 ARGOCD_PART_OF = {"app.kubernetes.io/part-of": "argocd"}
+ARGOCD_METRICS = ("argocd-metrics", "argocd-server-metrics", "argocd-repo-server", "argocd-applicationset-controller")
+"""Argo CD's Services with a `metrics` port (the application controller, server, repo server and
+ApplicationSet controller), each scraped by a ServiceMonitor Dockyard renders."""
 
 
-def argo_cd_values(platform: Platform) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "global": {"domain": f"argocd.{platform.domain}"},
-        "configs": {"params": {"server.insecure": True}},
-        "dex": {"enabled": False},
-        "server": {"metrics": {"enabled": True, "serviceMonitor": {"enabled": has(platform, "metrics")}}},
-    }
+def argo_cd_settings(platform: Platform) -> list[dict[str, Any]]:
+    """Argo CD is configured through its own ConfigMaps, which its install manifest ships (the
+    controller and the UI defaults in argocd-cm stay as upstream wrote them): TLS ends at the gateway,
+    its public URL, and with SSO, Keycloak as its OIDC provider and read access for those who sign in."""
+    scheme = "https" if has(platform, "certs") else "http"
+    settings: dict[str, Any] = {"url": f"{scheme}://argocd.{platform.domain}", "admin.enabled": "true"}
+    rbac: dict[str, Any] = {}
     if has(platform, "sso"):
         oidc: dict[str, Any] = {
             "name": "Keycloak",
@@ -75,9 +79,15 @@ def argo_cd_values(platform: Platform) -> dict[str, Any]:
         }
         if _platform_ca(platform):
             oidc["rootCA"] = f"${ARGOCD_TRUST}:ca.crt"
-        values["configs"]["cm"] = {"oidc.config": yaml.safe_dump(oidc, sort_keys=True)}
-        values["configs"]["rbac"] = {"policy.default": "role:readonly"}
-    return values
+        settings["oidc.config"] = yaml.safe_dump(oidc, sort_keys=True)
+        rbac["policy.default"] = "role:readonly"
+    patches = [
+        obj("v1", "ConfigMap", "argocd-cmd-params-cm", None, data={"server.insecure": "true"}),
+        obj("v1", "ConfigMap", "argocd-cm", None, data=settings),
+    ]
+    if rbac:
+        patches.append(obj("v1", "ConfigMap", "argocd-rbac-cm", None, data=rbac))
+    return patches
 
 
 def _platform_ca(platform: Platform) -> bool:
@@ -86,7 +96,21 @@ def _platform_ca(platform: Platform) -> bool:
 
 
 def argo_cd_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:
-    objects = [edge_route(platform, "argocd", ARGOCD, "argo-cd-server", 80)]
+    objects = [edge_route(platform, "argocd", ARGOCD, "argocd-server", 80)]
+    if has(platform, "metrics"):
+        objects += [
+            obj(
+                "monitoring.coreos.com/v1",
+                "ServiceMonitor",
+                service,
+                ARGOCD,
+                spec={
+                    "selector": {"matchLabels": {"app.kubernetes.io/name": service}},
+                    "endpoints": [{"port": "metrics"}],
+                },
+            )
+            for service in ARGOCD_METRICS
+        ]
     if has(platform, "sso") and _platform_ca(platform):
         objects.append(
             obj(
@@ -139,14 +163,22 @@ def argo_cd_tasks(platform: Platform) -> list[TaskSpec]:
 
 ARGO_CD = Component(
     name="argo-cd",
-    namespace="argocd",
+    namespace=ARGOCD,
     stage="platform-services",
     features=frozenset({"gitops"}),
-    source=ChartSource(name="argo-cd", version="10.8.0", repository="https://argoproj.github.io/argo-helm"),
-    values=argo_cd_values,
+    source=ChartSource(
+        name="argo-cd",
+        version=ARGO_CD_VERSION,
+        kind="manifests",
+        gomodule="github.com/argoproj/argo-cd/v3",
+        path="manifests/install.yaml",
+    ),
+    patches=argo_cd_settings,
     objects=argo_cd_objects,
     tasks=argo_cd_tasks,
-    description="Argo CD, for teams that sync their own repos next to Dockyard's.",
+    runtime_secrets=("argocd-redis",),  # its Redis password, made by the redis pod's secret-init container
+    kubernetes=("1.34", "1.37"),  # docs/operator-manual/tested-kubernetes-versions.md of v3.6.1
+    description="Argo CD, from its own install manifest, for teams that sync their own repos next to Dockyard's.",
 )
 
 COMPONENTS = (CERT_MANAGER, ARGO_CD)
