@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 import httpx2
 from lightkube import Client, KubeConfig, codecs
+from lightkube.config.client_adapter import Client as adapter_client
+from lightkube.config.client_adapter import ConnectionParams
 from lightkube.core.exceptions import ApiError, ConfigError, LoadResourceError
 from lightkube.core.resource_registry import resource_registry
 from lightkube.generic_resource import load_in_cluster_generic_resources
@@ -191,11 +193,14 @@ class Connection:
             return _classify(error)
         return result.to_dict()
 
-    def service_proxy(self, namespace: str, service: str, port: str) -> tuple[Any, str]:
+    def service_proxy(self, namespace: str, service: str, port: str) -> tuple[httpx2.Client, str]:
         """An HTTP client and path prefix that reach a Service through the API server's proxy
-        (with the kubeconfig's credentials), for tasks that talk to an in-cluster API."""
-        http = self.client._client._client  # lightkube's configured httpx client: its base URL, TLS and auth
-        return http, f"/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy"
+        (with the kubeconfig's credentials, TLS and server, as lightkube configures its own
+        client), for tasks that talk to an in-cluster API. The caller closes the client."""
+        parameters = ConnectionParams(timeout=httpx2.Timeout(30.0), trust_env=False)
+        return adapter_client(
+            self._config, parameters
+        ), f"/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy"
 
     def delete(self, manifest: Mapping[str, Any]) -> ObjectError | None:
         kind = self._kind(manifest)

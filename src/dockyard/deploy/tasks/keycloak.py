@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
+import httpx2
 
 from dockyard.deploy.tasks.common import TaskContext, TaskFailed, read_secret
 from dockyard.deploy.tasks.secrets import write_secret
@@ -28,7 +28,7 @@ READY_WITHIN = 120.0
 class Admin:
     """An authenticated admin API session (a token for admin-cli in the master realm)."""
 
-    def __init__(self, http: httpx.Client, prefix: str, username: str, password: str) -> None:
+    def __init__(self, http: httpx2.Client, prefix: str, username: str, password: str) -> None:
         self.http = http
         self.prefix = prefix.rstrip("/")
         self.token = self._token(username, password)
@@ -39,7 +39,7 @@ class Admin:
         while True:
             try:
                 response = self.http.post(f"{self.prefix}/realms/master/protocol/openid-connect/token", data=form)
-            except httpx.TransportError as error:
+            except httpx2.TransportError as error:
                 response = None
                 reason = str(error)
             if response is not None and response.status_code == 200:
@@ -55,11 +55,11 @@ class Admin:
                 raise TaskFailed(f"Keycloak did not answer within {READY_WITHIN:.0f} s ({reason})")
             time.sleep(1.0)
 
-    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
             response = self.http.request(method, f"{self.prefix}/admin/realms{path}", headers=headers, **kwargs)
-        except httpx.TransportError as error:
+        except httpx2.TransportError as error:
             raise TaskFailed(f"{method} {path}: {error}") from None
         if response.status_code >= 400 and not (method == "GET" and response.status_code == 404):
             detail = _error_message(response)
@@ -67,7 +67,7 @@ class Admin:
         return response
 
 
-def _error_message(response: httpx.Response) -> str:
+def _error_message(response: httpx2.Response) -> str:
     try:
         body = response.json()
     except ValueError:
@@ -77,9 +77,9 @@ def _error_message(response: httpx.Response) -> str:
     return ""
 
 
-def _endpoint(context: TaskContext) -> tuple[httpx.Client, str]:
+def _endpoint(context: TaskContext) -> tuple[httpx2.Client, str]:
     if context.keycloak_url:
-        return httpx.Client(timeout=30.0, trust_env=False), context.keycloak_url
+        return httpx2.Client(timeout=30.0, trust_env=False), context.keycloak_url
     http, prefix = context.connection.service_proxy(platform_names.IDENTITY_NAMESPACE, *SERVICE)
     return http, prefix
 
@@ -89,7 +89,14 @@ def configure_client(request: TaskRequest, context: TaskContext) -> str:
     if not credentials:
         raise TaskFailed(f"Secret {platform_names.IDENTITY_NAMESPACE}/{ADMIN_SECRET} is missing")
     http, prefix = _endpoint(context)
-    admin = Admin(http, prefix, credentials["KC_BOOTSTRAP_ADMIN_USERNAME"], credentials["KC_BOOTSTRAP_ADMIN_PASSWORD"])
+    with http:
+        admin = Admin(
+            http, prefix, credentials["KC_BOOTSTRAP_ADMIN_USERNAME"], credentials["KC_BOOTSTRAP_ADMIN_PASSWORD"]
+        )
+        return _configure(admin, request, context)
+
+
+def _configure(admin: Admin, request: TaskRequest, context: TaskContext) -> str:
     data = request.data
     realm = data["realm"]
     done = []
