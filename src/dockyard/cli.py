@@ -122,8 +122,8 @@ def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None) -> None:
 
 @app.command(name="render")
 def render_command(
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to render for.")],
     repo: RepoArg = Path("."),
-    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to render for.")] = ...,  # type: ignore[assignment]
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write one file per object here.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="yaml or json.")] = "yaml",
     only: Annotated[str, typer.Option("--only", help="all, platform (components) or services.")] = "all",
@@ -145,8 +145,8 @@ def render_command(
 
 @app.command(name="check")
 def check_command(
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to check for.")],
     repo: RepoArg = Path("."),
-    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to check for.")] = ...,  # type: ignore[assignment]
     output: Annotated[str, typer.Option("--output", help="text, json or sarif.")] = "text",
     explain_wire: Annotated[
         tuple[str, str] | None,
@@ -287,8 +287,8 @@ def _show_plan(changes: Any, *, diffs: bool) -> None:
 
 @app.command(name="plan")
 def plan_command(
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to plan for.")],
     repo: RepoArg = Path("."),
-    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to plan for.")] = ...,  # type: ignore[assignment]
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     output: Annotated[str, typer.Option("--output", help="text or json.")] = "text",
@@ -321,8 +321,8 @@ def plan_command(
 
 @app.command(name="apply")
 def apply_command(
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to apply to.")],
     repo: RepoArg = Path("."),
-    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to apply to.")] = ...,  # type: ignore[assignment]
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,

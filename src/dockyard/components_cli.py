@@ -127,8 +127,8 @@ def verify(
 
 
 def components(
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster.")],
     repo: RepoArg = Path("."),
-    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster.")] = ...,  # type: ignore[assignment]
     values: Annotated[bool, typer.Option("--values", help="Also print the values each chart gets.")] = False,
 ) -> None:
     """The components a cluster installs: namespace, stage, chart and whether it is pinned."""

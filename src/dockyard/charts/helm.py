@@ -142,7 +142,8 @@ class Templates:
     def render(self, request: TemplateRequest) -> list[dict[str, Any]]:
         cache = cache_root() / "helm-template" / f"{request.key(self._helm_version())}.json"
         if cache.is_file():
-            return json.loads(cache.read_text(encoding="utf-8"))
+            cached: list[dict[str, Any]] = json.loads(cache.read_text(encoding="utf-8"))  # written below
+            return cached
         with tempfile.TemporaryDirectory(prefix="dockyard-values-") as scratch:
             values = Path(scratch) / "values.json"
             values.write_text(json.dumps(request.values), encoding="utf-8")

@@ -16,7 +16,8 @@ def objects(directory: Path, digest: str) -> list[dict[str, Any]]:
     """Every object of every YAML file under `directory`, files in path order."""
     cache = cache_root() / "manifests" / f"{digest}.json"
     if cache.is_file():
-        return json.loads(cache.read_text(encoding="utf-8"))
+        cached: list[dict[str, Any]] = json.loads(cache.read_text(encoding="utf-8"))  # written below
+        return cached
     result: list[dict[str, Any]] = []
     for path in sorted(p for p in directory.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
         result += documents(path.read_text(encoding="utf-8"), str(path.relative_to(directory)))

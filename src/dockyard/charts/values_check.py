@@ -55,7 +55,7 @@ def check(
     defaults = _defaults(chart)
     if defaults:
         subcharts = frozenset(_subcharts(chart))
-        read = {name: {} for name in _read_by_templates(chart) if name not in defaults}
+        read: dict[str, Any] = {name: {} for name in _read_by_templates(chart) if name not in defaults}
         known = {**defaults, **read, **{name: {} for name in subcharts}, "global": {}}
         walk = _Walk(component, locate, fallback, overrides, checked, reported, subcharts, _documented(chart))
         walk.keys(known, merged, ())
@@ -110,8 +110,8 @@ def _schema(
             pattern_options=jsonschema_rs.FancyRegexOptions(backtrack_limit=BACKTRACK_LIMIT),
         )
         errors = sorted(validator.iter_errors(_with_defaults(chart, merged)), key=lambda e: list(e.instance_path))
-    except (ValueError, RecursionError, confined.Refused, jsonschema_rs.ValidationError) as error:
-        reason = str(error).split("\n", 1)[0]
+    except (ValueError, RecursionError, confined.Refused, jsonschema_rs.ValidationError) as unusable:
+        reason = str(unusable).split("\n", 1)[0]
         return [Problem(fallback, f"component `{component}`: the chart's {SCHEMA_FILE} is unusable ({reason})")]
     for error in errors:
         for path, message in _explain(error, schema):

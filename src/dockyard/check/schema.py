@@ -44,7 +44,8 @@ def _schema_file(directory: Path, api_version: str, kind: str) -> Path:
 
 @cache
 def _definitions(directory: Path) -> dict[str, Any]:
-    return json.loads((directory / "_definitions.json").read_text())
+    definitions: dict[str, Any] = json.loads((directory / "_definitions.json").read_text())
+    return definitions
 
 
 @cache

@@ -53,7 +53,10 @@ class Connection:
         path = kubeconfig or user_kubeconfig()
         try:
             config = KubeConfig.from_file(str(path))
-            self._config = config.get(context_name=context)
+            chosen = config.get(context_name=context)
+            if chosen is None:
+                raise ConfigError(f"no context {context!r}")
+            self._config = chosen
             Client(config=self._config, field_manager=FIELD_MANAGER, trust_env=False)  # fails early on a bad config
         except (ConfigError, OSError, KeyError, ValueError) as error:
             where = f"context `{context}` in {path}" if context else str(path)
@@ -133,7 +136,7 @@ class Connection:
             )
         except ApiError as error:
             return _classify(error)
-        return result.to_dict()
+        return _object(result.to_dict())
 
     def get(self, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
         kind = self._kind(manifest)
@@ -141,9 +144,11 @@ class Connection:
             return None
         metadata = manifest["metadata"]
         try:
-            return self._call(
-                lambda: self.client.get(kind, metadata["name"], namespace=metadata.get("namespace"))
-            ).to_dict()
+            return _object(
+                self._call(
+                    lambda: self.client.get(kind, metadata["name"], namespace=metadata.get("namespace"))
+                ).to_dict()
+            )
         except ApiError as error:
             if error.status.code == 404:
                 return None
@@ -166,7 +171,7 @@ class Connection:
         """Create an object that must not exist yet (a conflict if it does): tasks' Secrets."""
         try:
             resource = self._resource(manifest)
-            return self._call(lambda: self.client.create(resource, field_manager=TASK_FIELD_MANAGER)).to_dict()
+            return _object(self._call(lambda: self.client.create(resource, field_manager=TASK_FIELD_MANAGER)).to_dict())
         except LoadResourceError:
             return ObjectError("unknown-kind", f"the cluster has no kind {manifest['kind']}")
         except ApiError as error:
@@ -191,16 +196,15 @@ class Connection:
             )
         except ApiError as error:
             return _classify(error)
-        return result.to_dict()
+        return _object(result.to_dict())
 
     def service_proxy(self, namespace: str, service: str, port: str) -> tuple[httpx2.Client, str]:
         """An HTTP client and path prefix that reach a Service through the API server's proxy
         (with the kubeconfig's credentials, TLS and server, as lightkube configures its own
         client), for tasks that talk to an in-cluster API. The caller closes the client."""
         parameters = ConnectionParams(timeout=httpx2.Timeout(30.0), trust_env=False)
-        return adapter_client(
-            self._config, parameters
-        ), f"/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy"
+        http = adapter_client(self._config, parameters)
+        return http, f"/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy"
 
     def delete(self, manifest: Mapping[str, Any]) -> ObjectError | None:
         kind = self._kind(manifest)
@@ -214,6 +218,13 @@ class Connection:
                 return None
             return _classify(error)
         return None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """An object as the API server returned it (lightkube's to_dict), checked to be one."""
+    if not isinstance(value, dict):
+        raise ConnectionFailed(f"the API server returned {type(value).__name__}, not an object")
+    return value
 
 
 def _builtin(manifest: Mapping[str, Any]) -> Any:

@@ -51,7 +51,7 @@ def _status(live: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _condition(live: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
     for condition in _status(live).get("conditions") or []:
-        if condition.get("type") == kind:
+        if isinstance(condition, Mapping) and condition.get("type") == kind:
             return condition
     return None
 

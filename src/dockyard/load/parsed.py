@@ -101,7 +101,8 @@ def _key(file: RepoFile) -> str:
 def _read_cached(directory: Path, key: str) -> Outcome | None:
     try:
         with (directory / key[:2] / key).open("rb") as stream:
-            return pickle.load(stream)
+            outcome: Outcome = pickle.load(stream)  # written by _write_cached, keyed by content
+            return outcome
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         return None
 

@@ -60,6 +60,7 @@ def _explain(document: Document, error: ValidationError) -> list[Problem]:
     path: Path_ = tuple(error.absolute_path)
     where = dotted(path)
     kind = error.validator
+    value, schema, instance = _value(error), _schema(error), _instance(error)
     if kind == "additionalProperties":
         return _unknown_fields(document, error, path)
     if kind == "required":
@@ -69,40 +70,41 @@ def _explain(document: Document, error: ValidationError) -> list[Problem]:
     if kind == "propertyNames":
         return _bad_key(document, error, path)
     if kind == "type":
-        expected = error.validator_value if isinstance(error.validator_value, str) else error.validator_value[0]
-        message = f"`{where}` must be {_TYPE_NAMES.get(expected, expected)}, got {_describe(error.instance)}"
+        expected = value if isinstance(value, str) else value[0]
+        message = f"`{where}` must be {_TYPE_NAMES.get(expected, expected)}, got {_describe(instance)}"
         return [Problem(document.position(path), message)]
     if kind == "const":
         return [_wrong_const(document, path, error)]
     if kind == "enum":
-        options = [str(o) for o in error.validator_value]
-        message = f"`{where}` must be one of {', '.join(options)}; got {_describe(error.instance)}"
-        return [Problem(document.position(path), message, did_you_mean(str(error.instance), options))]
+        options = [str(o) for o in value]
+        message = f"`{where}` must be one of {', '.join(options)}; got {_describe(instance)}"
+        return [Problem(document.position(path), message, did_you_mean(str(instance), options))]
     if kind in ("minimum", "maximum"):
-        low, high = error.schema.get("minimum"), error.schema.get("maximum")
+        low, high = schema.get("minimum"), schema.get("maximum")
         span = (
             f"{low}-{high}" if low is not None and high is not None else (f">= {low}" if high is None else f"<= {high}")
         )
-        return [Problem(document.position(path), f"`{where}` is {error.instance}, out of range {span}")]
+        return [Problem(document.position(path), f"`{where}` is {instance}, out of range {span}")]
     if kind in ("pattern", "format"):
-        reason = error.schema.get("x-dockyard-error", f"must match {error.schema.get('pattern')}")
-        return [Problem(document.position(path), f"`{where}` {reason}; got {_describe(error.instance)}")]
+        reason = schema.get("x-dockyard-error", f"must match {schema.get('pattern')}")
+        return [Problem(document.position(path), f"`{where}` {reason}; got {_describe(instance)}")]
     if kind == "maxLength":
-        return [Problem(document.position(path), f"`{where}` is longer than {error.validator_value} characters")]
+        return [Problem(document.position(path), f"`{where}` is longer than {value} characters")]
     if kind == "minLength":
         return [Problem(document.position(path), f"`{where}` must not be empty")]
-    if kind == "minProperties" and error.validator_value == 1:
+    if kind == "minProperties" and value == 1:
         return [Problem(document.position(path), f"`{where}` must have at least one entry")]
-    if kind == "maxProperties" and error.validator_value == 1:
-        return [Problem(document.position(path), f"`{where}` takes only one of {', '.join(sorted(error.instance))}")]
+    if kind == "maxProperties" and value == 1:
+        return [Problem(document.position(path), f"`{where}` takes only one of {', '.join(sorted(instance))}")]
     return [Problem(document.position(path), f"`{where}`: {error.message}")]
 
 
 def _unknown_fields(document: Document, error: ValidationError, path: Path_) -> list[Problem]:
-    known = sorted(error.schema.get("properties", {}))
-    patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+    schema, instance = _schema(error), _instance(error)
+    known = sorted(schema.get("properties", {}))
+    patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
     problems = []
-    for key in error.instance:
+    for key in instance:
         if key in known or any(p.search(key) for p in patterns):
             continue
         inside = f" in `{dotted(path)}`" if path else ""
@@ -112,24 +114,37 @@ def _unknown_fields(document: Document, error: ValidationError, path: Path_) -> 
 
 
 def _bad_key(document: Document, error: ValidationError, path: Path_) -> list[Problem]:
-    key = error.instance
+    key = _instance(error)
     sub = error.context[0] if error.context else error
-    reason = sub.schema.get("x-dockyard-error") if isinstance(sub.schema, dict) else None
+    reason = _schema(sub).get("x-dockyard-error")
     if sub.validator == "maxLength":
-        reason = f"must be at most {sub.validator_value} characters"
+        reason = f"must be at most {_value(sub)} characters"
     reason = reason or "must be a DNS-1123 label: lowercase letters, digits and '-'"
     return [Problem(document.position((*path, key), key=True), f"name `{key}` in `{dotted(path)}` {reason}")]
 
 
 def _wrong_const(document: Document, path: Path_, error: ValidationError) -> Problem:
-    where, expected = dotted(path), error.validator_value
+    where, expected, instance = dotted(path), _value(error), _instance(error)
     if path == ("apiVersion",) and expected == "score.dev/v1b1":
         return Problem(
             document.position(path),
-            f"unsupported Score apiVersion `{error.instance}`",
+            f"unsupported Score apiVersion `{instance}`",
             "Dockyard reads Score workloads with `apiVersion: score.dev/v1b1`",
         )
-    return Problem(document.position(path), f"`{where}` must be `{expected}`, got {_describe(error.instance)}")
+    return Problem(document.position(path), f"`{where}` must be `{expected}`, got {_describe(instance)}")
+
+
+def _value(error: ValidationError) -> Any:
+    """The keyword's value in the schema (a validator's errors always carry it)."""
+    return error.validator_value
+
+
+def _schema(error: ValidationError) -> dict[str, Any]:
+    return error.schema if isinstance(error.schema, dict) else {}
+
+
+def _instance(error: ValidationError) -> Any:
+    return error.instance
 
 
 def _describe(value: Any) -> str:

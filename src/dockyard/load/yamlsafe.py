@@ -14,7 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from dockyard.errors import Position, Problem
 
@@ -264,11 +264,12 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise YamlProblem(line, column, f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels")
         self.positions[path] = (line, column)
-        if node.id == "mapping":
-            return self.mapping(node, path, depth)
-        if node.id == "sequence":
+        kind = node.id  # type: ignore[attr-defined]  # each node class names its kind; ruamel's Node declares none
+        if kind == "mapping":
+            return self.mapping(cast("MappingNode", node), path, depth)
+        if kind == "sequence":
             return [self.value(item, (*path, index), depth + 1) for index, item in enumerate(node.value)]
-        return self.scalar(node)
+        return self.scalar(cast("ScalarNode", node))
 
     def mapping(self, node: MappingNode, path: Path_, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -324,7 +325,7 @@ class _Converter:
             if tag == _TAG + "float":
                 return _float(text)
         except (KeyError, ValueError):
-            what = {"bool": "a boolean", "int": "an integer", "float": "a number"}[tag.removeprefix(_TAG)]
+            what = {"bool": "a boolean", "int": "an integer", "float": "a number"}[str(tag).removeprefix(_TAG)]
             raise YamlProblem(
                 line, column, f"`{_clip(text)}` is not {what}", "quote it to make it text, or write a plain value"
             ) from None

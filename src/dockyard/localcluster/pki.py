@@ -14,7 +14,14 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    CertificatePublicKeyTypes,
+    PrivateKeyTypes,
+)
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from dockyard.errors import DockyardError
 
 VALIDITY = datetime.timedelta(days=365)
 
@@ -83,6 +90,8 @@ def ensure(directory: Path) -> Pki:
         _write_key(pki.ca_key, key)
         pki.ca_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise DockyardError(f"{pki.ca_key} is not the EC key Dockyard writes; remove the directory to start over")
     ca_cert = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
     if not pki.serving_cert.exists():
         names = [
@@ -119,21 +128,23 @@ def ensure(directory: Path) -> Pki:
                 None,
             )
     if not pki.service_account_key.exists():
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        _write_key(pki.service_account_key, key)
+        signing = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        _write_key(pki.service_account_key, signing)
         pki.service_account_pub.write_bytes(
-            key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            signing.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
         )
     return pki
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, public_key: object) -> x509.CertificateBuilder:
+def _builder(subject: x509.Name, issuer: x509.Name, public_key: CertificatePublicKeyTypes) -> x509.CertificateBuilder:
     now = datetime.datetime.now(datetime.UTC)
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer)
-        .public_key(public_key)  # type: ignore[arg-type]
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + VALIDITY)
@@ -144,7 +155,7 @@ def _issue(
     cert_path: Path,
     key_path: Path,
     ca_cert: x509.Certificate,
-    ca_key: object,
+    ca_key: CertificateIssuerPrivateKeyTypes,
     common_name: str,
     organisation: str | None,
     usage: x509.ObjectIdentifier,
@@ -161,13 +172,13 @@ def _issue(
     )
     if san is not None:
         builder = builder.add_extension(san, critical=False)
-    cert = builder.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    cert = builder.sign(ca_key, hashes.SHA256())
     _write_key(key_path, key)
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
-def _write_key(path: Path, key: object) -> None:
-    data = key.private_bytes(  # type: ignore[attr-defined]
+def _write_key(path: Path, key: PrivateKeyTypes) -> None:
+    data = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     path.touch(mode=0o600)

@@ -82,7 +82,7 @@ def node_names(cluster: str, count: int) -> list[str]:
 
 def register_nodes(api: Client, names: list[str]) -> None:
     """Create fake nodes for KWOK to manage (it marks them Ready and runs their pods)."""
-    existing = {n.metadata.name for n in api.list(Node)}
+    existing = {n.metadata.name for n in api.list(Node) if n.metadata}
     for name in names:
         if name in existing:
             continue
@@ -109,7 +109,8 @@ def register_nodes(api: Client, names: list[str]) -> None:
 def release_node_leases(api: Client) -> None:
     """Delete node leases left by a previous KWOK, so the new one need not wait for them to expire."""
     for lease in api.list(Lease, namespace="kube-node-lease"):
-        api.delete(Lease, lease.metadata.name, namespace="kube-node-lease")
+        if lease.metadata and lease.metadata.name:
+            api.delete(Lease, lease.metadata.name, namespace="kube-node-lease")
 
 
 def nodes_ready(api: Client, names: list[str]) -> Check:
@@ -117,7 +118,7 @@ def nodes_ready(api: Client, names: list[str]) -> Check:
         ready = set()
         for node in api.list(Node):
             conditions = node.status.conditions or [] if node.status else []
-            if any(c.type == "Ready" and c.status == "True" for c in conditions):
+            if node.metadata and any(c.type == "Ready" and c.status == "True" for c in conditions):
                 ready.add(node.metadata.name)
         missing = sorted(set(names) - ready)
         return f"nodes not Ready: {', '.join(missing)}" if missing else None

@@ -80,7 +80,8 @@ class Rendered:
 
     @property
     def namespace(self) -> str | None:
-        return self.manifest["metadata"].get("namespace")
+        namespace = self.manifest["metadata"].get("namespace")
+        return None if namespace is None else str(namespace)
 
     @property
     def api_version(self) -> str:
@@ -169,7 +170,7 @@ def obj(api_version: str, kind: str, name: str, namespace: str | None, **body: A
     return manifest
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]  # base chosen at run time
     """libyaml's fast dumper, never writing anchors and aliases for objects used twice."""
 
     def ignore_aliases(self, data: Any) -> bool:
@@ -177,8 +178,10 @@ class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[mi
 
 
 def to_yaml(manifests: Iterable[dict[str, Any]]) -> str:
-    options = {"Dumper": _Dumper, "sort_keys": False, "default_flow_style": False, "allow_unicode": True, "width": 4096}
-    return "---\n".join(yaml.dump(m, **options) for m in manifests)
+    return "---\n".join(
+        yaml.dump(m, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096)
+        for m in manifests
+    )
 
 
 def to_json(manifest: dict[str, Any]) -> str:

@@ -166,7 +166,8 @@ def _variable(name: str, pieces: list[Piece]) -> list[dict[str, Any]]:
         return [{"name": name, "value": "".join(p for p in pieces if isinstance(p, str)).replace("$(", "$$(")}]
     if len(pieces) == 1 and isinstance(pieces[0], SecretRef):
         return [{"name": name, "valueFrom": _secret_key(pieces[0])}]
-    helpers, parts = [], []
+    helpers: list[dict[str, Any]] = []
+    parts: list[str] = []
     for piece in pieces:
         if isinstance(piece, SecretRef):
             helper = f"DOCKYARD_SECRET_{name}_{len(helpers)}"
@@ -247,12 +248,12 @@ def _volumes(
     if files:
         items = []
         for key, (owner, mode, _content) in sorted(files.items()):
-            container, target = owner.split(":", 1)
+            owner_name, target = owner.split(":", 1)
             item: dict[str, Any] = {"key": key, "path": key}
             if mode is not None:
                 item["mode"] = mode
             items.append(item)
-            mounts[container].append({"name": "files", "mountPath": target, "subPath": key, "readOnly": True})
+            mounts[owner_name].append({"name": "files", "mountPath": target, "subPath": key, "readOnly": True})
         volumes.append({"name": "files", "configMap": {"name": f"{service.name}-files", "items": items}})
     for container in service.containers:
         entries = container.spec.get("volumes") or []

@@ -221,7 +221,8 @@ def _edge_path(
 
 
 def _listener(facts: Facts, route: Rendered, hosts: list[str], scheme: str | None) -> Hop:
-    admitted, refused = [], []
+    admitted: list[str] = []
+    refused: list[str] = []
     for parent in (route.manifest.get("spec") or {}).get("parentRefs") or []:
         key = (parent.get("namespace", route.namespace or ""), parent.get("name", ""))
         gateway = facts.gateways.get(key)

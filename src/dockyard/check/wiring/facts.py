@@ -216,9 +216,10 @@ def _made_at_run_time(rendered: Rendered) -> Iterator[ServiceInfo | tuple[str, s
         operated = f"{rendered.kind.lower()}-operated"
         yield ServiceInfo(namespace, operated, frozenset({port}), None, {}, rendered.stage)
     elif group == "cert-manager.io" and rendered.kind == "Certificate":
-        secret = (manifest.get("spec") or {}).get("secretName")
-        if secret:
-            yield ("Secret", namespace, secret, Stored(frozenset({"tls.crt", "tls.key", "ca.crt"}), by, rendered.stage))
+        secret_name = (manifest.get("spec") or {}).get("secretName")
+        if secret_name:
+            keys = frozenset({"tls.crt", "tls.key", "ca.crt"})
+            yield ("Secret", namespace, str(secret_name), Stored(keys, by, rendered.stage))
 
 
 def stage_rank(stage: str | None) -> int:

@@ -49,7 +49,8 @@ def shared_postgres(platform: Platform, requests: Sequence[TaskRequest]) -> list
     if settings.get("mode", "dedicated") != "shared" and not has(platform, "sso"):
         return []
     cluster = platform_names.POSTGRES_SHARED_CLUSTER
-    roles = sorted({r.data["role"] for r in (*requests, *_platform_roles(platform)) if r.kind == ROLE_TASK})
+    wanted = [r.data for r in requests if r.kind == ROLE_TASK] + [t.data for t in _platform_roles(platform)]
+    roles = sorted({str(data["role"]) for data in wanted})
     spec: dict[str, Any] = {
         "instances": settings.get("instances", 1),
         "storage": {"size": settings.get("storage", "1Gi")},

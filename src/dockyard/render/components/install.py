@@ -108,11 +108,11 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
     api_versions = _api_versions(platform, known_crds)
     warnings: list[Problem] = []
     for item, directory, digest, source in charts:
-        objects = _template(
+        templated = _template(
             platform, store, item, directory, digest, api_versions, source, problems, warnings, requests
         )
-        if objects is not None:
-            bundles.append((item, _patched(platform, item, objects, source.position, problems), source))
+        if templated is not None:
+            bundles.append((item, _patched(platform, item, templated, source.position, problems), source))
     if problems:
         raise InputError(problems)
     crds = [o for _, objects, _ in bundles for o in objects if o.get("kind") == "CustomResourceDefinition"]

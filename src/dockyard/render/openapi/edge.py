@@ -44,9 +44,9 @@ def rules(contract: Contract, issuer: str) -> list[dict[str, Any]]:
     for path in sorted(by_path, key=lambda p: (_specificity(p), p)):
         matched = {"type": "RegularExpression", "value": path_pattern(path)}
         for method, is_open, alternatives in sorted(by_path[path]):
-            operation = {"methods": [method], "path": matched}
+            request: dict[str, Any] = {"methods": [method], "path": matched}
             if is_open:
-                found.append({"action": "Allow", "operation": operation, "principal": ANYONE})
+                found.append({"action": "Allow", "operation": request, "principal": ANYONE})
                 continue
             for scopes in alternatives:
                 principal: dict[str, Any] = {"provider": PROVIDER}
@@ -54,7 +54,7 @@ def rules(contract: Contract, issuer: str) -> list[dict[str, Any]]:
                     principal["scopes"] = list(scopes)
                 else:  # any valid token of this API: every one carries the realm's issuer
                     principal["claims"] = [{"name": "iss", "values": [issuer]}]
-                found.append({"action": "Allow", "operation": operation, "principal": {"jwt": principal}})
+                found.append({"action": "Allow", "operation": request, "principal": {"jwt": principal}})
         found.append({"action": "Deny", "operation": {"path": matched}, "principal": ANYONE})
     return found
 

@@ -283,7 +283,8 @@ def _expanded(url: str, variables: dict[str, Any]) -> list[str]:
     names = sorted(set(re.findall(r"\{([^{}]+)\}", url)))
     choices = []
     for name in names:
-        variable = variables.get(name) if isinstance(variables.get(name), dict) else {}
+        found = variables.get(name)
+        variable: dict[str, Any] = found if isinstance(found, dict) else {}
         values = [str(variable.get("default", ""))] + [str(v) for v in variable.get("enum") or []]
         choices.append(sorted(set(values)))
     expanded = []

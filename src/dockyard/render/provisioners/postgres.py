@@ -9,6 +9,8 @@ outputs: host, port, name, username, password (username and password as Secret r
 
 from __future__ import annotations
 
+from typing import Any
+
 from dockyard.render import platform_names
 from dockyard.render.bundle import Rendered, TaskRequest, obj
 from dockyard.render.placeholders import Output, SecretRef
@@ -25,7 +27,7 @@ def provision(request: Request) -> Provision:
     return _dedicated(request, database, settings)
 
 
-def _dedicated(request: Request, database: str, settings: dict) -> Provision:
+def _dedicated(request: Request, database: str, settings: dict[str, Any]) -> Provision:
     cluster = request.object_name()
     namespace = request.namespace
     manifest = obj(

@@ -6,6 +6,8 @@ outputs: source (the claim's name).
 
 from __future__ import annotations
 
+from typing import Any
+
 from dockyard.render.bundle import Rendered, obj
 from dockyard.render.provisioners.base import Provision, Provisioner, ProvisionError, Request, param
 
@@ -18,7 +20,10 @@ def provision(request: Request) -> Provision:
         raise ProvisionError(
             f"resource `{request.resource.id}`: params.accessMode must be one of {', '.join(ACCESS_MODES)}"
         )
-    spec: dict = {"accessModes": [mode], "resources": {"requests": {"storage": param(request, "size", str, "1Gi")}}}
+    spec: dict[str, Any] = {
+        "accessModes": [mode],
+        "resources": {"requests": {"storage": param(request, "size", str, "1Gi")}},
+    }
     storage_class = param(request, "storageClass", (str, type(None)), None)
     if storage_class:
         spec["storageClassName"] = storage_class
