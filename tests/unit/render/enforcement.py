@@ -29,8 +29,18 @@ class Token:
 class Request:
     method: str
     path: str
+    """As sent: the path, and any query after `?`."""
     token: Token | None = None
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def url_path(self) -> str:
+        """The path without its query (what Istio's and OpenAPI's path matching see)."""
+        return self.path.split("?", 1)[0]
+
+    @property
+    def query(self) -> str | None:
+        return self.path.split("?", 1)[1] if "?" in self.path else None
 
 
 # --- the mesh, as Istio documents it -------------------------------------------------------------
@@ -94,7 +104,7 @@ def mesh_allows(request: Request, authentication: dict[str, Any], authorization:
         if not valid:
             return False  # a token that is present and invalid is refused outright (401)
         claims = {"scope": request.token.scope}
-    path = normalise(request.path)
+    path = normalise(request.url_path)  # Istio matches paths without their query
     spec = authorization["spec"]
     assert spec["action"] == "ALLOW"
     return any(_rule_matches(rule, request.method, path, claims) for rule in spec.get("rules", []))
@@ -135,7 +145,7 @@ def contract_allows(contract: dict[str, Any], request: Request, audience: str, i
     templated ones), and the request's credentials meet one of its security requirements."""
     if request.token is not None and (request.token.issuer != issuer or audience not in request.token.audiences):
         return False
-    path = normalise(request.path)
+    path = normalise(request.url_path)
     matches = []
     for base in _bases(contract.get("servers")):
         if base and not (path == base or path.startswith(base + "/")):
@@ -214,7 +224,8 @@ def edge_allows(request: Request, policy: dict[str, Any]) -> bool:
         claims = {"iss": request.token.issuer, "scope": request.token.scope, "provider": valid[0]["name"]}
     elif not spec["jwt"].get("optional"):
         return False
-    path = normalise(request.path)
+    # Envoy normalises the path, then matches rules against `:path`, query included
+    path = normalise(request.url_path) + ("" if request.query is None else "?" + request.query)
     authorization = spec["authorization"]
     for rule in authorization["rules"]:
         operation = rule.get("operation") or {}

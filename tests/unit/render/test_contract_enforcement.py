@@ -53,7 +53,9 @@ def _agree(contract: dict[str, Any], requests: list[Request]) -> list[str]:
             ("mesh", mesh_allows(request, authentication, authorization)),
             ("edge", edge_allows(request, policy)),
         ):
-            if verdict != spec:
+            # the edge refuses matrix parameters (`;`) on purpose: backends read them differently
+            expected = spec and not (enforcer == "edge" and ";" in request.url_path)
+            if verdict != expected:
                 what = "fails open" if verdict else "wrongly denies"
                 disagreements.append(f"{enforcer} {what}: {request.method} {request.path} {request.token}")
     return disagreements
@@ -102,7 +104,8 @@ def contracts(draw: st.DrawFn) -> dict[str, Any]:
     return document
 
 
-request_segment = st.one_of(st.sampled_from(WORDS), st.sampled_from(("123", "x-1", "a%2Fb", "")))
+request_segment = st.one_of(st.sampled_from(WORDS), st.sampled_from(("123", "x-1", "a%2Fb", "", "me;x", "7;v=1")))
+query = st.sampled_from(("", "", "?x=1", "?/admin", "?a=b/../c", "?"))
 token = st.one_of(
     st.none(),
     st.lists(st.sampled_from(SCOPES), unique=True).map(lambda s: Token(ISSUER, (AUDIENCE,), " ".join(s))),
@@ -110,10 +113,13 @@ token = st.one_of(
     st.just(Token("https://elsewhere.example.com", (AUDIENCE,), " ".join(SCOPES))),
 )
 request = st.builds(
-    lambda method, prefix, parts, credentials: Request(method, prefix + "/" + "/".join(parts), credentials),
+    lambda method, prefix, parts, asked, credentials: Request(
+        method, prefix + "/" + "/".join(parts) + asked, credentials
+    ),
     st.sampled_from(("GET", "POST", "DELETE", "PUT", "HEAD")),
     st.sampled_from(("", "/api", "/v2", "/api/")),
     st.lists(request_segment, min_size=1, max_size=4),
+    query,
     token,
 )
 
@@ -123,11 +129,12 @@ request = st.builds(
 def test_random_contracts_are_enforced_exactly(contract: dict[str, Any], requests: list[Request]) -> None:
     # requests for every operation as written (parameters filled in), and random ones
     written = [
-        Request(method.upper(), base + path.replace("{p0}", "7").replace("{p1}", "8").replace("{p2}", "9"), tok)
+        Request(method.upper(), base + path.replace("{p0}", "7").replace("{p1}", "8").replace("{p2}", "9") + asked, tok)
         for path, item in contract["paths"].items()
         for method in item
         for base in ("", "/api", "/v2")
         for tok in (None, Token(ISSUER, (AUDIENCE,), " ".join(SCOPES)), Token(ISSUER, (AUDIENCE,), "read"))
+        for asked in ("", "?x=1")
     ]
     assert _agree(contract, written + requests) == []
 
@@ -144,6 +151,7 @@ def _every_request(contract: dict[str, Any], extra_paths: list[str]) -> list[Req
             for value in ("7", "export", "me", "a%2Fb", "..%2Fadmin"):
                 filled = "/".join(value if p.startswith("{") else p for p in written.split("/"))
                 paths |= {base + filled, base + filled + "/", base + filled.replace("/", "//", 1)}
+                paths |= {base + filled + "?x=1", base + filled + "?/invoice", base + filled + ";v=1"}
     tokens = [None, Token("https://elsewhere.example.com", (AUDIENCE,), "")]
     scopes = sorted(
         {s for scheme in _schemes(contract) for flow in scheme.get("flows", {}).values() for s in flow["scopes"]}

@@ -7,7 +7,8 @@ before parameters, from the left), and each path's allow rules (one per operatio
 end with a rule that denies that path for anything else: a request OpenAPI gives to a concrete
 path never falls through to a templated one. Tokens must come from the platform's realm for this
 API's audience; missing tokens are let through to the rules (open operations need none), present
-but invalid ones are refused. Keys are fetched from Keycloak inside the cluster.
+but invalid ones are refused. Keys are fetched from Keycloak inside the cluster. Paths carrying
+matrix parameters (`;`) are denied: backends and the gateway would read them differently.
 """
 
 from __future__ import annotations
@@ -23,11 +24,18 @@ ANYONE = {"clientCIDRs": ["0.0.0.0/0", "::/0"]}
 """A principal every client matches (a rule must name one: the CRD's own validation)."""
 
 
+QUERY = r"(\?.*)?"
+"""Envoy matches a rule's path against `:path`, query included: a path's pattern ends where its
+query may begin (and no parameter reaches into the query, or `/a?/b` would pass for `/a/b`)."""
+PARAMETER = "[^/?#;]+"
+"""One non-empty segment. No `;`: backends read `/orders/me;x/admin` as `/orders/me/admin` (matrix
+parameters), so no pattern admits a `;` and such requests are denied at the edge."""
+
+
 def path_pattern(path: str) -> str:
-    """An RE2 pattern matching exactly the request paths of a path template (a parameter is one
-    non-empty segment)."""
-    parts = ["[^/]+" if part is None else re.escape(part) for part in segments(path)]
-    return "^/" + "/".join(parts) + "$"
+    """An RE2 pattern matching exactly the request paths of a path template, with any query."""
+    parts = [PARAMETER if part is None else re.escape(part) for part in segments(path)]
+    return "^/" + "/".join(parts) + QUERY + "$"
 
 
 def _specificity(path: str) -> tuple[int, ...]:
