@@ -168,3 +168,17 @@ def test_base_paths_and_referenced_path_items_reach_the_policy(
     )
     paths = sorted({p for rule in policy["spec"]["rules"] for to in rule["to"] for p in to["operation"]["paths"]})
     assert paths == ["/v1/healthz", "/v1/orders", "/v1/orders/{*}", "/v1/unused"]
+
+
+def test_a_problem_in_a_large_contract_is_reported_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Real APIs' contracts run to megabytes: positions are found with the contract's own limits,
+    not the 1 MiB of a platform file (every problem was at line 1 column 1)."""
+    repo = copy_example(tmp_path)
+    CASES["a parameter sharing its segment"][0](repo)
+    contract = repo / CONTRACT
+    contract.write_text(contract.read_text() + "x-notes: " + "n" * (2 << 20) + "\n")
+    result = run_cli(capsys, "validate", str(repo))
+    assert result.code == 1
+    assert result.err.splitlines()[0].startswith("services/orders/openapi.yaml:35:3: path `/orders/{id}:cancel`")

@@ -150,5 +150,6 @@ def parse_all(files: list[RepoFile]) -> list[Parsed]:
     for file, result in zip(files, results, strict=True):
         assert result is not None
         ok, data, problems = result
-        parsed.append(Parsed(file, Document(file.path, data, file.raw) if ok else None, problems))
+        limits = CONTRACT_LIMITS if file.kind == "contract" else Limits()
+        parsed.append(Parsed(file, Document(file.path, data, file.raw, limits=limits) if ok else None, problems))
     return parsed

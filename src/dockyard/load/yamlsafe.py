@@ -67,12 +67,14 @@ class Document:
     data: Any
     raw: bytes = field(default=b"", repr=False)
     known_marks: Marks | None = field(default=None, repr=False)
+    limits: Limits = field(default=Limits(), repr=False)
+    """The limits it was read with: finding its marks again reads it with the same."""
 
     @cached_property
     def marks(self) -> Marks:
         if self.known_marks is not None:
             return self.known_marks
-        reparsed = parse(self.file, self.raw)
+        reparsed = parse(self.file, self.raw, self.limits)
         return reparsed.marks if isinstance(reparsed, Document) else Marks({}, {})
 
     def position(self, path: Path_ = (), *, key: bool = False) -> Position:
