@@ -111,6 +111,21 @@ CASES = {
             "`x-dockyard.auth.jwt: false` and check credentials in the service",
         ],
     ),
+    "a parameter spanning segments": (
+        lambda r: replace(
+            r,
+            CONTRACT,
+            "  /orders/{id}:\n    parameters:\n" + ID_PARAMETER,
+            "  /orders/{+id}:\n    parameters:\n" + ID_PARAMETER.replace("id,", "'+id',"),
+        ),
+        [
+            "services/orders/openapi.yaml:35:3: path `/orders/{+id}`: `{+id}` is a URI template expansion whose "
+            "value may span segments (RFC 6570); an OpenAPI path parameter is one segment, and a value's %2F is "
+            "decoded into segments before any check, so this operation cannot be enforced exactly",
+            "  hint: write the segments out (e.g. /v2/projects/{project}/tasks), or set `x-dockyard.auth.jwt: false` "
+            "and check credentials in the service",
+        ],
+    ),
     "a literal star in a path": (
         lambda r: replace(r, CONTRACT, "  /healthz:\n", "  /health/*:\n"),
         [

@@ -22,6 +22,8 @@ from dockyard.render.openapi.sources import Path_, Sources, Unresolved
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 JWT_SCHEMES = ("oauth2", "openIdConnect")
 PARAMETER = re.compile(r"\{[^{}/]+\}")
+EXPANSION = re.compile(r"\{[+#./;?&][^{}/]*\}")
+"""RFC 6570 operators (`{+path}`, `{/segments}`, ...): values that are not one path segment."""
 LITERAL = re.compile(r"[A-Za-z0-9\-._~%!$&'()+,;:@=]*")
 """Characters of a path segment (RFC 3986 pchar) that every enforcer matches literally; `*`, `{`
 and `}` are operators to them."""
@@ -253,6 +255,18 @@ class _Reader:
     def _check_path(self, file: str, where: Path_, path: str, *, base_path: bool = False, key: bool = False) -> bool:
         segments = path.split("/")[1:]
         for position, segment in enumerate(segments):
+            if not base_path and EXPANSION.fullmatch(segment):
+                self.problem(
+                    file,
+                    where,
+                    f"path `{path}`: `{segment}` is a URI template expansion whose value may span segments "
+                    "(RFC 6570); an OpenAPI path parameter is one segment, and a value's %2F is decoded into "
+                    "segments before any check, so this operation cannot be enforced exactly",
+                    "write the segments out (e.g. /v2/projects/{project}/tasks), or set "
+                    "`x-dockyard.auth.jwt: false` and check credentials in the service",
+                    key=key,
+                )
+                return False
             if "{" in segment or "}" in segment:
                 if base_path or not PARAMETER.fullmatch(segment):
                     self.problem(
