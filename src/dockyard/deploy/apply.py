@@ -20,6 +20,7 @@ from dockyard.deploy.finished import digest, removes_itself
 from dockyard.deploy.health import Health, assess
 from dockyard.deploy.plan import Change, ChangeSet, reference
 from dockyard.errors import DockyardError
+from dockyard.render import hooks
 from dockyard.render.bundle import STAGES, Rendered
 from dockyard.render.identity import ObjectId
 
@@ -63,7 +64,11 @@ GROUPS = (
     *(
         group
         for i, stage in enumerate(STAGES)
-        for group in ((3 + 2 * i, f"stage {stage}"), (4 + 2 * i, f"webhooks of {stage}"))
+        for group in (
+            (3 + 3 * i, f"stage {stage}"),
+            (4 + 3 * i, f"webhooks of {stage}"),
+            (5 + 3 * i, f"hooks after {stage}"),
+        )
     ),
 )
 
@@ -75,10 +80,12 @@ def group_of(rendered: Rendered) -> tuple[int, str]:
         return 1, "namespaces"
     index = STAGES.index(rendered.stage)
     if rendered.kind in WEBHOOK_KINDS:
-        return 4 + 2 * index, f"webhooks of {rendered.stage}"
+        return 4 + 3 * index, f"webhooks of {rendered.stage}"
+    if hooks.after_the_stage(rendered.manifest):
+        return 5 + 3 * index, f"hooks after {rendered.stage}"
     if rendered.namespace is None:
         return 2, "cluster-scoped objects"
-    return 3 + 2 * index, f"stage {rendered.stage}"
+    return 3 + 3 * index, f"stage {rendered.stage}"
 
 
 def apply(

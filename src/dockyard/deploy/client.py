@@ -22,7 +22,8 @@ from lightkube.config.client_adapter import Client as adapter_client
 from lightkube.config.client_adapter import ConnectionParams
 from lightkube.core.exceptions import ApiError, ConfigError, LoadResourceError
 from lightkube.core.resource_registry import resource_registry
-from lightkube.generic_resource import load_in_cluster_generic_resources
+from lightkube.generic_resource import GenericGlobalResource, GenericNamespacedResource, create_resources_from_crd
+from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.types import PatchType
 
 from dockyard.errors import DockyardError
@@ -63,6 +64,7 @@ class Connection:
             raise ConnectionFailed(f"cannot use {where}: {error}") from None
         self.context = context
         self._crds_loaded = False
+        self._served: frozenset[tuple[str, str]] = frozenset()
         self._local = threading.local()
 
     @property
@@ -87,12 +89,27 @@ class Connection:
         raise AssertionError("unreachable")
 
     def refresh_kinds(self) -> None:
-        """Learn the cluster's CRDs (call again after applying CRDs)."""
+        """Learn the cluster's CRDs (call again after applying CRDs). lightkube keeps the kinds of
+        every cluster a process has seen in one registry; this cluster's own are kept here, so a
+        kind another cluster serves is never taken for one this cluster has."""
         try:
-            self._call(lambda: load_in_cluster_generic_resources(self.client))
+            crds = self._call(lambda: list(self.client.list(CustomResourceDefinition)))
         except ApiError as error:
             raise ConnectionFailed(f"cannot list CustomResourceDefinitions: {error.status.message}") from None
+        served: set[tuple[str, str]] = set()
+        for crd in crds:
+            create_resources_from_crd(crd)
+            spec = crd.spec
+            served |= {(f"{spec.group}/{v.name}", spec.names.kind) for v in spec.versions if v.served}
+        self._served = frozenset(served)
         self._crds_loaded = True
+
+    def _known(self, manifest: Mapping[str, Any]) -> bool:
+        """Whether this cluster serves the object's kind: a built-in one, or one of its own CRDs."""
+        key = (str(manifest["apiVersion"]), str(manifest["kind"]))
+        registered = resource_registry.get(*key)
+        generic = registered is not None and issubclass(registered, (GenericGlobalResource, GenericNamespacedResource))
+        return key in self._served if generic else True
 
     def prepare(self, manifests: list[Mapping[str, Any]]) -> None:
         """Convert one object of each kind here, before requests run in threads.
@@ -113,12 +130,16 @@ class Connection:
         """The object as a lightkube resource (for apply); LoadResourceError for a kind the cluster lacks."""
         if not self._crds_loaded:
             self.refresh_kinds()
+        if not self._known(manifest):
+            raise LoadResourceError(f"the cluster has no kind {manifest['kind']} in {manifest['apiVersion']}")
         return codecs.from_dict(dict(manifest))
 
     def _kind(self, manifest: Mapping[str, Any]) -> Any:
         """The resource class of the object's kind (for get and delete), or None if the cluster lacks it."""
         if not self._crds_loaded:
             self.refresh_kinds()
+        if not self._known(manifest):
+            return None
         return resource_registry.get(manifest["apiVersion"], manifest["kind"]) or _builtin(manifest)
 
     def apply(
@@ -136,6 +157,8 @@ class Connection:
             )
         except ApiError as error:
             return _classify(error)
+        except httpx2.HTTPStatusError as error:
+            return _unparsed(error, manifest)
         return _object(result.to_dict())
 
     def get(self, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -176,6 +199,8 @@ class Connection:
             return ObjectError("unknown-kind", f"the cluster has no kind {manifest['kind']}")
         except ApiError as error:
             return _classify(error)
+        except httpx2.HTTPStatusError as error:
+            return _unparsed(error, manifest)
 
     def merge_patch(self, manifest: Mapping[str, Any], patch: dict[str, Any]) -> dict[str, Any] | ObjectError:
         """A JSON merge patch of the object `manifest` names (kind, name, namespace)."""
@@ -218,6 +243,15 @@ class Connection:
                 return None
             return _classify(error)
         return None
+
+
+def _unparsed(error: httpx2.HTTPStatusError, manifest: Mapping[str, Any]) -> ObjectError:
+    """An answer that is not a Kubernetes Status: a 404 is a path the API server does not serve
+    (the kind's CRD went away since the kinds were read)."""
+    code = error.response.status_code
+    if code == 404:
+        return ObjectError("unknown-kind", f"the cluster has no kind {manifest['kind']} in {manifest['apiVersion']}")
+    return ObjectError("other", f"the API server answered HTTP {code}")
 
 
 def _object(value: Any) -> dict[str, Any]:

@@ -225,3 +225,32 @@ def test_a_chart_that_renders_secret_values_is_warned_about(
         "the render (and in its output files)",
         "  hint: set the chart's existing-secret value instead; Dockyard's ensure-secret task can create that Secret",
     ]
+
+
+def test_a_hook_that_never_runs_on_install_or_upgrade_is_not_installed(
+    tmp_path: Path, chart_repo: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """helm template renders every hook; a cleanup job of `pre-delete` would otherwise run on apply."""
+
+    def job(name: str, phases: str) -> str:
+        return (
+            f"apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\n  annotations:\n"
+            f"    helm.sh/hook: {phases}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n"
+            "      containers: [{name: c, image: registry.example.org/c:1}]\n"
+        )
+
+    templates = {
+        "cleanup.yaml": job("cleanup", "pre-delete"),
+        "patch.yaml": job("patch", "post-install,post-upgrade"),
+        "create.yaml": job("create", "pre-install,pre-upgrade"),
+    }
+    package(make_chart(tmp_path / "hooked", "hooked", templates=templates), tmp_path / "repo")
+    index(tmp_path / "repo", chart_repo)
+    repo = platform_repo(
+        tmp_path / "platform",
+        f"  hooked:\n    chart: {{repository: '{chart_repo}', name: hooked, version: 1.0.0}}\n"
+        "    namespace: hooked\n    stage: platform-services\n",
+    )
+    assert run_cli(capsys, "charts", "pull", str(repo)).code == 0
+    installed = render_components(platform_of(repo), ChartStore(helm()))
+    assert sorted(o.name for o in installed.objects if o.kind == "Job") == ["create", "patch"]

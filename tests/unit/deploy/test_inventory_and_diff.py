@@ -108,4 +108,29 @@ def test_webhook_configurations_follow_the_stage_that_runs_their_backend() -> No
     role = group_of(rendered("ClusterRole", "platform-services", None))
     assert order.index(role[1]) < order.index(operator[1]) < order.index(webhook[1])
     assert order.index(webhook[1]) < order.index("stage namespaces")
-    assert webhook == (8, "webhooks of platform-services")
+    assert webhook == (10, "webhooks of platform-services")
+
+
+def test_chart_hooks_run_as_helm_runs_them_on_install_and_upgrade() -> None:
+    """A post-install hook often patches a webhook configuration (kube-prometheus-stack's certificate
+    job does): it runs after its stage and its webhooks. A hook of other phases never runs on apply."""
+    from dockyard.deploy.apply import GROUPS, group_of
+    from dockyard.render import hooks
+    from dockyard.render.bundle import Rendered, Source
+
+    def job(phases: str) -> Rendered:
+        metadata = {"name": "x", "namespace": "m", "annotations": {"helm.sh/hook": phases}}
+        return Rendered(
+            {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata}, "platform-services", Source("x")
+        )
+
+    order = [title for _rank, title in GROUPS]
+    assert group_of(job("post-install,post-upgrade")) == (11, "hooks after platform-services")
+    assert order.index("webhooks of platform-services") < order.index("hooks after platform-services")
+    assert order.index("hooks after platform-services") < order.index("stage services")
+    assert group_of(job("pre-install,pre-upgrade"))[1] == "stage platform-services"
+    assert group_of(job("pre-install,post-install"))[1] == "stage platform-services"
+    assert [
+        hooks.installed(job(p).manifest)
+        for p in ("post-install", "pre-upgrade", "pre-delete", "test", "post-delete,post-rollback")
+    ] == [True, True, False, False, False]

@@ -20,6 +20,7 @@ from dockyard.charts.archive import UnsafeArchive
 from dockyard.charts.helm import BadManifests, Helm, HelmFailed, TemplateRequest, Templates, chart_directory, unpacked
 from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
+from dockyard.render import hooks
 from dockyard.render.bundle import (
     SOURCE_ANNOTATION,
     STAGE_ANNOTATION,
@@ -125,7 +126,7 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
         placed = [
             _place(platform, item, manifest, cluster_kinds, source)
             for manifest in objects
-            if manifest.get("kind") not in excluded
+            if manifest.get("kind") not in excluded and hooks.installed(manifest)
         ]
         rendered += placed
         warnings += [_secret_warning(item, r) for r in placed if r.kind == "Secret" and _has_data(r.manifest)]
