@@ -319,6 +319,66 @@ def test_callers_get_exactly_the_scopes_they_declare_and_only_their_apis_audienc
     ]
 
 
+def test_what_is_no_longer_asked_for_is_taken_away(
+    keycloak_url: str, local_cluster: control_plane.Running, api: Client, namespaces: tuple[str, str]
+) -> None:
+    """A caller that stops calling an API loses its audience; a client the render no longer names
+    is removed (only those this cluster made); a client scope Dockyard did not make is never taken over."""
+    namespace = namespaces[0]
+    connection = _connection(local_cluster)
+
+    def client(name: str, **data: object) -> TaskRequest:
+        secret = {"namespace": namespace, "name": f"{name}-oidc", "key": "client-secret"}
+        return TaskRequest(
+            "keycloak-client", name, {"realm": "prune", "clientId": name, "secretTo": secret, **data}, HERE
+        )
+
+    def prune(*clients: str, owner: str = "shop-local") -> TaskRequest:
+        return TaskRequest(
+            "keycloak-prune", "prune", {"realm": "prune", "owner": owner, "clients": list(clients)}, HERE
+        )
+
+    def run(*requests: TaskRequest) -> list[str]:
+        runner = tasks.runner(connection, list(requests), lambda _line: None, keycloak_url)
+        runner.after("stage platform-services")
+        return runner.done
+
+    reports = client("reports", scopes={"reports:read": "Read"}, audience="reports")
+    viewer = client("viewer", grants={"reports": ["reports:read"]})
+    run(reports, viewer, prune("reports", "viewer"))
+    secret = _values(api, namespace, "viewer-oidc")["client-secret"]
+    assert "reports" in _audiences(_token(keycloak_url, "prune", "viewer", secret))
+
+    # the caller stops asking: its scope and the API's audience go
+    assert run(client("viewer", grants={}), prune("reports", "viewer")) == [
+        "task keycloak-client viewer: scope reports:read revoked, client drops audience reports",
+        "task keycloak-prune prune: unchanged",
+    ]
+    claims = _token(keycloak_url, "prune", "viewer", secret)
+    assert "reports" not in _audiences(claims) and "reports:read" not in claims.get("scope", "").split()
+
+    # a client is removed once no cluster names it; one made by hand is never touched
+    admin = _admin(keycloak_url, connection)
+    admin.call("POST", "/prune/clients", json={"clientId": "made-by-hand", "protocol": "openid-connect"})
+    assert run(prune("reports", "viewer", owner="shop-other")) == [
+        "task keycloak-prune prune: client reports marked, client viewer marked"
+    ]
+    assert run(prune("reports")) == ["task keycloak-prune prune: client viewer unmarked"]  # shop-other names it
+    assert run(prune("reports", owner="shop-other")) == ["task keycloak-prune prune: client viewer removed"]
+    left = {c["clientId"] for c in admin.call("GET", "/prune/clients").json()}
+    assert "viewer" not in left and {"reports", "made-by-hand"} <= left
+    assert run(prune("reports"), prune("reports", owner="shop-other")) == [
+        "task keycloak-prune prune: unchanged",
+        "task keycloak-prune prune: unchanged",
+    ]
+
+    # a scope of the same name that Dockyard did not make
+    admin.call("POST", "/prune/client-scopes", json={"name": "audit:read", "protocol": "openid-connect"})
+    with pytest.raises(TaskFailed) as refused:
+        run(client("audit", scopes={"audit:read": "Read"}, audience="audit"))
+    assert "realm prune has a client scope audit:read that Dockyard did not make" in str(refused.value)
+
+
 def test_a_ui_client_takes_its_secret_from_the_cluster(
     keycloak_url: str, local_cluster: control_plane.Running, api: Client
 ) -> None:

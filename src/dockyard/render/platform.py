@@ -6,7 +6,8 @@ from __future__ import annotations
 from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
 from dockyard.render import services
-from dockyard.render.bundle import Bundle, Exposure, ExternalSecret, Rendered, TaskRequest
+from dockyard.render.bundle import Bundle, Exposure, ExternalSecret, Rendered, Source, TaskRequest
+from dockyard.render.components.component import has
 from dockyard.render.components.install import ChartStore, render_components
 
 PARTS = ("all", "platform", "services")
@@ -43,7 +44,17 @@ def render_platform(platform: Platform, store: ChartStore, only: str = "all") ->
             problems += error.problems
     if problems:
         raise InputError(problems)
+    if only == "all" and has(platform, "sso"):
+        tasks.append(keycloak_prune(platform, tasks))
     return Bundle.of(_unique(objects, problems), tasks, warnings, exposures, external)
+
+
+def keycloak_prune(platform: Platform, tasks: list[TaskRequest]) -> TaskRequest:
+    """One task after every keycloak-client task: the realm keeps exactly the clients this render
+    names (of those this cluster made), so a caller or a UI that is gone loses its client."""
+    clients = sorted({str(t.data["clientId"]) for t in tasks if t.kind == "keycloak-client"})
+    data = {"realm": platform.name, "owner": f"{platform.name}-{platform.cluster.name}", "clients": clients}
+    return TaskRequest("keycloak-prune", platform.name, data, Source("platform.yaml"))
 
 
 def _unique(objects: list[Rendered], problems: list[Problem]) -> list[Rendered]:

@@ -9,6 +9,7 @@ runs it again.
     postgres-role     after namespaces    a role's password beside the shared cluster and for the service
     s3-bucket         after namespaces    a service's object-store key (the render makes its bucket and identity)
     keycloak-client   after platform-services (Keycloak is healthy, JWT checks are not yet enforced)
+    keycloak-prune    after platform-services, after the clients: removes clients the render no longer names
     restart           after platform-services   roll a workload once when another one changed
 """
 
@@ -38,6 +39,7 @@ KINDS: dict[str, Kind] = {
     "postgres-role": Kind("namespaces", secrets.postgres_role),
     "s3-bucket": Kind("namespaces", secrets.s3_credentials),
     "keycloak-client": Kind("stage platform-services", keycloak.configure_client),
+    "keycloak-prune": Kind("stage platform-services", keycloak.prune_clients),
     "restart": Kind("stage platform-services", restart.restart),
 }
 

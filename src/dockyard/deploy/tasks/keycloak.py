@@ -10,7 +10,9 @@ printed. A service's client secret is written to `secretTo`; a UI's is taken fro
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx2
@@ -84,16 +86,59 @@ def _endpoint(context: TaskContext) -> tuple[httpx2.Client, str]:
     return http, prefix
 
 
-def configure_client(request: TaskRequest, context: TaskContext) -> str:
+@contextlib.contextmanager
+def _session(context: TaskContext) -> Iterator[Admin]:
     credentials = read_secret(context.connection, platform_names.IDENTITY_NAMESPACE, ADMIN_SECRET)
     if not credentials:
         raise TaskFailed(f"Secret {platform_names.IDENTITY_NAMESPACE}/{ADMIN_SECRET} is missing")
     http, prefix = _endpoint(context)
     with http:
-        admin = Admin(
+        yield Admin(
             http, prefix, credentials["KC_BOOTSTRAP_ADMIN_USERNAME"], credentials["KC_BOOTSTRAP_ADMIN_PASSWORD"]
         )
+
+
+def configure_client(request: TaskRequest, context: TaskContext) -> str:
+    with _session(context) as admin:
         return _configure(admin, request, context)
+
+
+OWNERS_ATTRIBUTE = "dockyard.dev/owners"
+"""The platform clusters (`<platform>-<cluster>`, as their inventories are named) whose renders
+name a client, comma-separated: a client is removed when the last of them stops naming it, and a
+client no cluster marked (made by hand) is never touched. Clusters may share a realm."""
+
+
+def prune_clients(request: TaskRequest, context: TaskContext) -> str:
+    """This cluster marks the clients its render names as its own and unmarks those it names no
+    longer; a client no cluster names any more is deleted, its grants and audiences with it (a
+    service removed, one that stopped calling an API, a UI switched off). Runs after every
+    keycloak-client task."""
+    data = request.data
+    realm, owner, wanted = data["realm"], data["owner"], set(data["clients"])
+    with _session(context) as admin:
+        if admin.call("GET", f"/{realm}").status_code == 404:
+            return "no realm yet"
+        done: list[str] = []
+        for client in admin.call("GET", f"/{realm}/clients").json():
+            attributes = client.get("attributes") or {}
+            written = attributes.get(OWNERS_ATTRIBUTE)
+            owners = set(filter(None, str(written or "").split(",")))
+            named = client["clientId"] in wanted
+            if named == (owner in owners):
+                continue
+            if not named and written is None:
+                continue  # not Dockyard's
+            owners = owners | {owner} if named else owners - {owner}
+            where = f"/{realm}/clients/{client['id']}"
+            if owners:
+                marked = {**client, "attributes": {**attributes, OWNERS_ATTRIBUTE: ",".join(sorted(owners))}}
+                admin.call("PUT", where, json=marked)
+                done.append(f"client {client['clientId']} {'marked' if named else 'unmarked'}")
+            else:
+                admin.call("DELETE", where)
+                done.append(f"client {client['clientId']} removed")
+    return ", ".join(done) or "unchanged"
 
 
 def _configure(admin: Admin, request: TaskRequest, context: TaskContext) -> str:
@@ -133,6 +178,12 @@ def _scopes(admin: Admin, realm: str, wanted: dict[str, str], audience: str | No
         attributes[API_ATTRIBUTE] = audience or ""
         scope = {"name": name, "description": description, "protocol": "openid-connect", "attributes": attributes}
         current = existing.get(name)
+        if current is not None and API_ATTRIBUTE not in (current.get("attributes") or {}):
+            raise TaskFailed(
+                f"realm {realm} has a client scope {name} that Dockyard did not make; Dockyard will not take it "
+                f"over (its clients would start carrying the API's audience): rename the scope in the contract, "
+                f"or remove that client scope (or set its attribute {API_ATTRIBUTE} to adopt it)"
+            )
         if current is None:
             admin.call("POST", f"/{realm}/client-scopes", json=scope)
             done.append(f"scope {name} created")
@@ -191,8 +242,18 @@ def _grants(admin: Admin, realm: str, client_id: str, grants: dict[str, list[str
         if is_api_scope and scope not in wanted:
             admin.call("DELETE", f"{path}/{scope_id}")
             done.append(f"scope {scope} revoked")
+    owner = f"/{realm}/clients/{client_id}"
     for api in sorted(grants):
-        _audience_mapper(admin, f"/{realm}/clients/{client_id}", api, done, "client")
+        _audience_mapper(admin, owner, api, done, "client")
+    for mapper in admin.call("GET", f"{owner}/protocol-mappers/models").json():
+        audience = (mapper.get("config") or {}).get("included.custom.audience")
+        if (
+            mapper.get("protocolMapper") == "oidc-audience-mapper"
+            and mapper.get("name") == f"audience {audience}"
+            and audience not in grants
+        ):
+            admin.call("DELETE", f"{owner}/protocol-mappers/models/{mapper['id']}")
+            done.append(f"client drops audience {audience}")
 
 
 def _client(admin: Admin, realm: str, data: dict[str, Any], context: TaskContext, done: list[str]) -> str:
