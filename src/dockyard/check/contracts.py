@@ -1,7 +1,8 @@
 """Rule contract-enforced: an API whose contract requires credentials has something on the cluster
-that checks them. Without the mesh nothing does, and every request would reach the service: a
-deny finding (which a waiver can accept, with its reason), never silence. In a profile without
-an identity provider (`dev-fast`, for development) no token could be had at all: a warning."""
+that checks them. With nothing, every request would reach the service: a deny finding, never
+silence, in every profile (a cluster for development without an identity provider lowers the
+rule's severity in its layer, saying so; a waiver accepts one service's case, with its reason).
+Where only the edge checks (`full`), calls from inside the cluster are not: a warning."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def check_contracts(bundle: Bundle, profile: str) -> list[Finding]:
                 f"{count} of its contract need a token, but nothing on this cluster checks tokens (profile "
                 f"`{profile}` {missing}), so every request would reach the service; use profile `complete`, "
                 "or set x-dockyard.auth.jwt: false if the service checks tokens itself",
-                "deny" if with_sso else "warn",
+                "deny",
             )
         )
     return findings

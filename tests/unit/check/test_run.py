@@ -111,9 +111,9 @@ def test_sarif_output_is_valid_and_points_at_the_line(tmp_path: Path, capsys: py
 
 
 def test_an_api_whose_tokens_nothing_checks_is_a_finding(tmp_path: Path) -> None:
-    """Without the mesh no enforcer checks the orders API's tokens: a warning where the profile has no
-    identity provider (development), a deny where it has one (`full`), nothing once the service
-    says it checks tokens itself."""
+    """Without the mesh no enforcer checks the orders API's tokens: a deny in every profile (the
+    example's local cluster lowers it to a warning, saying why), a warning where only the edge
+    checks (`full`), nothing once the service says it checks tokens itself."""
     root = copy_example(tmp_path)
     message = (
         "Service shop/orders: 4 operations of its contract need a token, but nothing on this cluster checks "
@@ -121,9 +121,10 @@ def test_an_api_whose_tokens_nothing_checks_is_a_finding(tmp_path: Path) -> None
         "x-dockyard.auth.jwt: false if the service checks tokens itself"
     )
     rule = ("contract-enforced",)
-    assert findings(root, "local", rules=rule) == [
-        "contract-enforced warn: " + message.format("dev-fast", "has neither an identity provider nor a mesh")
-    ]
+    dev_fast = message.format("dev-fast", "has neither an identity provider nor a mesh")
+    assert findings(root, "local", rules=rule) == ["contract-enforced warn: " + dev_fast]  # the layer's severity
+    replace(root, "clusters/local.yaml", "    contract-enforced: warn\n", "")
+    assert findings(root, "local", rules=rule) == ["contract-enforced deny: " + dev_fast]
     assert findings(root, "prod-eu", rules=rule) == [
         "contract-enforced warn: Service shop/orders: 4 operations of its contract need a token: the edge gateway "
         "checks requests from outside the cluster, but calls from inside it (from every service its NetworkPolicy "

@@ -47,7 +47,7 @@ def test_peers_out_of_range(tmp_path: Path) -> None:
         "Gateway API v1.6 no longer serves: its controller would never sync"
     ) in messages
     assert (
-        "clusters/local.yaml:16:5: component kube-prometheus-stack: needs prometheus-operator-crds v0.93.1 or later, "
+        "clusters/local.yaml:21:5: component kube-prometheus-stack: needs prometheus-operator-crds v0.93.1 or later, "
         "and this platform pins v0.85.0: the chart's Prometheus Operator is v0.93.1; older CRDs would prune the "
         "fields it writes"
     ) in messages

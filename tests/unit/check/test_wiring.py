@@ -326,10 +326,11 @@ def _explained_through_the_mesh_and_the_edge(bundle: Bundle) -> None:
     from dockyard.check.wiring.explain import explain_wire
 
     (inside,) = explain_wire(bundle, "payments", "orders")
-    assert inside.lines()[3:7] == [
+    assert inside.lines()[3:8] == [
         "  ok mesh     both namespaces are in the ambient mesh: HBONE on port 15008",
         "  ok waypoint through waypoint shop/waypoint; it enforces AuthorizationPolicy shop/orders, "
         "RequestAuthentication shop/orders",
+        "  ok pods     AuthorizationPolicy shop/orders-pods admits the waypoint",
         "  ok egress   NetworkPolicy shop/allow-mesh admits it (egress[0])",
         "  ok ingress  NetworkPolicy shop/allow-mesh admits it (ingress[0])",
     ]
@@ -340,7 +341,12 @@ def _explained_through_the_mesh_and_the_edge(bundle: Bundle) -> None:
         "  ok route    hosts api.shop.localtest.me, paths /orders (services/orders/score.yaml:42:3)",
         "  ok policy   SecurityPolicy shop/orders-contract: tokens checked, 8 rules, else Deny",
     ]
-    assert "  ok mesh     the sender is outside the mesh: its requests do not pass the waypoint" in edge.lines()
+    # the edge joins the mesh and sends to the pods' addresses: past the waypoint, admitted by the pods
+    assert edge.lines()[5:8] == [
+        "  ok mesh     both namespaces are in the ambient mesh: HBONE on port 15008",
+        "  ok waypoint not on this path: the sender sends to the pods' addresses",
+        "  ok pods     AuthorizationPolicy shop/orders-pods admits namespace dockyard-gateway",
+    ]
 
 
 def _object_store_serves_the_bucket(bundle: Bundle) -> None:

@@ -257,3 +257,30 @@ def _path_matches(matcher: dict[str, Any], path: str) -> bool:
     if kind == "RegularExpression":
         return re.fullmatch(value, path) is not None  # Envoy matches the whole path (RE2; these use no RE2-only syntax)
     return path == value or path.startswith(value.rstrip("/") + "/")
+
+
+# --- the pods' own policy, as ztunnel enforces an L4 AuthorizationPolicy ----------------------------
+
+
+def pods_admit(policy: dict[str, Any], principal: str | None, namespace: str | None, port: int) -> bool:
+    """Whether an ALLOW policy with a selector lets a connection in: some rule whose every part
+    matches (a source: one of its principals, with `*` as a prefix or suffix wildcard, and one of
+    its namespaces; both need the sender's mTLS identity, absent from plaintext; an operation: one
+    of its ports)."""
+    spec = policy["spec"]
+    assert spec["action"] == "ALLOW" and "selector" in spec
+    for rule in spec.get("rules", []):
+        sources = [entry["source"] for entry in rule.get("from", [])]
+        if sources and not any(_source_matches(s, principal, namespace) for s in sources):
+            continue
+        operations = [entry["operation"] for entry in rule.get("to", [])]
+        if operations and not any(str(port) in o.get("ports", [str(port)]) for o in operations):
+            continue
+        return True
+    return False
+
+
+def _source_matches(source: dict[str, Any], principal: str | None, namespace: str | None) -> bool:
+    if "principals" in source and not (principal and any(_string_match(p, principal) for p in source["principals"])):
+        return False
+    return "namespaces" not in source or (namespace is not None and namespace in source["namespaces"])

@@ -55,10 +55,10 @@ def test_unknown_and_misconfigured_components_are_errors(tmp_path: Path, capsys:
     result = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert result.code == 1
     assert result.err.splitlines() == [
-        "clusters/local.yaml:25:5: unknown component `envoy-gatway` (did you mean `envoy-gateway`?)",
+        "clusters/local.yaml:30:5: unknown component `envoy-gatway` (did you mean `envoy-gateway`?)",
         "  hint: to add a component of your own, give it chart, namespace, stage; built-in components: "
         + ", ".join(sorted(catalog.CATALOG)),
-        "clusters/local.yaml:27:16: component `gateway-api` is built in: its namespace and stage are fixed, because "
+        "clusters/local.yaml:32:16: component `gateway-api` is built in: its namespace and stage are fixed, because "
         "services and other components are wired to them",
         "  hint: to run a second copy elsewhere, add a component of your own with another name",
         "2 problems found; nothing was changed",
@@ -111,7 +111,7 @@ def test_validate_checks_component_values_against_the_pulled_chart(
     result = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert result.code == 0, result.err  # below the top level an unknown key is worth a look, not an error
     assert result.err.splitlines()[:2] == [
-        "warning: clusters/local.yaml:27:18: component `envoy-gateway`: `deployment.replica` is not a value of its "
+        "warning: clusters/local.yaml:32:18: component `envoy-gateway`: `deployment.replica` is not a value of its "
         "chart (no template may read it)",
         "  hint: did you mean `replicas`?",
     ]
@@ -119,7 +119,7 @@ def test_validate_checks_component_values_against_the_pulled_chart(
     result = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert result.code == 1
     assert (
-        "clusters/local.yaml:28:16: component `envoy-gateway`: `replica` is not a value of its chart "
+        "clusters/local.yaml:33:16: component `envoy-gateway`: `replica` is not a value of its chart "
         "(helm would ignore it)" in result.err
     )
 

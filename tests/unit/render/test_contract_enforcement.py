@@ -18,7 +18,7 @@ from dockyard.render.openapi import edge, istio
 from dockyard.render.openapi.operations import read
 from dockyard.render.openapi.sources import Sources
 from tests.helpers import copy_example, replace, run_cli
-from tests.unit.render.enforcement import Request, Token, contract_allows, edge_allows, mesh_allows
+from tests.unit.render.enforcement import Request, Token, contract_allows, edge_allows, mesh_allows, pods_admit
 
 ISSUER = "https://sso.shop.example.com/realms/shop"
 AUDIENCE = "orders"
@@ -178,18 +178,22 @@ def test_real_shaped_contracts_are_enforced_exactly(name: str) -> None:
 # --- through the real render -----------------------------------------------------------------------------
 
 
-def _rendered_policies(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _rendered(repo: Path, capsys: pytest.CaptureFixture[str]) -> dict[tuple[str, str], dict[str, Any]]:
     replace(repo, "environments/dev.yaml", "profile: dev-fast", "profile: complete")
     result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services")
     assert result.code == 0, result.err
-    objects = {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(result.out)}
-    return objects[("RequestAuthentication", "orders")], objects[("AuthorizationPolicy", "orders")]
+    return {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(result.out)}
 
 
 def test_the_example_orders_api_as_rendered(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The mesh's and the edge's policies exactly as `dockyard render` writes them, judged on every
+    request; and the pods admit only the waypoint, the edge and the metrics scrape."""
     repo = copy_example(tmp_path)
     contract = yaml.safe_load((repo / "services/orders/openapi.yaml").read_text())
-    authentication, authorization = _rendered_policies(repo, capsys)
+    rendered = _rendered(repo, capsys)
+    authentication = rendered[("RequestAuthentication", "orders")]
+    authorization = rendered[("AuthorizationPolicy", "orders")]
+    edge_policy = rendered[("SecurityPolicy", "orders-contract")]
     assert authentication["spec"]["jwtRules"][0]["jwksUri"] == (
         "http://keycloak-http.dockyard-identity.svc.cluster.local/realms/shop/protocol/openid-connect/certs"
     )
@@ -201,8 +205,18 @@ def test_the_example_orders_api_as_rendered(tmp_path: Path, capsys: pytest.Captu
     ]
     disagreements = []
     for req in requests:
-        if mesh_allows(req, authentication, authorization) != contract_allows(contract, req, AUDIENCE, issuer):
-            disagreements.append(f"{req.method} {req.path} {req.token}")
+        spec = contract_allows(contract, req, AUDIENCE, issuer)
+        if mesh_allows(req, authentication, authorization) != spec:
+            disagreements.append(f"mesh {req.method} {req.path} {req.token}")
+        if edge_allows(req, edge_policy) != (spec and ";" not in req.url_path):
+            disagreements.append(f"edge {req.method} {req.path} {req.token}")
     assert disagreements == []
+    pods = rendered[("AuthorizationPolicy", "orders-pods")]
+    waypoint, gateway, other = "cluster.local/ns/shop/sa/waypoint", "cluster.local/ns/dockyard-gateway/sa/envoy", None
+    assert pods_admit(pods, waypoint, "shop", 8080)
+    assert pods_admit(pods, gateway, "dockyard-gateway", 8080)
+    assert not pods_admit(pods, "cluster.local/ns/shop/sa/payments", "shop", 8080)  # past the waypoint: refused
+    assert not pods_admit(pods, other, None, 8080)  # plaintext from outside the mesh
+    assert pods_admit(pods, other, None, 9090)  # Prometheus scrapes the metrics port
     anonymous_delete = Request("DELETE", "/orders/123")
     assert not mesh_allows(anonymous_delete, authentication, authorization)

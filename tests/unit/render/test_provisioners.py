@@ -168,8 +168,19 @@ def test_api_in_the_mesh(platform: Platform) -> None:
         "RequestAuthentication",
         "AuthorizationPolicy",
         "Gateway",
+        "AuthorizationPolicy",
         "SecurityPolicy",
         "ReferenceGrant",
+    ]
+    # the pods admit only the waypoint, the edge (the API is routed) and the metrics scrape: a pod
+    # sending to their addresses would pass the waypoint by
+    pods = result.objects[3].manifest
+    assert pods["metadata"]["name"] == "catalog-pods"
+    assert pods["spec"]["selector"] == {"matchLabels": selector(platform.service("catalog"))}
+    assert pods["spec"]["rules"] == [
+        {"from": [{"source": {"principals": ["*/ns/core/sa/waypoint"]}}]},
+        {"from": [{"source": {"namespaces": ["dockyard-gateway"]}}]},
+        {"to": [{"operation": {"ports": ["9090"]}}]},
     ]
     rules = result.objects[1].manifest["spec"]["rules"]
     open_rules = [r for r in rules if "from" not in r]

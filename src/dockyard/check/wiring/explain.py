@@ -88,7 +88,9 @@ def _inside(facts: Facts, wire: Wire, missing: Hop | None) -> WirePath:
     return WirePath(title, (first, *_to_pods(facts, wire, source)))
 
 
-def _to_pods(facts: Facts, wire: Wire, source: Endpoint) -> list[Hop]:
+def _to_pods(facts: Facts, wire: Wire, source: Endpoint, *, direct: bool = False) -> list[Hop]:
+    """The hops from the Service to its pods; `direct`: the sender sends to the pods' addresses
+    itself (the edge gateway does), so no waypoint is on the path."""
     service = wire.service
     found = targets(facts, wire)
     if not found:
@@ -100,18 +102,51 @@ def _to_pods(facts: Facts, wire: Wire, source: Endpoint) -> list[Hop]:
         Hop("service", True, f"Service {service.namespace}/{service.name} port {wire.port} -> {owner}, port {pod_port}")
     )
     port = pod_port
+    waypoint = _waypoint(facts, service)
     if ambient(facts, source.namespace) and ambient(facts, target.namespace):
         port = HBONE
         hops.append(Hop("mesh", True, f"both namespaces are in the ambient mesh: HBONE on port {HBONE}"))
-        hops += _waypoint(facts, service)
-    elif ambient(facts, target.namespace) and _waypoint(facts, service):
+        if direct and waypoint:
+            hops.append(Hop("waypoint", True, "not on this path: the sender sends to the pods' addresses"))
+        else:
+            hops += waypoint
+        hops += _pods_admit(facts, target, source, through_waypoint=bool(waypoint) and not direct)
+    elif ambient(facts, target.namespace) and waypoint:
         hops.append(Hop("mesh", True, "the sender is outside the mesh: its requests do not pass the waypoint"))
+        hops += _pods_admit(facts, target, source, through_waypoint=False)
     indexes = policy_indexes(facts)
     allowed, why = judge(facts, indexes, source, target, port, "Egress")
     hops.append(Hop("egress", allowed, why))
     allowed, why = judge(facts, indexes, target, source, port, "Ingress")
     hops.append(Hop("ingress", allowed, why))
     return hops
+
+
+def _pods_admit(facts: Facts, target: Endpoint, source: Endpoint, *, through_waypoint: bool) -> list[Hop]:
+    """What the target pods' own (L4, selector) AuthorizationPolicies say about the sender: the
+    waypoint by its identity, or the sender's namespace."""
+    policies = [
+        o
+        for o in facts.bundle.objects
+        if o.kind == "AuthorizationPolicy"
+        and o.namespace == target.namespace
+        and "selector" in (o.manifest.get("spec") or {})
+        and selects(o.manifest["spec"]["selector"], target.labels)
+    ]
+    if not policies:
+        return []
+    sender = "the waypoint" if through_waypoint else f"namespace {source.namespace}"
+    for policy in policies:
+        for rule in policy.manifest["spec"].get("rules") or []:
+            for entry in rule.get("from") or []:
+                origin = entry.get("source") or {}
+                principals = origin.get("principals") or []
+                if through_waypoint and any(p.endswith(f"/ns/{target.namespace}/sa/waypoint") for p in principals):
+                    return [Hop("pods", True, f"AuthorizationPolicy {policy.namespace}/{policy.name} admits {sender}")]
+                if not through_waypoint and source.namespace in (origin.get("namespaces") or []):
+                    return [Hop("pods", True, f"AuthorizationPolicy {policy.namespace}/{policy.name} admits {sender}")]
+    names = ", ".join(f"{p.namespace}/{p.name}" for p in policies)
+    return [Hop("pods", False, f"the pods' AuthorizationPolicies ({names}) do not admit {sender}")]
 
 
 def _waypoint(facts: Facts, service: ServiceInfo) -> list[Hop]:
@@ -217,7 +252,7 @@ def _edge_path(
         return WirePath(title, tuple(hops))
     wire = Wire(gateway, service, int(backend["port"]), f"{service.name}.{namespace}.svc:{backend['port']}")
     source = Endpoint(gateway.namespace, gateway.labels, gateway)
-    return WirePath(title, (*hops, *_to_pods(facts, wire, source)))
+    return WirePath(title, (*hops, *_to_pods(facts, wire, source, direct=True)))
 
 
 def _listener(facts: Facts, route: Rendered, hosts: list[str], scheme: str | None) -> Hop:

@@ -80,6 +80,9 @@ class Component:
     sinks: tuple[str, ...] = field(default=())
     """Its Services that clients send to without needing them to start (telemetry receivers): a
     component of an earlier stage may send to them."""
+    in_mesh: bool = False
+    """Its namespace joins the ambient mesh when the platform has one: its pods reach services with
+    their own identity over mutual TLS (the edge gateway, which services' pods admit directly)."""
     patches: Callable[[Platform], list[dict[str, Any]]] | None = None
     """Changes to the upstream's own objects, for upstreams configured through their objects rather
     than values (Argo CD's settings ConfigMaps): each a partial object, merged (RFC 7386) into the

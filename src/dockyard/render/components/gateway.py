@@ -230,6 +230,7 @@ ENVOY_GATEWAY = Component(
     values=envoy_gateway_values,
     objects=edge_objects,
     runtime_secrets=("envoy-gateway", "envoy", "envoy-rate-limit"),
+    in_mesh=True,  # with the mesh, services' pods admit the edge by its identity (their waypoint is skipped)
     kubernetes=("1.33", "1.36"),  # Envoy Gateway's compatibility matrix for v1.9
     description="Envoy Gateway, the edge: the GatewayClass `envoy` and the Gateway `platform`.",
 )

@@ -31,6 +31,7 @@ from dockyard.render.bundle import (
     obj,
 )
 from dockyard.render.components.catalog import Chosen, choose
+from dockyard.render.components.component import has
 from dockyard.render.identity import CLUSTER_SCOPED
 
 COMPONENT_LABEL = "dockyard.dev/component"
@@ -325,5 +326,7 @@ def _namespace(platform: Platform, item: Chosen, source: Source) -> Rendered:
         "app.kubernetes.io/part-of": platform.name,
         "app.kubernetes.io/managed-by": "dockyard",
     }
+    if item.component.in_mesh and has(platform, "mesh"):
+        manifest["metadata"]["labels"]["istio.io/dataplane-mode"] = "ambient"
     manifest["metadata"]["annotations"] = {SOURCE_ANNOTATION: source.file, STAGE_ANNOTATION: stage}
     return Rendered(manifest, stage, source)

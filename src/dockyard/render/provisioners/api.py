@@ -23,6 +23,7 @@ from dockyard.render.openapi.operations import Contract, read
 from dockyard.render.openapi.sources import Sources
 from dockyard.render.openapi.validate import validate
 from dockyard.render.provisioners.base import Provision, Provisioner, ProvisionError, Request, param
+from dockyard.render.workload import selector
 
 WAYPOINT = "waypoint"
 
@@ -181,7 +182,30 @@ def _mesh_policy(request: Request, contract: Contract) -> list[dict[str, Any]]:
         },
     )
     waypoint["metadata"]["labels"] = {"istio.io/waypoint-for": "service"}
-    return [authentication, authorization, waypoint]
+    return [authentication, authorization, waypoint, _only_through_the_waypoint(request)]
+
+
+def _only_through_the_waypoint(request: Request) -> dict[str, Any]:
+    """The waypoint checks what is sent to the Service; a pod sending to the API's pods directly (by
+    their address) would pass it by. So the pods themselves (ztunnel, at L4) admit only the waypoint,
+    the edge gateway where the API is routed (it enforces the contract itself), and whoever scrapes
+    the metrics port when that is not an API port."""
+    service, namespace = request.service, request.namespace
+    rules: list[dict[str, Any]] = [{"from": [{"source": {"principals": [f"*/ns/{namespace}/sa/{WAYPOINT}"]}}]}]
+    if any(r.type == "route" for r in service.resources):
+        rules.append({"from": [{"source": {"namespaces": [platform_names.GATEWAY_NAMESPACE]}}]})
+    metrics = service.settings.values.get("metrics", {}).get("port")
+    api_ports = {p.target_port for p in service.ports if p.name != metrics}
+    scraped = sorted({p.target_port for p in service.ports if p.name == metrics} - api_ports)
+    if scraped:
+        rules.append({"to": [{"operation": {"ports": [str(port) for port in scraped]}}]})
+    return obj(
+        "security.istio.io/v1",
+        "AuthorizationPolicy",
+        f"{service.name}-pods",
+        namespace,
+        spec={"selector": {"matchLabels": selector(service)}, "action": "ALLOW", "rules": rules},
+    )
 
 
 API = Provisioner(
