@@ -1,5 +1,5 @@
 """The example shop on the dev-fast profile, with its real pinned upstream charts (Gateway API,
-Traefik, Prometheus Operator CRDs, CloudNativePG), applied to the local control plane: stages in
+Envoy Gateway, Prometheus Operator CRDs, CloudNativePG), applied to the local control plane: stages in
 order, every CRD established before a custom resource of it, lifecycle tasks run, and a second
 apply that writes nothing."""
 

@@ -55,6 +55,34 @@ def test_an_address_must_name_a_service_and_one_of_its_ports() -> None:
     ]
 
 
+def test_short_addresses_are_held_to_the_services_too() -> None:
+    """`<service>:<port>` and `scheme://<service>` in the pod's namespace (its DNS search path), and
+    `<service>.<namespace>` for a namespace of the render, as whole variable or argument values."""
+    env = [
+        {"name": "GOOD", "value": "api:80"},
+        {"name": "GOOD_URL", "value": "http://api/v1"},
+        {"name": "GOOD_NS", "value": "api.shop:80"},
+        {"name": "WRONG_PORT", "value": "api:8080"},
+        {"name": "NO_SERVICE", "value": "redis:6379"},
+        {"name": "OTHER_NS", "value": "cache.data:6379"},
+        {"name": "UNKNOWN_NS", "value": "thing.other-team:80"},  # a namespace the render knows nothing of
+        {"name": "WORD", "value": "info"},
+        {"name": "TIME", "value": "12:30"},
+        {"name": "LOCAL", "value": "localhost:8080"},
+        {"name": "DOMAIN", "value": "https://api.example.com/x"},
+    ]
+    app = _deployment("app", "shop", env=env, args=["--upstream", "api:81"])
+    bundle = _bundle(app, _deployment("api", "shop"), _service("api", "shop"), obj("v1", "ConfigMap", "x", "data"))
+    assert _messages(bundle) == [
+        "wiring-address: Deployment.apps shop/app: `api:8080` names port 8080, but Service shop/api has port 80",
+        "wiring-address: Deployment.apps shop/app: `api:81` names port 81, but Service shop/api has port 80",
+        "wiring-address: Deployment.apps shop/app: `cache.data:6379` names Service data/cache, which nothing on this "
+        "cluster creates (namespace data has no Services)",
+        "wiring-address: Deployment.apps shop/app: `redis:6379` names Service shop/redis, which nothing on this "
+        "cluster creates (Services there: api)",
+    ]
+
+
 def test_what_a_controller_makes_is_known() -> None:
     cluster = obj("postgresql.cnpg.io/v1", "Cluster", "pg", "data", spec={"instances": 1})
     env = [

@@ -5,6 +5,7 @@ the render: each must name a Service that will exist, on a port it has. Each add
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -75,10 +76,56 @@ def _address_at(text: str, index: int) -> tuple[str, str, int | None] | None:
     return labels[-2], labels[-1], port
 
 
+SHORT = re.compile(
+    r"(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?(?:[^@/\s]*@)?"
+    r"(?P<name>[a-z][-a-z0-9]{0,61}[a-z0-9]|[a-z])(?:\.(?P<namespace>[a-z0-9][-a-z0-9]{0,61}[a-z0-9]))?"
+    r"(?::(?P<port>[0-9]{1,5}))?(?:/\S*)?"
+)
+"""A whole value that is a short in-cluster address: `<service>:<port>` or `scheme://<service>` in
+the pod's own namespace (a single label is one: the pod's DNS search path), or
+`<service>.<namespace>[:port]` for a namespace of the render."""
+NOT_SERVICES = frozenset({"localhost"})
+
+
+def short_addresses(facts: Facts, pod: Pod) -> Iterator[tuple[str, str, int | None, str]]:
+    """(service, namespace, port, as written) of each short address in a pod's variables and arguments."""
+    for container in pod.containers:
+        values = [e.get("value") for e in container.get("env") or []]
+        values += [*(container.get("command") or []), *(container.get("args") or [])]
+        for value in values:
+            if not isinstance(value, str) or len(value) > 300:
+                continue
+            match = SHORT.fullmatch(value)
+            if match is None or match["name"] in NOT_SERVICES:
+                continue
+            port = int(match["port"]) if match["port"] else None
+            if match["namespace"]:
+                if match["namespace"] == "svc" or not facts.namespace_known(match["namespace"]):
+                    continue
+                namespace = match["namespace"]
+            elif port is None and not match["scheme"]:
+                continue  # a plain word
+            else:
+                namespace = pod.namespace
+            if port is None and match["scheme"]:
+                port = DEFAULT_PORTS.get(match["scheme"])
+            yield match["name"], namespace, port, value
+
+
 def check_addresses(facts: Facts) -> tuple[list[Finding], list[Wire]]:
     findings: dict[Finding, None] = {}
     wires: list[Wire] = []
     readers = _configmap_readers(facts)
+    for pod in facts.pods:
+        for name, namespace, port, written in short_addresses(facts, pod):
+            found = _resolve(facts, pod.owner, name, namespace, port, written)
+            if isinstance(found, Finding):
+                findings[found] = None
+            elif found is not None:
+                if port is None and found.ports is not None and len(found.ports) == 1:
+                    port = next(iter(found.ports))
+                if port is not None:
+                    wires.append(Wire(pod, found, port, written))
     for rendered in facts.bundle.objects:
         if rendered.kind in ("CustomResourceDefinition", "Secret"):
             continue
