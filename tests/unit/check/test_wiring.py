@@ -241,6 +241,27 @@ def test_nothing_waits_on_a_later_stage() -> None:
     ]
 
 
+def test_a_secret_a_task_makes_after_a_stage_is_too_late_for_that_stage() -> None:
+    """The keycloak-client task runs once stage platform-services is healthy: a pod of that stage
+    cannot start on the client secret it writes; a pod of a later stage can."""
+    client = TaskRequest(
+        "keycloak-client",
+        "proxy",
+        {"clientId": "proxy", "secretTo": {"namespace": "auth", "name": "proxy-oidc", "key": "client-secret"}},
+        HERE,
+    )
+    env = [{"name": "SECRET", "valueFrom": {"secretKeyRef": {"name": "proxy-oidc", "key": "client-secret"}}}]
+    proxy = _deployment("proxy", "auth", env=env)
+    proxy["_stage"] = "platform-services"
+    assert _messages(_bundle(proxy, tasks=(client,))) == [
+        "wiring-stage: Deployment.apps auth/proxy: spec.template.spec.containers[0].env[0]: in stage "
+        "platform-services, it reads Secret auth/proxy-oidc, which the keycloak-client task proxy makes only "
+        "after stage platform-services: its pods cannot start before then"
+    ]
+    proxy["_stage"] = "services"
+    assert _messages(_bundle(proxy, tasks=(client,))) == []
+
+
 def test_duplicate_names_in_a_pod() -> None:
     env = [{"name": "KC_HEALTH_ENABLED", "value": "true"}, {"name": "KC_HEALTH_ENABLED", "value": "true"}]
     app = _deployment("keycloak", "id", env=env, ports=[{"containerPort": 8080}, {"containerPort": 8080}])

@@ -12,6 +12,7 @@ from typing import Any
 from dockyard.render.bundle import STAGES, Bundle, Rendered
 from dockyard.render.components.catalog import CATALOG
 from dockyard.render.components.install import COMPONENT_LABEL
+from dockyard.render.task_points import NAMESPACES, POINTS, first_stage_served
 from dockyard.render.task_secrets import secrets_made
 
 POD_PATHS = {
@@ -71,6 +72,9 @@ class Stored:
     keys: frozenset[str] | None
     made_by: str
     stage: str | None = None
+    """The first stage whose pods can read it (None: every stage)."""
+    after: str | None = None
+    """For one a lifecycle task makes once a stage is healthy: that stage."""
 
 
 @dataclass
@@ -137,9 +141,13 @@ def facts_of(bundle: Bundle) -> Facts:
             Stored(secret.keys, f"{secret.by} (as {secret.source.file} says)"),
         )
     for request in bundle.tasks:
+        point = POINTS.get(request.kind, NAMESPACES)
         for made in secrets_made(request):
             facts.stored[("Secret", made.namespace, made.name)] = Stored(
-                made.keys, f"the {request.kind} task {request.name}"
+                made.keys,
+                f"the {request.kind} task {request.name}",
+                first_stage_served(point),
+                None if point == NAMESPACES else point,
             )
     for rendered in bundle.objects:
         namespace = rendered.namespace
@@ -223,4 +231,7 @@ def _made_at_run_time(rendered: Rendered) -> Iterator[ServiceInfo | tuple[str, s
 
 
 def stage_rank(stage: str | None) -> int:
-    return STAGES.index(stage) if stage in STAGES else -1
+    """A stage's place in the apply; none at all comes first, one past the last stage last."""
+    if stage is None:
+        return -1
+    return STAGES.index(stage) if stage in STAGES else len(STAGES)

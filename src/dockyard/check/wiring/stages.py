@@ -35,6 +35,7 @@ def check_stages(facts: Facts, wires: list[Wire]) -> list[Finding]:
             stored = facts.stored_object(kind, pod.namespace, name)
             if stored is None or stored.stage is None or stage_rank(stored.stage) <= stage_rank(pod.owner.stage):
                 continue
+            when = f"only after stage {stored.after}" if stored.after else f"only for stage {stored.stage}"
             findings.append(
                 Finding(
                     str(pod.owner.source),
@@ -42,7 +43,7 @@ def check_stages(facts: Facts, wires: list[Wire]) -> list[Finding]:
                     path,
                     RULE,
                     f"in stage {pod.owner.stage}, it reads {kind} {pod.namespace}/{name}, which {stored.made_by} "
-                    f"makes only for stage {stored.stage}: its pods cannot start before then",
+                    f"makes {when}: its pods cannot start before then",
                 )
             )
     return list(dict.fromkeys(findings))

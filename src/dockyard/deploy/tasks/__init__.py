@@ -23,6 +23,7 @@ from dockyard.deploy.tasks import keycloak, restart, secrets
 from dockyard.deploy.tasks.common import TaskContext, TaskFailed
 from dockyard.errors import DockyardError
 from dockyard.render.bundle import TaskRequest
+from dockyard.render.task_points import POINTS, title
 
 Handler = Callable[[TaskRequest, TaskContext], str]
 """Runs one task; returns what it did in a few words (no secret values)."""
@@ -34,14 +35,16 @@ class Kind:
     handler: Handler
 
 
-KINDS: dict[str, Kind] = {
-    "ensure-secret": Kind("namespaces", secrets.ensure_secret),
-    "postgres-role": Kind("namespaces", secrets.postgres_role),
-    "s3-bucket": Kind("namespaces", secrets.s3_credentials),
-    "keycloak-client": Kind("stage platform-services", keycloak.configure_client),
-    "keycloak-prune": Kind("stage platform-services", keycloak.prune_clients),
-    "restart": Kind("stage platform-services", restart.restart),
+HANDLERS: dict[str, Handler] = {
+    "ensure-secret": secrets.ensure_secret,
+    "postgres-role": secrets.postgres_role,
+    "s3-bucket": secrets.s3_credentials,
+    "keycloak-client": keycloak.configure_client,
+    "keycloak-prune": keycloak.prune_clients,
+    "restart": restart.restart,
 }
+KINDS: dict[str, Kind] = {kind: Kind(title(POINTS[kind]), handler) for kind, handler in HANDLERS.items()}
+"""Each task kind's handler, at the apply group its point follows (render/task_points.py)."""
 
 
 class UnknownTask(DockyardError):

@@ -1,0 +1,33 @@
+"""When each lifecycle task runs in an apply: after the namespaces are created, or once a stage is
+applied and healthy. The render needs this to tell which Secrets a stage's pods can read (a task
+that runs after a stage makes its Secrets too late for that stage); the apply runs each task at
+its point."""
+
+from __future__ import annotations
+
+from dockyard.render.bundle import STAGES
+
+NAMESPACES = "namespaces"
+
+POINTS: dict[str, str] = {
+    "ensure-secret": NAMESPACES,
+    "postgres-role": NAMESPACES,
+    "s3-bucket": NAMESPACES,
+    "keycloak-client": "platform-services",
+    "keycloak-prune": "platform-services",
+    "restart": "platform-services",
+}
+"""Task kind -> `namespaces`, or the stage after which it runs."""
+
+
+def title(point: str) -> str:
+    """The apply group a point follows, as the apply names its groups."""
+    return point if point == NAMESPACES else f"stage {point}"
+
+
+def first_stage_served(point: str) -> str | None:
+    """The first stage whose pods can read what a task at `point` makes (None: every stage)."""
+    if point == NAMESPACES:
+        return None
+    later = STAGES[STAGES.index(point) + 1 :]
+    return later[0] if later else "after the last stage"
