@@ -5,14 +5,17 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 from lightkube import Client
 from lightkube.core.exceptions import ApiError
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import ConfigMap, Namespace
+from lightkube.types import PatchType
 
 from dockyard.localcluster import control_plane
 from tests.helpers import Result, replace, run_cli
@@ -323,6 +326,47 @@ manifests:
 """
 
 
+def _removing_itself_is_removed_too(
+    repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The TTL controller deletes in the foreground: for a while the Job is still there, being
+    deleted. A plan in that window must not patch it (the patch would create it again once the
+    deletion ends), and an apply must not wait for it. A finalizer of the test's own holds the Job
+    in that window."""
+    from lightkube.resources.batch_v1 import Job
+
+    out = repo.parent / "rendered"
+    assert run_cli(capsys, "render", str(repo), "-c", "local", "-o", str(out)).code == 0
+    [written] = out.rglob("*client-extra*")
+    job = yaml.safe_load(written.read_text())
+    job["metadata"]["finalizers"] = ["dockyard.dev/test-hold"]
+    api.create(Job.from_dict(job))
+    api.delete(Job, "client-extra", namespace=repo.name)
+    try:
+        plan = dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local")
+        assert (plan.code, plan.out.splitlines()[-1:]) == (0, ["plan: +0 ~0 -0 (11 unchanged)"]), plan.err
+        replace(repo, "services/api/score.yaml", "MODE: normal", "MODE: held")  # the Job's stage is applied
+        applied: dict = {}
+        writes = writes_during(
+            local_cluster,
+            lambda: applied.update(
+                r=dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--timeout", "20")
+            ),
+        )
+        assert applied["r"].code == 0, applied["r"].err
+        assert [(w["objectRef"]["resource"], w["objectRef"]["name"]) for w in writes] == [("deployments", "api")]
+    finally:
+        patch = [{"op": "remove", "path": "/metadata/finalizers"}]
+        api.patch(Job, "client-extra", patch, namespace=repo.name, patch_type=PatchType.JSON)
+    for _ in range(50):
+        with contextlib.suppress(ApiError):
+            api.get(Job, "client-extra", namespace=repo.name)
+            time.sleep(0.1)
+            continue
+        return
+    raise AssertionError("the held Job was never deleted")
+
+
 def test_a_job_that_removes_itself_is_done_not_missing(
     repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -337,6 +381,7 @@ def test_a_job_that_removes_itself_is_done_not_missing(
         api.get(Job, "client-extra", namespace=repo.name)  # it ran and was removed
     plan = dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local")
     assert (plan.code, plan.out.splitlines()[-1]) == (0, "plan: +0 ~0 -0 (11 unchanged)")
+    _removing_itself_is_removed_too(repo, local_cluster, api, capsys)
     writes = writes_during(
         local_cluster, lambda: dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")
     )

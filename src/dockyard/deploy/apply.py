@@ -9,8 +9,7 @@ object ids) is a ConfigMap in `dockyard-system`, updated after a successful appl
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -115,8 +114,7 @@ def apply(
             progress(f"applying {len(pending)} of {len(members)} {title}")
             written += _write_group(connection, pending)
         if members:
-            written_now = {c.id for c in pending}
-            _wait_healthy(connection, members, title, timeout, progress, written_now)
+            _wait_healthy(connection, members, title, timeout, progress)
         if pending and title == "CRDs":
             connection.refresh_kinds()  # Established now: their kinds can be applied
         after(title)
@@ -170,15 +168,14 @@ def _wait_healthy(
     title: str,
     timeout: float,
     progress: Progress,
-    written_now: AbstractSet[ObjectId] = frozenset(),
 ) -> None:
     deadline = time.monotonic() + timeout
     announced = False
     while True:
         unhealthy = []
         for change, live in _live(connection, members):
-            if live is None and change.id in written_now and removes_itself(change.rendered.manifest):
-                continue  # it ran and removed itself
+            if removes_itself(change.rendered.manifest) and (live is None or _being_deleted(live)):
+                continue  # it ran and removed itself, or is removing itself (the plan knows it ran)
             status = assess(live)
             if status.health is not Health.HEALTHY:
                 unhealthy.append((change, status))
@@ -191,6 +188,10 @@ def _wait_healthy(
             progress(f"waiting for {len(unhealthy)} {title} to become healthy")
             announced = True
         time.sleep(0.5)
+
+
+def _being_deleted(live: Mapping[str, Any]) -> bool:
+    return bool((live.get("metadata") or {}).get("deletionTimestamp"))
 
 
 def _live(connection: Connection, members: list[Change]) -> list[tuple[Change, dict[str, Any] | None]]:

@@ -2,9 +2,12 @@
 deleted on success (`helm.sh/hook-delete-policy: hook-succeeded`).
 
 Such a Job is gone from the cluster after a while, which says it ran, not that it is missing.
-The inventory records the digest of each one Dockyard applied; a later plan finds it gone with
-the same digest and leaves it be (as helm would until the next upgrade changes it), and a health
-wait that finds one gone after writing it counts it as done.
+The inventory records the digest of each one Dockyard applied; a later plan that renders it with
+the same digest leaves it be without reading it (as helm would until the next upgrade changes it:
+the TTL controller deletes in the foreground, so the Job can vanish between any two reads, and a
+patch that arrives after it would create it again), and a health wait that finds one gone or
+being deleted counts it as done. A Job that failed is removed by its TTL too; only a wait that
+sees it before then can report it.
 """
 
 from __future__ import annotations

@@ -84,6 +84,10 @@ def plan(
 
     def compare(rendered: Rendered) -> Change:
         object_id = ObjectId.of(rendered.manifest)
+        if removes_itself(rendered.manifest) and finished.get(object_id) == digest(rendered.manifest):
+            # applied as it is before: it is running, ran, or removed itself (the TTL controller
+            # may delete it between any two reads, so its live state is not read)
+            return Change(object_id, "unchanged", rendered)
         result = connection.apply(rendered.manifest, dry_run=True)
         allowed = reference(object_id) in recreate or _replaced_by_its_chart(rendered)
         if isinstance(result, ObjectError) and result.reason == "immutable" and allowed:
@@ -97,8 +101,6 @@ def plan(
                 return Change(object_id, "create", rendered, text, deferred=True)
             return Change(object_id, "create", rendered, error=result)
         live = connection.get(rendered.manifest)
-        if live is None and removes_itself(rendered.manifest) and finished.get(object_id) == digest(rendered.manifest):
-            return Change(object_id, "unchanged", rendered)  # it ran, and removed itself
         if live is None:
             return Change(object_id, "create", rendered, diff.unified(None, result, str(object_id)))
         if diff.unchanged(live, result):
