@@ -9,8 +9,10 @@ to files once. Schemas: Dockyard's schema engine (in process, on the rendered ob
 custom resources) with the same Kubernetes 1.36 schemas. Policies: Dockyard's policy engine (in
 process, regorus) against `conftest test` (OPA) with Dockyard's own Rego library on the same input
 document Dockyard evaluates (written as one JSON file), so both run the same rules on the same
-data. Also the whole `dockyard check` command (load, render, schemas and policies; warm parse
-cache). kubeconform and conftest are built from their Go modules into the cache (tests/peers.py).
+data. The wiring check (no peer tool checks this) on the whole render; bench/wiring.py measures it
+on the platform with every component. Also the whole `dockyard check` command (load, render,
+schemas, policies, wiring; warm parse cache). kubeconform and conftest are built from their Go
+modules into the cache (tests/peers.py).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ def main() -> None:
     from dockyard.check.policy import _object, check_policies, library, with_relations
     from dockyard.check.run import POLICY_STAGES
     from dockyard.check.schema import _schema_file, check_schemas
+    from dockyard.check.wiring import check_wiring
     from dockyard.components_cli import chart_store
     from dockyard.render.bundle import Bundle
     from dockyard.render.output import write_tree
@@ -117,7 +120,7 @@ def main() -> None:
         subprocess.run(dockyard_command, capture_output=True, check=False)  # fills the parse cache
 
         samples: dict[str, list[float]] = {
-            k: [] for k in ("dy_schemas", "kubeconform", "dy_policies", "conftest", "dy_check_command")
+            k: [] for k in ("dy_schemas", "kubeconform", "dy_policies", "conftest", "dy_wiring", "dy_check_command")
         }
         counts: dict[str, int] = {}
         for _ in range(args.runs):
@@ -134,6 +137,9 @@ def main() -> None:
             samples["conftest"].append(seconds)
             result = json.loads(done.stdout) if done.stdout.strip().startswith("[") else []
             counts["conftest_policy_findings"] = sum(len(r.get("failures") or []) for r in result)
+            seconds, found = timed(lambda: check_wiring(bundle, platform.domain))
+            samples["dy_wiring"].append(seconds)
+            counts["dockyard_wiring_findings"] = len(found)
             seconds, _done = timed(lambda: subprocess.run(dockyard_command, capture_output=True))
             samples["dy_check_command"].append(seconds)
         report: dict[str, object] = {

@@ -55,6 +55,25 @@ def test_an_address_must_name_a_service_and_one_of_its_ports() -> None:
     ]
 
 
+def test_values_the_fast_encoder_refuses_are_searched_too() -> None:
+    """An integer beyond 64 bits, a date (YAML reads one from `2026-11-28`) and non-ASCII text in
+    the same object: the address beside them is still found."""
+    import datetime
+
+    settings = obj(
+        "v1",
+        "ConfigMap",
+        "settings",
+        "shop",
+        data={"big": 2**70, "day": datetime.date(2026, 11, 28), "name": "café", "url": "http://db.shop.svc:5432"},
+    )
+    app = _deployment("app", "shop", envFrom=[{"configMapRef": {"name": "settings"}}])
+    assert _messages(_bundle(app, settings)) == [
+        "wiring-address: ConfigMap shop/settings: `db.shop.svc:5432` names Service shop/db, which nothing on this "
+        "cluster creates (namespace shop has no Services)"
+    ]
+
+
 def test_short_addresses_are_held_to_the_services_too() -> None:
     """`<service>:<port>` and `scheme://<service>` in the pod's namespace (its DNS search path), and
     `<service>.<namespace>` for a namespace of the render, as whole variable or argument values."""

@@ -4,11 +4,9 @@ the render: each must name a Service that will exist, on a port it has. Each add
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.facts import Facts, Pod, ServiceInfo
@@ -35,13 +33,10 @@ class Wire:
     to a backend is not."""
 
 
-def addresses(value: Any) -> Iterator[tuple[str, str, int | None]]:
-    """(service name, namespace, port or None) of every in-cluster address in the strings of `value`.
-
-    The value is serialised once by the C encoder and searched for `.svc` with str.find; only the
-    text around each occurrence is looked at in Python (a regular expression over every object
-    costs ten times more)."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+def addresses(text: str) -> Iterator[tuple[str, str, int | None]]:
+    """(service name, namespace, port or None) of every in-cluster address in `text` (an object's
+    JSON text, see Facts.body_text), found with str.find: only the text around each `.svc` is
+    looked at in Python."""
     index = text.find(".svc")
     while index != -1:
         found = _address_at(text, index)
@@ -129,9 +124,8 @@ def check_addresses(facts: Facts) -> tuple[list[Finding], list[Wire]]:
     for rendered in facts.bundle.objects:
         if rendered.kind in ("CustomResourceDefinition", "Secret"):
             continue
-        body = {k: v for k, v in rendered.manifest.items() if k not in ("metadata", "apiVersion", "kind")}
-        users = _users(facts, rendered, readers)
-        for name, namespace, port in addresses(body):
+        users: list[Pod] | None = None
+        for name, namespace, port in addresses(facts.body_text(rendered)):
             written = f"{name}.{namespace}.svc" + (f":{port}" if port else "")
             found = _resolve(facts, rendered, name, namespace, port, written)
             if isinstance(found, Finding):
@@ -140,6 +134,7 @@ def check_addresses(facts: Facts) -> tuple[list[Finding], list[Wire]]:
             if found is not None and port is None and found.ports is not None and len(found.ports) == 1:
                 port = next(iter(found.ports))
             if found is not None and port is not None:
+                users = _users(facts, rendered, readers) if users is None else users
                 wires += [Wire(pod, found, port, written) for pod in users]
     return list(findings), wires
 

@@ -5,9 +5,12 @@ by a controller the render installs), NetworkPolicies by namespace, Gateways and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from dockyard.render.bundle import STAGES, Bundle, Rendered
 from dockyard.render.components.catalog import CATALOG
@@ -114,6 +117,19 @@ class Facts:
     def stored_object(self, kind: str, namespace: str, name: str) -> Stored | None:
         return self.stored.get((kind, namespace, name)) or self.every_namespace.get((kind, name))
 
+    def body_text(self, rendered: Rendered) -> str:
+        """The object without its metadata, as compact JSON text, made once per object: the
+        address and URL rules search it with str.find (a walk of every string in Python, or a
+        regular expression over every object, costs many times more)."""
+        if not hasattr(self, "_texts"):
+            self._texts: dict[int, str] = {}
+        text = self._texts.get(id(rendered))
+        if text is None:
+            text = self._texts[id(rendered)] = compact_json(
+                {k: v for k, v in rendered.manifest.items() if k not in ("metadata", "apiVersion", "kind")}
+            )
+        return text
+
     def namespace_known(self, namespace: str) -> bool:
         return namespace in self.namespaces or namespace in ALWAYS_NAMESPACES
 
@@ -126,6 +142,15 @@ class Facts:
             self._by_owner.setdefault(id(pod.owner), []).append(pod)
             for key, value in pod.labels.items():
                 self._by_label.setdefault((pod.namespace, key, str(value)), []).append(pod)
+
+
+def compact_json(value: Any) -> str:
+    """`value` as JSON text without spaces or escapes of non-ASCII characters (orjson; the standard
+    encoder for what orjson refuses, such as integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def facts_of(bundle: Bundle) -> Facts:
@@ -193,6 +218,8 @@ def _add(facts: Facts, rendered: Rendered) -> None:
             labels = (template.get("metadata") or {}).get("labels") or {}
             path = ".".join((*POD_PATHS[kind], "spec"))
             facts.pods.append(Pod(rendered, namespace, labels, template.get("spec") or {}, path))
+    if kind not in RUN_TIME_MAKERS:
+        return
     for made in _made_at_run_time(rendered):
         if isinstance(made, ServiceInfo):
             facts.services.setdefault((made.namespace, made.name), made)
@@ -204,6 +231,10 @@ def _add(facts: Facts, rendered: Rendered) -> None:
 def _is_sink(service: Rendered) -> bool:
     component = CATALOG.get((service.manifest["metadata"].get("labels") or {}).get(COMPONENT_LABEL, ""))
     return component is not None and service.name in component.sinks
+
+
+RUN_TIME_MAKERS = frozenset({"Cluster", "Prometheus", "Alertmanager", "Certificate"})
+"""The kinds whose controllers make Services or Secrets (see _made_at_run_time)."""
 
 
 def _made_at_run_time(rendered: Rendered) -> Iterator[ServiceInfo | tuple[str, str, str, Stored]]:

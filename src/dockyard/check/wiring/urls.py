@@ -7,7 +7,7 @@ other host is someone else's to serve."""
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Iterator
 
 from dockyard.check.findings import Finding
@@ -16,7 +16,7 @@ from dockyard.check.wiring.routes import refusal
 from dockyard.render.identity import ObjectId
 
 RULE = "wiring-url"
-HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
+HOST = re.compile(r"[a-z0-9.-]*")
 SCHEMES = {"http": "HTTP", "https": "HTTPS"}
 
 
@@ -26,8 +26,7 @@ def check_urls(facts: Facts, domain: str | None) -> list[Finding]:
     for rendered in facts.bundle.objects:
         if rendered.kind == "CustomResourceDefinition":
             continue
-        body = {k: v for k, v in rendered.manifest.items() if k not in ("metadata", "apiVersion", "kind")}
-        for scheme, host in urls(body):
+        for scheme, host in urls(facts.body_text(rendered)):
             if not _ours(host, domain, routed) or (scheme, host) in served:
                 continue
             if host not in routed:
@@ -46,21 +45,16 @@ def check_urls(facts: Facts, domain: str | None) -> list[Finding]:
     return list(findings)
 
 
-def urls(value: object) -> Iterator[tuple[str, str]]:
-    """(scheme, host) of every http(s) URL in the strings of `value` (serialised once, as the
-    address check does)."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+def urls(text: str) -> Iterator[tuple[str, str]]:
+    """(scheme, host) of every http(s) URL in `text` (an object's JSON text, see Facts.body_text)."""
     index = text.find("://")
     while index != -1:
-        for scheme in SCHEMES:
-            if text.endswith(scheme, 0, index) and not text[index - len(scheme) - 1 : index - len(scheme)].isalnum():
-                end = index + 3
-                while end < len(text) and text[end] in HOST_CHARACTERS:
-                    end += 1
-                host = text[index + 3 : end].rstrip(".")
-                if host:
-                    yield scheme, host
-                break
+        scheme = "https" if text.endswith("https", 0, index) else "http" if text.endswith("http", 0, index) else None
+        if scheme is not None and not text[index - len(scheme) - 1 : index - len(scheme)].isalnum():
+            found = HOST.match(text, index + 3)
+            host = found.group().rstrip(".") if found else ""
+            if host:
+                yield scheme, host
         index = text.find("://", index + 3)
 
 
