@@ -13,6 +13,8 @@ from dockyard.cache_dirs import dockyard_cache
 KUBECONFORM = ("github.com/yannh/kubeconform/cmd/kubeconform", "v0.8.0")
 CONFTEST = ("github.com/open-policy-agent/conftest", "v0.71.1")
 """conftest evaluates Rego with OPA itself, the engine Gatekeeper embeds."""
+OAUTH2_PROXY = ("github.com/oauth2-proxy/oauth2-proxy/v7", "v7.8.1")
+"""The version oauth2-proxy's chart 7.12.0 (the platform's pin) runs (its appVersion)."""
 
 
 def tool_bin() -> Path:
@@ -35,6 +37,10 @@ def kubeconform() -> Path:
 
 def conftest() -> Path:
     return _go_tool("conftest", CONFTEST)
+
+
+def oauth2_proxy() -> Path:
+    return _go_tool("oauth2-proxy", OAUTH2_PROXY)
 
 
 def standalone_schemas(source: Path, target: Path, names: set[str]) -> Path:

@@ -175,6 +175,70 @@ def test_a_route_must_attach_to_a_listener_that_admits_it() -> None:
     assert _messages(_bundle(_gateway([everyone]), _route(["api.example.com"]), *api)) == []
 
 
+def _sign_in_policy(route: str, port: int = 80, namespace: str = "auth") -> dict:
+    backend = {"group": "", "kind": "Service", "name": "proxy", "namespace": namespace, "port": port}
+    spec = {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route}],
+        "extAuth": {"http": {"backendRefs": [backend]}},
+    }
+    return obj("gateway.envoyproxy.io/v1alpha1", "SecurityPolicy", "sign-in", "shop", spec=spec)
+
+
+def _grant(kind: str, group: str) -> dict:
+    spec = {
+        "from": [{"group": group, "kind": kind, "namespace": "shop"}],
+        "to": [{"group": "", "kind": "Service", "name": "proxy"}],
+    }
+    return obj("gateway.networking.k8s.io/v1beta1", "ReferenceGrant", f"from-shop-{kind.lower()}", "auth", spec=spec)
+
+
+def test_a_security_policy_protects_a_route_that_exists_and_sends_where_it_may() -> None:
+    """A policy naming a route that does not exist applies to nothing (the route it meant stays open);
+    its sign-in Service must exist, on its port, with a grant when it is in another namespace."""
+    everyone = {"name": "web", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}}
+    parts = (
+        _gateway([everyone]),
+        _route(["api.example.com"]),
+        _deployment("api", "shop"),
+        _service("api", "shop"),
+        _deployment("proxy", "auth"),
+        _service("proxy", "auth"),
+    )
+    grant = _grant("SecurityPolicy", "gateway.envoyproxy.io")
+    assert _messages(_bundle(*parts, _sign_in_policy("api"), grant)) == []
+    assert _messages(_bundle(*parts, _sign_in_policy("apis"), grant)) == [
+        "wiring-policy: SecurityPolicy.gateway.envoyproxy.io shop/sign-in: spec.targetRefs[0]: protects HTTPRoute "
+        "shop/apis, which nothing on this cluster creates: the policy applies to nothing"
+    ]
+    assert _messages(_bundle(*parts, _sign_in_policy("api"))) == [
+        "wiring-policy: SecurityPolicy.gateway.envoyproxy.io shop/sign-in: spec.extAuth.http.backendRefs[0]: sends "
+        "to Service auth/proxy of another namespace, and no ReferenceGrant of auth lets SecurityPolicies of shop use "
+        "it (Envoy Gateway refuses the policy)"
+    ]
+    assert _messages(_bundle(*parts, _sign_in_policy("api", port=4180), grant)) == [
+        "wiring-policy: SecurityPolicy.gateway.envoyproxy.io shop/sign-in: spec.extAuth.http.backendRefs[0]: sends "
+        "to port 4180 of Service auth/proxy (ports: 80)"
+    ]
+    assert _messages(_bundle(*parts, _sign_in_policy("api", namespace="elsewhere"), grant)) == [
+        "wiring-policy: SecurityPolicy.gateway.envoyproxy.io shop/sign-in: spec.extAuth.http.backendRefs[0]: sends "
+        "to Service elsewhere/proxy, which nothing on this cluster creates"
+    ]
+
+
+def test_a_route_to_another_namespace_needs_its_grant() -> None:
+    everyone = {"name": "web", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}}
+    route = _route(["api.example.com"])
+    route["spec"]["rules"][0]["backendRefs"][0].update(name="proxy", namespace="auth")
+    parts = (_gateway([everyone]), route, _deployment("proxy", "auth"), _service("proxy", "auth"))
+    assert _messages(_bundle(*parts)) == [
+        "wiring-route: HTTPRoute.gateway.networking.k8s.io shop/api: spec.rules[0].backendRefs[0]: sends to Service "
+        "auth/proxy of another namespace, and no ReferenceGrant of auth lets HTTPRoutes of shop use it (the gateway "
+        "refuses the backend)"
+    ]
+    assert _messages(_bundle(*parts, _grant("HTTPRoute", "gateway.networking.k8s.io"))) == []
+    assert _messages(_bundle(*parts, _grant("SecurityPolicy", "gateway.envoyproxy.io"))) != []
+
+
 def test_every_url_handed_out_for_the_platforms_hosts_is_served() -> None:
     everyone = {"name": "web", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}}
     urls = [
@@ -415,6 +479,22 @@ def _explained_through_the_mesh_and_the_edge(bundle: Bundle) -> None:
         "  ok waypoint not on this path: the sender sends to the pods' addresses",
         "  ok pods     AuthorizationPolicy shop/orders-pods admits namespace dockyard-gateway",
     ]
+    # Prometheus has no sign-in of its own: every request goes to oauth2-proxy first, and the paths
+    # oauth2-proxy answers itself never reach Prometheus
+    (ui,) = explain_wire(bundle, "gateway", "https://prometheus.shop.localtest.me/query")
+    assert ui.lines()[0] == (
+        "gateway -> HTTPRoute dockyard-monitoring/prometheus -> Service "
+        "dockyard-monitoring/kube-prometheus-stack-prometheus"
+    )
+    assert ui.lines()[3] == (
+        "  ok policy   SecurityPolicy dockyard-monitoring/prometheus-sign-in: each request goes first to Service "
+        "dockyard-identity/oauth2-proxy (external authorization: a 200 passes)"
+    )
+    (own,) = explain_wire(bundle, "gateway", "https://prometheus.shop.localtest.me/oauth2/callback")
+    assert (
+        own.lines()[0]
+        == "gateway -> HTTPRoute dockyard-monitoring/prometheus -> Service dockyard-identity/oauth2-proxy"
+    )
 
 
 def _object_store_serves_the_bucket(bundle: Bundle) -> None:

@@ -4,6 +4,7 @@ the whole render of a cluster (components and services together) before anything
     addresses   every in-cluster address names a Service that will exist, on a port it has
     references  every Secret and ConfigMap a pod reads will exist, with its key; webhooks' Services exist
     routes      every HTTPRoute attaches to a Gateway listener that admits it; its backends exist
+    policies    every SecurityPolicy protects routes that exist; the Services it sends to exist
     urls        every URL handed out for the platform's hosts is routed, on a listener of its scheme
     network     every wire (addresses, route backends) is allowed by the NetworkPolicies of both sides
     stages      nothing waits on what a later stage applies
@@ -19,6 +20,7 @@ from dockyard.check.wiring.addresses import check_addresses
 from dockyard.check.wiring.facts import facts_of
 from dockyard.check.wiring.network import check_network
 from dockyard.check.wiring.pods import check_duplicates
+from dockyard.check.wiring.policies import check_policies
 from dockyard.check.wiring.references import check_references
 from dockyard.check.wiring.routes import check_routes
 from dockyard.check.wiring.stages import check_stages
@@ -29,6 +31,7 @@ DESCRIPTIONS = {
     "wiring-address": "Every in-cluster address names a Service that will exist, on a port it has.",
     "wiring-reference": "Every Secret and ConfigMap a pod reads will exist with the key it reads.",
     "wiring-route": "Every HTTPRoute attaches to a Gateway listener that admits it, and its backends exist.",
+    "wiring-policy": "Every SecurityPolicy protects routes that exist and sends to Services that exist.",
     "wiring-url": "Every URL handed out for the platform's hosts is routed, on a listener of its scheme.",
     "wiring-network": "Every connection the platform makes is allowed by the NetworkPolicies of both sides.",
     "wiring-stage": "Nothing in a stage waits on what a later stage applies.",
@@ -43,6 +46,9 @@ def check_wiring(bundle: Bundle, domain: str | None = None) -> list[Finding]:
     route_findings, route_wires = check_routes(facts)
     wires += route_wires
     findings += route_findings
+    policy_findings, policy_wires = check_policies(facts)
+    wires += policy_wires
+    findings += policy_findings
     findings += check_references(facts)
     findings += check_urls(facts, domain)
     findings += check_network(facts, wires)

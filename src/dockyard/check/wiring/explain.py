@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from dockyard.check.wiring.addresses import Wire, check_addresses
 from dockyard.check.wiring.facts import Facts, Pod, ServiceInfo, facts_of
 from dockyard.check.wiring.network import HBONE, Endpoint, ambient, judge, policy_indexes, targets
+from dockyard.check.wiring.policies import backend_refs, policies_on
 from dockyard.check.wiring.routes import COMPONENT_LABEL, host_matches, refusal, selects
 from dockyard.errors import UsageError
 from dockyard.render.bundle import Bundle, Rendered
@@ -282,24 +283,24 @@ def _listener(facts: Facts, route: Rendered, hosts: list[str], scheme: str | Non
 
 
 def _edge_policy(facts: Facts, route: Rendered) -> Hop:
-    labels = route.manifest["metadata"].get("labels") or {}
-    for policy in facts.bundle.objects:
-        if policy.kind != "SecurityPolicy" or policy.namespace != route.namespace:
-            continue
+    found = list(policies_on(facts, route))
+    if not found:
+        return Hop("policy", True, "no SecurityPolicy: every request the route matches reaches the Service")
+    described = []
+    for policy in found:
         spec = policy.manifest.get("spec") or {}
-        by_name = any(
-            r.get("kind") == "HTTPRoute" and r.get("name") == route.name for r in spec.get("targetRefs") or []
-        )
-        by_labels = any(s.get("kind") == "HTTPRoute" and selects(s, labels) for s in spec.get("targetSelectors") or [])
-        if by_name or by_labels:
+        parts = []
+        for kind in ("http", "grpc"):
+            for _path, ref in backend_refs((spec.get("extAuth") or {}).get(kind) or {}, ""):
+                where = f"{ref.get('namespace') or policy.namespace}/{ref.get('name')}"
+                parts.append(f"each request goes first to Service {where} (external authorization: a 200 passes)")
+        if spec.get("jwt") or spec.get("authorization"):
             authorization = spec.get("authorization") or {}
             rules = len(authorization.get("rules") or [])
             jwt = "tokens checked" if spec.get("jwt") else "no token check"
-            default = authorization.get("defaultAction", "Allow")
-            return Hop(
-                "policy", True, f"SecurityPolicy {policy.namespace}/{policy.name}: {jwt}, {rules} rules, else {default}"
-            )
-    return Hop("policy", True, "no SecurityPolicy: every request the route matches reaches the Service")
+            parts.append(f"{jwt}, {rules} rules, else {authorization.get('defaultAction', 'Allow')}")
+        described.append(f"SecurityPolicy {policy.namespace}/{policy.name}: {'; '.join(parts) or 'nothing checked'}")
+    return Hop("policy", True, "; ".join(described))
 
 
 def _gateway_pods(facts: Facts, route: Rendered) -> Pod | None:

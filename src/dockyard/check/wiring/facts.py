@@ -93,6 +93,16 @@ class Facts:
     policies: dict[str, list[Rendered]] = field(default_factory=dict)
     gateways: dict[tuple[str, str], Rendered] = field(default_factory=dict)
     routes: list[Rendered] = field(default_factory=list)
+    security_policies: list[Rendered] = field(default_factory=list)
+    """Envoy Gateway's SecurityPolicies."""
+    grants: dict[str, list[Rendered]] = field(default_factory=dict)
+    """ReferenceGrants by namespace."""
+
+    def route(self, namespace: str, name: str) -> Rendered | None:
+        return self._routes.get((namespace, name))
+
+    def routes_in(self, namespace: str) -> list[Rendered]:
+        return self._routes_in.get(namespace, [])
 
     def pods_selected(self, namespace: str, selector: Mapping[str, str] | None) -> list[Pod]:
         if not selector:
@@ -134,6 +144,11 @@ class Facts:
         return namespace in self.namespaces or namespace in ALWAYS_NAMESPACES
 
     def index(self) -> None:
+        self._routes: dict[tuple[str, str], Rendered] = {}
+        self._routes_in: dict[str, list[Rendered]] = {}
+        for route in self.routes:
+            self._routes[(route.namespace or "", route.name)] = route
+            self._routes_in.setdefault(route.namespace or "", []).append(route)
         self._by_namespace: dict[str, list[Pod]] = {}
         self._by_label: dict[tuple[str, str, str], list[Pod]] = {}
         self._by_owner: dict[int, list[Pod]] = {}
@@ -210,6 +225,10 @@ def _add(facts: Facts, rendered: Rendered) -> None:
         facts.gateways[(namespace, rendered.name)] = rendered
     elif kind == "HTTPRoute":
         facts.routes.append(rendered)
+    elif kind == "SecurityPolicy" and rendered.api_version.startswith("gateway.envoyproxy.io/"):
+        facts.security_policies.append(rendered)
+    elif kind == "ReferenceGrant":
+        facts.grants.setdefault(namespace, []).append(rendered)
     if kind in POD_PATHS:
         template: Any = manifest
         for part in POD_PATHS[kind]:

@@ -23,12 +23,12 @@ def check_routes(facts: Facts) -> tuple[list[Finding], list[Wire]]:
     for route in facts.routes:
         spec = route.manifest.get("spec") or {}
         namespace = route.namespace or ""
-        gateway_pods: list[Pod] = []
+        pods: list[Pod] = []
         for index, parent in enumerate(spec.get("parentRefs") or []):
-            problem, pods = _attach(facts, route, parent, spec.get("hostnames") or [])
+            problem, found = _attach(facts, route, parent, spec.get("hostnames") or [])
             if problem:
                 findings.append(_finding(route, f"spec.parentRefs[{index}]", problem))
-            gateway_pods += pods
+            pods += found
         for r_index, rule in enumerate(spec.get("rules") or []):
             for b_index, backend in enumerate(rule.get("backendRefs") or []):
                 if backend.get("kind", "Service") != "Service" or backend.get("group", "") != "":
@@ -52,9 +52,49 @@ def check_routes(facts: Facts) -> tuple[list[Finding], list[Wire]]:
                         )
                     )
                     continue
+                if not granted(facts, "gateway.networking.k8s.io", "HTTPRoute", namespace, target_ns, service.name):
+                    findings.append(
+                        _finding(
+                            route,
+                            where,
+                            f"sends to Service {target_ns}/{service.name} of another namespace, and no ReferenceGrant "
+                            f"of {target_ns} lets HTTPRoutes of {namespace} use it (the gateway refuses the backend)",
+                        )
+                    )
+                    continue
                 written = f"{service.name}.{target_ns}.svc:{port}"
-                wires += [Wire(pod, service, int(port), written, startup=False) for pod in gateway_pods]
+                wires += [Wire(pod, service, int(port), written, startup=False) for pod in pods]
     return findings, wires
+
+
+def gateway_pods(facts: Facts, route: Rendered) -> list[Pod]:
+    """The pods of the gateways `route` attaches to."""
+    spec = route.manifest.get("spec") or {}
+    return [
+        pod
+        for parent in spec.get("parentRefs") or []
+        for pod in _attach(facts, route, parent, spec.get("hostnames") or [])[1]
+    ]
+
+
+def granted(facts: Facts, group: str, kind: str, namespace: str, target_namespace: str, service: str) -> bool:
+    """Whether objects of `kind` in `namespace` may send to Service `service` of `target_namespace`
+    (the same namespace, or a ReferenceGrant there that allows it)."""
+    if namespace == target_namespace:
+        return True
+    for grant in facts.grants.get(target_namespace, []):
+        spec = grant.manifest.get("spec") or {}
+        origin = any(
+            f.get("group") == group and f.get("kind") == kind and f.get("namespace") == namespace
+            for f in spec.get("from") or []
+        )
+        target = any(
+            t.get("group", "") == "" and t.get("kind") == "Service" and t.get("name") in (None, service)
+            for t in spec.get("to") or []
+        )
+        if origin and target:
+            return True
+    return False
 
 
 def _finding(route: Rendered, path: str, message: str) -> Finding:

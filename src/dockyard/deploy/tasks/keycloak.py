@@ -154,7 +154,8 @@ def _configure(admin: Admin, request: TaskRequest, context: TaskContext) -> str:
     for name in sorted(set(scope_ids) - attached):
         admin.call("PUT", f"/{realm}/clients/{client_id}/optional-client-scopes/{scope_ids[name]}")
         done.append(f"scope {name} offered")
-    _grants(admin, realm, client_id, data.get("grants") or {}, done)
+    own = {data["clientId"]} if data.get("selfAudience") else set()
+    _grants(admin, realm, client_id, data.get("grants") or {}, own, done)
     if "secretTo" in data:
         target = data["secretTo"]
         secret = admin.call("GET", f"/{realm}/clients/{client_id}/client-secret").json()["value"]
@@ -223,9 +224,13 @@ def _audience_mapper(admin: Admin, owner: str, audience: str, done: list[str], w
     done.append(f"{what} adds audience {audience}")
 
 
-def _grants(admin: Admin, realm: str, client_id: str, grants: dict[str, list[str]], done: list[str]) -> None:
+def _grants(
+    admin: Admin, realm: str, client_id: str, grants: dict[str, list[str]], own: set[str], done: list[str]
+) -> None:
     """The client gets exactly the granted API scopes (as default scopes, in every token it asks
-    for) and each granted API's audience; API scopes it was granted before and is not now are revoked."""
+    for) and each granted API's audience (and `own`: its own id, for a client that checks its own
+    tokens are for it, as oauth2-proxy does); API scopes it was granted before and is not now are
+    revoked, and audiences it no longer needs."""
     wanted = {scope: api for api, scopes in grants.items() for scope in scopes}
     existing = _existing_scopes(admin, realm)
     for scope, api in sorted(wanted.items()):
@@ -243,14 +248,15 @@ def _grants(admin: Admin, realm: str, client_id: str, grants: dict[str, list[str
             admin.call("DELETE", f"{path}/{scope_id}")
             done.append(f"scope {scope} revoked")
     owner = f"/{realm}/clients/{client_id}"
-    for api in sorted(grants):
+    audiences = set(grants) | own
+    for api in sorted(audiences):
         _audience_mapper(admin, owner, api, done, "client")
     for mapper in admin.call("GET", f"{owner}/protocol-mappers/models").json():
         audience = (mapper.get("config") or {}).get("included.custom.audience")
         if (
             mapper.get("protocolMapper") == "oidc-audience-mapper"
             and mapper.get("name") == f"audience {audience}"
-            and audience not in grants
+            and audience not in audiences
         ):
             admin.call("DELETE", f"{owner}/protocol-mappers/models/{mapper['id']}")
             done.append(f"client drops audience {audience}")

@@ -17,6 +17,7 @@ from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import platform_names
 from dockyard.render.bundle import TaskRequest
+from dockyard.render.components import signin
 from dockyard.render.components.component import Component, TaskSpec
 from dockyard.render.components.gateway import edge_route
 
@@ -83,7 +84,7 @@ def keycloak_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> li
 
 def oauth2_proxy_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:
     """Sign-in for the platform's UIs at auth.<domain> (its callback is Keycloak's redirect URI)."""
-    return [edge_route(platform, "auth", IDENTITY, "oauth2-proxy", 80)]
+    return [edge_route(platform, "auth", IDENTITY, signin.SERVICE, signin.PORT)]
 
 
 KEYCLOAK = Component(
@@ -114,9 +115,10 @@ def oauth2_proxy_values(platform: Platform) -> dict[str, Any]:
             "login-url": f"{public}/auth",
             "redeem-url": f"{realm}/token",
             "oidc-jwks-url": f"{realm}/certs",
-            "redirect-url": f"https://auth.{platform.domain}/oauth2/callback",
+            "redirect-url": signin.CALLBACK,  # on the host the browser asked for (signin.py)
             "email-domain": "*",
-            "upstream": "static://202",
+            "upstream": "static://200",  # Envoy's external authorization admits a 200 only
+            "skip-provider-button": True,  # a redirect to sign in, never a page answered with 200
             "reverse-proxy": True,
             "set-xauthrequest": True,
             "cookie-domain": f".{platform.domain}",
@@ -150,7 +152,8 @@ def oauth2_proxy_tasks(platform: Platform) -> list[TaskSpec]:
                 "clientId": "oauth2-proxy",
                 "title": "Platform sign-in",
                 "scopes": {},
-                "redirectUris": [f"https://auth.{platform.domain}/oauth2/callback"],
+                "redirectUris": signin.callbacks(platform),
+                "selfAudience": True,  # oauth2-proxy accepts only access tokens whose audience names it
                 "secretFrom": {"namespace": IDENTITY, "name": OAUTH2_PROXY_SECRET, "key": "client-secret"},
             },
         ),
@@ -167,7 +170,7 @@ OAUTH2_PROXY = Component(
     values=oauth2_proxy_values,
     objects=oauth2_proxy_objects,
     tasks=oauth2_proxy_tasks,
-    description="Sign-in in front of platform UIs (Grafana, Argo CD) with Keycloak.",
+    description="The platform's sign-in with Keycloak, in front of UIs without their own (Prometheus, Alertmanager).",
 )
 
 COMPONENTS = (KEYCLOAK, OAUTH2_PROXY)

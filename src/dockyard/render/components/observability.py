@@ -15,6 +15,7 @@ from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import platform_names
 from dockyard.render.bundle import TaskRequest
+from dockyard.render.components import signin
 from dockyard.render.components.component import Component, Requires, TaskSpec, has
 from dockyard.render.components.gateway import edge_route
 
@@ -102,9 +103,10 @@ def kube_prometheus_stack_values(platform: Platform) -> dict[str, Any]:
                 "enableRemoteWriteReceiver": True,
                 "enableFeatures": ["exemplar-storage"],
                 "retention": "10d",
+                **_external_url(platform, "prometheus"),
             }
         },
-        "alertmanager": {"enabled": True},
+        "alertmanager": {"enabled": True, "alertmanagerSpec": _external_url(platform, "alertmanager")},
         "grafana": {
             "enabled": True,
             "grafana.ini": _grafana_ini(platform),
@@ -146,7 +148,26 @@ def _grafana_ini(platform: Platform) -> dict[str, Any]:
 
 
 def kube_prometheus_stack_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:
-    return [edge_route(platform, "grafana", MONITORING, "kube-prometheus-stack-grafana", 80)]
+    """Grafana at grafana.<domain> (it signs people in itself); with SSO, Prometheus and Alertmanager,
+    which have no sign-in of their own, at prometheus.<domain> and alertmanager.<domain> behind the
+    platform's sign-in (signin.py). Without SSO they are not published."""
+    objects = [edge_route(platform, "grafana", MONITORING, "kube-prometheus-stack-grafana", 80)]
+    if has(platform, "sso"):
+        prometheus, alertmanager = signin.UIS["metrics"]
+        objects += signin.signed_in_route(platform, prometheus, MONITORING, "kube-prometheus-stack-prometheus", 9090)
+        objects += signin.signed_in_route(
+            platform, alertmanager, MONITORING, "kube-prometheus-stack-alertmanager", 9093
+        )
+        objects.append(signin.sign_in_grant(MONITORING))
+    return objects
+
+
+def _external_url(platform: Platform, name: str) -> dict[str, Any]:
+    """Where a UI's links point: its public address when it is published (with SSO)."""
+    if not has(platform, "sso"):
+        return {}
+    scheme = "https" if has(platform, "certs") else "http"
+    return {"externalUrl": f"{scheme}://{name}.{platform.domain}"}
 
 
 def kube_prometheus_stack_tasks(platform: Platform) -> list[TaskSpec]:
