@@ -5,9 +5,10 @@ SecurityPolicy with external authorization), and only what it answers with 200 r
 oauth2-proxy answers a request with a valid session cookie with 200 (its upstream is
 `static://200`; Envoy admits only a 200), and any other with a redirect to Keycloak's sign-in
 (`skip-provider-button`), which Envoy hands to the browser. Keycloak sends the browser back to
-`/oauth2/callback` on the UI's own host (Envoy passes oauth2-proxy the path, not the host, of the
-page asked for: a callback on another host would land there); its answer, the session cookie for
-the whole domain and a redirect to that page, again reaches the browser through Envoy. One
+`/oauth2/callback` on the UI's own host: oauth2-proxy remembers only the path of the page asked
+for (it would take a host from X-Forwarded-Host, which Envoy does not send), so a callback on
+another host would leave people there. Its answer, the session cookie for the whole domain and a
+redirect to that page, again reaches the browser through Envoy. One
 sign-in serves every UI. The paths oauth2-proxy serves itself (`/oauth2/...`, `/ping`, `/ready`,
 `/robots.txt`, which it answers with 200 to anyone) are routed to oauth2-proxy, never to the UI.
 """
