@@ -102,7 +102,11 @@ def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None) -> None:
     problems: list[Problem] = []
     warnings: list[Problem] = []
     for name in clusters:
-        platform = build_platform(loaded, effective(loaded, name))
+        try:
+            platform = build_platform(loaded, effective(loaded, name))
+        except InputError as error:
+            problems += [p for p in error.problems if p not in problems]
+            continue
         checked = check_pulled_values(platform)
         problems += [p for p in checked.errors if p not in problems]
         warnings += [p for p in checked.warnings if p not in warnings]

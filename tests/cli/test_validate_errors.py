@@ -495,3 +495,45 @@ def test_a_contract_split_over_files_is_read_from_the_repo(tmp_path: Path, capsy
     write(repo, "services/orders/shared.yaml", "components: {responses: {List: {description: The orders}}}\n")
     result = run_cli(capsys, "validate", str(repo))
     assert (result.code, result.err) == (0, "")
+
+
+def test_layers_that_contradict_each_other_are_an_error_naming_every_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each file is valid alone; merged, the API server would refuse what they make (after part of
+    the platform was applied). validate names the most specific line and where the other was set,
+    once for every service a shared default breaks; explain still answers, so people can see how
+    the layers met."""
+    repo = copy_example(tmp_path)
+    replace(repo, "clusters/prod-eu.yaml", "maxReplicas: 10", "maxReplicas: 3")
+    replace(repo, "services/orders/overrides/prod.yaml", "minReplicas: 3", "minReplicas: 4")
+    replace(repo, "environments/prod.yaml", "  replicas: 2\n", "  replicas: 2\n  rollout:\n    maxSurge: 0\n")
+    replace(
+        repo,
+        "services/orders/score.yaml",
+        "x-dockyard:\n",
+        "x-dockyard:\n  disruptionBudget:\n    maxUnavailable: 1\n  resources:\n    limits:\n      memory: 100Mi\n",
+    )
+    result = run_cli(capsys, "validate", str(repo))
+    assert result.err.splitlines() == [
+        "environments/prod.yaml:9:15: services `orders`, `payments`, `web`, `worker`: rollout.maxSurge "
+        "(environments/prod.yaml:9:15) and rollout.maxUnavailable (built-in default) are both 0: a rolling update "
+        "could never replace a pod",
+        "  hint: let one of them be above 0",
+        "services/orders/overrides/prod.yaml:9:18: service `orders`: autoscaling.minReplicas 4 "
+        "(services/orders/overrides/prod.yaml:9:18) is larger than autoscaling.maxReplicas 3 "
+        "(clusters/prod-eu.yaml:12:18)",
+        "  hint: raise maxReplicas or lower minReplicas in the more specific layer",
+        "services/orders/score.yaml:50:21: service `orders`: disruptionBudget has both minAvailable "
+        "(environments/prod.yaml:11:19) and maxUnavailable (services/orders/score.yaml:50:21); a PodDisruptionBudget "
+        "takes one",
+        "  hint: set the one you do not want to null in the more specific layer",
+        "services/orders/score.yaml:53:15: service `orders`: resources.requests.memory 128Mi "
+        "(environments/prod.yaml:15:15) is more than resources.limits.memory 100Mi (services/orders/score.yaml:53:15)",
+        "  hint: a container may not ask for more than its limit: raise the limit or lower the request",
+        "4 problems found; nothing was changed",
+    ]
+    assert result.code == 1
+    explained = run_cli(capsys, "explain", "services.orders.autoscaling.maxReplicas", str(repo), "-c", "prod-eu")
+    assert explained.code == 0, explained.err
+    assert explained.out.splitlines()[0] == "services.orders.autoscaling.maxReplicas = 3"

@@ -109,14 +109,6 @@ def _check_service(repo: Repo, name: str, score: Document, problems: list[Proble
                 did_you_mean(metrics_port, ports) or f"ports: {', '.join(ports) or 'none'}",
             )
         )
-    scaling = settings.get("autoscaling", {})
-    if scaling.get("minReplicas", 1) > scaling.get("maxReplicas", 1000):
-        problems.append(
-            Problem(
-                score.position(("x-dockyard", "autoscaling", "minReplicas")),
-                "autoscaling.minReplicas is larger than autoscaling.maxReplicas",
-            )
-        )
 
 
 def _check_resource(

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockyard.errors import Position
+from dockyard.errors import InputError, Position
 from dockyard.load.layers import Effective
 from dockyard.load.repo import Repo
 from dockyard.load.yamlsafe import Document
+from dockyard.model.consistency import settings_problems
 from dockyard.model.service import Service, build_service
 
 
@@ -58,6 +59,10 @@ class Platform:
 
 
 def build_platform(repo: Repo, effective: Effective) -> Platform:
+    """InputError when the merged layers contradict each other (consistency.py)."""
+    problems = settings_problems(effective.services)
+    if problems:
+        raise InputError(problems)
     values = effective.platform.values
     cluster = Cluster(
         name=effective.cluster,
