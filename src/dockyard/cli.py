@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.exceptions import TyperException
@@ -296,8 +296,16 @@ def plan_command(
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     output: Annotated[str, typer.Option("--output", help="text or json.")] = "text",
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 2 when there are changes, 0 when none, 1 on any error (usage errors too), as terraform.",
+        ),
+    ] = False,
 ) -> None:
-    """Dry-run the whole set on the server and compare with live state. Exit 0: no changes, 2: changes."""
+    """Dry-run the whole set on the server and compare with live state (exit 0 whether or not there
+    are changes, unless --detailed-exitcode)."""
     from dockyard.deploy.apply import describe_failure
 
     _check_output(output)
@@ -320,7 +328,7 @@ def plan_command(
     else:
         _show_plan(changes, diffs=True)
         _show_tasks(bundle.tasks)
-    raise typer.Exit(2 if changes.has_changes else 0)
+    raise typer.Exit(CHANGES if detailed_exitcode and changes.has_changes else 0)
 
 
 @app.command(name="apply")
@@ -440,15 +448,24 @@ def _report(error: DockyardError) -> None:
         err.print(f"error: {printable(str(error), keep_newlines=True)}")
 
 
+CHANGES = 2
+"""`plan --detailed-exitcode`: there are changes. Every error then exits 1, so 2 means only this."""
+
+
 def main() -> None:
     """Console entry point: never a traceback for a user's mistake."""
+    detailed = "--detailed-exitcode" in sys.argv[1:]
+
+    def failed(code: int) -> NoReturn:
+        sys.exit(1 if detailed and code == CHANGES else code)
+
     try:
         code = app(standalone_mode=False)  # an Exit(n) inside a command comes back as n
         if isinstance(code, int) and code:
             sys.exit(code)
     except DockyardError as error:
         _report(error)
-        sys.exit(error.exit_code)
+        failed(error.exit_code)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except typer.Abort:
@@ -463,7 +480,7 @@ def main() -> None:
             show()
         else:
             err.print(f"error: {error!s}")
-        sys.exit(getattr(error, "exit_code", 2))
+        failed(getattr(error, "exit_code", 2))
     except Exception as error:  # a bug
         if os.environ.get("DOCKYARD_DEBUG"):
             raise

@@ -177,6 +177,11 @@ def test_plan_says_when_the_cluster_cannot_be_reached(tmp_path: Path, capsys: py
     )
     unknown = run_cli(capsys, "plan", str(repo), "-c", "local", "--kubeconfig", str(kubeconfig), "--context", "y")
     assert (unknown.code, unknown.err) == (1, f"error: cannot use context `y` in {kubeconfig}: Context 'y' not found\n")
+    # with --detailed-exitcode, 2 means changes and nothing else: an unknown cluster, a usage error, is 1
+    for args in (("-c", "nowhere"), ("-c", "local", "--output", "yaml"), ("-c", "local", "--no-such-flag")):
+        failed = run_cli(capsys, "plan", str(repo), *args, "--detailed-exitcode")
+        assert failed.code == 1, failed.err
+        assert run_cli(capsys, "plan", str(repo), *args).code == 2
 
 
 @pytest.mark.parametrize(("command", "formats"), [("check", "text, json or sarif"), ("plan", "text or json")])

@@ -82,8 +82,9 @@ def test_a_change_patches_only_what_changed(
 ) -> None:
     assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
     replace(repo, "services/api/score.yaml", "MODE: normal", "MODE: fast")
-    plan = dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local")
+    plan = dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local", "--detailed-exitcode")
     assert plan.code == 2
+    assert dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local").code == 0  # changes are no failure
     assert f"~ Deployment.apps {repo.name}/api" in plan.out
     assert "-          value: normal\n+          value: fast" in plan.out
     assert plan.out.splitlines()[-1] == "plan: +0 ~1 -0 (9 unchanged)"
@@ -387,5 +388,5 @@ def test_a_job_that_removes_itself_is_done_not_missing(
     )
     assert writes == []
     replace(repo, "provisioners/migration.yaml", "migrate:1", "migrate:2")  # a new manifest runs again
-    again = dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local")
+    again = dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local", "--detailed-exitcode")
     assert (again.code, again.out.splitlines()[-1]) == (2, "plan: +1 ~0 -0 (10 unchanged)")

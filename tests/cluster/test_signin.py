@@ -162,8 +162,9 @@ def test_a_ui_behind_the_sign_in_opens_only_for_someone_signed_in(sign_in: tuple
     assert asked["client_id"] == ["oauth2-proxy"]
     assert asked["redirect_uri"] == [f"https://prometheus.{domain}/oauth2/callback"]  # back to this host
     csrf = _cookies(first)
-    # for the whole domain (RFC 6265: a Domain attribute covers its subdomains; Go drops the dot)
-    assert any(f"domain={domain};" in h.lower() for h in first.headers.get_list("set-cookie"))
+    # for this host only: no Domain attribute, so services' routes under the same domain never get it
+    assert first.headers.get_list("set-cookie")
+    assert not any("domain=" in h.lower() for h in first.headers.get_list("set-cookie"))
 
     # the browser signs in with Keycloak, which sends it to /oauth2/callback on the same host; the
     # gateway checks that request with oauth2-proxy too, which redeems the code and answers (not 200)
@@ -186,6 +187,7 @@ def test_a_ui_behind_the_sign_in_opens_only_for_someone_signed_in(sign_in: tuple
     assert done.headers["location"] == "/query?expr=up"  # the page first asked for, on its own host
     session = {k: v for k, v in _cookies(done).items() if v}
     assert session
+    assert not any("domain=" in h.lower() for h in done.headers.get_list("set-cookie"))
 
     # signed in: a 200 (Envoy admits nothing else), with who it is for the UI
     admitted = external_authorization("/query?expr=up", session)

@@ -239,6 +239,24 @@ def test_a_route_to_another_namespace_needs_its_grant() -> None:
     assert _messages(_bundle(*parts, _grant("SecurityPolicy", "gateway.envoyproxy.io"))) != []
 
 
+def test_a_service_cannot_route_a_host_of_the_platform() -> None:
+    """A team's route for prometheus.<domain> with a longer path would take those requests (and
+    the cookies sent to that host) past the platform's sign-in."""
+    everyone = {"name": "web", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}}
+    ui = _route(["prometheus.example.com"])
+    ui["metadata"].update(name="prometheus", namespace="monitoring")
+    ui["spec"]["rules"][0]["backendRefs"][0]["name"] = "prometheus"
+    ui["_stage"] = "platform-services"
+    parts = (_gateway([everyone]), ui, _deployment("prometheus", "monitoring"), _service("prometheus", "monitoring"))
+    api = (_deployment("api", "shop"), _service("api", "shop"))
+    assert _messages(_bundle(*parts, _route(["api.example.com"]), *api)) == []
+    assert _messages(_bundle(*parts, _route(["prometheus.example.com"]), *api)) == [
+        "wiring-route: HTTPRoute.gateway.networking.k8s.io shop/api: spec.hostnames[0]: routes host "
+        "prometheus.example.com, which is the platform's (HTTPRoute monitoring/prometheus): its paths would take "
+        "that host's requests, and its visitors' cookies, past the platform's checks"
+    ]
+
+
 def test_every_url_handed_out_for_the_platforms_hosts_is_served() -> None:
     everyone = {"name": "web", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}}
     urls = [

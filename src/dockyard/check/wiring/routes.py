@@ -17,12 +17,33 @@ RULE = "wiring-route"
 COMPONENT_LABEL = "dockyard.dev/component"
 
 
+TEAM_STAGES = ("namespaces", "services")
+
+
 def check_routes(facts: Facts) -> tuple[list[Finding], list[Wire]]:
     findings: list[Finding] = []
     wires: list[Wire] = []
+    platform_hosts = {
+        str(host): route
+        for route in facts.routes
+        if route.stage not in TEAM_STAGES
+        for host in (route.manifest.get("spec") or {}).get("hostnames") or []
+    }
     for route in facts.routes:
         spec = route.manifest.get("spec") or {}
         namespace = route.namespace or ""
+        for index, host in enumerate(spec.get("hostnames") or []):
+            owner = platform_hosts.get(str(host))
+            if owner is not None and route.stage in TEAM_STAGES:
+                findings.append(
+                    _finding(
+                        route,
+                        f"spec.hostnames[{index}]",
+                        f"routes host {host}, which is the platform's (HTTPRoute {owner.namespace}/{owner.name}): "
+                        "its paths would take that host's requests, and its visitors' cookies, past the platform's "
+                        "checks",
+                    )
+                )
         pods: list[Pod] = []
         for index, parent in enumerate(spec.get("parentRefs") or []):
             problem, found = _attach(facts, route, parent, spec.get("hostnames") or [])

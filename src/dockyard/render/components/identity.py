@@ -121,8 +121,6 @@ def oauth2_proxy_values(platform: Platform) -> dict[str, Any]:
             "skip-provider-button": True,  # a redirect to sign in, never a page answered with 200
             "reverse-proxy": True,
             "set-xauthrequest": True,
-            "cookie-domain": f".{platform.domain}",
-            "whitelist-domain": f".{platform.domain}",
         },
         "metrics": {"servicemonitor": {"enabled": True}},
     }

@@ -7,10 +7,12 @@ oauth2-proxy answers a request with a valid session cookie with 200 (its upstrea
 (`skip-provider-button`), which Envoy hands to the browser. Keycloak sends the browser back to
 `/oauth2/callback` on the UI's own host: oauth2-proxy remembers only the path of the page asked
 for (it would take a host from X-Forwarded-Host, which Envoy does not send), so a callback on
-another host would leave people there. Its answer, the session cookie for the whole domain and a
-redirect to that page, again reaches the browser through Envoy. One
-sign-in serves every UI. The paths oauth2-proxy serves itself (`/oauth2/...`, `/ping`, `/ready`,
-`/robots.txt`, which it answers with 200 to anyone) are routed to oauth2-proxy, never to the UI.
+another host would leave people there. Its answer, a session cookie for that host only and a
+redirect to that page, again reaches the browser through Envoy. The cookie is not for the whole
+domain: services' own routes live under it too, and would receive it (and could replay it).
+Keycloak's own session makes signing in to a second UI a round of redirects without a password.
+The paths oauth2-proxy serves itself (`/oauth2/...`, `/ping`, `/ready`, `/robots.txt`, which it
+answers with 200 to anyone) are routed to oauth2-proxy, never to the UI.
 """
 
 from __future__ import annotations
