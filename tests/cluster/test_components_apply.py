@@ -13,7 +13,7 @@ from lightkube import Client
 from lightkube.resources.core_v1 import Secret
 
 from dockyard.localcluster import control_plane
-from tests.cluster.test_deploy import dockyard, writes_during
+from tests.cluster.commands import dockyard, writes_during
 from tests.helpers import copy_example
 
 STAGE_OF_NAMESPACE = {  # where each stage's objects live (services' Databases sit beside the shared cluster)

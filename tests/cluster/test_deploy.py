@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import time
 import uuid
@@ -18,6 +17,7 @@ from lightkube.resources.core_v1 import ConfigMap, Namespace
 from lightkube.types import PatchType
 
 from dockyard.localcluster import control_plane
+from tests.cluster.commands import dockyard, writes_during
 from tests.helpers import Result, replace, run_cli
 
 PLAIN = Path(__file__).parent / "repos" / "plain"
@@ -34,28 +34,6 @@ def repo(tmp_path: Path, api: Client) -> Path:
     yield root
     with contextlib.suppress(ApiError):  # already gone, or never created
         api.delete(Namespace, name)
-
-
-def dockyard(capsys: pytest.CaptureFixture[str], cluster: control_plane.Running, *args: str) -> Result:
-    return run_cli(capsys, *args, "--kubeconfig", str(cluster.kubeconfig), "--context", cluster.context)
-
-
-def writes_during(cluster: control_plane.Running, action) -> list[dict]:
-    """Write requests Dockyard's client made while `action` ran, from the API server's audit log."""
-    log = Path(cluster.kubeconfig).parent / "logs" / "audit.log"
-    before = log.stat().st_size
-    action()
-    with log.open() as stream:
-        stream.seek(before)
-        events = [json.loads(line) for line in stream if line.strip()]
-    return [
-        e
-        for e in events
-        if e["verb"] in ("create", "update", "patch", "delete")
-        and e["user"]["username"] == "dockyard-admin"  # not the controllers, the scheduler or KWOK
-        and "dryRun" not in e["requestURI"]
-        and e["stage"] == "ResponseComplete"
-    ]
 
 
 def test_first_apply_then_a_no_op_that_writes_nothing(

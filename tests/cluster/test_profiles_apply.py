@@ -16,7 +16,7 @@ from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Secret
 
 from dockyard.localcluster import control_plane, readiness
-from tests.cluster.test_deploy import dockyard, writes_during
+from tests.cluster.commands import dockyard, writes_during
 from tests.helpers import ensure_namespace, replace, run_cli
 from tests.standin_charts import complete_repo
 

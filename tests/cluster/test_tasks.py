@@ -28,7 +28,7 @@ from dockyard.deploy.tasks.common import TaskFailed
 from dockyard.localcluster import control_plane
 from dockyard.render.bundle import Bundle, Rendered, Source, TaskRequest, obj
 from dockyard.render.components.identity import keycloak_tasks
-from tests.cluster.test_deploy import writes_during
+from tests.cluster.commands import writes_during
 from tests.helpers import ensure_namespace
 
 PROJECT = Path(__file__).resolve().parents[2]

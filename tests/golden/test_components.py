@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.golden.test_golden import CASES
+from tests.golden.cases import CASES
 from tests.helpers import run_cli
 
 HERE = Path(__file__).parent

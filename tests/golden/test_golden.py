@@ -12,14 +12,10 @@ from pathlib import Path
 import pytest
 
 from dockyard.render.output import MARKER
+from tests.golden.cases import CASES
 from tests.helpers import EXAMPLES, run_cli
 
 HERE = Path(__file__).parent
-CASES = {
-    "shop-local": (EXAMPLES / "shop", "local"),
-    "shop-prod-eu": (EXAMPLES / "shop", "prod-eu"),
-    "every-field-lab": (HERE / "repos" / "every-field", "lab"),
-}
 
 
 def _tree(root: Path) -> dict[str, str]:

@@ -18,7 +18,7 @@ from dockyard.check.policy import check_policies
 from dockyard.render.bundle import Bundle, Rendered, Source
 from tests.helpers import EXAMPLES, run_cli
 from tests.peers import conftest
-from tests.unit.check.test_policies import CONTAINER, DEPLOYMENT
+from tests.unit.check.objects import CONTAINER, DEPLOYMENT
 
 
 def _broken(**container: Any) -> dict[str, Any]:

@@ -1,0 +1,34 @@
+"""Running Dockyard against a test cluster, and reading what it wrote from the API server's audit log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from dockyard.localcluster import control_plane
+from tests.helpers import Result, run_cli
+
+
+def dockyard(capsys: pytest.CaptureFixture[str], cluster: control_plane.Running, *args: str) -> Result:
+    return run_cli(capsys, *args, "--kubeconfig", str(cluster.kubeconfig), "--context", cluster.context)
+
+
+def writes_during(cluster: control_plane.Running, action: Callable[[], object]) -> list[dict]:
+    """Write requests Dockyard's client made while `action` ran, from the API server's audit log."""
+    log = Path(cluster.kubeconfig).parent / "logs" / "audit.log"
+    before = log.stat().st_size
+    action()
+    with log.open() as stream:
+        stream.seek(before)
+        events = [json.loads(line) for line in stream if line.strip()]
+    return [
+        e
+        for e in events
+        if e["verb"] in ("create", "update", "patch", "delete")
+        and e["user"]["username"] == "dockyard-admin"  # not the controllers, the scheduler or KWOK
+        and "dryRun" not in e["requestURI"]
+        and e["stage"] == "ResponseComplete"
+    ]
