@@ -23,16 +23,18 @@ def check_versions(platform: Platform) -> list[Finding]:
     for item in chosen:
         component, where = item.component, _where(platform, item)
         if component.kubernetes and cluster is not None:
-            first, last = (_version(v) for v in component.kubernetes)
-            if first is not None and last is not None and not (first <= cluster[:2] <= last):
+            lowest, highest = component.kubernetes
+            first, last = _version(lowest), _version(highest)
+            if first is not None and not (first <= cluster[:2] and (last is None or cluster[:2] <= last)):
+                supported = f"{lowest} to {highest}" if highest else f"{lowest} and later"
                 findings.append(
                     Finding(
                         where,
                         f"component {component.name}",
                         "",
                         RULE,
-                        f"its release supports Kubernetes {component.kubernetes[0]} to {component.kubernetes[1]}, and "
-                        f"this cluster runs {platform.cluster.kubernetes_version}",
+                        f"its release supports Kubernetes {supported}, and this cluster runs "
+                        f"{platform.cluster.kubernetes_version}",
                     )
                 )
         for need in component.requires:

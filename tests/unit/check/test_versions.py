@@ -27,6 +27,25 @@ def test_a_cluster_older_than_a_component_supports(tmp_path: Path) -> None:
     ]
 
 
+def test_a_lower_bound_alone_is_held_too(tmp_path: Path) -> None:
+    """Where upstream publishes only a lower bound (a chart's kubeVersion), a newer cluster passes
+    and an older one does not."""
+    repo = copy_example(tmp_path)
+    replace(repo, "environments/dev.yaml", "profile: dev-fast", "profile: full")
+    replace(repo, "clusters/local.yaml", 'version: "1.36"', 'version: "1.24"')
+    messages = _messages(repo)
+    assert (
+        "environments/dev.yaml:6:10: component prometheus-operator-crds: its release supports Kubernetes 1.25 and "
+        "later, and this cluster runs 1.24"
+    ) in messages
+    assert not [m for m in messages if "component oauth2-proxy" in m or "opentelemetry-collector" in m]
+    replace(repo, "clusters/local.yaml", 'version: "1.24"', 'version: "1.23"')
+    assert (
+        "environments/dev.yaml:6:10: component opentelemetry-collector: its release supports Kubernetes 1.24 and "
+        "later, and this cluster runs 1.23"
+    ) in _messages(repo)
+
+
 def test_peers_out_of_range(tmp_path: Path) -> None:
     """Istio 1.30 with the Gateway API v1.6 CRDs (their TCPRoute is no longer served at v1alpha2), and
     kube-prometheus-stack with Prometheus Operator CRDs older than its operator."""

@@ -74,8 +74,9 @@ class Component:
     """Kinds of the upstream bundle that Dockyard does not install (it renders its own)."""
     runtime_secrets: tuple[str, ...] = field(default=())
     """Secrets in its namespace its own jobs or controllers make at run time (not in the render)."""
-    kubernetes: tuple[str, str] | None = None
-    """The Kubernetes minor versions its release supports (first, last), as its upstream publishes them."""
+    kubernetes: tuple[str, str | None] | None = None
+    """The Kubernetes minor versions its release supports (first, last; last None when upstream states only
+    a lower bound), as its upstream publishes them (a support table, else the chart's kubeVersion)."""
     requires: tuple[Requires, ...] = field(default=())
     sinks: tuple[str, ...] = field(default=())
     """Its Services that clients send to without needing them to start (telemetry receivers): a

@@ -41,8 +41,10 @@ GATEWAY_API = Component(
         path="config/crd/standard",
     ),
     description="Gateway API CRDs (standard channel), as the project releases them.",
-    # v1.5: Envoy Gateway v1.9 works with it (it watches a route kind only when its CRD exists),
-    # and Istio 1.30 needs it (see mesh.py)
+    # v1.5: Istio 1.30 needs it (see mesh.py). Envoy Gateway v1.9 asks for v1.6 (its release notes:
+    # without it, TCP and UDP routes are skipped); it watches a route kind only when its CRD exists,
+    # and the platform renders no TCP or UDP route
+    # Kubernetes: not declared (the project supports the five newest minors; TLSRoute needs 1.31)
 )
 
 ENVOY_GATEWAY_CRDS = Component(

@@ -168,6 +168,7 @@ OAUTH2_PROXY = Component(
     values=oauth2_proxy_values,
     objects=oauth2_proxy_objects,
     tasks=oauth2_proxy_tasks,
+    kubernetes=("1.16", None),  # the chart's kubeVersion at 7.12.0
     description="The platform's sign-in with Keycloak, in front of UIs without their own (Prometheus, Alertmanager).",
 )
 

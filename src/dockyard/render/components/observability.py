@@ -46,6 +46,7 @@ PROMETHEUS_OPERATOR_CRDS = Component(
         gomodule="github.com/prometheus-operator/prometheus-operator",
         path="example/prometheus-operator-crd",
     ),
+    kubernetes=("1.25", None),  # Documentation/getting-started/compatibility.md: v0.84 and later need 1.25
     description="Prometheus Operator CRDs (ServiceMonitor, PodMonitor, Prometheus, ...), pinned on their own.",
 )
 
@@ -228,6 +229,7 @@ KUBE_PROMETHEUS_STACK = Component(
     sinks=("kube-prometheus-stack-prometheus",),
     objects=kube_prometheus_stack_objects,
     tasks=kube_prometheus_stack_tasks,
+    kubernetes=("1.25", None),  # the chart's kubeVersion (read at 88.5.3, the nearest tag this machine has)
     description="Prometheus, Alertmanager and Grafana with the Prometheus Operator.",
 )
 
@@ -284,6 +286,7 @@ LOKI = Component(
     source=ChartSource(name="loki", version="18.11.7", repository="https://grafana-community.github.io/helm-charts"),
     values=loki_values,
     sinks=("loki-gateway",),
+    kubernetes=("1.25", None),  # the chart's kubeVersion (read at 18.11.0, the nearest tag this machine has)
     description="Loki (single binary) storing logs in the platform object store.",
 )
 
@@ -351,6 +354,7 @@ OPENTELEMETRY_COLLECTOR = Component(
     ),
     values=collector_values,
     sinks=("opentelemetry-collector",),
+    kubernetes=("1.24", None),  # the chart's README at 0.120.0 (its Chart.yaml declares none)
     description="The OTLP endpoint services send to; forwards metrics, logs and traces.",
 )
 

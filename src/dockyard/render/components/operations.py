@@ -44,6 +44,7 @@ CERT_MANAGER = Component(
         path="deploy/charts/cert-manager",
     ),
     values=cert_manager_values,
+    kubernetes=("1.33", "1.36"),  # cert-manager's supported-releases table, row 1.21
     description="Certificates for the gateway and the platform UIs (the chart from cert-manager's own module).",
 )
 
