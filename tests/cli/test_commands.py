@@ -166,6 +166,7 @@ current-context: x
 """
 
 
+@pytest.mark.tools
 def test_plan_says_when_the_cluster_cannot_be_reached(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(BAD_KUBECONFIG)

@@ -102,6 +102,7 @@ def _pulled(
     return repo
 
 
+@pytest.mark.tools
 def test_objects_get_the_components_namespace_and_stage(
     tmp_path: Path, chart_repo: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -120,6 +121,7 @@ def test_objects_get_the_components_namespace_and_stage(
     assert deployment.manifest["metadata"]["annotations"]["dockyard.dev/source"] == "platform.yaml"
 
 
+@pytest.mark.tools
 def test_a_chart_sees_a_custom_resource_only_when_the_platform_has_its_crd(
     tmp_path: Path, chart_repo: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -129,6 +131,7 @@ def test_a_chart_sees_a_custom_resource_only_when_the_platform_has_its_crd(
     assert "Deployment" in kinds
 
 
+@pytest.mark.tools
 def test_values_the_chart_does_not_have_or_rejects_are_errors_at_their_line(
     tmp_path: Path, chart_repo: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -154,6 +157,7 @@ def test_values_the_chart_does_not_have_or_rejects_are_errors_at_their_line(
     ]
 
 
+@pytest.mark.tools
 def test_overridden_values_reach_the_chart(tmp_path: Path, chart_repo: str, capsys: pytest.CaptureFixture[str]) -> None:
     repo = _pulled(tmp_path, chart_repo, capsys, web_extra="    values:\n      replicaCount: 3\n")
     (tmp_path / "platform" / "clusters" / "local.yaml").write_text(
@@ -166,6 +170,7 @@ def test_overridden_values_reach_the_chart(tmp_path: Path, chart_repo: str, caps
     assert "ClusterRole" not in {r.kind for r in objects}
 
 
+@pytest.mark.tools
 def test_an_unchanged_chart_is_never_rendered_twice(
     tmp_path: Path, chart_repo: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -184,6 +189,7 @@ def test_an_unchanged_chart_is_never_rendered_twice(
     assert third.templates.rendered == 1
 
 
+@pytest.mark.tools
 def test_the_clusters_kubernetes_version_reaches_helm(
     tmp_path: Path, chart_repo: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -205,6 +211,7 @@ def test_the_clusters_kubernetes_version_reaches_helm(
     assert "v1.36.0" in str(problem)
 
 
+@pytest.mark.tools
 def test_a_chart_that_renders_secret_values_is_warned_about(
     tmp_path: Path, chart_repo: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -227,6 +234,7 @@ def test_a_chart_that_renders_secret_values_is_warned_about(
     ]
 
 
+@pytest.mark.tools
 def test_a_hook_that_never_runs_on_install_or_upgrade_is_not_installed(
     tmp_path: Path, chart_repo: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -74,6 +74,7 @@ def _go_sum(url: str, tmp_path: Path) -> str:
     return json.loads(done.stdout)["Sum"]
 
 
+@pytest.mark.tools
 def test_a_go_module_directory_is_pinned_with_the_go_commands_own_hash(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -95,6 +96,7 @@ def test_a_go_module_directory_is_pinned_with_the_go_commands_own_hash(
     assert files == ["1-crds/_cluster/customresourcedefinition-widgets.example.com.yaml"]
 
 
+@pytest.mark.tools
 def test_a_module_that_asks_for_a_newer_go_is_still_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -112,6 +114,7 @@ def test_a_module_that_asks_for_a_newer_go_is_still_read(
     assert "originDigest: h1:" in (repo / "charts.lock").read_text()
 
 
+@pytest.mark.tools
 def test_packing_is_deterministic_so_a_second_pull_matches_the_pin(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,6 +132,7 @@ def test_packing_is_deterministic_so_a_second_pull_matches_the_pin(
     assert again.out.startswith("downloaded  widgets  go module example.com/bundles@v1.2.3/deploy/crds/widgets.yaml")
 
 
+@pytest.mark.tools
 def test_a_path_the_module_does_not_have_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -36,6 +36,7 @@ def _repo_using(tmp_path: Path, url: str) -> Path:
     )
 
 
+@pytest.mark.tools
 def test_pull_pins_then_verifies_and_render_uses_the_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     upstream = _upstream(tmp_path)
     with serve(upstream) as url:
@@ -57,6 +58,7 @@ def test_pull_pins_then_verifies_and_render_uses_the_chart(tmp_path: Path, capsy
     assert "greeting: hello\n" in rendered.out
 
 
+@pytest.mark.tools
 def test_a_changed_upstream_archive_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     upstream = _upstream(tmp_path)
     with serve(upstream) as url:
@@ -75,6 +77,7 @@ def test_a_changed_upstream_archive_is_refused(tmp_path: Path, capsys: pytest.Ca
     assert not (repo / "charts" / "hello-1.0.0.tgz").exists()
 
 
+@pytest.mark.tools
 def test_render_refuses_an_unpinned_a_missing_and_a_tampered_chart(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -107,6 +110,7 @@ def test_render_refuses_an_unpinned_a_missing_and_a_tampered_chart(
     )
 
 
+@pytest.mark.tools
 def test_an_unreachable_repository_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = _repo_using(tmp_path, "http://127.0.0.1:9")
     result = run_cli(capsys, "charts", "pull", str(repo))
@@ -116,6 +120,7 @@ def test_an_unreachable_repository_is_a_clear_error(tmp_path: Path, capsys: pyte
     assert "Traceback" not in result.err
 
 
+@pytest.mark.tools
 def test_verify_and_tidy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     upstream = _upstream(tmp_path)
     with serve(upstream) as url:
@@ -132,6 +137,7 @@ def test_verify_and_tidy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "hello" not in (repo / "charts.lock").read_text()
 
 
+@pytest.mark.tools
 def test_a_new_version_replaces_the_old_archive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     upstream = _upstream(tmp_path)
     newer = make_chart(tmp_path / "newer", "hello", "1.0.1", templates={"cm.yaml": CONFIGMAP})
@@ -169,6 +175,7 @@ def test_a_broken_charts_lock_is_an_input_error(
     assert "Traceback" not in result.err
 
 
+@pytest.mark.tools
 def test_a_missing_helm_says_how_to_build_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -223,6 +230,7 @@ def _moved_out(repo: Path, relative: str) -> Path:
     return outside
 
 
+@pytest.mark.tools
 def test_a_charts_lock_outside_the_repo_is_not_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = _pulled(tmp_path, capsys)
     _moved_out(repo, "charts.lock")
@@ -238,6 +246,7 @@ def test_a_charts_lock_outside_the_repo_is_not_read(tmp_path: Path, capsys: pyte
 
 
 @pytest.mark.parametrize("moved", ["charts", "charts/hello-1.0.0.tgz"])
+@pytest.mark.tools
 def test_a_chart_archive_outside_the_repo_is_not_read(
     moved: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -250,6 +259,7 @@ def test_a_chart_archive_outside_the_repo_is_not_read(
     )
 
 
+@pytest.mark.tools
 def test_pull_never_writes_or_deletes_through_a_symlinked_charts_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

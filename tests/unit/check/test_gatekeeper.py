@@ -84,6 +84,7 @@ def _dockyard(rule: str, manifest: dict[str, Any], require_digest: bool) -> list
 
 
 @pytest.mark.parametrize("require_digest", [False, True])
+@pytest.mark.tools
 def test_each_exported_rule_finds_what_check_finds(require_digest: bool, tmp_path: Path) -> None:
     exported = export({}, require_digest)
     templates = [m for m in exported.manifests if m["kind"] == "ConstraintTemplate"]

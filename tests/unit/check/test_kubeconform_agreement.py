@@ -116,6 +116,7 @@ def _kubeconform_verdicts(cases: dict[str, tuple[dict[str, Any], bool]], tmp_pat
     return {name: status[f"{index:03d}"] == "statusValid" for index, name in enumerate(order)}
 
 
+@pytest.mark.tools
 def test_dockyard_and_kubeconform_agree_on_every_manifest(tmp_path: Path) -> None:
     cases = _corpus()
     ours = _dockyard_verdicts(cases)

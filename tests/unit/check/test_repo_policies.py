@@ -25,6 +25,7 @@ deny contains finding if {
 """
 
 
+@pytest.mark.tools
 def test_a_repo_policy_adds_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_example(tmp_path)
     (root / "policies").mkdir()
@@ -54,6 +55,7 @@ def test_a_policy_file_must_declare_its_package(tmp_path: Path, capsys: pytest.C
     ]
 
 
+@pytest.mark.tools
 def test_a_broken_policy_blocks_apply(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_example(tmp_path)
     (root / "policies").mkdir()

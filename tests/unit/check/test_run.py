@@ -75,6 +75,7 @@ def test_a_waiver_without_a_reason_is_an_input_error(tmp_path: Path, capsys: pyt
     assert result.err.splitlines()[0] == "platform.yaml:23:5: missing required field `reason` in `checks.waivers[0]`"
 
 
+@pytest.mark.tools
 def test_apply_fails_closed_before_talking_to_any_cluster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = shop_without_worker_probe(tmp_path)
     result = run_cli(capsys, "apply", str(root), "-c", "local", "--yes", "--kubeconfig", str(tmp_path / "none"))
@@ -88,6 +89,7 @@ def test_apply_fails_closed_before_talking_to_any_cluster(tmp_path: Path, capsys
     ) in lines
 
 
+@pytest.mark.tools
 def test_sarif_output_is_valid_and_points_at_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from sarif_pydantic import Sarif
 

@@ -57,6 +57,7 @@ manifests:
 """
 
 
+@pytest.mark.tools
 def test_schema_errors_name_the_object_the_field_and_the_source(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -374,6 +374,7 @@ def test_duplicate_names_in_a_pod() -> None:
     ]
 
 
+@pytest.mark.tools
 def test_the_example_is_wired_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = run_cli(capsys, "check", str(copy_example(tmp_path)), "-c", "local", "--output", "json")
     import json
@@ -382,6 +383,7 @@ def test_the_example_is_wired_whole(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert wiring == []
 
 
+@pytest.mark.tools
 def test_a_broken_wire_in_the_example_stops_apply_at_its_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -400,6 +402,7 @@ def test_a_broken_wire_in_the_example_stops_apply_at_its_line(
     ) in result.out.splitlines()
 
 
+@pytest.mark.tools
 def test_the_complete_platform_is_wired_whole_and_a_stage_deadlock_is_found(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -541,6 +544,7 @@ def _object_store_serves_the_bucket(bundle: Bundle) -> None:
     assert "s3.bucket.create --name tempo-traces" in script
 
 
+@pytest.mark.tools
 def test_explain_wire_shows_each_hop_and_what_admits_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = str(copy_example(tmp_path))
     result = run_cli(capsys, "check", repo, "-c", "local", "--explain-wire", "web", "orders")
@@ -566,6 +570,7 @@ def test_explain_wire_shows_each_hop_and_what_admits_it(tmp_path: Path, capsys: 
     assert lines[-1] == "  refused"
 
 
+@pytest.mark.tools
 def test_explain_wire_from_the_edge_follows_a_url(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = str(copy_example(tmp_path))
     result = run_cli(
@@ -605,6 +610,7 @@ def test_explain_wire_from_the_edge_follows_a_url(tmp_path: Path, capsys: pytest
         ("web", "https://api.shop.localtest.me/", "a URL is explained from `gateway` (the edge), not from `web`"),
     ],
 )
+@pytest.mark.tools
 def test_explain_wire_names_what_it_cannot_find(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str, target: str, message: str
 ) -> None:

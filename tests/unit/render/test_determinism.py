@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,7 @@ def _render_in_subprocess(seed: str, repo: Path, cluster: str, only: str) -> byt
     return subprocess.run(command, env=env, capture_output=True, check=True).stdout
 
 
+@pytest.mark.tools
 def test_the_same_repo_renders_byte_identically_under_different_hash_seeds() -> None:
     golden_repo = Path(__file__).resolve().parents[2] / "golden" / "repos" / "every-field"
     cases = (

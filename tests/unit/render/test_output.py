@@ -15,6 +15,7 @@ def render(capsys: pytest.CaptureFixture[str], repo: Path, out: Path) -> None:
     assert result.code == 0, result.err
 
 
+@pytest.mark.tools
 def test_only_changed_objects_are_rewritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo, out = copy_example(tmp_path), tmp_path / "out"
     render(capsys, repo, out)
@@ -26,6 +27,7 @@ def test_only_changed_objects_are_rewritten(tmp_path: Path, capsys: pytest.Captu
     assert "replicas: 3" in (out / "5-services/shop/deployment-web.yaml").read_text()
 
 
+@pytest.mark.tools
 def test_a_file_edited_by_hand_is_restored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo, out = copy_example(tmp_path), tmp_path / "out"
     render(capsys, repo, out)
@@ -37,6 +39,7 @@ def test_a_file_edited_by_hand_is_restored(tmp_path: Path, capsys: pytest.Captur
     assert target.read_text() == original
 
 
+@pytest.mark.tools
 def test_files_no_longer_rendered_are_removed_and_others_kept(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -55,6 +58,7 @@ def test_files_no_longer_rendered_are_removed_and_others_kept(
     assert (out / "README.txt").read_text() == "mine"
 
 
+@pytest.mark.tools
 def test_json_stream_is_a_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 

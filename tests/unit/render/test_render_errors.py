@@ -41,6 +41,7 @@ from tests.helpers import copy_example, replace, run_cli
         ),
     ],
 )
+@pytest.mark.tools
 def test_render_problems(
     edit: tuple[str, str, str], expected: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
