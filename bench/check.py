@@ -62,11 +62,11 @@ def main() -> None:
 
     from tests.charts import platform_of
 
+    from dockyard.actions import chart_store
     from dockyard.check.policy import _object, check_policies, library, with_relations
     from dockyard.check.run import POLICY_STAGES
     from dockyard.check.schema import _schema_file, check_schemas
     from dockyard.check.wiring import check_wiring
-    from dockyard.components_cli import chart_store
     from dockyard.render.bundle import Bundle
     from dockyard.render.output import write_tree
     from dockyard.render.platform import render_platform

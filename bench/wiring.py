@@ -65,8 +65,8 @@ def main() -> None:
 
     from tests.charts import platform_of
 
+    from dockyard.actions import chart_store
     from dockyard.check.wiring import check_wiring
-    from dockyard.components_cli import chart_store
     from dockyard.render.platform import render_platform
 
     work = Path(tempfile.mkdtemp(prefix="dockyard-wiring-bench-"))

@@ -15,18 +15,14 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.exceptions import TyperException
 
-from dockyard import __version__, components_cli, policies_cli
-from dockyard.components_cli import chart_store
+from dockyard import __version__, actions, components_cli, policies_cli
 from dockyard.errors import DockyardError, InputError, Problem, UsageError, printable
 from dockyard.load import schemas
-from dockyard.load.files import find_repo
 from dockyard.load.layers import Explanation, effective, explain
-from dockyard.load.repo import Repo, load
 from dockyard.localcluster import cli as localcluster_cli
-from dockyard.model.platform import build_platform
 from dockyard.render.components.install import check_pulled_values
 from dockyard.render.output import stream, write_tree
-from dockyard.render.platform import PARTS, render_platform
+from dockyard.render.platform import PARTS
 from dockyard.render.services import render
 from dockyard.scaffold import init as scaffold_init
 
@@ -77,10 +73,6 @@ def _main(
     """Dockyard: one platform repo, a whole platform."""
 
 
-def _load(repo: Path) -> Repo:
-    return load(find_repo(repo))
-
-
 @app.command()
 def init(directory: Annotated[Path, typer.Argument(help="A new or empty directory.")]) -> None:
     """Create a platform repo from the example shop (four services, two environments, two clusters)."""
@@ -97,13 +89,13 @@ def _warn(warnings: Any) -> None:
 @app.command()
 def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None) -> None:
     """Load and merge every layer, validate everything (rendering included), print every error at once."""
-    loaded = _load(repo)
+    loaded = actions.load_repo(repo)
     clusters = [cluster] if cluster else sorted(loaded.clusters)
     problems: list[Problem] = []
     warnings: list[Problem] = []
     for name in clusters:
         try:
-            platform = build_platform(loaded, effective(loaded, name))
+            platform = actions.platform_for(loaded, name)
         except InputError as error:
             problems += [p for p in error.problems if p not in problems]
             continue
@@ -137,9 +129,8 @@ def render_command(
         raise UsageError(f"--format must be yaml or json, not `{fmt}`")
     if only not in PARTS:
         raise UsageError(f"--only must be one of {', '.join(PARTS)}, not `{only}`")
-    loaded = _load(repo)
-    bundle = render_platform(build_platform(loaded, effective(loaded, cluster)), chart_store(), only)
-    _warn(bundle.warnings)
+    platform = actions.platform_for(actions.load_repo(repo), cluster)
+    bundle = actions.render_for(platform, only, report=err.print)
     if output is None:
         sys.stdout.write(stream(bundle, fmt))
         return
@@ -168,10 +159,8 @@ def check_command(
     from dockyard.check.run import run_checks
 
     _check_output(output, ("text", "json", "sarif"))
-    loaded = _load(repo)
-    platform = build_platform(loaded, effective(loaded, cluster))
-    bundle = render_platform(platform, chart_store())
-    _warn(bundle.warnings)
+    platform = actions.platform_for(actions.load_repo(repo), cluster)
+    bundle = actions.render_for(platform, report=err.print)
     if explain_wire is not None:
         _explain(bundle, *explain_wire)
         return
@@ -207,58 +196,9 @@ KubeconfigOpt = Annotated[Path | None, typer.Option("--kubeconfig", help="Defaul
 ContextOpt = Annotated[str | None, typer.Option("--context", help="Default: the cluster's kubeContext.")]
 
 
-def _plan(
-    repo: Path,
-    cluster: str,
-    kubeconfig: Path | None,
-    context: str | None,
-    allow_mass_prune: bool,
-    prune_kinds: list[str] | None,
-    recreate: list[str] | None = None,
-    *,
-    run_checks_first: bool = False,
-) -> tuple[Any, ...]:
-    from dockyard.deploy.apply import read_finished, read_inventory
-    from dockyard.deploy.client import Connection
-    from dockyard.deploy.plan import plan
-
-    loaded = _load(repo)
-    platform = build_platform(loaded, effective(loaded, cluster))
-    bundle = render_platform(platform, chart_store())
-    _warn(bundle.warnings)
-    if run_checks_first:
-        _require_clean_checks(platform, bundle)
-    connection = Connection(kubeconfig, context or platform.cluster.kube_context)
-    inventory_name = f"{platform.name}-{cluster}"
-    previous = read_inventory(connection, inventory_name)
-    changes = plan(
-        connection,
-        bundle,
-        set(previous),
-        allow_mass_prune=allow_mass_prune,
-        prune_kinds=tuple(prune_kinds or ()),
-        recreate=frozenset(r.lower() for r in recreate or ()),
-        finished=read_finished(connection, inventory_name),
-    )
-    return connection, changes, inventory_name, previous, bundle, platform
-
-
 def _check_output(output: str, allowed: tuple[str, ...] = ("text", "json")) -> None:
     if output not in allowed:
         raise UsageError(f"--output must be {', '.join(allowed[:-1])} or {allowed[-1]}, not `{output}`")
-
-
-def _require_clean_checks(platform: Any, bundle: Any) -> None:
-    """Apply fails closed: any deny finding (or a check that could not run) stops it before any request."""
-    from dockyard.check.run import run_checks
-
-    findings = run_checks(platform, bundle)
-    for finding in findings:
-        if finding.severity in ("warn", "waived"):
-            err.print(str(finding))
-    denied = [f for f in findings if f.severity == "deny"]
-    if denied:
-        raise DockyardError("the checks found problems; nothing was written:\n" + "\n".join(map(str, denied)))
 
 
 SYMBOLS = {"create": "+", "configure": "~", "recreate": "±"}
@@ -309,7 +249,8 @@ def plan_command(
     from dockyard.deploy.apply import describe_failure
 
     _check_output(output)
-    _connection, changes, _name, _previous, bundle, _platform = _plan(repo, cluster, kubeconfig, context, False, None)
+    planned = actions.plan_cluster(repo, cluster, kubeconfig=kubeconfig, context=context, report=err.print)
+    changes, bundle = planned.changes, planned.bundle
     if changes.failures:
         raise DockyardError("the dry run failed:\n" + "\n".join(describe_failure(c) for c in changes.failures))
     if output == "json":
@@ -349,11 +290,19 @@ def apply_command(
 ) -> None:
     """Validate, render, dry-run the whole set, then apply by stage with health waits; prune last."""
     from dockyard.deploy import tasks
-    from dockyard.deploy.apply import apply
 
-    connection, changes, name, previous, bundle, platform = _plan(
-        repo, cluster, kubeconfig, context, allow_mass_prune, prune_kind, recreate, run_checks_first=True
+    planned = actions.plan_cluster(
+        repo,
+        cluster,
+        kubeconfig=kubeconfig,
+        context=context,
+        allow_mass_prune=allow_mass_prune,
+        prune_kinds=prune_kind or (),
+        recreate=recreate or (),
+        checks_first=True,
+        report=err.print,
     )
+    changes, bundle = planned.changes, planned.bundle
     tasks.check_known(bundle.tasks)
     _show_plan(changes, diffs=False)
     _show_tasks(bundle.tasks)
@@ -365,12 +314,11 @@ def apply_command(
             raise UsageError("apply needs --yes when it cannot ask (no terminal)")
         if not typer.confirm("apply these changes?"):
             raise typer.Exit(1)
-    identity = platform.values.get("identity") or {}
-    runner = tasks.runner(connection, bundle.tasks, err.print, identity.get("adminUrl"))
-    outcome = apply(connection, changes, name, previous, progress=err.print, timeout=timeout, after=runner.after)
+    applied = actions.apply_planned(planned, timeout=timeout, report=err.print)
+    outcome = applied.outcome
     out.print(
         f"applied: {len(outcome.written)} written, {len(outcome.pruned)} pruned, {outcome.unchanged} unchanged, "
-        f"{len(runner.done)} tasks run"
+        f"{len(applied.tasks_done)} tasks run"
     )
 
 
@@ -390,7 +338,7 @@ def explain_command(
     repo: RepoArg = Path("."),
 ) -> None:
     """Show a key's effective value, the file:line that set it, and what it overrode."""
-    loaded = _load(repo)
+    loaded = actions.load_repo(repo)
     _print_explanation(explain(effective(loaded, cluster), key))
 
 

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import yaml
 
-from dockyard.charts.helm import Helm
+from dockyard.actions import chart_store, load_repo, platform_for
 from dockyard.charts.lock import LOCK_FILE, Lock, read, verified_archive
 from dockyard.charts.pull import Pulled, PullFailed, pull_all
 from dockyard.charts.source import ChartSource
 from dockyard.charts.values_check import merge_values
 from dockyard.errors import DockyardError, InputError, Position, Problem
-from dockyard.load.files import find_repo
-from dockyard.load.layers import effective
-from dockyard.load.repo import load
-from dockyard.model.platform import Platform, build_platform
+from dockyard.model.platform import Platform
 from dockyard.render.components.catalog import choose
-from dockyard.render.components.install import ChartStore
 from dockyard.render.services import render as render_services
 
 charts_app = typer.Typer(help="Pinned charts: pull them into charts/ and record their digests.", no_args_is_help=True)
@@ -48,17 +43,10 @@ def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _ValuesDumper.add_representer(str, _text)
 
 
-def chart_store() -> ChartStore:
-    """helm as `dockyard localcluster build` builds it (DOCKYARD_HELM names another)."""
-    from dockyard.localcluster.build import binary_path
-
-    return ChartStore(Helm(Path(os.environ.get("DOCKYARD_HELM") or binary_path("helm"))))
-
-
 def _platforms(repo: Path, clusters: list[str] | None) -> list[Platform]:
-    loaded = load(find_repo(repo))
+    loaded = load_repo(repo)
     names = clusters or sorted(loaded.clusters)
-    return [build_platform(loaded, effective(loaded, name)) for name in names]
+    return [platform_for(loaded, name) for name in names]
 
 
 def _chosen_sources(platforms: list[Platform]) -> dict[str, ChartSource]:

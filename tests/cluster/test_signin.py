@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from dockyard.actions import chart_store
 from dockyard.deploy import tasks
 from dockyard.deploy.client import Connection
 from dockyard.deploy.tasks import keycloak
@@ -129,17 +130,11 @@ def sign_in(
             assert server.poll() is None, (tmp_path / "oauth2-proxy.log").read_text()
             assert time.monotonic() < deadline, "oauth2-proxy did not start within 30 s"
             time.sleep(0.2)
-        yield url, platform.domain, local, render_platform(platform, _chart_store()).objects
+        yield url, platform.domain, local, render_platform(platform, chart_store()).objects
     finally:
         server.terminate()
         server.wait(timeout=10)
         log.close()
-
-
-def _chart_store():  # type: ignore[no-untyped-def]
-    from dockyard.components_cli import chart_store
-
-    return chart_store()
 
 
 def test_a_ui_behind_the_sign_in_opens_only_for_someone_signed_in(sign_in: tuple) -> None:

@@ -409,7 +409,7 @@ def test_the_complete_platform_is_wired_whole_and_a_stage_deadlock_is_found(
     """Every component (profile `complete`; stand-ins with the real charts' names and ports where
     this machine cannot pull the chart) and the example's services: nothing to report. With Keycloak
     back in the stage before its database (as it was), the check finds the deadlock."""
-    from dockyard.components_cli import chart_store
+    from dockyard.actions import chart_store
     from dockyard.render.components import identity
     from dockyard.render.components.catalog import CATALOG
     from dockyard.render.platform import render_platform
@@ -445,7 +445,7 @@ def _argo_cd_is_configured_through_its_own_objects(bundle: Bundle, repo: Path, m
     upstream wrote there stays); a setting for an object the manifest no longer has is an error."""
     import dataclasses
 
-    from dockyard.components_cli import chart_store
+    from dockyard.actions import chart_store
     from dockyard.errors import InputError
     from dockyard.render.bundle import obj
     from dockyard.render.components import operations

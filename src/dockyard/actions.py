@@ -1,0 +1,139 @@
+"""The pipeline's named actions, for every front end: the CLI today, the sync controller and the
+console next. Each takes typed inputs and returns a named result; none prints or asks (what a
+person should see goes to the `report` callable it is given).
+
+    load_repo -> platform_for -> render_for -> require_clean_checks -> plan_cluster -> apply_planned
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockyard.charts.helm import Helm
+from dockyard.check.findings import Finding
+from dockyard.check.run import run_checks
+from dockyard.deploy import tasks
+from dockyard.deploy.apply import Inventory, Outcome, apply, read_finished, read_inventory
+from dockyard.deploy.client import Connection
+from dockyard.deploy.plan import ChangeSet, plan
+from dockyard.errors import DockyardError
+from dockyard.load.files import find_repo
+from dockyard.load.layers import effective
+from dockyard.load.repo import Repo, load
+from dockyard.localcluster.build import binary_path
+from dockyard.model.platform import Platform, build_platform
+from dockyard.render.bundle import Bundle
+from dockyard.render.components.install import ChartStore
+from dockyard.render.platform import render_platform
+
+Report = Callable[[str], None]
+"""Where an action sends a line a person should see (warnings, progress)."""
+
+
+def chart_store() -> ChartStore:
+    """helm as `dockyard localcluster build` builds it (DOCKYARD_HELM names another)."""
+    return ChartStore(Helm(Path(os.environ.get("DOCKYARD_HELM") or binary_path("helm"))))
+
+
+def load_repo(path: Path) -> Repo:
+    """The platform repo at `path` (or the one `path` is inside), loaded and validated file by file."""
+    return load(find_repo(path))
+
+
+def platform_for(repo: Repo, cluster: str) -> Platform:
+    """One cluster's typed platform: every layer merged, and the merged settings validated."""
+    return build_platform(repo, effective(repo, cluster))
+
+
+def render_for(platform: Platform, only: str = "all", report: Report = lambda _line: None) -> Bundle:
+    """Every object and lifecycle task of the cluster (`only`: all, platform or services)."""
+    bundle = render_platform(platform, chart_store(), only)
+    for warning in bundle.warnings:
+        report(f"warning: {warning}")
+    return bundle
+
+
+def require_clean_checks(platform: Platform, bundle: Bundle, report: Report = lambda _line: None) -> list[Finding]:
+    """Fail closed: any deny finding (or a check that could not run) is an error before any request
+    reaches a cluster; warnings and waived findings are reported and returned."""
+    findings = run_checks(platform, bundle)
+    for finding in findings:
+        if finding.severity in ("warn", "waived"):
+            report(str(finding))
+    denied = [f for f in findings if f.severity == "deny"]
+    if denied:
+        raise DockyardError("the checks found problems; nothing was written:\n" + "\n".join(map(str, denied)))
+    return findings
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What `apply_planned` needs: the cluster's render, the connection to it, what the inventory
+    recorded, and the server's dry run of every object against live state."""
+
+    platform: Platform
+    bundle: Bundle
+    connection: Connection
+    inventory: str
+    """The inventory's name: `<platform>-<cluster>`."""
+    previous: Inventory
+    changes: ChangeSet
+
+
+def plan_cluster(
+    repo: Path,
+    cluster: str,
+    *,
+    kubeconfig: Path | None = None,
+    context: str | None = None,
+    allow_mass_prune: bool = False,
+    prune_kinds: Sequence[str] = (),
+    recreate: Sequence[str] = (),
+    checks_first: bool = False,
+    report: Report = lambda _line: None,
+) -> Planned:
+    """Load, render (and, for an apply, check), then dry-run the whole set on the cluster."""
+    platform = platform_for(load_repo(repo), cluster)
+    bundle = render_for(platform, report=report)
+    if checks_first:
+        require_clean_checks(platform, bundle, report)
+    connection = Connection(kubeconfig, context or platform.cluster.kube_context)
+    inventory = f"{platform.name}-{cluster}"
+    previous = read_inventory(connection, inventory)
+    changes = plan(
+        connection,
+        bundle,
+        set(previous),
+        allow_mass_prune=allow_mass_prune,
+        prune_kinds=tuple(prune_kinds),
+        recreate=frozenset(r.lower() for r in recreate),
+        finished=read_finished(connection, inventory),
+    )
+    return Planned(platform, bundle, connection, inventory, previous, changes)
+
+
+@dataclass(frozen=True)
+class Applied:
+    outcome: Outcome
+    tasks_done: tuple[str, ...]
+    """What each lifecycle task did, in a few words (no secret values)."""
+
+
+def apply_planned(planned: Planned, *, timeout: float = 300.0, report: Report = lambda _line: None) -> Applied:
+    """Write the planned changes stage by stage with health waits, run the lifecycle tasks at their
+    points, prune last, record the inventory."""
+    identity = planned.platform.values.get("identity") or {}
+    runner = tasks.runner(planned.connection, planned.bundle.tasks, report, identity.get("adminUrl"))
+    outcome = apply(
+        planned.connection,
+        planned.changes,
+        planned.inventory,
+        planned.previous,
+        progress=report,
+        timeout=timeout,
+        after=runner.after,
+    )
+    return Applied(outcome, tuple(runner.done))
