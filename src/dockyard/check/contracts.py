@@ -6,7 +6,7 @@ Where only the edge checks (`full`), calls from inside the cluster are not: a wa
 
 from __future__ import annotations
 
-from dockyard.check.findings import Finding
+from dockyard.check.findings import Finding, Severity
 from dockyard.render import profiles
 from dockyard.render.bundle import Bundle
 
@@ -32,7 +32,7 @@ def check_contracts(bundle: Bundle, profile: str) -> list[Finding]:
                     f"{count} of its contract need a token: {' and '.join(exposure.enforcers)} checks requests from "
                     f"outside the cluster, but calls from inside it (from every service its NetworkPolicy admits) "
                     f"are not checked (profile `{profile}` has no mesh); use profile `complete` to check them too",
-                    "warn",
+                    Severity.WARN,
                 )
             )
             continue
@@ -45,7 +45,7 @@ def check_contracts(bundle: Bundle, profile: str) -> list[Finding]:
                 f"{count} of its contract need a token, but nothing on this cluster checks tokens (profile "
                 f"`{profile}` {missing}), so every request would reach the service; use profile `complete`, "
                 "or set x-dockyard.auth.jwt: false if the service checks tokens itself",
-                "deny",
+                Severity.DENY,
             )
         )
     return findings

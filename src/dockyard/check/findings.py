@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from dockyard.errors import printable
+
+
+class Severity(StrEnum):
+    DENY = "deny"
+    """Blocks apply."""
+    WARN = "warn"
+    WAIVED = "waived"
+    """Accepted by a waiver (reported, never blocking)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -17,8 +26,7 @@ class Finding:
     """The field, dotted (`spec.template.spec.containers[0].image`), or empty for the whole object."""
     rule: str
     message: str
-    severity: str = "deny"
-    """deny (blocks apply), warn, or waived (accepted by a waiver)."""
+    severity: Severity = Severity.DENY
 
     def __str__(self) -> str:
         field = f" {self.path}:" if self.path else ""

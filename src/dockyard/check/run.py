@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from dockyard.check.contracts import check_contracts
-from dockyard.check.findings import Finding
+from dockyard.check.findings import Finding, Severity
 from dockyard.check.policy import check_policies
 from dockyard.check.schema import check_schemas
 from dockyard.check.versions import check_versions
@@ -52,14 +52,14 @@ def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None =
         severity = severities.get(finding.rule, finding.severity)
         if severity == "off":
             continue
-        finding = replace(finding, severity=severity)
+        finding = replace(finding, severity=Severity(severity))
         for waiver in waivers:
             if waiver["rule"] == finding.rule and fnmatch.fnmatchcase(finding.object, waiver["object"]):
                 expires = datetime.date.fromisoformat(waiver["expires"])
                 if expires >= today:
                     finding = replace(
                         finding,
-                        severity="waived",
+                        severity=Severity.WAIVED,
                         message=f"{finding.message} (waived until {expires}: {waiver['reason']})",
                     )
                 else:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,12 +41,23 @@ class ConnectionFailed(DockyardError):
     """The cluster cannot be reached or the kubeconfig is not usable."""
 
 
+class Reason(StrEnum):
+    """Why the API server refused an object, as far as Dockyard acts on it."""
+
+    NOT_FOUND_NAMESPACE = "not-found-namespace"
+    UNKNOWN_KIND = "unknown-kind"
+    IMMUTABLE = "immutable"
+    CONFLICT = "conflict"
+    INVALID = "invalid"
+    FORBIDDEN = "forbidden"
+    OTHER = "other"
+
+
 @dataclass(frozen=True)
 class ObjectError:
     """Why the API server refused one object: a kind of failure and its message."""
 
-    reason: str
-    """not-found-namespace, unknown-kind, immutable, conflict, invalid, forbidden, other"""
+    reason: Reason
     message: str
 
 
@@ -149,7 +161,7 @@ class Connection:
             resource = self._resource(manifest)
         except LoadResourceError:
             return ObjectError(
-                "unknown-kind", f"the cluster has no kind {manifest['kind']} in {manifest['apiVersion']}"
+                Reason.UNKNOWN_KIND, f"the cluster has no kind {manifest['kind']} in {manifest['apiVersion']}"
             )
         try:
             result = self._call(
@@ -196,7 +208,7 @@ class Connection:
             resource = self._resource(manifest)
             return _object(self._call(lambda: self.client.create(resource, field_manager=TASK_FIELD_MANAGER)).to_dict())
         except LoadResourceError:
-            return ObjectError("unknown-kind", f"the cluster has no kind {manifest['kind']}")
+            return ObjectError(Reason.UNKNOWN_KIND, f"the cluster has no kind {manifest['kind']}")
         except ApiError as error:
             return _classify(error)
         except httpx2.HTTPStatusError as error:
@@ -206,7 +218,7 @@ class Connection:
         """A JSON merge patch of the object `manifest` names (kind, name, namespace)."""
         kind = self._kind(manifest)
         if kind is None:
-            return ObjectError("unknown-kind", f"the cluster has no kind {manifest['kind']}")
+            return ObjectError(Reason.UNKNOWN_KIND, f"the cluster has no kind {manifest['kind']}")
         metadata = manifest["metadata"]
         try:
             result = self._call(
@@ -250,8 +262,10 @@ def _unparsed(error: httpx2.HTTPStatusError, manifest: Mapping[str, Any]) -> Obj
     (the kind's CRD went away since the kinds were read)."""
     code = error.response.status_code
     if code == 404:
-        return ObjectError("unknown-kind", f"the cluster has no kind {manifest['kind']} in {manifest['apiVersion']}")
-    return ObjectError("other", f"the API server answered HTTP {code}")
+        return ObjectError(
+            Reason.UNKNOWN_KIND, f"the cluster has no kind {manifest['kind']} in {manifest['apiVersion']}"
+        )
+    return ObjectError(Reason.OTHER, f"the API server answered HTTP {code}")
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -273,15 +287,15 @@ def _classify(error: ApiError) -> ObjectError:
     message = status.message or str(error)
     code = status.code
     if code == 404 and "namespaces" in message:
-        return ObjectError("not-found-namespace", message)
+        return ObjectError(Reason.NOT_FOUND_NAMESPACE, message)
     if code == 404:
-        return ObjectError("unknown-kind", message)
+        return ObjectError(Reason.UNKNOWN_KIND, message)
     if code == 409:
-        return ObjectError("conflict", message)
+        return ObjectError(Reason.CONFLICT, message)
     if code == 422 and ("immutable" in message or "updates may not change fields" in message):
-        return ObjectError("immutable", message)  # the second: how Pods say their spec is immutable
+        return ObjectError(Reason.IMMUTABLE, message)  # the second: how Pods say their spec is immutable
     if code == 422:
-        return ObjectError("invalid", message)
+        return ObjectError(Reason.INVALID, message)
     if code == 403:
-        return ObjectError("forbidden", message)
-    return ObjectError("other", f"{code}: {message}")
+        return ObjectError(Reason.FORBIDDEN, message)
+    return ObjectError(Reason.OTHER, f"{code}: {message}")

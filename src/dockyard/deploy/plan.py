@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from dockyard.deploy import diff
-from dockyard.deploy.client import Connection, ObjectError
+from dockyard.deploy.client import Connection, ObjectError, Reason
 from dockyard.deploy.finished import digest, removes_itself
 from dockyard.deploy.inventory import PrunePlan, plan_prune
 from dockyard.render.bundle import Bundle, Rendered
@@ -22,11 +23,18 @@ PARALLEL = 8
 """Requests in flight at once while planning (the dry runs and reads are independent)."""
 
 
+class Action(StrEnum):
+    CREATE = "create"
+    CONFIGURE = "configure"
+    RECREATE = "recreate"
+    """Delete, then create: an immutable field changes, and people allowed it (or a chart hook)."""
+    UNCHANGED = "unchanged"
+
+
 @dataclass(frozen=True)
 class Change:
     id: ObjectId
-    action: str
-    """create, configure, recreate (delete, then create: asked for an immutable change) or unchanged."""
+    action: Action
     rendered: Rendered
     diff: str = ""
     error: ObjectError | None = None
@@ -87,25 +95,25 @@ def plan(
         if removes_itself(rendered.manifest) and finished.get(object_id) == digest(rendered.manifest):
             # applied as it is before: it is running, ran, or removed itself (the TTL controller
             # may delete it between any two reads, so its live state is not read)
-            return Change(object_id, "unchanged", rendered)
+            return Change(object_id, Action.UNCHANGED, rendered)
         result = connection.apply(rendered.manifest, dry_run=True)
         allowed = reference(object_id) in recreate or _replaced_by_its_chart(rendered)
-        if isinstance(result, ObjectError) and result.reason == "immutable" and allowed:
+        if isinstance(result, ObjectError) and result.reason is Reason.IMMUTABLE and allowed:
             live = connection.get(rendered.manifest)
-            return Change(object_id, "recreate", rendered, diff.unified(live, rendered.manifest, str(object_id)))
+            return Change(object_id, Action.RECREATE, rendered, diff.unified(live, rendered.manifest, str(object_id)))
         if isinstance(result, ObjectError):
-            waits_for_namespace = result.reason == "not-found-namespace" and rendered.namespace in namespaces
-            waits_for_crd = result.reason == "unknown-kind" and (object_id.group, object_id.kind) in crd_kinds
+            waits_for_namespace = result.reason is Reason.NOT_FOUND_NAMESPACE and rendered.namespace in namespaces
+            waits_for_crd = result.reason is Reason.UNKNOWN_KIND and (object_id.group, object_id.kind) in crd_kinds
             if waits_for_namespace or waits_for_crd:
                 text = diff.unified(None, rendered.manifest, str(object_id))
-                return Change(object_id, "create", rendered, text, deferred=True)
-            return Change(object_id, "create", rendered, error=result)
+                return Change(object_id, Action.CREATE, rendered, text, deferred=True)
+            return Change(object_id, Action.CREATE, rendered, error=result)
         live = connection.get(rendered.manifest)
         if live is None:
-            return Change(object_id, "create", rendered, diff.unified(None, result, str(object_id)))
+            return Change(object_id, Action.CREATE, rendered, diff.unified(None, result, str(object_id)))
         if diff.unchanged(live, result):
-            return Change(object_id, "unchanged", rendered)
-        return Change(object_id, "configure", rendered, diff.unified(live, result, str(object_id)))
+            return Change(object_id, Action.UNCHANGED, rendered)
+        return Change(object_id, Action.CONFIGURE, rendered, diff.unified(live, result, str(object_id)))
 
     connection.refresh_kinds()
     connection.prepare([r.manifest for r in bundle.objects])
