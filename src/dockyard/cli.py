@@ -166,7 +166,7 @@ def check_command(
         return
     findings = run_checks(platform, bundle)
     if output == "json":
-        sys.stdout.write(json.dumps([finding.__dict__ for finding in findings], indent=2) + "\n")
+        sys.stdout.write(json.dumps([finding.as_dict() for finding in findings], indent=2) + "\n")
     elif output == "sarif":
         from dockyard.check.policy import descriptions
         from dockyard.check.sarif import to_sarif

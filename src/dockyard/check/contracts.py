@@ -25,7 +25,7 @@ def check_contracts(bundle: Bundle, profile: str) -> list[Finding]:
         if exposure.enforcers:
             findings.append(
                 Finding(
-                    str(exposure.source),
+                    exposure.source.position,
                     f"Service {exposure.namespace}/{exposure.service}",
                     "",
                     RULE,
@@ -38,7 +38,7 @@ def check_contracts(bundle: Bundle, profile: str) -> list[Finding]:
             continue
         findings.append(
             Finding(
-                str(exposure.source),
+                exposure.source.position,
                 f"Service {exposure.namespace}/{exposure.service}",
                 "",
                 RULE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dockyard.errors import printable
+from dockyard.errors import Position, printable
 
 
 class Severity(StrEnum):
@@ -18,8 +18,8 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True, order=True)
 class Finding:
-    source: str
-    """Where the object comes from: FILE:LINE:COL of the service (or the layer value) that produced it."""
+    source: Position
+    """Where the object comes from: the service's line (or the layer value) that produced it."""
     object: str
     """Kind namespace/name, as `plan` prints it."""
     path: str
@@ -32,3 +32,14 @@ class Finding:
         field = f" {self.path}:" if self.path else ""
         text = f"{self.source}: {self.object}:{field} {self.message} [{self.rule}, {self.severity}]"
         return printable(text)
+
+    def as_dict(self) -> dict[str, str]:
+        """As `check --output json` prints it."""
+        return {
+            "source": str(self.source),
+            "object": self.object,
+            "path": self.path,
+            "rule": self.rule,
+            "message": self.message,
+            "severity": str(self.severity),
+        }

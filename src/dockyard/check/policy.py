@@ -19,7 +19,7 @@ from typing import Any
 from dockyard.check.findings import Finding
 from dockyard.check.versions import DESCRIPTION as VERSION_DESCRIPTION
 from dockyard.check.wiring import DESCRIPTIONS as WIRING_DESCRIPTIONS
-from dockyard.errors import DockyardError
+from dockyard.errors import DockyardError, Position
 from dockyard.render.bundle import Bundle, Rendered
 from dockyard.render.identity import ObjectId
 
@@ -149,7 +149,7 @@ def check_policies(
         for item in result.get("deny", []):
             findings.append(
                 Finding(
-                    str(sources[item["object"]]) if item["object"] in sources else "",
+                    sources[item["object"]].position if item["object"] in sources else Position(""),
                     item["object"],
                     item.get("path", ""),
                     rule,

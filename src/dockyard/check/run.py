@@ -23,7 +23,7 @@ from dockyard.check.policy import check_policies
 from dockyard.check.schema import check_schemas
 from dockyard.check.versions import check_versions
 from dockyard.check.wiring import check_wiring
-from dockyard.errors import DockyardError
+from dockyard.errors import DockyardError, Position
 from dockyard.model.platform import Platform
 from dockyard.render.bundle import Bundle
 
@@ -43,7 +43,11 @@ def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None =
             + check_versions(platform)
         )
     except DockyardError as error:
-        return [Finding("checks", "engine", "", "engine", f"a check could not run, so nothing may be applied: {error}")]
+        return [
+            Finding(
+                Position("checks"), "engine", "", "engine", f"a check could not run, so nothing may be applied: {error}"
+            )
+        ]
     severities = settings.get("severity", {})
     waivers = settings.get("waivers", [])
     today = today or datetime.date.today()

@@ -8,7 +8,6 @@ its waiver in the message.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,7 +16,6 @@ from dockyard.check.findings import Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"deny": "error", "warn": "warning", "waived": "note"}
-_POSITION = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+)$")
 
 
 def to_sarif(findings: Sequence[Finding], descriptions: Mapping[str, str]) -> dict[str, Any]:
@@ -54,16 +52,16 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "level": LEVELS.get(finding.severity, "error"),
         "message": {"text": f"{finding.object}:{where} {finding.message}"},
     }
-    matched = _POSITION.match(finding.source)
-    if matched:
+    position = finding.source
+    if position.line > 0:
         result["locations"] = [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": matched["file"]},
-                    "region": {"startLine": int(matched["line"]), "startColumn": int(matched["column"])},
+                    "artifactLocation": {"uri": position.file},
+                    "region": {"startLine": position.line, "startColumn": max(position.column, 1)},
                 }
             }
         ]
-    elif finding.source:
-        result["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": finding.source}}}]
+    elif position.file:
+        result["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": position.file}}}]
     return result

@@ -91,7 +91,7 @@ def check_schemas(bundle: Bundle, kubernetes_version: str) -> list[Finding]:
         if validator is None:
             findings.append(
                 Finding(
-                    str(rendered.source),
+                    rendered.source.position,
                     name,
                     "",
                     "schema",
@@ -102,6 +102,6 @@ def check_schemas(bundle: Bundle, kubernetes_version: str) -> list[Finding]:
             continue
         for error in validator.iter_errors(rendered.manifest):
             findings.append(
-                Finding(str(rendered.source), name, dotted(tuple(error.instance_path)), "schema", error.message)
+                Finding(rendered.source.position, name, dotted(tuple(error.instance_path)), "schema", error.message)
             )
     return sorted(findings)

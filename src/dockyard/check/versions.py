@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from dockyard.check.findings import Finding
+from dockyard.errors import Position
 from dockyard.model.platform import Platform
 from dockyard.render.components.catalog import Chosen, choose
 
@@ -68,5 +69,5 @@ def _version(text: str | None) -> tuple[int, ...] | None:
     return tuple(int(n) for n in numbers[:3]) if numbers else None
 
 
-def _where(platform: Platform, item: Chosen) -> str:
-    return str(item.where) if item.where is not None else str(platform.locate(("profile",)))
+def _where(platform: Platform, item: Chosen) -> Position:
+    return item.where if item.where is not None else platform.locate(("profile",))

@@ -148,7 +148,7 @@ def _resolve(
     if service is None:
         known = facts.service_names(namespace)
         return Finding(
-            str(rendered.source),
+            rendered.source.position,
             str(ObjectId.of(rendered.manifest)),
             "",
             RULE,
@@ -159,7 +159,7 @@ def _resolve(
         ports = ", ".join(str(p) for p in sorted(service.ports)) or "none"
         plural = "ports" if len(service.ports) > 1 else "port"
         return Finding(
-            str(rendered.source),
+            rendered.source.position,
             str(ObjectId.of(rendered.manifest)),
             "",
             RULE,

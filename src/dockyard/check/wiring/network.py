@@ -72,7 +72,7 @@ def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
                 owner = wire.source.owner
                 findings.append(
                     Finding(
-                        str(owner.source),
+                        owner.source.position,
                         str(ObjectId.of(owner.manifest)),
                         "",
                         RULE,

@@ -21,7 +21,7 @@ def check_duplicates(facts: Facts) -> list[Finding]:
             counted = Counter(str(n) for n in names if n is not None)
             for name, count in sorted(counted.items()):
                 if count > 1:
-                    where, what = str(pod.owner.source), str(ObjectId.of(pod.owner.manifest))
+                    where, what = pod.owner.source.position, str(ObjectId.of(pod.owner.manifest))
                     findings.append(Finding(where, what, path, RULE, f"{kind} `{name}` appears {count} times"))
     return findings
 

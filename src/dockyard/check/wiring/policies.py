@@ -131,4 +131,4 @@ def _unique(pods: list[Pod]) -> list[Pod]:
 
 
 def _finding(policy: Rendered, path: str, message: str) -> Finding:
-    return Finding(str(policy.source), str(ObjectId.of(policy.manifest)), path, RULE, message)
+    return Finding(policy.source.position, str(ObjectId.of(policy.manifest)), path, RULE, message)

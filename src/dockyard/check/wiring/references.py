@@ -20,7 +20,9 @@ def check_references(facts: Facts) -> list[Finding]:
         for kind, name, key, path in _reads(pod):
             problem = _missing(facts, kind, pod.namespace, name, key)
             if problem:
-                found[Finding(str(pod.owner.source), str(ObjectId.of(pod.owner.manifest)), path, RULE, problem)] = None
+                found[Finding(pod.owner.source.position, str(ObjectId.of(pod.owner.manifest)), path, RULE, problem)] = (
+                    None
+                )
     findings = list(found)
     for rendered in facts.bundle.objects:
         if rendered.kind not in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService"):
@@ -32,7 +34,7 @@ def check_references(facts: Facts) -> list[Finding]:
                 continue
             findings.append(
                 Finding(
-                    str(rendered.source),
+                    rendered.source.position,
                     str(ObjectId.of(rendered.manifest)),
                     f"webhooks[{index}].clientConfig.service" if "webhooks" in rendered.manifest else "spec.service",
                     RULE,

@@ -119,7 +119,7 @@ def granted(facts: Facts, group: str, kind: str, namespace: str, target_namespac
 
 
 def _finding(route: Rendered, path: str, message: str) -> Finding:
-    return Finding(str(route.source), str(ObjectId.of(route.manifest)), path, RULE, message)
+    return Finding(route.source.position, str(ObjectId.of(route.manifest)), path, RULE, message)
 
 
 def _attach(

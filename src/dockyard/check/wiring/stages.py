@@ -22,7 +22,7 @@ def check_stages(facts: Facts, wires: list[Wire]) -> list[Finding]:
         target_stage = wire.service.stage
         if target_stage is not None and stage_rank(target_stage) > stage_rank(owner.stage):
             finding = Finding(
-                str(owner.source),
+                owner.source.position,
                 str(ObjectId.of(owner.manifest)),
                 "",
                 RULE,
@@ -38,7 +38,7 @@ def check_stages(facts: Facts, wires: list[Wire]) -> list[Finding]:
             when = f"only after stage {stored.after}" if stored.after else f"only for stage {stored.stage}"
             findings.append(
                 Finding(
-                    str(pod.owner.source),
+                    pod.owner.source.position,
                     str(ObjectId.of(pod.owner.manifest)),
                     path,
                     RULE,

@@ -35,7 +35,7 @@ def check_urls(facts: Facts, domain: str | None) -> list[Finding]:
                 why = f"the routes with host {host} attach to no {SCHEMES[scheme]} listener that admits them"
             findings[
                 Finding(
-                    str(rendered.source),
+                    rendered.source.position,
                     str(ObjectId.of(rendered.manifest)),
                     "",
                     RULE,
