@@ -88,7 +88,7 @@ def _problems(settings: Merged) -> Iterator[Problem]:
     for resource in ("cpu", "memory"):
         request = (resources.get("requests") or {}).get(resource)
         limit = (resources.get("limits") or {}).get(resource)
-        asked, capped = _quantity(request), _quantity(limit)
+        asked, capped = quantity(request), quantity(limit)
         if asked is not None and capped is not None and asked > capped:
             at = [("resources", "requests", resource), ("resources", "limits", resource)]
             yield _problem(
@@ -131,7 +131,7 @@ def _zero(value: Any) -> bool:
     return value in (0, "0", "0%")
 
 
-def _quantity(value: Any) -> Decimal | None:
+def quantity(value: Any) -> Decimal | None:
     """A Kubernetes quantity (`100m`, `1.5`, `128Mi`, `1e3`) as a number; None if it is not one."""
     if isinstance(value, int | float):
         return Decimal(str(value))

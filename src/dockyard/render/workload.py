@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dockyard.model.consistency import quantity
 from dockyard.model.service import Container, Service
 from dockyard.render import platform_names
 from dockyard.render.bundle import obj
@@ -183,11 +184,29 @@ def _secret_key(reference: SecretRef) -> dict[str, Any]:
 
 
 def _resources(service: Service, container: Container) -> dict[str, Any]:
+    """The container's requests and limits over the service's defaults, key by key. A limit the
+    container sets without a request is also its request (Kubernetes' own rule), never the default
+    request, which may be above it; a request above the limit it ends up with is an error."""
     defaults = service.settings.values.get("resources", {})
     own = container.spec.get("resources", {})
+    own_requests, own_limits = own.get("requests", {}), own.get("limits", {})
+    requests = {**defaults.get("requests", {}), **own_requests}
+    for resource, limit in own_limits.items():
+        if resource not in own_requests:
+            requests[resource] = limit
+    limits = {**defaults.get("limits", {}), **own_limits}
+    for resource, asked in requests.items():
+        low, high = quantity(asked), quantity(limits.get(resource))
+        if low is not None and high is not None and low > high:
+            where = "the container's" if resource in own_limits else "the service's default"
+            section = "requests" if resource in own_requests else "limits"
+            raise WorkloadProblem(
+                ("containers", container.name, "resources", section, resource),
+                f"requests.{resource} {asked} is more than {where} limits.{resource} {limits[resource]} "
+                f"(see `dockyard explain services.{service.name}.resources`)",
+            )
     result: dict[str, Any] = {}
-    for section in ("requests", "limits"):
-        merged = {**defaults.get(section, {}), **own.get(section, {})}
+    for section, merged in (("requests", requests), ("limits", limits)):
         if merged:
             result[section] = dict(sorted(merged.items()))
     return result

@@ -35,6 +35,20 @@ from tests.helpers import copy_example, replace, run_cli
             "services/payments/score.yaml:39:3: resource `provider`: params.keys must list the Secret's keys",
         ),
         (
+            ("services/web/score.yaml", "        memory: 64Mi\n      limits:", "        memory: 512Mi\n      limits:"),
+            "services/web/score.yaml:19:17: requests.memory 512Mi is more than the container's limits.memory 128Mi "
+            "(see `dockyard explain services.web.resources`)",
+        ),
+        (
+            (
+                "services/web/score.yaml",
+                "        memory: 64Mi\n      limits:\n        memory: 128Mi\n",
+                "        memory: 512Mi\n",
+            ),
+            "services/web/score.yaml:19:17: requests.memory 512Mi is more than the service's default limits.memory "
+            "128Mi (see `dockyard explain services.web.resources`)",
+        ),
+        (
             ("services/orders/openapi.yaml", '        "200": {description: The orders}', '        "200": 42'),
             "services/orders/openapi.yaml:28:16: invalid OpenAPI contract: `paths./orders.get.responses.200`: "
             "42 is not valid under any of the schemas listed in the 'oneOf' keyword",
@@ -63,3 +77,33 @@ def test_validate_reports_render_problems_too(tmp_path: Path, capsys: pytest.Cap
     result = run_cli(capsys, "validate", str(repo))
     assert result.code == 1
     assert "resource `orders` has no output `uri`" in result.err
+
+
+def test_a_limit_alone_is_also_the_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Kubernetes' rule: a container that sets a limit and no request asks for its limit, never
+    for the service's default request, which may be above it (an invalid pod before)."""
+    import yaml
+
+    repo = copy_example(tmp_path)
+    replace(
+        repo,
+        "services/web/score.yaml",
+        "        memory: 64Mi\n      limits:\n        memory: 128Mi\n",
+        "      limits:\n        memory: 100Mi\n",
+    )
+    replace(
+        repo,
+        "environments/dev.yaml",
+        "profile: dev-fast\n",
+        "profile: dev-fast\nserviceDefaults:\n  resources:\n"
+        "    requests:\n      memory: 256Mi\n    limits:\n      memory: 512Mi\n",
+    )
+    result = run_cli(capsys, "render", str(repo), "--cluster", "local", "--only", "services")
+    assert result.code == 0, result.err
+    (web,) = [
+        d for d in yaml.safe_load_all(result.out) if d and d["kind"] == "Deployment" and d["metadata"]["name"] == "web"
+    ]
+    assert web["spec"]["template"]["spec"]["containers"][0]["resources"] == {
+        "requests": {"cpu": "50m", "memory": "100Mi"},
+        "limits": {"memory": "100Mi"},
+    }
