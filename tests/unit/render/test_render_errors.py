@@ -49,6 +49,15 @@ from tests.helpers import copy_example, replace, run_cli
             "128Mi (see `dockyard explain services.web.resources`)",
         ),
         (
+            ("services/web/score.yaml", "  name: web\n", "  name: web\n  annotations:\n    bad key: x\n"),
+            "services/web/score.yaml:7:14: `bad key` is not a Kubernetes annotation key: [prefix/]name, the name at "
+            "most 63 characters",
+        ),
+        (
+            ("services/web/score.yaml", "  name: web\n", "  name: web\n  annotations:\n    dockyard.dev/owner: x\n"),
+            "services/web/score.yaml:7:25: `dockyard.dev/owner`: the prefix dockyard.dev/ is Dockyard's own",
+        ),
+        (
             ("services/orders/openapi.yaml", '        "200": {description: The orders}', '        "200": 42'),
             "services/orders/openapi.yaml:28:16: invalid OpenAPI contract: `paths./orders.get.responses.200`: "
             "42 is not valid under any of the schemas listed in the 'oneOf' keyword",
