@@ -8,7 +8,7 @@ person should see goes to the `report` callable it is given).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,9 +43,10 @@ def load_repo(path: Path) -> Repo:
     return load(find_repo(path))
 
 
-def platform_for(repo: Repo, cluster: str) -> Platform:
-    """One cluster's typed platform: every layer merged, and the merged settings validated."""
-    return build_platform(repo, effective(repo, cluster))
+def platform_for(repo: Repo, cluster: str, images: Mapping[str, str] | None = None) -> Platform:
+    """One cluster's typed platform: every layer merged, and the merged settings validated;
+    `images` from the command line (model/images.py)."""
+    return build_platform(repo, effective(repo, cluster), images)
 
 
 def render_for(platform: Platform, only: str = "all", report: Report = lambda _line: None) -> Bundle:
@@ -93,10 +94,11 @@ def plan_cluster(
     prune_kinds: Sequence[str] = (),
     recreate: Sequence[str] = (),
     checks_first: bool = False,
+    images: Mapping[str, str] | None = None,
     report: Report = lambda _line: None,
 ) -> Planned:
     """Load, render (and, for an apply, check), then dry-run the whole set on the cluster."""
-    platform = platform_for(load_repo(repo), cluster)
+    platform = platform_for(load_repo(repo), cluster, images)
     bundle = render_for(platform, report=report)
     if checks_first:
         require_clean_checks(platform, bundle, report)

@@ -20,6 +20,7 @@ from dockyard.errors import DockyardError, InputError, Problem, UsageError, prin
 from dockyard.load import schemas
 from dockyard.load.layers import Explanation, effective, explain
 from dockyard.localcluster import cli as localcluster_cli
+from dockyard.model.images import parse_image_options
 from dockyard.render.components.install import check_pulled_values
 from dockyard.render.output import stream, write_tree
 from dockyard.render.platform import PARTS
@@ -56,6 +57,13 @@ for command in localcluster_cli.TOP_LEVEL:
 
 RepoArg = Annotated[Path, typer.Argument(help="The platform repo (or a directory inside it).")]
 ClusterOpt = Annotated[str | None, typer.Option("--cluster", "-c", help="Only this cluster.")]
+ImageOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--image",
+        help="SERVICE=IMAGE for the service's `image: .` containers, SERVICE.CONTAINER=IMAGE for one (repeatable).",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -87,7 +95,7 @@ def _warn(warnings: Any) -> None:
 
 
 @app.command()
-def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None) -> None:
+def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None, image: ImageOpt = None) -> None:
     """Load and merge every layer, validate everything (rendering included), print every error at once."""
     loaded = actions.load_repo(repo)
     clusters = [cluster] if cluster else sorted(loaded.clusters)
@@ -95,7 +103,7 @@ def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None) -> None:
     warnings: list[Problem] = []
     for name in clusters:
         try:
-            platform = actions.platform_for(loaded, name)
+            platform = actions.platform_for(loaded, name, parse_image_options(image))
         except InputError as error:
             problems += [p for p in error.problems if p not in problems]
             continue
@@ -123,13 +131,14 @@ def render_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write one file per object here.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="yaml or json.")] = "yaml",
     only: Annotated[str, typer.Option("--only", help="all, platform (components) or services.")] = "all",
+    image: ImageOpt = None,
 ) -> None:
     """Render the platform's components and every service: one file per object, or one stream to stdout."""
     if fmt not in ("yaml", "json"):
         raise UsageError(f"--format must be yaml or json, not `{fmt}`")
     if only not in PARTS:
         raise UsageError(f"--only must be one of {', '.join(PARTS)}, not `{only}`")
-    platform = actions.platform_for(actions.load_repo(repo), cluster)
+    platform = actions.platform_for(actions.load_repo(repo), cluster, parse_image_options(image))
     bundle = actions.render_for(platform, only, report=err.print)
     if output is None:
         sys.stdout.write(stream(bundle, fmt))
@@ -152,6 +161,7 @@ def check_command(
             "TO a Service ([NAMESPACE/]NAME[:PORT]) or, from the gateway, a URL.",
         ),
     ] = None,
+    image: ImageOpt = None,
 ) -> None:
     """Check every rendered object against the Kubernetes (and CRD) schemas and the policy library.
 
@@ -159,7 +169,7 @@ def check_command(
     from dockyard.check.run import run_checks
 
     _check_output(output, ("text", "json", "sarif"))
-    platform = actions.platform_for(actions.load_repo(repo), cluster)
+    platform = actions.platform_for(actions.load_repo(repo), cluster, parse_image_options(image))
     bundle = actions.render_for(platform, report=err.print)
     if explain_wire is not None:
         _explain(bundle, *explain_wire)
@@ -243,13 +253,16 @@ def plan_command(
             help="Exit 2 when there are changes, 0 when none, 1 on any error (usage errors too), as terraform.",
         ),
     ] = False,
+    image: ImageOpt = None,
 ) -> None:
     """Dry-run the whole set on the server and compare with live state (exit 0 whether or not there
     are changes, unless --detailed-exitcode)."""
     from dockyard.deploy.apply import describe_failure
 
     _check_output(output)
-    planned = actions.plan_cluster(repo, cluster, kubeconfig=kubeconfig, context=context, report=err.print)
+    planned = actions.plan_cluster(
+        repo, cluster, kubeconfig=kubeconfig, context=context, images=parse_image_options(image), report=err.print
+    )
     changes, bundle = planned.changes, planned.bundle
     if changes.failures:
         raise DockyardError("the dry run failed:\n" + "\n".join(describe_failure(c) for c in changes.failures))
@@ -287,6 +300,7 @@ def apply_command(
     recreate: Annotated[
         list[str] | None, typer.Option("--recreate", help="Delete and create this object (kind/namespace/name).")
     ] = None,
+    image: ImageOpt = None,
 ) -> None:
     """Validate, render, dry-run the whole set, then apply by stage with health waits; prune last."""
     from dockyard.deploy import tasks
@@ -300,6 +314,7 @@ def apply_command(
         prune_kinds=prune_kind or (),
         recreate=recreate or (),
         checks_first=True,
+        images=parse_image_options(image),
         report=err.print,
     )
     changes, bundle = planned.changes, planned.bundle

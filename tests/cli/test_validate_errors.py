@@ -537,3 +537,51 @@ def test_layers_that_contradict_each_other_are_an_error_naming_every_line(
     explained = run_cli(capsys, "explain", "services.orders.autoscaling.maxReplicas", str(repo), "-c", "prod-eu")
     assert explained.code == 0, explained.err
     assert explained.out.splitlines()[0] == "services.orders.autoscaling.maxReplicas = 3"
+
+
+def test_an_image_supplied_at_deploy_time_comes_from_a_layer_or_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Score's `image: .`: the layers (x-dockyard.images) or --image supply it, the command line
+    winning; a container left without one, or an image for a container that does not exist, is an
+    error at its line; a malformed or unknown --image is a usage error."""
+    repo = copy_example(tmp_path)
+    replace(repo, "services/web/score.yaml", "image: ghcr.io/dockyard-examples/shop-web:2.3.0", "image: .")
+    missing = run_cli(capsys, "validate", str(repo))
+    assert missing.err.splitlines() == [
+        "services/web/score.yaml:8:12: container `web` has `image: .`, and no image was supplied for it",
+        "  hint: set x-dockyard.images.web in a layer (e.g. services/web/overrides/<env>.yaml) or pass --image "
+        "web=<image> (or web.web=<image>)",
+        "1 problem found; nothing was changed",
+    ]
+    assert run_cli(capsys, "validate", str(repo), "--image", "web=ghcr.io/example/web:9").code == 0
+    write(
+        repo,
+        "services/web/overrides/dev.yaml",
+        "apiVersion: dockyard.dev/v1alpha1\nkind: ServiceOverride\n"
+        "x-dockyard:\n  images:\n    web: ghcr.io/example/web:dev\n",
+    )
+    rendered = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services")
+    assert "image: ghcr.io/example/web:dev" in rendered.out
+    given = run_cli(
+        capsys, "render", str(repo), "-c", "local", "--only", "services", "--image", "web.web=ghcr.io/example/web:10"
+    )
+    assert "image: ghcr.io/example/web:10" in given.out and "web:dev" not in given.out
+    replace(
+        repo,
+        "services/web/overrides/dev.yaml",
+        "    web: ghcr.io/example/web:dev\n",
+        "    web: ghcr.io/example/web:dev\n    sidecar: x\n",
+    )
+    unknown = run_cli(capsys, "validate", str(repo), "-c", "local")
+    assert unknown.err.splitlines()[:2] == [
+        "services/web/overrides/dev.yaml:6:14: service `web` has no container `sidecar` to give an image",
+        "  hint: containers: web",
+    ]
+    for option, message in (
+        ("web", "error: --image `web`: write SERVICE=IMAGE or SERVICE.CONTAINER=IMAGE"),
+        ("nope=x", "error: --image `nope`: no service `nope` (services: orders, payments, web, worker)"),
+        ("web.nope=x", "error: --image `web.nope`: service `web` has no container `nope`"),
+    ):
+        refused = run_cli(capsys, "validate", str(repo), "--image", option)
+        assert (refused.code, refused.err.strip()) == (2, message)

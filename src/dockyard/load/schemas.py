@@ -113,6 +113,12 @@ SERVICE_SETTINGS: dict[str, Any] = {
                 "jwt": {"type": "boolean", "description": "Require a platform JWT on operations with security."},
             },
         },
+        "images": {
+            "type": "object",
+            "description": "Container images by container name, for a layer to supply at deploy time: the image "
+            "of a container whose score.yaml says `image: .`, or one that replaces what score.yaml says.",
+            "additionalProperties": {"type": "string", "minLength": 1},
+        },
         "metrics": {
             "type": "object",
             "description": "A Prometheus scrape target.",

@@ -16,6 +16,7 @@ from dockyard.load.layers import Effective
 from dockyard.load.repo import Repo
 from dockyard.load.yamlsafe import Document
 from dockyard.model.consistency import settings_problems
+from dockyard.model.images import image_problems
 from dockyard.model.service import Service, build_service
 
 
@@ -58,9 +59,12 @@ class Platform:
         raise KeyError(name)
 
 
-def build_platform(repo: Repo, effective: Effective) -> Platform:
-    """InputError when the merged layers contradict each other (consistency.py)."""
+def build_platform(repo: Repo, effective: Effective, images: Mapping[str, str] | None = None) -> Platform:
+    """InputError when the merged layers contradict each other (consistency.py), or an image is
+    missing. `images` are given on the command line (`SERVICE=IMAGE` for its `image: .`
+    containers, `SERVICE.CONTAINER=IMAGE` for one container) and win over every layer."""
     problems = settings_problems(effective.services)
+    problems += image_problems(repo, effective, images or {})
     if problems:
         raise InputError(problems)
     values = effective.platform.values
@@ -71,7 +75,8 @@ def build_platform(repo: Repo, effective: Effective) -> Platform:
         kube_context=values.get("kubeContext"),
     )
     services = tuple(
-        build_service(name, repo.services[name], effective.services[name].values) for name in sorted(repo.services)
+        build_service(name, repo.services[name], effective.services[name].values, images or {})
+        for name in sorted(repo.services)
     )
     return Platform(
         values["name"],

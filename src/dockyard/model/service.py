@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dockyard.load.yamlsafe import Document
+from dockyard.model.images import resolved_images
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,14 @@ class Service:
     settings: Settings
 
 
-def build_service(name: str, score: Document, settings: Mapping[str, Any]) -> Service:
+def build_service(
+    name: str, score: Document, settings: Mapping[str, Any], given_images: Mapping[str, str] | None = None
+) -> Service:
+    """`given_images`: from the command line (model/images.py)."""
     data = score.data
-    containers = tuple(Container(n, c["image"], c) for n, c in sorted(data["containers"].items()))
+    written = {n: str(c["image"]) for n, c in data["containers"].items()}
+    images = resolved_images(name, written, settings.get("images") or {}, given_images or {})
+    containers = tuple(Container(n, images[n], c) for n, c in sorted(data["containers"].items()))
     ports = tuple(
         Port(n, p["port"], p.get("targetPort", p["port"]), p.get("protocol", "TCP"))
         for n, p in sorted(data.get("service", {}).get("ports", {}).items())
