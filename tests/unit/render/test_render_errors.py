@@ -57,6 +57,14 @@ from tests.helpers import copy_example, replace, run_cli
             ("services/web/score.yaml", "  name: web\n", "  name: web\n  annotations:\n    dockyard.dev/owner: x\n"),
             "services/web/score.yaml:7:25: `dockyard.dev/owner`: the prefix dockyard.dev/ is Dockyard's own",
         ),
+        (  # types as YAML names them (it said "must be a list or NoneType")
+            (
+                "services/web/score.yaml",
+                "  orders:\n    type: service\n",
+                "  orders:\n    type: service\n    params: {scopes: orders:read}\n",
+            ),
+            "services/web/score.yaml:42:3: resource `orders`: params.scopes must be a list, not a string",
+        ),
         (
             ("services/orders/openapi.yaml", '        "200": {description: The orders}', '        "200": 42'),
             "services/orders/openapi.yaml:28:16: invalid OpenAPI contract: `paths./orders.get.responses.200`: "

@@ -83,9 +83,23 @@ class Provisioner:
     """Accepted params and a word on each (documentation and validation)."""
 
 
+YAML_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    list: "a list",
+    dict: "a mapping",
+    type(None): "null",
+}
+"""How a person writing YAML names each type (never Python's names)."""
+
+
 def param(request: Request, name: str, kinds: type | tuple[type, ...], default: Any) -> Any:
     value = request.resource.params.get(name, default)
     if not isinstance(value, kinds):
-        wanted = kinds.__name__ if isinstance(kinds, type) else " or ".join(k.__name__ for k in kinds)
-        raise ProvisionError(f"resource `{request.resource.id}`: params.{name} must be a {wanted}")
+        wanted = [k for k in (kinds if isinstance(kinds, tuple) else (kinds,)) if k is not type(None)]
+        words = " or ".join(YAML_NAMES.get(k, k.__name__) for k in wanted)
+        found = YAML_NAMES.get(type(value), type(value).__name__)
+        raise ProvisionError(f"resource `{request.resource.id}`: params.{name} must be {words}, not {found}")
     return value
