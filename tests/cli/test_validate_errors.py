@@ -585,3 +585,33 @@ def test_an_image_supplied_at_deploy_time_comes_from_a_layer_or_the_command_line
     ):
         refused = run_cli(capsys, "validate", str(repo), "--image", option)
         assert (refused.code, refused.err.strip()) == (2, message)
+
+
+FILE = '      - target: /etc/nginx/conf.d/default.conf\n        source: nginx.conf\n        mode: "0644"\n'
+
+
+def test_files_binary_content_and_keys_that_would_collide(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Score's binaryContent becomes ConfigMap binaryData; two targets whose ConfigMap keys would be
+    the same both stay (one was dropped silently); a file has exactly one of its three sources."""
+    import yaml
+
+    repo = copy_example(tmp_path)
+    more = "      - target: /srv/logo.png\n        binaryContent: iVBORw0KGgo=\n"
+    more += "      - target: /srv/a b\n        content: one\n      - target: /srv/a_b\n        content: two\n"
+    replace(repo, "services/web/score.yaml", FILE, FILE + more)
+    result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services")
+    assert result.code == 0, result.err
+    (files,) = [d for d in yaml.safe_load_all(result.out) if d and d["metadata"]["name"] == "web-files"]
+    assert files["binaryData"] == {"web_srv_logo.png": "iVBORw0KGgo="}
+    assert sorted(v for k, v in files["data"].items() if k.startswith("web_srv_a")) == ["one", "two"]
+    replace(repo, "services/web/score.yaml", more, "")
+    bad = '      - target: /srv/logo.png\n        binaryContent: "not base64!"\n'
+    bad += "      - target: /srv/x\n        content: one\n        source: nginx.conf\n"
+    replace(repo, "services/web/score.yaml", FILE, FILE + bad)
+    refused = run_cli(capsys, "validate", str(repo))
+    assert refused.err.splitlines() == [
+        "services/web/score.yaml:17:24: binaryContent must be base64 (RFC 4648, with padding)",
+        "services/web/score.yaml:18:9: a file needs exactly one of `content`, `binaryContent` or `source` (it has "
+        "`content` and `source`)",
+        "2 problems found; nothing was changed",
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import posixpath
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -89,14 +91,23 @@ def _check_service(repo: Repo, name: str, score: Document, problems: list[Proble
         files = container.get("files", [])
         entries = enumerate(files) if isinstance(files, list) else ((k, v) for k, v in files.items())
         for key, entry in entries:
-            if "source" in entry:
-                path = ("containers", container_name, "files", key, "source")
-                _check_file_ref(repo, score, path, entry["source"], problems)
-            elif "content" not in entry:
+            given = [field for field in ("content", "binaryContent", "source") if field in entry]
+            if len(given) != 1:
                 problems.append(
                     Problem(
                         score.position(("containers", container_name, "files", key)),
-                        "a file needs either `content` or `source`",
+                        "a file needs exactly one of `content`, `binaryContent` or `source`"
+                        + (f" (it has {' and '.join(f'`{g}`' for g in given)})" if given else ""),
+                    )
+                )
+            elif "source" in entry:
+                path = ("containers", container_name, "files", key, "source")
+                _check_file_ref(repo, score, path, entry["source"], problems)
+            elif "binaryContent" in entry and not _base64(entry["binaryContent"]):
+                problems.append(
+                    Problem(
+                        score.position(("containers", container_name, "files", key, "binaryContent")),
+                        "binaryContent must be base64 (RFC 4648, with padding)",
                     )
                 )
     ports = sorted(data.get("service", {}).get("ports", {}))
@@ -109,6 +120,14 @@ def _check_service(repo: Repo, name: str, score: Document, problems: list[Proble
                 did_you_mean(metrics_port, ports) or f"ports: {', '.join(ports) or 'none'}",
             )
         )
+
+
+def _base64(text: str) -> bool:
+    try:
+        base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
 
 
 def _check_resource(

@@ -401,6 +401,7 @@ _FILE_FIELDS = {
     "mode": {"type": "string", "pattern": "^0?[0-7]{3}$", "x-dockyard-error": "must be an octal mode such as 0644"},
     "source": RELATIVE_FILE,
     "content": {"type": "string"},
+    "binaryContent": {"type": "string", "description": "The file's bytes, base64-encoded."},
     "noExpand": {"type": "boolean"},
 }
 _VOLUME_FIELDS = {"source": {"type": "string"}, "path": {"type": "string"}, "readOnly": {"type": "boolean"}}

@@ -64,8 +64,12 @@ def render_service(
         obj("v1", "ServiceAccount", service.name, namespace, automountServiceAccountToken=False)
     ]
     if files:
-        data = {key: content for key, (_target, _mode, content) in sorted(files.items())}
-        manifests.append(obj("v1", "ConfigMap", f"{service.name}-files", namespace, data=data))
+        data = {key: c for key, (_target, _mode, c) in sorted(files.items()) if not isinstance(c, Binary)}
+        binary = {key: c.text for key, (_target, _mode, c) in sorted(files.items()) if isinstance(c, Binary)}
+        contents: dict[str, Any] = {"data": data} if data else {}
+        if binary:
+            contents["binaryData"] = binary
+        manifests.append(obj("v1", "ConfigMap", f"{service.name}-files", namespace, **contents))
     manifests.append(_deployment(service, namespace, containers, volumes, files))
     if service.ports:
         manifests.append(_service_object(service, namespace, wiring.service_labels))
@@ -228,12 +232,19 @@ def _file_entries(container: Container) -> list[tuple[int | str, str, dict[str, 
 
 def _files(
     service: Service, context: Context, repo_files: Mapping[str, bytes]
-) -> dict[str, tuple[str, int | None, str]]:
+) -> dict[str, tuple[str, int | None, str | Binary]]:
     """ConfigMap key -> (container:target, mode, content) for every file of every container."""
-    files: dict[str, tuple[str, int | None, str]] = {}
+    files: dict[str, tuple[str, int | None, str | Binary]] = {}
     for container in service.containers:
         for key, target, entry in _file_entries(container):
             path = ("containers", container.name, "files", key)
+            if "binaryContent" in entry:
+                files[_config_key(files, container.name, target)] = (
+                    f"{container.name}:{target}",
+                    int(entry["mode"], 8) if "mode" in entry else None,
+                    Binary(entry["binaryContent"]),
+                )
+                continue
             content = entry.get("content")
             if content is None:
                 source = _source_path(service, entry["source"])
@@ -250,9 +261,24 @@ def _files(
                 except Unresolvable as error:
                     raise WorkloadProblem(path, str(error)) from None
             mode = int(entry["mode"], 8) if "mode" in entry else None
-            config_key = re.sub(r"[^-._a-zA-Z0-9]", "_", f"{container.name}{target}")
-            files[config_key] = (f"{container.name}:{target}", mode, content)
+            files[_config_key(files, container.name, target)] = (f"{container.name}:{target}", mode, content)
     return files
+
+
+@dataclass(frozen=True)
+class Binary:
+    """A file's bytes as Score's binaryContent gives them (base64): ConfigMap binaryData."""
+
+    text: str
+
+
+def _config_key(files: Mapping[str, object], container: str, target: str) -> str:
+    """The file's key in the ConfigMap: its path with what a key may not hold replaced; two paths
+    that come out the same (`/etc/a.b`, `/etc/a_b`) keep apart by a digest of the path."""
+    key = re.sub(r"[^-._a-zA-Z0-9]", "_", f"{container}{target}")
+    if key in files:
+        key = f"{key}-{hashlib.sha256(f'{container}:{target}'.encode()).hexdigest()[:8]}"
+    return key
 
 
 def _source_path(service: Service, source: str) -> str:
@@ -260,7 +286,7 @@ def _source_path(service: Service, source: str) -> str:
 
 
 def _volumes(
-    service: Service, context: Context, files: dict[str, tuple[str, int | None, str]]
+    service: Service, context: Context, files: dict[str, tuple[str, int | None, str | Binary]]
 ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {}}]
     mounts: dict[str, list[dict[str, Any]]] = {c.name: [] for c in service.containers}
@@ -329,7 +355,7 @@ def _deployment(
     namespace: str,
     containers: list[dict[str, Any]],
     volumes: list[dict[str, Any]],
-    files: dict[str, tuple[str, int | None, str]],
+    files: dict[str, tuple[str, int | None, str | Binary]],
 ) -> dict[str, Any]:
     settings = service.settings.values
     rollout = settings.get("rollout", {})
