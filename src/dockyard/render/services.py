@@ -3,6 +3,7 @@ namespaces; label and annotate everything; report every problem at once with fil
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,10 +23,11 @@ from dockyard.render.bundle import (
 )
 from dockyard.render.identity import identity_problem
 from dockyard.render.namespaces import render_namespace
-from dockyard.render.placeholders import Context
+from dockyard.render.placeholders import Context, Unresolvable
 from dockyard.render.provisioners import BUILT_IN
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
 from dockyard.render.provisioners.custom import from_document
+from dockyard.render.resource_params import expanded, provision_order, references
 from dockyard.render.workload import SELECTOR_KEYS, Wiring, WorkloadProblem, render_service, selector
 
 
@@ -128,19 +130,34 @@ def _provision(
     provisioners: Mapping[str, Provisioner],
     problems: list[Problem],
 ) -> dict[str, Provision]:
-    result = {}
-    for resource in service.resources:
+    result: dict[str, Provision] = {}
+    by_id = {resource.id: resource for resource in service.resources}
+    try:
+        order = provision_order({rid: resource.params for rid, resource in by_id.items()})
+    except Unresolvable as error:
+        problems.append(Problem(service.source.position(("resources",)), str(error)))
+        return result
+    for rid in order:
+        resource = by_id[rid]
         source = Source.at(service.source, ("resources", resource.id), key=True)
         provisioner = provisioners.get(resource.type)
         if provisioner is None:  # load checks the type; a custom provisioner may have been removed since
             problems.append(Problem(source.position, f"unknown resource type `{resource.type}`"))
+            continue
+        if references(resource.params) - set(result):
+            continue  # a resource it names could not be provisioned: that one's problem is reported
+        try:
+            context = Context(_metadata(service), {other: p.outputs for other, p in result.items()})
+            resource = dataclasses.replace(resource, params=expanded(resource.params, context))
+        except Unresolvable as error:
+            problems.append(Problem(service.source.position(("resources", resource.id, "params")), str(error)))
             continue
         request = Request(platform, service, resource, service.settings.namespace, selector(service), source, services)
         try:
             result[resource.id] = provisioner.provision(request)
         except ProvisionError as error:
             problems.extend(error.problems or [Problem(source.position, str(error))])
-    return result
+    return dict(sorted(result.items()))
 
 
 def _metadata(service: Service) -> dict[str, Any]:

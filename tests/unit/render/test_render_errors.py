@@ -124,3 +124,55 @@ def test_a_limit_alone_is_also_the_request(tmp_path: Path, capsys: pytest.Captur
         "requests": {"cpu": "50m", "memory": "100Mi"},
         "limits": {"memory": "100Mi"},
     }
+
+
+def _web_with(repo: Path, host: str, extra: str) -> None:
+    replace(repo, "services/web/score.yaml", "      host: www\n", f"      host: {host}\n")
+    replace(repo, "services/web/score.yaml", "  orders:\n    type: service\n", "  orders:\n    type: service\n" + extra)
+
+
+def test_placeholders_in_resource_params(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Score lists resource params as a placeholder location: a route's host from a dns resource's
+    output (the dns resource is provisioned first), or from the workload's metadata; a cycle, a
+    secret output or something that is not a host name is an error at its line."""
+    import yaml
+
+    def routes(repo: Path) -> dict[str, list[str]]:
+        result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services")
+        assert result.code == 0, result.err
+        found = [d for d in yaml.safe_load_all(result.out) if d and d["kind"] == "HTTPRoute"]
+        return {d["metadata"]["name"]: d["spec"]["hostnames"] for d in found}
+
+    repo = copy_example(tmp_path / "dns")
+    _web_with(repo, "${resources.dns.host}", "  dns:\n    type: dns\n    params: {host: shop-web}\n")
+    assert routes(repo)["web-public"] == ["shop-web.shop.localtest.me"]
+    repo = copy_example(tmp_path / "metadata")
+    _web_with(repo, "${metadata.name}-front", "")
+    assert routes(repo)["web-public"] == ["web-front.shop.localtest.me"]
+
+    for name, host, extra, message in (
+        (
+            "cycle",
+            "${resources.dns.host}",
+            '  dns:\n    type: dns\n    params: {host: "${resources.public.host}"}\n',
+            "services/web/score.yaml:36:3: resources name each other's outputs in a cycle: dns -> public -> dns",
+        ),
+        (
+            "secret",
+            "${resources.key.token}",
+            "  key:\n    type: secret\n    params: {keys: [token]}\n",
+            "services/web/score.yaml:39:7: a resource param cannot hold a secret output; pass it as a container "
+            "variable instead",
+        ),
+        (
+            "url",
+            "${resources.orders.url}",
+            "",
+            "services/web/score.yaml:36:3: resource `public`: params.host `http://orders.shop.svc.cluster.local:80` "
+            "is not a DNS host name",
+        ),
+    ):
+        repo = copy_example(tmp_path / name)
+        _web_with(repo, host, extra)
+        result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services")
+        assert (result.code, result.err.splitlines()[0]) == (1, message)

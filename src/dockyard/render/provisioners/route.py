@@ -8,6 +8,8 @@ listener for the platform domain; http:// otherwise).
 
 from __future__ import annotations
 
+import re
+
 from dockyard.render import platform_names, profiles
 from dockyard.render.bundle import Rendered, obj
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request, param
@@ -25,9 +27,17 @@ def service_port(request: Request, wanted: int | None) -> tuple[int, int]:
     raise ProvisionError(f"resource `{request.resource.id}`: port {wanted} is not a service port (ports: {known})")
 
 
+HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$")
+
+
 def host_name(request: Request, default: str) -> str:
+    """A name under the platform domain (a single label), or a whole host name; an error for
+    anything that is not a DNS name (a URL, an upper-case letter, a space)."""
     host = param(request, "host", str, default)
-    return host if "." in host else f"{host}.{request.platform.domain}"
+    full = host if "." in host else f"{host}.{request.platform.domain}"
+    if not HOST.match(full):
+        raise ProvisionError(f"resource `{request.resource.id}`: params.host `{host}` is not a DNS host name")
+    return full
 
 
 def _covered(host: str, domain: str) -> bool:
