@@ -151,6 +151,7 @@ def test_service_dependency(platform: Platform) -> None:
         "url": "http://search.discovery.svc.cluster.local:8080",
         "host": "search.discovery.svc.cluster.local",
         "port": "8080",
+        "name": "search",
     }
     assert result.depends_on == "search"
     assert result.egress[0].namespace == "discovery"

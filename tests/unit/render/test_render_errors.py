@@ -15,7 +15,7 @@ from tests.helpers import copy_example, replace, run_cli
         (
             ("services/payments/score.yaml", "${resources.orders.url}", "${resources.orders.uri}"),
             "services/payments/score.yaml:10:19: `${resources.orders.uri}`: resource `orders` has no output `uri` "
-            "(outputs: clientId, clientSecret, host, port, tokenUrl, url)",
+            "(outputs: clientId, clientSecret, host, name, port, tokenUrl, url)",
         ),
         (
             ("services/web/nginx.conf", "${resources.orders.url}", "${ORDERS_URL}"),

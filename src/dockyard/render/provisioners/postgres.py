@@ -4,7 +4,8 @@ The environment's `postgres.mode` decides: `dedicated` renders a CloudNativePG `
 service's namespace (CloudNativePG writes the credentials to the Secret `<cluster>-app`);
 `shared` renders a `Database` on the platform cluster and asks the `postgres-role` lifecycle task
 for a role whose credentials land in the Secret `<service>-<id>-postgres`.
-outputs: host, port, name, username, password (username and password as Secret references).
+outputs: host, port, name and database (the same: Score's reference provisioners call it database),
+username, password (username and password as Secret references).
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def _outputs(cluster: str, namespace: str, database: str, credentials: str) -> d
         "host": f"{cluster}-rw.{namespace}.svc.cluster.local",
         "port": "5432",
         "name": database,
+        "database": database,  # as Score's reference provisioners name it too
         "username": SecretRef(credentials, "username"),
         "password": SecretRef(credentials, "password"),
     }
@@ -124,7 +126,7 @@ def _service_selector(request: Request) -> dict[str, str]:
 
 POSTGRES = Provisioner(
     "postgres",
-    ("host", "port", "name", "username", "password"),
+    ("host", "port", "name", "database", "username", "password"),
     provision,
     "A PostgreSQL database on CloudNativePG (dedicated cluster or the platform's shared one).",
     {"database": "database name (default: the service name)"},

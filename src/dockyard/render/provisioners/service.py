@@ -2,7 +2,8 @@
 
 params: name (the other service; default the resource id), port (one of its ports; default its
 first), scopes (the OAuth scopes of the other service's API this one needs).
-outputs: url, host, port; with scopes, also clientId, clientSecret (a Secret) and tokenUrl: this
+outputs: url, host, port, name (the other service's); with scopes, also clientId, clientSecret (a
+Secret) and tokenUrl: this
 service's own OAuth client (without SSO, credentials no identity provider knows, so the workload
 reads the same variables in every profile). Adds the network rule both ways: egress
 from this service, ingress to the other. The scopes are granted to this service's client and no
@@ -35,7 +36,7 @@ def provision(request: Request) -> Provision:
     host = f"{target_name}.{target.settings.namespace}.svc.cluster.local"
     selector = {"app.kubernetes.io/name": target_name, "app.kubernetes.io/instance": target_name}
     result = Provision(
-        outputs={"url": f"http://{host}:{chosen.port}", "host": host, "port": str(chosen.port)},
+        outputs={"url": f"http://{host}:{chosen.port}", "host": host, "port": str(chosen.port), "name": target_name},
         egress=[Peer(target.settings.namespace, selector, ((chosen.protocol, chosen.target_port),))],
         depends_on=target_name,
     )
@@ -108,7 +109,7 @@ def _scopes(request: Request, target: str) -> list[str] | None:
 
 SERVICE = Provisioner(
     "service",
-    ("url", "host", "port"),
+    ("url", "host", "port", "name"),
     provision,
     "A dependency on another service: its address, the network rules both ways, and (with `scopes`) "
     "an OAuth client granted exactly those scopes of its API.",
