@@ -253,7 +253,10 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
     ),
     "unknown resource type": (
         lambda r: replace(r, "services/worker/score.yaml", "type: redis", "type: rediss"),
-        ["services/worker/score.yaml:31:11: unknown resource type `rediss`", "  hint: did you mean `redis`?"],
+        [
+            "services/worker/score.yaml:31:11: unknown resource type `rediss`",
+            "  hint: did you mean `redis`? Or a platform adds a type of its own as provisioners/rediss.yaml",
+        ],
     ),
     "missing required field": (
         lambda r: replace(r, "services/web/score.yaml", "    image: ghcr.io/dockyard-examples/shop-web:2.3.0\n", ""),

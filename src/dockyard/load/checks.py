@@ -122,6 +122,12 @@ def _check_service(repo: Repo, name: str, score: Document, problems: list[Proble
         )
 
 
+def _unknown_type_hint(kind: str, types: list[str]) -> str:
+    how = f"a platform adds a type of its own as provisioners/{kind}.yaml"
+    close = did_you_mean(kind, types)
+    return f"{close} Or {how}" if close else f"known types: {', '.join(types)}; {how}"
+
+
 def _base64(text: str) -> bool:
     try:
         base64.b64decode(text, validate=True)
@@ -145,7 +151,7 @@ def _check_resource(
             Problem(
                 score.position(("resources", resource_id, "type")),
                 f"unknown resource type `{kind}`",
-                did_you_mean(kind, types) or f"known types: {', '.join(types)}",
+                _unknown_type_hint(kind, types),
             )
         )
         return

@@ -67,8 +67,13 @@ def expand_plain(text: str, context: Context, what: str) -> str:
     return "".join(p for p in pieces if isinstance(p, str))
 
 
+def split_reference(reference: str) -> list[str]:
+    """`metadata.annotations.my\\.key` as its parts: a dot written `\\.` belongs to the key (Score)."""
+    return [part.replace("\0", ".") for part in reference.replace("\\.", "\0").split(".")]
+
+
 def resolve(reference: str, context: Context) -> Output:
-    parts = reference.split(".")
+    parts = split_reference(reference)
     if parts[0] == "metadata" and len(parts) >= 2:
         value: Any = context.metadata
         for part in parts[1:]:

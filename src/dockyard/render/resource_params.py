@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dockyard.render.placeholders import PLACEHOLDER, Context, Unresolvable, expand_plain
+from dockyard.render.placeholders import PLACEHOLDER, Context, Unresolvable, expand_plain, split_reference
 
 
 def references(params: Any) -> set[str]:
@@ -22,7 +22,7 @@ def references(params: Any) -> set[str]:
     found: set[str] = set()
     if isinstance(params, str):
         for match in PLACEHOLDER.finditer(params):
-            parts = (match.group(1) or "").split(".")
+            parts = split_reference(match.group(1) or "")
             if len(parts) == 3 and parts[0] == "resources":
                 found.add(parts[1])
     elif isinstance(params, Mapping):

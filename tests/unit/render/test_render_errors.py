@@ -176,3 +176,27 @@ def test_placeholders_in_resource_params(tmp_path: Path, capsys: pytest.CaptureF
         _web_with(repo, host, extra)
         result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services")
         assert (result.code, result.err.splitlines()[0]) == (1, message)
+
+
+def test_a_placeholder_names_a_key_with_a_dot_by_escaping_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Score: `\\.` in a placeholder is a dot of the key, not a step into it."""
+    import yaml
+
+    repo = copy_example(tmp_path)
+    replace(
+        repo, "services/web/score.yaml", "  name: web\n", "  name: web\n  annotations:\n    example.org/team: shop\n"
+    )
+    replace(
+        repo,
+        "services/web/score.yaml",
+        "      PUBLIC_HOST: ${resources.public.host}\n",
+        "      PUBLIC_HOST: ${resources.public.host}\n      TEAM: ${metadata.annotations.example\\.org/team}\n",
+    )
+    result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services")
+    assert result.code == 0, result.err
+    (web,) = [
+        d for d in yaml.safe_load_all(result.out) if d and d["kind"] == "Deployment" and d["metadata"]["name"] == "web"
+    ]
+    assert {"name": "TEAM", "value": "shop"} in web["spec"]["template"]["spec"]["containers"][0]["env"]
