@@ -31,15 +31,6 @@ def cross_file_problems(repo: Repo) -> list[Problem]:
             _check_environment_ref(
                 override, environment, environments, f"override of `{service}`", problems, file_named=True
             )
-    for name, provisioner in sorted(repo.provisioners.items()):
-        if name in KNOWN_RESOURCE_TYPES:
-            problems.append(
-                Problem(
-                    provisioner.position(()),
-                    f"`{name}` is a built-in resource type",
-                    "give the file another name; built-in provisioners cannot be replaced",
-                )
-            )
     for name, score in sorted(repo.services.items()):
         _check_service(repo, name, score, problems)
     return problems

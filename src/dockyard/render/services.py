@@ -34,7 +34,8 @@ from dockyard.render.workload import SELECTOR_KEYS, Wiring, WorkloadProblem, ren
 def render(platform: Platform) -> Bundle:
     """Every service's objects, its namespaces, and the lifecycle task requests; InputError lists all problems."""
     problems: list[Problem] = []
-    provisioners = {**{t: from_document(t, d) for t, d in platform.provisioners.items()}, **BUILT_IN}
+    # the platform's own provisioners, a built-in type's name included: a platform replaces it
+    provisioners = {**BUILT_IN, **{t: from_document(t, d) for t, d in platform.provisioners.items()}}
     services = {s.name: s for s in platform.services}
     provisions = {s.name: _provision(platform, s, services, provisioners, problems) for s in platform.services}
     dependents: dict[str, list[Peer]] = {}

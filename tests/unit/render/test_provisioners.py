@@ -227,16 +227,23 @@ def test_custom_provisioner_refuses_unknown_params(platform: Platform) -> None:
     assert str(refused.value) == "resource `res`: unknown param nmae (params: durable, name)"
 
 
-def test_a_custom_provisioner_cannot_replace_a_built_in(tmp_path: Path) -> None:
-    from dockyard.errors import InputError
+def test_a_platform_replaces_a_built_in_type_with_its_own(tmp_path: Path) -> None:
+    """As Score's implementations let a platform do: `provisioners/redis.yaml` is what `type: redis`
+    means in this repo (here, a managed Redis outside the cluster), for every service."""
+    from dockyard.render.services import render
 
     root = copy_example(tmp_path)
     (root / "provisioners" / "redis.yaml").write_text(
-        "apiVersion: dockyard.dev/v1alpha1\nkind: Provisioner\ndescription: mine\n"
+        "apiVersion: dockyard.dev/v1alpha1\nkind: Provisioner\ndescription: the managed Redis of our cloud\n"
+        'outputs:\n  host: redis.example.internal\n  port: "6380"\nmanifests: []\n'
     )
-    with pytest.raises(InputError) as refused:
-        load(root)
-    assert str(refused.value).splitlines()[0] == "provisioners/redis.yaml:1:1: `redis` is a built-in resource type"
+    repo = load(root)
+    bundle = render(build_platform(repo, effective(repo, "local")))
+    names = [(o.manifest["metadata"].get("labels") or {}).get("app.kubernetes.io/name") for o in bundle.objects]
+    assert "redis" not in names  # the built-in's Deployment is gone
+    (worker,) = [o for o in bundle.objects if o.kind == "Deployment" and o.name == "worker"]
+    env = {e["name"]: e.get("value") for e in worker.manifest["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert (env["REDIS_HOST"], env["REDIS_PORT"]) == ("redis.example.internal", "6380")
 
 
 def test_every_built_in_type_is_known_to_the_loader() -> None:
