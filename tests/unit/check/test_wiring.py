@@ -330,6 +330,50 @@ def test_a_wire_must_pass_the_network_policies_of_both_sides() -> None:
     ]
 
 
+def test_a_metrics_scrape_must_pass_the_network_policies_too() -> None:
+    """A ServiceMonitor makes Prometheus (its pods come from the operator, labelled as it labels
+    them) connect to the pods behind the Services it selects; a default-deny namespace must admit it."""
+    prometheus = obj("monitoring.coreos.com/v1", "Prometheus", "main", "monitoring", spec={})
+    monitor = obj(
+        "monitoring.coreos.com/v1",
+        "ServiceMonitor",
+        "api",
+        "shop",
+        spec={"selector": {"matchLabels": {"app": "api"}}, "endpoints": [{"port": "metrics"}]},
+    )
+    service = obj(
+        "v1",
+        "Service",
+        "api",
+        "shop",
+        spec={"selector": {"app": "api"}, "ports": [{"name": "metrics", "port": 9090, "targetPort": 9090}]},
+    )
+    service["metadata"]["labels"] = {"app": "api"}
+    parts = (prometheus, monitor, service, _deployment("api", "shop"), _deny_all("shop"))
+    scraped = obj(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        "scrape",
+        "shop",
+        spec={
+            "podSelector": {"matchLabels": {"app": "api"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+                    "ports": [{"protocol": "TCP", "port": 9090}],
+                }
+            ],
+        },
+    )
+    assert _messages(_bundle(*parts, scraped)) == []
+    assert _messages(_bundle(*parts)) == [
+        "wiring-network: ServiceMonitor.monitoring.coreos.com shop/api: connects to `api.shop.svc:9090 (metrics "
+        "scrape)` (pods on port 9090), but the NetworkPolicies of shop selecting the receiving pods (default-deny) "
+        "allow no ingress on TCP 9090 from monitoring pods (app.kubernetes.io/name=prometheus, prometheus=main)"
+    ]
+
+
 def test_nothing_waits_on_a_later_stage() -> None:
     early = _deployment("identity", "id", env=[{"name": "DB", "value": "db.data.svc.cluster.local:5432"}])
     early["_stage"] = "platform-networking"

@@ -6,7 +6,8 @@ the whole render of a cluster (components and services together) before anything
     routes      every HTTPRoute attaches to a Gateway listener that admits it; its backends exist
     policies    every SecurityPolicy protects routes that exist; the Services it sends to exist
     urls        every URL handed out for the platform's hosts is routed, on a listener of its scheme
-    network     every wire (addresses, route backends) is allowed by the NetworkPolicies of both sides
+    scrapes     each ServiceMonitor's targets are wires from Prometheus
+    network     every wire (addresses, route backends, scrapes) is allowed by the NetworkPolicies of both sides
     stages      nothing waits on what a later stage applies
     pods        no duplicate names in a pod's containers, variables, ports, volumes, mounts
 
@@ -23,6 +24,7 @@ from dockyard.check.wiring.pods import check_duplicates
 from dockyard.check.wiring.policies import check_policies
 from dockyard.check.wiring.references import check_references
 from dockyard.check.wiring.routes import check_routes
+from dockyard.check.wiring.scrapes import scrape_wires
 from dockyard.check.wiring.stages import check_stages
 from dockyard.check.wiring.urls import check_urls
 from dockyard.render.bundle import Bundle
@@ -49,6 +51,7 @@ def check_wiring(bundle: Bundle, domain: str | None = None) -> list[Finding]:
     policy_findings, policy_wires = check_policies(facts)
     wires += policy_wires
     findings += policy_findings
+    wires += scrape_wires(facts)
     findings += check_references(facts)
     findings += check_urls(facts, domain)
     findings += check_network(facts, wires)

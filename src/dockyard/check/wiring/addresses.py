@@ -31,6 +31,8 @@ class Wire:
     startup: bool = True
     """Whether the source may need it to start (an address it is configured with); a gateway's route
     to a backend is not."""
+    reported_by: Rendered | None = None
+    """The object a finding about it names, when not the source's owner (a ServiceMonitor for a scrape)."""
 
 
 def addresses(text: str) -> Iterator[tuple[str, str, int | None]]:

@@ -69,7 +69,7 @@ def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
                 facts, indexes, target, source, port, "Ingress"
             )
             if blocked:
-                owner = wire.source.owner
+                owner = wire.reported_by or wire.source.owner
                 findings.append(
                     Finding(
                         owner.source.position,
