@@ -66,7 +66,7 @@ def render(platform: Platform) -> Bundle:
                 service, service.settings.namespace, wiring, platform.cluster.environment, platform.files
             )
         except WorkloadProblem as problem:
-            problems.append(Problem(service.source.position(problem.path), problem.message))
+            problems += [Problem(service.source.position(p.path), p.message) for p in problem.each()]
             continue
         where = Source.at(service.source, ("metadata", "name"))
         labels = _labels(platform, service)

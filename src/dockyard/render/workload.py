@@ -25,11 +25,22 @@ OTLP_PORT = 4318
 
 
 class WorkloadProblem(Exception):
-    """A part of score.yaml cannot be rendered; `path` says which."""
+    """A part of score.yaml cannot be rendered; `path` says which. `more`: further problems of the
+    same service, so every one is reported at once."""
 
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+    def __init__(self, path: tuple[str | int, ...], message: str, more: tuple[WorkloadProblem, ...] = ()) -> None:
         super().__init__(message)
-        self.path, self.message = path, message
+        self.path, self.message, self.more = path, message, more
+
+    def each(self) -> list[WorkloadProblem]:
+        return [self, *(p for problem in self.more for p in problem.each())]
+
+
+def _gathered(problems: list[WorkloadProblem]) -> None:
+    """Raise every problem found (none: return)."""
+    every = [each for problem in problems for each in problem.each()]
+    if every:
+        raise WorkloadProblem(every[0].path, every[0].message, tuple(every[1:]))
 
 
 @dataclass
@@ -56,10 +67,15 @@ def render_service(
     settings = service.settings.values
     files = _files(service, wiring.context, repo_files)
     volumes, mounts = _volumes(service, wiring.context, files)
-    containers = [
-        _container(service, container, wiring, environment, namespace, mounts.get(container.name, []))
-        for container in service.containers
-    ]
+    containers, problems = [], []
+    for container in service.containers:
+        try:
+            containers.append(
+                _container(service, container, wiring, environment, namespace, mounts.get(container.name, []))
+            )
+        except WorkloadProblem as problem:
+            problems.append(problem)
+    _gathered(problems)
     manifests: list[dict[str, Any]] = [
         obj("v1", "ServiceAccount", service.name, namespace, automountServiceAccountToken=False)
     ]
@@ -153,12 +169,15 @@ def _plain(text: str, wiring: Wiring, path: tuple[str | int, ...]) -> str:
 
 def _env(container: Container, wiring: Wiring) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = []
+    problems = []
     for name, value in (container.spec.get("variables") or {}).items():
         try:
             pieces = expand(value, wiring.context)
         except Unresolvable as error:
-            raise WorkloadProblem(("containers", container.name, "variables", name), str(error)) from None
+            problems.append(WorkloadProblem(("containers", container.name, "variables", name), str(error)))
+            continue
         env.extend(_variable(name, pieces))
+    _gathered(problems)
     return env
 
 

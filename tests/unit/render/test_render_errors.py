@@ -200,3 +200,18 @@ def test_a_placeholder_names_a_key_with_a_dot_by_escaping_it(
         d for d in yaml.safe_load_all(result.out) if d and d["kind"] == "Deployment" and d["metadata"]["name"] == "web"
     ]
     assert {"name": "TEAM", "value": "shop"} in web["spec"]["template"]["spec"]["containers"][0]["env"]
+
+
+def test_every_placeholder_problem_of_a_service_is_reported_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_example(tmp_path)
+    replace(repo, "services/web/score.yaml", "${resources.orders.url}", "${resources.orders.uri}")
+    replace(repo, "services/web/score.yaml", "${resources.public.host}", "${resources.public.hots}")
+    result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services")
+    assert result.code == 1
+    assert [line.split(": ", 1)[0] for line in result.err.splitlines() if not line.startswith(("  ", "2 "))] == [
+        "services/web/score.yaml:10:19",
+        "services/web/score.yaml:11:20",
+    ]
+    assert result.err.splitlines()[-1] == "2 problems found; nothing was changed"
