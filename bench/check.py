@@ -64,10 +64,9 @@ def main() -> None:
 
     from dockyard.actions import chart_store
     from dockyard.check.policy import _object, check_policies, library, with_relations
-    from dockyard.check.run import POLICY_STAGES
     from dockyard.check.schema import _schema_file, check_schemas
     from dockyard.check.wiring import check_wiring
-    from dockyard.render.bundle import Bundle
+    from dockyard.render.bundle import TEAM_STAGES, Bundle
     from dockyard.render.output import write_tree
     from dockyard.render.platform import render_platform
 
@@ -78,7 +77,7 @@ def main() -> None:
         os.environ["DOCKYARD_PARSE_CACHE"] = str(work / "parse")
         platform = platform_of(repo)
         bundle = render_platform(platform, chart_store())
-        teams = Bundle(tuple(o for o in bundle.objects if o.stage in POLICY_STAGES))
+        teams = Bundle(tuple(o for o in bundle.objects if o.stage in TEAM_STAGES))
         builtin = Bundle(tuple(o for o in teams.objects if _schema_file(SCHEMAS, o.api_version, o.kind).is_file()))
         write_tree(builtin, work / "files", "yaml")
 

@@ -8,7 +8,7 @@ person should see goes to the `report` callable it is given).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from dockyard.deploy import tasks
 from dockyard.deploy.apply import Inventory, Outcome, apply, read_finished, read_inventory
 from dockyard.deploy.client import Connection
 from dockyard.deploy.plan import ChangeSet, plan
-from dockyard.errors import DockyardError
+from dockyard.errors import DockyardError, Problem
 from dockyard.load.files import find_repo
 from dockyard.load.layers import effective
 from dockyard.load.repo import Repo, load
@@ -52,9 +52,14 @@ def platform_for(repo: Repo, cluster: str, images: Mapping[str, str] | None = No
 def render_for(platform: Platform, only: str = "all", report: Report = lambda _line: None) -> Bundle:
     """Every object and lifecycle task of the cluster (`only`: all, platform or services)."""
     bundle = render_platform(platform, chart_store(), only)
-    for warning in bundle.warnings:
-        report(f"warning: {warning}")
+    report_warnings(bundle.warnings, report)
     return bundle
+
+
+def report_warnings(warnings: Iterable[Problem], report: Report) -> None:
+    """Each problem worth a look but no reason to stop, as a `warning:` line."""
+    for warning in warnings:
+        report(f"warning: {warning}")
 
 
 def require_clean_checks(platform: Platform, bundle: Bundle, report: Report = lambda _line: None) -> list[Finding]:

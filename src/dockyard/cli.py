@@ -89,11 +89,6 @@ def init(directory: Annotated[Path, typer.Argument(help="A new or empty director
     out.print(f"next: dockyard validate {directory}, then dockyard charts pull {directory} (the pinned charts)")
 
 
-def _warn(warnings: Any) -> None:
-    for warning in warnings:
-        err.print(f"warning: {warning}")
-
-
 @app.command()
 def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None, image: ImageOpt = None) -> None:
     """Load and merge every layer, validate everything (rendering included), print every error at once."""
@@ -114,7 +109,7 @@ def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None, image: Image
             render(platform)
         except InputError as error:
             problems += [p for p in error.problems if p not in problems]
-    _warn(warnings)
+    actions.report_warnings(warnings, err.print)
     if problems:
         raise InputError(problems)
     services, environments = len(loaded.services), len(loaded.environments)

@@ -25,16 +25,14 @@ from dockyard.check.versions import check_versions
 from dockyard.check.wiring import check_wiring
 from dockyard.errors import DockyardError, Position
 from dockyard.model.platform import Platform
-from dockyard.render.bundle import Bundle
-
-POLICY_STAGES = ("namespaces", "services")
+from dockyard.render.bundle import TEAM_STAGES, Bundle
 
 
 def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None = None) -> list[Finding]:
     settings: dict[str, Any] = platform.values.get("checks", {})
     require_digest = bool(platform.values.get("imagePolicy", {}).get("requireDigest"))
     try:
-        teams = Bundle(tuple(o for o in bundle.objects if o.stage in POLICY_STAGES), bundle.tasks)
+        teams = Bundle(tuple(o for o in bundle.objects if o.stage in TEAM_STAGES), bundle.tasks)
         found = (
             check_schemas(bundle, platform.cluster.kubernetes_version)
             + check_policies(teams, require_digest=require_digest, extra=platform.policies)

@@ -28,16 +28,9 @@ def check_versions(platform: Platform) -> list[Finding]:
             first, last = _version(lowest), _version(highest)
             if first is not None and not (first <= cluster[:2] and (last is None or cluster[:2] <= last)):
                 supported = f"{lowest} to {highest}" if highest else f"{lowest} and later"
-                findings.append(
-                    Finding(
-                        where,
-                        f"component {component.name}",
-                        "",
-                        RULE,
-                        f"its release supports Kubernetes {supported}, and this cluster runs "
-                        f"{platform.cluster.kubernetes_version}",
-                    )
-                )
+                running = platform.cluster.kubernetes_version
+                message = f"its release supports Kubernetes {supported}, and this cluster runs {running}"
+                findings.append(_finding(where, component.name, message))
         for need in component.requires:
             other = by_name.get(need.component)
             if other is None or other.component.source is None:
@@ -51,17 +44,19 @@ def check_versions(platform: Platform) -> list[Finding]:
                 if low and high
                 else (f"{need.minimum} or later" if low else f"{need.maximum} or earlier")
             )
+            pinned = other.component.source.version
             findings.append(
-                Finding(
+                _finding(
                     where,
-                    f"component {component.name}",
-                    "",
-                    RULE,
-                    f"needs {need.component} {wanted}, and this platform pins {other.component.source.version}: "
-                    f"{need.reason}",
+                    component.name,
+                    f"needs {need.component} {wanted}, and this platform pins {pinned}: {need.reason}",
                 )
             )
     return findings
+
+
+def _finding(where: Position, component: str, message: str) -> Finding:
+    return Finding(where, f"component {component}", "", RULE, message)
 
 
 def _version(text: str | None) -> tuple[int, ...] | None:

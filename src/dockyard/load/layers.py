@@ -38,13 +38,13 @@ class Effective:
         return {**self.platform.values, "services": {n: m.values for n, m in sorted(self.services.items())}}
 
 
-def _document_layer(document: Document, prefix: Path_ = ()) -> Layer:
+def _document_layer(document: Document, order: int, prefix: Path_ = ()) -> Layer:
     values = document.data
     for part in prefix:
         values = values.get(part, {}) if isinstance(values, dict) else {}
     if not prefix:
         values = {k: v for k, v in values.items() if k not in HEADER_KEYS}
-    return Layer(document.file, values, lambda path: document.position((*prefix, *path)))
+    return Layer(document.file, values, lambda path: document.position((*prefix, *path)), order)
 
 
 def _builtin_layer(values: dict[str, Any]) -> Layer:
@@ -66,16 +66,19 @@ def effective(repo: Repo, cluster: str) -> Effective:
     cluster_doc = repo.clusters[cluster]
     environment = cluster_doc.data["environment"]
     stack = [repo.platform, repo.environments[environment], cluster_doc]
-    platform = merge([_builtin_layer(defaults.VALUES), *(_document_layer(d) for d in stack)])
+    platform = merge([_builtin_layer(defaults.VALUES), *(_document_layer(d, n) for n, d in enumerate(stack, 1))])
     service_defaults = merge(
-        [_builtin_layer(defaults.VALUES["serviceDefaults"]), *(_document_layer(d, ("serviceDefaults",)) for d in stack)]
+        [
+            _builtin_layer(defaults.VALUES["serviceDefaults"]),
+            *(_document_layer(d, n, ("serviceDefaults",)) for n, d in enumerate(stack, 1)),
+        ]
     )
     services = {}
     for name, score in repo.services.items():
-        layers = [_document_layer(score, ("x-dockyard",))]
+        layers = [_document_layer(score, len(stack) + 1, ("x-dockyard",))]
         override = repo.overrides.get((name, environment))
         if override is not None:
-            layers.append(_document_layer(override, ("x-dockyard",)))
+            layers.append(_document_layer(override, len(stack) + 2, ("x-dockyard",)))
         services[name] = merge(layers, onto=service_defaults)
     return Effective(cluster, environment, platform, services)
 

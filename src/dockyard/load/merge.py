@@ -32,6 +32,8 @@ class Layer:
     name: str
     values: dict[str, Any]
     locate: Locate
+    order: int = 0
+    """How specific it is: a layer merged later has a higher order (built-in defaults 0)."""
 
 
 @dataclass(frozen=True)

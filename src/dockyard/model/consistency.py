@@ -101,8 +101,13 @@ def _problems(settings: Merged) -> Iterator[Problem]:
 
 
 def _problem(settings: Merged, paths: Sequence[Path_], message: str, hint: str) -> Problem:
-    position = max((_position(settings, p) for p in paths), key=lambda found: _rank(found.file))
-    return Problem(position, message, hint)
+    """At the most specific of the values involved (the one the layer merged last set)."""
+
+    def order(path: Path_) -> int:
+        written = _written(settings, path)
+        return -1 if written is None else settings.origin[written].order
+
+    return Problem(_position(settings, max(paths, key=order)), message, hint)
 
 
 def _where(settings: Merged, path: Path_) -> str:
@@ -110,21 +115,14 @@ def _where(settings: Merged, path: Path_) -> str:
     return "built-in default" if position.file.startswith("<") else str(position)
 
 
+def _written(settings: Merged, path: Path_) -> Path_ | None:
+    """The path a layer set that holds `path`: itself, or a mapping set whole around it."""
+    return next((path[:end] for end in range(len(path), 0, -1) if path[:end] in settings.origin), None)
+
+
 def _position(settings: Merged, path: Path_) -> Position:
-    for end in range(len(path), 0, -1):  # a value set as part of a mapping that replaced it whole
-        if path[:end] in settings.origin:
-            return settings.position(path[:end])
-    return Position("<built-in defaults>")
-
-
-def _rank(file: str) -> int:
-    """How specific the layer that wrote `file` is (see load/layers.py)."""
-    if file.startswith("services/"):
-        return 5 if "/overrides/" in file else 4
-    for rank, prefix in ((3, "clusters/"), (2, "environments/"), (1, "platform.yaml")):
-        if file.startswith(prefix):
-            return rank
-    return 0
+    written = _written(settings, path)
+    return Position("<built-in defaults>") if written is None else settings.position(written)
 
 
 def _zero(value: Any) -> bool:

@@ -10,11 +10,15 @@ the command line winning. A container left with `.` is an error at its line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from dockyard.errors import Problem, UsageError
 from dockyard.load.layers import Effective
 from dockyard.load.repo import Repo
+
+if TYPE_CHECKING:
+    from dockyard.model.service import Service
 
 SUPPLIED = "."
 
@@ -45,7 +49,7 @@ def resolved_images(
 
 
 def image_problems(repo: Repo, effective: Effective, given: Mapping[str, str]) -> list[Problem]:
-    """A container whose image nobody supplied; a layer or option naming what does not exist."""
+    """A layer or an option naming a service or container that does not exist."""
     problems = []
     for target in sorted(given):
         service, _dot, container = target.partition(".")
@@ -69,15 +73,19 @@ def image_problems(repo: Repo, effective: Effective, given: Mapping[str, str]) -
                         f"containers: {', '.join(sorted(containers))}",
                     )
                 )
-        written = {c: str(spec["image"]) for c, spec in containers.items()}
-        for container, image in sorted(resolved_images(name, written, layered, given).items()):
-            if image == SUPPLIED:
-                problems.append(
-                    Problem(
-                        score.position(("containers", container, "image")),
-                        f"container `{container}` has `image: .`, and no image was supplied for it",
-                        f"set x-dockyard.images.{container} in a layer (e.g. services/{name}/overrides/<env>.yaml) "
-                        f"or pass --image {name}={'<image>'} (or {name}.{container}=<image>)",
-                    )
-                )
     return problems
+
+
+def unsupplied(services: Sequence[Service]) -> list[Problem]:
+    """A container still `image: .` once the layers and the command line had their say."""
+    return [
+        Problem(
+            service.source.position(("containers", container.name, "image")),
+            f"container `{container.name}` has `image: .`, and no image was supplied for it",
+            f"set x-dockyard.images.{container.name} in a layer (e.g. services/{service.name}/overrides/<env>.yaml) "
+            f"or pass --image {service.name}=<image> (or {service.name}.{container.name}=<image>)",
+        )
+        for service in services
+        for container in service.containers
+        if container.image == SUPPLIED
+    ]

@@ -16,7 +16,7 @@ from dockyard.load.layers import Effective
 from dockyard.load.repo import Repo
 from dockyard.load.yamlsafe import Document
 from dockyard.model.consistency import settings_problems
-from dockyard.model.images import image_problems
+from dockyard.model.images import image_problems, unsupplied
 from dockyard.model.service import Service, build_service
 
 
@@ -65,6 +65,11 @@ def build_platform(repo: Repo, effective: Effective, images: Mapping[str, str] |
     containers, `SERVICE.CONTAINER=IMAGE` for one container) and win over every layer."""
     problems = settings_problems(effective.services)
     problems += image_problems(repo, effective, images or {})
+    services = tuple(
+        build_service(name, repo.services[name], effective.services[name].values, images or {})
+        for name in sorted(repo.services)
+    )
+    problems += unsupplied(services)
     if problems:
         raise InputError(problems)
     values = effective.platform.values
@@ -73,10 +78,6 @@ def build_platform(repo: Repo, effective: Effective, images: Mapping[str, str] |
         environment=effective.environment,
         kubernetes_version=values["kubernetes"]["version"],
         kube_context=values.get("kubeContext"),
-    )
-    services = tuple(
-        build_service(name, repo.services[name], effective.services[name].values, images or {})
-        for name in sorted(repo.services)
     )
     return Platform(
         values["name"],

@@ -17,6 +17,8 @@ from dockyard.errors import Position, Problem
 from dockyard.load.yamlsafe import Document
 
 STAGES = ("crds", "platform-networking", "platform-services", "namespaces", "services")
+TEAM_STAGES = ("namespaces", "services")
+"""The stages of the teams' objects; the platform's own come before them."""
 """Deploy stages in order: CRDs; networking, certs, secrets, identity; shared platform services;
 team namespaces; services."""
 

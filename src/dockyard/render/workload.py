@@ -225,8 +225,9 @@ def _resources(service: Service, container: Container) -> dict[str, Any]:
             section = "requests" if resource in own_requests else "limits"
             raise WorkloadProblem(
                 ("containers", container.name, "resources", section, resource),
-                f"requests.{resource} {asked} is more than {where} limits.{resource} {limits[resource]} "
-                f"(see `dockyard explain services.{service.name}.resources`)",
+                f"requests.{resource} {asked} is more than {where} limits.{resource} {limits[resource]}: lower "
+                f"the request or raise the limit (`dockyard explain services.{service.name}.resources` shows the "
+                "defaults and where they are set)",
             )
     result: dict[str, Any] = {}
     for section, merged in (("requests", requests), ("limits", limits)):

@@ -18,6 +18,11 @@ from tests.helpers import run_cli
 
 MODULE = "example.com/bundles"
 VERSION = "v1.2.3"
+WIDGETS = (
+    f"  widgets:\n    chart: {{gomodule: {MODULE}, version: {VERSION}, path: deploy/crds, name: widgets, "
+    "kind: manifests}\n    namespace: widgets\n    stage: platform-services\n"
+)
+"""The component the tests pull: the module's CRD directory as manifests."""
 
 
 def _proxy(root: Path, go_mod: str = f"module {MODULE}\n") -> Path:
@@ -80,11 +85,7 @@ def test_a_go_module_directory_is_pinned_with_the_go_commands_own_hash(
 ) -> None:
     with serve(_proxy(tmp_path / "proxy")) as url:
         monkeypatch.setenv("GOPROXY", url)
-        repo = platform_repo(
-            tmp_path / "platform",
-            f"  widgets:\n    chart: {{gomodule: {MODULE}, version: {VERSION}, path: deploy/crds, name: widgets, "
-            "kind: manifests}\n    namespace: widgets\n    stage: platform-services\n",
-        )
+        repo = platform_repo(tmp_path / "platform", WIDGETS)
         pulled = run_cli(capsys, "charts", "pull", str(repo))
         assert pulled.code == 0, pulled.err
         expected = _go_sum(url, tmp_path)
@@ -104,11 +105,7 @@ def test_a_module_that_asks_for_a_newer_go_is_still_read(
     it, then objects that it cannot build it. Dockyard builds nothing, so it reads the files."""
     with serve(_proxy(tmp_path / "proxy", f"module {MODULE}\n\ngo 1.99.0\n")) as url:
         monkeypatch.setenv("GOPROXY", url)
-        repo = platform_repo(
-            tmp_path / "platform",
-            f"  widgets:\n    chart: {{gomodule: {MODULE}, version: {VERSION}, path: deploy/crds, name: widgets, "
-            "kind: manifests}\n    namespace: widgets\n    stage: platform-services\n",
-        )
+        repo = platform_repo(tmp_path / "platform", WIDGETS)
         pulled = run_cli(capsys, "charts", "pull", str(repo))
     assert pulled.code == 0, pulled.err
     assert "originDigest: h1:" in (repo / "charts.lock").read_text()

@@ -36,8 +36,9 @@ from tests.helpers import copy_example, replace, run_cli
         ),
         (
             ("services/web/score.yaml", "        memory: 64Mi\n      limits:", "        memory: 512Mi\n      limits:"),
-            "services/web/score.yaml:19:17: requests.memory 512Mi is more than the container's limits.memory 128Mi "
-            "(see `dockyard explain services.web.resources`)",
+            "services/web/score.yaml:19:17: requests.memory 512Mi is more than the container's limits.memory 128Mi: "
+            "lower the request or raise the limit (`dockyard explain services.web.resources` shows the defaults "
+            "and where they are set)",
         ),
         (
             (
@@ -46,7 +47,8 @@ from tests.helpers import copy_example, replace, run_cli
                 "        memory: 512Mi\n",
             ),
             "services/web/score.yaml:19:17: requests.memory 512Mi is more than the service's default limits.memory "
-            "128Mi (see `dockyard explain services.web.resources`)",
+            "128Mi: lower the request or raise the limit (`dockyard explain services.web.resources` shows the "
+            "defaults and where they are set)",
         ),
         (
             ("services/web/score.yaml", "  name: web\n", "  name: web\n  annotations:\n    bad key: x\n"),

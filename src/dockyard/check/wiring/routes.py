@@ -10,14 +10,11 @@ from typing import Any
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.addresses import Wire
 from dockyard.check.wiring.facts import Facts, Pod
-from dockyard.render.bundle import Rendered
+from dockyard.render.bundle import TEAM_STAGES, Rendered
 from dockyard.render.identity import ObjectId
 
 RULE = "wiring-route"
 COMPONENT_LABEL = "dockyard.dev/component"
-
-
-TEAM_STAGES = ("namespaces", "services")
 
 
 def check_routes(facts: Facts) -> tuple[list[Finding], list[Wire]]:
