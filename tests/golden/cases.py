@@ -11,4 +11,5 @@ CASES = {
     "shop-local": (EXAMPLES / "shop", "local"),
     "shop-prod-eu": (EXAMPLES / "shop", "prod-eu"),
     "every-field-lab": (HERE / "repos" / "every-field", "lab"),
+    "every-field-edge": (HERE / "repos" / "every-field", "edge"),
 }

@@ -15,7 +15,12 @@ from tests.golden.cases import CASES
 from tests.helpers import run_cli
 
 HERE = Path(__file__).parent
-PROFILES = {"shop-local": "dev-fast", "shop-prod-eu": "full", "every-field-lab": "complete"}
+PROFILES = {
+    "shop-local": "dev-fast",
+    "shop-prod-eu": "complete",
+    "every-field-lab": "complete",
+    "every-field-edge": "full",
+}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -23,6 +23,7 @@ from dockyard.check.policy import check_policies
 from dockyard.check.schema import check_schemas
 from dockyard.check.versions import check_versions
 from dockyard.check.wiring import check_wiring
+from dockyard.check.wiring.facts import facts_of
 from dockyard.errors import DockyardError, Position
 from dockyard.model.platform import Platform
 from dockyard.render.bundle import TEAM_STAGES, Bundle
@@ -32,12 +33,13 @@ def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None =
     settings: dict[str, Any] = platform.values.get("checks", {})
     require_digest = bool(platform.values.get("imagePolicy", {}).get("requireDigest"))
     try:
+        facts = facts_of(bundle)
         teams = Bundle(tuple(o for o in bundle.objects if o.stage in TEAM_STAGES), bundle.tasks)
         found = (
             check_schemas(bundle, platform.cluster.kubernetes_version)
             + check_policies(teams, require_digest=require_digest, extra=platform.policies)
-            + check_contracts(bundle, platform.profile)
-            + check_wiring(bundle, platform.domain)
+            + check_contracts(facts, platform.profile)
+            + check_wiring(bundle, platform.domain, facts)
             + check_versions(platform)
         )
     except DockyardError as error:

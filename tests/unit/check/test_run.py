@@ -114,8 +114,9 @@ def test_sarif_output_is_valid_and_points_at_the_line(tmp_path: Path, capsys: py
 
 def test_an_api_whose_tokens_nothing_checks_is_a_finding(tmp_path: Path) -> None:
     """Without the mesh no enforcer checks the orders API's tokens: a deny in every profile (the
-    example's local cluster lowers it to a warning, saying why), a warning where only the edge
-    checks (`full`), nothing once the service says it checks tokens itself."""
+    example's local cluster lowers it to a warning, saying why); where only the edge checks
+    (`full`), a deny naming the pods inside the cluster that the NetworkPolicies let call it, and
+    nothing once none may; nothing once the service says it checks tokens itself."""
     root = copy_example(tmp_path)
     message = (
         "Service shop/orders: 4 operations of its contract need a token, but nothing on this cluster checks "
@@ -127,14 +128,37 @@ def test_an_api_whose_tokens_nothing_checks_is_a_finding(tmp_path: Path) -> None
     assert findings(root, "local", rules=rule) == ["contract-enforced warn: " + dev_fast]  # the layer's severity
     replace(root, "clusters/local.yaml", "    contract-enforced: warn\n", "")
     assert findings(root, "local", rules=rule) == ["contract-enforced deny: " + dev_fast]
+    assert findings(root, "prod-eu", rules=rule) == []  # `complete`: the mesh checks every call
+    replace(root, "environments/prod.yaml", "profile: complete\n", "profile: full\n")
     assert findings(root, "prod-eu", rules=rule) == [
-        "contract-enforced warn: Service shop/orders: 4 operations of its contract need a token: the edge gateway "
-        "checks requests from outside the cluster, but calls from inside it (from every service its NetworkPolicy "
-        "admits) are not checked (profile `full` has no mesh); use profile `complete` to check them too"
+        "contract-enforced deny: Service shop/orders: 4 operations of its contract need a token: the edge gateway "
+        "checks requests from outside the cluster, but nothing checks calls from inside it (profile `full` has no "
+        "mesh), and the NetworkPolicies let Deployment shop/payments, Deployment shop/web, Deployment shop/worker "
+        "call it; use profile `complete` (the mesh checks every call), or waive this rule for the service with the "
+        "reason these callers may skip the contract"
     ]
+    for caller in ("payments", "web", "worker"):  # no service calls orders any more: only the gateway may
+        _drop_dependency(root / "services" / caller / "score.yaml", "orders")
+    replace(root, "services/web/nginx.conf", "    location /api/orders { proxy_pass ${resources.orders.url}; }\n", "")
+    assert findings(root, "prod-eu", rules=rule) == []
     route = "  public:\n    type: route\n    params:\n      host: api\n      path: /orders\n      port: 80\n"
     replace(root, "services/orders/score.yaml", route, "")  # no longer exposed at the edge
     assert findings(root, "prod-eu", rules=rule) == ["contract-enforced deny: " + message.format("full", "has no mesh")]
     score = root / "services" / "orders" / "score.yaml"
     score.write_text(score.read_text().replace("x-dockyard:\n", "x-dockyard:\n  auth: {jwt: false}\n", 1))
     assert findings(root, "prod-eu", rules=rule) == []
+
+
+def _drop_dependency(score: Path, name: str) -> None:
+    """Remove resource `name` (its block) and every variable that reads its outputs."""
+    lines, kept, skipping = score.read_text().splitlines(keepends=True), [], False
+    for line in lines:
+        if line == f"  {name}:\n":
+            skipping = True
+            continue
+        if skipping and line.startswith("    "):
+            continue
+        skipping = False
+        if "${resources." + name + "." not in line:
+            kept.append(line)
+    score.write_text("".join(kept))

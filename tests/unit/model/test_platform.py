@@ -11,7 +11,7 @@ from tests.helpers import EXAMPLES, copy_example, replace
 def test_the_shop_on_prod_eu() -> None:
     repo = load(EXAMPLES / "shop")
     platform = build_platform(repo, effective(repo, "prod-eu"))
-    assert (platform.name, platform.domain, platform.profile) == ("shop", "eu.shop.example.com", "full")
+    assert (platform.name, platform.domain, platform.profile) == ("shop", "eu.shop.example.com", "complete")
     assert (platform.cluster.environment, platform.cluster.kubernetes_version) == ("prod", "1.35")
     assert [s.name for s in platform.services] == ["orders", "payments", "web", "worker"]
     orders = platform.service("orders")

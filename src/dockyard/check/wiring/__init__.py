@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.addresses import check_addresses
-from dockyard.check.wiring.facts import facts_of
+from dockyard.check.wiring.facts import Facts, facts_of
 from dockyard.check.wiring.network import check_network
 from dockyard.check.wiring.pods import check_duplicates
 from dockyard.check.wiring.policies import check_policies
@@ -41,9 +41,10 @@ DESCRIPTIONS = {
 }
 
 
-def check_wiring(bundle: Bundle, domain: str | None = None) -> list[Finding]:
-    """Every finding of the wiring rules; `domain` is the platform's (its hosts' URLs must be served)."""
-    facts = facts_of(bundle)
+def check_wiring(bundle: Bundle, domain: str | None = None, facts: Facts | None = None) -> list[Finding]:
+    """Every finding of the wiring rules; `domain` is the platform's (its hosts' URLs must be
+    served); `facts`, when the caller has them already, are the bundle's."""
+    facts = facts or facts_of(bundle)
     findings, wires = check_addresses(facts)
     route_findings, route_wires = check_routes(facts)
     wires += route_wires

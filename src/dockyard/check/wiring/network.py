@@ -133,6 +133,35 @@ def judge(
     )
 
 
+def ingress_candidates(facts: Facts, indexes: dict[str, Policies], subject: Endpoint) -> list[Pod] | None:
+    """The rendered pods some ingress rule of `subject`'s isolating NetworkPolicies names by its
+    selectors (to be judged one by one); None when a rule admits every peer or no policy isolates
+    the pods (then anyone may connect)."""
+    index = indexes.get(subject.namespace)
+    isolating = [p for p in index.candidates(subject.labels) if _isolates(p, subject, "Ingress")] if index else []
+    if not isolating:
+        return None
+    found: dict[int, Pod] = {}
+    for policy in isolating:
+        for rule in (policy.manifest.get("spec") or {}).get("ingress") or []:
+            peers = rule.get("from")
+            if not peers:
+                return None
+            for entry in peers:
+                if "ipBlock" in entry:
+                    continue
+                if "namespaceSelector" in entry:
+                    names = [n for n, labels in facts.namespaces.items() if selects(entry["namespaceSelector"], labels)]
+                else:
+                    names = [policy.namespace or ""]
+                pod_selector = entry.get("podSelector") or {}
+                plain = pod_selector.get("matchLabels") if not pod_selector.get("matchExpressions") else None
+                for name in names:
+                    pods = facts.pods_selected(name, plain) if plain else facts.pods_in(name)
+                    found.update((id(pod), pod) for pod in pods)
+    return list(found.values())
+
+
 def policy_indexes(facts: Facts) -> dict[str, Policies]:
     return {namespace: Policies(policies) for namespace, policies in facts.policies.items()}
 
