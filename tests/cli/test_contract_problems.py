@@ -57,6 +57,24 @@ CASES = {
             "the service itself",
         ],
     ),
+    "mutual TLS": (
+        lambda r: (
+            replace(r, CONTRACT, "openapi: 3.0.3\n", "openapi: 3.1.0\n"),
+            replace(
+                r,
+                CONTRACT,
+                "  securitySchemes:\n",
+                "  securitySchemes:\n" + _scheme("client-cert", "      type: mutualTLS\n"),
+            ),
+            replace(r, CONTRACT, "security:\n  - platform: [orders:read]\n", "security:\n  - client-cert: []\n"),
+        ),
+        [
+            "services/orders/openapi.yaml:18:18: security scheme `client-cert` (mutualTLS) is not one the platform can "
+            "check: it enforces OAuth 2 and OpenID Connect tokens (JWTs from the platform's Keycloak) and their scopes",
+            "  hint: require an OAuth 2 scheme here, or set `x-dockyard.auth.jwt: false` and check credentials in "
+            "the service itself",
+        ],
+    ),
     "a scope with a wildcard": (
         lambda r: (
             replace(
@@ -197,3 +215,25 @@ def test_a_problem_in_a_large_contract_is_reported_at_its_line(
     result = run_cli(capsys, "validate", str(repo))
     assert result.code == 1
     assert result.err.splitlines()[0].startswith("services/orders/openapi.yaml:35:3: path `/orders/{id}:cancel`")
+
+
+def test_a_scope_two_apis_declare_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Keycloak's scopes belong to the realm: a second API declaring `orders:read` would accept
+    every token granted it for the first."""
+    repo = copy_example(tmp_path)
+    contract = (repo / CONTRACT).read_text().replace("title: Orders", "title: Storefront")
+    write(repo, "services/web/openapi.yaml", contract)
+    replace(
+        repo,
+        "services/web/score.yaml",
+        "  orders:\n    type: service\n",
+        "  orders:\n    type: service\n  api:\n    type: api\n",
+    )
+    replace(repo, "services/web/score.yaml", "x-dockyard:\n", "x-dockyard:\n  contract: openapi.yaml\n")
+    result = run_cli(capsys, "render", str(repo), "-c", "prod-eu", "--only", "services")
+    assert result.code == 1
+    assert result.err.splitlines()[:2] == [
+        "services/web/score.yaml:44:3: scope `orders:read` is declared by the APIs of both `orders` and `web`; "
+        "scopes belong to the whole realm, so a token with it would pass both",
+        "  hint: give each API's scopes names of its own (for example `web:read`)",
+    ]
