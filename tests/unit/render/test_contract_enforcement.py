@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -146,7 +147,8 @@ CORPUS = Path(__file__).parent / "contracts"
 
 def _every_request(contract: dict[str, Any], extra_paths: list[str]) -> list[Request]:
     paths = set(extra_paths)
-    for base in ["", *[urlpath for urlpath in ("/v3", "/api/v1", "/v1")]]:
+    servers = [urlsplit(s["url"]).path.rstrip("/") for s in contract.get("servers") or []]
+    for base in sorted({"", "/v3", "/api/v1", "/v1", *servers}):
         for written in contract.get("paths") or {}:
             for value in ("7", "export", "me", "a%2Fb", "..%2Fadmin"):
                 filled = "/".join(value if p.startswith("{") else p for p in written.split("/"))
@@ -171,7 +173,8 @@ def _schemes(contract: dict[str, Any]) -> list[dict[str, Any]]:
 def test_real_shaped_contracts_are_enforced_exactly(name: str) -> None:
     contract = yaml.safe_load((CORPUS / name).read_text())
     requests = _every_request(contract, ["/", "/admin", "/v3/admin", "/orders/export/x"])
-    assert len(requests) > 500
+    allowed = sum(contract_allows(contract, r, AUDIENCE, ISSUER) for r in requests)
+    assert len(requests) > 500 and allowed >= 100  # many requests reach an operation, not only refusals
     assert _agree(contract, requests) == []
 
 
