@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from workloads import score
+from workloads import contract, score
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -42,8 +42,9 @@ def generate(root: Path, services: int) -> None:
         folder.mkdir(parents=True)
         upstream = f"svc-{index - 1:04d}" if index else None
         (folder / "score.yaml").write_text(
-            score(name, index, upstream=upstream, replicas=1 + index % 3, team=f"team-{index % 10}")
+            score(name, index, upstream=upstream, replicas=1 + index % 3, team=f"team-{index % 10}", api=True)
         )
+        (folder / "openapi.yaml").write_text(contract(name))
         if index % 4 == 0:
             (folder / "overrides").mkdir()
             (folder / "overrides" / "prod.yaml").write_text(

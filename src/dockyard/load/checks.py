@@ -193,7 +193,9 @@ def _check_file_ref(
         return score.position(path)
 
     if contract:
-        repo.contracts.update(load_contract(repo.root, relative, problems, where, reference))
+        documents = load_contract(repo.root, relative, problems, where, reference)
+        if relative in documents:
+            repo.contracts[relative] = documents
         return
     raw = read_inside(repo.root, relative, problems, referrer=where, written=reference)
     if raw is not None:

@@ -98,16 +98,16 @@ def _key(file: RepoFile) -> str:
     return digest.hexdigest()
 
 
-def _read_cached(directory: Path, key: str) -> Outcome | None:
+def read_cached(directory: Path, key: str) -> Any:
+    """What `write_cached` stored under `key` (a hash of the content it was computed from), or None."""
     try:
         with (directory / key[:2] / key).open("rb") as stream:
-            outcome: Outcome = pickle.load(stream)  # written by _write_cached, keyed by content
-            return outcome
+            return pickle.load(stream)  # written by write_cached, keyed by content
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         return None
 
 
-def _write_cached(directory: Path, key: str, value: Outcome) -> None:
+def write_cached(directory: Path, key: str, value: Any) -> None:
     folder = directory / key[:2]
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -140,12 +140,12 @@ def parse_all(files: list[RepoFile]) -> list[Parsed]:
     """Parse and check `files`, reusing cached results for unchanged content."""
     directory = cache_dir()
     keys = [_key(f) for f in files]
-    results: list[Outcome | None] = [_read_cached(directory, key) if directory else None for key in keys]
+    results: list[Outcome | None] = [read_cached(directory, key) if directory else None for key in keys]
     todo = [i for i, result in enumerate(results) if result is None]
     for index, fresh in zip(todo, _parse_many([files[i] for i in todo]), strict=True):
         results[index] = fresh
         if directory:
-            _write_cached(directory, keys[index], fresh)
+            write_cached(directory, keys[index], fresh)
     parsed = []
     for file, result in zip(files, results, strict=True):
         assert result is not None

@@ -31,8 +31,8 @@ class Repo:
     """Files that services name (contracts, file sources), by repo-relative path."""
     provisioners: dict[str, Document] = field(default_factory=dict)
     """The platform repo's own resource types, by type."""
-    contracts: dict[str, Document] = field(default_factory=dict)
-    """Parsed contracts, by repo-relative path."""
+    contracts: dict[str, dict[str, Document]] = field(default_factory=dict)
+    """Parsed contracts by repo-relative path: each with every file it spans (its own first)."""
     policies: dict[str, str] = field(default_factory=dict)
     """The platform repo's own Rego policies, by rule name (file stem)."""
     environment_files: set[str] = field(default_factory=set)

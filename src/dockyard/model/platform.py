@@ -41,8 +41,8 @@ class Platform:
     """Every effective platform-wide value (components, postgres, imagePolicy, ...)."""
     files: Mapping[str, bytes] = field(default_factory=dict)
     """Files services name (file sources), by repo-relative path."""
-    contracts: Mapping[str, Document] = field(default_factory=dict)
-    """Parsed OpenAPI contracts, by repo-relative path."""
+    contracts: Mapping[str, Mapping[str, Document]] = field(default_factory=dict)
+    """Parsed OpenAPI contracts by repo-relative path: each with every file it spans."""
     provisioners: Mapping[str, Document] = field(default_factory=dict)
     """The platform repo's own provisioners, by resource type."""
     policies: Mapping[str, str] = field(default_factory=dict)

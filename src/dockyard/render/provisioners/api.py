@@ -19,9 +19,9 @@ from dockyard.model.service import Service
 from dockyard.render import platform_names, profiles
 from dockyard.render.bundle import Exposure, Rendered, TaskRequest, obj
 from dockyard.render.openapi import edge, istio
-from dockyard.render.openapi.operations import Contract, read
+from dockyard.render.openapi.operations import Contract
+from dockyard.render.openapi.reading import reading
 from dockyard.render.openapi.sources import Sources
-from dockyard.render.openapi.validate import validate
 from dockyard.render.provisioners.base import Provision, Provisioner, ProvisionError, Request, param
 from dockyard.render.workload import selector
 
@@ -51,28 +51,33 @@ def declared_scopes(platform: Platform, service: Service) -> dict[str, str] | No
         if not isinstance(written, str):
             raise ContractUnusable
         path = posixpath.normpath(posixpath.join(posixpath.dirname(service.source.file), written))
-        if path not in platform.contracts:
+        documents = platform.contracts.get(path)
+        if documents is None:
             raise ContractUnusable
-        sources = Sources(path, platform.contracts)
-        if validate(sources):
+        checked = reading(Sources(path, documents))
+        if checked.contract is None:
             raise ContractUnusable
-        contract, _problems = read(sources)
-        return contract.scopes
+        return checked.contract.scopes
     return None
 
 
 def provision(request: Request) -> Provision:
     path = contract_path(request)
-    if path not in request.platform.contracts:
+    documents = request.platform.contracts.get(path)
+    if documents is None:
         raise ProvisionError(f"resource `{request.resource.id}`: contract {path} was not loaded")
-    sources = Sources(path, request.platform.contracts)
-    problems = validate(sources)
-    if problems:
-        raise ProvisionError(f"resource `{request.resource.id}`: invalid contract {path}", problems)
+    read_once = reading(Sources(path, documents))
+    if read_once.contract is None:
+        raise ProvisionError(
+            f"resource `{request.resource.id}`: invalid contract {path}", list(read_once.invalid)
+        )
+    contract = read_once.contract
     checked = request.service.settings.values.get("auth", {}).get("jwt", True)
-    contract, problems = read(sources)
-    if problems and checked:
-        raise ProvisionError(f"resource `{request.resource.id}`: contract {path} cannot be enforced", problems)
+    if read_once.unenforceable and checked:
+        raise ProvisionError(
+            f"resource `{request.resource.id}`: contract {path} cannot be enforced",
+            list(read_once.unenforceable),
+        )
     service = request.service.name
     port = request.service.ports[0].port if request.service.ports else 80
     host = f"{service}.{request.namespace}.svc.cluster.local"
