@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from dockyard.errors import Position, Problem
-from dockyard.load.contracts import load_contract
+from dockyard.load.contracts import ContractRef, load_contracts
 from dockyard.load.files import read_inside
 from dockyard.load.words import did_you_mean
 from dockyard.load.yamlsafe import Document
@@ -31,8 +31,10 @@ def cross_file_problems(repo: Repo) -> list[Problem]:
             _check_environment_ref(
                 override, environment, environments, f"override of `{service}`", problems, file_named=True
             )
+    contracts: list[ContractRef] = []
     for name, score in sorted(repo.services.items()):
-        _check_service(repo, name, score, problems)
+        _check_service(repo, name, score, problems, contracts)
+    repo.contracts.update(load_contracts(repo.root, contracts, problems))
     return problems
 
 
@@ -60,7 +62,9 @@ def _check_environment_ref(
     )
 
 
-def _check_service(repo: Repo, name: str, score: Document, problems: list[Problem]) -> None:
+def _check_service(
+    repo: Repo, name: str, score: Document, problems: list[Problem], contracts: list[ContractRef]
+) -> None:
     data = score.data
     declared = data["metadata"]["name"]
     if declared != name:
@@ -77,7 +81,7 @@ def _check_service(repo: Repo, name: str, score: Document, problems: list[Proble
         _check_resource(score, name, resource_id, resource, services, types, problems)
     settings = data.get("x-dockyard", {})
     if "contract" in settings:
-        _check_file_ref(repo, score, ("x-dockyard", "contract"), settings["contract"], problems, contract=True)
+        _check_file_ref(repo, score, ("x-dockyard", "contract"), settings["contract"], problems, contracts)
     for container_name, container in sorted(data["containers"].items()):
         files = container.get("files", [])
         entries = enumerate(files) if isinstance(files, list) else ((k, v) for k, v in files.items())
@@ -174,9 +178,10 @@ def _check_file_ref(
     path: tuple[Any, ...],
     reference: str,
     problems: list[Problem],
-    *,
-    contract: bool = False,
+    contracts: list[ContractRef] | None = None,
 ) -> None:
+    """A file the service names, read now; a contract (`contracts` given), noted to be loaded
+    with the others."""
     if PurePosixPath(reference).is_absolute():
         problems.append(
             Problem(
@@ -192,10 +197,8 @@ def _check_file_ref(
     def where() -> Position:
         return score.position(path)
 
-    if contract:
-        documents = load_contract(repo.root, relative, problems, where, reference)
-        if relative in documents:
-            repo.contracts[relative] = documents
+    if contracts is not None:
+        contracts.append(ContractRef(relative, where, reference))
         return
     raw = read_inside(repo.root, relative, problems, referrer=where, written=reference)
     if raw is not None:

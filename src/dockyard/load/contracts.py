@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -60,37 +61,73 @@ def referenced_file(referrer: str, reference: str) -> str | None:
     return joined
 
 
-def load_contract(
-    root: Path, relative: str, problems: list[Problem], referrer: Callable[[], Position], written: str
-) -> dict[str, Document]:
-    """The contract at `relative` and every file it references, transitively, by repo path."""
+@dataclass(frozen=True)
+class ContractRef:
+    """A service's reference to its contract: the repo path, where it is written, and as written."""
+
+    path: str
+    referrer: Callable[[], Position]
+    written: str
+
+
+def load_contracts(root: Path, wanted: list[ContractRef], problems: list[Problem]) -> dict[str, dict[str, Document]]:
+    """Each wanted contract with every file it references, transitively, by repo path. Every file
+    is read and parsed once, however many contracts share it, and the files of all contracts are
+    parsed together (in parallel when they are many), one round per depth of references."""
     documents: dict[str, Document] = {}
     failed: set[str] = set()
-    pending: list[tuple[str, Callable[[], Position], str]] = [(relative, referrer, written)]
+    targets: dict[str, list[str]] = {}
+    pending = [(w.path, w.referrer, w.written) for w in wanted]
     while pending:
-        path, where, shown = pending.pop(0)
-        if path in documents or path in failed:
-            continue
-        if len(documents) >= MAX_FILES:
-            problems.append(Problem(where(), f"the contract spans more than {MAX_FILES} files"))
-            break
-        raw = read_inside(root, path, problems, referrer=where, written=shown, limit=CONTRACT_LIMITS.bytes)
-        parsed = parse_all([RepoFile("contract", path, raw)])[0] if raw is not None else None
-        if parsed is None or parsed.document is None:
-            failed.add(path)
-            problems.extend(parsed.problems if parsed else ())
-            continue
-        document = parsed.document
-        documents[path] = document
-        for ref_path, reference in references(document.data):
-            try:
-                target = referenced_file(path, reference)
-            except ValueError as refused:
-                problems.append(Problem(document.position(ref_path), str(refused), OFFLINE_HINT))
+        wave: dict[str, tuple[Callable[[], Position], str]] = {}
+        for path, where, shown in pending:
+            if path not in documents and path not in failed and path not in wave:
+                wave[path] = (where, shown)
+        pending = []
+        files = []
+        for path, (where, shown) in wave.items():
+            raw = read_inside(root, path, problems, referrer=where, written=shown, limit=CONTRACT_LIMITS.bytes)
+            if raw is None:
+                failed.add(path)
+            else:
+                files.append(RepoFile("contract", path, raw))
+        for parsed in parse_all(files):
+            path = parsed.file.path
+            if parsed.document is None:
+                failed.add(path)
+                problems.extend(parsed.problems)
                 continue
-            if target is not None and target not in documents:
-                pending.append((target, _locator(document, ref_path), reference.split("#", 1)[0]))
-    return documents
+            document = documents[path] = parsed.document
+            targets[path] = []
+            for ref_path, reference in references(document.data):
+                try:
+                    target = referenced_file(path, reference)
+                except ValueError as refused:
+                    problems.append(Problem(document.position(ref_path), str(refused), OFFLINE_HINT))
+                    continue
+                if target is not None and target != path:
+                    targets[path].append(target)
+                    pending.append((target, _locator(document, ref_path), reference.split("#", 1)[0]))
+    loaded: dict[str, dict[str, Document]] = {}
+    for contract in wanted:
+        files_of = _spanned(contract.path, targets)
+        if len(files_of) > MAX_FILES:
+            problems.append(Problem(contract.referrer(), f"the contract spans more than {MAX_FILES} files"))
+        elif contract.path in documents and all(f in documents for f in files_of):
+            loaded[contract.path] = {f: documents[f] for f in files_of}
+    return loaded
+
+
+def _spanned(main: str, targets: dict[str, list[str]]) -> list[str]:
+    """`main` and every file it references, transitively, in the order first reached."""
+    seen = {main: None}
+    stack = [main]
+    while stack and len(seen) <= MAX_FILES:
+        for target in targets.get(stack.pop(), ()):
+            if target not in seen:
+                seen[target] = None
+                stack.append(target)
+    return list(seen)
 
 
 def _locator(document: Document, path: tuple[str | int, ...]) -> Callable[[], Position]:

@@ -4,6 +4,7 @@ namespaces; label and annotate everything; report every problem at once with fil
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,10 +95,13 @@ def _one_client_each(tasks: list[TaskRequest], problems: list[Problem]) -> list[
     clients: dict[str, TaskRequest] = {}
     owners: dict[str, str] = {}
     others: list[TaskRequest] = []
+    seen: set[tuple[str, str, str]] = set()
     for task in tasks:
         if task.kind != "keycloak-client":
-            if not any((o.kind, o.name, o.data) == (task.kind, task.name, task.data) for o in others):
-                others.append(task)  # the same Secret asked for by two dependencies is made once
+            key = (task.kind, task.name, json.dumps(task.data, sort_keys=True, default=str))
+            if key not in seen:  # the same Secret asked for by two dependencies is made once
+                seen.add(key)
+                others.append(task)
             continue
         for scope in task.data.get("scopes") or {}:
             owner = owners.setdefault(scope, task.name)

@@ -68,9 +68,7 @@ def provision(request: Request) -> Provision:
         raise ProvisionError(f"resource `{request.resource.id}`: contract {path} was not loaded")
     read_once = reading(Sources(path, documents))
     if read_once.contract is None:
-        raise ProvisionError(
-            f"resource `{request.resource.id}`: invalid contract {path}", list(read_once.invalid)
-        )
+        raise ProvisionError(f"resource `{request.resource.id}`: invalid contract {path}", list(read_once.invalid))
     contract = read_once.contract
     checked = request.service.settings.values.get("auth", {}).get("jwt", True)
     if read_once.unenforceable and checked:
