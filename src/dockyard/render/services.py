@@ -25,6 +25,7 @@ from dockyard.render.bundle import (
 from dockyard.render.identity import identity_problem
 from dockyard.render.namespaces import render_namespace
 from dockyard.render.placeholders import Context, Unresolvable
+from dockyard.render.placement import client_problems, placement_problems
 from dockyard.render.provisioners import BUILT_IN
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
 from dockyard.render.provisioners.custom import from_document
@@ -34,7 +35,7 @@ from dockyard.render.workload import SELECTOR_KEYS, Wiring, WorkloadProblem, ren
 
 def render(platform: Platform) -> Bundle:
     """Every service's objects, its namespaces, and the lifecycle task requests; InputError lists all problems."""
-    problems: list[Problem] = []
+    problems: list[Problem] = placement_problems(platform)
     # the platform's own provisioners, a built-in type's name included: a platform replaces it
     provisioners = {**BUILT_IN, **{t: from_document(t, d) for t, d in platform.provisioners.items()}}
     services = {s.name: s for s in platform.services}
@@ -83,6 +84,7 @@ def render(platform: Platform) -> Bundle:
     objects += _namespaces(platform)
     objects = deduplicate(objects, problems)
     tasks = _one_client_each(tasks, problems)
+    problems += client_problems(platform, tasks)
     if problems:
         raise InputError(problems)
     return Bundle.of(objects, tasks, exposures=exposures, external=external)
