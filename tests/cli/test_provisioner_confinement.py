@@ -22,23 +22,23 @@ def _with_manifest(repo: Path, manifest: str) -> None:
     [
         (
             "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: '${service}-${id}', namespace: kube-system}}\n",
-            "services/worker/score.yaml:34:3: provisioner `smtp` renders ConfigMap worker-mail into namespace "
+            "services/worker/score.yaml:39:3: provisioner `smtp` renders ConfigMap worker-mail into namespace "
             "`kube-system`; custom provisioners may only render objects in the service's namespace (`shop`)",
         ),
         (
             "  - {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRoleBinding,\n"
             "     metadata: {name: '${service}'}}\n",
-            "services/worker/score.yaml:34:3: provisioner `smtp` renders a ClusterRoleBinding, which has no "
+            "services/worker/score.yaml:39:3: provisioner `smtp` renders a ClusterRoleBinding, which has no "
             "namespace; custom provisioners may only render objects in the service's namespace",
         ),
         (
             "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: '../../../${params.sender}'}}\n",
-            "services/worker/score.yaml:34:3: ConfigMap name `../../../orders` is not a valid object name "
+            "services/worker/score.yaml:39:3: ConfigMap name `../../../orders` is not a valid object name "
             "(at most 253 characters, no `/` or `%`)",
         ),
         (
             "  - {apiVersion: v1, kind: '../x', metadata: {name: a}}\n",
-            "services/worker/score.yaml:34:3: kind `../x` is not a Kubernetes kind (letters and digits)",
+            "services/worker/score.yaml:39:3: kind `../x` is not a Kubernetes kind (letters and digits)",
         ),
     ],
 )

@@ -254,7 +254,7 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
     "unknown resource type": (
         lambda r: replace(r, "services/worker/score.yaml", "type: redis", "type: rediss"),
         [
-            "services/worker/score.yaml:31:11: unknown resource type `rediss`",
+            "services/worker/score.yaml:34:11: unknown resource type `rediss`",
             "  hint: did you mean `redis`? Or a platform adds a type of its own as provisioners/rediss.yaml",
         ],
     ),

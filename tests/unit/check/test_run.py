@@ -139,7 +139,7 @@ def test_an_api_whose_tokens_nothing_checks_is_a_finding(tmp_path: Path) -> None
     ]
     for caller in ("payments", "web", "worker"):  # no service calls orders any more: only the gateway may
         _drop_dependency(root / "services" / caller / "score.yaml", "orders")
-    replace(root, "services/web/nginx.conf", "    location /api/orders { proxy_pass ${resources.orders.url}; }\n", "")
+    replace(root, "services/web/nginx.conf", "    location /api/ { proxy_pass ${resources.orders.url}/; }\n", "")
     assert findings(root, "prod-eu", rules=rule) == []
     route = "  public:\n    type: route\n    params:\n      host: api\n      path: /orders\n      port: 80\n"
     replace(root, "services/orders/score.yaml", route, "")  # no longer exposed at the edge

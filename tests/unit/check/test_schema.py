@@ -69,9 +69,9 @@ def test_schema_errors_name_the_object_the_field_and_the_source(
     assert result.code == 1
     lines = [line for line in result.out.splitlines() if "worker-oops" in line and "[schema," in line]
     assert lines == [
-        "services/worker/score.yaml:30:3: ConfigMap shop/worker-oops: Additional properties are not allowed "
+        "services/worker/score.yaml:33:3: ConfigMap shop/worker-oops: Additional properties are not allowed "
         "('spec' was unexpected) [schema, deny]",
-        'services/worker/score.yaml:30:3: Deployment.apps shop/worker-oops: spec.replicas: "two" is not of types '
+        'services/worker/score.yaml:33:3: Deployment.apps shop/worker-oops: spec.replicas: "two" is not of types '
         '"null", "integer" [schema, deny]',
     ]
     assert result.out.splitlines()[-1].startswith("check: ")
