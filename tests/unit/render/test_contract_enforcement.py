@@ -223,3 +223,33 @@ def test_the_example_orders_api_as_rendered(tmp_path: Path, capsys: pytest.Captu
     assert pods_admit(pods, other, None, 9090)  # Prometheus scrapes the metrics port
     anonymous_delete = Request("DELETE", "/orders/123")
     assert not mesh_allows(anonymous_delete, authentication, authorization)
+
+
+def test_a_concrete_path_under_its_own_servers_still_shadows_the_templates() -> None:
+    """`/orders/export` lives only under `/admin` (path-level `servers`); OpenAPI would give
+    `/orders/export` at the root to the public `/orders/{id}`, but a service's router does not read
+    `servers` and would run the export: both enforcers refuse it."""
+    oauth = {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "https://t", "scopes": {"admin": "a"}}}}
+    contract = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "components": {"securitySchemes": {"oauth": oauth}},
+        "paths": {
+            "/orders/{id}": {"get": {"security": [], "responses": {"200": {"description": "ok"}}}},
+            "/orders/export": {
+                "servers": [{"url": "https://x.example.com/admin"}],
+                "get": {"security": [{"oauth": ["admin"]}], "responses": {"200": {"description": "ok"}}},
+            },
+        },
+    }
+    authentication, authorization = _policies(contract)
+    policy = _edge_policy(contract)
+    admin = Token(ISSUER, (AUDIENCE,), "admin")
+    for request, allowed in (
+        (Request("GET", "/orders/export"), False),
+        (Request("GET", "/orders/7"), True),
+        (Request("GET", "/admin/orders/export"), False),
+        (Request("GET", "/admin/orders/export", admin), True),
+    ):
+        assert mesh_allows(request, authentication, authorization) == allowed, request
+        assert edge_allows(request, policy) == allowed, request

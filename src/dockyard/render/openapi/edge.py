@@ -45,6 +45,8 @@ def _specificity(path: str) -> tuple[int, ...]:
 
 def rules(contract: Contract, issuer: str) -> list[dict[str, Any]]:
     by_path: dict[str, list[tuple[str, bool, tuple[tuple[str, ...], ...]]]] = {}
+    for path in contract.guarded_paths():  # a path no operation serves at this base: only its deny rule
+        by_path[path] = []
     for operation in contract.operations:
         for path in operation.paths:
             by_path.setdefault(path, []).append((operation.method, operation.open, operation.alternatives))

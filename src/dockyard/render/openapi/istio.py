@@ -28,7 +28,7 @@ def istio_path(path: str) -> str:
 
 def rules(contract: Contract) -> list[dict[str, Any]]:
     """The ALLOW rules of `contract`, in a stable order."""
-    every_path = sorted({path for operation in contract.operations for path in operation.paths})
+    every_path = contract.guarded_paths()
     found: list[dict[str, Any]] = []
     for operation in contract.operations:
         to = [{"operation": _operation(operation, every_path)}]

@@ -76,6 +76,17 @@ class Contract:
     def secured(self) -> tuple[Operation, ...]:
         return tuple(o for o in self.operations if not o.open)
 
+    def guarded_paths(self) -> list[str]:
+        """Every path template of the contract under every base path it uses, not only its own.
+
+        With `servers` on a path or an operation, `/admin/orders/export` may be the only home of
+        a concrete path while `/orders/{id}` serves the root. OpenAPI then gives `/orders/export`
+        to the templated operation, but a service's router does not read `servers` and would
+        route it to the concrete one; so a concrete path shadows the templates under every base
+        (a request that looks like it is refused, never let through to the stricter operation)."""
+        bases = {full[: len(full) - len(o.path)] for o in self.operations for full in o.paths if full.endswith(o.path)}
+        return sorted({_joined(base, o.path) for base in bases for o in self.operations})
+
 
 def read(sources: Sources) -> tuple[Contract, list[Problem]]:
     """The contract's operations, and every problem that keeps them from being enforced exactly."""
