@@ -91,6 +91,21 @@ CASES = {
             "or `*`)",
         ],
     ),
+    "a scope longer than the enforcers accept": (
+        lambda r: (
+            replace(
+                r,
+                CONTRACT,
+                "            orders:write: Create and cancel orders\n",
+                "            orders:write: Create and cancel orders\n            " + "o" * 254 + ": Long\n",
+            ),
+        ),
+        [
+            "services/orders/openapi.yaml:15:13: scope `" + "o" * 40 + "…` is 254 characters long; Envoy Gateway "
+            "accepts scopes of at most 253 (and Keycloak names of at most 255)",
+            "  hint: give it a shorter name",
+        ],
+    ),
     "a scope Keycloak gives everyone": (
         lambda r: (
             replace(

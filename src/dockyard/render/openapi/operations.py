@@ -29,6 +29,8 @@ LITERAL = re.compile(r"[A-Za-z0-9\-._~%!$&'()+,;:@=]*")
 and `}` are operators to them."""
 SCOPE = re.compile(r"[\x21\x23-\x29\x2b-\x5b\x5d-\x7e]+")
 """RFC 6749 scope-token characters, without `*` (a wildcard to the mesh's claim matching)."""
+MAX_SCOPE = 253
+"""The longest scope Envoy Gateway's SecurityPolicy accepts (its CRD's limit)."""
 KEYCLOAK_SCOPES = frozenset(
     {
         "acr",
@@ -170,6 +172,16 @@ class _Reader:
                 f"scope `{name}` has characters an OAuth scope cannot have, or `*`, which the mesh would read "
                 "as a wildcard",
                 "use letters, digits and punctuation such as `:` `.` `-` `/` (no spaces, quotes, backslashes or `*`)",
+                key=key,
+            )
+            return False
+        if len(name) > MAX_SCOPE:
+            self.problem(
+                file,
+                path,
+                f"scope `{name[:40]}…` is {len(name)} characters long; Envoy Gateway accepts scopes of at most "
+                f"{MAX_SCOPE} (and Keycloak names of at most 255)",
+                "give it a shorter name",
                 key=key,
             )
             return False
