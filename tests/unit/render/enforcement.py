@@ -47,9 +47,10 @@ class Request:
 
 
 def normalise(path: str) -> str:
-    """DECODE_AND_MERGE_SLASHES: RFC 3986 dot segments removed, %2F and %5C decoded, slashes merged."""
+    """DECODE_AND_MERGE_SLASHES: RFC 3986 dot segments removed, %2F and %5C decoded, slashes merged;
+    Envoy's path canonicalisation also reads a backslash as a slash."""
     path = re.sub(r"%2[Ff]", "/", path)
-    path = re.sub(r"%5[Cc]", "\\\\", path)
+    path = re.sub(r"%5[Cc]", "/", path).replace("\\", "/")
     path = re.sub(r"/{2,}", "/", path)
     normal = posixpath.normpath(path) if path not in ("", "/") else "/"
     if path.endswith("/") and normal != "/":
