@@ -7,12 +7,9 @@ from typing import Annotated
 
 import typer
 
+from dockyard import actions
 from dockyard.check.gatekeeper import export
 from dockyard.errors import UsageError
-from dockyard.load.files import find_repo
-from dockyard.load.layers import effective
-from dockyard.load.repo import load
-from dockyard.model.platform import build_platform
 from dockyard.render.bundle import to_yaml
 
 policies_app = typer.Typer(help="The policy library, for enforcement in the cluster.", no_args_is_help=True)
@@ -20,16 +17,15 @@ policies_app = typer.Typer(help="The policy library, for enforcement in the clus
 
 @policies_app.command("export")
 def export_command(
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="Whose severities and image policy.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write into.")],
     repo: Annotated[Path, typer.Argument(help="The platform repo (or a directory inside it).")] = Path("."),
-    cluster: Annotated[str, typer.Option("--cluster", "-c", help="Whose severities and image policy.")] = ...,  # type: ignore[assignment]
     gatekeeper: Annotated[bool, typer.Option("--gatekeeper", help="As Gatekeeper ConstraintTemplates.")] = False,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write into.")] = ...,  # type: ignore[assignment]
 ) -> None:
     """Write the policies a cluster's checks enforce as Gatekeeper ConstraintTemplates and Constraints."""
     if not gatekeeper:
         raise UsageError("say which format: --gatekeeper (the only one so far)")
-    loaded = load(find_repo(repo))
-    platform = build_platform(loaded, effective(loaded, cluster))
+    platform = actions.platform_for(actions.load_repo(repo), cluster)
     checks = platform.values.get("checks") or {}
     require_digest = bool((platform.values.get("imagePolicy") or {}).get("requireDigest"))
     result = export(checks.get("severity") or {}, require_digest, platform.policies)

@@ -19,7 +19,7 @@ class BadYaml(Exception):
     """A chart's YAML cannot be read (or expands too far); the message says why."""
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # base chosen at run time
     """libyaml's safe loader, reading a bare `=` as the string it is (YAML 1.1 calls it a `value` tag)."""
 
 

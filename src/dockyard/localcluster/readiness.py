@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import httpx2
 from lightkube import Client, KubeConfig
 from lightkube.core.exceptions import ApiError
 from lightkube.models.core_v1 import Container, NodeSpec, NodeStatus, PodSpec
@@ -35,7 +36,7 @@ def wait_for(what: str, check: Check, timeout: float, interval: float = 0.2) -> 
     while time.monotonic() < deadline:
         try:
             missing = check() or ""
-        except (httpx.HTTPError, ApiError, OSError) as error:
+        except (httpx.HTTPError, httpx2.HTTPError, ApiError, OSError) as error:  # lightkube's client is httpx2
             missing = f"{type(error).__name__}: {error}"
         if not missing:
             return

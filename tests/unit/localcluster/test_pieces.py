@@ -132,3 +132,17 @@ def test_a_kind_config_has_one_control_plane_and_workers_for_the_rest() -> None:
     from dockyard.localcluster import kind
 
     assert [n["role"] for n in kind.config(3)["nodes"]] == ["control-plane", "worker", "worker"]
+
+
+def test_a_connection_refused_by_the_api_client_is_waited_out() -> None:
+    """lightkube's client raises httpx2's errors, not httpx's: a refused connection while the API
+    server starts is a reason to wait, and after the deadline a NotReady naming it (was exit 70)."""
+    import httpx2
+
+    from dockyard.localcluster.readiness import NotReady, wait_for
+
+    def refused() -> str | None:
+        raise httpx2.ConnectError("connection refused")
+
+    with pytest.raises(NotReady, match="api not ready after 0s: ConnectError: connection refused"):
+        wait_for("api", refused, timeout=0.05, interval=0.01)
