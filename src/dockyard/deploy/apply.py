@@ -22,6 +22,7 @@ from dockyard.errors import DockyardError
 from dockyard.render import hooks
 from dockyard.render.bundle import STAGES, Rendered
 from dockyard.render.identity import ObjectId
+from dockyard.render.task_points import NAMESPACES
 
 Progress = Callable[[str], None]
 INVENTORY_NAMESPACE = "dockyard-system"
@@ -56,35 +57,46 @@ WEBHOOK_KINDS = frozenset({"ValidatingWebhookConfiguration", "MutatingWebhookCon
 """Objects through which the API server calls a component: they take effect only after the
 stage that runs their backend is healthy (before that, every call would fail)."""
 
-GROUPS = (
-    (0, "CRDs"),
-    (1, "namespaces"),
-    (2, "cluster-scoped objects"),
-    *(
-        group
-        for i, stage in enumerate(STAGES)
-        for group in (
-            (3 + 3 * i, f"stage {stage}"),
-            (4 + 3 * i, f"webhooks of {stage}"),
-            (5 + 3 * i, f"hooks after {stage}"),
-        )
-    ),
-)
+
+@dataclass(frozen=True)
+class Group:
+    """Objects applied together, then waited for; `point` names the lifecycle tasks that run once
+    the group is applied and healthy (render/task_points.py), None for none."""
+
+    rank: int
+    title: str
+    point: str | None = None
 
 
-def group_of(rendered: Rendered) -> tuple[int, str]:
+def _stage_groups(index: int, stage: str) -> tuple[Group, Group, Group]:
+    return (
+        Group(3 + 3 * index, f"stage {stage}", stage),
+        Group(4 + 3 * index, f"webhooks of {stage}"),
+        Group(5 + 3 * index, f"hooks after {stage}"),
+    )
+
+
+CRDS = Group(0, "CRDs")
+NAMESPACE_GROUP = Group(1, "namespaces", NAMESPACES)
+CLUSTER_SCOPED = Group(2, "cluster-scoped objects")
+STAGE_GROUPS = {stage: _stage_groups(i, stage) for i, stage in enumerate(STAGES)}
+GROUPS = (CRDS, NAMESPACE_GROUP, CLUSTER_SCOPED, *(g for groups in STAGE_GROUPS.values() for g in groups))
+"""Every group, in the order they are applied."""
+
+
+def group_of(rendered: Rendered) -> Group:
     if rendered.kind == "CustomResourceDefinition":
-        return 0, "CRDs"
+        return CRDS
     if rendered.kind == "Namespace":
-        return 1, "namespaces"
-    index = STAGES.index(rendered.stage)
+        return NAMESPACE_GROUP
+    main, webhooks, hooks_after = STAGE_GROUPS[rendered.stage]
     if rendered.kind in WEBHOOK_KINDS:
-        return 4 + 3 * index, f"webhooks of {rendered.stage}"
+        return webhooks
     if hooks.after_the_stage(rendered.manifest):
-        return 5 + 3 * index, f"hooks after {rendered.stage}"
+        return hooks_after
     if rendered.namespace is None:
-        return 2, "cluster-scoped objects"
-    return 3 + 3 * index, f"stage {rendered.stage}"
+        return CLUSTER_SCOPED
+    return main
 
 
 def apply(
@@ -97,27 +109,27 @@ def apply(
     timeout: float = 300.0,
     after: Callable[[str], None] = lambda _point: None,
 ) -> Outcome:
-    """Write the changes group by group; `after(title)` runs the lifecycle tasks due once a group
-    (even an empty one) is applied and healthy."""
+    """Write the changes group by group; `after(point)` runs the lifecycle tasks due once a group
+    with a task point (even an empty one) is applied and healthy."""
     if changes.failures:
         failed = "\n".join(describe_failure(c) for c in changes.failures)
         raise ApplyFailed(f"the dry run failed; nothing was written:\n{failed}")
-    groups: dict[tuple[int, str], list[Change]] = {}
+    groups: dict[Group, list[Change]] = {}
     for change in changes.changes:
         groups.setdefault(group_of(change.rendered), []).append(change)
     written: list[ObjectId] = []
-    for key in GROUPS:
-        members = groups.get(key, [])
-        title = key[1]
+    for group in GROUPS:
+        members = groups.get(group, [])
         pending = [c for c in members if c.action in ("create", "configure", "recreate")]
         if pending:
-            progress(f"applying {len(pending)} of {len(members)} {title}")
+            progress(f"applying {len(pending)} of {len(members)} {group.title}")
             written += _write_group(connection, pending)
         if members:
-            _wait_healthy(connection, members, title, timeout, progress)
-        if pending and title == "CRDs":
+            _wait_healthy(connection, members, group.title, timeout, progress)
+        if pending and group is CRDS:
             connection.refresh_kinds()  # Established now: their kinds can be applied
-        after(title)
+        if group.point is not None:
+            after(group.point)
     pruned = _prune(connection, changes, previous, progress)
     _save_inventory(connection, inventory_name, changes, previous)
     return Outcome(tuple(written), tuple(pruned), sum(1 for c in changes.changes if c.action == "unchanged"))

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dockyard.render.bundle import STAGES
 
-NAMESPACES = "namespaces"
+NAMESPACES = "namespace objects"
+"""The point right after the Namespace objects are created (not the stage `namespaces`, which
+holds what goes into them and comes later)."""
 
 POINTS: dict[str, str] = {
     "ensure-secret": NAMESPACES,
@@ -17,12 +19,7 @@ POINTS: dict[str, str] = {
     "keycloak-prune": "platform-services",
     "restart": "platform-services",
 }
-"""Task kind -> `namespaces`, or the stage after which it runs."""
-
-
-def title(point: str) -> str:
-    """The apply group a point follows, as the apply names its groups."""
-    return point if point == NAMESPACES else f"stage {point}"
+"""Task kind -> NAMESPACES, or the stage after which it runs."""
 
 
 def first_stage_served(point: str) -> str | None:

@@ -102,13 +102,14 @@ def test_webhook_configurations_follow_the_stage_that_runs_their_backend() -> No
         metadata = {"name": "x", **({"namespace": namespace} if namespace else {})}
         return Rendered({"apiVersion": "v1", "kind": kind, "metadata": metadata}, stage, Source("x"))
 
-    order = [title for _rank, title in GROUPS]
+    order = [group.title for group in GROUPS]
     operator = group_of(rendered("Deployment", "platform-services", "cnpg-system"))
     webhook = group_of(rendered("ValidatingWebhookConfiguration", "platform-services", None))
     role = group_of(rendered("ClusterRole", "platform-services", None))
-    assert order.index(role[1]) < order.index(operator[1]) < order.index(webhook[1])
-    assert order.index(webhook[1]) < order.index("stage namespaces")
-    assert webhook == (10, "webhooks of platform-services")
+    assert order.index(role.title) < order.index(operator.title) < order.index(webhook.title)
+    assert order.index(webhook.title) < order.index("stage namespaces")
+    assert (webhook.rank, webhook.title, webhook.point) == (10, "webhooks of platform-services", None)
+    assert operator.point == "platform-services"  # the tasks of that point run after this group
 
 
 def test_chart_hooks_run_as_helm_runs_them_on_install_and_upgrade() -> None:
@@ -124,13 +125,24 @@ def test_chart_hooks_run_as_helm_runs_them_on_install_and_upgrade() -> None:
             {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata}, "platform-services", Source("x")
         )
 
-    order = [title for _rank, title in GROUPS]
-    assert group_of(job("post-install,post-upgrade")) == (11, "hooks after platform-services")
+    order = [group.title for group in GROUPS]
+    assert group_of(job("post-install,post-upgrade")).title == "hooks after platform-services"
     assert order.index("webhooks of platform-services") < order.index("hooks after platform-services")
     assert order.index("hooks after platform-services") < order.index("stage services")
-    assert group_of(job("pre-install,pre-upgrade"))[1] == "stage platform-services"
-    assert group_of(job("pre-install,post-install"))[1] == "stage platform-services"
+    assert group_of(job("pre-install,pre-upgrade")).title == "stage platform-services"
+    assert group_of(job("pre-install,post-install")).title == "stage platform-services"
     assert [
         hooks.installed(job(p).manifest)
         for p in ("post-install", "pre-upgrade", "pre-delete", "test", "post-delete,post-rollback")
     ] == [True, True, False, False, False]
+
+
+def test_every_task_point_is_reached_by_one_group() -> None:
+    """Tasks are bound to stages, not to the groups' display titles: each point a task kind runs at
+    is the point of exactly one apply group (rewording a title cannot stop a task running)."""
+    from dockyard.deploy.apply import GROUPS
+    from dockyard.deploy.tasks import KINDS
+
+    points = [group.point for group in GROUPS if group.point is not None]
+    assert len(points) == len(set(points))
+    assert {kind.point for kind in KINDS.values()} <= set(points)

@@ -23,7 +23,7 @@ from dockyard.deploy.tasks import keycloak, restart, secrets
 from dockyard.deploy.tasks.common import TaskContext, TaskFailed
 from dockyard.errors import DockyardError
 from dockyard.render.bundle import TaskRequest
-from dockyard.render.task_points import POINTS, title
+from dockyard.render.task_points import POINTS
 
 Handler = Callable[[TaskRequest, TaskContext], str]
 """Runs one task; returns what it did in a few words (no secret values)."""
@@ -43,8 +43,9 @@ HANDLERS: dict[str, Handler] = {
     "keycloak-prune": keycloak.prune_clients,
     "restart": restart.restart,
 }
-KINDS: dict[str, Kind] = {kind: Kind(title(POINTS[kind]), handler) for kind, handler in HANDLERS.items()}
-"""Each task kind's handler, at the apply group its point follows (render/task_points.py)."""
+KINDS: dict[str, Kind] = {kind: Kind(POINTS[kind], handler) for kind, handler in HANDLERS.items()}
+"""Each task kind's handler, at its point (render/task_points.py; the apply group of that point
+says when it is reached)."""
 
 
 class UnknownTask(DockyardError):
