@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dockyard.atomic import write_atomic
 from dockyard.cache_dirs import dockyard_cache
 from dockyard.charts import yamlfiles
 from dockyard.charts.archive import UnsafeArchive, unpack
@@ -166,9 +167,7 @@ class Templates:
         self.rendered += 1
         objects = documents(output)
         cache.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(objects), encoding="utf-8")
-        temporary.replace(cache)
+        write_atomic(cache, json.dumps(objects).encode())
         return objects
 
 

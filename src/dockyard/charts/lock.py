@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from dockyard.atomic import write_atomic
 from dockyard.charts.archive import MAX_ARCHIVE
 from dockyard.charts.source import ChartSource
 from dockyard.errors import Position, Problem
@@ -86,7 +87,7 @@ def write(root: Path, entries: dict[str, LockEntry]) -> None:
     body = yaml.safe_dump(
         {"charts": {name: entries[name].to_yaml() for name in sorted(entries)}}, sort_keys=False, width=4096
     )
-    confined.write_atomic(root, LOCK_FILE, (HEADER + body).encode())
+    write_atomic(root / LOCK_FILE, (HEADER + body).encode())
 
 
 def verified_archive(root: Path, lock: Lock, component: str, source: ChartSource, where: Position) -> bytes | Problem:

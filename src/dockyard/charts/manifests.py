@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from dockyard.atomic import write_atomic
 from dockyard.charts.helm import cache_root, documents
 
 SUFFIXES = (".yaml", ".yml")
@@ -22,7 +22,5 @@ def objects(directory: Path, digest: str) -> list[dict[str, Any]]:
     for path in sorted(p for p in directory.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
         result += documents(path.read_text(encoding="utf-8"), str(path.relative_to(directory)))
     cache.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cache.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(result), encoding="utf-8")
-    temporary.replace(cache)
+    write_atomic(cache, json.dumps(result).encode())
     return result

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockyard.atomic import write_atomic
 from dockyard.charts import gomodule, lock
 from dockyard.charts.archive import MAX_ARCHIVE, pack
 from dockyard.charts.helm import Helm, HelmFailed
@@ -136,7 +137,7 @@ def _pull_one(
             f"from {lock.LOCK_FILE} to accept it"
         )
     try:
-        confined.write_atomic(charts, target.name, data)
+        write_atomic(charts / target.name, data)
     except OSError as error:
         raise PullFailed(f"cannot write {archive_path}: {error.strerror}") from None
     new_entry = lock.LockEntry(source.lock_fields(), archive_path, digest, origin)

@@ -9,11 +9,9 @@ the read itself stops one byte past the limit, so a file that grows meanwhile ca
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -105,22 +103,3 @@ def _what(mode: int) -> str:
 
 def _reason(error: OSError) -> str:
     return error.strerror or type(error).__name__
-
-
-def write_atomic(directory: Path, name: str, data: bytes, mode: int = 0o644) -> Path:
-    """Write `directory/name` whole or not at all.
-
-    The bytes go to a new temporary file (created exclusively, so never through a symlink planted
-    at a predictable name), which then replaces the target by rename (a symlink at the target is
-    replaced, not followed)."""
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            os.fchmod(stream.fileno(), mode)
-            stream.write(data)
-        os.replace(temporary, directory / name)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return directory / name

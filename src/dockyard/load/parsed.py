@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard import __version__
+from dockyard.atomic import write_atomic
 from dockyard.cache_dirs import dockyard_cache
 from dockyard.errors import Problem
 from dockyard.load import schemas
@@ -111,10 +111,7 @@ def write_cached(directory: Path, key: str, value: Any) -> None:
     folder = directory / key[:2]
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-        with os.fdopen(handle, "wb") as stream:
-            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, folder / key)
+        write_atomic(folder / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass  # a read-only or full cache only costs speed
 

@@ -8,13 +8,12 @@ takes it out again. Other contexts in that file are never touched.
 from __future__ import annotations
 
 import base64
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from dockyard.atomic import write_atomic
 from dockyard.kubeconfig_path import user_kubeconfig
 from dockyard.localcluster.pki import Pki
 
@@ -48,11 +47,7 @@ def build(cluster: str, server: str, pki: Pki, client: str) -> dict[str, Any]:
 def write(path: Path, config: dict[str, Any]) -> None:
     """Write a kubeconfig atomically, readable only by its owner."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".kubeconfig-")
-    with os.fdopen(handle, "w") as stream:
-        yaml.safe_dump(config, stream, sort_keys=False)
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
+    write_atomic(path, yaml.safe_dump(config, sort_keys=False).encode(), mode=0o600)
 
 
 def merge_into_user_config(config: dict[str, Any]) -> Path:

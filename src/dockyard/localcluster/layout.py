@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockyard.atomic import write_atomic
 from dockyard.errors import UsageError
 from dockyard.localcluster.processes import Started
 
@@ -97,9 +98,7 @@ class State:
             "processes": [p.to_json() for p in self.processes],
             "nodes": self.nodes,
         }
-        temporary = layout.state_file.with_suffix(".tmp")
-        temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        os.replace(temporary, layout.state_file)
+        write_atomic(layout.state_file, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
 
     @classmethod
     def load(cls, layout: Layout) -> State | None:

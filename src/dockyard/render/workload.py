@@ -58,7 +58,12 @@ SELECTOR_KEYS = ("app.kubernetes.io/name", "app.kubernetes.io/instance")
 
 
 def selector(service: Service) -> dict[str, str]:
-    return dict.fromkeys(SELECTOR_KEYS, service.name)
+    return selector_of(service.name)
+
+
+def selector_of(name: str) -> dict[str, str]:
+    """The labels that select a service's pods (and only them), by its name."""
+    return dict.fromkeys(SELECTOR_KEYS, name)
 
 
 def render_service(

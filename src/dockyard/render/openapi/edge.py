@@ -18,6 +18,7 @@ from typing import Any
 
 from dockyard.render.bundle import obj
 from dockyard.render.openapi.operations import Contract, segments
+from dockyard.render.workload import selector_of
 
 PROVIDER = "platform"
 ANYONE = {"clientCIDRs": ["0.0.0.0/0", "::/0"]}
@@ -83,7 +84,7 @@ def security_policy(
                 {
                     "group": "gateway.networking.k8s.io",
                     "kind": "HTTPRoute",
-                    "matchLabels": {"app.kubernetes.io/name": service, "app.kubernetes.io/instance": service},
+                    "matchLabels": selector_of(service),
                 }
             ],
             "jwt": {

@@ -15,10 +15,8 @@ from typing import Any
 from dockyard.load.yamlsafe import Document
 from dockyard.render.bundle import Rendered
 from dockyard.render.identity import CLUSTER_SCOPED
-from dockyard.render.placeholders import Output, SecretRef
+from dockyard.render.placeholders import PLACEHOLDER, Output, SecretRef
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
-
-VARIABLE = re.compile(r"\$\$|\$\{([^}]*)\}")
 
 
 def from_document(type_: str, document: Document) -> Provisioner:
@@ -110,7 +108,7 @@ def _substitute(text: str, variables: dict[str, str]) -> str:
             raise ProvisionError(f"`${{{name}}}` is not a provisioner variable ({', '.join(sorted(variables))})")
         return variables[name]
 
-    return VARIABLE.sub(replace, text)
+    return PLACEHOLDER.sub(replace, text)
 
 
 def _walk(value: Any, variables: dict[str, str]) -> Any:

@@ -16,6 +16,7 @@ from dockyard.render import platform_names
 from dockyard.render.bundle import Rendered, TaskRequest, obj
 from dockyard.render.placeholders import Output, SecretRef
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, Request, param
+from dockyard.render.workload import selector
 
 OPERATOR_NAMESPACE = "cnpg-system"
 
@@ -53,7 +54,7 @@ def _dedicated(request: Request, database: str, settings: dict[str, Any]) -> Pro
             "policyTypes": ["Ingress", "Egress"],
             "ingress": [
                 {
-                    "from": [{"podSelector": {"matchLabels": dict(_service_selector(request))}}],
+                    "from": [{"podSelector": {"matchLabels": selector(request.service)}}],
                     "ports": [{"protocol": "TCP", "port": 5432}],
                 },
                 {"from": [{"podSelector": {"matchLabels": instances}}]},
@@ -118,10 +119,6 @@ def _outputs(cluster: str, namespace: str, database: str, credentials: str) -> d
         "username": SecretRef(credentials, "username"),
         "password": SecretRef(credentials, "password"),
     }
-
-
-def _service_selector(request: Request) -> dict[str, str]:
-    return {"app.kubernetes.io/name": request.service.name, "app.kubernetes.io/instance": request.service.name}
 
 
 POSTGRES = Provisioner(

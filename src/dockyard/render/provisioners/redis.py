@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dockyard.render.bundle import Rendered, obj
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, Request, param
+from dockyard.render.workload import selector
 
 IMAGE = "docker.io/library/redis:7.4.2-alpine"
 
@@ -61,7 +62,7 @@ def provision(request: Request) -> Provision:
         namespace,
         spec={"selector": labels, "ports": [{"name": "redis", "port": 6379, "targetPort": 6379, "protocol": "TCP"}]},
     )
-    client = {"app.kubernetes.io/name": request.service.name, "app.kubernetes.io/instance": request.service.name}
+    client = selector(request.service)
     access = obj(
         "networking.k8s.io/v1",
         "NetworkPolicy",

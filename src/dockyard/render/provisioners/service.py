@@ -17,6 +17,7 @@ from dockyard.render.bundle import TaskRequest
 from dockyard.render.placeholders import SecretRef
 from dockyard.render.provisioners.api import ContractUnusable, declared_scopes
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request, param
+from dockyard.render.workload import selector_of
 
 KEYCLOAK_PORT = 8080
 """The port Keycloak's pods listen on (the keycloakx chart's `http` container port), for the
@@ -34,7 +35,7 @@ def provision(request: Request) -> Provision:
         known = ", ".join(str(p.port) for p in target.ports)
         raise ProvisionError(f"resource `{request.resource.id}`: `{target_name}` has no port {wanted} (ports: {known})")
     host = f"{target_name}.{target.settings.namespace}.svc.cluster.local"
-    selector = {"app.kubernetes.io/name": target_name, "app.kubernetes.io/instance": target_name}
+    selector = selector_of(target_name)
     result = Provision(
         outputs={"url": f"http://{host}:{chosen.port}", "host": host, "port": str(chosen.port), "name": target_name},
         egress=[Peer(target.settings.namespace, selector, ((chosen.protocol, chosen.target_port),))],
