@@ -16,8 +16,9 @@ from dockyard.charts.helm import Helm
 from dockyard.check.findings import Finding
 from dockyard.check.run import run_checks
 from dockyard.deploy import tasks
-from dockyard.deploy.apply import Inventory, Outcome, apply, read_finished, read_inventory
+from dockyard.deploy.apply import Outcome, apply
 from dockyard.deploy.client import Connection
+from dockyard.deploy.inventory import Inventory, read_finished, read_inventory
 from dockyard.deploy.plan import ChangeSet, plan
 from dockyard.errors import DockyardError, Problem
 from dockyard.load.files import find_repo

@@ -17,6 +17,7 @@ from typing import Any
 from dockyard.deploy.client import Connection, ObjectError
 from dockyard.deploy.finished import digest, removes_itself
 from dockyard.deploy.health import Health, assess
+from dockyard.deploy.inventory import Inventory, InventoryNotSaved, save_inventory
 from dockyard.deploy.plan import Change, ChangeSet, reference
 from dockyard.errors import DockyardError
 from dockyard.render import hooks
@@ -25,7 +26,6 @@ from dockyard.render.identity import ObjectId
 from dockyard.render.task_points import NAMESPACES
 
 Progress = Callable[[str], None]
-INVENTORY_NAMESPACE = "dockyard-system"
 PARALLEL = 4
 HINTS = {
     "immutable": "this field cannot change in place; if deleting and creating the object is acceptable, "
@@ -240,53 +240,11 @@ def _stub(object_id: ObjectId, api_version: str) -> dict[str, Any]:
     return {"apiVersion": api_version, "kind": object_id.kind, "metadata": metadata}
 
 
-Inventory = dict[ObjectId, str]
-"""What Dockyard applied: each object's id and the apiVersion it was applied with."""
-
-
-def read_inventory(connection: Connection, name: str) -> Inventory:
-    return _read_lines(connection, name, "objects")
-
-
-def read_finished(connection: Connection, name: str) -> dict[ObjectId, str]:
-    """The digest of each self-removing Job the inventory records (see finished.py)."""
-    return _read_lines(connection, name, "finished")
-
-
-def _read_lines(connection: Connection, name: str, key: str) -> dict[ObjectId, str]:
-    live = connection.get(_inventory_stub(name))
-    if live is None:
-        return {}
-    found = {}
-    for line in (live.get("data") or {}).get(key, "").splitlines():
-        encoded, _space, value = line.partition(" ")
-        found[ObjectId.decode(encoded)] = value
-    return found
-
-
-def _inventory_stub(name: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": INVENTORY_NAMESPACE}}
-
-
 def _save_inventory(connection: Connection, name: str, changes: ChangeSet, previous: Inventory) -> None:
-    lines = sorted(
-        [f"{c.id.encode()} {c.rendered.manifest['apiVersion']}" for c in changes.changes]
-        + [f"{i.encode()} {previous[i]}" for i in changes.prune.kept]
-    )
-    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": INVENTORY_NAMESPACE}}
-    if connection.get(namespace) is None:
-        connection.apply(namespace)
-    inventory = _inventory_stub(name)
-    inventory["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "dockyard"}
-    inventory["data"] = {"objects": "\n".join(lines) + "\n"}
-    finished = sorted(
-        f"{c.id.encode()} {digest(c.rendered.manifest)}" for c in changes.changes if removes_itself(c.rendered.manifest)
-    )
-    if finished:
-        inventory["data"]["finished"] = "\n".join(finished) + "\n"
-    live = connection.get(inventory)
-    if live is not None and (live.get("data") or {}) == inventory["data"]:
-        return
-    result = connection.apply(inventory)
-    if isinstance(result, ObjectError):
-        raise ApplyFailed(f"cannot record the inventory {INVENTORY_NAMESPACE}/{name}: {result.message}")
+    objects = {c.id: str(c.rendered.manifest["apiVersion"]) for c in changes.changes}
+    objects.update({i: previous[i] for i in changes.prune.kept})
+    finished = {c.id: digest(c.rendered.manifest) for c in changes.changes if removes_itself(c.rendered.manifest)}
+    try:
+        save_inventory(connection, name, objects, finished)
+    except InventoryNotSaved as error:
+        raise ApplyFailed(str(error)) from None

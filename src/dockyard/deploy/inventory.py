@@ -1,5 +1,9 @@
 """What Dockyard applied, as a set of object ids; prune = previous inventory minus current render.
 
+The inventory is a ConfigMap per platform and cluster in `dockyard-system`: each object's id with
+the apiVersion it was applied with, and the digest of each self-removing Job it wrote (see
+finished.py). It is read before a plan and written after a successful apply.
+
 Safety rules, checked before anything is deleted:
 - never prune when the render is empty;
 - refuse to prune more than max(5 objects, 20 %) of the inventory without `allow_mass_prune`;
@@ -9,9 +13,11 @@ Safety rules, checked before anything is deleted:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from dockyard.deploy.client import Connection, ObjectError
 from dockyard.errors import DockyardError
 from dockyard.render.identity import ObjectId
 
@@ -58,3 +64,60 @@ def plan_prune(
     order = {kind: rank for rank, kind in enumerate(PROTECTED_KINDS[::-1])}
     delete.sort(key=lambda i: (order.get(i.kind, -1), i))
     return PrunePlan(tuple(delete), kept)
+
+
+INVENTORY_NAMESPACE = "dockyard-system"
+Inventory = dict[ObjectId, str]
+"""What Dockyard applied: each object's id and the apiVersion it was applied with."""
+
+
+class InventoryNotSaved(DockyardError):
+    """The API server refused the inventory ConfigMap."""
+
+
+def read_inventory(connection: Connection, name: str) -> Inventory:
+    return _read_lines(connection, name, "objects")
+
+
+def read_finished(connection: Connection, name: str) -> dict[ObjectId, str]:
+    """The digest of each self-removing Job the inventory records (see finished.py)."""
+    return _read_lines(connection, name, "finished")
+
+
+def save_inventory(
+    connection: Connection, name: str, objects: Mapping[ObjectId, str], finished: Mapping[ObjectId, str]
+) -> None:
+    """Record `objects` (id -> apiVersion) and `finished` (id -> digest); no write when unchanged."""
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": INVENTORY_NAMESPACE}}
+    if connection.get(namespace) is None:
+        connection.apply(namespace)
+    inventory = _stub(name)
+    inventory["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "dockyard"}
+    inventory["data"] = {"objects": _lines(objects)}
+    if finished:
+        inventory["data"]["finished"] = _lines(finished)
+    live = connection.get(inventory)
+    if live is not None and (live.get("data") or {}) == inventory["data"]:
+        return
+    result = connection.apply(inventory)
+    if isinstance(result, ObjectError):
+        raise InventoryNotSaved(f"cannot record the inventory {INVENTORY_NAMESPACE}/{name}: {result.message}")
+
+
+def _lines(entries: Mapping[ObjectId, str]) -> str:
+    return "\n".join(sorted(f"{object_id.encode()} {value}" for object_id, value in entries.items())) + "\n"
+
+
+def _read_lines(connection: Connection, name: str, key: str) -> dict[ObjectId, str]:
+    live = connection.get(_stub(name))
+    if live is None:
+        return {}
+    found = {}
+    for line in (live.get("data") or {}).get(key, "").splitlines():
+        encoded, _space, value = line.partition(" ")
+        found[ObjectId.decode(encoded)] = value
+    return found
+
+
+def _stub(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": INVENTORY_NAMESPACE}}
