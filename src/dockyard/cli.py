@@ -336,10 +336,11 @@ def apply_command(
 def _show_tasks(requests: Any) -> None:
     """The lifecycle tasks apply runs (each is idempotent, so they run on every apply)."""
     from dockyard.deploy.tasks import KINDS
+    from dockyard.render.task_points import described
 
     for request in sorted(requests, key=lambda r: (r.kind, r.name)):
-        point = KINDS[request.kind].point if request.kind in KINDS else "never (no task runs it)"
-        out.print(f"task {request.kind} {request.name} (after {point})")
+        when = f"once {described(KINDS[request.kind].point)}" if request.kind in KINDS else "never (no task runs it)"
+        out.print(f"task {request.kind} {request.name} ({when})")
 
 
 @app.command(name="explain")

@@ -28,6 +28,7 @@ from dockyard.deploy.client import Connection
 from dockyard.localcluster import control_plane, readiness
 from dockyard.render.bundle import Source, TaskRequest
 from dockyard.render.components.identity import keycloak_tasks
+from dockyard.render.task_points import NAMESPACES
 from tests.helpers import ensure_namespace
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -101,7 +102,7 @@ def keycloak_url(local_cluster: control_plane.Running, tmp_path_factory: pytest.
     connection = Connection(local_cluster.kubeconfig, local_cluster.context)
     spec = keycloak_tasks(None)[0]  # type: ignore[arg-type]
     runner = tasks.runner(connection, [TaskRequest(spec.kind, spec.name, spec.data, HERE)], lambda _line: None)
-    runner.after("namespaces")
+    runner.after(NAMESPACES)
     admin = tasks.common.read_secret(connection, "dockyard-identity", "keycloak-admin")
     assert admin is not None
     home = subprocess.run([str(PROJECT / "scripts" / "install-keycloak")], capture_output=True, text=True, check=True)

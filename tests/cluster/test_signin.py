@@ -31,6 +31,7 @@ from dockyard.localcluster import control_plane
 from dockyard.render.bundle import Source, TaskRequest
 from dockyard.render.components import identity, signin
 from dockyard.render.platform import render_platform
+from dockyard.render.task_points import NAMESPACES
 from tests.charts import platform_of
 from tests.peers import oauth2_proxy
 from tests.standin_charts import complete_repo
@@ -72,8 +73,8 @@ def sign_in(
         for spec in identity.oauth2_proxy_tasks(platform)
     ]
     runner = tasks.runner(connection, requests, lambda _line: None, keycloak_url)
-    runner.after("namespaces")
-    runner.after("stage platform-services")
+    runner.after(NAMESPACES)
+    runner.after("platform-services")
     secret = tasks.common.read_secret(connection, identity.IDENTITY, identity.OAUTH2_PROXY_SECRET)
     admin_secret = tasks.common.read_secret(connection, identity.IDENTITY, identity.ADMIN_SECRET)
     assert secret is not None and admin_secret is not None

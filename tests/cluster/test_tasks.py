@@ -28,6 +28,7 @@ from dockyard.deploy.tasks.common import TaskFailed
 from dockyard.localcluster import control_plane
 from dockyard.render.bundle import Bundle, Rendered, Source, TaskRequest, obj
 from dockyard.render.components.identity import keycloak_tasks
+from dockyard.render.task_points import NAMESPACES
 from tests.cluster.commands import writes_during
 from tests.helpers import ensure_namespace
 
@@ -79,26 +80,24 @@ def test_ensure_secret_generates_once_copies_and_restores(
         },
         HERE,
     )
-    assert _run(local_cluster, "namespaces", request) == [
-        f"task ensure-secret store: {first} created, {second} created"
-    ]
+    assert _run(local_cluster, NAMESPACES, request) == [f"task ensure-secret store: {first} created, {second} created"]
     made = _values(api, first, "store")
     assert made["user"] == "dockyard"
     assert len(made["password"]) == 32
     assert made["copy"] == made["password"]
     assert _values(api, second, "store") == made
 
-    writes = writes_during(local_cluster, lambda: _run(local_cluster, "namespaces", request))
+    writes = writes_during(local_cluster, lambda: _run(local_cluster, NAMESPACES, request))
     assert writes == []  # idempotent: read, compare, nothing written
 
     copy = api.get(Secret, "store", namespace=second)
     api.patch(Secret, "store", {"data": {"password": None}}, namespace=second)
     assert copy.data["password"]
-    assert _run(local_cluster, "namespaces", request) == [
+    assert _run(local_cluster, NAMESPACES, request) == [
         f"task ensure-secret store: {first} unchanged, {second} updated"
     ]
     assert _values(api, second, "store") == made
-    assert "password" not in str(_run(local_cluster, "namespaces", request))  # values never in what tasks say
+    assert "password" not in str(_run(local_cluster, NAMESPACES, request))  # values never in what tasks say
 
 
 def test_ensure_secret_labels_its_secrets_for_the_software_that_reads_them(
@@ -108,16 +107,16 @@ def test_ensure_secret_labels_its_secrets_for_the_software_that_reads_them(
     a new Secret and added to one that exists without it, its values kept."""
     first, _second = namespaces
     plain = {"name": "oidc", "namespaces": [first], "keys": {"client-secret": {"generate": "password"}}}
-    assert _run(local_cluster, "namespaces", TaskRequest("ensure-secret", "oidc", plain, HERE)) == [
+    assert _run(local_cluster, NAMESPACES, TaskRequest("ensure-secret", "oidc", plain, HERE)) == [
         f"task ensure-secret oidc: {first} created"
     ]
     made = _values(api, first, "oidc")
     labelled = TaskRequest("ensure-secret", "oidc", {**plain, "labels": {"app.kubernetes.io/part-of": "argocd"}}, HERE)
-    assert _run(local_cluster, "namespaces", labelled) == [f"task ensure-secret oidc: {first} updated"]
+    assert _run(local_cluster, NAMESPACES, labelled) == [f"task ensure-secret oidc: {first} updated"]
     secret = api.get(Secret, "oidc", namespace=first)
     assert secret.metadata.labels == {"app.kubernetes.io/managed-by": "dockyard", "app.kubernetes.io/part-of": "argocd"}
     assert _values(api, first, "oidc") == made
-    assert writes_during(local_cluster, lambda: _run(local_cluster, "namespaces", labelled)) == []
+    assert writes_during(local_cluster, lambda: _run(local_cluster, NAMESPACES, labelled)) == []
 
 
 def test_restart_rolls_a_workload_once_per_change(
@@ -133,19 +132,19 @@ def test_restart_rolls_a_workload_once_per_change(
         },
         HERE,
     )
-    assert _run(local_cluster, "stage platform-services", request) == [
+    assert _run(local_cluster, "platform-services", request) == [
         f"task restart grafana: Deployment {namespace}/proxy does not exist: nothing to restart for"
     ]
     for name in ("proxy", "grafana"):
         api.create(_deployment(name, namespace))
-    assert _run(local_cluster, "stage platform-services", request) == [
+    assert _run(local_cluster, "platform-services", request) == [
         f"task restart grafana: Deployment {namespace}/grafana restarted"
     ]
-    assert _run(local_cluster, "stage platform-services", request) == [
+    assert _run(local_cluster, "platform-services", request) == [
         f"task restart grafana: Deployment {namespace}/grafana already restarted for this change"
     ]
     api.patch(Deployment, "proxy", {"spec": {"replicas": 2}}, namespace=namespace)
-    assert _run(local_cluster, "stage platform-services", request)[0].endswith("grafana restarted")
+    assert _run(local_cluster, "platform-services", request)[0].endswith("grafana restarted")
 
 
 def _deployment(name: str, namespace: str) -> Deployment:
@@ -219,7 +218,7 @@ def test_keycloak_gets_the_realm_scopes_and_clients_once(
     def run(request_data: dict) -> list[str]:
         request = TaskRequest("keycloak-client", "orders", request_data, HERE)
         runner = tasks.runner(connection, [request], lambda _line: None, keycloak_url)
-        runner.after("stage platform-services")
+        runner.after("platform-services")
         return runner.done
 
     assert run(data) == [
@@ -274,7 +273,7 @@ def test_callers_get_exactly_the_scopes_they_declare_and_only_their_apis_audienc
 
     def run(*requests: TaskRequest) -> list[str]:
         runner = tasks.runner(connection, list(requests), lambda _line: None, keycloak_url)
-        runner.after("stage platform-services")
+        runner.after("platform-services")
         return runner.done
 
     apis = [
@@ -340,7 +339,7 @@ def test_what_is_no_longer_asked_for_is_taken_away(
 
     def run(*requests: TaskRequest) -> list[str]:
         runner = tasks.runner(connection, list(requests), lambda _line: None, keycloak_url)
-        runner.after("stage platform-services")
+        runner.after("platform-services")
         return runner.done
 
     reports = client("reports", scopes={"reports:read": "Read"}, audience="reports")
@@ -406,8 +405,8 @@ def test_a_ui_client_takes_its_secret_from_the_cluster(
         HERE,
     )
     runner = tasks.runner(connection, [secret, client], lambda _line: None, keycloak_url)
-    runner.after("namespaces")
-    runner.after("stage platform-services")
+    runner.after(NAMESPACES)
+    runner.after("platform-services")
     admin = _admin(keycloak_url, connection)
     (found,) = admin.call("GET", "/shop/clients", params={"clientId": "proxy"}).json()
     assert found["standardFlowEnabled"] is True
@@ -465,12 +464,12 @@ def test_s3_credentials_need_the_object_store_and_are_made_once(
     with pytest.raises(
         TaskFailed, match="namespace dockyard-storage does not exist: s3 resources need the object-store"
     ):
-        _run(local_cluster, "namespaces", request)
+        _run(local_cluster, NAMESPACES, request)
     ensure_namespace(api, "dockyard-storage")
-    assert _run(local_cluster, "namespaces", request) == [
+    assert _run(local_cluster, NAMESPACES, request) == [
         f"task s3-bucket web-media: dockyard-storage/s3-user-web-media created, {namespace}/web-media-s3 created"
     ]
     service = _values(api, namespace, "web-media-s3")
     assert service["AWS_ACCESS_KEY_ID"] == s3_access_key("web-media")
     assert _values(api, "dockyard-storage", "s3-user-web-media") == {"secretKey": service["AWS_SECRET_ACCESS_KEY"]}
-    assert writes_during(local_cluster, lambda: _run(local_cluster, "namespaces", request)) == []
+    assert writes_during(local_cluster, lambda: _run(local_cluster, NAMESPACES, request)) == []

@@ -22,6 +22,11 @@ POINTS: dict[str, str] = {
 """Task kind -> NAMESPACES, or the stage after which it runs."""
 
 
+def described(point: str) -> str:
+    """When a point is reached, for people: `the namespaces are created`, `stage X is healthy`."""
+    return "the namespaces are created" if point == NAMESPACES else f"stage {point} is healthy"
+
+
 def first_stage_served(point: str) -> str | None:
     """The first stage whose pods can read what a task at `point` makes (None: every stage)."""
     if point == NAMESPACES:
