@@ -8,6 +8,7 @@ from typing import Any
 
 from dockyard.load.yamlsafe import Document
 from dockyard.model.images import resolved_images
+from dockyard.model.settings import Settings, settings_of
 
 
 @dataclass(frozen=True)
@@ -37,17 +38,6 @@ class ResourceRequest:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Dockyard's effective per-service settings (x-dockyard merged over every layer)."""
-
-    team: str | None
-    namespace: str
-    replicas: int
-    values: Mapping[str, Any]
-    """All effective settings, for the parts without a typed field yet."""
-
-
-@dataclass(frozen=True)
 class Service:
     name: str
     source: Document
@@ -64,7 +54,8 @@ def build_service(
     """`given_images`: from the command line (model/images.py)."""
     data = score.data
     written = {n: str(c["image"]) for n, c in data["containers"].items()}
-    images = resolved_images(name, written, settings.get("images") or {}, given_images or {})
+    typed = settings_of(name, settings)
+    images = resolved_images(name, written, typed.images, given_images or {})
     containers = tuple(Container(n, images[n], c) for n, c in sorted(data["containers"].items()))
     ports = tuple(
         Port(n, p["port"], p.get("targetPort", p["port"]), p.get("protocol", "TCP"))
@@ -74,8 +65,4 @@ def build_service(
         ResourceRequest(rid, r["type"], r.get("params", {}), r.get("class"))
         for rid, r in sorted(data.get("resources", {}).items())
     )
-    team = settings.get("team")
-    namespace = settings.get("namespace") or team or name
-    return Service(
-        name, score, containers, ports, resources, Settings(team, namespace, settings.get("replicas", 1), settings)
-    )
+    return Service(name, score, containers, ports, resources, typed)

@@ -16,6 +16,7 @@ from typing import Any
 
 from dockyard.model.consistency import quantity
 from dockyard.model.service import Container, Service
+from dockyard.model.settings import Autoscaling
 from dockyard.render import platform_names
 from dockyard.render.bundle import obj
 from dockyard.render.placeholders import Context, Piece, SecretRef, Unresolvable, expand, expand_plain
@@ -69,7 +70,7 @@ def selector_of(name: str) -> dict[str, str]:
 def render_service(
     service: Service, namespace: str, wiring: Wiring, environment: str, repo_files: Mapping[str, bytes]
 ) -> list[dict[str, Any]]:
-    settings = service.settings.values
+    settings = service.settings
     files = _files(service, wiring.context, repo_files)
     volumes, mounts = _volumes(service, wiring.context, files)
     containers, problems = [], []
@@ -94,25 +95,26 @@ def render_service(
     manifests.append(_deployment(service, namespace, containers, volumes, files))
     if service.ports:
         manifests.append(_service_object(service, namespace, wiring.service_labels))
-    autoscaling = settings.get("autoscaling", {})
-    if autoscaling.get("enabled"):
-        manifests.append(_autoscaler(service, namespace, autoscaling))
-    budget = settings.get("disruptionBudget")
+    if settings.autoscaling.enabled:
+        manifests.append(_autoscaler(service, namespace, settings.autoscaling))
+    budget = settings.disruption_budget
     if budget:
+        limits = {"minAvailable": budget.min_available, "maxUnavailable": budget.max_unavailable}
         manifests.append(
             obj(
                 "policy/v1",
                 "PodDisruptionBudget",
                 service.name,
                 namespace,
-                spec={**budget, "selector": {"matchLabels": selector(service)}},
+                spec={
+                    **{k: v for k, v in limits.items() if v is not None},
+                    "selector": {"matchLabels": selector(service)},
+                },
             )
         )
-    metrics_port = settings.get("metrics", {}).get("port")
+    metrics_port = settings.metrics.port
     if metrics_port:
-        manifests.append(
-            _service_monitor(service, namespace, metrics_port, settings["metrics"].get("path", "/metrics"))
-        )
+        manifests.append(_service_monitor(service, namespace, metrics_port, settings.metrics.path))
     manifests.append(_network_policy(service, namespace, wiring, metrics_port))
     return manifests
 
@@ -215,14 +217,14 @@ def _resources(service: Service, container: Container) -> dict[str, Any]:
     """The container's requests and limits over the service's defaults, key by key. A limit the
     container sets without a request is also its request (Kubernetes' own rule), never the default
     request, which may be above it; a request above the limit it ends up with is an error."""
-    defaults = service.settings.values.get("resources", {})
+    defaults = service.settings.resources
     own = container.spec.get("resources", {})
     own_requests, own_limits = own.get("requests", {}), own.get("limits", {})
-    requests = {**defaults.get("requests", {}), **own_requests}
+    requests = {**defaults.requests, **own_requests}
     for resource, limit in own_limits.items():
         if resource not in own_requests:
             requests[resource] = limit
-    limits = {**defaults.get("limits", {}), **own_limits}
+    limits = {**defaults.limits, **own_limits}
     for resource, asked in requests.items():
         low, high = quantity(asked), quantity(limits.get(resource))
         if low is not None and high is not None and low > high:
@@ -382,11 +384,10 @@ def _deployment(
     volumes: list[dict[str, Any]],
     files: dict[str, tuple[str, int | None, str | Binary]],
 ) -> dict[str, Any]:
-    settings = service.settings.values
-    rollout = settings.get("rollout", {})
-    strategy: dict[str, Any] = {"type": rollout.get("strategy", "RollingUpdate")}
-    if strategy["type"] == "RollingUpdate":
-        strategy["rollingUpdate"] = {k: rollout[k] for k in ("maxSurge", "maxUnavailable") if k in rollout}
+    rollout = service.settings.rollout
+    strategy: dict[str, Any] = {"type": rollout.strategy}
+    if rollout.strategy == "RollingUpdate":
+        strategy["rollingUpdate"] = {"maxSurge": rollout.max_surge, "maxUnavailable": rollout.max_unavailable}
     template_metadata: dict[str, Any] = {"labels": selector(service)}
     annotations = _workload_annotations(service)
     if files:
@@ -395,7 +396,7 @@ def _deployment(
     if annotations:
         template_metadata["annotations"] = dict(sorted(annotations.items()))
     spec: dict[str, Any] = {}
-    if not settings.get("autoscaling", {}).get("enabled"):
+    if not service.settings.autoscaling.enabled:
         spec["replicas"] = service.settings.replicas
     spec.update(
         selector={"matchLabels": selector(service)},
@@ -433,7 +434,7 @@ def _service_object(service: Service, namespace: str, labels: Mapping[str, str])
     return manifest
 
 
-def _autoscaler(service: Service, namespace: str, autoscaling: Mapping[str, Any]) -> dict[str, Any]:
+def _autoscaler(service: Service, namespace: str, autoscaling: Autoscaling) -> dict[str, Any]:
     return obj(
         "autoscaling/v2",
         "HorizontalPodAutoscaler",
@@ -441,8 +442,8 @@ def _autoscaler(service: Service, namespace: str, autoscaling: Mapping[str, Any]
         namespace,
         spec={
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": service.name},
-            "minReplicas": autoscaling.get("minReplicas", 1),
-            "maxReplicas": autoscaling.get("maxReplicas", 5),
+            "minReplicas": autoscaling.min_replicas,
+            "maxReplicas": autoscaling.max_replicas,
             "metrics": [
                 {
                     "type": "Resource",
@@ -450,7 +451,7 @@ def _autoscaler(service: Service, namespace: str, autoscaling: Mapping[str, Any]
                         "name": "cpu",
                         "target": {
                             "type": "Utilization",
-                            "averageUtilization": autoscaling.get("targetCPUUtilizationPercentage", 75),
+                            "averageUtilization": autoscaling.target_cpu_percent,
                         },
                     },
                 }

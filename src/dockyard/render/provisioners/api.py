@@ -29,7 +29,7 @@ WAYPOINT = "waypoint"
 
 
 def contract_path(request: Request) -> str:
-    written = param(request, "contract", (str, type(None)), None) or request.service.settings.values.get("contract")
+    written = param(request, "contract", (str, type(None)), None) or request.service.settings.contract
     if not written:
         raise ProvisionError(
             f"resource `{request.resource.id}` needs a contract: set x-dockyard.contract or params.contract"
@@ -47,7 +47,7 @@ def declared_scopes(platform: Platform, service: Service) -> dict[str, str] | No
     for resource in service.resources:
         if resource.type != "api":
             continue
-        written = resource.params.get("contract") or service.settings.values.get("contract")
+        written = resource.params.get("contract") or service.settings.contract
         if not isinstance(written, str):
             raise ContractUnusable
         path = posixpath.normpath(posixpath.join(posixpath.dirname(service.source.file), written))
@@ -70,7 +70,7 @@ def provision(request: Request) -> Provision:
     if read_once.contract is None:
         raise ProvisionError(f"resource `{request.resource.id}`: invalid contract {path}", list(read_once.invalid))
     contract = read_once.contract
-    checked = request.service.settings.values.get("auth", {}).get("jwt", True)
+    checked = request.service.settings.jwt
     if read_once.unenforceable and checked:
         raise ProvisionError(
             f"resource `{request.resource.id}`: contract {path} cannot be enforced",
@@ -197,7 +197,7 @@ def _only_through_the_waypoint(request: Request) -> dict[str, Any]:
     rules: list[dict[str, Any]] = [{"from": [{"source": {"principals": [f"*/ns/{namespace}/sa/{WAYPOINT}"]}}]}]
     if any(r.type == "route" for r in service.resources):
         rules.append({"from": [{"source": {"namespaces": [platform_names.GATEWAY_NAMESPACE]}}]})
-    metrics = service.settings.values.get("metrics", {}).get("port")
+    metrics = service.settings.metrics.port
     api_ports = {p.target_port for p in service.ports if p.name != metrics}
     scraped = sorted({p.target_port for p in service.ports if p.name == metrics} - api_ports)
     if scraped:

@@ -1,0 +1,117 @@
+"""A service's Dockyard settings, typed: built once from its merged layers (the built-in defaults
+are the first layer, load/defaults.py), so later steps read fields, never dict keys with
+fallbacks of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockyard.load import defaults
+
+IntOrPercent = int | str
+"""A count or a percentage such as `25%` (rollouts, disruption budgets)."""
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    enabled: bool
+    min_replicas: int
+    max_replicas: int
+    target_cpu_percent: int
+
+
+@dataclass(frozen=True)
+class Rollout:
+    strategy: str
+    """RollingUpdate or Recreate."""
+    max_surge: IntOrPercent
+    max_unavailable: IntOrPercent
+
+
+@dataclass(frozen=True)
+class DisruptionBudget:
+    """Exactly one of the two is set (the schema and model/consistency.py hold it so)."""
+
+    min_available: IntOrPercent | None
+    max_unavailable: IntOrPercent | None
+
+
+@dataclass(frozen=True)
+class Compute:
+    """Default requests and limits for containers that set none (cpu, memory)."""
+
+    requests: Mapping[str, str] = field(default_factory=dict)
+    limits: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    port: str | None
+    """The name of the service port Prometheus scrapes; None: no scrape."""
+    path: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Dockyard's effective per-service settings (x-dockyard merged over every layer)."""
+
+    team: str | None
+    namespace: str
+    replicas: int
+    autoscaling: Autoscaling
+    rollout: Rollout
+    disruption_budget: DisruptionBudget | None
+    resources: Compute
+    contract: str | None
+    """The OpenAPI contract, relative to score.yaml."""
+    jwt: bool
+    """Whether the platform checks tokens for the service's API (False: the service does)."""
+    images: Mapping[str, str]
+    """Images by container name, supplied by a layer."""
+    metrics: Metrics
+
+
+def settings_of(name: str, merged: Mapping[str, Any]) -> Settings:
+    """The typed settings of service `name` from its merged values. A layer may remove a value
+    (an explicit null); the built-in default then applies, as if no layer had set it."""
+    values = _filled(merged, defaults.VALUES["serviceDefaults"])
+    team = values.get("team")
+    scaling = values["autoscaling"]
+    rollout = values["rollout"]
+    budget = values.get("disruptionBudget")
+    compute = values["resources"]
+    metrics = values["metrics"]
+    return Settings(
+        team=team,
+        namespace=values.get("namespace") or team or name,
+        replicas=values["replicas"],
+        autoscaling=Autoscaling(
+            bool(scaling["enabled"]),
+            scaling["minReplicas"],
+            scaling["maxReplicas"],
+            scaling["targetCPUUtilizationPercentage"],
+        ),
+        rollout=Rollout(rollout["strategy"], rollout["maxSurge"], rollout["maxUnavailable"]),
+        disruption_budget=(
+            DisruptionBudget(budget.get("minAvailable"), budget.get("maxUnavailable")) if budget else None
+        ),
+        resources=Compute(dict(compute.get("requests") or {}), dict(compute.get("limits") or {})),
+        contract=values.get("contract"),
+        jwt=bool(values["auth"]["jwt"]),
+        images=dict(values.get("images") or {}),
+        metrics=Metrics(metrics.get("port"), metrics["path"]),
+    )
+
+
+def _filled(values: Mapping[str, Any], fallback: Mapping[str, Any]) -> dict[str, Any]:
+    """`values` with every key of `fallback` it lacks (or holds as None) filled in, at every depth."""
+    result = {key: value for key, value in values.items() if value is not None}
+    for key, default in fallback.items():
+        own = result.get(key)
+        if own is None:
+            result[key] = default
+        elif isinstance(own, Mapping) and isinstance(default, Mapping):
+            result[key] = _filled(own, default)
+    return result
