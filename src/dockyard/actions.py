@@ -18,7 +18,7 @@ from dockyard.check.run import run_checks
 from dockyard.deploy import tasks
 from dockyard.deploy.apply import Outcome, apply
 from dockyard.deploy.client import Connection
-from dockyard.deploy.inventory import Inventory, read_finished, read_inventory
+from dockyard.deploy.inventory import Inventory, read_recorded
 from dockyard.deploy.plan import ChangeSet, plan
 from dockyard.errors import DockyardError, Problem
 from dockyard.load.files import find_repo
@@ -110,7 +110,8 @@ def plan_cluster(
         require_clean_checks(platform, bundle, report)
     connection = Connection(kubeconfig, context or platform.cluster.kube_context)
     inventory = f"{platform.name}-{cluster}"
-    previous = read_inventory(connection, inventory)
+    recorded = read_recorded(connection, inventory)
+    previous = recorded.objects
     changes = plan(
         connection,
         bundle,
@@ -118,7 +119,8 @@ def plan_cluster(
         allow_mass_prune=allow_mass_prune,
         prune_kinds=tuple(prune_kinds),
         recreate=frozenset(r.lower() for r in recreate),
-        finished=read_finished(connection, inventory),
+        finished=recorded.finished,
+        observed=recorded.observed,
     )
     return Planned(platform, bundle, connection, inventory, previous, changes)
 

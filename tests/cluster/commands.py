@@ -16,8 +16,8 @@ def dockyard(capsys: pytest.CaptureFixture[str], cluster: control_plane.Running,
     return run_cli(capsys, *args, "--kubeconfig", str(cluster.kubeconfig), "--context", cluster.context)
 
 
-def writes_during(cluster: control_plane.Running, action: Callable[[], object]) -> list[dict]:
-    """Write requests Dockyard's client made while `action` ran, from the API server's audit log."""
+def requests_during(cluster: control_plane.Running, action: Callable[[], object]) -> list[dict]:
+    """Every request Dockyard's client made while `action` ran, from the API server's audit log."""
     log = Path(cluster.kubeconfig).parent / "logs" / "audit.log"
     before = log.stat().st_size
     action()
@@ -27,8 +27,15 @@ def writes_during(cluster: control_plane.Running, action: Callable[[], object]) 
     return [
         e
         for e in events
-        if e["verb"] in ("create", "update", "patch", "delete")
-        and e["user"]["username"] == "dockyard-admin"  # not the controllers, the scheduler or KWOK
-        and "dryRun" not in e["requestURI"]
+        if e["user"]["username"] == "dockyard-admin"  # not the controllers, the scheduler or KWOK
         and e["stage"] == "ResponseComplete"
+    ]
+
+
+def writes_during(cluster: control_plane.Running, action: Callable[[], object]) -> list[dict]:
+    """Write requests Dockyard's client made while `action` ran (dry runs are not writes)."""
+    return [
+        e
+        for e in requests_during(cluster, action)
+        if e["verb"] in ("create", "update", "patch", "delete") and "dryRun" not in e["requestURI"]
     ]

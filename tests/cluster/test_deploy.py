@@ -17,7 +17,7 @@ from lightkube.resources.core_v1 import ConfigMap, Namespace
 from lightkube.types import PatchType
 
 from dockyard.localcluster import control_plane
-from tests.cluster.commands import dockyard, writes_during
+from tests.cluster.commands import dockyard, requests_during, writes_during
 from tests.helpers import Result, replace, run_cli
 
 PLAIN = Path(__file__).parent / "repos" / "plain"
@@ -53,6 +53,41 @@ def test_first_apply_then_a_no_op_that_writes_nothing(
         local_cluster, lambda: dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")
     )
     assert writes == []
+
+
+def test_a_no_op_plan_reads_by_list_and_still_finds_drift(
+    repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After an apply the plan lists each kind once per namespace and dry-runs nothing: every object
+    is as the apply left it. A live change (drift) is still planned: that object alone is dry-run."""
+    assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
+    result: dict = {}
+    seen = requests_during(
+        local_cluster, lambda: result.update(r=dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local"))
+    )
+    assert result["r"].out.splitlines()[-1] == "plan: +0 ~0 -0 (10 unchanged)"
+    assert [e["requestURI"] for e in seen if "dryRun" in e["requestURI"]] == []
+    reads = [e for e in seen if e["verb"] == "get" and e["objectRef"].get("name")]
+    assert {(e["objectRef"]["resource"], e["objectRef"].get("namespace")) for e in reads} == {
+        ("configmaps", "dockyard-system")  # the inventory, and no object of the render one by one
+    }
+    lists = [e for e in seen if e["verb"] == "list"]
+    kinds = {(e["objectRef"]["resource"], e["objectRef"].get("namespace")) for e in lists}
+    assert len(lists) == len(kinds)  # each kind once per namespace
+
+    api.patch(
+        Deployment,
+        "api",
+        {"metadata": {"annotations": {"dockyard.dev/source": None}}},
+        namespace=repo.name,
+        patch_type=PatchType.MERGE,
+    )
+    seen = requests_during(
+        local_cluster, lambda: result.update(r=dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local"))
+    )
+    assert result["r"].out.splitlines()[-1] == "plan: +0 ~1 -0 (9 unchanged)"
+    assert f"~ Deployment.apps {repo.name}/api" in result["r"].out
+    assert [e["objectRef"]["name"] for e in seen if "dryRun" in e["requestURI"]] == ["api"]
 
 
 def test_a_change_patches_only_what_changed(

@@ -18,6 +18,7 @@ from dockyard.deploy.client import Connection, ObjectError
 from dockyard.deploy.finished import digest, removes_itself
 from dockyard.deploy.health import Health, assess
 from dockyard.deploy.inventory import Inventory, InventoryNotSaved, save_inventory
+from dockyard.deploy.observed import Observed, intent, marker
 from dockyard.deploy.plan import Change, ChangeSet, reference
 from dockyard.errors import DockyardError
 from dockyard.render import hooks
@@ -118,6 +119,7 @@ def apply(
     for change in changes.changes:
         groups.setdefault(group_of(change.rendered), []).append(change)
     written: list[ObjectId] = []
+    lives: dict[ObjectId, dict[str, Any]] = {}
     for group in GROUPS:
         members = groups.get(group, [])
         pending = [c for c in members if c.action in ("create", "configure", "recreate")]
@@ -125,13 +127,13 @@ def apply(
             progress(f"applying {len(pending)} of {len(members)} {group.title}")
             written += _write_group(connection, pending)
         if members:
-            _wait_healthy(connection, members, group.title, timeout, progress)
+            lives.update(_wait_healthy(connection, members, group.title, timeout, progress))
         if pending and group is CRDS:
             connection.refresh_kinds()  # Established now: their kinds can be applied
         if group.point is not None:
             after(group.point)
     pruned = _prune(connection, changes, previous, progress)
-    _save_inventory(connection, inventory_name, changes, previous)
+    _save_inventory(connection, inventory_name, changes, previous, lives)
     return Outcome(tuple(written), tuple(pruned), sum(1 for c in changes.changes if c.action == "unchanged"))
 
 
@@ -180,19 +182,21 @@ def _wait_healthy(
     title: str,
     timeout: float,
     progress: Progress,
-) -> None:
+) -> dict[ObjectId, dict[str, Any]]:
+    """Wait until every member is healthy; the live objects then, by id."""
     deadline = time.monotonic() + timeout
     announced = False
     while True:
         unhealthy = []
-        for change, live in _live(connection, members):
+        seen = _live(connection, members)
+        for change, live in seen:
             if removes_itself(change.rendered.manifest) and (live is None or _being_deleted(live)):
                 continue  # it ran and removed itself, or is removing itself (the plan knows it ran)
             status = assess(live)
             if status.health is not Health.HEALTHY:
                 unhealthy.append((change, status))
         if not unhealthy:
-            return
+            return {change.id: live for change, live in seen if live is not None}
         if time.monotonic() > deadline:
             lines = "\n".join(f"{c.id} (from {c.rendered.source.file}): {s.health}: {s.reason}" for c, s in unhealthy)
             raise ApplyFailed(f"{title} did not become healthy within {timeout:.0f}s:\n{lines}")
@@ -240,11 +244,22 @@ def _stub(object_id: ObjectId, api_version: str) -> dict[str, Any]:
     return {"apiVersion": api_version, "kind": object_id.kind, "metadata": metadata}
 
 
-def _save_inventory(connection: Connection, name: str, changes: ChangeSet, previous: Inventory) -> None:
+def _save_inventory(
+    connection: Connection,
+    name: str,
+    changes: ChangeSet,
+    previous: Inventory,
+    lives: Mapping[ObjectId, Mapping[str, Any]],
+) -> None:
     objects = {c.id: str(c.rendered.manifest["apiVersion"]) for c in changes.changes}
     objects.update({i: previous[i] for i in changes.prune.kept})
     finished = {c.id: digest(c.rendered.manifest) for c in changes.changes if removes_itself(c.rendered.manifest)}
+    observed = {
+        c.id: Observed(intent(c.rendered.manifest), marker(lives[c.id]))
+        for c in changes.changes
+        if c.id in lives and not removes_itself(c.rendered.manifest)
+    }
     try:
-        save_inventory(connection, name, objects, finished)
+        save_inventory(connection, name, objects, finished, observed)
     except InventoryNotSaved as error:
         raise ApplyFailed(str(error)) from None

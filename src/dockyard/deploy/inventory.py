@@ -1,8 +1,9 @@
 """What Dockyard applied, as a set of object ids; prune = previous inventory minus current render.
 
 The inventory is a ConfigMap per platform and cluster in `dockyard-system`: each object's id with
-the apiVersion it was applied with, and the digest of each self-removing Job it wrote (see
-finished.py). It is read before a plan and written after a successful apply.
+the apiVersion it was applied with, the digest of each self-removing Job it wrote (see
+finished.py), and each object's intent and live marker (see observed.py). It is read once before
+a plan and written after a successful apply, only when something in it changed.
 
 Safety rules, checked before anything is deleted:
 - never prune when the render is empty;
@@ -14,10 +15,11 @@ Safety rules, checked before anything is deleted:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.deploy.client import Connection, ObjectError
+from dockyard.deploy.observed import Observed
 from dockyard.errors import DockyardError
 from dockyard.render.identity import ObjectId
 
@@ -75,19 +77,39 @@ class InventoryNotSaved(DockyardError):
     """The API server refused the inventory ConfigMap."""
 
 
-def read_inventory(connection: Connection, name: str) -> Inventory:
-    return _read_lines(connection, name, "objects")
+@dataclass(frozen=True)
+class Recorded:
+    """Everything the inventory ConfigMap holds, read with one request."""
+
+    objects: Inventory = field(default_factory=dict)
+    finished: dict[ObjectId, str] = field(default_factory=dict)
+    """The digest of each self-removing Job applied (see finished.py)."""
+    observed: dict[ObjectId, Observed] = field(default_factory=dict)
+    """Each object's intent and live marker after the last apply (see observed.py)."""
 
 
-def read_finished(connection: Connection, name: str) -> dict[ObjectId, str]:
-    """The digest of each self-removing Job the inventory records (see finished.py)."""
-    return _read_lines(connection, name, "finished")
+def read_recorded(connection: Connection, name: str) -> Recorded:
+    live = connection.get(_stub(name))
+    if live is None:
+        return Recorded()
+    data = live.get("data") or {}
+    observed = {}
+    for object_id, text in _parse(data.get("observed", "")).items():
+        entry = Observed.decode(text)
+        if entry is not None:
+            observed[object_id] = entry
+    return Recorded(_parse(data.get("objects", "")), _parse(data.get("finished", "")), observed)
 
 
 def save_inventory(
-    connection: Connection, name: str, objects: Mapping[ObjectId, str], finished: Mapping[ObjectId, str]
+    connection: Connection,
+    name: str,
+    objects: Mapping[ObjectId, str],
+    finished: Mapping[ObjectId, str],
+    observed: Mapping[ObjectId, Observed],
 ) -> None:
-    """Record `objects` (id -> apiVersion) and `finished` (id -> digest); no write when unchanged."""
+    """Record `objects` (id -> apiVersion), `finished` (id -> digest) and `observed`; no write when
+    nothing changed."""
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": INVENTORY_NAMESPACE}}
     if connection.get(namespace) is None:
         connection.apply(namespace)
@@ -96,6 +118,8 @@ def save_inventory(
     inventory["data"] = {"objects": _lines(objects)}
     if finished:
         inventory["data"]["finished"] = _lines(finished)
+    if observed:
+        inventory["data"]["observed"] = _lines({i: o.encode() for i, o in observed.items()})
     live = connection.get(inventory)
     if live is not None and (live.get("data") or {}) == inventory["data"]:
         return
@@ -108,12 +132,9 @@ def _lines(entries: Mapping[ObjectId, str]) -> str:
     return "\n".join(sorted(f"{object_id.encode()} {value}" for object_id, value in entries.items())) + "\n"
 
 
-def _read_lines(connection: Connection, name: str, key: str) -> dict[ObjectId, str]:
-    live = connection.get(_stub(name))
-    if live is None:
-        return {}
+def _parse(text: str) -> dict[ObjectId, str]:
     found = {}
-    for line in (live.get("data") or {}).get(key, "").splitlines():
+    for line in text.splitlines():
         encoded, _space, value = line.partition(" ")
         found[ObjectId.decode(encoded)] = value
     return found

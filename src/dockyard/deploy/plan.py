@@ -1,8 +1,11 @@
-"""Plan: a server-side dry run of the whole rendered set, compared with live state.
+"""Plan: the rendered set compared with live state, by server-side dry runs where needed.
 
 Every object is `create`, `configure` or `unchanged`; objects in the inventory that the render no
-longer has are `prune`. An object whose namespace or CRD is itself part of the set cannot be dry-run
-before that is applied: it is planned as `create` and dry-run again just before it is written.
+longer has are `prune`. Live state is read by listing each kind once per namespace; an object
+whose intent and live marker are what the last apply recorded is unchanged without a request
+(see observed.py); every other one is dry-run and the result compared with the live object. An
+object whose namespace or CRD is itself part of the set cannot be dry-run before that is applied:
+it is planned as `create` and dry-run again just before it is written.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dockyard.deploy import diff
 from dockyard.deploy.client import Connection, ObjectError, Reason
 from dockyard.deploy.finished import digest, removes_itself
 from dockyard.deploy.inventory import PrunePlan, plan_prune
+from dockyard.deploy.observed import Observed, intent, marker
 from dockyard.render.bundle import Bundle, Rendered
 from dockyard.render.identity import ObjectId
 
@@ -79,10 +83,13 @@ def plan(
     prune_kinds: tuple[str, ...] = (),
     recreate: frozenset[str] = frozenset(),
     finished: Mapping[ObjectId, str] | None = None,
+    observed: Mapping[ObjectId, Observed] | None = None,
 ) -> ChangeSet:
     """`recreate` holds references (`kind/namespace/name`, or `kind/name`) people allowed to be recreated;
-    `finished` the digests of the self-removing Jobs applied before (see finished.py)."""
+    `finished` the digests of the self-removing Jobs applied before (see finished.py); `observed`
+    what the last apply recorded of each object (see observed.py)."""
     finished = finished or {}
+    observed = observed or {}
     namespaces = {r.name for r in bundle.objects if r.kind == "Namespace"}
     crd_kinds = {
         (r.manifest.get("spec", {}).get("group"), r.manifest.get("spec", {}).get("names", {}).get("kind"))
@@ -96,10 +103,18 @@ def plan(
             # applied as it is before: it is running, ran, or removed itself (the TTL controller
             # may delete it between any two reads, so its live state is not read)
             return Change(object_id, Action.UNCHANGED, rendered)
+        live = lives[(rendered.api_version, rendered.kind, rendered.namespace)].get(rendered.name)
+        recorded = observed.get(object_id)
+        if (
+            live is not None
+            and recorded is not None
+            and recorded.intent == intent(rendered.manifest)
+            and recorded.marker == marker(live)
+        ):
+            return Change(object_id, Action.UNCHANGED, rendered)  # applied as it is, and nothing changed it since
         result = connection.apply(rendered.manifest, dry_run=True)
         allowed = reference(object_id) in recreate or _replaced_by_its_chart(rendered)
         if isinstance(result, ObjectError) and result.reason is Reason.IMMUTABLE and allowed:
-            live = connection.get(rendered.manifest)
             return Change(object_id, Action.RECREATE, rendered, diff.unified(live, rendered.manifest, str(object_id)))
         if isinstance(result, ObjectError):
             waits_for_namespace = result.reason is Reason.NOT_FOUND_NAMESPACE and rendered.namespace in namespaces
@@ -108,7 +123,6 @@ def plan(
                 text = diff.unified(None, rendered.manifest, str(object_id))
                 return Change(object_id, Action.CREATE, rendered, text, deferred=True)
             return Change(object_id, Action.CREATE, rendered, error=result)
-        live = connection.get(rendered.manifest)
         if live is None:
             return Change(object_id, Action.CREATE, rendered, diff.unified(None, result, str(object_id)))
         if diff.unchanged(live, result):
@@ -117,7 +131,9 @@ def plan(
 
     connection.refresh_kinds()
     connection.prepare([r.manifest for r in bundle.objects])
+    kinds = sorted({(r.api_version, r.kind, r.namespace) for r in bundle.objects}, key=str)
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        lives = dict(zip(kinds, pool.map(lambda k: connection.list(*k), kinds), strict=True))
         changes = list(pool.map(compare, bundle.objects))
     current = {c.id for c in changes}
     prune = plan_prune(previous, current, allow_mass_prune=allow_mass_prune, allow_kinds=prune_kinds)

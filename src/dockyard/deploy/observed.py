@@ -1,0 +1,57 @@
+"""What a plan may skip without asking the API server: an object whose rendered intent is what was
+applied last time, and whose live state is still what the last apply left.
+
+After each apply the inventory records, per object, a hash of the manifest Dockyard applied (its
+intent, salted with Dockyard's version, so a new release plans everything once) and a hash of
+the live object as the apply left it (its marker: everything but `status` and the bookkeeping the
+API server changes on every write). A plan lists the live objects (one request per kind and
+namespace) and dry-runs only the objects whose intent or marker differs: a new or changed
+render, or a live object someone or something changed since (drift). Everything else is
+unchanged without a request of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from dockyard import __version__
+
+BOOKKEEPING = ("resourceVersion", "managedFields", "generation")
+"""Metadata the API server rewrites on every write to an object, whatever changed."""
+
+
+@dataclass(frozen=True)
+class Observed:
+    intent: str
+    marker: str
+
+    def encode(self) -> str:
+        return f"{self.intent} {self.marker}"
+
+    @classmethod
+    def decode(cls, text: str) -> Observed | None:
+        intent, _space, marker = text.partition(" ")
+        return cls(intent, marker) if intent and marker else None
+
+
+def intent(manifest: Mapping[str, Any]) -> str:
+    return _hash({"dockyard": __version__, "manifest": manifest})
+
+
+def marker(live: Mapping[str, Any]) -> str:
+    """A LIST's items may lack `apiVersion` and `kind` where a GET has them: neither is content."""
+    kept = {key: value for key, value in live.items() if key not in ("status", "apiVersion", "kind")}
+    metadata = kept.get("metadata")
+    if isinstance(metadata, Mapping):
+        kept["metadata"] = {key: value for key, value in metadata.items() if key not in BOOKKEEPING}
+    return _hash(kept)
+
+
+def _hash(value: Any) -> str:
+    encoded = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    return hashlib.sha256(encoded).hexdigest()[:32]
