@@ -20,15 +20,16 @@ from dockyard.deploy.apply import Outcome, apply
 from dockyard.deploy.client import Connection
 from dockyard.deploy.inventory import Inventory, read_recorded
 from dockyard.deploy.plan import ChangeSet, plan
-from dockyard.errors import DockyardError, Problem
+from dockyard.errors import DockyardError, InputError, Problem
 from dockyard.load.files import find_repo
 from dockyard.load.layers import effective
 from dockyard.load.repo import Repo, load
 from dockyard.localcluster.build import binary_path
 from dockyard.model.platform import Platform, build_platform
 from dockyard.render.bundle import Bundle
-from dockyard.render.components.install import ChartStore
+from dockyard.render.components.install import ChartStore, check_pulled_values
 from dockyard.render.platform import render_platform
+from dockyard.render.services import render as render_services
 
 Report = Callable[[str], None]
 """Where an action sends a line a person should see (warnings, progress)."""
@@ -48,6 +49,18 @@ def platform_for(repo: Repo, cluster: str, images: Mapping[str, str] | None = No
     """One cluster's typed platform: every layer merged, and the merged settings validated;
     `images` from the command line (model/images.py)."""
     return build_platform(repo, effective(repo, cluster), images)
+
+
+def validate_cluster(platform: Platform) -> tuple[list[Problem], list[Problem]]:
+    """What `validate` finds for one cluster without a chart store: the pulled charts' values
+    against the layers' (errors and warnings), and every problem of rendering the services."""
+    checked = check_pulled_values(platform)
+    errors, warnings = list(checked.errors), list(checked.warnings)
+    try:
+        render_services(platform)
+    except InputError as error:
+        errors += error.problems
+    return errors, warnings
 
 
 def render_for(platform: Platform, only: str = "all", report: Report = lambda _line: None) -> Bundle:

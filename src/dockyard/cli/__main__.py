@@ -1,0 +1,5 @@
+"""`python -m dockyard.cli`."""
+
+from dockyard.cli import main
+
+main()

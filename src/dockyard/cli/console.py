@@ -1,0 +1,41 @@
+"""What every command shares: its output streams and the options several commands take."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dockyard.errors import UsageError
+
+
+class _Stream:
+    """Plain lines to stdout or stderr (rich is imported only where a command draws more than lines)."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self.stderr = stderr
+
+    def print(self, line: str = "") -> None:
+        typer.echo(line, err=self.stderr)
+
+
+out = _Stream(stderr=False)
+err = _Stream(stderr=True)
+
+RepoArg = Annotated[Path, typer.Argument(help="The platform repo (or a directory inside it).")]
+ClusterOpt = Annotated[str | None, typer.Option("--cluster", "-c", help="Only this cluster.")]
+ImageOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--image",
+        help="SERVICE=IMAGE for the service's `image: .` containers, SERVICE.CONTAINER=IMAGE for one (repeatable).",
+    ),
+]
+KubeconfigOpt = Annotated[Path | None, typer.Option("--kubeconfig", help="Default: $KUBECONFIG or ~/.kube/config.")]
+ContextOpt = Annotated[str | None, typer.Option("--context", help="Default: the cluster's kubeContext.")]
+
+
+def check_output(output: str, allowed: tuple[str, ...] = ("text", "json")) -> None:
+    if output not in allowed:
+        raise UsageError(f"--output must be {', '.join(allowed[:-1])} or {allowed[-1]}, not `{output}`")

@@ -1,0 +1,127 @@
+"""Commands on the platform repo alone: init, validate, render, explain, schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dockyard import actions
+from dockyard.cli.console import ClusterOpt, ImageOpt, RepoArg, err, out
+from dockyard.errors import InputError, Problem, UsageError
+from dockyard.load import schemas
+from dockyard.load.layers import Explanation, effective, explain
+from dockyard.model.images import parse_image_options
+from dockyard.render.output import stream, write_tree
+from dockyard.render.platform import PARTS
+from dockyard.scaffold import init as scaffold_init
+
+
+def init(directory: Annotated[Path, typer.Argument(help="A new or empty directory.")]) -> None:
+    """Create a platform repo from the example shop (four services, two environments, two clusters)."""
+    written = scaffold_init(directory)
+    out.print(f"created platform repo {directory} ({len(written)} files)")
+    out.print(f"next: dockyard validate {directory}, then dockyard charts pull {directory} (the pinned charts)")
+
+
+def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None, image: ImageOpt = None) -> None:
+    """Load and merge every layer, validate everything (rendering included), print every error at once."""
+    loaded = actions.load_repo(repo)
+    clusters = [cluster] if cluster else sorted(loaded.clusters)
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    for name in clusters:
+        try:
+            platform = actions.platform_for(loaded, name, parse_image_options(image))
+        except InputError as error:
+            problems += [p for p in error.problems if p not in problems]
+            continue
+        errors, cautions = actions.validate_cluster(platform)
+        problems += [p for p in errors if p not in problems]
+        warnings += [p for p in cautions if p not in warnings]
+    actions.report_warnings(warnings, err.print)
+    if problems:
+        raise InputError(problems)
+    services, environments = len(loaded.services), len(loaded.environments)
+    out.print(
+        f"valid: {loaded.platform.data['name']}: {services} services, {environments} environments, "
+        f"cluster{'s' if len(clusters) != 1 else ''} {', '.join(clusters)}"
+    )
+
+
+def render_command(
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to render for.")],
+    repo: RepoArg = Path("."),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write one file per object here.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="yaml or json.")] = "yaml",
+    only: Annotated[str, typer.Option("--only", help="all, platform (components) or services.")] = "all",
+    image: ImageOpt = None,
+) -> None:
+    """Render the platform's components and every service: one file per object, or one stream to stdout."""
+    if fmt not in ("yaml", "json"):
+        raise UsageError(f"--format must be yaml or json, not `{fmt}`")
+    if only not in PARTS:
+        raise UsageError(f"--only must be one of {', '.join(PARTS)}, not `{only}`")
+    platform = actions.platform_for(actions.load_repo(repo), cluster, parse_image_options(image))
+    bundle = actions.render_for(platform, only, report=err.print)
+    if output is None:
+        sys.stdout.write(stream(bundle, fmt))
+        return
+    written = write_tree(bundle, output, fmt)
+    err.print(f"rendered {len(written)} objects for cluster {cluster} into {output}")
+
+
+def explain_command(
+    key: Annotated[str, typer.Argument(help="A dotted key, e.g. services.orders.replicas.")],
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster whose values to explain.")],
+    repo: RepoArg = Path("."),
+) -> None:
+    """Show a key's effective value, the file:line that set it, and what it overrode."""
+    loaded = actions.load_repo(repo)
+    _print_explanation(explain(effective(loaded, cluster), key))
+
+
+def _print_explanation(explanation: Explanation) -> None:
+    if explanation.removed_by is not None:
+        out.print(f"{explanation.key} is unset: removed (null) by {explanation.removed_by}")
+    elif explanation.leaves and explanation.leaves[0].key == explanation.key:
+        leaf = explanation.leaves[0]
+        out.print(f"{leaf.key} = {_show(leaf.value)}")
+        out.print(f"  set by {leaf.origin}")
+    else:
+        out.print(f"{explanation.key}:")
+        width = max((len(leaf.key) for leaf in explanation.leaves), default=0)
+        for leaf in explanation.leaves:
+            out.print(f"  {leaf.key:<{width}} = {_show(leaf.value)}  ({leaf.origin})")
+    for override in explanation.overridden:
+        out.print(f"  overrides {_show(override.value)} from {override.origin}")
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def schema(
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write one <kind>.json per file kind here.")
+    ] = None,
+) -> None:
+    """Print or write the JSON Schemas (Draft 2020-12) of every platform repo file kind."""
+    if out_dir is None:
+        sys.stdout.write(json.dumps(schemas.BY_KIND, indent=2, sort_keys=True) + "\n")
+        return
+    for name in write_schemas(out_dir):
+        out.print(f"wrote {name}")
+
+
+def write_schemas(directory: Path) -> list[str]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind, document in sorted(schemas.BY_KIND.items()):
+        path = directory / f"{kind}.json"
+        path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        written.append(str(path))
+    return written
