@@ -10,7 +10,7 @@ One module per command group, over the actions layer (dockyard/actions.py):
     policies       policies export
     localcluster   localcluster ..., up, down, status
 
-Exit codes (one table, also in docs/deploy.md):
+Exit codes (the README's table):
 
     0    success (plan: with or without changes)
     1    the input is invalid, a check denied, or a step failed (nothing partial is applied)
