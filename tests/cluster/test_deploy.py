@@ -73,7 +73,7 @@ def test_a_no_op_plan_reads_by_list_and_still_finds_drift(
     }
     lists = [e for e in seen if e["verb"] == "list"]
     kinds = {(e["objectRef"]["resource"], e["objectRef"].get("namespace")) for e in lists}
-    assert len(lists) == len(kinds)  # each kind once per namespace
+    assert len(lists) == len(kinds)  # each kind once per namespace (and the cluster's CRDs once)
 
     api.patch(
         Deployment,
@@ -105,7 +105,8 @@ def test_a_change_patches_only_what_changed(
         local_cluster, lambda: dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")
     )
     assert [(w["verb"], w["objectRef"]["resource"], w["objectRef"]["name"]) for w in writes] == [
-        ("patch", "deployments", "api")
+        ("patch", "deployments", "api"),
+        ("patch", "configmaps", f"{repo.name}-local"),  # the inventory records what was applied
     ]
 
 
@@ -368,7 +369,10 @@ def _removing_itself_is_removed_too(
             ),
         )
         assert applied["r"].code == 0, applied["r"].err
-        assert [(w["objectRef"]["resource"], w["objectRef"]["name"]) for w in writes] == [("deployments", "api")]
+        assert [(w["objectRef"]["resource"], w["objectRef"]["name"]) for w in writes] == [
+            ("deployments", "api"),
+            ("configmaps", f"{repo.name}-local"),  # the inventory records what was applied
+        ]
     finally:
         patch = [{"op": "remove", "path": "/metadata/finalizers"}]
         api.patch(Job, "client-extra", patch, namespace=repo.name, patch_type=PatchType.JSON)

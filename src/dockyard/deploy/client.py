@@ -149,6 +149,9 @@ class Connection:
     def _kind(self, manifest: Mapping[str, Any]) -> Any:
         """The resource class of the object's kind (for get and delete), or None if the cluster lacks it."""
         if not self._crds_loaded:
+            builtin = _builtin(manifest)
+            if builtin is not None and not issubclass(builtin, (GenericGlobalResource, GenericNamespacedResource)):
+                return builtin  # a kind of Kubernetes itself: no need to learn the cluster's CRDs for it
             self.refresh_kinds()
         if not self._known(manifest):
             return None
