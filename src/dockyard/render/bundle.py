@@ -15,6 +15,7 @@ import yaml
 
 from dockyard.errors import Position, Problem
 from dockyard.load.yamlsafe import Document
+from dockyard.render.task_data import T, TaskData, payload
 
 STAGES = ("crds", "platform-networking", "platform-services", "namespaces", "services")
 TEAM_STAGES = ("namespaces", "services")
@@ -100,8 +101,13 @@ class TaskRequest:
 
     kind: str
     name: str
-    data: dict[str, Any]
+    data: TaskData
+    """One of the types of render/task_data.py, by kind."""
     source: Source
+
+    def payload(self, expected: type[T]) -> T:
+        """The data as `expected`, the type of this task's kind (TypeError for another)."""
+        return payload(self.kind, self.data, expected)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dockyard.model.service import Service
 from dockyard.render.bundle import TaskRequest
 from dockyard.render.components.catalog import choose
 from dockyard.render.provisioners.api import WAYPOINT
+from dockyard.render.task_data import KeycloakClient, payload
 
 KUBERNETES_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -62,19 +63,20 @@ def client_problems(platform: Platform, tasks: list[TaskRequest]) -> list[Proble
     """Services' keycloak-client tasks whose client ID is one a platform component uses."""
     chosen, _problems = choose(platform)
     platform_clients = {
-        str(spec.data.get("clientId")): item.component.name
+        payload(spec.kind, spec.data, KeycloakClient)["clientId"]: item.component.name
         for item in chosen
         for spec in item.component.tasks(platform)
         if spec.kind == "keycloak-client"
     }
     found = []
     for task in tasks:
-        owner = platform_clients.get(str(task.data.get("clientId")))
-        if task.kind == "keycloak-client" and owner is not None:
+        client_id = task.payload(KeycloakClient)["clientId"] if task.kind == "keycloak-client" else None
+        owner = platform_clients.get(client_id) if client_id else None
+        if owner is not None:
             found.append(
                 Problem(
                     task.source.position,
-                    f"service `{task.name}` would get OAuth client `{task.data['clientId']}`, which is the "
+                    f"service `{task.name}` would get OAuth client `{client_id}`, which is the "
                     f"platform's own (component `{owner}`): each would overwrite the other's settings, and the "
                     "service would be given that client's secret",
                     "rename the service",

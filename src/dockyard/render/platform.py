@@ -9,6 +9,7 @@ from dockyard.render import services
 from dockyard.render.bundle import Bundle, Exposure, ExternalSecret, Rendered, Source, TaskRequest
 from dockyard.render.components.component import has
 from dockyard.render.components.install import ChartStore, render_components
+from dockyard.render.task_data import KeycloakClient, KeycloakPrune
 
 PARTS = ("all", "platform", "services")
 """What `render --only` selects: everything, only the components, or only the services."""
@@ -52,8 +53,12 @@ def render_platform(platform: Platform, store: ChartStore, only: str = "all") ->
 def keycloak_prune(platform: Platform, tasks: list[TaskRequest]) -> TaskRequest:
     """One task after every keycloak-client task: the realm keeps exactly the clients this render
     names (of those this cluster made), so a caller or a UI that is gone loses its client."""
-    clients = sorted({str(t.data["clientId"]) for t in tasks if t.kind == "keycloak-client"})
-    data = {"realm": platform.name, "owner": f"{platform.name}-{platform.cluster.name}", "clients": clients}
+    clients = sorted({t.payload(KeycloakClient)["clientId"] for t in tasks if t.kind == "keycloak-client"})
+    data: KeycloakPrune = {
+        "realm": platform.name,
+        "owner": f"{platform.name}-{platform.cluster.name}",
+        "clients": clients,
+    }
     return TaskRequest("keycloak-prune", platform.name, data, Source("platform.yaml"))
 
 

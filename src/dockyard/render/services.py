@@ -30,6 +30,7 @@ from dockyard.render.provisioners import BUILT_IN
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
 from dockyard.render.provisioners.custom import from_document
 from dockyard.render.resource_params import expanded, provision_order, references
+from dockyard.render.task_data import KeycloakClient
 from dockyard.render.workload import SELECTOR_KEYS, Wiring, WorkloadProblem, render_service, selector
 
 
@@ -105,7 +106,8 @@ def _one_client_each(tasks: list[TaskRequest], problems: list[Problem]) -> list[
                 seen.add(key)
                 others.append(task)
             continue
-        for scope in task.data.get("scopes") or {}:
+        client = task.payload(KeycloakClient)
+        for scope in client.get("scopes") or {}:
             owner = owners.setdefault(scope, task.name)
             if owner != task.name:
                 problems.append(
@@ -120,13 +122,13 @@ def _one_client_each(tasks: list[TaskRequest], problems: list[Problem]) -> list[
         if first is None:
             clients[task.name] = task
             continue
-        api, caller = (first, task) if "scopes" in first.data else (task, first)
-        grants = {name: list(scopes) for name, scopes in (api.data.get("grants") or {}).items()}
-        for name, scopes in (caller.data.get("grants") or {}).items():
+        api, caller = (first, task) if "scopes" in first.payload(KeycloakClient) else (task, first)
+        api_data, caller_data = api.payload(KeycloakClient), caller.payload(KeycloakClient)
+        grants = {name: list(scopes) for name, scopes in (api_data.get("grants") or {}).items()}
+        for name, scopes in (caller_data.get("grants") or {}).items():
             grants[name] = sorted({*grants.get(name, []), *scopes})
-        clients[task.name] = TaskRequest(
-            task.kind, task.name, {**caller.data, **api.data, "grants": grants}, api.source
-        )
+        merged: KeycloakClient = {**caller_data, **api_data, "grants": grants}
+        clients[task.name] = TaskRequest(task.kind, task.name, merged, api.source)
     return [*others, *clients.values()]
 
 

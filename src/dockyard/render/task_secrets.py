@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dockyard.render import platform_names
 from dockyard.render.bundle import TaskRequest
 from dockyard.render.components.data import role_secret, s3_user_secret
+from dockyard.render.task_data import EnsureSecret, KeycloakClient, PostgresRole, S3Bucket
 
 
 @dataclass(frozen=True)
@@ -19,21 +20,26 @@ class MadeSecret:
 
 
 def secrets_made(request: TaskRequest) -> list[MadeSecret]:
-    data = request.data
     if request.kind == "ensure-secret":
-        return [MadeSecret(ns, data["name"], frozenset(data["keys"])) for ns in data["namespaces"]]
+        generated = request.payload(EnsureSecret)
+        return [MadeSecret(ns, generated["name"], frozenset(generated["keys"])) for ns in generated["namespaces"]]
     if request.kind == "postgres-role":
+        data = request.payload(PostgresRole)
         credentials = frozenset({"username", "password"})
         return [
             MadeSecret(data["namespace"], role_secret(data["cluster"], data["role"]), credentials),
             MadeSecret(data["secretNamespace"], data["secret"], credentials),
         ]
     if request.kind == "s3-bucket":
+        bucket = request.payload(S3Bucket)
         return [
             MadeSecret(platform_names.OBJECT_STORE_NAMESPACE, s3_user_secret(request.name), frozenset({"secretKey"})),
-            MadeSecret(data["namespace"], data["secret"], frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"})),
+            MadeSecret(
+                bucket["namespace"], bucket["secret"], frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"})
+            ),
         ]
-    if request.kind == "keycloak-client" and "secretTo" in data:
-        target = data["secretTo"]
+    client = request.payload(KeycloakClient) if request.kind == "keycloak-client" else None
+    if client is not None and "secretTo" in client:
+        target = client["secretTo"]
         return [MadeSecret(target["namespace"], target["name"], frozenset({"client-id", target["key"]}))]
     return []

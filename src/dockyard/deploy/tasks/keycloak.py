@@ -22,6 +22,7 @@ from dockyard.deploy.tasks.secrets import write_secret
 from dockyard.render import platform_names
 from dockyard.render.bundle import TaskRequest
 from dockyard.render.components.identity import ADMIN_SECRET
+from dockyard.render.task_data import KeycloakClient, KeycloakPrune
 
 SERVICE = ("keycloak-http", "http")
 READY_WITHIN = 120.0
@@ -114,7 +115,7 @@ def prune_clients(request: TaskRequest, context: TaskContext) -> str:
     longer; a client no cluster names any more is deleted, its grants and audiences with it (a
     service removed, one that stopped calling an API, a UI switched off). Runs after every
     keycloak-client task."""
-    data = request.data
+    data = request.payload(KeycloakPrune)
     realm, owner, wanted = data["realm"], data["owner"], set(data["clients"])
     with _session(context) as admin:
         if admin.call("GET", f"/{realm}").status_code == 404:
@@ -142,7 +143,7 @@ def prune_clients(request: TaskRequest, context: TaskContext) -> str:
 
 
 def _configure(admin: Admin, request: TaskRequest, context: TaskContext) -> str:
-    data = request.data
+    data = request.payload(KeycloakClient)
     realm = data["realm"]
     done = []
     if admin.call("GET", f"/{realm}").status_code == 404:
@@ -262,7 +263,7 @@ def _grants(
             done.append(f"client drops audience {audience}")
 
 
-def _client(admin: Admin, realm: str, data: dict[str, Any], context: TaskContext, done: list[str]) -> str:
+def _client(admin: Admin, realm: str, data: KeycloakClient, context: TaskContext, done: list[str]) -> str:
     """The client exists with the wanted settings; its internal id."""
     wanted: dict[str, Any] = {
         "clientId": data["clientId"],

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dockyard.deploy.tasks.common import TaskContext, check
 from dockyard.render.bundle import TaskRequest
+from dockyard.render.task_data import ObjectRef, Restart
 
 ANNOTATION = "dockyard.dev/restarted-for"
 API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1"}
 
 
-def _ref(spec: dict[str, str]) -> dict[str, object]:
+def _ref(spec: ObjectRef) -> dict[str, object]:
     return {
         "apiVersion": API_VERSIONS[spec["kind"]],
         "kind": spec["kind"],
@@ -23,7 +24,8 @@ def _ref(spec: dict[str, str]) -> dict[str, object]:
 
 
 def restart(request: TaskRequest, context: TaskContext) -> str:
-    target, when = request.data["target"], request.data["when"]
+    data = request.payload(Restart)
+    target, when = data["target"], data["when"]
     trigger = context.connection.get(_ref(when))
     if trigger is None:
         return f"{when['kind']} {when['namespace']}/{when['name']} does not exist: nothing to restart for"

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import base64
 import secrets as random
+from collections.abc import Mapping
 from typing import Any
 
 from dockyard.deploy.tasks.common import TaskContext, TaskFailed, check, encode, read_secret, secret_ref
 from dockyard.render.bundle import TaskRequest
 from dockyard.render.components.data import role_secret, s3_access_key, s3_user_secret
 from dockyard.render.platform_names import OBJECT_STORE_NAMESPACE
+from dockyard.render.task_data import EnsureSecret, KeyValue, PostgresRole, S3Bucket
 
 TASK_ANNOTATION = "dockyard.dev/task"
 GENERATORS = {
@@ -22,7 +24,7 @@ GENERATORS = {
 }
 
 
-def _generate(keys: dict[str, dict[str, Any]], current: dict[str, str]) -> dict[str, str]:
+def _generate(keys: Mapping[str, KeyValue], current: dict[str, str]) -> dict[str, str]:
     """The values of `keys`: current ones kept, literal ones set, generated ones made, copies last."""
     values = dict(current)
     for key, spec in sorted(keys.items()):
@@ -78,7 +80,7 @@ def write_secret(
 
 
 def ensure_secret(request: TaskRequest, context: TaskContext) -> str:
-    data = request.data
+    data = request.payload(EnsureSecret)
     name, namespaces = data["name"], data["namespaces"]
     secret_type = data.get("type", "Opaque")
     primary = read_secret(context.connection, namespaces[0], name) or {}
@@ -93,7 +95,7 @@ def ensure_secret(request: TaskRequest, context: TaskContext) -> str:
 def postgres_role(request: TaskRequest, context: TaskContext) -> str:
     """The role's password in a basic-auth Secret beside the shared cluster (CloudNativePG sets it on
     the role the Cluster declares), and the same credentials in the service's namespace."""
-    data = request.data
+    data = request.payload(PostgresRole)
     role = data["role"]
     beside = role_secret(data["cluster"], role)
     current = read_secret(context.connection, data["namespace"], beside) or {}
@@ -107,7 +109,7 @@ def s3_credentials(request: TaskRequest, context: TaskContext) -> str:
     """A service's key on the object store: the secret key generated once, beside the store (whose
     identity for the resource, on its bucket alone, reads it from there) and in the service's
     namespace with the access key id, as the s3 provisioner's outputs reference them."""
-    data = request.data
+    data = request.payload(S3Bucket)
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": OBJECT_STORE_NAMESPACE}}
     if context.connection.get(namespace) is None:
         raise TaskFailed(

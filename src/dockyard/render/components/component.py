@@ -12,6 +12,7 @@ from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import profiles
 from dockyard.render.bundle import TaskRequest
+from dockyard.render.task_data import TaskData
 
 Values = Callable[[Platform], dict[str, Any]]
 Objects = Callable[[Platform, Sequence[TaskRequest]], list[dict[str, Any]]]
@@ -24,7 +25,7 @@ class TaskSpec:
 
     kind: str
     name: str
-    data: dict[str, Any]
+    data: TaskData
 
 
 Tasks = Callable[[Platform], list[TaskSpec]]

@@ -16,6 +16,7 @@ from dockyard.render import platform_names
 from dockyard.render.bundle import TaskRequest, obj
 from dockyard.render.components.component import Component, TaskSpec, has
 from dockyard.render.components.observability import STORAGE_SECRET
+from dockyard.render.task_data import PostgresRole, S3Bucket, payload
 
 CLOUDNATIVE_PG = Component(
     name="cloudnative-pg",
@@ -49,8 +50,9 @@ def shared_postgres(platform: Platform, requests: Sequence[TaskRequest]) -> list
     if settings.get("mode", "dedicated") != "shared" and not has(platform, "sso"):
         return []
     cluster = platform_names.POSTGRES_SHARED_CLUSTER
-    wanted = [r.data for r in requests if r.kind == ROLE_TASK] + [t.data for t in _platform_roles(platform)]
-    roles = sorted({str(data["role"]) for data in wanted})
+    wanted = [r.payload(PostgresRole) for r in requests if r.kind == ROLE_TASK]
+    wanted += [payload(t.kind, t.data, PostgresRole) for t in _platform_roles(platform)]
+    roles = sorted({data["role"] for data in wanted})
     spec: dict[str, Any] = {
         "instances": settings.get("instances", 1),
         "storage": {"size": settings.get("storage", "1Gi")},
@@ -161,7 +163,7 @@ def s3_identities(requests: Sequence[TaskRequest]) -> str:
     its own bucket alone. Secret keys are `${VAR}` references the server resolves from its
     environment (the variables come from Secrets), so this file holds nothing secret."""
     identities = [_identity("platform", PLATFORM_ACCESS_KEY, PLATFORM_BUCKETS)] + [
-        _identity(r.name, s3_access_key(r.name), [r.data["bucket"]]) for r in _s3_requests(requests)
+        _identity(r.name, s3_access_key(r.name), [r.payload(S3Bucket)["bucket"]]) for r in _s3_requests(requests)
     ]
     return json.dumps({"identities": identities}, indent=2, sort_keys=True) + "\n"
 
@@ -200,7 +202,9 @@ def object_store_values_for(platform: Platform, requests: Sequence[TaskRequest])
             "data": {"type": "persistentVolumeClaim", "size": "10Gi"},
             "s3": {
                 "enabled": True,
-                "createBuckets": [{"name": b} for b in (*PLATFORM_BUCKETS, *(r.data["bucket"] for r in wanted))],
+                "createBuckets": [
+                    {"name": b} for b in (*PLATFORM_BUCKETS, *(r.payload(S3Bucket)["bucket"] for r in wanted))
+                ],
             },
             "extraArgs": [f"-s3.config={IDENTITIES_DIR}/identities.json"],
             "extraVolumes": yaml.safe_dump([{"name": "dockyard-identities", "configMap": {"name": IDENTITIES}}]),
