@@ -1,14 +1,31 @@
 """Every exception Dockyard raises on purpose.
 
-    DockyardError                 anything Dockyard reports to a person; never a traceback
-    ├── UsageError                the command line itself is wrong (exit 2)
-    ├── InputError                the platform repo is invalid; carries every Problem found (exit 1)
-    └── ToolBuildError            a local control plane binary could not be built (exit 1)
+Reported to a person (each a DockyardError; the CLI prints its message, never a traceback):
+
+    DockyardError                   anything Dockyard reports to a person (exit 1 unless below)
+    ├── UsageError                  the command line itself is wrong (exit 2)
+    ├── InputError                  the platform repo is invalid; carries every Problem found
+    ├── ToolBuildError              a local control plane binary could not be built
+    ├── localcluster: KindUnavailable, NotReady, LocalClusterError
+    ├── render:       OutputError (the output directory refused a write)
+    ├── check:        SchemasMissing, PolicyEngineFailed (a check could not run: nothing applies)
+    ├── deploy:       ConnectionFailed, ApplyFailed, PruneRefused, InventoryNotSaved,
+    │                 TaskFailed, UnknownTask
+    └── cli:          PullError (some charts could not be pulled; the others were)
+
+Internal to one step, caught there and turned into a Problem (with its place) or one of the
+above before it leaves the step; never seen by a person as such:
+
+    load      YamlProblem (a file that is not safe YAML), Refused (a path outside the repo)
+    charts    FetchFailed, BadYaml, BadManifests, HelmFailed, UnsafeArchive, PullFailed
+    render    Unresolved ($ref), Unresolvable (placeholder), ProvisionError, ContractUnusable,
+              WorkloadProblem
 
 A `Problem` is one finding with its place: ``FILE:LINE:COL: message`` plus an optional hint.
-Errors are translated once, at the CLI edge, into exit codes and lines of text.
+Steps collect every Problem they find and raise one InputError with all of them, so a person sees
+every mistake at once. Errors are translated once, at the CLI edge, into exit codes and lines of
+text (the README's table of exit codes).
 """
-
 from __future__ import annotations
 
 import re
