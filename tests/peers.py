@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from dockyard.cache_dirs import dockyard_cache
+from dockyard.locations import cache as dockyard_cache
 
 KUBECONFORM = ("github.com/yannh/kubeconform/cmd/kubeconform", "v0.8.0")
 CONFTEST = ("github.com/open-policy-agent/conftest", "v0.71.1")

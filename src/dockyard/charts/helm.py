@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -17,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dockyard import locations
 from dockyard.atomic import write_atomic
-from dockyard.cache_dirs import dockyard_cache
 from dockyard.charts import yamlfiles
 from dockyard.charts.archive import UnsafeArchive, unpack
 
@@ -33,13 +32,6 @@ BUILD_ONLY_API_GROUPS = ("kustomize.config.k8s.io/",)
 
 class HelmFailed(Exception):
     """helm exited non-zero; the message is what it said."""
-
-
-def cache_root() -> Path:
-    """Unpacked charts and rendered templates (DOCKYARD_CHART_CACHE moves them)."""
-    if os.environ.get("DOCKYARD_CHART_CACHE"):
-        return Path(os.environ["DOCKYARD_CHART_CACHE"])
-    return dockyard_cache()
 
 
 @dataclass(frozen=True)
@@ -74,7 +66,7 @@ class Helm:
 
 def unpacked(archive: bytes, digest: str) -> Path:
     """The tree of the .tgz `archive` in the cache (unpacked once per digest)."""
-    target = cache_root() / "charts" / digest
+    target = locations.chart_cache() / "charts" / digest
     if target.is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -141,7 +133,7 @@ class Templates:
         return self._version
 
     def render(self, request: TemplateRequest) -> list[dict[str, Any]]:
-        cache = cache_root() / "helm-template" / f"{request.key(self._helm_version())}.json"
+        cache = locations.chart_cache() / "helm-template" / f"{request.key(self._helm_version())}.json"
         if cache.is_file():
             cached: list[dict[str, Any]] = json.loads(cache.read_text(encoding="utf-8"))  # written below
             return cached

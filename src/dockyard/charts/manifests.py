@@ -6,15 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from dockyard import locations
 from dockyard.atomic import write_atomic
-from dockyard.charts.helm import cache_root, documents
+from dockyard.charts.helm import documents
 
 SUFFIXES = (".yaml", ".yml")
 
 
 def objects(directory: Path, digest: str) -> list[dict[str, Any]]:
     """Every object of every YAML file under `directory`, files in path order."""
-    cache = cache_root() / "manifests" / f"{digest}.json"
+    cache = locations.chart_cache() / "manifests" / f"{digest}.json"
     if cache.is_file():
         cached: list[dict[str, Any]] = json.loads(cache.read_text(encoding="utf-8"))  # written below
         return cached

@@ -28,8 +28,8 @@ from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.types import PatchType
 
 from dockyard.errors import DockyardError
-from dockyard.kubeconfig_path import user_kubeconfig
-from dockyard.render.identity import ObjectId
+from dockyard.locations import user_kubeconfig
+from dockyard.render.object_id import ObjectId
 
 FIELD_MANAGER = "dockyard"
 TASK_FIELD_MANAGER = "dockyard-tasks"

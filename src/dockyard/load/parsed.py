@@ -19,9 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from dockyard import __version__
+from dockyard import __version__, locations
 from dockyard.atomic import write_atomic
-from dockyard.cache_dirs import dockyard_cache
 from dockyard.errors import Problem
 from dockyard.load import schemas
 from dockyard.load.files import RepoFile
@@ -82,12 +81,8 @@ def _salt() -> bytes:
 
 
 def cache_dir() -> Path | None:
-    """Where parsed files are cached: DOCKYARD_PARSE_CACHE, else under the XDG cache; None when off."""
-    if os.environ.get("DOCKYARD_NO_CACHE"):
-        return None
-    if os.environ.get("DOCKYARD_PARSE_CACHE"):
-        return Path(os.environ["DOCKYARD_PARSE_CACHE"])
-    return dockyard_cache() / "parsed"
+    """Where parsed files are cached (see dockyard/locations.py); None when off."""
+    return locations.parse_cache()
 
 
 def _key(file: RepoFile) -> str:

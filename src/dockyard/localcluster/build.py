@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockyard.cache_dirs import dockyard_cache
+from dockyard import locations
 from dockyard.charts.archive import sha256_file
 from dockyard.errors import ToolBuildError
 from dockyard.localcluster import versions
@@ -130,13 +130,8 @@ TOOLS: tuple[GoTool, ...] = (
 )
 
 
-def cache_root() -> Path:
-    """Where built tools live: outside any repo, shared by every checkout."""
-    return dockyard_cache() / "tools"
-
-
 def tool_dir(tool: GoTool) -> Path:
-    return cache_root() / tool.key
+    return locations.tools() / tool.key
 
 
 def binary_path(name: str) -> Path:
@@ -243,8 +238,8 @@ def build_tool(tool: GoTool, progress: Progress) -> None:
 
 @contextmanager
 def _build_lock() -> Iterator[None]:
-    cache_root().mkdir(parents=True, exist_ok=True)
-    with (cache_root() / ".lock").open("w") as handle:
+    locations.tools().mkdir(parents=True, exist_ok=True)
+    with (locations.tools() / ".lock").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 
 from dockyard.atomic import write_atomic
-from dockyard.kubeconfig_path import user_kubeconfig
 from dockyard.localcluster.pki import Pki
+from dockyard.locations import user_kubeconfig
 
 
 def context_name(cluster: str) -> str:

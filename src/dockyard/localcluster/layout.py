@@ -14,24 +14,17 @@ $DOCKYARD_HOME (else $XDG_DATA_HOME/dockyard, else ~/.local/share/dockyard)
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockyard import locations
 from dockyard.atomic import write_atomic
 from dockyard.errors import UsageError
 from dockyard.localcluster.processes import Started
 
 NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
-
-
-def home() -> Path:
-    if os.environ.get("DOCKYARD_HOME"):
-        return Path(os.environ["DOCKYARD_HOME"])
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "dockyard"
 
 
 @dataclass(frozen=True)
@@ -44,7 +37,7 @@ class Layout:
 
     @property
     def root(self) -> Path:
-        return home() / "clusters" / self.name
+        return locations.data_home() / "clusters" / self.name
 
     @property
     def state_file(self) -> Path:
@@ -111,7 +104,7 @@ class State:
 
 
 def known_clusters() -> list[str]:
-    clusters = home() / "clusters"
+    clusters = locations.data_home() / "clusters"
     if not clusters.is_dir():
         return []
     return sorted(p.name for p in clusters.iterdir() if (p / "state.json").exists())
