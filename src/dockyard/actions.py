@@ -27,7 +27,7 @@ from dockyard.load.repo import Repo, load
 from dockyard.localcluster.build import binary_path
 from dockyard.model.platform import Platform, build_platform
 from dockyard.render.bundle import Bundle
-from dockyard.render.components.install import ChartStore, check_pulled_values
+from dockyard.render.components.objects import ChartStore, check_pulled_values
 from dockyard.render.platform import render_platform
 from dockyard.render.services import render as render_services
 

@@ -26,6 +26,7 @@ Steps collect every Problem they find and raise one InputError with all of them,
 every mistake at once. Errors are translated once, at the CLI edge, into exit codes and lines of
 text (the README's table of exit codes).
 """
+
 from __future__ import annotations
 
 import re

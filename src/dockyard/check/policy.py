@@ -21,7 +21,7 @@ from dockyard.check.versions import DESCRIPTION as VERSION_DESCRIPTION
 from dockyard.check.wiring import DESCRIPTIONS as WIRING_DESCRIPTIONS
 from dockyard.errors import DockyardError, Position
 from dockyard.render.bundle import Bundle, Rendered
-from dockyard.render.identity import ObjectId
+from dockyard.render.object_id import ObjectId
 
 POD_PATHS = {
     "Deployment": ("spec", "template", "spec"),

@@ -19,7 +19,7 @@ from dockyard.check.findings import Finding
 from dockyard.errors import DockyardError
 from dockyard.load.words import dotted
 from dockyard.render.bundle import Bundle, Rendered
-from dockyard.render.identity import ObjectId
+from dockyard.render.object_id import ObjectId
 
 
 class SchemasMissing(DockyardError):

@@ -23,7 +23,7 @@ from dockyard.deploy.plan import Change, ChangeSet, reference
 from dockyard.errors import DockyardError
 from dockyard.render import hooks
 from dockyard.render.bundle import STAGES, Rendered
-from dockyard.render.identity import ObjectId
+from dockyard.render.object_id import ObjectId
 from dockyard.render.task_points import NAMESPACES
 
 Progress = Callable[[str], None]

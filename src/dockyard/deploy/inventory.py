@@ -21,7 +21,7 @@ from typing import Any
 from dockyard.deploy.client import Connection, ObjectError
 from dockyard.deploy.observed import Observed
 from dockyard.errors import DockyardError
-from dockyard.render.identity import ObjectId
+from dockyard.render.object_id import ObjectId
 
 PROTECTED_KINDS = ("Namespace", "PersistentVolumeClaim", "CustomResourceDefinition")
 

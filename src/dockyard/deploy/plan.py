@@ -21,7 +21,7 @@ from dockyard.deploy.finished import digest, removes_itself
 from dockyard.deploy.inventory import PrunePlan, plan_prune
 from dockyard.deploy.observed import Observed, intent, marker
 from dockyard.render.bundle import Bundle, Rendered
-from dockyard.render.identity import ObjectId
+from dockyard.render.object_id import ObjectId
 
 PARALLEL = 8
 """Requests in flight at once while planning (the dry runs and reads are independent)."""

@@ -8,7 +8,7 @@ from dockyard.model.platform import Platform
 from dockyard.render import services
 from dockyard.render.bundle import Bundle, Exposure, ExternalSecret, Rendered, Source, TaskRequest
 from dockyard.render.components.component import has
-from dockyard.render.components.install import ChartStore, render_components
+from dockyard.render.components.objects import ChartStore, render_components
 from dockyard.render.task_data import KeycloakClient, KeycloakPrune
 
 PARTS = ("all", "platform", "services")

@@ -22,8 +22,8 @@ from dockyard.render.bundle import (
     Source,
     TaskRequest,
 )
-from dockyard.render.identity import identity_problem
 from dockyard.render.namespaces import render_namespace
+from dockyard.render.object_id import identity_problem
 from dockyard.render.placeholders import Context, Unresolvable
 from dockyard.render.placement import client_problems, placement_problems
 from dockyard.render.provisioners import BUILT_IN

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dockyard.errors import InputError
-from dockyard.render.components.install import ChartStore, render_components
+from dockyard.render.components.objects import ChartStore, render_components
 from tests.charts import crd, helm, index, make_chart, package, platform_of, platform_repo, serve
 from tests.helpers import run_cli
 

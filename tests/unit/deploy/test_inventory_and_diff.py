@@ -4,7 +4,7 @@ import pytest
 
 from dockyard.deploy.diff import normalize, unchanged, unified
 from dockyard.deploy.inventory import PruneRefused, plan_prune
-from dockyard.render.identity import ObjectId
+from dockyard.render.object_id import ObjectId
 
 
 def ids(count: int, kind: str = "ConfigMap") -> list[ObjectId]:

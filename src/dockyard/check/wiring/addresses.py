@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.facts import Facts, Pod, ServiceInfo
 from dockyard.render.bundle import Rendered
-from dockyard.render.identity import ObjectId
+from dockyard.render.object_id import ObjectId
 
 HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
 SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+.-")

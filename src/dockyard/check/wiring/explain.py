@@ -21,7 +21,7 @@ from dockyard.check.wiring.policies import backend_refs, policies_on
 from dockyard.check.wiring.routes import COMPONENT_LABEL, host_matches, refusal, selects
 from dockyard.errors import UsageError
 from dockyard.render.bundle import Bundle, Rendered
-from dockyard.render.identity import ObjectId
+from dockyard.render.object_id import ObjectId
 
 EDGE = "gateway"
 

@@ -14,7 +14,7 @@ import orjson
 
 from dockyard.render.bundle import STAGES, Bundle, Rendered
 from dockyard.render.components.catalog import CATALOG
-from dockyard.render.components.install import COMPONENT_LABEL
+from dockyard.render.components.objects import COMPONENT_LABEL
 from dockyard.render.task_points import NAMESPACES, POINTS, first_stage_served
 from dockyard.render.task_secrets import secrets_made
 

@@ -14,7 +14,7 @@ from dockyard.check.wiring.addresses import Wire
 from dockyard.check.wiring.facts import Facts, Pod
 from dockyard.check.wiring.routes import gateway_pods, granted, selects
 from dockyard.render.bundle import Rendered
-from dockyard.render.identity import ObjectId
+from dockyard.render.object_id import ObjectId
 
 RULE = "wiring-policy"
 GROUP = "gateway.envoyproxy.io"

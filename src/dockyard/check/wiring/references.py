@@ -9,7 +9,7 @@ from typing import Any
 
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.facts import Facts, Pod
-from dockyard.render.identity import ObjectId
+from dockyard.render.object_id import ObjectId
 
 RULE = "wiring-reference"
 

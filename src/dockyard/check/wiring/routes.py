@@ -11,7 +11,7 @@ from dockyard.check.findings import Finding
 from dockyard.check.wiring.addresses import Wire
 from dockyard.check.wiring.facts import Facts, Pod
 from dockyard.render.bundle import TEAM_STAGES, Rendered
-from dockyard.render.identity import ObjectId
+from dockyard.render.object_id import ObjectId
 
 RULE = "wiring-route"
 COMPONENT_LABEL = "dockyard.dev/component"

@@ -8,7 +8,7 @@ from dockyard.check.findings import Finding
 from dockyard.check.wiring.addresses import Wire
 from dockyard.check.wiring.facts import Facts, stage_rank
 from dockyard.check.wiring.references import _reads
-from dockyard.render.identity import ObjectId
+from dockyard.render.object_id import ObjectId
 
 RULE = "wiring-stage"
 

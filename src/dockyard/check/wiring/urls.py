@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.facts import Facts
 from dockyard.check.wiring.routes import refusal
-from dockyard.render.identity import ObjectId
+from dockyard.render.object_id import ObjectId
 
 RULE = "wiring-url"
 HOST = re.compile(r"[a-z0-9.-]*")

@@ -32,7 +32,7 @@ from dockyard.render.bundle import (
 )
 from dockyard.render.components.catalog import Chosen, choose
 from dockyard.render.components.component import has
-from dockyard.render.identity import CLUSTER_SCOPED
+from dockyard.render.object_id import CLUSTER_SCOPED
 
 COMPONENT_LABEL = "dockyard.dev/component"
 

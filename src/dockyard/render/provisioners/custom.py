@@ -14,7 +14,7 @@ from typing import Any
 
 from dockyard.load.yamlsafe import Document
 from dockyard.render.bundle import Rendered
-from dockyard.render.identity import CLUSTER_SCOPED
+from dockyard.render.object_id import CLUSTER_SCOPED
 from dockyard.render.placeholders import PLACEHOLDER, Output, SecretRef
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
 
