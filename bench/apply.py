@@ -48,13 +48,27 @@ x-dockyard:
 """
 
 
+PLATFORM_COMPONENTS = (
+    "cloudnative-pg",
+    "envoy-gateway",
+    "envoy-gateway-crds",
+    "gateway-api",
+    "kube-prometheus-stack",
+    "platform-postgres",
+    "prometheus-operator-crds",
+)
+"""The profile's components, switched off: both tools apply the same services' objects, nothing else."""
+
+
 def generate(root: Path, platform: str, services: int, level: str, changed: int = 0) -> None:
     if root.exists():
         shutil.rmtree(root)
     (root / "environments").mkdir(parents=True)
     (root / "clusters").mkdir()
+    off = "".join(f"  {name}: {{enabled: false}}\n" for name in PLATFORM_COMPONENTS)
     (root / "platform.yaml").write_text(
         f"apiVersion: dockyard.dev/v1alpha1\nkind: Platform\nname: {platform}\ndomain: {platform}.example.org\n"
+        f"components:\n{off}"
     )
     (root / "environments" / "bench.yaml").write_text("apiVersion: dockyard.dev/v1alpha1\nkind: Environment\n")
     (root / "clusters" / "local.yaml").write_text(
