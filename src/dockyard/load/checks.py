@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import posixpath
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +22,22 @@ KNOWN_RESOURCE_TYPES = ("api", "dns", "postgres", "redis", "route", "s3", "secre
 """The built-in provisioners; a Score resource of any other type is an error."""
 
 
-def cross_file_problems(repo: Repo) -> list[Problem]:
-    problems: list[Problem] = []
+@dataclass
+class CrossFile:
+    """What the cross-file checks found: every problem, and the files services name (read from the
+    repo, confined to it): file sources by path, contracts with every file they span."""
+
+    problems: list[Problem] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    contracts: dict[str, dict[str, Document]] = field(default_factory=dict)
+    wanted_contracts: list[ContractRef] = field(default_factory=list)
+
+
+def cross_file_checks(repo: Repo) -> CrossFile:
+    """References between the repo's files, checked; the files they name, read. The repo itself
+    is not changed: the caller decides what to keep."""
+    found = CrossFile()
+    problems = found.problems
     environments = sorted(repo.environment_files)
     for name, cluster in sorted(repo.clusters.items()):
         _check_environment_ref(cluster, cluster.data["environment"], environments, f"cluster `{name}`", problems)
@@ -31,11 +46,10 @@ def cross_file_problems(repo: Repo) -> list[Problem]:
             _check_environment_ref(
                 override, environment, environments, f"override of `{service}`", problems, file_named=True
             )
-    contracts: list[ContractRef] = []
     for name, score in sorted(repo.services.items()):
-        _check_service(repo, name, score, problems, contracts)
-    repo.contracts.update(load_contracts(repo.root, contracts, problems))
-    return problems
+        _check_service(repo, name, score, found)
+    found.contracts = load_contracts(repo.root, found.wanted_contracts, problems)
+    return found
 
 
 def _check_environment_ref(
@@ -62,9 +76,8 @@ def _check_environment_ref(
     )
 
 
-def _check_service(
-    repo: Repo, name: str, score: Document, problems: list[Problem], contracts: list[ContractRef]
-) -> None:
+def _check_service(repo: Repo, name: str, score: Document, found: CrossFile) -> None:
+    problems = found.problems
     data = score.data
     declared = data["metadata"]["name"]
     if declared != name:
@@ -81,7 +94,7 @@ def _check_service(
         _check_resource(score, name, resource_id, resource, services, types, problems)
     settings = data.get("x-dockyard", {})
     if "contract" in settings:
-        _check_file_ref(repo, score, ("x-dockyard", "contract"), settings["contract"], problems, contracts)
+        _check_file_ref(repo, score, ("x-dockyard", "contract"), settings["contract"], found, contract=True)
     for container_name, container in sorted(data["containers"].items()):
         files = container.get("files", [])
         entries = enumerate(files) if isinstance(files, list) else ((k, v) for k, v in files.items())
@@ -97,7 +110,7 @@ def _check_service(
                 )
             elif "source" in entry:
                 path = ("containers", container_name, "files", key, "source")
-                _check_file_ref(repo, score, path, entry["source"], problems)
+                _check_file_ref(repo, score, path, entry["source"], found)
             elif "binaryContent" in entry and not _base64(entry["binaryContent"]):
                 problems.append(
                     Problem(
@@ -177,13 +190,13 @@ def _check_file_ref(
     score: Document,
     path: tuple[Any, ...],
     reference: str,
-    problems: list[Problem],
-    contracts: list[ContractRef] | None = None,
+    found: CrossFile,
+    *,
+    contract: bool = False,
 ) -> None:
-    """A file the service names, read now; a contract (`contracts` given), noted to be loaded
-    with the others."""
+    """A file the service names, read now; a contract, noted to be loaded with the others."""
     if PurePosixPath(reference).is_absolute():
-        problems.append(
+        found.problems.append(
             Problem(
                 score.position(path),
                 f"`{reference}` is an absolute path",
@@ -197,9 +210,9 @@ def _check_file_ref(
     def where() -> Position:
         return score.position(path)
 
-    if contracts is not None:
-        contracts.append(ContractRef(relative, where, reference))
+    if contract:
+        found.wanted_contracts.append(ContractRef(relative, where, reference))
         return
-    raw = read_inside(repo.root, relative, problems, referrer=where, written=reference)
+    raw = read_inside(repo.root, relative, found.problems, referrer=where, written=reference)
     if raw is not None:
-        repo.files[relative] = raw
+        found.files[relative] = raw

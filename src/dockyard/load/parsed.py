@@ -24,7 +24,7 @@ from dockyard.atomic import write_atomic
 from dockyard.errors import Problem
 from dockyard.load import schemas
 from dockyard.load.files import RepoFile
-from dockyard.load.validate import check
+from dockyard.load.validate import schema_problems
 from dockyard.load.yamlsafe import CONTRACT_LIMITS, Document, Limits, parse
 
 PARALLEL_THRESHOLD = 200
@@ -52,7 +52,7 @@ def parse_and_check(kind: str, path: str, raw: bytes) -> Outcome:
     schema = schemas.BY_KIND.get(kind)
     if schema is None:  # a file Dockyard only needs as YAML (a contract): later steps validate it
         return True, result.data, ()
-    return True, result.data, tuple(check(_without_removals(kind, result), schema))
+    return True, result.data, tuple(schema_problems(_without_removals(kind, result), schema))
 
 
 def _without_removals(kind: str, document: Document) -> Document:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.errors import InputError, Position, Problem
-from dockyard.load.checks import cross_file_problems
+from dockyard.load.checks import cross_file_checks
 from dockyard.load.files import RepoFile, discover
 from dockyard.load.parsed import parse_all
 from dockyard.load.schemas import DNS_LABEL, DNS_LABEL_ERROR
@@ -54,7 +54,9 @@ def load(root: Path) -> Repo:
     repo.environment_files = {
         path.split("/")[-1].removesuffix(".yaml") for kind, path in found if kind == "environment"
     }
-    problems += cross_file_problems(repo)
+    referenced = cross_file_checks(repo)
+    problems += referenced.problems
+    repo.files, repo.contracts = referenced.files, referenced.contracts
     if problems:
         raise InputError(problems)
     return repo

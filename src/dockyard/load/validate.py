@@ -40,7 +40,7 @@ def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
     return _VALIDATORS[schema["$id"]]
 
 
-def check(document: Document, schema: dict[str, Any]) -> list[Problem]:
+def schema_problems(document: Document, schema: dict[str, Any]) -> list[Problem]:
     """Every problem of `document` against `schema`, at most one per place."""
     if not isinstance(document.data, dict):
         got = "an empty file" if document.data is None else _describe(document.data)
