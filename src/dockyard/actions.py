@@ -28,7 +28,7 @@ from dockyard.localcluster.build import binary_path
 from dockyard.model.platform import Platform, build_platform
 from dockyard.render.bundle import Bundle
 from dockyard.render.components.objects import ChartStore, check_pulled_values
-from dockyard.render.platform import render_platform
+from dockyard.render.platform import Part, render_platform
 from dockyard.render.services import render as render_services
 
 Report = Callable[[str], None]
@@ -63,7 +63,7 @@ def validate_cluster(platform: Platform) -> tuple[list[Problem], list[Problem]]:
     return errors, warnings
 
 
-def render_for(platform: Platform, only: str = "all", report: Report = lambda _line: None) -> Bundle:
+def render_for(platform: Platform, only: Part = Part.ALL, report: Report = lambda _line: None) -> Bundle:
     """Every object and lifecycle task of the cluster (`only`: all, platform or services)."""
     bundle = render_platform(platform, chart_store(), only)
     report_warnings(bundle.warnings, report)

@@ -42,7 +42,7 @@ class Checked:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def check(
+def check_values(
     chart: Path,
     component: str,
     overrides: dict[str, Any],

@@ -16,7 +16,7 @@ from dockyard.load import schemas
 from dockyard.load.layers import Explanation, effective, explain
 from dockyard.model.images import parse_image_options
 from dockyard.render.output import stream, write_tree
-from dockyard.render.platform import PARTS
+from dockyard.render.platform import Part
 from dockyard.scaffold import init as scaffold_init
 
 
@@ -63,10 +63,10 @@ def render_command(
     """Render the platform's components and every service: one file per object, or one stream to stdout."""
     if fmt not in ("yaml", "json"):
         raise UsageError(f"--format must be yaml or json, not `{fmt}`")
-    if only not in PARTS:
-        raise UsageError(f"--only must be one of {', '.join(PARTS)}, not `{only}`")
+    if only not in tuple(Part):
+        raise UsageError(f"--only must be one of {', '.join(Part)}, not `{only}`")
     platform = actions.platform_for(actions.load_repo(repo), cluster, parse_image_options(image))
-    bundle = actions.render_for(platform, only, report=err.print)
+    bundle = actions.render_for(platform, Part(only), report=err.print)
     if output is None:
         sys.stdout.write(stream(bundle, fmt))
         return

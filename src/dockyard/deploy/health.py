@@ -24,25 +24,25 @@ class Health(IntEnum):
 
 
 @dataclass(frozen=True)
-class Status:
+class Assessment:
     health: Health
     reason: str = ""
 
 
-HEALTHY = Status(Health.HEALTHY)
+HEALTHY = Assessment(Health.HEALTHY)
 
 
-def assess(live: Mapping[str, Any] | None) -> Status:
+def assess(live: Mapping[str, Any] | None) -> Assessment:
     """The health of `live` (None when the object does not exist)."""
     if live is None:
-        return Status(Health.MISSING, "does not exist")
+        return Assessment(Health.MISSING, "does not exist")
     if live.get("metadata", {}).get("deletionTimestamp"):
-        return Status(Health.PROGRESSING, "being deleted")
+        return Assessment(Health.PROGRESSING, "being deleted")
     rule = RULES.get(live.get("kind", ""), _generic)
     try:
         return rule(live)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        return Status(Health.UNKNOWN, f"status not understood ({type(error).__name__})")
+        return Assessment(Health.UNKNOWN, f"status not understood ({type(error).__name__})")
 
 
 def _status(live: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -56,7 +56,7 @@ def _condition(live: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
     return None
 
 
-def _not_observed(live: Mapping[str, Any], *, controller_reports: bool = True) -> Status | None:
+def _not_observed(live: Mapping[str, Any], *, controller_reports: bool = True) -> Assessment | None:
     """Progressing while the controller has not seen the newest spec.
 
     `controller_reports` says a controller always writes status for this kind, so a missing
@@ -65,109 +65,109 @@ def _not_observed(live: Mapping[str, Any], *, controller_reports: bool = True) -
     generation = live.get("metadata", {}).get("generation")
     observed = _status(live).get("observedGeneration")
     if generation is not None and observed is not None and observed < generation:
-        return Status(Health.PROGRESSING, f"generation {generation} not observed yet (observed {observed})")
+        return Assessment(Health.PROGRESSING, f"generation {generation} not observed yet (observed {observed})")
     if controller_reports and generation is not None and observed is None:
-        return Status(Health.PROGRESSING, "no status reported yet")
+        return Assessment(Health.PROGRESSING, "no status reported yet")
     return None
 
 
-def _deployment(live: Mapping[str, Any]) -> Status:
+def _deployment(live: Mapping[str, Any]) -> Assessment:
     if waiting := _not_observed(live):
         return waiting
     status, wanted = _status(live), live.get("spec", {}).get("replicas", 1)
     progressing = _condition(live, "Progressing")
     if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
-        return Status(Health.DEGRADED, f"rollout stuck: {progressing.get('message', 'progress deadline exceeded')}")
+        return Assessment(Health.DEGRADED, f"rollout stuck: {progressing.get('message', 'progress deadline exceeded')}")
     updated = status.get("updatedReplicas", 0)
     if updated < wanted:
-        return Status(Health.PROGRESSING, f"{updated} of {wanted} replicas updated")
+        return Assessment(Health.PROGRESSING, f"{updated} of {wanted} replicas updated")
     if status.get("replicas", 0) > updated:
-        return Status(Health.PROGRESSING, f"{status['replicas'] - updated} old replicas pending termination")
+        return Assessment(Health.PROGRESSING, f"{status['replicas'] - updated} old replicas pending termination")
     available = status.get("availableReplicas", 0)
     if available < updated:
-        return Status(Health.PROGRESSING, f"{available} of {updated} updated replicas available")
+        return Assessment(Health.PROGRESSING, f"{available} of {updated} updated replicas available")
     return HEALTHY
 
 
-def _statefulset(live: Mapping[str, Any]) -> Status:
+def _statefulset(live: Mapping[str, Any]) -> Assessment:
     if waiting := _not_observed(live):
         return waiting
     status, wanted = _status(live), live.get("spec", {}).get("replicas", 1)
     ready = status.get("readyReplicas", 0)
     if ready < wanted:
-        return Status(Health.PROGRESSING, f"{ready} of {wanted} replicas ready")
+        return Assessment(Health.PROGRESSING, f"{ready} of {wanted} replicas ready")
     strategy = live.get("spec", {}).get("updateStrategy", {}).get("type", "RollingUpdate")
     if strategy == "RollingUpdate" and status.get("updateRevision") != status.get("currentRevision"):
-        return Status(Health.PROGRESSING, f"{status.get('updatedReplicas', 0)} of {wanted} replicas updated")
+        return Assessment(Health.PROGRESSING, f"{status.get('updatedReplicas', 0)} of {wanted} replicas updated")
     return HEALTHY
 
 
-def _daemonset(live: Mapping[str, Any]) -> Status:
+def _daemonset(live: Mapping[str, Any]) -> Assessment:
     if waiting := _not_observed(live):
         return waiting
     status = _status(live)
     desired = status.get("desiredNumberScheduled", 0)
     if status.get("updatedNumberScheduled", 0) < desired:
-        return Status(Health.PROGRESSING, f"{status.get('updatedNumberScheduled', 0)} of {desired} pods updated")
+        return Assessment(Health.PROGRESSING, f"{status.get('updatedNumberScheduled', 0)} of {desired} pods updated")
     if status.get("numberAvailable", 0) < desired:
-        return Status(Health.PROGRESSING, f"{status.get('numberAvailable', 0)} of {desired} pods available")
+        return Assessment(Health.PROGRESSING, f"{status.get('numberAvailable', 0)} of {desired} pods available")
     return HEALTHY
 
 
-def _job(live: Mapping[str, Any]) -> Status:
+def _job(live: Mapping[str, Any]) -> Assessment:
     if (failed := _condition(live, "Failed")) and failed.get("status") == "True":
-        return Status(Health.DEGRADED, f"failed: {failed.get('reason', '')} {failed.get('message', '')}".strip())
+        return Assessment(Health.DEGRADED, f"failed: {failed.get('reason', '')} {failed.get('message', '')}".strip())
     if (complete := _condition(live, "Complete")) and complete.get("status") == "True":
         return HEALTHY
-    return Status(Health.PROGRESSING, f"{_status(live).get('active', 0)} pods running")
+    return Assessment(Health.PROGRESSING, f"{_status(live).get('active', 0)} pods running")
 
 
-def _crd(live: Mapping[str, Any]) -> Status:
+def _crd(live: Mapping[str, Any]) -> Assessment:
     names = _condition(live, "NamesAccepted")
     if names and names.get("status") == "False":
-        return Status(Health.DEGRADED, f"names not accepted: {names.get('message', '')}")
+        return Assessment(Health.DEGRADED, f"names not accepted: {names.get('message', '')}")
     established = _condition(live, "Established")
     if established and established.get("status") == "True":
         return HEALTHY
-    return Status(Health.PROGRESSING, "not established yet")
+    return Assessment(Health.PROGRESSING, "not established yet")
 
 
-def _pvc(live: Mapping[str, Any]) -> Status:
+def _pvc(live: Mapping[str, Any]) -> Assessment:
     phase = _status(live).get("phase")
     if phase == "Bound":
         return HEALTHY
     if phase == "Lost":
-        return Status(Health.DEGRADED, "the claim lost its volume")
-    return Status(Health.PROGRESSING, f"{phase or 'Pending'}: waiting for a volume")
+        return Assessment(Health.DEGRADED, "the claim lost its volume")
+    return Assessment(Health.PROGRESSING, f"{phase or 'Pending'}: waiting for a volume")
 
 
-def _service(live: Mapping[str, Any]) -> Status:
+def _service(live: Mapping[str, Any]) -> Assessment:
     if live.get("spec", {}).get("type") == "LoadBalancer" and not _status(live).get("loadBalancer", {}).get("ingress"):
-        return Status(Health.PROGRESSING, "waiting for a load balancer address")
+        return Assessment(Health.PROGRESSING, "waiting for a load balancer address")
     return HEALTHY
 
 
-def _namespace(live: Mapping[str, Any]) -> Status:
+def _namespace(live: Mapping[str, Any]) -> Assessment:
     phase = _status(live).get("phase", "Active")
-    return HEALTHY if phase == "Active" else Status(Health.PROGRESSING, phase)
+    return HEALTHY if phase == "Active" else Assessment(Health.PROGRESSING, phase)
 
 
-def _pod(live: Mapping[str, Any]) -> Status:
+def _pod(live: Mapping[str, Any]) -> Assessment:
     phase = _status(live).get("phase")
     if phase in ("Succeeded",):
         return HEALTHY
     if phase == "Failed":
-        return Status(Health.DEGRADED, _status(live).get("reason", "the pod failed"))
+        return Assessment(Health.DEGRADED, _status(live).get("reason", "the pod failed"))
     ready = _condition(live, "Ready")
     if phase == "Running" and ready and ready.get("status") == "True":
         return HEALTHY
-    return Status(Health.PROGRESSING, f"{phase or 'Pending'}, not ready")
+    return Assessment(Health.PROGRESSING, f"{phase or 'Pending'}, not ready")
 
 
 PROGRESSING_REASONS = frozenset({"Progressing", "Reconciling", "Pending", "Creating", "Updating", "InProgress"})
 
 
-def _generic(live: Mapping[str, Any]) -> Status:
+def _generic(live: Mapping[str, Any]) -> Assessment:
     """Custom resources: observedGeneration, then the `Ready` (or `Available`) condition; no status is fine."""
     if waiting := _not_observed(live, controller_reports=False):
         return waiting
@@ -179,11 +179,11 @@ def _generic(live: Mapping[str, Any]) -> Status:
         return HEALTHY
     detail = ": ".join(part for part in (reason, message) if part)
     if state == "Unknown" or reason in PROGRESSING_REASONS:
-        return Status(Health.PROGRESSING, detail or f"{condition['type']} is {state}")
-    return Status(Health.DEGRADED, detail or f"{condition['type']} is False")
+        return Assessment(Health.PROGRESSING, detail or f"{condition['type']} is {state}")
+    return Assessment(Health.DEGRADED, detail or f"{condition['type']} is False")
 
 
-RULES: dict[str, Callable[[Mapping[str, Any]], Status]] = {
+RULES: dict[str, Callable[[Mapping[str, Any]], Assessment]] = {
     "Deployment": _deployment,
     "StatefulSet": _statefulset,
     "DaemonSet": _daemonset,

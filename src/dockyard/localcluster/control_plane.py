@@ -233,7 +233,7 @@ class ComponentStatus:
 
 
 @dataclass(frozen=True)
-class Status:
+class ClusterStatus:
     name: str
     server: str
     kubeconfig: Path
@@ -247,14 +247,14 @@ class Status:
         return bool(self.components) and all(c.running for c in self.components)
 
 
-def status(name: str) -> Status:
+def status(name: str) -> ClusterStatus:
     layout = Layout(name)
     state = State.load(layout)
     if state is None:
         raise LocalClusterError(f"no local cluster named `{name}`; clusters: {', '.join(known_clusters()) or 'none'}")
     parts = tuple(ComponentStatus(p.name, p.pid, processes.is_running(p), p.log) for p in state.processes)
     versions = {tool.name: tool.version for tool in build.TOOLS if tool.name != "helm"}
-    return Status(name, state.server, layout.admin_kubeconfig, state.ports, parts, versions, state.nodes)
+    return ClusterStatus(name, state.server, layout.admin_kubeconfig, state.ports, parts, versions, state.nodes)
 
 
 def _log_tail(path: Path, lines: int = 15) -> str:

@@ -3,6 +3,8 @@ its services, in one bundle ordered by stage."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
 from dockyard.render import services
@@ -11,11 +13,16 @@ from dockyard.render.components.component import has
 from dockyard.render.components.objects import ChartStore, render_components
 from dockyard.render.task_data import KeycloakClient, KeycloakPrune
 
-PARTS = ("all", "platform", "services")
-"""What `render --only` selects: everything, only the components, or only the services."""
+
+class Part(StrEnum):
+    """What `render --only` selects: everything, only the components, or only the services."""
+
+    ALL = "all"
+    PLATFORM = "platform"
+    SERVICES = "services"
 
 
-def render_platform(platform: Platform, store: ChartStore, only: str = "all") -> Bundle:
+def render_platform(platform: Platform, store: ChartStore, only: Part = Part.ALL) -> Bundle:
     problems: list[Problem] = []
     objects: list[Rendered] = []
     tasks: list[TaskRequest] = []
@@ -26,15 +33,15 @@ def render_platform(platform: Platform, store: ChartStore, only: str = "all") ->
     try:
         bundle = services.render(platform)
         requests = bundle.tasks
-        if only in ("all", "services"):
+        if only in (Part.ALL, Part.SERVICES):
             objects += bundle.objects
             tasks += bundle.tasks
             exposures = bundle.exposures
             external = bundle.external
     except InputError as error:
-        if only in ("all", "services"):
+        if only in (Part.ALL, Part.SERVICES):
             problems += error.problems
-    if only in ("all", "platform"):
+    if only in (Part.ALL, Part.PLATFORM):
         try:
             installed = render_components(platform, store, requests)
             objects += installed.objects
@@ -45,7 +52,7 @@ def render_platform(platform: Platform, store: ChartStore, only: str = "all") ->
             problems += error.problems
     if problems:
         raise InputError(problems)
-    if only == "all" and has(platform, "sso"):
+    if only is Part.ALL and has(platform, "sso"):
         tasks.append(keycloak_prune(platform, tasks))
     return Bundle.of(_unique(objects, problems), tasks, warnings, exposures, external)
 

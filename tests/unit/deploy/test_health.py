@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dockyard.deploy.health import Health, Status, assess
+from dockyard.deploy.health import Assessment, Health, assess
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "health").glob("*.yaml"))
 
@@ -15,12 +15,12 @@ FIXTURES = sorted((Path(__file__).parent / "fixtures" / "health").glob("*.yaml")
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
 def test_health_rule(fixture: Path) -> None:
     case = yaml.safe_load(fixture.read_text())
-    expected = Status(Health[case["expect"]["health"].upper()], case["expect"]["reason"])
+    expected = Assessment(Health[case["expect"]["health"].upper()], case["expect"]["reason"])
     assert assess(case["object"]) == expected
 
 
 def test_a_missing_object() -> None:
-    assert assess(None) == Status(Health.MISSING, "does not exist")
+    assert assess(None) == Assessment(Health.MISSING, "does not exist")
 
 
 def test_health_is_ordered_worst_last() -> None:

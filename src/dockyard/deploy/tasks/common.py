@@ -39,7 +39,7 @@ def encode(values: dict[str, str]) -> dict[str, str]:
     return {k: base64.b64encode(v.encode()).decode() for k, v in sorted(values.items())}
 
 
-def check(result: dict[str, Any] | ObjectError, what: str) -> dict[str, Any]:
+def succeeded(result: dict[str, Any] | ObjectError, what: str) -> dict[str, Any]:
     if isinstance(result, ObjectError):
         raise TaskFailed(f"{what}: {result.message}")
     return result

@@ -7,7 +7,7 @@ A target that does not exist yet needs no restart (it starts with the new settin
 
 from __future__ import annotations
 
-from dockyard.deploy.tasks.common import TaskContext, check
+from dockyard.deploy.tasks.common import TaskContext, succeeded
 from dockyard.render.bundle import TaskRequest
 from dockyard.render.task_data import ObjectRef, Restart
 
@@ -38,5 +38,5 @@ def restart(request: TaskRequest, context: TaskContext) -> str:
     if annotations.get(ANNOTATION) == stamp:
         return f"{where} already restarted for this change"
     patch = {"spec": {"template": {"metadata": {"annotations": {ANNOTATION: stamp}}}}}
-    check(context.connection.merge_patch(_ref(target), patch), f"cannot restart {where}")
+    succeeded(context.connection.merge_patch(_ref(target), patch), f"cannot restart {where}")
     return f"{where} restarted"

@@ -11,7 +11,7 @@ import secrets as random
 from collections.abc import Mapping
 from typing import Any
 
-from dockyard.deploy.tasks.common import TaskContext, TaskFailed, check, encode, read_secret, secret_ref
+from dockyard.deploy.tasks.common import TaskContext, TaskFailed, encode, read_secret, secret_ref, succeeded
 from dockyard.render.bundle import TaskRequest
 from dockyard.render.components.data import role_secret, s3_access_key, s3_user_secret
 from dockyard.render.platform_names import OBJECT_STORE_NAMESPACE
@@ -62,7 +62,7 @@ def write_secret(
         manifest["metadata"]["labels"] = wanted_labels
         manifest["metadata"]["annotations"] = {TASK_ANNOTATION: task}
         manifest["data"] = encode(values)
-        check(context.connection.create(manifest), f"cannot create {where}")
+        succeeded(context.connection.create(manifest), f"cannot create {where}")
         return "created"
     current = {k: base64.b64decode(v).decode() for k, v in (live.get("data") or {}).items()}
     changed = {k: v for k, v in values.items() if current.get(k) != v}
@@ -75,7 +75,7 @@ def write_secret(
         patch["data"] = encode(changed)
     if missing:
         patch["metadata"] = {"labels": missing}
-    check(context.connection.merge_patch(secret_ref(namespace, name), patch), f"cannot update {where}")
+    succeeded(context.connection.merge_patch(secret_ref(namespace, name), patch), f"cannot update {where}")
     return "updated"
 
 

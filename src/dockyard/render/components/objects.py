@@ -237,7 +237,7 @@ def _values_problems(
     platform: Platform, item: Chosen, directory: Path, source: Source, requests: Sequence[TaskRequest] = ()
 ) -> values_check.Checked:
     component = item.component
-    return values_check.check(
+    return values_check.check_values(
         directory,
         component.name,
         item.values,
