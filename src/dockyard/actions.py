@@ -148,8 +148,8 @@ class Applied:
 def apply_planned(planned: Planned, *, timeout: float = 300.0, report: Report = lambda _line: None) -> Applied:
     """Write the planned changes stage by stage with health waits, run the lifecycle tasks at their
     points, prune last, record the inventory."""
-    identity = planned.platform.values.get("identity") or {}
-    runner = tasks.runner(planned.connection, planned.bundle.tasks, report, identity.get("adminUrl"))
+    admin_url = planned.platform.settings.identity_admin_url
+    runner = tasks.runner(planned.connection, planned.bundle.tasks, report, admin_url)
     outcome = apply(
         planned.connection,
         planned.changes,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime
 import fnmatch
 from dataclasses import replace
-from typing import Any
 
 from dockyard.check.contracts import check_contracts
 from dockyard.check.findings import Finding, Severity
@@ -30,8 +29,8 @@ from dockyard.render.bundle import TEAM_STAGES, Bundle
 
 
 def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None = None) -> list[Finding]:
-    settings: dict[str, Any] = platform.values.get("checks", {})
-    require_digest = bool(platform.values.get("imagePolicy", {}).get("requireDigest"))
+    checks = platform.settings.checks
+    require_digest = platform.settings.require_digest
     try:
         facts = facts_of(bundle)
         teams = Bundle(tuple(o for o in bundle.objects if o.stage in TEAM_STAGES), bundle.tasks)
@@ -48,8 +47,8 @@ def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None =
                 Position("checks"), "engine", "", "engine", f"a check could not run, so nothing may be applied: {error}"
             )
         ]
-    severities = settings.get("severity", {})
-    waivers = settings.get("waivers", [])
+    severities = checks.severity
+    waivers = checks.waivers
     today = today or datetime.date.today()
     result = []
     for finding in found:
@@ -58,13 +57,13 @@ def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None =
             continue
         finding = replace(finding, severity=Severity(severity))
         for waiver in waivers:
-            if waiver["rule"] == finding.rule and fnmatch.fnmatchcase(finding.object, waiver["object"]):
-                expires = datetime.date.fromisoformat(waiver["expires"])
+            if waiver.rule == finding.rule and fnmatch.fnmatchcase(finding.object, waiver.object):
+                expires = datetime.date.fromisoformat(waiver.expires)
                 if expires >= today:
                     finding = replace(
                         finding,
                         severity=Severity.WAIVED,
-                        message=f"{finding.message} (waived until {expires}: {waiver['reason']})",
+                        message=f"{finding.message} (waived until {expires}: {waiver.reason})",
                     )
                 else:
                     finding = replace(finding, message=f"{finding.message} (waiver expired on {expires})")

@@ -26,9 +26,9 @@ def export_command(
     if not gatekeeper:
         raise UsageError("say which format: --gatekeeper (the only one so far)")
     platform = actions.platform_for(actions.load_repo(repo), cluster)
-    checks = platform.values.get("checks") or {}
-    require_digest = bool((platform.values.get("imagePolicy") or {}).get("requireDigest"))
-    result = export(checks.get("severity") or {}, require_digest, platform.policies)
+    checks = platform.settings.checks
+    require_digest = platform.settings.require_digest
+    result = export(dict(checks.severity), require_digest, platform.policies)
     output.mkdir(parents=True, exist_ok=True)
     for manifest in result.manifests:
         name = f"{manifest['kind'].lower()}-{manifest['metadata']['name']}.yaml"
@@ -36,5 +36,5 @@ def export_command(
     typer.echo(f"wrote {len(result.manifests)} objects into {output}")
     for rule, reason in sorted(result.skipped.items()):
         typer.echo(f"not exported: {rule}: {reason}")
-    if checks.get("waivers") or []:
+    if checks.waivers:
         typer.echo("not exported: waivers (Gatekeeper has no expiring exceptions; `dockyard check` reports them)")

@@ -13,6 +13,8 @@ VALUES: dict[str, Any] = {
     "profile": "dev-fast",
     "imagePolicy": {"requireDigest": False},
     "postgres": {"mode": "dedicated", "instances": 1, "storage": "1Gi"},
+    "gateway": {"serviceType": "LoadBalancer"},
+    "checks": {"severity": {}, "waivers": []},
     "serviceDefaults": {
         "replicas": 1,
         "rollout": {"strategy": "RollingUpdate", "maxSurge": "25%", "maxUnavailable": 0},

@@ -18,6 +18,7 @@ from dockyard.load.yamlsafe import Document
 from dockyard.model.consistency import settings_problems
 from dockyard.model.images import image_problems, unsupplied
 from dockyard.model.service import Service, build_service
+from dockyard.model.settings import PlatformSettings, platform_settings_of
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ class Platform:
     cluster: Cluster
     services: tuple[Service, ...]
     values: Mapping[str, Any]
-    """Every effective platform-wide value (components, postgres, imagePolicy, ...)."""
+    """Every effective platform-wide value; read only for what is open by nature (the components'
+    chart values). Dockyard's own settings are typed in `settings`."""
+    settings: PlatformSettings
     files: Mapping[str, bytes] = field(default_factory=dict)
     """Files services name (file sources), by repo-relative path."""
     contracts: Mapping[str, Mapping[str, Document]] = field(default_factory=dict)
@@ -86,6 +89,7 @@ def build_platform(repo: Repo, effective: Effective, images: Mapping[str, str] |
         cluster,
         services,
         values,
+        platform_settings_of(values),
         repo.files,
         repo.contracts,
         repo.provisioners,

@@ -115,3 +115,66 @@ def _filled(values: Mapping[str, Any], fallback: Mapping[str, Any]) -> dict[str,
         elif isinstance(own, Mapping) and isinstance(default, Mapping):
             result[key] = _filled(own, default)
     return result
+
+
+@dataclass(frozen=True)
+class Postgres:
+    mode: str
+    """dedicated (a cluster per database) or shared (one platform cluster)."""
+    instances: int
+    storage: str
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A finding accepted for a reason, until a date (an ISO date, checked by the schema)."""
+
+    rule: str
+    object: str
+    """The object as `check` prints it; `*` matches anything."""
+    reason: str
+    expires: str
+
+
+@dataclass(frozen=True)
+class Checks:
+    severity: Mapping[str, str]
+    """Per rule: deny, warn or off."""
+    waivers: tuple[Waiver, ...]
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """The platform-wide settings every cluster's layers merge (chart values stay open, in
+    Platform.values: they belong to the charts, not to Dockyard)."""
+
+    postgres: Postgres
+    require_digest: bool
+    """imagePolicy.requireDigest: every image pinned by digest."""
+    checks: Checks
+    identity_admin_url: str | None
+    """identity.adminUrl: Keycloak's base URL from where apply runs (None: the API server's proxy)."""
+    certificate_issuer: str | None
+    """certificates.issuer: a ClusterIssuer of the platform team's own (None: a platform CA)."""
+    gateway_service_type: str
+    api_versions: tuple[str, ...]
+    """kubernetes.apiVersions: API versions the cluster serves beyond the built-in ones (for charts)."""
+
+
+def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
+    """The typed platform-wide settings from a cluster's merged values (defaults filled in)."""
+    values = _filled(merged, defaults.VALUES)
+    postgres = values["postgres"]
+    checks = values["checks"]
+    return PlatformSettings(
+        postgres=Postgres(postgres["mode"], postgres["instances"], postgres["storage"]),
+        require_digest=bool(values["imagePolicy"]["requireDigest"]),
+        checks=Checks(
+            dict(checks.get("severity") or {}),
+            tuple(Waiver(w["rule"], w["object"], w["reason"], w["expires"]) for w in checks.get("waivers") or ()),
+        ),
+        identity_admin_url=(values.get("identity") or {}).get("adminUrl"),
+        certificate_issuer=(values.get("certificates") or {}).get("issuer"),
+        gateway_service_type=values["gateway"]["serviceType"],
+        api_versions=tuple((values.get("kubernetes") or {}).get("apiVersions") or ()),
+    )

@@ -32,3 +32,15 @@ def test_a_value_a_layer_removed_takes_the_built_in_default() -> None:
     assert settings.autoscaling == Autoscaling(False, 2, 5, 75)
     assert settings.rollout == Rollout("Recreate", "25%", 0)
     assert (settings.team, settings.namespace) == (None, "orders")  # no team: the service's own namespace
+
+
+def test_the_platform_settings_are_typed_with_their_defaults() -> None:
+    from dockyard.model.settings import Postgres, Waiver, platform_settings_of
+
+    waiver = {"rule": "probes", "object": "*", "reason": "the batch jobs have none", "expires": "2027-01-31"}
+    settings = platform_settings_of({"checks": {"waivers": [waiver]}, "postgres": {"mode": "shared"}})
+    assert settings.postgres == Postgres("shared", 1, "1Gi")
+    assert settings.checks.waivers == (Waiver("probes", "*", "the batch jobs have none", "2027-01-31"),)
+    assert dict(settings.checks.severity) == {}
+    assert (settings.require_digest, settings.gateway_service_type) == (False, "LoadBalancer")
+    assert (settings.identity_admin_url, settings.certificate_issuer, settings.api_versions) == (None, None, ())

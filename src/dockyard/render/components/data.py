@@ -46,16 +46,16 @@ def role_secret(cluster: str, role: str) -> str:
 def shared_postgres(platform: Platform, requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:
     """The shared cluster, declaring a login role per database placed on it (CloudNativePG creates
     them; the passwords are in Secrets the postgres-role task makes, never in the render)."""
-    settings = platform.values.get("postgres", {})
-    if settings.get("mode", "dedicated") != "shared" and not has(platform, "sso"):
+    settings = platform.settings.postgres
+    if settings.mode != "shared" and not has(platform, "sso"):
         return []
     cluster = platform_names.POSTGRES_SHARED_CLUSTER
     wanted = [r.payload(PostgresRole) for r in requests if r.kind == ROLE_TASK]
     wanted += [payload(t.kind, t.data, PostgresRole) for t in _platform_roles(platform)]
     roles = sorted({data["role"] for data in wanted})
     spec: dict[str, Any] = {
-        "instances": settings.get("instances", 1),
-        "storage": {"size": settings.get("storage", "1Gi")},
+        "instances": settings.instances,
+        "storage": {"size": settings.storage},
         "monitoring": {"enablePodMonitor": has(platform, "metrics")},
     }
     if roles:

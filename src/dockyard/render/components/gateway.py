@@ -94,9 +94,7 @@ def edge_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[d
         spec={
             "provider": {
                 "type": "Kubernetes",
-                "kubernetes": {
-                    "envoyService": {"type": platform.values.get("gateway", {}).get("serviceType", "LoadBalancer")}
-                },
+                "kubernetes": {"envoyService": {"type": platform.settings.gateway_service_type}},
             }
         },
     )
@@ -176,7 +174,7 @@ def edge_route(platform: Platform, name: str, namespace: str, service: str, port
 def certificates(platform: Platform) -> list[dict[str, Any]]:
     """The gateway's certificate for the platform domain, from the layers' ClusterIssuer, or else
     from a platform CA of Dockyard's own (self-signed root, then a CA issuer)."""
-    issuer = platform.values.get("certificates", {}).get("issuer")
+    issuer = platform.settings.certificate_issuer
     objects: list[dict[str, Any]] = []
     if issuer is None:
         issuer = CA_ISSUER

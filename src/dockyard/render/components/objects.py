@@ -283,7 +283,7 @@ def _kube_version(platform: Platform) -> str:
 def _api_versions(platform: Platform, objects: list[dict[str, Any]]) -> tuple[str, ...]:
     """What `.Capabilities.APIVersions` should hold: the custom resources of the platform's own CRDs
     plus the cluster's `kubernetes.apiVersions`."""
-    found = set(platform.values.get("kubernetes", {}).get("apiVersions") or ())
+    found = set(platform.settings.api_versions)
     for crd in objects:
         if crd.get("kind") != "CustomResourceDefinition":
             continue

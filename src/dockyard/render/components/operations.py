@@ -93,7 +93,7 @@ def argo_cd_settings(platform: Platform) -> list[dict[str, Any]]:
 
 def _platform_ca(platform: Platform) -> bool:
     """Whether the platform's certificates come from Dockyard's own CA (no issuer named in a layer)."""
-    return platform.values.get("certificates", {}).get("issuer") is None
+    return platform.settings.certificate_issuer is None
 
 
 def argo_cd_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:

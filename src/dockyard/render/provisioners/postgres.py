@@ -10,8 +10,7 @@ username, password (username and password as Secret references).
 
 from __future__ import annotations
 
-from typing import Any
-
+from dockyard.model.settings import Postgres
 from dockyard.render import platform_names
 from dockyard.render.bundle import Rendered, TaskRequest, obj
 from dockyard.render.placeholders import Output, SecretRef
@@ -22,14 +21,14 @@ OPERATOR_NAMESPACE = "cnpg-system"
 
 
 def provision(request: Request) -> Provision:
-    settings = request.platform.values.get("postgres", {})
+    settings = request.platform.settings.postgres
     database = param(request, "database", str, request.service.name.replace("-", "_"))
-    if settings.get("mode", "dedicated") == "shared":
+    if settings.mode == "shared":
         return _shared(request, database)
     return _dedicated(request, database, settings)
 
 
-def _dedicated(request: Request, database: str, settings: dict[str, Any]) -> Provision:
+def _dedicated(request: Request, database: str, settings: Postgres) -> Provision:
     cluster = request.object_name()
     namespace = request.namespace
     manifest = obj(
@@ -38,8 +37,8 @@ def _dedicated(request: Request, database: str, settings: dict[str, Any]) -> Pro
         cluster,
         namespace,
         spec={
-            "instances": settings.get("instances", 1),
-            "storage": {"size": settings.get("storage", "1Gi")},
+            "instances": settings.instances,
+            "storage": {"size": settings.storage},
             "bootstrap": {"initdb": {"database": database, "owner": database}},
         },
     )
