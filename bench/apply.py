@@ -24,7 +24,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from dockyard.localcluster import build, control_plane
+from dockyard.localcluster import control_plane
+from dockyard.tools import build
 
 PROJECT = Path(__file__).resolve().parents[1]
 

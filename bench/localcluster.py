@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from dockyard.localcluster import build, control_plane
+from dockyard.localcluster import control_plane
+from dockyard.tools import build
 
 
 def rss_mib(pids: list[int]) -> float:

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from dockyard.charts.helm import Helm
-from dockyard.localcluster.build import binary_path
+from dockyard.tools.build import binary_path
 
 
 def helm() -> Helm:

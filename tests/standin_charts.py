@@ -302,8 +302,8 @@ def complete_repo(root: Path) -> tuple[Path, int]:
     """The example shop with profile `complete` and every component on, its charts pulled: the real
     pinned ones, and stand-ins (same names) for those this machine cannot pull; and how many
     stand-ins. Shared with the wiring benchmark."""
-    from dockyard.localcluster.build import binary_path
     from dockyard.render.components.catalog import choose
+    from dockyard.tools.build import binary_path
     from tests.charts import index, platform_of, serve
 
     repo = root / "repo"

@@ -24,12 +24,12 @@ from dockyard.errors import DockyardError, InputError, Problem
 from dockyard.load.files import find_repo
 from dockyard.load.layers import effective
 from dockyard.load.repo import Repo, load
-from dockyard.localcluster.build import binary_path
 from dockyard.model.platform import Platform, build_platform
 from dockyard.render.bundle import Bundle
 from dockyard.render.components.objects import ChartStore, check_pulled_values
 from dockyard.render.platform import Part, render_platform
 from dockyard.render.services import render as render_services
+from dockyard.tools.build import binary_path
 
 Report = Callable[[str], None]
 """Where an action sends a line a person should see (warnings, progress)."""

@@ -18,8 +18,9 @@ from lightkube.models.meta_v1 import LabelSelector, ObjectMeta
 from lightkube.resources.apps_v1 import Deployment, ReplicaSet
 from lightkube.resources.core_v1 import ConfigMap, Namespace, Node, Pod
 
-from dockyard.localcluster import components, control_plane, processes, versions
+from dockyard.localcluster import components, control_plane, processes
 from dockyard.localcluster.layout import Layout, State
+from dockyard.tools import versions
 from tests.helpers import run_cli
 
 

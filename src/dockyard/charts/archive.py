@@ -9,7 +9,6 @@ same files always give the same bytes (and the same digest).
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import tarfile
 import zlib
@@ -22,14 +21,6 @@ MAX_TOTAL = 128 * 1024 * 1024
 
 class UnsafeArchive(Exception):
     """The archive holds something Dockyard will not unpack; the message says what."""
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _checked_name(name: str) -> PurePosixPath:

@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from dockyard.localcluster import build as builder
 from dockyard.localcluster.layout import Layout, known_clusters
+from dockyard.tools import build as builder
 
 app = typer.Typer(help="The local control plane: Kubernetes' own binaries on loopback.", no_args_is_help=True)
 

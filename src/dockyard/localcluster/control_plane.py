@@ -18,9 +18,10 @@ from pathlib import Path
 import httpx
 
 from dockyard.errors import DockyardError
-from dockyard.localcluster import build, components, kubeconfig, pki, processes, readiness
+from dockyard.localcluster import components, kubeconfig, pki, processes, readiness
 from dockyard.localcluster.layout import Layout, State, known_clusters
 from dockyard.localcluster.processes import Started
+from dockyard.tools import build
 
 Progress = Callable[[str], None]
 PORTS = ("etcd", "etcd-peer", "apiserver", "controller-manager", "scheduler")

@@ -12,7 +12,8 @@ import pytest
 import yaml
 from cryptography import x509
 
-from dockyard.localcluster import build, kubeconfig, pki, processes
+from dockyard.localcluster import kubeconfig, pki, processes
+from dockyard.tools import build
 
 
 def test_staging_modules_are_read_from_kubernetes_go_mod(tmp_path: Path) -> None:

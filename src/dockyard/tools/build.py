@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard import locations
-from dockyard.charts.archive import sha256_file
 from dockyard.errors import ToolBuildError
-from dockyard.localcluster import versions
+from dockyard.tools import versions
+from dockyard.tools.digest import sha256_file
 
 Progress = Callable[[str], None]
 
