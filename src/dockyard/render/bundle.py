@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import yaml
@@ -17,11 +18,21 @@ from dockyard.errors import Position, Problem
 from dockyard.load.yamlsafe import Document
 from dockyard.render.task_data import T, TaskData, payload
 
-STAGES = ("crds", "platform-networking", "platform-services", "namespaces", "services")
-TEAM_STAGES = ("namespaces", "services")
+
+class Stage(StrEnum):
+    """Deploy stages, in order: CRDs; networking, certs, secrets, identity; shared platform
+    services; team namespaces; services."""
+
+    CRDS = "crds"
+    PLATFORM_NETWORKING = "platform-networking"
+    PLATFORM_SERVICES = "platform-services"
+    NAMESPACES = "namespaces"
+    SERVICES = "services"
+
+
+STAGES = tuple(Stage)
+TEAM_STAGES = (Stage.NAMESPACES, Stage.SERVICES)
 """The stages of the teams' objects; the platform's own come before them."""
-"""Deploy stages in order: CRDs; networking, certs, secrets, identity; shared platform services;
-team namespaces; services."""
 
 SOURCE_ANNOTATION = "dockyard.dev/source"
 STAGE_ANNOTATION = "dockyard.dev/stage"
@@ -70,7 +81,7 @@ class Rendered:
     """One Kubernetes object, its stage, and the file (and line) that produced it."""
 
     manifest: dict[str, Any]
-    stage: str
+    stage: Stage
     source: Source
 
     @property

@@ -20,6 +20,7 @@ from dockyard.render.bundle import (
     ExternalSecret,
     Rendered,
     Source,
+    Stage,
     TaskRequest,
 )
 from dockyard.render.namespaces import render_namespace
@@ -73,7 +74,7 @@ def render(platform: Platform) -> Bundle:
             continue
         where = Source.at(service.source, ("metadata", "name"))
         labels = _labels(platform, service)
-        objects += [_finish(Rendered(m, "services", where), labels) for m in manifests]
+        objects += [_finish(Rendered(m, Stage.SERVICES, where), labels) for m in manifests]
         for provision in by_resource.values():
             objects += [_finish(r, _object_labels(r, labels)) for r in provision.objects]
             tasks += provision.tasks
@@ -200,7 +201,7 @@ def _finish(rendered: Rendered, labels: Mapping[str, str]) -> Rendered:
     metadata["annotations"] = {
         **metadata.get("annotations", {}),
         SOURCE_ANNOTATION: rendered.source.file,
-        STAGE_ANNOTATION: rendered.stage,
+        STAGE_ANNOTATION: str(rendered.stage),
     }
     return rendered
 
@@ -214,7 +215,7 @@ def _namespaces(platform: Platform) -> list[Rendered]:
     objects = []
     for namespace, (team, file) in sorted(teams.items()):
         for manifest in render_namespace(namespace, team, mesh):
-            objects.append(_finish(Rendered(manifest, "namespaces", Source(file)), common))
+            objects.append(_finish(Rendered(manifest, Stage.NAMESPACES, Source(file)), common))
     return objects
 
 

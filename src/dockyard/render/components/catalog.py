@@ -11,6 +11,7 @@ from dockyard.errors import Position, Problem
 from dockyard.load.words import did_you_mean
 from dockyard.model.platform import Platform
 from dockyard.render import profiles
+from dockyard.render.bundle import Stage
 from dockyard.render.components import data, gateway, identity, mesh, observability, operations
 from dockyard.render.components.component import Component
 
@@ -95,7 +96,7 @@ def _custom(name: str, config: dict[str, Any], where: Position | None, problems:
     return Component(
         name=name,
         namespace=config["namespace"],
-        stage=config["stage"],
+        stage=Stage(config["stage"]),
         features=frozenset(),
         source=ChartSource.from_values(config["chart"]),
         description="the platform repo's own component",

@@ -11,7 +11,7 @@ from typing import Any
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import profiles
-from dockyard.render.bundle import TaskRequest
+from dockyard.render.bundle import Stage, TaskRequest
 from dockyard.render.task_data import TaskData
 
 Values = Callable[[Platform], dict[str, Any]]
@@ -59,7 +59,7 @@ class Requires:
 class Component:
     name: str
     namespace: str
-    stage: str
+    stage: Stage
     features: frozenset[str]
     """The component is on when the profile has any of these features."""
     source: ChartSource | None = None

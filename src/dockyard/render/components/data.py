@@ -13,7 +13,7 @@ import yaml
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import platform_names
-from dockyard.render.bundle import TaskRequest, obj
+from dockyard.render.bundle import Stage, TaskRequest, obj
 from dockyard.render.components.component import Component, TaskSpec, has
 from dockyard.render.components.observability import STORAGE_SECRET
 from dockyard.render.task_data import PostgresRole, S3Bucket, payload
@@ -21,7 +21,7 @@ from dockyard.render.task_data import PostgresRole, S3Bucket, payload
 CLOUDNATIVE_PG = Component(
     name="cloudnative-pg",
     namespace="cnpg-system",
-    stage="platform-services",
+    stage=Stage.PLATFORM_SERVICES,
     features=frozenset({"postgres"}),
     source=ChartSource(
         name="cloudnative-pg",
@@ -107,7 +107,7 @@ def keycloak_database_role() -> list[TaskSpec]:
 PLATFORM_POSTGRES = Component(
     name="platform-postgres",
     namespace=platform_names.POSTGRES_SHARED_NAMESPACE,
-    stage="platform-services",
+    stage=Stage.PLATFORM_SERVICES,
     features=frozenset({"postgres"}),
     objects=shared_postgres,
     tasks=_platform_roles,
@@ -233,7 +233,7 @@ def object_store_objects(_platform: Platform, requests: Sequence[TaskRequest]) -
 OBJECT_STORE = Component(
     name="object-store",
     namespace=platform_names.OBJECT_STORE_NAMESPACE,
-    stage="platform-services",
+    stage=Stage.PLATFORM_SERVICES,
     features=frozenset({"logs", "traces"}),
     source=ChartSource(
         name="seaweedfs", version=SEAWEEDFS_VERSION, gomodule=SEAWEEDFS_MODULE, path="k8s/charts/seaweedfs"

@@ -18,7 +18,7 @@ from typing import Any
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import platform_names
-from dockyard.render.bundle import TaskRequest, obj
+from dockyard.render.bundle import Stage, TaskRequest, obj
 from dockyard.render.components.component import Component, has
 
 ENVOY_GATEWAY_MODULE = "github.com/envoyproxy/gateway"
@@ -31,7 +31,7 @@ CA_ISSUER = "dockyard-ca"
 GATEWAY_API = Component(
     name="gateway-api",
     namespace=platform_names.GATEWAY_NAMESPACE,
-    stage="platform-networking",
+    stage=Stage.PLATFORM_NETWORKING,
     features=frozenset({"gateway"}),
     source=ChartSource(
         name="gateway-api",
@@ -50,7 +50,7 @@ GATEWAY_API = Component(
 ENVOY_GATEWAY_CRDS = Component(
     name="envoy-gateway-crds",
     namespace=platform_names.GATEWAY_NAMESPACE,
-    stage="platform-networking",
+    stage=Stage.PLATFORM_NETWORKING,
     features=frozenset({"gateway"}),
     source=ChartSource(
         name="envoy-gateway-crds",
@@ -214,7 +214,7 @@ def certificates(platform: Platform) -> list[dict[str, Any]]:
 ENVOY_GATEWAY = Component(
     name="envoy-gateway",
     namespace=platform_names.GATEWAY_NAMESPACE,
-    stage="platform-networking",
+    stage=Stage.PLATFORM_NETWORKING,
     features=frozenset({"gateway"}),
     source=ChartSource(
         name="envoy-gateway",

@@ -16,7 +16,7 @@ import yaml
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import platform_names
-from dockyard.render.bundle import TaskRequest
+from dockyard.render.bundle import Stage, TaskRequest
 from dockyard.render.components import signin
 from dockyard.render.components.component import Component, TaskSpec
 from dockyard.render.components.gateway import edge_route
@@ -90,7 +90,7 @@ def oauth2_proxy_objects(platform: Platform, _requests: Sequence[TaskRequest]) -
 KEYCLOAK = Component(
     name="keycloak",
     namespace=IDENTITY,
-    stage="platform-services",  # with the Postgres cluster that holds its data
+    stage=Stage.PLATFORM_SERVICES,  # with the Postgres cluster that holds its data
     features=frozenset({"sso"}),
     source=ChartSource(name="keycloakx", version="7.0.1", repository="https://codecentric.github.io/helm-charts"),
     values=keycloak_values,
@@ -162,7 +162,7 @@ def oauth2_proxy_tasks(platform: Platform) -> list[TaskSpec]:
 OAUTH2_PROXY = Component(
     name="oauth2-proxy",
     namespace=IDENTITY,
-    stage="platform-services",
+    stage=Stage.PLATFORM_SERVICES,
     features=frozenset({"sso"}),
     source=ChartSource(name="oauth2-proxy", version="7.12.0", repository="https://oauth2-proxy.github.io/manifests"),
     values=oauth2_proxy_values,

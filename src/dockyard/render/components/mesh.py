@@ -10,6 +10,7 @@ from typing import Any
 
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
+from dockyard.render.bundle import Stage
 from dockyard.render.components.component import Component, Requires
 from dockyard.render.openapi import istio
 
@@ -53,7 +54,7 @@ COMPONENTS = (
     Component(
         "istio-base",
         ISTIO_NAMESPACE,
-        "platform-networking",
+        Stage.PLATFORM_NETWORKING,
         frozenset({"mesh"}),
         _istio("istio-base", "base"),
         base_values,
@@ -64,7 +65,7 @@ COMPONENTS = (
     Component(
         "istiod",
         ISTIO_NAMESPACE,
-        "platform-networking",
+        Stage.PLATFORM_NETWORKING,
         frozenset({"mesh"}),
         _istio("istiod", "istiod"),
         istiod_values,
@@ -75,7 +76,7 @@ COMPONENTS = (
     Component(
         "istio-cni",
         ISTIO_NAMESPACE,
-        "platform-networking",
+        Stage.PLATFORM_NETWORKING,
         frozenset({"mesh"}),
         _istio("istio-cni", "cni"),
         ambient,
@@ -86,7 +87,7 @@ COMPONENTS = (
     Component(
         "ztunnel",
         ISTIO_NAMESPACE,
-        "platform-networking",
+        Stage.PLATFORM_NETWORKING,
         frozenset({"mesh"}),
         _istio("ztunnel", "ztunnel"),
         ambient,

@@ -27,6 +27,7 @@ from dockyard.render.bundle import (
     ExternalSecret,
     Rendered,
     Source,
+    Stage,
     TaskRequest,
     obj,
 )
@@ -303,7 +304,7 @@ def _place(
     kind = manifest.get("kind")
     if kind not in cluster_kinds and not metadata.get("namespace"):
         metadata["namespace"] = item.component.namespace
-    stage = "crds" if kind == "CustomResourceDefinition" else item.component.stage
+    stage = Stage.CRDS if kind == "CustomResourceDefinition" else Stage(item.component.stage)
     labels = {
         "app.kubernetes.io/part-of": platform.name,
         **(metadata.get("labels") or {}),
@@ -313,14 +314,14 @@ def _place(
     metadata["annotations"] = {
         **(metadata.get("annotations") or {}),
         SOURCE_ANNOTATION: source.file,
-        STAGE_ANNOTATION: stage,
+        STAGE_ANNOTATION: str(stage),
     }
     manifest["metadata"] = metadata
     return Rendered(manifest, stage, source)
 
 
 def _namespace(platform: Platform, item: Chosen, source: Source) -> Rendered:
-    stage = item.component.stage
+    stage = Stage(item.component.stage)
     manifest = obj("v1", "Namespace", item.component.namespace, None)
     manifest["metadata"]["labels"] = {
         "app.kubernetes.io/part-of": platform.name,
@@ -328,5 +329,5 @@ def _namespace(platform: Platform, item: Chosen, source: Source) -> Rendered:
     }
     if item.component.in_mesh and has(platform, "mesh"):
         manifest["metadata"]["labels"]["istio.io/dataplane-mode"] = "ambient"
-    manifest["metadata"]["annotations"] = {SOURCE_ANNOTATION: source.file, STAGE_ANNOTATION: stage}
+    manifest["metadata"]["annotations"] = {SOURCE_ANNOTATION: source.file, STAGE_ANNOTATION: str(stage)}
     return Rendered(manifest, stage, source)

@@ -14,7 +14,7 @@ from typing import Any
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import platform_names
-from dockyard.render.bundle import TaskRequest
+from dockyard.render.bundle import Stage, TaskRequest
 from dockyard.render.components import signin
 from dockyard.render.components.component import Component, Requires, TaskSpec, has
 from dockyard.render.components.gateway import edge_route
@@ -37,7 +37,7 @@ STORAGE_SECRET = "object-store-credentials"
 PROMETHEUS_OPERATOR_CRDS = Component(
     name="prometheus-operator-crds",
     namespace=MONITORING,
-    stage="platform-services",
+    stage=Stage.PLATFORM_SERVICES,
     features=frozenset({"metrics"}),
     source=ChartSource(
         name="prometheus-operator-crds",
@@ -211,7 +211,7 @@ def kube_prometheus_stack_tasks(platform: Platform) -> list[TaskSpec]:
 KUBE_PROMETHEUS_STACK = Component(
     name="kube-prometheus-stack",
     namespace=MONITORING,
-    stage="platform-services",
+    stage=Stage.PLATFORM_SERVICES,
     features=frozenset({"metrics"}),
     source=ChartSource(
         name="kube-prometheus-stack",
@@ -281,7 +281,7 @@ def loki_values(_platform: Platform) -> dict[str, Any]:
 LOKI = Component(
     name="loki",
     namespace=OBSERVABILITY,
-    stage="platform-services",
+    stage=Stage.PLATFORM_SERVICES,
     features=frozenset({"logs"}),
     source=ChartSource(name="loki", version="18.11.7", repository="https://grafana-community.github.io/helm-charts"),
     values=loki_values,
@@ -306,7 +306,7 @@ def tempo_values(_platform: Platform) -> dict[str, Any]:
 TEMPO = Component(
     name="tempo",
     namespace=OBSERVABILITY,
-    stage="platform-services",
+    stage=Stage.PLATFORM_SERVICES,
     features=frozenset({"traces"}),
     source=ChartSource(name="tempo", version="2.3.0", repository="https://grafana-community.github.io/helm-charts"),
     values=tempo_values,
@@ -345,7 +345,7 @@ def collector_values(platform: Platform) -> dict[str, Any]:
 OPENTELEMETRY_COLLECTOR = Component(
     name="opentelemetry-collector",
     namespace=OBSERVABILITY,
-    stage="platform-services",
+    stage=Stage.PLATFORM_SERVICES,
     features=frozenset({"logs", "traces"}),
     source=ChartSource(
         name="opentelemetry-collector",

@@ -10,7 +10,7 @@ import yaml
 from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import platform_names
-from dockyard.render.bundle import TaskRequest, obj
+from dockyard.render.bundle import Stage, TaskRequest, obj
 from dockyard.render.components.component import Component, TaskSpec, has
 from dockyard.render.components.gateway import CA_ISSUER, edge_route
 
@@ -35,7 +35,7 @@ def cert_manager_values(platform: Platform) -> dict[str, Any]:
 CERT_MANAGER = Component(
     name="cert-manager",
     namespace="cert-manager",
-    stage="platform-networking",
+    stage=Stage.PLATFORM_NETWORKING,
     features=frozenset({"certs"}),
     source=ChartSource(
         name="cert-manager",
@@ -165,7 +165,7 @@ def argo_cd_tasks(platform: Platform) -> list[TaskSpec]:
 ARGO_CD = Component(
     name="argo-cd",
     namespace=ARGOCD,
-    stage="platform-services",
+    stage=Stage.PLATFORM_SERVICES,
     features=frozenset({"gitops"}),
     source=ChartSource(
         name="argo-cd",

@@ -17,7 +17,7 @@ from typing import Any
 from dockyard.model.platform import Platform
 from dockyard.model.service import Service
 from dockyard.render import platform_names, profiles
-from dockyard.render.bundle import Exposure, Rendered, TaskRequest, obj
+from dockyard.render.bundle import Exposure, Rendered, Stage, TaskRequest, obj
 from dockyard.render.openapi import edge, istio
 from dockyard.render.openapi.operations import Contract
 from dockyard.render.openapi.reading import reading
@@ -85,10 +85,10 @@ def provision(request: Request) -> Provision:
     routed = any(r.type == "route" for r in request.service.resources)
     at_edge = checked and profiles.enabled(features, "sso") and routed
     if in_mesh:
-        result.objects += [Rendered(m, "services", request.source) for m in _mesh_policy(request, contract)]
+        result.objects += [Rendered(m, Stage.SERVICES, request.source) for m in _mesh_policy(request, contract)]
         result.service_labels["istio.io/use-waypoint"] = WAYPOINT
     if at_edge:
-        result.objects += [Rendered(m, "services", request.source) for m in _edge_policy(request, contract)]
+        result.objects += [Rendered(m, Stage.SERVICES, request.source) for m in _edge_policy(request, contract)]
     if checked and contract.secured:
         enforcers = tuple(e for e, on in (("the mesh's waypoint", in_mesh), ("the edge gateway", at_edge)) if on)
         result.exposure = Exposure(

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from dockyard.load.yamlsafe import Document
-from dockyard.render.bundle import Rendered
+from dockyard.render.bundle import Rendered, Stage
 from dockyard.render.object_id import CLUSTER_SCOPED
 from dockyard.render.placeholders import PLACEHOLDER, Output, SecretRef
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
@@ -37,7 +37,7 @@ def from_document(type_: str, document: Document) -> Provisioner:
         for manifest in spec.get("manifests") or []:
             rendered = _walk(copy.deepcopy(manifest), variables)
             _confine(rendered, request.namespace, type_)
-            objects.append(Rendered(rendered, "services", request.source))
+            objects.append(Rendered(rendered, Stage.SERVICES, request.source))
         egress = [
             Peer(
                 _substitute(rule["namespace"], variables),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dockyard.model.settings import Postgres
 from dockyard.render import platform_names
-from dockyard.render.bundle import Rendered, TaskRequest, obj
+from dockyard.render.bundle import Rendered, Stage, TaskRequest, obj
 from dockyard.render.placeholders import Output, SecretRef
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, Request, param
 from dockyard.render.workload import selector
@@ -72,7 +72,7 @@ def _dedicated(request: Request, database: str, settings: Postgres) -> Provision
     )
     return Provision(
         outputs=_outputs(cluster, namespace, database, f"{cluster}-app"),
-        objects=[Rendered(manifest, "services", request.source), Rendered(access, "services", request.source)],
+        objects=[Rendered(manifest, Stage.SERVICES, request.source), Rendered(access, Stage.SERVICES, request.source)],
         egress=[Peer(namespace, instances, (("TCP", 5432),))],
     )
 
@@ -102,7 +102,7 @@ def _shared(request: Request, database: str) -> Provision:
     )
     return Provision(
         outputs=_outputs(cluster, namespace, database, credentials),
-        objects=[Rendered(manifest, "services", request.source)],
+        objects=[Rendered(manifest, Stage.SERVICES, request.source)],
         tasks=[task],
         egress=[Peer(namespace, {"cnpg.io/cluster": cluster}, (("TCP", 5432),))],
     )

@@ -8,7 +8,7 @@ outputs: host, port.
 
 from __future__ import annotations
 
-from dockyard.render.bundle import Rendered, obj
+from dockyard.render.bundle import Rendered, Stage, obj
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, Request, param
 from dockyard.render.workload import selector
 
@@ -78,7 +78,7 @@ def provision(request: Request) -> Provision:
     )
     return Provision(
         outputs={"host": f"{name}.{namespace}.svc.cluster.local", "port": "6379"},
-        objects=[Rendered(m, "services", request.source) for m in (deployment, service, access)],
+        objects=[Rendered(m, Stage.SERVICES, request.source) for m in (deployment, service, access)],
         egress=[Peer(namespace, labels, (("TCP", 6379),))],
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from dockyard.render import platform_names, profiles
-from dockyard.render.bundle import Rendered, obj
+from dockyard.render.bundle import Rendered, Stage, obj
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request, param
 
 
@@ -79,7 +79,7 @@ def provision(request: Request) -> Provision:
     scheme = "https" if profiles.enabled(request.platform.profile, "certs") else "http"  # what the gateway serves
     return Provision(
         outputs={"host": host, "path": path, "url": f"{scheme}://{host}{'' if path == '/' else path}"},
-        objects=[Rendered(route, "services", request.source)],
+        objects=[Rendered(route, Stage.SERVICES, request.source)],
         ingress=[gateway],
     )
 

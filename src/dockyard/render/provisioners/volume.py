@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockyard.render.bundle import Rendered, obj
+from dockyard.render.bundle import Rendered, Stage, obj
 from dockyard.render.provisioners.base import Provision, Provisioner, ProvisionError, Request, param
 
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
@@ -28,7 +28,9 @@ def provision(request: Request) -> Provision:
     if storage_class:
         spec["storageClassName"] = storage_class
     claim = obj("v1", "PersistentVolumeClaim", request.object_name(), request.namespace, spec=spec)
-    return Provision(outputs={"source": request.object_name()}, objects=[Rendered(claim, "services", request.source)])
+    return Provision(
+        outputs={"source": request.object_name()}, objects=[Rendered(claim, Stage.SERVICES, request.source)]
+    )
 
 
 VOLUME = Provisioner(
