@@ -16,7 +16,7 @@ import yaml
 
 from dockyard.errors import Position, Problem
 from dockyard.load.yamlsafe import Document
-from dockyard.render.task_data import T, TaskData, payload
+from dockyard.render.task_data import T, TaskData, TaskKind, payload
 
 
 class Stage(StrEnum):
@@ -110,7 +110,7 @@ class Rendered:
 class TaskRequest:
     """Data a later lifecycle task acts on (a Keycloak client, a bucket), never a secret value."""
 
-    kind: str
+    kind: TaskKind
     name: str
     data: TaskData
     """One of the types of render/task_data.py, by kind."""

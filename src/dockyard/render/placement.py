@@ -14,7 +14,7 @@ from dockyard.model.service import Service
 from dockyard.render.bundle import TaskRequest
 from dockyard.render.components.catalog import choose
 from dockyard.render.provisioners.api import WAYPOINT
-from dockyard.render.task_data import KeycloakClient, payload
+from dockyard.render.task_data import KeycloakClient, TaskKind, payload
 
 KUBERNETES_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -66,11 +66,11 @@ def client_problems(platform: Platform, tasks: list[TaskRequest]) -> list[Proble
         payload(spec.kind, spec.data, KeycloakClient)["clientId"]: item.component.name
         for item in chosen
         for spec in item.component.tasks(platform)
-        if spec.kind == "keycloak-client"
+        if spec.kind == TaskKind.KEYCLOAK_CLIENT
     }
     found = []
     for task in tasks:
-        client_id = task.payload(KeycloakClient)["clientId"] if task.kind == "keycloak-client" else None
+        client_id = task.payload(KeycloakClient)["clientId"] if task.kind == TaskKind.KEYCLOAK_CLIENT else None
         owner = platform_clients.get(client_id) if client_id else None
         if owner is not None:
             found.append(

@@ -11,7 +11,7 @@ from dockyard.render import services
 from dockyard.render.bundle import Bundle, Exposure, ExternalSecret, Rendered, Source, TaskRequest
 from dockyard.render.components.component import has
 from dockyard.render.components.objects import ChartStore, render_components
-from dockyard.render.task_data import KeycloakClient, KeycloakPrune
+from dockyard.render.task_data import KeycloakClient, KeycloakPrune, TaskKind
 
 
 class Part(StrEnum):
@@ -60,13 +60,13 @@ def render_platform(platform: Platform, store: ChartStore, only: Part = Part.ALL
 def keycloak_prune(platform: Platform, tasks: list[TaskRequest]) -> TaskRequest:
     """One task after every keycloak-client task: the realm keeps exactly the clients this render
     names (of those this cluster made), so a caller or a UI that is gone loses its client."""
-    clients = sorted({t.payload(KeycloakClient)["clientId"] for t in tasks if t.kind == "keycloak-client"})
+    clients = sorted({t.payload(KeycloakClient)["clientId"] for t in tasks if t.kind == TaskKind.KEYCLOAK_CLIENT})
     data: KeycloakPrune = {
         "realm": platform.name,
         "owner": f"{platform.name}-{platform.cluster.name}",
         "clients": clients,
     }
-    return TaskRequest("keycloak-prune", platform.name, data, Source("platform.yaml"))
+    return TaskRequest(TaskKind.KEYCLOAK_PRUNE, platform.name, data, Source("platform.yaml"))
 
 
 def _unique(objects: list[Rendered], problems: list[Problem]) -> list[Rendered]:

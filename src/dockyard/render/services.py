@@ -31,7 +31,7 @@ from dockyard.render.provisioners import BUILT_IN
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
 from dockyard.render.provisioners.custom import from_document
 from dockyard.render.resource_params import expanded, provision_order, references
-from dockyard.render.task_data import KeycloakClient
+from dockyard.render.task_data import KeycloakClient, TaskKind
 from dockyard.render.workload import SELECTOR_KEYS, Wiring, WorkloadProblem, render_service, selector
 
 
@@ -101,7 +101,7 @@ def _one_client_each(tasks: list[TaskRequest], problems: list[Problem]) -> list[
     others: list[TaskRequest] = []
     seen: set[tuple[str, str, str]] = set()
     for task in tasks:
-        if task.kind != "keycloak-client":
+        if task.kind != TaskKind.KEYCLOAK_CLIENT:
             key = (task.kind, task.name, json.dumps(task.data, sort_keys=True, default=str))
             if key not in seen:  # the same Secret asked for by two dependencies is made once
                 seen.add(key)

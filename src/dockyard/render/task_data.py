@@ -4,9 +4,19 @@ for a task and the deploy step that runs it (deploy/tasks/). Plain, JSON-shaped 
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import NotRequired, TypedDict, TypeVar, cast
 
 T = TypeVar("T")
+
+
+class TaskKind(StrEnum):
+    ENSURE_SECRET = "ensure-secret"
+    POSTGRES_ROLE = "postgres-role"
+    S3_BUCKET = "s3-bucket"
+    KEYCLOAK_CLIENT = "keycloak-client"
+    KEYCLOAK_PRUNE = "keycloak-prune"
+    RESTART = "restart"
 
 
 class KeyValue(TypedDict, total=False):
@@ -92,12 +102,12 @@ class Restart(TypedDict):
 TaskData = EnsureSecret | PostgresRole | S3Bucket | KeycloakClient | KeycloakPrune | Restart
 
 KINDS: dict[str, type] = {
-    "ensure-secret": EnsureSecret,
-    "postgres-role": PostgresRole,
-    "s3-bucket": S3Bucket,
-    "keycloak-client": KeycloakClient,
-    "keycloak-prune": KeycloakPrune,
-    "restart": Restart,
+    TaskKind.ENSURE_SECRET: EnsureSecret,
+    TaskKind.POSTGRES_ROLE: PostgresRole,
+    TaskKind.S3_BUCKET: S3Bucket,
+    TaskKind.KEYCLOAK_CLIENT: KeycloakClient,
+    TaskKind.KEYCLOAK_PRUNE: KeycloakPrune,
+    TaskKind.RESTART: Restart,
 }
 """Each task kind's data type."""
 

@@ -6,18 +6,19 @@ its point."""
 from __future__ import annotations
 
 from dockyard.render.bundle import STAGES
+from dockyard.render.task_data import TaskKind
 
 NAMESPACES = "namespace objects"
 """The point right after the Namespace objects are created (not the stage `namespaces`, which
 holds what goes into them and comes later)."""
 
-POINTS: dict[str, str] = {
-    "ensure-secret": NAMESPACES,
-    "postgres-role": NAMESPACES,
-    "s3-bucket": NAMESPACES,
-    "keycloak-client": "platform-services",
-    "keycloak-prune": "platform-services",
-    "restart": "platform-services",
+POINTS: dict[TaskKind, str] = {
+    TaskKind.ENSURE_SECRET: NAMESPACES,
+    TaskKind.POSTGRES_ROLE: NAMESPACES,
+    TaskKind.S3_BUCKET: NAMESPACES,
+    TaskKind.KEYCLOAK_CLIENT: "platform-services",
+    TaskKind.KEYCLOAK_PRUNE: "platform-services",
+    TaskKind.RESTART: "platform-services",
 }
 """Task kind -> NAMESPACES, or the stage after which it runs."""
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from dockyard.render import platform_names
 from dockyard.render.bundle import TaskRequest
 from dockyard.render.components.data import role_secret, s3_user_secret
-from dockyard.render.task_data import EnsureSecret, KeycloakClient, PostgresRole, S3Bucket
+from dockyard.render.task_data import EnsureSecret, KeycloakClient, PostgresRole, S3Bucket, TaskKind
 
 
 @dataclass(frozen=True)
@@ -20,17 +20,17 @@ class MadeSecret:
 
 
 def secrets_made(request: TaskRequest) -> list[MadeSecret]:
-    if request.kind == "ensure-secret":
+    if request.kind == TaskKind.ENSURE_SECRET:
         generated = request.payload(EnsureSecret)
         return [MadeSecret(ns, generated["name"], frozenset(generated["keys"])) for ns in generated["namespaces"]]
-    if request.kind == "postgres-role":
+    if request.kind == TaskKind.POSTGRES_ROLE:
         data = request.payload(PostgresRole)
         credentials = frozenset({"username", "password"})
         return [
             MadeSecret(data["namespace"], role_secret(data["cluster"], data["role"]), credentials),
             MadeSecret(data["secretNamespace"], data["secret"], credentials),
         ]
-    if request.kind == "s3-bucket":
+    if request.kind == TaskKind.S3_BUCKET:
         bucket = request.payload(S3Bucket)
         return [
             MadeSecret(platform_names.OBJECT_STORE_NAMESPACE, s3_user_secret(request.name), frozenset({"secretKey"})),
@@ -38,7 +38,7 @@ def secrets_made(request: TaskRequest) -> list[MadeSecret]:
                 bucket["namespace"], bucket["secret"], frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"})
             ),
         ]
-    client = request.payload(KeycloakClient) if request.kind == "keycloak-client" else None
+    client = request.payload(KeycloakClient) if request.kind == TaskKind.KEYCLOAK_CLIENT else None
     if client is not None and "secretTo" in client:
         target = client["secretTo"]
         return [MadeSecret(target["namespace"], target["name"], frozenset({"client-id", target["key"]}))]

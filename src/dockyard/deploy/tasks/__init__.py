@@ -23,6 +23,7 @@ from dockyard.deploy.tasks import keycloak, restart, secrets
 from dockyard.deploy.tasks.common import TaskContext, TaskFailed
 from dockyard.errors import DockyardError
 from dockyard.render.bundle import TaskRequest
+from dockyard.render.task_data import TaskKind
 from dockyard.render.task_points import POINTS
 
 Handler = Callable[[TaskRequest, TaskContext], str]
@@ -35,13 +36,13 @@ class Kind:
     handler: Handler
 
 
-HANDLERS: dict[str, Handler] = {
-    "ensure-secret": secrets.ensure_secret,
-    "postgres-role": secrets.postgres_role,
-    "s3-bucket": secrets.s3_credentials,
-    "keycloak-client": keycloak.configure_client,
-    "keycloak-prune": keycloak.prune_clients,
-    "restart": restart.restart,
+HANDLERS: dict[TaskKind, Handler] = {
+    TaskKind.ENSURE_SECRET: secrets.ensure_secret,
+    TaskKind.POSTGRES_ROLE: secrets.postgres_role,
+    TaskKind.S3_BUCKET: secrets.s3_credentials,
+    TaskKind.KEYCLOAK_CLIENT: keycloak.configure_client,
+    TaskKind.KEYCLOAK_PRUNE: keycloak.prune_clients,
+    TaskKind.RESTART: restart.restart,
 }
 KINDS: dict[str, Kind] = {kind: Kind(POINTS[kind], handler) for kind, handler in HANDLERS.items()}
 """Each task kind's handler, at its point (render/task_points.py; the apply group of that point

@@ -12,7 +12,7 @@ from dockyard.charts.source import ChartSource
 from dockyard.model.platform import Platform
 from dockyard.render import profiles
 from dockyard.render.bundle import Stage, TaskRequest
-from dockyard.render.task_data import TaskData
+from dockyard.render.task_data import TaskData, TaskKind
 
 Values = Callable[[Platform], dict[str, Any]]
 Objects = Callable[[Platform, Sequence[TaskRequest]], list[dict[str, Any]]]
@@ -23,7 +23,7 @@ Objects = Callable[[Platform, Sequence[TaskRequest]], list[dict[str, Any]]]
 class TaskSpec:
     """A lifecycle task a component needs (its kind, a name unique for the kind, and its data)."""
 
-    kind: str
+    kind: TaskKind
     name: str
     data: TaskData
 

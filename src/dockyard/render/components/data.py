@@ -16,7 +16,7 @@ from dockyard.render import platform_names
 from dockyard.render.bundle import Stage, TaskRequest, obj
 from dockyard.render.components.component import Component, TaskSpec, has
 from dockyard.render.components.observability import STORAGE_SECRET
-from dockyard.render.task_data import PostgresRole, S3Bucket, payload
+from dockyard.render.task_data import PostgresRole, S3Bucket, TaskKind, payload
 
 CLOUDNATIVE_PG = Component(
     name="cloudnative-pg",
@@ -35,7 +35,7 @@ CLOUDNATIVE_PG = Component(
 )
 
 
-ROLE_TASK = "postgres-role"
+ROLE_TASK = TaskKind.POSTGRES_ROLE
 
 
 def role_secret(cluster: str, role: str) -> str:
@@ -115,7 +115,7 @@ PLATFORM_POSTGRES = Component(
 )
 
 
-S3_TASK = "s3-bucket"
+S3_TASK = TaskKind.S3_BUCKET
 PLATFORM_BUCKETS = ("loki-chunks", "loki-ruler", "loki-admin", "tempo-traces")
 PLATFORM_ACCESS_KEY = "dockyard"
 """Loki's and Tempo's access key id on the object store (not secret; the secret key is generated)."""
@@ -244,7 +244,7 @@ OBJECT_STORE = Component(
     exclude_kinds=("Secret",),
     tasks=lambda _platform: [
         TaskSpec(
-            "ensure-secret",
+            TaskKind.ENSURE_SECRET,
             STORAGE_SECRET,
             {
                 "name": STORAGE_SECRET,

@@ -20,6 +20,7 @@ from dockyard.render.bundle import Stage, TaskRequest
 from dockyard.render.components import signin
 from dockyard.render.components.component import Component, TaskSpec
 from dockyard.render.components.gateway import edge_route
+from dockyard.render.task_data import TaskKind
 
 IDENTITY = platform_names.IDENTITY_NAMESPACE
 ADMIN_SECRET = "keycloak-admin"
@@ -63,7 +64,7 @@ def _env_from(secret: str) -> str:
 def keycloak_tasks(_platform: Platform) -> list[TaskSpec]:
     return [
         TaskSpec(
-            "ensure-secret",
+            TaskKind.ENSURE_SECRET,
             ADMIN_SECRET,
             {
                 "name": ADMIN_SECRET,
@@ -130,7 +131,7 @@ def oauth2_proxy_tasks(platform: Platform) -> list[TaskSpec]:
     """Its client secret and cookie secret; its client in Keycloak."""
     tasks = [
         TaskSpec(
-            "ensure-secret",
+            TaskKind.ENSURE_SECRET,
             OAUTH2_PROXY_SECRET,
             {
                 "name": OAUTH2_PROXY_SECRET,
@@ -143,7 +144,7 @@ def oauth2_proxy_tasks(platform: Platform) -> list[TaskSpec]:
             },
         ),
         TaskSpec(
-            "keycloak-client",
+            TaskKind.KEYCLOAK_CLIENT,
             "oauth2-proxy",
             {
                 "realm": platform.name,

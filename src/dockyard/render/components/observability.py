@@ -18,6 +18,7 @@ from dockyard.render.bundle import Stage, TaskRequest
 from dockyard.render.components import signin
 from dockyard.render.components.component import Component, Requires, TaskSpec, has
 from dockyard.render.components.gateway import edge_route
+from dockyard.render.task_data import TaskKind
 
 MONITORING = platform_names.MONITORING_NAMESPACE
 OBSERVABILITY = platform_names.OBSERVABILITY_NAMESPACE
@@ -175,7 +176,7 @@ def kube_prometheus_stack_tasks(platform: Platform) -> list[TaskSpec]:
     """Grafana's admin (never a rendered value); with SSO, its client in Keycloak and that client's secret."""
     tasks = [
         TaskSpec(
-            "ensure-secret",
+            TaskKind.ENSURE_SECRET,
             GRAFANA_ADMIN,
             {
                 "name": GRAFANA_ADMIN,
@@ -188,12 +189,12 @@ def kube_prometheus_stack_tasks(platform: Platform) -> list[TaskSpec]:
         scheme = "https" if has(platform, "certs") else "http"
         tasks += [
             TaskSpec(
-                "ensure-secret",
+                TaskKind.ENSURE_SECRET,
                 GRAFANA_OIDC,
                 {"name": GRAFANA_OIDC, "namespaces": [MONITORING], "keys": {"client-secret": {"generate": "password"}}},
             ),
             TaskSpec(
-                "keycloak-client",
+                TaskKind.KEYCLOAK_CLIENT,
                 "grafana",
                 {
                     "realm": platform.name,

@@ -13,6 +13,7 @@ from dockyard.render import platform_names
 from dockyard.render.bundle import Stage, TaskRequest, obj
 from dockyard.render.components.component import Component, TaskSpec, has
 from dockyard.render.components.gateway import CA_ISSUER, edge_route
+from dockyard.render.task_data import TaskKind
 
 CERT_MANAGER_VERSION = "v1.21.2"
 
@@ -138,7 +139,7 @@ def argo_cd_tasks(platform: Platform) -> list[TaskSpec]:
         return []
     return [
         TaskSpec(
-            "ensure-secret",
+            TaskKind.ENSURE_SECRET,
             ARGOCD_OIDC,
             {
                 "name": ARGOCD_OIDC,
@@ -148,7 +149,7 @@ def argo_cd_tasks(platform: Platform) -> list[TaskSpec]:
             },
         ),
         TaskSpec(
-            "keycloak-client",
+            TaskKind.KEYCLOAK_CLIENT,
             ARGOCD,
             {
                 "realm": platform.name,

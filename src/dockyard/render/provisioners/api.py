@@ -23,6 +23,7 @@ from dockyard.render.openapi.operations import Contract
 from dockyard.render.openapi.reading import reading
 from dockyard.render.openapi.sources import Sources
 from dockyard.render.provisioners.base import Provision, Provisioner, ProvisionError, Request, param
+from dockyard.render.task_data import TaskKind
 from dockyard.render.workload import selector
 
 WAYPOINT = "waypoint"
@@ -97,7 +98,7 @@ def provision(request: Request) -> Provision:
     if profiles.enabled(features, "sso"):
         result.tasks.append(
             TaskRequest(
-                "keycloak-client",
+                TaskKind.KEYCLOAK_CLIENT,
                 service,
                 {
                     "realm": request.platform.name,

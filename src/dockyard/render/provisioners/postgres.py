@@ -15,6 +15,7 @@ from dockyard.render import platform_names
 from dockyard.render.bundle import Rendered, Stage, TaskRequest, obj
 from dockyard.render.placeholders import Output, SecretRef
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, Request, param
+from dockyard.render.task_data import TaskKind
 from dockyard.render.workload import selector
 
 OPERATOR_NAMESPACE = "cnpg-system"
@@ -89,7 +90,7 @@ def _shared(request: Request, database: str) -> Provision:
         spec={"name": database, "owner": database, "cluster": {"name": cluster}},
     )
     task = TaskRequest(
-        "postgres-role",
+        TaskKind.POSTGRES_ROLE,
         request.object_name(),
         {
             "cluster": cluster,

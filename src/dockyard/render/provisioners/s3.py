@@ -15,6 +15,7 @@ from dockyard.render import platform_names
 from dockyard.render.bundle import TaskRequest
 from dockyard.render.placeholders import SecretRef
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request, param
+from dockyard.render.task_data import TaskKind
 
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 """S3's bucket naming rules, without dots (a dotted name breaks virtual-host TLS): the name also
@@ -41,7 +42,7 @@ def provision(request: Request) -> Provision:
         },
         tasks=[
             TaskRequest(
-                "s3-bucket",
+                TaskKind.S3_BUCKET,
                 request.object_name(),
                 {"bucket": bucket, "secret": secret, "namespace": request.namespace},
                 request.source,

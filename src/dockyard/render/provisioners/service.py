@@ -17,6 +17,7 @@ from dockyard.render.bundle import TaskRequest
 from dockyard.render.placeholders import SecretRef
 from dockyard.render.provisioners.api import ContractUnusable, declared_scopes
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request, param
+from dockyard.render.task_data import TaskKind
 from dockyard.render.workload import selector_of
 
 KEYCLOAK_PORT = 8080
@@ -56,7 +57,7 @@ def provision(request: Request) -> Provision:
         # no identity provider: credentials no one knows, so the workload's variables resolve alike everywhere
         result.tasks.append(
             TaskRequest(
-                "ensure-secret",
+                TaskKind.ENSURE_SECRET,
                 secret,
                 {
                     "name": secret,
@@ -70,7 +71,7 @@ def provision(request: Request) -> Provision:
         result.egress.append(Peer(platform_names.IDENTITY_NAMESPACE, {}, (("TCP", KEYCLOAK_PORT),)))
         result.tasks.append(
             TaskRequest(
-                "keycloak-client",
+                TaskKind.KEYCLOAK_CLIENT,
                 caller,
                 {
                     "realm": realm,
