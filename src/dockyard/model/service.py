@@ -20,11 +20,91 @@ class Port:
 
 
 @dataclass(frozen=True)
+class File:
+    """A file Score puts into the container: exactly one of content, binary_content or source."""
+
+    key: int | str
+    """Where it is written in score.yaml: its index (a list) or its target (a mapping)."""
+    target: str
+    mode: int | None
+    content: str | None = None
+    binary_content: str | None = None
+    """Base64, as Score gives it."""
+    source: str | None = None
+    """A file of the repo, relative to score.yaml."""
+    no_expand: bool = False
+
+
+@dataclass(frozen=True)
+class Volume:
+    key: int | str
+    """Where it is written in score.yaml: its index (a list) or its target (a mapping)."""
+    source: str
+    """A placeholder naming a `volume` resource (or its claim)."""
+    target: str
+    path: str | None
+    read_only: bool
+
+
+@dataclass(frozen=True)
+class Compute:
+    """A container's own requests and limits (cpu, memory), as written."""
+
+    requests: Mapping[str, str]
+    limits: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Container:
+    """A Score container, typed; probes stay as Score writes them (httpGet or exec)."""
+
     name: str
     image: str
-    spec: Mapping[str, Any]
-    """The container's Score fields as written (command, args, variables, files, probes, ...)."""
+    command: tuple[str, ...] | None
+    args: tuple[str, ...] | None
+    variables: Mapping[str, str]
+    files: tuple[File, ...]
+    volumes: tuple[Volume, ...]
+    resources: Compute
+    liveness_probe: Mapping[str, Any] | None
+    readiness_probe: Mapping[str, Any] | None
+
+
+def container_of(name: str, image: str, spec: Mapping[str, Any]) -> Container:
+    """A container from its Score fields (already valid against the Score schema)."""
+    files = spec.get("files") or []
+    file_entries = enumerate(files) if isinstance(files, list) else ((t, {"target": t, **e}) for t, e in files.items())
+    volumes = spec.get("volumes") or []
+    volume_entries = (
+        enumerate(volumes) if isinstance(volumes, list) else ((t, {"target": t, **e}) for t, e in volumes.items())
+    )
+    own = spec.get("resources") or {}
+    return Container(
+        name=name,
+        image=image,
+        command=tuple(spec["command"]) if "command" in spec else None,
+        args=tuple(spec["args"]) if "args" in spec else None,
+        variables={str(k): v for k, v in (spec.get("variables") or {}).items()},
+        files=tuple(
+            File(
+                key,
+                entry["target"],
+                int(entry["mode"], 8) if "mode" in entry else None,
+                entry.get("content"),
+                entry.get("binaryContent"),
+                entry.get("source"),
+                bool(entry.get("noExpand", False)),
+            )
+            for key, entry in file_entries
+        ),
+        volumes=tuple(
+            Volume(key, entry["source"], entry["target"], entry.get("path"), bool(entry.get("readOnly", False)))
+            for key, entry in volume_entries
+        ),
+        resources=Compute(dict(own.get("requests") or {}), dict(own.get("limits") or {})),
+        liveness_probe=spec.get("livenessProbe"),
+        readiness_probe=spec.get("readinessProbe"),
+    )
 
 
 @dataclass(frozen=True)
@@ -56,7 +136,7 @@ def build_service(
     written = {n: str(c["image"]) for n, c in data["containers"].items()}
     typed = settings_of(name, settings)
     images = resolved_images(name, written, typed.images, given_images or {})
-    containers = tuple(Container(n, images[n], c) for n, c in sorted(data["containers"].items()))
+    containers = tuple(container_of(n, images[n], c) for n, c in sorted(data["containers"].items()))
     ports = tuple(
         Port(n, p["port"], p.get("targetPort", p["port"]), p.get("protocol", "TCP"))
         for n, p in sorted(data.get("service", {}).get("ports", {}).items())

@@ -127,16 +127,15 @@ def _container(
     namespace: str,
     mounts: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    spec = container.spec
     result: dict[str, Any] = {
         "name": container.name,
         "image": _plain(container.image, wiring, ("containers", container.name, "image")),
     }
-    for field_name in ("command", "args"):  # `$(` escaped: Kubernetes would expand a (secret) variable there
-        if field_name in spec:
+    for field_name, given in (("command", container.command), ("args", container.args)):
+        if given is not None:  # `$(` escaped: Kubernetes would expand a (secret) variable there
             result[field_name] = [
                 _plain(arg, wiring, ("containers", container.name, field_name, index)).replace("$(", "$$(")
-                for index, arg in enumerate(spec[field_name])
+                for index, arg in enumerate(given)
             ]
     env = _env(container, wiring)
     names = {e["name"] for e in env}
@@ -153,9 +152,10 @@ def _container(
             {"name": p.name, "containerPort": p.target_port, "protocol": p.protocol} for p in service.ports
         ]
     result["resources"] = _resources(service, container)
-    for probe in ("livenessProbe", "readinessProbe"):
-        if probe in spec:
-            result[probe] = _probe(spec[probe])
+    probes = (("livenessProbe", container.liveness_probe), ("readinessProbe", container.readiness_probe))
+    for probe, written in probes:
+        if written is not None:
+            result[probe] = _probe(written)
     result["securityContext"] = {
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": True,
@@ -177,7 +177,7 @@ def _plain(text: str, wiring: Wiring, path: tuple[str | int, ...]) -> str:
 def _env(container: Container, wiring: Wiring) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = []
     problems = []
-    for name, value in (container.spec.get("variables") or {}).items():
+    for name, value in container.variables.items():
         try:
             pieces = expand(value, wiring.context)
         except Unresolvable as error:
@@ -218,8 +218,7 @@ def _resources(service: Service, container: Container) -> dict[str, Any]:
     container sets without a request is also its request (Kubernetes' own rule), never the default
     request, which may be above it; a request above the limit it ends up with is an error."""
     defaults = service.settings.resources
-    own = container.spec.get("resources", {})
-    own_requests, own_limits = own.get("requests", {}), own.get("limits", {})
+    own_requests, own_limits = container.resources.requests, container.resources.limits
     requests = {**defaults.requests, **own_requests}
     for resource, limit in own_limits.items():
         if resource not in own_requests:
@@ -250,45 +249,39 @@ def _probe(probe: Mapping[str, Any]) -> dict[str, Any]:
     return {"httpGet": {k: http[k] for k in ("host", "scheme", "path", "port", "httpHeaders") if k in http}}
 
 
-def _file_entries(container: Container) -> list[tuple[int | str, str, dict[str, Any]]]:
-    files = container.spec.get("files") or []
-    if isinstance(files, list):
-        return [(index, entry["target"], entry) for index, entry in enumerate(files)]
-    return [(target, target, entry) for target, entry in files.items()]
-
-
 def _files(
     service: Service, context: Context, repo_files: Mapping[str, bytes]
 ) -> dict[str, tuple[str, int | None, str | Binary]]:
     """ConfigMap key -> (container:target, mode, content) for every file of every container."""
     files: dict[str, tuple[str, int | None, str | Binary]] = {}
     for container in service.containers:
-        for key, target, entry in _file_entries(container):
-            path = ("containers", container.name, "files", key)
-            if "binaryContent" in entry:
+        for entry in container.files:
+            path = ("containers", container.name, "files", entry.key)
+            target = entry.target
+            if entry.binary_content is not None:
                 files[_config_key(files, container.name, target)] = (
                     f"{container.name}:{target}",
-                    int(entry["mode"], 8) if "mode" in entry else None,
-                    Binary(entry["binaryContent"]),
+                    entry.mode,
+                    Binary(entry.binary_content),
                 )
                 continue
-            content = entry.get("content")
-            if content is None:
-                source = _source_path(service, entry["source"])
-                raw = repo_files.get(source)
+            content = entry.content
+            if content is None and entry.source is not None:
+                raw = repo_files.get(_source_path(service, entry.source))
                 try:
                     content = raw.decode("utf-8") if raw is not None else None
                 except UnicodeDecodeError:
                     raise WorkloadProblem((*path, "source"), "file sources must be UTF-8 text") from None
                 if content is None:
-                    raise WorkloadProblem((*path, "source"), f"`{entry['source']}` was not loaded")
-            if not entry.get("noExpand", False):
+                    raise WorkloadProblem((*path, "source"), f"`{entry.source}` was not loaded")
+            if content is None:
+                raise WorkloadProblem(path, "a file needs exactly one of `content`, `binaryContent` or `source`")
+            if not entry.no_expand:
                 try:
                     content = expand_plain(content, context, "file content")
                 except Unresolvable as error:
                     raise WorkloadProblem(path, str(error)) from None
-            mode = int(entry["mode"], 8) if "mode" in entry else None
-            files[_config_key(files, container.name, target)] = (f"{container.name}:{target}", mode, content)
+            files[_config_key(files, container.name, target)] = (f"{container.name}:{target}", entry.mode, content)
     return files
 
 
@@ -328,16 +321,14 @@ def _volumes(
             mounts[owner_name].append({"name": "files", "mountPath": target, "subPath": key, "readOnly": True})
         volumes.append({"name": "files", "configMap": {"name": f"{service.name}-files", "items": items}})
     for container in service.containers:
-        entries = container.spec.get("volumes") or []
-        listed = entries if isinstance(entries, list) else [{"target": t, **v} for t, v in entries.items()]
-        for index, entry in enumerate(listed):
-            claim = _claim(entry["source"], context, ("containers", container.name, "volumes", index, "source"))
+        for entry in container.volumes:
+            claim = _claim(entry.source, context, ("containers", container.name, "volumes", entry.key, "source"))
             name = f"volume-{len(volumes)}"
             volumes.append({"name": name, "persistentVolumeClaim": {"claimName": claim}})
-            mount: dict[str, Any] = {"name": name, "mountPath": entry["target"]}
-            if entry.get("path"):
-                mount["subPath"] = entry["path"].lstrip("/")
-            if entry.get("readOnly"):
+            mount: dict[str, Any] = {"name": name, "mountPath": entry.target}
+            if entry.path:
+                mount["subPath"] = entry.path.lstrip("/")
+            if entry.read_only:
                 mount["readOnly"] = True
             mounts[container.name].append(mount)
     return volumes, mounts
