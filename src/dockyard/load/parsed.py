@@ -52,32 +52,49 @@ def parse_and_check(kind: str, path: str, raw: bytes) -> Outcome:
     schema = schemas.BY_KIND.get(kind)
     if schema is None:  # a file Dockyard only needs as YAML (a contract): later steps validate it
         return True, result.data, ()
-    return True, result.data, tuple(schema_problems(_without_removals(kind, result), schema))
+    return True, result.data, tuple(schema_problems(_without_removals(kind, result, schema), schema))
 
 
-def _without_removals(kind: str, document: Document) -> Document:
-    """The document as the schema sees it: an explicit `null` in a layer removes a key, so it is valid anywhere."""
+def _without_removals(kind: str, document: Document, schema: dict[str, Any]) -> Document:
+    """The document as the schema sees it: an explicit `null` in a layer removes a key, so it is
+    valid wherever the key is one the schema knows; a `null` under an unknown key stays, and is
+    reported as an unknown key (`disruptionBuget: null` is a typo, not a removal)."""
     data = document.data
     if not isinstance(data, dict):
         return document
     if kind == "score":
         if isinstance(data.get("x-dockyard"), dict):
-            data = {**data, "x-dockyard": _drop_nulls(data["x-dockyard"])}
+            settings = (schema.get("properties") or {}).get("x-dockyard") or {}
+            data = {**data, "x-dockyard": _drop_nulls(data["x-dockyard"], settings)}
     else:
-        data = _drop_nulls(data)
+        data = _drop_nulls(data, schema)
     return replace(document, data=data)
 
 
-def _drop_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
-    return value
+def _drop_nulls(value: Any, schema: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    properties = (schema.get("properties") or {}) if isinstance(schema, dict) else {}
+    extra = schema.get("additionalProperties", True) if isinstance(schema, dict) else True
+    kept = {}
+    for key, item in value.items():
+        child = properties.get(key, extra if isinstance(extra, dict) else None)
+        known = key in properties or extra is not False
+        if item is None and known:
+            continue
+        kept[key] = _drop_nulls(item, child)
+    return kept
 
 
 @cache
 def _salt() -> bytes:
+    """Dockyard's version, the schemas, and the code that parses and checks a file: a changed
+    parser or checker reads every file again."""
     schema_text = json.dumps(schemas.BY_KIND, sort_keys=True).encode()
-    return hashlib.sha256(__version__.encode() + b"\0" + schema_text).digest()
+    digest = hashlib.sha256(__version__.encode() + b"\0" + schema_text)
+    for module in ("parsed.py", "validate.py", "yamlsafe.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.digest()
 
 
 def cache_dir() -> Path | None:

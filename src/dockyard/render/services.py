@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dockyard.errors import InputError, Problem
+from dockyard.load.words import did_you_mean
 from dockyard.model.platform import Platform
 from dockyard.model.service import Service
 from dockyard.render import profiles
@@ -153,6 +154,23 @@ def _provision(
         provisioner = provisioners.get(resource.type)
         if provisioner is None:  # load checks the type; a custom provisioner may have been removed since
             problems.append(Problem(source.position, f"unknown resource type `{resource.type}`"))
+            continue
+        unknown = (
+            sorted(set(resource.params) - set(provisioner.params)) if provisioner is BUILT_IN.get(resource.type) else []
+        )
+        if unknown:
+            accepted = sorted(provisioner.params)
+            for name in unknown:
+                hint = did_you_mean(name, accepted) or (
+                    f"a `{resource.type}` resource takes {', '.join(accepted)}" if accepted else "it takes no params"
+                )
+                problems.append(
+                    Problem(
+                        service.source.position(("resources", resource.id, "params", name), key=True),
+                        f"unknown param `{name}` of a `{resource.type}` resource",
+                        hint,
+                    )
+                )
             continue
         if references(resource.params) - set(result):
             continue  # a resource it names could not be provisioned: that one's problem is reported
