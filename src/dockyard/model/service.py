@@ -112,9 +112,17 @@ class ResourceRequest:
     """A Score resource: what the service needs from the platform."""
 
     id: str
+    """Its name in the service's `resources`."""
     type: str
     params: Mapping[str, Any]
     class_: str | None = None
+    shared: str | None = None
+    """Score's resource `id`: resources of the same type, class and id are one, shared."""
+
+    @property
+    def identity(self) -> tuple[str, str, str] | None:
+        """(type, class, id) of a shared resource; None for one of this service alone."""
+        return (self.type, self.class_ or "default", self.shared) if self.shared else None
 
 
 @dataclass(frozen=True)
@@ -142,7 +150,7 @@ def build_service(
         for n, p in sorted(data.get("service", {}).get("ports", {}).items())
     )
     resources = tuple(
-        ResourceRequest(rid, r["type"], r.get("params", {}), r.get("class"))
+        ResourceRequest(rid, r["type"], r.get("params", {}), r.get("class"), r.get("id"))
         for rid, r in sorted(data.get("resources", {}).items())
     )
     return Service(name, score, containers, ports, resources, typed)

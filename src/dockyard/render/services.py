@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.errors import InputError, Problem
 from dockyard.load.words import did_you_mean
 from dockyard.model.platform import Platform
-from dockyard.model.service import Service
+from dockyard.model.service import ResourceRequest, Service
 from dockyard.render import profiles
 from dockyard.render.bundle import (
     SOURCE_ANNOTATION,
@@ -24,6 +25,7 @@ from dockyard.render.bundle import (
     Stage,
     TaskRequest,
 )
+from dockyard.render.labels import SELECTOR_KEYS, selector
 from dockyard.render.namespaces import render_namespace
 from dockyard.render.object_id import identity_problem
 from dockyard.render.placeholders import Context, Unresolvable
@@ -33,7 +35,7 @@ from dockyard.render.provisioners.base import Peer, Provision, Provisioner, Prov
 from dockyard.render.provisioners.custom import from_document
 from dockyard.render.resource_params import expanded, provision_order, references
 from dockyard.render.task_data import KeycloakClient, TaskKind
-from dockyard.render.workload import SELECTOR_KEYS, Wiring, WorkloadProblem, render_service, selector
+from dockyard.render.workload import Wiring, WorkloadProblem, render_service
 
 
 def render(platform: Platform) -> Bundle:
@@ -42,7 +44,8 @@ def render(platform: Platform) -> Bundle:
     # the platform's own provisioners, a built-in type's name included: a platform replaces it
     provisioners = {**BUILT_IN, **{t: from_document(t, d) for t, d in platform.provisioners.items()}}
     services = {s.name: s for s in platform.services}
-    provisions = {s.name: _provision(platform, s, services, provisioners, problems) for s in platform.services}
+    sharing = Sharing.of(platform.services, problems)
+    provisions = {s.name: _provision(platform, s, services, provisioners, problems, sharing) for s in platform.services}
     dependents: dict[str, list[Peer]] = {}
     for name, by_resource in provisions.items():
         for provision in by_resource.values():
@@ -140,6 +143,7 @@ def _provision(
     services: dict[str, Service],
     provisioners: Mapping[str, Provisioner],
     problems: list[Problem],
+    sharing: Sharing,
 ) -> dict[str, Provision]:
     result: dict[str, Provision] = {}
     by_id = {resource.id: resource for resource in service.resources}
@@ -174,15 +178,30 @@ def _provision(
             continue
         if references(resource.params) - set(result):
             continue  # a resource it names could not be provisioned: that one's problem is reported
+        identity = resource.identity
+        if identity is not None and identity in sharing.broken:
+            continue  # reported by Sharing.of
+        if identity is not None and sharing.owner(identity) is not service:
+            provided = sharing.provided.get(identity)
+            if provided is not None:  # one resource: the service that provisioned it made its objects
+                result[resource.id] = Provision(
+                    outputs=provided.outputs, egress=provided.egress, external=provided.external
+                )
+            continue
         try:
             context = Context(_metadata(service), {other: p.outputs for other, p in result.items()})
             resource = dataclasses.replace(resource, params=expanded(resource.params, context))
         except Unresolvable as error:
             problems.append(Problem(service.source.position(("resources", resource.id, "params")), str(error)))
             continue
-        request = Request(platform, service, resource, service.settings.namespace, selector(service), source, services)
+        clients = tuple(sharing.users[identity]) if identity is not None else ()
+        request = Request(
+            platform, service, resource, service.settings.namespace, selector(service), source, services, clients
+        )
         try:
             result[resource.id] = provisioner.provision(request)
+            if identity is not None:
+                sharing.provided[identity] = result[resource.id]
         except ProvisionError as error:
             problems.extend(error.problems or [Problem(source.position, str(error))])
     return dict(sorted(result.items()))
@@ -270,3 +289,69 @@ def _comparable(rendered: Rendered) -> Any:
     metadata.pop("labels", None)
     manifest["metadata"] = metadata
     return manifest
+
+
+SHAREABLE = frozenset({"postgres", "redis", "volume", "secret"})
+"""Built-in types a resource `id` may share; a platform's own provisioners may be shared too."""
+
+
+@dataclass
+class Sharing:
+    """Score's shared resources: the resources of the same type, class and `id` are one. The first
+    service that uses one (in name order) provisions it for all of them (its access policy admits
+    every one); the others get its outputs and their network egress, and no objects of their own."""
+
+    users: dict[tuple[str, str, str], list[Service]] = field(default_factory=dict)
+    broken: set[tuple[str, str, str]] = field(default_factory=set)
+    provided: dict[tuple[str, str, str], Provision] = field(default_factory=dict)
+
+    def owner(self, identity: tuple[str, str, str]) -> Service:
+        return self.users[identity][0]
+
+    @classmethod
+    def of(cls, services: Sequence[Service], problems: list[Problem]) -> Sharing:
+        sharing = cls()
+        declared: dict[tuple[str, str, str], list[tuple[Service, ResourceRequest]]] = {}
+        for service in services:
+            for resource in service.resources:
+                if resource.identity is not None:
+                    declared.setdefault(resource.identity, []).append((service, resource))
+        for identity, uses in declared.items():
+            sharing.users[identity] = [service for service, _resource in uses]
+            first, first_resource = uses[0]
+            first_at = first.source.position(("resources", first_resource.id), key=True)
+            kind, klass, shared = identity
+            name = f"{kind}.{klass}#{shared}"
+            for service, resource in uses:
+                where = service.source.position(("resources", resource.id, "id"))
+                if kind in BUILT_IN and kind not in SHAREABLE:
+                    problems.append(
+                        Problem(
+                            where,
+                            f"a `{kind}` resource cannot be shared (`id: {shared}`): each service has its own",
+                            f"built-in types that can be shared: {', '.join(sorted(SHAREABLE))}",
+                        )
+                    )
+                    sharing.broken.add(identity)
+                elif service.settings.namespace != first.settings.namespace:
+                    problems.append(
+                        Problem(
+                            where,
+                            f"shared resource `{name}` is also used by `{first.name}`, in namespace "
+                            f"`{first.settings.namespace}`, not `{service.settings.namespace}`: a shared resource "
+                            "lives in one namespace",
+                            "give the services that share it the same team (x-dockyard.team)",
+                        )
+                    )
+                    sharing.broken.add(identity)
+                elif resource.params != first_resource.params:
+                    problems.append(
+                        Problem(
+                            where,
+                            f"shared resource `{name}` has params different from `{first.name}`'s "
+                            f"({first_at}): it is one resource",
+                            "give every service that shares it the same params",
+                        )
+                    )
+                    sharing.broken.add(identity)
+        return sharing

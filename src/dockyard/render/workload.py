@@ -19,6 +19,7 @@ from dockyard.model.service import Container, Service
 from dockyard.model.settings import Autoscaling
 from dockyard.render import platform_names
 from dockyard.render.bundle import obj
+from dockyard.render.labels import selector
 from dockyard.render.placeholders import Context, Piece, SecretRef, Unresolvable, expand, expand_plain
 from dockyard.render.provisioners.base import Peer
 
@@ -53,18 +54,6 @@ class Wiring:
     ingress: list[Peer] = field(default_factory=list)
     """Connections this service accepts: from the gateway, from services that depend on it."""
     service_labels: dict[str, str] = field(default_factory=dict)
-
-
-SELECTOR_KEYS = ("app.kubernetes.io/name", "app.kubernetes.io/instance")
-
-
-def selector(service: Service) -> dict[str, str]:
-    return selector_of(service.name)
-
-
-def selector_of(name: str) -> dict[str, str]:
-    """The labels that select a service's pods (and only them), by its name."""
-    return dict.fromkeys(SELECTOR_KEYS, name)
 
 
 def render_service(

@@ -11,11 +11,11 @@ from dockyard.load.repo import load
 from dockyard.model.platform import Platform, build_platform
 from dockyard.model.service import ResourceRequest
 from dockyard.render.bundle import Source
+from dockyard.render.labels import selector
 from dockyard.render.placeholders import SecretRef
 from dockyard.render.provisioners import BUILT_IN
 from dockyard.render.provisioners.base import Peer, Provision, ProvisionError, Request
 from dockyard.render.provisioners.custom import from_document
-from dockyard.render.workload import selector
 from tests.helpers import copy_example
 
 EVERY = Path(__file__).resolve().parents[2] / "golden" / "repos" / "every-field"

@@ -17,8 +17,8 @@ import re
 from typing import Any
 
 from dockyard.render.bundle import obj
+from dockyard.render.labels import selector_of
 from dockyard.render.openapi.operations import Contract, segments
-from dockyard.render.workload import selector_of
 
 PROVIDER = "platform"
 ANYONE = {"clientCIDRs": ["0.0.0.0/0", "::/0"]}

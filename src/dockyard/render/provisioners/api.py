@@ -18,13 +18,13 @@ from dockyard.model.platform import Platform
 from dockyard.model.service import Service
 from dockyard.render import platform_names, profiles
 from dockyard.render.bundle import Exposure, Rendered, Stage, TaskRequest, obj
+from dockyard.render.labels import selector
 from dockyard.render.openapi import edge, istio
 from dockyard.render.openapi.operations import Contract
 from dockyard.render.openapi.reading import reading
 from dockyard.render.openapi.sources import Sources
 from dockyard.render.provisioners.base import Provision, Provisioner, ProvisionError, Request, param
 from dockyard.render.task_data import TaskKind
-from dockyard.render.workload import selector
 
 WAYPOINT = "waypoint"
 

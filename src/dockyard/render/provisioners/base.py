@@ -11,6 +11,7 @@ from dockyard.errors import Problem
 from dockyard.model.platform import Platform
 from dockyard.model.service import ResourceRequest, Service
 from dockyard.render.bundle import Exposure, Rendered, Source, TaskRequest
+from dockyard.render.labels import selector_of
 from dockyard.render.placeholders import Output
 
 
@@ -48,10 +49,18 @@ class Request:
     """Where the resource is declared in score.yaml."""
     services: Mapping[str, Service]
     """Every service of the platform, by name (for dependencies)."""
+    clients: tuple[Service, ...] = ()
+    """The services that use the resource: this one, or every service that shares it (Score's
+    resource `id`); empty means this service alone."""
 
     def object_name(self, suffix: str = "") -> str:
-        base = f"{self.service.name}-{self.resource.id}"
+        """`<service>-<resource>`, or a shared resource's id (one object for all its services)."""
+        base = self.resource.shared or f"{self.service.name}-{self.resource.id}"
         return f"{base}-{suffix}" if suffix else base
+
+    def client_selectors(self) -> list[dict[str, str]]:
+        """The pod labels of every service that uses the resource (for its access policy)."""
+        return [selector_of(s.name) for s in (self.clients or (self.service,))]
 
 
 @dataclass

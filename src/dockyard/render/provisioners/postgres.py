@@ -16,7 +16,6 @@ from dockyard.render.bundle import Rendered, Stage, TaskRequest, obj
 from dockyard.render.placeholders import Output, SecretRef
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, Request, param
 from dockyard.render.task_data import TaskKind
-from dockyard.render.workload import selector
 
 OPERATOR_NAMESPACE = "cnpg-system"
 
@@ -54,7 +53,7 @@ def _dedicated(request: Request, database: str, settings: Postgres) -> Provision
             "policyTypes": ["Ingress", "Egress"],
             "ingress": [
                 {
-                    "from": [{"podSelector": {"matchLabels": selector(request.service)}}],
+                    "from": [{"podSelector": {"matchLabels": client}} for client in request.client_selectors()],
                     "ports": [{"protocol": "TCP", "port": 5432}],
                 },
                 {"from": [{"podSelector": {"matchLabels": instances}}]},

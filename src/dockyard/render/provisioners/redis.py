@@ -1,4 +1,4 @@
-"""`redis`: a small Redis for one service, reachable only from that service.
+"""`redis`: a small Redis for one service (or the services that share it), reachable only from them.
 
 A single-replica Deployment and a Service named `<service>-<id>`, with no persistence: a cache
 or queue for development and light use (the network policy is its protection; production
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dockyard.render.bundle import Rendered, Stage, obj
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, Request, param
-from dockyard.render.workload import selector
 
 IMAGE = "docker.io/library/redis:7.4.2-alpine"
 
@@ -62,7 +61,6 @@ def provision(request: Request) -> Provision:
         namespace,
         spec={"selector": labels, "ports": [{"name": "redis", "port": 6379, "targetPort": 6379, "protocol": "TCP"}]},
     )
-    client = selector(request.service)
     access = obj(
         "networking.k8s.io/v1",
         "NetworkPolicy",
@@ -72,7 +70,10 @@ def provision(request: Request) -> Provision:
             "podSelector": {"matchLabels": labels},
             "policyTypes": ["Ingress"],
             "ingress": [
-                {"from": [{"podSelector": {"matchLabels": client}}], "ports": [{"protocol": "TCP", "port": 6379}]}
+                {
+                    "from": [{"podSelector": {"matchLabels": client}} for client in request.client_selectors()],
+                    "ports": [{"protocol": "TCP", "port": 6379}],
+                }
             ],
         },
     )

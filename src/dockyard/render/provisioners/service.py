@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dockyard.render import platform_names, profiles
 from dockyard.render.bundle import TaskRequest
+from dockyard.render.labels import selector_of
 from dockyard.render.placeholders import SecretRef
 from dockyard.render.provisioners.api import ContractUnusable, declared_scopes
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request, param
 from dockyard.render.task_data import TaskKind
-from dockyard.render.workload import selector_of
 
 KEYCLOAK_PORT = 8080
 """The port Keycloak's pods listen on (the keycloakx chart's `http` container port), for the
