@@ -81,3 +81,35 @@ def test_a_shared_resource_must_be_one_resource(tmp_path: Path, capsys: pytest.C
         "`payments`'s (services/payments/score.yaml:36:3): it is one resource",
         "  hint: give every service that shares it the same params",
     ]
+
+
+MANAGED_REDIS = """apiVersion: dockyard.dev/v1alpha1
+kind: Provisioner
+description: The managed Redis of the platform's cloud, for resources of class `managed`
+outputs:
+  host: redis.managed.example.com
+  port: "6380"
+"""
+
+
+def test_a_class_picks_the_platforms_provisioner_for_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = copy_example(tmp_path)
+    (repo / "provisioners" / "redis.managed.yaml").write_text(MANAGED_REDIS)
+    replace(
+        repo,
+        "services/worker/score.yaml",
+        "  queue:\n    type: redis\n",
+        "  queue:\n    type: redis\n    class: managed\n",
+    )
+    objects = _objects(capsys, repo)
+    assert _env(objects[("Deployment", "worker")], "REDIS_HOST") == "redis.managed.example.com"
+    assert ("Deployment", "worker-queue") not in objects  # no in-cluster Redis for it
+    replace(repo, "services/worker/score.yaml", "    class: managed\n", "    class: huge\n")
+    result = run_cli(capsys, "validate", str(repo))
+    assert (result.code, result.err.splitlines()[:2]) == (
+        1,
+        [
+            "services/worker/score.yaml:35:12: no provisioner for a `redis` resource of class `huge`",
+            "  hint: add provisioners/redis.huge.yaml, or leave out the class for the platform's `redis`",
+        ],
+    )

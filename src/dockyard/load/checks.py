@@ -89,7 +89,7 @@ def _check_service(repo: Repo, name: str, score: Document, found: CrossFile) -> 
             )
         )
     services = sorted(repo.services)
-    types = sorted({*KNOWN_RESOURCE_TYPES, *repo.provisioners})
+    types = sorted({*KNOWN_RESOURCE_TYPES, *(name.split(".", 1)[0] for name in repo.provisioners)})
     for resource_id, resource in sorted(data.get("resources", {}).items()):
         _check_resource(score, name, resource_id, resource, services, types, problems)
     settings = data.get("x-dockyard", {})

@@ -7,7 +7,7 @@ Layout (see docs/platform-repo.md):
     clusters/<cluster>.yaml
     services/<name>/score.yaml
     services/<name>/overrides/<env>.yaml
-    provisioners/<type>.yaml
+    provisioners/<type>.yaml          (or <type>.<class>.yaml: for resources of that class)
     policies/<rule>.rego
 """
 

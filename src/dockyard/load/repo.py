@@ -30,6 +30,7 @@ class Repo:
     files: dict[str, bytes] = field(default_factory=dict)
     """Files that services name (contracts, file sources), by repo-relative path."""
     provisioners: dict[str, Document] = field(default_factory=dict)
+    """By file name: `<type>`, or `<type>.<class>` for the resources of that class."""
     """The platform repo's own resource types, by type."""
     contracts: dict[str, dict[str, Document]] = field(default_factory=dict)
     """Parsed contracts by repo-relative path: each with every file it spans (its own first)."""
@@ -76,7 +77,7 @@ def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: 
             repo.clusters[name] = document
         elif kind == "score" and _named(path, parts[1], "service", problems):
             repo.services[parts[1]] = document
-        elif kind == "provisioner" and _named(path, name, "provisioner", problems):
+        elif kind == "provisioner" and all(_named(path, part, "provisioner", problems) for part in name.split(".", 1)):
             repo.provisioners[name] = document
         elif kind == "serviceoverride":
             repo.overrides[(parts[1], name)] = document

@@ -155,7 +155,18 @@ def _provision(
     for rid in order:
         resource = by_id[rid]
         source = Source.at(service.source, ("resources", resource.id), key=True)
-        provisioner = provisioners.get(resource.type)
+        classed = resource.class_ not in (None, "default")
+        provisioner = provisioners.get(f"{resource.type}.{resource.class_}" if classed else resource.type)
+        if provisioner is None and classed:
+            problems.append(
+                Problem(
+                    service.source.position(("resources", resource.id, "class")),
+                    f"no provisioner for a `{resource.type}` resource of class `{resource.class_}`",
+                    f"add provisioners/{resource.type}.{resource.class_}.yaml, or leave out the class for the "
+                    f"platform's `{resource.type}`",
+                )
+            )
+            continue
         if provisioner is None:  # load checks the type; a custom provisioner may have been removed since
             problems.append(Problem(source.position, f"unknown resource type `{resource.type}`"))
             continue
