@@ -90,7 +90,7 @@ def test_the_dev_fast_shop_applies_in_stage_order_and_then_writes_nothing(
     assert again["r"].code == 0, again["r"].err
     assert writes == []
     assert "platform-postgres-role-orders unchanged, shop/orders-db-postgres unchanged" in again["r"].err
-    assert again["r"].out.endswith("applied: 0 written, 0 pruned, 104 unchanged, 3 tasks run\n")
+    assert again["r"].out.endswith("applied: 0 written, 0 pruned, 104 unchanged, 4 tasks run\n")
     planned = dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local", "--output", "json")
     assert planned.code == 0, planned.err
     document = json.loads(planned.out)
@@ -98,5 +98,6 @@ def test_the_dev_fast_shop_applies_in_stage_order_and_then_writes_nothing(
     assert document["tasks"] == [
         {"task": "ensure-secret", "name": "payments-oidc", "source": "services/payments/score.yaml"},
         {"task": "ensure-secret", "name": "worker-oidc", "source": "services/worker/score.yaml"},
+        {"task": "ensure-secret", "name": "worker-queue-redis", "source": "services/worker/score.yaml"},
         {"task": "postgres-role", "name": "orders-db", "source": "services/orders/score.yaml"},
     ]

@@ -105,10 +105,22 @@ def test_postgres_shared(tmp_path: Path) -> None:
 def test_redis(platform: Platform) -> None:
     result = provision(platform, "redis", {"memory": "64Mi"})
     assert kinds(result) == ["Deployment", "Service", "NetworkPolicy"]
-    assert result.outputs == {"host": "catalog-res.core.svc.cluster.local", "port": "6379"}
+    assert result.outputs == {
+        "host": "catalog-res.core.svc.cluster.local",
+        "port": "6379",
+        "username": SecretRef("catalog-res-redis", "username"),
+        "password": SecretRef("catalog-res-redis", "password"),
+    }
+    [credentials] = result.tasks  # generated once on the cluster, never in the render
+    assert (credentials.kind, credentials.data["name"], credentials.data["namespaces"]) == (
+        "ensure-secret",
+        "catalog-res-redis",
+        ["core"],
+    )
     container = result.objects[0].manifest["spec"]["template"]["spec"]["containers"][0]
     assert container["resources"]["limits"] == {"memory": "64Mi"}
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert "args" not in container and "$REDIS_PASSWORD" in container["command"][2]  # never in argv
 
 
 def test_s3(platform: Platform) -> None:
