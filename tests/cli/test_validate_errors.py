@@ -258,6 +258,15 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
             "  hint: did you mean `redis`? Or a platform adds a type of its own as provisioners/rediss.yaml",
         ],
     ),
+    "a port name longer than Kubernetes allows": (
+        lambda r: replace(
+            r, "services/web/score.yaml", "    http:\n      port: 80\n", "    http-frontend-public:\n      port: 80\n"
+        ),
+        [
+            "services/web/score.yaml:32:5: name `http-frontend-public` in `service.ports` is longer than 15 characters",
+            "  hint: Kubernetes limits port names to 15",
+        ],
+    ),
     "missing required field": (
         lambda r: replace(r, "services/web/score.yaml", "    image: ghcr.io/dockyard-examples/shop-web:2.3.0\n", ""),
         ["services/web/score.yaml:7:3: missing required field `image` in `containers.web`"],

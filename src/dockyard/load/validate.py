@@ -88,6 +88,14 @@ def _explain(document: Document, error: ValidationError) -> list[Problem]:
     if kind in ("pattern", "format"):
         reason = schema.get("x-dockyard-error", f"must match {schema.get('pattern')}")
         return [Problem(document.position(path), f"`{where}` {reason}; got {_describe(instance)}")]
+    if kind == "maxLength" and _is_key_of(document, path, instance):  # a propertyNames limit, reported per key
+        return [
+            Problem(
+                document.position((*path, instance), key=True),
+                f"name `{instance}` in `{where}` is longer than {value} characters",
+                "Kubernetes limits port names to 15" if path[-1:] == ("ports",) else None,
+            )
+        ]
     if kind == "maxLength":
         return [Problem(document.position(path), f"`{where}` is longer than {value} characters")]
     if kind == "minLength":
@@ -97,6 +105,13 @@ def _explain(document: Document, error: ValidationError) -> list[Problem]:
     if kind == "maxProperties" and value == 1:
         return [Problem(document.position(path), f"`{where}` takes only one of {', '.join(sorted(instance))}")]
     return [Problem(document.position(path), f"`{where}`: {error.message}")]
+
+
+def _is_key_of(document: Document, path: Path_, instance: Any) -> bool:
+    node: Any = document.data
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return isinstance(node, dict) and isinstance(instance, str) and instance in node
 
 
 def _unknown_fields(document: Document, error: ValidationError, path: Path_) -> list[Problem]:
