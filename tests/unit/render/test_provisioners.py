@@ -63,7 +63,15 @@ def test_route(platform: Platform) -> None:
 def test_route_refuses_a_port_the_service_does_not_have(platform: Platform) -> None:
     with pytest.raises(ProvisionError) as refused:
         provision(platform, "route", {"port": 81})
-    assert str(refused.value) == "resource `res`: port 81 is not a service port (ports: 80, 9090, 5353)"
+    assert str(refused.value) == (
+        "resource `res`: port 81 is not a service port (ports: 80 (http), 9090 (metrics), 5353 (udp))"
+    )
+
+
+def test_route_takes_a_port_by_name(platform: Platform) -> None:
+    by_number = provision(platform, "route", {"port": 80}).objects[0].manifest
+    by_name = provision(platform, "route", {"port": "http"}).objects[0].manifest
+    assert by_name["spec"]["rules"] == by_number["spec"]["rules"]
 
 
 @pytest.mark.parametrize("host", ["shop.example.net", "a.b.every.example.org"])

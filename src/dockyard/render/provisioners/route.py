@@ -15,15 +15,15 @@ from dockyard.render.bundle import Rendered, Stage, obj
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request, param
 
 
-def service_port(request: Request, wanted: int | None) -> tuple[int, int]:
-    """(service port, target port) of the port `wanted`, or of the first port."""
+def service_port(request: Request, wanted: int | str | None) -> tuple[int, int]:
+    """(service port, target port) of the port `wanted` (its number or its name), or of the first port."""
     ports = request.service.ports
     if not ports:
         raise ProvisionError(f"resource `{request.resource.id}` needs the service to declare service.ports")
     for port in ports:
-        if wanted is None or port.port == wanted:
+        if wanted is None or port.port == wanted or port.name == wanted:
             return port.port, port.target_port
-    known = ", ".join(str(p.port) for p in ports)
+    known = ", ".join(f"{p.port} ({p.name})" for p in ports)
     raise ProvisionError(f"resource `{request.resource.id}`: port {wanted} is not a service port (ports: {known})")
 
 
@@ -58,7 +58,7 @@ def provision(request: Request) -> Provision:
     path = param(request, "path", str, "/")
     if not path.startswith("/"):
         raise ProvisionError(f"resource `{request.resource.id}`: params.path must start with /")
-    port, target = service_port(request, param(request, "port", (int, type(None)), None))
+    port, target = service_port(request, param(request, "port", (int, str, type(None)), None))
     route = obj(
         "gateway.networking.k8s.io/v1",
         "HTTPRoute",
@@ -89,5 +89,9 @@ ROUTE = Provisioner(
     ("host", "path", "url"),
     provision,
     "Expose the service at the edge (Gateway API HTTPRoute on the platform gateway).",
-    {"host": "host name, or a name under the platform domain", "path": "path prefix", "port": "service port"},
+    {
+        "host": "host name, or a name under the platform domain",
+        "path": "path prefix",
+        "port": "service port, by number or name",
+    },
 )
