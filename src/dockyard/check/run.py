@@ -16,6 +16,7 @@ import datetime
 import fnmatch
 from dataclasses import replace
 
+from dockyard.check.conftest import check_conftest
 from dockyard.check.contracts import check_contracts
 from dockyard.check.findings import Finding, Severity
 from dockyard.check.policy import check_policies
@@ -37,6 +38,7 @@ def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None =
         found = (
             check_schemas(bundle, platform.cluster.kubernetes_version)
             + check_policies(teams, require_digest=require_digest, extra=platform.policies)
+            + check_conftest(teams, platform.conftest)
             + check_contracts(facts, platform.profile)
             + check_wiring(bundle, platform.domain, facts)
             + check_versions(platform)

@@ -14,6 +14,7 @@ from dockyard.load.schemas import DNS_LABEL, DNS_LABEL_ERROR
 from dockyard.load.yamlsafe import Document
 
 _DNS_LABEL = re.compile(DNS_LABEL)
+_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
 
 
 @dataclass
@@ -35,7 +36,10 @@ class Repo:
     contracts: dict[str, dict[str, Document]] = field(default_factory=dict)
     """Parsed contracts by repo-relative path: each with every file it spans (its own first)."""
     policies: dict[str, str] = field(default_factory=dict)
-    """The platform repo's own Rego policies, by rule name (file stem)."""
+    """The platform repo's own Rego policies in Dockyard's format, by rule name (file stem)."""
+    conftest: dict[str, str] = field(default_factory=dict)
+    """Policies written for conftest (`package main` or another package of their own, `deny`,
+    `violation` and `warn` rules over one manifest), by rule name (file stem)."""
     environment_files: set[str] = field(default_factory=set)
     """Every environment with a file, valid or not (so one broken file reports once)."""
 
@@ -43,7 +47,7 @@ class Repo:
 def load(root: Path) -> Repo:
     """Read, parse and validate every file of the repo at `root`; raise InputError with all problems."""
     files, problems, found = discover(root)
-    policies = _policies([f for f in files if f.kind == "policy"], problems)
+    policies, conftest = _policies([f for f in files if f.kind == "policy"], problems)
     files = [f for f in files if f.kind != "policy"]
     documents: dict[str, tuple[str, Document]] = {}
     for parsed in parse_all(files):
@@ -51,7 +55,7 @@ def load(root: Path) -> Repo:
         if parsed.document is not None and not parsed.problems:
             documents[parsed.file.path] = (parsed.file.kind, parsed.document)
     repo = _assemble(root, documents, problems)
-    repo.policies = policies
+    repo.policies, repo.conftest = policies, conftest
     repo.environment_files = {
         path.split("/")[-1].removesuffix(".yaml") for kind, path in found if kind == "environment"
     }
@@ -84,8 +88,10 @@ def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: 
     return repo
 
 
-def _policies(files: list[RepoFile], problems: list[Problem]) -> dict[str, str]:
-    policies = {}
+def _policies(files: list[RepoFile], problems: list[Problem]) -> tuple[dict[str, str], dict[str, str]]:
+    """Dockyard-format policies (`package dockyard.policies.<rule>`) and conftest ones (any other
+    package), each by rule name."""
+    policies, conftest = {}, {}
     for file in files:
         name = file.path.split("/")[-1].removesuffix(".rego")
         if not _named(file.path, name, "policy", problems):
@@ -96,17 +102,23 @@ def _policies(files: list[RepoFile], problems: list[Problem]) -> dict[str, str]:
             problems.append(Problem(Position(file.path, 1, 1), "not valid UTF-8", "save the file as UTF-8"))
             continue
         package = f"package dockyard.policies.{name.replace('-', '_')}"
-        if package not in source:
+        declared = _PACKAGE.search(source)
+        if declared is None:
+            problems.append(Problem(Position(file.path, 1, 1), "a policy file must declare its `package`"))
+        elif declared.group(1).startswith("dockyard.") and package not in source:
             problems.append(
                 Problem(
                     Position(file.path, 1, 1),
-                    f"a policy file must declare `{package}`",
-                    "its `deny` set is then checked with the built-in rules",
+                    f"a policy file in Dockyard's format must declare `{package}`",
+                    "its `deny` set is then checked with the built-in rules (a conftest policy uses a package "
+                    "of its own, such as `package main`)",
                 )
             )
-            continue
-        policies[name] = source
-    return policies
+        elif declared.group(1).startswith("dockyard."):
+            policies[name] = source
+        else:
+            conftest[name] = source
+    return policies, conftest
 
 
 def _named(path: str, name: str, role: str, problems: list[Problem]) -> bool:

@@ -50,6 +50,8 @@ class Platform:
     """The platform repo's own provisioners, by resource type."""
     policies: Mapping[str, str] = field(default_factory=dict)
     """The platform repo's own Rego policies, by rule name."""
+    conftest: Mapping[str, str] = field(default_factory=dict)
+    """The platform repo's conftest policies, by rule name."""
     locate: Callable[[tuple[str | int, ...]], Position] = field(default=lambda _path: Position("platform.yaml"))
     """Where the layers set a platform-wide value (the most specific layer that set it)."""
     root: Path | None = None
@@ -94,6 +96,7 @@ def build_platform(repo: Repo, effective: Effective, images: Mapping[str, str] |
         repo.contracts,
         repo.provisioners,
         repo.policies,
+        repo.conftest,
         _locator(effective),
         repo.root,
     )

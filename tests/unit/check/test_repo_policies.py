@@ -45,13 +45,18 @@ def test_a_repo_policy_adds_findings(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_a_policy_file_must_declare_its_package(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Dockyard's own format is named by the file; any other package is a conftest policy."""
     root = copy_example(tmp_path)
     (root / "policies").mkdir()
-    (root / "policies" / "mine.rego").write_text("package something.else\n")
+    (root / "policies" / "mine.rego").write_text("package dockyard.policies.other\n")
+    (root / "policies" / "none.rego").write_text("# no package at all\n")
     result = run_cli(capsys, "validate", str(root))
-    assert result.err.splitlines()[:2] == [
-        "policies/mine.rego:1:1: a policy file must declare `package dockyard.policies.mine`",
-        "  hint: its `deny` set is then checked with the built-in rules",
+    assert result.err.splitlines()[:4] == [
+        "policies/mine.rego:1:1: a policy file in Dockyard's format must declare `package dockyard.policies.mine`",
+        "  hint: its `deny` set is then checked with the built-in rules (a conftest policy uses a package of its "
+        "own, such as `package main`)",
+        "policies/none.rego:1:1: a policy file must declare its `package`",
+        "2 problems found; nothing was changed",
     ]
 
 
