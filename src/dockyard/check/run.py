@@ -17,6 +17,7 @@ import fnmatch
 from dataclasses import replace
 
 from dockyard.check.conftest import check_conftest
+from dockyard.check.constraints import check_constraints
 from dockyard.check.contracts import check_contracts
 from dockyard.check.findings import Finding, Severity
 from dockyard.check.policy import check_policies
@@ -39,6 +40,7 @@ def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None =
             check_schemas(bundle, platform.cluster.kubernetes_version)
             + check_policies(teams, require_digest=require_digest, extra=platform.policies)
             + check_conftest(teams, platform.conftest)
+            + check_constraints(teams, platform.gatekeeper)
             + check_contracts(facts, platform.profile)
             + check_wiring(bundle, platform.domain, facts)
             + check_versions(platform)

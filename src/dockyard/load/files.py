@@ -8,7 +8,8 @@ Layout (see docs/platform-repo.md):
     services/<name>/score.yaml
     services/<name>/overrides/<env>.yaml
     provisioners/<type>.yaml          (or <type>.<class>.yaml: for resources of that class)
-    policies/<rule>.rego
+    policies/<rule>.rego              (Dockyard's format, or conftest's)
+    policies/<name>.yaml              (Gatekeeper ConstraintTemplates and Constraints)
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem], list[tuple[str,
         overrides = _yaml_files(root, f"{relative}/overrides", linked, problems)
         found += [("serviceoverride", path, link) for path, link in overrides]
     found += [("policy", path, link) for path, link in _files_ending(root, "policies", ".rego", problems)]
+    found += [("gatekeeper", path, link) for path, link in _yaml_files(root, "policies", False, problems)]
     files = []
     for kind, path, through_link in found:
         raw = read_inside(root, path, problems) if through_link else _read_plain(root, path, problems)

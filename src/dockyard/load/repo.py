@@ -37,6 +37,8 @@ class Repo:
     """Parsed contracts by repo-relative path: each with every file it spans (its own first)."""
     policies: dict[str, str] = field(default_factory=dict)
     """The platform repo's own Rego policies in Dockyard's format, by rule name (file stem)."""
+    gatekeeper: dict[str, Document] = field(default_factory=dict)
+    """Gatekeeper ConstraintTemplates and Constraints (`policies/*.yaml`), by path."""
     conftest: dict[str, str] = field(default_factory=dict)
     """Policies written for conftest (`package main` or another package of their own, `deny`,
     `violation` and `warn` rules over one manifest), by rule name (file stem)."""
@@ -83,6 +85,8 @@ def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: 
             repo.services[parts[1]] = document
         elif kind == "provisioner" and all(_named(path, part, "provisioner", problems) for part in name.split(".", 1)):
             repo.provisioners[name] = document
+        elif kind == "gatekeeper" and _gatekeeper_object(path, document, problems):
+            repo.gatekeeper[path] = document
         elif kind == "serviceoverride":
             repo.overrides[(parts[1], name)] = document
     return repo
@@ -129,6 +133,44 @@ def _named(path: str, name: str, role: str, problems: list[Problem]) -> bool:
             Position(path, 1, 1),
             f"{role} name `{name}` (from the file name) {DNS_LABEL_ERROR}",
             "rename the file" if role != "service" else "rename the service's directory",
+        )
+    )
+    return False
+
+
+TEMPLATE_API = "templates.gatekeeper.sh/"
+CONSTRAINT_API = "constraints.gatekeeper.sh/"
+
+
+def _gatekeeper_object(path: str, document: Document, problems: list[Problem]) -> bool:
+    """A ConstraintTemplate (its kind's name and its Rego) or a Constraint (its kind a template's)."""
+    data = document.data
+    api = str(data.get("apiVersion", "")) if isinstance(data, dict) else ""
+    if api.startswith(TEMPLATE_API) and data.get("kind") == "ConstraintTemplate":
+        spec = data.get("spec") or {}
+        kind = (((spec.get("crd") or {}).get("spec") or {}).get("names") or {}).get("kind")
+        targets = spec.get("targets") or []
+        if (
+            isinstance(kind, str)
+            and targets
+            and isinstance(targets[0], dict)
+            and isinstance(targets[0].get("rego"), str)
+        ):
+            return True
+        problems.append(
+            Problem(
+                document.position(("spec",)) if isinstance(data.get("spec"), dict) else Position(path, 1, 1),
+                "a ConstraintTemplate needs spec.crd.spec.names.kind and spec.targets[0].rego",
+            )
+        )
+        return False
+    if api.startswith(CONSTRAINT_API) and isinstance(data.get("kind"), str):
+        return True
+    problems.append(
+        Problem(
+            Position(path, 1, 1),
+            "a YAML file in policies/ must be a Gatekeeper ConstraintTemplate "
+            f"({TEMPLATE_API}v1) or Constraint ({CONSTRAINT_API}v1beta1)",
         )
     )
     return False

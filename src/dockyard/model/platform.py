@@ -52,6 +52,8 @@ class Platform:
     """The platform repo's own Rego policies, by rule name."""
     conftest: Mapping[str, str] = field(default_factory=dict)
     """The platform repo's conftest policies, by rule name."""
+    gatekeeper: tuple[Mapping[str, Any], ...] = ()
+    """The platform repo's Gatekeeper ConstraintTemplates and Constraints."""
     locate: Callable[[tuple[str | int, ...]], Position] = field(default=lambda _path: Position("platform.yaml"))
     """Where the layers set a platform-wide value (the most specific layer that set it)."""
     root: Path | None = None
@@ -97,6 +99,7 @@ def build_platform(repo: Repo, effective: Effective, images: Mapping[str, str] |
         repo.provisioners,
         repo.policies,
         repo.conftest,
+        tuple(document.data for _path, document in sorted(repo.gatekeeper.items())),
         _locator(effective),
         repo.root,
     )
