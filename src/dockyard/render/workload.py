@@ -121,9 +121,9 @@ def _container(
         "image": _plain(container.image, wiring, ("containers", container.name, "image")),
     }
     for field_name, given in (("command", container.command), ("args", container.args)):
-        if given is not None:  # `$(` escaped: Kubernetes would expand a (secret) variable there
+        if given is not None:  # escaped: Kubernetes would expand a (secret) variable there
             result[field_name] = [
-                _plain(arg, wiring, ("containers", container.name, field_name, index)).replace("$(", "$$(")
+                kubernetes_literal(_plain(arg, wiring, ("containers", container.name, field_name, index)))
                 for index, arg in enumerate(given)
             ]
     env = _env(container, wiring)
@@ -177,13 +177,20 @@ def _env(container: Container, wiring: Wiring) -> list[dict[str, Any]]:
     return env
 
 
+def kubernetes_literal(text: str) -> str:
+    """`text` as Kubernetes reads a value, command or argument back unchanged: it expands `$(NAME)`
+    and reduces `$$` to `$`, so a `$` before `(` or `$` is doubled (`$5` stays as it is)."""
+    return re.sub(r"\$(?=[$(])", "$$", text)
+
+
 def _variable(name: str, pieces: list[Piece]) -> list[dict[str, Any]]:
     """One variable; a value mixing text and secrets reads each secret into a helper variable first.
 
-    Kubernetes expands `$(NAME)` in values; Score text means what it says, so `$(` is escaped as `$$(`.
+    Kubernetes expands `$(NAME)` in values and reduces `$$` to `$`; Score text means what it says,
+    so it is escaped (kubernetes_literal).
     """
     if not any(isinstance(p, SecretRef) for p in pieces):
-        return [{"name": name, "value": "".join(p for p in pieces if isinstance(p, str)).replace("$(", "$$(")}]
+        return [{"name": name, "value": kubernetes_literal("".join(p for p in pieces if isinstance(p, str)))}]
     if len(pieces) == 1 and isinstance(pieces[0], SecretRef):
         return [{"name": name, "valueFrom": _secret_key(pieces[0])}]
     helpers: list[dict[str, Any]] = []
@@ -194,7 +201,7 @@ def _variable(name: str, pieces: list[Piece]) -> list[dict[str, Any]]:
             helpers.append({"name": helper, "valueFrom": _secret_key(piece)})
             parts.append(f"$({helper})")
         else:
-            parts.append(piece.replace("$(", "$$("))
+            parts.append(kubernetes_literal(piece))
     return [*helpers, {"name": name, "value": "".join(parts)}]
 
 
