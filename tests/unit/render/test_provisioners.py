@@ -154,7 +154,7 @@ def test_s3_bucket_names_follow_s3s_rules(platform: Platform, bucket: str) -> No
 
 
 def test_volume(platform: Platform) -> None:
-    result = provision(platform, "volume", {"size": "3Gi", "storageClass": "fast"})
+    result = provision(platform, "volume", {"size": "3Gi", "storageClass": "fast"}, service="search")
     claim = result.objects[0].manifest
     assert claim["spec"] == {
         "accessModes": ["ReadWriteOnce"],
@@ -163,6 +163,21 @@ def test_volume(platform: Platform) -> None:
     }
     with pytest.raises(ProvisionError):
         provision(platform, "volume", {"accessMode": "Sometimes"})
+
+
+def test_a_volume_many_pods_mount_needs_an_access_mode_for_them(platform: Platform) -> None:
+    """catalog autoscales to six pods: the default ReadWriteOnce would attach to one node."""
+    with pytest.raises(ProvisionError) as refused:
+        provision(platform, "volume")
+    assert str(refused.value).startswith(
+        "resource `res`: up to 6 pods mount this volume, but a ReadWriteOnce claim attaches to one node"
+    )
+    with pytest.raises(ProvisionError, match="a ReadWriteOncePod claim attaches to one pod"):
+        provision(platform, "volume", {"accessMode": "ReadWriteOncePod"})
+    chosen = provision(platform, "volume", {"accessMode": "ReadWriteOnce"})  # said so: one node
+    assert chosen.objects[0].manifest["spec"]["accessModes"] == ["ReadWriteOnce"]
+    shared = provision(platform, "volume", {"accessMode": "ReadWriteMany"})
+    assert shared.objects[0].manifest["spec"]["accessModes"] == ["ReadWriteMany"]
 
 
 def test_service_dependency(platform: Platform) -> None:
@@ -277,4 +292,5 @@ def test_outputs_declared_are_outputs_given(platform: Platform) -> None:
         if type_ in ("secret", "api"):
             continue
         params = {"name": "search"} if type_ == "service" else {}
-        assert sorted(provision(platform, type_, params).outputs) == sorted(provisioner.outputs), type_
+        owner = "search" if type_ == "volume" else "catalog"  # one replica: the default access mode fits
+        assert sorted(provision(platform, type_, params, owner).outputs) == sorted(provisioner.outputs), type_

@@ -1,6 +1,7 @@
 """`volume`: a PersistentVolumeClaim the service mounts with `volumes: - source: ${resources.<id>}`.
 
-params: size (default 1Gi), accessMode (default ReadWriteOnce), storageClass.
+params: size (default 1Gi), accessMode (default ReadWriteOnce: refused when more than one pod
+would mount it, unless chosen explicitly; a ReadWriteOnce claim attaches to one node), storageClass.
 outputs: source (the claim's name).
 """
 
@@ -20,6 +21,16 @@ def provision(request: Request) -> Provision:
         raise ProvisionError(
             f"resource `{request.resource.id}`: params.accessMode must be one of {', '.join(ACCESS_MODES)}"
         )
+    pods = _most_pods(request)
+    chosen = "accessMode" in request.resource.params
+    if pods > 1 and (mode == "ReadWriteOncePod" or (mode == "ReadWriteOnce" and not chosen)):
+        attaches = "one pod" if mode == "ReadWriteOncePod" else "one node"
+        raise ProvisionError(
+            f"resource `{request.resource.id}`: up to {pods} pods mount this volume, but a {mode} claim attaches "
+            f"to {attaches}: on a cluster of several nodes the others would never start; set params.accessMode: "
+            "ReadWriteMany (with a storage class that offers it), run one replica, or set accessMode: "
+            "ReadWriteOnce yourself if every pod runs on one node"
+        )
     spec: dict[str, Any] = {
         "accessModes": [mode],
         "resources": {"requests": {"storage": param(request, "size", str, "1Gi")}},
@@ -31,6 +42,16 @@ def provision(request: Request) -> Provision:
     return Provision(
         outputs={"source": request.object_name()}, objects=[Rendered(claim, Stage.SERVICES, request.source)]
     )
+
+
+def _most_pods(request: Request) -> int:
+    """The most pods of the services that mount the volume, at once (replicas, or the autoscaler's
+    maximum)."""
+    total = 0
+    for service in request.clients or (request.service,):
+        scaling = service.settings.autoscaling
+        total += scaling.max_replicas if scaling.enabled else service.settings.replicas
+    return total
 
 
 VOLUME = Provisioner(
