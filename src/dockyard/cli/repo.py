@@ -15,7 +15,7 @@ from dockyard.errors import InputError, Problem, UsageError
 from dockyard.load import schemas
 from dockyard.load.layers import Explanation, effective, explain
 from dockyard.model.images import parse_image_options
-from dockyard.render.output import stream, write_tree
+from dockyard.render.output import Format, stream, write_tree
 from dockyard.render.platform import Part
 from dockyard.scaffold import init as scaffold_init
 
@@ -61,16 +61,16 @@ def render_command(
     image: ImageOpt = None,
 ) -> None:
     """Render the platform's components and every service: one file per object, or one stream to stdout."""
-    if fmt not in ("yaml", "json"):
+    if fmt not in tuple(Format):
         raise UsageError(f"--format must be yaml or json, not `{fmt}`")
     if only not in tuple(Part):
         raise UsageError(f"--only must be one of {', '.join(Part)}, not `{only}`")
     platform = actions.platform_for(actions.load_repo(repo), cluster, parse_image_options(image))
     bundle = actions.render_for(platform, Part(only), report=err.print)
     if output is None:
-        sys.stdout.write(stream(bundle, fmt))
+        sys.stdout.write(stream(bundle, Format(fmt)))
         return
-    written = write_tree(bundle, output, fmt)
+    written = write_tree(bundle, output, Format(fmt))
     err.print(f"rendered {len(written)} objects for cluster {cluster} into {output}")
 
 

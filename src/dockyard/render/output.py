@@ -25,6 +25,7 @@ import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 
 from dockyard.errors import DockyardError
@@ -37,16 +38,23 @@ _OURS = re.compile(r"[1-9][0-9]*-[a-z-]+/(?:_cluster|[a-z0-9-]+)/[a-z0-9]+-[!-.0
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
+class Format(StrEnum):
+    """How rendered objects are written: YAML or JSON."""
+
+    YAML = "yaml"
+    JSON = "json"
+
+
 class OutputError(DockyardError):
     """The output directory cannot be written as asked (a file, a symlink inside it, no permission)."""
 
 
-def relative_path(rendered: Rendered, fmt: str) -> str:
+def relative_path(rendered: Rendered, fmt: Format) -> str:
     stage = f"{STAGES.index(rendered.stage) + 1}-{rendered.stage}"
     return f"{stage}/{rendered.namespace or '_cluster'}/{rendered.kind.lower()}-{rendered.name}.{fmt}"
 
 
-def write_tree(bundle: Bundle, directory: Path, fmt: str) -> list[str]:
+def write_tree(bundle: Bundle, directory: Path, fmt: Format) -> list[str]:
     planned = [(relative_path(rendered, fmt), rendered) for rendered in bundle.objects]
     for relative, _rendered in planned:
         if not _OURS.fullmatch(relative) or ".." in relative.split("/"):
@@ -59,7 +67,7 @@ def write_tree(bundle: Bundle, directory: Path, fmt: str) -> list[str]:
             if previous.get(relative, [None])[0] == digest and tree.stat(relative) == previous[relative][1:]:
                 written[relative] = previous[relative]
                 continue
-            text = to_json(rendered.manifest) if fmt == "json" else to_yaml([rendered.manifest])
+            text = to_json(rendered.manifest) if fmt is Format.JSON else to_yaml([rendered.manifest])
             tree.write(relative, text.encode())
             written[relative] = [digest, *tree.stat(relative)]
         for stale in sorted(set(previous) - set(written)):
@@ -193,8 +201,8 @@ class _Tree:
             os.close(self.folders.pop(path))
 
 
-def stream(bundle: Bundle, fmt: str) -> str:
+def stream(bundle: Bundle, fmt: Format) -> str:
     manifests = [r.manifest for r in bundle.objects]
-    if fmt == "json":
+    if fmt is Format.JSON:
         return json.dumps({"apiVersion": "v1", "kind": "List", "items": manifests}, indent=2, ensure_ascii=False) + "\n"
     return to_yaml(manifests)
