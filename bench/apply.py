@@ -25,6 +25,8 @@ from collections import Counter
 from pathlib import Path
 
 from dockyard.localcluster import control_plane
+from dockyard.render import profiles
+from dockyard.render.components.catalog import CATALOG
 from dockyard.tools import build
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -49,15 +51,7 @@ x-dockyard:
 """
 
 
-PLATFORM_COMPONENTS = (
-    "cloudnative-pg",
-    "envoy-gateway",
-    "envoy-gateway-crds",
-    "gateway-api",
-    "kube-prometheus-stack",
-    "platform-postgres",
-    "prometheus-operator-crds",
-)
+PLATFORM_COMPONENTS = sorted(c.name for c in CATALOG.values() if c.features & profiles.FEATURES["dev-fast"])
 """The profile's components, switched off: both tools apply the same services' objects, nothing else."""
 
 

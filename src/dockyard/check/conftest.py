@@ -9,16 +9,15 @@ the file's name as the rule (so severities and waivers apply to it as to any rul
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from dockyard.check.findings import Finding, Severity
-from dockyard.check.policy import PolicyEngineFailed
+from dockyard.check.policy import PolicyEngineFailed, first_line
+from dockyard.load.repo import rego_package
 from dockyard.render.bundle import Bundle
 from dockyard.render.object_id import ObjectId
 
-PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
 SEVERITIES = (("deny", Severity.DENY), ("violation", Severity.DENY), ("warn", Severity.WARN))
 
 
@@ -30,14 +29,14 @@ def check_conftest(bundle: Bundle, policies: Mapping[str, str]) -> list[Finding]
     engine = Engine()
     packages: dict[str, list[str]] = {}
     for name, source in sorted(policies.items()):
-        declared = PACKAGE.search(source)
+        declared = rego_package(source)
         if declared is None:
             raise PolicyEngineFailed(f"policy {name} declares no package")
         try:
             engine.add_policy(f"{name}.rego", source)
         except ValueError as error:
-            raise PolicyEngineFailed(f"policy {name} does not compile: {' '.join(str(error).split())[:300]}") from None
-        packages.setdefault(declared.group(1), []).append(name)
+            raise PolicyEngineFailed(f"policy {name} does not compile: {first_line(error)}") from None
+        packages.setdefault(declared, []).append(name)
     findings = []
     for rendered in bundle.objects:
         try:
@@ -57,7 +56,7 @@ def check_conftest(bundle: Bundle, policies: Mapping[str, str]) -> list[Finding]
                         )
                     )
         except ValueError as error:
-            raise PolicyEngineFailed(f"the policy engine failed: {' '.join(str(error).split())[:300]}") from None
+            raise PolicyEngineFailed(f"the policy engine failed: {first_line(error)}") from None
     return sorted(findings)
 
 

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dockyard.check.findings import Finding, Severity
-from dockyard.check.policy import PolicyEngineFailed
+from dockyard.check.policy import PolicyEngineFailed, first_line
 from dockyard.check.wiring.routes import selects
+from dockyard.load.repo import rego_package
 from dockyard.render.bundle import Bundle, Rendered
 from dockyard.render.object_id import ObjectId
 
-PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
 ACTIONS = {"deny": Severity.DENY, "warn": Severity.WARN, "dryrun": Severity.WARN}
 
 
@@ -38,18 +37,17 @@ def check_constraints(bundle: Bundle, objects: Sequence[Mapping[str, Any]]) -> l
     packages = {}
     for kind, template in sorted(templates.items()):
         target = template["spec"]["targets"][0]
-        declared = PACKAGE.search(target["rego"])
+        declared = rego_package(target["rego"])
         if declared is None:
             raise PolicyEngineFailed(f"ConstraintTemplate {template['metadata']['name']} declares no package")
-        packages[kind] = declared.group(1)
+        packages[kind] = declared
         try:
             engine.add_policy(f"{kind}.rego", target["rego"])
             for index, library in enumerate(target.get("libs") or []):
                 engine.add_policy(f"{kind}-lib{index}.rego", library)
         except ValueError as error:
-            reason = " ".join(str(error).split())[:300]
             raise PolicyEngineFailed(
-                f"ConstraintTemplate {template['metadata']['name']} does not compile: {reason}"
+                f"ConstraintTemplate {template['metadata']['name']} does not compile: {first_line(error)}"
             ) from None
     findings = []
     for constraint in constraints:
@@ -85,7 +83,7 @@ def _violations(engine: Any, query: str, rendered: Rendered, parameters: Mapping
         engine.set_input_json(json.dumps({"review": review, "parameters": parameters}, default=str))
         output = json.loads(engine.eval_query_as_json(query))
     except ValueError as error:
-        raise PolicyEngineFailed(f"the policy engine failed: {' '.join(str(error).split())[:300]}") from None
+        raise PolicyEngineFailed(f"the policy engine failed: {first_line(error)}") from None
     found = output["result"][0]["expressions"][0]["value"] if output.get("result") else []
     return sorted(str(v.get("msg", v)) if isinstance(v, dict) else str(v) for v in found or [])
 

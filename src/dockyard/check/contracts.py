@@ -37,33 +37,30 @@ def check_contracts(facts: Facts, profile: str) -> list[Finding]:
             callers = inside_callers(facts, exposure)
             if callers:
                 findings.append(
-                    Finding(
-                        exposure.source.position,
-                        f"Service {exposure.namespace}/{exposure.service}",
-                        "",
-                        RULE,
+                    _finding(
+                        exposure,
                         f"{count} of its contract need a token: {' and '.join(exposure.enforcers)} checks requests "
                         f"from outside the cluster, but nothing checks calls from inside it (profile `{profile}` "
                         f"has no mesh), and the NetworkPolicies let {_names(callers)} call it; use profile "
                         "`complete` (the mesh checks every call), or waive this rule for the service with the "
                         "reason these callers may skip the contract",
-                        Severity.DENY,
                     )
                 )
             continue
         findings.append(
-            Finding(
-                exposure.source.position,
-                f"Service {exposure.namespace}/{exposure.service}",
-                "",
-                RULE,
+            _finding(
+                exposure,
                 f"{count} of its contract need a token, but nothing on this cluster checks tokens (profile "
                 f"`{profile}` {missing}), so every request would reach the service; use profile `complete`, "
                 "or set x-dockyard.auth.jwt: false if the service checks tokens itself",
-                Severity.DENY,
             )
         )
     return findings
+
+
+def _finding(exposure: Exposure, message: str) -> Finding:
+    where = f"Service {exposure.namespace}/{exposure.service}"
+    return Finding(exposure.source.position, where, "", RULE, message, Severity.DENY)
 
 
 def inside_callers(facts: Facts, exposure: Exposure) -> list[str]:

@@ -133,13 +133,13 @@ def check_policies(
         try:
             engine.add_policy(f"{name}.rego", source)
         except ValueError as error:
-            raise PolicyEngineFailed(f"policy {name} does not compile: {_first_line(error)}") from None
+            raise PolicyEngineFailed(f"policy {name} does not compile: {first_line(error)}") from None
     try:
         engine.set_input_json(json.dumps({"objects": objects, "requireDigest": require_digest}))
         output = json.loads(engine.eval_query_as_json("data.dockyard.policies"))
         results = output["result"][0]["expressions"][0]["value"] if output.get("result") else {}
     except ValueError as error:
-        raise PolicyEngineFailed(f"the policy engine failed: {_first_line(error)}") from None
+        raise PolicyEngineFailed(f"the policy engine failed: {first_line(error)}") from None
     except (KeyError, IndexError, TypeError) as error:
         raise PolicyEngineFailed(f"the policy engine gave an unexpected answer ({error!r})") from None
     sources = {entry["id"]: rendered.source for entry, rendered in zip(objects, bundle.objects, strict=True)}
@@ -159,6 +159,7 @@ def check_policies(
     return sorted(findings)
 
 
-def _first_line(error: Exception) -> str:
+def first_line(error: Exception) -> str:
+    """An engine error as one short line."""
     text = " ".join(str(error).split())
     return text[:300]

@@ -17,6 +17,12 @@ _DNS_LABEL = re.compile(DNS_LABEL)
 _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
 
 
+def rego_package(source: str) -> str | None:
+    """The package a Rego module declares (None: it declares none)."""
+    found = _PACKAGE.search(source)
+    return found.group(1) if found else None
+
+
 @dataclass
 class Repo:
     """The platform repo's documents by role. Built only when every file is valid on its own."""
@@ -106,10 +112,10 @@ def _policies(files: list[RepoFile], problems: list[Problem]) -> tuple[dict[str,
             problems.append(Problem(Position(file.path, 1, 1), "not valid UTF-8", "save the file as UTF-8"))
             continue
         package = f"package dockyard.policies.{name.replace('-', '_')}"
-        declared = _PACKAGE.search(source)
+        declared = rego_package(source)
         if declared is None:
             problems.append(Problem(Position(file.path, 1, 1), "a policy file must declare its `package`"))
-        elif declared.group(1).startswith("dockyard.") and package not in source:
+        elif declared.startswith("dockyard.") and package not in source:
             problems.append(
                 Problem(
                     Position(file.path, 1, 1),
@@ -118,7 +124,7 @@ def _policies(files: list[RepoFile], problems: list[Problem]) -> tuple[dict[str,
                     "of its own, such as `package main`)",
                 )
             )
-        elif declared.group(1).startswith("dockyard."):
+        elif declared.startswith("dockyard."):
             policies[name] = source
         else:
             conftest[name] = source
