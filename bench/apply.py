@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from dockyard.load.versions import series
 from dockyard.localcluster import control_plane
 from dockyard.render import profiles
 from dockyard.render.components.catalog import CATALOG
@@ -46,8 +47,6 @@ containers:
 service:
   ports:
     http: {{port: 80, targetPort: 8080}}
-x-dockyard:
-  team: {team}
 """
 
 
@@ -62,7 +61,8 @@ def generate(root: Path, platform: str, services: int, level: str, changed: int 
     (root / "clusters").mkdir()
     off = "".join(f"  {name}: {{enabled: false}}\n" for name in PLATFORM_COMPONENTS)
     (root / "platform.yaml").write_text(
-        f"apiVersion: dockyard.dev/v1alpha1\nkind: Platform\nname: {platform}\ndomain: {platform}.example.org\n"
+        f"apiVersion: dockyard.dev/v1alpha2\nkind: Platform\ndockyard: '{series()}'\nname: {platform}\n"
+        f"domain: {platform}.example.org\n"
         f"components:\n{off}"
     )
     (root / "environments" / "bench.yaml").write_text("apiVersion: dockyard.dev/v1alpha1\nkind: Environment\n")
@@ -74,7 +74,10 @@ def generate(root: Path, platform: str, services: int, level: str, changed: int 
         folder = root / "services" / name
         folder.mkdir(parents=True)
         team = f"{platform}-team-{index % 5}"
-        (folder / "score.yaml").write_text(SCORE.format(name=name, team=team, level=level if index < changed else "1"))
+        (folder / "score.yaml").write_text(SCORE.format(name=name, level=level if index < changed else "1"))
+        (folder / "dockyard.yaml").write_text(
+            f"apiVersion: dockyard.dev/v1alpha1\nkind: ServiceSettings\nteam: {team}\n"
+        )
 
 
 def audit_counts(log: Path, since: int) -> Counter[str]:

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from workloads import contract, score
+from workloads import contract, score, settings
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -41,14 +41,13 @@ def generate(root: Path, services: int) -> None:
         folder = root / "services" / name
         folder.mkdir(parents=True)
         upstream = f"svc-{index - 1:04d}" if index else None
-        (folder / "score.yaml").write_text(
-            score(name, index, upstream=upstream, replicas=1 + index % 3, team=f"team-{index % 10}", api=True)
-        )
+        (folder / "score.yaml").write_text(score(name, index, upstream=upstream, api=True))
+        (folder / "dockyard.yaml").write_text(settings(replicas=1 + index % 3, team=f"team-{index % 10}", api=True))
         (folder / "openapi.yaml").write_text(contract(name))
         if index % 4 == 0:
             (folder / "overrides").mkdir()
             (folder / "overrides" / "prod.yaml").write_text(
-                "apiVersion: dockyard.dev/v1alpha1\nkind: ServiceOverride\nx-dockyard:\n  replicas: 4\n"
+                "apiVersion: dockyard.dev/v1alpha2\nkind: ServiceOverride\nreplicas: 4\n"
             )
 
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.standin_charts import complete_repo
-from workloads import score
+from workloads import score, settings
 
 CONTRACT = """openapi: 3.0.3
 info: {title: api, version: "1"}
@@ -52,8 +52,8 @@ def add_services(repo: Path, count: int) -> None:
         text = score(name, index, upstream=upstream)
         route = f"  public:\n    type: route\n    params: {{host: {name}, path: /, port: 80}}\n"
         text = text.replace("resources:\n  db:", f"resources:\n{route}  api:\n    type: api\n  db:")
-        text += "x-dockyard:\n  contract: openapi.yaml\n"
         (folder / "score.yaml").write_text(text)
+        (folder / "dockyard.yaml").write_text(settings(api=True))
         (folder / "openapi.yaml").write_text(CONTRACT.replace("NAME", name))
 
 

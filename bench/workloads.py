@@ -8,14 +8,12 @@ def score(
     index: int,
     *,
     upstream: str | None = None,
-    replicas: int | None = None,
-    team: str | None = None,
     api: bool = False,
 ) -> str:
     """A service with variables, probes, resources, a port and a postgres database.
 
-    `upstream` adds a dependency on another service; `replicas` and `team` add x-dockyard settings;
-    `api` adds an API with its contract (`openapi.yaml`, see `contract`) and a route at the edge.
+    `upstream` adds a dependency on another service; `api` adds an API (its contract is set in
+    the service's dockyard.yaml, see `settings`) and a route at the edge.
     """
     text = f"""apiVersion: score.dev/v1b1
 metadata:
@@ -47,10 +45,15 @@ resources:
     if api:
         text += "  api:\n    type: api\n"
         text += f"  public:\n    type: route\n    params:\n      host: {name}\n      path: /\n      port: 80\n"
-    settings: dict[str, object] = {"replicas": replicas, "team": team, "contract": "openapi.yaml" if api else None}
-    if any(v is not None for v in settings.values()):
-        text += "x-dockyard:\n" + "".join(f"  {k}: {v}\n" for k, v in settings.items() if v is not None)
     return text
+
+
+def settings(*, replicas: int | None = None, team: str | None = None, api: bool = False) -> str:
+    """The service's dockyard.yaml: its replicas, team and (for an API) contract (`openapi.yaml`)."""
+    values: dict[str, object] = {"replicas": replicas, "team": team, "contract": "openapi.yaml" if api else None}
+    return "apiVersion: dockyard.dev/v1alpha1\nkind: ServiceSettings\n" + "".join(
+        f"{k}: {v}\n" for k, v in values.items() if v is not None
+    )
 
 
 def contract(name: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from dockyard.charts.helm import Helm
+from dockyard.load.versions import series
 from dockyard.tools.build import binary_path
 
 
@@ -129,7 +130,8 @@ def platform_repo(root: Path, components: str, cluster_extra: str = "") -> Path:
     under `components:`) beside the built-ins switched off."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "platform.yaml").write_text(
-        "apiVersion: dockyard.dev/v1alpha1\nkind: Platform\nname: lab\ndomain: lab.example.org\n"
+        f"apiVersion: dockyard.dev/v1alpha2\nkind: Platform\ndockyard: '{series()}'\n"
+        "name: lab\ndomain: lab.example.org\n"
         "profile: dev-fast\ncomponents:\n" + BUILT_IN_OFF + components
     )
     (root / "environments").mkdir(exist_ok=True)

@@ -13,6 +13,8 @@ from dockyard.locations import cache as dockyard_cache
 KUBECONFORM = ("github.com/yannh/kubeconform/cmd/kubeconform", "v0.8.0")
 CONFTEST = ("github.com/open-policy-agent/conftest", "v0.71.1")
 """conftest evaluates Rego with OPA itself, the engine Gatekeeper embeds."""
+SCORE_GO = ("github.com/score-spec/score-go", "v1.10.0")
+"""Score's reference Go library: it holds the official JSON Schema of score.dev/v1b1."""
 OAUTH2_PROXY = ("github.com/oauth2-proxy/oauth2-proxy/v7", "v7.8.1")
 """The version oauth2-proxy's chart 7.12.0 (the platform's pin) runs (its appVersion)."""
 
@@ -90,3 +92,16 @@ def _rewrite(node: Any) -> Any:
     if isinstance(node, list):
         return [_rewrite(item) for item in node]
     return node
+
+
+def score_schema() -> dict[str, Any]:
+    """The official score-v1b1.json, from the score-go module (fetched by `go mod download`)."""
+    module, version = SCORE_GO
+    done = subprocess.run(
+        ["go", "mod", "download", "-json", f"{module}@{version}"], capture_output=True, text=True, check=False
+    )
+    info = json.loads(done.stdout or "{}")
+    if done.returncode or "Dir" not in info:
+        raise RuntimeError(f"go mod download {module}@{version}: {info.get('Error') or done.stderr.strip()}")
+    schema: dict[str, Any] = json.loads((Path(info["Dir"]) / "schema" / "files" / "score-v1b1.json").read_text())
+    return schema

@@ -1,3 +1,3 @@
 """Dockyard: a platform core that turns one git repo into a running microservice platform."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -40,9 +40,12 @@ def chart_store() -> ChartStore:
     return ChartStore(Helm(Path(os.environ.get("DOCKYARD_HELM") or binary_path("helm"))))
 
 
-def load_repo(path: Path) -> Repo:
-    """The platform repo at `path` (or the one `path` is inside), loaded and validated file by file."""
-    return load(find_repo(path))
+def load_repo(path: Path, report: Report = lambda _line: None) -> Repo:
+    """The platform repo at `path` (or the one `path` is inside), loaded and validated file by file;
+    files in a deprecated schema version are reported as warnings."""
+    repo = load(find_repo(path))
+    report_warnings(repo.deprecations, report)
+    return repo
 
 
 def platform_for(repo: Repo, cluster: str, images: Mapping[str, str] | None = None) -> Platform:
@@ -117,7 +120,7 @@ def plan_cluster(
     report: Report = lambda _line: None,
 ) -> Planned:
     """Load, render (and, for an apply, check), then dry-run the whole set on the cluster."""
-    platform = platform_for(load_repo(repo), cluster, images)
+    platform = platform_for(load_repo(repo, report), cluster, images)
     bundle = render_for(platform, report=report)
     if checks_first:
         require_clean_checks(platform, bundle, report)

@@ -20,6 +20,7 @@ above before it leaves the step; never seen by a person as such:
     charts    FetchFailed, BadYaml, BadManifests, HelmFailed, UnsafeArchive, PullFailed
     render    Unresolved ($ref), Unresolvable (placeholder), ProvisionError, ContractUnusable,
               WorkloadProblem
+    migrate   Unreadable (YAML the round trip cannot keep as written)
 
 A `Problem` is one finding with its place: ``FILE:LINE:COL: message`` plus an optional hint.
 Steps collect every Problem they find and raise one InputError with all of them, so a person sees

@@ -17,7 +17,7 @@ def test_init_scaffolds_a_repo_that_validates(tmp_path: Path, capsys: pytest.Cap
     created = run_cli(capsys, "init", str(target))
     assert created.code == 0
     assert created.out.splitlines() == [
-        f"created platform repo {target} (20 files)",
+        f"created platform repo {target} (23 files)",
         f"next: dockyard validate {target}, then dockyard charts pull {target} (the pinned charts)",
     ]
     checked = run_cli(capsys, "validate", str(target))
@@ -79,9 +79,9 @@ def test_explain_a_value_set_by_a_service_override(capsys: pytest.CaptureFixture
     assert result.code == 0
     assert result.out.splitlines() == [
         "services.orders.replicas = 3",
-        "  set by services/orders/overrides/prod.yaml:6:13",
+        "  set by services/orders/overrides/prod.yaml:5:11",
         "  overrides 2 from environments/prod.yaml:7:13",
-        "  overrides 1 from platform.yaml:10:13",
+        "  overrides 1 from platform.yaml:11:13",
         "  overrides 1 from built-in defaults",
     ]
 
@@ -90,7 +90,7 @@ def test_explain_the_same_key_on_another_cluster(capsys: pytest.CaptureFixture[s
     result = run_cli(capsys, "explain", "services.orders.replicas", "--cluster", "local", str(EXAMPLES / "shop"))
     assert result.out.splitlines() == [
         "services.orders.replicas = 1",
-        "  set by platform.yaml:10:13",
+        "  set by platform.yaml:11:13",
         "  overrides 1 from built-in defaults",
     ]
 
@@ -99,9 +99,9 @@ def test_explain_a_mapping_lists_each_leaf_with_its_origin(capsys: pytest.Captur
     result = run_cli(capsys, "explain", "services.orders.autoscaling", "-c", "prod-eu", str(EXAMPLES / "shop"))
     assert [" ".join(line.split()) for line in result.out.splitlines()] == [
         "services.orders.autoscaling:",
-        "services.orders.autoscaling.enabled = true (services/orders/overrides/prod.yaml:8:14)",
+        "services.orders.autoscaling.enabled = true (services/orders/overrides/prod.yaml:7:12)",
         "services.orders.autoscaling.maxReplicas = 10 (clusters/prod-eu.yaml:12:18)",
-        "services.orders.autoscaling.minReplicas = 3 (services/orders/overrides/prod.yaml:9:18)",
+        "services.orders.autoscaling.minReplicas = 3 (services/orders/overrides/prod.yaml:8:16)",
         "services.orders.autoscaling.targetCPUUtilizationPercentage = 75 (built-in defaults)",
     ]
 
@@ -112,7 +112,7 @@ def test_explain_a_platform_value(capsys: pytest.CaptureFixture[str]) -> None:
         'domain = "shop.localtest.me"',
         "  set by clusters/local.yaml:9:9",
         '  overrides "dev.shop.example.com" from environments/dev.yaml:5:9',
-        '  overrides "shop.example.com" from platform.yaml:6:9',
+        '  overrides "shop.example.com" from platform.yaml:7:9',
     ]
 
 
@@ -136,7 +136,15 @@ def test_explain_suggests_close_keys(capsys: pytest.CaptureFixture[str]) -> None
 def test_schema_prints_every_kind(capsys: pytest.CaptureFixture[str]) -> None:
     result = run_cli(capsys, "schema")
     printed = json.loads(result.out)
-    assert sorted(printed) == ["cluster", "environment", "platform", "provisioner", "score", "serviceoverride"]
+    assert sorted(printed) == [
+        "cluster",
+        "environment",
+        "platform",
+        "provisioner",
+        "score",
+        "serviceoverride",
+        "servicesettings",
+    ]
     for document in printed.values():
         Draft202012Validator.check_schema(document)
 

@@ -36,8 +36,8 @@ CASES = {
         [
             "services/orders/openapi.yaml:36:16: security scheme `key` (apiKey) is not one the platform can check: "
             "it enforces OAuth 2 and OpenID Connect tokens (JWTs from the platform's Keycloak) and their scopes",
-            "  hint: require an OAuth 2 scheme here, or set `x-dockyard.auth.jwt: false` and check credentials in "
-            "the service itself",
+            "  hint: require an OAuth 2 scheme here, or set `auth.jwt: false` in its dockyard.yaml and check "
+            "credentials in the service itself",
         ],
     ),
     "HTTP Basic": (
@@ -53,8 +53,8 @@ CASES = {
         [
             "services/orders/openapi.yaml:19:12: security scheme `basic` (http basic) is not one the platform can "
             "check: it enforces OAuth 2 and OpenID Connect tokens (JWTs from the platform's Keycloak) and their scopes",
-            "  hint: require an OAuth 2 scheme here, or set `x-dockyard.auth.jwt: false` and check credentials in "
-            "the service itself",
+            "  hint: require an OAuth 2 scheme here, or set `auth.jwt: false` in its dockyard.yaml and check "
+            "credentials in the service itself",
         ],
     ),
     "mutual TLS": (
@@ -71,8 +71,8 @@ CASES = {
         [
             "services/orders/openapi.yaml:18:18: security scheme `client-cert` (mutualTLS) is not one the platform can "
             "check: it enforces OAuth 2 and OpenID Connect tokens (JWTs from the platform's Keycloak) and their scopes",
-            "  hint: require an OAuth 2 scheme here, or set `x-dockyard.auth.jwt: false` and check credentials in "
-            "the service itself",
+            "  hint: require an OAuth 2 scheme here, or set `auth.jwt: false` in its dockyard.yaml and check "
+            "credentials in the service itself",
         ],
     ),
     "a scope with a wildcard": (
@@ -141,7 +141,7 @@ CASES = {
             "with text; the mesh matches parameters as whole segments only, so this operation cannot be enforced "
             "exactly",
             "  hint: give the parameter a segment of its own (e.g. /tasks/{name}/run), or set "
-            "`x-dockyard.auth.jwt: false` and check credentials in the service",
+            "`auth.jwt: false` in its dockyard.yaml and check credentials in the service",
         ],
     ),
     "a parameter spanning segments": (
@@ -155,8 +155,8 @@ CASES = {
             "services/orders/openapi.yaml:35:3: path `/orders/{+id}`: `{+id}` is a URI template expansion whose "
             "value may span segments (RFC 6570); an OpenAPI path parameter is one segment, and a value's %2F is "
             "decoded into segments before any check, so this operation cannot be enforced exactly",
-            "  hint: write the segments out (e.g. /v2/projects/{project}/tasks), or set `x-dockyard.auth.jwt: false` "
-            "and check credentials in the service",
+            "  hint: write the segments out (e.g. /v2/projects/{project}/tasks), or set `auth.jwt: false` in its "
+            "dockyard.yaml and check credentials in the service",
         ],
     ),
     "a literal star in a path": (
@@ -187,7 +187,9 @@ def test_a_service_that_checks_tokens_itself_may_use_any_scheme(
 ) -> None:
     repo = copy_example(tmp_path)
     CASES["an API key"][0](repo)
-    replace(repo, "services/orders/score.yaml", "x-dockyard:\n", "x-dockyard:\n  auth: {jwt: false}\n")
+    replace(
+        repo, "services/orders/dockyard.yaml", "kind: ServiceSettings\n", "kind: ServiceSettings\nauth: {jwt: false}\n"
+    )
     assert run_cli(capsys, "validate", str(repo)).code == 0
 
 
@@ -244,7 +246,9 @@ def test_a_scope_two_apis_declare_is_refused(tmp_path: Path, capsys: pytest.Capt
         "  orders:\n    type: service\n",
         "  orders:\n    type: service\n  api:\n    type: api\n",
     )
-    replace(repo, "services/web/score.yaml", "x-dockyard:\n", "x-dockyard:\n  contract: openapi.yaml\n")
+    replace(
+        repo, "services/web/dockyard.yaml", "kind: ServiceSettings\n", "kind: ServiceSettings\ncontract: openapi.yaml\n"
+    )
     result = run_cli(capsys, "render", str(repo), "-c", "prod-eu", "--only", "services")
     assert result.code == 1
     assert result.err.splitlines()[:2] == [

@@ -24,6 +24,7 @@ service:
   ports:
     http: {{port: 80, targetPort: 8080}}
 """
+TEAM_SHOP = "apiVersion: dockyard.dev/v1alpha1\nkind: ServiceSettings\nteam: shop\n"
 
 
 def _errors(capsys: pytest.CaptureFixture[str], repo: Path) -> list[str]:
@@ -34,20 +35,24 @@ def _errors(capsys: pytest.CaptureFixture[str], repo: Path) -> list[str]:
 
 def test_a_service_in_the_gateways_namespace_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = copy_example(tmp_path)
-    replace(repo, "services/web/score.yaml", "x-dockyard:\n", "x-dockyard:\n  team: dockyard-gateway\n")
+    replace(
+        repo, "services/web/dockyard.yaml", "kind: ServiceSettings\n", "kind: ServiceSettings\nteam: dockyard-gateway\n"
+    )
     assert _errors(capsys, repo)[:2] == [
-        "services/web/score.yaml:45:9: service `web` would run in namespace `dockyard-gateway`, which is the "
+        "services/web/dockyard.yaml:4:7: service `web` would run in namespace `dockyard-gateway`, which is the "
         "platform's (component `envoy-gateway`); the platform's policies trust that namespace, so a service there "
         "would pass as a part of it",
-        "  hint: give the service a team (x-dockyard.team) or a namespace of its own",
+        "  hint: give the service a `team` (in its dockyard.yaml) or a `namespace` of its own",
     ]
 
 
 def test_a_service_in_a_kubernetes_namespace_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = copy_example(tmp_path)
-    replace(repo, "services/web/score.yaml", "x-dockyard:\n", "x-dockyard:\n  namespace: kube-system\n")
+    replace(
+        repo, "services/web/dockyard.yaml", "kind: ServiceSettings\n", "kind: ServiceSettings\nnamespace: kube-system\n"
+    )
     assert _errors(capsys, repo)[0] == (
-        "services/web/score.yaml:45:14: service `web` would run in namespace `kube-system`, which is reserved "
+        "services/web/dockyard.yaml:4:12: service `web` would run in namespace `kube-system`, which is reserved "
         "for Kubernetes or the platform; the platform's policies trust that namespace, so a service there would "
         "pass as a part of it"
     )
@@ -55,7 +60,8 @@ def test_a_service_in_a_kubernetes_namespace_is_refused(tmp_path: Path, capsys: 
 
 def test_a_service_named_waypoint_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = copy_example(tmp_path)
-    write(repo, "services/waypoint/score.yaml", SERVICE.format(name="waypoint") + "x-dockyard:\n  team: shop\n")
+    write(repo, "services/waypoint/score.yaml", SERVICE.format(name="waypoint"))
+    write(repo, "services/waypoint/dockyard.yaml", TEAM_SHOP)
     assert _errors(capsys, repo)[:2] == [
         "services/waypoint/score.yaml:3:9: service name `waypoint` is the mesh's own: the waypoint that checks every "
         "API's tokens runs under that name in each team namespace, and the APIs' pods admit it",
@@ -72,9 +78,9 @@ def test_a_service_with_a_platform_client_id_is_refused(tmp_path: Path, capsys: 
     write(
         repo,
         "services/grafana/score.yaml",
-        SERVICE.format(name="grafana") + "resources:\n  api:\n    type: api\nx-dockyard:\n  team: shop\n"
-        "  contract: openapi.yaml\n",
+        SERVICE.format(name="grafana") + "resources:\n  api:\n    type: api\n",
     )
+    write(repo, "services/grafana/dockyard.yaml", TEAM_SHOP + "contract: openapi.yaml\n")
     assert _errors(capsys, repo)[:2] == [
         "services/grafana/score.yaml:16:3: service `grafana` would get OAuth client `grafana`, which is the "
         "platform's own (component `kube-prometheus-stack`): each would overwrite the other's settings, and the "

@@ -12,7 +12,9 @@ from tests.helpers import copy_example, replace, run_cli
 
 def test_a_null_under_an_unknown_key_is_an_unknown_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = copy_example(tmp_path)
-    replace(repo, "services/web/score.yaml", "x-dockyard:\n", "x-dockyard:\n  disruptionBuget: null\n")
+    replace(
+        repo, "services/web/dockyard.yaml", "kind: ServiceSettings\n", "kind: ServiceSettings\ndisruptionBuget: null\n"
+    )
     replace(repo, "environments/prod.yaml", "postgres:\n", "postgress: null\npostgres:\n")
     result = run_cli(capsys, "validate", str(repo))
     assert (result.code, result.err.splitlines()) == (
@@ -20,7 +22,7 @@ def test_a_null_under_an_unknown_key_is_an_unknown_key(tmp_path: Path, capsys: p
         [
             "environments/prod.yaml:16:1: unknown field `postgress`",
             "  hint: did you mean `postgres`?",
-            "services/web/score.yaml:45:3: unknown field `disruptionBuget` in `x-dockyard`",
+            "services/web/dockyard.yaml:4:1: unknown field `disruptionBuget`",
             "  hint: did you mean `disruptionBudget`?",
             "2 problems found; nothing was changed",
         ],

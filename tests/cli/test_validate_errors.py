@@ -91,24 +91,24 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
     ),
     "duplicate key": (
         lambda r: replace(r, "platform.yaml", "profile: dev-fast", "profile: dev-fast\nprofile: full"),
-        ["platform.yaml:8:1: duplicate key `profile` (first defined at line 7)", "  hint: remove one of them"],
+        ["platform.yaml:9:1: duplicate key `profile` (first defined at line 8)", "  hint: remove one of them"],
     ),
     "unknown field with suggestion": (
-        lambda r: replace(r, "services/web/score.yaml", "replicas: 2", "replica: 2"),
-        ["services/web/score.yaml:45:3: unknown field `replica` in `x-dockyard`", "  hint: did you mean `replicas`?"],
+        lambda r: replace(r, "services/web/dockyard.yaml", "replicas: 2", "replica: 2"),
+        ["services/web/dockyard.yaml:4:1: unknown field `replica`", "  hint: did you mean `replicas`?"],
     ),
     "unknown top-level field": (
         lambda r: replace(r, "platform.yaml", "profile: dev-fast", "profil: dev-fast"),
-        ["platform.yaml:7:1: unknown field `profil`", "  hint: did you mean `profile`?"],
+        ["platform.yaml:8:1: unknown field `profil`", "  hint: did you mean `profile`?"],
     ),
     "wrong type": (
-        lambda r: replace(r, "services/web/score.yaml", "replicas: 2", "replicas: two"),
-        ['services/web/score.yaml:45:13: `x-dockyard.replicas` must be an integer, got string "two"'],
+        lambda r: replace(r, "services/web/dockyard.yaml", "replicas: 2", "replicas: two"),
+        ['services/web/dockyard.yaml:4:11: `replicas` must be an integer, got string "two"'],
     ),
     "enum with suggestion": (
         lambda r: replace(r, "platform.yaml", "profile: dev-fast", "profile: dev-fats"),
         [
-            'platform.yaml:7:10: `profile` must be one of dev-fast, full, complete; got string "dev-fats"',
+            'platform.yaml:8:10: `profile` must be one of dev-fast, full, complete; got string "dev-fats"',
             "  hint: did you mean `dev-fast`?",
         ],
     ),
@@ -177,23 +177,25 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
         ],
     ),
     "contract escapes the repo": (
-        lambda r: replace(r, "services/orders/score.yaml", "contract: openapi.yaml", "contract: ../../../outside.yaml"),
+        lambda r: replace(
+            r, "services/orders/dockyard.yaml", "contract: openapi.yaml", "contract: ../../../outside.yaml"
+        ),
         [
-            "services/orders/score.yaml:49:13: `../../../outside.yaml` resolves outside the platform repo",
+            "services/orders/dockyard.yaml:4:11: `../../../outside.yaml` resolves outside the platform repo",
             "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
         ],
     ),
     "contract escapes through a symlink": (
         _symlink("outside", "services/orders/openapi.yaml"),
         [
-            "services/orders/score.yaml:49:13: `openapi.yaml` resolves outside the platform repo",
+            "services/orders/dockyard.yaml:4:11: `openapi.yaml` resolves outside the platform repo",
             "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
         ],
     ),
     "contract does not exist": (
-        lambda r: replace(r, "services/orders/score.yaml", "contract: openapi.yaml", "contract: openapi.yml"),
+        lambda r: replace(r, "services/orders/dockyard.yaml", "contract: openapi.yaml", "contract: openapi.yml"),
         [
-            "services/orders/score.yaml:49:13: `openapi.yml` does not exist (looked for services/orders/openapi.yml)",
+            "services/orders/dockyard.yaml:4:11: `openapi.yml` does not exist (looked for services/orders/openapi.yml)",
             "  hint: did you mean `openapi.yaml`?",
         ],
     ),
@@ -282,7 +284,7 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
     "bad CPU quantity": (
         lambda r: replace(r, "platform.yaml", "cpu: 50m", "cpu: lots"),
         [
-            "platform.yaml:13:12: `serviceDefaults.resources.requests.cpu` must be a CPU quantity such as 250m, "
+            "platform.yaml:14:12: `serviceDefaults.resources.requests.cpu` must be a CPU quantity such as 250m, "
             '0.5 or 2; got string "lots"'
         ],
     ),
@@ -304,12 +306,16 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
     "services/ is a symlink out of the repo": (
         _symlinked_folder("services"),
         [
+            "services/orders/dockyard.yaml:1:1: `services/orders/dockyard.yaml` resolves outside the platform repo",
+            "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
             "services/orders/overrides/prod.yaml:1:1: `services/orders/overrides/prod.yaml` resolves outside the "
             "platform repo",
             "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
             "services/orders/score.yaml:1:1: `services/orders/score.yaml` resolves outside the platform repo",
             "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
             "services/payments/score.yaml:1:1: `services/payments/score.yaml` resolves outside the platform repo",
+            "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
+            "services/web/dockyard.yaml:1:1: `services/web/dockyard.yaml` resolves outside the platform repo",
             "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
             "services/web/score.yaml:1:1: `services/web/score.yaml` resolves outside the platform repo",
             "  hint: files must live inside the repo; replace the symlink or `..` path with a real file",
@@ -323,7 +329,7 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
     ),
     "a named pipe as the contract": (
         _fifo("services/orders/openapi.yaml"),
-        ["services/orders/score.yaml:49:13: `openapi.yaml` is a named pipe (FIFO), not a regular file"],
+        ["services/orders/dockyard.yaml:4:11: `openapi.yaml` is a named pipe (FIFO), not a regular file"],
     ),
     "a huge sparse file as a file source": (
         lambda r: os.truncate(write(r, "services/web/nginx.conf", ""), 1_100_000_000),
@@ -342,9 +348,9 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
         ["services/web/score.yaml:14:17: `nginx.conf` is a symbolic link loop"],
     ),
     "an integer tag on text": (
-        lambda r: replace(r, "services/web/score.yaml", "replicas: 2", 'replicas: !!int "two"'),
+        lambda r: replace(r, "services/web/dockyard.yaml", "replicas: 2", 'replicas: !!int "two"'),
         [
-            "services/web/score.yaml:45:13: `two` is not an integer",
+            "services/web/dockyard.yaml:4:11: `two` is not an integer",
             "  hint: quote it to make it text, or write a plain value",
         ],
     ),
@@ -415,27 +421,27 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
     "an escape sequence in a key": (
         lambda r: replace(r, "platform.yaml", "profile: dev-fast", 'profile: dev-fast\n"\\e[2J\\e[H": 1'),
         [
-            "platform.yaml:8:1: unknown field `\\x1b[2J\\x1b[H`",
-            "  hint: known fields: apiVersion, certificates, checks, components, domain, gateway, identity, "
+            "platform.yaml:9:1: unknown field `\\x1b[2J\\x1b[H`",
+            "  hint: known fields: apiVersion, certificates, checks, components, dockyard, domain, gateway, identity, "
             "imagePolicy, kind, name, postgres, profile, serviceDefaults",
         ],
     ),
     "a newline in a key forging an error line": (
         lambda r: replace(r, "platform.yaml", "profile: dev-fast", 'profile: dev-fast\n"x\\nplatform.yaml:1:1: ok": 1'),
         [
-            "platform.yaml:8:1: unknown field `x\\nplatform.yaml:1:1: ok`",
-            "  hint: known fields: apiVersion, certificates, checks, components, domain, gateway, identity, "
+            "platform.yaml:9:1: unknown field `x\\nplatform.yaml:1:1: ok`",
+            "  hint: known fields: apiVersion, certificates, checks, components, dockyard, domain, gateway, identity, "
             "imagePolicy, kind, name, postgres, profile, serviceDefaults",
         ],
     ),
     "a lone surrogate": (
         lambda r: replace(r, "platform.yaml", "name: shop", 'name: "sh\\ud800op"'),
-        ["platform.yaml:5:7: text with a lone surrogate escape (\\ud800-\\udfff), which is not a Unicode character"],
+        ["platform.yaml:6:7: text with a lone surrogate escape (\\ud800-\\udfff), which is not a Unicode character"],
     ),
     "YAML tag": (
         lambda r: replace(r, "platform.yaml", "name: shop", "name: !!binary c2hvcA=="),
         [
-            "platform.yaml:5:7: unsupported YAML tag `tag:yaml.org,2002:binary`",
+            "platform.yaml:6:7: unsupported YAML tag `tag:yaml.org,2002:binary`",
             "  hint: remove the tag; Dockyard reads plain values",
         ],
     ),
@@ -458,7 +464,7 @@ def test_bad_input_is_reported_exactly(case: str, tmp_path: Path, capsys: pytest
 
 def test_every_problem_is_reported_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = copy_example(tmp_path)
-    replace(repo, "services/web/score.yaml", "replicas: 2", "replica: 2")
+    replace(repo, "services/web/dockyard.yaml", "replicas: 2", "replica: 2")
     replace(repo, "clusters/prod-eu.yaml", "environment: prod", "environment: production")
     replace(repo, "platform.yaml", "profile: dev-fast", "profile: fast")
     result = run_cli(capsys, "validate", str(repo))
@@ -466,8 +472,8 @@ def test_every_problem_is_reported_at_once(tmp_path: Path, capsys: pytest.Captur
     assert problem_lines == [
         "clusters/prod-eu.yaml:5:14: cluster `prod-eu` names environment `production`, which does not exist "
         "(no environments/production.yaml)",
-        'platform.yaml:7:10: `profile` must be one of dev-fast, full, complete; got string "fast"',
-        "services/web/score.yaml:45:3: unknown field `replica` in `x-dockyard`",
+        'platform.yaml:8:10: `profile` must be one of dev-fast, full, complete; got string "fast"',
+        "services/web/dockyard.yaml:4:1: unknown field `replica`",
         "3 problems found; nothing was changed",
     ]
     assert result.code == 1
@@ -488,7 +494,7 @@ def test_alias_bomb_fails_fast_in_small_memory(tmp_path: Path, capsys: pytest.Ca
 
 def test_odd_but_valid_yaml_is_read_as_yaml_means_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = copy_example(tmp_path)
-    replace(repo, "services/web/score.yaml", "replicas: 2", "replicas: 0b11")
+    replace(repo, "services/web/dockyard.yaml", "replicas: 2", "replicas: 0b11")
     write(repo, "environments/dev.yaml", "%YAML 1.1\n---\n" + (repo / "environments/dev.yaml").read_text())
     assert run_cli(capsys, "validate", str(repo)).code == 0
     explained = run_cli(capsys, "explain", "services.web.replicas", "-c", "local", str(repo))
@@ -522,9 +528,9 @@ def test_layers_that_contradict_each_other_are_an_error_naming_every_line(
     replace(repo, "environments/prod.yaml", "  replicas: 2\n", "  replicas: 2\n  rollout:\n    maxSurge: 0\n")
     replace(
         repo,
-        "services/orders/score.yaml",
-        "x-dockyard:\n",
-        "x-dockyard:\n  disruptionBudget:\n    maxUnavailable: 1\n  resources:\n    limits:\n      memory: 100Mi\n",
+        "services/orders/dockyard.yaml",
+        "kind: ServiceSettings\n",
+        "kind: ServiceSettings\ndisruptionBudget:\n  maxUnavailable: 1\nresources:\n  limits:\n    memory: 100Mi\n",
     )
     result = run_cli(capsys, "validate", str(repo))
     assert result.err.splitlines() == [
@@ -532,17 +538,18 @@ def test_layers_that_contradict_each_other_are_an_error_naming_every_line(
         "(environments/prod.yaml:9:15) and rollout.maxUnavailable (built-in default) are both 0: a rolling update "
         "could never replace a pod",
         "  hint: let one of them be above 0",
-        "services/orders/overrides/prod.yaml:9:18: service `orders`: autoscaling.minReplicas 4 "
-        "(services/orders/overrides/prod.yaml:9:18) is larger than autoscaling.maxReplicas 3 "
-        "(clusters/prod-eu.yaml:12:18)",
-        "  hint: raise maxReplicas or lower minReplicas in the more specific layer",
-        "services/orders/score.yaml:50:21: service `orders`: disruptionBudget has both minAvailable "
-        "(environments/prod.yaml:11:19) and maxUnavailable (services/orders/score.yaml:50:21); a PodDisruptionBudget "
+        "services/orders/dockyard.yaml:5:19: service `orders`: disruptionBudget has both minAvailable "
+        "(environments/prod.yaml:11:19) and maxUnavailable (services/orders/dockyard.yaml:5:19); a PodDisruptionBudget "
         "takes one",
         "  hint: set the one you do not want to null in the more specific layer",
-        "services/orders/score.yaml:53:15: service `orders`: resources.requests.memory 128Mi "
-        "(environments/prod.yaml:15:15) is more than resources.limits.memory 100Mi (services/orders/score.yaml:53:15)",
+        "services/orders/dockyard.yaml:8:13: service `orders`: resources.requests.memory 128Mi "
+        "(environments/prod.yaml:15:15) is more than resources.limits.memory 100Mi "
+        "(services/orders/dockyard.yaml:8:13)",
         "  hint: a container may not ask for more than its limit: raise the limit or lower the request",
+        "services/orders/overrides/prod.yaml:8:16: service `orders`: autoscaling.minReplicas 4 "
+        "(services/orders/overrides/prod.yaml:8:16) is larger than autoscaling.maxReplicas 3 "
+        "(clusters/prod-eu.yaml:12:18)",
+        "  hint: raise maxReplicas or lower minReplicas in the more specific layer",
         "4 problems found; nothing was changed",
     ]
     assert result.code == 1
@@ -554,7 +561,7 @@ def test_layers_that_contradict_each_other_are_an_error_naming_every_line(
 def test_an_image_supplied_at_deploy_time_comes_from_a_layer_or_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Score's `image: .`: the layers (x-dockyard.images) or --image supply it, the command line
+    """Score's `image: .`: the layers (`images` in dockyard.yaml) or --image supply it, the command line
     winning; a container left without one, or an image for a container that does not exist, is an
     error at its line; a malformed or unknown --image is a usage error."""
     repo = copy_example(tmp_path)
@@ -562,7 +569,7 @@ def test_an_image_supplied_at_deploy_time_comes_from_a_layer_or_the_command_line
     missing = run_cli(capsys, "validate", str(repo))
     assert missing.err.splitlines() == [
         "services/web/score.yaml:8:12: container `web` has `image: .`, and no image was supplied for it",
-        "  hint: set x-dockyard.images.web in a layer (e.g. services/web/overrides/<env>.yaml) or pass --image "
+        "  hint: set images.web in services/web/dockyard.yaml (or in overrides/<env>.yaml) or pass --image "
         "web=<image> (or web.web=<image>)",
         "1 problem found; nothing was changed",
     ]
@@ -570,8 +577,7 @@ def test_an_image_supplied_at_deploy_time_comes_from_a_layer_or_the_command_line
     write(
         repo,
         "services/web/overrides/dev.yaml",
-        "apiVersion: dockyard.dev/v1alpha1\nkind: ServiceOverride\n"
-        "x-dockyard:\n  images:\n    web: ghcr.io/example/web:dev\n",
+        "apiVersion: dockyard.dev/v1alpha2\nkind: ServiceOverride\nimages:\n  web: ghcr.io/example/web:dev\n",
     )
     rendered = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services")
     assert "image: ghcr.io/example/web:dev" in rendered.out
@@ -582,12 +588,12 @@ def test_an_image_supplied_at_deploy_time_comes_from_a_layer_or_the_command_line
     replace(
         repo,
         "services/web/overrides/dev.yaml",
-        "    web: ghcr.io/example/web:dev\n",
-        "    web: ghcr.io/example/web:dev\n    sidecar: x\n",
+        "  web: ghcr.io/example/web:dev\n",
+        "  web: ghcr.io/example/web:dev\n  sidecar: x\n",
     )
     unknown = run_cli(capsys, "validate", str(repo), "-c", "local")
     assert unknown.err.splitlines()[:2] == [
-        "services/web/overrides/dev.yaml:6:14: service `web` has no container `sidecar` to give an image",
+        "services/web/overrides/dev.yaml:5:12: service `web` has no container `sidecar` to give an image",
         "  hint: containers: web",
     ]
     for option, message in (

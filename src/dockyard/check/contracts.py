@@ -52,7 +52,7 @@ def check_contracts(facts: Facts, profile: str) -> list[Finding]:
                 exposure,
                 f"{count} of its contract need a token, but nothing on this cluster checks tokens (profile "
                 f"`{profile}` {missing}), so every request would reach the service; use profile `complete`, "
-                "or set x-dockyard.auth.jwt: false if the service checks tokens itself",
+                "or set `auth.jwt: false` in its dockyard.yaml if the service checks tokens itself",
             )
         )
     return findings

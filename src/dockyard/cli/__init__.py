@@ -4,6 +4,7 @@ One module per command group, over the actions layer (dockyard/actions.py):
 
     console        output streams and the options several commands share
     repo           init, validate, render, explain, schema
+    versions       version, migrate
     checks         check
     deploy         plan, apply
     components     components, charts pull/verify
@@ -30,7 +31,7 @@ import typer
 from typer.exceptions import TyperException
 
 from dockyard import __version__
-from dockyard.cli import checks, components, deploy, localcluster, policies, repo
+from dockyard.cli import checks, components, deploy, localcluster, policies, repo, versions
 from dockyard.cli.console import err, out
 from dockyard.cli.deploy import CHANGES
 from dockyard.errors import DockyardError, InputError, printable
@@ -56,6 +57,8 @@ app.command(name="plan")(deploy.plan_command)
 app.command(name="apply")(deploy.apply_command)
 app.command(name="explain")(repo.explain_command)
 app.command()(repo.schema)
+app.command()(versions.version)
+app.command()(versions.migrate)
 
 
 def _version(value: bool) -> None:

@@ -35,7 +35,7 @@ def check_command(
     from dockyard.check.run import run_checks
 
     check_output(output, ("text", "json", "sarif"))
-    platform = actions.platform_for(actions.load_repo(repo), cluster, parse_image_options(image))
+    platform = actions.platform_for(actions.load_repo(repo, err.print), cluster, parse_image_options(image))
     bundle = actions.render_for(platform, report=err.print)
     if explain_wire is not None:
         _explain(bundle, *explain_wire)

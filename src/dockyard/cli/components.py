@@ -13,6 +13,7 @@ from dockyard.charts.lock import LOCK_FILE, Lock, read, verified_archive
 from dockyard.charts.pull import Pulled, PullFailed, pull_all
 from dockyard.charts.source import ChartSource
 from dockyard.charts.values_check import merge_values
+from dockyard.cli.console import err
 from dockyard.errors import DockyardError, InputError, Position, Problem
 from dockyard.model.platform import Platform
 from dockyard.render.components.catalog import choose
@@ -44,7 +45,7 @@ _ValuesDumper.add_representer(str, _text)
 
 
 def _platforms(repo: Path, clusters: list[str] | None) -> list[Platform]:
-    loaded = load_repo(repo)
+    loaded = load_repo(repo, err.print)
     names = clusters or sorted(loaded.clusters)
     return [platform_for(loaded, name) for name in names]
 

@@ -9,6 +9,7 @@ import typer
 
 from dockyard import actions
 from dockyard.check.gatekeeper import export
+from dockyard.cli.console import err
 from dockyard.errors import UsageError
 from dockyard.render.bundle import to_yaml
 
@@ -25,7 +26,7 @@ def export_command(
     """Write the policies a cluster's checks enforce as Gatekeeper ConstraintTemplates and Constraints."""
     if not gatekeeper:
         raise UsageError("say which format: --gatekeeper (the only one so far)")
-    platform = actions.platform_for(actions.load_repo(repo), cluster)
+    platform = actions.platform_for(actions.load_repo(repo, err.print), cluster)
     checks = platform.settings.checks
     require_digest = platform.settings.require_digest
     result = export(dict(checks.severity), require_digest, platform.policies)

@@ -29,7 +29,7 @@ def init(directory: Annotated[Path, typer.Argument(help="A new or empty director
 
 def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None, image: ImageOpt = None) -> None:
     """Load and merge every layer, validate everything (rendering included), print every error at once."""
-    loaded = actions.load_repo(repo)
+    loaded = actions.load_repo(repo, err.print)
     clusters = [cluster] if cluster else sorted(loaded.clusters)
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -65,7 +65,7 @@ def render_command(
         raise UsageError(f"--format must be yaml or json, not `{fmt}`")
     if only not in tuple(Part):
         raise UsageError(f"--only must be one of {', '.join(Part)}, not `{only}`")
-    platform = actions.platform_for(actions.load_repo(repo), cluster, parse_image_options(image))
+    platform = actions.platform_for(actions.load_repo(repo, err.print), cluster, parse_image_options(image))
     bundle = actions.render_for(platform, Part(only), report=err.print)
     if output is None:
         sys.stdout.write(stream(bundle, Format(fmt)))
@@ -80,7 +80,7 @@ def explain_command(
     repo: RepoArg = Path("."),
 ) -> None:
     """Show a key's effective value, the file:line that set it, and what it overrode."""
-    loaded = actions.load_repo(repo)
+    loaded = actions.load_repo(repo, err.print)
     _print_explanation(explain(effective(loaded, cluster), key))
 
 

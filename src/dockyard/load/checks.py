@@ -44,7 +44,7 @@ def cross_file_checks(repo: Repo) -> CrossFile:
     for (service, environment), override in sorted(repo.overrides.items()):
         if service in repo.services:
             _check_environment_ref(
-                override, environment, environments, f"override of `{service}`", problems, file_named=True
+                override.document, environment, environments, f"override of `{service}`", problems, file_named=True
             )
     for name, score in sorted(repo.services.items()):
         _check_service(repo, name, score, found)
@@ -92,9 +92,10 @@ def _check_service(repo: Repo, name: str, score: Document, found: CrossFile) -> 
     types = sorted({*KNOWN_RESOURCE_TYPES, *(name.split(".", 1)[0] for name in repo.provisioners)})
     for resource_id, resource in sorted(data.get("resources", {}).items()):
         _check_resource(score, name, resource_id, resource, services, types, problems)
-    settings = data.get("x-dockyard", {})
-    if "contract" in settings:
-        _check_file_ref(repo, score, ("x-dockyard", "contract"), settings["contract"], found, contract=True)
+    own = repo.settings.get(name)
+    settings = own.values if own is not None else {}
+    if own is not None and "contract" in settings:
+        _check_file_ref(repo, own.document, (*own.under, "contract"), settings["contract"], found, contract=True)
     for container_name, container in sorted(data["containers"].items()):
         files = container.get("files", [])
         entries = enumerate(files) if isinstance(files, list) else ((k, v) for k, v in files.items())
@@ -120,10 +121,10 @@ def _check_service(repo: Repo, name: str, score: Document, found: CrossFile) -> 
                 )
     ports = sorted(data.get("service", {}).get("ports", {}))
     metrics_port = settings.get("metrics", {}).get("port")
-    if metrics_port is not None and metrics_port not in ports:
+    if own is not None and metrics_port is not None and metrics_port not in ports:
         problems.append(
             Problem(
-                score.position(("x-dockyard", "metrics", "port")),
+                own.position(("metrics", "port")),
                 f"metrics port `{metrics_port}` is not a port of this service",
                 did_you_mean(metrics_port, ports) or f"ports: {', '.join(ports) or 'none'}",
             )

@@ -6,6 +6,7 @@ Layout (see docs/platform-repo.md):
     environments/<env>.yaml
     clusters/<cluster>.yaml
     services/<name>/score.yaml
+    services/<name>/dockyard.yaml     (Dockyard's settings for the service)
     services/<name>/overrides/<env>.yaml
     provisioners/<type>.yaml          (or <type>.<class>.yaml: for resources of that class)
     policies/<rule>.rego              (Dockyard's format, or conftest's)
@@ -26,6 +27,8 @@ from dockyard.load.words import did_you_mean
 from dockyard.load.yamlsafe import MAX_FILE_BYTES
 
 PLATFORM_FILE = "platform.yaml"
+SETTINGS_FILE = "dockyard.yaml"
+"""A service's Dockyard settings, beside its score.yaml."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class RepoFile:
     """A file of the platform repo: its kind, its path relative to the repo, its bytes."""
 
     kind: str
-    """platform, environment, cluster, score or serviceoverride."""
+    """platform, environment, cluster, score, servicesettings, serviceoverride, provisioner, policy or gatekeeper."""
     path: str
     raw: bytes
 
@@ -80,6 +83,9 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem], list[tuple[str,
             )
             continue
         found.append(("score", f"{relative}/score.yaml", linked or os.path.islink(score)))
+        settings = os.path.join(entry.path, SETTINGS_FILE)
+        if os.path.lexists(settings):
+            found.append(("servicesettings", f"{relative}/{SETTINGS_FILE}", linked or os.path.islink(settings)))
         overrides = _yaml_files(root, f"{relative}/overrides", linked, problems)
         found += [("serviceoverride", path, link) for path, link in overrides]
     found += [("policy", path, link) for path, link in _files_ending(root, "policies", ".rego", problems)]

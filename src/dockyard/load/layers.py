@@ -2,8 +2,8 @@
 
 Platform-wide values:   built-in defaults -> platform.yaml -> environments/<env>.yaml
                         -> clusters/<cluster>.yaml
-Each service's settings: serviceDefaults of those four layers -> score.yaml `x-dockyard`
-                        -> services/<name>/overrides/<env>.yaml `x-dockyard`
+Each service's settings: serviceDefaults of those four layers -> services/<name>/dockyard.yaml
+                        -> services/<name>/overrides/<env>.yaml
 
 `explain` answers "where did this value come from?" for any dotted key.
 """
@@ -17,11 +17,9 @@ from typing import Any
 from dockyard.errors import UsageError
 from dockyard.load import defaults
 from dockyard.load.merge import Layer, Merged, Path_, merge
-from dockyard.load.repo import Repo
+from dockyard.load.repo import HEADER_KEYS, Repo, SettingsFile
 from dockyard.load.words import did_you_mean
 from dockyard.load.yamlsafe import Document
-
-HEADER_KEYS = ("apiVersion", "kind")
 
 
 @dataclass(frozen=True)
@@ -45,6 +43,10 @@ def _document_layer(document: Document, order: int, prefix: Path_ = ()) -> Layer
     if not prefix:
         values = {k: v for k, v in values.items() if k not in HEADER_KEYS}
     return Layer(document.file, values, lambda path: document.position((*prefix, *path)), order)
+
+
+def _settings_layer(settings: SettingsFile, order: int) -> Layer:
+    return Layer(settings.document.file, settings.values, settings.position, order)
 
 
 def _builtin_layer(values: dict[str, Any]) -> Layer:
@@ -74,11 +76,12 @@ def effective(repo: Repo, cluster: str) -> Effective:
         ]
     )
     services = {}
-    for name, score in repo.services.items():
-        layers = [_document_layer(score, len(stack) + 1, ("x-dockyard",))]
+    for name in repo.services:
+        own = repo.settings.get(name)
+        layers = [_settings_layer(own, len(stack) + 1)] if own is not None else []
         override = repo.overrides.get((name, environment))
         if override is not None:
-            layers.append(_document_layer(override, len(stack) + 2, ("x-dockyard",)))
+            layers.append(_settings_layer(override, len(stack) + 2))
         services[name] = merge(layers, onto=service_defaults)
     return Effective(cluster, environment, platform, services)
 

@@ -49,7 +49,7 @@ def parse_and_check(kind: str, path: str, raw: bytes) -> Outcome:
     result = parse(path, raw, CONTRACT_LIMITS if kind == "contract" else Limits())
     if isinstance(result, Problem):
         return False, None, (result,)
-    schema = schemas.BY_KIND.get(kind)
+    schema = schemas.schema_for(kind, result.data)
     if schema is None:  # a file Dockyard only needs as YAML (a contract): later steps validate it
         return True, result.data, ()
     return True, result.data, tuple(schema_problems(_without_removals(kind, result, schema), schema))
@@ -90,7 +90,7 @@ def _drop_nulls(value: Any, schema: Any) -> Any:
 def _salt() -> bytes:
     """Dockyard's version, the schemas, and the code that parses and checks a file: a changed
     parser or checker reads every file again."""
-    schema_text = json.dumps(schemas.BY_KIND, sort_keys=True).encode()
+    schema_text = json.dumps([schemas.BY_KIND, schemas.OLDER], sort_keys=True).encode()
     digest = hashlib.sha256(__version__.encode() + b"\0" + schema_text)
     for module in ("parsed.py", "validate.py", "yamlsafe.py"):
         digest.update((Path(__file__).parent / module).read_bytes())

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dockyard.errors import InputError, Position, Problem
 from dockyard.load.checks import cross_file_checks
-from dockyard.load.files import RepoFile, discover
-from dockyard.load.parsed import parse_all
-from dockyard.load.schemas import DNS_LABEL, DNS_LABEL_ERROR
+from dockyard.load.files import SETTINGS_FILE, RepoFile, discover
+from dockyard.load.parsed import Parsed, parse_all
+from dockyard.load.schemas import DNS_LABEL, DNS_LABEL_ERROR, V1ALPHA1
+from dockyard.load.versions import core_range_problem, deprecation
 from dockyard.load.yamlsafe import Document
 
 _DNS_LABEL = re.compile(DNS_LABEL)
@@ -23,6 +25,30 @@ def rego_package(source: str) -> str | None:
     return found.group(1) if found else None
 
 
+@dataclass(frozen=True)
+class SettingsFile:
+    """Where one file holds a service's Dockyard settings: the document, and the key they sit under
+    (none in services/<name>/dockyard.yaml; `x-dockyard` in the deprecated layouts)."""
+
+    document: Document
+    under: tuple[str, ...] = ()
+
+    @property
+    def values(self) -> dict[str, Any]:
+        values: Any = self.document.data
+        for part in self.under:
+            values = values.get(part, {}) if isinstance(values, dict) else {}
+        if not self.under:
+            values = {k: v for k, v in values.items() if k not in HEADER_KEYS}
+        return values if isinstance(values, dict) else {}
+
+    def position(self, path: tuple[Any, ...], *, key: bool = False) -> Position:
+        return self.document.position((*self.under, *path), key=key)
+
+
+HEADER_KEYS = ("apiVersion", "kind")
+
+
 @dataclass
 class Repo:
     """The platform repo's documents by role. Built only when every file is valid on its own."""
@@ -32,7 +58,10 @@ class Repo:
     environments: dict[str, Document] = field(default_factory=dict)
     clusters: dict[str, Document] = field(default_factory=dict)
     services: dict[str, Document] = field(default_factory=dict)
-    overrides: dict[tuple[str, str], Document] = field(default_factory=dict)
+    """Each service's score.yaml, by service name."""
+    settings: dict[str, SettingsFile] = field(default_factory=dict)
+    """Each service's own settings (services/<name>/dockyard.yaml), by service name."""
+    overrides: dict[tuple[str, str], SettingsFile] = field(default_factory=dict)
     """Per-service, per-environment settings, by (service, environment)."""
     files: dict[str, bytes] = field(default_factory=dict)
     """Files that services name (contracts, file sources), by repo-relative path."""
@@ -50,6 +79,8 @@ class Repo:
     `violation` and `warn` rules over one manifest), by rule name (file stem)."""
     environment_files: set[str] = field(default_factory=set)
     """Every environment with a file, valid or not (so one broken file reports once)."""
+    deprecations: list[Problem] = field(default_factory=list)
+    """Files in a deprecated schema version: warnings, each naming the migration."""
 
 
 def load(root: Path) -> Repo:
@@ -58,7 +89,9 @@ def load(root: Path) -> Repo:
     policies, conftest = _policies([f for f in files if f.kind == "policy"], problems)
     files = [f for f in files if f.kind != "policy"]
     documents: dict[str, tuple[str, Document]] = {}
-    for parsed in parse_all(files):
+    all_parsed = parse_all(files)
+    _require_matching_core(all_parsed)
+    for parsed in all_parsed:
         problems += parsed.problems
         if parsed.document is not None and not parsed.problems:
             documents[parsed.file.path] = (parsed.file.kind, parsed.document)
@@ -75,12 +108,24 @@ def load(root: Path) -> Repo:
     return repo
 
 
+def _require_matching_core(all_parsed: list[Parsed]) -> None:
+    """Refuse, before anything else is reported, a repo written for another Dockyard."""
+    for parsed in all_parsed:
+        if parsed.file.kind == "platform" and parsed.document is not None:
+            problem = core_range_problem(parsed.document)
+            if problem is not None:
+                raise InputError([problem])
+
+
 def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: list[Problem]) -> Repo:
     # An invalid platform.yaml has been reported already; the empty stand-in lets the
     # cross-file checks still report everything else in the same run.
     platform = documents.get("platform.yaml", ("platform", Document("platform.yaml", {})))
     repo = Repo(root, platform[1])
     for path, (kind, document) in sorted(documents.items()):
+        deprecated = deprecation(kind, document)
+        if deprecated is not None:
+            repo.deprecations.append(deprecated)
         parts = path.split("/")
         name = parts[-1].removesuffix(".yaml")
         if kind == "environment" and _named(path, name, "environment", problems):
@@ -89,13 +134,34 @@ def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: 
             repo.clusters[name] = document
         elif kind == "score" and _named(path, parts[1], "service", problems):
             repo.services[parts[1]] = document
+            if "x-dockyard" in document.data:
+                _settings_once(repo, parts[1], SettingsFile(document, ("x-dockyard",)), problems)
+        elif kind == "servicesettings":
+            _settings_once(repo, parts[1], SettingsFile(document), problems)
         elif kind == "provisioner" and all(_named(path, part, "provisioner", problems) for part in name.split(".", 1)):
             repo.provisioners[name] = document
         elif kind == "gatekeeper" and _gatekeeper_object(path, document, problems):
             repo.gatekeeper[path] = document
         elif kind == "serviceoverride":
-            repo.overrides[(parts[1], name)] = document
+            old = document.data.get("apiVersion") == V1ALPHA1
+            repo.overrides[(parts[1], name)] = SettingsFile(document, ("x-dockyard",) if old else ())
     return repo
+
+
+def _settings_once(repo: Repo, service: str, found: SettingsFile, problems: list[Problem]) -> None:
+    """A service's settings come from one file: its dockyard.yaml, or (deprecated) its score.yaml."""
+    earlier = repo.settings.get(service)
+    if earlier is None:
+        repo.settings[service] = found
+        return
+    legacy = earlier if earlier.under else found
+    problems.append(
+        Problem(
+            legacy.position((), key=True),
+            f"service `{service}` has settings both here and in services/{service}/{SETTINGS_FILE}",
+            f"keep them in {SETTINGS_FILE} only: move what is here there by hand",
+        )
+    )
 
 
 def _policies(files: list[RepoFile], problems: list[Problem]) -> tuple[dict[str, str], dict[str, str]]:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-API_VERSION = "dockyard.dev/v1alpha1"
+V1ALPHA1 = "dockyard.dev/v1alpha1"
+V1ALPHA2 = "dockyard.dev/v1alpha2"
+API_VERSION = V1ALPHA1
+"""The version of the file kinds whose shape has not changed since the first (see VERSIONS)."""
 SCORE_API_VERSION = "score.dev/v1b1"
-SCHEMA_BASE = "https://dockyard.dev/schemas/v1alpha1"
+SCHEMA_ROOT = "https://dockyard.dev/schemas"
 
 DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_LABEL_ERROR = (
@@ -69,7 +72,7 @@ RESOURCES = {
 
 SERVICE_SETTINGS: dict[str, Any] = {
     "type": "object",
-    "description": "Dockyard's settings for a service: score.yaml x-dockyard, or serviceDefaults in a layer.",
+    "description": "Dockyard's settings for a service: services/<name>/dockyard.yaml, or serviceDefaults in a layer.",
     "additionalProperties": False,
     "properties": {
         "team": _label("The team that owns the service; services of one team share its namespace."),
@@ -296,27 +299,44 @@ LAYER_VALUES: dict[str, Any] = {
 }
 
 
-def _layer(kind: str, description: str, extra: dict[str, Any], required: list[str]) -> dict[str, Any]:
+def _file(
+    kind: str, api_version: str, description: str, properties: dict[str, Any], required: list[str]
+) -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"{SCHEMA_BASE}/{kind.lower()}.json",
+        "$id": f"{SCHEMA_ROOT}/{api_version.split('/')[1]}/{kind.lower()}.json",
         "title": f"Dockyard {kind}",
         "description": description,
         "type": "object",
         "additionalProperties": False,
         "required": ["apiVersion", "kind", *required],
-        "properties": {
-            "apiVersion": {"const": API_VERSION},
-            "kind": {"const": kind},
-            **extra,
-            **LAYER_VALUES,
-        },
+        "properties": {"apiVersion": {"const": api_version}, "kind": {"const": kind}, **properties},
     }
 
 
+def _layer(
+    kind: str, description: str, extra: dict[str, Any], required: list[str], api_version: str = API_VERSION
+) -> dict[str, Any]:
+    return _file(kind, api_version, description, {**extra, **LAYER_VALUES}, required)
+
+
+CORE_RANGE = {
+    "type": "string",
+    "minLength": 1,
+    "description": 'The Dockyard versions this repo is written for, as a version range such as ">=0.2,<0.3"; '
+    "every command refuses to run on a repo outside its range.",
+}
+_PLATFORM_DESCRIPTION = "platform.yaml: the platform's name and the values every environment and cluster starts from."
 PLATFORM = _layer(
     "Platform",
-    "platform.yaml: the platform's name and the values every environment and cluster starts from.",
+    _PLATFORM_DESCRIPTION,
+    {"name": _label("The platform's name."), "dockyard": CORE_RANGE},
+    ["name", "domain", "dockyard"],
+    V1ALPHA2,
+)
+PLATFORM_V1ALPHA1 = _layer(
+    "Platform",
+    _PLATFORM_DESCRIPTION + " (v1alpha1: deprecated)",
     {"name": _label("The platform's name.")},
     ["name", "domain"],
 )
@@ -347,20 +367,27 @@ CLUSTER = _layer(
     },
     ["environment", "kubernetes"],
 )
-SERVICE_OVERRIDE = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": f"{SCHEMA_BASE}/serviceoverride.json",
-    "title": "Dockyard ServiceOverride",
-    "description": "services/<name>/overrides/<env>.yaml: a service's settings in one environment.",
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["apiVersion", "kind"],
-    "properties": {
-        "apiVersion": {"const": API_VERSION},
-        "kind": {"const": "ServiceOverride"},
-        "x-dockyard": SERVICE_SETTINGS,
-    },
-}
+SERVICE_SETTINGS_FILE = _file(
+    "ServiceSettings",
+    V1ALPHA1,
+    "services/<name>/dockyard.yaml: Dockyard's settings for one service, beside its score.yaml.",
+    SERVICE_SETTINGS["properties"],
+    [],
+)
+SERVICE_OVERRIDE = _file(
+    "ServiceOverride",
+    V1ALPHA2,
+    "services/<name>/overrides/<env>.yaml: a service's settings in one environment.",
+    SERVICE_SETTINGS["properties"],
+    [],
+)
+SERVICE_OVERRIDE_V1ALPHA1 = _file(
+    "ServiceOverride",
+    V1ALPHA1,
+    "services/<name>/overrides/<env>.yaml (v1alpha1: deprecated): the settings under x-dockyard.",
+    {"x-dockyard": SERVICE_SETTINGS},
+    [],
+)
 
 _ANNOTATIONS = {"type": "object", "additionalProperties": {"type": "string"}}
 _PROBE = {
@@ -469,8 +496,8 @@ _CONTAINER = {
 }
 SCORE = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": f"{SCHEMA_BASE}/score.json",
-    "title": "Score workload (score.dev/v1b1) with Dockyard's x-dockyard extension",
+    "$id": f"{SCHEMA_ROOT}/v1alpha1/score.json",
+    "title": "Score workload (score.dev/v1b1)",
     "description": "services/<name>/score.yaml: one service.",
     "type": "object",
     "additionalProperties": False,
@@ -524,7 +551,12 @@ SCORE = {
                 },
             },
         },
-        "x-dockyard": SERVICE_SETTINGS,
+        "x-dockyard": {
+            **SERVICE_SETTINGS,
+            "deprecated": True,
+            "description": "Deprecated since Dockyard 0.2: Dockyard's settings live in services/<name>/dockyard.yaml "
+            "(`dockyard migrate` moves them).",
+        },
     },
 }
 
@@ -535,7 +567,7 @@ _TEMPLATE_STRING = {
 }
 PROVISIONER = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": f"{SCHEMA_BASE}/provisioner.json",
+    "$id": f"{SCHEMA_ROOT}/v1alpha1/provisioner.json",
     "title": "Dockyard Provisioner",
     "description": "provisioners/<type>.yaml: a resource type of this platform repo's own.",
     "type": "object",
@@ -608,7 +640,23 @@ BY_KIND: dict[str, dict[str, Any]] = {
     "environment": ENVIRONMENT,
     "cluster": CLUSTER,
     "score": SCORE,
+    "servicesettings": SERVICE_SETTINGS_FILE,
     "serviceoverride": SERVICE_OVERRIDE,
     "provisioner": PROVISIONER,
 }
-"""Every exported schema, by file kind."""
+"""The current schema of every file kind (what `dockyard schema` exports), by file kind."""
+
+OLDER: dict[str, dict[str, dict[str, Any]]] = {
+    "platform": {V1ALPHA1: PLATFORM_V1ALPHA1},
+    "serviceoverride": {V1ALPHA1: SERVICE_OVERRIDE_V1ALPHA1},
+}
+"""Schemas of older versions that still load (deprecated: load/versions.py says so), by kind and apiVersion."""
+
+
+def schema_for(kind: str, data: Any) -> dict[str, Any] | None:
+    """The schema a file is checked with: the version its apiVersion names, when Dockyard still
+    reads that version, else the current one (which then reports the apiVersion). None: a file
+    Dockyard reads as YAML only (a contract)."""
+    api_version = data.get("apiVersion") if isinstance(data, dict) else None
+    older = OLDER.get(kind, {})
+    return older[api_version] if isinstance(api_version, str) and api_version in older else BY_KIND.get(kind)

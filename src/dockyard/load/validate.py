@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from dockyard import __version__
 from dockyard.errors import Problem
 from dockyard.load.words import did_you_mean, dotted
 from dockyard.load.yamlsafe import Document, Path_
@@ -145,6 +146,13 @@ def _wrong_const(document: Document, path: Path_, error: ValidationError) -> Pro
             document.position(path),
             f"unsupported Score apiVersion `{instance}`",
             "Dockyard reads Score workloads with `apiVersion: score.dev/v1b1`",
+        )
+    if path == ("apiVersion",) and isinstance(instance, str) and instance.startswith("dockyard.dev/"):
+        return Problem(
+            document.position(path),
+            f"`apiVersion` must be `{expected}`, got {_describe(instance)}",
+            f"Dockyard {__version__} reads this kind of file as {expected}; a newer apiVersion needs a newer "
+            "Dockyard (the range platform.yaml's `dockyard` names), an older one `dockyard migrate`",
         )
     return Problem(document.position(path), f"`{where}` must be `{expected}`, got {_describe(instance)}")
 

@@ -1,8 +1,8 @@
 """Container images supplied at deploy time.
 
 Score lets a workload say `image: .`: the image is not known when the file is written, and the
-tool that deploys it supplies one. Dockyard takes it from the layers (`x-dockyard.images.<container>`
-in score.yaml, an override file per environment, so a pipeline can pin what each environment runs
+tool that deploys it supplies one. Dockyard takes it from the layers (`images.<container>` in the
+service's dockyard.yaml, an override file per environment, so a pipeline can pin what each environment runs
 by a commit) or from the command line (`--image SERVICE=IMAGE` for the service's `image: .`
 containers, `--image SERVICE.CONTAINER=IMAGE` for one container, as score-k8s's `--image` does),
 the command line winning. A container left with `.` is an error at its line.
@@ -82,7 +82,7 @@ def unsupplied(services: Sequence[Service]) -> list[Problem]:
         Problem(
             service.source.position(("containers", container.name, "image")),
             f"container `{container.name}` has `image: .`, and no image was supplied for it",
-            f"set x-dockyard.images.{container.name} in a layer (e.g. services/{service.name}/overrides/<env>.yaml) "
+            f"set images.{container.name} in services/{service.name}/dockyard.yaml (or in overrides/<env>.yaml) "
             f"or pass --image {service.name}=<image> (or {service.name}.{container.name}=<image>)",
         )
         for service in services

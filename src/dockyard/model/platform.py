@@ -73,7 +73,9 @@ def build_platform(repo: Repo, effective: Effective, images: Mapping[str, str] |
     problems = settings_problems(effective.services)
     problems += image_problems(repo, effective, images or {})
     services = tuple(
-        build_service(name, repo.services[name], effective.services[name].values, images or {})
+        build_service(
+            name, repo.services[name], effective.services[name].values, images or {}, _setting_locator(effective, name)
+        )
         for name in sorted(repo.services)
     )
     problems += unsupplied(services)
@@ -103,6 +105,18 @@ def build_platform(repo: Repo, effective: Effective, images: Mapping[str, str] |
         _locator(effective),
         repo.root,
     )
+
+
+def _setting_locator(effective: Effective, service: str) -> Callable[[tuple[str | int, ...]], Position | None]:
+    merged = effective.services[service]
+
+    def locate(path: tuple[str | int, ...]) -> Position | None:
+        if path not in merged.origin:
+            return None
+        position = merged.position(path)
+        return position if position.line > 0 else None
+
+    return locate
 
 
 def _locator(effective: Effective) -> Callable[[tuple[str | int, ...]], Position]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from dockyard.errors import Position
 from dockyard.load.yamlsafe import Document
 from dockyard.model.images import resolved_images
 from dockyard.model.settings import Settings, settings_of
@@ -134,10 +135,18 @@ class Service:
     ports: tuple[Port, ...]
     resources: tuple[ResourceRequest, ...]
     settings: Settings
+    locate_setting: Callable[[tuple[str | int, ...]], Position | None] = field(
+        default=lambda _path: None, compare=False, repr=False
+    )
+    """Where the repo set a setting (a dotted path of `settings`); None where the built-in default holds."""
 
 
 def build_service(
-    name: str, score: Document, settings: Mapping[str, Any], given_images: Mapping[str, str] | None = None
+    name: str,
+    score: Document,
+    settings: Mapping[str, Any],
+    given_images: Mapping[str, str] | None = None,
+    locate_setting: Callable[[tuple[str | int, ...]], Position | None] | None = None,
 ) -> Service:
     """`given_images`: from the command line (model/images.py)."""
     data = score.data
@@ -153,4 +162,4 @@ def build_service(
         ResourceRequest(rid, r["type"], r.get("params", {}), r.get("class"), r.get("id"))
         for rid, r in sorted(data.get("resources", {}).items())
     )
-    return Service(name, score, containers, ports, resources, typed)
+    return Service(name, score, containers, ports, resources, typed, locate_setting or (lambda _path: None))

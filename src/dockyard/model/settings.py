@@ -55,7 +55,7 @@ class Metrics:
 
 @dataclass(frozen=True)
 class Settings:
-    """Dockyard's effective per-service settings (x-dockyard merged over every layer)."""
+    """Dockyard's effective per-service settings (dockyard.yaml merged over every layer)."""
 
     team: str | None
     namespace: str

@@ -35,7 +35,7 @@ def placement_problems(platform: Platform) -> list[Problem]:
                     _namespace_position(service),
                     f"service `{service.name}` would run in namespace `{namespace}`, which is {whose}; the "
                     "platform's policies trust that namespace, so a service there would pass as a part of it",
-                    "give the service a team (x-dockyard.team) or a namespace of its own",
+                    "give the service a `team` (in its dockyard.yaml) or a `namespace` of its own",
                 )
             )
         if service.name == WAYPOINT:
@@ -51,11 +51,10 @@ def placement_problems(platform: Platform) -> list[Problem]:
 
 
 def _namespace_position(service: Service) -> Position:
-    data = service.source.data
-    settings = data.get("x-dockyard") or {}
     for key in ("namespace", "team"):
-        if key in settings:
-            return service.source.position(("x-dockyard", key))
+        where = service.locate_setting((key,))
+        if where is not None:
+            return where
     return service.source.position(("metadata", "name"))
 
 

@@ -351,7 +351,7 @@ class Sharing:
                             f"shared resource `{name}` is also used by `{first.name}`, in namespace "
                             f"`{first.settings.namespace}`, not `{service.settings.namespace}`: a shared resource "
                             "lives in one namespace",
-                            "give the services that share it the same team (x-dockyard.team)",
+                            "give the services that share it the same `team` (in their dockyard.yaml)",
                         )
                     )
                     sharing.broken.add(identity)

@@ -148,11 +148,11 @@ def test_values_the_chart_does_not_have_or_rejects_are_errors_at_their_line(
     with pytest.raises(InputError) as error:
         render_components(platform_of(repo), ChartStore(helm()))
     assert [str(p) for p in error.value.problems] == [
-        "platform.yaml:19:17: component `web`: `replicas` is not a value of its chart (helm would ignore it)\n"
+        "platform.yaml:20:17: component `web`: `replicas` is not a value of its chart (helm would ignore it)\n"
         "  hint: did you mean `replicaCount`?",
-        'platform.yaml:20:21: component `web`: the chart rejects values.replicaCount: "many" is not of type "integer"\n'
+        'platform.yaml:21:21: component `web`: the chart rejects values.replicaCount: "many" is not of type "integer"\n'
         "  hint: see the chart's values.schema.json for what it accepts",
-        "platform.yaml:22:15: component `web`: the chart rejects values.image.tagg: not a value the chart knows "
+        "platform.yaml:23:15: component `web`: the chart rejects values.image.tagg: not a value the chart knows "
         "(did you mean `tag`?)\n  hint: see the chart's values.schema.json for what it accepts",
     ]
 
@@ -207,7 +207,7 @@ def test_the_clusters_kubernetes_version_reaches_helm(
     with pytest.raises(InputError) as error:
         render_components(platform_of(repo), ChartStore(helm()))
     (problem,) = error.value.problems
-    assert str(problem).startswith("platform.yaml:15:5: component `future`: helm template failed: ")
+    assert str(problem).startswith("platform.yaml:16:5: component `future`: helm template failed: ")
     assert "v1.36.0" in str(problem)
 
 
@@ -228,7 +228,7 @@ def test_a_chart_that_renders_secret_values_is_warned_about(
     rendered = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "platform")
     assert rendered.code == 0
     assert rendered.err.splitlines() == [
-        "warning: platform.yaml:15:5: component `leaky` renders Secret leaky/admin with its values, so they are in "
+        "warning: platform.yaml:16:5: component `leaky` renders Secret leaky/admin with its values, so they are in "
         "the render (and in its output files)",
         "  hint: set the chart's existing-secret value instead; Dockyard's ensure-secret task can create that Secret",
     ]

@@ -88,7 +88,7 @@ def test_render_refuses_an_unpinned_a_missing_and_a_tampered_chart(
         unpinned = run_cli(capsys, "render", str(repo), "-c", "local")
         assert unpinned.code == 1
         assert unpinned.err.splitlines()[:2] == [
-            f"platform.yaml:15:5: component `hello`: chart {url} hello 1.0.0 is not pinned in charts.lock",
+            f"platform.yaml:16:5: component `hello`: chart {url} hello 1.0.0 is not pinned in charts.lock",
             "  hint: run `dockyard charts pull` and commit charts/ and charts.lock",
         ]
         assert run_cli(capsys, "charts", "pull", str(repo)).code == 0
@@ -188,7 +188,7 @@ def test_a_missing_helm_says_how_to_build_it(
     result = run_cli(capsys, "render", str(repo), "-c", "local")
     assert result.code == 1
     assert result.err.startswith(
-        "platform.yaml:15:5: component `hello`: helm template failed: "
+        "platform.yaml:16:5: component `hello`: helm template failed: "
         f"helm is not installed at {tmp_path / 'no-helm'}; run `dockyard localcluster build helm`"
     )
 

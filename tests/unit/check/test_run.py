@@ -72,7 +72,7 @@ def test_a_waiver_without_a_reason_is_an_input_error(tmp_path: Path, capsys: pyt
     with (root / "platform.yaml").open("a") as layer:
         layer.write("checks:\n  waivers:\n    - rule: probes\n      object: '*'\n      expires: 2027-01-31\n")
     result = run_cli(capsys, "validate", str(root))
-    assert result.err.splitlines()[0] == "platform.yaml:23:5: missing required field `reason` in `checks.waivers[0]`"
+    assert result.err.splitlines()[0] == "platform.yaml:24:5: missing required field `reason` in `checks.waivers[0]`"
 
 
 @pytest.mark.tools
@@ -121,7 +121,7 @@ def test_an_api_whose_tokens_nothing_checks_is_a_finding(tmp_path: Path) -> None
     message = (
         "Service shop/orders: 4 operations of its contract need a token, but nothing on this cluster checks "
         "tokens (profile `{}` {}), so every request would reach the service; use profile `complete`, or set "
-        "x-dockyard.auth.jwt: false if the service checks tokens itself"
+        "`auth.jwt: false` in its dockyard.yaml if the service checks tokens itself"
     )
     rule = ("contract-enforced",)
     dev_fast = message.format("dev-fast", "has neither an identity provider nor a mesh")
@@ -144,8 +144,9 @@ def test_an_api_whose_tokens_nothing_checks_is_a_finding(tmp_path: Path) -> None
     route = "  public:\n    type: route\n    params:\n      host: api\n      path: /orders\n      port: 80\n"
     replace(root, "services/orders/score.yaml", route, "")  # no longer exposed at the edge
     assert findings(root, "prod-eu", rules=rule) == ["contract-enforced deny: " + message.format("full", "has no mesh")]
-    score = root / "services" / "orders" / "score.yaml"
-    score.write_text(score.read_text().replace("x-dockyard:\n", "x-dockyard:\n  auth: {jwt: false}\n", 1))
+    replace(
+        root, "services/orders/dockyard.yaml", "kind: ServiceSettings\n", "kind: ServiceSettings\nauth: {jwt: false}\n"
+    )
     assert findings(root, "prod-eu", rules=rule) == []
 
 

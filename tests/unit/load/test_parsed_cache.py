@@ -30,9 +30,8 @@ def parse_calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
 def test_a_second_load_parses_nothing(tmp_path: Path, parse_calls: list[str]) -> None:
     repo = copy_example(tmp_path)
     load(repo)
-    assert (
-        len(parse_calls) == 12
-    )  # platform, 2 environments, 2 clusters, 1 provisioner, 4 services, 1 override, 1 contract
+    # platform, 2 environments, 2 clusters, 1 provisioner, 4 services, 2 service settings, 1 override, 1 contract
+    assert len(parse_calls) == 14
     parse_calls.clear()
     load(repo)
     assert parse_calls == []
@@ -42,9 +41,9 @@ def test_a_changed_file_is_parsed_again_alone(tmp_path: Path, parse_calls: list[
     repo = copy_example(tmp_path)
     load(repo)
     parse_calls.clear()
-    replace(repo, "services/web/score.yaml", "replicas: 2", "replicas: 3")
+    replace(repo, "services/web/dockyard.yaml", "replicas: 2", "replicas: 3")
     load(repo)
-    assert parse_calls == ["services/web/score.yaml"]
+    assert parse_calls == ["services/web/dockyard.yaml"]
 
 
 def test_positions_from_a_warm_load_match_a_cold_one(tmp_path: Path, parse_calls: list[str]) -> None:
@@ -52,7 +51,7 @@ def test_positions_from_a_warm_load_match_a_cold_one(tmp_path: Path, parse_calls
     cold = explain(effective(load(repo), "prod-eu"), "services.orders.autoscaling")
     warm = explain(effective(load(repo), "prod-eu"), "services.orders.autoscaling")
     assert warm == cold
-    assert warm.leaves[0].origin == "services/orders/overrides/prod.yaml:8:14"
+    assert warm.leaves[0].origin == "services/orders/overrides/prod.yaml:7:12"
 
 
 def test_cached_problems_are_reported_again(tmp_path: Path, parse_calls: list[str]) -> None:

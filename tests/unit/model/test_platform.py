@@ -24,8 +24,8 @@ def test_the_shop_on_prod_eu() -> None:
 def test_namespace_is_explicit_else_team_else_service_name(tmp_path: Path) -> None:
     root = copy_example(tmp_path)
     replace(root, "platform.yaml", "  team: shop\n", "")
-    replace(root, "services/web/score.yaml", "replicas: 2", "replicas: 2\n  namespace: storefront")
-    replace(root, "services/orders/score.yaml", "x-dockyard:", "x-dockyard:\n  team: backend")
+    replace(root, "services/web/dockyard.yaml", "replicas: 2", "replicas: 2\nnamespace: storefront")
+    replace(root, "services/orders/dockyard.yaml", "kind: ServiceSettings", "kind: ServiceSettings\nteam: backend")
     repo = load(root)
     platform = build_platform(repo, effective(repo, "local"))
     namespaces = {s.name: s.settings.namespace for s in platform.services}

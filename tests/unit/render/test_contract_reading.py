@@ -59,7 +59,9 @@ def test_a_broken_contract_is_reported_for_its_own_service_only(
         "  orders:\n    type: service\n",
         "  orders:\n    type: service\n  api:\n    type: api\n",
     )
-    replace(repo, "services/web/score.yaml", "x-dockyard:\n", "x-dockyard:\n  contract: openapi.yaml\n")
+    replace(
+        repo, "services/web/dockyard.yaml", "kind: ServiceSettings\n", "kind: ServiceSettings\ncontract: openapi.yaml\n"
+    )
     result = run_cli(capsys, "validate", str(repo))
     assert (result.code, result.err.splitlines()) == (
         1,

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from dockyard.load.layers import effective
 from dockyard.load.repo import load
+from dockyard.load.versions import series
 from dockyard.model.platform import build_platform
 from dockyard.render.bundle import to_yaml
 from dockyard.render.services import render
@@ -46,7 +47,8 @@ def _write_repo(root: Path, services: list[str], order: list[int], replicas: lis
     (root / "environments").mkdir(parents=True)
     (root / "clusters").mkdir()
     (root / "platform.yaml").write_text(
-        "apiVersion: dockyard.dev/v1alpha1\nkind: Platform\nname: gen\ndomain: gen.example.org\n"
+        f"apiVersion: dockyard.dev/v1alpha2\nkind: Platform\ndockyard: '{series()}'\n"
+        "name: gen\ndomain: gen.example.org\n"
     )
     (root / "environments" / "e.yaml").write_text("apiVersion: dockyard.dev/v1alpha1\nkind: Environment\n")
     (root / "clusters" / "c.yaml").write_text(
@@ -63,7 +65,10 @@ def _write_repo(root: Path, services: list[str], order: list[int], replicas: lis
             f"apiVersion: score.dev/v1b1\nmetadata: {{name: {name}}}\ncontainers:\n  main:\n"
             f"    image: registry.example.org/{name}:1\n{variable}"
             f"service:\n  ports:\n    http: {{port: 80, targetPort: 8080}}\n{resources}"
-            f"x-dockyard: {{replicas: {replicas[index]}, team: t{index % 2}}}\n"
+        )
+        (folder / "dockyard.yaml").write_text(
+            "apiVersion: dockyard.dev/v1alpha1\nkind: ServiceSettings\n"
+            f"replicas: {replicas[index]}\nteam: t{index % 2}\n"
         )
 
 

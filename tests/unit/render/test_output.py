@@ -20,7 +20,7 @@ def test_only_changed_objects_are_rewritten(tmp_path: Path, capsys: pytest.Captu
     repo, out = copy_example(tmp_path), tmp_path / "out"
     render(capsys, repo, out)
     times = {p: p.stat().st_mtime_ns for p in out.rglob("*.yaml")}
-    replace(repo, "services/web/score.yaml", "replicas: 2", "replicas: 3")
+    replace(repo, "services/web/dockyard.yaml", "replicas: 2", "replicas: 3")
     render(capsys, repo, out)
     changed = sorted(str(p.relative_to(out)) for p in times if p.stat().st_mtime_ns != times[p])
     assert changed == ["5-services/shop/deployment-web.yaml"]

@@ -236,8 +236,8 @@ class _Reader:
                 path,
                 f"security scheme `{name}` ({described}) is not one the platform can check: it enforces OAuth 2 "
                 "and OpenID Connect tokens (JWTs from the platform's Keycloak) and their scopes",
-                "require an OAuth 2 scheme here, or set `x-dockyard.auth.jwt: false` and check credentials in the "
-                "service itself",
+                "require an OAuth 2 scheme here, or set `auth.jwt: false` in its dockyard.yaml and check credentials "
+                "in the service itself",
             )
             return False
         usable = True
@@ -286,7 +286,7 @@ class _Reader:
                     "(RFC 6570); an OpenAPI path parameter is one segment, and a value's %2F is decoded into "
                     "segments before any check, so this operation cannot be enforced exactly",
                     "write the segments out (e.g. /v2/projects/{project}/tasks), or set "
-                    "`x-dockyard.auth.jwt: false` and check credentials in the service",
+                    "`auth.jwt: false` in its dockyard.yaml and check credentials in the service",
                     key=key,
                 )
                 return False
@@ -298,7 +298,7 @@ class _Reader:
                         f"path `{path}`: segment `{segment}` mixes a parameter with text; the mesh matches "
                         "parameters as whole segments only, so this operation cannot be enforced exactly",
                         "give the parameter a segment of its own (e.g. /tasks/{name}/run), or set "
-                        "`x-dockyard.auth.jwt: false` and check credentials in the service",
+                        "`auth.jwt: false` in its dockyard.yaml and check credentials in the service",
                         key=key,
                     )
                     return False

@@ -6,7 +6,7 @@ permits exactly what the contract permits (see openapi/istio.py); the service ge
 for these L7 checks. With SSO on (`full`, `complete`): a `keycloak-client` task request with the
 client and the scopes this API declares. Without an enforcer for a contract that requires
 credentials, the API is reported to the checks (rule contract-enforced), never silently open.
-params: contract (default x-dockyard.contract). outputs: url, clientId.
+params: contract (default: the service's `contract` setting). outputs: url, clientId.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ def contract_path(request: Request) -> str:
     written = param(request, "contract", (str, type(None)), None) or request.service.settings.contract
     if not written:
         raise ProvisionError(
-            f"resource `{request.resource.id}` needs a contract: set x-dockyard.contract or params.contract"
+            f"resource `{request.resource.id}` needs a contract: set `contract` in the service's dockyard.yaml, "
+            "or params.contract"
         )
     return posixpath.normpath(posixpath.join(posixpath.dirname(request.service.source.file), written))
 
@@ -217,5 +218,5 @@ API = Provisioner(
     ("url", "clientId"),
     provision,
     "The service's OpenAPI contract: token and scope checks per operation in the mesh, and its OAuth client.",
-    {"contract": "path of the OpenAPI 3.x contract (default x-dockyard.contract)"},
+    {"contract": "path of the OpenAPI 3.x contract (default: the service's `contract` setting)"},
 )
