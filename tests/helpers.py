@@ -71,3 +71,30 @@ def ensure_namespace(api: Any, name: str) -> None:
 
     with contextlib.suppress(ApiError):  # already there
         api.create(Namespace(metadata=ObjectMeta(name=name)))
+
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Dockyard Tests",
+    "GIT_AUTHOR_EMAIL": "tests@dockyard.invalid",
+    "GIT_COMMITTER_NAME": "Dockyard Tests",
+    "GIT_COMMITTER_EMAIL": "tests@dockyard.invalid",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run the real git in `repo` (with a test identity); its stdout."""
+    import os
+    import subprocess
+
+    env = {**os.environ, **GIT_IDENTITY, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def commit_all(repo: Path, message: str) -> str:
+    """Commit everything in `repo` (a git repository, created on first use); the new commit's SHA."""
+    if not (repo / ".git").exists():
+        git(repo, "init", "--quiet", "--initial-branch", "main")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--allow-empty", "--message", message)
+    return git(repo, "rev-parse", "HEAD").strip()

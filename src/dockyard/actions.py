@@ -2,7 +2,8 @@
 console next. Each takes typed inputs and returns a named result; none prints or asks (what a
 person should see goes to the `report` callable it is given).
 
-    load_repo -> platform_for -> render_for -> require_clean_checks -> plan_cluster -> apply_planned
+    load_repo -> platform_for -> render_for -> require_clean_checks -> plan_platform -> apply_planned
+    (plan_cluster: load_repo, platform_for and plan_platform in one)
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ class Planned:
     """The inventory's name: `<platform>-<cluster>`."""
     previous: Inventory
     changes: ChangeSet
+    force_conflicts: bool = False
+    """Take over fields another field manager owns (a GitOps controller putting an object back)."""
 
 
 def plan_cluster(
@@ -117,15 +120,42 @@ def plan_cluster(
     recreate: Sequence[str] = (),
     checks_first: bool = False,
     images: Mapping[str, str] | None = None,
+    force_conflicts: bool = False,
     report: Report = lambda _line: None,
 ) -> Planned:
     """Load, render (and, for an apply, check), then dry-run the whole set on the cluster."""
     platform = platform_for(load_repo(repo, report), cluster, images)
+    return plan_platform(
+        platform,
+        kubeconfig=kubeconfig,
+        context=context,
+        allow_mass_prune=allow_mass_prune,
+        prune_kinds=prune_kinds,
+        recreate=recreate,
+        checks_first=checks_first,
+        force_conflicts=force_conflicts,
+        report=report,
+    )
+
+
+def plan_platform(
+    platform: Platform,
+    *,
+    kubeconfig: Path | None = None,
+    context: str | None = None,
+    allow_mass_prune: bool = False,
+    prune_kinds: Sequence[str] = (),
+    recreate: Sequence[str] = (),
+    checks_first: bool = False,
+    force_conflicts: bool = False,
+    report: Report = lambda _line: None,
+) -> Planned:
+    """Render one cluster's platform (and, for an apply, check it), then dry-run it on the cluster."""
     bundle = render_for(platform, report=report)
     if checks_first:
         require_clean_checks(platform, bundle, report)
     connection = Connection(kubeconfig, context or platform.cluster.kube_context)
-    inventory = f"{platform.name}-{cluster}"
+    inventory = f"{platform.name}-{platform.cluster.name}"
     recorded = read_recorded(connection, inventory)
     previous = recorded.objects
     changes = plan(
@@ -137,8 +167,9 @@ def plan_cluster(
         recreate=frozenset(r.lower() for r in recreate),
         finished=recorded.finished,
         observed=recorded.observed,
+        force_conflicts=force_conflicts,
     )
-    return Planned(platform, bundle, connection, inventory, previous, changes)
+    return Planned(platform, bundle, connection, inventory, previous, changes, force_conflicts)
 
 
 @dataclass(frozen=True)
@@ -161,5 +192,6 @@ def apply_planned(planned: Planned, *, timeout: float = 300.0, report: Report = 
         progress=report,
         timeout=timeout,
         after=runner.after,
+        force_conflicts=planned.force_conflicts,
     )
     return Applied(outcome, tuple(runner.done))

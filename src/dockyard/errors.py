@@ -21,6 +21,7 @@ above before it leaves the step; never seen by a person as such:
     render    Unresolved ($ref), Unresolvable (placeholder), ProvisionError, ContractUnusable,
               WorkloadProblem
     migrate   Unreadable (YAML the round trip cannot keep as written)
+    sync      SourceUnavailable (git cannot fetch or export: the cycle reports it and changes nothing)
 
 A `Problem` is one finding with its place: ``FILE:LINE:COL: message`` plus an optional hint.
 Steps collect every Problem they find and raise one InputError with all of them, so a person sees

@@ -5,6 +5,8 @@ environment here and nowhere else.
     tools()           cache()/tools: the local control plane's binaries, built from Go modules
     chart_cache()     $DOCKYARD_CHART_CACHE, else cache(): unpacked charts, rendered templates
     parse_cache()     $DOCKYARD_PARSE_CACHE, else cache()/parsed; None with $DOCKYARD_NO_CACHE
+    sync_cache()      $DOCKYARD_SYNC_CACHE, else cache()/sync: the sync controller's git mirrors
+                      and the revisions it exported
     data_home()       $DOCKYARD_HOME, else $XDG_DATA_HOME/dockyard (~/.local/share/dockyard):
                       local clusters' data, certificates and logs
     user_kubeconfig() the first file of $KUBECONFIG, else ~/.kube/config (as kubectl reads it)
@@ -37,6 +39,12 @@ def parse_cache() -> Path | None:
     if os.environ.get("DOCKYARD_PARSE_CACHE"):
         return Path(os.environ["DOCKYARD_PARSE_CACHE"])
     return cache() / "parsed"
+
+
+def sync_cache() -> Path:
+    if os.environ.get("DOCKYARD_SYNC_CACHE"):
+        return Path(os.environ["DOCKYARD_SYNC_CACHE"])
+    return cache() / "sync"
 
 
 def data_home() -> Path:

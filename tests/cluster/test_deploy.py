@@ -262,7 +262,7 @@ manifests:
 """
 
 
-def test_a_field_owned_by_another_manager_is_reported_not_taken_over(
+def test_a_field_owned_by_another_manager_is_reported_and_taken_over_only_when_asked(
     repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from lightkube.models.meta_v1 import ObjectMeta
@@ -277,8 +277,14 @@ def test_a_field_owned_by_another_manager_is_reported_not_taken_over(
         f"ConfigMap {repo.name}/client-extra (from services/client/score.yaml): Apply failed with 1 conflict: "
         'conflict with "someone-else"' in result.err
     )
-    assert "hint: another field manager owns these fields; Dockyard does not take them over silently" in result.err
+    assert (
+        "hint: another field manager owns these fields; Dockyard does not take them over silently "
+        "(--force-conflicts takes them)" in result.err
+    )
     assert api.get(ConfigMap, "client-extra", namespace=repo.name).data == {"mode": "theirs"}
+    taken = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--force-conflicts")
+    assert taken.code == 0, taken.err
+    assert api.get(ConfigMap, "client-extra", namespace=repo.name).data == {"mode": "dockyard"}
 
 
 CANARY = "canary-3f9c1a7e-never-print-me"

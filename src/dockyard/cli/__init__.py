@@ -7,6 +7,7 @@ One module per command group, over the actions layer (dockyard/actions.py):
     versions       version, migrate
     checks         check
     deploy         plan, apply
+    sync           sync (the GitOps loop), sync status
     components     components, charts pull/verify
     policies       policies export
     localcluster   localcluster ..., up, down, status
@@ -31,7 +32,7 @@ import typer
 from typer.exceptions import TyperException
 
 from dockyard import __version__
-from dockyard.cli import checks, components, deploy, localcluster, policies, repo, versions
+from dockyard.cli import checks, components, deploy, localcluster, policies, repo, sync, versions
 from dockyard.cli.console import err, out
 from dockyard.cli.deploy import CHANGES
 from dockyard.errors import DockyardError, InputError, printable
@@ -46,6 +47,7 @@ app = typer.Typer(
 app.add_typer(localcluster.app, name="localcluster")
 app.add_typer(components.charts_app, name="charts")
 app.add_typer(policies.policies_app, name="policies")
+app.add_typer(sync.app, name="sync")
 app.command("components")(components.components)
 for command in localcluster.TOP_LEVEL:
     app.command(command.__name__)(command)

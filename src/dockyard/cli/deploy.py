@@ -106,6 +106,10 @@ def apply_command(
         list[str] | None, typer.Option("--recreate", help="Delete and create this object (kind/namespace/name).")
     ] = None,
     image: ImageOpt = None,
+    force_conflicts: Annotated[
+        bool,
+        typer.Option("--force-conflicts", help="Take over fields another field manager owns (as kubectl's)."),
+    ] = False,
 ) -> None:
     """Validate, render, check and plan, then apply by stage with health waits; prune last."""
     from dockyard.deploy import tasks
@@ -120,6 +124,7 @@ def apply_command(
         recreate=recreate or (),
         checks_first=True,
         images=parse_image_options(image),
+        force_conflicts=force_conflicts,
         report=err.print,
     )
     changes, bundle = planned.changes, planned.bundle

@@ -31,7 +31,8 @@ PARALLEL = 4
 HINTS = {
     "immutable": "this field cannot change in place; if deleting and creating the object is acceptable, "
     "rerun with --recreate {reference}",
-    "conflict": "another field manager owns these fields; Dockyard does not take them over silently",
+    "conflict": "another field manager owns these fields; Dockyard does not take them over silently "
+    "(--force-conflicts takes them)",
     "unknown-kind": "install the CRD (its platform component) first",
 }
 
@@ -109,6 +110,7 @@ def apply(
     progress: Progress = lambda _line: None,
     timeout: float = 300.0,
     after: Callable[[str], None] = lambda _point: None,
+    force_conflicts: bool = False,
 ) -> Outcome:
     """Write the changes group by group; `after(point)` runs the lifecycle tasks due once a group
     with a task point (even an empty one) is applied and healthy."""
@@ -125,7 +127,7 @@ def apply(
         pending = [c for c in members if c.action in ("create", "configure", "recreate")]
         if pending:
             progress(f"applying {len(pending)} of {len(members)} {group.title}")
-            written += _write_group(connection, pending)
+            written += _write_group(connection, pending, force_conflicts)
         if members:
             lives.update(_wait_healthy(connection, members, group.title, timeout, progress))
         if pending and group is CRDS:
@@ -137,11 +139,11 @@ def apply(
     return Outcome(tuple(written), tuple(pruned), sum(1 for c in changes.changes if c.action == "unchanged"))
 
 
-def _write_group(connection: Connection, pending: list[Change]) -> list[ObjectId]:
+def _write_group(connection: Connection, pending: list[Change], force_conflicts: bool = False) -> list[ObjectId]:
     deferred = [c for c in pending if c.deferred]
     failures = []
     for change in deferred:
-        result = connection.apply(change.rendered.manifest, dry_run=True)
+        result = connection.apply(change.rendered.manifest, dry_run=True, force=force_conflicts)
         if isinstance(result, ObjectError):
             failures.append(Change(change.id, change.action, change.rendered, error=result))
     if failures:
@@ -154,7 +156,7 @@ def _write_group(connection: Connection, pending: list[Change]) -> list[ObjectId
             _delete_and_wait(connection, change)
     connection.prepare([c.rendered.manifest for c in pending])
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        results = list(pool.map(lambda c: connection.apply(c.rendered.manifest), pending))
+        results = list(pool.map(lambda c: connection.apply(c.rendered.manifest, force=force_conflicts), pending))
     errors = [
         Change(c.id, c.action, c.rendered, error=r)
         for c, r in zip(pending, results, strict=True)

@@ -158,7 +158,12 @@ class Connection:
         return resource_registry.get(manifest["apiVersion"], manifest["kind"]) or _builtin(manifest)
 
     def apply(
-        self, manifest: Mapping[str, Any], *, dry_run: bool = False, force: bool = False
+        self,
+        manifest: Mapping[str, Any],
+        *,
+        dry_run: bool = False,
+        force: bool = False,
+        field_manager: str = FIELD_MANAGER,
     ) -> dict[str, Any] | ObjectError:
         try:
             resource = self._resource(manifest)
@@ -168,7 +173,7 @@ class Connection:
             )
         try:
             result = self._call(
-                lambda: self.client.apply(resource, field_manager=FIELD_MANAGER, dry_run=dry_run, force=force)
+                lambda: self.client.apply(resource, field_manager=field_manager, dry_run=dry_run, force=force)
             )
         except ApiError as error:
             return _classify(error)
@@ -205,11 +210,13 @@ class Connection:
                 return {}
             raise ConnectionFailed(f"cannot list {kind}: {error.status.message}") from None
 
-    def create(self, manifest: Mapping[str, Any]) -> dict[str, Any] | ObjectError:
-        """Create an object that must not exist yet (a conflict if it does): tasks' Secrets."""
+    def create(
+        self, manifest: Mapping[str, Any], field_manager: str = TASK_FIELD_MANAGER
+    ) -> dict[str, Any] | ObjectError:
+        """Create an object that must not exist yet (a conflict if it does): tasks' Secrets, events."""
         try:
             resource = self._resource(manifest)
-            return _object(self._call(lambda: self.client.create(resource, field_manager=TASK_FIELD_MANAGER)).to_dict())
+            return _object(self._call(lambda: self.client.create(resource, field_manager=field_manager)).to_dict())
         except LoadResourceError:
             return ObjectError(Reason.UNKNOWN_KIND, f"the cluster has no kind {manifest['kind']}")
         except ApiError as error:
@@ -232,6 +239,30 @@ class Connection:
                     namespace=metadata.get("namespace"),
                     patch_type=PatchType.MERGE,
                     field_manager=TASK_FIELD_MANAGER,
+                )
+            )
+        except ApiError as error:
+            return _classify(error)
+        return _object(result.to_dict())
+
+    def apply_status(self, manifest: Mapping[str, Any], field_manager: str) -> dict[str, Any] | ObjectError:
+        """Server-side apply of the object's `status` (its status subresource), owned by `field_manager`."""
+        kind = self._kind(manifest)
+        if kind is None:
+            return ObjectError(Reason.UNKNOWN_KIND, f"the cluster has no kind {manifest['kind']}")
+        metadata = manifest["metadata"]
+        body = {"apiVersion": manifest["apiVersion"], "kind": manifest["kind"], "metadata": {"name": metadata["name"]}}
+        body["status"] = manifest["status"]
+        try:
+            result = self._call(
+                lambda: self.client.patch(
+                    kind.Status,
+                    metadata["name"],
+                    body,
+                    namespace=metadata.get("namespace"),
+                    patch_type=PatchType.APPLY,
+                    field_manager=field_manager,
+                    force=True,
                 )
             )
         except ApiError as error:

@@ -84,10 +84,13 @@ def plan(
     recreate: frozenset[str] = frozenset(),
     finished: Mapping[ObjectId, str] | None = None,
     observed: Mapping[ObjectId, Observed] | None = None,
+    force_conflicts: bool = False,
 ) -> ChangeSet:
-    """`recreate` holds references (`kind/namespace/name`, or `kind/name`) people allowed to be recreated;
-    `finished` the digests of the self-removing Jobs applied before (see finished.py); `observed`
-    what the last apply recorded of each object (see observed.py)."""
+    """`force_conflicts`: take over fields another field manager owns (kubectl's --force-conflicts),
+    as a GitOps controller must to put a changed object back. `recreate` holds references
+    (`kind/namespace/name`, or `kind/name`) people allowed to be recreated; `finished` the digests
+    of the self-removing Jobs applied before (see finished.py); `observed` what the last apply
+    recorded of each object (see observed.py)."""
     finished = finished or {}
     observed = observed or {}
     namespaces = {r.name for r in bundle.objects if r.kind == "Namespace"}
@@ -112,7 +115,7 @@ def plan(
             and recorded.marker == marker(live)
         ):
             return Change(object_id, Action.UNCHANGED, rendered)  # applied as it is, and nothing changed it since
-        result = connection.apply(rendered.manifest, dry_run=True)
+        result = connection.apply(rendered.manifest, dry_run=True, force=force_conflicts)
         allowed = reference(object_id) in recreate or _replaced_by_its_chart(rendered)
         if isinstance(result, ObjectError) and result.reason is Reason.IMMUTABLE and allowed:
             return Change(object_id, Action.RECREATE, rendered, diff.unified(live, rendered.manifest, str(object_id)))

@@ -14,6 +14,7 @@ VALUES: dict[str, Any] = {
     "imagePolicy": {"requireDigest": False},
     "postgres": {"mode": "dedicated", "instances": 1, "storage": "1Gi"},
     "gateway": {"serviceType": "LoadBalancer"},
+    "sync": {"drift": "repair"},
     "checks": {"severity": {}, "waivers": []},
     "serviceDefaults": {
         "replicas": 1,

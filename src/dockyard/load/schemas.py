@@ -230,6 +230,17 @@ LAYER_VALUES: dict[str, Any] = {
             }
         },
     },
+    "sync": {
+        "type": "object",
+        "description": "What the sync controller (`dockyard sync`) does.",
+        "additionalProperties": False,
+        "properties": {
+            "drift": {
+                "enum": ["repair", "report"],
+                "description": "A live change to a managed field: put it back (repair, the default) or only report it.",
+            }
+        },
+    },
     "certificates": {
         "type": "object",
         "description": "TLS for the platform gateway (profiles with certificates).",

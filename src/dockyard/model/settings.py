@@ -159,6 +159,8 @@ class PlatformSettings:
     gateway_service_type: str
     api_versions: tuple[str, ...]
     """kubernetes.apiVersions: API versions the cluster serves beyond the built-in ones (for charts)."""
+    sync_drift: str = "repair"
+    """sync.drift: what the sync controller does with a live change, `repair` or `report`."""
 
 
 def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
@@ -177,4 +179,5 @@ def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
         certificate_issuer=(values.get("certificates") or {}).get("issuer"),
         gateway_service_type=values["gateway"]["serviceType"],
         api_versions=tuple((values.get("kubernetes") or {}).get("apiVersions") or ()),
+        sync_drift=values["sync"]["drift"],
     )

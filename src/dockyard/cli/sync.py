@@ -1,0 +1,165 @@
+"""`dockyard sync SOURCE --cluster NAME` (the GitOps loop, in the foreground) and `dockyard sync status`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from dockyard.cli.console import ContextOpt, KubeconfigOpt, err, out
+from dockyard.deploy.client import Connection
+from dockyard.errors import UsageError, printable
+from dockyard.locations import sync_cache
+from dockyard.sync.controller import Controller, Settings
+from dockyard.sync.server import Endpoints
+from dockyard.sync.source import GitSource
+from dockyard.sync.status import API_VERSION, KIND, Result
+from dockyard.sync.webhooks import Receiver
+
+SECRET_ENV = "DOCKYARD_WEBHOOK_SECRET"
+
+
+class _RunByDefault(TyperGroup):
+    """`dockyard sync SOURCE ...` runs the loop; `dockyard sync status ...` is a subcommand."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own click Context
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_RunByDefault,
+    help="Keep a cluster on the newest commit of a platform repo's branch (GitOps). "
+    "`dockyard sync SOURCE -c NAME` is `dockyard sync run SOURCE -c NAME`.",
+    no_args_is_help=True,
+)
+
+
+def _log(line: str) -> None:
+    stamp = datetime.now(UTC).strftime("%H:%M:%S")
+    err.print(f"{stamp} {printable(line)}")
+
+
+def _secret(secret_file: Path | None) -> bytes | None:
+    if secret_file is not None:
+        try:
+            value = secret_file.read_bytes().strip()
+        except OSError as error:
+            raise UsageError(f"--webhook-secret-file {secret_file}: {error.strerror}") from None
+        if not value:
+            raise UsageError(f"--webhook-secret-file {secret_file} is empty")
+        return value
+    value_env = os.environ.get(SECRET_ENV, "").strip()
+    return value_env.encode() if value_env else None
+
+
+def _listen(address: str) -> tuple[str, int]:
+    host, _colon, port = address.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"--listen {address}: write HOST:PORT, e.g. 127.0.0.1:8081")
+    return host.strip("[]"), int(port)
+
+
+@app.command("run")
+def run(
+    source: Annotated[str, typer.Argument(help="The platform repo: a git URL or a local path.")],
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to keep in sync.")],
+    branch: Annotated[str, typer.Option("--branch", help="The branch to follow.")] = "main",
+    path: Annotated[str, typer.Option("--path", help="The platform repo's directory in the git repo.")] = ".",
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls (jittered).")] = 60.0,
+    drift_interval: Annotated[
+        float, typer.Option("--drift-interval", help="Seconds between plans of an unchanged revision.")
+    ] = 300.0,
+    once: Annotated[bool, typer.Option("--once", help="Fetch and reconcile once, then exit.")] = False,
+    listen: Annotated[
+        str | None, typer.Option("--listen", help="HOST:PORT for webhooks, /healthz, /readyz and /metrics.")
+    ] = None,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option("--webhook-secret-file", help=f"The webhooks' shared secret (or ${SECRET_ENV})."),
+    ] = None,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each stage may take to become healthy.")] = 300,
+) -> None:
+    """Follow SOURCE's branch: every new commit is validated, rendered, checked, planned and applied."""
+    if interval <= 0 or drift_interval <= 0:
+        raise UsageError("--interval and --drift-interval must be above 0")
+    settings = Settings(cluster, path, kubeconfig, context, interval, drift_interval, timeout)
+    controller = Controller(GitSource(source, branch, sync_cache()), settings, _log)
+    if once:
+        attempt = controller.cycle()
+        if attempt is None and controller.head is None:
+            raise typer.Exit(1)
+        if attempt is not None and attempt.result is Result.FAILED:
+            raise typer.Exit(1)
+        out.print(f"{controller.head.sha[:12] if controller.head else '?'} is applied")
+        return
+    secret = _secret(secret_file)
+    stop, wake = threading.Event(), threading.Event()
+    server = None
+    if listen is not None:
+        host, port = _listen(listen)
+        receiver = Receiver(secret, branch) if secret else None
+        endpoints = Endpoints(
+            receiver, controller.metrics, wake, lambda: controller.ready, lambda: not stop.is_set(), _log
+        )
+        server = endpoints.serve(host, port)
+        _log(f"listening on {host}:{server.server_address[1]}" + ("" if secret else " (webhooks off: no secret)"))
+
+    def stopping(_signal: int, _frame: object) -> None:
+        stop.set()
+        wake.set()
+
+    signal.signal(signal.SIGTERM, stopping)
+    _log(f"following {controller.source.shown} ({branch}) for cluster {cluster}")
+    try:
+        controller.run(stop, wake)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        if server is not None:
+            server.shutdown()
+    sys.exit(0)
+
+
+@app.command("status")
+def status(
+    cluster: Annotated[str | None, typer.Option("--cluster", "-c", help="Only this cluster.")] = None,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+) -> None:
+    """What the sync controller last did, as its Platform objects on the cluster say."""
+    connection = Connection(kubeconfig, context)
+    found = connection.list(API_VERSION, KIND, None)
+    chosen = {n: p for n, p in sorted(found.items()) if cluster is None or p.get("spec", {}).get("cluster") == cluster}
+    if not chosen:
+        out.print("no Platform objects" + (f" for cluster {cluster}" if cluster else "") + ": nothing syncs here yet")
+        raise typer.Exit(1)
+    for name, platform in chosen.items():
+        for line in describe(name, platform):
+            out.print(line)
+
+
+def describe(name: str, platform: dict[str, Any]) -> list[str]:
+    spec, state = platform.get("spec", {}), platform.get("status", {})
+    lines = [f"Platform {name}: {spec.get('source')} ({spec.get('branch')}), cluster {spec.get('cluster')}"]
+    for condition in state.get("conditions", []):
+        message = f": {condition['message']}" if condition.get("message") else ""
+        lines.append(f"  {condition['type']:<12}{condition['status']:<8}{condition['reason']}{message}")
+    lines.append(f"  applied     {state.get('lastAppliedRevision', '-')}")
+    lines.append(f"  attempted   {state.get('lastAttemptedRevision', '-')}")
+    for attempt in state.get("history", []):
+        lines.append(
+            f"  {attempt['startedAt']}  {attempt['revision'][:12]}  {attempt['result']:<8}"
+            f"{attempt['durationSeconds']:>7.1f} s  {attempt.get('message', '')}"
+        )
+    return [printable(line) for line in lines]

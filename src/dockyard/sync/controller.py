@@ -1,0 +1,254 @@
+"""The sync loop: the cluster follows the newest commit of one branch.
+
+Each cycle fetches the branch. A new head is reconciled at once with the pipeline `dockyard
+apply` runs (actions.plan_cluster with the checks first, then actions.apply_planned: never a
+second implementation), so it validates, renders, checks, plans by list and applies by stage,
+pruning only after every stage of the new revision is applied and healthy. The newest commit
+always wins: a failed revision is retried with exponential backoff and jitter (capped at five
+minutes) until it applies or a newer one arrives, which is tried at once. An unreachable source or
+cluster changes nothing on the cluster (no apply, so no prune). A cycle whose head is the applied
+revision does no work and sends no request, except that every `drift_interval` the plan runs (it
+reads by list; an object changed on the cluster is planned and put back).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dockyard import actions
+from dockyard.deploy import tasks
+from dockyard.deploy.client import Connection
+from dockyard.errors import DockyardError, InputError, printable
+from dockyard.load.files import PLATFORM_FILE
+from dockyard.load.yamlsafe import Document, parse
+from dockyard.sync.metrics import Metrics
+from dockyard.sync.source import GitSource, Revision, SourceUnavailable
+from dockyard.sync.status import Attempt, Result, StatusWriter, SyncState
+
+Log = Callable[[str], None]
+
+BACKOFF_BASE = 5.0
+BACKOFF_CAP = 300.0
+STALL_AFTER = 5
+"""Consecutive failures (of the source, or of one revision) after which the Platform is Stalled."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    cluster: str
+    path: str = "."
+    """The platform repo's directory inside the git repository."""
+    kubeconfig: Path | None = None
+    context: str | None = None
+    interval: float = 60.0
+    drift_interval: float = 300.0
+    timeout: float = 300.0
+    """Seconds each stage may take to become healthy."""
+
+
+def backoff(failures: int, rng: random.Random) -> float:
+    """Seconds to wait before retrying after `failures` consecutive failures: 5 s doubling, capped
+    at 5 minutes, with +-20 % jitter so that many controllers do not retry in step."""
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, failures - 1))
+    return float(delay * rng.uniform(0.8, 1.2))
+
+
+def jittered(interval: float, rng: random.Random) -> float:
+    return interval * rng.uniform(0.9, 1.1)
+
+
+@dataclass
+class _Retry:
+    revision: str | None = None
+    failures: int = 0
+    due: float = 0.0
+
+
+@dataclass
+class Controller:
+    source: GitSource
+    settings: Settings
+    log: Log
+    metrics: Metrics = field(default_factory=Metrics)
+    clock: Callable[[], float] = time.monotonic
+    rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        self.state = SyncState(self.source.shown, self.source.branch, self.settings.path, self.settings.cluster)
+        self.retry = _Retry()
+        self.source_failures = 0
+        self.drift_due = self.clock() + self.settings.drift_interval
+        self.head: Revision | None = None
+        self._connection: Connection | None = None
+        self._status: StatusWriter | None = None
+
+    # one cycle
+
+    def cycle(self) -> Attempt | None:
+        """Fetch, and reconcile when there is something to do; the attempt made, if any."""
+        try:
+            head = self.source.fetch()
+        except SourceUnavailable as error:
+            self.source_failures += 1
+            self.metrics.git_errors.inc()
+            self.log(f"source: {printable(str(error))}")
+            if self.source_failures >= STALL_AFTER:
+                self.state.stalled = f"the source cannot be fetched ({self.source_failures} times): {error}"
+                self._write_status()
+            return None
+        if self.source_failures:
+            self.source_failures = 0
+            self.state.stalled = None
+            self._write_status()
+        self.head = head
+        now = self.clock()
+        if head.sha == self.state.applied:
+            if now < self.drift_due:
+                return None  # nothing new: no request at all
+            self.drift_due = now + self.settings.drift_interval
+        elif head.sha == self.retry.revision and now < self.retry.due:
+            return None
+        return self.reconcile(head)
+
+    def reconcile(self, revision: Revision) -> Attempt:
+        started, begun = datetime.now(UTC), self.clock()
+        self.state.reconciling, self.state.attempted = True, revision.sha
+        self._write_status()
+        try:
+            attempt = self._apply(revision, started, begun)
+        except (DockyardError, SourceUnavailable) as error:
+            attempt = Attempt(
+                revision.sha, revision.subject, Result.FAILED, started, self.clock() - begun, message=_message(error)
+            )
+        self.state.reconciling = False
+        self.state.record(attempt)
+        self._after(attempt)
+        return attempt
+
+    def _apply(self, revision: Revision, started: datetime, begun: float) -> Attempt:
+        tree = self.source.checkout(revision)
+        root = (tree / self.settings.path).resolve()
+        if not root.is_relative_to(tree.resolve()):
+            raise DockyardError(f"--path {self.settings.path} leaves the repository")
+        self._learn_platform(root)
+        platform = actions.platform_for(actions.load_repo(root, self.log), self.settings.cluster)
+        repair = platform.settings.sync_drift == "repair"
+        planned = actions.plan_platform(
+            platform,
+            kubeconfig=self.settings.kubeconfig,
+            context=self.settings.context,
+            checks_first=True,
+            force_conflicts=repair,
+            report=self.log,
+        )
+        tasks.check_known(planned.bundle.tasks)
+        changes = planned.changes
+        created = sum(1 for c in changes.changes if c.action == "create")
+        configured = sum(1 for c in changes.changes if c.action in ("configure", "recreate"))
+        drift_check = revision.sha == self.state.applied
+        if drift_check and not repair and changes.has_changes:
+            drifted = [str(c.id) for c in changes.changes if c.action != "unchanged"]
+            message = f"{len(drifted)} objects differ from the revision (sync.drift: report): {', '.join(drifted[:10])}"
+            return Attempt(
+                revision.sha, revision.subject, Result.DRIFTED, started, self.clock() - begun, message=message
+            )
+        if changes.has_changes or changes.failures or planned.bundle.tasks:
+            applied = actions.apply_planned(planned, timeout=self.settings.timeout, report=self.log)
+            pruned = len(applied.outcome.pruned)
+        else:
+            pruned = 0
+        if drift_check and (created or configured):
+            self.metrics.drift_repairs.inc(created + configured)
+        seconds = self.clock() - begun
+        summary = f"{created} created, {configured} configured, {pruned} pruned"
+        return Attempt(
+            revision.sha, revision.subject, Result.APPLIED, started, seconds, created, configured, pruned, summary
+        )
+
+    def _learn_platform(self, root: Path) -> None:
+        """The platform's name (the Platform object is `<platform>-<cluster>`), read before the
+        pipeline so that even a revision that fails to load is reported on it."""
+        name = _field(root / PLATFORM_FILE, "name")
+        if name:
+            self.state.platform = name
+
+    def _after(self, attempt: Attempt) -> None:
+        self.metrics.observe(attempt)
+        if attempt.result in (Result.APPLIED, Result.DRIFTED):
+            self.retry = _Retry()
+            self.state.stalled = None
+            self.drift_due = self.clock() + self.settings.drift_interval
+            self.log(f"{attempt.revision[:12]} applied ({attempt.message}) in {attempt.seconds:.1f} s")
+        else:
+            failures = self.retry.failures + 1 if self.retry.revision == attempt.revision else 1
+            wait = backoff(failures, self.rng)
+            self.retry = _Retry(attempt.revision, failures, self.clock() + wait)
+            if failures >= STALL_AFTER:
+                self.state.stalled = f"{attempt.revision[:12]} failed {failures} times; retrying every {wait:.0f} s"
+            self.log(f"{attempt.revision[:12]} failed: {attempt.message} (retry in {wait:.0f} s)")
+        self._write_status()
+        if self._status is not None:
+            self._status.event(self.state, attempt)
+
+    # status
+
+    def _write_status(self) -> None:
+        if self.state.name is None:
+            return
+        try:
+            if self._status is None:
+                self._connection = Connection(self.settings.kubeconfig, self.settings.context or self._context())
+                self._status = StatusWriter(self._connection, self.log)
+            self._status.write(self.state)
+        except DockyardError as error:  # the cluster is unreachable: the next cycle writes it
+            self.log(f"status: {printable(str(error))}")
+
+    def _context(self) -> str | None:
+        """The cluster file's kubeContext, as the pipeline uses it."""
+        if self.head is None:
+            return None
+        tree = self.source.checkout(self.head) / self.settings.path
+        return _field(tree / "clusters" / f"{self.settings.cluster}.yaml", "kubeContext")
+
+    # the loop
+
+    def run(self, stop: threading.Event, wake: threading.Event) -> None:
+        """Cycle until `stop` is set; `wake` (set by a webhook) starts the next cycle at once."""
+        while not stop.is_set():
+            self.cycle()
+            wait = jittered(self.settings.interval, self.rng)
+            if self.retry.revision is not None and self.retry.revision == (self.head.sha if self.head else None):
+                wait = min(wait, max(0.0, self.retry.due - self.clock()))
+            wake.wait(wait)
+            wake.clear()
+
+    @property
+    def ready(self) -> bool:
+        """The newest fetched revision is the one applied."""
+        return self.head is not None and self.head.sha == self.state.applied
+
+
+def _field(path: Path, key: str) -> str | None:
+    """A top-level text field of a YAML file of the checkout (read safely), or None."""
+    try:
+        raw = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
+    except OSError:
+        return None
+    document = parse(path.name, raw)
+    value = document.data.get(key) if isinstance(document, Document) and isinstance(document.data, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, InputError):
+        lines = [f"{p.position}: {p.message}" + (f" (hint: {p.hint})" if p.hint else "") for p in error.problems]
+        count = len(lines)
+        shown = "; ".join(lines[:5]) + (f"; and {count - 5} more" if count > 5 else "")
+        return printable(f"{count} problem{'s' if count != 1 else ''}: {shown}")
+    return printable(str(error))

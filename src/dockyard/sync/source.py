@@ -1,0 +1,159 @@
+"""The platform repo as the sync controller sees it: one branch of a git remote, through the real
+`git` command.
+
+A bare repository in the cache holds what was fetched (one branch, shallow: only the newest
+commit's objects). Each revision is exported once into a directory of its own by `git archive`,
+unpacked with tarfile's `data` filter (no absolute paths, no links out of the directory, no
+devices), so the pipeline reads a plain tree that nothing changes under it. git never prompts
+(`GIT_TERMINAL_PROMPT=0`), SSH checks the host against known_hosts and never adds one, and
+every git call has a deadline. Credentials in the URL (`https://user:token@host/...`) are used
+by git and never shown: `shown` is the URL without them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+GIT_TIMEOUT = 120.0
+KEEP_CHECKOUTS = 3
+
+
+class SourceUnavailable(Exception):
+    """git could not fetch or export (unreachable remote, missing branch, refused credentials)."""
+
+
+@dataclass(frozen=True)
+class Revision:
+    sha: str
+    subject: str
+    """The commit's subject line, for people (status history, events)."""
+
+    @property
+    def short(self) -> str:
+        return self.sha[:12]
+
+
+def redacted(url: str) -> str:
+    """`url` without a password or token in it (kept: scheme, user name, host, path)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https", "ssh", "git") and parts.password is not None:
+        host = parts.hostname or ""
+        netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return url
+
+
+class GitSource:
+    """One branch of one remote, fetched into `cache`."""
+
+    def __init__(self, url: str, branch: str, cache: Path) -> None:
+        self.url, self.branch = url, branch
+        self.shown = redacted(url)
+        key = hashlib.sha256(f"{url}\0{branch}".encode()).hexdigest()[:16]
+        self.mirror = cache / f"{key}.git"
+        self.checkouts = cache / f"{key}.trees"
+
+    def fetch(self) -> Revision:
+        """The branch's newest commit, fetched; SourceUnavailable when git cannot get it."""
+        if not (self.mirror / "HEAD").is_file():
+            self.mirror.mkdir(parents=True, exist_ok=True)
+            self._git("init", "--bare", "--quiet", str(self.mirror), cwd=self.mirror.parent)
+        ref = f"refs/heads/{self.branch}"
+        self._git("fetch", "--quiet", "--no-tags", "--depth", "1", "--force", self._remote(), f"+{ref}:{ref}")
+        sha = self._git("rev-parse", "--verify", f"{ref}^{{commit}}").strip()
+        subject = self._git("log", "-1", "--format=%s", sha).strip()
+        return Revision(sha, subject)
+
+    def checkout(self, revision: Revision) -> Path:
+        """The revision's files in a directory of their own (exported once, kept for a few revisions)."""
+        target = self.checkouts / revision.sha
+        if (target / ".dockyard-complete").is_file():
+            return target
+        self.checkouts.mkdir(parents=True, exist_ok=True)
+        archive = self._git_bytes("archive", "--format=tar", revision.sha)
+        staging = Path(tempfile.mkdtemp(dir=self.checkouts, prefix=".export-"))
+        try:
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                tar.extractall(staging, filter="data")
+            (staging / ".dockyard-complete").write_text(revision.sha + "\n")
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(staging, target)
+        except (tarfile.TarError, OSError) as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise SourceUnavailable(f"cannot export {revision.short}: {error}") from None
+        self._forget_old(keep=revision.sha)
+        return target
+
+    def _forget_old(self, keep: str) -> None:
+        trees = sorted(
+            (p for p in self.checkouts.iterdir() if p.is_dir() and not p.name.startswith(".")),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        for old in [t for t in trees if t.name != keep][KEEP_CHECKOUTS - 1 :]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _remote(self) -> str:
+        """A local path as a file:// URL, so that git honours --depth for it too."""
+        if "://" not in self.url and not _scp_like(self.url):
+            return Path(self.url).absolute().as_uri()
+        return self.url
+
+    def _git(self, *args: str, cwd: Path | None = None) -> str:
+        return self._git_bytes(*args, cwd=cwd).decode("utf-8", "replace")
+
+    def _git_bytes(self, *args: str, cwd: Path | None = None) -> bytes:
+        command = ["git", *args] if args[0] == "init" else ["git", "--git-dir", str(self.mirror), *args]
+        try:
+            done = subprocess.run(
+                command,
+                cwd=cwd,
+                env=_git_env(),
+                capture_output=True,
+                timeout=GIT_TIMEOUT,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise SourceUnavailable(f"git {args[0]} {self.shown} did not finish within {GIT_TIMEOUT:.0f} s") from None
+        except OSError as error:
+            raise SourceUnavailable(f"cannot run git: {error.strerror}") from None
+        if done.returncode:
+            reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            text = " ".join(line.strip() for line in reason[-3:]) or f"exit {done.returncode}"
+            raise SourceUnavailable(f"git {args[0]} {self.shown} ({self.branch}): {text.replace(self.url, self.shown)}")
+        return done.stdout
+
+
+def _scp_like(url: str) -> bool:
+    """`git@host:org/repo.git`, git's scp-like SSH syntax."""
+    head = url.split("/", 1)[0]
+    return ":" in head and "@" in head
+
+
+def _git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        {
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes",
+            "LC_ALL": "C",
+        }
+    )
+    return env
+
+
+def remove_cache(source: GitSource) -> None:
+    with contextlib.suppress(OSError):
+        shutil.rmtree(source.mirror)
+        shutil.rmtree(source.checkouts)

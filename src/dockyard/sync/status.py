@@ -1,0 +1,322 @@
+"""What the sync controller tells people: a `Platform` object per platform and cluster, and events.
+
+`platforms.dockyard.dev` (cluster-scoped, shipped here as a CRD) holds in `spec` what is synced
+(source without credentials, branch, path, cluster) and in `status` what happened: conditions
+Ready / Reconciling / Stalled (each with a reason, a message and the time it last changed), the
+last applied and last attempted revision, and a bounded history of attempts with their counts.
+Every finished attempt is also a Kubernetes Event on that object. Messages come from Dockyard's
+own errors and git's, which never carry secret values; the source URL is shown without
+credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from dockyard.deploy.client import Connection, ObjectError
+
+GROUP = "dockyard.dev"
+API_VERSION = f"{GROUP}/v1alpha1"
+KIND = "Platform"
+FIELD_MANAGER = "dockyard-sync"
+HISTORY_LIMIT = 10
+MESSAGE_LIMIT = 2000
+
+
+class Result(StrEnum):
+    APPLIED = "applied"
+    """The revision's objects are on the cluster (something was written, or nothing needed to be)."""
+    FAILED = "failed"
+    DRIFTED = "drifted"
+    """The revision is applied, but objects on the cluster differ from it (sync.drift: report)."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    revision: str
+    subject: str
+    result: Result
+    started: datetime
+    seconds: float
+    created: int = 0
+    configured: int = 0
+    pruned: int = 0
+    message: str = ""
+
+
+@dataclass
+class SyncState:
+    """Everything the status shows, kept by the controller between cycles."""
+
+    source: str
+    branch: str
+    path: str
+    cluster: str
+    platform: str | None = None
+    applied: str | None = None
+    attempted: str | None = None
+    reconciling: bool = False
+    stalled: str | None = None
+    """Why the controller cannot make progress (the source is unreachable, every retry fails)."""
+    history: list[Attempt] = field(default_factory=list)
+    transitions: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    """Per condition: its last status and when it took it (lastTransitionTime changes only then)."""
+
+    @property
+    def name(self) -> str | None:
+        return f"{self.platform}-{self.cluster}" if self.platform else None
+
+    def record(self, attempt: Attempt) -> None:
+        self.history = [attempt, *self.history][:HISTORY_LIMIT]
+        self.attempted = attempt.revision
+        if attempt.result is not Result.FAILED:
+            self.applied = attempt.revision
+
+
+def crd() -> dict[str, Any]:
+    """The CustomResourceDefinition of `Platform`."""
+    text = {"type": "string"}
+    count = {"type": "integer", "minimum": 0}
+    condition = {
+        "type": "object",
+        "required": ["type", "status", "lastTransitionTime", "reason", "message"],
+        "properties": {
+            "type": text,
+            "status": {"type": "string", "enum": ["True", "False", "Unknown"]},
+            "observedGeneration": {"type": "integer"},
+            "lastTransitionTime": {"type": "string", "format": "date-time"},
+            "reason": text,
+            "message": text,
+        },
+    }
+    attempt = {
+        "type": "object",
+        "properties": {
+            "revision": text,
+            "subject": text,
+            "result": {"type": "string", "enum": [r.value for r in Result]},
+            "startedAt": {"type": "string", "format": "date-time"},
+            "durationSeconds": {"type": "number"},
+            "created": count,
+            "configured": count,
+            "pruned": count,
+            "message": text,
+        },
+    }
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "properties": {"source": text, "branch": text, "path": text, "cluster": text, "platform": text},
+            },
+            "status": {
+                "type": "object",
+                "properties": {
+                    "observedGeneration": {"type": "integer"},
+                    "conditions": {
+                        "type": "array",
+                        "items": condition,
+                        "x-kubernetes-list-type": "map",
+                        "x-kubernetes-list-map-keys": ["type"],
+                    },
+                    "lastAppliedRevision": text,
+                    "lastAttemptedRevision": text,
+                    "history": {"type": "array", "maxItems": HISTORY_LIMIT, "items": attempt},
+                },
+            },
+        },
+    }
+    columns = [
+        {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
+        {"name": "Applied", "type": "string", "jsonPath": ".status.lastAppliedRevision"},
+        {"name": "Reason", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].reason'},
+        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    ]
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"platforms.{GROUP}", "labels": {"app.kubernetes.io/managed-by": "dockyard"}},
+        "spec": {
+            "group": GROUP,
+            "names": {"kind": KIND, "plural": "platforms", "singular": "platform", "listKind": "PlatformList"},
+            "scope": "Cluster",
+            "versions": [
+                {
+                    "name": "v1alpha1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": columns,
+                }
+            ],
+        },
+    }
+
+
+def _time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 3] + "..."
+
+
+def conditions(state: SyncState, generation: int, now: datetime) -> list[dict[str, Any]]:
+    """Ready, Reconciling and Stalled, as kstatus reads them."""
+    last = state.history[0] if state.history else None
+    if state.reconciling:
+        ready = ("Unknown", "Progressing", f"applying {state.attempted or 'the newest revision'}")
+    elif last is None:
+        ready = ("Unknown", "Progressing", "no revision attempted yet")
+    elif last.result is Result.FAILED:
+        ready = ("False", "Failed", f"{last.revision[:12]}: {last.message}")
+    elif last.result is Result.DRIFTED:
+        ready = ("False", "Drifted", f"{last.revision[:12]}: {last.message}")
+    else:
+        ready = ("True", "Applied", f"{last.revision[:12]} is applied")
+    wanted = {
+        "Ready": ready,
+        "Reconciling": ("True", "Progressing", "applying a revision")
+        if state.reconciling
+        else ("False", "Idle", "waiting for a new revision"),
+        "Stalled": ("True", "CannotProgress", state.stalled) if state.stalled else ("False", "Progressing", ""),
+    }
+    found = []
+    for kind, (status, reason, message) in wanted.items():
+        previous = state.transitions.get(kind)
+        if previous is None or previous[0] != status:
+            state.transitions[kind] = (status, now)
+        found.append(
+            {
+                "type": kind,
+                "status": status,
+                "observedGeneration": generation,
+                "lastTransitionTime": _time(state.transitions[kind][1]),
+                "reason": reason,
+                "message": _short(message),
+            }
+        )
+    return found
+
+
+def platform_object(state: SyncState) -> dict[str, Any]:
+    """The Platform object's identity and spec (applied by the controller when it starts)."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {"name": state.name, "labels": {"app.kubernetes.io/managed-by": "dockyard"}},
+        "spec": {
+            "source": state.source,
+            "branch": state.branch,
+            "path": state.path,
+            "cluster": state.cluster,
+            "platform": state.platform,
+        },
+    }
+
+
+def status_body(state: SyncState, generation: int, now: datetime) -> dict[str, Any]:
+    status: dict[str, Any] = {
+        "observedGeneration": generation,
+        "conditions": conditions(state, generation, now),
+        "history": [
+            {
+                "revision": a.revision,
+                "subject": _short(a.subject),
+                "result": a.result.value,
+                "startedAt": _time(a.started),
+                "durationSeconds": round(a.seconds, 3),
+                "created": a.created,
+                "configured": a.configured,
+                "pruned": a.pruned,
+                "message": _short(a.message),
+            }
+            for a in state.history
+        ],
+    }
+    if state.applied:
+        status["lastAppliedRevision"] = state.applied
+    if state.attempted:
+        status["lastAttemptedRevision"] = state.attempted
+    return status
+
+
+class StatusWriter:
+    """Writes the Platform object and its events; a write that fails is reported, never raised (the
+    status must not stop the sync)."""
+
+    def __init__(self, connection: Connection, report: Any) -> None:
+        self.connection, self.report = connection, report
+        self._ready = False
+        self._generation = 1
+
+    def ensure_crd(self) -> None:
+        if self._ready:
+            return
+        result = self.connection.apply(crd(), field_manager=FIELD_MANAGER, force=True)
+        if isinstance(result, ObjectError):
+            self.report(f"cannot install the Platform CRD: {result.message}")
+            return
+        self.connection.refresh_kinds()
+        self._ready = self._established()
+
+    def _established(self) -> bool:
+        import time
+
+        for _ in range(50):
+            live = self.connection.get(crd())
+            found = (live or {}).get("status", {}).get("conditions", [])
+            if any(c.get("type") == "Established" and c.get("status") == "True" for c in found):
+                self.connection.refresh_kinds()
+                return True
+            time.sleep(0.1)
+        self.report("the Platform CRD did not become Established")
+        return False
+
+    def write(self, state: SyncState, now: datetime | None = None) -> None:
+        if state.name is None:
+            return
+        self.ensure_crd()
+        if not self._ready:
+            return
+        written = self.connection.apply(platform_object(state), field_manager=FIELD_MANAGER, force=True)
+        if isinstance(written, ObjectError):
+            self.report(f"cannot write Platform {state.name}: {written.message}")
+            return
+        self._generation = int(written.get("metadata", {}).get("generation", 1))
+        body = {**platform_object(state), "status": status_body(state, self._generation, now or datetime.now(UTC))}
+        result = self.connection.apply_status(body, FIELD_MANAGER)
+        if isinstance(result, ObjectError):
+            self.report(f"cannot write the status of Platform {state.name}: {result.message}")
+
+    def event(self, state: SyncState, attempt: Attempt, now: datetime | None = None) -> None:
+        if state.name is None or not self._ready:
+            return
+        moment = _time(now or datetime.now(UTC))
+        failed = attempt.result is not Result.APPLIED
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"generateName": f"{state.name}.", "namespace": "default"},
+            "involvedObject": {"apiVersion": API_VERSION, "kind": KIND, "name": state.name},
+            "reason": {Result.FAILED: "SyncFailed", Result.DRIFTED: "Drifted"}.get(attempt.result, "Synced"),
+            "message": _short(
+                f"{attempt.revision[:12]}: {attempt.message}"
+                if failed
+                else f"{attempt.revision[:12]} applied: {attempt.created} created, {attempt.configured} configured, "
+                f"{attempt.pruned} pruned"
+            ),
+            "type": "Warning" if failed else "Normal",
+            "source": {"component": "dockyard-sync"},
+            "firstTimestamp": moment,
+            "lastTimestamp": moment,
+            "count": 1,
+        }
+        result = self.connection.create(event, field_manager=FIELD_MANAGER)
+        if isinstance(result, ObjectError):
+            self.report(f"cannot record an event: {result.message}")

@@ -1,0 +1,251 @@
+"""The sync controller against the real API server and real git repositories on disk."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from lightkube import Client
+from lightkube.core.exceptions import ApiError
+from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.core_v1 import Namespace
+from lightkube.types import PatchType
+
+from dockyard.localcluster import control_plane
+from dockyard.sync import controller as controller_module
+from dockyard.sync.controller import Controller, Settings
+from dockyard.sync.metrics import Metrics
+from dockyard.sync.server import Endpoints
+from dockyard.sync.source import GitSource
+from dockyard.sync.status import Result
+from dockyard.sync.webhooks import Receiver
+from tests.cluster.commands import dockyard, requests_during
+from tests.helpers import commit_all, replace
+
+PLAIN = Path(__file__).parent / "repos" / "plain"
+SECRET = b"hook-secret-for-the-tests"
+
+
+@pytest.fixture
+def origin(tmp_path: Path, api: Client) -> Iterator[Path]:
+    """The plain repo, under a platform and team of its own, as a git repository with one commit."""
+    name = f"s{uuid.uuid4().hex[:8]}"
+    root = tmp_path / "origin"
+    shutil.copytree(PLAIN, root)
+    replace(root, "platform.yaml", "name: plain", f"name: {name}")
+    replace(root, "platform.yaml", "team: plain", f"team: {name}")
+    commit_all(root, "the plain platform")
+    yield root
+    with contextlib.suppress(ApiError):
+        api.delete(Namespace, name)
+
+
+def _name(origin: Path) -> str:
+    return next(
+        line.split(": ")[1] for line in (origin / "platform.yaml").read_text().splitlines() if line.startswith("name:")
+    )
+
+
+def _controller(origin: Path, cluster: control_plane.Running, tmp_path: Path, lines: list[str]) -> Controller:
+    settings = Settings("local", kubeconfig=Path(cluster.kubeconfig), context=cluster.context, timeout=60)
+    return Controller(GitSource(str(origin), "main", tmp_path / "sync-cache"), settings, lines.append)
+
+
+def _platform(api: Client, name: str) -> dict:
+    from lightkube.generic_resource import get_generic_resource
+
+    kind = get_generic_resource("dockyard.dev/v1alpha1", "Platform")
+    assert kind is not None
+    return api.get(kind, f"{name}-local").to_dict()
+
+
+def _conditions(platform: dict) -> dict[str, tuple[str, str]]:
+    return {c["type"]: (c["status"], c["reason"]) for c in platform["status"]["conditions"]}
+
+
+def _env(api: Client, namespace: str) -> dict[str, str]:
+    deployment = api.get(Deployment, "api", namespace=namespace)
+    return {e.name: e.value for e in deployment.spec.template.spec.containers[0].env or []}
+
+
+def test_a_commit_is_applied_a_broken_one_is_reported_and_retried_and_the_newest_wins(
+    origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
+) -> None:
+    lines: list[str] = []
+    controller = _controller(origin, local_cluster, tmp_path, lines)
+    name = _name(origin)
+    first = controller.cycle()
+    assert first is not None and first.result is Result.APPLIED, lines
+    assert (first.created, first.configured, first.pruned) == (10, 0, 0)
+    assert _env(api, name)["MODE"] == "normal"
+    platform = _platform(api, name)
+    assert platform["spec"] == {
+        "source": str(origin),
+        "branch": "main",
+        "path": ".",
+        "cluster": "local",
+        "platform": name,
+    }
+    assert platform["status"]["lastAppliedRevision"] == first.revision
+    assert _conditions(platform) == {
+        "Ready": ("True", "Applied"),
+        "Reconciling": ("False", "Idle"),
+        "Stalled": ("False", "Progressing"),
+    }
+    assert controller.cycle() is None  # nothing new: no work
+
+    replace(origin, "services/api/score.yaml", "MODE: normal", "MODE: fast\n      MODE_TYPO: [1")
+    broken = commit_all(origin, "a broken commit")
+    failed = controller.cycle()
+    assert failed is not None and failed.result is Result.FAILED
+    assert failed.message.startswith("2 problems: services/api/score.yaml:10:19: invalid YAML: ")
+    assert _env(api, name)["MODE"] == "normal"  # nothing of it reached the cluster
+    platform = _platform(api, name)
+    assert (platform["status"]["lastAppliedRevision"], platform["status"]["lastAttemptedRevision"]) == (
+        first.revision,
+        broken,
+    )
+    assert _conditions(platform)["Ready"] == ("False", "Failed")
+    assert [h["result"] for h in platform["status"]["history"]] == ["failed", "applied"]
+    assert controller.cycle() is None  # the broken revision waits for its backoff
+    controller.retry.due = 0
+    again = controller.cycle()
+    assert again is not None and again.result is Result.FAILED and controller.retry.failures == 2
+
+    replace(origin, "services/api/score.yaml", "MODE: fast\n      MODE_TYPO: [1", "MODE: fast")
+    fixed = commit_all(origin, "the fix")
+    newest = controller.cycle()  # at once, whatever the backoff of the broken one
+    assert newest is not None and (newest.result, newest.revision, newest.configured) == (Result.APPLIED, fixed, 1)
+    assert _env(api, name)["MODE"] == "fast"
+    assert _conditions(_platform(api, name))["Ready"] == ("True", "Applied")
+
+
+def test_drift_is_put_back_and_an_idle_cycle_sends_no_request(
+    origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
+) -> None:
+    lines: list[str] = []
+    controller = _controller(origin, local_cluster, tmp_path, lines)
+    name = _name(origin)
+    assert controller.cycle() is not None
+    assert requests_during(local_cluster, controller.cycle) == []
+    api.patch(
+        Deployment,
+        "api",
+        {
+            "spec": {
+                "template": {"spec": {"containers": [{"name": "main", "env": [{"name": "MODE", "value": "hacked"}]}]}}
+            }
+        },
+        namespace=name,
+        patch_type=PatchType.STRATEGIC,
+        field_manager="someone-else",
+        force=True,
+    )
+    assert _env(api, name)["MODE"] == "hacked"
+    controller.drift_due = 0
+    repaired = controller.cycle()
+    assert repaired is not None and repaired.result is Result.APPLIED and repaired.configured == 1, lines
+    assert _env(api, name)["MODE"] == "normal"
+
+
+def test_an_unreachable_source_changes_nothing_and_stalls_until_it_is_back(
+    origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
+) -> None:
+    lines: list[str] = []
+    controller = _controller(origin, local_cluster, tmp_path, lines)
+    name = _name(origin)
+    assert controller.cycle() is not None
+    away = tmp_path / "away"
+    shutil.move(origin, away)
+    requests = requests_during(
+        local_cluster, lambda: [controller.cycle() for _ in range(controller_module.STALL_AFTER - 1)]
+    )
+    assert requests == []  # nothing is read, written or pruned while the source is gone
+    assert controller.cycle() is None
+    platform = _platform(api, name)
+    assert _conditions(platform)["Stalled"] == ("True", "CannotProgress")
+    assert "the source cannot be fetched (5 times)" in platform["status"]["conditions"][2]["message"]
+    assert api.get(Deployment, "api", namespace=name) is not None
+    shutil.move(away, origin)
+    assert controller.cycle() is None  # same revision, applied: nothing to do
+    assert _conditions(_platform(api, name))["Stalled"] == ("False", "Progressing")
+
+
+def test_a_signed_push_webhook_applies_the_commit_in_seconds(
+    origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
+) -> None:
+    lines: list[str] = []
+    controller = _controller(origin, local_cluster, tmp_path, lines)
+    controller.settings = Settings(
+        "local", kubeconfig=Path(local_cluster.kubeconfig), context=local_cluster.context, interval=3600, timeout=60
+    )
+    name = _name(origin)
+    stop, wake = threading.Event(), threading.Event()
+    metrics = Metrics()
+    server = Endpoints(Receiver(SECRET, "main"), metrics, wake, lambda: controller.ready, lambda: True, lines.append)
+    http_server = server.serve("127.0.0.1", 0)
+    loop = threading.Thread(target=controller.run, args=(stop, wake), daemon=True)
+    loop.start()
+    url = f"http://127.0.0.1:{http_server.server_address[1]}"
+    try:
+        _until(lambda: controller.ready, 60, lines)
+        replace(origin, "services/api/score.yaml", "MODE: normal", "MODE: webhook")
+        sha = commit_all(origin, "by webhook")
+        body = json.dumps({"ref": "refs/heads/main", "after": sha}).encode()
+        signature = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+        headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": sha, "X-Hub-Signature-256": signature}
+        pushed = time.monotonic()
+        assert httpx.post(f"{url}/hooks/github", content=body, headers=headers, trust_env=False).status_code == 202
+        _until(lambda: controller.state.applied == sha, 30, lines)
+        took = time.monotonic() - pushed
+        assert _env(api, name)["MODE"] == "webhook"
+        assert httpx.get(f"{url}/readyz", trust_env=False).status_code == 200
+        print(f"commit -> applied through the webhook: {took:.2f} s")
+    finally:
+        stop.set()
+        wake.set()
+        loop.join(30)
+        http_server.shutdown()
+
+
+def _until(condition: object, seconds: float, lines: list[str]) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]  # a callable
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out:\n" + "\n".join(lines[-20:]))
+
+
+def test_the_command_syncs_once_and_status_shows_it(
+    origin: Path,
+    local_cluster: control_plane.Running,
+    api: Client,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKYARD_SYNC_CACHE", str(tmp_path / "sync-cache"))
+    name = _name(origin)
+    synced = dockyard(capsys, local_cluster, "sync", str(origin), "-c", "local", "--once")
+    assert synced.code == 0, synced.err
+    head = commit_all(origin, "nothing changes")  # an empty commit
+    again = dockyard(capsys, local_cluster, "sync", str(origin), "-c", "local", "--once")
+    assert again.out == f"{head[:12]} is applied\n"
+    shown = dockyard(capsys, local_cluster, "sync", "status", "-c", "local")
+    block = shown.out.split(f"Platform {name}-local: ")[1].split("\nPlatform ")[0].splitlines()
+    assert block[0] == f"{origin} (main), cluster local"
+    assert block[1].split()[:3] == ["Ready", "True", "Applied:"]
+    assert block[4].split() == ["applied", head]
+    assert block[6].split()[1:4] == [head[:12], "applied", block[6].split()[3]]
+    assert block[6].endswith("0 created, 0 configured, 0 pruned")

@@ -1,0 +1,65 @@
+"""The sync controller's source: one branch fetched with the real git, each revision exported safely."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dockyard.sync.source import GitSource, SourceUnavailable, redacted
+from tests.helpers import commit_all, git, write
+
+
+def test_a_new_commit_is_fetched_and_each_revision_is_its_own_tree(tmp_path: Path) -> None:
+    origin = tmp_path / "origin"
+    write(origin, "platform.yaml", "name: one\n")
+    first = commit_all(origin, "first")
+    source = GitSource(str(origin), "main", tmp_path / "cache")
+    revision = source.fetch()
+    assert (revision.sha, revision.subject) == (first, "first")
+    tree = source.checkout(revision)
+    assert (tree / "platform.yaml").read_text() == "name: one\n"
+    write(origin, "platform.yaml", "name: two\n")
+    second = commit_all(origin, "second: rename")
+    newer = source.fetch()
+    assert (newer.sha, newer.subject) == (second, "second: rename")
+    assert (source.checkout(newer) / "platform.yaml").read_text() == "name: two\n"
+    assert (tree / "platform.yaml").read_text() == "name: one\n"  # an exported revision never changes
+    assert git(source.mirror, "rev-parse", "--is-shallow-repository").strip() == "true"
+
+
+def test_an_unreachable_source_or_a_missing_branch_is_a_clear_error(tmp_path: Path) -> None:
+    origin = tmp_path / "origin"
+    write(origin, "platform.yaml", "name: one\n")
+    commit_all(origin, "first")
+    with pytest.raises(
+        SourceUnavailable, match=r"git fetch .* \(release\): .*couldn't find remote ref refs/heads/release"
+    ):
+        GitSource(str(origin), "release", tmp_path / "cache").fetch()
+    source = GitSource(str(origin), "main", tmp_path / "cache")
+    source.fetch()
+    shutil.rmtree(origin)
+    with pytest.raises(SourceUnavailable, match="git fetch"):
+        source.fetch()
+
+
+def test_links_out_of_the_tree_are_not_exported(tmp_path: Path) -> None:
+    origin = tmp_path / "origin"
+    write(origin, "platform.yaml", "name: one\n")
+    (origin / "escape").symlink_to("/etc/passwd")
+    commit_all(origin, "a link out")
+    source = GitSource(str(origin), "main", tmp_path / "cache")
+    with pytest.raises(SourceUnavailable, match="cannot export"):
+        source.checkout(source.fetch())
+
+
+def test_credentials_in_the_url_are_never_shown(tmp_path: Path) -> None:
+    assert redacted("https://bot:ghp_token123@git.example.org/org/platform.git") == (
+        "https://bot:***@git.example.org/org/platform.git"
+    )
+    assert redacted("git@git.example.org:org/platform.git") == "git@git.example.org:org/platform.git"
+    source = GitSource("https://bot:ghp_token123@127.0.0.1:9/org/platform.git", "main", tmp_path / "cache")
+    with pytest.raises(SourceUnavailable) as raised:
+        source.fetch()
+    assert "ghp_token123" not in str(raised.value)
