@@ -423,7 +423,7 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
         [
             "platform.yaml:9:1: unknown field `\\x1b[2J\\x1b[H`",
             "  hint: known fields: apiVersion, certificates, checks, components, dockyard, domain, gateway, identity, "
-            "imagePolicy, kind, name, postgres, profile, serviceDefaults, sync",
+            "imagePolicy, kind, name, notifications, postgres, profile, serviceDefaults, sync",
         ],
     ),
     "a newline in a key forging an error line": (
@@ -431,7 +431,7 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
         [
             "platform.yaml:9:1: unknown field `x\\nplatform.yaml:1:1: ok`",
             "  hint: known fields: apiVersion, certificates, checks, components, dockyard, domain, gateway, identity, "
-            "imagePolicy, kind, name, postgres, profile, serviceDefaults, sync",
+            "imagePolicy, kind, name, notifications, postgres, profile, serviceDefaults, sync",
         ],
     ),
     "a lone surrogate": (

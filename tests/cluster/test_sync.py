@@ -249,3 +249,109 @@ def test_the_command_syncs_once_and_status_shows_it(
     assert block[4].split() == ["applied", head]
     assert block[6].split()[1:4] == [head[:12], "applied", block[6].split()[3]]
     assert block[6].endswith("0 created, 0 configured, 0 pruned")
+
+
+def test_a_restarted_controller_takes_up_the_recorded_history(
+    origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
+) -> None:
+    lines: list[str] = []
+    first = _controller(origin, local_cluster, tmp_path, lines)
+    applied = first.cycle()
+    assert applied is not None and applied.result is Result.APPLIED
+    restarted = _controller(origin, local_cluster, tmp_path / "elsewhere", lines)
+    planned = restarted.cycle()  # the same revision: checked for drift once, nothing written
+    assert planned is not None and (planned.result, planned.created, planned.configured) == (Result.APPLIED, 0, 0)
+    assert f"resumed: {applied.revision[:12]} applied before" in lines
+    history = _platform(api, _name(origin))["status"]["history"]
+    assert [(h["revision"], h["result"], h["created"]) for h in history] == [
+        (applied.revision, "applied", 0),
+        (applied.revision, "applied", 10),
+    ]
+    assert restarted.cycle() is None
+
+
+def test_one_of_two_controllers_acts_and_the_other_takes_over_when_it_dies(
+    origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
+) -> None:
+    from dockyard.deploy.client import Connection
+    from dockyard.sync.lease import Leadership, Lease, lease_name
+
+    name = _name(origin)
+    lines: dict[str, list[str]] = {"a": [], "b": []}
+    lease = lease_name(str(origin), "main", f"local-{name}")
+    runs = {}
+    for who in ("a", "b"):
+        controller = _controller(origin, local_cluster, tmp_path / who, lines[who])
+        controller.settings = Settings(
+            "local", kubeconfig=Path(local_cluster.kubeconfig), context=local_cluster.context, interval=0.5, timeout=60
+        )
+        connection = Connection(Path(local_cluster.kubeconfig), local_cluster.context)
+        leadership = Leadership(Lease(connection, lease, f"candidate-{who}", duration=3.0), lines[who].append)
+        stop, wake = threading.Event(), threading.Event()
+        thread = threading.Thread(target=controller.run, args=(stop, wake, leadership), daemon=True)
+        runs[who] = (controller, leadership, stop, thread)
+        thread.start()
+        if who == "a":
+            _until(lambda c=controller: c.ready, 60, lines["a"])
+    a, b = runs["a"][0], runs["b"][0]
+    time.sleep(2)
+    assert b.state.history == [] and not runs["b"][1].leading.is_set()  # b waits: a holds the Lease
+    runs["a"][2].set()  # a dies without giving the Lease up (no release)
+    runs["a"][1].step_down(release=False)
+    runs["a"][3].join(30)
+    replace(origin, "services/api/score.yaml", "MODE: normal", "MODE: successor")
+    sha = commit_all(origin, "while a is gone")
+    _until(lambda: b.state.applied == sha, 40, lines["b"])
+    assert _env(api, name)["MODE"] == "successor"
+    assert any(line.startswith("leading (Lease dockyard-system/") for line in lines["b"])
+    assert a.state.applied != sha
+    runs["b"][2].set()
+    runs["b"][3].join(30)
+    runs["b"][1].step_down(release=True)
+    from lightkube.resources.coordination_v1 import Lease as LeaseObject
+
+    assert api.get(LeaseObject, lease, namespace="dockyard-system").spec.holderIdentity is None
+
+
+def test_receivers_hear_of_applied_revisions_and_removed_services(
+    origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
+) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    heard: list[dict] = []
+
+    class Inbox(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            heard.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    inbox = ThreadingHTTPServer(("127.0.0.1", 0), Inbox)
+    threading.Thread(target=inbox.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{inbox.server_address[1]}/events"
+    with (origin / "platform.yaml").open("a") as platform:
+        platform.write(f"notifications:\n  - name: ops\n    url: {url}\n")
+    commit_all(origin, "tell ops")
+    lines: list[str] = []
+    controller = _controller(origin, local_cluster, tmp_path, lines)
+    try:
+        assert controller.cycle() is not None
+        _until(lambda: len(heard) == 1, 10, lines)
+        shutil.rmtree(origin / "services" / "client")
+        removal = commit_all(origin, "no more client")
+        attempt = controller.cycle()
+        assert attempt is not None and attempt.result is Result.APPLIED and attempt.pruned == 3, lines
+        _until(lambda: len(heard) == 3, 10, lines)
+        assert [(e["type"], e["subject"]) for e in heard] == [
+            ("dev.dockyard.sync.applied", heard[0]["subject"]),
+            ("dev.dockyard.sync.applied", removal),
+            ("dev.dockyard.sync.service-removed", "client"),
+        ]
+        assert heard[1]["data"]["pruned"] == 3
+    finally:
+        controller.notifier.close()
+        inbox.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 import threading
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from dockyard.deploy.client import Connection
 from dockyard.errors import UsageError, printable
 from dockyard.locations import sync_cache
 from dockyard.sync.controller import Controller, Settings
+from dockyard.sync.lease import Leadership, Lease, lease_name
 from dockyard.sync.server import Endpoints
 from dockyard.sync.source import GitSource
 from dockyard.sync.status import API_VERSION, KIND, Result
@@ -89,6 +91,10 @@ def run(
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds each stage may take to become healthy.")] = 300,
+    leader_elect: Annotated[
+        bool,
+        typer.Option("--leader-elect", help="Act only while holding a Lease (run several; one acts at a time)."),
+    ] = False,
 ) -> None:
     """Follow SOURCE's branch: every new commit is validated, rendered, checked, planned and applied."""
     if interval <= 0 or drift_interval <= 0:
@@ -120,15 +126,25 @@ def run(
         wake.set()
 
     signal.signal(signal.SIGTERM, stopping)
+    leadership = None
+    if leader_elect:
+        name = lease_name(controller.source.shown, branch, cluster)
+        identity = f"{socket.gethostname()}-{os.getpid()}"
+        leadership = Leadership(Lease(Connection(kubeconfig, context), name, identity), _log)
     _log(f"following {controller.source.shown} ({branch}) for cluster {cluster}")
+    kept = True
     try:
-        controller.run(stop, wake)
+        kept = controller.run(stop, wake, leadership)
     except KeyboardInterrupt:
         stop.set()
     finally:
+        if leadership is not None:
+            leadership.step_down(release=kept)
         if server is not None:
             server.shutdown()
-    sys.exit(0)
+    if not kept:
+        err.print("error: lost the Lease to another controller; stopped (a supervisor restarts it as a candidate)")
+    sys.exit(0 if kept else 1)
 
 
 @app.command("status")

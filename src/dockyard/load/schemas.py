@@ -230,6 +230,36 @@ LAYER_VALUES: dict[str, Any] = {
             }
         },
     },
+    "notifications": {
+        "type": "array",
+        "description": "Receivers of what the sync controller does (CloudEvents or Slack-compatible webhooks).",
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "url"],
+            "properties": {
+                "name": _label("The receiver's name, for logs."),
+                "url": {
+                    "type": "string",
+                    "pattern": "^https?://[^\\s]+$",
+                    "x-dockyard-error": "must be an http(s) URL",
+                },
+                "format": {"enum": ["cloudevents", "slack"]},
+                "secretEnv": {
+                    "type": "string",
+                    "pattern": "^[A-Z_][A-Z0-9_]*$",
+                    "x-dockyard-error": "must name an environment variable, such as OPS_HOOK_SECRET",
+                    "description": "The environment variable of the controller that holds the signing key.",
+                },
+                "events": {
+                    "type": "array",
+                    "minItems": 1,
+                    "uniqueItems": True,
+                    "items": {"enum": ["applied", "failed", "drift-repaired", "service-added", "service-removed"]},
+                },
+            },
+        },
+    },
     "sync": {
         "type": "object",
         "description": "What the sync controller (`dockyard sync`) does.",

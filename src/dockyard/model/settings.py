@@ -144,6 +144,18 @@ class Checks:
 
 
 @dataclass(frozen=True)
+class Notification:
+    """A receiver of the sync controller's events (`notifications` in the layers)."""
+
+    name: str
+    url: str
+    format: str = "cloudevents"
+    secret_env: str | None = None
+    """The controller's environment variable that holds the signing key (never the key itself)."""
+    events: tuple[str, ...] = ("applied", "failed", "drift-repaired", "service-added", "service-removed")
+
+
+@dataclass(frozen=True)
 class PlatformSettings:
     """The platform-wide settings every cluster's layers merge (chart values stay open, in
     Platform.values: they belong to the charts, not to Dockyard)."""
@@ -161,6 +173,7 @@ class PlatformSettings:
     """kubernetes.apiVersions: API versions the cluster serves beyond the built-in ones (for charts)."""
     sync_drift: str = "repair"
     """sync.drift: what the sync controller does with a live change, `repair` or `report`."""
+    notifications: tuple[Notification, ...] = ()
 
 
 def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
@@ -180,4 +193,14 @@ def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
         gateway_service_type=values["gateway"]["serviceType"],
         api_versions=tuple((values.get("kubernetes") or {}).get("apiVersions") or ()),
         sync_drift=values["sync"]["drift"],
+        notifications=tuple(
+            Notification(
+                n["name"],
+                n["url"],
+                n.get("format", "cloudevents"),
+                n.get("secretEnv"),
+                tuple(n.get("events") or Notification.events),
+            )
+            for n in values.get("notifications") or ()
+        ),
     )

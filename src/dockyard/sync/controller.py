@@ -27,9 +27,11 @@ from dockyard.deploy.client import Connection
 from dockyard.errors import DockyardError, InputError, printable
 from dockyard.load.files import PLATFORM_FILE
 from dockyard.load.yamlsafe import Document, parse
+from dockyard.sync.lease import Leadership
 from dockyard.sync.metrics import Metrics
+from dockyard.sync.notify import Event, Notifier
 from dockyard.sync.source import GitSource, Revision, SourceUnavailable
-from dockyard.sync.status import Attempt, Result, StatusWriter, SyncState
+from dockyard.sync.status import Attempt, Result, StatusWriter, SyncState, restore
 
 Log = Callable[[str], None]
 
@@ -83,10 +85,15 @@ class Controller:
         self.state = SyncState(self.source.shown, self.source.branch, self.settings.path, self.settings.cluster)
         self.retry = _Retry()
         self.source_failures = 0
-        self.drift_due = self.clock() + self.settings.drift_interval
+        self.drift_due = self.clock()  # the first cycle plans even a revision applied before a restart
         self.head: Revision | None = None
+        self._resumed = False
         self._connection: Connection | None = None
         self._status: StatusWriter | None = None
+        self.notifier = Notifier(self.log)
+        self._services: set[str] | None = None
+        """The services of the revision applied last (None: not known yet)."""
+        self._outbox: list[tuple[str, dict[str, object]]] = []
 
     # one cycle
 
@@ -107,6 +114,8 @@ class Controller:
             self.state.stalled = None
             self._write_status()
         self.head = head
+        if not self._resumed:
+            self._resume(head)
         now = self.clock()
         if head.sha == self.state.applied:
             if now < self.drift_due:
@@ -139,6 +148,7 @@ class Controller:
         self._learn_platform(root)
         platform = actions.platform_for(actions.load_repo(root, self.log), self.settings.cluster)
         repair = platform.settings.sync_drift == "repair"
+        self.notifier.receivers = platform.settings.notifications
         planned = actions.plan_platform(
             platform,
             kubeconfig=self.settings.kubeconfig,
@@ -165,6 +175,16 @@ class Controller:
             pruned = 0
         if drift_check and (created or configured):
             self.metrics.drift_repairs.inc(created + configured)
+            self._outbox.append(("drift-repaired", {"revision": revision.sha, "objects": created + configured}))
+        services = {s.name for s in platform.services}
+        if self._services is not None:
+            self._outbox += [
+                ("service-added", {"service": n, "revision": revision.sha}) for n in sorted(services - self._services)
+            ]
+            self._outbox += [
+                ("service-removed", {"service": n, "revision": revision.sha}) for n in sorted(self._services - services)
+            ]
+        self._services = services
         seconds = self.clock() - begun
         summary = f"{created} created, {configured} configured, {pruned} pruned"
         return Attempt(
@@ -177,6 +197,22 @@ class Controller:
         name = _field(root / PLATFORM_FILE, "name")
         if name:
             self.state.platform = name
+
+    def _resume(self, head: Revision) -> None:
+        """Take up what a previous run recorded on the Platform object (revisions, history), so a
+        restarted controller reports one history and retries nothing it had applied."""
+        self._resumed = True
+        try:
+            self._learn_platform(self.source.checkout(head) / self.settings.path)
+            writer = self._writer()
+        except (SourceUnavailable, DockyardError) as error:
+            self.log(f"status: cannot read what a previous run recorded: {printable(str(error))}")
+            return
+        if writer is not None and self.state.name is not None:
+            recorded = writer.read(self.state.name)
+            if recorded is not None:
+                restore(self.state, recorded)
+                self.log(f"resumed: {self.state.applied[:12] if self.state.applied else 'nothing'} applied before")
 
     def _after(self, attempt: Attempt) -> None:
         self.metrics.observe(attempt)
@@ -195,17 +231,42 @@ class Controller:
         self._write_status()
         if self._status is not None:
             self._status.event(self.state, attempt)
+        self._notify(attempt)
+
+    def _notify(self, attempt: Attempt) -> None:
+        outbox, self._outbox = self._outbox, []
+        data = {
+            "revision": attempt.revision,
+            "subject": attempt.subject,
+            "created": attempt.created,
+            "configured": attempt.configured,
+            "pruned": attempt.pruned,
+            "message": attempt.message,
+        }
+        new = attempt.result is Result.APPLIED and (attempt.created or attempt.configured or attempt.pruned)
+        if attempt.result is Result.FAILED and self.retry.failures == 1:
+            outbox.insert(0, ("failed", data))
+        elif new and not any(kind == "drift-repaired" for kind, _data in outbox):
+            outbox.insert(0, ("applied", data))
+        platform = self.state.platform or "?"
+        for kind, payload in outbox:
+            self.notifier.send(Event(kind, platform, self.settings.cluster, payload))
 
     # status
+
+    def _writer(self) -> StatusWriter | None:
+        if self._status is None and self.state.name is not None:
+            self._connection = Connection(self.settings.kubeconfig, self.settings.context or self._context())
+            self._status = StatusWriter(self._connection, self.log)
+        return self._status
 
     def _write_status(self) -> None:
         if self.state.name is None:
             return
         try:
-            if self._status is None:
-                self._connection = Connection(self.settings.kubeconfig, self.settings.context or self._context())
-                self._status = StatusWriter(self._connection, self.log)
-            self._status.write(self.state)
+            writer = self._writer()
+            if writer is not None:
+                writer.write(self.state)
         except DockyardError as error:  # the cluster is unreachable: the next cycle writes it
             self.log(f"status: {printable(str(error))}")
 
@@ -218,15 +279,21 @@ class Controller:
 
     # the loop
 
-    def run(self, stop: threading.Event, wake: threading.Event) -> None:
-        """Cycle until `stop` is set; `wake` (set by a webhook) starts the next cycle at once."""
+    def run(self, stop: threading.Event, wake: threading.Event, leadership: Leadership | None = None) -> bool:
+        """Cycle until `stop` is set; `wake` (set by a webhook) starts the next cycle at once. With
+        `leadership`, only while this controller holds the Lease: False when it lost it."""
+        if leadership is not None and not leadership.wait_to_lead(stop):
+            return True
         while not stop.is_set():
+            if leadership is not None and leadership.lost.is_set():
+                return False
             self.cycle()
             wait = jittered(self.settings.interval, self.rng)
             if self.retry.revision is not None and self.retry.revision == (self.head.sha if self.head else None):
                 wait = min(wait, max(0.0, self.retry.due - self.clock()))
             wake.wait(wait)
             wake.clear()
+        return True
 
     @property
     def ready(self) -> bool:

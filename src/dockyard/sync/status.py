@@ -11,6 +11,7 @@ credentials.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -158,6 +159,41 @@ def crd() -> dict[str, Any]:
     }
 
 
+def restore(state: SyncState, recorded: dict[str, Any]) -> None:
+    """What an earlier run wrote into the Platform object's status, back into `state`."""
+    status = recorded.get("status") or {}
+    state.applied = status.get("lastAppliedRevision") or state.applied
+    state.attempted = status.get("lastAttemptedRevision") or state.attempted
+    history = []
+    for entry in status.get("history") or []:
+        try:
+            history.append(
+                Attempt(
+                    entry["revision"],
+                    entry.get("subject", ""),
+                    Result(entry["result"]),
+                    _parse_time(entry["startedAt"]),
+                    float(entry.get("durationSeconds", 0)),
+                    int(entry.get("created", 0)),
+                    int(entry.get("configured", 0)),
+                    int(entry.get("pruned", 0)),
+                    entry.get("message", ""),
+                )
+            )
+        except (KeyError, ValueError, TypeError):
+            continue  # an entry an older or newer Dockyard wrote differently: dropped, not fatal
+    state.history = history[:HISTORY_LIMIT]
+    for condition in status.get("conditions") or []:
+        try:
+            state.transitions[condition["type"]] = (condition["status"], _parse_time(condition["lastTransitionTime"]))
+        except (KeyError, ValueError, TypeError):
+            continue
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
 def _time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -266,8 +302,6 @@ class StatusWriter:
         self._ready = self._established()
 
     def _established(self) -> bool:
-        import time
-
         for _ in range(50):
             live = self.connection.get(crd())
             found = (live or {}).get("status", {}).get("conditions", [])
@@ -277,6 +311,10 @@ class StatusWriter:
             time.sleep(0.1)
         self.report("the Platform CRD did not become Established")
         return False
+
+    def read(self, name: str) -> dict[str, Any] | None:
+        """The Platform object `name` as an earlier run left it (None: there is none)."""
+        return self.connection.get({"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": name}})
 
     def write(self, state: SyncState, now: datetime | None = None) -> None:
         if state.name is None:
