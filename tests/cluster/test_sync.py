@@ -355,3 +355,45 @@ def test_receivers_hear_of_applied_revisions_and_removed_services(
     finally:
         controller.notifier.close()
         inbox.shutdown()
+
+
+def test_a_watch_sees_drift_and_the_loop_puts_it_back_at_once(
+    origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
+) -> None:
+    """The loop polls hourly and plans drift hourly here: only the watch can bring the repair."""
+    lines: list[str] = []
+    controller = _controller(origin, local_cluster, tmp_path, lines)
+    controller.settings = Settings(
+        "local",
+        kubeconfig=Path(local_cluster.kubeconfig),
+        context=local_cluster.context,
+        interval=3600,
+        drift_interval=3600,
+        timeout=60,
+    )
+    name = _name(origin)
+    stop, wake = threading.Event(), threading.Event()
+    loop = threading.Thread(target=controller.run, args=(stop, wake), daemon=True)
+    loop.start()
+    try:
+        _until(lambda: controller.ready and len(controller.state.history) == 1, 60, lines)
+        time.sleep(3)  # the pods become ready, status changes: no drift
+        assert len(controller.state.history) == 1, lines
+        changed = time.monotonic()
+        api.patch(
+            Deployment,
+            "api",
+            {"spec": {"replicas": 5}},
+            namespace=name,
+            patch_type=PatchType.MERGE,
+            field_manager="someone-else",
+        )
+        _until(lambda: api.get(Deployment, "api", namespace=name).spec.replicas == 2, 30, lines)
+        print(f"drift put back {time.monotonic() - changed:.2f} s after the change")
+        assert any(line == f"drift: Deployment.apps {name}/api was changed on the cluster" for line in lines)
+        _until(lambda: len(controller.state.history) == 2, 30, lines)
+        assert controller.state.history[0].configured == 1
+    finally:
+        stop.set()
+        wake.set()
+        loop.join(30)

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2
-from lightkube import Client, KubeConfig, codecs
+from lightkube import ALL_NS, Client, KubeConfig, codecs
 from lightkube.config.client_adapter import Client as adapter_client
 from lightkube.config.client_adapter import ConnectionParams
 from lightkube.core.exceptions import ApiError, ConfigError, LoadResourceError
+from lightkube.core.resource import NamespacedResource
 from lightkube.core.resource_registry import resource_registry
 from lightkube.generic_resource import GenericGlobalResource, GenericNamespacedResource, create_resources_from_crd
 from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
@@ -268,6 +269,33 @@ class Connection:
         except ApiError as error:
             return _classify(error)
         return _object(result.to_dict())
+
+    def watch(
+        self,
+        api_version: str,
+        kind: str,
+        stop: threading.Event,
+        on_event: Callable[[str, dict[str, Any]], None],
+        server_timeout: int = 30,
+    ) -> None:
+        """Follow every object of a kind (in all namespaces) until `stop` is set: `on_event(type,
+        object)` for each, ADDED for what exists when a watch (re)starts. A dropped watch starts
+        again after a second; a kind the cluster does not serve ends at once."""
+        resource = self._kind({"apiVersion": api_version, "kind": kind})
+        if resource is None:
+            return
+        namespaced = issubclass(resource, NamespacedResource | GenericNamespacedResource)
+        client = Client(config=self._config, field_manager=FIELD_MANAGER, trust_env=False)
+        while not stop.is_set():
+            try:
+                for event, item in client.watch(
+                    resource, namespace=ALL_NS if namespaced else None, server_timeout=server_timeout
+                ):
+                    if stop.is_set():
+                        return
+                    on_event(event, {"apiVersion": api_version, "kind": kind, **_object(item.to_dict())})
+            except (ApiError, httpx2.HTTPError, ValueError):
+                stop.wait(1.0)
 
     def service_proxy(self, namespace: str, service: str, port: str) -> tuple[httpx2.Client, str]:
         """An HTTP client and path prefix that reach a Service through the API server's proxy

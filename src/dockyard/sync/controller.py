@@ -24,9 +24,12 @@ from pathlib import Path
 from dockyard import actions
 from dockyard.deploy import tasks
 from dockyard.deploy.client import Connection
+from dockyard.deploy.inventory import read_recorded
 from dockyard.errors import DockyardError, InputError, printable
 from dockyard.load.files import PLATFORM_FILE
 from dockyard.load.yamlsafe import Document, parse
+from dockyard.render.object_id import ObjectId
+from dockyard.sync.drift import DriftWatch
 from dockyard.sync.lease import Leadership
 from dockyard.sync.metrics import Metrics
 from dockyard.sync.notify import Event, Notifier
@@ -94,6 +97,9 @@ class Controller:
         self._services: set[str] | None = None
         """The services of the revision applied last (None: not known yet)."""
         self._outbox: list[tuple[str, dict[str, object]]] = []
+        self.drift_watch: DriftWatch | None = None
+        """Set by `run`: watches wake the loop on drift (a cycle-by-cycle caller plans on its interval)."""
+        self._wake: threading.Event | None = None
 
     # one cycle
 
@@ -173,6 +179,7 @@ class Controller:
             pruned = len(applied.outcome.pruned)
         else:
             pruned = 0
+        self._watch_drift(planned)
         if drift_check and (created or configured):
             self.metrics.drift_repairs.inc(created + configured)
             self._outbox.append(("drift-repaired", {"revision": revision.sha, "objects": created + configured}))
@@ -190,6 +197,21 @@ class Controller:
         return Attempt(
             revision.sha, revision.subject, Result.APPLIED, started, seconds, created, configured, pruned, summary
         )
+
+    def _watch_drift(self, planned: actions.Planned, reported: frozenset[ObjectId] = frozenset()) -> None:
+        """Follow what the inventory now records (after the apply), when the loop watches."""
+        if self.drift_watch is None:
+            return
+        recorded = read_recorded(planned.connection, planned.inventory)
+        self.drift_watch.follow(planned.connection, recorded.objects, recorded.observed, reported)
+
+    def _drifted(self, object_id: ObjectId) -> None:
+        """A watch saw a managed object changed on the cluster: plan at once."""
+        if self.drift_due > 0:
+            self.log(f"drift: {object_id} was changed on the cluster")
+        self.drift_due = 0.0
+        if self._wake is not None:
+            self._wake.set()
 
     def _learn_platform(self, root: Path) -> None:
         """The platform's name (the Platform object is `<platform>-<cluster>`), read before the
@@ -284,16 +306,25 @@ class Controller:
         `leadership`, only while this controller holds the Lease: False when it lost it."""
         if leadership is not None and not leadership.wait_to_lead(stop):
             return True
-        while not stop.is_set():
-            if leadership is not None and leadership.lost.is_set():
-                return False
-            self.cycle()
-            wait = jittered(self.settings.interval, self.rng)
-            if self.retry.revision is not None and self.retry.revision == (self.head.sha if self.head else None):
-                wait = min(wait, max(0.0, self.retry.due - self.clock()))
-            wake.wait(wait)
-            wake.clear()
-        return True
+        self._wake = wake
+        if self.drift_watch is None:
+            self.drift_watch = DriftWatch(self._drifted)
+        try:
+            while not stop.is_set():
+                if leadership is not None and leadership.lost.is_set():
+                    return False
+                self.cycle()
+                wait = jittered(self.settings.interval, self.rng)
+                if self.retry.revision is not None and self.retry.revision == (self.head.sha if self.head else None):
+                    wait = min(wait, max(0.0, self.retry.due - self.clock()))
+                if self.drift_due == 0 and self.ready:
+                    wait = 0.0  # a watch saw drift while this cycle ran
+                wake.wait(wait)
+                wake.clear()
+            return True
+        finally:
+            if self.drift_watch is not None:
+                self.drift_watch.stop()
 
     @property
     def ready(self) -> bool:
