@@ -397,3 +397,70 @@ def test_a_watch_sees_drift_and_the_loop_puts_it_back_at_once(
         stop.set()
         wake.set()
         loop.join(30)
+
+
+CANARY = "canary-5b1d7c2e-sync-never-print-me"
+TOKEN = f"""apiVersion: dockyard.dev/v1alpha1
+kind: Provisioner
+description: a Secret with a value (a platform repo should not do this; Dockyard must still not leak it)
+manifests:
+  - apiVersion: v1
+    kind: Secret
+    metadata: {{name: "${{service}}-${{id}}"}}
+    stringData: {{token: "{CANARY}"}}
+"""
+
+
+def test_a_secret_value_never_reaches_status_events_logs_or_notifications(
+    origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
+) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from lightkube.resources.core_v1 import Event
+
+    heard: list[bytes] = []
+
+    class Inbox(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            heard.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    inbox = ThreadingHTTPServer(("127.0.0.1", 0), Inbox)
+    threading.Thread(target=inbox.serve_forever, daemon=True).start()
+    (origin / "provisioners").mkdir(exist_ok=True)
+    (origin / "provisioners" / "token.yaml").write_text(TOKEN)
+    replace(origin, "services/client/score.yaml", "resources:\n", "resources:\n  extra:\n    type: token\n")
+    with (origin / "platform.yaml").open("a") as platform:
+        platform.write(
+            "checks:\n  waivers:\n    - rule: platform\n      object: Secret */client-extra\n"
+            "      reason: this test needs a Secret with a value\n      expires: '2099-12-31'\n"
+            f"notifications:\n  - name: ops\n    url: http://127.0.0.1:{inbox.server_address[1]}/\n"
+        )
+    commit_all(origin, "a secret with a value")
+    lines: list[str] = []
+    controller = _controller(origin, local_cluster, tmp_path, lines)
+    try:
+        assert controller.cycle() is not None
+        replace(origin, "provisioners/token.yaml", CANARY, CANARY + "-rotated")
+        replace(origin, "services/api/score.yaml", "MODE: normal", "MODE: [broken")  # and a failing revision
+        commit_all(origin, "rotated, and broken")
+        failed = controller.cycle()
+        assert failed is not None and failed.result is Result.FAILED
+        replace(origin, "services/api/score.yaml", "MODE: [broken", "MODE: normal")
+        commit_all(origin, "rotated")
+        assert controller.cycle() is not None
+        _until(lambda: len(heard) >= 3, 10, lines)
+    finally:
+        controller.notifier.close()
+        inbox.shutdown()
+    name = _name(origin)
+    shown = json.dumps(_platform(api, name))
+    events = [e.message or "" for e in api.list(Event, namespace="default") if e.involvedObject.name == f"{name}-local"]
+    assert len(events) >= 3
+    for text in (shown, *events, *lines, *(h.decode() for h in heard)):
+        assert CANARY not in text

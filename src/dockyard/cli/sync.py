@@ -91,6 +91,10 @@ def run(
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds each stage may take to become healthy.")] = 300,
+    allowed_signers: Annotated[
+        Path | None,
+        typer.Option("--allowed-signers", help="Apply only commits signed by these keys (git's allowed signers file)."),
+    ] = None,
     leader_elect: Annotated[
         bool,
         typer.Option("--leader-elect", help="Act only while holding a Lease (run several; one acts at a time)."),
@@ -99,7 +103,18 @@ def run(
     """Follow SOURCE's branch: every new commit is validated, rendered, checked, planned and applied."""
     if interval <= 0 or drift_interval <= 0:
         raise UsageError("--interval and --drift-interval must be above 0")
-    settings = Settings(cluster, path, kubeconfig, context, interval, drift_interval, timeout)
+    if allowed_signers is not None and not allowed_signers.is_file():
+        raise UsageError(f"--allowed-signers {allowed_signers}: no such file")
+    settings = Settings(
+        cluster,
+        path,
+        kubeconfig,
+        context,
+        interval,
+        drift_interval,
+        timeout,
+        allowed_signers and allowed_signers.absolute(),
+    )
     controller = Controller(GitSource(source, branch, sync_cache()), settings, _log)
     if once:
         attempt = controller.cycle()

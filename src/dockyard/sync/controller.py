@@ -55,6 +55,8 @@ class Settings:
     drift_interval: float = 300.0
     timeout: float = 300.0
     """Seconds each stage may take to become healthy."""
+    allowed_signers: Path | None = None
+    """When set, only commits signed by one of these keys are applied (git's allowed signers file)."""
 
 
 def backoff(failures: int, rng: random.Random) -> float:
@@ -147,6 +149,8 @@ class Controller:
         return attempt
 
     def _apply(self, revision: Revision, started: datetime, begun: float) -> Attempt:
+        if self.settings.allowed_signers is not None:
+            self.source.verify(revision, self.settings.allowed_signers)
         tree = self.source.checkout(revision)
         root = (tree / self.settings.path).resolve()
         if not root.is_relative_to(tree.resolve()):

@@ -32,6 +32,10 @@ class SourceUnavailable(Exception):
     """git could not fetch or export (unreachable remote, missing branch, refused credentials)."""
 
 
+class UnsignedCommit(SourceUnavailable):
+    """The newest commit is not signed by an allowed key: it is never applied."""
+
+
 @dataclass(frozen=True)
 class Revision:
     sha: str
@@ -74,6 +78,16 @@ class GitSource:
         subject = self._git("log", "-1", "--format=%s", sha).strip()
         return Revision(sha, subject)
 
+    def verify(self, revision: Revision, allowed_signers: Path) -> None:
+        """Refuse a commit that is not signed (SSH or GPG signature, as git verifies it) by a key of
+        `allowed_signers` (git's allowed signers file for SSH keys; GPG keys come from the keyring)."""
+        try:
+            self._git("-c", f"gpg.ssh.allowedSignersFile={allowed_signers}", "verify-commit", revision.sha)
+        except SourceUnavailable:
+            raise UnsignedCommit(
+                f"commit {revision.short} is not signed by an allowed key (allowed signers: {allowed_signers.name})"
+            ) from None
+
     def checkout(self, revision: Revision) -> Path:
         """The revision's files in a directory of their own (exported once, kept for a few revisions)."""
         target = self.checkouts / revision.sha
@@ -114,6 +128,7 @@ class GitSource:
 
     def _git_bytes(self, *args: str, cwd: Path | None = None) -> bytes:
         command = ["git", *args] if args[0] == "init" else ["git", "--git-dir", str(self.mirror), *args]
+        verb = next((a for a in args if not a.startswith("-") and "=" not in a), args[0])
         try:
             done = subprocess.run(
                 command,
@@ -125,13 +140,13 @@ class GitSource:
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise SourceUnavailable(f"git {args[0]} {self.shown} did not finish within {GIT_TIMEOUT:.0f} s") from None
+            raise SourceUnavailable(f"git {verb} {self.shown} did not finish within {GIT_TIMEOUT:.0f} s") from None
         except OSError as error:
             raise SourceUnavailable(f"cannot run git: {error.strerror}") from None
         if done.returncode:
             reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
             text = " ".join(line.strip() for line in reason[-3:]) or f"exit {done.returncode}"
-            raise SourceUnavailable(f"git {args[0]} {self.shown} ({self.branch}): {text.replace(self.url, self.shown)}")
+            raise SourceUnavailable(f"git {verb} {self.shown} ({self.branch}): {text.replace(self.url, self.shown)}")
         return done.stdout
 
 

@@ -63,3 +63,29 @@ def test_credentials_in_the_url_are_never_shown(tmp_path: Path) -> None:
     with pytest.raises(SourceUnavailable) as raised:
         source.fetch()
     assert "ghp_token123" not in str(raised.value)
+
+
+def test_only_commits_signed_by_an_allowed_key_pass(tmp_path: Path) -> None:
+    import subprocess
+
+    from dockyard.sync.source import UnsignedCommit
+
+    key = tmp_path / "signer"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f"tests@dockyard.invalid {(tmp_path / 'signer.pub').read_text()}")
+    origin = tmp_path / "origin"
+    write(origin, "platform.yaml", "name: one\n")
+    commit_all(origin, "unsigned")
+    source = GitSource(str(origin), "main", tmp_path / "cache")
+    with pytest.raises(UnsignedCommit, match=r"commit [0-9a-f]{12} is not signed by an allowed key"):
+        source.verify(source.fetch(), allowed)
+    write(origin, "platform.yaml", "name: two\n")
+    git(origin, "add", "--all")
+    git(origin, "-c", "gpg.format=ssh", "-c", f"user.signingkey={key}.pub", "commit", "-q", "-S", "-m", "signed")
+    source.verify(source.fetch(), allowed)  # the shallow mirror holds the signature
+    other = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    allowed.write_text(f"tests@dockyard.invalid {(tmp_path / 'other.pub').read_text()}")
+    with pytest.raises(UnsignedCommit):
+        source.verify(source.fetch(), allowed)
