@@ -105,3 +105,22 @@ def score_schema() -> dict[str, Any]:
         raise RuntimeError(f"go mod download {module}@{version}: {info.get('Error') or done.stderr.strip()}")
     schema: dict[str, Any] = json.loads((Path(info["Dir"]) / "schema" / "files" / "score-v1b1.json").read_text())
     return schema
+
+
+def argocd_crd(name: str = "application-crd.yaml") -> dict[str, Any]:
+    """An Argo CD CRD from the argo-cd module at the version the argo-cd component pins (fetched the
+    way Dockyard fetches the component itself: charts/gomodule.py)."""
+    import io
+    import zipfile
+
+    import yaml
+
+    from dockyard.charts.gomodule import download
+    from dockyard.render.components.operations import ARGO_CD
+
+    source = ARGO_CD.source
+    data, _digest = download(source)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        text = archive.read(f"{source.gomodule}@{source.version}/manifests/crds/{name}")
+    crd: dict[str, Any] = yaml.safe_load(text)
+    return crd

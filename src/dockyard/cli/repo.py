@@ -15,6 +15,8 @@ from dockyard.errors import InputError, Problem, UsageError
 from dockyard.load import schemas
 from dockyard.load.layers import Explanation, effective, explain
 from dockyard.model.images import parse_image_options
+from dockyard.render.argocd import applications, of_stage
+from dockyard.render.bundle import Stage, to_yaml
 from dockyard.render.output import Format, stream, write_tree
 from dockyard.render.platform import Part
 from dockyard.scaffold import init as scaffold_init
@@ -58,15 +60,33 @@ def render_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write one file per object here.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="yaml or json.")] = "yaml",
     only: Annotated[str, typer.Option("--only", help="all, platform (components) or services.")] = "all",
+    stage: Annotated[str | None, typer.Option("--stage", help="Only the objects of this stage.")] = None,
     image: ImageOpt = None,
+    argocd: Annotated[
+        bool, typer.Option("--argocd", help="Argo CD Applications, one per stage, instead of the objects.")
+    ] = False,
+    repo_url: Annotated[str | None, typer.Option("--repo-url", help="With --argocd: the repo's git URL.")] = None,
+    revision: Annotated[str, typer.Option("--revision", help="With --argocd: the branch, tag or commit.")] = "HEAD",
+    repo_path: Annotated[str, typer.Option("--repo-path", help="With --argocd: the repo's directory in git.")] = ".",
 ) -> None:
     """Render the platform's components and every service: one file per object, or one stream to stdout."""
     if fmt not in tuple(Format):
         raise UsageError(f"--format must be yaml or json, not `{fmt}`")
     if only not in tuple(Part):
         raise UsageError(f"--only must be one of {', '.join(Part)}, not `{only}`")
+    if stage is not None and stage not in tuple(Stage):
+        raise UsageError(f"--stage must be one of {', '.join(Stage)}, not `{stage}`")
+    if argocd and (repo_url is None or output is not None):
+        raise UsageError("--argocd needs --repo-url (the Applications name the repo) and writes to stdout (no -o)")
     platform = actions.platform_for(actions.load_repo(repo, err.print), cluster, parse_image_options(image))
     bundle = actions.render_for(platform, Part(only), report=err.print)
+    if stage is not None:
+        bundle = of_stage(bundle, Stage(stage))
+    if argocd:
+        assert repo_url is not None
+        found = applications(bundle, platform.name, cluster, repo_url, revision, repo_path)
+        sys.stdout.write(to_yaml(found) if fmt == Format.YAML else json.dumps(found, indent=2) + "\n")
+        return
     if output is None:
         sys.stdout.write(stream(bundle, Format(fmt)))
         return
