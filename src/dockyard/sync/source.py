@@ -3,8 +3,8 @@
 
 A bare repository in the cache holds what was fetched (one branch, shallow: only the newest
 commit's objects). Each revision is exported once into a directory of its own by `git archive`,
-unpacked with tarfile's `data` filter (no absolute paths, no links out of the directory, no
-devices), so the pipeline reads a plain tree that nothing changes under it. git never prompts
+unpacked refusing what tarfile's `data` filter refuses (absolute paths, links out of the
+directory, devices), so the pipeline reads a plain tree that nothing changes under it. git never prompts
 (`GIT_TERMINAL_PROMPT=0`), SSH checks the host against known_hosts and never adds one, and
 every git call has a deadline. Credentials in the URL (`https://user:token@host/...`) are used
 by git and never shown: `shown` is the URL without them.
@@ -16,12 +16,13 @@ import contextlib
 import hashlib
 import io
 import os
+import posixpath
 import shutil
 import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
 
 GIT_TIMEOUT = 120.0
@@ -98,7 +99,9 @@ class GitSource:
         staging = Path(tempfile.mkdtemp(dir=self.checkouts, prefix=".export-"))
         try:
             with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-                tar.extractall(staging, filter="data")
+                for member in tar.getmembers():
+                    _check_member(member)
+                    tar.extract(member, staging, set_attrs=False)
             (staging / ".dockyard-complete").write_text(revision.sha + "\n")
             shutil.rmtree(target, ignore_errors=True)
             os.replace(staging, target)
@@ -148,6 +151,21 @@ class GitSource:
             text = " ".join(line.strip() for line in reason[-3:]) or f"exit {done.returncode}"
             raise SourceUnavailable(f"git {verb} {self.shown} ({self.branch}): {text.replace(self.url, self.shown)}")
         return done.stdout
+
+
+def _check_member(member: tarfile.TarInfo) -> None:
+    """What tarfile's `data` filter refuses (Python 3.11 before 3.11.4, as Debian ships it, has no
+    filters): absolute paths, `..`, links out of the tree, anything but files, directories and links."""
+    path = PurePosixPath(member.name)
+    if path.is_absolute() or ".." in path.parts:
+        raise tarfile.TarError(f"{member.name}: a path out of the tree")
+    if member.issym() or member.islnk():
+        target = PurePosixPath(member.linkname)
+        inside = path.parent / target if member.issym() else target
+        if target.is_absolute() or ".." in PurePosixPath(posixpath.normpath(str(inside))).parts:
+            raise tarfile.TarError(f"{member.name}: a link out of the tree ({member.linkname})")
+    elif not (member.isfile() or member.isdir()):
+        raise tarfile.TarError(f"{member.name}: not a file, a directory or a link")
 
 
 def _scp_like(url: str) -> bool:
