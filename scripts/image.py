@@ -93,7 +93,15 @@ class Deb:
         return f"{self.name} {self.version} {self.arch} {self.sha256}"
 
 
+def uv() -> list[str]:
+    """uv on PATH, else the one scripts/setup installed with pip (`python3 -m uv`)."""
+    found = shutil.which("uv")
+    return [found] if found else ["python3", "-m", "uv"]
+
+
 def run(*command: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    if command[0] == "uv":
+        command = (*uv(), *command[1:])
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if done.returncode:
         sys.exit(f"{' '.join(command[:4])} failed: {done.stderr.strip()[-2000:]}")
