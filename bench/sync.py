@@ -13,7 +13,7 @@ below, run as processes outside the cluster) syncs the same rendered objects, co
 repository served over smart HTTP on loopback: commit -> applied (the reconcile request a Flux
 webhook receiver makes) and the CPU and requests of its idle reconciles.
 
-    uv run python bench/sync.py [--services 500] [--commits 20] [--no-flux]
+    uv run python bench/sync.py [--services 500] [--commits 20] [--no-flux] [--flux-no-wait]
 """
 
 from __future__ import annotations
@@ -249,6 +249,7 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=500)
     parser.add_argument("--commits", type=int, default=20)
     parser.add_argument("--no-flux", action="store_true")
+    parser.add_argument("--flux-no-wait", action="store_true", help="Flux's Kustomization without wait: true.")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dockyard-sync-bench-"))
     os.environ["DOCKYARD_HOME"] = str(work / "home")
@@ -259,7 +260,7 @@ def main() -> None:
         if not args.no_flux:
             from flux import bench_flux
 
-            report["flux"] = bench_flux(work, cluster, args.services, args.commits)
+            report["flux"] = bench_flux(work, cluster, args.services, args.commits, wait=not args.flux_no_wait)
         print(json.dumps(report, indent=2))
     finally:
         control_plane.down("syncbench", purge=True)
