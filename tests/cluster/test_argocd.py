@@ -3,6 +3,7 @@ Application CRD at the version the argo-cd component pins."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,19 @@ from tests.peers import argocd_crd
 pytestmark = pytest.mark.tools
 
 
+def _until_established(connection: Connection, crd: dict, seconds: float = 60) -> None:
+    """The API server serves a new CRD's kind once it is Established (not at once)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        live = connection.get(crd) or {}
+        conditions = live.get("status", {}).get("conditions", [])
+        if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+            connection.refresh_kinds()
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{crd['metadata']['name']} was not Established within {seconds:.0f} s")
+
+
 def test_the_applications_are_valid_for_argo_cds_crd(
     tmp_path: Path, local_cluster: control_plane.Running, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -25,7 +39,7 @@ def test_the_applications_are_valid_for_argo_cds_crd(
     crd = argocd_crd()
     assert not isinstance(connection.apply(crd, force=True), ObjectError)
     ensure_namespace(readiness.client(local_cluster.kubeconfig), "argocd")
-    connection.refresh_kinds()
+    _until_established(connection, crd)
     repo = copy_example(tmp_path)
     shown = run_cli(
         capsys, "render", str(repo), "-c", "local", "--argocd", "--repo-url", "https://git.example.org/p.git"
