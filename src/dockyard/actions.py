@@ -3,7 +3,6 @@ console next. Each takes typed inputs and returns a named result; none prints or
 person should see goes to the `report` callable it is given).
 
     load_repo -> platform_for -> render_for -> require_clean_checks -> plan_platform -> apply_planned
-    (plan_cluster: load_repo, platform_for and plan_platform in one)
 """
 
 from __future__ import annotations
@@ -107,35 +106,6 @@ class Planned:
     changes: ChangeSet
     force_conflicts: bool = False
     """Take over fields another field manager owns (a GitOps controller putting an object back)."""
-
-
-def plan_cluster(
-    repo: Path,
-    cluster: str,
-    *,
-    kubeconfig: Path | None = None,
-    context: str | None = None,
-    allow_mass_prune: bool = False,
-    prune_kinds: Sequence[str] = (),
-    recreate: Sequence[str] = (),
-    checks_first: bool = False,
-    images: Mapping[str, str] | None = None,
-    force_conflicts: bool = False,
-    report: Report = lambda _line: None,
-) -> Planned:
-    """Load, render (and, for an apply, check), then dry-run the whole set on the cluster."""
-    platform = platform_for(load_repo(repo, report), cluster, images)
-    return plan_platform(
-        platform,
-        kubeconfig=kubeconfig,
-        context=context,
-        allow_mass_prune=allow_mass_prune,
-        prune_kinds=prune_kinds,
-        recreate=recreate,
-        checks_first=checks_first,
-        force_conflicts=force_conflicts,
-        report=report,
-    )
 
 
 def plan_platform(

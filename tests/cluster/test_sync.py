@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -218,6 +219,25 @@ def test_a_signed_push_webhook_applies_the_commit_in_seconds(
         http_server.shutdown()
 
 
+def _inbox() -> tuple[ThreadingHTTPServer, list[bytes]]:
+    """A receiver of notifications on loopback, and the bodies it was sent."""
+    bodies: list[bytes] = []
+
+    class Inbox(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Inbox)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, bodies
+
+
 def _until(condition: object, seconds: float, lines: list[str]) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -316,22 +336,7 @@ def test_one_of_two_controllers_acts_and_the_other_takes_over_when_it_dies(
 def test_receivers_hear_of_applied_revisions_and_removed_services(
     origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
 ) -> None:
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    heard: list[dict] = []
-
-    class Inbox(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            heard.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    inbox = ThreadingHTTPServer(("127.0.0.1", 0), Inbox)
-    threading.Thread(target=inbox.serve_forever, daemon=True).start()
+    inbox, bodies = _inbox()
     url = f"http://127.0.0.1:{inbox.server_address[1]}/events"
     with (origin / "platform.yaml").open("a") as platform:
         platform.write(f"notifications:\n  - name: ops\n    url: {url}\n")
@@ -340,12 +345,13 @@ def test_receivers_hear_of_applied_revisions_and_removed_services(
     controller = _controller(origin, local_cluster, tmp_path, lines)
     try:
         assert controller.cycle() is not None
-        _until(lambda: len(heard) == 1, 10, lines)
+        _until(lambda: len(bodies) == 1, 10, lines)
         shutil.rmtree(origin / "services" / "client")
         removal = commit_all(origin, "no more client")
         attempt = controller.cycle()
         assert attempt is not None and attempt.result is Result.APPLIED and attempt.pruned == 3, lines
-        _until(lambda: len(heard) == 3, 10, lines)
+        _until(lambda: len(bodies) == 3, 10, lines)
+        heard = [json.loads(body) for body in bodies]
         assert [(e["type"], e["subject"]) for e in heard] == [
             ("dev.dockyard.sync.applied", heard[0]["subject"]),
             ("dev.dockyard.sync.applied", removal),
@@ -414,24 +420,9 @@ manifests:
 def test_a_secret_value_never_reaches_status_events_logs_or_notifications(
     origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
 ) -> None:
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     from lightkube.resources.core_v1 import Event
 
-    heard: list[bytes] = []
-
-    class Inbox(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            heard.append(self.rfile.read(int(self.headers["Content-Length"])))
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    inbox = ThreadingHTTPServer(("127.0.0.1", 0), Inbox)
-    threading.Thread(target=inbox.serve_forever, daemon=True).start()
+    inbox, heard = _inbox()
     (origin / "provisioners").mkdir(exist_ok=True)
     (origin / "provisioners" / "token.yaml").write_text(TOKEN)
     replace(origin, "services/client/score.yaml", "resources:\n", "resources:\n  extra:\n    type: token\n")

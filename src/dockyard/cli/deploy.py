@@ -66,9 +66,8 @@ def plan_command(
     from dockyard.deploy.apply import describe_failure
 
     check_output(output)
-    planned = actions.plan_cluster(
-        repo, cluster, kubeconfig=kubeconfig, context=context, images=parse_image_options(image), report=err.print
-    )
+    platform = actions.platform_for(actions.load_repo(repo, err.print), cluster, parse_image_options(image))
+    planned = actions.plan_platform(platform, kubeconfig=kubeconfig, context=context, report=err.print)
     changes, bundle = planned.changes, planned.bundle
     if changes.failures:
         raise DockyardError("the dry run failed:\n" + "\n".join(describe_failure(c) for c in changes.failures))
@@ -114,16 +113,14 @@ def apply_command(
     """Validate, render, check and plan, then apply by stage with health waits; prune last."""
     from dockyard.deploy import tasks
 
-    planned = actions.plan_cluster(
-        repo,
-        cluster,
+    planned = actions.plan_platform(
+        actions.platform_for(actions.load_repo(repo, err.print), cluster, parse_image_options(image)),
         kubeconfig=kubeconfig,
         context=context,
         allow_mass_prune=allow_mass_prune,
         prune_kinds=prune_kind or (),
         recreate=recreate or (),
         checks_first=True,
-        images=parse_image_options(image),
         force_conflicts=force_conflicts,
         report=err.print,
     )

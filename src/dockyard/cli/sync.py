@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 
 from dockyard.cli.console import ContextOpt, KubeconfigOpt, err, out
 from dockyard.deploy.client import Connection
-from dockyard.errors import UsageError, printable
+from dockyard.errors import DockyardError, UsageError, printable
 from dockyard.locations import sync_cache
 from dockyard.sync.controller import Controller, Settings
 from dockyard.sync.lease import Leadership, Lease, lease_name
@@ -119,9 +119,11 @@ def run(
     if once:
         attempt = controller.cycle()
         if attempt is None and controller.head is None:
-            raise typer.Exit(1)
+            raise DockyardError(
+                f"{controller.source.shown} ({branch}) could not be fetched (above); nothing was changed"
+            )
         if attempt is not None and attempt.result is Result.FAILED:
-            raise typer.Exit(1)
+            raise DockyardError(f"{attempt.revision[:12]} was not applied: {attempt.message}")
         out.print(f"{controller.head.sha[:12] if controller.head else '?'} is applied")
         return
     secret = _secret(secret_file)

@@ -1,7 +1,7 @@
 """The sync loop: the cluster follows the newest commit of one branch.
 
 Each cycle fetches the branch. A new head is reconciled at once with the pipeline `dockyard
-apply` runs (actions.plan_cluster with the checks first, then actions.apply_planned: never a
+apply` runs (actions.plan_platform with the checks first, then actions.apply_planned: never a
 second implementation), so it validates, renders, checks, plans by list and applies by stage,
 pruning only after every stage of the new revision is applied and healthy. The newest commit
 always wins: a failed revision is retried with exponential backoff and jitter (capped at five

@@ -147,8 +147,9 @@ class GitSource:
         except OSError as error:
             raise SourceUnavailable(f"cannot run git: {error.strerror}") from None
         if done.returncode:
-            reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            text = " ".join(line.strip() for line in reason[-3:]) or f"exit {done.returncode}"
+            lines = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+            said = [line for line in lines if line.startswith(("fatal:", "error:"))] or lines[-3:]
+            text = " ".join(said) or f"exit {done.returncode}"
             raise SourceUnavailable(f"git {verb} {self.shown} ({self.branch}): {text.replace(self.url, self.shown)}")
         return done.stdout
 
