@@ -24,13 +24,14 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.gitserver: smart HTTP on loopback
+
 from sync import audit_requests, commit, level_of, percentile, set_level, wait_for
+from tests.gitserver import serve_git
 
 from dockyard.localcluster import control_plane, readiness
 from dockyard.locations import cache
@@ -71,60 +72,6 @@ def crd_files() -> list[Path]:
     return sorted(
         path for name in CONTROLLERS for path in (tools() / "src" / name / "config" / "crd" / "bases").glob("*.yaml")
     )
-
-
-class _GitHttp(BaseHTTPRequestHandler):
-    """Smart HTTP for git clients through `git http-backend` (CGI), read-only."""
-
-    root: Path
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._backend(b"")
-
-    def do_POST(self) -> None:
-        self._backend(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-
-    def _backend(self, body: bytes) -> None:
-        path, _q, query = self.path.partition("?")
-        env = {
-            "GIT_PROJECT_ROOT": str(self.root),
-            "GIT_HTTP_EXPORT_ALL": "1",
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "REQUEST_METHOD": self.command,
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-            "CONTENT_LENGTH": str(len(body)),
-            "REMOTE_ADDR": "127.0.0.1",
-            "PATH": os.environ["PATH"],
-        }
-        if self.headers.get("Git-Protocol"):
-            env["HTTP_GIT_PROTOCOL"] = self.headers["Git-Protocol"]
-        done = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True, check=False)
-        head, _sep, payload = done.stdout.partition(b"\r\n\r\n")
-        status = 200
-        headers = []
-        for line in head.decode("latin-1").split("\r\n"):
-            key, _c, value = line.partition(":")
-            if key.lower() == "status":
-                status = int(value.strip().split()[0])
-            elif key:
-                headers.append((key, value.strip()))
-        self.send_response(status)
-        for key, value in headers:
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-def serve_git(root: Path) -> ThreadingHTTPServer:
-    handler = type("Handler", (_GitHttp,), {"root": root})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def _free_port() -> int:
@@ -168,7 +115,7 @@ def bench_flux(
         return commit(served, message)
 
     render_and_commit("first")
-    http = serve_git(git_root)
+    http, _refused = serve_git(git_root)
     url = f"http://127.0.0.1:{http.server_address[1]}/platform.git"
     for path in crd_files():
         _kubectl(cluster, "apply", "--server-side", "-f", str(path))

@@ -95,6 +95,14 @@ def run(
         Path | None,
         typer.Option("--allowed-signers", help="Apply only commits signed by these keys (git's allowed signers file)."),
     ] = None,
+    credentials: Annotated[
+        Path | None,
+        typer.Option(
+            "--credentials",
+            help="A directory with git's credentials as files: username and password (HTTPS), "
+            "or ssh-privatekey and known_hosts (SSH); a mounted Secret.",
+        ),
+    ] = None,
     leader_elect: Annotated[
         bool,
         typer.Option("--leader-elect", help="Act only while holding a Lease (run several; one acts at a time)."),
@@ -105,6 +113,8 @@ def run(
         raise UsageError("--interval and --drift-interval must be above 0")
     if allowed_signers is not None and not allowed_signers.is_file():
         raise UsageError(f"--allowed-signers {allowed_signers}: no such file")
+    if credentials is not None and not credentials.is_dir():
+        raise UsageError(f"--credentials {credentials}: no such directory")
     settings = Settings(
         cluster,
         path,
@@ -115,7 +125,9 @@ def run(
         timeout,
         allowed_signers and allowed_signers.absolute(),
     )
-    controller = Controller(GitSource(source, branch, sync_cache()), settings, _log)
+    controller = Controller(
+        GitSource(source, branch, sync_cache(), credentials and credentials.absolute()), settings, _log
+    )
     if once:
         attempt = controller.cycle()
         if attempt is None and controller.head is None:

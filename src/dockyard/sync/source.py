@@ -8,6 +8,12 @@ directory, devices), so the pipeline reads a plain tree that nothing changes und
 (`GIT_TERMINAL_PROMPT=0`), SSH checks the host against known_hosts and never adds one, and
 every git call has a deadline. Credentials in the URL (`https://user:token@host/...`) are used
 by git and never shown: `shown` is the URL without them.
+
+Credentials can also come from a directory (a Kubernetes Secret mounted as files, in the key names
+of its `kubernetes.io/basic-auth` and `kubernetes.io/ssh-auth` types): `username` and `password`
+for HTTPS, answered to git's prompts by a small askpass program that reads the files (so a
+password is never in a process's arguments or environment); `ssh-privatekey` for SSH, with the
+hosts' keys in `known_hosts`. git's own credential helpers are switched off: nothing is stored.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import hashlib
 import io
 import os
 import posixpath
+import shlex
 import shutil
 import subprocess
 import tarfile
@@ -59,14 +66,17 @@ def redacted(url: str) -> str:
 
 
 class GitSource:
-    """One branch of one remote, fetched into `cache`."""
+    """One branch of one remote, fetched into `cache` (with the credentials in `credentials`, a
+    directory of files, when given)."""
 
-    def __init__(self, url: str, branch: str, cache: Path) -> None:
+    def __init__(self, url: str, branch: str, cache: Path, credentials: Path | None = None) -> None:
         self.url, self.branch = url, branch
         self.shown = redacted(url)
         key = hashlib.sha256(f"{url}\0{branch}".encode()).hexdigest()[:16]
         self.mirror = cache / f"{key}.git"
         self.checkouts = cache / f"{key}.trees"
+        self.credentials = credentials
+        self._askpass = cache / "askpass"
 
     def fetch(self) -> Revision:
         """The branch's newest commit, fetched; SourceUnavailable when git cannot get it."""
@@ -130,13 +140,14 @@ class GitSource:
         return self._git_bytes(*args, cwd=cwd).decode("utf-8", "replace")
 
     def _git_bytes(self, *args: str, cwd: Path | None = None) -> bytes:
-        command = ["git", *args] if args[0] == "init" else ["git", "--git-dir", str(self.mirror), *args]
+        command = ["git", "-c", "credential.helper="]
+        command += list(args) if args[0] == "init" else ["--git-dir", str(self.mirror), *args]
         verb = next((a for a in args if not a.startswith("-") and "=" not in a), args[0])
         try:
             done = subprocess.run(
                 command,
                 cwd=cwd,
-                env=_git_env(),
+                env=self._env(),
                 capture_output=True,
                 timeout=GIT_TIMEOUT,
                 stdin=subprocess.DEVNULL,
@@ -152,6 +163,43 @@ class GitSource:
             text = " ".join(said) or f"exit {done.returncode}"
             raise SourceUnavailable(f"git {verb} {self.shown} ({self.branch}): {text.replace(self.url, self.shown)}")
         return done.stdout
+
+
+    def _env(self) -> dict[str, str]:
+        env = _git_env()
+        where = self.credentials
+        if where is None:
+            return env
+        if (where / "ssh-privatekey").is_file():
+            ssh = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes"]
+            ssh += ["-i", shlex.quote(str(where / "ssh-privatekey"))]
+            if (where / "known_hosts").is_file():
+                ssh += ["-o", shlex.quote(f"UserKnownHostsFile={where / 'known_hosts'}")]
+            env["GIT_SSH_COMMAND"] = " ".join(ssh)
+        if (where / "password").is_file():
+            env["GIT_ASKPASS"] = str(self._askpass_program())
+            env[CREDENTIALS_ENV] = str(where)
+        return env
+
+    def _askpass_program(self) -> Path:
+        """A program git runs for each prompt: the user name or the password, read from the files."""
+        if not self._askpass.is_file():
+            self._askpass.parent.mkdir(parents=True, exist_ok=True)
+            staging = self._askpass.with_name(f".askpass-{os.getpid()}")
+            staging.write_text(ASKPASS)
+            staging.chmod(0o700)
+            os.replace(staging, self._askpass)
+        return self._askpass
+
+
+CREDENTIALS_ENV = "DOCKYARD_GIT_CREDENTIALS"
+ASKPASS = f"""#!/bin/sh
+# git asks "Username for ..." or "Password for ...": answer from the credentials directory.
+case "$1" in
+  Username*) exec cat "${CREDENTIALS_ENV}/username" ;;
+  *) exec cat "${CREDENTIALS_ENV}/password" ;;
+esac
+"""
 
 
 def _check_member(member: tarfile.TarInfo) -> None:

@@ -89,3 +89,53 @@ def test_only_commits_signed_by_an_allowed_key_pass(tmp_path: Path) -> None:
     allowed.write_text(f"tests@dockyard.invalid {(tmp_path / 'other.pub').read_text()}")
     with pytest.raises(UnsignedCommit):
         source.verify(source.fetch(), allowed)
+
+
+def test_https_credentials_come_from_a_directory_of_files_and_are_never_shown(tmp_path: Path) -> None:
+    from tests.gitserver import serve_git
+
+    origin = tmp_path / "origin"
+    write(origin, "platform.yaml", "name: one\n")
+    first = commit_all(origin, "first")
+    served = tmp_path / "served"
+    git(tmp_path, "clone", "--quiet", "--bare", str(origin), str(served / "platform.git"))
+    server, refused = serve_git(served, ("platform-bot", "tok-3f9a1c"))
+    url = f"http://127.0.0.1:{server.server_address[1]}/platform.git"
+    try:
+        with pytest.raises(SourceUnavailable, match="could not read Username"):
+            GitSource(url, "main", tmp_path / "none").fetch()  # git never prompts: no credentials, no fetch
+        secret = tmp_path / "secret"  # a kubernetes.io/basic-auth Secret, mounted
+        write(secret, "username", "platform-bot")
+        write(secret, "password", "tok-3f9a1c\n")
+        source = GitSource(url, "main", tmp_path / "cache", credentials=secret)
+        assert source.fetch().sha == first
+        assert "tok-3f9a1c" not in (tmp_path / "cache" / "askpass").read_text()
+        write(secret, "password", "tok-wrong-77")
+        with pytest.raises(SourceUnavailable, match="Authentication failed") as raised:
+            GitSource(url, "main", tmp_path / "cache", credentials=secret).fetch()
+        assert "tok-wrong-77" not in str(raised.value)
+        assert refused  # the wrong password reached the server and was refused there
+    finally:
+        server.shutdown()
+
+
+def test_an_ssh_key_and_known_hosts_come_from_a_directory_of_files(tmp_path: Path) -> None:
+    """What the real ssh client would use for git's SSH transport (`ssh -G` prints its settings;
+    no SSH server runs here)."""
+    import subprocess
+
+    secret = tmp_path / "ssh secret"  # a kubernetes.io/ssh-auth Secret and its hosts, mounted
+    write(secret, "ssh-privatekey", "not read by ssh -G\n")
+    write(secret, "known_hosts", "git.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH1\n")
+    env = GitSource("git@git.example.org:org/platform.git", "main", tmp_path / "cache", credentials=secret)._env()
+    shown = subprocess.run(
+        ["sh", "-c", env["GIT_SSH_COMMAND"] + ' -G "$0"', "git.example.org"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    ).stdout.splitlines()
+    assert f"identityfile {secret}/ssh-privatekey" in shown
+    assert f"userknownhostsfile {secret}/known_hosts" in shown
+    assert {"batchmode yes", "stricthostkeychecking true", "identitiesonly yes"} <= set(shown)
+    assert "GIT_ASKPASS" not in env
