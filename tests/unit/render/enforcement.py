@@ -154,7 +154,9 @@ def contract_allows(contract: dict[str, Any], request: Request, audience: str, i
         rest = path[len(base) :] if base else path
         for template, item in (contract.get("paths") or {}).items():
             if _openapi_match(template, rest):
-                matches.append((_specificity(template), template, item))
+                # concrete before templated over the whole path, base included: a request that
+                # two servers' templates both match goes to the one with text further left
+                matches.append((_specificity(base + template), template, item))
     if not matches:
         return False
     _key, _template, item = min(matches, key=lambda m: m[0])

@@ -158,6 +158,22 @@ def test_random_contracts_are_enforced_exactly(contract: dict[str, Any], request
     assert _agree(contract, written + requests) == []
 
 
+def test_between_two_servers_the_template_with_text_further_left_wins() -> None:
+    """`GET /v2/orders/orders` is `GET /{a}/{b}` under the server `/v2`, and would be `POST
+    /{a}/orders/{b}` under `/`: over the whole path, `/v2/{a}/{b}` has text first, so the request
+    names that path item: its GET is allowed, a POST is not (found by the property test above)."""
+    ok = {"responses": {"200": {"description": "ok"}}}
+    contract = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "https://api.example.com/v2"}, {"url": "/"}],
+        "paths": {"/{p0}/{p1}": {"get": ok}, "/{p0}/orders/{p2}": {"post": ok}, "/orders": {"get": ok}},
+    }
+    requests = [Request(method, "/v2/orders/orders", None) for method in ("GET", "POST", "DELETE")]
+    assert [contract_allows(contract, r, AUDIENCE, ISSUER) for r in requests] == [True, False, False]
+    assert _agree(contract, requests) == []
+
+
 # --- contracts written to look like real APIs ----------------------------------------------------------
 
 CORPUS = Path(__file__).parent / "contracts"
