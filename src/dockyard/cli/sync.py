@@ -16,10 +16,11 @@ from typer.core import TyperGroup
 
 from dockyard.cli.console import ContextOpt, KubeconfigOpt, err, out
 from dockyard.deploy.client import Connection
+from dockyard.deploy.inventory import INVENTORY_NAMESPACE
 from dockyard.errors import DockyardError, UsageError, printable
 from dockyard.locations import sync_cache
 from dockyard.sync.controller import Controller, Settings
-from dockyard.sync.lease import Leadership, Lease, lease_name
+from dockyard.sync.lease import Leadership, Lease, leader_label, lease_name
 from dockyard.sync.server import Endpoints
 from dockyard.sync.source import GitSource
 from dockyard.sync.status import API_VERSION, KIND, Result
@@ -107,6 +108,9 @@ def run(
         bool,
         typer.Option("--leader-elect", help="Act only while holding a Lease (run several; one acts at a time)."),
     ] = False,
+    lease_namespace: Annotated[
+        str, typer.Option("--lease-namespace", help="The namespace of the Lease (with --leader-elect).")
+    ] = INVENTORY_NAMESPACE,
 ) -> None:
     """Follow SOURCE's branch: every new commit is validated, rendered, checked, planned and applied."""
     if interval <= 0 or drift_interval <= 0:
@@ -159,7 +163,11 @@ def run(
     if leader_elect:
         name = lease_name(controller.source.shown, branch, cluster)
         identity = f"{socket.gethostname()}-{os.getpid()}"
-        leadership = Leadership(Lease(Connection(kubeconfig, context), name, identity), _log)
+        connection = Connection(kubeconfig, context)
+        lease = Lease(connection, name, identity, namespace=lease_namespace)
+        pod = os.environ.get("DOCKYARD_POD_NAME"), os.environ.get("DOCKYARD_POD_NAMESPACE")
+        announce = leader_label(connection, pod[0], pod[1]) if pod[0] and pod[1] else None
+        leadership = Leadership(lease, _log, announce)
     _log(f"following {controller.source.shown} ({branch}) for cluster {cluster}")
     kept = True
     try:

@@ -192,6 +192,47 @@ COMPONENT = {
     },
 }
 
+SYNC_CONTROLLER = {
+    "type": "object",
+    "description": "Run the sync controller in the cluster (the dockyard-controller component): it follows `source`.",
+    "additionalProperties": False,
+    "required": ["source", "image"],
+    "properties": {
+        "source": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": "^(https?|ssh|git)://[^\\s]+$|^[^\\s/@]+@[^\\s:]+:[^\\s]+$",
+            "x-dockyard-error": "must be a git URL the cluster can reach (https://, ssh://, git:// or user@host:path)",
+            "description": "The platform repo's git URL.",
+        },
+        "branch": {"type": "string", "minLength": 1, "description": "The branch to follow (default main)."},
+        "path": {"type": "string", "minLength": 1, "description": "The platform repo's directory (default .)."},
+        "image": {
+            "type": "string",
+            "pattern": "^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+$",
+            "x-dockyard-error": "must be an image repository without a tag, such as registry.example.org/dockyard",
+            "description": "Dockyard's image repository; the tag is the version (`version`, else the one rendering).",
+        },
+        "version": {
+            "type": "string",
+            "pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$",
+            "x-dockyard-error": "must be a release version such as 0.2.0",
+            "description": "The Dockyard release the controller runs; inside the repo's `dockyard` range.",
+        },
+        "digest": {
+            "type": "string",
+            "pattern": "^sha256:[0-9a-f]{64}$",
+            "x-dockyard-error": "must be sha256: and 64 hexadecimal digits",
+            "description": "The image's digest for that version (pins it; needed with imagePolicy.requireDigest).",
+        },
+        "replicas": {"type": "integer", "minimum": 1, "maximum": 5, "description": "Candidates (default 2)."},
+        "interval": {"type": "integer", "minimum": 5, "description": "Seconds between polls (default 60)."},
+        "credentials": {
+            **_label("A Secret in the controller's namespace with git's credentials (basic-auth or ssh-auth)."),
+        },
+    },
+}
+
 LAYER_VALUES: dict[str, Any] = {
     "domain": {
         "type": "string",
@@ -268,7 +309,8 @@ LAYER_VALUES: dict[str, Any] = {
             "drift": {
                 "enum": ["repair", "report"],
                 "description": "A live change to a managed field: put it back (repair, the default) or only report it.",
-            }
+            },
+            "controller": SYNC_CONTROLLER,
         },
     },
     "certificates": {

@@ -156,6 +156,24 @@ class Notification:
 
 
 @dataclass(frozen=True)
+class SyncController:
+    """`sync.controller`: the sync controller run in the cluster (the dockyard-controller component)."""
+
+    source: str
+    image: str
+    """The image repository; the tag is `version`."""
+    version: str | None = None
+    """The release to run (None: the Dockyard that renders)."""
+    digest: str | None = None
+    branch: str = "main"
+    path: str = "."
+    replicas: int = 2
+    interval: int = 60
+    credentials: str | None = None
+    """A Secret of git credentials in the controller's namespace."""
+
+
+@dataclass(frozen=True)
 class PlatformSettings:
     """The platform-wide settings every cluster's layers merge (chart values stay open, in
     Platform.values: they belong to the charts, not to Dockyard)."""
@@ -174,6 +192,7 @@ class PlatformSettings:
     sync_drift: str = "repair"
     """sync.drift: what the sync controller does with a live change, `repair` or `report`."""
     notifications: tuple[Notification, ...] = ()
+    sync_controller: SyncController | None = None
 
 
 def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
@@ -203,4 +222,5 @@ def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
             )
             for n in values.get("notifications") or ()
         ),
+        sync_controller=SyncController(**values["sync"]["controller"]) if values["sync"].get("controller") else None,
     )

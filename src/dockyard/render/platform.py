@@ -9,6 +9,7 @@ from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
 from dockyard.render import services
 from dockyard.render.bundle import Bundle, Exposure, ExternalSecret, Rendered, Source, TaskRequest
+from dockyard.render.components import controller
 from dockyard.render.components.component import has
 from dockyard.render.components.objects import ChartStore, render_components
 from dockyard.render.task_data import KeycloakClient, KeycloakPrune, TaskKind
@@ -54,6 +55,7 @@ def render_platform(platform: Platform, store: ChartStore, only: Part = Part.ALL
         raise InputError(problems)
     if only is Part.ALL and has(platform, "sso"):
         tasks.append(keycloak_prune(platform, tasks))
+    objects = controller.grant(objects, [*requests, *tasks])
     return Bundle.of(_unique(objects, problems), tasks, warnings, exposures, external)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from dockyard.deploy.client import Connection, ObjectError
 from dockyard.deploy.inventory import INVENTORY_NAMESPACE
 from dockyard.errors import DockyardError
+from dockyard.render.components.controller import LEADER_LABEL
 
 FIELD_MANAGER = "dockyard-sync"
 
@@ -43,8 +44,10 @@ class Lease:
         identity: str,
         duration: float = 15.0,
         clock: Callable[[], float] = time.monotonic,
+        namespace: str = INVENTORY_NAMESPACE,
     ) -> None:
         self.connection, self.name, self.identity = connection, name, identity
+        self.namespace = namespace
         self.duration, self.clock = duration, clock
         self._seen: tuple[str, float] | None = None
         """The resourceVersion last read, and when (by this candidate's clock) it was first seen."""
@@ -55,7 +58,7 @@ class Lease:
         return {
             "apiVersion": "coordination.k8s.io/v1",
             "kind": "Lease",
-            "metadata": {"name": self.name, "namespace": INVENTORY_NAMESPACE},
+            "metadata": {"name": self.name, "namespace": self.namespace},
         }
 
     def try_acquire(self) -> bool:
@@ -117,7 +120,7 @@ class Lease:
 
     def _ensure_namespace(self) -> None:
         if not self._namespace_ready:
-            namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": INVENTORY_NAMESPACE}}
+            namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}}
             if self.connection.get(namespace) is None:
                 self.connection.apply(namespace, field_manager=FIELD_MANAGER)
             self._namespace_ready = True
@@ -127,8 +130,12 @@ class Leadership:
     """Renews the Lease in the background while this candidate leads; `leading` turns false when a
     renewal has not succeeded for a whole duration (the Lease may be someone else's by then)."""
 
-    def __init__(self, lease: Lease, log: Callable[[str], None]) -> None:
-        self.lease, self.log = lease, log
+    def __init__(
+        self, lease: Lease, log: Callable[[str], None], announce: Callable[[bool], None] | None = None
+    ) -> None:
+        """`announce(True)` runs when this candidate starts to lead, `announce(False)` before it
+        waits and when it steps down (the in-cluster controller labels its pod with it)."""
+        self.lease, self.log, self.announce = lease, log, announce
         self.leading = threading.Event()
         self.lost = threading.Event()
         self._stop = threading.Event()
@@ -136,10 +143,12 @@ class Leadership:
 
     def wait_to_lead(self, stop: threading.Event, retry: float = 2.0) -> bool:
         """Block until this candidate holds the Lease (True) or `stop` is set (False)."""
+        self._announce(False)
         while not stop.is_set():
             if self.lease.try_acquire():
                 self.leading.set()
-                self.log(f"leading (Lease {INVENTORY_NAMESPACE}/{self.lease.name}, as {self.lease.identity})")
+                self._announce(True)
+                self.log(f"leading (Lease {self.lease.namespace}/{self.lease.name}, as {self.lease.identity})")
                 self._thread = threading.Thread(target=self._renew, name="dockyard-sync-lease", daemon=True)
                 self._thread.start()
                 return True
@@ -162,7 +171,29 @@ class Leadership:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
+        self._announce(False)
         if release and self.leading.is_set():
             with contextlib.suppress(DockyardError):
                 self.lease.release()
         self.leading.clear()
+
+    def _announce(self, leading: bool) -> None:
+        if self.announce is not None:
+            try:
+                self.announce(leading)
+            except DockyardError as error:
+                self.log(f"cannot mark this candidate as {'the leader' if leading else 'waiting'}: {error}")
+
+
+def leader_label(connection: Connection, pod: str, namespace: str) -> Callable[[bool], None]:
+    """Marks the candidate's own pod (in the cluster, the Deployment names it in DOCKYARD_POD_NAME
+    and DOCKYARD_POD_NAMESPACE) as the leader or not: the webhook Service selects only the leader."""
+    reference = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod, "namespace": namespace}}
+
+    def label(leading: bool) -> None:
+        patch = {"metadata": {"labels": {LEADER_LABEL: "true" if leading else None}}}
+        patched = connection.merge_patch(reference, patch)
+        if isinstance(patched, ObjectError):
+            raise DockyardError(patched.message)
+
+    return label

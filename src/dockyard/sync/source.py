@@ -164,7 +164,6 @@ class GitSource:
             raise SourceUnavailable(f"git {verb} {self.shown} ({self.branch}): {text.replace(self.url, self.shown)}")
         return done.stdout
 
-
     def _env(self) -> dict[str, str]:
         env = _git_env()
         where = self.credentials

@@ -10,9 +10,8 @@ from dockyard.charts.source import ChartSource
 from dockyard.errors import Position, Problem
 from dockyard.load.words import did_you_mean
 from dockyard.model.platform import Platform
-from dockyard.render import profiles
 from dockyard.render.bundle import Stage
-from dockyard.render.components import data, gateway, identity, mesh, observability, operations
+from dockyard.render.components import controller, data, gateway, identity, mesh, observability, operations
 from dockyard.render.components.component import Component
 
 CATALOG: dict[str, Component] = {
@@ -24,6 +23,7 @@ CATALOG: dict[str, Component] = {
         *identity.COMPONENTS,
         *data.COMPONENTS,
         *observability.COMPONENTS,
+        *controller.COMPONENTS,
     )
 }
 
@@ -43,7 +43,6 @@ class Chosen:
 
 def choose(platform: Platform) -> tuple[list[Chosen], list[Problem]]:
     """The components of `platform`, in name order, and every problem with their settings."""
-    features = profiles.FEATURES[platform.profile]
     settings: dict[str, dict[str, Any]] = platform.values.get("components") or {}
     chosen: list[Chosen] = []
     problems: list[Problem] = []
@@ -51,6 +50,8 @@ def choose(platform: Platform) -> tuple[list[Chosen], list[Problem]]:
         config = settings.get(name, {})
         where = platform.locate(("components", name)) if name in settings else None
         component = CATALOG.get(name)
+        if where is None and component is not None and component.wanted is not None:
+            where = component.wanted(platform)
         if component is None:
             component = _custom(name, config, where, problems)
             if component is None:
@@ -70,7 +71,7 @@ def choose(platform: Platform) -> tuple[list[Chosen], list[Problem]]:
                 component = replace(
                     component, source=ChartSource.from_values({"kind": _kind(component), **config["chart"]})
                 )
-        if not config.get("enabled", component.enabled_by(features) if name in CATALOG else True):
+        if not config.get("enabled", component.enabled_for(platform) if name in CATALOG else True):
             continue
         chosen.append(Chosen(component, config.get("values") or {}, tuple(config.get("exclude") or ()), where))
     return chosen, problems

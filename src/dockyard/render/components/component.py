@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.charts.source import ChartSource
+from dockyard.errors import Position
 from dockyard.model.platform import Platform
 from dockyard.render import profiles
 from dockyard.render.bundle import Stage, TaskRequest
@@ -34,6 +35,13 @@ Tasks = Callable[[Platform], list[TaskSpec]]
 def has(platform: Platform, feature: str) -> bool:
     """Whether the platform's profile switches `feature` on."""
     return profiles.enabled(platform.profile, feature)
+
+
+def installs(platform: Platform, component: str, feature: str) -> bool:
+    """Whether the platform installs the built-in `component` that its profile's `feature` brings
+    (a layer may switch it off, or on)."""
+    settings = (platform.values.get("components") or {}).get(component) or {}
+    return bool(settings.get("enabled", has(platform, feature)))
 
 
 def no_values(_platform: Platform) -> dict[str, Any]:
@@ -85,6 +93,10 @@ class Component:
     in_mesh: bool = False
     """Its namespace joins the ambient mesh when the platform has one: its pods reach services with
     their own identity over mutual TLS (the edge gateway, which services' pods admit directly)."""
+    wanted: Callable[[Platform], Position | None] | None = None
+    """Also on when the layers' settings ask for it (not a profile): where they do, else None."""
+    secrets_outside: Callable[[Platform], tuple[str, ...]] | None = None
+    """Secrets in its namespace that people manage outside Dockyard, named in the layers."""
     patches: Callable[[Platform], list[dict[str, Any]]] | None = None
     """Changes to the upstream's own objects, for upstreams configured through their objects rather
     than values (Argo CD's settings ConfigMaps): each a partial object, merged (RFC 7386) into the
@@ -97,3 +109,8 @@ class Component:
 
     def enabled_by(self, features: frozenset[str]) -> bool:
         return bool(self.features & features)
+
+    def enabled_for(self, platform: Platform) -> bool:
+        """On by the profile's features, or by the platform's settings."""
+        features = profiles.FEATURES[platform.profile]
+        return self.enabled_by(features) or (self.wanted is not None and self.wanted(platform) is not None)

@@ -77,8 +77,13 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
             ExternalSecret(component.namespace, name, None, source, f"component {component.name} at run time")
             for name in component.runtime_secrets
         ]
+        if component.secrets_outside is not None:
+            made += [ExternalSecret(component.namespace, n, None, source) for n in component.secrets_outside(platform)]
         if component.objects is not None:
-            bundles.append((item, component.objects(platform, requests), source))
+            try:
+                bundles.append((item, component.objects(platform, requests), source))
+            except InputError as error:  # its settings are wrong: said with every other problem
+                problems += error.problems
         if component.source is None:
             continue
         archive = lock.verified_archive(root, pins, component.name, component.source, source.position)

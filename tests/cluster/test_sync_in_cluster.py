@@ -1,0 +1,149 @@
+"""The sync controller as the cluster runs it: installed by `dockyard apply` as the component
+`dockyard-controller`, then acting with nothing but its ServiceAccount's token, against the real
+API server with RBAC on (the local control plane runs no containers, so the controller's process
+runs here with that token, as its pod would)."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from lightkube import Client, KubeConfig
+from lightkube.core.exceptions import ApiError
+from lightkube.generic_resource import get_generic_resource
+from lightkube.models.authentication_v1 import TokenRequestSpec
+from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.coordination_v1 import Lease as LeaseObject
+from lightkube.resources.core_v1 import Namespace, Pod, Secret, ServiceAccount
+from lightkube.resources.rbac_authorization_v1 import ClusterRole, ClusterRoleBinding
+
+from dockyard.deploy.client import Connection
+from dockyard.localcluster import control_plane
+from dockyard.render.components.controller import LEADER_LABEL, NAME, NAMESPACE
+from dockyard.sync.controller import Controller, Settings
+from dockyard.sync.lease import Leadership, Lease, leader_label, lease_name
+from dockyard.sync.source import GitSource
+from tests.cluster.commands import dockyard
+from tests.helpers import commit_all, replace
+
+PLAIN = Path(__file__).parent / "repos" / "plain"
+CONTROLLER = """sync:
+  controller:
+    source: https://git.example.org/plain/platform.git
+    image: registry.example.org/dockyard/dockyard
+"""
+
+
+@pytest.fixture
+def origin(tmp_path: Path, api: Client) -> Iterator[Path]:
+    name = f"c{uuid.uuid4().hex[:8]}"
+    root = tmp_path / "origin"
+    shutil.copytree(PLAIN, root)
+    replace(root, "platform.yaml", "name: plain", f"name: {name}")
+    replace(root, "platform.yaml", "team: plain", f"team: {name}")
+    with (root / "platform.yaml").open("a") as platform:
+        platform.write(CONTROLLER)
+    commit_all(root, "the plain platform, synced from inside the cluster")
+    yield root
+    for kind, object_name in (
+        (ClusterRoleBinding, NAME),
+        (ClusterRole, NAME),
+        (Namespace, NAMESPACE),
+        (Namespace, name),
+    ):
+        with contextlib.suppress(ApiError):
+            api.delete(kind, object_name)
+
+
+def _token_kubeconfig(api: Client, cluster: control_plane.Running, target: Path) -> Path:
+    """A kubeconfig with the controller ServiceAccount's token (a TokenRequest, as the kubelet makes one)."""
+    token = api.create(
+        ServiceAccount.Token(metadata=ObjectMeta(), spec=TokenRequestSpec(audiences=[], expirationSeconds=3600)),
+        NAME,
+        namespace=NAMESPACE,
+    ).status.token
+    admin = yaml.safe_load(Path(cluster.kubeconfig).read_text())
+    context = next(c for c in admin["contexts"] if c["name"] == cluster.context)
+    server = next(c for c in admin["clusters"] if c["name"] == context["context"]["cluster"])
+    target.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [server],
+                "users": [{"name": NAME, "user": {"token": token}}],
+                "contexts": [{"name": "controller", "context": {"cluster": server["name"], "user": NAME}}],
+                "current-context": "controller",
+            }
+        )
+    )
+    target.chmod(0o600)
+    return target
+
+
+def test_the_installed_controller_syncs_with_only_the_access_its_render_grants(
+    origin: Path,
+    local_cluster: control_plane.Running,
+    api: Client,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    name = origin.joinpath("platform.yaml").read_text().split("name: ")[1].split()[0]
+    installed = dockyard(
+        capsys, local_cluster, "apply", str(origin), "-c", "local", "--yes"
+    )  # the bootstrap, as an admin
+    assert installed.code == 0, installed.err
+    deployment = api.get(Deployment, NAME, namespace=NAMESPACE)
+    assert deployment.spec.replicas == 2
+    assert api.get(Secret, "dockyard-webhook", namespace=NAMESPACE).data["secret"]  # made by its lifecycle task
+    kubeconfig = _token_kubeconfig(api, local_cluster, tmp_path / "controller.kubeconfig")
+    as_controller = Client(KubeConfig.from_file(kubeconfig))
+    with pytest.raises(ApiError) as refused:
+        list(as_controller.list(Secret, namespace="kube-system"))
+    assert refused.value.status.code == 403  # least privilege: no reading Secrets it does not make
+    with pytest.raises(ApiError):
+        list(as_controller.list(Pod, namespace=name))
+
+    pods = [p.metadata.name for p in api.list(Pod, namespace=NAMESPACE, labels={"app.kubernetes.io/name": NAME})]
+    assert len(pods) == 2
+    lines: list[str] = []
+    settings = Settings("local", kubeconfig=kubeconfig, context="controller", interval=0.5, timeout=60)
+    controller = Controller(GitSource(str(origin), "main", tmp_path / "sync-cache"), settings, lines.append)
+    connection = Connection(kubeconfig, "controller")
+    lease = Lease(connection, lease_name(str(origin), "main", "local"), pods[0], duration=3.0, namespace=NAMESPACE)
+    leadership = Leadership(lease, lines.append, leader_label(connection, pods[0], NAMESPACE))
+    replace(origin, "services/api/score.yaml", "MODE: normal", "MODE: in-cluster")
+    sha = commit_all(origin, "changed by a commit the controller applies")
+    stop, wake = threading.Event(), threading.Event()
+    loop = threading.Thread(target=controller.run, args=(stop, wake, leadership), daemon=True)
+    loop.start()
+    try:
+        deadline = time.monotonic() + 90
+        while controller.state.applied != sha and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert controller.state.applied == sha, "\n".join(lines)
+        env = {e.name: e.value for e in api.get(Deployment, "api", namespace=name).spec.template.spec.containers[0].env}
+        assert env["MODE"] == "in-cluster"
+        assert api.get(Pod, pods[0], namespace=NAMESPACE).metadata.labels[LEADER_LABEL] == "true"
+        assert api.get(LeaseObject, lease.name, namespace=NAMESPACE).spec.holderIdentity == pods[0]
+        kind = get_generic_resource("dockyard.dev/v1alpha1", "Platform")
+        assert kind is not None
+        status = api.get(kind, f"{name}-local").to_dict()["status"]
+        assert status["lastAppliedRevision"] == sha
+        assert not any("forbidden" in line.lower() for line in lines), "\n".join(lines)
+        time.sleep(4)  # longer than the Lease: it is renewed with the Role's verbs alone
+        assert leadership.leading.is_set() and not leadership.lost.is_set(), "\n".join(lines)
+    finally:
+        stop.set()
+        wake.set()
+        loop.join(30)
+        leadership.step_down(release=True)
+    assert LEADER_LABEL not in (api.get(Pod, pods[0], namespace=NAMESPACE).metadata.labels or {})
