@@ -21,6 +21,7 @@ from lightkube.generic_resource import get_generic_resource
 from lightkube.models.authentication_v1 import TokenRequestSpec
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
 from lightkube.resources.coordination_v1 import Lease as LeaseObject
 from lightkube.resources.core_v1 import Namespace, Pod, Secret, ServiceAccount
 from lightkube.resources.rbac_authorization_v1 import ClusterRole, ClusterRoleBinding
@@ -35,6 +36,7 @@ from tests.cluster.commands import dockyard
 from tests.helpers import commit_all, replace
 
 PLAIN = Path(__file__).parent / "repos" / "plain"
+AUTOSCALING = "autoscaling: {enabled: true, minReplicas: 2, maxReplicas: 3}\n"
 CONTROLLER = """sync:
   controller:
     source: https://git.example.org/plain/platform.git
@@ -51,6 +53,8 @@ def origin(tmp_path: Path, api: Client) -> Iterator[Path]:
     replace(root, "platform.yaml", "team: plain", f"team: {name}")
     with (root / "platform.yaml").open("a") as platform:
         platform.write(CONTROLLER)
+    with (root / "services/api/dockyard.yaml").open("a") as settings:
+        settings.write(AUTOSCALING)  # the only HorizontalPodAutoscaler: the next commit drops it
     commit_all(root, "the plain platform, synced from inside the cluster")
     yield root
     for kind, object_name in (
@@ -121,6 +125,7 @@ def test_the_installed_controller_syncs_with_only_the_access_its_render_grants(
     lease = Lease(connection, lease_name(str(origin), "main", "local"), pods[0], duration=3.0, namespace=NAMESPACE)
     leadership = Leadership(lease, lines.append, leader_label(connection, pods[0], NAMESPACE))
     replace(origin, "services/api/score.yaml", "MODE: normal", "MODE: in-cluster")
+    replace(origin, "services/api/dockyard.yaml", AUTOSCALING, "")
     sha = commit_all(origin, "changed by a commit the controller applies")
     stop, wake = threading.Event(), threading.Event()
     loop = threading.Thread(target=controller.run, args=(stop, wake, leadership), daemon=True)
@@ -138,7 +143,12 @@ def test_the_installed_controller_syncs_with_only_the_access_its_render_grants(
         assert kind is not None
         status = api.get(kind, f"{name}-local").to_dict()["status"]
         assert status["lastAppliedRevision"] == sha
-        assert not any("forbidden" in line.lower() for line in lines), "\n".join(lines)
+        # the role follows the render: the controller may no longer delete the autoscaler it no
+        # longer renders, so it is left (reported, kept in the inventory), and the revision applies
+        assert api.get(HorizontalPodAutoscaler, "api", namespace=name)
+        assert "1 left (no longer rendered; this controller may not delete them)" in controller.state.history[0].message
+        left = [line for line in lines if line.startswith("left 1 objects")]
+        assert left and f"HorizontalPodAutoscaler.autoscaling {name}/api;" in left[0], "\n".join(lines)
         time.sleep(4)  # longer than the Lease: it is renewed with the Role's verbs alone
         assert leadership.leading.is_set() and not leadership.lost.is_set(), "\n".join(lines)
     finally:

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from dockyard.deploy.client import Connection, ObjectError
+from dockyard.deploy.client import Connection, ObjectError, Reason
 from dockyard.deploy.finished import digest, removes_itself
 from dockyard.deploy.health import Health, assess
 from dockyard.deploy.inventory import Inventory, InventoryNotSaved, save_inventory
@@ -46,6 +46,8 @@ class Outcome:
     written: tuple[ObjectId, ...]
     pruned: tuple[ObjectId, ...]
     unchanged: int
+    left: tuple[ObjectId, ...] = ()
+    """No longer rendered, not deleted: this account may not (still in the inventory)."""
 
 
 def describe_failure(change: Change) -> str:
@@ -134,9 +136,10 @@ def apply(
             connection.refresh_kinds()  # Established now: their kinds can be applied
         if group.point is not None:
             after(group.point)
-    pruned = _prune(connection, changes, previous, progress)
-    _save_inventory(connection, inventory_name, changes, previous, lives)
-    return Outcome(tuple(written), tuple(pruned), sum(1 for c in changes.changes if c.action == "unchanged"))
+    pruned, left = _prune(connection, changes, previous, progress)
+    _save_inventory(connection, inventory_name, changes, previous, lives, left)
+    unchanged = sum(1 for c in changes.changes if c.action == "unchanged")
+    return Outcome(tuple(written), tuple(pruned), unchanged, tuple(left))
 
 
 def _write_group(connection: Connection, pending: list[Change], force_conflicts: bool = False) -> list[ObjectId]:
@@ -228,15 +231,32 @@ def _live(connection: Connection, members: list[Change]) -> list[tuple[Change, d
     return found
 
 
-def _prune(connection: Connection, changes: ChangeSet, previous: Inventory, progress: Progress) -> list[ObjectId]:
+def _prune(
+    connection: Connection, changes: ChangeSet, previous: Inventory, progress: Progress
+) -> tuple[list[ObjectId], list[ObjectId]]:
+    """Delete what is no longer rendered: the objects deleted, and those left because this account
+    may not delete them (the sync controller's role follows the render, so it loses the right to
+    delete a kind with the kind's last object). Those stay in the inventory and are reported each
+    time, never forgotten; any other refusal fails the apply."""
     if not changes.prune.delete:
-        return []
+        return [], []
     progress(f"pruning {len(changes.prune.delete)} objects no longer rendered")
+    pruned, left = [], []
     for object_id in changes.prune.delete:
         error = connection.delete(_stub(object_id, previous[object_id]))
-        if error is not None:
+        if error is None:
+            pruned.append(object_id)
+        elif error.reason is Reason.FORBIDDEN:
+            left.append(object_id)
+        else:
             raise ApplyFailed(f"pruning {object_id} failed: {error.message}")
-    return list(changes.prune.delete)
+    if left:
+        shown = ", ".join(str(i) for i in left[:10]) + (f" and {len(left) - 10} more" if len(left) > 10 else "")
+        progress(
+            f"left {len(left)} objects no longer rendered that this account may not delete: {shown}; "
+            "delete them with an account that may (e.g. `dockyard apply`)"
+        )
+    return pruned, left
 
 
 def _stub(object_id: ObjectId, api_version: str) -> dict[str, Any]:
@@ -252,9 +272,10 @@ def _save_inventory(
     changes: ChangeSet,
     previous: Inventory,
     lives: Mapping[ObjectId, Mapping[str, Any]],
+    left: list[ObjectId],
 ) -> None:
     objects = {c.id: str(c.rendered.manifest["apiVersion"]) for c in changes.changes}
-    objects.update({i: previous[i] for i in changes.prune.kept})
+    objects.update({i: previous[i] for i in [*changes.prune.kept, *left]})
     finished = {c.id: digest(c.rendered.manifest) for c in changes.changes if removes_itself(c.rendered.manifest)}
     observed = {
         c.id: Observed(intent(c.rendered.manifest), marker(lives[c.id]))

@@ -180,9 +180,9 @@ class Controller:
             )
         if changes.has_changes or changes.failures or planned.bundle.tasks:
             applied = actions.apply_planned(planned, timeout=self.settings.timeout, report=self.log)
-            pruned = len(applied.outcome.pruned)
+            pruned, left = len(applied.outcome.pruned), len(applied.outcome.left)
         else:
-            pruned = 0
+            pruned, left = 0, 0
         self._watch_drift(planned)
         if drift_check and (created or configured):
             self.metrics.drift_repairs.inc(created + configured)
@@ -198,6 +198,8 @@ class Controller:
         self._services = services
         seconds = self.clock() - begun
         summary = f"{created} created, {configured} configured, {pruned} pruned"
+        if left:
+            summary += f", {left} left (no longer rendered; this controller may not delete them)"
         return Attempt(
             revision.sha, revision.subject, Result.APPLIED, started, seconds, created, configured, pruned, summary
         )
