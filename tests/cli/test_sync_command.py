@@ -29,7 +29,12 @@ def test_a_source_that_cannot_be_fetched_is_an_error_and_changes_nothing(
     [
         (["--listen", "8081"], "error: --listen 8081: write HOST:PORT, e.g. 127.0.0.1:8081"),
         (["--allowed-signers", "nowhere"], "error: --allowed-signers nowhere: no such file"),
-        (["--interval", "0"], "error: --interval and --drift-interval must be above 0"),
+        (["--interval", "0"], "error: --interval and --drift-interval must be above 0, --lease-duration at least 1"),
+        (
+            ["--lease-duration", "0.5"],
+            "error: --interval and --drift-interval must be above 0, --lease-duration at least 1",
+        ),
+        (["--credentials", "nowhere"], "error: --credentials nowhere: no such directory"),
     ],
 )
 def test_options_it_cannot_use_are_usage_errors(

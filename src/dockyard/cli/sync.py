@@ -108,13 +108,19 @@ def run(
         bool,
         typer.Option("--leader-elect", help="Act only while holding a Lease (run several; one acts at a time)."),
     ] = False,
+    lease_duration: Annotated[
+        float,
+        typer.Option(
+            "--lease-duration", help="Seconds a Lease lasts unrenewed (with --leader-elect; renewed every third)."
+        ),
+    ] = 15.0,
     lease_namespace: Annotated[
         str, typer.Option("--lease-namespace", help="The namespace of the Lease (with --leader-elect).")
     ] = INVENTORY_NAMESPACE,
 ) -> None:
     """Follow SOURCE's branch: every new commit is validated, rendered, checked, planned and applied."""
-    if interval <= 0 or drift_interval <= 0:
-        raise UsageError("--interval and --drift-interval must be above 0")
+    if interval <= 0 or drift_interval <= 0 or lease_duration < 1:
+        raise UsageError("--interval and --drift-interval must be above 0, --lease-duration at least 1")
     if allowed_signers is not None and not allowed_signers.is_file():
         raise UsageError(f"--allowed-signers {allowed_signers}: no such file")
     if credentials is not None and not credentials.is_dir():
@@ -164,7 +170,7 @@ def run(
         name = lease_name(controller.source.shown, branch, cluster)
         identity = f"{socket.gethostname()}-{os.getpid()}"
         connection = Connection(kubeconfig, context)
-        lease = Lease(connection, name, identity, namespace=lease_namespace)
+        lease = Lease(connection, name, identity, duration=lease_duration, namespace=lease_namespace)
         pod = os.environ.get("DOCKYARD_POD_NAME"), os.environ.get("DOCKYARD_POD_NAMESPACE")
         announce = leader_label(connection, pod[0], pod[1]) if pod[0] and pod[1] else None
         leadership = Leadership(lease, _log, announce)

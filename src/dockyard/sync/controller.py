@@ -258,7 +258,10 @@ class Controller:
             self.log(f"{attempt.revision[:12]} failed: {attempt.message} (retry in {wait:.0f} s)")
         self._write_status()
         if self._status is not None:
-            self._status.event(self.state, attempt)
+            try:
+                self._status.event(self.state, attempt)
+            except DockyardError as error:  # the cluster is unreachable: the attempt stays in the status history
+                self.log(f"status: no event for {attempt.revision[:12]}: {printable(str(error))}")
         self._notify(attempt)
 
     def _notify(self, attempt: Attempt) -> None:
@@ -319,7 +322,10 @@ class Controller:
             while not stop.is_set():
                 if leadership is not None and leadership.lost.is_set():
                     return False
-                self.cycle()
+                try:
+                    self.cycle()
+                except DockyardError as error:  # whatever a cycle could not do, the next one tries again
+                    self.log(f"cycle: {printable(str(error))}")
                 wait = jittered(self.settings.interval, self.rng)
                 if self.retry.revision is not None and self.retry.revision == (self.head.sha if self.head else None):
                     wait = min(wait, max(0.0, self.retry.due - self.clock()))
@@ -355,4 +361,7 @@ def _message(error: Exception) -> str:
         count = len(lines)
         shown = "; ".join(lines[:5]) + (f"; and {count - 5} more" if count > 5 else "")
         return printable(f"{count} problem{'s' if count != 1 else ''}: {shown}")
-    return printable(str(error))
+    lines = str(error).splitlines()
+    if len(lines) > 6:  # the checks' findings, one per line: the first five tell what to fix
+        lines = [*lines[:6], f"and {len(lines) - 6} more"]
+    return printable("\n".join(lines))
