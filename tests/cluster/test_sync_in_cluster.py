@@ -26,6 +26,7 @@ from lightkube.resources.coordination_v1 import Lease as LeaseObject
 from lightkube.resources.core_v1 import Namespace, Pod, Secret, ServiceAccount
 from lightkube.resources.rbac_authorization_v1 import ClusterRole, ClusterRoleBinding
 
+from dockyard import __version__
 from dockyard.deploy.client import Connection
 from dockyard.localcluster import control_plane
 from dockyard.render.components.controller import LEADER_LABEL, NAME, NAMESPACE
@@ -157,3 +158,46 @@ def test_the_installed_controller_syncs_with_only_the_access_its_render_grants(
         loop.join(30)
         leadership.step_down(release=True)
     assert LEADER_LABEL not in (api.get(Pod, pods[0], namespace=NAMESPACE).metadata.labels or {})
+
+
+def test_a_commit_for_another_release_moves_the_controller_to_the_release_it_pins(
+    origin: Path,
+    local_cluster: control_plane.Running,
+    api: Client,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    installed = dockyard(capsys, local_cluster, "apply", str(origin), "-c", "local", "--yes")
+    assert installed.code == 0, installed.err
+    kubeconfig = _token_kubeconfig(api, local_cluster, tmp_path / "controller.kubeconfig")
+    lines: list[str] = []
+    settings = Settings("local", kubeconfig=kubeconfig, context="controller", timeout=60, own_namespace=NAMESPACE)
+    controller = Controller(GitSource(str(origin), "main", tmp_path / "sync-cache"), settings, lines.append)
+    replace(origin, "platform.yaml", 'dockyard: ">=0.2,<0.3"', 'dockyard: ">=0.3,<0.4"')
+    unpinned = commit_all(origin, "the repo moves to Dockyard 0.3, but names no release for the controller")
+    attempt = controller.cycle()
+    assert attempt is not None and attempt.result.value == "failed", "\n".join(lines)
+    assert "this repo is written for Dockyard >=0.3,<0.4; this is Dockyard" in attempt.message
+    assert attempt.revision == unpinned
+    image = api.get(Deployment, NAME, namespace=NAMESPACE).spec.template.spec.containers[0].image
+    assert image == f"registry.example.org/dockyard/dockyard:{__version__}"  # nothing changed
+
+    with (origin / "platform.yaml").open("a") as platform:
+        platform.write("    version: 0.3.1\n")  # under sync.controller, the last block of the file
+    pinned = commit_all(origin, "and pins the controller's release")
+    attempt = controller.cycle()
+    assert attempt is not None and attempt.result.value == "handed-over", "\n".join(lines)
+    assert attempt.message == (
+        f"the repo is for Dockyard >=0.3,<0.4; this is {__version__}: "
+        "handed over to registry.example.org/dockyard/dockyard:0.3.1"
+    )
+    deployment = api.get(Deployment, NAME, namespace=NAMESPACE)
+    assert deployment.spec.template.spec.containers[0].image == "registry.example.org/dockyard/dockyard:0.3.1"
+    assert deployment.spec.template.spec.containers[0].args[:2] == ["sync", "run"]  # only the image changed
+    kind = get_generic_resource("dockyard.dev/v1alpha1", "Platform")
+    assert kind is not None
+    name = origin.joinpath("platform.yaml").read_text().split("name: ")[1].split()[0]
+    status = api.get(kind, f"{name}-local").to_dict()["status"]
+    ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "HandedOver")
+    assert status["lastAttemptedRevision"] == pinned and status.get("lastAppliedRevision") != pinned

@@ -134,6 +134,7 @@ def run(
         drift_interval,
         timeout,
         allowed_signers and allowed_signers.absolute(),
+        os.environ.get("DOCKYARD_POD_NAMESPACE") or None,
     )
     controller = Controller(
         GitSource(source, branch, sync_cache(), credentials and credentials.absolute()), settings, _log

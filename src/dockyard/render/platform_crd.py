@@ -19,6 +19,8 @@ class Result(StrEnum):
     FAILED = "failed"
     DRIFTED = "drifted"
     """The revision is applied, but objects on the cluster differ from it (sync.drift: report)."""
+    HANDED_OVER = "handed-over"
+    """The revision is for another Dockyard release: the in-cluster controller moved itself to it."""
 
 
 def crd() -> dict[str, Any]:

@@ -21,14 +21,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dockyard import actions
+from dockyard import __version__, actions
 from dockyard.deploy import tasks
 from dockyard.deploy.client import Connection
 from dockyard.deploy.inventory import read_recorded
 from dockyard.errors import DockyardError, InputError, printable
 from dockyard.load.files import PLATFORM_FILE
+from dockyard.load.versions import core_range_problem
 from dockyard.load.yamlsafe import Document, parse
 from dockyard.render.object_id import ObjectId
+from dockyard.sync import handoff
 from dockyard.sync.drift import DriftWatch
 from dockyard.sync.lease import Leadership
 from dockyard.sync.metrics import Metrics
@@ -57,6 +59,9 @@ class Settings:
     """Seconds each stage may take to become healthy."""
     allowed_signers: Path | None = None
     """When set, only commits signed by one of these keys are applied (git's allowed signers file)."""
+    own_namespace: str | None = None
+    """In the cluster (the dockyard-controller component): its namespace. A revision for another
+    Dockyard release then moves the controller's Deployment to the release it pins (handoff.py)."""
 
 
 def backoff(failures: int, rng: random.Random) -> float:
@@ -156,6 +161,9 @@ class Controller:
         if not root.is_relative_to(tree.resolve()):
             raise DockyardError(f"--path {self.settings.path} leaves the repository")
         self._learn_platform(root)
+        handed = self._hand_over(root, revision, started, begun)
+        if handed is not None:
+            return handed
         platform = actions.platform_for(actions.load_repo(root, self.log), self.settings.cluster)
         repair = platform.settings.sync_drift == "repair"
         self.notifier.receivers = platform.settings.notifications
@@ -204,6 +212,25 @@ class Controller:
             revision.sha, revision.subject, Result.APPLIED, started, seconds, created, configured, pruned, summary
         )
 
+    def _hand_over(self, root: Path, revision: Revision, started: datetime, begun: float) -> Attempt | None:
+        """When the revision is for another Dockyard release and names one for the controller:
+        move this controller's Deployment to it (None: this release reads the revision itself)."""
+        platform = parse(PLATFORM_FILE, _read(root / PLATFORM_FILE))
+        if self.settings.own_namespace is None or not isinstance(platform, Document):
+            return None
+        if core_range_problem(platform) is None:
+            return None
+        pin = handoff.pinned(root, self.settings.cluster)
+        if pin is None:
+            return None  # loading says which release the repo needs, and how to get it
+        connection = Connection(self.settings.kubeconfig, self.settings.context or self._context())
+        changed = handoff.hand_over(connection, self.settings.own_namespace, pin)
+        message = f"the repo is for Dockyard {platform.data.get('dockyard')}; this is {__version__}: "
+        message += f"handed over to {pin.reference}" if changed else f"{pin.reference} is taking over"
+        return Attempt(
+            revision.sha, revision.subject, Result.HANDED_OVER, started, self.clock() - begun, message=message
+        )
+
     def _watch_drift(self, planned: actions.Planned, reported: frozenset[ObjectId] = frozenset()) -> None:
         """Follow what the inventory now records (after the apply), when the loop watches."""
         if self.drift_watch is None:
@@ -244,7 +271,10 @@ class Controller:
 
     def _after(self, attempt: Attempt) -> None:
         self.metrics.observe(attempt)
-        if attempt.result in (Result.APPLIED, Result.DRIFTED):
+        if attempt.result is Result.HANDED_OVER:
+            self.retry = _Retry(attempt.revision, 1, self.clock() + backoff(1, self.rng))
+            self.log(f"{attempt.revision[:12]}: {attempt.message}")
+        elif attempt.result in (Result.APPLIED, Result.DRIFTED):
             self.retry = _Retry()
             self.state.stalled = None
             self.drift_due = self.clock() + self.settings.drift_interval
@@ -344,13 +374,17 @@ class Controller:
         return self.head is not None and self.head.sha == self.state.applied
 
 
+def _read(path: Path) -> bytes:
+    """A file of the checkout (no link followed), or nothing."""
+    try:
+        return path.read_bytes() if path.is_file() and not path.is_symlink() else b""
+    except OSError:
+        return b""
+
+
 def _field(path: Path, key: str) -> str | None:
     """A top-level text field of a YAML file of the checkout (read safely), or None."""
-    try:
-        raw = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
-    except OSError:
-        return None
-    document = parse(path.name, raw)
+    document = parse(path.name, _read(path))
     value = document.data.get(key) if isinstance(document, Document) and isinstance(document.data, dict) else None
     return value if isinstance(value, str) and value else None
 

@@ -62,7 +62,7 @@ class SyncState:
     def record(self, attempt: Attempt) -> None:
         self.history = [attempt, *self.history][:HISTORY_LIMIT]
         self.attempted = attempt.revision
-        if attempt.result is not Result.FAILED:
+        if attempt.result in (Result.APPLIED, Result.DRIFTED):
             self.applied = attempt.revision
 
 
@@ -120,6 +120,8 @@ def conditions(state: SyncState, generation: int, now: datetime) -> list[dict[st
         ready = ("False", "Failed", f"{last.revision[:12]}: {last.message}")
     elif last.result is Result.DRIFTED:
         ready = ("False", "Drifted", f"{last.revision[:12]}: {last.message}")
+    elif last.result is Result.HANDED_OVER:
+        ready = ("False", "HandedOver", f"{last.revision[:12]}: {last.message}")
     else:
         ready = ("True", "Applied", f"{last.revision[:12]} is applied")
     wanted = {
@@ -243,16 +245,18 @@ class StatusWriter:
         if state.name is None or not self._ready:
             return
         moment = _time(now or datetime.now(UTC))
-        failed = attempt.result is not Result.APPLIED
+        failed = attempt.result in (Result.FAILED, Result.DRIFTED)
         event = {
             "apiVersion": "v1",
             "kind": "Event",
             "metadata": {"generateName": f"{state.name}.", "namespace": "default"},
             "involvedObject": {"apiVersion": API_VERSION, "kind": KIND, "name": state.name},
-            "reason": {Result.FAILED: "SyncFailed", Result.DRIFTED: "Drifted"}.get(attempt.result, "Synced"),
+            "reason": {Result.FAILED: "SyncFailed", Result.DRIFTED: "Drifted", Result.HANDED_OVER: "HandedOver"}.get(
+                attempt.result, "Synced"
+            ),
             "message": _short(
                 f"{attempt.revision[:12]}: {attempt.message}"
-                if failed
+                if attempt.result is not Result.APPLIED
                 else f"{attempt.revision[:12]} applied: {attempt.created} created, {attempt.configured} configured, "
                 f"{attempt.pruned} pruned"
             ),
