@@ -16,6 +16,7 @@ from dockyard.charts.helm import Helm
 from dockyard.check.findings import Finding
 from dockyard.check.run import run_checks
 from dockyard.deploy import tasks
+from dockyard.deploy.ahead import ReadAhead
 from dockyard.deploy.apply import Outcome, apply
 from dockyard.deploy.client import Connection
 from dockyard.deploy.inventory import Inventory, read_recorded
@@ -119,14 +120,20 @@ def plan_platform(
     checks_first: bool = False,
     force_conflicts: bool = False,
     report: Report = lambda _line: None,
+    ahead: ReadAhead | None = None,
 ) -> Planned:
-    """Render one cluster's platform (and, for an apply, check it), then dry-run it on the cluster."""
+    """Render one cluster's platform (and, for an apply, check it), then dry-run it on the cluster.
+    With `ahead` (the sync controller), its connection and what it read ahead are used."""
     bundle = render_for(platform, report=report)
     if checks_first:
         require_clean_checks(platform, bundle, report)
-    connection = Connection(kubeconfig, context or platform.cluster.kube_context)
     inventory = f"{platform.name}-{platform.cluster.name}"
-    recorded = read_recorded(connection, inventory)
+    if ahead is not None and ahead.inventory != inventory:
+        ahead = ReadAhead(ahead.connection, inventory, ())  # the platform was renamed: its own inventory
+    connection = (
+        ahead.connection if ahead is not None else Connection(kubeconfig, context or platform.cluster.kube_context)
+    )
+    recorded = ahead.recorded() if ahead is not None else read_recorded(connection, inventory)
     previous = recorded.objects
     changes = plan(
         connection,
@@ -138,6 +145,7 @@ def plan_platform(
         finished=recorded.finished,
         observed=recorded.observed,
         force_conflicts=force_conflicts,
+        listed=ahead.listed if ahead is not None else lambda _key: None,
     )
     return Planned(platform, bundle, connection, inventory, previous, changes, force_conflicts)
 

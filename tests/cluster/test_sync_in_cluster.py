@@ -66,6 +66,13 @@ def origin(tmp_path: Path, api: Client) -> Iterator[Path]:
     ):
         with contextlib.suppress(ApiError):
             api.delete(kind, object_name)
+    deadline = time.monotonic() + 60  # the next test installs the controller again: its namespace must be gone
+    while time.monotonic() < deadline:
+        try:
+            api.get(Namespace, NAMESPACE)
+        except ApiError:
+            break
+        time.sleep(0.2)
 
 
 def _token_kubeconfig(api: Client, cluster: control_plane.Running, target: Path) -> Path:

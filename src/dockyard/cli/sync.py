@@ -77,7 +77,9 @@ def run(
     cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to keep in sync.")],
     branch: Annotated[str, typer.Option("--branch", help="The branch to follow.")] = "main",
     path: Annotated[str, typer.Option("--path", help="The platform repo's directory in the git repo.")] = ".",
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls (jittered).")] = 60.0,
+    interval: Annotated[
+        float, typer.Option("--interval", help="Seconds between polls at most (up to 10 % sooner, jittered).")
+    ] = 60.0,
     drift_interval: Annotated[
         float, typer.Option("--drift-interval", help="Seconds between plans of an unchanged revision.")
     ] = 300.0,

@@ -131,7 +131,7 @@ def apply(
             progress(f"applying {len(pending)} of {len(members)} {group.title}")
             written += _write_group(connection, pending, force_conflicts)
         if members:
-            lives.update(_wait_healthy(connection, members, group.title, timeout, progress))
+            lives.update(_wait_healthy(connection, members, group.title, timeout, progress, changes.read))
         if pending and group is CRDS:
             connection.refresh_kinds()  # Established now: their kinds can be applied
         if group.point is not None:
@@ -187,13 +187,23 @@ def _wait_healthy(
     title: str,
     timeout: float,
     progress: Progress,
+    read: Mapping[ObjectId, Mapping[str, Any]],
 ) -> dict[ObjectId, dict[str, Any]]:
-    """Wait until every member is healthy; the live objects then, by id."""
+    """Wait until every member is healthy; the live objects then, by id. A member the plan found
+    unchanged and healthy (in `read`, by list a moment ago) is not read again: only what was
+    written, or was not healthy then, is."""
+    settled = [
+        (c, dict(read[c.id]))
+        for c in members
+        if c.action == "unchanged" and c.id in read and assess(dict(read[c.id])).health is Health.HEALTHY
+    ]
+    settled_ids = {c.id for c, _live in settled}
+    pending = [c for c in members if c.id not in settled_ids]
     deadline = time.monotonic() + timeout
-    announced = False
+    announced, pause = False, 0.05
     while True:
         unhealthy = []
-        seen = _live(connection, members)
+        seen = [*settled, *_live(connection, pending)]
         for change, live in seen:
             if removes_itself(change.rendered.manifest) and (live is None or _being_deleted(live)):
                 continue  # it ran and removed itself, or is removing itself (the plan knows it ran)
@@ -208,7 +218,8 @@ def _wait_healthy(
         if not announced:
             progress(f"waiting for {len(unhealthy)} {title} to become healthy")
             announced = True
-        time.sleep(0.5)
+        time.sleep(pause)
+        pause = min(0.5, pause * 2)  # a rollout of one change is often done in a fraction of a second
 
 
 def _being_deleted(live: Mapping[str, Any]) -> bool:

@@ -10,10 +10,11 @@ it is planned as `create` and dry-run again just before it is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from dockyard.deploy import diff
 from dockyard.deploy.client import Connection, ObjectError, Reason
@@ -50,6 +51,9 @@ class Change:
 class ChangeSet:
     changes: tuple[Change, ...]
     prune: PrunePlan = field(default_factory=lambda: PrunePlan((), ()))
+    read: Mapping[ObjectId, Mapping[str, Any]] = field(default_factory=dict)
+    """The live objects the plan read (by list), by id: the apply judges the health of an unchanged
+    object from them instead of reading it again."""
 
     @property
     def failures(self) -> list[Change]:
@@ -85,12 +89,14 @@ def plan(
     finished: Mapping[ObjectId, str] | None = None,
     observed: Mapping[ObjectId, Observed] | None = None,
     force_conflicts: bool = False,
+    listed: Callable[[tuple[str, str, str | None]], dict[str, dict[str, Any]] | None] = lambda _key: None,
 ) -> ChangeSet:
     """`force_conflicts`: take over fields another field manager owns (kubectl's --force-conflicts),
     as a GitOps controller must to put a changed object back. `recreate` holds references
     (`kind/namespace/name`, or `kind/name`) people allowed to be recreated; `finished` the digests
     of the self-removing Jobs applied before (see finished.py); `observed` what the last apply
-    recorded of each object (see observed.py)."""
+    recorded of each object (see observed.py); `listed` the objects read ahead by kind and
+    namespace (see ahead.py)."""
     finished = finished or {}
     observed = observed or {}
     namespaces = {r.name for r in bundle.objects if r.kind == "Namespace"}
@@ -100,7 +106,8 @@ def plan(
         if r.kind == "CustomResourceDefinition"
     }
 
-    def compare(rendered: Rendered) -> Change:
+    def known(rendered: Rendered) -> Change | None:
+        """Unchanged without a request, when what was applied and what is live say so; else None."""
         object_id = ObjectId.of(rendered.manifest)
         if removes_itself(rendered.manifest) and finished.get(object_id) == digest(rendered.manifest):
             # applied as it is before: it is running, ran, or removed itself (the TTL controller
@@ -115,6 +122,11 @@ def plan(
             and recorded.marker == marker(live)
         ):
             return Change(object_id, Action.UNCHANGED, rendered)  # applied as it is, and nothing changed it since
+        return None
+
+    def compare(rendered: Rendered) -> Change:
+        object_id = ObjectId.of(rendered.manifest)
+        live = lives[(rendered.api_version, rendered.kind, rendered.namespace)].get(rendered.name)
         result = connection.apply(rendered.manifest, dry_run=True, force=force_conflicts)
         allowed = reference(object_id) in recreate or _replaced_by_its_chart(rendered)
         if isinstance(result, ObjectError) and result.reason is Reason.IMMUTABLE and allowed:
@@ -136,11 +148,23 @@ def plan(
     connection.prepare([r.manifest for r in bundle.objects])
     kinds = sorted({(r.api_version, r.kind, r.namespace) for r in bundle.objects}, key=str)
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        lives = dict(zip(kinds, pool.map(lambda k: connection.list(*k), kinds), strict=True))
-        changes = list(pool.map(compare, bundle.objects))
+
+        def read(key: tuple[str, str, str | None]) -> dict[str, dict[str, Any]]:
+            found = listed(key)
+            return found if found is not None else connection.list(*key)
+
+        lives = dict(zip(kinds, pool.map(read, kinds), strict=True))
+        settled = [known(r) for r in bundle.objects]  # most objects, in a steady state: no request, no thread
+        asked = iter(pool.map(compare, [r for r, c in zip(bundle.objects, settled, strict=True) if c is None]))
+        changes = [c if c is not None else next(asked) for c in settled]
     current = {c.id for c in changes}
     prune = plan_prune(previous, current, allow_mass_prune=allow_mass_prune, allow_kinds=prune_kinds)
-    return ChangeSet(tuple(changes), prune)
+    seen = {
+        c.id: live
+        for c in changes
+        if (live := lives[(c.rendered.api_version, c.rendered.kind, c.rendered.namespace)].get(c.rendered.name))
+    }
+    return ChangeSet(tuple(changes), prune, seen)
 
 
 def _replaced_by_its_chart(rendered: Rendered) -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from dockyard import __version__, actions
 from dockyard.deploy import tasks
+from dockyard.deploy.ahead import ReadAhead
 from dockyard.deploy.client import Connection
 from dockyard.deploy.inventory import read_recorded
 from dockyard.errors import DockyardError, InputError, printable
@@ -72,7 +73,9 @@ def backoff(failures: int, rng: random.Random) -> float:
 
 
 def jittered(interval: float, rng: random.Random) -> float:
-    return interval * rng.uniform(0.9, 1.1)
+    """The time to the next poll: up to 10 % early (many controllers do not poll in step), never
+    late, so that a commit is fetched at most `interval` after it lands."""
+    return interval * rng.uniform(0.9, 1.0)
 
 
 @dataclass
@@ -107,6 +110,8 @@ class Controller:
         self.drift_watch: DriftWatch | None = None
         """Set by `run`: watches wake the loop on drift (a cycle-by-cycle caller plans on its interval)."""
         self._wake: threading.Event | None = None
+        self._kinds: frozenset[tuple[str, str, str | None]] = frozenset()
+        """The kinds and namespaces of the revision planned last: read ahead for the next one."""
 
     # one cycle
 
@@ -151,6 +156,7 @@ class Controller:
         self.state.reconciling = False
         self.state.record(attempt)
         self._after(attempt)
+        self.source.forget_old(keep=revision.sha)
         return attempt
 
     def _apply(self, revision: Revision, started: datetime, begun: float) -> Attempt:
@@ -164,6 +170,7 @@ class Controller:
         handed = self._hand_over(root, revision, started, begun)
         if handed is not None:
             return handed
+        ahead = self._read_ahead()
         platform = actions.platform_for(actions.load_repo(root, self.log), self.settings.cluster)
         repair = platform.settings.sync_drift == "repair"
         self.notifier.receivers = platform.settings.notifications
@@ -174,7 +181,9 @@ class Controller:
             checks_first=True,
             force_conflicts=repair,
             report=self.log,
+            ahead=ahead,
         )
+        self._kinds = frozenset((r.api_version, r.kind, r.namespace) for r in planned.bundle.objects)
         tasks.check_known(planned.bundle.tasks)
         changes = planned.changes
         created = sum(1 for c in changes.changes if c.action == "create")
@@ -212,6 +221,21 @@ class Controller:
             revision.sha, revision.subject, Result.APPLIED, started, seconds, created, configured, pruned, summary
         )
 
+    def _read_ahead(self) -> ReadAhead | None:
+        """Start reading what the last revision had while this one loads (None before one was
+        planned: the plan reads everything itself)."""
+        if not self._kinds or self.state.platform is None:
+            return None
+        connection = self._cluster()
+        return ReadAhead(connection, f"{self.state.platform}-{self.settings.cluster}", self._kinds)
+
+    def _cluster(self) -> Connection:
+        """The connection this controller keeps to the cluster (made once: its client and the
+        cluster's kinds are reused by every cycle)."""
+        if self._connection is None:
+            self._connection = Connection(self.settings.kubeconfig, self.settings.context or self._context())
+        return self._connection
+
     def _hand_over(self, root: Path, revision: Revision, started: datetime, begun: float) -> Attempt | None:
         """When the revision is for another Dockyard release and names one for the controller:
         move this controller's Deployment to it (None: this release reads the revision itself)."""
@@ -223,8 +247,7 @@ class Controller:
         pin = handoff.pinned(root, self.settings.cluster)
         if pin is None:
             return None  # loading says which release the repo needs, and how to get it
-        connection = Connection(self.settings.kubeconfig, self.settings.context or self._context())
-        changed = handoff.hand_over(connection, self.settings.own_namespace, pin)
+        changed = handoff.hand_over(self._cluster(), self.settings.own_namespace, pin)
         message = f"the repo is for Dockyard {platform.data.get('dockyard')}; this is {__version__}: "
         message += f"handed over to {pin.reference}" if changed else f"{pin.reference} is taking over"
         return Attempt(
@@ -317,8 +340,7 @@ class Controller:
 
     def _writer(self) -> StatusWriter | None:
         if self._status is None and self.state.name is not None:
-            self._connection = Connection(self.settings.kubeconfig, self.settings.context or self._context())
-            self._status = StatusWriter(self._connection, self.log)
+            self._status = StatusWriter(self._cluster(), self.log)
         return self._status
 
     def _write_status(self) -> None:
@@ -352,11 +374,12 @@ class Controller:
             while not stop.is_set():
                 if leadership is not None and leadership.lost.is_set():
                     return False
+                began = self.clock()
                 try:
                     self.cycle()
                 except DockyardError as error:  # whatever a cycle could not do, the next one tries again
                     self.log(f"cycle: {printable(str(error))}")
-                wait = jittered(self.settings.interval, self.rng)
+                wait = max(0.0, jittered(self.settings.interval, self.rng) - (self.clock() - began))
                 if self.retry.revision is not None and self.retry.revision == (self.head.sha if self.head else None):
                     wait = min(wait, max(0.0, self.retry.due - self.clock()))
                 if self.drift_due == 0 and self.ready:

@@ -118,10 +118,11 @@ class GitSource:
         except (tarfile.TarError, OSError) as error:
             shutil.rmtree(staging, ignore_errors=True)
             raise SourceUnavailable(f"cannot export {revision.short}: {error}") from None
-        self._forget_old(keep=revision.sha)
         return target
 
-    def _forget_old(self, keep: str) -> None:
+    def forget_old(self, keep: str) -> None:
+        """Remove exported revisions beyond the newest few (kept: `keep`). The controller calls it
+        after a revision is applied, so that it costs nothing on the way to the cluster."""
         trees = sorted(
             (p for p in self.checkouts.iterdir() if p.is_dir() and not p.name.startswith(".")),
             key=lambda p: p.stat().st_mtime,
