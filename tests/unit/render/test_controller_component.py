@@ -96,6 +96,23 @@ def test_a_pinned_version_and_digest_name_the_image(tmp_path: Path, capsys: pyte
     )
 
 
+@pytest.mark.tools
+def test_where_digests_are_required_the_controllers_image_needs_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _repo(tmp_path, "imagePolicy:\n  requireDigest: true\n")
+    result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "platform")
+    assert result.code != 0
+    line = (repo / "platform.yaml").read_text().splitlines().index(
+        "    source: https://git.example.org/shop/platform.git"
+    ) + 1
+    assert (
+        f"platform.yaml:{line}:5: the controller's image is not pinned by digest (this environment requires digests)"
+        in result.err
+    )
+
+
+@pytest.mark.tools
 def test_a_version_outside_the_repos_range_is_an_error_at_its_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -110,6 +127,7 @@ def test_a_version_outside_the_repos_range_is_an_error_at_its_line(
     )
 
 
+@pytest.mark.tools
 def test_without_sync_controller_there_is_no_controller_and_asking_for_it_says_what_is_missing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

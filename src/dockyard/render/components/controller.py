@@ -101,6 +101,16 @@ def _settings(platform: Platform) -> SyncController:
                 )
             ]
         )
+    if platform.settings.require_digest and settings.digest is None:
+        raise InputError(
+            [
+                Problem(
+                    platform.locate(("sync", "controller")),
+                    "the controller's image is not pinned by digest (this environment requires digests)",
+                    "set sync.controller.digest to the digest of the release's image (sha256:...)",
+                )
+            ]
+        )
     written = platform.values.get("dockyard")
     if settings.version and isinstance(written, str) and settings.version not in SpecifierSet(written):
         raise InputError(
