@@ -44,12 +44,33 @@ def intent(manifest: Mapping[str, Any]) -> str:
 
 
 def marker(live: Mapping[str, Any]) -> str:
-    """A LIST's items may lack `apiVersion` and `kind` where a GET has them: neither is content."""
+    """A LIST's items may lack `apiVersion` and `kind` where a GET has them: neither is content.
+
+    An object's uid and resourceVersion name one content of it (the API server changes the
+    resourceVersion with every write), so the marker of a version seen before is not computed
+    again: a plan of thousands of unchanged objects hashes none of them. Only for objects read
+    from the cluster: a dry run's answer keeps the live resourceVersion with other content."""
+    metadata = live.get("metadata")
+    version = None
+    if isinstance(metadata, Mapping) and metadata.get("uid") and metadata.get("resourceVersion"):
+        version = (str(metadata["uid"]), str(metadata["resourceVersion"]))
+        known = _MARKERS.get(version)
+        if known is not None:
+            return known
     kept = {key: value for key, value in live.items() if key not in ("status", "apiVersion", "kind")}
-    metadata = kept.get("metadata")
     if isinstance(metadata, Mapping):
         kept["metadata"] = {key: value for key, value in metadata.items() if key not in BOOKKEEPING}
-    return _hash(kept)
+    found = _hash(kept)
+    if version is not None:
+        if len(_MARKERS) >= MARKERS_KEPT:
+            _MARKERS.clear()
+        _MARKERS[version] = found
+    return found
+
+
+MARKERS_KEPT = 100_000
+_MARKERS: dict[tuple[str, str], str] = {}
+"""Markers by (uid, resourceVersion), for as many objects as a large platform has."""
 
 
 def _hash(value: Any) -> str:
