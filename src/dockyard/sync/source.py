@@ -2,7 +2,8 @@
 `git` command.
 
 A bare repository in the cache holds what was fetched (one branch, shallow: only the newest
-commit's objects). Each revision is exported once into a directory of its own by `git archive`,
+commit's objects). Each revision is exported once into a directory of its own by `git archive`
+(or, after the first, as the previous export plus what changed: see `_derive`),
 unpacked refusing what tarfile's `data` filter refuses (absolute paths, links out of the
 directory, devices), so the pipeline reads a plain tree that nothing changes under it. git never prompts
 (`GIT_TERMINAL_PROMPT=0`), SSH checks the host against known_hosts and never adds one, and
@@ -105,13 +106,13 @@ class GitSource:
         if (target / ".dockyard-complete").is_file():
             return target
         self.checkouts.mkdir(parents=True, exist_ok=True)
-        archive = self._git_bytes("archive", "--format=tar", revision.sha)
         staging = Path(tempfile.mkdtemp(dir=self.checkouts, prefix=".export-"))
         try:
-            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-                for member in tar.getmembers():
-                    _check_member(member)
-                    tar.extract(member, staging, set_attrs=False)
+            base = self._newest_export(other_than=revision.sha)
+            if base is None or not self._derive(base, revision, staging):
+                shutil.rmtree(staging)
+                staging.mkdir()
+                self._export(revision, staging)
             (staging / ".dockyard-complete").write_text(revision.sha + "\n")
             shutil.rmtree(target, ignore_errors=True)
             os.replace(staging, target)
@@ -119,6 +120,87 @@ class GitSource:
             shutil.rmtree(staging, ignore_errors=True)
             raise SourceUnavailable(f"cannot export {revision.short}: {error}") from None
         return target
+
+    def _export(self, revision: Revision, staging: Path) -> None:
+        """Every file of the revision, from `git archive`."""
+        archive = self._git_bytes("archive", "--format=tar", revision.sha)
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            for member in tar.getmembers():
+                _check_member(member)
+                tar.extract(member, staging, set_attrs=False)
+
+    def _newest_export(self, other_than: str) -> Path | None:
+        done = [
+            p
+            for p in self.checkouts.iterdir()
+            if p.name != other_than and not p.name.startswith(".") and (p / ".dockyard-complete").is_file()
+        ]
+        return max(done, key=lambda p: p.stat().st_mtime, default=None)
+
+    def _derive(self, base: Path, revision: Revision, staging: Path) -> bool:
+        """The revision as the export `base` plus what changed since: unchanged files are hard
+        links to the base's (no file is ever written to again, so neither tree can change), the
+        changed ones are written from git. False when it cannot be done so (a link or a submodule
+        on either side, a base git no longer has): then the whole revision is exported."""
+        try:
+            raw = self._git_bytes("diff-tree", "-r", "-z", "--no-renames", "--raw", base.name, revision.sha)
+        except SourceUnavailable:
+            return False
+        fields = raw.split(b"\0")
+        changes: list[tuple[str, str, str]] = []  # (status, path, blob)
+        for header, name in zip(fields[0::2], fields[1::2], strict=False):
+            if not header:
+                continue
+            old_mode, new_mode, _old, blob, status = header.decode().lstrip(":").split()
+            path = name.decode("utf-8", "surrogateescape")
+            parts = PurePosixPath(path)
+            if {old_mode, new_mode} & {"120000", "160000"} or parts.is_absolute() or ".." in parts.parts:
+                return False
+            changes.append((status, path, blob))
+        for directory, folders, files in os.walk(base):
+            if any(os.path.islink(os.path.join(directory, f)) for f in [*folders, *files]):
+                return False
+            relative = os.path.relpath(directory, base)
+            (staging / relative).mkdir(parents=True, exist_ok=True)
+            for file in files:
+                if relative != "." or file != ".dockyard-complete":
+                    os.link(os.path.join(directory, file), staging / relative / file)
+        written = [(path, blob) for status, path, blob in changes if status != "D"]
+        contents = self._blobs([blob for _path, blob in written])
+        for status, path, _blob in changes:
+            (staging / path).unlink(missing_ok=True)
+            if status == "D":
+                folder = (staging / path).parent
+                while folder != staging and not any(folder.iterdir()):
+                    folder.rmdir()
+                    folder = folder.parent
+        for path, blob in written:
+            (staging / path).parent.mkdir(parents=True, exist_ok=True)
+            (staging / path).write_bytes(contents[blob])
+        return True
+
+    def _blobs(self, shas: list[str]) -> dict[str, bytes]:
+        """The contents of blobs, by id, in one `git cat-file --batch`."""
+        if not shas:
+            return {}
+        done = subprocess.run(
+            ["git", "--git-dir", str(self.mirror), "cat-file", "--batch"],
+            input="".join(f"{sha}\n" for sha in shas).encode(),
+            capture_output=True,
+            env=self._env(),
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+        found, output, at = {}, done.stdout, 0
+        for sha in shas:
+            end = output.find(b"\n", at)
+            header = output[at:end].split() if end >= 0 else []
+            if done.returncode or len(header) != 3 or header[1] != b"blob" or not header[2].isdigit():
+                raise SourceUnavailable(f"git cat-file cannot read blob {sha} of {self.shown}")
+            size = int(header[2])
+            found[sha] = output[end + 1 : end + 1 + size]
+            at = end + 1 + size + 1
+        return found
 
     def forget_old(self, keep: str) -> None:
         """Remove exported revisions beyond the newest few (kept: `keep`). The controller calls it

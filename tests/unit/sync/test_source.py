@@ -139,3 +139,49 @@ def test_an_ssh_key_and_known_hosts_come_from_a_directory_of_files(tmp_path: Pat
     assert f"userknownhostsfile {secret}/known_hosts" in shown
     assert {"batchmode yes", "stricthostkeychecking true", "identitiesonly yes"} <= set(shown)
     assert "GIT_ASKPASS" not in env
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else b"<dir>"
+        for p in sorted(root.rglob("*"))
+        if p.name != ".dockyard-complete"
+    }
+
+
+def test_a_revision_derived_from_the_last_export_is_the_revision_and_leaves_that_export_alone(
+    tmp_path: Path,
+) -> None:
+    origin = tmp_path / "origin"
+    write(origin, "platform.yaml", "name: one\n")
+    write(origin, "services/a/score.yaml", "a: 1\n")
+    write(origin, "services/b/score.yaml", "b: 1\n")
+    write(origin, "services/b/overrides/prod.yaml", "x: 1\n")
+    commit_all(origin, "first")
+    source = GitSource(str(origin), "main", tmp_path / "cache")
+    first = source.checkout(source.fetch())
+    before = _tree(first)
+    write(origin, "services/a/score.yaml", "a: 2\n")  # changed
+    shutil.rmtree(origin / "services/b")  # a service gone: its folders too
+    write(origin, "services/c/score.yaml", "c: 1\n")  # added
+    second_sha = commit_all(origin, "second")
+    derived = source.checkout(source.fetch())
+    full = GitSource(str(origin), "main", tmp_path / "fresh-cache")
+    assert _tree(derived) == _tree(full.checkout(full.fetch()))  # as if exported whole
+    assert not (derived / "services/b").exists()
+    assert _tree(first) == before  # hard links, never written through
+    assert (derived / "platform.yaml").stat().st_ino == (first / "platform.yaml").stat().st_ino
+    assert (derived / "services/a/score.yaml").stat().st_ino != (first / "services/a/score.yaml").stat().st_ino
+    assert (derived / ".dockyard-complete").read_text() == second_sha + "\n"
+
+
+def test_a_link_in_the_revision_is_exported_whole_and_still_checked(tmp_path: Path) -> None:
+    origin = tmp_path / "origin"
+    write(origin, "platform.yaml", "name: one\n")
+    commit_all(origin, "first")
+    source = GitSource(str(origin), "main", tmp_path / "cache")
+    source.checkout(source.fetch())
+    (origin / "escape").symlink_to("/etc/passwd")
+    commit_all(origin, "a link out")
+    with pytest.raises(SourceUnavailable, match="cannot export"):
+        source.checkout(source.fetch())
