@@ -39,3 +39,33 @@ def writes_during(cluster: control_plane.Running, action: Callable[[], object]) 
         for e in requests_during(cluster, action)
         if e["verb"] in ("create", "update", "patch", "delete") and "dryRun" not in e["requestURI"]
     ]
+
+
+PLAIN = Path(__file__).parent / "repos" / "plain"
+"""A platform of two services and no components: the sync and deploy tests' repo."""
+
+
+def plain_platform(root: Path, prefix: str, extra: str = "") -> str:
+    """The plain repo at `root` (`extra` appended to its platform.yaml), under a platform and team
+    of its own (`<prefix>` and 8 hex digits), as a git repository with one commit: that name."""
+    import shutil
+    import uuid
+
+    from tests.helpers import commit_all, replace
+
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
+    shutil.copytree(PLAIN, root)
+    replace(root, "platform.yaml", "name: plain", f"name: {name}")
+    replace(root, "platform.yaml", "team: plain", f"team: {name}")
+    if extra:
+        with (root / "platform.yaml").open("a") as platform:
+            platform.write(extra)
+    commit_all(root, "the plain platform")
+    return name
+
+
+def platform_name(origin: Path) -> str:
+    """The platform's name in a repo made by `plain_platform`."""
+    return next(
+        line.split(": ")[1] for line in (origin / "platform.yaml").read_text().splitlines() if line.startswith("name:")
+    )

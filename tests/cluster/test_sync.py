@@ -9,7 +9,6 @@ import json
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,31 +29,20 @@ from dockyard.sync.server import Endpoints
 from dockyard.sync.source import GitSource
 from dockyard.sync.status import Result
 from dockyard.sync.webhooks import Receiver
-from tests.cluster.commands import dockyard, requests_during
+from tests.cluster.commands import dockyard, plain_platform, platform_name, requests_during
 from tests.helpers import commit_all, replace
 
-PLAIN = Path(__file__).parent / "repos" / "plain"
 SECRET = b"hook-secret-for-the-tests"
 
 
 @pytest.fixture
 def origin(tmp_path: Path, api: Client) -> Iterator[Path]:
     """The plain repo, under a platform and team of its own, as a git repository with one commit."""
-    name = f"s{uuid.uuid4().hex[:8]}"
     root = tmp_path / "origin"
-    shutil.copytree(PLAIN, root)
-    replace(root, "platform.yaml", "name: plain", f"name: {name}")
-    replace(root, "platform.yaml", "team: plain", f"team: {name}")
-    commit_all(root, "the plain platform")
+    name = plain_platform(root, "s")
     yield root
     with contextlib.suppress(ApiError):
         api.delete(Namespace, name)
-
-
-def _name(origin: Path) -> str:
-    return next(
-        line.split(": ")[1] for line in (origin / "platform.yaml").read_text().splitlines() if line.startswith("name:")
-    )
 
 
 def _controller(origin: Path, cluster: control_plane.Running, tmp_path: Path, lines: list[str]) -> Controller:
@@ -84,7 +72,7 @@ def test_a_commit_is_applied_a_broken_one_is_reported_and_retried_and_the_newest
 ) -> None:
     lines: list[str] = []
     controller = _controller(origin, local_cluster, tmp_path, lines)
-    name = _name(origin)
+    name = platform_name(origin)
     first = controller.cycle()
     assert first is not None and first.result is Result.APPLIED, lines
     assert (first.created, first.configured, first.pruned) == (10, 0, 0)
@@ -136,7 +124,7 @@ def test_drift_is_put_back_and_an_idle_cycle_sends_no_request(
 ) -> None:
     lines: list[str] = []
     controller = _controller(origin, local_cluster, tmp_path, lines)
-    name = _name(origin)
+    name = platform_name(origin)
     assert controller.cycle() is not None
     assert requests_during(local_cluster, controller.cycle) == []
     api.patch(
@@ -164,7 +152,7 @@ def test_an_unreachable_source_changes_nothing_and_stalls_until_it_is_back(
 ) -> None:
     lines: list[str] = []
     controller = _controller(origin, local_cluster, tmp_path, lines)
-    name = _name(origin)
+    name = platform_name(origin)
     assert controller.cycle() is not None
     away = tmp_path / "away"
     shutil.move(origin, away)
@@ -190,7 +178,7 @@ def test_a_signed_push_webhook_applies_the_commit_in_seconds(
     controller.settings = Settings(
         "local", kubeconfig=Path(local_cluster.kubeconfig), context=local_cluster.context, interval=3600, timeout=60
     )
-    name = _name(origin)
+    name = platform_name(origin)
     stop, wake = threading.Event(), threading.Event()
     metrics = Metrics()
     server = Endpoints(Receiver(SECRET, "main"), metrics, wake, lambda: controller.ready, lambda: True, lines.append)
@@ -256,7 +244,7 @@ def test_the_command_syncs_once_and_status_shows_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DOCKYARD_SYNC_CACHE", str(tmp_path / "sync-cache"))
-    name = _name(origin)
+    name = platform_name(origin)
     synced = dockyard(capsys, local_cluster, "sync", str(origin), "-c", "local", "--once")
     assert synced.code == 0, synced.err
     head = commit_all(origin, "nothing changes")  # an empty commit
@@ -282,7 +270,7 @@ def test_a_restarted_controller_takes_up_the_recorded_history(
     planned = restarted.cycle()  # the same revision: checked for drift once, nothing written
     assert planned is not None and (planned.result, planned.created, planned.configured) == (Result.APPLIED, 0, 0)
     assert f"resumed: {applied.revision[:12]} applied before" in lines
-    history = _platform(api, _name(origin))["status"]["history"]
+    history = _platform(api, platform_name(origin))["status"]["history"]
     assert [(h["revision"], h["result"], h["created"]) for h in history] == [
         (applied.revision, "applied", 0),
         (applied.revision, "applied", 10),
@@ -296,7 +284,7 @@ def test_one_of_two_controllers_acts_and_the_other_takes_over_when_it_dies(
     from dockyard.deploy.client import Connection
     from dockyard.sync.lease import Leadership, Lease, lease_name
 
-    name = _name(origin)
+    name = platform_name(origin)
     lines: dict[str, list[str]] = {"a": [], "b": []}
     lease = lease_name(str(origin), "main", f"local-{name}")
     runs = {}
@@ -377,7 +365,7 @@ def test_a_watch_sees_drift_and_the_loop_puts_it_back_at_once(
         drift_interval=3600,
         timeout=60,
     )
-    name = _name(origin)
+    name = platform_name(origin)
     stop, wake = threading.Event(), threading.Event()
     loop = threading.Thread(target=controller.run, args=(stop, wake), daemon=True)
     loop.start()
@@ -449,7 +437,7 @@ def test_a_secret_value_never_reaches_status_events_logs_or_notifications(
     finally:
         controller.notifier.close()
         inbox.shutdown()
-    name = _name(origin)
+    name = platform_name(origin)
     shown = json.dumps(_platform(api, name))
     events = [e.message or "" for e in api.list(Event, namespace="default") if e.involvedObject.name == f"{name}-local"]
     assert len(events) >= 3

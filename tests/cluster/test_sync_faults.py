@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,22 +26,18 @@ from dockyard.localcluster.layout import Layout, State
 from dockyard.localcluster.pki import Pki
 from dockyard.sync.controller import Controller, Settings
 from dockyard.sync.source import GitSource
+from tests.cluster.commands import plain_platform, platform_name
 from tests.cluster.conftest import CLUSTER
-from tests.helpers import commit_all, replace, write
+from tests.helpers import commit_all, write
 
-PLAIN = Path(__file__).parent / "repos" / "plain"
 BULK = 40
 """Services a commit adds at once (about 200 objects), so that an apply takes long enough to be cut."""
 
 
 @pytest.fixture
 def origin(tmp_path: Path, api: Client) -> Iterator[Path]:
-    name = f"f{uuid.uuid4().hex[:8]}"
     root = tmp_path / "origin"
-    shutil.copytree(PLAIN, root)
-    replace(root, "platform.yaml", "name: plain", f"name: {name}")
-    replace(root, "platform.yaml", "team: plain", f"team: {name}")
-    commit_all(root, "the plain platform")
+    name = plain_platform(root, "f")
     yield root
     with contextlib.suppress(ApiError):
         api.delete(Namespace, name)
@@ -95,7 +89,7 @@ def _restart_api_server(down: float, while_down: Callable[[], None]) -> None:
 def test_the_api_server_stopped_mid_apply_prunes_nothing_and_the_revision_applies_once_it_is_back(
     origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
 ) -> None:
-    name = origin.joinpath("platform.yaml").read_text().split("name: ")[1].split()[0]
+    name = platform_name(origin)
     lines: list[str] = []
     settings = Settings("local", kubeconfig=Path(local_cluster.kubeconfig), context=local_cluster.context, timeout=60)
     settings = Settings(**{**settings.__dict__, "interval": 0.5})
@@ -142,7 +136,7 @@ def _candidate(origin: Path, cluster: control_plane.Running, cache: Path, lines:
 def test_the_controller_killed_mid_apply_is_replaced_by_the_other_candidate_which_converges(
     origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
 ) -> None:
-    name = origin.joinpath("platform.yaml").read_text().split("name: ")[1].split()[0]
+    name = platform_name(origin)
     lines: dict[str, list[str]] = {"a": [], "b": []}
     first = commit_all(origin, "nothing new")
     a = _candidate(origin, local_cluster, tmp_path / "a", lines["a"])

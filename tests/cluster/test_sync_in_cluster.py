@@ -6,10 +6,8 @@ runs here with that token, as its pod would)."""
 from __future__ import annotations
 
 import contextlib
-import shutil
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,10 +31,9 @@ from dockyard.render.components.controller import LEADER_LABEL, NAME, NAMESPACE
 from dockyard.sync.controller import Controller, Settings
 from dockyard.sync.lease import Leadership, Lease, leader_label, lease_name
 from dockyard.sync.source import GitSource
-from tests.cluster.commands import dockyard
+from tests.cluster.commands import dockyard, plain_platform, platform_name
 from tests.helpers import commit_all, replace
 
-PLAIN = Path(__file__).parent / "repos" / "plain"
 AUTOSCALING = "autoscaling: {enabled: true, minReplicas: 2, maxReplicas: 3}\n"
 CONTROLLER = """sync:
   controller:
@@ -47,16 +44,11 @@ CONTROLLER = """sync:
 
 @pytest.fixture
 def origin(tmp_path: Path, api: Client) -> Iterator[Path]:
-    name = f"c{uuid.uuid4().hex[:8]}"
     root = tmp_path / "origin"
-    shutil.copytree(PLAIN, root)
-    replace(root, "platform.yaml", "name: plain", f"name: {name}")
-    replace(root, "platform.yaml", "team: plain", f"team: {name}")
-    with (root / "platform.yaml").open("a") as platform:
-        platform.write(CONTROLLER)
+    name = plain_platform(root, "c", CONTROLLER)
     with (root / "services/api/dockyard.yaml").open("a") as settings:
         settings.write(AUTOSCALING)  # the only HorizontalPodAutoscaler: the next commit drops it
-    commit_all(root, "the plain platform, synced from inside the cluster")
+    commit_all(root, "the api service scales itself")
     yield root
     for kind, object_name in (
         (ClusterRoleBinding, NAME),
@@ -73,6 +65,15 @@ def origin(tmp_path: Path, api: Client) -> Iterator[Path]:
         except ApiError:
             break
         time.sleep(0.2)
+
+
+def _install(
+    origin: Path, cluster: control_plane.Running, api: Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> Path:
+    """`dockyard apply` as an admin (the bootstrap); a kubeconfig with the controller's own token."""
+    installed = dockyard(capsys, cluster, "apply", str(origin), "-c", "local", "--yes")
+    assert installed.code == 0, installed.err
+    return _token_kubeconfig(api, cluster, tmp_path / "controller.kubeconfig")
 
 
 def _token_kubeconfig(api: Client, cluster: control_plane.Running, target: Path) -> Path:
@@ -108,15 +109,11 @@ def test_the_installed_controller_syncs_with_only_the_access_its_render_grants(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    name = origin.joinpath("platform.yaml").read_text().split("name: ")[1].split()[0]
-    installed = dockyard(
-        capsys, local_cluster, "apply", str(origin), "-c", "local", "--yes"
-    )  # the bootstrap, as an admin
-    assert installed.code == 0, installed.err
+    name = platform_name(origin)
+    kubeconfig = _install(origin, local_cluster, api, tmp_path, capsys)
     deployment = api.get(Deployment, NAME, namespace=NAMESPACE)
     assert deployment.spec.replicas == 2
     assert api.get(Secret, "dockyard-webhook", namespace=NAMESPACE).data["secret"]  # made by its lifecycle task
-    kubeconfig = _token_kubeconfig(api, local_cluster, tmp_path / "controller.kubeconfig")
     as_controller = Client(KubeConfig.from_file(kubeconfig))
     with pytest.raises(ApiError) as refused:
         list(as_controller.list(Secret, namespace="kube-system"))
@@ -174,9 +171,7 @@ def test_a_commit_for_another_release_moves_the_controller_to_the_release_it_pin
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    installed = dockyard(capsys, local_cluster, "apply", str(origin), "-c", "local", "--yes")
-    assert installed.code == 0, installed.err
-    kubeconfig = _token_kubeconfig(api, local_cluster, tmp_path / "controller.kubeconfig")
+    kubeconfig = _install(origin, local_cluster, api, tmp_path, capsys)
     lines: list[str] = []
     settings = Settings("local", kubeconfig=kubeconfig, context="controller", timeout=60, own_namespace=NAMESPACE)
     controller = Controller(GitSource(str(origin), "main", tmp_path / "sync-cache"), settings, lines.append)
@@ -203,7 +198,7 @@ def test_a_commit_for_another_release_moves_the_controller_to_the_release_it_pin
     assert deployment.spec.template.spec.containers[0].args[:2] == ["sync", "run"]  # only the image changed
     kind = get_generic_resource("dockyard.dev/v1alpha1", "Platform")
     assert kind is not None
-    name = origin.joinpath("platform.yaml").read_text().split("name: ")[1].split()[0]
+    name = platform_name(origin)
     status = api.get(kind, f"{name}-local").to_dict()["status"]
     ready = next(c for c in status["conditions"] if c["type"] == "Ready")
     assert (ready["status"], ready["reason"]) == ("False", "HandedOver")
