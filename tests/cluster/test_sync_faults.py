@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,7 +54,8 @@ def _add_services(root: Path) -> str:
             "    readinessProbe:\n      httpGet: {path: /ready, port: 8080}\n"
             "service:\n  ports:\n    http: {port: 80, targetPort: 8080}\n",
         )
-    return commit_all(root, f"{BULK} services at once")
+    shutil.rmtree(root / "services/client")  # and one goes: a prune is due, only once the rest is applied
+    return commit_all(root, f"{BULK} services at once, one gone")
 
 
 def _until(condition: Callable[[], bool], seconds: float, lines: list[str]) -> None:
@@ -107,6 +109,7 @@ def test_the_api_server_stopped_mid_apply_prunes_nothing_and_the_revision_applie
 
         def cut_in_the_middle() -> None:
             assert not any(f"{sha[:12]} applied" in line for line in lines), "\n".join(lines)
+            assert not any(line.startswith("pruning") for line in lines), "\n".join(lines)
             assert any(line.startswith(f"{sha[:12]} failed: cannot reach the cluster") for line in lines)
 
         _restart_api_server(down=4, while_down=cut_in_the_middle)
@@ -117,8 +120,9 @@ def test_the_api_server_stopped_mid_apply_prunes_nothing_and_the_revision_applie
         loop.join(30)
     assert any(a.revision == sha and a.result.value == "failed" for a in controller.state.history), "\n".join(lines)
     after = _uids(api, name)
-    assert {k: after[k] for k in before} == before  # nothing of the earlier revision was deleted or replaced
-    assert len(after) == len(before) + BULK
+    kept = {k: v for k, v in before.items() if k != "client"}
+    assert {k: after[k] for k in kept} == kept  # nothing of the earlier revision was replaced
+    assert "client" not in after and len(after) == len(kept) + BULK  # pruned, once the revision applied
 
 
 def _candidate(origin: Path, cluster: control_plane.Running, cache: Path, lines: list[str]) -> subprocess.Popen[str]:
@@ -152,6 +156,7 @@ def test_the_controller_killed_mid_apply_is_replaced_by_the_other_candidate_whic
         a.send_signal(signal.SIGKILL)  # no release of the Lease, no last word
         a.wait(10)
         assert not any(f"{sha[:12]} applied" in line for line in lines["a"])  # killed in the middle
+        assert not any(" pruning " in line for line in lines["a"][seen:])  # before any prune
         _until(lambda: any(f"{sha[:12]} applied" in line for line in lines["b"]), 90, lines["b"])
         assert any("leading (Lease" in line for line in lines["b"])
     finally:
@@ -160,5 +165,6 @@ def test_the_controller_killed_mid_apply_is_replaced_by_the_other_candidate_whic
                 process.terminate()
                 process.wait(30)
     after = _uids(api, name)
-    assert {k: after[k] for k in before} == before
-    assert len(after) == len(before) + BULK
+    kept = {k: v for k, v in before.items() if k != "client"}
+    assert {k: after[k] for k in kept} == kept
+    assert "client" not in after and len(after) == len(kept) + BULK

@@ -25,6 +25,7 @@ from lightkube.resources.core_v1 import Namespace, Pod, Secret, ServiceAccount
 from lightkube.resources.rbac_authorization_v1 import ClusterRole, ClusterRoleBinding
 
 from dockyard import __version__
+from dockyard.deploy import client as client_module
 from dockyard.deploy.client import Connection
 from dockyard.localcluster import control_plane
 from dockyard.render.components.controller import LEADER_LABEL, NAME, NAMESPACE
@@ -76,6 +77,25 @@ def _install(
     return _token_kubeconfig(api, cluster, tmp_path / "controller.kubeconfig")
 
 
+def _as_a_pod(kubeconfig: Path, cluster: control_plane.Running, where: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a pod of the controller has instead of a kubeconfig: its ServiceAccount's token, CA
+    and namespace as files, and the API server's address in KUBERNETES_SERVICE_HOST and _PORT."""
+    import base64
+    from urllib.parse import urlsplit
+
+    config = yaml.safe_load(kubeconfig.read_text())
+    server = config["clusters"][0]["cluster"]
+    where.mkdir()
+    (where / "token").write_text(config["users"][0]["user"]["token"])
+    (where / "ca.crt").write_bytes(base64.b64decode(server["certificate-authority-data"]))
+    (where / "namespace").write_text(NAMESPACE)
+    address = urlsplit(cluster.server)
+    monkeypatch.setattr(client_module, "SERVICE_ACCOUNT", where)
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", address.hostname or "")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(address.port))
+    monkeypatch.setenv("KUBECONFIG", str(where / "no-kubeconfig"))
+
+
 def _token_kubeconfig(api: Client, cluster: control_plane.Running, target: Path) -> Path:
     """A kubeconfig with the controller ServiceAccount's token (a TokenRequest, as the kubelet makes one)."""
     token = api.create(
@@ -108,6 +128,7 @@ def test_the_installed_controller_syncs_with_only_the_access_its_render_grants(
     api: Client,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     name = platform_name(origin)
     kubeconfig = _install(origin, local_cluster, api, tmp_path, capsys)
@@ -124,9 +145,10 @@ def test_the_installed_controller_syncs_with_only_the_access_its_render_grants(
     pods = [p.metadata.name for p in api.list(Pod, namespace=NAMESPACE, labels={"app.kubernetes.io/name": NAME})]
     assert len(pods) == 2
     lines: list[str] = []
-    settings = Settings("local", kubeconfig=kubeconfig, context="controller", interval=0.5, timeout=60)
+    _as_a_pod(kubeconfig, local_cluster, tmp_path / "serviceaccount", monkeypatch)  # no kubeconfig from here on
+    settings = Settings("local", interval=0.5, timeout=60)
     controller = Controller(GitSource(str(origin), "main", tmp_path / "sync-cache"), settings, lines.append)
-    connection = Connection(kubeconfig, "controller")
+    connection = Connection(None, None)
     lease = Lease(connection, lease_name(str(origin), "main", "local"), pods[0], duration=3.0, namespace=NAMESPACE)
     leadership = Leadership(lease, lines.append, leader_label(connection, pods[0], NAMESPACE))
     replace(origin, "services/api/score.yaml", "MODE: normal", "MODE: in-cluster")

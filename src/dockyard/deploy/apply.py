@@ -257,8 +257,8 @@ def _prune(
         error = connection.delete(_stub(object_id, previous[object_id]))
         if error is None:
             pruned.append(object_id)
-        elif error.reason is Reason.FORBIDDEN:
-            left.append(object_id)
+        elif error.reason is Reason.FORBIDDEN and " cannot delete resource " in error.message:
+            left.append(object_id)  # RBAC's refusal; an admission policy's is a failure like any other
         else:
             raise ApplyFailed(f"pruning {object_id} failed: {error.message}")
     if left:

@@ -9,6 +9,7 @@ Failures are translated here, once, into `ObjectError`s that say what happened t
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -38,6 +39,8 @@ from dockyard.render.object_id import ObjectId
 FIELD_MANAGER = "dockyard"
 LIST_PAGE = 500
 """Objects per page of a LIST."""
+SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+"""Where a pod finds its ServiceAccount's token, CA and namespace (used when there is no kubeconfig)."""
 TASK_FIELD_MANAGER = "dockyard-tasks"
 """Lifecycle tasks write what apply never owns (generated Secrets, restart stamps)."""
 T = TypeVar("T")
@@ -71,7 +74,11 @@ class Connection:
     def __init__(self, kubeconfig: Path | None, context: str | None) -> None:
         path = kubeconfig or user_kubeconfig()
         try:
-            config = KubeConfig.from_file(str(path))
+            if kubeconfig is None and not path.exists() and os.environ.get("KUBERNETES_SERVICE_HOST"):
+                path = SERVICE_ACCOUNT  # in a pod with no kubeconfig: its ServiceAccount's token
+                config = KubeConfig.from_service_account(str(SERVICE_ACCOUNT))
+            else:
+                config = KubeConfig.from_file(str(path))
             chosen = config.get(context_name=context)
             if chosen is None:
                 raise ConfigError(f"no context {context!r}")
@@ -222,7 +229,7 @@ class Connection:
         while True:
             params = {"limit": str(LIST_PAGE), **({"continue": after} if after else {})}
             response = self._call(partial(self._get, path, params))
-            if response.status_code == 404:
+            if response.status_code == 404 and not found and not after:
                 return {}
             if response.status_code != 200:
                 message = _status_message(response)

@@ -232,8 +232,10 @@ class Controller:
     def _cluster(self) -> Connection:
         """The connection this controller keeps to the cluster (made once: its client and the
         cluster's kinds are reused by every cycle)."""
-        if self._connection is None:
-            self._connection = Connection(self.settings.kubeconfig, self.settings.context or self._context())
+        context = self.settings.context or self._context()
+        if self._connection is None or self._connection.context != context:  # a revision moved kubeContext
+            self._connection = Connection(self.settings.kubeconfig, context)
+            self._status = None
         return self._connection
 
     def _hand_over(self, root: Path, revision: Revision, started: datetime, begun: float) -> Attempt | None:
@@ -294,8 +296,9 @@ class Controller:
 
     def _after(self, attempt: Attempt) -> None:
         self.metrics.observe(attempt)
-        if attempt.result is Result.HANDED_OVER:
-            self.retry = _Retry(attempt.revision, 1, self.clock() + backoff(1, self.rng))
+        if attempt.result is Result.HANDED_OVER:  # asked again, less and less often, until the new release takes over
+            failures = self.retry.failures + 1 if self.retry.revision == attempt.revision else 1
+            self.retry = _Retry(attempt.revision, failures, self.clock() + backoff(failures, self.rng))
             self.log(f"{attempt.revision[:12]}: {attempt.message}")
         elif attempt.result in (Result.APPLIED, Result.DRIFTED):
             self.retry = _Retry()

@@ -109,7 +109,7 @@ class GitSource:
         staging = Path(tempfile.mkdtemp(dir=self.checkouts, prefix=".export-"))
         try:
             base = self._newest_export(other_than=revision.sha)
-            if base is None or not self._derive(base, revision, staging):
+            if base is None or not self._derived(base, revision, staging):
                 shutil.rmtree(staging)
                 staging.mkdir()
                 self._export(revision, staging)
@@ -119,6 +119,9 @@ class GitSource:
         except (tarfile.TarError, OSError) as error:
             shutil.rmtree(staging, ignore_errors=True)
             raise SourceUnavailable(f"cannot export {revision.short}: {error}") from None
+        except SourceUnavailable:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         return target
 
     def _export(self, revision: Revision, staging: Path) -> None:
@@ -136,6 +139,13 @@ class GitSource:
             if p.name != other_than and not p.name.startswith(".") and (p / ".dockyard-complete").is_file()
         ]
         return max(done, key=lambda p: p.stat().st_mtime, default=None)
+
+    def _derived(self, base: Path, revision: Revision, staging: Path) -> bool:
+        """`_derive`, and False on anything it did not foresee (the whole export is the way out)."""
+        try:
+            return self._derive(base, revision, staging)
+        except (OSError, ValueError, SourceUnavailable, subprocess.SubprocessError):
+            return False
 
     def _derive(self, base: Path, revision: Revision, staging: Path) -> bool:
         """The revision as the export `base` plus what changed since: unchanged files are hard
@@ -276,11 +286,14 @@ class GitSource:
 
 CREDENTIALS_ENV = "DOCKYARD_GIT_CREDENTIALS"
 ASKPASS = f"""#!/bin/sh
-# git asks "Username for ..." or "Password for ...": answer from the credentials directory.
+# git asks "Username for ..." or "Password for ...": answer from the credentials directory, with
+# the shell's own builtins (the image has a shell and no other tools).
 case "$1" in
-  Username*) exec cat "${CREDENTIALS_ENV}/username" ;;
-  *) exec cat "${CREDENTIALS_ENV}/password" ;;
+  Username*) file="${CREDENTIALS_ENV}/username" ;;
+  *) file="${CREDENTIALS_ENV}/password" ;;
 esac
+IFS= read -r answer < "$file" || [ -n "$answer" ] || exit 1
+printf '%s\\n' "$answer"
 """
 
 

@@ -185,3 +185,37 @@ def test_a_link_in_the_revision_is_exported_whole_and_still_checked(tmp_path: Pa
     commit_all(origin, "a link out")
     with pytest.raises(SourceUnavailable, match="cannot export"):
         source.checkout(source.fetch())
+
+
+def test_the_askpass_program_needs_nothing_but_the_shell(tmp_path: Path) -> None:
+    """The image has a shell and no other tools (no cat): the answers come from builtins alone."""
+    import subprocess
+
+    from dockyard.sync.source import ASKPASS, CREDENTIALS_ENV
+
+    secret = tmp_path / "secret"
+    write(secret, "username", "platform-bot")
+    write(secret, "password", "tok-3f9a1c")  # no newline at the end, as `kubectl create secret` writes it
+    program = write(tmp_path, "askpass", ASKPASS)
+    program.chmod(0o700)
+    env = {CREDENTIALS_ENV: str(secret), "PATH": str(tmp_path / "no-tools")}
+    asked = [
+        subprocess.run([str(program), prompt], env=env, capture_output=True, text=True, check=True).stdout
+        for prompt in ("Username for 'https://git.example.org': ", "Password for 'https://bot@git.example.org': ")
+    ]
+    assert asked == ["platform-bot\n", "tok-3f9a1c\n"]
+
+
+def test_a_folder_that_becomes_a_file_is_exported_as_it_is(tmp_path: Path) -> None:
+    origin = tmp_path / "origin"
+    write(origin, "platform.yaml", "name: one\n")
+    write(origin, "notes/a.md", "a\n")
+    commit_all(origin, "first")
+    source = GitSource(str(origin), "main", tmp_path / "cache")
+    source.checkout(source.fetch())
+    shutil.rmtree(origin / "notes")
+    write(origin, "notes", "a file now\n")
+    commit_all(origin, "a folder becomes a file")
+    tree = source.checkout(source.fetch())
+    assert (tree / "notes").read_text() == "a file now\n"
+    assert [p.name for p in source.checkouts.iterdir() if p.name.startswith(".")] == []  # no staging left

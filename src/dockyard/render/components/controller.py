@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from lightkube.core.exceptions import LoadResourceError
 from lightkube.core.resource_registry import resource_registry
@@ -64,8 +65,15 @@ TASK_ACCESS: dict[TaskKind, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
         ("", "secrets", ("get",)),
         ("", "services/proxy", ("get", "create", "update", "patch", "delete")),
     ),
-    TaskKind.KEYCLOAK_PRUNE: (("", "services/proxy", ("get", "delete")),),
-    TaskKind.RESTART: (("apps", "deployments", ("get", "patch")), ("apps", "statefulsets", ("get", "patch"))),
+    TaskKind.KEYCLOAK_PRUNE: (
+        ("", "secrets", ("get",)),
+        ("", "services/proxy", ("get", "create", "update", "patch", "delete")),
+    ),
+    TaskKind.RESTART: (
+        ("apps", "deployments", ("get", "patch")),
+        ("apps", "statefulsets", ("get", "patch")),
+        ("apps", "daemonsets", ("get", "patch")),
+    ),
 }
 """What each kind of lifecycle task calls (deploy/tasks): Secrets it reads or makes, Keycloak's
 admin API through the API server's service proxy, the workloads it restarts."""
@@ -108,6 +116,17 @@ def _settings(platform: Platform) -> SyncController:
                     platform.locate(("sync", "controller")),
                     "the controller's image is not pinned by digest (this environment requires digests)",
                     "set sync.controller.digest to the digest of the release's image (sha256:...)",
+                )
+            ]
+        )
+    if urlsplit(settings.source).password is not None:
+        raise InputError(
+            [
+                Problem(
+                    platform.locate(("sync", "controller", "source")),
+                    "the source URL holds a password or token, which would be in the controller's arguments "
+                    "(and in every render and plan)",
+                    "remove it from the URL and name a Secret with it in sync.controller.credentials",
                 )
             ]
         )
