@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from lightkube import Client
+from lightkube.core.exceptions import ApiError
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace
 
@@ -29,6 +30,7 @@ from dockyard.localcluster import control_plane, readiness
 from dockyard.render.bundle import Source, TaskRequest
 from dockyard.render.components.identity import keycloak_tasks
 from dockyard.render.task_points import NAMESPACES
+from tests.cluster.commands import plain_platform
 from tests.helpers import ensure_namespace
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -64,6 +66,17 @@ def local_cluster(cluster_home: Path) -> Iterator[control_plane.Running]:
 @pytest.fixture
 def api(local_cluster: control_plane.Running) -> Client:
     return readiness.client(local_cluster.kubeconfig)
+
+
+@pytest.fixture
+def origin(tmp_path: Path, api: Client) -> Iterator[Path]:
+    """The plain repo, under a platform and team of its own, as a git repository with one commit
+    (its namespace deleted afterwards)."""
+    root = tmp_path / "origin"
+    name = plain_platform(root, "p")
+    yield root
+    with contextlib.suppress(ApiError):
+        api.delete(Namespace, name)
 
 
 @pytest.fixture

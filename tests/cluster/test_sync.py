@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
 import shutil
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 from lightkube import Client
-from lightkube.core.exceptions import ApiError
 from lightkube.resources.apps_v1 import Deployment
-from lightkube.resources.core_v1 import Namespace
 from lightkube.types import PatchType
 
 from dockyard.localcluster import control_plane
@@ -29,20 +25,10 @@ from dockyard.sync.server import Endpoints
 from dockyard.sync.source import GitSource
 from dockyard.sync.status import Result
 from dockyard.sync.webhooks import Receiver
-from tests.cluster.commands import dockyard, plain_platform, platform_name, requests_during
+from tests.cluster.commands import dockyard, platform_name, requests_during
 from tests.helpers import commit_all, replace
 
 SECRET = b"hook-secret-for-the-tests"
-
-
-@pytest.fixture
-def origin(tmp_path: Path, api: Client) -> Iterator[Path]:
-    """The plain repo, under a platform and team of its own, as a git repository with one commit."""
-    root = tmp_path / "origin"
-    name = plain_platform(root, "s")
-    yield root
-    with contextlib.suppress(ApiError):
-        api.delete(Namespace, name)
 
 
 def _controller(origin: Path, cluster: control_plane.Running, tmp_path: Path, lines: list[str]) -> Controller:

@@ -4,7 +4,6 @@ converges on the newest commit."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -13,35 +12,23 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from lightkube import Client
-from lightkube.core.exceptions import ApiError
 from lightkube.resources.apps_v1 import Deployment
-from lightkube.resources.core_v1 import Namespace
 
 from dockyard.localcluster import control_plane, processes, readiness
 from dockyard.localcluster.layout import Layout, State
 from dockyard.localcluster.pki import Pki
 from dockyard.sync.controller import Controller, Settings
 from dockyard.sync.source import GitSource
-from tests.cluster.commands import plain_platform, platform_name
+from tests.cluster.commands import platform_name
 from tests.cluster.conftest import CLUSTER
 from tests.helpers import commit_all, write
 
 BULK = 40
 """Services a commit adds at once (about 200 objects), so that an apply takes long enough to be cut."""
-
-
-@pytest.fixture
-def origin(tmp_path: Path, api: Client) -> Iterator[Path]:
-    root = tmp_path / "origin"
-    name = plain_platform(root, "f")
-    yield root
-    with contextlib.suppress(ApiError):
-        api.delete(Namespace, name)
 
 
 def _add_services(root: Path) -> str:
