@@ -40,6 +40,7 @@ CONTROLLER = """sync:
   controller:
     source: https://git.example.org/plain/platform.git
     image: registry.example.org/dockyard/dockyard
+    version: 0.2.0
 """
 
 
@@ -198,16 +199,15 @@ def test_a_commit_for_another_release_moves_the_controller_to_the_release_it_pin
     settings = Settings("local", kubeconfig=kubeconfig, context="controller", timeout=60, own_namespace=NAMESPACE)
     controller = Controller(GitSource(str(origin), "main", tmp_path / "sync-cache"), settings, lines.append)
     replace(origin, "platform.yaml", 'dockyard: ">=0.2,<0.3"', 'dockyard: ">=0.3,<0.4"')
-    unpinned = commit_all(origin, "the repo moves to Dockyard 0.3, but names no release for the controller")
+    unpinned = commit_all(origin, "the repo moves to Dockyard 0.3; the controller's release (0.2.0) is outside it")
     attempt = controller.cycle()
     assert attempt is not None and attempt.result.value == "failed", "\n".join(lines)
     assert "this repo is written for Dockyard >=0.3,<0.4; this is Dockyard" in attempt.message
     assert attempt.revision == unpinned
     image = api.get(Deployment, NAME, namespace=NAMESPACE).spec.template.spec.containers[0].image
-    assert image == f"registry.example.org/dockyard/dockyard:{__version__}"  # nothing changed
+    assert image == "registry.example.org/dockyard/dockyard:0.2.0"  # nothing changed
 
-    with (origin / "platform.yaml").open("a") as platform:
-        platform.write("    version: 0.3.1\n")  # under sync.controller, the last block of the file
+    replace(origin, "platform.yaml", "    version: 0.2.0\n", "    version: 0.3.1\n")
     pinned = commit_all(origin, "and pins the controller's release")
     attempt = controller.cycle()
     assert attempt is not None and attempt.result.value == "handed-over", "\n".join(lines)

@@ -196,7 +196,7 @@ SYNC_CONTROLLER = {
     "type": "object",
     "description": "Run the sync controller in the cluster (the dockyard-controller component): it follows `source`.",
     "additionalProperties": False,
-    "required": ["source", "image"],
+    "required": ["source", "image", "version"],
     "properties": {
         "source": {
             "type": "string",
@@ -211,13 +211,13 @@ SYNC_CONTROLLER = {
             "type": "string",
             "pattern": "^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+$",
             "x-dockyard-error": "must be an image repository without a tag, such as registry.example.org/dockyard",
-            "description": "Dockyard's image repository; the tag is the version (`version`, else the one rendering).",
+            "description": "Dockyard's image repository, without a tag (the tag is `version`).",
         },
         "version": {
             "type": "string",
             "pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$",
             "x-dockyard-error": "must be a release version such as 0.2.0",
-            "description": "The Dockyard release the controller runs; inside the repo's `dockyard` range.",
+            "description": "The Dockyard release the controller runs, exactly; inside the repo's `dockyard` range.",
         },
         "digest": {
             "type": "string",

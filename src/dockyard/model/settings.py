@@ -162,8 +162,8 @@ class SyncController:
     source: str
     image: str
     """The image repository; the tag is `version`."""
-    version: str | None = None
-    """The release to run (None: the Dockyard that renders)."""
+    version: str
+    """The release to run, exactly (a repo change moves the runtime, never the CLI someone runs)."""
     digest: str | None = None
     branch: str = "main"
     path: str = "."

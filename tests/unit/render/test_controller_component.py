@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import yaml
 
-from dockyard import __version__
 from dockyard.render.components.controller import APPLY_VERBS, NAME, NAMESPACE
 from tests.helpers import copy_example, replace, run_cli
 
@@ -17,6 +16,7 @@ SETTINGS = """sync:
   controller:
     source: https://git.example.org/shop/platform.git
     image: registry.example.org/dockyard/dockyard
+    version: 0.2.0
     credentials: platform-git
 """
 
@@ -69,7 +69,7 @@ def test_the_controller_may_apply_prune_and_watch_every_kind_it_renders_and_noth
     deployment = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == NAME)
     pod = deployment["spec"]["template"]["spec"]
     container = pod["containers"][0]
-    assert container["image"] == f"registry.example.org/dockyard/dockyard:{__version__}"
+    assert container["image"] == "registry.example.org/dockyard/dockyard:0.2.0"  # the pinned release, exactly
     assert container["args"][:5] == ["sync", "run", "https://git.example.org/shop/platform.git", "--cluster", "local"]
     assert {"--leader-elect", "--credentials"} <= set(container["args"])
     assert deployment["spec"]["replicas"] == 2
@@ -88,7 +88,7 @@ def test_the_controller_may_apply_prune_and_watch_every_kind_it_renders_and_noth
 def test_a_pinned_version_and_digest_name_the_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     digest = "sha256:" + "ab" * 32
     repo = _repo(tmp_path)
-    replace(repo, "platform.yaml", "    credentials: platform-git\n", f"    version: 0.2.7\n    digest: {digest}\n")
+    replace(repo, "platform.yaml", "    version: 0.2.0\n", f"    version: 0.2.7\n    digest: {digest}\n")
     objects = _render(repo, capsys)
     deployment = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == NAME)
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == (
@@ -117,7 +117,7 @@ def test_a_version_outside_the_repos_range_is_an_error_at_its_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = _repo(tmp_path)
-    replace(repo, "platform.yaml", "    credentials: platform-git\n", "    version: 0.3.0\n")
+    replace(repo, "platform.yaml", "    version: 0.2.0\n", "    version: 0.3.0\n")
     result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "platform")
     assert result.code != 0
     line = (repo / "platform.yaml").read_text().splitlines().index("    version: 0.3.0") + 1
@@ -136,5 +136,7 @@ def test_without_sync_controller_there_is_no_controller_and_asking_for_it_says_w
         platform.write("components:\n  dockyard-controller:\n    enabled: true\n")
     result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "platform")
     assert result.code != 0
-    assert "component `dockyard-controller` needs `sync.controller` (at least its source and image)" in result.err
-    assert "hint: set sync.controller.source and sync.controller.image" in result.err
+    assert (
+        "component `dockyard-controller` needs `sync.controller` (at least its source, image and version)" in result.err
+    )
+    assert "hint: set sync.controller.source, .image and .version" in result.err

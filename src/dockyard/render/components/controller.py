@@ -26,7 +26,6 @@ from lightkube.core.exceptions import LoadResourceError
 from lightkube.core.resource_registry import resource_registry
 from packaging.specifiers import SpecifierSet
 
-from dockyard import __version__
 from dockyard.errors import InputError, Position, Problem
 from dockyard.model.platform import Platform
 from dockyard.model.settings import SyncController
@@ -90,11 +89,9 @@ def credentials(platform: Platform) -> tuple[str, ...]:
     return (settings.credentials,) if settings is not None and settings.credentials else ()
 
 
-def image(platform: Platform, settings: SyncController) -> str:
-    """`<repository>:<version>[@digest]`: the version pinned in the layers, else the one rendering
-    (so `dockyard apply` with another release moves the controller to it)."""
-    version = settings.version or __version__
-    return f"{settings.image}:{version}" + (f"@{settings.digest}" if settings.digest else "")
+def image(settings: SyncController) -> str:
+    """`<repository>:<version>[@digest]`: exactly the release the layers pin, whoever renders."""
+    return f"{settings.image}:{settings.version}" + (f"@{settings.digest}" if settings.digest else "")
 
 
 def _settings(platform: Platform) -> SyncController:
@@ -104,8 +101,8 @@ def _settings(platform: Platform) -> SyncController:
             [
                 Problem(
                     platform.locate(("components", NAME)),
-                    f"component `{NAME}` needs `sync.controller` (at least its source and image)",
-                    "set sync.controller.source and sync.controller.image in platform.yaml or a cluster file",
+                    f"component `{NAME}` needs `sync.controller` (at least its source, image and version)",
+                    "set sync.controller.source, .image and .version in platform.yaml or a cluster file",
                 )
             ]
         )
@@ -131,7 +128,7 @@ def _settings(platform: Platform) -> SyncController:
             ]
         )
     written = platform.values.get("dockyard")
-    if settings.version and isinstance(written, str) and settings.version not in SpecifierSet(written):
+    if isinstance(written, str) and settings.version not in SpecifierSet(written):
         raise InputError(
             [
                 Problem(
@@ -235,7 +232,7 @@ def _deployment(platform: Platform, settings: SyncController) -> dict[str, Any]:
     probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10}
     container = {
         "name": "controller",
-        "image": image(platform, settings),
+        "image": image(settings),
         "args": args,
         "env": [
             {"name": "DOCKYARD_POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
