@@ -31,7 +31,7 @@ from dockyard.load.files import PLATFORM_FILE
 from dockyard.load.versions import core_range_problem
 from dockyard.load.yamlsafe import Document, parse
 from dockyard.render.object_id import ObjectId
-from dockyard.sync import handoff
+from dockyard.sync import exported, handoff
 from dockyard.sync.drift import DriftWatch
 from dockyard.sync.lease import Leadership
 from dockyard.sync.metrics import Metrics
@@ -241,7 +241,7 @@ class Controller:
     def _hand_over(self, root: Path, revision: Revision, started: datetime, begun: float) -> Attempt | None:
         """When the revision is for another Dockyard release and names one for the controller:
         move this controller's Deployment to it (None: this release reads the revision itself)."""
-        platform = parse(PLATFORM_FILE, _read(root / PLATFORM_FILE))
+        platform = parse(PLATFORM_FILE, exported.raw(root / PLATFORM_FILE))
         if self.settings.own_namespace is None or not isinstance(platform, Document):
             return None
         if core_range_problem(platform) is None:
@@ -274,7 +274,7 @@ class Controller:
     def _learn_platform(self, root: Path) -> None:
         """The platform's name (the Platform object is `<platform>-<cluster>`), read before the
         pipeline so that even a revision that fails to load is reported on it."""
-        name = _field(root / PLATFORM_FILE, "name")
+        name = exported.text_field(root / PLATFORM_FILE, "name")
         if name:
             self.state.platform = name
 
@@ -361,7 +361,7 @@ class Controller:
         if self.head is None:
             return None
         tree = self.source.checkout(self.head) / self.settings.path
-        return _field(tree / "clusters" / f"{self.settings.cluster}.yaml", "kubeContext")
+        return exported.text_field(tree / "clusters" / f"{self.settings.cluster}.yaml", "kubeContext")
 
     # the loop
 
@@ -398,21 +398,6 @@ class Controller:
     def ready(self) -> bool:
         """The newest fetched revision is the one applied."""
         return self.head is not None and self.head.sha == self.state.applied
-
-
-def _read(path: Path) -> bytes:
-    """A file of the checkout (no link followed), or nothing."""
-    try:
-        return path.read_bytes() if path.is_file() and not path.is_symlink() else b""
-    except OSError:
-        return b""
-
-
-def _field(path: Path, key: str) -> str | None:
-    """A top-level text field of a YAML file of the checkout (read safely), or None."""
-    document = parse(path.name, _read(path))
-    value = document.data.get(key) if isinstance(document, Document) and isinstance(document.data, dict) else None
-    return value if isinstance(value, str) and value else None
 
 
 def _message(error: Exception) -> str:

@@ -23,8 +23,8 @@ from packaging.version import InvalidVersion, Version
 from dockyard.deploy.client import Connection, ObjectError
 from dockyard.errors import DockyardError
 from dockyard.load.files import PLATFORM_FILE
-from dockyard.load.yamlsafe import Document, parse
 from dockyard.render.components.controller import NAME
+from dockyard.sync import exported
 
 CONTAINER = "controller"
 
@@ -45,12 +45,12 @@ class Pin:
 def pinned(root: Path, cluster: str) -> Pin | None:
     """`sync.controller`'s image, version and digest as the revision's files set them, when they
     name a version inside the repo's `dockyard` range; else None."""
-    platform = _data(root / PLATFORM_FILE)
-    cluster_file = _data(root / "clusters" / f"{cluster}.yaml")
+    platform = exported.mapping(root / PLATFORM_FILE)
+    cluster_file = exported.mapping(root / "clusters" / f"{cluster}.yaml")
     environment = cluster_file.get("environment")
     layers = [platform]
     if isinstance(environment, str) and "/" not in environment and environment not in ("", ".", ".."):
-        layers.append(_data(root / "environments" / f"{environment}.yaml"))
+        layers.append(exported.mapping(root / "environments" / f"{environment}.yaml"))
     layers.append(cluster_file)
     settings: dict[str, Any] = {}
     for layer in layers:
@@ -88,12 +88,3 @@ def hand_over(connection: Connection, namespace: str, pin: Pin) -> bool:
     if isinstance(patched, ObjectError):
         raise DockyardError(f"cannot hand over to {pin.reference}: {patched.message}")
     return True
-
-
-def _data(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
-    except OSError:
-        return {}
-    document = parse(path.name, raw)
-    return document.data if isinstance(document, Document) and isinstance(document.data, dict) else {}

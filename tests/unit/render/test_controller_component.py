@@ -140,3 +140,17 @@ def test_without_sync_controller_there_is_no_controller_and_asking_for_it_says_w
         "component `dockyard-controller` needs `sync.controller` (at least its source, image and version)" in result.err
     )
     assert "hint: set sync.controller.source, .image and .version" in result.err
+
+
+@pytest.mark.tools
+def test_a_token_in_the_source_url_is_refused_at_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = _repo(tmp_path)
+    replace(repo, "platform.yaml", "https://git.example.org/", "https://bot:ghp_tok42@git.example.org/")
+    result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "platform")
+    assert result.code != 0
+    line = (repo / "platform.yaml").read_text().splitlines().index(
+        "    source: https://bot:ghp_tok42@git.example.org/shop/platform.git"
+    ) + 1
+    assert f"platform.yaml:{line}:13: the source URL holds a password or token" in result.err
+    assert "hint: remove it from the URL and name a Secret with it in sync.controller.credentials" in result.err
+    assert "Traceback" not in result.err and "ghp_tok42" not in result.err
