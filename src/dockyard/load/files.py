@@ -65,15 +65,16 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem], list[tuple[str,
     found: list[tuple[str, str, bool]] = [("platform", PLATFORM_FILE, (root / PLATFORM_FILE).is_symlink())]
     problems: list[Problem] = []
     for folder, kind in (("environments", "environment"), ("clusters", "cluster"), ("provisioners", "provisioner")):
-        found += [(kind, path, link) for path, link in _yaml_files(root, folder, False, problems)]
+        found += [(kind, path, link) for path, link in _yaml_files(root, folder, None, problems)]
     services_linked = (root / "services").is_symlink()
     for entry in _entries(root, "services", problems):
         relative = f"services/{entry.name}"
         if not entry.is_dir():
             continue
         linked = services_linked or entry.is_symlink()
-        score = os.path.join(entry.path, "score.yaml")
-        if not os.path.lexists(score):
+        inside = {e.name: e for e in _entries(root, relative, problems)}
+        score = inside.get("score.yaml")
+        if score is None:
             problems.append(
                 Problem(
                     Position(relative, 1, 1),
@@ -82,14 +83,18 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem], list[tuple[str,
                 )
             )
             continue
-        found.append(("score", f"{relative}/score.yaml", linked or os.path.islink(score)))
-        settings = os.path.join(entry.path, SETTINGS_FILE)
-        if os.path.lexists(settings):
-            found.append(("servicesettings", f"{relative}/{SETTINGS_FILE}", linked or os.path.islink(settings)))
-        overrides = _yaml_files(root, f"{relative}/overrides", linked, problems)
-        found += [("serviceoverride", path, link) for path, link in overrides]
+        found.append(("score", f"{relative}/score.yaml", linked or score.is_symlink()))
+        settings = inside.get(SETTINGS_FILE)
+        if settings is not None:
+            found.append(("servicesettings", f"{relative}/{SETTINGS_FILE}", linked or settings.is_symlink()))
+        overrides = inside.get("overrides")
+        if overrides is not None:
+            found += [
+                ("serviceoverride", path, link)
+                for path, link in _yaml_files(root, f"{relative}/overrides", linked or overrides.is_symlink(), problems)
+            ]
     found += [("policy", path, link) for path, link in _files_ending(root, "policies", ".rego", problems)]
-    found += [("gatekeeper", path, link) for path, link in _yaml_files(root, "policies", False, problems)]
+    found += [("gatekeeper", path, link) for path, link in _yaml_files(root, "policies", None, problems)]
     files = []
     for kind, path, through_link in found:
         raw = read_inside(root, path, problems) if through_link else _read_plain(root, path, problems)
@@ -167,9 +172,10 @@ def _files_ending(root: Path, folder: str, suffix: str, problems: list[Problem])
     ]
 
 
-def _yaml_files(root: Path, folder: str, linked: bool, problems: list[Problem]) -> list[tuple[str, bool]]:
-    """(path, reached through a symlink) for each .yaml file in `folder`."""
-    linked = linked or (root / folder).is_symlink()
+def _yaml_files(root: Path, folder: str, linked: bool | None, problems: list[Problem]) -> list[tuple[str, bool]]:
+    """(path, reached through a symlink) for each .yaml file in `folder`; `linked` says whether
+    `folder` is reached through a symlink (None: look)."""
+    linked = linked if linked is not None else (root / folder).is_symlink()
     paths = []
     for entry in _entries(root, folder, problems):
         relative = f"{folder}/{entry.name}"
