@@ -9,6 +9,7 @@ Reported to a person (each a DockyardError; the CLI prints its message, never a 
     ├── localcluster: KindUnavailable, NotReady, LocalClusterError
     ├── render:       OutputError (the output directory refused a write)
     ├── check:        SchemasMissing, PolicyEngineFailed (a check could not run: nothing applies)
+    ├── secrets:      SecretsError (no key at hand opens a file; a change cannot be made)
     ├── deploy:       ConnectionFailed, ApplyFailed, PruneRefused, InventoryNotSaved,
     │                 TaskFailed, UnknownTask
     └── cli:          PullError (some charts could not be pulled; the others were)
@@ -21,6 +22,8 @@ above before it leaves the step; never seen by a person as such:
     render    Unresolved ($ref), Unresolvable (placeholder), ProvisionError, ContractUnusable,
               WorkloadProblem
     migrate   Unreadable (YAML the round trip cannot keep as written)
+    secrets   SecretsLocked (no identity opens a data key: the CLI names where keys were looked for),
+              _Undecryptable (a value that does not decrypt: a Problem at its line)
     sync      SourceUnavailable (git cannot fetch or export: the cycle reports it and changes nothing)
 
 A `Problem` is one finding with its place: ``FILE:LINE:COL: message`` plus an optional hint.

@@ -9,6 +9,7 @@ One module per command group, over the actions layer (dockyard/actions.py):
     deploy         plan, apply
     sync           sync (the GitOps loop), sync status
     argocd         argocd plugin (and render --argocd): Argo CD as the syncer
+    secrets        secrets init, set, unset, list, edit, rotate, recipients, diff
     components     components, charts pull/verify
     policies       policies export
     localcluster   localcluster ..., up, down, status
@@ -33,7 +34,7 @@ import typer
 from typer.exceptions import TyperException
 
 from dockyard import __version__
-from dockyard.cli import argocd, checks, components, deploy, localcluster, policies, repo, sync, versions
+from dockyard.cli import argocd, checks, components, deploy, localcluster, policies, repo, secrets, sync, versions
 from dockyard.cli.console import err, out
 from dockyard.cli.deploy import CHANGES
 from dockyard.errors import DockyardError, InputError, printable
@@ -50,6 +51,7 @@ app.add_typer(components.charts_app, name="charts")
 app.add_typer(policies.policies_app, name="policies")
 app.add_typer(sync.app, name="sync")
 app.add_typer(argocd.app, name="argocd")
+app.add_typer(secrets.app, name="secrets")
 app.command("components")(components.components)
 for command in localcluster.TOP_LEVEL:
     app.command(command.__name__)(command)

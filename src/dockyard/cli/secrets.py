@@ -1,0 +1,289 @@
+"""`dockyard secrets ...`: the platform repo's encrypted secrets (SOPS files, age recipients).
+
+A value never comes from the command line (stdin or a prompt without echo), and no command prints
+one: `list` and `diff` show keys only.
+"""
+
+from __future__ import annotations
+
+import getpass
+import io
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from ruamel.yaml import YAML
+
+from dockyard.cli.console import RepoArg, out
+from dockyard.errors import InputError, Problem, UsageError
+from dockyard.load.files import find_repo
+from dockyard.load.yamlsafe import parse
+from dockyard.secrets import keys, rules, store
+from dockyard.secrets.diff import changed_keys
+from dockyard.secrets.store import SecretsError, SecretsFile
+
+app = typer.Typer(help="Encrypted secrets in the platform repo (SOPS files, age recipients).", no_args_is_help=True)
+recipients_app = typer.Typer(help="Who can read the repo's secrets (.sops.yaml).", no_args_is_help=True)
+app.add_typer(recipients_app, name="recipients")
+
+FileOpt = Annotated[
+    str,
+    typer.Option(
+        "--file",
+        "-f",
+        help="secrets/platform.yaml, secrets/<environment>.yaml, secrets/<cluster>.yaml "
+        "or services/<name>/secrets.yaml.",
+    ),
+]
+EDIT_HEADER = (
+    "# Decrypted copy of {file}: it is encrypted again when the editor closes, and this copy removed.\n"
+    "# Comments are not kept. Quit without saving to change nothing.\n"
+)
+
+
+@app.command()
+def init(
+    repo: RepoArg = Path("."),
+    recipient: Annotated[
+        list[str] | None, typer.Option("--recipient", "-r", help="An age public key that may read (repeatable).")
+    ] = None,
+) -> None:
+    """Set up encrypted secrets: an age key if you have none, and the recipients rule in .sops.yaml."""
+    root = find_repo(repo)
+    chosen = list(recipient or [])
+    for key in chosen:
+        if not keys.valid_recipient(key):
+            raise UsageError(f"not an age public key: {key} (one starts with age1)")
+    if not chosen:
+        found = keys.identities()
+        chosen = found.recipients()
+        if not chosen:
+            target = Path(os.environ.get(keys.KEY_FILE_ENV) or keys.default_key_file())
+            public = keys.create_key_file(target)
+            out.print(f"created an age key in {target} (keep it safe and out of the repo)")
+            chosen = [public]
+        chosen = list(dict.fromkeys(chosen))
+    if rules.add_layout_rule(root, chosen):
+        out.print(f"wrote {rules.CONFIG_FILE}: secrets files are encrypted to {', '.join(chosen)}")
+    else:
+        out.print(f"{rules.CONFIG_FILE} already has the rule for secrets files; left as it is")
+    out.print("next: printf %s VALUE | dockyard secrets set KEY --file secrets/platform.yaml")
+
+
+@app.command("set")
+def set_command(
+    key: Annotated[str, typer.Argument(help="The secret's key, dotted (db.password).")],
+    repo: RepoArg = Path("."),
+    file: FileOpt = store.PLATFORM_FILE,
+) -> None:
+    """Set one secret; the value is read from stdin (or asked for without echo), never from arguments."""
+    root = find_repo(repo)
+    target = store.layer_file(root, file)
+    value = _read_value(key)
+    found = keys.identities()
+    previous = store.open_secrets(target, found)
+    values = store.with_value(previous.values if previous else {}, key, value)
+    wrote = store.save(target, values, previous)
+    out.print(f"{'set' if wrote else 'unchanged:'} {key} in {target.relative}")
+
+
+@app.command("unset")
+def unset_command(
+    key: Annotated[str, typer.Argument(help="The secret's key, dotted.")],
+    repo: RepoArg = Path("."),
+    file: FileOpt = store.PLATFORM_FILE,
+) -> None:
+    """Remove one secret."""
+    root = find_repo(repo)
+    target = store.layer_file(root, file)
+    previous = store.open_secrets(target, keys.identities())
+    if previous is None:
+        raise UsageError(f"{target.relative} does not exist")
+    store.save(target, store.without_value(previous.values, key), previous)
+    out.print(f"removed {key} from {target.relative}")
+
+
+@app.command("list")
+def list_command(repo: RepoArg = Path(".")) -> None:
+    """Every secrets file and its keys (never the values; no key needed)."""
+    root = find_repo(repo)
+    secrets_files = store.files(root)
+    if not secrets_files:
+        out.print("no secrets files (dockyard secrets set KEY adds one)")
+    for secrets_file in secrets_files:
+        out.print(f"{secrets_file.relative}:")
+        for name in store.key_names(secrets_file):
+            out.print(f"  {name}")
+
+
+@app.command()
+def edit(
+    file: Annotated[str, typer.Argument(help="The secrets file, relative to the repo.")],
+    repo: RepoArg = Path("."),
+) -> None:
+    """Edit a secrets file decrypted in $VISUAL/$EDITOR (a private temporary copy, removed after)."""
+    root = find_repo(repo)
+    target = store.layer_file(root, file)
+    previous = store.open_secrets(target, keys.identities())
+    store.recipients_for(target)  # before anyone types a value that could not be saved
+    values = previous.values if previous else {}
+    edited = _edit_in_editor(target, values)
+    if edited is None or edited == values:
+        out.print(f"no change to {target.relative}")
+        return
+    store.save(target, edited, previous)
+    changes = changed_keys(values, edited)
+    out.print(f"wrote {target.relative}: {', '.join(f'{kind} {name}' for kind, name in changes)}")
+
+
+@app.command()
+def rotate(
+    repo: RepoArg = Path("."),
+    file: Annotated[
+        list[str] | None, typer.Option("--file", "-f", help="Only this file (repeatable; default: every one).")
+    ] = None,
+) -> None:
+    """A new data key for each file, every value encrypted again, to the current recipients."""
+    root = find_repo(repo)
+    targets = [store.layer_file(root, f) for f in file] if file else store.files(root)
+    found = keys.identities()
+    opened = [(t, store.open_secrets(t, found)) for t in targets]  # every file opens before any is written
+    for target, previous in opened:
+        if previous is None:
+            raise UsageError(f"{target.relative} does not exist")
+    for target, previous in opened:
+        assert previous is not None
+        store.save(target, previous.values, previous, new_key=True)
+        out.print(f"rotated {target.relative}")
+
+
+@recipients_app.command("list")
+def recipients_list(repo: RepoArg = Path(".")) -> None:
+    """The rules of .sops.yaml and the recipients each names."""
+    root = find_repo(repo)
+    found = rules.read_rules(root)
+    if not found:
+        out.print(f"no {rules.CONFIG_FILE}: run `dockyard secrets init`")
+    for rule in found:
+        out.print(f"{rule.path_regex or '(every file)'}:")
+        for recipient in rule.recipients:
+            out.print(f"  {recipient}")
+
+
+@recipients_app.command("add")
+def recipients_add(
+    recipient: Annotated[str, typer.Argument(help="An age public key (age1...).")],
+    repo: RepoArg = Path("."),
+) -> None:
+    """Let one more key read the secrets files (their data keys are encrypted to it too)."""
+    _change_recipients(find_repo(repo), recipient, add=True)
+
+
+@recipients_app.command("remove")
+def recipients_remove(
+    recipient: Annotated[str, typer.Argument(help="An age public key (age1...).")],
+    repo: RepoArg = Path("."),
+) -> None:
+    """Stop a key reading the secrets files: each file gets a new data key, since that key had the old one."""
+    _change_recipients(find_repo(repo), recipient, add=False)
+
+
+@app.command()
+def diff(
+    repo: RepoArg = Path("."),
+    base: Annotated[str, typer.Option("--from", help="The earlier revision.")] = "HEAD",
+    head: Annotated[
+        str | None, typer.Option("--to", help="The later revision (default: the files as they are now).")
+    ] = None,
+) -> None:
+    """Which secret keys changed between two revisions (never the values)."""
+    from dockyard.secrets.diff import diff_revisions
+
+    root = find_repo(repo)
+    lines = diff_revisions(root, base, head, keys.identities())
+    if not lines:
+        out.print("no secret changed")
+    for line in lines:
+        out.print(line)
+
+
+def _change_recipients(root: Path, recipient: str, *, add: bool) -> None:
+    if not keys.valid_recipient(recipient):
+        raise UsageError(f"not an age public key: {recipient} (one starts with age1)")
+    rule = next((r for r in rules.read_rules(root) if r.path_regex == rules.LAYOUT_REGEX), None)
+    if rule is None:
+        raise UsageError(f"{rules.CONFIG_FILE} has no rule for the secrets files: run `dockyard secrets init`")
+    if add == (recipient in rule.recipients):
+        out.print(f"{recipient} {'already reads' if add else 'does not read'} the secrets files")
+        return
+    updated = [*rule.recipients, recipient] if add else [r for r in rule.recipients if r != recipient]
+    if not updated:
+        raise UsageError("that is the last recipient: nobody could read the secrets files")
+    governed = [f for f in store.files(root) if rules.rule_for(rules.read_rules(root), f.relative) == rule]
+    found = keys.identities()
+    opened = [(f, store.open_secrets(f, found)) for f in governed]  # every file opens before any is written
+    rules.set_recipients(root, rule.index, updated)
+    for target, previous in opened:
+        if previous is not None:
+            store.save(target, previous.values, previous, new_key=not add)
+            out.print(f"{'re-encrypted the data key of' if add else 'rotated'} {target.relative}")
+    out.print(f"{'added' if add else 'removed'} {recipient}")
+
+
+def _read_value(key: str) -> str:
+    if sys.stdin.isatty():
+        value = getpass.getpass(f"value for {key} (not shown): ")
+    else:
+        value = sys.stdin.read()
+        value = value[:-1] if value.endswith("\n") else value
+        value = value[:-1] if value.endswith("\r") else value
+    if value == "":
+        raise UsageError(f"no value for {key} on stdin (to remove a secret: dockyard secrets unset {key})")
+    return value
+
+
+def _edit_in_editor(target: SecretsFile, values: dict[str, Any]) -> dict[str, Any] | None:
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    folder = tempfile.mkdtemp(prefix="dockyard-secrets-")  # 0700: only this user reads the copy
+    try:
+        copy = Path(folder) / Path(target.relative).name
+        descriptor = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        text = EDIT_HEADER.format(file=target.relative) + (_yaml_text(values) if values else "")
+        with os.fdopen(descriptor, "w") as stream:
+            stream.write(text)
+        try:
+            finished = subprocess.run([*shlex.split(editor), str(copy)], check=False)
+        except OSError as error:
+            raise UsageError(f"cannot start the editor `{editor}`: {error.strerror} (set $EDITOR)") from None
+        if finished.returncode != 0:
+            raise UsageError(f"the editor exited with {finished.returncode}: {target.relative} was not changed")
+        written = copy.read_bytes()
+        if written.decode(errors="replace") == text:
+            return None
+        document = parse(f"{target.relative} (edited copy)", written)
+        if isinstance(document, Problem):
+            raise InputError([document])
+        if document.data is None:
+            return {}
+        if not isinstance(document.data, dict):
+            raise UsageError(f"{target.relative}: a secrets file is a mapping of keys to values; nothing was changed")
+        return store.checked_values(document.data)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _yaml_text(values: dict[str, Any]) -> str:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    stream = io.StringIO()
+    yaml.dump(values, stream)
+    return stream.getvalue()
+
+
+__all__ = ["SecretsError", "app"]

@@ -1,0 +1,1 @@
+"""Secrets in the platform repo: SOPS files encrypted to age recipients."""

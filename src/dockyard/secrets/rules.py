@@ -1,0 +1,114 @@
+"""Who may read the platform repo's secrets: the age recipients in `.sops.yaml`, as `sops` reads it.
+
+`.sops.yaml` at the repo's root holds `creation_rules`; the first rule whose `path_regex` matches
+a file's path (relative to the repo) names its recipients (`age`: a comma-separated string or a
+list). `dockyard secrets init` writes one rule for every secrets file of the layout; teams may add
+their own above it (production's files to fewer people, say), and the real `sops` follows the
+same rules when someone uses it instead.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from dockyard.atomic import write_atomic
+from dockyard.errors import InputError, Position, Problem
+from dockyard.load.yamlsafe import parse
+
+CONFIG_FILE = ".sops.yaml"
+LAYOUT_REGEX = r"^(secrets/[^/]+|services/[^/]+/secrets)\.yaml$"
+"""Every secrets file of the layout: secrets/<layer>.yaml and services/<name>/secrets.yaml."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    index: int
+    path_regex: str | None
+    recipients: tuple[str, ...]
+
+
+def read_rules(root: Path) -> list[Rule]:
+    """The creation rules of `root`/.sops.yaml (none when there is no such file)."""
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return []
+    document = parse(CONFIG_FILE, path.read_bytes())
+    if isinstance(document, Problem):
+        raise InputError([document])
+    rules = document.data.get("creation_rules") if isinstance(document.data, dict) else None
+    if not isinstance(rules, list):
+        raise InputError([Problem(Position(CONFIG_FILE, 1, 1), "`creation_rules` must be a list of rules")])
+    found = []
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            raise InputError([Problem(document.position(("creation_rules", index)), "a rule must be a mapping")])
+        regex = rule.get("path_regex")
+        if regex is not None:
+            try:
+                re.compile(regex)
+            except (re.error, TypeError) as error:
+                raise InputError(
+                    [Problem(document.position(("creation_rules", index, "path_regex")), f"bad path_regex: {error}")]
+                ) from None
+        found.append(Rule(index, regex, _recipients(rule.get("age"))))
+    return found
+
+
+def _recipients(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, list):
+        return tuple(str(part).strip() for part in value if str(part).strip())
+    return ()
+
+
+def rule_for(rules: list[Rule], relative: str) -> Rule | None:
+    """The first rule whose path_regex matches `relative` (a rule without one matches every file)."""
+    for rule in rules:
+        if rule.path_regex is None or re.search(rule.path_regex, relative):
+            return rule
+    return None
+
+
+def add_layout_rule(root: Path, recipients: list[str]) -> bool:
+    """Add the layout's rule (last, so a team's own rules above it win) with `recipients`; False
+    when a rule for exactly the layout's files is there already (it is left as it is)."""
+    yaml, data = _round_trip(root)
+    rules = data.setdefault("creation_rules", CommentedSeq())
+    if any(isinstance(r, dict) and r.get("path_regex") == LAYOUT_REGEX for r in rules):
+        return False
+    rule = CommentedMap()
+    rule["path_regex"] = LAYOUT_REGEX
+    rule["age"] = ",".join(recipients)
+    rules.append(rule)
+    _write(root, yaml, data)
+    return True
+
+
+def set_recipients(root: Path, index: int, recipients: list[str]) -> None:
+    """Rewrite rule `index`'s age recipients (comments and every other key kept)."""
+    yaml, data = _round_trip(root)
+    rule = data["creation_rules"][index]
+    rule["age"] = ",".join(recipients) if isinstance(rule.get("age"), str) or "age" not in rule else recipients
+    _write(root, yaml, data)
+
+
+def _round_trip(root: Path) -> tuple[YAML, Any]:
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    path = root / CONFIG_FILE
+    data = yaml.load(path.read_text()) if path.is_file() else None
+    return yaml, data if data is not None else CommentedMap()
+
+
+def _write(root: Path, yaml: YAML, data: Any) -> None:
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    write_atomic(root / CONFIG_FILE, stream.getvalue().encode())
