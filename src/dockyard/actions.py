@@ -30,6 +30,7 @@ from dockyard.render.bundle import Bundle
 from dockyard.render.components.objects import ChartStore, check_pulled_values
 from dockyard.render.platform import Part, render_platform
 from dockyard.render.services import render as render_services
+from dockyard.secrets.unseal import unseal
 from dockyard.tools.build import binary_path
 
 Report = Callable[[str], None]
@@ -127,6 +128,7 @@ def plan_platform(
     bundle = render_for(platform, report=report)
     if checks_first:
         require_clean_checks(platform, bundle, report)
+    bundle = unseal(bundle, platform)  # the checks saw no value; the cluster's requests need them
     inventory = f"{platform.name}-{platform.cluster.name}"
     if ahead is not None and ahead.inventory != inventory:
         ahead = ReadAhead(ahead.connection, inventory, ())  # the platform was renamed: its own inventory

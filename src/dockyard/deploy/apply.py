@@ -289,7 +289,7 @@ def _save_inventory(
     objects.update({i: previous[i] for i in [*changes.prune.kept, *left]})
     finished = {c.id: digest(c.rendered.manifest) for c in changes.changes if removes_itself(c.rendered.manifest)}
     observed = {
-        c.id: Observed(intent(c.rendered.manifest), marker(lives[c.id]))
+        c.id: Observed(intent(c.rendered.manifest), marker(lives[c.id], c.id.kind))
         for c in changes.changes
         if c.id in lives and not removes_itself(c.rendered.manifest)
     }

@@ -13,6 +13,8 @@ unchanged without a request of its own.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,16 +42,37 @@ class Observed:
 
 
 def intent(manifest: Mapping[str, Any]) -> str:
+    """A Secret's values are left out (a repo secret's digest annotation says when one changed)."""
+    if manifest.get("kind") == "Secret":
+        manifest = {key: value for key, value in manifest.items() if key not in ("data", "stringData")}
     return _hash({"dockyard": __version__, "manifest": manifest})
 
 
-def marker(live: Mapping[str, Any]) -> str:
+def without_values(manifest: Mapping[str, Any], kind: str | None = None) -> Mapping[str, Any]:
+    """A Secret with its values replaced by a keyed digest: no hash the inventory records can be
+    tested against a guessed value. The key lives only as long as this process, so a marker
+    recorded by another process never matches one of a Secret (a plan dry-runs every Secret
+    anyway: see plan.py), while the sync controller's drift watch still sees a changed value."""
+    if (kind or manifest.get("kind")) != "Secret":
+        return manifest
+    kept = {key: value for key, value in manifest.items() if key not in ("data", "stringData")}
+    values = {"data": manifest.get("data"), "stringData": manifest.get("stringData")}
+    encoded = orjson.dumps(values, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    kept["values"] = hmac.new(_VALUES_KEY, encoded, hashlib.sha256).hexdigest()
+    return kept
+
+
+_VALUES_KEY = os.urandom(32)
+
+
+def marker(live: Mapping[str, Any], kind: str | None = None) -> str:
     """A LIST's items may lack `apiVersion` and `kind` where a GET has them: neither is content.
 
     An object's uid and resourceVersion name one content of it (the API server changes the
     resourceVersion with every write), so the marker of a version seen before is not computed
     again: a plan of thousands of unchanged objects hashes none of them. Only for objects read
-    from the cluster: a dry run's answer keeps the live resourceVersion with other content."""
+    from the cluster: a dry run's answer keeps the live resourceVersion with other content.
+    `kind`: the object's kind when `live` may lack it (a LIST's item)."""
     metadata = live.get("metadata")
     version = None
     if isinstance(metadata, Mapping) and metadata.get("uid") and metadata.get("resourceVersion"):
@@ -57,7 +80,8 @@ def marker(live: Mapping[str, Any]) -> str:
         known = _MARKERS.get(version)
         if known is not None:
             return known
-    kept = {key: value for key, value in live.items() if key not in ("status", "apiVersion", "kind")}
+    shown = without_values(live, kind)
+    kept = {key: value for key, value in shown.items() if key not in ("status", "apiVersion", "kind")}
     if isinstance(metadata, Mapping):
         kept["metadata"] = {key: value for key, value in metadata.items() if key not in BOOKKEEPING}
     found = _hash(kept)

@@ -3,7 +3,8 @@
 Every object is `create`, `configure` or `unchanged`; objects in the inventory that the render no
 longer has are `prune`. Live state is read by listing each kind once per namespace; an object
 whose intent and live marker are what the last apply recorded is unchanged without a request
-(see observed.py); every other one is dry-run and the result compared with the live object. An
+(see observed.py); every other one, and every Secret, is dry-run and the result compared with the
+live object. An
 object whose namespace or CRD is itself part of the set cannot be dry-run before that is applied:
 it is planned as `create` and dry-run again just before it is written.
 """
@@ -113,6 +114,8 @@ def plan(
             # applied as it is before: it is running, ran, or removed itself (the TTL controller
             # may delete it between any two reads, so its live state is not read)
             return Change(object_id, Action.UNCHANGED, rendered)
+        if rendered.kind == "Secret":
+            return None  # its markers leave its values out, so only a dry run tells whether they changed
         live = lives[(rendered.api_version, rendered.kind, rendered.namespace)].get(rendered.name)
         recorded = observed.get(object_id)
         if (

@@ -8,6 +8,8 @@ Layout (see docs/platform-repo.md):
     services/<name>/score.yaml
     services/<name>/dockyard.yaml     (Dockyard's settings for the service)
     services/<name>/overrides/<env>.yaml
+    services/<name>/secrets.yaml      (the service's encrypted secrets, SOPS)
+    secrets/<layer>.yaml              (encrypted secrets: platform, an environment or a cluster)
     provisioners/<type>.yaml          (or <type>.<class>.yaml: for resources of that class)
     policies/<rule>.rego              (Dockyard's format, or conftest's)
     policies/<name>.yaml              (Gatekeeper ConstraintTemplates and Constraints)
@@ -29,6 +31,8 @@ from dockyard.load.yamlsafe import MAX_FILE_BYTES
 PLATFORM_FILE = "platform.yaml"
 SETTINGS_FILE = "dockyard.yaml"
 """A service's Dockyard settings, beside its score.yaml."""
+SECRETS_FILE = "secrets.yaml"
+"""A service's own encrypted secrets (SOPS), beside its score.yaml."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,8 @@ class RepoFile:
     """A file of the platform repo: its kind, its path relative to the repo, its bytes."""
 
     kind: str
-    """platform, environment, cluster, score, servicesettings, serviceoverride, provisioner, policy or gatekeeper."""
+    """platform, environment, cluster, score, servicesettings, serviceoverride, provisioner, secrets, policy or
+    gatekeeper."""
     path: str
     raw: bytes
 
@@ -64,7 +69,12 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem], list[tuple[str,
     """
     found: list[tuple[str, str, bool]] = [("platform", PLATFORM_FILE, (root / PLATFORM_FILE).is_symlink())]
     problems: list[Problem] = []
-    for folder, kind in (("environments", "environment"), ("clusters", "cluster"), ("provisioners", "provisioner")):
+    for folder, kind in (
+        ("environments", "environment"),
+        ("clusters", "cluster"),
+        ("provisioners", "provisioner"),
+        ("secrets", "secrets"),
+    ):
         found += [(kind, path, link) for path, link in _yaml_files(root, folder, None, problems)]
     services_linked = (root / "services").is_symlink()
     for entry in _entries(root, "services", problems):
@@ -87,6 +97,9 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem], list[tuple[str,
         settings = inside.get(SETTINGS_FILE)
         if settings is not None:
             found.append(("servicesettings", f"{relative}/{SETTINGS_FILE}", linked or settings.is_symlink()))
+        secrets = inside.get(SECRETS_FILE)
+        if secrets is not None:
+            found.append(("secrets", f"{relative}/{SECRETS_FILE}", linked or secrets.is_symlink()))
         overrides = inside.get("overrides")
         if overrides is not None:
             found += [

@@ -13,6 +13,7 @@ from dockyard.load.files import SETTINGS_FILE, RepoFile, discover
 from dockyard.load.parsed import Parsed, parse_all
 from dockyard.load.schemas import DNS_LABEL, DNS_LABEL_ERROR, V1ALPHA1
 from dockyard.load.versions import core_range_problem, deprecation
+from dockyard.load.words import did_you_mean
 from dockyard.load.yamlsafe import Document
 
 _DNS_LABEL = re.compile(DNS_LABEL)
@@ -77,6 +78,9 @@ class Repo:
     conftest: dict[str, str] = field(default_factory=dict)
     """Policies written for conftest (`package main` or another package of their own, `deny`,
     `violation` and `warn` rules over one manifest), by rule name (file stem)."""
+    secrets: dict[str, Document] = field(default_factory=dict)
+    """Encrypted secrets files (SOPS), by path: secrets/<layer>.yaml and services/<name>/secrets.yaml.
+    Only their keys and ciphertexts are read here; values are decrypted at apply time."""
     environment_files: set[str] = field(default_factory=set)
     """Every environment with a file, valid or not (so one broken file reports once)."""
     deprecations: list[Problem] = field(default_factory=list)
@@ -145,7 +149,35 @@ def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: 
         elif kind == "serviceoverride":
             old = document.data.get("apiVersion") == V1ALPHA1
             repo.overrides[(parts[1], name)] = SettingsFile(document, ("x-dockyard",) if old else ())
+        elif kind == "secrets" and _encrypted(document, problems):
+            repo.secrets[path] = document
+    layers = {"platform", *repo.environments, *repo.clusters}
+    for path in sorted(repo.secrets):
+        layer = path.removeprefix("secrets/").removesuffix(".yaml")
+        if path.startswith("secrets/") and layer not in layers:
+            problems.append(
+                Problem(
+                    Position(path, 1, 1),
+                    f"`{layer}` is neither `platform` nor an environment or a cluster: no cluster reads this file",
+                    did_you_mean(layer, sorted(layers)) or "name it after the layer it is for",
+                )
+            )
     return repo
+
+
+def _encrypted(document: Document, problems: list[Problem]) -> bool:
+    """A secrets file must be encrypted (a `sops:` section); plain values never belong in the repo."""
+    data = document.data
+    if isinstance(data, dict) and isinstance(data.get("sops"), dict):
+        return True
+    problems.append(
+        Problem(
+            Position(document.file, 1, 1),
+            "not an encrypted file: it has no `sops:` section",
+            "write it with `dockyard secrets set` or `dockyard secrets edit` (or `sops`), never by hand",
+        )
+    )
+    return False
 
 
 def _settings_once(repo: Repo, service: str, found: SettingsFile, problems: list[Problem]) -> None:

@@ -17,6 +17,7 @@ from dockyard.load.repo import Repo
 from dockyard.load.yamlsafe import Document
 from dockyard.model.consistency import settings_problems
 from dockyard.model.images import image_problems, unsupplied
+from dockyard.model.sealed import SealedSecrets, sealed_for
 from dockyard.model.service import Service, build_service
 from dockyard.model.settings import PlatformSettings, platform_settings_of
 
@@ -58,6 +59,8 @@ class Platform:
     """Where the layers set a platform-wide value (the most specific layer that set it)."""
     root: Path | None = None
     """The platform repo's directory (charts/ and charts.lock live there)."""
+    sealed: SealedSecrets = field(default_factory=SealedSecrets)
+    """The repo's encrypted secrets for this cluster (keys and ciphertexts; opened at apply time)."""
 
     def service(self, name: str) -> Service:
         for service in self.services:
@@ -104,6 +107,7 @@ def build_platform(repo: Repo, effective: Effective, images: Mapping[str, str] |
         tuple(document.data for _path, document in sorted(repo.gatekeeper.items())),
         _locator(effective),
         repo.root,
+        sealed_for(repo.secrets, effective.environment, effective.cluster),
     )
 
 

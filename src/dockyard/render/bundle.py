@@ -16,6 +16,7 @@ import yaml
 
 from dockyard.errors import Position, Problem
 from dockyard.load.yamlsafe import Document
+from dockyard.model.sealed import SealedValue
 from dockyard.render.task_data import T, TaskData, TaskKind, payload
 
 
@@ -151,6 +152,26 @@ class ExternalSecret:
 
 
 @dataclass(frozen=True)
+class SealedSecret:
+    """A rendered Secret whose values are the repo's encrypted secrets: rendered without its data,
+    which is filled in memory at apply time (dockyard/secrets/unseal.py) and nowhere else."""
+
+    namespace: str
+    name: str
+    values: tuple[tuple[str, SealedValue], ...]
+    """(the Secret's key, the repo's secret that holds its value), by key."""
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(key for key, _value in self.values)
+
+
+DIGEST_ANNOTATION = "dockyard.dev/secrets-digest"
+"""On a Secret made from the repo's secrets, and on the pods that read it: a digest of the
+ciphertexts (never of a value), so a changed value changes the object and rolls its pods."""
+
+
+@dataclass(frozen=True)
 class Bundle:
     objects: tuple[Rendered, ...]
     tasks: tuple[TaskRequest, ...] = field(default=())
@@ -160,6 +181,8 @@ class Bundle:
     """The services' APIs that need credentials, for the check that something enforces them."""
     external: tuple[ExternalSecret, ...] = field(default=())
     """Secrets managed outside Dockyard that services read."""
+    sealed: tuple[SealedSecret, ...] = field(default=())
+    """Rendered Secrets whose values come from the repo's encrypted secrets at apply time."""
 
     @classmethod
     def of(
@@ -169,6 +192,7 @@ class Bundle:
         warnings: Iterable[Problem] = (),
         exposures: Iterable[Exposure] = (),
         external: Iterable[ExternalSecret] = (),
+        sealed: Iterable[SealedSecret] = (),
     ) -> Bundle:
         return cls(
             tuple(sorted(objects, key=Rendered.key)),
@@ -176,6 +200,7 @@ class Bundle:
             tuple(sorted(warnings, key=lambda p: (p.position, p.message))),
             tuple(sorted(exposures, key=lambda e: (e.namespace, e.service))),
             tuple(sorted(external, key=lambda e: (e.namespace, e.name))),
+            tuple(sorted(sealed, key=lambda s: (s.namespace, s.name))),
         )
 
 

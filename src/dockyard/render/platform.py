@@ -8,7 +8,7 @@ from enum import StrEnum
 from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
 from dockyard.render import services
-from dockyard.render.bundle import Bundle, Exposure, ExternalSecret, Rendered, Source, TaskRequest
+from dockyard.render.bundle import Bundle, Exposure, ExternalSecret, Rendered, SealedSecret, Source, TaskRequest
 from dockyard.render.components import controller
 from dockyard.render.components.component import has
 from dockyard.render.components.objects import ChartStore, render_components
@@ -31,6 +31,7 @@ def render_platform(platform: Platform, store: ChartStore, only: Part = Part.ALL
     requests: tuple[TaskRequest, ...] = ()
     exposures: tuple[Exposure, ...] = ()
     external: tuple[ExternalSecret, ...] = ()
+    sealed: tuple[SealedSecret, ...] = ()
     try:
         bundle = services.render(platform)
         requests = bundle.tasks
@@ -39,6 +40,7 @@ def render_platform(platform: Platform, store: ChartStore, only: Part = Part.ALL
             tasks += bundle.tasks
             exposures = bundle.exposures
             external = bundle.external
+            sealed = bundle.sealed
     except InputError as error:
         if only in (Part.ALL, Part.SERVICES):
             problems += error.problems
@@ -56,7 +58,7 @@ def render_platform(platform: Platform, store: ChartStore, only: Part = Part.ALL
     if only is Part.ALL and has(platform, "sso"):
         tasks.append(keycloak_prune(platform, tasks))
     objects = controller.grant(objects, [*requests, *tasks])
-    return Bundle.of(_unique(objects, problems), tasks, warnings, exposures, external)
+    return Bundle.of(_unique(objects, problems), tasks, warnings, exposures, external, sealed)
 
 
 def keycloak_prune(platform: Platform, tasks: list[TaskRequest]) -> TaskRequest:

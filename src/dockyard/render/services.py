@@ -4,6 +4,7 @@ namespaces; label and annotate everything; report every problem at once with fil
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,12 +16,14 @@ from dockyard.model.platform import Platform
 from dockyard.model.service import ResourceRequest, Service
 from dockyard.render import profiles
 from dockyard.render.bundle import (
+    DIGEST_ANNOTATION,
     SOURCE_ANNOTATION,
     STAGE_ANNOTATION,
     Bundle,
     Exposure,
     ExternalSecret,
     Rendered,
+    SealedSecret,
     Source,
     Stage,
     TaskRequest,
@@ -59,6 +62,7 @@ def render(platform: Platform) -> Bundle:
     tasks: list[TaskRequest] = []
     exposures: list[Exposure] = []
     external: list[ExternalSecret] = []
+    sealed: dict[tuple[str, str], SealedSecret] = {}
     for service in platform.services:
         by_resource = provisions[service.name]
         if len(by_resource) < len(service.resources):
@@ -78,6 +82,8 @@ def render(platform: Platform) -> Bundle:
             continue
         where = Source.at(service.source, ("metadata", "name"))
         labels = _labels(platform, service)
+        reads = [s for p in by_resource.values() for s in p.sealed]
+        manifests = [with_secrets_digest(m, reads) for m in manifests]
         objects += [_finish(Rendered(m, Stage.SERVICES, where), labels) for m in manifests]
         for provision in by_resource.values():
             objects += [_finish(r, _object_labels(r, labels)) for r in provision.objects]
@@ -87,13 +93,31 @@ def render(platform: Platform) -> Bundle:
                 ExternalSecret(service.settings.namespace, name, frozenset(keys), where)
                 for name, keys in sorted(provision.external.items())
             ]
+            sealed.update({(s.namespace, s.name): s for s in provision.sealed})
     objects += _namespaces(platform)
     objects = deduplicate(objects, problems)
     tasks = _one_client_each(tasks, problems)
     problems += client_problems(platform, tasks)
     if problems:
         raise InputError(problems)
-    return Bundle.of(objects, tasks, exposures=exposures, external=external)
+    return Bundle.of(objects, tasks, exposures=exposures, external=external, sealed=sealed.values())
+
+
+def with_secrets_digest(manifest: dict[str, Any], reads: list[SealedSecret]) -> dict[str, Any]:
+    """A workload whose pods read Secrets made from the repo's secrets carries their digests on its
+    pod template, so a changed value rolls its pods (environment variables are read at start)."""
+    template = (manifest.get("spec") or {}).get("template")
+    if manifest.get("kind") == "CronJob":
+        template = ((manifest.get("spec") or {}).get("jobTemplate") or {}).get("spec", {}).get("template")
+    if not reads or not isinstance(template, dict):
+        return manifest
+    digest = hashlib.sha256()
+    for secret in sorted(reads, key=lambda s: (s.namespace, s.name)):
+        for key, value in secret.values:
+            digest.update(f"{secret.name}\0{key}\0{value.file}\0{value.key}\0{value.ciphertext}\0".encode())
+    metadata = template.setdefault("metadata", {})
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), DIGEST_ANNOTATION: digest.hexdigest()}
+    return manifest
 
 
 def _one_client_each(tasks: list[TaskRequest], problems: list[Problem]) -> list[TaskRequest]:
@@ -196,7 +220,7 @@ def _provision(
             provided = sharing.provided.get(identity)
             if provided is not None:  # one resource: the service that provisioned it made its objects
                 result[resource.id] = Provision(
-                    outputs=provided.outputs, egress=provided.egress, external=provided.external
+                    outputs=provided.outputs, egress=provided.egress, external=provided.external, sealed=provided.sealed
                 )
             continue
         try:

@@ -175,6 +175,12 @@ def facts_of(bundle: Bundle) -> Facts:
     facts.services[("kube-system", "kube-dns")] = ServiceInfo("kube-system", "kube-dns", frozenset({53}), None)
     for rendered in bundle.objects:
         _add(facts, rendered)
+    for sealed in bundle.sealed:  # rendered without data: its keys are the repo's secrets it holds
+        stored = facts.stored.get(("Secret", sealed.namespace, sealed.name))
+        stage = stored.stage if stored is not None else None
+        facts.stored[("Secret", sealed.namespace, sealed.name)] = Stored(
+            sealed.keys, "the render (values from the repo's encrypted secrets)", stage
+        )
     for secret in bundle.external:
         facts.stored.setdefault(
             ("Secret", secret.namespace, secret.name),

@@ -10,7 +10,7 @@ from typing import Any
 from dockyard.errors import Problem
 from dockyard.model.platform import Platform
 from dockyard.model.service import ResourceRequest, Service
-from dockyard.render.bundle import Exposure, Rendered, Source, TaskRequest
+from dockyard.render.bundle import Exposure, Rendered, SealedSecret, Source, TaskRequest
 from dockyard.render.labels import selector_of
 from dockyard.render.placeholders import Output
 
@@ -80,6 +80,8 @@ class Provision:
     """The service's API, when this resource makes one that needs credentials."""
     external: dict[str, set[str]] = field(default_factory=dict)
     """Secrets this resource's outputs read that people manage outside Dockyard: name -> keys."""
+    sealed: list[SealedSecret] = field(default_factory=list)
+    """Rendered Secrets whose values are the repo's encrypted secrets (filled at apply time)."""
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,27 @@
-"""`secret`: values held in a Secret that people manage outside the platform repo.
+"""`secret`: values held in a Secret, managed outside the repo or kept encrypted in it.
 
-The Secret `<service>-<id>` (or params.name) in the service's namespace holds the keys listed in
-params.keys; create it with your secret manager or `kubectl create secret generic`. Dockyard only
-references it: its values never pass through Dockyard.
-outputs: one per key, as Secret references.
+params.keys lists the Secret's keys; each is an output (a Secret reference: containers read it as
+`valueFrom.secretKeyRef`, and the value never appears in rendered output).
+
+- `from: outside` (the default): the Secret `<service>-<id>` (or params.name) in the service's
+  namespace is made by people (a secret manager, `kubectl create secret`); Dockyard only refers
+  to it.
+- `from: repo`: the values are the repo's encrypted secrets (`dockyard secrets set`), under
+  `<id>.<key>` (or `<params.path>.<key>`) in services/<name>/secrets.yaml or the cluster's layers
+  (secrets/<cluster>.yaml, secrets/<environment>.yaml, secrets/platform.yaml; the most specific
+  wins). Dockyard renders the Secret without its data, with a digest of the ciphertexts; the
+  values are decrypted and filled in only in memory, when the Secret is applied.
 """
 
 from __future__ import annotations
 
-from dockyard.render.placeholders import SecretRef
+import hashlib
+
+from dockyard.render.bundle import DIGEST_ANNOTATION, Rendered, SealedSecret, Stage, obj
+from dockyard.render.placeholders import Output, SecretRef
 from dockyard.render.provisioners.base import Provision, Provisioner, ProvisionError, Request, param
+
+SOURCES = ("outside", "repo")
 
 
 def provision(request: Request) -> Provision:
@@ -17,13 +29,54 @@ def provision(request: Request) -> Provision:
     if not keys or not all(isinstance(k, str) and k for k in keys):
         raise ProvisionError(f"resource `{request.resource.id}`: params.keys must list the Secret's keys")
     name = param(request, "name", str, request.object_name())
-    return Provision(outputs={key: SecretRef(name, key) for key in keys}, external={name: set(keys)})
+    source = param(request, "from", str, "outside")
+    if source not in SOURCES:
+        raise ProvisionError(
+            f"resource `{request.resource.id}`: params.from must be `outside` (a Secret people manage) or "
+            f"`repo` (the repo's encrypted secrets), not `{source}`"
+        )
+    outputs: dict[str, Output] = {key: SecretRef(name, key) for key in keys}
+    if source == "outside":
+        if "path" in request.resource.params:
+            raise ProvisionError(f"resource `{request.resource.id}`: params.path is for `from: repo` only")
+        return Provision(outputs=outputs, external={name: set(keys)})
+    return _from_repo(request, name, keys, outputs)
+
+
+def _from_repo(request: Request, name: str, keys: list[str], outputs: dict[str, Output]) -> Provision:
+    prefix = param(request, "path", str, request.resource.id)
+    service = request.service.name
+    values = []
+    for key in sorted(set(keys)):
+        found = request.platform.sealed.lookup(service, f"{prefix}.{key}")
+        if found is None:
+            files = request.platform.sealed.looked_in(service)
+            raise ProvisionError(
+                f"resource `{request.resource.id}`: no secret `{prefix}.{key}` in {', '.join(files[:-1])} or "
+                f"{files[-1]}; set it with `dockyard secrets set {prefix}.{key} --file FILE` (the value from stdin)"
+            )
+        values.append((key, found))
+    digest = hashlib.sha256()
+    for key, value in values:
+        for part in (key, value.file, value.key, value.ciphertext):
+            digest.update(part.encode() + b"\0")
+    manifest = obj("v1", "Secret", name, request.namespace, type="Opaque")
+    manifest["metadata"]["annotations"] = {DIGEST_ANNOTATION: digest.hexdigest()}
+    rendered = Rendered(manifest, Stage.SERVICES, request.source)
+    sealed = SealedSecret(request.namespace, name, tuple(values))
+    return Provision(outputs=outputs, objects=[rendered], sealed=[sealed])
 
 
 SECRET = Provisioner(
     "secret",
     (),
     provision,
-    "Values from a Secret managed outside the repo, passed to containers by reference.",
-    {"keys": "the keys the service reads", "name": "the Secret's name (default <service>-<id>)"},
+    "Values from a Secret managed outside the repo (`from: outside`), or from the repo's encrypted "
+    "secrets (`from: repo`), passed to containers by reference.",
+    {
+        "keys": "the keys the service reads",
+        "name": "the Secret's name (default <service>-<id>)",
+        "from": "`outside` (default: people manage the Secret) or `repo` (the repo's encrypted secrets)",
+        "path": "with `from: repo`: where the keys are in the secrets files (default: the resource's id)",
+    },
 )

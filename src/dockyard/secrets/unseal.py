@@ -1,0 +1,60 @@
+"""Fill the rendered Secrets made from the repo's encrypted secrets with their values: in memory,
+at apply time (and for a plan's dry runs), never in a file, a diff, an annotation or a log.
+
+Each secrets file a Secret needs is opened once (its MAC checked); a file none of the age keys at
+hand opens stops the apply before any request, naming the file and where keys were looked for.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from typing import Any
+
+from dockyard.model.platform import Platform
+from dockyard.render.bundle import Bundle, Rendered
+from dockyard.secrets import keys, sopsfile
+from dockyard.secrets.store import SecretsError
+
+
+def unseal(bundle: Bundle, platform: Platform, found: keys.Identities | None = None) -> Bundle:
+    if not bundle.sealed:
+        return bundle
+    found = found or keys.identities()
+    documents = {d.file: d for d in (*platform.sealed.layers, *platform.sealed.services.values())}
+    opened: dict[str, sopsfile.Opened] = {}
+    data: dict[tuple[str, str], dict[str, str]] = {}
+    for sealed in bundle.sealed:
+        values = {}
+        for secret_key, value in sealed.values:
+            if value.file not in opened:
+                try:
+                    opened[value.file] = sopsfile.open_file(value.file, documents[value.file].raw, found.keys)
+                except sopsfile.SecretsLocked as locked:
+                    raise SecretsError(
+                        f"{locked}; looked for age keys in {', '.join(found.looked)}; nothing was written"
+                    ) from None
+            values[secret_key] = _encoded(_leaf(opened[value.file].values, value.key))
+        data[(sealed.namespace, sealed.name)] = values
+    objects = tuple(_filled(rendered, data) for rendered in bundle.objects)
+    return dataclasses.replace(bundle, objects=objects)
+
+
+def _filled(rendered: Rendered, data: dict[tuple[str, str], dict[str, str]]) -> Rendered:
+    values = data.get((rendered.namespace or "", rendered.name)) if rendered.kind == "Secret" else None
+    if values is None:
+        return rendered
+    manifest = {**rendered.manifest, "data": dict(sorted(values.items()))}
+    return dataclasses.replace(rendered, manifest=manifest)
+
+
+def _leaf(values: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        values = values[part]
+    return values
+
+
+def _encoded(value: Any) -> str:
+    """A value as the Secret's data holds it: base64 of its text (true/false for a boolean)."""
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return base64.b64encode(text.encode()).decode()
