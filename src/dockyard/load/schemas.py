@@ -230,6 +230,12 @@ SYNC_CONTROLLER = {
         "credentials": {
             **_label("A Secret in the controller's namespace with git's credentials (basic-auth or ssh-auth)."),
         },
+        "decryption": {
+            **_label(
+                "A Secret in the controller's namespace whose key keys.txt holds the age private keys that open "
+                "the repo's secrets files."
+            ),
+        },
     },
 }
 

@@ -171,6 +171,9 @@ class SyncController:
     interval: int = 60
     credentials: str | None = None
     """A Secret of git credentials in the controller's namespace."""
+    decryption: str | None = None
+    """A Secret in the controller's namespace whose `keys.txt` holds the age keys that open the
+    repo's secrets files (as Flux's `decryption.secretRef`)."""
 
 
 @dataclass(frozen=True)

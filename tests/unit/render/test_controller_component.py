@@ -18,6 +18,7 @@ SETTINGS = """sync:
     image: registry.example.org/dockyard/dockyard
     version: 0.2.0
     credentials: platform-git
+    decryption: platform-age
 """
 
 
@@ -74,7 +75,10 @@ def test_the_controller_may_apply_prune_and_watch_every_kind_it_renders_and_noth
     assert {"--leader-elect", "--credentials"} <= set(container["args"])
     assert deployment["spec"]["replicas"] == 2
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert {v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v} == {"dockyard-webhook", "platform-git"}
+    secrets = {v["secret"]["secretName"]: v["secret"] for v in pod["volumes"] if "secret" in v}
+    assert set(secrets) == {"dockyard-webhook", "platform-git", "platform-age"}
+    assert secrets["platform-age"]["items"] == [{"key": "keys.txt", "path": "keys.txt"}]
+    assert {"name": "SOPS_AGE_KEY_FILE", "value": "/var/run/dockyard/age/keys.txt"} in container["env"]
     service = next(o for o in objects if o["kind"] == "Service" and o["metadata"]["namespace"] == NAMESPACE)
     assert service["spec"]["selector"]["dockyard.dev/leader"] == "true"
     assert any(

@@ -42,6 +42,8 @@ LEADER_LABEL = "dockyard.dev/leader"
 WEBHOOK_SECRET = "dockyard-webhook"
 """The webhooks' shared secret (key `secret`), generated once: give it to the git host."""
 MOUNTS = "/var/run/dockyard"
+AGE_KEYS = "keys.txt"
+"""The key of the `sync.controller.decryption` Secret that holds the age keys (age-keygen's file)."""
 SELECTOR = {"app.kubernetes.io/name": NAME}
 APPLY_VERBS = ["get", "list", "watch", "create", "patch", "update", "delete"]
 """Server-side apply (patch, create), plan by list (list), drift (watch), prune (delete)."""
@@ -84,9 +86,11 @@ def wanted(platform: Platform) -> Position | None:
 
 
 def credentials(platform: Platform) -> tuple[str, ...]:
-    """The Secret of git credentials, which people make (or a secrets tool of theirs)."""
+    """The Secrets of git credentials and of age keys, which people make (or a secrets tool of theirs)."""
     settings = platform.settings.sync_controller
-    return (settings.credentials,) if settings is not None and settings.credentials else ()
+    if settings is None:
+        return ()
+    return tuple(name for name in (settings.credentials, settings.decryption) if name)
 
 
 def image(settings: SyncController) -> str:
@@ -229,15 +233,23 @@ def _deployment(platform: Platform, settings: SyncController) -> dict[str, Any]:
         args += ["--credentials", f"{MOUNTS}/git"]
         mounts.append({"name": "git", "mountPath": f"{MOUNTS}/git", "readOnly": True})
         volumes.append({"name": "git", "secret": {"secretName": settings.credentials, "defaultMode": 0o440}})
+    env: list[dict[str, Any]] = [
+        {"name": "DOCKYARD_POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        {"name": "DOCKYARD_POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+    ]
+    if settings.decryption:  # the age keys as a file only this pod mounts; sops' own variable names it
+        mounts.append({"name": "age", "mountPath": f"{MOUNTS}/age", "readOnly": True})
+        items = [{"key": AGE_KEYS, "path": AGE_KEYS}]
+        volumes.append(
+            {"name": "age", "secret": {"secretName": settings.decryption, "defaultMode": 0o440, "items": items}}
+        )
+        env.append({"name": "SOPS_AGE_KEY_FILE", "value": f"{MOUNTS}/age/{AGE_KEYS}"})
     probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10}
     container = {
         "name": "controller",
         "image": image(settings),
         "args": args,
-        "env": [
-            {"name": "DOCKYARD_POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
-            {"name": "DOCKYARD_POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
-        ],
+        "env": env,
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
         "readinessProbe": probe,
         "livenessProbe": {**probe, "failureThreshold": 6},
