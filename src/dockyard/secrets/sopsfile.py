@@ -133,7 +133,13 @@ def open_file(file: str, raw: bytes, identities: Sequence[pyrage.x25519.Identity
     """Decrypt `raw` (the bytes of `file`) with any of `identities`; every value is checked
     against the MAC. Raises InputError for a file that is not a sound SOPS file, SecretsLocked
     when none of the identities opens it."""
-    document = _document(file, raw)
+    return open_document(_document(file, raw), identities)
+
+
+def open_document(document: Document, identities: Sequence[pyrage.x25519.Identity]) -> Opened:
+    """`open_file` for a file already parsed (the load parses every file once, cached by content)."""
+    _document_shape(document)
+    file, raw = document.file, document.raw
     metadata = _metadata(document)
     data_key = _data_key(file, metadata, identities)
     values: dict[tuple[str | int, ...], Any] = {}
@@ -193,6 +199,11 @@ def _document(file: str, raw: bytes) -> Document:
     parsed = parse(file, raw)
     if isinstance(parsed, Problem):
         raise InputError([parsed])
+    return parsed
+
+
+def _document_shape(parsed: Document) -> None:
+    file = parsed.file
     if not isinstance(parsed.data, dict):
         raise InputError([Problem(Position(file, 1, 1), "a secrets file is a mapping of keys to values")])
     if not isinstance(parsed.data.get(METADATA_KEY), dict):
@@ -205,7 +216,6 @@ def _document(file: str, raw: bytes) -> Document:
                 )
             ]
         )
-    return parsed
 
 
 def _metadata(document: Document) -> Metadata:

@@ -29,7 +29,7 @@ def unseal(bundle: Bundle, platform: Platform, found: keys.Identities | None = N
         for secret_key, value in sealed.values:
             if value.file not in opened:
                 try:
-                    opened[value.file] = sopsfile.open_file(value.file, documents[value.file].raw, found.keys)
+                    opened[value.file] = sopsfile.open_document(documents[value.file], found.keys)
                 except sopsfile.SecretsLocked as locked:
                     raise SecretsError(
                         f"{locked}; looked for age keys in {', '.join(found.looked)}; nothing was written"
