@@ -133,3 +133,40 @@ def test_a_secret_value_reaches_the_cluster_and_nothing_else(
     places.append((repo / "secrets" / "platform.yaml").read_text())
     encoded = base64.b64encode(canary.encode()).decode()
     assert [i for i, text in enumerate(places) if canary in text or encoded in text] == []
+
+
+def test_the_sync_controller_opens_them_with_its_own_key_and_without_one_changes_nothing(
+    repo: Path, tmp_path: Path, local_cluster: control_plane.Running, api: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lightkube.resources.core_v1 import Event
+
+    from dockyard.sync.controller import Controller, Settings
+    from dockyard.sync.source import GitSource
+    from dockyard.sync.status import Result
+    from tests.helpers import commit_all
+
+    canary = f"canary-{uuid.uuid4().hex}"
+    _set(repo, "creds.token", canary)
+    commit_all(repo, "a repo secret")
+    lines: list[str] = []
+    settings = Settings("local", kubeconfig=Path(local_cluster.kubeconfig), context=local_cluster.context, timeout=60)
+    monkeypatch.setenv(keys.KEY_ENV, str(pyrage.x25519.Identity.generate()))  # a key that opens nothing here
+    locked = Controller(GitSource(str(repo), "main", tmp_path / "cache"), settings, lines.append)
+    attempt = locked.cycle()
+    assert attempt is not None and attempt.result is Result.FAILED
+    assert "secrets/platform.yaml: none of the age keys at hand opens it" in attempt.message
+    assert "nothing was written" in attempt.message
+    with pytest.raises(ApiError):
+        api.get(Namespace, repo.name)  # not even the namespace: nothing is applied without the values
+    monkeypatch.setenv(keys.KEY_ENV, str(IDENTITY))  # the controller's own key, as its Secret gives it
+    opened = Controller(GitSource(str(repo), "main", tmp_path / "cache"), settings, lines.append)
+    applied = opened.cycle()
+    assert applied is not None and applied.result is Result.APPLIED, applied
+    assert base64.b64decode(api.get(Secret, "api-creds", namespace=repo.name).data["token"]).decode() == canary
+    from lightkube.generic_resource import get_generic_resource
+
+    kind = get_generic_resource("dockyard.dev/v1alpha1", "Platform")
+    assert kind is not None
+    shown = json.dumps(api.get(kind, f"{repo.name}-local").to_dict(), default=str)
+    events = [json.dumps(e.to_dict(), default=str) for e in api.list(Event, namespace="default")]
+    assert [t for t in (shown, *events, *lines) if canary in t] == []
