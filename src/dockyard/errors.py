@@ -24,6 +24,7 @@ above before it leaves the step; never seen by a person as such:
     migrate   Unreadable (YAML the round trip cannot keep as written)
     secrets   SecretsLocked (no identity opens a data key: the CLI names where keys were looked for),
               _Undecryptable (a value that does not decrypt: a Problem at its line)
+    model     Unusable (a repo secret's key holds no encrypted value: a Problem at its line)
     sync      SourceUnavailable (git cannot fetch or export: the cycle reports it and changes nothing)
 
 A `Problem` is one finding with its place: ``FILE:LINE:COL: message`` plus an optional hint.

@@ -245,7 +245,7 @@ def test_recipients_add_and_remove_and_rotate(
     last = run_cli(capsys, "secrets", "recipients", "remove", str(keys.identities().recipients()[0]), str(repo))
     assert (last.code, last.err.strip()) == (
         2,
-        "error: that is the last recipient: nobody could read the secrets files",
+        "error: that is the last recipient of a rule: nobody could read its files",
     )
     rotate = run_cli(capsys, "secrets", "rotate", str(repo))
     assert rotate.out == "rotated services/orders/secrets.yaml\n"

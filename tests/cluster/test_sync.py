@@ -379,6 +379,46 @@ def test_a_watch_sees_drift_and_the_loop_puts_it_back_at_once(
         loop.join(30)
 
 
+def test_a_change_to_fields_dockyard_does_not_own_wakes_the_loop_once(
+    origin: Path, local_cluster: control_plane.Running, api: Client, tmp_path: Path
+) -> None:
+    """Someone labels a Deployment: the watch sees a new marker, the plan finds nothing to put
+    back, and the live object is the new baseline (before, each restart of the watches saw the
+    same change again: a plan after another, for ever)."""
+    lines: list[str] = []
+    controller = _controller(origin, local_cluster, tmp_path, lines)
+    controller.settings = Settings(
+        "local",
+        kubeconfig=Path(local_cluster.kubeconfig),
+        context=local_cluster.context,
+        interval=3600,
+        drift_interval=3600,
+        timeout=60,
+    )
+    name = platform_name(origin)
+    stop, wake = threading.Event(), threading.Event()
+    loop = threading.Thread(target=controller.run, args=(stop, wake), daemon=True)
+    loop.start()
+    try:
+        _until(lambda: controller.ready and len(controller.state.history) == 1, 60, lines)
+        api.patch(
+            Deployment,
+            "api",
+            {"metadata": {"labels": {"team-note": "on-call"}}},
+            namespace=name,
+            patch_type=PatchType.MERGE,
+            field_manager="someone-else",
+        )
+        _until(lambda: len(controller.state.history) == 2, 30, lines)
+        time.sleep(5)
+        assert len(controller.state.history) == 2, lines
+        assert api.get(Deployment, "api", namespace=name).metadata.labels["team-note"] == "on-call"
+    finally:
+        stop.set()
+        wake.set()
+        loop.join(30)
+
+
 CANARY = "canary-5b1d7c2e-sync-never-print-me"
 TOKEN = f"""apiVersion: dockyard.dev/v1alpha1
 kind: Provisioner

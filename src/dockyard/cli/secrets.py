@@ -6,9 +6,11 @@ one: `list` and `diff` show keys only.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import io
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -20,12 +22,13 @@ from typing import Annotated, Any
 import typer
 from ruamel.yaml import YAML
 
-from dockyard.cli.console import RepoArg, out
+from dockyard.cli.console import RepoArg, err, out
 from dockyard.errors import InputError, Problem, UsageError
 from dockyard.load.files import find_repo
 from dockyard.load.yamlsafe import parse
 from dockyard.secrets import keys, rules, store
 from dockyard.secrets.diff import changed_keys
+from dockyard.secrets.sopsfile import Opened, same
 from dockyard.secrets.store import SecretsError, SecretsFile
 
 app = typer.Typer(help="Encrypted secrets in the platform repo (SOPS files, age recipients).", no_args_is_help=True)
@@ -43,7 +46,8 @@ FileOpt = Annotated[
 ]
 EDIT_HEADER = (
     "# Decrypted copy of {file}: it is encrypted again when the editor closes, and this copy removed.\n"
-    "# Comments are not kept. Quit without saving to change nothing.\n"
+    "# Comments are not kept. Quit without saving to change nothing. Values are YAML: quote what must\n"
+    "# stay text exactly (0123, yes, 1e3).\n"
 )
 
 
@@ -65,6 +69,10 @@ def init(
         chosen = found.recipients()
         if not chosen:
             target = Path(os.environ.get(keys.KEY_FILE_ENV) or keys.default_key_file())
+            if target.absolute().resolve().is_relative_to(root.resolve()):
+                raise UsageError(
+                    f"{keys.KEY_FILE_ENV} names a file inside the platform repo: a private key never goes there"
+                )
             public = keys.create_key_file(target)
             out.print(f"created an age key in {target} (keep it safe and out of the repo)")
             chosen = [public]
@@ -91,6 +99,7 @@ def set_command(
     values = store.with_value(previous.values if previous else {}, key, value)
     wrote = store.save(target, values, previous)
     out.print(f"{'set' if wrote else 'unchanged:'} {key} in {target.relative}")
+    _note_recipients(target, previous)
 
 
 @app.command("unset")
@@ -107,6 +116,7 @@ def unset_command(
         raise UsageError(f"{target.relative} does not exist")
     store.save(target, store.without_value(previous.values, key), previous)
     out.print(f"removed {key} from {target.relative}")
+    _note_recipients(target, previous)
 
 
 @app.command("list")
@@ -134,12 +144,13 @@ def edit(
     store.recipients_for(target)  # before anyone types a value that could not be saved
     values = previous.values if previous else {}
     edited = _edit_in_editor(target, values)
-    if edited is None or edited == values:
+    if edited is None or same(edited, values):
         out.print(f"no change to {target.relative}")
         return
     store.save(target, edited, previous)
     changes = changed_keys(values, edited)
     out.print(f"wrote {target.relative}: {', '.join(f'{kind} {name}' for kind, name in changes)}")
+    _note_recipients(target, previous)
 
 
 @app.command()
@@ -149,18 +160,20 @@ def rotate(
         list[str] | None, typer.Option("--file", "-f", help="Only this file (repeatable; default: every one).")
     ] = None,
 ) -> None:
-    """A new data key for each file, every value encrypted again, to the current recipients."""
+    """A new data key for each file, every value encrypted again, to the recipients .sops.yaml names now."""
     root = find_repo(repo)
     targets = [store.layer_file(root, f) for f in file] if file else store.files(root)
     found = keys.identities()
-    opened = [(t, store.open_secrets(t, found)) for t in targets]  # every file opens before any is written
-    for target, previous in opened:
+    sealed = []
+    for target in targets:  # every file opens and seals before any is written
+        previous = store.open_secrets(target, found)
         if previous is None:
             raise UsageError(f"{target.relative} does not exist")
-    for target, previous in opened:
-        assert previous is not None
-        store.save(target, previous.values, previous, new_key=True)
-        out.print(f"rotated {target.relative}")
+        recipients = store.recipients_for(target)
+        sealed.append(store.seal_file(target, previous.values, previous, recipients=recipients, new_key=True))
+    for done in sealed:
+        store.write(done)
+        out.print(f"rotated {done.file.relative}")
 
 
 @recipients_app.command("list")
@@ -214,26 +227,58 @@ def diff(
 
 
 def _change_recipients(root: Path, recipient: str, *, add: bool) -> None:
+    """Add: the layout's rule names the key, and each file it governs encrypts its data key to it
+    too. Remove: no rule names it, and every file encrypted to it gets a new data key (the key
+    could open the old one). Every file is opened and sealed before anything is written, and
+    .sops.yaml is written last."""
     if not keys.valid_recipient(recipient):
         raise UsageError(f"not an age public key: {recipient} (one starts with age1)")
-    rule = next((r for r in rules.read_rules(root) if r.path_regex == rules.LAYOUT_REGEX), None)
-    if rule is None:
+    current = rules.read_rules(root)
+    layout = next((r for r in current if r.path_regex == rules.LAYOUT_REGEX), None)
+    if layout is None:
         raise UsageError(f"{rules.CONFIG_FILE} has no rule for the secrets files: run `dockyard secrets init`")
-    if add == (recipient in rule.recipients):
-        out.print(f"{recipient} {'already reads' if add else 'does not read'} the secrets files")
-        return
-    updated = [*rule.recipients, recipient] if add else [r for r in rule.recipients if r != recipient]
-    if not updated:
-        raise UsageError("that is the last recipient: nobody could read the secrets files")
-    governed = [f for f in store.files(root) if rules.rule_for(rules.read_rules(root), f.relative) == rule]
+    if add:
+        changed = {layout.index: [*layout.recipients, recipient]} if recipient not in layout.recipients else {}
+    else:
+        changed = {r.index: [k for k in r.recipients if k != recipient] for r in current if recipient in r.recipients}
+    if any(not recipients for recipients in changed.values()):
+        raise UsageError("that is the last recipient of a rule: nobody could read its files")
+    updated = [dataclasses.replace(r, recipients=tuple(changed.get(r.index, r.recipients))) for r in current]
     found = keys.identities()
-    opened = [(f, store.open_secrets(f, found)) for f in governed]  # every file opens before any is written
-    rules.set_recipients(root, rule.index, updated)
-    for target, previous in opened:
-        if previous is not None:
-            store.save(target, previous.values, previous, new_key=not add)
-            out.print(f"{'re-encrypted the data key of' if add else 'rotated'} {target.relative}")
+    sealed = []
+    for target in store.files(root):
+        previous = store.open_secrets(target, found)
+        if previous is None:
+            continue
+        rule = rules.rule_for(updated, target.relative)
+        wanted = list(rule.recipients) if rule is not None else []
+        has = recipient in store.recipients_of(previous)
+        if add and rule is not None and rule.index == layout.index and not has:
+            sealed.append(store.seal_file(target, previous.values, previous, recipients=wanted))
+        elif not add and has:
+            sealed.append(store.seal_file(target, previous.values, previous, recipients=wanted, new_key=True))
+    if not changed and not sealed:
+        out.print(f"{recipient} {'already reads' if add else 'reads none of'} the secrets files")
+        return
+    for done in sealed:
+        store.write(done)
+        out.print(f"{'re-encrypted the data key of' if add else 'rotated'} {done.file.relative}")
+    for index, recipients in sorted(changed.items()):
+        rules.set_recipients(root, index, recipients)
     out.print(f"{'added' if add else 'removed'} {recipient}")
+
+
+def _note_recipients(target: SecretsFile, previous: Opened | None) -> None:
+    """Who reads a file changes only by `recipients` or `rotate`, never as a side effect: say so
+    when .sops.yaml names others than the file is encrypted to."""
+    if previous is None:
+        return
+    wanted = set(store.recipients_for(target))
+    if wanted != set(store.recipients_of(previous)):
+        out.print(
+            f"note: {rules.CONFIG_FILE} names other recipients for {target.relative} than it is encrypted to; "
+            f"`dockyard secrets rotate --file {target.relative}` encrypts it to them"
+        )
 
 
 def _read_value(key: str) -> str:
@@ -257,25 +302,47 @@ def _edit_in_editor(target: SecretsFile, values: dict[str, Any]) -> dict[str, An
         text = EDIT_HEADER.format(file=target.relative) + (_yaml_text(values) if values else "")
         with os.fdopen(descriptor, "w") as stream:
             stream.write(text)
-        try:
-            finished = subprocess.run([*shlex.split(editor), str(copy)], check=False)
-        except OSError as error:
-            raise UsageError(f"cannot start the editor `{editor}`: {error.strerror} (set $EDITOR)") from None
-        if finished.returncode != 0:
-            raise UsageError(f"the editor exited with {finished.returncode}: {target.relative} was not changed")
-        written = copy.read_bytes()
-        if written.decode(errors="replace") == text:
-            return None
-        document = parse(f"{target.relative} (edited copy)", written)
-        if isinstance(document, Problem):
-            raise InputError([document])
-        if document.data is None:
-            return {}
-        if not isinstance(document.data, dict):
-            raise UsageError(f"{target.relative}: a secrets file is a mapping of keys to values; nothing was changed")
-        return store.checked_values(document.data)
+        while True:
+            _run_editor(editor, copy, target)
+            written = copy.read_bytes()
+            if written.decode(errors="replace") == text:
+                return None
+            try:
+                return _edited_values(target, written)
+            except (InputError, UsageError) as error:
+                if not sys.stdin.isatty():
+                    raise
+                err.print(str(error))
+                if not typer.confirm("edit again (no: change nothing)?", default=True):
+                    raise UsageError(f"{target.relative} was not changed") from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_editor(editor: str, copy: Path, target: SecretsFile) -> None:
+    try:
+        finished = subprocess.run([*shlex.split(editor), str(copy)], check=False)
+    except OSError as error:
+        raise UsageError(f"cannot start the editor `{editor}`: {error.strerror} (set $EDITOR)") from None
+    if finished.returncode != 0:
+        raise UsageError(f"the editor exited with {finished.returncode}: {target.relative} was not changed")
+
+
+_QUOTED_VALUE = re.compile(r"^`.*` is not (a boolean|an integer|a number)$", re.DOTALL)
+
+
+def _edited_values(target: SecretsFile, written: bytes) -> dict[str, Any]:
+    """The edited copy's values; its problems never show a value (a tagged value's text is
+    replaced by what it is not)."""
+    document = parse(f"{target.relative} (edited copy)", written)
+    if isinstance(document, Problem):
+        message = _QUOTED_VALUE.sub(r"this value is not \1 (as its tag says)", document.message)
+        raise InputError([Problem(document.position, message, document.hint)])
+    if document.data is None:
+        return {}
+    if not isinstance(document.data, dict):
+        raise UsageError(f"{target.relative}: a secrets file is a mapping of keys to values; nothing was changed")
+    return store.checked_values(document.data)
 
 
 def _yaml_text(values: dict[str, Any]) -> str:

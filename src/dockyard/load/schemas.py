@@ -189,6 +189,21 @@ COMPONENT = {
             "description": "Kinds of the chart not to install (e.g. webhooks a cluster cannot call).",
             "items": {"type": "string", "minLength": 1},
         },
+        "secrets": {
+            "type": "object",
+            "description": "Secrets made in the component's namespace from the repo's encrypted secrets, by name "
+            "(for the chart's existing-secret values): each maps a key of the Secret to a secret's dotted key.",
+            "propertyNames": {"pattern": DNS_LABEL},
+            "additionalProperties": {
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": {"pattern": "^[-._a-zA-Z0-9]+$"},
+                "additionalProperties": {
+                    "type": "string",
+                    "pattern": r"^[A-Za-z0-9_][-A-Za-z0-9_]*(\.[A-Za-z0-9_][-A-Za-z0-9_]*)*$",
+                },
+            },
+        },
     },
 }
 

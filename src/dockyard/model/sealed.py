@@ -17,6 +17,15 @@ from dockyard.errors import Position
 from dockyard.load.yamlsafe import Document
 
 METADATA_KEY = "sops"
+ENCRYPTED_PREFIX = "ENC[AES256_GCM,"
+
+
+class Unusable(Exception):
+    """A secret's key holds no encrypted value; the message says where (a Problem at `position`)."""
+
+    def __init__(self, position: Position, message: str) -> None:
+        super().__init__(message)
+        self.position = position
 
 
 @dataclass(frozen=True)
@@ -40,16 +49,30 @@ class SealedSecrets:
     """The layer files this cluster reads, generic to specific, whether they exist or not."""
 
     def lookup(self, service: str, key: str) -> SealedValue | None:
-        """`key` (dotted) as the most specific layer holds it for `service`; None when none does."""
+        """`key` (dotted) as the most specific layer holds it for `service`; None when none does.
+        Unusable when the most specific layer that has the key holds no encrypted value there
+        (empty, null, a list, a mapping, or text sops leaves in clear): never a fall-through to a
+        less specific layer, which a tampered file could otherwise cause."""
+        path = tuple(key.split("."))
         for document in self.searched(service):
-            found = _leaf(document.data, key.split("."))
-            if found is not None:
-                return SealedValue(document.file, key, found, document.position(tuple(key.split("."))))
+            found, value = _at(document.data, path)
+            if not found:
+                continue
+            if isinstance(value, str) and value.startswith(ENCRYPTED_PREFIX):
+                return SealedValue(document.file, key, value, document.position(path))
+            raise Unusable(
+                document.position(path),
+                f"`{key}` in {document.file} is not an encrypted value ({_what(value)}), so it cannot be a secret",
+            )
         return None
 
     def searched(self, service: str) -> list[Document]:
         own = self.services.get(service)
         return [*([own] if own is not None else []), *reversed(self.layers)]
+
+    def looked_in_layers(self) -> list[str]:
+        """The layer files a platform-wide key may come from, most specific first."""
+        return list(reversed(self.names))
 
     def looked_in(self, service: str) -> list[str]:
         """The files a key for `service` may come from, most specific first (existing or not)."""
@@ -67,14 +90,23 @@ def sealed_for(secrets: Mapping[str, Document], environment: str, cluster: str) 
     return SealedSecrets(layers, services, names)
 
 
-def _leaf(data: Any, parts: list[str]) -> str | None:
-    if not isinstance(data, dict) or parts[0] == METADATA_KEY:
-        return None
+def _at(data: Any, path: tuple[str, ...]) -> tuple[bool, Any]:
+    """(whether `path` exists in `data`, the value there)."""
+    if not isinstance(data, dict) or path[0] == METADATA_KEY:
+        return False, None
     node: Any = data
-    for part in parts:
+    for part in path:
         if not isinstance(node, dict) or part not in node:
-            return None
+            return False, None
         node = node[part]
-    if isinstance(node, (dict, list)) or node is None:
-        return None
-    return str(node)
+    return True, node
+
+
+def _what(value: Any) -> str:
+    if value is None or value == "":
+        return "it is empty"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping of more keys"
+    return "it is in clear text"

@@ -51,6 +51,7 @@ def render_platform(platform: Platform, store: ChartStore, only: Part = Part.ALL
             tasks += installed.tasks
             warnings += installed.warnings
             external = (*external, *installed.made_at_run_time)
+            sealed = (*sealed, *installed.sealed)
         except InputError as error:
             problems += error.problems
     if problems:

@@ -4,7 +4,6 @@ namespaces; label and annotate everything; report every problem at once with fil
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from dockyard.render.provisioners import BUILT_IN
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
 from dockyard.render.provisioners.custom import from_document
 from dockyard.render.resource_params import expanded, provision_order, references
+from dockyard.render.sealed import digest
 from dockyard.render.task_data import KeycloakClient, TaskKind
 from dockyard.render.workload import Wiring, WorkloadProblem, render_service
 
@@ -111,12 +111,8 @@ def with_secrets_digest(manifest: dict[str, Any], reads: list[SealedSecret]) -> 
         template = ((manifest.get("spec") or {}).get("jobTemplate") or {}).get("spec", {}).get("template")
     if not reads or not isinstance(template, dict):
         return manifest
-    digest = hashlib.sha256()
-    for secret in sorted(reads, key=lambda s: (s.namespace, s.name)):
-        for key, value in secret.values:
-            digest.update(f"{secret.name}\0{key}\0{value.file}\0{value.key}\0{value.ciphertext}\0".encode())
     metadata = template.setdefault("metadata", {})
-    metadata["annotations"] = {**(metadata.get("annotations") or {}), DIGEST_ANNOTATION: digest.hexdigest()}
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), DIGEST_ANNOTATION: digest(reads)}
     return manifest
 
 

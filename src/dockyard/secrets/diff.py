@@ -9,6 +9,7 @@ from typing import Any
 
 from dockyard.errors import UsageError
 from dockyard.secrets import keys, sopsfile
+from dockyard.secrets.sopsfile import same
 from dockyard.secrets.store import SecretsError, files, flatten, layer_file, read_raw
 
 Change = tuple[str, str]
@@ -19,7 +20,7 @@ def changed_keys(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
     old, new = dict(flatten(before)), dict(flatten(after))
     changes = [("removed", k) for k in old if k not in new]
     changes += [("added", k) for k in new if k not in old]
-    changes += [("changed", k) for k in new if k in old and old[k] != new[k]]
+    changes += [("changed", k) for k in new if k in old and not same(old[k], new[k])]
     return sorted(changes, key=lambda change: (change[1], change[0]))
 
 

@@ -32,6 +32,8 @@ class Rule:
     index: int
     path_regex: str | None
     recipients: tuple[str, ...]
+    others: tuple[str, ...] = ()
+    """What else the rule sets (pgp, kms, key_groups, encrypted_regex, ...): Dockyard applies none."""
 
 
 def read_rules(root: Path) -> list[Rule]:
@@ -57,7 +59,8 @@ def read_rules(root: Path) -> list[Rule]:
                 raise InputError(
                     [Problem(document.position(("creation_rules", index, "path_regex")), f"bad path_regex: {error}")]
                 ) from None
-        found.append(Rule(index, regex, _recipients(rule.get("age"))))
+        others = tuple(sorted(str(key) for key in rule if key not in ("path_regex", "age")))
+        found.append(Rule(index, regex, _recipients(rule.get("age")), others))
     return found
 
 

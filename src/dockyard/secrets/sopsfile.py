@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import math
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -48,6 +49,12 @@ TAG_BYTES = 16
 MAC_ONLY_ENCRYPTED_INITIALIZATION = bytes.fromhex("8a3fd2ad54ce66527b1034f3d147be0b0b975b3bf44f72c6fdadec8176f27d69")
 """The bytes sops puts before the values when `mac_only_encrypted` is set (a format constant)."""
 
+ENCRYPTION_RULES = ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex")
+DEFAULT_UNENCRYPTED_SUFFIX = "_unencrypted"
+"""What sops assumes when a file names no rule."""
+INT64 = (-(2**63), 2**63 - 1)
+"""sops reads integers into Go's int (64 bits)."""
+
 _ENCRYPTED = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]")
 _TYPES = {"str", "int", "float", "bool"}
 
@@ -72,13 +79,18 @@ class Metadata:
     lastmodified: str
     mac: str
     version: str = FORMAT_VERSION
-    unencrypted_suffix: str | None = "_unencrypted"
+    unencrypted_suffix: str | None = DEFAULT_UNENCRYPTED_SUFFIX
     encrypted_suffix: str | None = None
     unencrypted_regex: str | None = None
     encrypted_regex: str | None = None
     mac_only_encrypted: bool = False
     others: dict[str, Any] = field(default_factory=dict)
     """Master keys of other kinds, and key groups, exactly as read."""
+
+    @property
+    def key_groups(self) -> bool:
+        """The file uses sops' key groups (Dockyard reads one group's age keys; it writes none)."""
+        return bool(self.others.get("key_groups"))
 
     def encrypts(self, path: Path_) -> bool:
         """Whether the value at `path` is encrypted (sops' rules for suffixes and regexes)."""
@@ -240,13 +252,12 @@ def _metadata(document: Document) -> Metadata:
             )
     stanzas = []
     groups = section.get("key_groups") or []
-    threshold = section.get("shamir_threshold")
-    if isinstance(threshold, int) and threshold > 1 and len(groups) > 1:
+    if isinstance(groups, list) and len(groups) > 1:
         raise InputError(
             [
                 Problem(
-                    document.position((METADATA_KEY, "shamir_threshold")),
-                    "Shamir key groups are not supported",
+                    document.position((METADATA_KEY, "key_groups")),
+                    "more than one sops key group (a data key split with Shamir's scheme) is not supported",
                     "decrypt with `sops`, or re-encrypt to age recipients in one group",
                 )
             ]
@@ -271,6 +282,17 @@ def _metadata(document: Document) -> Metadata:
         "encrypted_regex",
         "mac_only_encrypted",
     }
+    rules = [key for key in ENCRYPTION_RULES if section.get(key)]
+    if len(rules) > 1:
+        raise InputError(
+            [
+                Problem(
+                    document.position((METADATA_KEY, rules[1])),
+                    f"`sops.{rules[0]}` and `sops.{rules[1]}` together: sops allows one rule for what is encrypted",
+                    _TAMPERED,
+                )
+            ]
+        )
     lastmodified, mac = text("lastmodified"), text("mac")
     if not lastmodified or not mac:
         missing = "mac" if not mac else "lastmodified"
@@ -286,7 +308,7 @@ def _metadata(document: Document) -> Metadata:
         lastmodified=lastmodified,
         mac=mac,
         version=text("version") or FORMAT_VERSION,
-        unencrypted_suffix=text("unencrypted_suffix"),
+        unencrypted_suffix=text("unencrypted_suffix") if rules else DEFAULT_UNENCRYPTED_SUFFIX,
         encrypted_suffix=text("encrypted_suffix"),
         unencrypted_regex=text("unencrypted_regex"),
         encrypted_regex=text("encrypted_regex"),
@@ -414,7 +436,7 @@ def seal(
     """The encrypted file for `values` (a mapping of str keys to mappings, lists and leaves).
     Every value that `previous` held at the same key path keeps its ciphertext; when nothing
     changed at all, `previous`'s bytes are returned as they are."""
-    unchanged = previous is not None and previous.values == values and previous.data_key == data_key
+    unchanged = previous is not None and same(previous.values, values) and previous.data_key == data_key
     if previous is not None and unchanged and previous.metadata.age == metadata.age:
         return previous.raw
     reuse = previous.ciphertexts if previous is not None and previous.data_key == data_key else {}
@@ -431,6 +453,10 @@ def seal(
             return None
         if not isinstance(node, (str, int, float, bool)):
             raise TypeError(f"a secret value must be a string, number or boolean, not {type(node).__name__}")
+        if isinstance(node, float) and not math.isfinite(node):
+            raise ValueError(f"`{'.'.join(path)}` is {node}, which sops cannot read back: quote it")
+        if isinstance(node, int) and not isinstance(node, bool) and not INT64[0] <= node <= INT64[1]:
+            raise ValueError(f"`{'.'.join(path)}` is an integer beyond 64 bits, which sops cannot read: quote it")
         encrypted = metadata.encrypts(path)
         if encrypted or not metadata.mac_only_encrypted:
             digest.update(_mac_bytes(node))
@@ -447,6 +473,30 @@ def seal(
     sealed = replace(metadata, lastmodified=lastmodified, mac=mac)
     tree[METADATA_KEY] = _metadata_tree(sealed)
     return _dump(tree)
+
+
+def same(one: Any, other: Any) -> bool:
+    """Equal values of the same types (Python's `1 == True == 1.0` would hide a change of type)."""
+    if type(one) is not type(other):
+        return False
+    if isinstance(one, dict):
+        return list(one) == list(other) and all(same(one[k], other[k]) for k in one)
+    if isinstance(one, list):
+        return len(one) == len(other) and all(same(a, b) for a, b in zip(one, other, strict=True))
+    return bool(one == other)
+
+
+def leaf_paths(node: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+    """(key path as sops sees it, value) of every leaf of plain values (sequence items share their
+    parent's path)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from leaf_paths(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for value in node:
+            yield from leaf_paths(value, path)
+    else:
+        yield path, node
 
 
 def _encrypt(value: Leaf, key: bytes, additional: str, reuse: dict[tuple[str, str, bytes], str]) -> str:

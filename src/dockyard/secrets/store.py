@@ -13,6 +13,7 @@ Files are only ever written inside the repo, never through a symlink.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,6 +97,7 @@ def open_secrets(file: SecretsFile, identities: keys.Identities) -> Opened | Non
 
 
 def recipients_for(file: SecretsFile) -> list[str]:
+    """The age recipients `.sops.yaml` names for `file` (what a new file is encrypted to)."""
     rule = rules.rule_for(rules.read_rules(file.root), file.relative)
     if rule is None or not rule.recipients:
         raise SecretsError(
@@ -108,25 +110,52 @@ def recipients_for(file: SecretsFile) -> list[str]:
     return list(rule.recipients)
 
 
-def save(file: SecretsFile, values: dict[str, Any], previous: Opened | None, *, new_key: bool = False) -> bool:
-    """Seal `values` into `file` for its current recipients; False when the bytes did not change."""
-    recipients = recipients_for(file)
+def recipients_of(opened: Opened) -> list[str]:
+    """The age recipients a file is encrypted to now."""
+    return [stanza.recipient for stanza in opened.metadata.age]
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A secrets file's new bytes, computed (and every check passed) before anything is written."""
+
+    file: SecretsFile
+    raw: bytes
+    changed: bool
+
+
+def seal_file(
+    file: SecretsFile,
+    values: dict[str, Any],
+    previous: Opened | None,
+    *,
+    recipients: list[str] | None = None,
+    new_key: bool = False,
+) -> Sealed:
+    """`values` sealed for `file`. An existing file keeps its recipients unless `recipients` are
+    given (who reads a file never changes as a side effect of setting a value); a new file is
+    encrypted to those its rule names. `new_key`: a new data key (rotate, or a recipient removed)."""
+    if previous is not None and previous.metadata.key_groups:
+        raise SecretsError(
+            f"{file.relative}: it uses sops key groups, which Dockyard does not write; change it with sops"
+        )
+    if previous is None:
+        rule = rules.rule_for(rules.read_rules(file.root), file.relative)
+        if rule is not None and rule.others:
+            raise SecretsError(
+                f"{file.relative}: its rule in {rules.CONFIG_FILE} also sets {', '.join(rule.others)}, which Dockyard "
+                "does not apply; create the file with sops, then change it with Dockyard"
+            )
+    if recipients is None:
+        recipients = recipients_of(previous) if previous is not None else recipients_for(file)
+    if not recipients:
+        raise SecretsError(f"{file.relative}: no age recipient would be able to read it")
     if previous is not None and not new_key:
         data_key = previous.data_key
         known = {s.recipient: s for s in previous.metadata.age}
         stanzas = tuple(known[r] for r in recipients if r in known)
         stanzas += sopsfile.age_stanzas(data_key, [r for r in recipients if r not in known])
-        metadata = sopsfile.Metadata(
-            age=stanzas,
-            lastmodified="",
-            mac="",
-            unencrypted_suffix=previous.metadata.unencrypted_suffix,
-            encrypted_suffix=previous.metadata.encrypted_suffix,
-            unencrypted_regex=previous.metadata.unencrypted_regex,
-            encrypted_regex=previous.metadata.encrypted_regex,
-            mac_only_encrypted=previous.metadata.mac_only_encrypted,
-            others=previous.metadata.others,
-        )
+        metadata = dataclasses.replace(previous.metadata, age=stanzas)
     else:
         if previous is not None and previous.metadata.others:
             kinds = ", ".join(sorted(previous.metadata.others))
@@ -136,13 +165,40 @@ def save(file: SecretsFile, values: dict[str, Any], previous: Opened | None, *, 
             )
         data_key = sopsfile.new_data_key()
         metadata = sopsfile.Metadata(age=sopsfile.age_stanzas(data_key, recipients), lastmodified="", mac="")
-    sealed = sopsfile.seal(values, data_key, metadata, previous if not new_key else None)
-    if previous is not None and sealed == previous.raw:
-        return False
+    _refuse_cleartext(file, values, metadata)
+    try:
+        sealed = sopsfile.seal(values, data_key, metadata, previous if not new_key else None)
+    except ValueError as error:
+        raise UsageError(f"{file.relative}: {error}") from None
+    return Sealed(file, sealed, previous is None or sealed != previous.raw)
+
+
+def write(sealed: Sealed) -> None:
+    """Write a sealed file inside the repo (never through a symlinked directory)."""
+    if not sealed.changed:
+        return
+    file = sealed.file
     target = confined.resolve_inside(file.root, str(Path(file.relative).parent), f"`{file.relative}`")
     target.mkdir(parents=True, exist_ok=True)
-    write_atomic(target / Path(file.relative).name, sealed)
-    return True
+    write_atomic(target / Path(file.relative).name, sealed.raw)
+
+
+def save(file: SecretsFile, values: dict[str, Any], previous: Opened | None, *, new_key: bool = False) -> bool:
+    """Seal and write one file; False when its bytes did not change."""
+    sealed = seal_file(file, values, previous, new_key=new_key)
+    write(sealed)
+    return sealed.changed
+
+
+def _refuse_cleartext(file: SecretsFile, values: dict[str, Any], metadata: sopsfile.Metadata) -> None:
+    """Every value Dockyard writes is encrypted: a key the file's rules leave in clear (sops'
+    `_unencrypted` suffix, an `encrypted_regex` it does not match) cannot hold one."""
+    for path, value in sopsfile.leaf_paths(values):
+        if value not in ("", None) and not metadata.encrypts(path):
+            raise UsageError(
+                f"{file.relative}: `{'.'.join(path)}` would be written in clear (the file's sops rules leave "
+                "that key unencrypted); name the secret otherwise"
+            )
 
 
 def flatten(values: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:

@@ -1,8 +1,9 @@
 """Fill the rendered Secrets made from the repo's encrypted secrets with their values: in memory,
 at apply time (and for a plan's dry runs), never in a file, a diff, an annotation or a log.
 
-Each secrets file a Secret needs is opened once (its MAC checked); a file none of the age keys at
-hand opens stops the apply before any request, naming the file and where keys were looked for.
+Every secrets file of the cluster is opened once (its MAC checked), whichever values are used; a
+file none of the age keys at hand opens stops the apply before any request, naming the file and
+where keys were looked for.
 """
 
 from __future__ import annotations
@@ -23,17 +24,19 @@ def unseal(bundle: Bundle, platform: Platform, found: keys.Identities | None = N
     found = found or keys.identities()
     documents = {d.file: d for d in (*platform.sealed.layers, *platform.sealed.services.values())}
     opened: dict[str, sopsfile.Opened] = {}
+    for file, document in sorted(documents.items()):
+        # every file, not only those whose values are used: a key a tampered file dropped would
+        # otherwise fall through to a less specific layer unnoticed (the MAC covers every value)
+        try:
+            opened[file] = sopsfile.open_document(document, found.keys)
+        except sopsfile.SecretsLocked as locked:
+            raise SecretsError(
+                f"{locked}; looked for age keys in {', '.join(found.looked)}; nothing was written"
+            ) from None
     data: dict[tuple[str, str], dict[str, str]] = {}
     for sealed in bundle.sealed:
         values = {}
         for secret_key, value in sealed.values:
-            if value.file not in opened:
-                try:
-                    opened[value.file] = sopsfile.open_document(documents[value.file], found.keys)
-                except sopsfile.SecretsLocked as locked:
-                    raise SecretsError(
-                        f"{locked}; looked for age keys in {', '.join(found.looked)}; nothing was written"
-                    ) from None
             values[secret_key] = _encoded(_leaf(opened[value.file].values, value.key))
         data[(sealed.namespace, sealed.name)] = values
     objects = tuple(_filled(rendered, data) for rendered in bundle.objects)

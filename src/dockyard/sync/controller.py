@@ -26,6 +26,7 @@ from dockyard.deploy import tasks
 from dockyard.deploy.ahead import ReadAhead
 from dockyard.deploy.client import Connection
 from dockyard.deploy.inventory import read_recorded
+from dockyard.deploy.observed import Observed, marker
 from dockyard.errors import DockyardError, InputError, printable
 from dockyard.load.files import PLATFORM_FILE
 from dockyard.load.versions import core_range_problem
@@ -257,11 +258,20 @@ class Controller:
         )
 
     def _watch_drift(self, planned: actions.Planned, reported: frozenset[ObjectId] = frozenset()) -> None:
-        """Follow what the inventory now records (after the apply), when the loop watches."""
+        """Follow what the inventory now records (after the apply), when the loop watches. An
+        object the plan found unchanged is followed from the live state the plan read: a change
+        someone made to fields Dockyard does not own, or a Secret's marker recorded by another
+        process (its values' digest is keyed per process), is what is wanted now, and must not
+        wake the loop again and again."""
         if self.drift_watch is None:
             return
         recorded = read_recorded(planned.connection, planned.inventory)
-        self.drift_watch.follow(planned.connection, recorded.objects, recorded.observed, reported)
+        observed = dict(recorded.observed)
+        for change in planned.changes.changes:
+            live = planned.changes.read.get(change.id)
+            if change.action == "unchanged" and live is not None and change.id in observed:
+                observed[change.id] = Observed(observed[change.id].intent, marker(live, change.id.kind))
+        self.drift_watch.follow(planned.connection, recorded.objects, observed, reported)
 
     def _drifted(self, object_id: ObjectId) -> None:
         """A watch saw a managed object changed on the cluster: plan at once."""

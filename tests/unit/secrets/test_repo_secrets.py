@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyrage
 import pytest
+import yaml
 
 from dockyard import actions
 from dockyard.deploy.observed import intent, marker
@@ -158,3 +159,87 @@ def test_no_inventory_hash_is_taken_of_a_value() -> None:
     assert marker(one) != marker(two)  # a keyed digest: the drift watch still sees a changed value
     listed = {key: value for key, value in one.items() if key != "kind"}  # a LIST's item has no kind
     assert marker(listed, "Secret") == marker(one)
+
+
+COMPONENT_SECRETS = """components:
+  envoy-gateway:
+    secrets:
+      relay-credentials:
+        token: relay.token
+"""
+
+
+@pytest.mark.tools
+def test_a_component_gets_a_secret_made_from_them(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.helpers import replace, run_cli
+
+    _set(repo, "secrets/platform.yaml", "smtp.password", CANARY)
+    replace(repo, "clusters/local.yaml", "components:\n", COMPONENT_SECRETS)
+    missing = run_cli(capsys, "render", str(repo), "-c", "local")
+    assert missing.code == 1
+    assert (
+        "clusters/local.yaml:22:16: component `envoy-gateway`: no secret `relay.token` in secrets/local.yaml, "
+        "secrets/dev.yaml or secrets/platform.yaml\n"
+        "  hint: set it with `dockyard secrets set relay.token --file FILE` (the value from stdin)"
+    ) in missing.err
+    _set(repo, "secrets/dev.yaml", "relay.token", CANARY + "-relay")
+    rendered = run_cli(capsys, "render", str(repo), "-c", "local")
+    assert rendered.code == 0, rendered.err
+    secret = next(
+        o
+        for o in yaml.safe_load_all(rendered.out)
+        if o and o["kind"] == "Secret" and o["metadata"]["name"] == "relay-credentials"
+    )
+    assert secret["metadata"]["namespace"] == "dockyard-gateway" and "data" not in secret
+    assert secret["metadata"]["annotations"]["dockyard.dev/stage"] == "platform-networking"
+    assert DIGEST_ANNOTATION in secret["metadata"]["annotations"]
+    assert CANARY not in rendered.out
+    checked = run_cli(capsys, "check", str(repo), "-c", "local")
+    assert checked.code == 0, checked.out + checked.err
+    platform = actions.platform_for(actions.load_repo(repo), "local")
+    filled = unseal(actions.render_for(platform), platform)
+    relay = next(r.manifest for r in filled.objects if r.kind == "Secret" and r.name == "relay-credentials")
+    assert base64.b64decode(relay["data"]["token"]).decode() == CANARY + "-relay"
+
+
+@pytest.mark.parametrize(
+    ("shadow", "what"),
+    [
+        ("smtp:\n    password: ''\n", "it is empty"),
+        ("smtp:\n    password: [x]\n", "a list"),
+        ("smtp:\n    password:\n        inner: x\n", "a mapping of more keys"),
+        ("smtp:\n    password: plain\n", "it is in clear text"),
+    ],
+)
+def test_a_more_specific_layer_that_holds_no_encrypted_value_is_an_error_never_a_fall_through(
+    repo: Path, shadow: str, what: str
+) -> None:
+    """A tampered cluster file that adds an empty (or list, or clear) value under a key must not
+    make the platform layer's value, or an empty one, silently the secret."""
+    _set(repo, "secrets/platform.yaml", "smtp.password", CANARY)
+    _set(repo, "secrets/local.yaml", "other", "x")
+    local = repo / "secrets" / "local.yaml"
+    local.write_text(shadow + local.read_text())
+    errors, _warnings = actions.validate_cluster(actions.platform_for(actions.load_repo(repo), "local"))
+    assert [str(e) for e in errors] == [
+        f"secrets/local.yaml:{'2:15' if 'inner' not in shadow else '3:9'}: `smtp.password` in secrets/local.yaml "
+        f"is not an encrypted value ({what}), so it cannot be a secret\n"
+        "  hint: set it with `dockyard secrets set` (the value from stdin); take the file back from git if it was "
+        "not you"
+    ]
+
+
+def test_every_layer_file_is_verified_when_secrets_are_filled(repo: Path) -> None:
+    """A value removed from a more specific layer falls through to a less specific one; its MAC
+    says the file was changed, so the apply stops, though no value of that file is used."""
+    _set(repo, "secrets/platform.yaml", "smtp.password", CANARY)
+    _set(repo, "secrets/local.yaml", "smtp.password", "local")
+    _set(repo, "secrets/local.yaml", "other", "x")
+    local = repo / "secrets" / "local.yaml"
+    local.write_text("\n".join(line for line in local.read_text().splitlines() if "password" not in line) + "\n")
+    platform, bundle = _render(repo)
+    assert _secret(bundle)  # rendered from the platform layer
+    with pytest.raises(InputError, match=r"secrets/local.yaml:.*the values do not match the file's MAC"):
+        unseal(bundle, platform)

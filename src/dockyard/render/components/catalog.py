@@ -39,6 +39,8 @@ class Chosen:
     """Kinds not to install (e.g. admission webhooks on a cluster that cannot call them)."""
     where: Position | None = None
     """Where the layers configure it (None: only the profile switches it on)."""
+    secrets: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Secrets to make from the repo's encrypted secrets: name -> {key of the Secret: secret's dotted key}."""
 
 
 def choose(platform: Platform) -> tuple[list[Chosen], list[Problem]]:
@@ -73,7 +75,15 @@ def choose(platform: Platform) -> tuple[list[Chosen], list[Problem]]:
                 )
         if not config.get("enabled", component.enabled_for(platform) if name in CATALOG else True):
             continue
-        chosen.append(Chosen(component, config.get("values") or {}, tuple(config.get("exclude") or ()), where))
+        chosen.append(
+            Chosen(
+                component,
+                config.get("values") or {},
+                tuple(config.get("exclude") or ()),
+                where,
+                config.get("secrets") or {},
+            )
+        )
     return chosen, problems
 
 

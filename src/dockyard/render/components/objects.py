@@ -20,12 +20,14 @@ from dockyard.charts.archive import UnsafeArchive
 from dockyard.charts.helm import BadManifests, Helm, HelmFailed, TemplateRequest, Templates, chart_directory, unpacked
 from dockyard.errors import InputError, Problem
 from dockyard.model.platform import Platform
+from dockyard.model.sealed import Unusable
 from dockyard.render import hooks
 from dockyard.render.bundle import (
     SOURCE_ANNOTATION,
     STAGE_ANNOTATION,
     ExternalSecret,
     Rendered,
+    SealedSecret,
     Source,
     Stage,
     TaskRequest,
@@ -34,6 +36,7 @@ from dockyard.render.bundle import (
 from dockyard.render.components.catalog import Chosen, choose
 from dockyard.render.components.component import has
 from dockyard.render.object_id import CLUSTER_SCOPED
+from dockyard.render.sealed import sealed_secret
 
 COMPONENT_LABEL = "dockyard.dev/component"
 
@@ -54,6 +57,8 @@ class Installed:
     tasks: list[TaskRequest]
     warnings: list[Problem]
     made_at_run_time: list[ExternalSecret]
+    sealed: list[SealedSecret]
+    """The components' Secrets made from the repo's encrypted secrets (filled at apply time)."""
 
 
 def render_components(platform: Platform, store: ChartStore, requests: Sequence[TaskRequest] = ()) -> Installed:
@@ -128,6 +133,7 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
         c["spec"]["names"]["kind"] for c in crds if c.get("spec", {}).get("scope") == "Cluster"
     }
     rendered = []
+    sealed: list[SealedSecret] = []
     for item, objects, source in bundles:
         excluded = set(item.component.exclude_kinds) | set(item.exclude)
         placed = [
@@ -137,9 +143,49 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
         ]
         rendered += placed
         warnings += [_secret_warning(item, r) for r in placed if r.kind == "Secret" and _has_data(r.manifest)]
-        if any(r.namespace == item.component.namespace for r in placed):
+        made_here = _sealed(platform, item, cluster_kinds, source, problems)
+        rendered += [r for r, _s in made_here]
+        sealed += [s for _r, s in made_here]
+        if any(r.namespace == item.component.namespace for r in [*placed, *(r for r, _s in made_here)]):
             rendered.append(_namespace(platform, item, source))
-    return Installed(rendered, tasks, warnings, made)
+    if problems:
+        raise InputError(problems)
+    return Installed(rendered, tasks, warnings, made, sealed)
+
+
+def _sealed(
+    platform: Platform,
+    item: Chosen,
+    cluster_kinds: frozenset[str] | set[str],
+    source: Source,
+    problems: list[Problem],
+) -> list[tuple[Rendered, SealedSecret]]:
+    """`components.<name>.secrets`: each Secret in the component's namespace, from the repo's secrets."""
+    made = []
+    for name, keys in sorted(item.secrets.items()):
+        values = []
+        for key, dotted in sorted(keys.items()):
+            try:
+                found = platform.sealed.lookup("", dotted)
+            except Unusable as unusable:
+                problems.append(Problem(unusable.position, f"component `{item.component.name}`: {unusable}"))
+                continue
+            if found is None:
+                files = platform.sealed.looked_in_layers()
+                problems.append(
+                    Problem(
+                        platform.locate(("components", item.component.name, "secrets", name, key)),
+                        f"component `{item.component.name}`: no secret `{dotted}` in {', '.join(files[:-1])} or "
+                        f"{files[-1]}",
+                        f"set it with `dockyard secrets set {dotted} --file FILE` (the value from stdin)",
+                    )
+                )
+                continue
+            values.append((key, found))
+        if len(values) == len(keys):
+            manifest, secret = sealed_secret(item.component.namespace, name, values)
+            made.append((_place(platform, item, manifest, cluster_kinds, source), secret))
+    return made
 
 
 def _patched(
@@ -193,7 +239,8 @@ def _secret_warning(item: Chosen, rendered: Rendered) -> Problem:
         rendered.source.position,
         f"component `{item.component.name}` renders Secret {rendered.namespace}/{rendered.name} with its values, "
         "so they are in the render (and in its output files)",
-        "set the chart's existing-secret value instead; Dockyard's ensure-secret task can create that Secret",
+        "set the chart's existing-secret value instead, to a Secret made from the repo's encrypted secrets "
+        "(`components.<name>.secrets`) or one Dockyard's ensure-secret task creates",
     )
 
 

@@ -15,13 +15,17 @@ params.keys lists the Secret's keys; each is an output (a Secret reference: cont
 
 from __future__ import annotations
 
-import hashlib
-
-from dockyard.render.bundle import DIGEST_ANNOTATION, Rendered, SealedSecret, Stage, obj
+from dockyard.errors import Problem
+from dockyard.model.sealed import Unusable
+from dockyard.render.bundle import Rendered, Stage
 from dockyard.render.placeholders import Output, SecretRef
 from dockyard.render.provisioners.base import Provision, Provisioner, ProvisionError, Request, param
+from dockyard.render.sealed import sealed_secret
 
 SOURCES = ("outside", "repo")
+UNUSABLE_HINT = (
+    "set it with `dockyard secrets set` (the value from stdin); take the file back from git if it was not you"
+)
 
 
 def provision(request: Request) -> Provision:
@@ -48,7 +52,10 @@ def _from_repo(request: Request, name: str, keys: list[str], outputs: dict[str, 
     service = request.service.name
     values = []
     for key in sorted(set(keys)):
-        found = request.platform.sealed.lookup(service, f"{prefix}.{key}")
+        try:
+            found = request.platform.sealed.lookup(service, f"{prefix}.{key}")
+        except Unusable as unusable:
+            raise ProvisionError(str(unusable), [Problem(unusable.position, str(unusable), UNUSABLE_HINT)]) from None
         if found is None:
             files = request.platform.sealed.looked_in(service)
             raise ProvisionError(
@@ -56,14 +63,8 @@ def _from_repo(request: Request, name: str, keys: list[str], outputs: dict[str, 
                 f"{files[-1]}; set it with `dockyard secrets set {prefix}.{key} --file FILE` (the value from stdin)"
             )
         values.append((key, found))
-    digest = hashlib.sha256()
-    for key, value in values:
-        for part in (key, value.file, value.key, value.ciphertext):
-            digest.update(part.encode() + b"\0")
-    manifest = obj("v1", "Secret", name, request.namespace, type="Opaque")
-    manifest["metadata"]["annotations"] = {DIGEST_ANNOTATION: digest.hexdigest()}
+    manifest, sealed = sealed_secret(request.namespace, name, values)
     rendered = Rendered(manifest, Stage.SERVICES, request.source)
-    sealed = SealedSecret(request.namespace, name, tuple(values))
     return Provision(outputs=outputs, objects=[rendered], sealed=[sealed])
 
 
