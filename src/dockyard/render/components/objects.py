@@ -143,10 +143,15 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
         ]
         rendered += placed
         warnings += [_secret_warning(item, r) for r in placed if r.kind == "Secret" and _has_data(r.manifest)]
+        if any(r.namespace == item.component.namespace for r in placed):
+            rendered.append(_namespace(platform, item, source))
+    for item in chosen:  # once per component (a component may have objects of its own and a chart)
+        source = _source(platform, item, pins)
         made_here = _sealed(platform, item, cluster_kinds, source, problems)
         rendered += [r for r, _s in made_here]
         sealed += [s for _r, s in made_here]
-        if any(r.namespace == item.component.namespace for r in [*placed, *(r for r, _s in made_here)]):
+        has_namespace = any(r.kind == "Namespace" and r.name == item.component.namespace for r in rendered)
+        if made_here and not has_namespace:
             rendered.append(_namespace(platform, item, source))
     if problems:
         raise InputError(problems)
