@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.charts.helm import Helm
@@ -30,6 +30,7 @@ from dockyard.render.bundle import Bundle
 from dockyard.render.components.objects import ChartStore, check_pulled_values
 from dockyard.render.platform import Part, render_platform
 from dockyard.render.services import render as render_services
+from dockyard.secrets.generated import Provided
 from dockyard.secrets.unseal import unseal
 from dockyard.tools.build import binary_path
 
@@ -108,6 +109,8 @@ class Planned:
     changes: ChangeSet
     force_conflicts: bool = False
     """Take over fields another field manager owns (a GitOps controller putting an object back)."""
+    provided: Provided = field(default_factory=dict, repr=False)
+    """Generated credentials the repo keeps, for the lifecycle tasks (never shown)."""
 
 
 def plan_platform(
@@ -128,7 +131,8 @@ def plan_platform(
     bundle = render_for(platform, report=report)
     if checks_first:
         require_clean_checks(platform, bundle, report)
-    bundle = unseal(bundle, platform)  # the checks saw no value; the cluster's requests need them
+    unsealed = unseal(bundle, platform)  # the checks saw no value; the cluster's requests need them
+    bundle = unsealed.bundle
     inventory = f"{platform.name}-{platform.cluster.name}"
     if ahead is not None and ahead.inventory != inventory:
         ahead = ReadAhead(ahead.connection, inventory, ())  # the platform was renamed: its own inventory
@@ -149,7 +153,7 @@ def plan_platform(
         force_conflicts=force_conflicts,
         listed=ahead.listed if ahead is not None else lambda _key: None,
     )
-    return Planned(platform, bundle, connection, inventory, previous, changes, force_conflicts)
+    return Planned(platform, bundle, connection, inventory, previous, changes, force_conflicts, unsealed.provided)
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,7 @@ def apply_planned(planned: Planned, *, timeout: float = 300.0, report: Report = 
     """Write the planned changes stage by stage with health waits, run the lifecycle tasks at their
     points, prune last, record the inventory."""
     admin_url = planned.platform.settings.identity_admin_url
-    runner = tasks.runner(planned.connection, planned.bundle.tasks, report, admin_url)
+    runner = tasks.runner(planned.connection, planned.bundle.tasks, report, admin_url, planned.provided)
     outcome = apply(
         planned.connection,
         planned.changes,

@@ -19,7 +19,7 @@ from lightkube.resources.core_v1 import ConfigMap, Event, Namespace, Secret
 from lightkube.types import PatchType
 
 from dockyard.localcluster import control_plane
-from dockyard.secrets import keys, rules, store
+from dockyard.secrets import keys, rules, sopsfile, store
 from tests.cluster.commands import PLAIN, dockyard, writes_during
 from tests.helpers import replace, run_cli
 
@@ -221,3 +221,27 @@ def test_a_controller_that_starts_after_another_process_applied_does_not_loop_on
         stop.set()
         wake.set()
         loop.join(30)
+
+
+def test_generated_credentials_kept_in_the_repo_come_back_on_a_rebuilt_cluster(
+    repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (repo / "services" / "api" / "score.yaml").open("a") as score:
+        score.write("  cache:\n    type: redis\n")
+    _set(repo, "creds.token", "t")
+    assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
+    generated = api.get(Secret, "api-cache-redis", namespace=repo.name)
+    password = base64.b64decode(generated.data["password"]).decode()
+    exported = dockyard(capsys, local_cluster, "secrets", "export-generated", str(repo), "-c", "local")
+    assert exported.code == 0, exported.err
+    assert exported.out.startswith("exported ") and "into secrets/local.yaml (under generated)" in exported.out
+    kept = sopsfile.open_file("x", (repo / "secrets" / "local.yaml").read_bytes(), [IDENTITY]).values
+    assert kept["generated"][repo.name]["api-cache-redis"]["password"] == password
+    assert password not in (repo / "secrets" / "local.yaml").read_text() + exported.out + exported.err
+
+    api.delete(Secret, "api-cache-redis", namespace=repo.name)  # as on a cluster rebuilt from git
+    again = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")
+    assert again.code == 0, again.err
+    back = api.get(Secret, "api-cache-redis", namespace=repo.name)
+    assert base64.b64decode(back.data["password"]).decode() == password
+    assert password not in again.out + again.err

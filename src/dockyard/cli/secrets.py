@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 from ruamel.yaml import YAML
 
-from dockyard.cli.console import RepoArg, err, out
+from dockyard.cli.console import ContextOpt, KubeconfigOpt, RepoArg, err, out
 from dockyard.errors import InputError, Problem, UsageError
 from dockyard.load.files import find_repo
 from dockyard.load.yamlsafe import parse
@@ -174,6 +174,47 @@ def rotate(
     for done in sealed:
         store.write(done)
         out.print(f"rotated {done.file.relative}")
+
+
+@app.command("export-generated")
+def export_generated(
+    repo: RepoArg = Path("."),
+    cluster: Annotated[
+        str, typer.Option("--cluster", "-c", help="The cluster whose generated credentials to keep.")
+    ] = "",
+    file: Annotated[
+        str | None, typer.Option("--file", "-f", help="The secrets file (default: secrets/<cluster>.yaml).")
+    ] = None,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+) -> None:
+    """Keep the credentials the cluster generated (database passwords, object-store keys, OIDC client
+    secrets) in the repo, encrypted, so a cluster rebuilt from git gets the same ones."""
+    from dockyard import actions
+    from dockyard.deploy.client import Connection
+    from dockyard.secrets.generated import GENERATED, read_generated
+
+    if not cluster:
+        raise UsageError("--cluster is required: the cluster whose generated credentials to keep")
+    root = find_repo(repo)
+    platform = actions.platform_for(actions.load_repo(root), cluster)
+    target = store.layer_file(root, file or f"secrets/{cluster}.yaml")
+    found = keys.identities()
+    previous = store.open_secrets(target, found)
+    generated = read_generated(Connection(kubeconfig, context or platform.cluster.kube_context))
+    values = dict(previous.values) if previous else {}
+    kept: dict[str, Any] = values[GENERATED] if isinstance(values.get(GENERATED), dict) else {}
+    merged = {ns: {name: dict(keys_) for name, keys_ in names.items()} for ns, names in kept.items()}
+    for namespace, secrets in generated.items():
+        for name, secret_values in secrets.items():
+            merged.setdefault(namespace, {}).setdefault(name, {}).update(secret_values)
+    values[GENERATED] = merged
+    wrote = store.save(target, values, previous)
+    count = sum(len(v) for names in generated.values() for v in names.values())
+    secrets_count = sum(len(names) for names in generated.values())
+    verb = "exported" if wrote else "unchanged:"
+    out.print(f"{verb} {count} values of {secrets_count} Secrets into {target.relative} (under {GENERATED})")
+    _note_recipients(target, previous)
 
 
 @recipients_app.command("list")

@@ -10,17 +10,32 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from dockyard.model.platform import Platform
 from dockyard.render.bundle import Bundle, Rendered
 from dockyard.secrets import keys, sopsfile
+from dockyard.secrets.generated import GENERATED, Provided, provided_by
 from dockyard.secrets.store import SecretsError
 
 
-def unseal(bundle: Bundle, platform: Platform, found: keys.Identities | None = None) -> Bundle:
-    if not bundle.sealed:
-        return bundle
+@dataclass(frozen=True)
+class Unsealed:
+    bundle: Bundle
+    """The render with its sealed Secrets' data filled in."""
+    provided: Provided
+    """Generated credentials kept in the repo, for the lifecycle tasks (see generated.py)."""
+
+    def __repr__(self) -> str:  # never the values
+        return f"Unsealed({len(self.bundle.sealed)} Secrets, {len(self.provided)} kept)"
+
+
+def unseal(bundle: Bundle, platform: Platform, found: keys.Identities | None = None) -> Unsealed:
+    """Nothing is opened when the render has no sealed Secret and no layer keeps generated values."""
+    keeps = any(GENERATED in (d.data if isinstance(d.data, dict) else {}) for d in platform.sealed.layers)
+    if not bundle.sealed and not keeps:
+        return Unsealed(bundle, {})
     found = found or keys.identities()
     documents = {d.file: d for d in (*platform.sealed.layers, *platform.sealed.services.values())}
     opened: dict[str, sopsfile.Opened] = {}
@@ -40,7 +55,8 @@ def unseal(bundle: Bundle, platform: Platform, found: keys.Identities | None = N
             values[secret_key] = _encoded(_leaf(opened[value.file].values, value.key))
         data[(sealed.namespace, sealed.name)] = values
     objects = tuple(_filled(rendered, data) for rendered in bundle.objects)
-    return dataclasses.replace(bundle, objects=objects)
+    provided = provided_by([opened[d.file].values for d in platform.sealed.layers])
+    return Unsealed(dataclasses.replace(bundle, objects=objects), provided)
 
 
 def _filled(rendered: Rendered, data: dict[tuple[str, str], dict[str, str]]) -> Rendered:

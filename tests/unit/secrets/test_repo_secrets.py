@@ -85,7 +85,7 @@ def test_rendered_without_values_and_filled_only_in_memory(repo: Path) -> None:
         0
     ]["env"]
     assert CANARY not in to_yaml(r.manifest for r in bundle.objects)
-    filled = unseal(bundle, platform)
+    filled = unseal(bundle, platform).bundle
     assert _secret(filled)["data"] == {"password": base64.b64encode(CANARY.encode()).decode()}
     assert "data" not in _secret(bundle)  # the render itself is untouched
 
@@ -110,11 +110,11 @@ def test_the_most_specific_layer_wins(repo: Path) -> None:
     values = {}
     for cluster in ("local", "prod-eu"):
         platform, bundle = _render(repo, cluster)
-        values[cluster] = base64.b64decode(_secret(unseal(bundle, platform))["data"]["password"]).decode()  # type: ignore[index]
+        values[cluster] = base64.b64decode(_secret(unseal(bundle, platform).bundle)["data"]["password"]).decode()  # type: ignore[index]
     assert values == {"local": "dev", "prod-eu": "prod-eu"}
     _set(repo, "services/orders/secrets.yaml", "smtp.password", "own")
     platform, bundle = _render(repo, "prod-eu")
-    assert base64.b64decode(_secret(unseal(bundle, platform))["data"]["password"]).decode() == "own"  # type: ignore[index]
+    assert base64.b64decode(_secret(unseal(bundle, platform).bundle)["data"]["password"]).decode() == "own"  # type: ignore[index]
 
 
 def test_validate_names_the_files_looked_in(repo: Path) -> None:
@@ -200,7 +200,7 @@ def test_a_component_gets_a_secret_made_from_them(
     checked = run_cli(capsys, "check", str(repo), "-c", "local")
     assert checked.code == 0, checked.out + checked.err
     platform = actions.platform_for(actions.load_repo(repo), "local")
-    filled = unseal(actions.render_for(platform), platform)
+    filled = unseal(actions.render_for(platform), platform).bundle
     relay = next(r.manifest for r in filled.objects if r.kind == "Secret" and r.name == "relay-credentials")
     assert base64.b64decode(relay["data"]["token"]).decode() == CANARY + "-relay"
 

@@ -15,7 +15,7 @@ runs it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dockyard.deploy.client import Connection
@@ -91,8 +91,9 @@ def runner(
     requests: Sequence[TaskRequest],
     progress: Callable[[str], None],
     keycloak_url: str | None = None,
+    provided: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
 ) -> TaskRunner:
-    return TaskRunner(requests, TaskContext(connection, progress, keycloak_url))
+    return TaskRunner(requests, TaskContext(connection, progress, keycloak_url, provided or {}))
 
 
 __all__ = ["KINDS", "TaskFailed", "TaskRunner", "check_known", "runner"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.deploy.client import Connection, ObjectError
@@ -21,6 +21,12 @@ class TaskContext:
     progress: Callable[[str], None]
     keycloak_url: str | None = None
     """Keycloak's base URL as this machine reaches it; None: through the API server's service proxy."""
+    provided: Mapping[tuple[str, str], Mapping[str, str]] = field(default_factory=dict, repr=False)
+    """Generated values the repo keeps, by (namespace, Secret) and key: used instead of generating
+    one where the cluster's Secret lacks it (dockyard/secrets/generated.py)."""
+
+    def kept(self, namespace: str, name: str) -> Mapping[str, str]:
+        return self.provided.get((namespace, name), {})
 
 
 def secret_ref(namespace: str, name: str) -> dict[str, Any]:

@@ -283,6 +283,10 @@ def _client(admin: Admin, realm: str, data: KeycloakClient, context: TaskContext
         wanted["secret"] = values[source["key"]]
     found = admin.call("GET", f"/{realm}/clients", params={"clientId": data["clientId"]}).json()
     if not found:
+        target = data.get("secretTo")
+        kept = context.kept(target["namespace"], target["name"]).get(target["key"]) if target else None
+        if kept is not None and "secret" not in wanted:
+            wanted["secret"] = kept  # a new client gets the secret the repo keeps (a cluster rebuilt from git)
         admin.call("POST", f"/{realm}/clients", json=wanted)
         done.append(f"client {data['clientId']} created")
         found = admin.call("GET", f"/{realm}/clients", params={"clientId": data["clientId"]}).json()

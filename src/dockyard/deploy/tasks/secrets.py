@@ -24,14 +24,19 @@ GENERATORS = {
 }
 
 
-def _generate(keys: Mapping[str, KeyValue], current: dict[str, str]) -> dict[str, str]:
-    """The values of `keys`: current ones kept, literal ones set, generated ones made, copies last."""
+def _generate(
+    keys: Mapping[str, KeyValue], current: dict[str, str], kept: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The values of `keys`: current ones kept, literal ones set, those the repo keeps taken (see
+    dockyard/secrets/generated.py), the others generated, copies last."""
     values = dict(current)
     for key, spec in sorted(keys.items()):
         if key in values or "sameAs" in spec:
             continue
         if "value" in spec:
             values[key] = str(spec["value"])
+        elif kept is not None and key in kept:
+            values[key] = kept[key]
         elif spec.get("generate") in GENERATORS:
             values[key] = GENERATORS[spec["generate"]]()
         else:
@@ -84,7 +89,7 @@ def ensure_secret(request: TaskRequest, context: TaskContext) -> str:
     name, namespaces = data["name"], data["namespaces"]
     secret_type = data.get("type", "Opaque")
     primary = read_secret(context.connection, namespaces[0], name) or {}
-    values = _generate(data["keys"], primary)
+    values = _generate(data["keys"], primary, context.kept(namespaces[0], name))
     labels = data.get("labels")
     results = [
         f"{ns} {write_secret(context, ns, name, values, secret_type, request.kind, labels)}" for ns in namespaces
@@ -99,7 +104,8 @@ def postgres_role(request: TaskRequest, context: TaskContext) -> str:
     role = data["role"]
     beside = role_secret(data["cluster"], role)
     current = read_secret(context.connection, data["namespace"], beside) or {}
-    values = _generate({"username": {"value": role}, "password": {"generate": "password"}}, current)
+    kept = context.kept(data["namespace"], beside)
+    values = _generate({"username": {"value": role}, "password": {"generate": "password"}}, current, kept)
     first = write_secret(context, data["namespace"], beside, values, "kubernetes.io/basic-auth", request.kind)
     second = write_secret(context, data["secretNamespace"], data["secret"], values, "Opaque", request.kind)
     return f"{data['namespace']}/{beside} {first}, {data['secretNamespace']}/{data['secret']} {second}"
@@ -117,7 +123,8 @@ def s3_credentials(request: TaskRequest, context: TaskContext) -> str:
             "(profiles full and complete, or components.object-store.enabled in a layer)"
         )
     current = read_secret(context.connection, data["namespace"], data["secret"]) or {}
-    values = _generate({"AWS_SECRET_ACCESS_KEY": {"generate": "password"}}, current)
+    kept = context.kept(data["namespace"], data["secret"])
+    values = _generate({"AWS_SECRET_ACCESS_KEY": {"generate": "password"}}, current, kept)
     values["AWS_ACCESS_KEY_ID"] = s3_access_key(request.name)
     beside = s3_user_secret(request.name)
     first = write_secret(
