@@ -88,7 +88,7 @@ def test_a_secret_value_reaches_the_cluster_and_nothing_else(
     changed = dockyard(capsys, local_cluster, "plan", str(repo), "-c", "local")
     outputs.append(changed)
     assert changed.out.splitlines()[-1] == "plan: +0 ~2 -0 (9 unchanged)", changed.out
-    assert "token: (redacted, changed)" in changed.out
+    assert "token: '<secret: changed>'" in changed.out
     written = writes_during(
         local_cluster,
         lambda: outputs.append(dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes")),

@@ -84,6 +84,12 @@ def render_command(
         bundle = of_stage(bundle, Stage(stage))
     if argocd:
         assert repo_url is not None
+        if bundle.sealed:
+            names = ", ".join(f"{s.namespace}/{s.name}" for s in bundle.sealed[:3])
+            raise UsageError(
+                f"Secrets made from the repo's encrypted secrets ({names}) are filled only by Dockyard's own apply "
+                "or sync controller; Argo CD would apply them without their values: sync with `dockyard sync`"
+            )
         found = applications(bundle, platform.name, cluster, repo_url, revision, repo_path)
         sys.stdout.write(to_yaml(found) if fmt == Format.YAML else json.dumps(found, indent=2) + "\n")
         return

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 VOLATILE_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink")
-REDACTED = "(redacted)"
-REDACTED_CHANGED = "(redacted, changed)"
+REDACTED = "<secret>"
+REDACTED_CHANGED = "<secret: changed>"
 
 
 def normalize(manifest: Mapping[str, Any]) -> dict[str, Any]:

@@ -244,3 +244,20 @@ def test_every_layer_file_is_verified_when_secrets_are_filled(repo: Path) -> Non
     assert _secret(bundle)  # rendered from the platform layer
     with pytest.raises(InputError, match=r"secrets/local.yaml:.*the values do not match the file's MAC"):
         unseal(bundle, platform)
+
+
+@pytest.mark.tools
+def test_argo_cd_applications_are_refused_where_argo_cd_would_apply_secrets_without_values(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.helpers import run_cli
+
+    _set(repo, "secrets/platform.yaml", "smtp.password", CANARY)
+    url = "https://git.example.org/shop/platform.git"
+    refused = run_cli(capsys, "render", str(repo), "-c", "local", "--argocd", "--repo-url", url)
+    assert (refused.code, refused.err.strip()) == (
+        2,
+        "error: Secrets made from the repo's encrypted secrets (shop/orders-smtp) are filled only by "
+        "Dockyard's own apply or sync controller; Argo CD would apply them without their values: sync with "
+        "`dockyard sync`",
+    )
