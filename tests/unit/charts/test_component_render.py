@@ -230,7 +230,8 @@ def test_a_chart_that_renders_secret_values_is_warned_about(
     assert rendered.err.splitlines() == [
         "warning: platform.yaml:16:5: component `leaky` renders Secret leaky/admin with its values, so they are in "
         "the render (and in its output files)",
-        "  hint: set the chart's existing-secret value instead; Dockyard's ensure-secret task can create that Secret",
+        "  hint: set the chart's existing-secret value instead, to a Secret made from the repo's encrypted secrets "
+        "(`components.<name>.secrets`) or one Dockyard's ensure-secret task creates",
     ]
 
 
