@@ -42,3 +42,15 @@ def test_options_it_cannot_use_are_usage_errors(
 ) -> None:
     result = run_cli(capsys, "sync", "./repo", "-c", "local", *args)
     assert (result.code, result.err.strip()) == (2, message)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "error: --cluster is required: the cluster to apply the working tree to"),
+        (["-c", "local", "--debounce", "1"], "error: --debounce must be at least 10 ms"),
+    ],
+)
+def test_watch_refuses_what_it_cannot_use(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_cli(capsys, "watch", "./repo", *args)
+    assert (result.code, result.err.strip()) == (2, message)

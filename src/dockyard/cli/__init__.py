@@ -7,7 +7,7 @@ One module per command group, over the actions layer (dockyard/actions.py):
     versions       version, migrate
     checks         check
     deploy         plan, apply
-    sync           sync (the GitOps loop), sync status
+    sync           sync (the GitOps loop), sync status, watch (the working tree, on every save)
     argocd         argocd plugin (and render --argocd): Argo CD as the syncer
     secrets        secrets init, set, unset, list, edit, rotate, recipients, diff
     components     components, charts pull/verify
@@ -65,6 +65,7 @@ app.command(name="explain")(repo.explain_command)
 app.command()(repo.schema)
 app.command()(versions.version)
 app.command()(versions.migrate)
+app.command()(sync.watch)
 
 
 def _version(value: bool) -> None:

@@ -225,3 +225,35 @@ def describe(name: str, platform: dict[str, Any]) -> list[str]:
             f"{attempt['durationSeconds']:>7.1f} s  {attempt.get('message', '')}"
         )
     return [printable(line) for line in lines]
+
+
+def watch(
+    repo: Annotated[Path, typer.Argument(help="The platform repo (its working tree, saved or not committed).")] = Path(
+        "."
+    ),
+    cluster: Annotated[str, typer.Option("--cluster", "-c", help="The cluster to keep on the working tree.")] = "",
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    debounce: Annotated[
+        int, typer.Option("--debounce", help="Milliseconds of quiet that end a batch of changes.")
+    ] = 150,
+) -> None:
+    """Apply the working tree now and after every save: the inner loop (checks first; errors at
+    file:line, and the watch goes on). For the branch and commits, `dockyard sync`."""
+    from dockyard.load.files import find_repo
+    from dockyard.sync.watch import Watch, file_changes
+
+    if not cluster:
+        raise UsageError("--cluster is required: the cluster to apply the working tree to")
+    if debounce < 10:
+        raise UsageError("--debounce must be at least 10 ms")
+    root = find_repo(repo)
+    session = Watch(root, cluster, _log, kubeconfig, context)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    _log(f"watching {root.name} for cluster {cluster} (Ctrl-C stops)")
+    try:
+        session.run(file_changes(root, debounce), stop)
+    except KeyboardInterrupt:
+        stop.set()
+    _log("stopped")
