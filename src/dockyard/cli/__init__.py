@@ -5,6 +5,7 @@ One module per command group, over the actions layer (dockyard/actions.py):
     console        output streams and the options several commands share
     repo           init, validate, render, explain, schema
     versions       version, migrate
+    doctor         doctor (prerequisites, and what to do for each one missing)
     checks         check
     deploy         plan, apply
     sync           sync (the GitOps loop), sync status, watch (the working tree, on every save)
@@ -34,7 +35,19 @@ import typer
 from typer.exceptions import TyperException
 
 from dockyard import __version__
-from dockyard.cli import argocd, checks, components, deploy, localcluster, policies, repo, secrets, sync, versions
+from dockyard.cli import (
+    argocd,
+    checks,
+    components,
+    deploy,
+    doctor,
+    localcluster,
+    policies,
+    repo,
+    secrets,
+    sync,
+    versions,
+)
 from dockyard.cli.console import err, out
 from dockyard.cli.deploy import CHANGES
 from dockyard.errors import DockyardError, InputError, printable
@@ -66,6 +79,7 @@ app.command()(repo.schema)
 app.command()(versions.version)
 app.command()(versions.migrate)
 app.command()(sync.watch)
+app.command()(doctor.doctor)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,192 @@
+"""`dockyard doctor`: what this machine has of what Dockyard needs, and exactly what to do about
+each thing it lacks. Nothing is installed or changed; every check is local (no network).
+
+Needed for everything: Python 3.11+, the policy engine (a wheel, or Rust to build it), git.
+Needed for the local control plane: Go 1.26+ to build it (or the binaries built already), free
+disk for the tools and the cluster. Optional: Java 17+ (the Keycloak tests), an age key (the
+repo's encrypted secrets), kubeconfig contexts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import yaml
+
+from dockyard import locations
+from dockyard.tools import build, versions
+
+PYTHON_MINIMUM = (3, 11)
+DISK_NEEDED_GIB = 5
+"""The tools (Kubernetes, etcd, KWOK, helm built from source: about 1 GiB with Go's caches) and a
+cluster's data, with room to spare."""
+
+
+class Status(StrEnum):
+    OK = "ok"
+    MISSING = "missing"
+    """Needed: Dockyard (or a part named in the check) cannot work without it."""
+    OPTIONAL = "optional"
+    """Not there, and only some commands or tests need it."""
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    found: str
+    fix: str = ""
+
+
+def run_checks() -> list[Check]:
+    return [check() for check in CHECKS]
+
+
+def _python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    if tuple(sys.version_info[:2]) >= PYTHON_MINIMUM:
+        return Check("python", Status.OK, version)
+    return Check("python", Status.MISSING, version, "install Python 3.11 or newer")
+
+
+def _policy_engine() -> Check:
+    try:
+        import dockyard_rego  # noqa: F401  # the Rust binding every check runs on
+    except ImportError:
+        cargo = shutil.which("cargo") or (Path.home() / ".cargo" / "bin" / "cargo").is_file()
+        fix = (
+            "run scripts/setup (it builds the binding with cargo)"
+            if cargo
+            else ("install Rust (rustup) and run scripts/setup, or install Dockyard from a wheel")
+        )
+        return Check("policy engine", Status.MISSING, "dockyard_rego is not importable", fix)
+    return Check("policy engine", Status.OK, "dockyard_rego")
+
+
+def _git() -> Check:
+    path = shutil.which("git")
+    if path is None:
+        return Check("git", Status.MISSING, "not on PATH", "install git (sync, secrets diff and the tests use it)")
+    return Check("git", Status.OK, _first_line(["git", "--version"]))
+
+
+def _go() -> Check:
+    built = all(build.is_built(tool) for tool in build.TOOLS)
+    need = ".".join(map(str, versions.GO_MINIMUM))
+    if shutil.which("go") is None:
+        if built:
+            return Check("go", Status.OK, "not on PATH; the local control plane is built already")
+        return Check(
+            "go", Status.MISSING, "not on PATH", f"install Go {need} or newer to build the local control plane"
+        )
+    found = _first_line(["go", "env", "GOVERSION"])
+    match = re.match(r"go(\d+)\.(\d+)", found)
+    if match and (int(match[1]), int(match[2])) >= versions.GO_MINIMUM:
+        return Check("go", Status.OK, found)
+    if built:
+        return Check("go", Status.OK, f"{found}; the local control plane is built already")
+    return Check(
+        "go", Status.MISSING, found or "unknown", f"Go {need} or newer builds Kubernetes {versions.KUBERNETES}"
+    )
+
+
+def _tools() -> Check:
+    missing = [f"{tool.name} {tool.version}" for tool in build.TOOLS if not build.is_built(tool)]
+    if not missing:
+        return Check("local control plane", Status.OK, f"built in {locations.tools()}")
+    return Check(
+        "local control plane",
+        Status.OPTIONAL,
+        f"not built: {', '.join(missing)}",
+        "`dockyard localcluster build` (or `dockyard up`) builds them once",
+    )
+
+
+def _disk() -> Check:
+    target = locations.cache()
+    probe = target.absolute()
+    while not probe.exists() and probe != probe.parent:  # the disk it will be made on
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free / 2**30
+    if free >= DISK_NEEDED_GIB:
+        return Check("disk", Status.OK, f"{free:.1f} GiB free for {target}")
+    return Check(
+        "disk",
+        Status.MISSING,
+        f"{free:.1f} GiB free for {target}",
+        f"free {DISK_NEEDED_GIB} GiB there, or set XDG_CACHE_HOME to a disk that has it",
+    )
+
+
+def _java() -> Check:
+    if shutil.which("java") is None:
+        return Check("java", Status.OPTIONAL, "not on PATH", "install Java 17 or newer for the Keycloak tests")
+    version = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False).stderr
+    match = re.search(r'version "(\d+)', version)
+    if match and int(match[1]) >= 17:
+        return Check("java", Status.OK, f"Java {match[1]}")
+    return Check("java", Status.OPTIONAL, version.splitlines()[0] if version else "unknown", "Java 17 or newer")
+
+
+def _age_key() -> Check:
+    from dockyard.secrets import keys
+
+    found = keys.identities()
+    if found.keys:
+        return Check("age key", Status.OK, f"{len(found.keys)} found")
+    return Check(
+        "age key",
+        Status.OPTIONAL,
+        f"none in {', '.join(found.looked)}",
+        "`dockyard secrets init` makes one (needed only for the repo's encrypted secrets)",
+    )
+
+
+def _kubeconfig() -> Check:
+    paths = [Path(p) for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    paths = paths or [Path.home() / ".kube" / "config"]
+    contexts: list[str] = []
+    for path in paths:
+        try:
+            config = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        entries = config.get("contexts") if isinstance(config, dict) else None
+        contexts += [str(c["name"]) for c in entries or [] if isinstance(c, dict) and "name" in c]
+    if not contexts:
+        return Check(
+            "kubeconfig",
+            Status.OPTIONAL,
+            f"no context in {', '.join(map(str, paths))}",
+            "`dockyard up` starts a local cluster and adds the context dockyard-local",
+        )
+    return Check("kubeconfig", Status.OK, f"contexts: {', '.join(sorted(set(contexts)))}")
+
+
+def _first_line(command: list[str]) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr).strip() else ""
+
+
+CHECKS: tuple[Callable[[], Check], ...] = (
+    _python,
+    _policy_engine,
+    _git,
+    _go,
+    _tools,
+    _disk,
+    _java,
+    _age_key,
+    _kubeconfig,
+)
