@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from dockyard.tools.build import binary_path
 from tests.helpers import PROJECT
 
 pytestmark = pytest.mark.fresh
@@ -86,3 +87,61 @@ def test_setup_without_a_rust_toolchain_says_what_to_install(tmp_path: Path) -> 
     assert done.stderr.splitlines()[-1] == (
         "setup: Dockyard's policy engine binding needs a Rust toolchain (cargo); install it with rustup"
     )
+
+
+def test_the_wheels_install_and_run_where_there_is_no_rust(tmp_path: Path) -> None:
+    """Built once where cargo is; installed into a fresh virtual environment and run on the example
+    where it is not, as `uv tool install` or `pipx install` users do."""
+    project, env = _fresh_machine(tmp_path / "builder", cargo=True)
+    built = subprocess.run(
+        ["bash", "scripts/wheels", str(tmp_path / "dist")], cwd=project, env=env, text=True, capture_output=True
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    wheels = sorted(p.name for p in (tmp_path / "dist").glob("*.whl"))
+    assert [w.split("-")[0] for w in wheels] == ["dockyard", "dockyard_rego"]
+    assert "-cp311-abi3-" in wheels[1]  # one binding for every CPython from 3.11
+
+    _project, user = _fresh_machine(tmp_path / "user", cargo=False)
+    venv = tmp_path / "venv"
+    for command in (
+        ["python3", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv"],
+        ["python3", "-m", "uv", "venv", "--quiet", str(venv)],
+        [
+            "python3",
+            "-m",
+            "uv",
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(venv / "bin" / "python"),
+            *map(str, sorted((tmp_path / "dist").glob("*.whl"))),
+        ],
+    ):
+        done = subprocess.run(command, env=user, capture_output=True, text=True)
+        assert done.returncode == 0, " ".join(command) + "\n" + done.stdout + done.stderr
+    assert shutil.which("cargo", path=user["PATH"]) is None
+    dockyard = str(venv / "bin" / "dockyard")
+    example = tmp_path / "shop"
+    init = subprocess.run([dockyard, "init", str(example)], env=user, capture_output=True, text=True)
+    assert init.returncode == 0, init.stderr
+    valid = subprocess.run([dockyard, "validate", str(example)], env=user, capture_output=True, text=True)
+    assert valid.returncode == 0 and valid.stdout.startswith("valid: shop:"), valid.stdout + valid.stderr
+    rendered = subprocess.run(
+        [dockyard, "render", str(example), "-c", "local", "--only", "services"],
+        env=user,
+        capture_output=True,
+        text=True,
+    )
+    assert rendered.returncode == 0 and "kind: Deployment" in rendered.stdout, rendered.stderr
+    go_cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True).stdout.strip()
+    helm = str(binary_path("helm"))  # helm, as `dockyard localcluster build helm` builds it (no Rust either)
+    tools = {**user, "GOMODCACHE": go_cache, "DOCKYARD_HELM": helm}
+    pulled = subprocess.run(  # the example's charts, as `dockyard init` says (Go modules: this machine's cache)
+        [dockyard, "charts", "pull", str(example), "-c", "local"], env=tools, capture_output=True, text=True
+    )
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    checked = subprocess.run(
+        [dockyard, "check", str(example), "-c", "local"], env=tools, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr  # the policy engine ran from its wheel
