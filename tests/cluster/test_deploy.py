@@ -67,13 +67,15 @@ def test_a_no_op_plan_reads_by_list_and_still_finds_drift(
     )
     assert result["r"].out.splitlines()[-1] == "plan: +0 ~0 -0 (10 unchanged)"
     assert [e["requestURI"] for e in seen if "dryRun" in e["requestURI"]] == []
-    reads = [e for e in seen if e["verb"] == "get" and e["objectRef"].get("name")]
+    assert [e["requestURI"] for e in seen if "objectRef" not in e] == ["/apis"]  # the kinds: one discovery
+    reads = [e for e in seen if e["verb"] == "get" and e.get("objectRef", {}).get("name")]
     assert {(e["objectRef"]["resource"], e["objectRef"].get("namespace")) for e in reads} == {
         ("configmaps", "dockyard-system")  # the inventory, and no object of the render one by one
     }
     lists = [e for e in seen if e["verb"] == "list"]
     kinds = {(e["objectRef"]["resource"], e["objectRef"].get("namespace")) for e in lists}
-    assert len(lists) == len(kinds)  # each kind once per namespace (and the cluster's CRDs once)
+    assert len(lists) == len(kinds)  # each kind once per namespace
+    assert ("customresourcedefinitions", None) not in kinds  # megabytes of schemas, not read
 
     api.patch(
         Deployment,

@@ -28,14 +28,20 @@ from lightkube.core import resource as lightkube_resource
 from lightkube.core.exceptions import ApiError, ConfigError, LoadResourceError
 from lightkube.core.resource import NamespacedResource
 from lightkube.core.resource_registry import resource_registry
-from lightkube.generic_resource import GenericGlobalResource, GenericNamespacedResource, create_resources_from_crd
-from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
+from lightkube.generic_resource import (
+    GenericGlobalResource,
+    GenericNamespacedResource,
+    create_global_resource,
+    create_namespaced_resource,
+)
 from lightkube.types import PatchType
 
 from dockyard.errors import DockyardError
 from dockyard.locations import user_kubeconfig
 from dockyard.render.object_id import ObjectId
 
+DISCOVERY_ACCEPT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+"""Aggregated discovery (Kubernetes 1.30 and later): every group, version and kind in one answer."""
 FIELD_MANAGER = "dockyard"
 LIST_PAGE = 500
 """Objects per page of a LIST."""
@@ -90,6 +96,8 @@ class Connection:
         self.context = context
         self._crds_loaded = False
         self._served: frozenset[tuple[str, str]] = frozenset()
+        self._listed = False
+        """Whether the CRDs were listed since the kinds were last learnt (discovery may lag them)."""
         self._local = threading.local()
 
     @property
@@ -115,27 +123,71 @@ class Connection:
         raise AssertionError("unreachable")
 
     def refresh_kinds(self) -> None:
-        """Learn the cluster's CRDs (call again after applying CRDs). lightkube keeps the kinds of
-        every cluster a process has seen in one registry; this cluster's own are kept here, so a
-        kind another cluster serves is never taken for one this cluster has."""
-        try:
-            crds = self._call(lambda: list(self.client.list(CustomResourceDefinition)))
-        except ApiError as error:
-            raise ConnectionFailed(f"cannot list CustomResourceDefinitions: {error.status.message}") from None
-        served: set[tuple[str, str]] = set()
-        for crd in crds:
-            create_resources_from_crd(crd)
-            spec = crd.spec
-            served |= {(f"{spec.group}/{v.name}", spec.names.kind) for v in spec.versions if v.served}
-        self._served = frozenset(served)
+        """Learn the kinds the cluster serves (call again after applying CRDs). lightkube keeps the
+        kinds of every cluster a process has seen in one registry; this cluster's own are kept
+        here, so a kind another cluster serves is never taken for one this cluster has.
+
+        From aggregated discovery (one request of some 40 KB) where the API server offers it, else
+        from the CRDs themselves (megabytes: they carry whole schemas). Discovery may lag a CRD
+        created a moment ago, so a kind it lacks is looked for among the CRDs once more."""
+        served = self._discovered()
+        self._listed = served is None
+        self._served = frozenset(served if served is not None else self._from_crds())
         self._crds_loaded = True
+
+    def _discovered(self) -> set[tuple[str, str]] | None:
+        response = self._call(lambda: self._http.get("/apis", headers={"Accept": DISCOVERY_ACCEPT}))
+        if response.status_code != 200:
+            return None
+        found = orjson.loads(response.content)
+        if found.get("kind") != "APIGroupDiscoveryList":
+            return None  # a server without aggregated discovery answered with the plain group list
+        served: set[tuple[str, str]] = set()
+        for group in found.get("items") or ():
+            name = (group.get("metadata") or {}).get("name") or ""
+            for version in group.get("versions") or ():
+                for resource in version.get("resources") or ():
+                    kind = (resource.get("responseKind") or {}).get("kind")
+                    if not kind or "/" in resource.get("resource", "/"):
+                        continue
+                    api_version = f"{name}/{version['version']}"
+                    self._register(api_version, kind, resource["resource"], resource.get("scope") == "Namespaced")
+                    served.add((api_version, kind))
+        return served
+
+    def _from_crds(self) -> set[tuple[str, str]]:
+        # read as plain JSON: lightkube's models take long to decode whole schemas
+        served: set[tuple[str, str]] = set()
+        for crd in self.list("apiextensions.k8s.io/v1", "CustomResourceDefinition", None).values():
+            spec = crd.get("spec") or {}
+            group, names = str(spec.get("group")), spec.get("names") or {}
+            for version in spec.get("versions") or ():
+                api_version = f"{group}/{version['name']}"
+                self._register(api_version, names["kind"], names["plural"], spec.get("scope") == "Namespaced")
+                if version.get("served"):
+                    served.add((api_version, names["kind"]))
+        return served
+
+    @staticmethod
+    def _register(api_version: str, kind: str, plural: str, namespaced: bool) -> None:
+        """A kind lightkube does not ship becomes a generic resource it can encode and decode."""
+        known = _builtin({"apiVersion": api_version, "kind": kind})
+        if known is not None and not issubclass(known, (GenericGlobalResource, GenericNamespacedResource)):
+            return
+        group, _slash, version = api_version.rpartition("/")
+        create = create_namespaced_resource if namespaced else create_global_resource
+        create(group, version, kind, plural)
 
     def _known(self, manifest: Mapping[str, Any]) -> bool:
         """Whether this cluster serves the object's kind: a built-in one, or one of its own CRDs."""
         key = (str(manifest["apiVersion"]), str(manifest["kind"]))
-        registered = resource_registry.get(*key)
-        generic = registered is not None and issubclass(registered, (GenericGlobalResource, GenericNamespacedResource))
-        return key in self._served if generic else True
+        registered = _builtin(manifest)
+        if registered is not None and not issubclass(registered, (GenericGlobalResource, GenericNamespacedResource)):
+            return True
+        if key not in self._served and not self._listed:  # discovery may lag a CRD just created
+            self._served = self._served | self._from_crds()
+            self._listed = True
+        return key in self._served
 
     def prepare(self, manifests: list[Mapping[str, Any]]) -> None:
         """Convert one object of each kind here, before requests run in threads.
