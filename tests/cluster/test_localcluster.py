@@ -193,3 +193,30 @@ def test_down_of_an_unknown_cluster_is_an_error(tmp_path: Path, monkeypatch: pyt
     result = run_cli(capsys, "down", "--name", "nope")
     assert result.code == 1
     assert result.err == "error: no local cluster named `nope`; clusters: none\n"
+
+
+def test_up_with_a_profile_installs_the_platform_and_a_second_up_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from dockyard.cli.local_platform import platform_dir
+
+    monkeypatch.setenv("DOCKYARD_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kubeconfig"))
+    try:
+        first = run_cli(capsys, "up", "--name", "prof", "--profile", "dev-fast", "--with-example")
+        assert first.code == 0, first.err
+        assert "the platform and the example's services (dev-fast): 104 written, 0 pruned, 4 tasks run" in first.out
+        assert (platform_dir("prof") / "services" / "orders" / "score.yaml").is_file()
+        again = run_cli(capsys, "up", "--name", "prof", "--profile", "dev-fast", "--with-example")
+        assert "the platform and the example's services (dev-fast): 0 written, 0 pruned, 4 tasks run" in again.out
+        platform_only = run_cli(capsys, "up", "--name", "prof", "--profile", "dev-fast")
+        assert "the platform (dev-fast): 1 written, 25 pruned, 0 tasks run" in platform_only.out  # and the inventory
+        refused = run_cli(capsys, "up", "--name", "prof", "--profile", "tiny")
+        assert (refused.code, refused.err.strip()) == (
+            2,
+            "error: --profile must be one of dev-fast, full, complete, not `tiny`",
+        )
+    finally:
+        if Layout("prof").root.exists():
+            run_cli(capsys, "down", "--name", "prof", "--purge")
+    assert not platform_dir("prof").exists()

@@ -50,7 +50,7 @@ def _platforms(repo: Path, clusters: list[str] | None) -> list[Platform]:
     return [platform_for(loaded, name) for name in names]
 
 
-def _chosen_sources(platforms: list[Platform]) -> dict[str, ChartSource]:
+def chosen_sources(platforms: list[Platform]) -> dict[str, ChartSource]:
     sources: dict[str, ChartSource] = {}
     for platform in platforms:
         chosen, problems = choose(platform)
@@ -88,7 +88,7 @@ def pull(
         typer.echo(f"{pulled.action:>10}  {pulled.name}  {origin}")
 
     try:
-        pull_all(root, _chosen_sources(platforms), chart_store().helm, report, tidy=not cluster)
+        pull_all(root, chosen_sources(platforms), chart_store().helm, report, tidy=not cluster)
     except PullFailed as error:
         raise PullError(f"could not pull:\n{error}\n(every chart pulled before is pinned in {LOCK_FILE})") from None
 
@@ -105,7 +105,7 @@ def verify(
     if not isinstance(pins, Lock):
         raise InputError([pins])
     problems = []
-    sources = _chosen_sources(platforms)
+    sources = chosen_sources(platforms)
     for name in sorted(sources):
         found = verified_archive(root, pins, name, sources[name], Position(LOCK_FILE))
         if isinstance(found, Problem):

@@ -55,9 +55,26 @@ def up(
         int, typer.Option("--nodes", min=1, max=100, help="Nodes (KWOK nodes with the local driver).")
     ] = 1,
     driver: DriverOpt = Driver.local,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", help="Also install the platform: dev-fast, full or complete (from the example)."),
+    ] = None,
+    with_example: Annotated[
+        bool, typer.Option("--with-example", help="With --profile: the example's services too.")
+    ] = False,
 ) -> None:
-    """Start a local Kubernetes control plane (no Docker): etcd, API server, controllers, scheduler, KWOK nodes."""
+    """Start a local Kubernetes control plane (no Docker): etcd, API server, controllers, scheduler, KWOK
+    nodes; with --profile, the platform's components on it (and with --with-example, the example's services)."""
+    from dockyard.cli.local_platform import PROFILES
+    from dockyard.errors import UsageError
     from dockyard.localcluster import control_plane, kind
+
+    if profile is not None and profile not in PROFILES:
+        raise UsageError(f"--profile must be one of {', '.join(PROFILES)}, not `{profile}`")
+    if with_example and profile is None:
+        raise UsageError("--with-example needs --profile (the platform the example's services run on)")
+    if profile is not None and driver is Driver.kind:
+        raise UsageError("--profile works with the local driver (use `dockyard apply` on a kind cluster)")
 
     if driver is Driver.kind:
         context = kind.up(name, nodes)
@@ -71,6 +88,12 @@ def up(
     typer.echo(f"  nodes: {running.nodes} (KWOK marks them Ready and their pods Running)")
     typer.echo(f"  kubeconfig: {running.kubeconfig} (context {running.context}, also merged into your kubeconfig)")
     typer.echo(f"  try: kubectl --context {running.context} get nodes")
+    if profile is not None:
+        from pathlib import Path
+
+        from dockyard.cli.local_platform import deploy
+
+        deploy(name, profile, Path(running.kubeconfig), running.context, with_example)
 
 
 def down(
@@ -89,6 +112,11 @@ def down(
     what = ", ".join(stopped) if stopped else "nothing was running"
     typer.echo(f"cluster {name}: stopped {what}")
     if purge:
+        import shutil
+
+        from dockyard.cli.local_platform import platform_dir
+
+        shutil.rmtree(platform_dir(name), ignore_errors=True)  # what `up --profile` made for it
         typer.echo(f"  deleted {Layout(name).root} and the context dockyard-{name}")
     else:
         typer.echo(f"  data kept in {Layout(name).root} (`dockyard down --purge` deletes it)")
