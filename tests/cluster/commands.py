@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +73,39 @@ def platform_name(origin: Path) -> str:
     return next(
         line.split(": ")[1] for line in (origin / "platform.yaml").read_text().splitlines() if line.startswith("name:")
     )
+
+
+@contextlib.contextmanager
+def looping(origin: Path, cluster: control_plane.Running, cache: Path, lines: list[str]) -> Iterator[Any]:
+    """The sync loop on `origin` in a thread (polling and drift planning hourly: only webhooks and
+    the drift watch wake it), stopped when the block ends; the Controller."""
+    from dockyard.sync.controller import Controller, Settings
+    from dockyard.sync.source import GitSource
+
+    settings = Settings(
+        "local",
+        kubeconfig=Path(cluster.kubeconfig),
+        context=cluster.context,
+        interval=3600,
+        drift_interval=3600,
+        timeout=60,
+    )
+    controller = Controller(GitSource(str(origin), "main", cache), settings, lines.append)
+    stop, wake = threading.Event(), threading.Event()
+    loop = threading.Thread(target=controller.run, args=(stop, wake), daemon=True)
+    loop.start()
+    try:
+        yield controller
+    finally:
+        stop.set()
+        wake.set()
+        loop.join(30)
+
+
+def until(condition: Callable[[], object], seconds: float, lines: list[str]) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out:\n" + "\n".join(lines[-20:]))

@@ -183,12 +183,10 @@ def test_a_controller_that_starts_after_another_process_applied_does_not_loop_on
     """A Secret's marker is keyed per process: markers the CLI recorded never match the
     controller's. The controller follows what its own plan read, so its watch wakes nothing."""
     import os
-    import threading
     import time
 
     from dockyard.deploy import observed
-    from dockyard.sync.controller import Controller, Settings
-    from dockyard.sync.source import GitSource
+    from tests.cluster.commands import looping, until
     from tests.helpers import commit_all
 
     _set(repo, "creds.token", f"canary-{uuid.uuid4().hex}")
@@ -196,31 +194,12 @@ def test_a_controller_that_starts_after_another_process_applied_does_not_loop_on
     assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
     monkeypatch.setattr(observed, "_VALUES_KEY", os.urandom(32))  # as a process started afterwards
     observed._MARKERS.clear()
-    settings = Settings(
-        "local",
-        kubeconfig=Path(local_cluster.kubeconfig),
-        context=local_cluster.context,
-        interval=3600,
-        drift_interval=3600,
-        timeout=60,
-    )
     lines: list[str] = []
-    controller = Controller(GitSource(str(repo), "main", tmp_path / "cache"), settings, lines.append)
-    stop, wake = threading.Event(), threading.Event()
-    loop = threading.Thread(target=controller.run, args=(stop, wake), daemon=True)
-    loop.start()
-    try:
-        deadline = time.monotonic() + 60
-        while not (controller.ready and len(controller.state.history) == 1) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(controller.state.history) == 1, lines
+    with looping(repo, local_cluster, tmp_path / "cache", lines) as controller:
+        until(lambda: controller.ready and len(controller.state.history) == 1, 60, lines)
         time.sleep(5)
         assert len(controller.state.history) == 1, lines
         assert not [line for line in lines if line.startswith("drift:")], lines
-    finally:
-        stop.set()
-        wake.set()
-        loop.join(30)
 
 
 def test_generated_credentials_kept_in_the_repo_come_back_on_a_rebuilt_cluster(

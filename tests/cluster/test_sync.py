@@ -25,7 +25,7 @@ from dockyard.sync.server import Endpoints
 from dockyard.sync.source import GitSource
 from dockyard.sync.status import Result
 from dockyard.sync.webhooks import Receiver
-from tests.cluster.commands import dockyard, platform_name, requests_during
+from tests.cluster.commands import dockyard, looping, platform_name, requests_during, until
 from tests.helpers import commit_all, replace
 
 SECRET = b"hook-secret-for-the-tests"
@@ -173,7 +173,7 @@ def test_a_signed_push_webhook_applies_the_commit_in_seconds(
     loop.start()
     url = f"http://127.0.0.1:{http_server.server_address[1]}"
     try:
-        _until(lambda: controller.ready, 60, lines)
+        until(lambda: controller.ready, 60, lines)
         replace(origin, "services/api/score.yaml", "MODE: normal", "MODE: webhook")
         sha = commit_all(origin, "by webhook")
         body = json.dumps({"ref": "refs/heads/main", "after": sha}).encode()
@@ -181,7 +181,7 @@ def test_a_signed_push_webhook_applies_the_commit_in_seconds(
         headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": sha, "X-Hub-Signature-256": signature}
         pushed = time.monotonic()
         assert httpx.post(f"{url}/hooks/github", content=body, headers=headers, trust_env=False).status_code == 202
-        _until(lambda: controller.state.applied == sha, 30, lines)
+        until(lambda: controller.state.applied == sha, 30, lines)
         took = time.monotonic() - pushed
         assert _env(api, name)["MODE"] == "webhook"
         assert httpx.get(f"{url}/readyz", trust_env=False).status_code == 200
@@ -210,15 +210,6 @@ def _inbox() -> tuple[ThreadingHTTPServer, list[bytes]]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Inbox)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, bodies
-
-
-def _until(condition: object, seconds: float, lines: list[str]) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]  # a callable
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out:\n" + "\n".join(lines[-20:]))
 
 
 def test_the_command_syncs_once_and_status_shows_it(
@@ -286,7 +277,7 @@ def test_one_of_two_controllers_acts_and_the_other_takes_over_when_it_dies(
         runs[who] = (controller, leadership, stop, thread)
         thread.start()
         if who == "a":
-            _until(lambda c=controller: c.ready, 60, lines["a"])
+            until(lambda c=controller: c.ready, 60, lines["a"])
     a, b = runs["a"][0], runs["b"][0]
     time.sleep(2)
     assert b.state.history == [] and not runs["b"][1].leading.is_set()  # b waits: a holds the Lease
@@ -295,7 +286,7 @@ def test_one_of_two_controllers_acts_and_the_other_takes_over_when_it_dies(
     runs["a"][3].join(30)
     replace(origin, "services/api/score.yaml", "MODE: normal", "MODE: successor")
     sha = commit_all(origin, "while a is gone")
-    _until(lambda: b.state.applied == sha, 40, lines["b"])
+    until(lambda: b.state.applied == sha, 40, lines["b"])
     assert _env(api, name)["MODE"] == "successor"
     assert any(line.startswith("leading (Lease dockyard-system/") for line in lines["b"])
     assert a.state.applied != sha
@@ -319,12 +310,12 @@ def test_receivers_hear_of_applied_revisions_and_removed_services(
     controller = _controller(origin, local_cluster, tmp_path, lines)
     try:
         assert controller.cycle() is not None
-        _until(lambda: len(bodies) == 1, 10, lines)
+        until(lambda: len(bodies) == 1, 10, lines)
         shutil.rmtree(origin / "services" / "client")
         removal = commit_all(origin, "no more client")
         attempt = controller.cycle()
         assert attempt is not None and attempt.result is Result.APPLIED and attempt.pruned == 3, lines
-        _until(lambda: len(bodies) == 3, 10, lines)
+        until(lambda: len(bodies) == 3, 10, lines)
         heard = [json.loads(body) for body in bodies]
         assert [(e["type"], e["subject"]) for e in heard] == [
             ("dev.dockyard.sync.applied", heard[0]["subject"]),
@@ -342,21 +333,9 @@ def test_a_watch_sees_drift_and_the_loop_puts_it_back_at_once(
 ) -> None:
     """The loop polls hourly and plans drift hourly here: only the watch can bring the repair."""
     lines: list[str] = []
-    controller = _controller(origin, local_cluster, tmp_path, lines)
-    controller.settings = Settings(
-        "local",
-        kubeconfig=Path(local_cluster.kubeconfig),
-        context=local_cluster.context,
-        interval=3600,
-        drift_interval=3600,
-        timeout=60,
-    )
     name = platform_name(origin)
-    stop, wake = threading.Event(), threading.Event()
-    loop = threading.Thread(target=controller.run, args=(stop, wake), daemon=True)
-    loop.start()
-    try:
-        _until(lambda: controller.ready and len(controller.state.history) == 1, 60, lines)
+    with looping(origin, local_cluster, tmp_path / "sync-cache", lines) as controller:
+        until(lambda: controller.ready and len(controller.state.history) == 1, 60, lines)
         time.sleep(3)  # the pods become ready, status changes: no drift
         assert len(controller.state.history) == 1, lines
         changed = time.monotonic()
@@ -368,15 +347,11 @@ def test_a_watch_sees_drift_and_the_loop_puts_it_back_at_once(
             patch_type=PatchType.MERGE,
             field_manager="someone-else",
         )
-        _until(lambda: api.get(Deployment, "api", namespace=name).spec.replicas == 2, 30, lines)
+        until(lambda: api.get(Deployment, "api", namespace=name).spec.replicas == 2, 30, lines)
         print(f"drift put back {time.monotonic() - changed:.2f} s after the change")
         assert any(line == f"drift: Deployment.apps {name}/api was changed on the cluster" for line in lines)
-        _until(lambda: len(controller.state.history) == 2, 30, lines)
+        until(lambda: len(controller.state.history) == 2, 30, lines)
         assert controller.state.history[0].configured == 1
-    finally:
-        stop.set()
-        wake.set()
-        loop.join(30)
 
 
 def test_a_change_to_fields_dockyard_does_not_own_wakes_the_loop_once(
@@ -386,21 +361,9 @@ def test_a_change_to_fields_dockyard_does_not_own_wakes_the_loop_once(
     back, and the live object is the new baseline (before, each restart of the watches saw the
     same change again: a plan after another, for ever)."""
     lines: list[str] = []
-    controller = _controller(origin, local_cluster, tmp_path, lines)
-    controller.settings = Settings(
-        "local",
-        kubeconfig=Path(local_cluster.kubeconfig),
-        context=local_cluster.context,
-        interval=3600,
-        drift_interval=3600,
-        timeout=60,
-    )
     name = platform_name(origin)
-    stop, wake = threading.Event(), threading.Event()
-    loop = threading.Thread(target=controller.run, args=(stop, wake), daemon=True)
-    loop.start()
-    try:
-        _until(lambda: controller.ready and len(controller.state.history) == 1, 60, lines)
+    with looping(origin, local_cluster, tmp_path / "sync-cache", lines) as controller:
+        until(lambda: controller.ready and len(controller.state.history) == 1, 60, lines)
         api.patch(
             Deployment,
             "api",
@@ -409,14 +372,10 @@ def test_a_change_to_fields_dockyard_does_not_own_wakes_the_loop_once(
             patch_type=PatchType.MERGE,
             field_manager="someone-else",
         )
-        _until(lambda: len(controller.state.history) == 2, 30, lines)
+        until(lambda: len(controller.state.history) == 2, 30, lines)
         time.sleep(5)
         assert len(controller.state.history) == 2, lines
         assert api.get(Deployment, "api", namespace=name).metadata.labels["team-note"] == "on-call"
-    finally:
-        stop.set()
-        wake.set()
-        loop.join(30)
 
 
 CANARY = "canary-5b1d7c2e-sync-never-print-me"
@@ -459,7 +418,7 @@ def test_a_secret_value_never_reaches_status_events_logs_or_notifications(
         replace(origin, "services/api/score.yaml", "MODE: [broken", "MODE: normal")
         commit_all(origin, "rotated")
         assert controller.cycle() is not None
-        _until(lambda: len(heard) >= 3, 10, lines)
+        until(lambda: len(heard) >= 3, 10, lines)
     finally:
         controller.notifier.close()
         inbox.shutdown()
