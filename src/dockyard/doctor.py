@@ -47,7 +47,15 @@ class Check:
 
 
 def run_checks() -> list[Check]:
-    return [check() for check in CHECKS]
+    """Every check; one that cannot run on this machine says so instead of stopping the others."""
+    results = []
+    for check in CHECKS:
+        try:
+            results.append(check())
+        except Exception as error:  # a machine stranger than the checks expect: said, never a traceback
+            name = check.__name__.strip("_").replace("_", " ")
+            results.append(Check(name, Status.OPTIONAL, f"could not be checked: {type(error).__name__}: {error}"))
+    return results
 
 
 def _python() -> Check:
@@ -87,7 +95,7 @@ def _go() -> Check:
         return Check(
             "go", Status.MISSING, "not on PATH", f"install Go {need} or newer to build the local control plane"
         )
-    found = _first_line(["go", "env", "GOVERSION"])
+    found = _first_line(["go", "env", "GOVERSION"], {"GOTOOLCHAIN": "local"})  # never fetch a toolchain
     match = re.match(r"go(\d+)\.(\d+)", found)
     if match and (int(match[1]), int(match[2])) >= versions.GO_MINIMUM:
         return Check("go", Status.OK, found)
@@ -129,11 +137,11 @@ def _disk() -> Check:
 def _java() -> Check:
     if shutil.which("java") is None:
         return Check("java", Status.OPTIONAL, "not on PATH", "install Java 17 or newer for the Keycloak tests")
-    version = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False).stderr
+    version = _first_line(["java", "-version"])
     match = re.search(r'version "(\d+)', version)
     if match and int(match[1]) >= 17:
         return Check("java", Status.OK, f"Java {match[1]}")
-    return Check("java", Status.OPTIONAL, version.splitlines()[0] if version else "unknown", "Java 17 or newer")
+    return Check("java", Status.OPTIONAL, version or "unknown", "install Java 17 or newer for the Keycloak tests")
 
 
 def _age_key() -> Check:
@@ -154,13 +162,20 @@ def _kubeconfig() -> Check:
     paths = [Path(p) for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
     paths = paths or [Path.home() / ".kube" / "config"]
     contexts: list[str] = []
+    unreadable: list[str] = []
     for path in paths:
+        if not path.exists():
+            continue
         try:
             config = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError):
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+            unreadable.append(f"{path} ({type(error).__name__})")
             continue
         entries = config.get("contexts") if isinstance(config, dict) else None
-        contexts += [str(c["name"]) for c in entries or [] if isinstance(c, dict) and "name" in c]
+        entries = entries if isinstance(entries, list) else []
+        contexts += [str(c["name"]) for c in entries if isinstance(c, dict) and "name" in c]
+    if unreadable and not contexts:
+        return Check("kubeconfig", Status.OPTIONAL, f"cannot read {', '.join(unreadable)}", "check the file")
     if not contexts:
         return Check(
             "kubeconfig",
@@ -171,10 +186,13 @@ def _kubeconfig() -> Check:
     return Check("kubeconfig", Status.OK, f"contexts: {', '.join(sorted(set(contexts)))}")
 
 
-def _first_line(command: list[str]) -> str:
+def _first_line(command: list[str], env: dict[str, str] | None = None) -> str:
+    """The first line a command prints (stdout, else stderr); empty when it cannot run."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
+        done = subprocess.run(
+            command, capture_output=True, text=True, check=False, timeout=20, env={**os.environ, **(env or {})}
+        )
+    except (OSError, subprocess.SubprocessError, UnicodeDecodeError):
         return ""
     return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr).strip() else ""
 

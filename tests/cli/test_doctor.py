@@ -15,7 +15,9 @@ def test_a_machine_without_go_or_git_is_told_what_to_install(tmp_path: Path) -> 
         "HOME": str(tmp_path / "home"),
         "XDG_CACHE_HOME": str(tmp_path / "cache"),  # nothing built
         "PYTHONPATH": os.pathsep.join(sys.path),
+        "KUBECONFIG": str(tmp_path / "kubeconfig"),  # a file of another shape than kubeconfig's
     }
+    (tmp_path / "kubeconfig").write_text("contexts: 5\n")
     done = subprocess.run(
         [sys.executable, "-m", "dockyard.cli", "doctor"], env=env, capture_output=True, text=True, check=False
     )
@@ -27,4 +29,6 @@ def test_a_machine_without_go_or_git_is_told_what_to_install(tmp_path: Path) -> 
     assert "                              -> install Go 1.26 or newer to build the local control plane" in lines
     assert "optional java                 not on PATH" in lines
     assert lines[0].startswith("ok       python ")
+    assert f"optional kubeconfig           no context in {tmp_path / 'kubeconfig'}" in lines
     assert lines[-1] == "missing: git, go"
+    assert "internal error" not in done.stderr

@@ -215,7 +215,9 @@ def test_an_edit_that_is_not_yaml_changes_nothing(
     monkeypatch.setenv("EDITOR", str(script))
     result = run_cli(capsys, "secrets", "edit", "secrets/platform.yaml", str(repo))
     assert result.code == 1
-    assert result.err.startswith("secrets/platform.yaml (edited copy):2:1: invalid YAML")
+    assert result.err.startswith(
+        "secrets/platform.yaml (edited copy):2:1: not YAML Dockyard reads here (what the parser said is not shown"
+    )
     assert result.err.endswith("1 problem found; nothing was changed\n")
     assert CANARY not in result.err
     assert (repo / "secrets" / "platform.yaml").read_bytes() == before

@@ -473,3 +473,35 @@ def test_s3_credentials_need_the_object_store_and_are_made_once(
     assert service["AWS_ACCESS_KEY_ID"] == s3_access_key("web-media")
     assert _values(api, "dockyard-storage", "s3-user-web-media") == {"secretKey": service["AWS_SECRET_ACCESS_KEY"]}
     assert writes_during(local_cluster, lambda: _run(local_cluster, NAMESPACES, request)) == []
+
+
+def test_a_kept_value_fills_a_missing_secret_and_never_replaces_a_live_one(
+    local_cluster: control_plane.Running, api: Client, namespaces: tuple[str, str]
+) -> None:
+    """Values the repo keeps (dockyard secrets export-generated) come back where the cluster has
+    none; where a task keeps two copies, the one left on the cluster wins."""
+    from dockyard.render.components.data import s3_user_secret
+
+    namespace = namespaces[0]
+    ensure_namespace(api, "dockyard-storage")
+    request = TaskRequest(
+        "s3-bucket", "kept-media", {"bucket": "kept-media", "secret": "kept-media-s3", "namespace": namespace}, HERE
+    )
+    kept = {(namespace, "kept-media-s3"): {"AWS_SECRET_ACCESS_KEY": "from-the-repo"}}
+
+    def run() -> list[str]:
+        runner = tasks.runner(_connection(local_cluster), [request], lambda _line: None, provided=kept)
+        runner.after(NAMESPACES)
+        return runner.done
+
+    run()
+    assert _values(api, namespace, "kept-media-s3")["AWS_SECRET_ACCESS_KEY"] == "from-the-repo"
+    beside = s3_user_secret("kept-media")
+    assert _values(api, "dockyard-storage", beside) == {"secretKey": "from-the-repo"}
+
+    api.patch(Secret, beside, {"data": {"secretKey": base64.b64encode(b"live").decode()}}, namespace="dockyard-storage")
+    api.delete(Secret, "kept-media-s3", namespace=namespace)  # the service's copy is lost; the store's lives
+    run()
+    assert _values(api, namespace, "kept-media-s3")["AWS_SECRET_ACCESS_KEY"] == "live"
+    assert _values(api, "dockyard-storage", beside) == {"secretKey": "live"}
+    api.delete(Secret, beside, namespace="dockyard-storage")

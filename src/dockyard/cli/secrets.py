@@ -10,7 +10,6 @@ import dataclasses
 import getpass
 import io
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -192,6 +191,7 @@ def export_generated(
     secrets) in the repo, encrypted, so a cluster rebuilt from git gets the same ones."""
     from dockyard import actions
     from dockyard.deploy.client import Connection
+    from dockyard.render.task_secrets import secrets_made
     from dockyard.secrets.generated import GENERATED, read_generated
 
     if not cluster:
@@ -199,9 +199,13 @@ def export_generated(
     root = find_repo(repo)
     platform = actions.platform_for(actions.load_repo(root), cluster)
     target = store.layer_file(root, file or f"secrets/{cluster}.yaml")
+    if not target.relative.startswith("secrets/"):
+        raise UsageError(f"{target.relative}: generated credentials are kept in a layer file (secrets/<layer>.yaml)")
     found = keys.identities()
     previous = store.open_secrets(target, found)
-    generated = read_generated(Connection(kubeconfig, context or platform.cluster.kube_context))
+    bundle = actions.render_for(platform)
+    targets = {(m.namespace, m.name): m.keys for request in bundle.tasks for m in secrets_made(request)}
+    generated = read_generated(Connection(kubeconfig, context or platform.cluster.kube_context), targets)
     values = dict(previous.values) if previous else {}
     kept: dict[str, Any] = values[GENERATED] if isinstance(values.get(GENERATED), dict) else {}
     merged = {ns: {name: dict(keys_) for name, keys_ in names.items()} for ns, names in kept.items()}
@@ -369,16 +373,21 @@ def _run_editor(editor: str, copy: Path, target: SecretsFile) -> None:
         raise UsageError(f"the editor exited with {finished.returncode}: {target.relative} was not changed")
 
 
-_QUOTED_VALUE = re.compile(r"^`.*` is not (a boolean|an integer|a number)$", re.DOTALL)
-
-
 def _edited_values(target: SecretsFile, written: bytes) -> dict[str, Any]:
-    """The edited copy's values; its problems never show a value (a tagged value's text is
-    replaced by what it is not)."""
+    """The edited copy's values. Its problems are told by place only: a YAML message can quote
+    what it stumbled on (a tag, an alias, a value), which here is a secret."""
     document = parse(f"{target.relative} (edited copy)", written)
     if isinstance(document, Problem):
-        message = _QUOTED_VALUE.sub(r"this value is not \1 (as its tag says)", document.message)
-        raise InputError([Problem(document.position, message, document.hint)])
+        raise InputError(
+            [
+                Problem(
+                    document.position,
+                    "not YAML Dockyard reads here (what the parser said is not shown: it may quote a value)",
+                    "plain keys and values only: no tags, anchors or aliases; quote text that looks like "
+                    "something else",
+                )
+            ]
+        )
     if document.data is None:
         return {}
     if not isinstance(document.data, dict):

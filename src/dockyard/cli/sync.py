@@ -237,6 +237,9 @@ def watch(
     debounce: Annotated[
         int, typer.Option("--debounce", help="Milliseconds of quiet that end a batch of changes.")
     ] = 150,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds an apply waits for health before it is reported failed.")
+    ] = 120.0,
 ) -> None:
     """Apply the working tree now and after every save: the inner loop (checks first; errors at
     file:line, and the watch goes on). For the branch and commits, `dockyard sync`."""
@@ -247,8 +250,10 @@ def watch(
         raise UsageError("--cluster is required: the cluster to apply the working tree to")
     if debounce < 10:
         raise UsageError("--debounce must be at least 10 ms")
+    if timeout <= 0:
+        raise UsageError("--timeout must be above 0")
     root = find_repo(repo)
-    session = Watch(root, cluster, _log, kubeconfig, context)
+    session = Watch(root, cluster, _log, kubeconfig, context, timeout)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     _log(f"watching {root.name} for cluster {cluster} (Ctrl-C stops)")

@@ -40,6 +40,9 @@ from dockyard.errors import DockyardError
 from dockyard.locations import user_kubeconfig
 from dockyard.render.object_id import ObjectId
 
+_KINDS_LOCK = threading.RLock()
+"""Learning kinds registers classes in lightkube's one registry: one thread at a time (the plan's
+and the drift watch's threads may ask about a kind no one has seen)."""
 DISCOVERY_ACCEPT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
 """Aggregated discovery (Kubernetes 1.30 and later): every group, version and kind in one answer."""
 FIELD_MANAGER = "dockyard"
@@ -130,29 +133,26 @@ class Connection:
         From aggregated discovery (one request of some 40 KB) where the API server offers it, else
         from the CRDs themselves (megabytes: they carry whole schemas). Discovery may lag a CRD
         created a moment ago, so a kind it lacks is looked for among the CRDs once more."""
-        served = self._discovered()
-        self._listed = served is None
-        self._served = frozenset(served if served is not None else self._from_crds())
-        self._crds_loaded = True
+        with _KINDS_LOCK:
+            served = self._discovered()
+            self._listed = served is None
+            self._served = frozenset(served if served is not None else self._from_crds())
+            self._crds_loaded = True
 
     def _discovered(self) -> set[tuple[str, str]] | None:
         response = self._call(lambda: self._http.get("/apis", headers={"Accept": DISCOVERY_ACCEPT}))
         if response.status_code != 200:
             return None
-        found = orjson.loads(response.content)
-        if found.get("kind") != "APIGroupDiscoveryList":
+        try:
+            found = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(found, dict) or found.get("kind") != "APIGroupDiscoveryList":
             return None  # a server without aggregated discovery answered with the plain group list
         served: set[tuple[str, str]] = set()
-        for group in found.get("items") or ():
-            name = (group.get("metadata") or {}).get("name") or ""
-            for version in group.get("versions") or ():
-                for resource in version.get("resources") or ():
-                    kind = (resource.get("responseKind") or {}).get("kind")
-                    if not kind or "/" in resource.get("resource", "/"):
-                        continue
-                    api_version = f"{name}/{version['version']}"
-                    self._register(api_version, kind, resource["resource"], resource.get("scope") == "Namespaced")
-                    served.add((api_version, kind))
+        for api_version, kind, plural, namespaced in discovered_kinds(found):
+            self._register(api_version, kind, plural, namespaced)
+            served.add((api_version, kind))
         return served
 
     def _from_crds(self) -> set[tuple[str, str]]:
@@ -176,7 +176,8 @@ class Connection:
             return
         group, _slash, version = api_version.rpartition("/")
         create = create_namespaced_resource if namespaced else create_global_resource
-        create(group, version, kind, plural)
+        with contextlib.suppress(ValueError):  # registered before with another plural or scope: kept as it is
+            create(group, version, kind, plural)
 
     def _known(self, manifest: Mapping[str, Any]) -> bool:
         """Whether this cluster serves the object's kind: a built-in one, or one of its own CRDs."""
@@ -185,8 +186,10 @@ class Connection:
         if registered is not None and not issubclass(registered, (GenericGlobalResource, GenericNamespacedResource)):
             return True
         if key not in self._served and not self._listed:  # discovery may lag a CRD just created
-            self._served = self._served | self._from_crds()
-            self._listed = True
+            with _KINDS_LOCK:
+                if not self._listed:
+                    self._served = self._served | self._from_crds()
+                    self._listed = True
         return key in self._served
 
     def prepare(self, manifests: list[Mapping[str, Any]]) -> None:
@@ -440,6 +443,25 @@ def _object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConnectionFailed(f"the API server returned {type(value).__name__}, not an object")
     return value
+
+
+def discovered_kinds(found: Mapping[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(apiVersion, kind, plural, namespaced) of every kind an aggregated discovery answer lists;
+    a kind several resources serve (each external metric is one) is named by the first."""
+    kinds: dict[tuple[str, str], tuple[str, str, str, bool]] = {}
+    for group in found.get("items") or ():
+        name = (group.get("metadata") or {}).get("name") or ""
+        for version in group.get("versions") or ():
+            for resource in version.get("resources") or ():
+                kind = (resource.get("responseKind") or {}).get("kind")
+                plural = resource.get("resource") or ""
+                if not kind or not plural or "/" in plural:
+                    continue
+                api_version = f"{name}/{version.get('version')}"
+                kinds.setdefault(
+                    (api_version, kind), (api_version, kind, plural, resource.get("scope") == "Namespaced")
+                )
+    return list(kinds.values())
 
 
 def _builtin(manifest: Mapping[str, Any]) -> Any:

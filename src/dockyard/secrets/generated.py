@@ -1,8 +1,8 @@
 """Credentials the cluster generated (database passwords, object-store keys, OIDC client secrets),
 kept in the repo's encrypted secrets so that a cluster can be rebuilt from git with the same ones.
 
-`dockyard secrets export-generated` reads the Secrets Dockyard's lifecycle tasks made (labelled
-managed by Dockyard, annotated with the task) and writes their values under
+`dockyard secrets export-generated` reads the Secrets this platform's lifecycle tasks make (named by
+the render's task requests) and writes their values under
 `generated.<namespace>.<name>.<key>` of a secrets file (secrets/<cluster>.yaml by default). At
 apply time the tasks take a value from there instead of generating one, wherever the cluster's
 Secret lacks it; a value the cluster has is never replaced (a running database depends on it).
@@ -14,28 +14,29 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from lightkube.resources.core_v1 import Secret
-
 from dockyard.deploy.client import Connection
-from dockyard.deploy.tasks.secrets import TASK_ANNOTATION
 
 GENERATED = "generated"
-MANAGED_BY: dict[str, Any] = {"app.kubernetes.io/managed-by": "dockyard"}
 
 Provided = Mapping[tuple[str, str], Mapping[str, str]]
 """Values kept in the repo, by (namespace, Secret name), then by key."""
 
 
-def read_generated(connection: Connection) -> dict[str, dict[str, dict[str, str]]]:
-    """{namespace: {name: {key: value}}} of every Secret a lifecycle task made."""
+def read_generated(
+    connection: Connection, targets: Mapping[tuple[str, str], frozenset[str]]
+) -> dict[str, dict[str, dict[str, str]]]:
+    """{namespace: {name: {key: value}}} of the Secrets this platform's lifecycle tasks make
+    (`targets`: (namespace, name) -> keys, from the render's task requests), as the cluster holds
+    them: no other platform's Secret, and a key a task added to a Secret that existed before too."""
     found: dict[str, dict[str, dict[str, str]]] = {}
-    for secret in connection.client.list(Secret, namespace="*", labels=MANAGED_BY):
-        metadata = secret.metadata
-        if metadata is None or TASK_ANNOTATION not in (metadata.annotations or {}):
-            continue
-        values = {key: base64.b64decode(value).decode() for key, value in sorted((secret.data or {}).items())}
-        if values and metadata.namespace and metadata.name:
-            found.setdefault(metadata.namespace, {})[metadata.name] = values
+    for (namespace, name), wanted in sorted(targets.items()):
+        live = connection.get(
+            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace}}
+        )
+        data = (live or {}).get("data") or {}
+        values = {key: base64.b64decode(data[key]).decode() for key in sorted(wanted) if key in data}
+        if values:
+            found.setdefault(namespace, {})[name] = values
     return found
 
 

@@ -3,8 +3,8 @@ each time a file is saved.
 
 Each save (changes are gathered for a moment, so an editor's burst of writes is one) runs the
 pipeline `apply` runs: load, render, checks first (a deny stops it, nothing is written), plan by
-list, apply by stage, prune. Live state is read ahead over one connection kept for the whole
-session, as the sync controller does, so a one-service change costs what that service costs. A
+list, apply by stage, prune. The cluster's client is kept for the whole session and live state is
+read ahead, as the sync controller does, so a one-service change costs what that service costs. A
 mistake is reported at its file and line and the loop goes on: the next save tries again.
 """
 
@@ -20,6 +20,7 @@ from dockyard import actions
 from dockyard.deploy.ahead import Key, ReadAhead
 from dockyard.deploy.client import Connection
 from dockyard.errors import DockyardError
+from dockyard.load.files import PLATFORM_FILE
 
 Report = Callable[[str], None]
 Changes = Callable[[threading.Event], Iterable[set[str]]]
@@ -43,6 +44,9 @@ class Watch:
     def apply_once(self) -> bool:
         """Apply the working tree as it is now; False when it could not be (reported)."""
         started = time.monotonic()
+        if not (self.root / PLATFORM_FILE).is_file():  # never an enclosing repo instead
+            self.report(f"error: {self.root} has no {PLATFORM_FILE}; waiting for the next change")
+            return False
         try:
             platform = actions.platform_for(actions.load_repo(self.root, self.report), self.cluster)
             connection = self._cluster(platform.cluster.kube_context)
@@ -66,7 +70,10 @@ class Watch:
         """Apply now, then after every batch of changes, until `stop` is set."""
         self.apply_once()
         for changed in changes(stop):
-            relevant = sorted(p for p in changed if not IGNORED_PARTS & set(Path(p).parts))
+            if not self.root.is_dir():
+                self.report(f"{self.root} is gone; the watch ends")
+                return
+            relevant = sorted(p for p in changed if not IGNORED_PARTS & set(Path(_relative(self.root, p)).parts))
             if not relevant:
                 continue
             shown = ", ".join(_relative(self.root, p) for p in relevant[:3])
@@ -82,13 +89,19 @@ class Watch:
         return self._connection
 
 
-def file_changes(root: Path, debounce_ms: int = 150) -> Changes:
-    """Changes under `root` as watchfiles reports them (inotify), a batch per `debounce_ms` of quiet."""
+LONGEST_BATCH_MS = 5000
+"""A burst of writes longer than this is applied in parts."""
+
+
+def file_changes(root: Path, quiet_ms: int = 150) -> Changes:
+    """Changes under `root` as watchfiles reports them (inotify): a batch ends after `quiet_ms`
+    without a change (watchfiles' `step`), or after LONGEST_BATCH_MS (its `debounce`)."""
 
     def changes(stop: threading.Event) -> Iterable[set[str]]:
         from watchfiles import watch
 
-        for batch in watch(root, debounce=debounce_ms, step=25, stop_event=stop, raise_interrupt=False):
+        batches = watch(root, debounce=LONGEST_BATCH_MS, step=quiet_ms, stop_event=stop, raise_interrupt=False)
+        for batch in batches:
             yield {path for _change, path in batch}
 
     return changes

@@ -284,9 +284,13 @@ def _client(admin: Admin, realm: str, data: KeycloakClient, context: TaskContext
     found = admin.call("GET", f"/{realm}/clients", params={"clientId": data["clientId"]}).json()
     if not found:
         target = data.get("secretTo")
-        kept = context.kept(target["namespace"], target["name"]).get(target["key"]) if target else None
-        if kept is not None and "secret" not in wanted:
-            wanted["secret"] = kept  # a new client gets the secret the repo keeps (a cluster rebuilt from git)
+        if target is not None and "secret" not in wanted:
+            # a new client gets the secret its Secret holds already, else the one the repo keeps (a
+            # cluster rebuilt from git); never a kept value over a live one
+            live = read_secret(context.connection, target["namespace"], target["name"]) or {}
+            chosen = live.get(target["key"]) or context.kept(target["namespace"], target["name"]).get(target["key"])
+            if chosen:
+                wanted["secret"] = chosen
         admin.call("POST", f"/{realm}/clients", json=wanted)
         done.append(f"client {data['clientId']} created")
         found = admin.call("GET", f"/{realm}/clients", params={"clientId": data["clientId"]}).json()

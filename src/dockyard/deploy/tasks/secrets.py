@@ -104,6 +104,9 @@ def postgres_role(request: TaskRequest, context: TaskContext) -> str:
     role = data["role"]
     beside = role_secret(data["cluster"], role)
     current = read_secret(context.connection, data["namespace"], beside) or {}
+    if not current:  # the copy in the service's namespace may outlive the one beside the cluster
+        current = read_secret(context.connection, data["secretNamespace"], data["secret"]) or {}
+        current = {"password": current["password"]} if "password" in current else {}
     kept = context.kept(data["namespace"], beside)
     values = _generate({"username": {"value": role}, "password": {"generate": "password"}}, current, kept)
     first = write_secret(context, data["namespace"], beside, values, "kubernetes.io/basic-auth", request.kind)
@@ -123,10 +126,13 @@ def s3_credentials(request: TaskRequest, context: TaskContext) -> str:
             "(profiles full and complete, or components.object-store.enabled in a layer)"
         )
     current = read_secret(context.connection, data["namespace"], data["secret"]) or {}
+    beside = s3_user_secret(request.name)
+    if "AWS_SECRET_ACCESS_KEY" not in current:  # the store's copy may outlive the service's
+        stored = read_secret(context.connection, OBJECT_STORE_NAMESPACE, beside) or {}
+        current = {"AWS_SECRET_ACCESS_KEY": stored["secretKey"]} if "secretKey" in stored else {}
     kept = context.kept(data["namespace"], data["secret"])
     values = _generate({"AWS_SECRET_ACCESS_KEY": {"generate": "password"}}, current, kept)
     values["AWS_ACCESS_KEY_ID"] = s3_access_key(request.name)
-    beside = s3_user_secret(request.name)
     first = write_secret(
         context, OBJECT_STORE_NAMESPACE, beside, {"secretKey": values["AWS_SECRET_ACCESS_KEY"]}, "Opaque", request.kind
     )
