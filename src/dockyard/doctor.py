@@ -95,15 +95,14 @@ def _go() -> Check:
         return Check(
             "go", Status.MISSING, "not on PATH", f"install Go {need} or newer to build the local control plane"
         )
-    found = _first_line(["go", "env", "GOVERSION"], {"GOTOOLCHAIN": "local"})  # never fetch a toolchain
-    match = re.match(r"go(\d+)\.(\d+)", found)
-    if match and (int(match[1]), int(match[2])) >= versions.GO_MINIMUM:
+    found, version = build.go_version()
+    if version is not None and version >= versions.GO_MINIMUM:
         return Check("go", Status.OK, found)
     if built:
-        return Check("go", Status.OK, f"{found}; the local control plane is built already")
-    return Check(
-        "go", Status.MISSING, found or "unknown", f"Go {need} or newer builds Kubernetes {versions.KUBERNETES}"
-    )
+        return Check("go", Status.OK, f"{found or 'go env failed'}; the local control plane is built already")
+    if version is None:
+        return Check("go", Status.MISSING, f"`go env GOVERSION` said: {found or 'nothing'}", "repair the Go install")
+    return Check("go", Status.MISSING, found, f"Go {need} or newer builds Kubernetes {versions.KUBERNETES}")
 
 
 def _tools() -> Check:
@@ -186,12 +185,10 @@ def _kubeconfig() -> Check:
     return Check("kubeconfig", Status.OK, f"contexts: {', '.join(sorted(set(contexts)))}")
 
 
-def _first_line(command: list[str], env: dict[str, str] | None = None) -> str:
+def _first_line(command: list[str]) -> str:
     """The first line a command prints (stdout, else stderr); empty when it cannot run."""
     try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, check=False, timeout=20, env={**os.environ, **(env or {})}
-        )
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=20)
     except (OSError, subprocess.SubprocessError, UnicodeDecodeError):
         return ""
     return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr).strip() else ""

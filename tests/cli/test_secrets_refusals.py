@@ -207,3 +207,21 @@ def test_a_rotation_that_cannot_finish_writes_nothing(
     result = run_cli(capsys, "secrets", "rotate", str(repo))
     assert result.code == 1 and "keys Dockyard cannot encrypt to (pgp)" in result.err
     assert {p.name: p.read_bytes() for p in (repo / "secrets").iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "error: --cluster is required: the cluster whose generated credentials to keep"),
+        (
+            ["-c", "local", "--file", "services/orders/secrets.yaml"],
+            "error: services/orders/secrets.yaml: generated credentials are kept in a layer file "
+            "(secrets/<layer>.yaml)",
+        ),
+    ],
+)
+def test_export_generated_refuses_what_it_cannot_use_before_reaching_a_cluster(
+    repo: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    result = run_cli(capsys, "secrets", "export-generated", str(repo), *args)
+    assert (result.code, result.err.strip()) == (2, message)

@@ -44,10 +44,6 @@ class SecretsFile:
     root: Path
     relative: str
 
-    @property
-    def shown(self) -> str:
-        return self.relative
-
 
 def layer_file(root: Path, relative: str) -> SecretsFile:
     """`relative` as a secrets file of the layout; UsageError for any other path."""

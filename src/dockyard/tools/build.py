@@ -247,15 +247,27 @@ def _build_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def go_version() -> tuple[str, tuple[int, int] | None]:
+    """What `go env GOVERSION` says (its own toolchain: never one fetched), and the version in it."""
+    try:
+        env = {**os.environ, "GOTOOLCHAIN": "local"}
+        said = subprocess.run(
+            ["go", "env", "GOVERSION"], capture_output=True, text=True, env=env, timeout=20, check=False
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "", None
+    found = re.match(r"go(\d+)\.(\d+)", said)
+    return said, (int(found[1]), int(found[2])) if found else None
+
+
 def check_go() -> None:
     if shutil.which("go") is None:
         raise ToolBuildError("`go` is not on PATH; install Go 1.26 or newer to build the local control plane")
-    out = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True).stdout.strip()
-    found = re.match(r"go(\d+)\.(\d+)", out)
-    if not found or (int(found[1]), int(found[2])) < versions.GO_MINIMUM:
+    said, version = go_version()
+    if version is None or version < versions.GO_MINIMUM:
         need = ".".join(map(str, versions.GO_MINIMUM))
         raise ToolBuildError(
-            f"Go {need} or newer is needed to build Kubernetes {versions.KUBERNETES}; found {out or 'nothing'}"
+            f"Go {need} or newer is needed to build Kubernetes {versions.KUBERNETES}; found {said or 'nothing'}"
         )
 
 

@@ -261,3 +261,27 @@ def test_argo_cd_applications_are_refused_where_argo_cd_would_apply_secrets_with
         "Dockyard's own apply or sync controller; Argo CD would apply them without their values: sync with "
         "`dockyard sync`",
     )
+
+
+@pytest.mark.tools
+def test_a_component_secret_cannot_take_the_name_of_a_generated_one(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.helpers import replace, run_cli
+
+    _set(repo, "secrets/platform.yaml", "smtp.password", CANARY)
+    _set(repo, "secrets/platform.yaml", "db.password", "x")
+    replace(
+        repo,
+        "clusters/local.yaml",
+        "components:\n",
+        "components:\n  platform-postgres:\n    secrets:\n      platform-postgres-role-orders:\n"
+        "        password: db.password\n",
+    )
+    refused = run_cli(capsys, "render", str(repo), "-c", "local")
+    assert refused.code == 1
+    assert refused.err.startswith(
+        "clusters/local.yaml:21:9: component `platform-postgres`: Secret "
+        "dockyard-databases/platform-postgres-role-orders is one a lifecycle task makes (a generated credential)\n"
+        "  hint: name it otherwise; to keep a generated value in the repo, `dockyard secrets export-generated`"
+    )

@@ -37,6 +37,7 @@ from dockyard.render.components.catalog import Chosen, choose
 from dockyard.render.components.component import has
 from dockyard.render.object_id import CLUSTER_SCOPED
 from dockyard.render.sealed import sealed_secret
+from dockyard.render.task_secrets import secrets_made
 
 COMPONENT_LABEL = "dockyard.dev/component"
 
@@ -145,8 +146,19 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
         warnings += [_secret_warning(item, r) for r in placed if r.kind == "Secret" and _has_data(r.manifest)]
         if any(r.namespace == item.component.namespace for r in placed):
             rendered.append(_namespace(platform, item, source))
+    by_tasks = {(m.namespace, m.name) for request in [*requests, *tasks] for m in secrets_made(request)}
     for item in chosen:  # once per component (a component may have objects of its own and a chart)
         source = _source(platform, item, pins)
+        for name in sorted(item.secrets):
+            if (item.component.namespace, name) in by_tasks:
+                problems.append(
+                    Problem(
+                        platform.locate(("components", item.component.name, "secrets", name)),
+                        f"component `{item.component.name}`: Secret {item.component.namespace}/{name} is one a "
+                        "lifecycle task makes (a generated credential)",
+                        "name it otherwise; to keep a generated value in the repo, `dockyard secrets export-generated`",
+                    )
+                )
         made_here = _sealed(platform, item, cluster_kinds, source, problems)
         rendered += [r for r, _s in made_here]
         sealed += [s for _r, s in made_here]
