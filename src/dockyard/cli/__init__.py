@@ -2,7 +2,7 @@
 
 One module per command group, over the actions layer (dockyard/actions.py):
 
-    console        output streams and the options several commands share
+    shared         output streams and the options several commands share
     repo           init, validate, render, explain, schema
     versions       version, migrate
     doctor         doctor (prerequisites, and what to do for each one missing)
@@ -48,7 +48,7 @@ from dockyard.cli import (
     sync,
     versions,
 )
-from dockyard.cli.console import err, out
+from dockyard.cli.shared import err, out
 from dockyard.cli.deploy import CHANGES
 from dockyard.errors import DockyardError, InputError, printable
 

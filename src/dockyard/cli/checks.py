@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from dockyard import actions
-from dockyard.cli.console import ImageOpt, RepoArg, check_output, err, out
+from dockyard.cli.shared import ImageOpt, RepoArg, check_output, err, out
 from dockyard.model.images import parse_image_options
 
 

@@ -13,7 +13,7 @@ from dockyard.charts.lock import LOCK_FILE, Lock, read, verified_archive
 from dockyard.charts.pull import Pulled, PullFailed, pull_all
 from dockyard.charts.source import ChartSource
 from dockyard.charts.values_check import merge_values
-from dockyard.cli.console import err
+from dockyard.cli.shared import err
 from dockyard.errors import DockyardError, InputError, Position, Problem
 from dockyard.model.platform import Platform
 from dockyard.render.components.catalog import choose

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from dockyard import actions
-from dockyard.cli.console import ContextOpt, ImageOpt, KubeconfigOpt, RepoArg, check_output, err, out
+from dockyard.cli.shared import ContextOpt, ImageOpt, KubeconfigOpt, RepoArg, check_output, err, out
 from dockyard.errors import DockyardError, UsageError, printable
 from dockyard.model.images import parse_image_options
 

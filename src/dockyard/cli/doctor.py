@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dockyard.cli.console import out
+from dockyard.cli.shared import out
 from dockyard.doctor import Status, run_checks
 
 

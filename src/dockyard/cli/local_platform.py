@@ -19,7 +19,7 @@ from dockyard import actions, locations
 from dockyard.charts.lock import LOCK_FILE
 from dockyard.charts.pull import PullFailed, pull_all
 from dockyard.cli.components import chosen_sources
-from dockyard.cli.console import err, out
+from dockyard.cli.shared import err, out
 from dockyard.errors import DockyardError
 from dockyard.scaffold import template_dir
 

@@ -9,7 +9,7 @@ import typer
 
 from dockyard import actions
 from dockyard.check.gatekeeper import export
-from dockyard.cli.console import err
+from dockyard.cli.shared import err
 from dockyard.errors import UsageError
 from dockyard.render.bundle import to_yaml
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from dockyard import actions
-from dockyard.cli.console import ClusterOpt, ImageOpt, RepoArg, err, out
+from dockyard.cli.shared import ClusterOpt, ImageOpt, RepoArg, err, out
 from dockyard.errors import InputError, Problem, UsageError
 from dockyard.load import schemas
 from dockyard.load.layers import Explanation, effective, explain

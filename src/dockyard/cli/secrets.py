@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import typer
 from ruamel.yaml import YAML
 
-from dockyard.cli.console import ContextOpt, KubeconfigOpt, RepoArg, err, out
+from dockyard.cli.shared import ContextOpt, KubeconfigOpt, RepoArg, err, out
 from dockyard.errors import InputError, Problem, UsageError
 from dockyard.load.files import find_repo
 from dockyard.load.yamlsafe import parse

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from dockyard.cli.console import ContextOpt, KubeconfigOpt, err, out
+from dockyard.cli.shared import ContextOpt, KubeconfigOpt, err, out
 from dockyard.deploy.client import Connection
 from dockyard.deploy.inventory import INVENTORY_NAMESPACE
 from dockyard.errors import DockyardError, UsageError, printable

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from dockyard import __version__
-from dockyard.cli.console import RepoArg, out
+from dockyard.cli.shared import RepoArg, out
 from dockyard.load import schemas
 from dockyard.load.files import find_repo
 from dockyard.load.versions import series
