@@ -69,6 +69,32 @@ def validate_cluster(platform: Platform) -> tuple[list[Problem], list[Problem]]:
     return errors, warnings
 
 
+@dataclass(frozen=True)
+class Validated:
+    """What `validate` found over some clusters: each problem once, in the order found."""
+
+    clusters: tuple[str, ...]
+    errors: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+
+
+def validate_repo(repo: Repo, clusters: Sequence[str] = (), images: Mapping[str, str] | None = None) -> Validated:
+    """`validate_cluster` for each of `clusters` (default: every cluster of the repo)."""
+    names = tuple(clusters) or tuple(sorted(repo.clusters))
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for name in names:
+        try:
+            platform = platform_for(repo, name, images)
+        except InputError as error:
+            errors += [p for p in error.problems if p not in errors]
+            continue
+        found, cautions = validate_cluster(platform)
+        errors += [p for p in found if p not in errors]
+        warnings += [p for p in cautions if p not in warnings]
+    return Validated(names, tuple(errors), tuple(warnings))
+
+
 def render_for(platform: Platform, only: Part = Part.ALL, report: Report = lambda _line: None) -> Bundle:
     """Every object and lifecycle task of the cluster (`only`: all, platform or services)."""
     bundle = render_platform(platform, chart_store(), only)

@@ -14,6 +14,7 @@ One module per command group, over the actions layer (dockyard/actions.py):
     components     components, charts pull/verify
     policies       policies export
     localcluster   localcluster ..., up, down, status
+    console        console (the web console: dockyard/console/)
 
 Exit codes (the README's table):
 
@@ -39,6 +40,7 @@ from dockyard.cli import (
     argocd,
     checks,
     components,
+    console,
     deploy,
     doctor,
     localcluster,
@@ -48,8 +50,8 @@ from dockyard.cli import (
     sync,
     versions,
 )
-from dockyard.cli.shared import err, out
 from dockyard.cli.deploy import CHANGES
+from dockyard.cli.shared import err, out
 from dockyard.errors import DockyardError, InputError, printable
 
 app = typer.Typer(
@@ -78,6 +80,7 @@ app.command(name="explain")(repo.explain_command)
 app.command()(repo.schema)
 app.command()(versions.version)
 app.command()(versions.migrate)
+app.command(name="console")(console.console_command)
 app.command()(sync.watch)
 app.command()(doctor.doctor)
 

@@ -11,7 +11,7 @@ import typer
 
 from dockyard import actions
 from dockyard.cli.shared import ClusterOpt, ImageOpt, RepoArg, err, out
-from dockyard.errors import InputError, Problem, UsageError
+from dockyard.errors import InputError, UsageError
 from dockyard.load import schemas
 from dockyard.load.layers import Explanation, effective, explain
 from dockyard.model.images import parse_image_options
@@ -32,21 +32,11 @@ def init(directory: Annotated[Path, typer.Argument(help="A new or empty director
 def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None, image: ImageOpt = None) -> None:
     """Load and merge every layer, validate everything (rendering included), print every error at once."""
     loaded = actions.load_repo(repo, err.print)
-    clusters = [cluster] if cluster else sorted(loaded.clusters)
-    problems: list[Problem] = []
-    warnings: list[Problem] = []
-    for name in clusters:
-        try:
-            platform = actions.platform_for(loaded, name, parse_image_options(image))
-        except InputError as error:
-            problems += [p for p in error.problems if p not in problems]
-            continue
-        errors, cautions = actions.validate_cluster(platform)
-        problems += [p for p in errors if p not in problems]
-        warnings += [p for p in cautions if p not in warnings]
-    actions.report_warnings(warnings, err.print)
-    if problems:
-        raise InputError(problems)
+    validated = actions.validate_repo(loaded, [cluster] if cluster else [], parse_image_options(image))
+    actions.report_warnings(validated.warnings, err.print)
+    if validated.errors:
+        raise InputError(list(validated.errors))
+    clusters = validated.clusters
     services, environments = len(loaded.services), len(loaded.environments)
     out.print(
         f"valid: {loaded.platform.data['name']}: {services} services, {environments} environments, "

@@ -46,6 +46,13 @@ class ContractUnusable(Exception):
 def declared_scopes(platform: Platform, service: Service) -> dict[str, str] | None:
     """The scopes `service`'s API contract declares; None if it has no API resource;
     ContractUnusable if its contract cannot be read."""
+    contract = service_contract(platform, service)
+    return None if contract is None else contract.scopes
+
+
+def service_contract(platform: Platform, service: Service) -> Contract | None:
+    """The operations and scopes of `service`'s API contract; None if it has no API resource;
+    ContractUnusable if its contract cannot be read."""
     for resource in service.resources:
         if resource.type != "api":
             continue
@@ -59,7 +66,7 @@ def declared_scopes(platform: Platform, service: Service) -> dict[str, str] | No
         checked = reading(Sources(path, documents))
         if checked.contract is None:
             raise ContractUnusable
-        return checked.contract.scopes
+        return checked.contract
     return None
 
 

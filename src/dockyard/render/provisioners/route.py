@@ -76,7 +76,7 @@ def provision(request: Request) -> Provision:
         },
     )
     gateway = Peer(platform_names.GATEWAY_NAMESPACE, {}, (("TCP", target),))
-    scheme = "https" if profiles.enabled(request.platform.profile, "certs") else "http"  # what the gateway serves
+    scheme = served_scheme(request.platform.profile)
     return Provision(
         outputs={"host": host, "path": path, "url": f"{scheme}://{host}{'' if path == '/' else path}"},
         objects=[Rendered(route, Stage.SERVICES, request.source)],
@@ -95,3 +95,8 @@ ROUTE = Provisioner(
         "port": "service port, by number or name",
     },
 )
+
+
+def served_scheme(profile: str) -> str:
+    """What the gateway serves routes on: https where the profile has certificates."""
+    return "https" if profiles.enabled(profile, "certs") else "http"

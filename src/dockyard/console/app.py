@@ -1,0 +1,263 @@
+"""The console's routes: pages for people, and the JSON API (/api/..., described at
+/api/openapi.json) for everything the pages do. Each route names its access rule (auth.Access)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import Body, Depends, FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import UploadFile
+
+from dockyard import __version__
+from dockyard.console.auth import Access, Person, Role, Session, SessionCodec
+from dockyard.console.form import FIELDS, current_fields, parse_fields
+from dockyard.console.gitrepo import GitError
+from dockyard.console.state import Checked, Console, Forbidden, NotFound, editable_teams
+from dockyard.console.web import Refused, Settings, access_rule, after_login, install, page, replace_session
+
+MAX_CONTRACT_BYTES = 1024 * 1024
+
+
+def create_app(console: Console, settings: Settings, codec: SessionCodec | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Dockyard console",
+        version=__version__,
+        docs_url=None,  # the interactive page loads scripts from elsewhere; the description is /api/openapi.json
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.console = console
+    app.state.settings = settings
+    app.state.codec = codec or SessionCodec()
+    app.state.platform_name = lambda: _platform_name(console)
+    install(app, settings)
+    static = resources.files("dockyard.console") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    def route(method: str, path: str, access: Access, **extra: Any) -> Callable[[Callable[..., Any]], Any]:
+        return app.api_route(
+            path,
+            methods=[method],
+            dependencies=[Depends(access_rule(access))],
+            openapi_extra={"x-dockyard-access": access.value},
+            include_in_schema=path.startswith("/api/"),
+            **extra,
+        )
+
+    def person(request: Request) -> Person:
+        found: Person | None = request.state.session.person
+        assert found is not None  # the route's access rule let only a signed-in person through
+        return found
+
+    @route("GET", "/healthz", Access.PUBLIC, response_class=PlainTextResponse)
+    def healthz() -> str:
+        return "ok"
+
+    # ---- signing in and out
+
+    @route("GET", "/login", Access.PUBLIC, response_class=HTMLResponse)
+    def login_page(request: Request, next: str = "/") -> Response:
+        return page(request, "login.html", {"title": "Sign in", "next": after_login(next)})
+
+    @route("POST", "/login", Access.PUBLIC)
+    async def login(request: Request) -> Response:
+        if not settings.dev_login:
+            raise Refused(403, "this console signs people in through the platform's identity provider")
+        form = await request.form()
+        name, email = str(form.get("name") or "").strip(), str(form.get("email") or "").strip()
+        team, role = str(form.get("team") or "").strip(), str(form.get("role") or "viewer")
+        if not name or "@" not in email:
+            context = {"title": "Sign in", "next": after_login(str(form.get("next") or "/"))}
+            context["error"] = "give a name and an e-mail address (they become the author of your commits)"
+            return page(request, "login.html", context, 422)
+        admin = role == "admin"
+        teams = {team: Role(role)} if team and role in ("viewer", "editor") else {}
+        who = Person(name, email, admin, teams)
+        fresh = Session.anonymous(request.app.state.codec.lifetime)  # a new CSRF token for the new person
+        replace_session(request, dataclasses.replace(fresh, person=who))
+        return RedirectResponse(after_login(str(form.get("next") or "/")), status_code=303)
+
+    @route("POST", "/logout", Access.VIEWER)
+    def logout(request: Request) -> Response:
+        replace_session(request, Session.anonymous(request.app.state.codec.lifetime))
+        return RedirectResponse("/login", status_code=303)
+
+    # ---- pages
+
+    @route("GET", "/", Access.VIEWER, response_class=HTMLResponse)
+    def catalog_page(request: Request, q: str = "") -> Response:
+        snapshot = console.snapshot()
+        cards = console.catalog(q)
+        context: dict[str, Any] = {"title": "Services", "cards": cards, "q": q, "problems": snapshot.problems}
+        context["total"] = len(snapshot.cards)
+        return page(request, "catalog.html", context)
+
+    @route("GET", "/services/new", Access.EDITOR, response_class=HTMLResponse)
+    def new_page(request: Request) -> Response:
+        who = person(request)
+        values = {"route_path": "/", "team": next(iter(editable_teams(who, console.snapshot().teams)), "")}
+        return _form_page(request, who, values, Checked(None), new=True)
+
+    @route("POST", "/services/draft", Access.EDITOR, response_class=HTMLResponse)
+    async def draft_fragment(request: Request) -> Response:
+        fields = await _posted(request)
+        form, errors = parse_fields(fields)
+        new = fields.get("new") == "true"
+        checked = await run_in_threadpool(console.check, form, errors, new=new)
+        return page(request, "_draft.html", {"checked": checked, "fields": FIELDS})
+
+    @route("POST", "/services", Access.EDITOR, response_class=HTMLResponse)
+    async def create(request: Request) -> Response:
+        return await _save(request, new=True)
+
+    @route("GET", "/services/{name}", Access.VIEWER, response_class=HTMLResponse)
+    def service_page(request: Request, name: str, committed: str = "") -> Response:
+        detail = _found(console.detail, name)
+        who = person(request)
+        context: dict[str, Any] = {"title": name, "detail": detail, "card": detail.card}
+        context["committed"] = committed[:12]
+        context["can_edit"] = who.can_edit(detail.card.team)
+        return page(request, "service.html", context)
+
+    @route("GET", "/services/{name}/edit", Access.EDITOR, response_class=HTMLResponse)
+    def edit_page(request: Request, name: str) -> Response:
+        card = _found(console.card, name)
+        who = person(request)
+        if not who.can_edit(card.team):
+            raise Refused(403, f"{who.name} may not change services of team {card.team or '(none)'}")
+        values = {**current_fields(name, console.files_of(name)), "team": card.team or ""}
+        return _form_page(request, who, values, Checked(None), new=False)
+
+    @route("POST", "/services/{name}", Access.EDITOR, response_class=HTMLResponse)
+    async def update(request: Request, name: str) -> Response:
+        return await _save(request, new=False, name=name)
+
+    async def _save(request: Request, *, new: bool, name: str | None = None) -> Response:
+        who = person(request)
+        fields = await _posted(request)
+        if name is not None:
+            fields["name"] = name  # a service is renamed by adding a new one, never by the edit form
+        form, errors = parse_fields(fields)
+        try:
+            checked, commit = await run_in_threadpool(lambda: console.save(form, errors, who, new=new))
+        except (Forbidden, NotFound) as refused:
+            raise Refused(403 if isinstance(refused, Forbidden) else 404, str(refused)) from None
+        except GitError as error:
+            checked, commit = Checked(None), ""
+            checked.add("", str(error))
+        if not commit:
+            return _form_page(request, who, _shown_fields(fields), checked, new=new, status=422)
+        return RedirectResponse(f"/services/{form.name}?committed={commit}", status_code=303)
+
+    def _form_page(
+        request: Request, who: Person, values: dict[str, Any], checked: Checked, *, new: bool, status: int = 200
+    ) -> Response:
+        teams = editable_teams(who, console.snapshot().teams)
+        context: dict[str, Any] = {"title": "Add a service" if new else f"Change {values.get('name')}"}
+        context["values"] = values
+        context |= {"checked": checked, "new": new, "teams": teams, "fields": FIELDS}
+        return page(request, "edit.html", context, status)
+
+    # ---- the JSON API
+
+    @route("GET", "/api/openapi.json", Access.VIEWER)
+    def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    @route("GET", "/api/me", Access.VIEWER)
+    def me(request: Request) -> dict[str, Any]:
+        return person(request).as_json()
+
+    @route("GET", "/api/services", Access.VIEWER)
+    def list_services(q: str = "") -> dict[str, Any]:
+        snapshot = console.snapshot()
+        return {
+            "cluster": console.cluster,
+            "services": [c.as_json() for c in console.catalog(q)],
+            "problems": [str(p) for p in snapshot.problems],
+        }
+
+    @route("GET", "/api/services/{name}", Access.VIEWER)
+    def get_service(name: str) -> dict[str, Any]:
+        detail = _found(console.detail, name)
+        return {
+            **detail.card.as_json(),
+            "values": [{"key": v.key, "value": v.value, "origin": v.origin} for v in detail.values],
+            "history": [dataclasses.asdict(c) for c in detail.history],
+        }
+
+    @route("POST", "/api/drafts", Access.EDITOR)
+    def check_draft(body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
+        form, errors = parse_fields(body)
+        checked = console.check(form, errors, new=bool(body.get("new")))
+        return {**checked.as_json(), "files": sorted(checked.draft.files) if checked.draft else []}
+
+    @route("POST", "/api/services", Access.EDITOR, status_code=201)
+    def create_service(request: Request, body: dict[str, Any] = Body(...)) -> Response:  # noqa: B008
+        return _api_save(request, body, new=True)
+
+    @route("PUT", "/api/services/{name}", Access.EDITOR)
+    def update_service(request: Request, name: str, body: dict[str, Any] = Body(...)) -> Response:  # noqa: B008
+        return _api_save(request, {**body, "name": name}, new=False)
+
+    def _api_save(request: Request, body: dict[str, Any], *, new: bool) -> Response:
+        form, errors = parse_fields(body)
+        try:
+            checked, commit = console.save(form, errors, person(request), new=new)
+        except Forbidden as refused:
+            raise Refused(403, str(refused)) from None
+        except NotFound as missing:
+            raise Refused(404, str(missing)) from None
+        except GitError as error:
+            return JSONResponse({"ok": False, "errors": {"": [str(error)]}}, status_code=409)
+        if not commit:
+            return JSONResponse(checked.as_json(), status_code=422)
+        return JSONResponse({"ok": True, "commit": commit, "service": form.name}, status_code=201 if new else 200)
+
+    return app
+
+
+async def _posted(request: Request) -> dict[str, Any]:
+    """The posted form's fields; an uploaded contract as text (at most 1 MiB, UTF-8)."""
+    form = await request.form()
+    fields: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            data = await value.read(MAX_CONTRACT_BYTES + 1)
+            if not data:
+                continue
+            if len(data) > MAX_CONTRACT_BYTES:
+                raise Refused(413, "the contract is larger than 1 MiB")
+            try:
+                fields[key] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Refused(400, "the contract is not UTF-8: upload an OpenAPI document in YAML or JSON") from None
+        elif key != "csrf":
+            fields[key] = value
+    return fields
+
+
+def _shown_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    shown = {k: v for k, v in fields.items() if k != "contract"}
+    for flag in ("database", "cache"):
+        shown[flag] = str(fields.get(flag, "")).lower() in ("on", "true", "1", "yes")
+    return shown
+
+
+def _found(lookup: Callable[[str], Any], name: str) -> Any:
+    try:
+        return lookup(name)
+    except NotFound as missing:
+        raise Refused(404, str(missing)) from None
+
+
+def _platform_name(console: Console) -> str:
+    snapshot = console.snapshot()
+    return snapshot.platform.name if snapshot.platform is not None else Path(console.root).name

@@ -1,0 +1,412 @@
+"""The add/edit service form: its fields, the files they become, and which field a problem belongs to.
+
+A new service becomes `services/<name>/score.yaml` (the Score workload) and `dockyard.yaml` (team,
+replicas, contract), and `openapi.yaml` when a contract is uploaded. An edit changes only what the
+form shows, in the files as they are: ruamel's round trip keeps every comment, the order of keys
+and everything the form does not know (other containers, probes, other resources)."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from dockyard.errors import Problem
+
+FIELDS = (
+    *("name", "team", "image", "port", "variables", "database", "cache", "route_host", "route_path"),
+    *("replicas", "contract"),
+)
+NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SCORE_HEADER = "# yaml-language-server: $schema=../../.dockyard/schemas/score.json\n"
+SETTINGS_HEADER = "# yaml-language-server: $schema=../../.dockyard/schemas/servicesettings.json\n"
+CONTRACT_FILE = "openapi.yaml"
+DATABASE_VARIABLES = {"DB_HOST": "host", "DB_PORT": "port", "DB_NAME": "name", "DB_USER": "username"}
+DATABASE_VARIABLES |= {"DB_PASSWORD": "password"}
+CACHE_VARIABLES = {"REDIS_HOST": "host", "REDIS_PORT": "port", "REDIS_USERNAME": "username"}
+CACHE_VARIABLES |= {"REDIS_PASSWORD": "password"}
+
+
+@dataclass(frozen=True)
+class ServiceForm:
+    """What a person fills in; everything else about the service stays as its files say."""
+
+    name: str
+    team: str
+    image: str
+    port: int | None = None
+    """The port the container listens on (published in the cluster as port 80)."""
+    variables: tuple[tuple[str, str], ...] = ()
+    database: bool = False
+    cache: bool = False
+    route_host: str = ""
+    """A name under the platform domain (or a whole host name); empty: not published."""
+    route_path: str = "/"
+    replicas: int | None = None
+    contract: str | None = None
+    """An uploaded OpenAPI document (None: keep what the service has)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "team": self.team,
+            "image": self.image,
+            "port": self.port,
+            "variables": dict(self.variables),
+            "database": self.database,
+            "cache": self.cache,
+            "route_host": self.route_host,
+            "route_path": self.route_path,
+            "replicas": self.replicas,
+        }
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    """A form field, or "" for the form as a whole."""
+    message: str
+    hint: str | None = None
+
+
+def parse_fields(values: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldError]]:
+    """The form from posted fields (strings, or JSON types from the API); what cannot be read at all
+    is an error at its field (the rest is the pipeline's to judge)."""
+    errors: list[FieldError] = []
+
+    def text(key: str, default: str = "") -> str:
+        value = values.get(key, default)
+        return default if value is None else str(value).strip()
+
+    def number(key: str, low: int, high: int) -> int | None:
+        raw = text(key)
+        if raw == "":
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            errors.append(FieldError(key, f"`{raw}` is not a whole number"))
+            return None
+        if not low <= value <= high:
+            errors.append(FieldError(key, f"must be between {low} and {high}"))
+            return None
+        return value
+
+    def flag(key: str) -> bool:
+        value = values.get(key)
+        return value is True or (isinstance(value, str) and value.lower() in ("on", "true", "1", "yes"))
+
+    name = text("name")
+    if not NAME.match(name) or len(name) > 63:
+        errors.append(
+            FieldError("name", "a service name is lower-case letters, digits and dashes, starting with a letter")
+        )
+    team = text("team")
+    if not team or not NAME.match(team):
+        errors.append(FieldError("team", "choose the team that owns the service (lower-case letters, digits, dashes)"))
+    image = text("image")
+    if not image:
+        errors.append(FieldError("image", "give the container image, e.g. ghcr.io/acme/orders:1.4.2"))
+    variables = _variables(values.get("variables"), errors)
+    contract = values.get("contract")
+    form = ServiceForm(
+        name=name,
+        team=team,
+        image=image,
+        port=number("port", 1, 65535),
+        variables=variables,
+        database=flag("database"),
+        cache=flag("cache"),
+        route_host=text("route_host"),
+        route_path=text("route_path", "/") or "/",
+        replicas=number("replicas", 0, 1000),
+        contract=contract if isinstance(contract, str) and contract.strip() else None,
+    )
+    return form, errors
+
+
+def _variables(raw: Any, errors: list[FieldError]) -> tuple[tuple[str, str], ...]:
+    """`KEY=value` lines (or a mapping from the JSON API)."""
+    if isinstance(raw, Mapping):
+        pairs = [(str(k), "" if v is None else str(v)) for k, v in raw.items()]
+    else:
+        pairs = []
+        for number, line in enumerate(str(raw or "").splitlines(), 1):
+            if not line.strip():
+                continue
+            key, sep, value = line.partition("=")
+            if not sep:
+                errors.append(FieldError("variables", f"line {number}: write KEY=value"))
+                continue
+            pairs.append((key.strip(), value.strip()))
+    seen: set[str] = set()
+    for key, _value in pairs:
+        if not VARIABLE.match(key):
+            errors.append(FieldError("variables", f"`{key}` is not a variable name (letters, digits and _)"))
+        elif key in seen:
+            errors.append(FieldError("variables", f"`{key}` is given twice"))
+        seen.add(key)
+    return tuple(pairs)
+
+
+def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
+    """The form's fields as a service's files say now (what the edit form starts from)."""
+    score, settings = _load(existing.get("score.yaml")), _load(existing.get("dockyard.yaml"))
+    containers = score.get("containers") or {}
+    container: Any = next(iter(containers.values()), {}) if isinstance(containers, dict) else {}
+    resources = score.get("resources") if isinstance(score.get("resources"), dict) else {}
+    database, cache = _type_id(score, "postgres"), _type_id(score, "redis")
+    route_id = _type_id(score, "route")
+    route = (resources.get(route_id) or {}).get("params") or {} if route_id else {}
+    automatic = {
+        variable
+        for chosen, names in ((database, DATABASE_VARIABLES), (cache, CACHE_VARIABLES))
+        if chosen
+        for variable, output in names.items()
+        if (container.get("variables") or {}).get(variable) == "${resources." + chosen + "." + output + "}"
+    }
+    variables = {k: v for k, v in (container.get("variables") or {}).items() if k not in automatic}
+    ports = (score.get("service") or {}).get("ports") or {}
+    first: Any = next(iter(ports.values()), {}) if isinstance(ports, dict) else {}
+    port = first.get("targetPort", first.get("port")) if isinstance(first, dict) else None
+    return {
+        "name": name,
+        "team": settings.get("team") or "",
+        "image": container.get("image") or "",
+        "port": "" if port is None else str(port),
+        "variables": "\n".join(f"{k}={v}" for k, v in variables.items()),
+        "database": database is not None,
+        "cache": cache is not None,
+        "route_host": str(route.get("host") or "") if isinstance(route, dict) else "",
+        "route_path": str(route.get("path") or "/") if isinstance(route, dict) else "/",
+        "replicas": "" if settings.get("replicas") is None else str(settings.get("replicas")),
+        "containers": len(containers) if isinstance(containers, dict) else 0,
+    }
+
+
+@dataclass
+class Draft:
+    """The files a form becomes, and where each field landed in them (for errors at their field)."""
+
+    service: str
+    files: dict[str, bytes]
+    spans: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
+    """Per field: (file, first line, last line), 1-based."""
+
+    def field_of(self, problem: Problem) -> str:
+        """The field a problem is about (the narrowest span that holds its line), or "" (the form)."""
+        position = problem.position
+        best: tuple[int, str] | None = None
+        for name, spans in self.spans.items():
+            for file, first, last in spans:
+                if file == position.file and first <= position.line <= last:
+                    width = last - first
+                    if best is None or width < best[0]:
+                        best = (width, name)
+        return best[1] if best else ""
+
+
+def _yaml() -> YAML:
+    yaml = YAML()  # round trip: comments, order and quoting kept
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    return yaml
+
+
+def _load(data: bytes | None) -> CommentedMap:
+    loaded = _yaml().load(data) if data else None
+    return loaded if isinstance(loaded, CommentedMap) else CommentedMap()
+
+
+def _dump(document: CommentedMap, header: str, had_header: bool) -> bytes:
+    stream = io.StringIO()
+    _yaml().dump(document, stream)
+    return ((header if not had_header else "") + stream.getvalue()).encode()
+
+
+def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str | None = None) -> Draft:
+    """The service's files after the form: `existing` holds its current files by name
+    (score.yaml, dockyard.yaml), empty for a new service; `inherited_team` is the team a layer
+    gives it (written into dockyard.yaml only when the form chooses another)."""
+    base = f"services/{form.name}"
+    score_bytes = existing.get("score.yaml")
+    score = _load(score_bytes)
+    if not score:
+        score["apiVersion"] = "score.dev/v1b1"
+        score["metadata"] = CommentedMap(name=form.name)
+    containers = score.setdefault("containers", CommentedMap())
+    if not containers:
+        containers["main"] = CommentedMap()
+    container_name = next(iter(containers))
+    container = containers[container_name]
+    container["image"] = form.image
+    resources = score.get("resources")
+    resources = resources if isinstance(resources, CommentedMap) else CommentedMap()
+    database = _toggle(resources, "postgres", "db", form.database)
+    cache = _toggle(resources, "redis", "cache", form.cache)
+    route = _route(resources, form)
+    api = _api(resources, form)
+    wanted = dict(form.variables)
+    for chosen, names in ((database, DATABASE_VARIABLES), (cache, CACHE_VARIABLES)):
+        if chosen is not None:
+            for variable, output in names.items():
+                wanted.setdefault(variable, "${resources." + chosen + "." + output + "}")
+    removed = [r for r in (_type_id(score, "postgres"), _type_id(score, "redis")) if r and r not in resources]
+    for key in [k for k, v in wanted.items() if any(f"${{resources.{r}." in v for r in removed)]:
+        del wanted[key]  # a removed database's or cache's outputs
+    _set_mapping(container, "variables", wanted)
+    _ports(score, form.port)
+    if resources:
+        score["resources"] = resources
+    elif "resources" in score:
+        del score["resources"]
+    files = {f"{base}/score.yaml": _dump(score, SCORE_HEADER, score_bytes is not None)}
+    settings_bytes = existing.get("dockyard.yaml")
+    settings = _load(settings_bytes)
+    if not settings:
+        settings["apiVersion"] = "dockyard.dev/v1alpha1"
+        settings["kind"] = "ServiceSettings"
+    if "team" in settings or form.team != inherited_team:
+        settings["team"] = form.team
+    if form.replicas is not None:
+        settings["replicas"] = form.replicas
+    elif "replicas" in settings:
+        del settings["replicas"]
+    contract_file = None
+    if api is not None:
+        contract_file = str(settings.get("contract") or CONTRACT_FILE)
+        settings["contract"] = contract_file
+        if form.contract is not None:
+            files[f"{base}/{contract_file}"] = form.contract.encode()
+    files[f"{base}/dockyard.yaml"] = _dump(settings, SETTINGS_HEADER, settings_bytes is not None)
+    result = Draft(form.name, files)
+    _record_spans(result, base, container_name, (database, cache, route, api), contract_file)
+    return result
+
+
+def _type_id(score: CommentedMap, kind: str) -> str | None:
+    resources = score.get("resources")
+    if not isinstance(resources, dict):
+        return None
+    return next((k for k, v in resources.items() if isinstance(v, dict) and v.get("type") == kind), None)
+
+
+def _toggle(resources: CommentedMap, kind: str, default_id: str, wanted: bool) -> str | None:
+    """The id of the resource of `kind` after the form: kept, added or removed."""
+    present = next((k for k, v in resources.items() if isinstance(v, dict) and v.get("type") == kind), None)
+    if wanted and present is None:
+        present = default_id if default_id not in resources else f"{default_id}-{kind}"
+        resources[present] = CommentedMap(type=kind)
+    elif not wanted and present is not None:
+        del resources[present]
+        return None
+    return present
+
+
+def _route(resources: CommentedMap, form: ServiceForm) -> str | None:
+    present = _toggle(resources, "route", "public", bool(form.route_host))
+    if present is not None:
+        params = resources[present].setdefault("params", CommentedMap())
+        params["host"] = form.route_host
+        params["path"] = form.route_path
+        params.setdefault("port", 80)
+    return present
+
+
+def _api(resources: CommentedMap, form: ServiceForm) -> str | None:
+    """The API resource: kept when the service has one, added when a contract is uploaded."""
+    has_api = any(isinstance(v, dict) and v.get("type") == "api" for v in resources.values())
+    return _toggle(resources, "api", "api", has_api or form.contract is not None)
+
+
+def _set_mapping(parent: CommentedMap, key: str, wanted: Mapping[str, str]) -> None:
+    """Make parent[key] hold exactly `wanted`, keeping the order and comments of kept keys."""
+    if not wanted:
+        if key in parent:
+            del parent[key]
+        return
+    current = parent.get(key)
+    if not isinstance(current, CommentedMap):
+        parent[key] = current = CommentedMap()
+    for name in [k for k in current if k not in wanted]:
+        del current[name]
+    for name, value in wanted.items():
+        if current.get(name) != value:
+            current[name] = value
+
+
+def _ports(score: CommentedMap, port: int | None) -> None:
+    if port is None:
+        if "service" in score:
+            del score["service"]
+        return
+    service = score.setdefault("service", CommentedMap())
+    ports = service.setdefault("ports", CommentedMap())
+    if not ports:
+        ports["http"] = CommentedMap(port=80)
+    first = ports[next(iter(ports))]
+    if first.get("port") == port:
+        first.pop("targetPort", None)
+    else:
+        first["targetPort"] = port
+
+
+def _record_spans(
+    result: Draft, base: str, container: str, resource_ids: tuple[str | None, ...], contract: str | None
+) -> None:
+    score_file, settings_file = f"{base}/score.yaml", f"{base}/dockyard.yaml"
+    score, settings = _load(result.files[score_file]), _load(result.files[settings_file])
+    database, cache, route, api = resource_ids
+    places: list[tuple[str, str, CommentedMap | None, tuple[str, ...]]] = [
+        ("name", score_file, score, ("metadata", "name")),
+        ("image", score_file, score, ("containers", container, "image")),
+        ("variables", score_file, score, ("containers", container, "variables")),
+        ("port", score_file, score, ("service",)),
+        ("team", settings_file, settings, ("team",)),
+        ("replicas", settings_file, settings, ("replicas",)),
+        ("contract", settings_file, settings, ("contract",)),
+    ]
+    for name, resource in (("database", database), ("cache", cache), ("route_host", route), ("contract", api)):
+        if resource is not None:
+            places.append((name, score_file, score, ("resources", resource)))
+    if route is not None:
+        places.append(("route_path", score_file, score, ("resources", route, "params", "path")))
+        places.append(("route_host", score_file, score, ("resources", route, "params", "host")))
+    for name, file, document, path in places:
+        span = _span(document, path)
+        if span is not None:
+            result.spans.setdefault(name, []).append((file, *span))
+    if contract is not None:
+        lines = result.files.get(f"{base}/{contract}", b"").count(b"\n") + 1
+        result.spans.setdefault("contract", []).append((f"{base}/{contract}", 1, max(lines, 1)))
+
+
+def _span(document: Any, path: tuple[str, ...]) -> tuple[int, int] | None:
+    """First and last line (1-based) of the key at `path` and everything under it."""
+    node = document
+    for key in path[:-1]:
+        if not isinstance(node, CommentedMap) or key not in node:
+            return None
+        node = node[key]
+    last_key = path[-1]
+    if not isinstance(node, CommentedMap) or last_key not in node:
+        return None
+    first = node.lc.key(last_key)[0] + 1
+    return first, max(first, _last_line(node[last_key], first))
+
+
+def _last_line(node: Any, seen: int) -> int:
+    if isinstance(node, CommentedMap):
+        for key in node:
+            seen = max(seen, node.lc.key(key)[0] + 1, _last_line(node[key], seen))
+    elif isinstance(node, list) and hasattr(node, "lc"):
+        for index, item in enumerate(node):
+            seen = max(seen, node.lc.item(index)[0] + 1, _last_line(item, seen))
+    return seen

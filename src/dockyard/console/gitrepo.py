@@ -1,0 +1,144 @@
+"""The platform repo as git sees it: a service's history, and the console's commits.
+
+The console never writes to a cluster: a change is files in the repo and a commit whose author is
+the person signed in (the committer is the console). Files are written only under
+`services/<name>/`, never through a symlink, and only when git holds no uncommitted change to
+them (the commit must hold exactly what the form changed)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockyard.atomic import write_atomic
+from dockyard.console.auth import Person
+from dockyard.errors import DockyardError
+
+GIT_TIMEOUT = 30.0
+COMMITTER = ("Dockyard console", "console@dockyard.invalid")
+_SERVICE_FILE = re.compile(r"^services/[a-z0-9]([-a-z0-9]*[a-z0-9])?/[A-Za-z0-9][-_.A-Za-z0-9]*$")
+
+
+class GitError(DockyardError):
+    """git refused or could not be run; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One commit that touched a service's files."""
+
+    commit: str
+    author: str
+    email: str
+    date: str
+    subject: str
+
+
+class GitRepo:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+
+    def history(self, paths: list[str], limit: int = 50) -> list[Change]:
+        """The newest commits that touched `paths` (none when the repo is not in git)."""
+        try:
+            text = self._git("log", f"-n{limit}", "--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%s%x1e", "--", *paths)
+        except GitError:
+            return []
+        changes = []
+        for record in text.split("\x1e"):
+            fields = record.strip("\n").split("\x1f")
+            if len(fields) == 5:
+                changes.append(Change(*fields))
+        return changes
+
+    def commit(self, files: Mapping[str, bytes | None], message: str, author: Person) -> str:
+        """Write `files` (None: remove) and commit exactly them; the new commit's id. Nothing is
+        written when a path is not a service file or holds a change git has not committed."""
+        paths = sorted(files)
+        for path in paths:
+            if not _SERVICE_FILE.match(path):
+                raise GitError(f"the console writes only files under services/<name>/, not {path}")
+        with self._lock:
+            self._git("rev-parse", "--is-inside-work-tree")
+            dirty = [
+                line[3:]
+                for line in self._git("status", "--porcelain", "--untracked-files=all", "--", *paths).splitlines()
+                if line
+            ]
+            if dirty:
+                shown = ", ".join(dirty[:5])
+                raise GitError(
+                    f"{shown} changed in the repo's working tree and is not committed; commit or discard "
+                    "that change first, so that the console's commit holds only what the form changed"
+                )
+            written: list[str] = []
+            try:
+                for path in paths:
+                    self._write(path, files[path])
+                    written.append(path)
+                self._git("add", "--all", "--", *paths)
+                env = {
+                    "GIT_AUTHOR_NAME": author.name,
+                    "GIT_AUTHOR_EMAIL": author.email,
+                    "GIT_COMMITTER_NAME": COMMITTER[0],
+                    "GIT_COMMITTER_EMAIL": COMMITTER[1],
+                }
+                self._git("commit", "--quiet", "--no-verify", "-m", message, "--", *paths, env=env)
+            except BaseException:
+                self._undo(written)
+                raise
+            return self._git("rev-parse", "HEAD").strip()
+
+    def _write(self, path: str, data: bytes | None) -> None:
+        target = self.root / path
+        folder = target.parent
+        for step in (self.root / "services", folder):
+            if step.is_symlink():
+                raise GitError(f"{step.relative_to(self.root)} is a symlink; the console does not write through one")
+        if data is None:
+            if target.is_symlink() or target.exists():
+                target.unlink()
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, data)
+
+    def _undo(self, paths: list[str]) -> None:
+        """Put the files back as the last commit has them (a failed commit leaves nothing behind)."""
+        if not paths:
+            return
+        with contextlib.suppress(GitError):
+            self._git("reset", "--quiet", "--", *paths)
+        for path in paths:
+            try:
+                self._git("checkout", "--", path)
+            except GitError:
+                (self.root / path).unlink(missing_ok=True)  # new in this change: remove it
+
+    def _git(self, *args: str, env: Mapping[str, str] | None = None) -> str:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        full_env.update({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})})
+        try:
+            done = subprocess.run(
+                ["git", "-c", "core.hooksPath=/dev/null", "-c", "commit.gpgsign=false", *args],
+                cwd=self.root,
+                env=full_env,
+                capture_output=True,
+                timeout=GIT_TIMEOUT,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise GitError("git is not installed; install it to see history and to commit from the console") from None
+        except subprocess.TimeoutExpired:
+            raise GitError(f"git {args[0]} took longer than {GIT_TIMEOUT:.0f} s") from None
+        if done.returncode != 0:
+            reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {reason[-1] if reason else f'exit {done.returncode}'}")
+        return done.stdout.decode("utf-8", "replace")

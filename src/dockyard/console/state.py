@@ -1,0 +1,163 @@
+"""What the console's pages and its JSON API both do, over the pipeline's actions: the catalog, a
+service's details, a draft checked live, and a change saved as a commit. Nothing here writes to a
+cluster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockyard.console import drafts
+from dockyard.console.auth import Person
+from dockyard.console.catalog import Card, objects_by_service
+from dockyard.console.form import Draft, FieldError, ServiceForm, draft
+from dockyard.console.gitrepo import Change, GitRepo
+from dockyard.console.snapshot import Snapshot, Snapshots
+from dockyard.errors import DockyardError, Problem
+from dockyard.load.files import read_inside
+from dockyard.load.layers import Leaf, effective, explain
+from dockyard.render.bundle import to_yaml
+
+SERVICE_FILES = ("score.yaml", "dockyard.yaml")
+
+
+class NotFound(DockyardError):
+    """No such service in the repo."""
+
+
+class Forbidden(DockyardError):
+    """The person may not do this."""
+
+
+@dataclass(frozen=True)
+class Detail:
+    card: Card
+    values: tuple[Leaf, ...]
+    """Every effective setting of the service for the console's cluster, with the file:line that set it."""
+    objects: str
+    """Its rendered objects as YAML."""
+    history: tuple[Change, ...]
+
+
+@dataclass
+class Checked:
+    """A draft and what is wrong with it, by form field ("" = the form as a whole)."""
+
+    draft: Draft | None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def add(self, field_name: str, message: str) -> None:
+        self.errors.setdefault(field_name, []).append(message)
+
+    def as_json(self) -> dict[str, object]:
+        return {"ok": self.ok, "errors": self.errors}
+
+
+class Console:
+    def __init__(self, root: Path, cluster: str, *, recheck: float = 1.0) -> None:
+        self.root = root
+        self.cluster = cluster
+        self.snapshots = Snapshots(root, cluster, recheck=recheck)
+        self.git = GitRepo(root)
+
+    def snapshot(self) -> Snapshot:
+        return self.snapshots.current()
+
+    def catalog(self, query: str = "") -> tuple[Card, ...]:
+        cards = self.snapshot().cards
+        words = query.lower().split()
+        if not words:
+            return cards
+        return tuple(c for c in cards if all(w in f"{c.name} {c.team or ''} {' '.join(c.images)}" for w in words))
+
+    def card(self, name: str) -> Card:
+        found = self.snapshot().by_name.get(name)
+        if found is None:
+            raise NotFound(f"no service `{name}` in the repo for cluster {self.cluster}")
+        return found
+
+    def detail(self, name: str) -> Detail:
+        snapshot = self.snapshot()
+        card = self.card(name)
+        assert snapshot.repo is not None and snapshot.bundle is not None
+        explained = explain(effective(snapshot.repo, self.cluster), f"services.{name}")
+        objects = objects_by_service(snapshot.bundle).get(name, [])
+        history = self.git.history([f"services/{name}"])
+        return Detail(card, tuple(explained.leaves), to_yaml([r.manifest for r in objects]), tuple(history))
+
+    def files_of(self, name: str) -> dict[str, bytes]:
+        """A service's files the form reads (score.yaml, dockyard.yaml), as the repo has them."""
+        found: dict[str, bytes] = {}
+        for file in SERVICE_FILES:
+            path = self.root / "services" / name / file
+            if path.exists() or path.is_symlink():
+                data = read_inside(self.root, f"services/{name}/{file}", [])
+                if data is not None:
+                    found[file] = data
+        return found
+
+    def check(self, form: ServiceForm, errors: list[FieldError], *, new: bool, whole: bool = False) -> Checked:
+        """The draft the form makes and its problems: the form's own, then the pipeline's for the
+        console's cluster (with `whole`: the whole repo, every cluster, as before a commit)."""
+        checked = Checked(None)
+        for error in errors:
+            checked.add(error.field, error.message)
+        if errors:
+            return checked
+        snapshot = self.snapshot()
+        exists = form.name in snapshot.by_name or (self.root / "services" / form.name).exists()
+        if new and exists:
+            checked.add("name", f"a service `{form.name}` exists already; choose another name")
+            return checked
+        if not new and not exists:
+            checked.add("name", f"no service `{form.name}` in the repo")
+            return checked
+        inherited = None if new else snapshot.by_name[form.name].team if form.name in snapshot.by_name else None
+        checked.draft = draft(form, {} if new else self.files_of(form.name), inherited)
+        if whole:
+            every = [p.name for p in (self.root / "services").iterdir() if p.is_dir()]
+            problems = drafts.commit_problems(self.root, checked.draft.files, every)
+        else:
+            problems = drafts.live_problems(self.root, self.cluster, checked.draft.files, self._peers(form))
+        for problem in problems:
+            checked.add(checked.draft.field_of(problem), _shown(problem))
+        return checked
+
+    def save(self, form: ServiceForm, errors: list[FieldError], person: Person, *, new: bool) -> tuple[Checked, str]:
+        """Check the draft against the whole repo, then commit it as `person`: the commit's id
+        ("" when the draft has problems; nothing is written then)."""
+        if not new:
+            current = self.card(form.name)
+            if not person.can_edit(current.team):
+                raise Forbidden(f"you may not change services of team {current.team or '(none)'}")
+        if not person.can_edit(form.team):
+            raise Forbidden(f"you may not add or move services to team {form.team}")
+        checked = self.check(form, errors, new=new, whole=True)
+        if not checked.ok or checked.draft is None:
+            return checked, ""
+        verb = "Add" if new else "Change"
+        message = f"{verb} service {form.name} (from the Dockyard console)"
+        commit = self.git.commit(checked.draft.files, message, person)
+        self.snapshots.forget()
+        return checked, commit
+
+    def _peers(self, form: ServiceForm) -> list[str]:
+        """The services a draft of `form` may call: today's dependencies of the service."""
+        card = self.snapshot().by_name.get(form.name)
+        return list(card.dependencies) if card else []
+
+
+def _shown(problem: Problem) -> str:
+    text = f"{problem.position}: {problem.message}"
+    return f"{text} ({problem.hint})" if problem.hint else text
+
+
+def editable_teams(person: Person, known: tuple[str, ...]) -> list[str]:
+    """The teams `person` may add services to (admins: every known team)."""
+    if person.admin:
+        return list(known)
+    return sorted(team for team, role in person.teams.items() if person.can_edit(team) and role)

@@ -1,0 +1,171 @@
+"""What every console route shares: the signed session, the access rule it declares, CSRF checks,
+security headers, and HTML or JSON errors."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from dockyard.console.auth import Access, Person, Session, SessionCodec, same_token
+
+COOKIE = "dockyard_console"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+templates = Environment(
+    loader=PackageLoader("dockyard.console", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class Refused(Exception):
+    """The request may not go on: 401 (sign in first), 403 (not allowed) or 400 (no valid CSRF token)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Settings:
+    dev_login: bool
+    secure_cookies: bool
+
+
+def session_of(request: Request) -> Session:
+    """The request's session (a new anonymous one when it has none or a forged or expired one)."""
+    found: Session | None = getattr(request.state, "session", None)
+    if found is not None:
+        return found
+    codec: SessionCodec = request.app.state.codec
+    session = codec.decode(request.cookies.get(COOKIE))
+    if session is None:
+        session = Session.anonymous(codec.lifetime)
+        request.state.session_changed = True
+    request.state.session = session
+    return session
+
+
+def replace_session(request: Request, session: Session) -> None:
+    request.state.session = session
+    request.state.session_changed = True
+
+
+def person_of(request: Request) -> Person | None:
+    return session_of(request).person
+
+
+def access_rule(access: Access) -> Callable[[Request], Awaitable[Person | None]]:
+    """The dependency a route declares: who may call it, and a CSRF token on every unsafe method."""
+
+    async def check(request: Request) -> Person | None:
+        session = session_of(request)
+        if request.method in UNSAFE:
+            given = request.headers.get(CSRF_HEADER)
+            if given is None and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")
+            ):
+                form = await request.form()
+                value = form.get(CSRF_FIELD)
+                given = value if isinstance(value, str) else None
+            if not same_token(given, session.csrf):
+                raise Refused(400, "the form has expired or did not come from this console; reload the page")
+        if access is Access.PUBLIC:
+            return session.person
+        if session.person is None:
+            raise Refused(401, "sign in first")
+        if not session.person.allows(access):
+            raise Refused(403, _why_not(session.person, access))
+        return session.person
+
+    check.access = access  # type: ignore[attr-defined]  # read by the test that proves every route's rule
+    return check
+
+
+def _why_not(person: Person, access: Access) -> str:
+    if access is Access.VIEWER:
+        return f"{person.name} has no role in the console; ask a platform admin for a team's viewer or editor role"
+    return f"{person.name} may not change services; ask a platform admin for a team's editor role"
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """The session cookie, the security headers and the error pages, on every response."""
+
+    @app.middleware("http")
+    async def _every_response(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        if getattr(request.state, "session_changed", False):
+            codec: SessionCodec = request.app.state.codec
+            response.set_cookie(
+                COOKIE,
+                codec.encode(request.state.session),
+                max_age=int(codec.lifetime),
+                httponly=True,
+                samesite="lax",
+                secure=settings.secure_cookies,
+                path="/",
+            )
+        return response
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, refused: Refused) -> Response:
+        if wants_json(request):
+            return JSONResponse({"error": refused.message}, status_code=refused.status)
+        if refused.status == 401:
+            return RedirectResponse(f"/login?next={quote(_local(str(request.url.path)))}", status_code=303)
+        return page(request, "error.html", {"title": "Not allowed", "message": refused.message}, refused.status)
+
+
+def _local(path: str) -> str:
+    """Only a path of this console to return to after signing in (never another site)."""
+    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
+
+
+def after_login(path: str | None) -> str:
+    return _local(path or "/")
+
+
+def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    session = session_of(request)
+    full = {
+        "csrf": session.csrf,
+        "person": session.person,
+        "dev_login": request.app.state.settings.dev_login,
+        "platform": request.app.state.platform_name(),
+        "cluster": request.app.state.console.cluster,
+        **context,
+    }
+    return HTMLResponse(templates.get_template(template).render(full), status_code=status)
+
+
+def new_csrf() -> str:
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,174 @@
+"""The console's pages and JSON API over a real git repo: the catalog, a service's page, a service
+added and changed as commits in the signed-in person's name, errors at their field, and nothing
+written when anything is wrong."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from tests.helpers import git
+from tests.unit.console.conftest import csrf_of
+
+NEW = {
+    "new": "true",
+    "name": "billing",
+    "team": "shop",
+    "image": "ghcr.io/acme/billing:1.0",
+    "port": "8080",
+    "variables": "LOG_LEVEL=info",
+    "database": "on",
+    "route_host": "billing",
+    "route_path": "/",
+}
+
+
+def _errors(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<p class="field-error" id="error-([a-z_]+)"[^>]*>([^<]+)</p>', html))
+
+
+def test_the_catalog_lists_every_service_with_its_routes_and_resources(signed_in: Callable[..., TestClient]) -> None:
+    client = signed_in("viewer")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert re.findall(r'<a href="/services/([a-z-]+)">', page.text) == ["orders", "payments", "web", "worker"]
+    assert '<a href="http://api.shop.localtest.me/orders" rel="noreferrer">' in page.text
+    found = client.get("/?q=orders").text
+    assert re.findall(r'<a href="/services/([a-z-]+)">', found) == ["orders"]
+    listed = client.get("/api/services").json()
+    orders = next(s for s in listed["services"] if s["name"] == "orders")
+    assert orders["team"] == "shop"
+    assert orders["urls"] == ["http://api.shop.localtest.me/orders"]
+    assert {r["type"] for r in orders["resources"]} == {"api", "postgres", "route"}
+    assert orders["contract"]["readable"] is True
+    assert any(not op["open"] and op["scopes"] for op in orders["contract"]["operations"])
+
+
+def test_a_service_page_shows_values_with_the_line_that_set_them_and_its_history(
+    signed_in: Callable[..., TestClient],
+) -> None:
+    client = signed_in("viewer")
+    page = client.get("/services/orders")
+    assert page.status_code == 200
+    row = '<code>services.orders.team</code></td><td><code>"shop"</code></td><td><code>platform.yaml:10:9</code>'
+    assert row in page.text
+    assert "kind: Deployment" in page.text
+    assert "the example" in page.text  # the commit that made it
+    detail = client.get("/api/services/orders").json()
+    assert {"key": "services.orders.team", "value": "shop"}.items() <= next(
+        v for v in detail["values"] if v["key"] == "services.orders.team"
+    ).items()
+    assert client.get("/services/nope").status_code == 404
+    assert client.get("/api/services/nope").json() == {"error": "no service `nope` in the repo for cluster local"}
+
+
+def test_adding_a_service_commits_it_in_the_persons_name(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    client = signed_in("editor")
+    draft = client.post("/services/draft", data=NEW)
+    assert "The pipeline finds nothing wrong: 2 files would change." in draft.text
+    saved = client.post("/services", data={**NEW, "csrf": csrf_of(client, "/services/new")}, follow_redirects=False)
+    assert saved.status_code == 303
+    commit = saved.headers["location"].split("committed=")[1]
+    assert git(repo, "log", "-1", "--format=%H|%an <%ae>|%cn|%s").strip() == (
+        f"{commit}|Ada Lovelace <ada@example.com>|Dockyard console|Add service billing (from the Dockyard console)"
+    )
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == [
+        "services/billing/dockyard.yaml",
+        "services/billing/score.yaml",
+    ]
+    assert git(repo, "status", "--porcelain") == ""
+    score = (repo / "services/billing/score.yaml").read_text()
+    assert "      DB_PASSWORD: ${resources.db.password}\n" in score
+    assert client.get("/services/billing").status_code == 200  # the catalog follows the commit
+    assert "billing" in [s["name"] for s in client.get("/api/services").json()["services"]]
+
+
+def test_a_change_keeps_the_files_as_written_but_for_what_the_form_changed(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    client = signed_in("editor")
+    form = client.get("/services/orders/edit")
+    assert form.status_code == 200
+    shown = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.text))
+    assert shown["image"] == "ghcr.io/dockyard-examples/orders:1.4.2"
+    fields = {k: shown[k] for k in ("name", "image", "port", "route_host", "route_path")}
+    fields |= {"new": "false", "team": "shop", "database": "on", "variables": "", "csrf": shown["csrf"]}
+    fields["image"] = "ghcr.io/dockyard-examples/orders:1.5.0"
+    saved = client.post("/services/orders", data=fields, follow_redirects=False)
+    assert saved.status_code == 303, _errors(saved.text)
+    diff = git(repo, "show", "--format=", "--unified=0", "HEAD")
+    changed = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == [
+        "-    image: ghcr.io/dockyard-examples/orders:1.4.2",
+        "+    image: ghcr.io/dockyard-examples/orders:1.5.0",
+    ]
+
+
+def test_problems_are_shown_at_their_field_and_nothing_is_written(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    client = signed_in("editor")
+    head = git(repo, "rev-parse", "HEAD")
+    cases = {
+        "port": ({"port": "99999"}, "must be between 1 and 65535"),
+        "variables": ({"variables": "1BAD=x"}, "`1BAD` is not a variable name (letters, digits and _)"),
+        "route_host": ({"route_host": "Bad Host!"}, "params.host `Bad Host!` is not a DNS host name"),
+        "name": ({"name": "orders"}, "a service `orders` exists already; choose another name"),
+    }
+    for field, (change, message) in cases.items():
+        errors = _errors(client.post("/services/draft", data={**NEW, **change}).text)
+        assert list(errors) == [field], (field, errors)
+        assert message in errors[field]
+        saved = client.post("/services", data={**NEW, **change}, follow_redirects=False)
+        assert saved.status_code == 422
+        assert message in _errors(saved.text)[field]
+    reference = _errors(client.post("/services/draft", data={**NEW, "variables": "X=${resources.nope.host}"}).text)
+    assert reference["variables"].startswith("services/billing/score.yaml:")
+    assert "no resource `nope` in this workload" in reference["variables"]
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_the_json_api_does_what_the_pages_do(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    client = signed_in("editor")
+    body = {**NEW, "database": True, "variables": {"LOG_LEVEL": "info"}}
+    checked = client.post("/api/drafts", json={**body, "port": 0}).json()
+    assert checked == {"ok": False, "errors": {"port": ["must be between 1 and 65535"]}, "files": []}
+    created = client.post("/api/services", json=body)
+    assert created.status_code == 201
+    assert created.json()["commit"] == git(repo, "rev-parse", "HEAD").strip()
+    changed = client.put("/api/services/billing", json={**body, "image": "ghcr.io/acme/billing:1.1"})
+    assert changed.status_code == 200, changed.text
+    assert "image: ghcr.io/acme/billing:1.1" in (repo / "services/billing/score.yaml").read_text()
+    refused = client.put("/api/services/billing", json={**body, "route_host": "Bad Host!"})
+    assert refused.status_code == 422
+    assert list(refused.json()["errors"]) == ["route_host"]
+    assert client.get("/api/me").json() == {
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "admin": False,
+        "teams": {"shop": "editor"},
+    }
+    described = client.get("/api/openapi.json").json()
+    assert {"/api/services", "/api/services/{name}", "/api/drafts", "/api/me"} <= set(described["paths"])
+
+
+def test_a_path_with_uncommitted_changes_is_never_committed_over(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    client = signed_in("editor")
+    score = repo / "services/orders/score.yaml"
+    score.write_text(score.read_text() + "# a change of someone's, not committed\n")
+    body = {**NEW, "name": "orders", "new": False, "database": True, "variables": {}, "route_host": "api"}
+    body |= {"route_path": "/orders", "image": "ghcr.io/dockyard-examples/orders:1.5.0"}
+    refused = client.put("/api/services/orders", json=body)
+    assert refused.status_code == 409
+    assert refused.json()["errors"][""] == [
+        "services/orders/score.yaml changed in the repo's working tree and is not committed; commit or discard "
+        "that change first, so that the console's commit holds only what the form changed"
+    ]
+    assert score.read_text().endswith("# a change of someone's, not committed\n")
+    assert git(repo, "log", "--format=%s") == "the example\n"
