@@ -249,16 +249,21 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     container["image"] = form.image
     resources = score.get("resources")
     resources = resources if isinstance(resources, CommentedMap) else CommentedMap()
+    had = {_type_id(score, kind) for kind in ("postgres", "redis")} - {None}
     database = _toggle(resources, "postgres", "db", form.database)
     cache = _toggle(resources, "redis", "cache", form.cache)
     route = _route(resources, form)
     api = _api(resources, form)
+    written = container.get("variables") if isinstance(container.get("variables"), dict) else {}
     wanted = dict(form.variables)
     for chosen, names in ((database, DATABASE_VARIABLES), (cache, CACHE_VARIABLES)):
-        if chosen is not None:
-            for variable, output in names.items():
-                wanted.setdefault(variable, "${resources." + chosen + "." + output + "}")
-    removed = [r for r in (_type_id(score, "postgres"), _type_id(score, "redis")) if r and r not in resources]
+        if chosen is None:
+            continue
+        for variable, output in names.items():
+            automatic = "${resources." + chosen + "." + output + "}"
+            if chosen not in had or written.get(variable) == automatic:  # new, or kept as the edit form hid it
+                wanted.setdefault(variable, automatic)
+    removed = [r for r in had if r not in resources]
     for key in [k for k, v in wanted.items() if any(f"${{resources.{r}." in v for r in removed)]:
         del wanted[key]  # a removed database's or cache's outputs
     _set_mapping(container, "variables", wanted)
