@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import yaml
+
 from dockyard import actions
 from dockyard.console.catalog import objects_by_service
 from dockyard.errors import DockyardError, InputError, Position, Problem
@@ -26,14 +28,17 @@ PLATFORM_FILES = ("platform.yaml", "environments", "clusters", "provisioners", "
 
 
 def live_problems(root: Path, cluster: str, draft_files: Mapping[str, bytes], peers: Iterable[str]) -> list[Problem]:
-    """What is wrong with the draft for `cluster`, next to the services it calls (`peers`)."""
-    with _overlay(root, draft_files, peers) as folder:
+    """What is wrong with the draft for `cluster`, next to the services it calls (`peers`): only
+    what a caller sees of them (ports, settings, API contract) is copied, and their own problems
+    are left to `commit_problems`."""
+    peer_folders = tuple(f"services/{name}/" for name in peers)
+    with _overlay(root, draft_files, peers, shallow=True) as folder:
         try:
             repo = actions.load_repo(folder)
             platform = actions.platform_for(repo, cluster)
             render_services(dataclasses.replace(platform, root=root))
         except InputError as error:
-            return list(error.problems)
+            return [p for p in error.problems if not p.position.file.startswith(peer_folders)]
         except DockyardError as error:
             return [Problem(Position(next(iter(draft_files), "")), str(error))]
     return []
@@ -65,11 +70,16 @@ def rendered_preview(root: Path, cluster: str, draft_files: Mapping[str, bytes],
 class _overlay:
     """A private folder with the repo's platform files, the services named, and the draft's files."""
 
-    def __init__(self, root: Path, draft_files: Mapping[str, bytes], services: Iterable[str]) -> None:
+    def __init__(
+        self, root: Path, draft_files: Mapping[str, bytes], services: Iterable[str], *, shallow: bool = False
+    ) -> None:
         self.root = root
         self.draft_files = draft_files
-        drafted = {path.split("/")[1] for path in draft_files}
-        self.services = sorted(set(services) | drafted)  # a drafted service's other files (contract, overrides) too
+        self.drafted = {path.split("/")[1] for path in draft_files}
+        self.services = sorted(
+            set(services) | self.drafted
+        )  # a drafted service's other files (contract, overrides) too
+        self.shallow = shallow
 
     def __enter__(self) -> Path:
         self.folder = Path(tempfile.mkdtemp(prefix="dockyard-draft-"))
@@ -77,6 +87,8 @@ class _overlay:
             _copy(self.root, name, self.folder)
         for service in self.services:
             _copy(self.root, f"services/{service}", self.folder)
+            if self.shallow and service not in self.drafted:
+                _as_callee(self.folder / "services" / service / "score.yaml")
         for path, data in self.draft_files.items():
             target = self.folder / path
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -85,6 +97,27 @@ class _overlay:
 
     def __exit__(self, *_exc: object) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+CALLEE_KEYS = ("apiVersion", "metadata", "containers", "service")
+
+
+def _as_callee(score: Path) -> None:
+    """A peer as its callers see it: its containers, ports and API; not what it calls or uses
+    (which would need its own peers, and theirs)."""
+    try:
+        document = yaml.safe_load(score.read_bytes())
+    except (OSError, yaml.YAMLError):
+        return  # left as it is, for the loader to report
+    if not isinstance(document, dict):
+        return
+    kept = {k: v for k, v in document.items() if k in CALLEE_KEYS}
+    resources = document.get("resources")
+    if isinstance(resources, dict):
+        apis = {k: v for k, v in resources.items() if isinstance(v, dict) and v.get("type") == "api"}
+        if apis:
+            kept["resources"] = apis
+    score.write_text(yaml.safe_dump(kept, sort_keys=False))
 
 
 def _copy(root: Path, relative: str, folder: Path) -> None:

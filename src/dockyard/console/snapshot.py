@@ -3,6 +3,7 @@ change of the repo's files, through the same actions as `dockyard validate` and 
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -104,8 +105,18 @@ class Snapshots:
             if self._snapshot is None or seen != self._stamp:
                 self._snapshot = take(self.root, self.cluster)
                 self._stamp = seen
+                _settle()
             return self._snapshot
 
     def forget(self) -> None:
         with self._lock:
             self._checked = float("-inf")
+
+
+def _settle() -> None:
+    """Keep the collector off the snapshot: its hundreds of thousands of long-lived objects would
+    otherwise be walked by every full collection a request's garbage sets off (about 0.2 s each at
+    1,000 services). The previous snapshot is collected once, here."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()

@@ -4,6 +4,7 @@ security headers, and HTML or JSON errors."""
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -118,7 +119,9 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     @app.middleware("http")
     async def _every_response(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
         response = await call_next(request)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         if not request.url.path.startswith("/static/"):

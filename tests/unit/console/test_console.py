@@ -35,7 +35,7 @@ def test_the_catalog_lists_every_service_with_its_routes_and_resources(signed_in
     page = client.get("/")
     assert page.status_code == 200
     assert re.findall(r'<a href="/services/([a-z-]+)">', page.text) == ["orders", "payments", "web", "worker"]
-    assert '<a href="http://api.shop.localtest.me/orders" rel="noreferrer">' in page.text
+    assert '<a href="http://api.shop.localtest.me/orders">api.shop.localtest.me/orders</a>' in page.text
     found = client.get("/?q=orders").text
     assert re.findall(r'<a href="/services/([a-z-]+)">', found) == ["orders"]
     listed = client.get("/api/services").json()
@@ -172,3 +172,17 @@ def test_a_path_with_uncommitted_changes_is_never_committed_over(
     ]
     assert score.read_text().endswith("# a change of someone's, not committed\n")
     assert git(repo, "log", "--format=%s") == "the example\n"
+
+
+def test_a_draft_is_judged_beside_the_services_it_calls_not_theirs(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    score = repo / "services/orders/score.yaml"
+    score.write_text(score.read_text() + "  notify:\n    type: service\n    params:\n      name: payments\n")
+    git(repo, "commit", "-qam", "orders calls payments")
+    client = signed_in("editor")
+    shown = dict(re.findall(r'name="(\w+)" value="([^"]*)"', client.get("/services/web/edit").text))
+    fields = {k: shown[k] for k in ("name", "image", "port", "route_host", "route_path")}
+    fields |= {"new": "false", "team": "shop", "image": "nginx:1.29"}
+    checked = client.post("/services/draft", data=fields)  # web calls orders, which calls payments
+    assert "The pipeline finds nothing wrong" in checked.text, _errors(checked.text)

@@ -1,6 +1,6 @@
 """Benchmark decrypting the repo's secrets, side by side with `sops decrypt` on the same files.
 
-    uv run python bench/secrets.py [--files 50] [--values 20] [--runs 5]
+    uv run python bench/decrypt.py [--files 50] [--values 20] [--runs 5]
 
 A repo's worth of secrets files (50 files of 20 values each: 1,000 values, nested two deep, as
 `dockyard secrets set` writes them) encrypted to one age recipient. Dockyard: every file opened
