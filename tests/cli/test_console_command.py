@@ -22,7 +22,10 @@ def test_without_a_way_to_sign_in_it_says_what_is_missing(capsys: pytest.Capture
     repo = copy_example(tmp_path / "repo")
     result = run_cli(capsys, "console", str(repo), "-c", "local")
     assert result.code == 2
-    assert "run it on this machine with --dev-login" in result.err
+    assert result.err.strip() == (
+        "error: nobody could sign in: give the identity provider (--oidc-issuer, --oidc-client-id, "
+        "--oidc-client-secret-file) or, on this machine only, --dev-login"
+    )
 
 
 def test_a_short_session_key_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

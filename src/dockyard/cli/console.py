@@ -26,6 +26,18 @@ def console_command(
         Path | None,
         typer.Option("--session-key-file", help="A file of at least 32 random bytes: sessions survive restarts."),
     ] = None,
+    oidc_issuer: Annotated[
+        str | None,
+        typer.Option("--oidc-issuer", help="The identity provider, e.g. https://sso.<domain>/realms/<realm>."),
+    ] = None,
+    oidc_client_id: Annotated[str, typer.Option("--oidc-client-id", help="The console's client.")] = "dockyard-console",
+    oidc_client_secret_file: Annotated[
+        Path | None, typer.Option("--oidc-client-secret-file", help="A file holding the client's secret.")
+    ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option("--public-url", help="The console's address as browsers reach it (default http://HOST:PORT)."),
+    ] = None,
 ) -> None:
     """Serve the console: the service catalog, each service's values, objects and history, and a form
     that adds or changes a service as a commit in the repo (never a direct write to a cluster)."""
@@ -33,16 +45,26 @@ def console_command(
 
     from dockyard.console.app import create_app
     from dockyard.console.auth import SessionCodec
+    from dockyard.console.oidc import OpenIdConnect, Provider
     from dockyard.console.state import Console
     from dockyard.console.web import Settings
 
     if dev_login and not _loopback(host):
         raise UsageError(f"--dev-login lets anyone sign in as anyone; listen on a loopback address with it, not {host}")
-    if not dev_login:
+    if not dev_login and oidc_issuer is None:
         raise UsageError(
-            "the console's sign-in through the platform's identity provider is not built yet; "
-            "run it on this machine with --dev-login"
+            "nobody could sign in: give the identity provider (--oidc-issuer, --oidc-client-id, "
+            "--oidc-client-secret-file) or, on this machine only, --dev-login"
         )
+    base = (public_url or f"http://{host}:{port}").rstrip("/")
+    oidc = None
+    if oidc_issuer is not None:
+        if oidc_client_secret_file is None:
+            raise UsageError("--oidc-issuer needs --oidc-client-secret-file (the console is a confidential client)")
+        secret = oidc_client_secret_file.read_text().strip()
+        if not secret:
+            raise UsageError(f"{oidc_client_secret_file} is empty; it must hold the client's secret")
+        oidc = OpenIdConnect(Provider(oidc_issuer, oidc_client_id, secret, f"{base}/auth/callback"))
     key = None
     if session_key_file is not None:
         key = session_key_file.read_bytes()
@@ -53,8 +75,9 @@ def console_command(
     snapshot = console.snapshot()
     if snapshot.problems:
         err.print(f"warning: the repo does not load for cluster {cluster}; the console shows why")
-    app = create_app(console, Settings(dev_login=dev_login, secure_cookies=False), SessionCodec(key))
-    err.print(f"console: http://{host}:{port}/ (platform repo {root}, cluster {cluster}); Ctrl-C stops it")
+    settings = Settings(dev_login=dev_login, secure_cookies=base.startswith("https://"), oidc=oidc)
+    app = create_app(console, settings, SessionCodec(key))
+    err.print(f"console: {base}/ (platform repo {root}, cluster {cluster}); Ctrl-C stops it")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 

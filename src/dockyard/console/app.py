@@ -19,8 +19,18 @@ from dockyard import __version__
 from dockyard.console.auth import Access, Person, Role, Session, SessionCodec
 from dockyard.console.form import FIELDS, current_fields, parse_fields
 from dockyard.console.gitrepo import GitError
+from dockyard.console.oidc import SignInFailed
 from dockyard.console.state import Checked, Console, Forbidden, NotFound, editable_teams
-from dockyard.console.web import Refused, Settings, access_rule, after_login, install, page, replace_session
+from dockyard.console.web import (
+    Refused,
+    Settings,
+    access_rule,
+    after_login,
+    install,
+    page,
+    replace_session,
+    session_of,
+)
 
 MAX_CONTRACT_BYTES = 1024 * 1024
 
@@ -65,6 +75,33 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
     @route("GET", "/login", Access.PUBLIC, response_class=HTMLResponse)
     def login_page(request: Request, next: str = "/") -> Response:
         return page(request, "login.html", {"title": "Sign in", "next": after_login(next)})
+
+    @route("GET", "/auth/start", Access.PUBLIC)
+    def start_sign_in(request: Request, next: str = "/") -> Response:
+        if settings.oidc is None:
+            raise Refused(404, "this console has no identity provider; it was started with the development login")
+        try:
+            url, pending = settings.oidc.start(after_login(next))
+        except SignInFailed as failed:
+            raise Refused(502, str(failed)) from None
+        replace_session(request, dataclasses.replace(session_of(request), pending=pending))
+        return RedirectResponse(url, status_code=303)
+
+    @route("GET", "/auth/callback", Access.PUBLIC)
+    def finish_sign_in(request: Request) -> Response:
+        if settings.oidc is None:
+            raise Refused(404, "this console has no identity provider; it was started with the development login")
+        session = session_of(request)
+        query = {k: v for k, v in request.query_params.items()}
+        try:
+            who = settings.oidc.finish(query, session.pending or {})
+        except SignInFailed as failed:
+            replace_session(request, dataclasses.replace(session, pending=None))
+            raise Refused(400, str(failed)) from None
+        after = (session.pending or {}).get("next", "/")
+        fresh = Session.anonymous(request.app.state.codec.lifetime)  # a new CSRF token for the new person
+        replace_session(request, dataclasses.replace(fresh, person=who))
+        return RedirectResponse(after_login(after), status_code=303)
 
     @route("POST", "/login", Access.PUBLIC)
     async def login(request: Request) -> Response:

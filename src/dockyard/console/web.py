@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dockyard.console.auth import Access, Person, Session, SessionCodec, same_token
+from dockyard.console.oidc import OpenIdConnect
 
 COOKIE = "dockyard_console"
 CSRF_HEADER = "X-CSRF-Token"
@@ -52,6 +53,8 @@ class Refused(Exception):
 class Settings:
     dev_login: bool
     secure_cookies: bool
+    oidc: OpenIdConnect | None = None
+    """Sign-in through the platform's identity provider (None: the development login only)."""
 
 
 def session_of(request: Request) -> Session:
@@ -163,6 +166,7 @@ def page(request: Request, template: str, context: dict[str, Any], status: int =
         "csrf": session.csrf,
         "person": session.person,
         "dev_login": request.app.state.settings.dev_login,
+        "oidc": request.app.state.settings.oidc is not None,
         "platform": request.app.state.platform_name(),
         "cluster": request.app.state.console.cluster,
         **context,

@@ -17,6 +17,8 @@ RULES = {
     ("GET", "/healthz"): Access.PUBLIC,
     ("GET", "/login"): Access.PUBLIC,
     ("POST", "/login"): Access.PUBLIC,
+    ("GET", "/auth/start"): Access.PUBLIC,
+    ("GET", "/auth/callback"): Access.PUBLIC,
     ("POST", "/logout"): Access.VIEWER,
     ("GET", "/"): Access.VIEWER,
     ("GET", "/services/new"): Access.EDITOR,

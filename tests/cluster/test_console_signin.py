@@ -1,0 +1,164 @@
+"""The console's sign-in through the real Keycloak, in the distribution's Chromium: OpenID Connect's
+authorization code with PKCE, roles from the ID token's group paths, a person with no role kept
+out, and a callback that was not started here refused."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import httpx2
+import pytest
+import uvicorn
+
+from dockyard.console.app import create_app
+from dockyard.console.oidc import OpenIdConnect, Provider
+from dockyard.console.state import Console
+from dockyard.console.web import Settings
+from dockyard.deploy import tasks
+from dockyard.deploy.client import Connection
+from dockyard.deploy.tasks import keycloak
+from dockyard.localcluster import control_plane
+from dockyard.render.components import identity
+from tests.browser.conftest import chromium
+from tests.helpers import commit_all, copy_example
+
+pytestmark = pytest.mark.browser
+PASSWORD = "a-long-test-password-2"
+SECRET = "console-client-secret-for-tests"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _created_id(response: httpx2.Response) -> str:
+    return response.headers["location"].rstrip("/").rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def console_with_keycloak(
+    tmp_path: Path, keycloak_url: str, local_cluster: control_plane.Running
+) -> Iterator[tuple[str, str]]:
+    """A realm of its own with the console's client, the group /dockyard/shop/editor, Ada in it and
+    Bob in no group; the console served on loopback, signing people in there."""
+    connection = Connection(local_cluster.kubeconfig, local_cluster.context)
+    credentials = tasks.common.read_secret(connection, identity.IDENTITY, identity.ADMIN_SECRET)
+    assert credentials is not None
+    admin = keycloak.Admin(
+        httpx2.Client(timeout=30),
+        keycloak_url,
+        credentials["KC_BOOTSTRAP_ADMIN_USERNAME"],
+        credentials["KC_BOOTSTRAP_ADMIN_PASSWORD"],
+    )
+    realm = f"console-{uuid.uuid4().hex[:8]}"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    admin.call("POST", "", json={"realm": realm, "enabled": True})
+    groups_mapper = {
+        "name": "groups",
+        "protocol": "openid-connect",
+        "protocolMapper": "oidc-group-membership-mapper",
+        "config": {"full.path": "true", "id.token.claim": "true", "claim.name": "groups"},
+    }
+    client = {
+        "clientId": "dockyard-console",
+        "protocol": "openid-connect",
+        "publicClient": False,
+        "secret": SECRET,
+        "redirectUris": [f"{url}/auth/callback"],
+        "standardFlowEnabled": True,
+        "directAccessGrantsEnabled": False,
+        "attributes": {"pkce.code.challenge.method": "S256"},
+        "protocolMappers": [groups_mapper],
+    }
+    admin.call("POST", f"/{realm}/clients", json=client)
+    parent = _created_id(admin.call("POST", f"/{realm}/groups", json={"name": "dockyard"}))
+    team = _created_id(admin.call("POST", f"/{realm}/groups/{parent}/children", json={"name": "shop"}))
+    editors = _created_id(admin.call("POST", f"/{realm}/groups/{team}/children", json={"name": "editor"}))
+    for username, first, last, group in (("ada", "Ada", "Lovelace", editors), ("bob", "Bob", "Nobody", None)):
+        person = {
+            "username": username,
+            "email": f"{username}@example.org",
+            "emailVerified": True,
+            "firstName": first,
+            "lastName": last,
+            "enabled": True,
+            "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
+        }
+        user = _created_id(admin.call("POST", f"/{realm}/users", json=person))
+        if group:
+            admin.call("PUT", f"/{realm}/users/{user}/groups/{group}")
+    repo = copy_example(tmp_path / "repo")
+    commit_all(repo, "the example")
+    issuer = f"{keycloak_url}/realms/{realm}"
+    oidc = OpenIdConnect(Provider(issuer, "dockyard-console", SECRET, f"{url}/auth/callback"))
+    app = create_app(Console(repo, "local"), Settings(dev_login=False, secure_cookies=False, oidc=oidc))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield url, issuer
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        yield browser.new_page()
+        browser.close()
+
+
+def _sign_in(page: Any, url: str, username: str) -> None:
+    page.goto(f"{url}/services/orders")
+    assert page.url == f"{url}/login?next=/services/orders"
+    assert page.locator("input[name=name]").count() == 0  # no development login here
+    page.click("text=Sign in with the platform's identity provider")
+    page.wait_for_selector("#username")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#kc-login")
+
+
+def test_an_editor_signs_in_through_keycloak_and_lands_where_they_were_going(
+    console_with_keycloak: tuple[str, str], page: Any
+) -> None:
+    url, _issuer = console_with_keycloak
+    _sign_in(page, url, "ada")
+    page.wait_for_url(f"{url}/services/orders")
+    assert "Ada Lovelace" in page.text_content("header")
+    assert page.locator("a.button:has-text('Change')").count() == 1  # an editor of the team shop
+    me = page.request.get(f"{url}/api/me").json()
+    assert me == {"name": "Ada Lovelace", "email": "ada@example.org", "admin": False, "teams": {"shop": "editor"}}
+
+
+def test_a_person_with_no_role_is_kept_out(console_with_keycloak: tuple[str, str], page: Any) -> None:
+    url, _issuer = console_with_keycloak
+    _sign_in(page, url, "bob")
+    page.wait_for_url(f"{url}/services/orders")
+    assert "Bob Nobody has no role in the console" in page.text_content(".message")
+
+
+def test_a_callback_that_was_not_started_here_is_refused(console_with_keycloak: tuple[str, str]) -> None:
+    url, _issuer = console_with_keycloak
+    with httpx.Client(base_url=url) as client:
+        response = client.get("/auth/callback?code=stolen&state=guessed", headers={"Accept": "application/json"})
+        assert response.status_code == 400
+        assert "this sign-in was not started here or has expired; sign in again" in response.text
+        assert client.get("/api/me").status_code == 401
