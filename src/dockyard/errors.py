@@ -12,6 +12,8 @@ Reported to a person (each a DockyardError; the CLI prints its message, never a 
     ├── secrets:      SecretsError (no key at hand opens a file; a change cannot be made)
     ├── deploy:       ConnectionFailed, ApplyFailed, PruneRefused, InventoryNotSaved,
     │                 TaskFailed, UnknownTask
+    ├── console:      NotFound (no such service), Forbidden (the person may not), GitError
+    │                 (git refused a commit or could not be run)
     └── cli:          PullError (some charts could not be pulled; the others were)
 
 Internal to one step, caught there and turned into a Problem (with its place) or one of the
@@ -26,6 +28,8 @@ above before it leaves the step; never seen by a person as such:
               _Undecryptable (a value that does not decrypt: a Problem at its line)
     model     Unusable (a repo secret's key holds no encrypted value: a Problem at its line)
     sync      SourceUnavailable (git cannot fetch or export: the cycle reports it and changes nothing)
+    console   Refused (a request may not go on: an HTML or JSON answer with its status),
+              SignInFailed (the identity provider cannot be asked or believed: a 400 or 502 page)
 
 A `Problem` is one finding with its place: ``FILE:LINE:COL: message`` plus an optional hint.
 Steps collect every Problem they find and raise one InputError with all of them, so a person sees

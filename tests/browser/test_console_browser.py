@@ -39,6 +39,7 @@ def test_an_editor_adds_a_service_and_sees_it_committed(served: Served, browser:
     page.fill("input[name=port]", "99999")
     page.wait_for_selector("#error-port:has-text('must be between 1 and 65535')")  # live, through htmx
     page.fill("input[name=port]", "8080")
+    page.fill("input[name=health_path]", "/healthz")
     page.check("input[name=database]")
     page.fill("input[name=route_host]", "Bad Host!")
     page.wait_for_selector("#error-route_host:has-text('is not a DNS host name')")

@@ -30,21 +30,30 @@ from dockyard.model.platform import Platform
 from dockyard.render.bundle import TEAM_STAGES, Bundle
 
 
-def run_checks(platform: Platform, bundle: Bundle, today: datetime.date | None = None) -> list[Finding]:
+def run_checks(
+    platform: Platform, bundle: Bundle, today: datetime.date | None = None, *, each_object_only: bool = False
+) -> list[Finding]:
+    """Every check's findings on `bundle`, with the platform's severities and waivers applied.
+    `each_object_only`: only the checks that judge each object on its own (schemas and policies), for
+    a render without the platform's components (the console's drafts); `check`, `plan` and `apply`
+    always run them all."""
     checks = platform.settings.checks
     require_digest = platform.settings.require_digest
     try:
-        facts = facts_of(bundle)
         teams = Bundle(tuple(o for o in bundle.objects if o.stage in TEAM_STAGES), bundle.tasks)
         found = (
-            check_schemas(bundle, platform.cluster.kubernetes_version)
+            check_schemas(bundle, platform.cluster.kubernetes_version, crds_elsewhere=each_object_only)
             + check_policies(teams, require_digest=require_digest, extra=platform.policies)
             + check_conftest(teams, platform.conftest)
             + check_constraints(teams, platform.gatekeeper)
-            + check_contracts(facts, platform.profile)
-            + check_wiring(bundle, platform.domain, facts)
-            + check_versions(platform)
         )
+        if not each_object_only:
+            facts = facts_of(bundle)
+            found += (
+                check_contracts(facts, platform.profile)
+                + check_wiring(bundle, platform.domain, facts)
+                + check_versions(platform)
+            )
     except DockyardError as error:
         return [
             Finding(

@@ -31,6 +31,7 @@ from dockyard.console.web import (
     replace_session,
     session_of,
 )
+from dockyard.errors import DockyardError
 
 MAX_CONTRACT_BYTES = 1024 * 1024
 
@@ -133,7 +134,7 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         snapshot = console.snapshot()
         cards = console.catalog(q)
         context: dict[str, Any] = {"title": "Services", "cards": cards, "q": q, "problems": snapshot.problems}
-        context["total"] = len(snapshot.cards)
+        context |= {"total": len(snapshot.cards), "live": console.live.current()}
         return page(request, "catalog.html", context)
 
     @route("GET", "/services/new", Access.EDITOR, response_class=HTMLResponse)
@@ -159,9 +160,18 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         detail = _found(console.detail, name)
         who = person(request)
         context: dict[str, Any] = {"title": name, "detail": detail, "card": detail.card}
-        context["committed"] = committed[:12]
+        context |= {"committed": committed[:12], "live": console.live.current()}
         context["can_edit"] = who.can_edit(detail.card.team)
         return page(request, "service.html", context)
+
+    @route("GET", "/services/{name}/plan", Access.VIEWER, response_class=HTMLResponse)
+    def plan_fragment(request: Request, name: str) -> Response:
+        _found(console.card, name)
+        try:
+            found, error = console.plan(name), ""
+        except DockyardError as failed:
+            found, error = None, str(failed)
+        return page(request, "_plan.html", {"planned": found, "error": error})
 
     @route("GET", "/services/{name}/edit", Access.EDITOR, response_class=HTMLResponse)
     def edit_page(request: Request, name: str) -> Response:
@@ -215,10 +225,13 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
     @route("GET", "/api/services", Access.VIEWER)
     def list_services(q: str = "") -> dict[str, Any]:
         snapshot = console.snapshot()
+        live = console.live.current()
         return {
             "cluster": console.cluster,
-            "services": [c.as_json() for c in console.catalog(q)],
+            "services": [{**c.as_json(), "status": live.state_of(c)} for c in console.catalog(q)],
             "problems": [str(p) for p in snapshot.problems],
+            "cluster_error": live.error,
+            "sync": dataclasses.asdict(live.sync) if live.sync else None,
         }
 
     @route("GET", "/api/services/{name}", Access.VIEWER)
@@ -229,6 +242,16 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
             "values": [{"key": v.key, "value": v.value, "origin": v.origin} for v in detail.values],
             "history": [dataclasses.asdict(c) for c in detail.history],
         }
+
+    @route("GET", "/api/services/{name}/plan", Access.VIEWER)
+    def plan_service(name: str) -> Response:
+        _found(console.card, name)
+        try:
+            found = console.plan(name)
+        except DockyardError as failed:
+            return JSONResponse({"error": str(failed)}, status_code=502)
+        changes = [{"action": a, "object": o, "diff": d} for a, o, d in found.changes]
+        return JSONResponse({"summary": found.summary, "changes": changes})
 
     @route("POST", "/api/drafts", Access.EDITOR)
     def check_draft(body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008

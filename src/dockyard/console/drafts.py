@@ -12,11 +12,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from dockyard import actions
+from dockyard.check.findings import Finding, Severity
+from dockyard.check.run import run_checks
 from dockyard.console.catalog import objects_by_service
 from dockyard.errors import DockyardError, InputError, Position, Problem
 from dockyard.load.files import read_inside
@@ -27,35 +30,80 @@ from dockyard.render.services import render as render_services
 PLATFORM_FILES = ("platform.yaml", "environments", "clusters", "provisioners", "secrets", "policies", "charts.lock")
 
 
-def live_problems(root: Path, cluster: str, draft_files: Mapping[str, bytes], peers: Iterable[str]) -> list[Problem]:
+@dataclass(frozen=True)
+class Judged:
+    problems: tuple[Problem, ...]
+    """What is wrong with the draft (the pipeline's problems, then the checks' denials of its objects)."""
+    rules: tuple[str, ...]
+    """Per problem, the check rule that denied it ("" for the pipeline's own problems)."""
+    notes: tuple[str, ...] = ()
+    """What could not be judged here, and who judges it instead."""
+
+
+def live_problems(root: Path, cluster: str, draft_files: Mapping[str, bytes], peers: Iterable[str]) -> Judged:
     """What is wrong with the draft for `cluster`, next to the services it calls (`peers`): only
     what a caller sees of them (ports, settings, API contract) is copied, and their own problems
-    are left to `commit_problems`."""
+    are left to `commit_problems`. Each of the draft's objects is checked on its own (schemas and
+    policies): the wiring needs the platform's components, which a commit renders."""
     peer_folders = tuple(f"services/{name}/" for name in peers)
     with _overlay(root, draft_files, peers, shallow=True) as folder:
         try:
             repo = actions.load_repo(folder)
-            platform = actions.platform_for(repo, cluster)
-            render_services(dataclasses.replace(platform, root=root))
+            platform = dataclasses.replace(actions.platform_for(repo, cluster), root=root)
+            bundle = render_services(platform)
         except InputError as error:
-            return [p for p in error.problems if not p.position.file.startswith(peer_folders)]
+            return _pipeline([p for p in error.problems if not p.position.file.startswith(peer_folders)])
         except DockyardError as error:
-            return [Problem(Position(next(iter(draft_files), "")), str(error))]
-    return []
+            return _pipeline([Problem(Position(next(iter(draft_files), "")), str(error))])
+        return _denied(run_checks(platform, bundle, each_object_only=True), draft_files)
 
 
-def commit_problems(root: Path, draft_files: Mapping[str, bytes], every_service: Iterable[str]) -> list[Problem]:
-    """What `dockyard validate` would say about the repo with the draft in it, every cluster."""
+def commit_problems(root: Path, draft_files: Mapping[str, bytes], every_service: Iterable[str]) -> Judged:
+    """What `dockyard validate` and `dockyard check` would say of the draft's files with the draft
+    in the repo, for every cluster."""
     with _overlay(root, draft_files, every_service) as folder:
         try:
             repo = actions.load_repo(folder)
             repo.root = root  # the pulled charts are the repo's own
             validated = actions.validate_repo(repo)
         except InputError as error:
-            return list(error.problems)
+            return _pipeline(list(error.problems))
         except DockyardError as error:
-            return [Problem(Position(next(iter(draft_files), "")), str(error))]
-    return list(validated.errors)
+            return _pipeline([Problem(Position(next(iter(draft_files), "")), str(error))])
+        if validated.errors:
+            return _pipeline(list(validated.errors))
+        problems: list[Problem] = []
+        rules: list[str] = []
+        notes: list[str] = []
+        for cluster in validated.clusters:
+            platform = actions.platform_for(repo, cluster)
+            try:
+                findings = run_checks(platform, actions.render_for(platform))
+            except DockyardError as error:
+                notes.append(
+                    f"cluster {cluster}: the platform's components could not be rendered here ({error}); each of "
+                    "the service's objects was checked on its own, and `dockyard check` checks the wiring"
+                )
+                findings = run_checks(platform, actions.render_for(platform, Part.SERVICES), each_object_only=True)
+            judged = _denied(findings, draft_files)
+            for problem, rule in zip(judged.problems, judged.rules, strict=True):
+                if problem not in problems:
+                    problems.append(problem)
+                    rules.append(rule)
+        return Judged(tuple(problems), tuple(rules), tuple(notes))
+
+
+def _pipeline(problems: list[Problem]) -> Judged:
+    return Judged(tuple(problems), ("",) * len(problems))
+
+
+def _denied(findings: Iterable[Finding], draft_files: Mapping[str, bytes]) -> Judged:
+    """The deny findings about the draft's own objects, as problems at the line that made them."""
+    denied = [f for f in findings if f.severity == Severity.DENY and f.source.file in draft_files]
+    problems = tuple(
+        Problem(f.source, f"{f.object}:{f' {f.path}:' if f.path else ''} {f.message} [{f.rule}]") for f in denied
+    )
+    return Judged(problems, tuple(f.rule for f in denied))
 
 
 def rendered_preview(root: Path, cluster: str, draft_files: Mapping[str, bytes], peers: Iterable[str]) -> str:

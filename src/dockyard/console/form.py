@@ -20,7 +20,7 @@ from dockyard.errors import Problem
 
 FIELDS = (
     *("name", "team", "image", "port", "variables", "database", "cache", "route_host", "route_path"),
-    *("replicas", "contract"),
+    *("health_path", "replicas", "contract"),
 )
 NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -48,6 +48,8 @@ class ServiceForm:
     route_host: str = ""
     """A name under the platform domain (or a whole host name); empty: not published."""
     route_path: str = "/"
+    health_path: str = ""
+    """A path that answers 200 while the container is healthy (its readiness and liveness probe)."""
     replicas: int | None = None
     contract: str | None = None
     """An uploaded OpenAPI document (None: keep what the service has)."""
@@ -63,6 +65,7 @@ class ServiceForm:
             "cache": self.cache,
             "route_host": self.route_host,
             "route_path": self.route_path,
+            "health_path": self.health_path,
             "replicas": self.replicas,
         }
 
@@ -125,6 +128,7 @@ def parse_fields(values: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
         cache=flag("cache"),
         route_host=text("route_host"),
         route_path=text("route_path", "/") or "/",
+        health_path=text("health_path"),
         replicas=number("replicas", 0, 1000),
         contract=contract if isinstance(contract, str) and contract.strip() else None,
     )
@@ -164,6 +168,7 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
     database, cache = _type_id(score, "postgres"), _type_id(score, "redis")
     route_id = _type_id(score, "route")
     route = (resources.get(route_id) or {}).get("params") or {} if route_id else {}
+    health = _health_path(container) if isinstance(container, dict) else None
     automatic = {
         variable
         for chosen, names in ((database, DATABASE_VARIABLES), (cache, CACHE_VARIABLES))
@@ -185,6 +190,7 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
         "cache": cache is not None,
         "route_host": str(route.get("host") or "") if isinstance(route, dict) else "",
         "route_path": str(route.get("path") or "/") if isinstance(route, dict) else "/",
+        "health_path": str(health or ""),
         "replicas": "" if settings.get("replicas") is None else str(settings.get("replicas")),
         "containers": len(containers) if isinstance(containers, dict) else 0,
     }
@@ -268,6 +274,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
         del wanted[key]  # a removed database's or cache's outputs
     _set_mapping(container, "variables", wanted)
     _ports(score, form.port)
+    _probes(container, form.health_path, form.port)
     if resources:
         score["resources"] = resources
     elif "resources" in score:
@@ -363,6 +370,40 @@ def _ports(score: CommentedMap, port: int | None) -> None:
         first["targetPort"] = port
 
 
+PROBES = ("readinessProbe", "livenessProbe")
+
+
+def _health_path(container: dict[str, Any]) -> str | None:
+    """The path the form shows for a container's probes: its readiness probe's, else its liveness probe's."""
+    for probe in PROBES:
+        found = container.get(probe)
+        if isinstance(found, dict) and isinstance(found.get("httpGet"), dict):
+            return str(found["httpGet"].get("path") or "")
+    return None
+
+
+def _probes(container: CommentedMap, path: str, port: int | None) -> None:
+    """HTTP readiness and liveness probes on `path` (probes of another kind are kept as written).
+    Probes that show `path` already are left as they are (the form shows one path for both)."""
+    if path and _health_path(container) == path:
+        return
+    for probe in PROBES:
+        current = container.get(probe)
+        if isinstance(current, dict) and "httpGet" not in current:
+            continue
+        if not path or port is None:
+            if current is not None:
+                del container[probe]
+            continue
+        if not isinstance(current, CommentedMap):
+            container[probe] = current = CommentedMap()
+        get = current.setdefault("httpGet", CommentedMap())
+        if get.get("path") != path:
+            get["path"] = path
+        if get.get("port") != port:
+            get["port"] = port
+
+
 def _record_spans(
     result: Draft, base: str, container: str, resource_ids: tuple[str | None, ...], contract: str | None
 ) -> None:
@@ -374,6 +415,7 @@ def _record_spans(
         ("image", score_file, score, ("containers", container, "image")),
         ("variables", score_file, score, ("containers", container, "variables")),
         ("port", score_file, score, ("service",)),
+        *(("health_path", score_file, score, ("containers", container, probe)) for probe in PROBES),
         ("team", settings_file, settings, ("team",)),
         ("replicas", settings_file, settings, ("replicas",)),
         ("contract", settings_file, settings, ("contract",)),

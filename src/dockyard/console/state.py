@@ -7,18 +7,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dockyard import actions
 from dockyard.console import drafts
 from dockyard.console.auth import Person
 from dockyard.console.catalog import Card, objects_by_service
 from dockyard.console.form import Draft, FieldError, ServiceForm, draft
 from dockyard.console.gitrepo import Change, GitRepo
+from dockyard.console.live import LiveReader, planned
 from dockyard.console.snapshot import Snapshot, Snapshots
+from dockyard.deploy.client import Connection
 from dockyard.errors import DockyardError, Problem
 from dockyard.load.files import read_inside
 from dockyard.load.layers import Leaf, effective, explain
 from dockyard.render.bundle import to_yaml
 
 SERVICE_FILES = ("score.yaml", "dockyard.yaml")
+RULE_FIELDS = {"probes": "health_path", "images": "image"}
+"""The form field a check rule's denial is about (others: the field whose line made the object)."""
 
 
 class NotFound(DockyardError):
@@ -45,6 +50,8 @@ class Checked:
 
     draft: Draft | None
     errors: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """What could not be judged here (shown, never blocking)."""
 
     @property
     def ok(self) -> bool:
@@ -54,15 +61,51 @@ class Checked:
         self.errors.setdefault(field_name, []).append(message)
 
     def as_json(self) -> dict[str, object]:
-        return {"ok": self.ok, "errors": self.errors}
+        return {"ok": self.ok, "errors": self.errors, **({"notes": self.notes} if self.notes else {})}
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A service's part of a plan against the cluster: (action, object, diff) per object."""
+
+    changes: tuple[tuple[str, str, str], ...]
+    summary: str
 
 
 class Console:
-    def __init__(self, root: Path, cluster: str, *, recheck: float = 1.0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        cluster: str,
+        *,
+        recheck: float = 1.0,
+        kubeconfig: Path | None = None,
+        context: str | None = None,
+        live_every: float = 5.0,
+    ) -> None:
         self.root = root
         self.cluster = cluster
+        self.kubeconfig = kubeconfig
+        self.context = context
         self.snapshots = Snapshots(root, cluster, recheck=recheck)
         self.git = GitRepo(root)
+        self.live = LiveReader(self._connect, self._cards_and_platform, cluster, live_every)
+
+    def _connect(self) -> Connection:
+        platform = self.snapshot().platform
+        return Connection(self.kubeconfig, self.context or (platform.cluster.kube_context if platform else None))
+
+    def _cards_and_platform(self) -> tuple[tuple[Card, ...], str]:
+        snapshot = self.snapshot()
+        return snapshot.cards, snapshot.platform.name if snapshot.platform else ""
+
+    def plan(self, name: str) -> Planned:
+        """The plan of the whole platform against the cluster (as `dockyard plan`), this service's part."""
+        self.card(name)
+        platform = self.snapshot().platform
+        assert platform is not None
+        found = actions.plan_platform(platform, kubeconfig=self.kubeconfig, context=self.context)
+        return Planned(tuple(planned(found.changes, name)), found.changes.summary())
 
     def snapshot(self) -> Snapshot:
         return self.snapshots.current()
@@ -120,11 +163,12 @@ class Console:
         checked.draft = draft(form, {} if new else self.files_of(form.name), inherited)
         if whole:
             every = [p.name for p in (self.root / "services").iterdir() if p.is_dir()]
-            problems = drafts.commit_problems(self.root, checked.draft.files, every)
+            judged = drafts.commit_problems(self.root, checked.draft.files, every)
         else:
-            problems = drafts.live_problems(self.root, self.cluster, checked.draft.files, self._peers(form))
-        for problem in problems:
-            checked.add(checked.draft.field_of(problem), _shown(problem))
+            judged = drafts.live_problems(self.root, self.cluster, checked.draft.files, self._peers(form))
+        for problem, rule in zip(judged.problems, judged.rules, strict=True):
+            checked.add(RULE_FIELDS.get(rule) or checked.draft.field_of(problem), _shown(problem))
+        checked.notes = list(judged.notes)
         return checked
 
     def save(self, form: ServiceForm, errors: list[FieldError], person: Person, *, new: bool) -> tuple[Checked, str]:

@@ -23,6 +23,7 @@ NEW = {
     "database": "on",
     "route_host": "billing",
     "route_path": "/",
+    "health_path": "/healthz",
 }
 
 
@@ -94,7 +95,7 @@ def test_a_change_keeps_the_files_as_written_but_for_what_the_form_changed(
     assert form.status_code == 200
     shown = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.text))
     assert shown["image"] == "ghcr.io/dockyard-examples/orders:1.4.2"
-    fields = {k: shown[k] for k in ("name", "image", "port", "route_host", "route_path")}
+    fields = {k: shown[k] for k in ("name", "image", "port", "route_host", "route_path", "health_path")}
     fields |= {"new": "false", "team": "shop", "database": "on", "variables": "", "csrf": shown["csrf"]}
     fields["image"] = "ghcr.io/dockyard-examples/orders:1.5.0"
     saved = client.post("/services/orders", data=fields, follow_redirects=False)
@@ -117,6 +118,7 @@ def test_problems_are_shown_at_their_field_and_nothing_is_written(
         "variables": ({"variables": "1BAD=x"}, "`1BAD` is not a variable name (letters, digits and _)"),
         "route_host": ({"route_host": "Bad Host!"}, "params.host `Bad Host!` is not a DNS host name"),
         "name": ({"name": "orders"}, "a service `orders` exists already; choose another name"),
+        "health_path": ({"health_path": ""}, "container main has no readiness or liveness probe [probes]"),
     }
     for field, (change, message) in cases.items():
         errors = _errors(client.post("/services/draft", data={**NEW, **change}).text)
@@ -163,7 +165,7 @@ def test_a_path_with_uncommitted_changes_is_never_committed_over(
     score = repo / "services/orders/score.yaml"
     score.write_text(score.read_text() + "# a change of someone's, not committed\n")
     body = {**NEW, "name": "orders", "new": False, "database": True, "variables": {}, "route_host": "api"}
-    body |= {"route_path": "/orders", "image": "ghcr.io/dockyard-examples/orders:1.5.0"}
+    body |= {"route_path": "/orders", "image": "ghcr.io/dockyard-examples/orders:1.5.0", "health_path": "/readyz"}
     refused = client.put("/api/services/orders", json=body)
     assert refused.status_code == 409
     assert refused.json()["errors"][""] == [
@@ -182,7 +184,7 @@ def test_a_draft_is_judged_beside_the_services_it_calls_not_theirs(
     git(repo, "commit", "-qam", "orders calls payments")
     client = signed_in("editor")
     shown = dict(re.findall(r'name="(\w+)" value="([^"]*)"', client.get("/services/web/edit").text))
-    fields = {k: shown[k] for k in ("name", "image", "port", "route_host", "route_path")}
+    fields = {k: shown[k] for k in ("name", "image", "port", "route_host", "route_path", "health_path")}
     fields |= {"new": "false", "team": "shop", "image": "nginx:1.29"}
     checked = client.post("/services/draft", data=fields)  # web calls orders, which calls payments
     assert "The pipeline finds nothing wrong" in checked.text, _errors(checked.text)

@@ -1,0 +1,148 @@
+"""What the cluster says about the services: each one's rollout, and the sync controller's last
+result. Read in the background every few seconds (one LIST of Deployments per namespace, one of
+Platform objects), so that no page ever waits for the cluster; a cluster that cannot be reached is
+shown as such, never an error page. Also the plan of one service against live, on request."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockyard.console.catalog import Card, service_of
+from dockyard.deploy.client import Connection
+from dockyard.errors import DockyardError
+
+PLATFORM_API = "dockyard.dev/v1alpha1"
+
+
+@dataclass(frozen=True)
+class Rollout:
+    desired: int
+    ready: int
+    updated: int
+
+    @property
+    def state(self) -> str:
+        if self.desired == 0:
+            return "scaled to 0"
+        if self.updated < self.desired:
+            return "rolling out"
+        if self.ready < self.desired:
+            return "starting"
+        return "running"
+
+
+@dataclass(frozen=True)
+class SyncView:
+    """The sync controller's Platform object for this platform and cluster."""
+
+    applied: str | None
+    attempted: str | None
+    ready: str
+    """The Ready condition: True, False or Unknown."""
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Live:
+    read_at: float = 0.0
+    error: str | None = None
+    """Why the cluster could not be read (None: it was, at `read_at`)."""
+    rollouts: dict[str, Rollout] = field(default_factory=dict)
+    sync: SyncView | None = None
+
+    def state_of(self, card: Card) -> str:
+        if self.read_at == 0.0:
+            return "…"
+        if self.error is not None:
+            return "unknown"
+        rollout = self.rollouts.get(f"{card.namespace}/{card.name}")
+        return rollout.state if rollout else "not deployed"
+
+
+def read(connection: Connection, cards: Iterable[Card], platform: str, cluster: str) -> Live:
+    rollouts: dict[str, Rollout] = {}
+    for namespace in sorted({c.namespace for c in cards}):
+        for name, deployment in connection.list("apps/v1", "Deployment", namespace).items():
+            spec, status = deployment.get("spec") or {}, deployment.get("status") or {}
+            rollouts[f"{namespace}/{name}"] = Rollout(
+                int(spec.get("replicas", 1)), int(status.get("readyReplicas", 0)), int(status.get("updatedReplicas", 0))
+            )
+    sync = None
+    for item in connection.list(PLATFORM_API, "Platform", None).values():
+        spec = item.get("spec") or {}
+        if spec.get("cluster") == cluster and spec.get("platform") == platform:
+            sync = _sync_view(item.get("status") or {})
+    return Live(time.time(), None, rollouts, sync)
+
+
+def _sync_view(status: dict[str, Any]) -> SyncView:
+    ready: dict[str, Any] = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+    return SyncView(
+        status.get("lastAppliedRevision"),
+        status.get("lastAttemptedRevision"),
+        str(ready.get("status", "Unknown")),
+        str(ready.get("reason", "")),
+        str(ready.get("message", "")),
+    )
+
+
+class LiveReader:
+    """The newest reading; a background thread takes a new one every `every` seconds while pages ask."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Connection],
+        cards: Callable[[], tuple[tuple[Card, ...], str]],
+        cluster: str,
+        every: float = 5.0,
+    ) -> None:
+        self.connect = connect
+        self.cards = cards
+        self.cluster = cluster
+        self.every = every
+        self._live = Live()
+        self._connection: Connection | None = None
+        self._thread: threading.Thread | None = None
+        self._asked = 0.0
+        self._lock = threading.Lock()
+
+    def current(self) -> Live:
+        with self._lock:
+            self._asked = time.monotonic()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="console-live", daemon=True)
+                self._thread.start()
+            return self._live
+
+    def refresh(self) -> Live:
+        """Read the cluster now (the background loop does this every few seconds)."""
+        cards, platform = self.cards()
+        try:
+            if self._connection is None:
+                self._connection = self.connect()
+            live = read(self._connection, cards, platform, self.cluster)
+        except DockyardError as error:
+            self._connection = None
+            live = Live(time.time(), str(error))
+        with self._lock:
+            self._live = live
+        return live
+
+    def _loop(self) -> None:
+        while time.monotonic() - self._asked < 10 * self.every:  # stops when nobody looks
+            self.refresh()
+            time.sleep(self.every)
+
+
+def planned(changes: Any, service: str) -> list[tuple[str, str, str]]:
+    """(action, object, diff) of a plan's changes to one service's objects."""
+    return [
+        (str(change.action), str(change.id), change.diff)
+        for change in changes.changes
+        if service_of(change.rendered) == service
+    ]

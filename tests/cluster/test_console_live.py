@@ -1,0 +1,91 @@
+"""The console beside the real API server: a service added in the browser is committed, planned
+against the cluster from its page, applied, and then shown running in the catalog."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import expect
+
+from dockyard.console.app import create_app
+from dockyard.console.state import Console
+from dockyard.console.web import Settings
+from dockyard.localcluster import control_plane
+from tests.browser.conftest import chromium
+from tests.cluster.commands import dockyard, platform_name
+from tests.helpers import git
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def served(origin: Path, local_cluster: control_plane.Running) -> Iterator[str]:
+    console = Console(
+        origin,
+        "local",
+        recheck=0.0,
+        kubeconfig=Path(local_cluster.kubeconfig),
+        context=local_cluster.context,
+        live_every=0.5,
+    )
+    app = create_app(console, Settings(dev_login=True, secure_cookies=False))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), headless=True, args=["--no-sandbox"])
+        yield browser.new_page()
+        browser.close()
+
+
+def test_added_in_the_browser_then_applied_and_shown_running(
+    served: str, origin: Path, local_cluster: control_plane.Running, page: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    team = platform_name(origin)
+    page.goto(f"{served}/login")
+    page.fill("input[name=name]", "Ada Lovelace")
+    page.fill("input[name=email]", "ada@example.com")
+    page.fill("input[name=team]", team)
+    page.select_option("select[name=role]", "editor")
+    page.click("form.card button[type=submit]")
+    page.wait_for_url(f"{served}/")
+    page.click("text=Add a service")
+    page.fill("input[name=name]", "billing")
+    page.fill("input[name=image]", "ghcr.io/acme/billing:1.0")
+    page.fill("input[name=port]", "8080")
+    page.fill("input[name=health_path]", "/healthz")
+    page.wait_for_selector("#checks:has-text('The pipeline finds nothing wrong')")
+    page.click("button.primary")
+    page.wait_for_url(f"{served}/services/billing?committed=*")
+    assert git(origin, "log", "-1", "--format=%an").strip() == "Ada Lovelace"
+
+    page.click("text=Plan against the cluster")  # nothing applied yet: everything of the service is new
+    page.wait_for_selector("#plan li")
+    assert "create" in page.text_content("#plan")
+    assert f"Deployment.apps {team}/billing" in page.text_content("#plan")
+
+    applied = dockyard(capsys, local_cluster, "apply", str(origin), "-c", "local", "--yes")
+    assert applied.code == 0, applied.err
+    page.goto(f"{served}/")
+    row = page.locator("table.catalog tbody tr", has_text="billing")
+    expect(row).to_contain_text("running", timeout=30_000)  # the rows refresh every 10 s, the reading every 0.5 s
+    page.goto(f"{served}/services/billing")
+    assert "running: 1 of 1 pods ready" in page.text_content("dl.facts")
