@@ -48,7 +48,8 @@ def _free_port() -> int:
 def served(tmp_path: Path) -> Iterator[Served]:
     repo = copy_example(tmp_path / "repo")
     commit_all(repo, "the example")
-    app = create_app(Console(repo, "local", recheck=0.0), Settings(dev_login=True, secure_cookies=False))
+    console = Console(repo, "local", recheck=0.0, kubeconfig=tmp_path / "no-kubeconfig")
+    app = create_app(console, Settings(dev_login=True, secure_cookies=False))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -25,8 +25,9 @@ def repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def console(repo: Path) -> Console:
-    return Console(repo, "local", recheck=0.0)
+def console(repo: Path, tmp_path: Path) -> Console:
+    """No cluster: its kubeconfig does not exist, so live status reads `unknown` (never this machine's)."""
+    return Console(repo, "local", recheck=0.0, kubeconfig=tmp_path / "no-kubeconfig", live_every=0.2)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ written when anything is wrong."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -188,3 +189,19 @@ def test_a_draft_is_judged_beside_the_services_it_calls_not_theirs(
     fields |= {"new": "false", "team": "shop", "image": "nginx:1.29"}
     checked = client.post("/services/draft", data=fields)  # web calls orders, which calls payments
     assert "The pipeline finds nothing wrong" in checked.text, _errors(checked.text)
+
+
+def test_a_cluster_that_cannot_be_read_is_shown_as_such_and_never_waited_for(
+    signed_in: Callable[..., TestClient],
+) -> None:
+    client = signed_in("viewer")
+    assert client.get("/api/services").json()["services"][0]["status"] in ("…", "unknown")  # never blocks
+    deadline = time.monotonic() + 10
+    while (listed := client.get("/api/services").json())["cluster_error"] is None:
+        assert time.monotonic() < deadline, "the background reading never happened"
+        time.sleep(0.1)
+    assert listed["cluster_error"].startswith("cannot use ")
+    assert {s["status"] for s in listed["services"]} == {"unknown"}
+    assert "The cluster cannot be read: cannot use " in client.get("/").text
+    plan = client.get("/api/services/orders/plan")
+    assert plan.status_code == 502 and plan.json()["error"].startswith("cannot use ")
