@@ -13,7 +13,8 @@ Reported to a person (each a DockyardError; the CLI prints its message, never a 
     ├── deploy:       ConnectionFailed, ApplyFailed, PruneRefused, InventoryNotSaved,
     │                 TaskFailed, UnknownTask
     ├── console:      NotFound (no such service), Forbidden (the person may not), GitError
-    │                 (git refused a commit or could not be run)
+    │                 (git refused a commit or could not be run), RunRefused (a job's run
+    │                 cannot be started, cancelled or read)
     └── cli:          PullError (some charts could not be pulled; the others were)
 
 Internal to one step, caught there and turned into a Problem (with its place) or one of the

@@ -89,3 +89,61 @@ def test_added_in_the_browser_then_applied_and_shown_running(
     expect(row).to_contain_text("running", timeout=30_000)  # the rows refresh every 10 s, the reading every 0.5 s
     page.goto(f"{served}/services/billing")
     assert "running: 1 of 1 pods ready" in page.text_content("dl.facts")
+
+
+def test_a_job_is_run_from_the_console_its_run_listed_cancelled_and_kept_to_its_team(
+    served: str, origin: Path, local_cluster: control_plane.Running, page: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    team = platform_name(origin)
+    (origin / "services/nightly").mkdir()
+    (origin / "services/nightly/score.yaml").write_text(
+        "apiVersion: score.dev/v1b1\nmetadata:\n  name: nightly\ncontainers:\n  main:\n"
+        "    image: registry.example.org/connector:2.0\n    args: [--since, 24h]\n"
+    )
+    (origin / "services/nightly/dockyard.yaml").write_text(
+        "apiVersion: dockyard.dev/v1alpha1\nkind: ServiceSettings\njob:\n  retries: 0\n  keep: {succeeded: 2}\n"
+    )
+    git(origin, "add", "-A")
+    git(origin, "commit", "-qm", "a job that runs when started")
+    applied = dockyard(capsys, local_cluster, "apply", str(origin), "-c", "local", "--yes")
+    assert applied.code == 0, applied.err
+
+    page.goto(f"{served}/login")
+    for field, value in (("name", "Ada Lovelace"), ("email", "ada@example.com"), ("team", team)):
+        page.fill(f"input[name={field}]", value)
+    page.select_option("select[name=role]", "editor")
+    page.click("form.card button[type=submit]")
+    page.goto(f"{served}/jobs")
+    job = page.locator("#job-nightly")
+    expect(job).to_contain_text("runs when started · no run yet", timeout=15_000)
+    job.locator("button:has-text('Run now')").click()
+    page.wait_for_url(f"{served}/jobs?started=nightly-run-*")
+    run = page.url.split("started=")[1]
+    expect(page.locator("#job-nightly")).to_contain_text(run)
+    assert f"{run}" in page.text_content("#job-nightly") and "Ada Lovelace <ada@example.com>" in page.text_content(
+        "#job-nightly"
+    )
+    page.goto(f"{served}/jobs/nightly/runs/{run}/logs")
+    assert page.locator("h1").text_content().startswith(f"Logs of {run}")
+
+    api = page.request
+    csrf = page.get_attribute("input[name=csrf]", "value")
+    listed = api.get(f"{served}/api/jobs").json()["jobs"]
+    assert [j["name"] for j in listed] == ["nightly"] and listed[0]["runs"][0]["name"] == run
+    cancelled = api.post(f"{served}/api/jobs/nightly/runs/{run}/cancel", headers={"X-CSRF-Token": csrf})
+    assert cancelled.status == 200, cancelled.text()
+    refused = api.post(f"{served}/api/jobs/api/runs", headers={"X-CSRF-Token": csrf})
+    assert (refused.status, refused.json()) == (404, {"error": "`api` is a service, not a job"})
+    foreign = api.post(f"{served}/api/jobs/nightly/runs/{run}-x/cancel", headers={"X-CSRF-Token": csrf})
+    assert foreign.status == 502 and foreign.json()["error"] == f"job nightly has no run {run}-x"
+
+    page.goto(f"{served}/login")  # another team's editor may see the job, not run it
+    for field, value in (("name", "Eve"), ("email", "eve@example.com"), ("team", "other")):
+        page.fill(f"input[name={field}]", value)
+    page.select_option("select[name=role]", "editor")
+    page.click("form.card button[type=submit]")
+    page.goto(f"{served}/jobs")
+    assert page.locator("#job-nightly button:has-text('Run now')").count() == 0
+    csrf = page.get_attribute("input[name=csrf]", "value")
+    denied = page.request.post(f"{served}/api/jobs/nightly/runs", headers={"X-CSRF-Token": csrf})
+    assert denied.status == 403

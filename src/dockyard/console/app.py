@@ -212,6 +212,55 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         context |= {"checked": checked, "new": new, "teams": teams, "fields": FIELDS}
         return page(request, "edit.html", context, status)
 
+    # ---- jobs and their runs
+
+    @route("GET", "/jobs", Access.VIEWER, response_class=HTMLResponse)
+    def jobs_page(request: Request, started: str = "") -> Response:
+        who = person(request)
+        context: dict[str, Any] = {"title": "Jobs", "jobs": console.jobs(), "live": console.live.current()}
+        context |= {"can_edit": who.can_edit, "started": started}
+        return page(request, "jobs.html", context)
+
+    @route("POST", "/jobs/{name}/runs", Access.EDITOR)
+    def start_run(request: Request, name: str) -> Response:
+        run = _job_action(lambda: console.start_run(name, person(request)))
+        return RedirectResponse(f"/jobs?started={run}", status_code=303)
+
+    @route("POST", "/jobs/{name}/runs/{run}/cancel", Access.EDITOR)
+    def cancel_run(request: Request, name: str, run: str) -> Response:
+        _job_action(lambda: console.cancel_run(name, run, person(request)))
+        return RedirectResponse("/jobs", status_code=303)
+
+    @route("GET", "/jobs/{name}/runs/{run}/logs", Access.EDITOR, response_class=HTMLResponse)
+    def run_logs(request: Request, name: str, run: str) -> Response:
+        found = _job_action(lambda: console.run_logs(name, run, person(request)))
+        return page(request, "logs.html", {"title": f"Logs of {run}", "job": name, "run": run, "pods": found})
+
+    @route("GET", "/api/jobs", Access.VIEWER)
+    def list_jobs() -> dict[str, Any]:
+        live = console.live.current()
+        return {
+            "jobs": [
+                {**c.as_json(), "status": live.state_of(c), "runs": [dataclasses.asdict(r) for r in live.runs_of(c)]}
+                for c in console.jobs()
+            ],
+            "cluster_error": live.error,
+        }
+
+    @route("POST", "/api/jobs/{name}/runs", Access.EDITOR, status_code=201)
+    def api_start_run(request: Request, name: str) -> dict[str, Any]:
+        return {"run": _job_action(lambda: console.start_run(name, person(request)))}
+
+    @route("POST", "/api/jobs/{name}/runs/{run}/cancel", Access.EDITOR)
+    def api_cancel_run(request: Request, name: str, run: str) -> dict[str, Any]:
+        _job_action(lambda: console.cancel_run(name, run, person(request)))
+        return {"cancelled": run}
+
+    @route("GET", "/api/jobs/{name}/runs/{run}/logs", Access.EDITOR)
+    def api_run_logs(request: Request, name: str, run: str) -> dict[str, Any]:
+        found = _job_action(lambda: console.run_logs(name, run, person(request)))
+        return {"pods": [{"pod": pod, "log": text} for pod, text in found]}
+
     # ---- the JSON API
 
     @route("GET", "/api/openapi.json", Access.VIEWER)
@@ -309,6 +358,18 @@ def _shown_fields(fields: dict[str, Any]) -> dict[str, Any]:
     for flag in ("database", "cache"):
         shown[flag] = str(fields.get(flag, "")).lower() in ("on", "true", "1", "yes")
     return shown
+
+
+def _job_action(action: Callable[[], Any]) -> Any:
+    """Run a job action; its refusals as the right answers (404, 403, 502 for the cluster's)."""
+    try:
+        return action()
+    except NotFound as missing:
+        raise Refused(404, str(missing)) from None
+    except Forbidden as refused:
+        raise Refused(403, str(refused)) from None
+    except DockyardError as failed:
+        raise Refused(502, str(failed)) from None
 
 
 def _found(lookup: Callable[[str], Any], name: str) -> Any:

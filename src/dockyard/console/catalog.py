@@ -58,6 +58,8 @@ class Card:
     """Its score.yaml, relative to the repo."""
     objects: int
     """How many objects its render has."""
+    job: str | None = None
+    """A job's cron schedule, or `when started`; None for a long-running service."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +79,7 @@ class Card:
             },
             "source": self.source,
             "objects": self.objects,
+            "job": self.job,
         }
 
 
@@ -133,6 +136,7 @@ def card(platform: Platform, service: Service, objects: list[Rendered], scheme: 
         contract_readable=readable,
         source=service.source.file,
         objects=len(objects),
+        job=None if service.settings.job is None else (service.settings.job.schedule or "when started"),
     )
 
 

@@ -20,8 +20,9 @@ from dockyard.errors import Problem
 
 FIELDS = (
     *("name", "team", "image", "port", "variables", "database", "cache", "route_host", "route_path"),
-    *("health_path", "replicas", "contract"),
+    *("health_path", "replicas", "contract", "runs", "schedule"),
 )
+RUNS = ("always", "on-schedule", "when-started")
 NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SCORE_HEADER = "# yaml-language-server: $schema=../../.dockyard/schemas/score.json\n"
@@ -53,6 +54,10 @@ class ServiceForm:
     replicas: int | None = None
     contract: str | None = None
     """An uploaded OpenAPI document (None: keep what the service has)."""
+    runs: str = "always"
+    """always (a service), on-schedule or when-started (a job)."""
+    schedule: str = ""
+    """A job's cron schedule (runs: on-schedule)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +72,8 @@ class ServiceForm:
             "route_path": self.route_path,
             "health_path": self.health_path,
             "replicas": self.replicas,
+            "runs": self.runs,
+            "schedule": self.schedule,
         }
 
 
@@ -117,6 +124,12 @@ def parse_fields(values: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
     if not image:
         errors.append(FieldError("image", "give the container image, e.g. ghcr.io/acme/orders:1.4.2"))
     variables = _variables(values.get("variables"), errors)
+    runs = text("runs", "always") or "always"
+    if runs not in RUNS:
+        errors.append(FieldError("runs", f"choose one of: {', '.join(RUNS)}"))
+    schedule = text("schedule")
+    if runs == "on-schedule" and not schedule:
+        errors.append(FieldError("schedule", "give a cron schedule, e.g. `0 3 * * *` (03:00 every day)"))
     contract = values.get("contract")
     form = ServiceForm(
         name=name,
@@ -129,6 +142,8 @@ def parse_fields(values: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
         route_host=text("route_host"),
         route_path=text("route_path", "/") or "/",
         health_path=text("health_path"),
+        runs=runs,
+        schedule=schedule if runs == "on-schedule" else "",
         replicas=number("replicas", 0, 1000),
         contract=contract if isinstance(contract, str) and contract.strip() else None,
     )
@@ -192,6 +207,7 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
         "route_path": str(route.get("path") or "/") if isinstance(route, dict) else "/",
         "health_path": str(health or ""),
         "replicas": "" if settings.get("replicas") is None else str(settings.get("replicas")),
+        **_runs_fields(settings.get("job")),
         "containers": len(containers) if isinstance(containers, dict) else 0,
     }
 
@@ -291,6 +307,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
         settings["replicas"] = form.replicas
     elif "replicas" in settings:
         del settings["replicas"]
+    _job(settings, form)
     contract_file = None
     if api is not None:
         contract_file = str(settings.get("contract") or CONTRACT_FILE)
@@ -301,6 +318,13 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     result = Draft(form.name, files)
     _record_spans(result, base, container_name, (database, cache, route, api), contract_file)
     return result
+
+
+def _runs_fields(job: Any) -> dict[str, str]:
+    if not isinstance(job, dict):
+        return {"runs": "always", "schedule": ""}
+    schedule = job.get("schedule")
+    return {"runs": "on-schedule" if schedule else "when-started", "schedule": str(schedule or "")}
 
 
 def _type_id(score: CommentedMap, kind: str) -> str | None:
@@ -373,6 +397,22 @@ def _ports(score: CommentedMap, port: int | None) -> None:
 PROBES = ("readinessProbe", "livenessProbe")
 
 
+def _job(settings: CommentedMap, form: ServiceForm) -> None:
+    """`job:` as the form says: absent for a service; a schedule, or none, for a job (its other keys kept)."""
+    if form.runs == "always":
+        if "job" in settings:
+            del settings["job"]
+        return
+    job = settings.get("job")
+    if not isinstance(job, CommentedMap):
+        settings["job"] = job = CommentedMap()
+    if form.runs == "on-schedule":
+        if job.get("schedule") != form.schedule:
+            job["schedule"] = form.schedule
+    elif "schedule" in job:
+        del job["schedule"]
+
+
 def _health_path(container: dict[str, Any]) -> str | None:
     """The path the form shows for a container's probes: its readiness probe's, else its liveness probe's."""
     for probe in PROBES:
@@ -419,6 +459,8 @@ def _record_spans(
         ("team", settings_file, settings, ("team",)),
         ("replicas", settings_file, settings, ("replicas",)),
         ("contract", settings_file, settings, ("contract",)),
+        ("runs", settings_file, settings, ("job",)),
+        ("schedule", settings_file, settings, ("job", "schedule")),
     ]
     for name, resource in (("database", database), ("cache", cache), ("route_host", route), ("contract", api)):
         if resource is not None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.console.catalog import Card, service_of
+from dockyard.console.runs import Run, runs_by_service
 from dockyard.deploy.client import Connection
 from dockyard.errors import DockyardError
 
@@ -54,14 +55,27 @@ class Live:
     """Why the cluster could not be read (None: it was, at `read_at`)."""
     rollouts: dict[str, Rollout] = field(default_factory=dict)
     sync: SyncView | None = None
+    runs: dict[str, list[Run]] = field(default_factory=dict)
+    """A job's runs by `<namespace>/<name>`, newest first."""
+    jobs: frozenset[str] = frozenset()
+    """The jobs (CronJobs) on the cluster, as `<namespace>/<name>`."""
 
     def state_of(self, card: Card) -> str:
         if self.read_at == 0.0:
             return "…"
         if self.error is not None:
             return "unknown"
-        rollout = self.rollouts.get(f"{card.namespace}/{card.name}")
+        key = f"{card.namespace}/{card.name}"
+        if card.job is not None:
+            if key not in self.jobs:
+                return "not deployed"
+            runs = self.runs.get(key)
+            return f"last run {runs[0].state}" if runs else "no run yet"
+        rollout = self.rollouts.get(key)
         return rollout.state if rollout else "not deployed"
+
+    def runs_of(self, card: Card) -> list[Run]:
+        return self.runs.get(f"{card.namespace}/{card.name}", [])
 
 
 def read(connection: Connection, cards: Iterable[Card], platform: str, cluster: str) -> Live:
@@ -72,12 +86,17 @@ def read(connection: Connection, cards: Iterable[Card], platform: str, cluster: 
             rollouts[f"{namespace}/{name}"] = Rollout(
                 int(spec.get("replicas", 1)), int(status.get("readyReplicas", 0)), int(status.get("updatedReplicas", 0))
             )
+    runs: dict[str, list[Run]] = {}
+    jobs: set[str] = set()
+    for namespace in sorted({c.namespace for c in cards if c.job is not None}):
+        jobs |= {f"{namespace}/{name}" for name in connection.list("batch/v1", "CronJob", namespace)}
+        runs |= runs_by_service(connection.list("batch/v1", "Job", namespace), namespace)
     sync = None
     for item in connection.list(PLATFORM_API, "Platform", None).values():
         spec = item.get("spec") or {}
         if spec.get("cluster") == cluster and spec.get("platform") == platform:
             sync = _sync_view(item.get("status") or {})
-    return Live(time.time(), None, rollouts, sync)
+    return Live(time.time(), None, rollouts, sync, runs, frozenset(jobs))
 
 
 def _sync_view(status: dict[str, Any]) -> SyncView:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard import actions
-from dockyard.console import drafts
+from dockyard.console import drafts, runs
 from dockyard.console.auth import Person
 from dockyard.console.catalog import Card, objects_by_service
 from dockyard.console.form import Draft, FieldError, ServiceForm, draft
@@ -98,6 +98,32 @@ class Console:
     def _cards_and_platform(self) -> tuple[tuple[Card, ...], str]:
         snapshot = self.snapshot()
         return snapshot.cards, snapshot.platform.name if snapshot.platform else ""
+
+    def jobs(self) -> tuple[Card, ...]:
+        return tuple(c for c in self.snapshot().cards if c.job is not None)
+
+    def _job(self, name: str, person: Person | None = None) -> Card:
+        card = self.card(name)
+        if card.job is None:
+            raise NotFound(f"`{name}` is a service, not a job")
+        if person is not None and not person.can_edit(card.team):
+            raise Forbidden(f"{person.name} may not run, stop or read the runs of team {card.team or '(none)'}'s jobs")
+        return card
+
+    def start_run(self, name: str, person: Person) -> str:
+        card = self._job(name, person)
+        run = runs.start(self._connect(), card.namespace, name, person)
+        self.live.refresh()
+        return run
+
+    def cancel_run(self, name: str, run: str, person: Person) -> None:
+        card = self._job(name, person)
+        runs.cancel(self._connect(), card.namespace, name, run)
+        self.live.refresh()
+
+    def run_logs(self, name: str, run: str, person: Person) -> list[tuple[str, str]]:
+        card = self._job(name, person)
+        return runs.logs(self._connect(), card.namespace, name, run)
 
     def plan(self, name: str) -> Planned:
         """The plan of the whole platform against the cluster (as `dockyard plan`), this service's part."""

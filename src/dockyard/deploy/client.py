@@ -402,6 +402,15 @@ class Connection:
         http = adapter_client(self._config, parameters)
         return http, f"/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy"
 
+    def pod_log(self, namespace: str, pod: str, tail_lines: int = 500, limit_bytes: int = 512 * 1024) -> str:
+        """The last lines a pod's (first) container wrote; ConnectionFailed with the API server's reason."""
+        path = f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+        params = {"tailLines": str(tail_lines), "limitBytes": str(limit_bytes)}
+        response = self._call(partial(self._get, path, params))
+        if response.status_code != 200:
+            raise ConnectionFailed(f"no log of pod {namespace}/{pod}: {_status_message(response)}")
+        return response.content.decode("utf-8", "replace")
+
     def delete(self, manifest: Mapping[str, Any]) -> ObjectError | None:
         kind = self._kind(manifest)
         if kind is None:

@@ -116,6 +116,38 @@ SERVICE_SETTINGS: dict[str, Any] = {
                 "jwt": {"type": "boolean", "description": "Require a platform JWT on operations with security."},
             },
         },
+        "job": {
+            "type": "object",
+            "description": "Run the workload as a job (e.g. a data connector), not a long-running service: on a "
+            "schedule, or only when someone starts it (from the console). Its runs are cleaned up by `keep`.",
+            "additionalProperties": False,
+            "properties": {
+                "schedule": {
+                    "type": "string",
+                    "pattern": r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\S+( +\S+){4})$",
+                    "x-dockyard-error": "must be a cron schedule of five fields (`0 3 * * *`: 03:00 every day) "
+                    "or @hourly, @daily, @weekly, @monthly, @yearly",
+                    "description": "A cron schedule of five fields (`0 3 * * *`) or @daily, @hourly, ...; "
+                    "absent: it runs only when started.",
+                },
+                "timeZone": {"type": "string", "minLength": 1, "description": "The schedule's time zone (IANA)."},
+                "retries": {"type": "integer", "minimum": 0, "maximum": 100, "description": "Tries after a failure."},
+                "timeoutSeconds": {"type": "integer", "minimum": 1, "maximum": 604800},
+                "concurrency": {
+                    "enum": ["Forbid", "Allow", "Replace"],
+                    "description": "When a run is due while another runs: skip it, run both, or replace the old.",
+                },
+                "keep": {
+                    "type": "object",
+                    "description": "How many finished runs to keep; older ones are deleted.",
+                    "additionalProperties": False,
+                    "properties": {
+                        "succeeded": {"type": "integer", "minimum": 0, "maximum": 100},
+                        "failed": {"type": "integer", "minimum": 0, "maximum": 100},
+                    },
+                },
+            },
+        },
         "images": {
             "type": "object",
             "description": "Container images by container name, for a layer to supply at deploy time: the image "

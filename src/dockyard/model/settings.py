@@ -54,6 +54,22 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class Job:
+    """A workload that runs to completion: on a schedule, or when someone starts it."""
+
+    schedule: str | None
+    """Cron; None: only when started."""
+    time_zone: str | None = None
+    retries: int = 2
+    timeout_seconds: int | None = None
+    concurrency: str = "Forbid"
+    keep_succeeded: int = 3
+    keep_failed: int = 3
+    finished_ttl_seconds: int = 7 * 24 * 3600
+    """A finished run is deleted this long after it ended, whatever `keep` says."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Dockyard's effective per-service settings (dockyard.yaml merged over every layer)."""
 
@@ -71,6 +87,8 @@ class Settings:
     images: Mapping[str, str]
     """Images by container name, supplied by a layer."""
     metrics: Metrics
+    job: Job | None = None
+    """Set: the workload runs as a job (a CronJob), not as a Deployment."""
 
 
 def settings_of(name: str, merged: Mapping[str, Any]) -> Settings:
@@ -102,6 +120,22 @@ def settings_of(name: str, merged: Mapping[str, Any]) -> Settings:
         jwt=bool(values["auth"]["jwt"]),
         images=dict(values.get("images") or {}),
         metrics=Metrics(metrics.get("port"), metrics["path"]),
+        job=_job(values.get("job")),
+    )
+
+
+def _job(values: Any) -> Job | None:
+    if not isinstance(values, Mapping):
+        return None
+    keep = values.get("keep") or {}
+    return Job(
+        schedule=values.get("schedule"),
+        time_zone=values.get("timeZone"),
+        retries=int(values.get("retries", 2)),
+        timeout_seconds=values.get("timeoutSeconds"),
+        concurrency=str(values.get("concurrency") or "Forbid"),
+        keep_succeeded=int(keep.get("succeeded", 3)),
+        keep_failed=int(keep.get("failed", 3)),
     )
 
 

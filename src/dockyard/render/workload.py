@@ -16,7 +16,7 @@ from typing import Any
 
 from dockyard.model.consistency import quantity
 from dockyard.model.service import Container, Service
-from dockyard.model.settings import Autoscaling
+from dockyard.model.settings import Autoscaling, Job
 from dockyard.render import platform_names
 from dockyard.render.bundle import obj
 from dockyard.render.labels import selector
@@ -81,7 +81,12 @@ def render_service(
         if binary:
             contents["binaryData"] = binary
         manifests.append(obj("v1", "ConfigMap", f"{service.name}-files", namespace, **contents))
-    manifests.append(_deployment(service, namespace, containers, volumes, files))
+    template = _pod_template(service, containers, volumes, files)
+    if settings.job is not None:  # runs to completion: no Service, autoscaler, budget or scrape target
+        manifests.append(_cron_job(service, namespace, template, settings.job))
+        manifests.append(_network_policy(service, namespace, wiring, None))
+        return manifests
+    manifests.append(_deployment(service, namespace, template))
     if service.ports:
         manifests.append(_service_object(service, namespace, wiring.service_labels))
     if settings.autoscaling.enabled:
@@ -364,17 +369,13 @@ def _workload_annotations(service: Service) -> dict[str, str]:
     return {str(k): str(v) for k, v in written.items()}
 
 
-def _deployment(
+def _pod_template(
     service: Service,
-    namespace: str,
     containers: list[dict[str, Any]],
     volumes: list[dict[str, Any]],
     files: dict[str, tuple[str, int | None, str | Binary]],
 ) -> dict[str, Any]:
-    rollout = service.settings.rollout
-    strategy: dict[str, Any] = {"type": rollout.strategy}
-    if rollout.strategy == "RollingUpdate":
-        strategy["rollingUpdate"] = {"maxSurge": rollout.max_surge, "maxUnavailable": rollout.max_unavailable}
+    """The pods' template, with the platform's secure defaults, for a Deployment or a job."""
     template_metadata: dict[str, Any] = {"labels": selector(service)}
     annotations = _workload_annotations(service)
     if files:
@@ -382,24 +383,55 @@ def _deployment(
         annotations["dockyard.dev/files-checksum"] = digest
     if annotations:
         template_metadata["annotations"] = dict(sorted(annotations.items()))
+    return {
+        "metadata": template_metadata,
+        "spec": {
+            "serviceAccountName": service.name,
+            "automountServiceAccountToken": False,
+            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": containers,
+            "volumes": volumes,
+        },
+    }
+
+
+def _deployment(service: Service, namespace: str, template: dict[str, Any]) -> dict[str, Any]:
+    rollout = service.settings.rollout
+    strategy: dict[str, Any] = {"type": rollout.strategy}
+    if rollout.strategy == "RollingUpdate":
+        strategy["rollingUpdate"] = {"maxSurge": rollout.max_surge, "maxUnavailable": rollout.max_unavailable}
     spec: dict[str, Any] = {}
     if not service.settings.autoscaling.enabled:
         spec["replicas"] = service.settings.replicas
-    spec.update(
-        selector={"matchLabels": selector(service)},
-        strategy=strategy,
-        template={
-            "metadata": template_metadata,
-            "spec": {
-                "serviceAccountName": service.name,
-                "automountServiceAccountToken": False,
-                "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-                "containers": containers,
-                "volumes": volumes,
-            },
-        },
-    )
+    spec.update(selector={"matchLabels": selector(service)}, strategy=strategy, template=template)
     return obj("apps/v1", "Deployment", service.name, namespace, spec=spec)
+
+
+ON_DEMAND = "0 0 1 1 *"
+"""The schedule of a job that runs only when started: never reached, because the CronJob is suspended."""
+
+
+def _cron_job(service: Service, namespace: str, template: dict[str, Any], job: Job) -> dict[str, Any]:
+    """A CronJob: scheduled, or suspended with its template ready for runs started by hand."""
+    pods = {**template, "spec": {**template["spec"], "restartPolicy": "Never"}}
+    run: dict[str, Any] = {"backoffLimit": job.retries, "ttlSecondsAfterFinished": job.finished_ttl_seconds}
+    if job.timeout_seconds is not None:
+        run["activeDeadlineSeconds"] = job.timeout_seconds
+    run["template"] = pods
+    spec: dict[str, Any] = {"schedule": job.schedule or ON_DEMAND}
+    if job.schedule is None:
+        spec["suspend"] = True
+    if job.time_zone:
+        spec["timeZone"] = job.time_zone
+    spec.update(
+        concurrencyPolicy=job.concurrency,
+        successfulJobsHistoryLimit=job.keep_succeeded,
+        failedJobsHistoryLimit=job.keep_failed,
+        jobTemplate={"metadata": {"labels": selector(service)}, "spec": run},
+    )
+    manifest = obj("batch/v1", "CronJob", service.name, namespace, spec=spec)
+    manifest["metadata"]["annotations"] = {"dockyard.dev/runs": "on-schedule" if job.schedule else "when-started"}
+    return manifest
 
 
 def _service_object(service: Service, namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:

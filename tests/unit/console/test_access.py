@@ -28,6 +28,14 @@ RULES = {
     ("GET", "/services/{name}/plan"): Access.VIEWER,
     ("GET", "/services/{name}/edit"): Access.EDITOR,
     ("POST", "/services/{name}"): Access.EDITOR,
+    ("GET", "/jobs"): Access.VIEWER,
+    ("POST", "/jobs/{name}/runs"): Access.EDITOR,
+    ("POST", "/jobs/{name}/runs/{run}/cancel"): Access.EDITOR,
+    ("GET", "/jobs/{name}/runs/{run}/logs"): Access.EDITOR,
+    ("GET", "/api/jobs"): Access.VIEWER,
+    ("POST", "/api/jobs/{name}/runs"): Access.EDITOR,
+    ("POST", "/api/jobs/{name}/runs/{run}/cancel"): Access.EDITOR,
+    ("GET", "/api/jobs/{name}/runs/{run}/logs"): Access.EDITOR,
     ("GET", "/api/openapi.json"): Access.VIEWER,
     ("GET", "/api/me"): Access.VIEWER,
     ("GET", "/api/services"): Access.VIEWER,
@@ -67,7 +75,7 @@ def test_every_route_names_the_rule_this_test_expects(client: TestClient) -> Non
 
 
 def _call(client: TestClient, method: str, path: str) -> int:
-    url = path.replace("{name}", "orders")
+    url = path.replace("{name}", "orders").replace("{run}", "orders-run-1")
     body = {"name": "orders", "team": "shop", "image": "x"}
     if url.startswith("/api/"):
         response = client.request(method, url, json=body if method != "GET" else None)

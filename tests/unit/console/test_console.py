@@ -205,3 +205,30 @@ def test_a_cluster_that_cannot_be_read_is_shown_as_such_and_never_waited_for(
     assert "The cluster cannot be read: cannot use " in client.get("/").text
     plan = client.get("/api/services/orders/plan")
     assert plan.status_code == 502 and plan.json()["error"].startswith("cannot use ")
+
+
+def test_a_job_is_added_like_a_service_and_rendered_as_a_cron_job(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    client = signed_in("editor")
+    job = {"name": "crm-sync", "team": "shop", "image": "ghcr.io/acme/crm:2.3", "database": True}
+    job |= {"runs": "on-schedule", "schedule": "every night"}
+    refused = client.post("/api/drafts", json={**job, "new": True}).json()
+    assert list(refused["errors"]) == ["schedule"]
+    assert refused["errors"]["schedule"][0].endswith(
+        "`job.schedule` must be a cron schedule of five fields (`0 3 * * *`: 03:00 every day) "
+        'or @hourly, @daily, @weekly, @monthly, @yearly; got string "every night"'
+    )
+    assert client.post("/api/drafts", json={**job, "schedule": "", "new": True}).json()["errors"] == {
+        "schedule": ["give a cron schedule, e.g. `0 3 * * *` (03:00 every day)"]
+    }
+    created = client.post("/api/services", json={**job, "schedule": "0 3 * * *"})
+    assert created.status_code == 201, created.text
+    assert (repo / "services/crm-sync/dockyard.yaml").read_text().endswith("job:\n  schedule: 0 3 * * *\n")
+    page = client.get("/services/crm-sync").text
+    assert "kind: CronJob" in page and "kind: Deployment" not in page
+    assert [j["name"] for j in client.get("/api/jobs").json()["jobs"]] == ["crm-sync"]
+    assert "runs on schedule 0 3 * * *" in client.get("/jobs").text
+    changed = client.put("/api/services/crm-sync", json={**job, "runs": "when-started", "schedule": ""})
+    assert changed.status_code == 200, changed.text
+    assert (repo / "services/crm-sync/dockyard.yaml").read_text().endswith("job: {}\n")
