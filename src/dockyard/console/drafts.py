@@ -38,6 +38,8 @@ class Judged:
     """Per problem, the check rule that denied it ("" for the pipeline's own problems)."""
     notes: tuple[str, ...] = ()
     """What could not be judged here, and who judges it instead."""
+    preview: str = ""
+    """The objects the draft renders to, as YAML (no Secret value is ever in a render)."""
 
 
 def live_problems(root: Path, cluster: str, draft_files: Mapping[str, bytes], peers: Iterable[str]) -> Judged:
@@ -55,7 +57,10 @@ def live_problems(root: Path, cluster: str, draft_files: Mapping[str, bytes], pe
             return _pipeline([p for p in error.problems if not p.position.file.startswith(peer_folders)])
         except DockyardError as error:
             return _pipeline([Problem(Position(next(iter(draft_files), "")), str(error))])
-        return _denied(run_checks(platform, bundle, each_object_only=True), draft_files)
+        judged = _denied(run_checks(platform, bundle, each_object_only=True), draft_files)
+        service = next(iter(draft_files)).split("/")[1]
+        preview = to_yaml([r.manifest for r in objects_by_service(bundle).get(service, [])])
+        return dataclasses.replace(judged, preview=preview)
 
 
 def commit_problems(root: Path, draft_files: Mapping[str, bytes], every_service: Iterable[str]) -> Judged:
@@ -104,15 +109,6 @@ def _denied(findings: Iterable[Finding], draft_files: Mapping[str, bytes]) -> Ju
         Problem(f.source, f"{f.object}:{f' {f.path}:' if f.path else ''} {f.message} [{f.rule}]") for f in denied
     )
     return Judged(problems, tuple(f.rule for f in denied))
-
-
-def rendered_preview(root: Path, cluster: str, draft_files: Mapping[str, bytes], peers: Iterable[str]) -> str:
-    """The objects the draft renders to for `cluster`, as YAML (no secret value is ever in a render)."""
-    service = next(iter(draft_files)).split("/")[1]
-    with _overlay(root, draft_files, peers) as folder:
-        platform = actions.platform_for(actions.load_repo(folder), cluster)
-        bundle = actions.render_for(dataclasses.replace(platform, root=root), Part.SERVICES)
-    return to_yaml([r.manifest for r in objects_by_service(bundle).get(service, [])])
 
 
 class _overlay:

@@ -52,6 +52,8 @@ class Checked:
     errors: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     """What could not be judged here (shown, never blocking)."""
+    preview: str = ""
+    """The objects the draft renders to (live checks only), as YAML."""
 
     @property
     def ok(self) -> bool:
@@ -195,6 +197,7 @@ class Console:
         for problem, rule in zip(judged.problems, judged.rules, strict=True):
             checked.add(RULE_FIELDS.get(rule) or checked.draft.field_of(problem), _shown(problem))
         checked.notes = list(judged.notes)
+        checked.preview = judged.preview
         return checked
 
     def save(self, form: ServiceForm, errors: list[FieldError], person: Person, *, new: bool) -> tuple[Checked, str]:

@@ -71,6 +71,8 @@ def test_adding_a_service_commits_it_in_the_persons_name(signed_in: Callable[...
     client = signed_in("editor")
     draft = client.post("/services/draft", data=NEW)
     assert "The pipeline finds nothing wrong: 2 files would change." in draft.text
+    assert "Preview: the objects it renders for cluster local" in draft.text
+    assert "kind: Deployment" in draft.text and "name: billing" in draft.text
     saved = client.post("/services", data={**NEW, "csrf": csrf_of(client, "/services/new")}, follow_redirects=False)
     assert saved.status_code == 303
     commit = saved.headers["location"].split("committed=")[1]
