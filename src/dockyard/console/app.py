@@ -19,6 +19,7 @@ from dockyard import __version__
 from dockyard.console.auth import Access, Person, Role, Session, SessionCodec
 from dockyard.console.form import FIELDS, current_fields, parse_fields
 from dockyard.console.gitrepo import GitError
+from dockyard.console.graph import callers_of, neighbourhood
 from dockyard.console.oidc import SignInFailed
 from dockyard.console.state import Checked, Console, Forbidden, NotFound, editable_teams
 from dockyard.console.web import (
@@ -161,6 +162,8 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         who = person(request)
         context: dict[str, Any] = {"title": name, "detail": detail, "card": detail.card}
         context |= {"committed": committed[:12], "live": console.live.current()}
+        context["graph"] = neighbourhood(detail.card, console.snapshot().cards)
+        context["callers"] = callers_of(name, console.snapshot().cards)
         context["can_edit"] = who.can_edit(detail.card.team)
         return page(request, "service.html", context)
 
@@ -288,6 +291,7 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         detail = _found(console.detail, name)
         return {
             **detail.card.as_json(),
+            "called_by": callers_of(name, console.snapshot().cards),
             "values": [{"key": v.key, "value": v.value, "origin": v.origin} for v in detail.values],
             "history": [dataclasses.asdict(c) for c in detail.history],
         }

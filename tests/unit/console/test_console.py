@@ -59,6 +59,9 @@ def test_a_service_page_shows_values_with_the_line_that_set_them_and_its_history
     assert row in page.text
     assert "kind: Deployment" in page.text
     assert "the example" in page.text  # the commit that made it
+    graph = page.text[page.text.index('<svg class="graph"') : page.text.index("</svg>")]
+    assert re.findall(r'<a href="/services/([a-z]+)">', graph) == ["payments", "web", "worker"]  # its callers
+    assert "<script" not in graph and "style=" not in graph
     detail = client.get("/api/services/orders").json()
     assert {"key": "services.orders.team", "value": "shop"}.items() <= next(
         v for v in detail["values"] if v["key"] == "services.orders.team"
