@@ -91,7 +91,7 @@ def test_added_in_the_browser_then_applied_and_shown_running(
     assert "running: 1 of 1 pods ready" in page.text_content("dl.facts")
 
 
-def test_a_job_is_run_from_the_console_its_run_listed_cancelled_and_kept_to_its_team(
+def test_a_job_is_run_to_completion_from_the_console_listed_cancelled_and_kept_to_its_team(
     served: str, origin: Path, local_cluster: control_plane.Running, page: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     team = platform_name(origin)
@@ -120,6 +120,8 @@ def test_a_job_is_run_from_the_console_its_run_listed_cancelled_and_kept_to_its_
     page.wait_for_url(f"{served}/jobs?started=nightly-run-*")
     run = page.url.split("started=")[1]
     expect(page.locator("#job-nightly")).to_contain_text(run)
+    row = page.locator("#job-nightly tr", has_text=run)
+    expect(row).to_contain_text("succeeded", timeout=60_000)  # run to completion; the page refreshes every 5 s
     assert f"{run}" in page.text_content("#job-nightly") and "Ada Lovelace <ada@example.com>" in page.text_content(
         "#job-nightly"
     )
