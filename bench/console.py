@@ -5,7 +5,7 @@ a loopback port and asked over HTTP, as a browser would.
 - catalog: GET / (every service in one page), server time (the Server-Timing header) and the time
   a client sees, p50 and p95 over `--requests` warm requests; the page's weight, with the
   stylesheet and htmx it loads;
-- live validation: POST /services/draft of one service's edit form with its image changed (what
+- live validation: POST /drafts of one service's edit form with its image changed (what
   the page sends as a person types), warm, p50 and p95;
 - first view: the first request after start (the repo loaded, merged and rendered once; the
   parse cache as earlier runs left it).
@@ -97,13 +97,13 @@ def main() -> None:
         name = f"svc-{args.services // 2:04d}"
         form = {"new": "false", "name": name, "team": "team-0", "image": "registry.example.com/x:2", "port": "8080"}
         form |= {"database": "on", "route_host": name, "route_path": "/", "variables": "LOG_LEVEL=info"}
-        checked = client.post("/services/draft", data=form)
+        checked = client.post("/drafts", data=form)
         assert "The pipeline finds nothing wrong" in checked.text, checked.text[:2000]
         draft_server, draft_client = [], []
         for index in range(args.requests):
             form["image"] = f"registry.example.com/x:2.{index}"
             started = time.perf_counter()
-            response = client.post("/services/draft", data=form)
+            response = client.post("/drafts", data=form)
             draft_client.append((time.perf_counter() - started) * 1000)
             draft_server.append(_server_ms(response))
         server.should_exit = True

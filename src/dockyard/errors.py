@@ -14,7 +14,8 @@ Reported to a person (each a DockyardError; the CLI prints its message, never a 
     │                 TaskFailed, UnknownTask
     ├── console:      NotFound (no such service), Forbidden (the person may not), GitError
     │                 (git refused a commit or could not be run), RunRefused (a job's run
-    │                 cannot be started, cancelled or read)
+    │                 cannot be started, cancelled or read; RunMissing: no such run), PlanBusy
+    │                 (one plan at a time)
     └── cli:          PullError (some charts could not be pulled; the others were)
 
 Internal to one step, caught there and turned into a Problem (with its place) or one of the
@@ -30,6 +31,8 @@ above before it leaves the step; never seen by a person as such:
     model     Unusable (a repo secret's key holds no encrypted value: a Problem at its line)
     sync      SourceUnavailable (git cannot fetch or export: the cycle reports it and changes nothing)
     console   Refused (a request may not go on: an HTML or JSON answer with its status),
+              CannotEdit (a file the form cannot change as written: an error on the form),
+              _TooLarge (a request body over the limit: a 413),
               SignInFailed (the identity provider cannot be asked or believed: a 400 or 502 page)
 
 A `Problem` is one finding with its place: ``FILE:LINE:COL: message`` plus an optional hint.

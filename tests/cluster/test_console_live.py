@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 import uvicorn
+from lightkube.resources.core_v1 import Pod
 from playwright.sync_api import expect
 
 from dockyard.console.app import create_app
 from dockyard.console.state import Console
 from dockyard.console.web import Settings
-from dockyard.localcluster import control_plane
+from dockyard.localcluster import control_plane, readiness
 from tests.browser.conftest import chromium
 from tests.cluster.commands import dockyard, platform_name
 from tests.helpers import git
@@ -132,12 +133,21 @@ def test_a_job_is_run_to_completion_from_the_console_listed_cancelled_and_kept_t
     csrf = page.get_attribute("input[name=csrf]", "value")
     listed = api.get(f"{served}/api/jobs").json()["jobs"]
     assert [j["name"] for j in listed] == ["nightly"] and listed[0]["runs"][0]["name"] == run
-    cancelled = api.post(f"{served}/api/jobs/nightly/runs/{run}/cancel", headers={"X-CSRF-Token": csrf})
+    second = api.post(f"{served}/api/jobs/nightly/runs", headers={"X-CSRF-Token": csrf}).json()["run"]
+    pods = readiness.client(local_cluster.kubeconfig)
+    deadline = time.monotonic() + 30
+    while not list(pods.list(Pod, namespace=team, labels={"job-name": second})):
+        assert time.monotonic() < deadline, "the run made no pod"
+        time.sleep(0.2)
+    cancelled = api.post(f"{served}/api/jobs/nightly/runs/{second}/cancel", headers={"X-CSRF-Token": csrf})
     assert cancelled.status == 200, cancelled.text()
+    while list(pods.list(Pod, namespace=team, labels={"job-name": second})):  # its pods go with it
+        assert time.monotonic() < deadline + 30, "the cancelled run's pods are still there"
+        time.sleep(0.2)
     refused = api.post(f"{served}/api/jobs/api/runs", headers={"X-CSRF-Token": csrf})
     assert (refused.status, refused.json()) == (404, {"error": "`api` is a service, not a job"})
     foreign = api.post(f"{served}/api/jobs/nightly/runs/{run}-x/cancel", headers={"X-CSRF-Token": csrf})
-    assert foreign.status == 502 and foreign.json()["error"] == f"job nightly has no run {run}-x"
+    assert foreign.status == 404 and foreign.json()["error"] == f"job nightly has no run {run}-x"
 
     page.goto(f"{served}/login")  # another team's editor may see the job, not run it
     for field, value in (("name", "Eve"), ("email", "eve@example.com"), ("team", "other")):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -75,7 +76,12 @@ def console_command(
     snapshot = console.snapshot()
     if snapshot.problems:
         err.print(f"warning: the repo does not load for cluster {cluster}; the console shows why")
-    settings = Settings(dev_login=dev_login, secure_cookies=base.startswith("https://"), oidc=oidc)
+    hosts = {"127.0.0.1", "localhost", "::1", urlsplit(base).hostname or "127.0.0.1"}
+    if host not in ("0.0.0.0", "::"):
+        hosts.add(host)
+    settings = Settings(
+        dev_login=dev_login, secure_cookies=base.startswith("https://"), oidc=oidc, hosts=tuple(sorted(hosts))
+    )
     app = create_app(console, settings, SessionCodec(key))
     err.print(f"console: {base}/ (platform repo {root}, cluster {cluster}); Ctrl-C stops it")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

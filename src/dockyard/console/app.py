@@ -17,11 +17,12 @@ from starlette.datastructures import UploadFile
 
 from dockyard import __version__
 from dockyard.console.auth import Access, Person, Role, Session, SessionCodec
-from dockyard.console.form import FIELDS, current_fields, parse_fields
+from dockyard.console.form import FIELDS, CannotEdit, current_fields, parse_fields
 from dockyard.console.gitrepo import GitError
 from dockyard.console.graph import callers_of, neighbourhood
 from dockyard.console.oidc import SignInFailed
-from dockyard.console.state import Checked, Console, Forbidden, NotFound, editable_teams
+from dockyard.console.runs import RunMissing
+from dockyard.console.state import Checked, Console, Forbidden, NotFound, PlanBusy, editable_teams, files_digest
 from dockyard.console.web import (
     Refused,
     Settings,
@@ -138,13 +139,13 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         context |= {"total": len(snapshot.cards), "live": console.live.current()}
         return page(request, "catalog.html", context)
 
-    @route("GET", "/services/new", Access.EDITOR, response_class=HTMLResponse)
+    @route("GET", "/add", Access.EDITOR, response_class=HTMLResponse)
     def new_page(request: Request) -> Response:
         who = person(request)
         values = {"route_path": "/", "team": next(iter(editable_teams(who, console.snapshot().teams)), "")}
         return _form_page(request, who, values, Checked(None), new=True)
 
-    @route("POST", "/services/draft", Access.EDITOR, response_class=HTMLResponse)
+    @route("POST", "/drafts", Access.EDITOR, response_class=HTMLResponse)
     async def draft_fragment(request: Request) -> Response:
         fields = await _posted(request)
         form, errors = parse_fields(fields)
@@ -167,11 +168,13 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         context["can_edit"] = who.can_edit(detail.card.team)
         return page(request, "service.html", context)
 
-    @route("GET", "/services/{name}/plan", Access.VIEWER, response_class=HTMLResponse)
+    @route("POST", "/services/{name}/plan", Access.VIEWER, response_class=HTMLResponse)
     def plan_fragment(request: Request, name: str) -> Response:
         _found(console.card, name)
         try:
             found, error = console.plan(name), ""
+        except PlanBusy as busy:
+            raise Refused(429, str(busy)) from None
         except DockyardError as failed:
             found, error = None, str(failed)
         return page(request, "_plan.html", {"planned": found, "error": error})
@@ -182,7 +185,11 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         who = person(request)
         if not who.can_edit(card.team):
             raise Refused(403, f"{who.name} may not change services of team {card.team or '(none)'}")
-        values = {**current_fields(name, console.files_of(name)), "team": card.team or ""}
+        files = console.files_of(name)
+        try:
+            values = {**current_fields(name, files), "team": card.team or "", "base": files_digest(files)}
+        except CannotEdit as refused:
+            raise Refused(422, str(refused)) from None
         return _form_page(request, who, values, Checked(None), new=False)
 
     @route("POST", "/services/{name}", Access.EDITOR, response_class=HTMLResponse)
@@ -195,8 +202,9 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         if name is not None:
             fields["name"] = name  # a service is renamed by adding a new one, never by the edit form
         form, errors = parse_fields(fields)
+        base = str(fields.get("base") or "")
         try:
-            checked, commit = await run_in_threadpool(lambda: console.save(form, errors, who, new=new))
+            checked, commit = await run_in_threadpool(lambda: console.save(form, errors, who, new=new, base=base))
         except (Forbidden, NotFound) as refused:
             raise Refused(403 if isinstance(refused, Forbidden) else 404, str(refused)) from None
         except GitError as error:
@@ -291,16 +299,19 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         detail = _found(console.detail, name)
         return {
             **detail.card.as_json(),
+            "base": files_digest(console.files_of(name)),
             "called_by": callers_of(name, console.snapshot().cards),
             "values": [{"key": v.key, "value": v.value, "origin": v.origin} for v in detail.values],
             "history": [dataclasses.asdict(c) for c in detail.history],
         }
 
-    @route("GET", "/api/services/{name}/plan", Access.VIEWER)
+    @route("POST", "/api/services/{name}/plan", Access.VIEWER)
     def plan_service(name: str) -> Response:
         _found(console.card, name)
         try:
             found = console.plan(name)
+        except PlanBusy as busy:
+            return JSONResponse({"error": str(busy)}, status_code=429)
         except DockyardError as failed:
             return JSONResponse({"error": str(failed)}, status_code=502)
         changes = [{"action": a, "object": o, "diff": d} for a, o, d in found.changes]
@@ -309,7 +320,7 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
     @route("POST", "/api/drafts", Access.EDITOR)
     def check_draft(body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
         form, errors = parse_fields(body)
-        checked = console.check(form, errors, new=bool(body.get("new")))
+        checked = console.check(form, errors, new=bool(body.get("new")), base=str(body.get("base") or ""))
         return {**checked.as_json(), "files": sorted(checked.draft.files) if checked.draft else []}
 
     @route("POST", "/api/services", Access.EDITOR, status_code=201)
@@ -323,7 +334,7 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
     def _api_save(request: Request, body: dict[str, Any], *, new: bool) -> Response:
         form, errors = parse_fields(body)
         try:
-            checked, commit = console.save(form, errors, person(request), new=new)
+            checked, commit = console.save(form, errors, person(request), new=new, base=str(body.get("base") or ""))
         except Forbidden as refused:
             raise Refused(403, str(refused)) from None
         except NotFound as missing:
@@ -368,7 +379,7 @@ def _job_action(action: Callable[[], Any]) -> Any:
     """Run a job action; its refusals as the right answers (404, 403, 502 for the cluster's)."""
     try:
         return action()
-    except NotFound as missing:
+    except (NotFound, RunMissing) as missing:
         raise Refused(404, str(missing)) from None
     except Forbidden as refused:
         raise Refused(403, str(refused)) from None

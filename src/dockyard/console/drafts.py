@@ -134,7 +134,9 @@ class _overlay:
             if self.shallow and service not in self.drafted:
                 _as_callee(self.folder / "services" / service / "score.yaml")
         for path, data in self.draft_files.items():
-            target = self.folder / path
+            target = (self.folder / path).resolve()
+            if not target.is_relative_to(self.folder.resolve() / "services"):
+                raise DockyardError(f"{path} is outside the repo's services/ folder; nothing was written")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         return self.folder

@@ -34,6 +34,19 @@ CACHE_VARIABLES = {"REDIS_HOST": "host", "REDIS_PORT": "port", "REDIS_USERNAME":
 CACHE_VARIABLES |= {"REDIS_PASSWORD": "password"}
 
 
+class CannotEdit(Exception):
+    """The service's files are written in a shape the form cannot change safely; the reason says where."""
+
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9][-_.A-Za-z0-9]*$")
+
+
+def inside_service(relative: str) -> bool:
+    """A path relative to a service's folder that stays inside it: plain names, no `..`, not absolute."""
+    parts = relative.split("/")
+    return 0 < len(parts) <= 4 and all(_SEGMENT.match(part) and part not in (".", "..") for part in parts)
+
+
 @dataclass(frozen=True)
 class ServiceForm:
     """What a person fills in; everything else about the service stays as its files say."""
@@ -128,6 +141,10 @@ def parse_fields(values: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
     if runs not in RUNS:
         errors.append(FieldError("runs", f"choose one of: {', '.join(RUNS)}"))
     schedule = text("schedule")
+    if runs != "always":
+        for key, what in (("port", "port"), ("route_host", "route"), ("health_path", "health check")):
+            if text(key):
+                errors.append(FieldError(key, f"a job runs to completion and has no {what}: clear it, or run always"))
     if runs == "on-schedule" and not schedule:
         errors.append(FieldError("schedule", "give a cron schedule, e.g. `0 3 * * *` (03:00 every day)"))
     contract = values.get("contract")
@@ -177,6 +194,7 @@ def _variables(raw: Any, errors: list[FieldError]) -> tuple[tuple[str, str], ...
 def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
     """The form's fields as a service's files say now (what the edit form starts from)."""
     score, settings = _load(existing.get("score.yaml")), _load(existing.get("dockyard.yaml"))
+    _require_shapes(f"services/{name}/score.yaml", score)
     containers = score.get("containers") or {}
     container: Any = next(iter(containers.values()), {}) if isinstance(containers, dict) else {}
     resources = score.get("resources") if isinstance(score.get("resources"), dict) else {}
@@ -263,11 +281,13 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     if not score:
         score["apiVersion"] = "score.dev/v1b1"
         score["metadata"] = CommentedMap(name=form.name)
+    _require_shapes(f"{base}/score.yaml", score)
     containers = score.setdefault("containers", CommentedMap())
     if not containers:
         containers["main"] = CommentedMap()
     container_name = next(iter(containers))
     container = containers[container_name]
+    old_port = _first_port(score)
     container["image"] = form.image
     resources = score.get("resources")
     resources = resources if isinstance(resources, CommentedMap) else CommentedMap()
@@ -290,7 +310,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
         del wanted[key]  # a removed database's or cache's outputs
     _set_mapping(container, "variables", wanted)
     _ports(score, form.port)
-    _probes(container, form.health_path, form.port)
+    _probes(container, form.health_path, form.port, old_port)
     if resources:
         score["resources"] = resources
     elif "resources" in score:
@@ -311,6 +331,11 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     contract_file = None
     if api is not None:
         contract_file = str(settings.get("contract") or CONTRACT_FILE)
+        if not inside_service(contract_file):
+            raise CannotEdit(
+                f"{base}/dockyard.yaml names the contract `{contract_file}`, outside the service's folder; "
+                "the console writes contracts only inside it"
+            )
         settings["contract"] = contract_file
         if form.contract is not None:
             files[f"{base}/{contract_file}"] = form.contract.encode()
@@ -325,6 +350,35 @@ def _runs_fields(job: Any) -> dict[str, str]:
         return {"runs": "always", "schedule": ""}
     schedule = job.get("schedule")
     return {"runs": "on-schedule" if schedule else "when-started", "schedule": str(schedule or "")}
+
+
+def _require_shapes(file: str, score: Any) -> None:
+    """CannotEdit unless the parts the form changes have the shapes it knows (mappings where Score
+    allows them); anything else is changed in the file, never guessed at."""
+    places = [("containers", score.get("containers"))]
+    containers = score.get("containers")
+    if isinstance(containers, dict) and containers:
+        first = next(iter(containers.values()))
+        places.append((f"containers.{next(iter(containers))}", first))
+        if isinstance(first, dict):
+            places.append((f"containers.{next(iter(containers))}.variables", first.get("variables")))
+    places.append(("resources", score.get("resources")))
+    service = score.get("service")
+    places.append(("service", service))
+    if isinstance(service, dict):
+        places.append(("service.ports", service.get("ports")))
+    for where, value in places:
+        if value is not None and not isinstance(value, dict):
+            raise CannotEdit(f"{file}: `{where}` is not a mapping; the form cannot change it, change the file itself")
+
+
+def _first_port(score: Any) -> int | None:
+    ports = (score.get("service") or {}).get("ports") if isinstance(score.get("service"), dict) else None
+    first = next(iter(ports.values()), None) if isinstance(ports, dict) else None
+    if not isinstance(first, dict):
+        return None
+    port = first.get("targetPort", first.get("port"))
+    return port if isinstance(port, int) else None
 
 
 def _type_id(score: CommentedMap, kind: str) -> str | None:
@@ -374,7 +428,7 @@ def _set_mapping(parent: CommentedMap, key: str, wanted: Mapping[str, str]) -> N
     for name in [k for k in current if k not in wanted]:
         del current[name]
     for name, value in wanted.items():
-        if current.get(name) != value:
+        if current.get(name) is None or str(current[name]) != value:  # `PORT: 8080` stays a number
             current[name] = value
 
 
@@ -422,10 +476,16 @@ def _health_path(container: dict[str, Any]) -> str | None:
     return None
 
 
-def _probes(container: CommentedMap, path: str, port: int | None) -> None:
+def _probes(container: CommentedMap, path: str, port: int | None, old_port: int | None) -> None:
     """HTTP readiness and liveness probes on `path` (probes of another kind are kept as written).
-    Probes that show `path` already are left as they are (the form shows one path for both)."""
-    if path and _health_path(container) == path:
+    Probes that show `path` already keep their paths (the form shows one path for both); those on
+    the container's old port follow it to the new one."""
+    if (_health_path(container) or "") == path:
+        if port is not None and old_port is not None and port != old_port:
+            for probe in PROBES:
+                get = (container.get(probe) or {}).get("httpGet") if isinstance(container.get(probe), dict) else None
+                if isinstance(get, dict) and get.get("port") == old_port:
+                    get["port"] = port
         return
     for probe in PROBES:
         current = container.get(probe)

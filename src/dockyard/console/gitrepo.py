@@ -22,7 +22,8 @@ from dockyard.errors import DockyardError
 
 GIT_TIMEOUT = 30.0
 COMMITTER = ("Dockyard console", "console@dockyard.invalid")
-_SERVICE_FILE = re.compile(r"^services/[a-z0-9]([-a-z0-9]*[a-z0-9])?/[A-Za-z0-9][-_.A-Za-z0-9]*$")
+_SERVICE_FILE = re.compile(r"^services/[a-z0-9]([-a-z0-9]*[a-z0-9])?(/(?!\.\.?/)[A-Za-z0-9][-_.A-Za-z0-9]*){1,4}$")
+"""A file in a service's folder (or up to three folders below it): plain names only, never `..`."""
 
 
 class GitError(DockyardError):
@@ -63,7 +64,7 @@ class GitRepo:
         written when a path is not a service file or holds a change git has not committed."""
         paths = sorted(files)
         for path in paths:
-            if not _SERVICE_FILE.match(path):
+            if not _SERVICE_FILE.match(path) or "/../" in f"{path}/" or "/./" in f"{path}/":
                 raise GitError(f"the console writes only files under services/<name>/, not {path}")
         with self._lock:
             self._git("rev-parse", "--is-inside-work-tree")
@@ -99,7 +100,9 @@ class GitRepo:
     def _write(self, path: str, data: bytes | None) -> None:
         target = self.root / path
         folder = target.parent
-        for step in (self.root / "services", folder):
+        step = self.root
+        for part in Path(path).parent.parts:  # no folder on the way may be a symlink
+            step = step / part
             if step.is_symlink():
                 raise GitError(f"{step.relative_to(self.root)} is a symlink; the console does not write through one")
         if data is None:

@@ -44,7 +44,7 @@ class Provider:
 class OpenIdConnect:
     def __init__(self, provider: Provider, http: httpx.Client | None = None) -> None:
         self.provider = provider
-        self.http = http or httpx.Client(timeout=TIMEOUT)
+        self.http = http or httpx.Client(timeout=TIMEOUT, trust_env=False)
         self._metadata: dict[str, Any] | None = None
         self._keys: KeySet | None = None
         self._lock = threading.Lock()
@@ -127,6 +127,11 @@ class OpenIdConnect:
             registry.validate(token.claims)
         except JoseError as error:
             raise SignInFailed(f"the ID token cannot be believed: {error}") from None
+        audience, party = token.claims.get("aud"), token.claims.get("azp")
+        if (
+            party is not None or (isinstance(audience, list) and len(audience) > 1)
+        ) and party != self.provider.client_id:
+            raise SignInFailed(f"the ID token was issued to {party!r}, not to this console's client")
         return dict(token.claims)
 
     def _discovered(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ live clean old runs up."""
 from __future__ import annotations
 
 import datetime
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,10 @@ STARTED_BY = "dockyard.dev/started-by"
 
 class RunRefused(DockyardError):
     """A run cannot be started, cancelled or read (the job is not deployed, the cluster refused)."""
+
+
+class RunMissing(RunRefused):
+    """No such run of the job."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def start(connection: Connection, namespace: str, name: str, person: Person) -> 
         raise RunRefused(f"job {name} is not on the cluster yet; apply (or sync) the repo first")
     template = cron["spec"]["jobTemplate"]
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d%H%M%S")
-    run_name = f"{name[:40]}-run-{stamp}"
+    run_name = f"{name[:36]}-run-{stamp}-{secrets.token_hex(2)}"  # two starts in one second differ
     manifest = {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -112,7 +117,7 @@ def start(connection: Connection, namespace: str, name: str, person: Person) -> 
 def cancel(connection: Connection, namespace: str, name: str, run: str) -> None:
     """Stop a run (its pods are deleted with it)."""
     job = _owned_run(connection, namespace, name, run)
-    failed = connection.delete(job)
+    failed = connection.delete(job, with_dependents=True)
     if failed is not None:
         raise RunRefused(f"the cluster refused to cancel run {run}: {failed.message}")
 
@@ -137,5 +142,5 @@ def _owned_run(connection: Connection, namespace: str, name: str, run: str) -> d
     job = connection.get({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": run, "namespace": namespace}})
     labels = ((job or {}).get("metadata") or {}).get("labels") or {}
     if job is None or labels.get(SELECTOR_KEYS[0]) != name:
-        raise RunRefused(f"job {name} has no run {run}")
+        raise RunMissing(f"job {name} has no run {run}")
     return job

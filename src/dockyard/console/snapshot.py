@@ -19,7 +19,10 @@ from dockyard.model.platform import Platform
 from dockyard.render.bundle import Bundle
 from dockyard.render.platform import Part
 
-WATCHED = ("platform.yaml", "environments", "clusters", "services", "provisioners", "secrets", "policies")
+WATCHED = (
+    *("platform.yaml", "environments", "clusters", "services", "provisioners", "secrets", "policies"),
+    "charts.lock",
+)
 """What a snapshot is made of; a change of any file under these makes a new one."""
 
 Stamp = tuple[tuple[str, int, int], ...]

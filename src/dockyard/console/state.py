@@ -4,6 +4,8 @@ cluster."""
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from dockyard import actions
 from dockyard.console import drafts, runs
 from dockyard.console.auth import Person
 from dockyard.console.catalog import Card, objects_by_service
-from dockyard.console.form import Draft, FieldError, ServiceForm, draft
+from dockyard.console.form import CannotEdit, Draft, FieldError, ServiceForm, draft
 from dockyard.console.gitrepo import Change, GitRepo
 from dockyard.console.live import LiveReader, planned
 from dockyard.console.snapshot import Snapshot, Snapshots
@@ -32,6 +34,10 @@ class NotFound(DockyardError):
 
 class Forbidden(DockyardError):
     """The person may not do this."""
+
+
+class PlanBusy(DockyardError):
+    """A plan is being made already (one at a time: each renders the platform and dry-runs it all)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,8 @@ class Console:
         self.snapshots = Snapshots(root, cluster, recheck=recheck)
         self.git = GitRepo(root)
         self.live = LiveReader(self._connect, self._cards_and_platform, cluster, live_every)
+        self._planning = threading.Lock()
+        self._saving = threading.Lock()
 
     def _connect(self) -> Connection:
         platform = self.snapshot().platform
@@ -132,7 +140,12 @@ class Console:
         self.card(name)
         platform = self.snapshot().platform
         assert platform is not None
-        found = actions.plan_platform(platform, kubeconfig=self.kubeconfig, context=self.context)
+        if not self._planning.acquire(blocking=False):
+            raise PlanBusy("a plan is being made already; try again when it is done")
+        try:
+            found = actions.plan_platform(platform, kubeconfig=self.kubeconfig, context=self.context)
+        finally:
+            self._planning.release()
         return Planned(tuple(planned(found.changes, name)), found.changes.summary())
 
     def snapshot(self) -> Snapshot:
@@ -171,9 +184,13 @@ class Console:
                     found[file] = data
         return found
 
-    def check(self, form: ServiceForm, errors: list[FieldError], *, new: bool, whole: bool = False) -> Checked:
+    def check(
+        self, form: ServiceForm, errors: list[FieldError], *, new: bool, whole: bool = False, base: str = ""
+    ) -> Checked:
         """The draft the form makes and its problems: the form's own, then the pipeline's for the
-        console's cluster (with `whole`: the whole repo, every cluster, as before a commit)."""
+        console's cluster (with `whole`: the whole repo, every cluster, as before a commit). `base`:
+        the digest of the service's files when the form was opened (a change made since is refused,
+        never overwritten)."""
         checked = Checked(None)
         for error in errors:
             checked.add(error.field, error.message)
@@ -188,7 +205,19 @@ class Console:
             checked.add("name", f"no service `{form.name}` in the repo")
             return checked
         inherited = None if new else snapshot.by_name[form.name].team if form.name in snapshot.by_name else None
-        checked.draft = draft(form, {} if new else self.files_of(form.name), inherited)
+        existing = {} if new else self.files_of(form.name)
+        if base and base != files_digest(existing):
+            checked.add("", f"services/{form.name} changed since this form was opened; reload it to see the change")
+            return checked
+        try:
+            checked.draft = draft(form, existing, inherited)
+        except CannotEdit as refused:
+            checked.add("", str(refused))
+            return checked
+        current = {f"services/{form.name}/{name}": data for name, data in existing.items()}
+        if not new and all(current.get(path) == data for path, data in checked.draft.files.items()):
+            checked.add("", "nothing changed: the service's files already say this")
+            return checked
         if whole:
             every = [p.name for p in (self.root / "services").iterdir() if p.is_dir()]
             judged = drafts.commit_problems(self.root, checked.draft.files, every)
@@ -200,28 +229,40 @@ class Console:
         checked.preview = judged.preview
         return checked
 
-    def save(self, form: ServiceForm, errors: list[FieldError], person: Person, *, new: bool) -> tuple[Checked, str]:
+    def save(
+        self, form: ServiceForm, errors: list[FieldError], person: Person, *, new: bool, base: str = ""
+    ) -> tuple[Checked, str]:
         """Check the draft against the whole repo, then commit it as `person`: the commit's id
-        ("" when the draft has problems; nothing is written then)."""
+        ("" when the draft has problems; nothing is written then). One save at a time: two people
+        adding the same name, or changing one service, never overwrite each other."""
         if not new:
             current = self.card(form.name)
             if not person.can_edit(current.team):
                 raise Forbidden(f"you may not change services of team {current.team or '(none)'}")
         if not person.can_edit(form.team):
             raise Forbidden(f"you may not add or move services to team {form.team}")
-        checked = self.check(form, errors, new=new, whole=True)
-        if not checked.ok or checked.draft is None:
-            return checked, ""
-        verb = "Add" if new else "Change"
-        message = f"{verb} service {form.name} (from the Dockyard console)"
-        commit = self.git.commit(checked.draft.files, message, person)
-        self.snapshots.forget()
-        return checked, commit
+        with self._saving:
+            checked = self.check(form, errors, new=new, whole=True, base=base)
+            if not checked.ok or checked.draft is None:
+                return checked, ""
+            verb = "Add" if new else "Change"
+            message = f"{verb} service {form.name} (from the Dockyard console)"
+            commit = self.git.commit(checked.draft.files, message, person)
+            self.snapshots.forget()
+            return checked, commit
 
     def _peers(self, form: ServiceForm) -> list[str]:
         """The services a draft of `form` may call: today's dependencies of the service."""
         card = self.snapshot().by_name.get(form.name)
         return list(card.dependencies) if card else []
+
+
+def files_digest(files: dict[str, bytes]) -> str:
+    """What the edit form carries of the files it was made from (a change since is then seen)."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()[:32]
 
 
 def _shown(problem: Problem) -> str:

@@ -13,6 +13,8 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dockyard.console.auth import Access, Person, Session, SessionCodec, same_token
 from dockyard.console.oidc import OpenIdConnect
@@ -55,6 +57,55 @@ class Settings:
     secure_cookies: bool
     oidc: OpenIdConnect | None = None
     """Sign-in through the platform's identity provider (None: the development login only)."""
+    hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+    """The host names requests may name (a page elsewhere that rebinds its name to this machine's
+    address is refused)."""
+
+
+MAX_BODY = 2 * 1024 * 1024
+"""The largest request body the console reads (a contract of 1 MiB and the rest of the form)."""
+
+
+class BodyLimit:
+    """Refuse a request whose body is larger than MAX_BODY before reading it (413), whether or not
+    it says its length."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            await _too_large(send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _too_large(send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    body = b'{"error": "the request is larger than 2 MiB"}'
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def session_of(request: Request) -> Session:
@@ -85,6 +136,11 @@ def access_rule(access: Access) -> Callable[[Request], Awaitable[Person | None]]
 
     async def check(request: Request) -> Person | None:
         session = session_of(request)
+        if access is not Access.PUBLIC:  # who it is first: a body is read only for someone allowed
+            if session.person is None:
+                raise Refused(401, "sign in first")
+            if not session.person.allows(access):
+                raise Refused(403, _why_not(session.person, access))
         if request.method in UNSAFE:
             given = request.headers.get(CSRF_HEADER)
             if given is None and request.headers.get("content-type", "").startswith(
@@ -95,12 +151,6 @@ def access_rule(access: Access) -> Callable[[Request], Awaitable[Person | None]]
                 given = value if isinstance(value, str) else None
             if not same_token(given, session.csrf):
                 raise Refused(400, "the form has expired or did not come from this console; reload the page")
-        if access is Access.PUBLIC:
-            return session.person
-        if session.person is None:
-            raise Refused(401, "sign in first")
-        if not session.person.allows(access):
-            raise Refused(403, _why_not(session.person, access))
         return session.person
 
     check.access = access  # type: ignore[attr-defined]  # read by the test that proves every route's rule
@@ -118,7 +168,10 @@ def wants_json(request: Request) -> bool:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """The session cookie, the security headers and the error pages, on every response."""
+    """The session cookie, the security headers and the error pages, on every response; the host
+    names allowed and the size of bodies, on every request."""
+    app.add_middleware(BodyLimit)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.hosts))
 
     @app.middleware("http")
     async def _every_response(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -34,7 +34,7 @@ from lightkube.generic_resource import (
     create_global_resource,
     create_namespaced_resource,
 )
-from lightkube.types import PatchType
+from lightkube.types import CascadeType, PatchType
 
 from dockyard.errors import DockyardError
 from dockyard.locations import user_kubeconfig
@@ -411,13 +411,18 @@ class Connection:
             raise ConnectionFailed(f"no log of pod {namespace}/{pod}: {_status_message(response)}")
         return response.content.decode("utf-8", "replace")
 
-    def delete(self, manifest: Mapping[str, Any]) -> ObjectError | None:
+    def delete(self, manifest: Mapping[str, Any], *, with_dependents: bool = False) -> ObjectError | None:
+        """Delete an object (`with_dependents`: the objects it owns too, in the background, as a Job's
+        pods; the API server's default for Jobs leaves them running)."""
         kind = self._kind(manifest)
         if kind is None:
             return None
         metadata = manifest["metadata"]
+        cascade = CascadeType.BACKGROUND if with_dependents else None
         try:
-            self._call(lambda: self.client.delete(kind, metadata["name"], namespace=metadata.get("namespace")))
+            self._call(
+                lambda: self.client.delete(kind, metadata["name"], namespace=metadata.get("namespace"), cascade=cascade)
+            )
         except ApiError as error:
             if error.status.code == 404:
                 return None

@@ -72,11 +72,11 @@ def test_a_service_page_shows_values_with_the_line_that_set_them_and_its_history
 
 def test_adding_a_service_commits_it_in_the_persons_name(signed_in: Callable[..., TestClient], repo: Path) -> None:
     client = signed_in("editor")
-    draft = client.post("/services/draft", data=NEW)
+    draft = client.post("/drafts", data=NEW)
     assert "The pipeline finds nothing wrong: 2 files would change." in draft.text
     assert "Preview: the objects it renders for cluster local" in draft.text
     assert "kind: Deployment" in draft.text and "name: billing" in draft.text
-    saved = client.post("/services", data={**NEW, "csrf": csrf_of(client, "/services/new")}, follow_redirects=False)
+    saved = client.post("/services", data={**NEW, "csrf": csrf_of(client, "/add")}, follow_redirects=False)
     assert saved.status_code == 303
     commit = saved.headers["location"].split("committed=")[1]
     assert git(repo, "log", "-1", "--format=%H|%an <%ae>|%cn|%s").strip() == (
@@ -127,13 +127,13 @@ def test_problems_are_shown_at_their_field_and_nothing_is_written(
         "health_path": ({"health_path": ""}, "container main has no readiness or liveness probe [probes]"),
     }
     for field, (change, message) in cases.items():
-        errors = _errors(client.post("/services/draft", data={**NEW, **change}).text)
+        errors = _errors(client.post("/drafts", data={**NEW, **change}).text)
         assert list(errors) == [field], (field, errors)
         assert message in errors[field]
         saved = client.post("/services", data={**NEW, **change}, follow_redirects=False)
         assert saved.status_code == 422
         assert message in _errors(saved.text)[field]
-    reference = _errors(client.post("/services/draft", data={**NEW, "variables": "X=${resources.nope.host}"}).text)
+    reference = _errors(client.post("/drafts", data={**NEW, "variables": "X=${resources.nope.host}"}).text)
     assert reference["variables"].startswith("services/billing/score.yaml:")
     assert "no resource `nope` in this workload" in reference["variables"]
     assert git(repo, "rev-parse", "HEAD") == head
@@ -192,7 +192,7 @@ def test_a_draft_is_judged_beside_the_services_it_calls_not_theirs(
     shown = dict(re.findall(r'name="(\w+)" value="([^"]*)"', client.get("/services/web/edit").text))
     fields = {k: shown[k] for k in ("name", "image", "port", "route_host", "route_path", "health_path")}
     fields |= {"new": "false", "team": "shop", "image": "nginx:1.29"}
-    checked = client.post("/services/draft", data=fields)  # web calls orders, which calls payments
+    checked = client.post("/drafts", data=fields)  # web calls orders, which calls payments
     assert "The pipeline finds nothing wrong" in checked.text, _errors(checked.text)
 
 
@@ -208,7 +208,7 @@ def test_a_cluster_that_cannot_be_read_is_shown_as_such_and_never_waited_for(
     assert listed["cluster_error"].startswith("cannot use ")
     assert {s["status"] for s in listed["services"]} == {"unknown"}
     assert "The cluster cannot be read: cannot use " in client.get("/").text
-    plan = client.get("/api/services/orders/plan")
+    plan = client.post("/api/services/orders/plan")
     assert plan.status_code == 502 and plan.json()["error"].startswith("cannot use ")
 
 

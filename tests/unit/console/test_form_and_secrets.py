@@ -99,6 +99,10 @@ def test_no_secret_value_reaches_a_page_or_the_api(
     sign_in(client, role="admin")
     seen = [client.get(path) for path in ("/", "/services/orders", "/services/orders/edit", "/api/services")]
     seen += [client.get("/api/services/orders")]
+    shown = current_fields("orders", {"score.yaml": score.read_bytes()})
+    preview = client.post("/drafts", data={**shown, "team": "shop", "image": "ghcr.io/x/orders:9", "new": "false"})
+    assert "Preview: the objects it renders" in preview.text and "orders-smtp" in preview.text
+    seen += [preview]
     assert all(response.status_code == 200 for response in seen)
     assert "kind: Secret" in seen[1].text  # the Secret is on the page, without its value
     for response in seen:
