@@ -22,36 +22,35 @@ import argparse
 import json
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 from validate import generate
 
 from dockyard.console.app import create_app
+from dockyard.console.serving import in_thread
 from dockyard.console.state import Console
 from dockyard.console.web import Settings
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _percentile(values: list[float], share: float) -> float:
+def _percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"p50": round(statistics.median(ordered), 1), "p95": round(p95, 1)}
 
 
 def _server_ms(response: httpx.Response) -> float:
     return float(response.headers["server-timing"].split("dur=")[1])
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
 
 
 def main() -> None:
@@ -72,66 +71,52 @@ def main() -> None:
         for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "generated"]):
             subprocess.run(["git", *command], cwd=repo, env=env, check=True)
         app = create_app(Console(repo, "local"), Settings(dev_login=True, secure_cookies=False))
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.01)
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
-        started = time.perf_counter()
-        login = client.get("/login")  # the first request: the repo is loaded, merged and rendered
-        first_view = time.perf_counter() - started
-        token = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
-        person = {"name": "Bench", "email": "b@example.com", "team": "team-0", "role": "admin", "csrf": token}
-        client.post("/login", data=person)
-        first = client.get("/")
-        assert first.status_code == 200 and first.text.count("<tr><td><a href=") == args.services
-        client.headers["X-CSRF-Token"] = re.search(r'name="csrf" value="([^"]+)"', first.text).group(1)  # type: ignore[union-attr]
-        catalog_server, catalog_client = [], []
-        for _ in range(args.requests):
-            started = time.perf_counter()
-            response = client.get("/")
-            catalog_client.append((time.perf_counter() - started) * 1000)
-            catalog_server.append(_server_ms(response))
-        assets = sum(len(client.get(path).content) for path in ("/static/console.css", "/static/htmx.min.js"))
-        name = f"svc-{args.services // 2:04d}"
-        form = {"new": "false", "name": name, "team": "team-0", "image": "registry.example.com/x:2", "port": "8080"}
-        form |= {"database": "on", "route_host": name, "route_path": "/", "variables": "LOG_LEVEL=info"}
-        checked = client.post("/drafts", data=form)
-        assert "The pipeline finds nothing wrong" in checked.text, checked.text[:2000]
-        draft_server, draft_client = [], []
-        for index in range(args.requests):
-            form["image"] = f"registry.example.com/x:2.{index}"
-            started = time.perf_counter()
-            response = client.post("/drafts", data=form)
-            draft_client.append((time.perf_counter() - started) * 1000)
-            draft_server.append(_server_ms(response))
-        server.should_exit = True
-        result = {
-            "services": args.services,
-            "first_view_s": round(first_view, 2),
-            "catalog_server_ms": {
-                "p50": round(statistics.median(catalog_server), 1),
-                "p95": round(_percentile(catalog_server, 0.95), 1),
-            },
-            "catalog_client_ms": {
-                "p50": round(statistics.median(catalog_client), 1),
-                "p95": round(_percentile(catalog_client, 0.95), 1),
-            },
-            "catalog_page_kB": round(len(first.content) / 1000, 1),
-            "catalog_with_assets_kB": round((len(first.content) + assets) / 1000, 1),
-            "live_validation_server_ms": {
-                "p50": round(statistics.median(draft_server), 1),
-                "p95": round(_percentile(draft_server, 0.95), 1),
-            },
-            "live_validation_client_ms": {
-                "p50": round(statistics.median(draft_client), 1),
-                "p95": round(_percentile(draft_client, 0.95), 1),
-            },
-        }
-        print(json.dumps(result, indent=2))
+        with in_thread(app) as url:
+            print(json.dumps(_measure(url, args.services, args.requests), indent=2))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _measure(url: str, services: int, requests: int) -> dict[str, object]:
+    client = httpx.Client(base_url=url, timeout=120)
+    started = time.perf_counter()
+    login = client.get("/login")  # the first request: the repo is loaded, merged and rendered
+    first_view = time.perf_counter() - started
+    person = {"name": "Bench", "email": "b@example.com", "team": "team-0", "role": "admin", "csrf": _csrf(login.text)}
+    client.post("/login", data=person)
+    first = client.get("/")
+    assert first.status_code == 200 and first.text.count("<tr><td><a href=") == services
+    client.headers["X-CSRF-Token"] = _csrf(first.text)
+    catalog_server, catalog_client = [], []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get("/")
+        catalog_client.append((time.perf_counter() - started) * 1000)
+        catalog_server.append(_server_ms(response))
+    assets = sum(len(client.get(path).content) for path in ("/static/console.css", "/static/htmx.min.js"))
+    name = f"svc-{services // 2:04d}"
+    form = {"new": "false", "name": name, "team": "team-0", "image": "registry.example.com/x:2", "port": "8080"}
+    form |= {"database": "on", "route_host": name, "route_path": "/", "variables": "LOG_LEVEL=info"}
+    form |= {"health_path": "/ready"}
+    checked = client.post("/drafts", data=form)
+    assert "The pipeline finds nothing wrong" in checked.text, checked.text[:2000]
+    draft_server, draft_client = [], []
+    for index in range(requests):
+        form["image"] = f"registry.example.com/x:2.{index}"
+        started = time.perf_counter()
+        response = client.post("/drafts", data=form)
+        draft_client.append((time.perf_counter() - started) * 1000)
+        draft_server.append(_server_ms(response))
+    return {
+        "services": services,
+        "first_view_s": round(first_view, 2),
+        "catalog_server_ms": _percentiles(catalog_server),
+        "catalog_client_ms": _percentiles(catalog_client),
+        "catalog_page_kB": round(len(first.content) / 1000, 1),
+        "catalog_with_assets_kB": round((len(first.content) + assets) / 1000, 1),
+        "live_validation_server_ms": _percentiles(draft_server),
+        "live_validation_client_ms": _percentiles(draft_client),
+    }
 
 
 if __name__ == "__main__":

@@ -27,8 +27,7 @@ def _sign_in(page: Any, url: str, role: str, team: str = "shop") -> None:
     page.wait_for_url(f"{url}/")
 
 
-def test_an_editor_adds_a_service_and_sees_it_committed(served: Served, browser: Any) -> None:
-    page = browser.new_page()
+def test_an_editor_adds_a_service_and_sees_it_committed(served: Served, page: Any) -> None:
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     _sign_in(page, served.url, "editor")
@@ -59,8 +58,7 @@ def test_an_editor_adds_a_service_and_sees_it_committed(served: Served, browser:
     assert errors == [], errors  # no script refused by the content security policy, no failed request
 
 
-def test_a_viewer_sees_everything_and_changes_nothing(served: Served, browser: Any) -> None:
-    page = browser.new_page()
+def test_a_viewer_sees_everything_and_changes_nothing(served: Served, page: Any) -> None:
     _sign_in(page, served.url, "viewer")
     assert page.locator("text=Add a service").count() == 0
     page.click("text=orders")

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,6 +31,7 @@ from dockyard.localcluster import control_plane, readiness
 from dockyard.render.bundle import Source, TaskRequest
 from dockyard.render.components.identity import keycloak_tasks
 from dockyard.render.task_points import NAMESPACES
+from tests.browsers import chromium_page
 from tests.cluster.commands import plain_platform
 from tests.helpers import ensure_namespace
 
@@ -151,3 +153,10 @@ def keycloak_url(local_cluster: control_plane.Running, tmp_path_factory: pytest.
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    """A page of the distribution's Chromium (the console's tests against the cluster)."""
+    with chromium_page() as opened:
+        yield opened

@@ -3,22 +3,20 @@ against the cluster from its page, applied, and then shown running in the catalo
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from lightkube.resources.core_v1 import Pod
 from playwright.sync_api import expect
 
 from dockyard.console.app import create_app
+from dockyard.console.serving import in_thread
 from dockyard.console.state import Console
 from dockyard.console.web import Settings
 from dockyard.localcluster import control_plane, readiness
-from tests.browser.conftest import chromium
 from tests.cluster.commands import dockyard, platform_name
 from tests.helpers import git
 
@@ -35,26 +33,8 @@ def served(origin: Path, local_cluster: control_plane.Running) -> Iterator[str]:
         context=local_cluster.context,
         live_every=0.5,
     )
-    app = create_app(console, Settings(dev_login=True, secure_cookies=False))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium(), headless=True, args=["--no-sandbox"])
-        yield browser.new_page()
-        browser.close()
+    with in_thread(create_app(console, Settings(dev_login=True, secure_cookies=False))) as url:
+        yield url
 
 
 def test_added_in_the_browser_then_applied_and_shown_running(

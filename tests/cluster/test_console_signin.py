@@ -5,8 +5,6 @@ out, and a callback that was not started here refused."""
 from __future__ import annotations
 
 import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +13,10 @@ from typing import Any
 import httpx
 import httpx2
 import pytest
-import uvicorn
 
 from dockyard.console.app import create_app
 from dockyard.console.oidc import OpenIdConnect, Provider
+from dockyard.console.serving import in_thread
 from dockyard.console.state import Console
 from dockyard.console.web import Settings
 from dockyard.deploy import tasks
@@ -26,7 +24,6 @@ from dockyard.deploy.client import Connection
 from dockyard.deploy.tasks import keycloak
 from dockyard.localcluster import control_plane
 from dockyard.render.components import identity
-from tests.browser.conftest import chromium
 from tests.helpers import commit_all, copy_example
 
 pytestmark = pytest.mark.browser
@@ -102,27 +99,8 @@ def console_with_keycloak(
     issuer = f"{keycloak_url}/realms/{realm}"
     oidc = OpenIdConnect(Provider(issuer, "dockyard-console", SECRET, f"{url}/auth/callback"))
     app = create_app(Console(repo, "local"), Settings(dev_login=False, secure_cookies=False, oidc=oidc))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
+    with in_thread(app, port=port):
         yield url, issuer
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
-        yield browser.new_page()
-        browser.close()
 
 
 def _sign_in(page: Any, url: str, username: str) -> None:
