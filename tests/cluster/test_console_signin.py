@@ -64,7 +64,7 @@ def console_with_keycloak(
         "name": "groups",
         "protocol": "openid-connect",
         "protocolMapper": "oidc-group-membership-mapper",
-        "config": {"full.path": "true", "id.token.claim": "true", "claim.name": "groups"},
+        "config": {"full.path": "true", "id.token.claim": "true", "access.token.claim": "true", "claim.name": "groups"},
     }
     client = {
         "clientId": "dockyard-console",
@@ -73,7 +73,7 @@ def console_with_keycloak(
         "secret": SECRET,
         "redirectUris": [f"{url}/auth/callback"],
         "standardFlowEnabled": True,
-        "directAccessGrantsEnabled": False,
+        "directAccessGrantsEnabled": True,  # the bearer test asks for a token with a password
         "attributes": {"pkce.code.challenge.method": "S256"},
         "protocolMappers": [groups_mapper],
     }
@@ -140,3 +140,33 @@ def test_a_callback_that_was_not_started_here_is_refused(console_with_keycloak: 
         assert response.status_code == 400
         assert "this sign-in was not started here or has expired; sign in again" in response.text
         assert client.get("/api/me").status_code == 401
+
+
+def _token(issuer: str, username: str) -> str:
+    form = {"grant_type": "password", "client_id": "dockyard-console", "client_secret": SECRET}
+    form |= {"username": username, "password": PASSWORD, "scope": "openid"}
+    response = httpx.post(f"{issuer}/protocol/openid-connect/token", data=form, timeout=30)
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def test_the_json_api_takes_an_access_token_without_a_browser(console_with_keycloak: tuple[str, str]) -> None:
+    url, issuer = console_with_keycloak
+    with httpx.Client(base_url=url, timeout=30) as client:
+        ada = {"Authorization": f"Bearer {_token(issuer, 'ada')}"}
+        me = client.get("/api/me", headers=ada)
+        assert me.json() == {
+            "name": "Ada Lovelace",
+            "email": "ada@example.org",
+            "admin": False,
+            "teams": {"shop": "editor"},
+        }
+        assert "set-cookie" not in me.headers  # no session is made for a token
+        checked = client.post("/api/drafts", headers=ada, json={"name": "x", "team": "shop", "image": "y", "port": 0})
+        assert checked.status_code == 200  # no CSRF token: nothing a browser sends by itself
+        bob = client.get("/api/services", headers={"Authorization": f"Bearer {_token(issuer, 'bob')}"})
+        assert bob.status_code == 403
+        forged = client.get("/api/me", headers={"Authorization": "Bearer not-a-token"})
+        assert forged.status_code == 401 and forged.json()["error"].startswith("the access token is not a signed token")
+        page = client.get("/", headers=ada, follow_redirects=False)
+        assert page.status_code == 303  # pages take sessions only

@@ -19,7 +19,7 @@ import httpx
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import DecodeError, JoseError
 from joserfc.jwk import KeySet
 
 from dockyard.console.auth import Person, from_groups
@@ -107,15 +107,44 @@ class OpenIdConnect:
         groups = claims.get("groups") or []
         return from_groups(name, email, groups if isinstance(groups, list) else [])
 
-    def _verified(self, id_token: str, nonce: str) -> dict[str, Any]:
+    def bearer(self, access_token: str) -> Person:
+        """The person (or automation) an access token of this provider speaks for: for the JSON API,
+        without a browser. The token must be meant for the console: issued to its client (`azp`) or
+        naming it among its audiences."""
+        self._discovered()
+        token = self._decoded(access_token, "access token")
+        registry = jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": self.provider.issuer}, exp={"essential": True}
+        )
         try:
-            token = jwt.decode(id_token, self._key_set(), algorithms=list(ALGORITHMS))
+            registry.validate(token.claims)
+        except JoseError as error:
+            raise SignInFailed(f"the access token cannot be believed: {error}") from None
+        audience = token.claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if token.claims.get("azp") != self.provider.client_id and self.provider.client_id not in audiences:
+            raise SignInFailed(f"the access token is not meant for this console ({self.provider.client_id})")
+        claims = token.claims
+        name = str(claims.get("name") or claims.get("preferred_username") or claims.get("sub"))
+        groups = claims.get("groups") or []
+        return from_groups(name, str(claims.get("email") or ""), groups if isinstance(groups, list) else [])
+
+    def _decoded(self, text: str, what: str) -> jwt.Token:
+        try:
+            return jwt.decode(text, self._key_set(), algorithms=list(ALGORITHMS))
+        except DecodeError as error:
+            raise SignInFailed(f"the {what} is not a signed token: {error}") from None
         except JoseError:
             self._keys = None  # the provider may have rotated its keys: fetch them once more
             try:
-                token = jwt.decode(id_token, self._key_set(), algorithms=list(ALGORITHMS))
+                return jwt.decode(text, self._key_set(), algorithms=list(ALGORITHMS))
             except JoseError as error:
-                raise SignInFailed(f"the ID token's signature does not verify: {error}") from None
+                raise SignInFailed(f"the {what}'s signature does not verify: {error}") from None
+        except ValueError as error:  # not a JWT at all
+            raise SignInFailed(f"the {what} is not a signed token: {error}") from None
+
+    def _verified(self, id_token: str, nonce: str) -> dict[str, Any]:
+        token = self._decoded(id_token, "ID token")
         registry = jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": self.provider.issuer},
             aud={"essential": True, "value": self.provider.client_id},

@@ -17,7 +17,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dockyard.console.auth import Access, Person, Session, SessionCodec, same_token
-from dockyard.console.oidc import OpenIdConnect
+from dockyard.console.oidc import OpenIdConnect, SignInFailed
 
 COOKIE = "dockyard_console"
 CSRF_HEADER = "X-CSRF-Token"
@@ -135,6 +135,9 @@ def access_rule(access: Access) -> Callable[[Request], Awaitable[Person | None]]
     """The dependency a route declares: who may call it, and a CSRF token on every unsafe method."""
 
     async def check(request: Request) -> Person | None:
+        authorization = request.headers.get("authorization", "")
+        if authorization[:7].lower() == "bearer ":
+            return _bearer(request, authorization[7:].strip(), access)
         session = session_of(request)
         if access is not Access.PUBLIC:  # who it is first: a body is read only for someone allowed
             if session.person is None:
@@ -155,6 +158,22 @@ def access_rule(access: Access) -> Callable[[Request], Awaitable[Person | None]]
 
     check.access = access  # type: ignore[attr-defined]  # read by the test that proves every route's rule
     return check
+
+
+def _bearer(request: Request, token: str, access: Access) -> Person:
+    """A request of the JSON API with an access token instead of a session: no cookie is read or set,
+    and no CSRF token is needed (a browser never sends this header by itself)."""
+    oidc: OpenIdConnect | None = request.app.state.settings.oidc
+    if oidc is None or not request.url.path.startswith("/api/"):
+        raise Refused(401, "bearer tokens are taken only by the JSON API of a console with an identity provider")
+    try:
+        person = oidc.bearer(token)
+    except SignInFailed as failed:
+        raise Refused(401, str(failed)) from None
+    if not person.allows(access):
+        raise Refused(403, _why_not(person, access))
+    request.state.session = Session("", person, time.time() + 60)
+    return person
 
 
 def _why_not(person: Person, access: Access) -> str:

@@ -92,6 +92,12 @@ def test_an_id_token_for_another_client_or_nonce_is_not_believed() -> None:
         assert case
     with pytest.raises(SignInFailed):
         oidc._verified(signed(good), "another nonce")
+    access = {"iss": issuer, "exp": now + 60, "sub": "ci", "azp": "ci-bot", "aud": ["dockyard-console"]}
+    access["groups"] = ["/dockyard/shop/editor"]
+    assert oidc.bearer(signed(access)).teams == {"shop": "editor"}  # meant for the console by its audience
+    for claims in ({**access, "aud": "account"}, {**access, "iss": "http://127.0.0.1:1/realms/o"}):
+        with pytest.raises(SignInFailed):
+            oidc.bearer(signed(claims))
     oidc._metadata = {"issuer": issuer, "jwks_uri": "http://127.0.0.1:1/certs"}  # a refetch finds no server
     with pytest.raises(SignInFailed, match="the identity provider cannot be asked"):
         oidc._verified(signed(good, RSAKey.generate_key(2048, parameters={"kid": "k1"})), "n")
