@@ -46,7 +46,7 @@ def test_an_editor_adds_a_service_and_sees_it_committed(served: Served, page: An
     page.fill("input[name=route_host]", "billing")
     page.wait_for_selector("#checks:has-text('The pipeline finds nothing wrong')")
     page.click("button.primary")
-    page.wait_for_url(f"{served.url}/services/billing?committed=*")
+    page.wait_for_url(f"{served.url}/services/billing?committed=*")  # "Saving: ..." showed meanwhile
     assert "Committed" in page.text_content(".notice")
     assert "http://billing.shop.localtest.me" in page.text_content("section")
     assert git(served.repo, "log", "-1", "--format=%an|%s").strip() == (
