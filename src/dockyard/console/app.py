@@ -20,6 +20,7 @@ from dockyard.console.auth import Access, Person, Role, Session, SessionCodec
 from dockyard.console.form import FIELDS, CannotEdit, current_fields, parse_fields
 from dockyard.console.gitrepo import GitError
 from dockyard.console.graph import callers_of, neighbourhood
+from dockyard.console.links import observability
 from dockyard.console.oidc import SignInFailed
 from dockyard.console.runs import RunMissing
 from dockyard.console.state import Checked, Console, Forbidden, NotFound, PlanBusy, editable_teams, files_digest
@@ -164,6 +165,8 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         context: dict[str, Any] = {"title": name, "detail": detail, "card": detail.card}
         context |= {"committed": committed[:12], "live": console.live.current()}
         context["graph"] = neighbourhood(detail.card, console.snapshot().cards)
+        platform = console.snapshot().platform
+        context["links"] = observability(platform, detail.card) if platform is not None else []
         context["callers"] = callers_of(name, console.snapshot().cards)
         context["can_edit"] = who.can_edit(detail.card.team)
         return page(request, "service.html", context)

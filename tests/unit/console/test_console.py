@@ -4,6 +4,7 @@ written when anything is wrong."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -238,3 +239,26 @@ def test_a_job_is_added_like_a_service_and_rendered_as_a_cron_job(
     changed = client.put("/api/services/crm-sync", json={**job, "runs": "when-started", "schedule": ""})
     assert changed.status_code == 200, changed.text
     assert (repo / "services/crm-sync/dockyard.yaml").read_text().endswith("job: {}\n")
+
+
+def test_a_service_links_to_what_the_platforms_grafana_has_of_it(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from dockyard import actions
+    from dockyard.console.catalog import catalog
+    from dockyard.console.links import observability
+    from dockyard.render.services import render as render_services
+
+    page = signed_in("viewer").get("/services/orders").text
+    assert "<dt>Look at it</dt><dd>the platform installs no Grafana</dd>" in page  # local switches it off
+    platform = actions.platform_for(actions.load_repo(repo), "prod-eu")  # complete: all three, over https
+    orders = next(c for c in catalog(platform, render_services(platform)) if c.name == "orders")
+    found = dict(observability(platform, orders))
+    assert list(found) == ["Logs", "Traces", "Metrics"]
+    logs = urlsplit(found["Logs"])
+    assert (logs.scheme, logs.netloc, logs.path) == ("https", "grafana.eu.shop.example.com", "/explore")
+    pane = json.loads(parse_qs(logs.query)["panes"][0])["a"]
+    assert pane["queries"][0]["expr"] == '{service_name="orders"}'
+    assert pane["queries"][0]["datasource"] == {"type": "loki", "uid": "loki"}
