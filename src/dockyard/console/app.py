@@ -373,7 +373,7 @@ async def _posted(request: Request) -> dict[str, Any]:
 
 def _shown_fields(fields: dict[str, Any]) -> dict[str, Any]:
     shown = {k: v for k, v in fields.items() if k != "contract"}
-    for flag in ("database", "cache"):
+    for flag in ("database", "cache", "bucket"):
         shown[flag] = str(fields.get(flag, "")).lower() in ("on", "true", "1", "yes")
     return shown
 

@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap
 from dockyard.errors import Problem
 
 FIELDS = (
-    *("name", "team", "image", "port", "variables", "database", "cache", "route_host", "route_path"),
+    *("name", "team", "image", "port", "variables", "database", "cache", "bucket", "route_host", "route_path"),
     *("health_path", "replicas", "contract", "runs", "schedule"),
 )
 RUNS = ("always", "on-schedule", "when-started")
@@ -32,6 +32,10 @@ DATABASE_VARIABLES = {"DB_HOST": "host", "DB_PORT": "port", "DB_NAME": "name", "
 DATABASE_VARIABLES |= {"DB_PASSWORD": "password"}
 CACHE_VARIABLES = {"REDIS_HOST": "host", "REDIS_PORT": "port", "REDIS_USERNAME": "username"}
 CACHE_VARIABLES |= {"REDIS_PASSWORD": "password"}
+BUCKET_VARIABLES = {"S3_ENDPOINT": "endpoint", "S3_BUCKET": "bucket", "S3_REGION": "region"}
+BUCKET_VARIABLES |= {"AWS_ACCESS_KEY_ID": "access_key_id", "AWS_SECRET_ACCESS_KEY": "secret_access_key"}
+NEEDS = (("postgres", "db", "database"), ("redis", "cache", "cache"), ("s3", "files", "bucket"))
+"""What the form can tick: resource type, the id it gets, the form field."""
 
 
 class CannotEdit(Exception):
@@ -59,6 +63,8 @@ class ServiceForm:
     variables: tuple[tuple[str, str], ...] = ()
     database: bool = False
     cache: bool = False
+    bucket: bool = False
+    """An S3 bucket on the platform's object store."""
     route_host: str = ""
     """A name under the platform domain (or a whole host name); empty: not published."""
     route_path: str = "/"
@@ -81,6 +87,7 @@ class ServiceForm:
             "variables": dict(self.variables),
             "database": self.database,
             "cache": self.cache,
+            "bucket": self.bucket,
             "route_host": self.route_host,
             "route_path": self.route_path,
             "health_path": self.health_path,
@@ -156,6 +163,7 @@ def parse_fields(values: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
         variables=variables,
         database=flag("database"),
         cache=flag("cache"),
+        bucket=flag("bucket"),
         route_host=text("route_host"),
         route_path=text("route_path", "/") or "/",
         health_path=text("health_path"),
@@ -198,13 +206,13 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
     containers = score.get("containers") or {}
     container: Any = next(iter(containers.values()), {}) if isinstance(containers, dict) else {}
     resources = score.get("resources") if isinstance(score.get("resources"), dict) else {}
-    database, cache = _type_id(score, "postgres"), _type_id(score, "redis")
+    database, cache, bucket = _type_id(score, "postgres"), _type_id(score, "redis"), _type_id(score, "s3")
     route_id = _type_id(score, "route")
     route = (resources.get(route_id) or {}).get("params") or {} if route_id else {}
     health = _health_path(container) if isinstance(container, dict) else None
     automatic = {
         variable
-        for chosen, names in ((database, DATABASE_VARIABLES), (cache, CACHE_VARIABLES))
+        for chosen, names in ((database, DATABASE_VARIABLES), (cache, CACHE_VARIABLES), (bucket, BUCKET_VARIABLES))
         if chosen
         for variable, output in names.items()
         if (container.get("variables") or {}).get(variable) == "${resources." + chosen + "." + output + "}"
@@ -221,6 +229,7 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
         "variables": "\n".join(f"{k}={v}" for k, v in variables.items()),
         "database": database is not None,
         "cache": cache is not None,
+        "bucket": bucket is not None,
         "route_host": str(route.get("host") or "") if isinstance(route, dict) else "",
         "route_path": str(route.get("path") or "/") if isinstance(route, dict) else "/",
         "health_path": str(health or ""),
@@ -291,14 +300,15 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     container["image"] = form.image
     resources = score.get("resources")
     resources = resources if isinstance(resources, CommentedMap) else CommentedMap()
-    had = {_type_id(score, kind) for kind in ("postgres", "redis")} - {None}
+    had = {_type_id(score, kind) for kind, _id, _field in NEEDS} - {None}
     database = _toggle(resources, "postgres", "db", form.database)
     cache = _toggle(resources, "redis", "cache", form.cache)
+    bucket = _toggle(resources, "s3", "files", form.bucket)
     route = _route(resources, form)
     api = _api(resources, form)
     written = container.get("variables") if isinstance(container.get("variables"), dict) else {}
     wanted = dict(form.variables)
-    for chosen, names in ((database, DATABASE_VARIABLES), (cache, CACHE_VARIABLES)):
+    for chosen, names in ((database, DATABASE_VARIABLES), (cache, CACHE_VARIABLES), (bucket, BUCKET_VARIABLES)):
         if chosen is None:
             continue
         for variable, output in names.items():
@@ -341,7 +351,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
             files[f"{base}/{contract_file}"] = form.contract.encode()
     files[f"{base}/dockyard.yaml"] = _dump(settings, SETTINGS_HEADER, settings_bytes is not None)
     result = Draft(form.name, files)
-    _record_spans(result, base, container_name, (database, cache, route, api), contract_file)
+    _record_spans(result, base, container_name, (database, cache, bucket, route, api), contract_file)
     return result
 
 
@@ -509,7 +519,7 @@ def _record_spans(
 ) -> None:
     score_file, settings_file = f"{base}/score.yaml", f"{base}/dockyard.yaml"
     score, settings = _load(result.files[score_file]), _load(result.files[settings_file])
-    database, cache, route, api = resource_ids
+    database, cache, bucket, route, api = resource_ids
     places: list[tuple[str, str, CommentedMap | None, tuple[str, ...]]] = [
         ("name", score_file, score, ("metadata", "name")),
         ("image", score_file, score, ("containers", container, "image")),
@@ -522,7 +532,13 @@ def _record_spans(
         ("runs", settings_file, settings, ("job",)),
         ("schedule", settings_file, settings, ("job", "schedule")),
     ]
-    for name, resource in (("database", database), ("cache", cache), ("route_host", route), ("contract", api)):
+    for name, resource in (
+        ("database", database),
+        ("cache", cache),
+        ("bucket", bucket),
+        ("route_host", route),
+        ("contract", api),
+    ):
         if resource is not None:
             places.append((name, score_file, score, ("resources", resource)))
     if route is not None:

@@ -262,3 +262,16 @@ def test_a_service_links_to_what_the_platforms_grafana_has_of_it(
     pane = json.loads(parse_qs(logs.query)["panes"][0])["a"]
     assert pane["queries"][0]["expr"] == '{service_name="orders"}'
     assert pane["queries"][0]["datasource"] == {"type": "loki", "uid": "loki"}
+
+
+def test_a_bucket_is_ticked_like_a_database(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    client = signed_in("editor")
+    body = {**NEW, "database": False, "route_host": "", "bucket": True, "variables": {}, "port": 8080}
+    created = client.post("/api/services", json=body)
+    assert created.status_code == 201, created.text
+    score = (repo / "services/billing/score.yaml").read_text()
+    assert "  files:\n    type: s3\n" in score
+    assert "      AWS_SECRET_ACCESS_KEY: ${resources.files.secret_access_key}\n" in score
+    shown = dict(re.findall(r'name="(\w+)" value="([^"]*)"', client.get("/services/billing/edit").text))
+    assert 'name="bucket" checked' in client.get("/services/billing/edit").text
+    assert shown["name"] == "billing"
