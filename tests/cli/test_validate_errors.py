@@ -422,16 +422,16 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
         lambda r: replace(r, "platform.yaml", "profile: dev-fast", 'profile: dev-fast\n"\\e[2J\\e[H": 1'),
         [
             "platform.yaml:9:1: unknown field `\\x1b[2J\\x1b[H`",
-            "  hint: known fields: apiVersion, certificates, checks, components, dockyard, domain, gateway, identity, "
-            "imagePolicy, kind, name, notifications, postgres, profile, serviceDefaults, sync",
+            "  hint: known fields: apiVersion, certificates, checks, components, console, dockyard, domain, gateway, "
+            "identity, imagePolicy, kind, name, notifications, postgres, profile, serviceDefaults, sync",
         ],
     ),
     "a newline in a key forging an error line": (
         lambda r: replace(r, "platform.yaml", "profile: dev-fast", 'profile: dev-fast\n"x\\nplatform.yaml:1:1: ok": 1'),
         [
             "platform.yaml:9:1: unknown field `x\\nplatform.yaml:1:1: ok`",
-            "  hint: known fields: apiVersion, certificates, checks, components, dockyard, domain, gateway, identity, "
-            "imagePolicy, kind, name, notifications, postgres, profile, serviceDefaults, sync",
+            "  hint: known fields: apiVersion, certificates, checks, components, console, dockyard, domain, gateway, "
+            "identity, imagePolicy, kind, name, notifications, postgres, profile, serviceDefaults, sync",
         ],
     ),
     "a lone surrogate": (

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Body, Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -23,7 +24,16 @@ from dockyard.console.graph import callers_of, neighbourhood
 from dockyard.console.links import observability
 from dockyard.console.oidc import SignInFailed
 from dockyard.console.runs import RunMissing
-from dockyard.console.state import Checked, Console, Forbidden, NotFound, PlanBusy, editable_teams, files_digest
+from dockyard.console.state import (
+    Checked,
+    Console,
+    Forbidden,
+    NotFound,
+    PlanBusy,
+    Saved,
+    editable_teams,
+    files_digest,
+)
 from dockyard.console.web import (
     Refused,
     Settings,
@@ -133,10 +143,12 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
     # ---- pages
 
     @route("GET", "/", Access.VIEWER, response_class=HTMLResponse)
-    def catalog_page(request: Request, q: str = "") -> Response:
+    def catalog_page(request: Request, q: str = "", proposed: str = "", pushed: str = "", review: str = "") -> Response:
         snapshot = console.snapshot()
         cards = console.catalog(q)
         context: dict[str, Any] = {"title": "Services", "cards": cards, "q": q, "problems": snapshot.problems}
+        safe_review = review if review.startswith(("https://github.com/", "https://gitlab.")) else ""
+        context["proposal"] = {"branch": proposed, "pushed": pushed, "review": safe_review} if proposed else None
         context |= {"total": len(snapshot.cards), "live": console.live.current()}
         return page(request, "catalog.html", context)
 
@@ -206,16 +218,19 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
             fields["name"] = name  # a service is renamed by adding a new one, never by the edit form
         form, errors = parse_fields(fields)
         base = str(fields.get("base") or "")
+        saved: Saved | None
         try:
-            checked, commit = await run_in_threadpool(lambda: console.save(form, errors, who, new=new, base=base))
+            checked, saved = await run_in_threadpool(lambda: console.save(form, errors, who, new=new, base=base))
         except (Forbidden, NotFound) as refused:
             raise Refused(403 if isinstance(refused, Forbidden) else 404, str(refused)) from None
         except GitError as error:
-            checked, commit = Checked(None), ""
+            checked, saved = Checked(None), None
             checked.add("", str(error))
-        if not commit:
+        if saved is None:
             return _form_page(request, who, _shown_fields(fields), checked, new=new, status=422)
-        return RedirectResponse(f"/services/{form.name}?committed={commit}", status_code=303)
+        if saved.branch is not None:
+            return RedirectResponse(f"/?{urlencode(_proposal(saved))}", status_code=303)
+        return RedirectResponse(f"/services/{form.name}?committed={saved.commit}", status_code=303)
 
     def _form_page(
         request: Request, who: Person, values: dict[str, Any], checked: Checked, *, new: bool, status: int = 200
@@ -337,16 +352,18 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
     def _api_save(request: Request, body: dict[str, Any], *, new: bool) -> Response:
         form, errors = parse_fields(body)
         try:
-            checked, commit = console.save(form, errors, person(request), new=new, base=str(body.get("base") or ""))
+            checked, saved = console.save(form, errors, person(request), new=new, base=str(body.get("base") or ""))
         except Forbidden as refused:
             raise Refused(403, str(refused)) from None
         except NotFound as missing:
             raise Refused(404, str(missing)) from None
         except GitError as error:
             return JSONResponse({"ok": False, "errors": {"": [str(error)]}}, status_code=409)
-        if not commit:
+        if saved is None:
             return JSONResponse(checked.as_json(), status_code=422)
-        return JSONResponse({"ok": True, "commit": commit, "service": form.name}, status_code=201 if new else 200)
+        answer = {"ok": True, "commit": saved.commit, "service": form.name}
+        answer |= {"branch": saved.branch, "pushed_to": saved.pushed_to, "review": saved.review} if saved.branch else {}
+        return JSONResponse(answer, status_code=201 if new else 200)
 
     return app
 
@@ -376,6 +393,10 @@ def _shown_fields(fields: dict[str, Any]) -> dict[str, Any]:
     for flag in ("database", "cache", "bucket"):
         shown[flag] = str(fields.get(flag, "")).lower() in ("on", "true", "1", "yes")
     return shown
+
+
+def _proposal(saved: Saved) -> dict[str, str]:
+    return {"proposed": saved.branch or "", "pushed": saved.pushed_to or "", "review": saved.review or ""}
 
 
 def _job_action(action: Callable[[], Any]) -> Any:

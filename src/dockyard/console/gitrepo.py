@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import subprocess
+import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -97,6 +98,47 @@ class GitRepo:
                 raise
             return self._git("rev-parse", "HEAD").strip()
 
+    def propose(self, files: Mapping[str, bytes | None], message: str, author: Person, branch: str) -> str:
+        """Commit `files` on a new branch made from HEAD, without touching the working tree or the
+        checked-out branch (a private index); the commit's id. GitError when the branch exists."""
+        paths = sorted(files)
+        for path in paths:
+            if not _SERVICE_FILE.match(path):
+                raise GitError(f"the console writes only files under services/<name>/, not {path}")
+        if not re.fullmatch(r"[a-z0-9][-a-z0-9/]*[a-z0-9]", branch) or "//" in branch:
+            raise GitError(f"`{branch}` is not a branch name the console makes")
+        with self._lock, tempfile.TemporaryDirectory(prefix="dockyard-console-index-") as private:
+            index = {"GIT_INDEX_FILE": str(Path(private) / "index")}
+            head = self._git("rev-parse", "--verify", "HEAD").strip()
+            self._git("read-tree", head, env=index)
+            for path in paths:
+                data = files[path]
+                if data is None:
+                    self._git("update-index", "--force-remove", "--", path, env=index)
+                    continue
+                blob = self._git("hash-object", "-w", "--stdin", data=data).strip()
+                self._git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=index)
+            tree = self._git("write-tree", env=index).strip()
+            people = {
+                "GIT_AUTHOR_NAME": author.name,
+                "GIT_AUTHOR_EMAIL": author.email,
+                "GIT_COMMITTER_NAME": COMMITTER[0],
+                "GIT_COMMITTER_EMAIL": COMMITTER[1],
+            }
+            commit = self._git("commit-tree", tree, "-p", head, "-m", message, env=people).strip()
+            self._git("update-ref", f"refs/heads/{branch}", commit, "0" * 40)  # only if it does not exist yet
+            return commit
+
+    def push(self, remote: str, branch: str) -> None:
+        """Push a branch the console made to `remote` (credentials as git is configured; never asked for)."""
+        self._git("push", "--quiet", remote, f"refs/heads/{branch}:refs/heads/{branch}")
+
+    def remote_url(self, remote: str) -> str | None:
+        try:
+            return self._git("remote", "get-url", remote).strip() or None
+        except GitError:
+            return None
+
     def _write(self, path: str, data: bytes | None) -> None:
         target = self.root / path
         folder = target.parent
@@ -124,7 +166,7 @@ class GitRepo:
             except GitError:
                 (self.root / path).unlink(missing_ok=True)  # new in this change: remove it
 
-    def _git(self, *args: str, env: Mapping[str, str] | None = None) -> str:
+    def _git(self, *args: str, env: Mapping[str, str] | None = None, data: bytes | None = None) -> str:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         full_env.update({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})})
         try:
@@ -134,7 +176,7 @@ class GitRepo:
                 env=full_env,
                 capture_output=True,
                 timeout=GIT_TIMEOUT,
-                stdin=subprocess.DEVNULL,
+                input=data if data is not None else b"",
                 check=False,
             )
         except FileNotFoundError:
@@ -145,3 +187,19 @@ class GitRepo:
             reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
             raise GitError(f"git {args[0]} failed: {reason[-1] if reason else f'exit {done.returncode}'}")
         return done.stdout.decode("utf-8", "replace")
+
+
+def review_url(remote_url: str | None, branch: str) -> str | None:
+    """Where a person opens a pull or merge request for `branch`, for remotes on GitHub or GitLab
+    (https or scp-like SSH); None for any other host (the branch name is then enough)."""
+    if not remote_url:
+        return None
+    found = re.match(r"^(?:https://(?:[^@/]+@)?|ssh://git@|git@)([^/:]+)[:/](.+?)(?:\.git)?/?$", remote_url)
+    if found is None:
+        return None
+    host, path = found.group(1), found.group(2)
+    if host == "github.com":
+        return f"https://github.com/{path}/compare/{branch}?expand=1"
+    if host == "gitlab.com" or host.startswith("gitlab."):
+        return f"https://{host}/{path}/-/merge_requests/new?merge_request%5Bsource_branch%5D={branch}"
+    return None

@@ -4,6 +4,7 @@ cluster."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import threading
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from dockyard.console import drafts, runs
 from dockyard.console.auth import Person
 from dockyard.console.catalog import Card, objects_by_service
 from dockyard.console.form import CannotEdit, Draft, FieldError, ServiceForm, draft
-from dockyard.console.gitrepo import Change, GitRepo
+from dockyard.console.gitrepo import Change, GitRepo, review_url
 from dockyard.console.live import LiveReader, planned
 from dockyard.console.snapshot import Snapshot, Snapshots
 from dockyard.deploy.client import Connection
@@ -70,6 +71,17 @@ class Checked:
 
     def as_json(self) -> dict[str, object]:
         return {"ok": self.ok, "errors": self.errors, **({"notes": self.notes} if self.notes else {})}
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A change in git: a commit on the checked-out branch, or on a branch of its own for review."""
+
+    commit: str
+    branch: str | None = None
+    pushed_to: str | None = None
+    review: str | None = None
+    """Where to open a pull or merge request for the branch (GitHub, GitLab), if known."""
 
 
 @dataclass(frozen=True)
@@ -231,10 +243,11 @@ class Console:
 
     def save(
         self, form: ServiceForm, errors: list[FieldError], person: Person, *, new: bool, base: str = ""
-    ) -> tuple[Checked, str]:
-        """Check the draft against the whole repo, then commit it as `person`: the commit's id
-        ("" when the draft has problems; nothing is written then). One save at a time: two people
-        adding the same name, or changing one service, never overwrite each other."""
+    ) -> tuple[Checked, Saved | None]:
+        """Check the draft against the whole repo, then commit it as `person` (None when the draft has
+        problems; nothing is written then), on the checked-out branch or, where the platform says
+        `console.changes: branch`, on a new branch pushed to `console.remote` for review. One save at
+        a time: two people adding the same name, or changing one service, never overwrite each other."""
         if not new:
             current = self.card(form.name)
             if not person.can_edit(current.team):
@@ -244,12 +257,22 @@ class Console:
         with self._saving:
             checked = self.check(form, errors, new=new, whole=True, base=base)
             if not checked.ok or checked.draft is None:
-                return checked, ""
+                return checked, None
             verb = "Add" if new else "Change"
             message = f"{verb} service {form.name} (from the Dockyard console)"
-            commit = self.git.commit(checked.draft.files, message, person)
-            self.snapshots.forget()
-            return checked, commit
+            platform = self.snapshot().platform
+            if platform is None or platform.settings.console_changes == "commit":
+                commit = self.git.commit(checked.draft.files, message, person)
+                self.snapshots.forget()
+                return checked, Saved(commit)
+            stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
+            branch = f"console/{form.name}-{stamp}"
+            commit = self.git.propose(checked.draft.files, message, person, branch)
+            remote = platform.settings.console_remote
+            if remote is None:
+                return checked, Saved(commit, branch)
+            self.git.push(remote, branch)
+            return checked, Saved(commit, branch, remote, review_url(self.git.remote_url(remote), branch))
 
     def _peers(self, form: ServiceForm) -> list[str]:
         """The services a draft of `form` may call: today's dependencies of the service."""

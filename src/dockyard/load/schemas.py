@@ -426,6 +426,23 @@ LAYER_VALUES: dict[str, Any] = {
             }
         },
     },
+    "console": {
+        "type": "object",
+        "description": "How the web console turns a change into git.",
+        "additionalProperties": False,
+        "properties": {
+            "changes": {
+                "enum": ["commit", "branch"],
+                "description": "commit: on the checked-out branch (default); branch: a new branch for each change, "
+                "pushed to `remote` for review as a merge or pull request (the working tree is not touched).",
+            },
+            "remote": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][-_.A-Za-z0-9]*$",
+                "description": "The git remote a change's branch is pushed to (default: none, the branch stays local).",
+            },
+        },
+    },
     "components": {
         "type": "object",
         "description": "Platform components by name.",

@@ -230,6 +230,10 @@ class PlatformSettings:
     """sync.drift: what the sync controller does with a live change, `repair` or `report`."""
     notifications: tuple[Notification, ...] = ()
     sync_controller: SyncController | None = None
+    console_changes: str = "commit"
+    """console.changes: `commit` on the checked-out branch, or a new `branch` per change."""
+    console_remote: str | None = None
+    """console.remote: where a change's branch is pushed (None: it stays local)."""
 
 
 def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
@@ -260,4 +264,6 @@ def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
             for n in values.get("notifications") or ()
         ),
         sync_controller=SyncController(**values["sync"]["controller"]) if values["sync"].get("controller") else None,
+        console_changes=str((values.get("console") or {}).get("changes") or "commit"),
+        console_remote=(values.get("console") or {}).get("remote"),
     )

@@ -275,3 +275,39 @@ def test_a_bucket_is_ticked_like_a_database(signed_in: Callable[..., TestClient]
     shown = dict(re.findall(r'name="(\w+)" value="([^"]*)"', client.get("/services/billing/edit").text))
     assert 'name="bucket" checked' in client.get("/services/billing/edit").text
     assert shown["name"] == "billing"
+
+
+def test_where_the_platform_says_so_a_change_is_a_branch_pushed_for_review(
+    signed_in: Callable[..., TestClient], repo: Path, tmp_path: Path
+) -> None:
+    from dockyard.console.gitrepo import review_url
+
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    with (repo / "platform.yaml").open("a") as platform:
+        platform.write("console:\n  changes: branch\n  remote: origin\n")
+    git(repo, "commit", "-qam", "changes go through review")
+    head = git(repo, "rev-parse", "HEAD")
+    client = signed_in("editor")
+    created = client.post("/api/services", json={**NEW, "database": True, "variables": {}})
+    assert created.status_code == 201, created.text
+    answer = created.json()
+    assert answer["branch"].startswith("console/billing-") and answer["pushed_to"] == "origin"
+    assert answer["review"] is None  # a remote on no known forge: the branch name is enough
+    assert git(repo, "rev-parse", "HEAD") == head and not (repo / "services/billing").exists()
+    assert git(repo, "status", "--porcelain") == ""  # the working tree and the checked-out branch untouched
+    pushed = git(remote, "log", "-1", "--format=%H|%an|%cn", answer["branch"]).strip()
+    assert pushed == f"{answer['commit']}|Ada Lovelace|Dockyard console"
+    assert git(remote, "show", "--name-only", "--format=", answer["branch"]).split() == [
+        "services/billing/dockyard.yaml",
+        "services/billing/score.yaml",
+    ]
+    page = client.post("/services", data={**NEW, "name": "ledger", "csrf": client.headers["X-CSRF-Token"]})
+    assert "Your change is on branch <code>console/ledger-" in page.text and "pushed to origin" in page.text
+    assert review_url("git@github.com:acme/platform.git", "console/x-1") == (
+        "https://github.com/acme/platform/compare/console/x-1?expand=1"
+    )
+    assert review_url("https://gitlab.example.org/acme/platform", "console/x-1") == (
+        "https://gitlab.example.org/acme/platform/-/merge_requests/new?merge_request%5Bsource_branch%5D=console/x-1"
+    )
