@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Pod
 from playwright.sync_api import expect
 
@@ -66,10 +67,17 @@ def test_added_in_the_browser_then_applied_and_shown_running(
     applied = dockyard(capsys, local_cluster, "apply", str(origin), "-c", "local", "--yes")
     assert applied.code == 0, applied.err
     page.goto(f"{served}/")
-    row = page.locator("table.catalog tbody tr", has_text="billing")
-    expect(row).to_contain_text("running", timeout=30_000)  # the rows refresh every 10 s, the reading every 0.5 s
+    status = page.locator("table.catalog tbody tr", has_text="billing").locator("td").last
+    expect(status).to_have_text("running", timeout=30_000)  # the rows refresh every 10 s, the reading every 0.5 s
     page.goto(f"{served}/services/billing")
     assert "running: 1 of 1 pods ready" in page.text_content("dl.facts")
+
+    api = readiness.client(local_cluster.kubeconfig)  # someone changes it by hand: the catalog says so
+    api.patch(Deployment, "billing", {"metadata": {"labels": {"changed-by": "hand"}}}, namespace=team)
+    page.goto(f"{served}/")
+    expect(page.locator("table.catalog tbody tr", has_text="billing")).to_contain_text(
+        "running (drifted)", timeout=30_000
+    )
 
 
 def test_a_job_is_run_to_completion_from_the_console_listed_cancelled_and_kept_to_its_team(

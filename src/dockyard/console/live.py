@@ -14,7 +14,10 @@ from typing import Any
 from dockyard.console.catalog import Card, service_of
 from dockyard.console.runs import Run, runs_by_service
 from dockyard.deploy.client import Connection
+from dockyard.deploy.inventory import read_recorded
+from dockyard.deploy.observed import marker
 from dockyard.errors import DockyardError
+from dockyard.render.object_id import ObjectId
 
 PLATFORM_API = "dockyard.dev/v1alpha1"
 
@@ -59,6 +62,9 @@ class Live:
     """A job's runs by `<namespace>/<name>`, newest first."""
     jobs: frozenset[str] = frozenset()
     """The jobs (CronJobs) on the cluster, as `<namespace>/<name>`."""
+    drifted: frozenset[str] = frozenset()
+    """Workloads changed on the cluster since the last apply (their live marker is not the one the
+    inventory recorded), as `<namespace>/<name>`."""
 
     def state_of(self, card: Card) -> str:
         if self.read_at == 0.0:
@@ -66,22 +72,33 @@ class Live:
         if self.error is not None:
             return "unknown"
         key = f"{card.namespace}/{card.name}"
+        drift = " (drifted)" if key in self.drifted else ""
         if card.job is not None:
             if key not in self.jobs:
                 return "not deployed"
             runs = self.runs.get(key)
-            return f"last run {runs[0].state}" if runs else "no run yet"
+            return (f"last run {runs[0].state}" if runs else "no run yet") + drift
         rollout = self.rollouts.get(key)
-        return rollout.state if rollout else "not deployed"
+        return rollout.state + drift if rollout else "not deployed"
 
     def runs_of(self, card: Card) -> list[Run]:
         return self.runs.get(f"{card.namespace}/{card.name}", [])
 
 
 def read(connection: Connection, cards: Iterable[Card], platform: str, cluster: str) -> Live:
+    cards = tuple(cards)
+    recorded = read_recorded(connection, f"{platform}-{cluster}").observed if platform else {}
+    drifted: set[str] = set()
+
+    def compare(namespace: str, name: str, live: dict[str, Any]) -> None:
+        seen = recorded.get(ObjectId.of(live))
+        if seen is not None and seen.marker != marker(live):
+            drifted.add(f"{namespace}/{name}")
+
     rollouts: dict[str, Rollout] = {}
     for namespace in sorted({c.namespace for c in cards}):
         for name, deployment in connection.list("apps/v1", "Deployment", namespace).items():
+            compare(namespace, name, deployment)
             spec, status = deployment.get("spec") or {}, deployment.get("status") or {}
             rollouts[f"{namespace}/{name}"] = Rollout(
                 int(spec.get("replicas", 1)), int(status.get("readyReplicas", 0)), int(status.get("updatedReplicas", 0))
@@ -89,14 +106,16 @@ def read(connection: Connection, cards: Iterable[Card], platform: str, cluster: 
     runs: dict[str, list[Run]] = {}
     jobs: set[str] = set()
     for namespace in sorted({c.namespace for c in cards if c.job is not None}):
-        jobs |= {f"{namespace}/{name}" for name in connection.list("batch/v1", "CronJob", namespace)}
+        for name, cron_job in connection.list("batch/v1", "CronJob", namespace).items():
+            jobs.add(f"{namespace}/{name}")
+            compare(namespace, name, cron_job)
         runs |= runs_by_service(connection.list("batch/v1", "Job", namespace), namespace)
     sync = None
     for item in connection.list(PLATFORM_API, "Platform", None).values():
         spec = item.get("spec") or {}
         if spec.get("cluster") == cluster and spec.get("platform") == platform:
             sync = _sync_view(item.get("status") or {})
-    return Live(time.time(), None, rollouts, sync, runs, frozenset(jobs))
+    return Live(time.time(), None, rollouts, sync, runs, frozenset(jobs), frozenset(drifted))
 
 
 def _sync_view(status: dict[str, Any]) -> SyncView:
