@@ -7,6 +7,8 @@ a loopback port and asked over HTTP, as a browser would.
   stylesheet and htmx it loads;
 - live validation: POST /drafts of one service's edit form with its image changed (what
   the page sends as a person types), warm, p50 and p95;
+- save: one service's change saved (the whole repo validated and checked for every cluster, then
+  a commit), the median of three;
 - first view: the first request after start (the repo loaded, merged and rendered once; the
   parse cache as earlier runs left it).
 
@@ -107,8 +109,21 @@ def _measure(url: str, services: int, requests: int) -> dict[str, object]:
         response = client.post("/drafts", data=form)
         draft_client.append((time.perf_counter() - started) * 1000)
         draft_server.append(_server_ms(response))
+    saves = []
+    for index in range(3):  # a change saved: the whole repo validated and checked for every cluster, then a commit
+        body = {
+            **form,
+            "image": f"registry.example.com/x:3.{index}",
+            "database": True,
+            "variables": {"LOG_LEVEL": "info"},
+        }
+        started = time.perf_counter()
+        saved = client.put(f"/api/services/{name}", json=body)
+        saves.append(time.perf_counter() - started)
+        assert saved.status_code == 200, saved.text[:2000]
     return {
         "services": services,
+        "save_s": round(statistics.median(saves), 2),
         "first_view_s": round(first_view, 2),
         "catalog_server_ms": _percentiles(catalog_server),
         "catalog_client_ms": _percentiles(catalog_client),
