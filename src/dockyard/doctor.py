@@ -3,8 +3,8 @@ each thing it lacks. Nothing is installed or changed; every check is local (no n
 
 Needed for everything: Python 3.11+, the policy engine (a wheel, or Rust to build it), git.
 Needed for the local control plane: Go 1.26+ to build it (or the binaries built already), free
-disk for the tools and the cluster. Optional: Java 17+ (the Keycloak tests), an age key (the
-repo's encrypted secrets), kubeconfig contexts.
+disk for the tools and the cluster. Optional: Java 21+ (the Keycloak tests), Chromium (the
+console's browser tests), an age key (the repo's encrypted secrets), kubeconfig contexts.
 """
 
 from __future__ import annotations
@@ -133,14 +133,51 @@ def _disk() -> Check:
     )
 
 
+KEYCLOAK_JAVA = 21
+"""The Java that Keycloak 26 (the tests' identity provider) needs."""
+JVMS = Path("/usr/lib/jvm")
+"""Where the distribution installs JDKs (several may be there; `java` on PATH is only one)."""
+
+
+def java_home() -> tuple[str | None, str]:
+    """A Java home of KEYCLOAK_JAVA or later, looked for as the Keycloak tests look (JAVA_HOME, then
+    the distribution's JDKs, newest first, then the `java` on PATH), and what was found."""
+    homes = [os.environ["JAVA_HOME"]] if os.environ.get("JAVA_HOME") else []
+    homes += sorted((str(p) for p in JVMS.glob("*")), reverse=True)
+    on_path = shutil.which("java")
+    if on_path:
+        homes.append(str(Path(on_path).resolve().parent.parent))
+    seen = []
+    for home in dict.fromkeys(homes):
+        java = Path(home) / "bin" / "java"
+        if not java.is_file():
+            continue
+        match = re.search(r'version "(\d+)', _first_line([str(java), "-version"]))
+        major = int(match[1]) if match else 0
+        if major >= KEYCLOAK_JAVA:
+            return home, f"Java {major} in {home}"
+        seen.append(f"Java {major or '?'}")
+    return None, f"only {', '.join(seen)}" if seen else "no Java"
+
+
 def _java() -> Check:
-    if shutil.which("java") is None:
-        return Check("java", Status.OPTIONAL, "not on PATH", "install Java 17 or newer for the Keycloak tests")
-    version = _first_line(["java", "-version"])
-    match = re.search(r'version "(\d+)', version)
-    if match and int(match[1]) >= 17:
-        return Check("java", Status.OK, f"Java {match[1]}")
-    return Check("java", Status.OPTIONAL, version or "unknown", "install Java 17 or newer for the Keycloak tests")
+    home, found = java_home()
+    if home is not None:
+        return Check("java", Status.OK, found)
+    hint = f"install Java {KEYCLOAK_JAVA} or newer (e.g. a Temurin JDK) or set JAVA_HOME, for the Keycloak tests"
+    return Check("java", Status.OPTIONAL, found, hint)
+
+
+def _chromium() -> Check:
+    found = shutil.which("chromium")
+    if found is not None:
+        return Check("chromium", Status.OK, _first_line([found, "--version"]) or found)
+    return Check(
+        "chromium",
+        Status.OPTIONAL,
+        "not on PATH",
+        "`sudo apt-get install chromium` (scripts/install-chromium), for the console's browser tests",
+    )
 
 
 def _age_key() -> Check:
@@ -202,6 +239,7 @@ CHECKS: tuple[Callable[[], Check], ...] = (
     _tools,
     _disk,
     _java,
+    _chromium,
     _age_key,
     _kubeconfig,
 )

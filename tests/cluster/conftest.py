@@ -27,6 +27,7 @@ from lightkube.resources.core_v1 import Namespace
 
 from dockyard.deploy import tasks
 from dockyard.deploy.client import Connection
+from dockyard.doctor import KEYCLOAK_JAVA, java_home
 from dockyard.localcluster import control_plane, readiness
 from dockyard.render.bundle import Source, TaskRequest
 from dockyard.render.components.identity import keycloak_tasks
@@ -91,17 +92,11 @@ def namespace(api: Client) -> Iterator[str]:
 
 
 def _java() -> str:
-    """A Java of 21 or later (Keycloak 26 needs it): JAVA_HOME, else the newest JDK installed."""
-    candidates = [os.environ["JAVA_HOME"]] if os.environ.get("JAVA_HOME") else []
-    candidates += sorted((str(p) for p in Path("/usr/lib/jvm").glob("*")), reverse=True)
-    for home in candidates:
-        java = Path(home) / "bin" / "java"
-        if java.is_file():
-            version = subprocess.run([str(java), "-version"], capture_output=True, text=True).stderr
-            major = int(version.split('"')[1].split(".")[0]) if '"' in version else 0
-            if major >= 21:
-                return home
-    raise AssertionError("Keycloak needs Java 21 or later; install one (e.g. a Temurin JDK) or set JAVA_HOME")
+    """A Java Keycloak 26 can run on, found as `dockyard doctor` looks for it."""
+    home, found = java_home()
+    if home is None:
+        raise AssertionError(f"Keycloak needs Java {KEYCLOAK_JAVA} or later ({found}): install one or set JAVA_HOME")
+    return home
 
 
 def _free_port() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from pathlib import Path
 from typing import Annotated
@@ -10,8 +11,10 @@ from urllib.parse import urlsplit
 import typer
 
 from dockyard.cli.shared import RepoArg, err
-from dockyard.errors import UsageError
+from dockyard.errors import InputError, UsageError
 from dockyard.load.files import find_repo
+from dockyard.load.layers import effective
+from dockyard.load.repo import load
 
 
 def console_command(
@@ -62,16 +65,18 @@ def console_command(
     if oidc_issuer is not None:
         if oidc_client_secret_file is None:
             raise UsageError("--oidc-issuer needs --oidc-client-secret-file (the console is a confidential client)")
-        secret = oidc_client_secret_file.read_text().strip()
+        secret = _read(oidc_client_secret_file, "--oidc-client-secret-file").decode("utf-8", "replace").strip()
         if not secret:
             raise UsageError(f"{oidc_client_secret_file} is empty; it must hold the client's secret")
         oidc = OpenIdConnect(Provider(oidc_issuer, oidc_client_id, secret, f"{base}/auth/callback"))
     key = None
     if session_key_file is not None:
-        key = session_key_file.read_bytes()
+        key = _read(session_key_file, "--session-key-file")
         if len(key) < 32:
             raise UsageError(f"{session_key_file} holds {len(key)} bytes; a session key needs at least 32 random bytes")
     root = find_repo(repo)
+    with contextlib.suppress(InputError):  # an invalid repo is served: the console shows its problems
+        effective(load(root), cluster)  # an unknown cluster is a usage error (with the clusters there are)
     console = Console(root, cluster)
     snapshot = console.snapshot()
     if snapshot.problems:
@@ -85,6 +90,13 @@ def console_command(
     app = create_app(console, settings, SessionCodec(key))
     err.print(f"console: {base}/ (platform repo {root}, cluster {cluster}); Ctrl-C stops it")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _read(path: Path, option: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"{option}: cannot read {path}: {error.strerror or error}") from None
 
 
 def _loopback(host: str) -> bool:

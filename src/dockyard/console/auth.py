@@ -103,7 +103,6 @@ class Session:
     csrf: str
     person: Person | None = None
     expires: float = 0.0
-    after_login: str = "/"
     pending: Mapping[str, str] | None = None
     """A sign-in through the identity provider under way: its state, nonce, PKCE verifier, next page."""
 
@@ -125,7 +124,6 @@ class SessionCodec:
             "csrf": session.csrf,
             "person": session.person.as_json() if session.person else None,
             "expires": session.expires,
-            "next": session.after_login,
             "pending": dict(session.pending) if session.pending else None,
         }
         body = base64.urlsafe_b64encode(json.dumps(payload, sort_keys=True).encode()).decode().rstrip("=")
@@ -144,7 +142,6 @@ class SessionCodec:
                 str(data["csrf"]),
                 Person.from_json(data["person"]) if data.get("person") else None,
                 float(data["expires"]),
-                str(data.get("next") or "/"),
                 {str(k): str(v) for k, v in data["pending"].items()} if data.get("pending") else None,
             )
         except (ValueError, KeyError, TypeError):

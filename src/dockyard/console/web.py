@@ -3,7 +3,6 @@ security headers, and HTML or JSON errors."""
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -244,7 +243,3 @@ def page(request: Request, template: str, context: dict[str, Any], status: int =
         **context,
     }
     return HTMLResponse(templates.get_template(template).render(full), status_code=status)
-
-
-def new_csrf() -> str:
-    return secrets.token_urlsafe(32)
