@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from dockyard import actions
-from dockyard.cli.shared import ImageOpt, RepoArg, check_output, err, out
+from dockyard.cli.shared import ImageOpt, Output, RepoArg, err, out, output_format
 from dockyard.model.images import parse_image_options
 
 
@@ -34,16 +34,16 @@ def check_command(
     Exit 1 on any deny finding (with --explain-wire: when the request is refused on its way)."""
     from dockyard.check.run import run_checks
 
-    check_output(output, ("text", "json", "sarif"))
+    chosen = output_format(output, tuple(Output))
     platform = actions.platform_for(actions.load_repo(repo, err.print), cluster, parse_image_options(image))
     bundle = actions.render_for(platform, report=err.print)
     if explain_wire is not None:
         _explain(bundle, *explain_wire)
         return
     findings = run_checks(platform, bundle)
-    if output == "json":
+    if chosen is Output.JSON:
         sys.stdout.write(json.dumps([finding.as_dict() for finding in findings], indent=2) + "\n")
-    elif output == "sarif":
+    elif chosen is Output.SARIF:
         from dockyard.check.policy import descriptions
         from dockyard.check.sarif import to_sarif
 

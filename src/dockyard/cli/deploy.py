@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from dockyard import actions
-from dockyard.cli.shared import ContextOpt, ImageOpt, KubeconfigOpt, RepoArg, check_output, err, out
+from dockyard.cli.shared import ContextOpt, ImageOpt, KubeconfigOpt, Output, RepoArg, err, out, output_format
 from dockyard.errors import DockyardError, UsageError, printable
 from dockyard.model.images import parse_image_options
 
@@ -65,13 +65,13 @@ def plan_command(
     whether or not there are changes, unless --detailed-exitcode)."""
     from dockyard.deploy.apply import describe_failure
 
-    check_output(output)
+    chosen = output_format(output)
     platform = actions.platform_for(actions.load_repo(repo, err.print), cluster, parse_image_options(image))
     planned = actions.plan_platform(platform, kubeconfig=kubeconfig, context=context, report=err.print)
     changes, bundle = planned.changes, planned.bundle
     if changes.failures:
         raise DockyardError("the dry run failed:\n" + "\n".join(describe_failure(c) for c in changes.failures))
-    if output == "json":
+    if chosen is Output.JSON:
         document = {
             "summary": changes.summary(),
             "changes": [

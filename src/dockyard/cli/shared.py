@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +37,17 @@ KubeconfigOpt = Annotated[Path | None, typer.Option("--kubeconfig", help="Defaul
 ContextOpt = Annotated[str | None, typer.Option("--context", help="Default: the cluster's kubeContext.")]
 
 
-def check_output(output: str, allowed: tuple[str, ...] = ("text", "json")) -> None:
-    if output not in allowed:
-        raise UsageError(f"--output must be {', '.join(allowed[:-1])} or {allowed[-1]}, not `{output}`")
+class Output(StrEnum):
+    """What `--output` may name (each command accepts some of them)."""
+
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+def output_format(given: str, allowed: tuple[Output, ...] = (Output.TEXT, Output.JSON)) -> Output:
+    """`--output` as its enum member. The command checks it itself (not typer), so that a wrong
+    value is a usage error the command's own exit codes account for (`plan --detailed-exitcode`)."""
+    if given not in allowed:
+        raise UsageError(f"--output must be {', '.join(allowed[:-1])} or {allowed[-1]}, not `{given}`")
+    return Output(given)
