@@ -56,8 +56,45 @@ class Compute:
 
 
 @dataclass(frozen=True)
+class HttpProbe:
+    """A Score `httpGet` probe: a GET of `path` on `port` (200-399 is healthy)."""
+
+    path: str
+    port: int
+    host: str | None = None
+    scheme: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ExecProbe:
+    """A Score `exec` probe: a command run in the container (exit 0 is healthy)."""
+
+    command: tuple[str, ...]
+
+
+Probe = HttpProbe | ExecProbe
+
+
+def probe_of(written: Mapping[str, Any] | None) -> Probe | None:
+    """A probe from its Score fields (the schema allows one of `httpGet` and `exec`; load refuses both)."""
+    if written is None:
+        return None
+    if "exec" in written:
+        return ExecProbe(tuple(str(part) for part in written["exec"]["command"]))
+    http = written["httpGet"]
+    return HttpProbe(
+        str(http["path"]),
+        int(http["port"]),
+        http.get("host"),
+        http.get("scheme"),
+        tuple((str(h["name"]), str(h["value"])) for h in http.get("httpHeaders") or ()),
+    )
+
+
+@dataclass(frozen=True)
 class Container:
-    """A Score container, typed; probes stay as Score writes them (httpGet or exec)."""
+    """A Score container, typed."""
 
     name: str
     image: str
@@ -67,8 +104,8 @@ class Container:
     files: tuple[File, ...]
     volumes: tuple[Volume, ...]
     resources: Compute
-    liveness_probe: Mapping[str, Any] | None
-    readiness_probe: Mapping[str, Any] | None
+    liveness_probe: Probe | None
+    readiness_probe: Probe | None
 
 
 def container_of(name: str, image: str, spec: Mapping[str, Any]) -> Container:
@@ -103,8 +140,8 @@ def container_of(name: str, image: str, spec: Mapping[str, Any]) -> Container:
             for key, entry in volume_entries
         ),
         resources=Compute(dict(own.get("requests") or {}), dict(own.get("limits") or {})),
-        liveness_probe=spec.get("livenessProbe"),
-        readiness_probe=spec.get("readinessProbe"),
+        liveness_probe=probe_of(spec.get("livenessProbe")),
+        readiness_probe=probe_of(spec.get("readinessProbe")),
     )
 
 

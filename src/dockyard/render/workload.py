@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.model.consistency import quantity
-from dockyard.model.service import Container, Service
+from dockyard.model.service import Container, ExecProbe, Probe, Service
 from dockyard.model.settings import Autoscaling, Job
 from dockyard.render import platform_names
 from dockyard.render.bundle import obj
@@ -243,11 +243,18 @@ def _resources(service: Service, container: Container) -> dict[str, Any]:
     return result
 
 
-def _probe(probe: Mapping[str, Any]) -> dict[str, Any]:
-    if "exec" in probe:
-        return {"exec": {"command": list(probe["exec"]["command"])}}
-    http = dict(probe["httpGet"])
-    return {"httpGet": {k: http[k] for k in ("host", "scheme", "path", "port", "httpHeaders") if k in http}}
+def _probe(probe: Probe) -> dict[str, Any]:
+    if isinstance(probe, ExecProbe):
+        return {"exec": {"command": list(probe.command)}}
+    http: dict[str, Any] = {}
+    if probe.host is not None:
+        http["host"] = probe.host
+    if probe.scheme is not None:
+        http["scheme"] = probe.scheme
+    http["path"], http["port"] = probe.path, probe.port
+    if probe.headers:
+        http["httpHeaders"] = [{"name": name, "value": value} for name, value in probe.headers]
+    return {"httpGet": http}
 
 
 def _files(
