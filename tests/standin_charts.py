@@ -302,6 +302,7 @@ def complete_repo(root: Path) -> tuple[Path, int]:
     """The example shop with profile `complete` and every component on, its charts pulled: the real
     pinned ones, and stand-ins (same names) for those this machine cannot pull; and how many
     stand-ins. Shared with the wiring benchmark."""
+    from dockyard.errors import Problems
     from dockyard.render.components.catalog import choose
     from dockyard.tools.build import binary_path
     from tests.charts import index, platform_of, serve
@@ -315,7 +316,7 @@ def complete_repo(root: Path) -> tuple[Path, int]:
     platform = platform_of(repo)
     standins = {  # a Go module's chart is the real one: this machine reaches the module proxy
         c.component.name: ("1.0.0", c.component.values(platform))
-        for c in choose(platform)[0]
+        for c in choose(platform, Problems())
         if c.component.source is not None and c.component.source.gomodule is None
     }
     helm = binary_path("helm")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from dockyard.charts.helm import Helm
@@ -21,7 +22,7 @@ from dockyard.deploy.apply import Outcome, apply
 from dockyard.deploy.client import Connection
 from dockyard.deploy.inventory import Inventory, read_recorded
 from dockyard.deploy.plan import ChangeSet, plan
-from dockyard.errors import DockyardError, InputError, Problem
+from dockyard.errors import DockyardError, Problem, Problems
 from dockyard.load.files import find_repo
 from dockyard.load.layers import effective
 from dockyard.load.repo import Repo, load
@@ -57,16 +58,11 @@ def platform_for(repo: Repo, cluster: str, images: Mapping[str, str] | None = No
     return build_platform(repo, effective(repo, cluster), images)
 
 
-def validate_cluster(platform: Platform) -> tuple[list[Problem], list[Problem]]:
+def validate_cluster(platform: Platform, found: Problems) -> None:
     """What `validate` finds for one cluster without a chart store: the pulled charts' values
     against the layers' (errors and warnings), and every problem of rendering the services."""
-    checked = check_pulled_values(platform)
-    errors, warnings = list(checked.errors), list(checked.warnings)
-    try:
-        render_services(platform)
-    except InputError as error:
-        errors += error.problems
-    return errors, warnings
+    check_pulled_values(platform, found)
+    found.attempt(partial(render_services, platform))
 
 
 @dataclass(frozen=True)
@@ -81,18 +77,14 @@ class Validated:
 def validate_repo(repo: Repo, clusters: Sequence[str] = (), images: Mapping[str, str] | None = None) -> Validated:
     """`validate_cluster` for each of `clusters` (default: every cluster of the repo)."""
     names = tuple(clusters) or tuple(sorted(repo.clusters))
-    errors: list[Problem] = []
-    warnings: list[Problem] = []
+    everything = Problems()
     for name in names:
-        try:
-            platform = platform_for(repo, name, images)
-        except InputError as error:
-            errors += [p for p in error.problems if p not in errors]
-            continue
-        found, cautions = validate_cluster(platform)
-        errors += [p for p in found if p not in errors]
-        warnings += [p for p in cautions if p not in warnings]
-    return Validated(names, tuple(errors), tuple(warnings))
+        found = Problems()
+        platform = found.attempt(partial(platform_for, repo, name, images))
+        if platform is not None:
+            validate_cluster(platform, found)
+        everything.merge(found)
+    return Validated(names, tuple(everything.errors), tuple(everything.warnings))
 
 
 def render_for(platform: Platform, only: Part = Part.ALL, report: Report = lambda _line: None) -> Bundle:

@@ -36,15 +36,25 @@ above before it leaves the step; never seen by a person as such:
               SignInFailed (the identity provider cannot be asked or believed: a 400 or 502 page)
 
 A `Problem` is one finding with its place: ``FILE:LINE:COL: message`` plus an optional hint.
-Steps collect every Problem they find and raise one InputError with all of them, so a person sees
-every mistake at once. Errors are translated once, at the CLI edge, into exit codes and lines of
-text (the README's table of exit codes).
+There is one way to collect them: a step is handed a `Problems` (errors and warnings) and adds to
+it. A function that can only fail one way, at once (a file that is not YAML, an unreadable
+charts.lock), raises an InputError with that problem instead; a caller that goes on folds it in
+with `Problems.attempt(...)` or `Problems.collecting()`. At the end the step calls
+`raise_if_any()`, so a person sees every mistake at once. A check whose only product is what it
+finds returns its problems as a list, which the caller's `Problems` extends with. Errors are
+translated once, at the CLI edge, into exit codes and lines of text (the README's table of exit
+codes).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 """Control characters (escape sequences, newlines, carriage returns), bidirectional overrides and
@@ -92,6 +102,57 @@ class Problem:
         return text
 
 
+@dataclass
+class Problems:
+    """What a step found: errors (nothing goes on) and warnings (said, not fatal), in the order found."""
+
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def append(self, problem: Problem) -> None:
+        self.errors.append(problem)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.errors.extend(problems)
+
+    def warn(self, problem: Problem) -> None:
+        self.warnings.append(problem)
+
+    def merge(self, other: Problems) -> None:
+        """Add `other`'s errors and warnings, each once."""
+        self.errors += [p for p in other.errors if p not in self.errors]
+        self.warnings += [p for p in other.warnings if p not in self.warnings]
+
+    @contextmanager
+    def collecting(self) -> Iterator[None]:
+        """Run a block whose InputError is one more set of errors, said with the rest."""
+        try:
+            yield
+        except InputError as error:
+            self.errors.extend(error.problems)
+
+    def attempt(self, step: Callable[[], T]) -> T | None:
+        """`step()`, or None when it raises an InputError (whose problems are added here)."""
+        try:
+            return step()
+        except InputError as error:
+            self.errors.extend(error.problems)
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InputError(self.errors)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self.errors)
+
+    def __len__(self) -> int:
+        return len(self.errors)
+
+
 class DockyardError(Exception):
     """Base of every error Dockyard reports to a person."""
 
@@ -107,7 +168,7 @@ class UsageError(DockyardError):
 class InputError(DockyardError):
     """The platform repo is invalid. Carries every problem found, sorted by position."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: (p.position, p.message))
         super().__init__("\n".join(str(p) for p in self.problems))
 

@@ -17,7 +17,7 @@ import yaml
 from dockyard.atomic import write_atomic
 from dockyard.charts.archive import MAX_ARCHIVE
 from dockyard.charts.source import ChartSource
-from dockyard.errors import Position, Problem
+from dockyard.errors import InputError, Position, Problem
 from dockyard.load import confined
 from dockyard.load.yamlsafe import MAX_FILE_BYTES, Document, parse
 
@@ -57,23 +57,22 @@ class Lock:
         return self.document.position(("charts", name), key=True)
 
 
-def read(root: Path) -> Lock | Problem:
+def read(root: Path) -> Lock:
+    """The repo's charts.lock (empty when there is none); InputError with what is wrong with it."""
     try:
         raw = confined.read_inside(root, LOCK_FILE, MAX_FILE_BYTES, f"`{LOCK_FILE}`")
     except confined.Refused as refused:
         if refused.missing:
             return Lock({})
-        return Problem(Position(LOCK_FILE, 1, 1), str(refused), refused.hint)
+        raise _refused(Position(LOCK_FILE, 1, 1), str(refused), refused.hint) from None
     document = parse(LOCK_FILE, raw)
-    if isinstance(document, Problem):
-        return document
     charts = document.data.get("charts") if isinstance(document.data, dict) else None
     if not isinstance(charts, dict):
-        return Problem(Position(LOCK_FILE, 1, 1), "charts.lock has no `charts` mapping", "run `dockyard charts pull`")
+        raise _refused(Position(LOCK_FILE, 1, 1), "charts.lock has no `charts` mapping", "run `dockyard charts pull`")
     entries = {}
     for name, data in charts.items():
         if not isinstance(data, dict) or not {"archive", "sha256", "version", "kind"} <= data.keys():
-            return Problem(
+            raise _refused(
                 document.position(("charts", name), key=True),
                 f"charts.lock entry `{name}` lacks archive, sha256, version or kind",
                 "run `dockyard charts pull` to write it again",
@@ -90,40 +89,45 @@ def write(root: Path, entries: dict[str, LockEntry]) -> None:
     write_atomic(root / LOCK_FILE, (HEADER + body).encode())
 
 
-def verified_archive(root: Path, lock: Lock, component: str, source: ChartSource, where: Position) -> bytes | Problem:
-    """The bytes of `component`'s archive, once its lock entry matches `source` and they match the digest."""
+def verified_archive(root: Path, lock: Lock, component: str, source: ChartSource, where: Position) -> bytes:
+    """The bytes of `component`'s archive, once its lock entry matches `source` and they match the
+    digest; InputError with what does not match."""
     entry = lock.entries.get(component)
     pull = f"run `dockyard charts pull` and commit {CHARTS_DIR}/ and {LOCK_FILE}"
     if entry is None:
-        return Problem(where, f"component `{component}`: chart {source.origin} is not pinned in {LOCK_FILE}", pull)
+        raise _refused(where, f"component `{component}`: chart {source.origin} is not pinned in {LOCK_FILE}", pull)
     if entry.fields != source.lock_fields():
-        return Problem(
+        raise _refused(
             lock.position(component),
             f"component `{component}`: {LOCK_FILE} pins {_describe(entry.fields)}, but the component asks for "
             f"{source.origin}",
             pull,
         )
     if not entry.archive.startswith(CHARTS_DIR + "/") or ".." in PurePosixPath(entry.archive).parts:
-        return Problem(
+        raise _refused(
             lock.position(component), f"component `{component}`: archive `{entry.archive}` is outside charts/"
         )
     try:
         data = confined.read_inside(root, entry.archive, MAX_ARCHIVE, f"chart archive {entry.archive}")
     except confined.Refused as refused:
         if refused.missing:
-            return Problem(
+            raise _refused(
                 lock.position(component), f"component `{component}`: chart archive {entry.archive} is missing", pull
-            )
-        return Problem(lock.position(component), f"component `{component}`: {refused}")
+            ) from None
+        raise _refused(lock.position(component), f"component `{component}`: {refused}") from None
     actual = hashlib.sha256(data).hexdigest()
     if actual != entry.sha256:
-        return Problem(
+        raise _refused(
             lock.position(component),
             f"component `{component}`: {entry.archive} has sha256 {actual}, but {LOCK_FILE} pins {entry.sha256}",
             "the archive changed after it was pinned; restore it from version control, or pull it again "
             "if the change is intended",
         )
     return data
+
+
+def _refused(where: Position, message: str, hint: str | None = None) -> InputError:
+    return InputError([Problem(where, message, hint)])
 
 
 def _describe(fields: dict[str, str]) -> str:

@@ -20,6 +20,7 @@ from dockyard.charts import gomodule, lock
 from dockyard.charts.archive import MAX_ARCHIVE, pack
 from dockyard.charts.helm import Helm, HelmFailed
 from dockyard.charts.source import ChartSource
+from dockyard.errors import InputError
 from dockyard.load import confined
 
 
@@ -46,9 +47,10 @@ def pull_all(
 ) -> list[Pulled]:
     """Pull `components`; with `tidy` (every cluster's components given), also drop the pins and
     archives no component uses any more, as `go mod tidy` does."""
-    current = lock.read(root)
-    if not isinstance(current, lock.Lock):
-        raise PullFailed(str(current))
+    try:
+        current = lock.read(root)
+    except InputError as error:
+        raise PullFailed(str(error)) from None
     charts = _charts_directory(root)
     entries = dict(current.entries)
     results = []

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -24,7 +23,7 @@ from urllib.parse import unquote
 import jsonschema_rs
 
 from dockyard.charts import yamlfiles
-from dockyard.errors import Position, Problem
+from dockyard.errors import Position, Problem, Problems
 from dockyard.load import confined
 from dockyard.load.words import did_you_mean
 
@@ -36,12 +35,6 @@ BACKTRACK_LIMIT = 100_000
 _COMMENTED_KEY = re.compile(r"^[ \t]*#+[ \t]*([A-Za-z0-9_.\-/]+):(?:[ \t]|$)", re.MULTILINE)
 
 
-@dataclass
-class Checked:
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-
-
 def check_values(
     chart: Path,
     component: str,
@@ -49,18 +42,18 @@ def check_values(
     merged: dict[str, Any],
     locate: Locate,
     fallback: Position,
-) -> Checked:
-    checked = Checked()
+    found: Problems,
+) -> None:
+    """Add to `found` what the chart refuses in `merged` (errors) and keys it does not know (warnings)."""
     reported: set[tuple[Any, ...]] = set()
     defaults = _defaults(chart)
     if defaults:
         subcharts = frozenset(_subcharts(chart))
         read: dict[str, Any] = {name: {} for name in _read_by_templates(chart) if name not in defaults}
         known = {**defaults, **read, **{name: {} for name in subcharts}, "global": {}}
-        walk = _Walk(component, locate, fallback, overrides, checked, reported, subcharts, _documented(chart))
+        walk = _Walk(component, locate, fallback, overrides, found, reported, subcharts, _documented(chart))
         walk.keys(known, merged, ())
-    checked.errors += _schema(chart, component, overrides, merged, locate, fallback, reported)
-    return checked
+    _schema(chart, component, overrides, merged, locate, fallback, reported, found)
 
 
 INTERNAL_DEFAULTS = "_internal_defaults_do_not_set"
@@ -97,10 +90,10 @@ def _schema(
     locate: Locate,
     fallback: Position,
     reported: set[tuple[Any, ...]],
-) -> list[Problem]:
-    problems: list[Problem] = []
+    problems: Problems,
+) -> None:
     if not (chart / SCHEMA_FILE).is_file():
-        return problems
+        return
     try:
         schema = json.loads(confined.read_inside(chart, SCHEMA_FILE, MAX_SCHEMA, SCHEMA_FILE))
         validator = jsonschema_rs.validator_for(
@@ -112,7 +105,8 @@ def _schema(
         errors = sorted(validator.iter_errors(_with_defaults(chart, merged)), key=lambda e: list(e.instance_path))
     except (ValueError, RecursionError, confined.Refused, jsonschema_rs.ValidationError) as unusable:
         reason = str(unusable).split("\n", 1)[0]
-        return [Problem(fallback, f"component `{component}`: the chart's {SCHEMA_FILE} is unusable ({reason})")]
+        problems.append(Problem(fallback, f"component `{component}`: the chart's {SCHEMA_FILE} is unusable ({reason})"))
+        return
     for error in errors:
         for path, message in _explain(error, schema):
             if path in reported:
@@ -128,7 +122,6 @@ def _schema(
                     f"see the chart's {SCHEMA_FILE} for what it accepts",
                 )
             )
-    return problems
 
 
 def _chart_uri(chart: Path, relative: str) -> str:
@@ -266,13 +259,13 @@ class _Walk:
         locate: Locate,
         fallback: Position,
         overrides: dict[str, Any],
-        checked: Checked,
+        found: Problems,
         reported: set[tuple[Any, ...]],
         subcharts: frozenset[str],
         documented: str,
     ) -> None:
         self.component, self.locate, self.fallback, self.overrides = component, locate, fallback, overrides
-        self.checked, self.reported, self.subcharts, self.documented = checked, reported, subcharts, documented
+        self.found, self.reported, self.subcharts, self.documented = found, reported, subcharts, documented
 
     def keys(self, defaults: dict[str, Any], values: dict[str, Any], path: tuple[str, ...]) -> None:
         for key in sorted(values):
@@ -296,7 +289,10 @@ class _Walk:
                 + origin,
                 hint or f"values the chart has here: {', '.join(sorted(defaults)[:12])}",
             )
-            (self.checked.warnings if path else self.checked.errors).append(problem)
+            if path:
+                self.found.warn(problem)
+            else:
+                self.found.append(problem)
 
 
 def _closest(overrides: Any, path: tuple[Any, ...], locate: Locate, fallback: Position) -> tuple[Position, bool]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from dockyard.check.findings import Finding
-from dockyard.errors import Position
+from dockyard.errors import Position, Problems
 from dockyard.model.platform import Platform
 from dockyard.render.components.catalog import Chosen, choose
 
@@ -17,7 +17,7 @@ DESCRIPTION = "Every component supports the cluster's Kubernetes version and the
 
 
 def check_versions(platform: Platform) -> list[Finding]:
-    chosen, _problems = choose(platform)  # a problem choosing components is render's to report
+    chosen = choose(platform, Problems())  # a problem choosing components is render's to report
     by_name = {c.component.name: c for c in chosen}
     cluster = _version(platform.cluster.kubernetes_version)
     findings = []

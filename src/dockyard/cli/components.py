@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,12 +10,12 @@ import typer
 import yaml
 
 from dockyard.actions import chart_store, load_repo, platform_for
-from dockyard.charts.lock import LOCK_FILE, Lock, read, verified_archive
+from dockyard.charts.lock import LOCK_FILE, read, verified_archive
 from dockyard.charts.pull import Pulled, PullFailed, pull_all
 from dockyard.charts.source import ChartSource
 from dockyard.charts.values_check import merge_values
 from dockyard.cli.shared import err
-from dockyard.errors import DockyardError, InputError, Position, Problem
+from dockyard.errors import DockyardError, Position, Problems
 from dockyard.model.platform import Platform
 from dockyard.render.components.catalog import choose
 from dockyard.render.services import render as render_services
@@ -53,9 +54,9 @@ def _platforms(repo: Path, clusters: list[str] | None) -> list[Platform]:
 def chosen_sources(platforms: list[Platform]) -> dict[str, ChartSource]:
     sources: dict[str, ChartSource] = {}
     for platform in platforms:
-        chosen, problems = choose(platform)
-        if problems:
-            raise InputError(problems)
+        problems = Problems()
+        chosen = choose(platform, problems)
+        problems.raise_if_any()
         for item in chosen:
             source = item.component.source
             if source is None:
@@ -102,16 +103,11 @@ def verify(
     platforms = _platforms(repo, cluster)
     root = platforms[0].root or Path(".")
     pins = read(root)
-    if not isinstance(pins, Lock):
-        raise InputError([pins])
-    problems = []
+    problems = Problems()
     sources = chosen_sources(platforms)
     for name in sorted(sources):
-        found = verified_archive(root, pins, name, sources[name], Position(LOCK_FILE))
-        if isinstance(found, Problem):
-            problems.append(found)
-    if problems:
-        raise InputError(problems)
+        problems.attempt(partial(verified_archive, root, pins, name, sources[name], Position(LOCK_FILE)))
+    problems.raise_if_any()
     typer.echo(f"verified: {len(sources)} charts match {LOCK_FILE}")
 
 
@@ -122,11 +118,11 @@ def components(
 ) -> None:
     """The components a cluster installs: namespace, stage, chart and whether it is pinned."""
     (platform,) = _platforms(repo, [cluster])
-    chosen, problems = choose(platform)
-    if problems:
-        raise InputError(problems)
-    pins = read(platform.root or Path("."))
-    pinned = pins.entries if isinstance(pins, Lock) else {}
+    problems = Problems()
+    chosen = choose(platform, problems)
+    problems.raise_if_any()
+    pins = Problems().attempt(partial(read, platform.root or Path(".")))  # unpinned: said per component
+    pinned = pins.entries if pins is not None else {}
     requests = render_services(platform).tasks if values else ()  # values that follow the services' resources
     for item in chosen:
         component = item.component

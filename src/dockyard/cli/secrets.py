@@ -376,18 +376,19 @@ def _run_editor(editor: str, copy: Path, target: SecretsFile) -> None:
 def _edited_values(target: SecretsFile, written: bytes) -> dict[str, Any]:
     """The edited copy's values. Its problems are told by place only: a YAML message can quote
     what it stumbled on (a tag, an alias, a value), which here is a secret."""
-    document = parse(f"{target.relative} (edited copy)", written)
-    if isinstance(document, Problem):
+    try:
+        document = parse(f"{target.relative} (edited copy)", written)
+    except InputError as error:
         raise InputError(
             [
                 Problem(
-                    document.position,
+                    error.problems[0].position,
                     "not YAML Dockyard reads here (what the parser said is not shown: it may quote a value)",
                     "plain keys and values only: no tags, anchors or aliases; quote text that looks like "
                     "something else",
                 )
             ]
-        )
+        ) from None
     if document.data is None:
         return {}
     if not isinstance(document.data, dict):

@@ -21,7 +21,7 @@ from dockyard import actions
 from dockyard.check.findings import Finding, Severity
 from dockyard.check.run import run_checks
 from dockyard.console.catalog import objects_by_service
-from dockyard.errors import DockyardError, InputError, Position, Problem
+from dockyard.errors import DockyardError, InputError, Position, Problem, Problems
 from dockyard.load.files import read_inside
 from dockyard.render.bundle import to_yaml
 from dockyard.render.platform import Part
@@ -181,7 +181,7 @@ def _copy(root: Path, relative: str, folder: Path) -> None:
 
 
 def _copy_file(root: Path, relative: str, folder: Path) -> None:
-    data = read_inside(root, relative, [])
+    data = read_inside(root, relative, Problems())
     if data is not None:
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)

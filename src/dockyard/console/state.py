@@ -19,7 +19,7 @@ from dockyard.console.gitrepo import Change, GitRepo, review_url
 from dockyard.console.live import LiveReader, planned
 from dockyard.console.snapshot import Snapshot, Snapshots
 from dockyard.deploy.client import Connection
-from dockyard.errors import DockyardError, Problem
+from dockyard.errors import DockyardError, Problem, Problems
 from dockyard.load.files import read_inside
 from dockyard.load.layers import Leaf, effective, explain
 from dockyard.render.bundle import to_yaml
@@ -191,7 +191,7 @@ class Console:
         for file in SERVICE_FILES:
             path = self.root / "services" / name / file
             if path.exists() or path.is_symlink():
-                data = read_inside(self.root, f"services/{name}/{file}", [])
+                data = read_inside(self.root, f"services/{name}/{file}", Problems())
                 if data is not None:
                     found[file] = data
         return found

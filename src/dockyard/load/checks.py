@@ -9,16 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from dockyard.errors import Position, Problem
+from dockyard.errors import Position, Problem, Problems
 from dockyard.load.contracts import ContractRef, load_contracts
 from dockyard.load.files import read_inside
+from dockyard.load.resource_types import ResourceType
 from dockyard.load.words import did_you_mean
 from dockyard.load.yamlsafe import Document
 
 if TYPE_CHECKING:
     from dockyard.load.repo import Repo
 
-KNOWN_RESOURCE_TYPES = ("api", "dns", "postgres", "redis", "route", "s3", "secret", "service", "volume")
 """The built-in provisioners; a Score resource of any other type is an error."""
 
 
@@ -27,7 +27,7 @@ class CrossFile:
     """What the cross-file checks found: every problem, and the files services name (read from the
     repo, confined to it): file sources by path, contracts with every file they span."""
 
-    problems: list[Problem] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
     files: dict[str, bytes] = field(default_factory=dict)
     contracts: dict[str, dict[str, Document]] = field(default_factory=dict)
     wanted_contracts: list[ContractRef] = field(default_factory=list)
@@ -57,7 +57,7 @@ def _check_environment_ref(
     environment: str,
     known: list[str],
     who: str,
-    problems: list[Problem],
+    problems: Problems,
     *,
     file_named: bool = False,
 ) -> None:
@@ -89,7 +89,7 @@ def _check_service(repo: Repo, name: str, score: Document, found: CrossFile) -> 
             )
         )
     services = sorted(repo.services)
-    types = sorted({*KNOWN_RESOURCE_TYPES, *(name.split(".", 1)[0] for name in repo.provisioners)})
+    types = sorted({*ResourceType, *(name.split(".", 1)[0] for name in repo.provisioners)})
     for resource_id, resource in sorted(data.get("resources", {}).items()):
         _check_resource(score, name, resource_id, resource, services, types, problems)
     own = repo.settings.get(name)
@@ -152,7 +152,7 @@ def _check_resource(
     resource: dict[str, Any],
     services: list[str],
     types: list[str],
-    problems: list[Problem],
+    problems: Problems,
 ) -> None:
     kind = resource["type"]
     if kind not in types:

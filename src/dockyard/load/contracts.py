@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from dockyard.errors import Position, Problem
+from dockyard.errors import Position, Problem, Problems
 from dockyard.load.files import RepoFile, read_inside
 from dockyard.load.parsed import parse_all
 from dockyard.load.yamlsafe import CONTRACT_LIMITS, Document
@@ -70,7 +70,7 @@ class ContractRef:
     written: str
 
 
-def load_contracts(root: Path, wanted: list[ContractRef], problems: list[Problem]) -> dict[str, dict[str, Document]]:
+def load_contracts(root: Path, wanted: list[ContractRef], problems: Problems) -> dict[str, dict[str, Document]]:
     """Each wanted contract with every file it references, transitively, by repo path. Every file
     is read and parsed once, however many contracts share it, and the files of all contracts are
     parsed together (in parallel when they are many), one round per depth of references."""

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockyard.errors import Position, Problem, UsageError
+from dockyard.errors import Position, Problem, Problems, UsageError
 from dockyard.load import confined
 from dockyard.load.words import did_you_mean
 from dockyard.load.yamlsafe import MAX_FILE_BYTES
@@ -60,7 +60,7 @@ def find_repo(start: Path) -> Path:
     )
 
 
-def discover(root: Path) -> tuple[list[RepoFile], list[Problem], list[tuple[str, str]]]:
+def discover(root: Path, problems: Problems) -> tuple[list[RepoFile], list[tuple[str, str]]]:
     """Every platform repo file under `root`, in a stable order, problems with the layout, and
     (kind, path) of every file found, read or not (an unreadable file still exists).
 
@@ -68,7 +68,6 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem], list[tuple[str,
     symlink; only paths that pass through a symlink pay for resolving where they lead.
     """
     found: list[tuple[str, str, bool]] = [("platform", PLATFORM_FILE, (root / PLATFORM_FILE).is_symlink())]
-    problems: list[Problem] = []
     for folder, kind in (
         ("environments", "environment"),
         ("clusters", "cluster"),
@@ -113,10 +112,10 @@ def discover(root: Path) -> tuple[list[RepoFile], list[Problem], list[tuple[str,
         raw = read_inside(root, path, problems) if through_link else _read_plain(root, path, problems)
         if raw is not None:
             files.append(RepoFile(kind, path, raw))
-    return files, problems, [(kind, path) for kind, path, _link in found]
+    return files, [(kind, path) for kind, path, _link in found]
 
 
-def _read_plain(root: Path, relative: str, problems: list[Problem]) -> bytes | None:
+def _read_plain(root: Path, relative: str, problems: Problems) -> bytes | None:
     """Read a file reached without any symlinked directory: it cannot leave the repo (a symlink
     as the file itself is not followed), so it needs no resolving."""
     try:
@@ -125,7 +124,7 @@ def _read_plain(root: Path, relative: str, problems: list[Problem]) -> bytes | N
         return read_inside(root, relative, problems)  # let the careful path say what is wrong
 
 
-def _entries(root: Path, folder: str, problems: list[Problem]) -> list[os.DirEntry[str]]:
+def _entries(root: Path, folder: str, problems: Problems) -> list[os.DirEntry[str]]:
     """The entries of `folder` by name; none if it does not exist (every folder is optional)."""
     try:
         with os.scandir(root / folder) as listing:
@@ -141,7 +140,7 @@ def _entries(root: Path, folder: str, problems: list[Problem]) -> list[os.DirEnt
 def read_inside(
     root: Path,
     relative: str,
-    problems: list[Problem],
+    problems: Problems,
     referrer: Callable[[], Position] | None = None,
     written: str | None = None,
     limit: int = MAX_FILE_BYTES,
@@ -176,7 +175,7 @@ def _names_beside(root: Path, relative: str) -> list[str]:
         return []
 
 
-def _files_ending(root: Path, folder: str, suffix: str, problems: list[Problem]) -> list[tuple[str, bool]]:
+def _files_ending(root: Path, folder: str, suffix: str, problems: Problems) -> list[tuple[str, bool]]:
     linked = (root / folder).is_symlink()
     return [
         (f"{folder}/{entry.name}", linked or entry.is_symlink())
@@ -185,7 +184,7 @@ def _files_ending(root: Path, folder: str, suffix: str, problems: list[Problem])
     ]
 
 
-def _yaml_files(root: Path, folder: str, linked: bool | None, problems: list[Problem]) -> list[tuple[str, bool]]:
+def _yaml_files(root: Path, folder: str, linked: bool | None, problems: Problems) -> list[tuple[str, bool]]:
     """(path, reached through a symlink) for each .yaml file in `folder`; `linked` says whether
     `folder` is reached through a symlink (None: look)."""
     linked = linked if linked is not None else (root / folder).is_symlink()

@@ -21,7 +21,7 @@ from typing import Any
 
 from dockyard import __version__, locations
 from dockyard.atomic import write_atomic
-from dockyard.errors import Problem
+from dockyard.errors import InputError, Problem
 from dockyard.load import schemas
 from dockyard.load.files import RepoFile
 from dockyard.load.validate import schema_problems
@@ -46,9 +46,10 @@ Outcome = tuple[bool, Any, tuple[Problem, ...]]
 
 def parse_and_check(kind: str, path: str, raw: bytes) -> Outcome:
     """The uncached per-file work."""
-    result = parse(path, raw, CONTRACT_LIMITS if kind == "contract" else Limits())
-    if isinstance(result, Problem):
-        return False, None, (result,)
+    try:
+        result = parse(path, raw, CONTRACT_LIMITS if kind == "contract" else Limits())
+    except InputError as error:
+        return False, None, tuple(error.problems)
     schema = schemas.schema_for(kind, result.data)
     if schema is None:  # a file Dockyard only needs as YAML (a contract): later steps validate it
         return True, result.data, ()

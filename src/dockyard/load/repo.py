@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockyard.errors import InputError, Position, Problem
+from dockyard.errors import InputError, Position, Problem, Problems
 from dockyard.load.checks import cross_file_checks
 from dockyard.load.files import SETTINGS_FILE, RepoFile, discover
 from dockyard.load.parsed import Parsed, parse_all
@@ -89,14 +89,15 @@ class Repo:
 
 def load(root: Path) -> Repo:
     """Read, parse and validate every file of the repo at `root`; raise InputError with all problems."""
-    files, problems, found = discover(root)
+    problems = Problems()
+    files, found = discover(root, problems)
     policies, conftest = _policies([f for f in files if f.kind == "policy"], problems)
     files = [f for f in files if f.kind != "policy"]
     documents: dict[str, tuple[str, Document]] = {}
     all_parsed = parse_all(files)
     _require_matching_core(all_parsed)
     for parsed in all_parsed:
-        problems += parsed.problems
+        problems.extend(parsed.problems)
         if parsed.document is not None and not parsed.problems:
             documents[parsed.file.path] = (parsed.file.kind, parsed.document)
     repo = _assemble(root, documents, problems)
@@ -105,10 +106,9 @@ def load(root: Path) -> Repo:
         path.split("/")[-1].removesuffix(".yaml") for kind, path in found if kind == "environment"
     }
     referenced = cross_file_checks(repo)
-    problems += referenced.problems
+    problems.extend(referenced.problems)
     repo.files, repo.contracts = referenced.files, referenced.contracts
-    if problems:
-        raise InputError(problems)
+    problems.raise_if_any()
     return repo
 
 
@@ -121,7 +121,7 @@ def _require_matching_core(all_parsed: list[Parsed]) -> None:
                 raise InputError([problem])
 
 
-def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: list[Problem]) -> Repo:
+def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: Problems) -> Repo:
     # An invalid platform.yaml has been reported already; the empty stand-in lets the
     # cross-file checks still report everything else in the same run.
     platform = documents.get("platform.yaml", ("platform", Document("platform.yaml", {})))
@@ -165,7 +165,7 @@ def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: 
     return repo
 
 
-def _encrypted(document: Document, problems: list[Problem]) -> bool:
+def _encrypted(document: Document, problems: Problems) -> bool:
     """A secrets file must be encrypted (a `sops:` section); plain values never belong in the repo."""
     data = document.data
     if isinstance(data, dict) and isinstance(data.get("sops"), dict):
@@ -180,7 +180,7 @@ def _encrypted(document: Document, problems: list[Problem]) -> bool:
     return False
 
 
-def _settings_once(repo: Repo, service: str, found: SettingsFile, problems: list[Problem]) -> None:
+def _settings_once(repo: Repo, service: str, found: SettingsFile, problems: Problems) -> None:
     """A service's settings come from one file: its dockyard.yaml, or (deprecated) its score.yaml."""
     earlier = repo.settings.get(service)
     if earlier is None:
@@ -196,7 +196,7 @@ def _settings_once(repo: Repo, service: str, found: SettingsFile, problems: list
     )
 
 
-def _policies(files: list[RepoFile], problems: list[Problem]) -> tuple[dict[str, str], dict[str, str]]:
+def _policies(files: list[RepoFile], problems: Problems) -> tuple[dict[str, str], dict[str, str]]:
     """Dockyard-format policies (`package dockyard.policies.<rule>`) and conftest ones (any other
     package), each by rule name."""
     policies, conftest = {}, {}
@@ -229,7 +229,7 @@ def _policies(files: list[RepoFile], problems: list[Problem]) -> tuple[dict[str,
     return policies, conftest
 
 
-def _named(path: str, name: str, role: str, problems: list[Problem]) -> bool:
+def _named(path: str, name: str, role: str, problems: Problems) -> bool:
     if len(name) <= 63 and _DNS_LABEL.match(name):
         return True
     problems.append(
@@ -246,7 +246,7 @@ TEMPLATE_API = "templates.gatekeeper.sh/"
 CONSTRAINT_API = "constraints.gatekeeper.sh/"
 
 
-def _gatekeeper_object(path: str, document: Document, problems: list[Problem]) -> bool:
+def _gatekeeper_object(path: str, document: Document, problems: Problems) -> bool:
     """A ConstraintTemplate (its kind's name and its Rego) or a Constraint (its kind a template's)."""
     data = document.data
     api = str(data.get("apiVersion", "")) if isinstance(data, dict) else ""

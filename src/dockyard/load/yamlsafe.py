@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from dockyard.errors import Position, Problem
+from dockyard.errors import InputError, Position, Problem
 
 if TYPE_CHECKING:
     from ruamel.yaml.error import MarkedYAMLError
@@ -100,13 +100,16 @@ class YamlProblem(Exception):
         self.line, self.column, self.message, self.hint = line, column, message, hint
 
 
-def parse(file: str, raw: bytes, limits: Limits = Limits()) -> Document | Problem:
-    """Parse `raw` (the bytes of `file`, a repo-relative path) into a Document or one Problem."""
+def parse(file: str, raw: bytes, limits: Limits = Limits()) -> Document:
+    """Parse `raw` (the bytes of `file`, a repo-relative path) into a Document; InputError with
+    the one problem otherwise."""
     try:
         text = _decode(raw, limits.bytes)
         return _Converter(file, raw, limits.nodes).document(_compose(text))
     except YamlProblem as problem:
-        return Problem(Position(file, problem.line, problem.column), problem.message, problem.hint)
+        raise InputError(
+            [Problem(Position(file, problem.line, problem.column), problem.message, problem.hint)]
+        ) from None
 
 
 def _decode(raw: bytes, limit: int) -> str:

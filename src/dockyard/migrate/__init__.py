@@ -15,13 +15,14 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
 from dockyard import __version__
 from dockyard.atomic import write_atomic
-from dockyard.errors import InputError, Position, Problem, UsageError
+from dockyard.errors import InputError, Position, Problem, Problems, UsageError
 from dockyard.load.files import PLATFORM_FILE, discover
 from dockyard.load.versions import CORE_KEY, needs_newer
 from dockyard.load.yamlsafe import parse
@@ -77,18 +78,15 @@ def plan_migration(root: Path, to: str | None = None) -> Migration:
     """What migrating the repo at `root` to `to` (default: this Dockyard) changes; InputError
     (nothing changed) when a file cannot be read or migrated."""
     target = target_version(to)
-    files, problems, _found = discover(root)
+    problems = Problems()
+    files, _found = discover(root, problems)
     tree: Tree = {}
     for file in files:
         if file.kind not in _KINDS:
             continue
-        checked = parse(file.path, file.raw)  # bounded and safe before ruamel sees the text
-        if isinstance(checked, Problem):
-            problems.append(checked)
-        else:
+        if problems.attempt(partial(parse, file.path, file.raw)) is not None:  # bounded and safe for ruamel
             tree[file.path] = file.raw.decode("utf-8")
-    if problems:
-        raise InputError(problems)
+    problems.raise_if_any()
     _forward_only(tree, target)
     original = dict(tree)
     ran = []
@@ -102,8 +100,7 @@ def plan_migration(root: Path, to: str | None = None) -> Migration:
             problems.append(Problem(Position(error.path, 1, 1), f"cannot be rewritten as written: {error.reason}"))
         if tree != snapshot:
             ran.append(step)
-    if problems:
-        raise InputError(problems)
+    problems.raise_if_any()
     after = {path: text for path, text in tree.items() if original.get(path) != text}
     return Migration(target, tuple(ran), {path: original.get(path) for path in after}, after)
 
@@ -111,8 +108,8 @@ def plan_migration(root: Path, to: str | None = None) -> Migration:
 def _forward_only(tree: Tree, target: str) -> None:
     """Refuse to move a repo written for a newer Dockyard back to an older schema."""
     text = tree.get(PLATFORM_FILE)
-    platform = parse(PLATFORM_FILE, text.encode()) if text is not None else None
-    if platform is None or isinstance(platform, Problem) or not isinstance(platform.data, dict):
+    platform = Problems().attempt(partial(parse, PLATFORM_FILE, text.encode())) if text is not None else None
+    if platform is None or not isinstance(platform.data, dict):
         return
     written = platform.data.get(CORE_KEY)
     if isinstance(written, str) and needs_newer(written, target):

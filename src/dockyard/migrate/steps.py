@@ -16,7 +16,7 @@ from packaging.version import Version
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from dockyard.errors import Position, Problem
+from dockyard.errors import Position, Problem, Problems
 from dockyard.load.files import PLATFORM_FILE, SETTINGS_FILE
 from dockyard.load.schemas import V1ALPHA1, V1ALPHA2
 from dockyard.load.versions import CORE_KEY, series
@@ -34,11 +34,11 @@ class Step:
     since: str
     """The Dockyard version whose schema this step moves the repo to."""
     title: str
-    run: Callable[[Tree, str, list[Problem]], None]
+    run: Callable[[Tree, str, Problems], None]
     """(files, target version, problems): rewrites files in place, records what it cannot do."""
 
 
-def pin_core(tree: Tree, target: str, problems: list[Problem]) -> None:
+def pin_core(tree: Tree, target: str, problems: Problems) -> None:
     """platform.yaml v1alpha1 -> v1alpha2: it names the Dockyard versions the repo is written for;
     a v1alpha2 range that leaves out `target` moves to `target`'s series."""
     text = tree.get(PLATFORM_FILE)
@@ -67,7 +67,7 @@ def _admits(written: object, version: str) -> bool:
         return False
 
 
-def settings_out_of_score(tree: Tree, _target: str, problems: list[Problem]) -> None:
+def settings_out_of_score(tree: Tree, _target: str, problems: Problems) -> None:
     """score.yaml's `x-dockyard` -> services/<name>/dockyard.yaml (kind ServiceSettings), so the
     Score file is valid for every Score tool."""
     for path in sorted(p for p in tree if p.startswith("services/") and p.endswith("/score.yaml")):
@@ -94,7 +94,7 @@ def settings_out_of_score(tree: Tree, _target: str, problems: list[Problem]) -> 
         tree[target] = style.dump(_settings_document("ServiceSettings", V1ALPHA1, head, block, style.mapping))
 
 
-def flat_overrides(tree: Tree, _target: str, problems: list[Problem]) -> None:
+def flat_overrides(tree: Tree, _target: str, problems: Problems) -> None:
     """ServiceOverride v1alpha1 -> v1alpha2: the settings at the top level, without `x-dockyard`."""
     for path in sorted(p for p in tree if p.startswith("services/") and "/overrides/" in p):
         text = tree[path]

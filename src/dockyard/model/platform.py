@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockyard.errors import InputError, Position
+from dockyard.errors import Position, Problems
 from dockyard.load.layers import Effective
 from dockyard.load.repo import Repo
 from dockyard.load.yamlsafe import Document
@@ -73,17 +73,17 @@ def build_platform(repo: Repo, effective: Effective, images: Mapping[str, str] |
     """InputError when the merged layers contradict each other (consistency.py), or an image is
     missing. `images` are given on the command line (`SERVICE=IMAGE` for its `image: .`
     containers, `SERVICE.CONTAINER=IMAGE` for one container) and win over every layer."""
-    problems = settings_problems(effective.services)
-    problems += image_problems(repo, effective, images or {})
+    problems = Problems()
+    problems.extend(settings_problems(effective.services))
+    problems.extend(image_problems(repo, effective, images or {}))
     services = tuple(
         build_service(
             name, repo.services[name], effective.services[name].values, images or {}, _setting_locator(effective, name)
         )
         for name in sorted(repo.services)
     )
-    problems += unsupplied(services)
-    if problems:
-        raise InputError(problems)
+    problems.extend(unsupplied(services))
+    problems.raise_if_any()
     values = effective.platform.values
     cluster = Cluster(
         name=effective.cluster,

@@ -8,7 +8,7 @@ the service would be handed the platform client's secret."""
 
 from __future__ import annotations
 
-from dockyard.errors import Position, Problem
+from dockyard.errors import Position, Problem, Problems
 from dockyard.model.platform import Platform
 from dockyard.model.service import Service
 from dockyard.render.bundle import TaskRequest
@@ -20,7 +20,7 @@ KUBERNETES_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lea
 
 
 def placement_problems(platform: Platform) -> list[Problem]:
-    chosen, _problems = choose(platform)
+    chosen = choose(platform, Problems())
     platform_namespaces: dict[str, str] = {}
     for item in chosen:  # in name order: the first component of a namespace names it
         platform_namespaces.setdefault(item.component.namespace, item.component.name)
@@ -60,7 +60,7 @@ def _namespace_position(service: Service) -> Position:
 
 def client_problems(platform: Platform, tasks: list[TaskRequest]) -> list[Problem]:
     """Services' keycloak-client tasks whose client ID is one a platform component uses."""
-    chosen, _problems = choose(platform)
+    chosen = choose(platform, Problems())
     platform_clients = {
         payload(spec.kind, spec.data, KeycloakClient)["clientId"]: item.component.name
         for item in chosen

@@ -4,8 +4,9 @@ its services, in one bundle ordered by stage."""
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import partial
 
-from dockyard.errors import InputError, Problem
+from dockyard.errors import Problems
 from dockyard.model.platform import Platform
 from dockyard.render import services
 from dockyard.render.bundle import Bundle, Exposure, ExternalSecret, Rendered, SealedSecret, Source, TaskRequest
@@ -24,16 +25,16 @@ class Part(StrEnum):
 
 
 def render_platform(platform: Platform, store: ChartStore, only: Part = Part.ALL) -> Bundle:
-    problems: list[Problem] = []
+    problems = Problems()
     objects: list[Rendered] = []
     tasks: list[TaskRequest] = []
-    warnings: list[Problem] = []
     requests: tuple[TaskRequest, ...] = ()
     exposures: tuple[Exposure, ...] = ()
     external: tuple[ExternalSecret, ...] = ()
     sealed: tuple[SealedSecret, ...] = ()
-    try:
-        bundle = services.render(platform)
+    # the services' problems count only when they are rendered; their task requests always do
+    bundle = (problems if only in (Part.ALL, Part.SERVICES) else Problems()).attempt(partial(services.render, platform))
+    if bundle is not None:
         requests = bundle.tasks
         if only in (Part.ALL, Part.SERVICES):
             objects += bundle.objects
@@ -41,25 +42,22 @@ def render_platform(platform: Platform, store: ChartStore, only: Part = Part.ALL
             exposures = bundle.exposures
             external = bundle.external
             sealed = bundle.sealed
-    except InputError as error:
-        if only in (Part.ALL, Part.SERVICES):
-            problems += error.problems
     if only in (Part.ALL, Part.PLATFORM):
-        try:
-            installed = render_components(platform, store, requests)
+        installed = problems.attempt(partial(render_components, platform, store, requests))
+        if installed is not None:
             objects += installed.objects
             tasks += installed.tasks
-            warnings += installed.warnings
+            for warning in installed.warnings:
+                problems.warn(warning)
             external = (*external, *installed.made_at_run_time)
             sealed = (*sealed, *installed.sealed)
-        except InputError as error:
-            problems += error.problems
-    if problems:
-        raise InputError(problems)
+    problems.raise_if_any()
     if only is Part.ALL and has(platform, "sso"):
         tasks.append(keycloak_prune(platform, tasks))
     objects = controller.grant(objects, [*requests, *tasks])
-    return Bundle.of(_unique(objects, problems), tasks, warnings, exposures, external, sealed)
+    objects = services.deduplicate(objects, problems)  # a namespace both a component and a team use is kept once
+    problems.raise_if_any()
+    return Bundle.of(objects, tasks, problems.warnings, exposures, external, sealed)
 
 
 def keycloak_prune(platform: Platform, tasks: list[TaskRequest]) -> TaskRequest:
@@ -72,11 +70,3 @@ def keycloak_prune(platform: Platform, tasks: list[TaskRequest]) -> TaskRequest:
         "clients": clients,
     }
     return TaskRequest(TaskKind.KEYCLOAK_PRUNE, platform.name, data, Source("platform.yaml"))
-
-
-def _unique(objects: list[Rendered], problems: list[Problem]) -> list[Rendered]:
-    """A namespace both a component and a team use is rendered once; other clashes are problems."""
-    kept = services.deduplicate(objects, problems)
-    if problems:
-        raise InputError(problems)
-    return kept

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockyard.errors import InputError, Problem
+from dockyard.errors import Problem, Problems
 from dockyard.load.words import did_you_mean
 from dockyard.model.platform import Platform
 from dockyard.model.service import ResourceRequest, Service
@@ -43,7 +43,8 @@ from dockyard.render.workload import Wiring, WorkloadProblem, render_service
 
 def render(platform: Platform) -> Bundle:
     """Every service's objects, its namespaces, and the lifecycle task requests; InputError lists all problems."""
-    problems: list[Problem] = placement_problems(platform)
+    problems = Problems()
+    problems.extend(placement_problems(platform))
     # the platform's own provisioners, a built-in type's name included: a platform replaces it
     provisioners = {**BUILT_IN, **{t: from_document(t, d) for t, d in platform.provisioners.items()}}
     services = {s.name: s for s in platform.services}
@@ -78,7 +79,7 @@ def render(platform: Platform) -> Bundle:
                 service, service.settings.namespace, wiring, platform.cluster.environment, platform.files
             )
         except WorkloadProblem as problem:
-            problems += [Problem(service.source.position(p.path), p.message) for p in problem.each()]
+            problems.extend(Problem(service.source.position(p.path), p.message) for p in problem.each())
             continue
         where = Source.at(service.source, ("metadata", "name"))
         labels = _labels(platform, service)
@@ -97,9 +98,8 @@ def render(platform: Platform) -> Bundle:
     objects += _namespaces(platform)
     objects = deduplicate(objects, problems)
     tasks = _one_client_each(tasks, problems)
-    problems += client_problems(platform, tasks)
-    if problems:
-        raise InputError(problems)
+    problems.extend(client_problems(platform, tasks))
+    problems.raise_if_any()
     return Bundle.of(objects, tasks, exposures=exposures, external=external, sealed=sealed.values())
 
 
@@ -116,7 +116,7 @@ def with_secrets_digest(manifest: dict[str, Any], reads: list[SealedSecret]) -> 
     return manifest
 
 
-def _one_client_each(tasks: list[TaskRequest], problems: list[Problem]) -> list[TaskRequest]:
+def _one_client_each(tasks: list[TaskRequest], problems: Problems) -> list[TaskRequest]:
     """One keycloak-client task per client: its API's scopes and the grants its dependencies ask
     for, together. A scope two APIs declare is a problem: Keycloak's scopes belong to the whole
     realm, so a token with it would pass both APIs' checks."""
@@ -162,7 +162,7 @@ def _provision(
     service: Service,
     services: dict[str, Service],
     provisioners: Mapping[str, Provisioner],
-    problems: list[Problem],
+    problems: Problems,
     sharing: Sharing,
 ) -> dict[str, Provision]:
     result: dict[str, Provision] = {}
@@ -287,7 +287,7 @@ def _namespaces(platform: Platform) -> list[Rendered]:
     return objects
 
 
-def deduplicate(objects: list[Rendered], problems: list[Problem]) -> list[Rendered]:
+def deduplicate(objects: list[Rendered], problems: Problems) -> list[Rendered]:
     """Identical objects rendered twice (a namespace's waypoint) are kept once; different ones clash.
     An object whose identity is malformed (a name with `/`, a namespace that is no DNS label) is a
     problem: nothing downstream (files, requests, policies) may be named after it."""
@@ -340,7 +340,7 @@ class Sharing:
         return self.users[identity][0]
 
     @classmethod
-    def of(cls, services: Sequence[Service], problems: list[Problem]) -> Sharing:
+    def of(cls, services: Sequence[Service], problems: Problems) -> Sharing:
         sharing = cls()
         declared: dict[tuple[str, str, str], list[tuple[Service, ResourceRequest]]] = {}
         for service in services:

@@ -42,8 +42,6 @@ def read_rules(root: Path) -> list[Rule]:
     if not path.is_file():
         return []
     document = parse(CONFIG_FILE, path.read_bytes())
-    if isinstance(document, Problem):
-        raise InputError([document])
     rules = document.data.get("creation_rules") if isinstance(document.data, dict) else None
     if not isinstance(rules, list):
         raise InputError([Problem(Position(CONFIG_FILE, 1, 1), "`creation_rules` must be a list of rules")])

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from dockyard.errors import InputError, Position, Problem
+from dockyard.errors import InputError, Position, Problem, Problems
 from dockyard.load.yamlsafe import Document, parse
 
 Leaf = str | int | float | bool
@@ -159,7 +159,7 @@ def open_document(document: Document, identities: Sequence[pyrage.x25519.Identit
     digest = hashlib.sha512()
     if metadata.mac_only_encrypted:
         digest.update(MAC_ONLY_ENCRYPTED_INITIALIZATION)
-    problems: list[Problem] = []
+    problems = Problems()
     for path, where, value in _leaves(document.data, (), ()):
         if not path or path[0] == METADATA_KEY:
             continue
@@ -182,8 +182,7 @@ def open_document(document: Document, identities: Sequence[pyrage.x25519.Identit
         if value is not None and (encrypted or not metadata.mac_only_encrypted):
             digest.update(_mac_bytes(plain))
         values[where] = plain
-    if problems:
-        raise InputError(problems)
+    problems.raise_if_any()
     computed = digest.hexdigest().upper()
     try:
         recorded, _kind, _plain = _decrypt(metadata.mac, data_key, _rfc3339(metadata.lastmodified))
@@ -208,10 +207,7 @@ class _Undecryptable(Exception):
 
 
 def _document(file: str, raw: bytes) -> Document:
-    parsed = parse(file, raw)
-    if isinstance(parsed, Problem):
-        raise InputError([parsed])
-    return parsed
+    return parse(file, raw)
 
 
 def _document_shape(parsed: Document) -> None:

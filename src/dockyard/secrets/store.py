@@ -267,8 +267,6 @@ def key_names(file: SecretsFile) -> list[str]:
     if raw is None:
         return []
     document = parse(file.relative, raw)
-    if isinstance(document, Problem):
-        raise InputError([document])
     data = document.data if isinstance(document.data, dict) else {}
     return [name for name, _value in flatten({k: v for k, v in data.items() if k != sopsfile.METADATA_KEY})]
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from dockyard import __version__, actions
@@ -27,10 +28,10 @@ from dockyard.deploy.ahead import ReadAhead
 from dockyard.deploy.client import Connection
 from dockyard.deploy.inventory import read_recorded
 from dockyard.deploy.observed import Observed, marker
-from dockyard.errors import DockyardError, InputError, printable
+from dockyard.errors import DockyardError, InputError, Problems, printable
 from dockyard.load.files import PLATFORM_FILE
 from dockyard.load.versions import core_range_problem
-from dockyard.load.yamlsafe import Document, parse
+from dockyard.load.yamlsafe import parse
 from dockyard.render.object_id import ObjectId
 from dockyard.sync import exported, handoff
 from dockyard.sync.drift import DriftWatch
@@ -242,8 +243,8 @@ class Controller:
     def _hand_over(self, root: Path, revision: Revision, started: datetime, begun: float) -> Attempt | None:
         """When the revision is for another Dockyard release and names one for the controller:
         move this controller's Deployment to it (None: this release reads the revision itself)."""
-        platform = parse(PLATFORM_FILE, exported.raw(root / PLATFORM_FILE))
-        if self.settings.own_namespace is None or not isinstance(platform, Document):
+        platform = Problems().attempt(partial(parse, PLATFORM_FILE, exported.raw(root / PLATFORM_FILE)))
+        if self.settings.own_namespace is None or platform is None:
             return None
         if core_range_problem(platform) is None:
             return None

@@ -3,10 +3,12 @@ that is missing, unreadable or not YAML reads as nothing (the pipeline reports i
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from dockyard.load.yamlsafe import Document, parse
+from dockyard.errors import Problems
+from dockyard.load.yamlsafe import parse
 
 
 def raw(path: Path) -> bytes:
@@ -18,8 +20,8 @@ def raw(path: Path) -> bytes:
 
 def mapping(path: Path) -> dict[str, Any]:
     """The file's top-level mapping, or an empty one."""
-    document = parse(path.name, raw(path))
-    return document.data if isinstance(document, Document) and isinstance(document.data, dict) else {}
+    document = Problems().attempt(partial(parse, path.name, raw(path)))
+    return document.data if document is not None and isinstance(document.data, dict) else {}
 
 
 def text_field(path: Path, key: str) -> str | None:

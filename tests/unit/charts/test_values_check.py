@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dockyard.charts.values_check import check_values
-from dockyard.errors import Position
+from dockyard.errors import Position, Problems
 
 VALUES_YAML = """\
 replicaCount: 1
@@ -29,6 +30,12 @@ config:
 """
 
 
+def _checked(*arguments: Any) -> Problems:
+    found = Problems()
+    check_values(*arguments, found)
+    return found
+
+
 def _chart(tmp_path: Path) -> Path:
     chart = tmp_path / "chart"
     chart.mkdir()
@@ -40,7 +47,7 @@ def _chart(tmp_path: Path) -> Path:
 
 
 def _check(tmp_path: Path, values: dict) -> tuple[list[str], list[str]]:
-    result = check_values(
+    result = _checked(
         _chart(tmp_path), "demo", values, values, lambda path: Position("p.yaml", len(path), 1), Position("x")
     )
     return [p.message for p in result.errors], [p.message for p in result.warnings]
@@ -85,7 +92,7 @@ def _with_schema(tmp_path: Path, schema: str, *files: tuple[str, str]) -> Path:
 
 
 def _schema_errors(chart: Path, values: dict) -> list[str]:
-    result = check_values(chart, "demo", values, values, lambda path: Position("p.yaml", len(path), 1), Position("x"))
+    result = _checked(chart, "demo", values, values, lambda path: Position("p.yaml", len(path), 1), Position("x"))
     return [p.message for p in result.errors]
 
 
@@ -140,7 +147,7 @@ def test_a_billion_laughs_values_yaml_is_not_expanded(tmp_path: Path) -> None:
 
 
 def _check_chart(chart: Path, values: dict) -> tuple[list[str], list[str]]:
-    result = check_values(chart, "demo", values, values, lambda path: Position("p.yaml", len(path), 1), Position("x"))
+    result = _checked(chart, "demo", values, values, lambda path: Position("p.yaml", len(path), 1), Position("x"))
     return [p.message for p in result.errors], [p.message for p in result.warnings]
 
 
@@ -161,9 +168,7 @@ def test_istio_style_internal_defaults_and_values_only_templates_read_are_known(
 def test_dockyards_own_values_are_checked_too(tmp_path: Path) -> None:
     """A key Dockyard itself sets that the chart does not have is reported as Dockyard's mistake."""
     chart = _chart(tmp_path)
-    result = check_values(
-        chart, "demo", {}, {"replicas": 2}, lambda path: Position("p.yaml", len(path), 1), Position("x")
-    )
+    result = _checked(chart, "demo", {}, {"replicas": 2}, lambda path: Position("p.yaml", len(path), 1), Position("x"))
     assert [(str(p.position), p.message) for p in result.errors] == [
         (
             "x",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from dockyard.errors import Problems
 from dockyard.render import platform_names
 from dockyard.render.components import catalog, data, gateway, observability
 from dockyard.render.components.catalog import choose
@@ -34,14 +35,15 @@ def test_each_profile_installs_its_components(tmp_path: Path, profile: str, expe
     (repo / "clusters" / "local.yaml").write_text(
         (repo / "clusters" / "local.yaml").read_text().replace("    enabled: false\n", "    enabled: true\n")
     )
-    chosen, problems = choose(platform_of(repo))
-    assert problems == []
+    problems = Problems()
+    chosen = choose(platform_of(repo), problems)
+    assert not problems, problems.errors
     assert [c.component.name for c in chosen] == expected
 
 
 def test_a_layer_switches_a_component_off(tmp_path: Path) -> None:
     repo = copy_example(tmp_path)
-    names = [c.component.name for c in choose(platform_of(repo))[0]]
+    names = [c.component.name for c in choose(platform_of(repo), Problems())]
     assert "kube-prometheus-stack" not in names  # clusters/local.yaml switches it off
     assert "envoy-gateway" in names
 

@@ -14,6 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dockyard.errors import Problems
 from dockyard.load.yamlsafe import Document
 from dockyard.render.openapi import edge, istio
 from dockyard.render.openapi.operations import read
@@ -38,8 +39,9 @@ METHODS = ("get", "post", "delete")
 
 def _policies(contract: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     document = Document("c.yaml", contract, b"")
-    read_contract, problems = read(Sources("c.yaml", {"c.yaml": document}))
-    assert problems == []
+    problems = Problems()
+    read_contract = read(Sources("c.yaml", {"c.yaml": document}), problems)
+    assert not problems, problems.errors
     authentication = {"spec": {"jwtRules": [{"issuer": ISSUER, "audiences": [AUDIENCE]}]}}
     authorization = {"spec": {"action": "ALLOW", "rules": istio.rules(read_contract)}}
     return authentication, authorization
@@ -47,7 +49,7 @@ def _policies(contract: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]
 
 def _edge_policy(contract: dict[str, Any]) -> dict[str, Any]:
     document = Document("c.yaml", contract, b"")
-    read_contract, _problems = read(Sources("c.yaml", {"c.yaml": document}))
+    read_contract = read(Sources("c.yaml", {"c.yaml": document}), Problems())
     return edge.security_policy(read_contract, AUDIENCE, "shop", ISSUER, "http://keys", {"name": "keys"})
 
 

@@ -6,6 +6,7 @@ import socket
 
 import pytest
 
+from dockyard.errors import Problems
 from dockyard.load.yamlsafe import Document
 from dockyard.render.openapi.operations import read
 from dockyard.render.openapi.sources import Sources
@@ -46,6 +47,7 @@ def test_path_items_by_reference_are_read() -> None:
         "api/c.yaml": _document("api/c.yaml", {**CONTRACT, "paths": {"/a": {"$ref": "items.yaml#/a"}}}),
         "api/items.yaml": _document("api/items.yaml", {"a": {"get": {"security": [], "responses": {}}}}),
     }
-    contract, problems = read(Sources("api/c.yaml", documents))
-    assert problems == []
+    problems = Problems()
+    contract = read(Sources("api/c.yaml", documents), problems)
+    assert not problems, problems.errors
     assert [(o.method, o.path, o.open) for o in contract.operations] == [("GET", "/a", True)]

@@ -13,7 +13,7 @@ import yaml
 
 from dockyard import actions
 from dockyard.deploy.observed import intent, marker
-from dockyard.errors import InputError
+from dockyard.errors import InputError, Problems
 from dockyard.model.platform import Platform
 from dockyard.render.bundle import DIGEST_ANNOTATION, Bundle, to_yaml
 from dockyard.render.services import render as render_services
@@ -118,7 +118,9 @@ def test_the_most_specific_layer_wins(repo: Path) -> None:
 
 
 def test_validate_names_the_files_looked_in(repo: Path) -> None:
-    errors, _warnings = actions.validate_cluster(actions.platform_for(actions.load_repo(repo), "local"))
+    found = Problems()
+    actions.validate_cluster(actions.platform_for(actions.load_repo(repo), "local"), found)
+    errors = found.errors
     assert [str(e) for e in errors] == [
         "services/orders/score.yaml:49:3: resource `smtp`: no secret `smtp.password` in "
         "services/orders/secrets.yaml, secrets/local.yaml, secrets/dev.yaml or secrets/platform.yaml; "
@@ -223,7 +225,9 @@ def test_a_more_specific_layer_that_holds_no_encrypted_value_is_an_error_never_a
     _set(repo, "secrets/local.yaml", "other", "x")
     local = repo / "secrets" / "local.yaml"
     local.write_text(shadow + local.read_text())
-    errors, _warnings = actions.validate_cluster(actions.platform_for(actions.load_repo(repo), "local"))
+    found = Problems()
+    actions.validate_cluster(actions.platform_for(actions.load_repo(repo), "local"), found)
+    errors = found.errors
     assert [str(e) for e in errors] == [
         f"secrets/local.yaml:{'2:15' if 'inner' not in shadow else '3:9'}: `smtp.password` in secrets/local.yaml "
         f"is not an encrypted value ({what}), so it cannot be a secret\n"

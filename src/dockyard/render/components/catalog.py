@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dockyard.charts.source import ChartSource
-from dockyard.errors import Position, Problem
+from dockyard.errors import Position, Problem, Problems
 from dockyard.load.words import did_you_mean
 from dockyard.model.platform import Platform
 from dockyard.render.bundle import Stage
@@ -43,11 +43,10 @@ class Chosen:
     """Secrets to make from the repo's encrypted secrets: name -> {key of the Secret: secret's dotted key}."""
 
 
-def choose(platform: Platform) -> tuple[list[Chosen], list[Problem]]:
-    """The components of `platform`, in name order, and every problem with their settings."""
+def choose(platform: Platform, problems: Problems) -> list[Chosen]:
+    """The components of `platform`, in name order; every problem with their settings goes to `problems`."""
     settings: dict[str, dict[str, Any]] = platform.values.get("components") or {}
     chosen: list[Chosen] = []
-    problems: list[Problem] = []
     for name in sorted(set(CATALOG) | set(settings)):
         config = settings.get(name, {})
         where = platform.locate(("components", name)) if name in settings else None
@@ -84,14 +83,14 @@ def choose(platform: Platform) -> tuple[list[Chosen], list[Problem]]:
                 config.get("secrets") or {},
             )
         )
-    return chosen, problems
+    return chosen
 
 
 def _kind(component: Component) -> str:
     return component.source.kind if component.source else "helm"
 
 
-def _custom(name: str, config: dict[str, Any], where: Position | None, problems: list[Problem]) -> Component | None:
+def _custom(name: str, config: dict[str, Any], where: Position | None, problems: Problems) -> Component | None:
     missing = [key for key in ("chart", "namespace", "stage") if key not in config]
     if missing:
         hint = did_you_mean(name, list(CATALOG))

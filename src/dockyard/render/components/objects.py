@@ -12,13 +12,14 @@ import contextlib
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from dockyard.charts import lock, manifests, values_check
 from dockyard.charts.archive import UnsafeArchive
 from dockyard.charts.helm import BadManifests, Helm, HelmFailed, TemplateRequest, Templates, chart_directory, unpacked
-from dockyard.errors import InputError, Problem
+from dockyard.errors import Problem, Problems
 from dockyard.model.platform import Platform
 from dockyard.model.sealed import Unusable
 from dockyard.render import hooks
@@ -66,11 +67,13 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
     """Every object and task of every chosen component; InputError with every problem found.
 
     `requests` are the services' task requests (the shared Postgres cluster declares their roles)."""
-    chosen, problems = choose(platform)
+    problems = Problems()
+    chosen = choose(platform, problems)
     root = platform.root or Path(".")
-    pins = lock.read(root)
-    if not isinstance(pins, lock.Lock):
-        raise InputError([*problems, pins])
+    pins = problems.attempt(partial(lock.read, root))
+    if pins is None:
+        problems.raise_if_any()
+        return Installed([], [], [], [], [])
     bundles: list[tuple[Chosen, list[dict[str, Any]], Source]] = []
     charts: list[tuple[Chosen, Path, str, Source]] = []
     tasks: list[TaskRequest] = []
@@ -86,15 +89,15 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
         if component.secrets_outside is not None:
             made += [ExternalSecret(component.namespace, n, None, source) for n in component.secrets_outside(platform)]
         if component.objects is not None:
-            try:
-                bundles.append((item, component.objects(platform, requests), source))
-            except InputError as error:  # its settings are wrong: said with every other problem
-                problems += error.problems
+            made_objects = problems.attempt(partial(component.objects, platform, requests))
+            if made_objects is not None:  # else its settings are wrong: said with every other problem
+                bundles.append((item, made_objects, source))
         if component.source is None:
             continue
-        archive = lock.verified_archive(root, pins, component.name, component.source, source.position)
-        if isinstance(archive, Problem):
-            problems.append(archive)
+        archive = problems.attempt(
+            partial(lock.verified_archive, root, pins, component.name, component.source, source.position)
+        )
+        if archive is None:
             continue
         digest = pins.entries[component.name].sha256
         try:
@@ -120,15 +123,11 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
             with contextlib.suppress(BadManifests):  # helm template reports a broken CRD file itself
                 known_crds += manifests.objects(directory / "crds", f"{digest}-crds")
     api_versions = _api_versions(platform, known_crds)
-    warnings: list[Problem] = []
     for item, directory, digest, source in charts:
-        templated = _template(
-            platform, store, item, directory, digest, api_versions, source, problems, warnings, requests
-        )
+        templated = _template(platform, store, item, directory, digest, api_versions, source, problems, requests)
         if templated is not None:
             bundles.append((item, _patched(platform, item, templated, source.position, problems), source))
-    if problems:
-        raise InputError(problems)
+    problems.raise_if_any()
     crds = [o for _, objects, _ in bundles for o in objects if o.get("kind") == "CustomResourceDefinition"]
     cluster_kinds = CLUSTER_SCOPED | {
         c["spec"]["names"]["kind"] for c in crds if c.get("spec", {}).get("scope") == "Cluster"
@@ -143,7 +142,8 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
             if manifest.get("kind") not in excluded and hooks.installed(manifest)
         ]
         rendered += placed
-        warnings += [_secret_warning(item, r) for r in placed if r.kind == "Secret" and _has_data(r.manifest)]
+        for secret in (r for r in placed if r.kind == "Secret" and _has_data(r.manifest)):
+            problems.warn(_secret_warning(item, secret))
         if any(r.namespace == item.component.namespace for r in placed):
             rendered.append(_namespace(platform, item, source))
     by_tasks = {(m.namespace, m.name) for request in [*requests, *tasks] for m in secrets_made(request)}
@@ -165,9 +165,8 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
         has_namespace = any(r.kind == "Namespace" and r.name == item.component.namespace for r in rendered)
         if made_here and not has_namespace:
             rendered.append(_namespace(platform, item, source))
-    if problems:
-        raise InputError(problems)
-    return Installed(rendered, tasks, warnings, made, sealed)
+    problems.raise_if_any()
+    return Installed(rendered, tasks, problems.warnings, made, sealed)
 
 
 def _sealed(
@@ -175,7 +174,7 @@ def _sealed(
     item: Chosen,
     cluster_kinds: frozenset[str] | set[str],
     source: Source,
-    problems: list[Problem],
+    problems: Problems,
 ) -> list[tuple[Rendered, SealedSecret]]:
     """`components.<name>.secrets`: each Secret in the component's namespace, from the repo's secrets."""
     made = []
@@ -206,7 +205,7 @@ def _sealed(
 
 
 def _patched(
-    platform: Platform, item: Chosen, objects: list[dict[str, Any]], position: Any, problems: list[Problem]
+    platform: Platform, item: Chosen, objects: list[dict[str, Any]], position: Any, problems: Problems
 ) -> list[dict[str, Any]]:
     """The upstream's objects with the component's patches merged in (copies: the objects may be
     shared by the render cache)."""
@@ -282,15 +281,14 @@ def _template(
     digest: str,
     api_versions: tuple[str, ...],
     source: Source,
-    problems: list[Problem],
-    warnings: list[Problem],
+    problems: Problems,
     requests: Sequence[TaskRequest],
 ) -> list[dict[str, Any]] | None:
     component = item.component
-    found = _values_problems(platform, item, directory, source, requests)
-    warnings.extend(found.warnings)
-    if found.errors:
-        problems.extend(found.errors)
+    found = Problems()
+    _check_values(platform, item, directory, source, found, requests)
+    problems.merge(found)
+    if found:
         return None
     values = values_check.merge_values(component.values_for(platform, requests), item.values)
     request = TemplateRequest(
@@ -303,46 +301,49 @@ def _template(
         return None
 
 
-def _values_problems(
-    platform: Platform, item: Chosen, directory: Path, source: Source, requests: Sequence[TaskRequest] = ()
-) -> values_check.Checked:
+def _check_values(
+    platform: Platform,
+    item: Chosen,
+    directory: Path,
+    source: Source,
+    found: Problems,
+    requests: Sequence[TaskRequest] = (),
+) -> None:
     component = item.component
-    return values_check.check_values(
+    values_check.check_values(
         directory,
         component.name,
         item.values,
         values_check.merge_values(component.values_for(platform, requests), item.values),
         lambda path: platform.locate(("components", component.name, "values", *path)),
         source.position,
+        found,
     )
 
 
-def check_pulled_values(platform: Platform) -> values_check.Checked:
+def check_pulled_values(platform: Platform, found: Problems) -> None:
     """The component values the layers set, checked against every chart already pulled (what
     `validate` can say without rendering; charts not pulled yet are render's to report)."""
-    chosen, problems = choose(platform)
-    result = values_check.Checked(problems)
+    chosen = choose(platform, found)
     root = platform.root or Path(".")
-    pins = lock.read(root)
-    if not isinstance(pins, lock.Lock):
-        result.errors.append(pins)
-        return result
+    pins = found.attempt(partial(lock.read, root))
+    if pins is None:
+        return
     for item in chosen:
         component = item.component
         if component.source is None or component.source.kind != "helm" or not item.values:
             continue
         source = _source(platform, item, pins)
-        archive = lock.verified_archive(root, pins, component.name, component.source, source.position)
-        if isinstance(archive, Problem):
+        archive = Problems().attempt(  # a missing or changed archive is render's to report
+            partial(lock.verified_archive, root, pins, component.name, component.source, source.position)
+        )
+        if archive is None:
             continue
         try:
             directory = chart_directory(unpacked(archive, pins.entries[component.name].sha256))
         except UnsafeArchive:
             continue
-        found = _values_problems(platform, item, directory, source)
-        result.errors += found.errors
-        result.warnings += found.warnings
-    return result
+        _check_values(platform, item, directory, source, found)
 
 
 def _kube_version(platform: Platform) -> str:

@@ -16,7 +16,7 @@ from itertools import product
 from typing import Any
 from urllib.parse import urlsplit
 
-from dockyard.errors import Problem
+from dockyard.errors import Problem, Problems
 from dockyard.render.openapi.sources import Path_, Sources, Unresolved
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -90,18 +90,16 @@ class Contract:
         return sorted({_joined(base, o.path) for base in bases for o in self.operations})
 
 
-def read(sources: Sources) -> tuple[Contract, list[Problem]]:
-    """The contract's operations, and every problem that keeps them from being enforced exactly."""
-    reader = _Reader(sources)
-    contract = reader.contract()
-    return contract, reader.problems
+def read(sources: Sources, problems: Problems) -> Contract:
+    """The contract's operations; every problem that keeps them from being enforced exactly goes to `problems`."""
+    return _Reader(sources, problems).contract()
 
 
 class _Reader:
-    def __init__(self, sources: Sources) -> None:
+    def __init__(self, sources: Sources, problems: Problems) -> None:
         self.sources = sources
         self.data: dict[str, Any] = sources.document.data
-        self.problems: list[Problem] = []
+        self.problems = problems
         self.schemes = self._schemes()
         self.declared = self._declared_scopes()
         self.required: dict[str, str] = {}

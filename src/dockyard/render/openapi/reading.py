@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from dockyard import __version__
-from dockyard.errors import Problem
+from dockyard.errors import Problem, Problems
 from dockyard.load.parsed import cache_dir, read_cached, write_cached
 from dockyard.render.openapi.operations import Contract, read
 from dockyard.render.openapi.sources import Sources
@@ -63,7 +63,8 @@ def _read(sources: Sources) -> Reading:
     invalid = validate(sources)
     if invalid:
         return Reading(tuple(invalid), None, ())
-    contract, problems = read(sources)
+    problems = Problems()
+    contract = read(sources, problems)
     return Reading((), contract, tuple(problems))
 
 

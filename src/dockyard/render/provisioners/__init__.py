@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dockyard.load.resource_types import ResourceType
 from dockyard.render.provisioners.api import API
 from dockyard.render.provisioners.base import Provisioner
 from dockyard.render.provisioners.dns import DNS
@@ -13,4 +14,7 @@ from dockyard.render.provisioners.secret import SECRET
 from dockyard.render.provisioners.service import SERVICE
 from dockyard.render.provisioners.volume import VOLUME
 
-BUILT_IN: dict[str, Provisioner] = {p.type: p for p in (API, DNS, POSTGRES, REDIS, ROUTE, S3, SECRET, SERVICE, VOLUME)}
+BUILT_IN: dict[str, Provisioner] = {
+    ResourceType(p.type): p  # a provisioner of a type load does not know fails here, at import
+    for p in (API, DNS, POSTGRES, REDIS, ROUTE, S3, SECRET, SERVICE, VOLUME)
+}
