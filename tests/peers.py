@@ -13,7 +13,7 @@ from dockyard.locations import cache as dockyard_cache
 KUBECONFORM = ("github.com/yannh/kubeconform/cmd/kubeconform", "v0.8.0")
 CONFTEST = ("github.com/open-policy-agent/conftest", "v0.71.1")
 """conftest evaluates Rego with OPA itself, the engine Gatekeeper embeds."""
-SCORE_GO = ("github.com/score-spec/score-go", "v1.10.0")
+SCORE_GO = ("github.com/score-spec/score-go", "v1.15.0")
 """Score's reference Go library: it holds the official JSON Schema of score.dev/v1b1."""
 OAUTH2_PROXY = ("github.com/oauth2-proxy/oauth2-proxy/v7", "v7.8.1")
 """The version oauth2-proxy's chart 7.12.0 (the platform's pin) runs (its appVersion)."""

@@ -13,6 +13,7 @@ from dockyard.errors import Position, Problem, Problems
 from dockyard.load.contracts import ContractRef, load_contracts
 from dockyard.load.files import read_inside
 from dockyard.load.resource_types import ResourceType
+from dockyard.load.start_order import check_start_order
 from dockyard.load.words import did_you_mean
 from dockyard.load.yamlsafe import Document
 
@@ -119,6 +120,7 @@ def _check_service(repo: Repo, name: str, score: Document, found: CrossFile) -> 
                         "binaryContent must be base64 (RFC 4648, with padding)",
                     )
                 )
+    check_start_order(score, problems)
     ports = sorted(data.get("service", {}).get("ports", {}))
     metrics_port = settings.get("metrics", {}).get("port")
     if own is not None and metrics_port is not None and metrics_port not in ports:

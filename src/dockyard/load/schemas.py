@@ -642,6 +642,18 @@ _CONTAINER = {
                 },
             ],
         },
+        "before": {
+            "description": "Containers of this workload that start only once this one is `ready` (it runs as an "
+            "init container: `complete` runs it to completion, `started` and `healthy` keep it running beside them).",
+            "type": "object",
+            "propertyNames": {"pattern": DNS_LABEL, "minLength": 2, "maxLength": 63},
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["ready"],
+                "properties": {"ready": {"enum": ["started", "healthy", "complete"]}},
+            },
+        },
         "resources": RESOURCES,
         "livenessProbe": _PROBE,
         "readinessProbe": _PROBE,

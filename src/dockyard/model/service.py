@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from dockyard.errors import Position
@@ -92,6 +93,14 @@ def probe_of(written: Mapping[str, Any] | None) -> Probe | None:
     )
 
 
+class Ready(StrEnum):
+    """Score's `before.<container>.ready`: how far a container gets before the others start."""
+
+    STARTED = "started"
+    HEALTHY = "healthy"
+    COMPLETE = "complete"
+
+
 @dataclass(frozen=True)
 class Container:
     """A Score container, typed."""
@@ -106,6 +115,13 @@ class Container:
     resources: Compute
     liveness_probe: Probe | None
     readiness_probe: Probe | None
+    before: Mapping[str, Ready] = field(default_factory=dict)
+    """Containers that start only once this one is `ready` (load holds them to one `ready` each)."""
+
+    @property
+    def starts_first(self) -> Ready | None:
+        """How this container must be before the others start; None: it is one of the workload's own."""
+        return next(iter(self.before.values()), None)
 
 
 def container_of(name: str, image: str, spec: Mapping[str, Any]) -> Container:
@@ -142,6 +158,7 @@ def container_of(name: str, image: str, spec: Mapping[str, Any]) -> Container:
         resources=Compute(dict(own.get("requests") or {}), dict(own.get("limits") or {})),
         liveness_probe=probe_of(spec.get("livenessProbe")),
         readiness_probe=probe_of(spec.get("readinessProbe")),
+        before={str(target): Ready(entry["ready"]) for target, entry in sorted((spec.get("before") or {}).items())},
     )
 
 

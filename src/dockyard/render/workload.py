@@ -12,10 +12,11 @@ import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
 from typing import Any
 
 from dockyard.model.consistency import quantity
-from dockyard.model.service import Container, ExecProbe, Probe, Service
+from dockyard.model.service import Container, ExecProbe, Probe, Ready, Service
 from dockyard.model.settings import Autoscaling, Job
 from dockyard.render import platform_names
 from dockyard.render.bundle import obj
@@ -62,15 +63,17 @@ def render_service(
     settings = service.settings
     files = _files(service, wiring.context, repo_files)
     volumes, mounts = _volumes(service, wiring.context, files)
-    containers, problems = [], []
+    built, problems = {}, []
     for container in service.containers:
         try:
-            containers.append(
-                _container(service, container, wiring, environment, namespace, mounts.get(container.name, []))
+            built[container.name] = _container(
+                service, container, wiring, environment, namespace, mounts.get(container.name, [])
             )
         except WorkloadProblem as problem:
             problems.append(problem)
     _gathered(problems)
+    containers = [built[c.name] for c in service.containers if c.starts_first is None]
+    init_containers = [built[c.name] for c in _started_first(service.containers)]
     manifests: list[dict[str, Any]] = [
         obj("v1", "ServiceAccount", service.name, namespace, automountServiceAccountToken=False)
     ]
@@ -81,7 +84,7 @@ def render_service(
         if binary:
             contents["binaryData"] = binary
         manifests.append(obj("v1", "ConfigMap", f"{service.name}-files", namespace, **contents))
-    template = _pod_template(service, containers, volumes, files)
+    template = _pod_template(service, init_containers, containers, volumes, files)
     if settings.job is not None:  # runs to completion: no Service, autoscaler, budget or scrape target
         manifests.append(_cron_job(service, namespace, template, settings.job))
         manifests.append(_network_policy(service, namespace, wiring, None))
@@ -141,7 +144,7 @@ def _container(
         if name not in names:
             env.append({"name": name, "value": value})
     result["env"] = env
-    if container.name == service.containers[0].name and service.ports:
+    if container.name == _main(service).name and service.ports:
         result["ports"] = [
             {"name": p.name, "containerPort": p.target_port, "protocol": p.protocol} for p in service.ports
         ]
@@ -150,6 +153,11 @@ def _container(
     for probe, written in probes:
         if written is not None:
             result[probe] = _probe(written)
+    if container.starts_first in (Ready.STARTED, Ready.HEALTHY):
+        result["restartPolicy"] = "Always"  # a native sidecar: it keeps running beside the others
+    if container.starts_first is Ready.HEALTHY and container.readiness_probe is not None:
+        # the kubelet starts the next container once a sidecar's startup probe passes (load requires the probe)
+        result["startupProbe"] = {**_probe(container.readiness_probe), **HEALTHY_WITHIN}
     result["securityContext"] = {
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": True,
@@ -159,6 +167,29 @@ def _container(
     targets = {m["mountPath"] for m in mounts}
     result["volumeMounts"] = [*mounts, *([] if "/tmp" in targets else [{"name": "tmp", "mountPath": "/tmp"}])]
     return result
+
+
+HEALTHY_WITHIN = {"periodSeconds": 2, "failureThreshold": 150}
+"""How long a `ready: healthy` container has to pass its probe before it is restarted: five minutes."""
+
+
+def _main(service: Service) -> Container:
+    """The container that serves the workload's ports: the first (by name) that starts no other."""
+    return next(c for c in service.containers if c.starts_first is None)
+
+
+def _started_first(containers: tuple[Container, ...]) -> list[Container]:
+    """The containers with `before`, in an order that keeps every `before` (ties by name)."""
+    first = {c.name: c for c in containers if c.starts_first is not None}
+    waits_for = {name: sorted(n for n, c in first.items() if name in c.before) for name in sorted(first)}
+    order = TopologicalSorter(waits_for)
+    order.prepare()
+    ordered: list[Container] = []
+    while order.is_active():
+        ready = sorted(order.get_ready())
+        ordered += [first[name] for name in ready]
+        order.done(*ready)
+    return ordered
 
 
 def _plain(text: str, wiring: Wiring, path: tuple[str | int, ...]) -> str:
@@ -378,6 +409,7 @@ def _workload_annotations(service: Service) -> dict[str, str]:
 
 def _pod_template(
     service: Service,
+    init_containers: list[dict[str, Any]],
     containers: list[dict[str, Any]],
     volumes: list[dict[str, Any]],
     files: dict[str, tuple[str, int | None, str | Binary]],
@@ -396,6 +428,7 @@ def _pod_template(
             "serviceAccountName": service.name,
             "automountServiceAccountToken": False,
             "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            **({"initContainers": init_containers} if init_containers else {}),
             "containers": containers,
             "volumes": volumes,
         },
