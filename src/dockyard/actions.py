@@ -7,6 +7,7 @@ person should see goes to the `report` callable it is given).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,9 +24,10 @@ from dockyard.deploy.client import Connection
 from dockyard.deploy.inventory import Inventory, read_recorded
 from dockyard.deploy.plan import ChangeSet, plan
 from dockyard.errors import DockyardError, Problem, Problems
+from dockyard.load.checks import calls
 from dockyard.load.files import find_repo
 from dockyard.load.layers import effective
-from dockyard.load.repo import Repo, load
+from dockyard.load.repo import Repo, load, load_into
 from dockyard.model.platform import Platform, build_platform
 from dockyard.render.bundle import Bundle
 from dockyard.render.components.objects import ChartStore, check_pulled_values
@@ -44,10 +46,11 @@ def chart_store() -> ChartStore:
     return ChartStore(Helm(Path(os.environ.get("DOCKYARD_HELM") or binary_path("helm"))))
 
 
-def load_repo(path: Path, report: Report = lambda _line: None) -> Repo:
+def load_repo(path: Path, report: Report = lambda _line: None, found: Problems | None = None) -> Repo:
     """The platform repo at `path` (or the one `path` is inside), loaded and validated file by file;
-    files in a deprecated schema version are reported as warnings."""
-    repo = load(find_repo(path))
+    files in a deprecated schema version are reported as warnings. With `found`, the problems go
+    there and the repo is the part that loaded (for `validate_repo` to render what it can)."""
+    repo = load(find_repo(path)) if found is None else load_into(find_repo(path), found)
     report_warnings(repo.deprecations, report)
     return repo
 
@@ -74,10 +77,20 @@ class Validated:
     warnings: tuple[Problem, ...]
 
 
-def validate_repo(repo: Repo, clusters: Sequence[str] = (), images: Mapping[str, str] | None = None) -> Validated:
-    """`validate_cluster` for each of `clusters` (default: every cluster of the repo)."""
+def validate_repo(
+    repo: Repo, clusters: Sequence[str] = (), images: Mapping[str, str] | None = None, loaded: Problems | None = None
+) -> Validated:
+    """`validate_cluster` for each of `clusters` (default: every cluster of the repo). `loaded`:
+    what loading found, when `repo` is only the part of the repo that loaded (load_into): the
+    services it can still judge are rendered, so a person sees render problems with those."""
     names = tuple(clusters) or tuple(sorted(repo.clusters))
     everything = Problems()
+    if loaded:
+        everything.merge(loaded)
+        renderable = _still_renderable(repo, loaded.errors)
+        if renderable is None:
+            return Validated(names, tuple(everything.errors), tuple(everything.warnings))
+        repo = renderable
     for name in names:
         found = Problems()
         platform = found.attempt(partial(platform_for, repo, name, images))
@@ -85,6 +98,27 @@ def validate_repo(repo: Repo, clusters: Sequence[str] = (), images: Mapping[str,
             validate_cluster(platform, found)
         everything.merge(found)
     return Validated(names, tuple(everything.errors), tuple(everything.warnings))
+
+
+def _still_renderable(repo: Repo, problems: Sequence[Problem]) -> Repo | None:
+    """The part of a repo with problems whose render is still worth reporting: without the services
+    whose own files have a problem and the services that call them (their render would only repeat
+    it); None when a file every service depends on (a layer, a provisioner, a policy) has one."""
+    broken = repo.service_files - set(repo.services)
+    for problem in problems:
+        parts = problem.position.file.split("/")
+        if parts[0] != "services" or len(parts) < 3:
+            return None
+        broken.add(parts[1])
+    while callers := {name for name, score in repo.services.items() if name not in broken and calls(score) & broken}:
+        broken |= callers
+    return dataclasses.replace(
+        repo,
+        services={n: s for n, s in repo.services.items() if n not in broken},
+        settings={n: s for n, s in repo.settings.items() if n not in broken},
+        overrides={key: s for key, s in repo.overrides.items() if key[0] not in broken},
+        secrets={p: s for p, s in repo.secrets.items() if p.split("/")[:2] not in (["services", b] for b in broken)},
+    )
 
 
 def render_for(platform: Platform, only: Part = Part.ALL, report: Report = lambda _line: None) -> Bundle:

@@ -633,3 +633,47 @@ def test_files_binary_content_and_keys_that_would_collide(tmp_path: Path, capsys
         "`content` and `source`)",
         "2 problems found; nothing was changed",
     ]
+
+
+BROKEN_PAYMENTS = ("services/payments/score.yaml", "containers:\n", "containers:\n  extra:\n    image: 5\n")
+WEB_PLACEHOLDER = ("services/web/score.yaml", "${resources.orders.url}", "${resources.nothing.url}")
+PAYMENTS_ERROR = "services/payments/score.yaml:8:12: `containers.extra.image` must be a string, got number `5`"
+
+
+def test_a_broken_service_is_reported_at_its_own_lines_not_by_its_callers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_example(tmp_path)
+    replace(repo, "services/orders/score.yaml", "containers:\n", "containers:\n  extra:\n    image: 5\n")
+    result = run_cli(capsys, "validate", str(repo))
+    assert (result.code, result.err) == (
+        1,
+        "services/orders/score.yaml:8:12: `containers.extra.image` must be a string, got number `5`\n"
+        "1 problem found; nothing was changed\n",
+    )
+
+
+def test_render_problems_of_the_other_services_come_with_the_load_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_example(tmp_path)
+    replace(repo, *BROKEN_PAYMENTS)
+    replace(repo, *WEB_PLACEHOLDER)
+    result = run_cli(capsys, "validate", str(repo))
+    assert (result.code, result.err) == (
+        1,
+        f"{PAYMENTS_ERROR}\nservices/web/score.yaml:10:19: `${{resources.nothing.url}}`: no resource `nothing` in "
+        "this workload (resources: orders, public)\n2 problems found; nothing was changed\n",
+    )
+
+
+def test_a_problem_in_a_layer_stops_before_rendering(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A layer every service reads is broken: rendering any service would report what it causes."""
+    repo = copy_example(tmp_path)
+    replace(repo, *BROKEN_PAYMENTS)
+    replace(repo, *WEB_PLACEHOLDER)
+    replace(repo, "environments/dev.yaml", "profile: dev-fast\n", "profile: dev-fast\nreplicas: many\n")
+    result = run_cli(capsys, "validate", str(repo))
+    assert result.code == 1
+    assert PAYMENTS_ERROR in result.err and "environments/dev.yaml" in result.err
+    assert "services/web" not in result.err

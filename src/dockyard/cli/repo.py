@@ -11,7 +11,7 @@ import typer
 
 from dockyard import actions
 from dockyard.cli.shared import ClusterOpt, ImageOpt, RepoArg, err, out
-from dockyard.errors import InputError, UsageError
+from dockyard.errors import InputError, Problems, UsageError
 from dockyard.load import schemas
 from dockyard.load.layers import Explanation, effective, explain
 from dockyard.model.images import parse_image_options
@@ -31,8 +31,9 @@ def init(directory: Annotated[Path, typer.Argument(help="A new or empty director
 
 def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None, image: ImageOpt = None) -> None:
     """Load and merge every layer, validate everything (rendering included), print every error at once."""
-    loaded = actions.load_repo(repo, err.print)
-    validated = actions.validate_repo(loaded, [cluster] if cluster else [], parse_image_options(image))
+    found = Problems()
+    loaded = actions.load_repo(repo, err.print, found)
+    validated = actions.validate_repo(loaded, [cluster] if cluster else [], parse_image_options(image), found)
     actions.report_warnings(validated.warnings, err.print)
     if validated.errors:
         raise InputError(list(validated.errors))

@@ -89,7 +89,7 @@ def _check_service(repo: Repo, name: str, score: Document, found: CrossFile) -> 
                 f"rename one of them; the directory is services/{name}/",
             )
         )
-    services = sorted(repo.services)
+    services = sorted(repo.service_files | set(repo.services))
     types = sorted({*ResourceType, *(name.split(".", 1)[0] for name in repo.provisioners)})
     for resource_id, resource in sorted(data.get("resources", {}).items()):
         _check_resource(score, name, resource_id, resource, services, types, problems)
@@ -145,6 +145,16 @@ def _base64(text: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return True
+
+
+def calls(score: Document) -> set[str]:
+    """The services a workload calls (its `service` resources: `params.name`, else the resource's id)."""
+    resources = score.data.get("resources") or {}
+    return {
+        str((r.get("params") or {}).get("name", rid))
+        for rid, r in resources.items()
+        if isinstance(r, dict) and r.get("type") == "service"
+    }
 
 
 def _check_resource(

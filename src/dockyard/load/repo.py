@@ -83,6 +83,9 @@ class Repo:
     Only their keys and ciphertexts are read here; values are decrypted at apply time."""
     environment_files: set[str] = field(default_factory=set)
     """Every environment with a file, valid or not (so one broken file reports once)."""
+    service_files: set[str] = field(default_factory=set)
+    """Every service with a score.yaml, valid or not (a broken one is reported at its own lines, not
+    again by every service that calls it)."""
     deprecations: list[Problem] = field(default_factory=list)
     """Files in a deprecated schema version: warnings, each naming the migration."""
 
@@ -90,6 +93,14 @@ class Repo:
 def load(root: Path) -> Repo:
     """Read, parse and validate every file of the repo at `root`; raise InputError with all problems."""
     problems = Problems()
+    repo = load_into(root, problems)
+    problems.raise_if_any()
+    return repo
+
+
+def load_into(root: Path, problems: Problems) -> Repo:
+    """The repo at `root` as far as its files are valid: a file with a problem (added to `problems`)
+    is left out. Only `validate` goes on with such a repo, to say what rendering the rest finds."""
     files, found = discover(root, problems)
     policies, conftest = _policies([f for f in files if f.kind == "policy"], problems)
     files = [f for f in files if f.kind != "policy"]
@@ -105,10 +116,10 @@ def load(root: Path) -> Repo:
     repo.environment_files = {
         path.split("/")[-1].removesuffix(".yaml") for kind, path in found if kind == "environment"
     }
+    repo.service_files = {path.split("/")[1] for kind, path in found if kind == "score"}
     referenced = cross_file_checks(repo)
     problems.extend(referenced.problems)
     repo.files, repo.contracts = referenced.files, referenced.contracts
-    problems.raise_if_any()
     return repo
 
 
