@@ -4,7 +4,8 @@ The object store's chart creates the bucket, and the store gives the resource an
 on that bucket alone (both from the render); the `s3-bucket` lifecycle task generates the
 identity's secret key and writes the key pair to the Secret `<service>-<id>-s3` in the service's
 namespace.
-outputs: endpoint, bucket, region, access_key_id, secret_access_key (the last two as Secret references).
+outputs: endpoint, bucket, region, access_key_id, secret_access_key (the last two as Secret references);
+also the names Score's reference provisioners give them: secret_key, aws_access_key_id, aws_secret_key.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def provision(request: Request) -> Provision:
             "region": "us-east-1",
             "access_key_id": SecretRef(secret, "AWS_ACCESS_KEY_ID"),
             "secret_access_key": SecretRef(secret, "AWS_SECRET_ACCESS_KEY"),
+            "secret_key": SecretRef(secret, "AWS_SECRET_ACCESS_KEY"),
+            "aws_access_key_id": SecretRef(secret, "AWS_ACCESS_KEY_ID"),
+            "aws_secret_key": SecretRef(secret, "AWS_SECRET_ACCESS_KEY"),
         },
         tasks=[
             TaskRequest(
@@ -54,7 +58,16 @@ def provision(request: Request) -> Provision:
 
 S3 = Provisioner(
     "s3",
-    ("endpoint", "bucket", "region", "access_key_id", "secret_access_key"),
+    (
+        "endpoint",
+        "bucket",
+        "region",
+        "access_key_id",
+        "secret_access_key",
+        "secret_key",
+        "aws_access_key_id",
+        "aws_secret_key",
+    ),
     provision,
     "A bucket on the platform object store, with an access key for it alone.",
     {"bucket": "bucket name (default <platform>-<service>-<id>)"},
