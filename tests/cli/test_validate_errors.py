@@ -269,6 +269,19 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
             "  hint: Kubernetes limits port names to 15",
         ],
     ),
+    "a one-character container name (Score's names have 2 to 63)": (
+        lambda r: replace(r, "services/worker/score.yaml", "  worker:\n    image:", "  w:\n    image:"),
+        [
+            "services/worker/score.yaml:7:3: name `w` in `containers` is shorter than 2 characters",
+            "  hint: Score's names have 2 to 63 characters",
+        ],
+    ),
+    "an `=` in a variable's name": (
+        lambda r: replace(r, "services/worker/score.yaml", "      REDIS_HOST:", "      REDIS=HOST:"),
+        [
+            "services/worker/score.yaml:12:7: name `REDIS=HOST` in `containers.worker.variables`: a variable's name has no `=`"
+        ],
+    ),
     "missing required field": (
         lambda r: replace(r, "services/web/score.yaml", "    image: ghcr.io/dockyard-examples/shop-web:2.3.0\n", ""),
         ["services/web/score.yaml:7:3: missing required field `image` in `containers.web`"],

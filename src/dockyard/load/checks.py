@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -121,6 +122,13 @@ def _check_service(repo: Repo, name: str, score: Document, found: CrossFile) -> 
                     )
                 )
     check_start_order(score, problems)
+    for key in sorted((data["metadata"].get("annotations") or {}) if isinstance(data["metadata"], dict) else {}):
+        where = score.position(("metadata", "annotations", key), key=True)
+        if not ANNOTATION_KEY.match(key):
+            message = f"`{key}` is not a Kubernetes annotation key: [prefix/]name, the name at most 63 characters"
+            problems.append(Problem(where, message))
+        elif key.startswith("dockyard.dev/"):
+            problems.append(Problem(where, f"`{key}`: the prefix dockyard.dev/ is Dockyard's own"))
     ports = sorted(data.get("service", {}).get("ports", {}))
     metrics_port = settings.get("metrics", {}).get("port")
     if own is not None and metrics_port is not None and metrics_port not in ports:
@@ -145,6 +153,13 @@ def _base64(text: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return True
+
+
+ANNOTATION_KEY = re.compile(
+    r"^(?:(?=[a-z0-9.-]{1,253}/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+"""A Kubernetes annotation key: an optional DNS-subdomain prefix and `/`, then a name of 63 characters at most."""
 
 
 def calls(score: Document) -> set[str]:

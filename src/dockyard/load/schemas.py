@@ -594,7 +594,11 @@ _CONTAINER = {
         "image": {"type": "string", "minLength": 1},
         "command": {"type": "array", "items": {"type": "string"}},
         "args": {"type": "array", "items": {"type": "string"}},
-        "variables": {"type": "object", "additionalProperties": {"type": "string"}},
+        "variables": {
+            "type": "object",
+            "propertyNames": {"minLength": 1, "pattern": "^[^=]+$", "x-dockyard-error": "a variable's name has no `=`"},
+            "additionalProperties": {"type": "string"},
+        },
         "files": {
             "description": "Files to mount: a list with `target`, or a map from target path to file.",
             "anyOf": [
@@ -684,7 +688,7 @@ SCORE = {
             "properties": {
                 "ports": {
                     "type": "object",
-                    "propertyNames": {"pattern": DNS_LABEL, "maxLength": 15},
+                    "propertyNames": {"pattern": DNS_LABEL, "minLength": 2, "maxLength": 15},
                     "additionalProperties": {
                         "type": "object",
                         "additionalProperties": False,
@@ -697,12 +701,12 @@ SCORE = {
         "containers": {
             "type": "object",
             "minProperties": 1,
-            "propertyNames": {"pattern": DNS_LABEL, "maxLength": 63},
+            "propertyNames": {"pattern": DNS_LABEL, "minLength": 2, "maxLength": 63},
             "additionalProperties": _CONTAINER,
         },
         "resources": {
             "type": "object",
-            "propertyNames": {"pattern": DNS_LABEL, "maxLength": 63},
+            "propertyNames": {"pattern": DNS_LABEL, "minLength": 2, "maxLength": 63},
             "additionalProperties": {
                 "type": "object",
                 "additionalProperties": False,

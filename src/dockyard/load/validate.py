@@ -88,6 +88,10 @@ def _explain(document: Document, error: ValidationError) -> list[Problem]:
         return [Problem(document.position(path), f"`{where}` is {instance}, out of range {span}")]
     if kind in ("pattern", "format"):
         reason = schema.get("x-dockyard-error", f"must match {schema.get('pattern')}")
+        if _is_key_of(document, path, instance):  # a propertyNames rule, reported at the key
+            return [
+                Problem(document.position((*path, instance), key=True), f"name `{instance}` in `{where}`: {reason}")
+            ]
         return [Problem(document.position(path), f"`{where}` {reason}; got {_describe(instance)}")]
     if kind == "maxLength" and _is_key_of(document, path, instance):  # a propertyNames limit, reported per key
         return [
@@ -99,6 +103,14 @@ def _explain(document: Document, error: ValidationError) -> list[Problem]:
         ]
     if kind == "maxLength":
         return [Problem(document.position(path), f"`{where}` is longer than {value} characters")]
+    if kind == "minLength" and _is_key_of(document, path, instance):
+        return [
+            Problem(
+                document.position((*path, instance), key=True),
+                f"name `{instance}` in `{where}` is shorter than {value} characters",
+                "Score's names have 2 to 63 characters" if value == 2 else None,
+            )
+        ]
     if kind == "minLength":
         return [Problem(document.position(path), f"`{where}` must not be empty")]
     if kind == "minProperties" and value == 1:

@@ -386,24 +386,9 @@ def _claim(source: str, context: Context, path: tuple[str | int, ...]) -> str:
         raise WorkloadProblem(path, str(error)) from None
 
 
-ANNOTATION_KEY = re.compile(
-    r"^(?:(?=[a-z0-9.-]{1,253}/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-    r"(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
-)
-"""A Kubernetes annotation key: an optional DNS-subdomain prefix and `/`, then a name of 63 characters at most."""
-
-
 def _workload_annotations(service: Service) -> dict[str, str]:
-    """The workload's `metadata.annotations` (Score), for its pods; Dockyard's own prefix is reserved."""
+    """The workload's `metadata.annotations` (Score), for its pods (load checked their keys)."""
     written = service.source.data["metadata"].get("annotations") or {}
-    for key in written:
-        path = ("metadata", "annotations", key)
-        if not ANNOTATION_KEY.match(key):
-            raise WorkloadProblem(
-                path, f"`{key}` is not a Kubernetes annotation key: [prefix/]name, the name at most 63 characters"
-            )
-        if key.startswith("dockyard.dev/"):
-            raise WorkloadProblem(path, f"`{key}`: the prefix dockyard.dev/ is Dockyard's own")
     return {str(k): str(v) for k, v in written.items()}
 
 

@@ -52,12 +52,12 @@ from tests.helpers import copy_example, replace, run_cli
         ),
         (
             ("services/web/score.yaml", "  name: web\n", "  name: web\n  annotations:\n    bad key: x\n"),
-            "services/web/score.yaml:7:14: `bad key` is not a Kubernetes annotation key: [prefix/]name, the name at "
+            "services/web/score.yaml:7:5: `bad key` is not a Kubernetes annotation key: [prefix/]name, the name at "
             "most 63 characters",
         ),
         (
             ("services/web/score.yaml", "  name: web\n", "  name: web\n  annotations:\n    dockyard.dev/owner: x\n"),
-            "services/web/score.yaml:7:25: `dockyard.dev/owner`: the prefix dockyard.dev/ is Dockyard's own",
+            "services/web/score.yaml:7:5: `dockyard.dev/owner`: the prefix dockyard.dev/ is Dockyard's own",
         ),
         (  # types as YAML names them (it said "must be a list or NoneType")
             (
