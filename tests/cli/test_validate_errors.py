@@ -279,7 +279,8 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
     "an `=` in a variable's name": (
         lambda r: replace(r, "services/worker/score.yaml", "      REDIS_HOST:", "      REDIS=HOST:"),
         [
-            "services/worker/score.yaml:12:7: name `REDIS=HOST` in `containers.worker.variables`: a variable's name has no `=`"
+            "services/worker/score.yaml:12:7: name `REDIS=HOST` in `containers.worker.variables`: "
+            "a variable's name has no `=`"
         ],
     ),
     "missing required field": (
