@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from dockyard import actions
+from dockyard.cli.progress import Display
 from dockyard.cli.shared import ContextOpt, ImageOpt, KubeconfigOpt, Output, RepoArg, err, out, output_format
 from dockyard.errors import DockyardError, UsageError, printable
 from dockyard.model.images import parse_image_options
@@ -136,7 +137,8 @@ def apply_command(
             raise UsageError("apply needs --yes when it cannot ask (no terminal)")
         if not typer.confirm("apply these changes?"):
             raise typer.Exit(1)
-    applied = actions.apply_planned(planned, timeout=timeout, report=err.print)
+    with Display() as display:
+        applied = actions.apply_planned(planned, timeout=timeout, report=display)
     outcome = applied.outcome
     out.print(
         f"applied: {len(outcome.written)} written, {len(outcome.pruned)} pruned, {outcome.unchanged} unchanged, "

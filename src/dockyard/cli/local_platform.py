@@ -19,6 +19,7 @@ from dockyard import actions, locations
 from dockyard.charts.lock import LOCK_FILE
 from dockyard.charts.pull import PullFailed, pull_all
 from dockyard.cli.components import chosen_sources
+from dockyard.cli.progress import Display
 from dockyard.cli.shared import err, out
 from dockyard.errors import DockyardError
 from dockyard.scaffold import template_dir
@@ -75,7 +76,8 @@ def deploy(cluster: str, profile: str, kubeconfig: Path, context: str, with_exam
     planned = actions.plan_platform(  # the repo is up's own: leaving out the example removes its services
         platform, kubeconfig=kubeconfig, context=context, checks_first=True, report=err.print, allow_mass_prune=True
     )
-    applied = actions.apply_planned(planned, report=err.print)
+    with Display() as display:
+        applied = actions.apply_planned(planned, report=display)
     written, pruned = len(planned.changes.writes), len(applied.outcome.pruned)
     what = "the platform and the example's services" if with_example else "the platform"
     out.print(f"{what} ({profile}): {written} written, {pruned} pruned, {len(applied.tasks_done)} tasks run")

@@ -12,16 +12,13 @@ from typing import Annotated
 
 import typer
 
+from dockyard.cli.progress import Display
 from dockyard.localcluster.layout import Layout, known_clusters
 from dockyard.tools import build as builder
 
 app = typer.Typer(help="The local control plane: Kubernetes' own binaries on loopback.", no_args_is_help=True)
 
 NameOpt = Annotated[str, typer.Option("--name", "-n", help="The local cluster's name.")]
-
-
-def _say(line: str) -> None:
-    typer.echo(line, err=True)
 
 
 @app.command()
@@ -34,7 +31,8 @@ def build(
         unknown = sorted(set(names) - {t.name for t in builder.TOOLS})
         if unknown:
             raise typer.BadParameter(f"unknown tool {', '.join(unknown)}; tools: etcd, kubernetes, kwok, helm")
-    paths = builder.build_all(_say, names)
+    with Display() as display:
+        paths = builder.build_all(display, names)
     for binary, path in sorted(paths.items()):
         typer.echo(f"{binary}\t{path}")
 
@@ -80,7 +78,8 @@ def up(
         context = kind.up(name, nodes)
         typer.echo(f"kind cluster {name} is up; kubeconfig context {context}")
         return
-    running = control_plane.up(name, nodes, progress=_say)
+    with Display() as display:
+        running = control_plane.up(name, nodes, progress=display)
     state = "already running" if running.already_running else "up"
     typer.echo(f"cluster {running.name} is {state} ({running.seconds:.1f}s): {running.server}")
     for process in running.processes:

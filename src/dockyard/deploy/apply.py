@@ -21,12 +21,12 @@ from dockyard.deploy.inventory import Inventory, InventoryNotSaved, save_invento
 from dockyard.deploy.observed import Observed, intent, marker
 from dockyard.deploy.plan import Change, ChangeSet, reference
 from dockyard.errors import DockyardError
+from dockyard.progress import Progress, Waiting
 from dockyard.render import hooks
 from dockyard.render.bundle import STAGES, Rendered
 from dockyard.render.object_id import ObjectId
 from dockyard.render.task_points import NAMESPACES
 
-Progress = Callable[[str], None]
 PARALLEL = 4
 HINTS = {
     "immutable": "this field cannot change in place; if deleting and creating the object is acceptable, "
@@ -200,7 +200,8 @@ def _wait_healthy(
     settled_ids = {c.id for c, _live in settled}
     pending = [c for c in members if c.id not in settled_ids]
     deadline = time.monotonic() + timeout
-    announced, pause = False, 0.05
+    told: tuple[str, ...] | None = None
+    pause = 0.05
     while True:
         unhealthy = []
         seen = [*settled, *_live(connection, pending)]
@@ -215,9 +216,11 @@ def _wait_healthy(
         if time.monotonic() > deadline:
             lines = "\n".join(f"{c.id} (from {c.rendered.source.file}): {s.health}: {s.reason}" for c, s in unhealthy)
             raise ApplyFailed(f"{title} did not become healthy within {timeout:.0f}s:\n{lines}")
-        if not announced:
-            progress(f"waiting for {len(unhealthy)} {title} to become healthy")
-            announced = True
+        worst_first = sorted(unhealthy, key=lambda u: (-u[1].health, str(u[0].id)))
+        reasons = tuple(f"{c.id}: {s.health}" + (f": {s.reason}" if s.reason else "") for c, s in worst_first)
+        if reasons != told:  # said again only when what it waits for changes
+            progress(Waiting(f"waiting for {len(unhealthy)} {title} to become healthy", reasons))
+            told = reasons
         time.sleep(pause)
         pause = min(0.5, pause * 2)  # a rollout of one change is often done in a fraction of a second
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 import socket
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +20,9 @@ from dockyard.errors import DockyardError
 from dockyard.localcluster import components, kubeconfig, pki, processes, readiness
 from dockyard.localcluster.layout import Layout, State, known_clusters
 from dockyard.localcluster.processes import Started
+from dockyard.progress import Progress
 from dockyard.tools import build
 
-Progress = Callable[[str], None]
 PORTS = ("etcd", "etcd-peer", "apiserver", "controller-manager", "scheduler")
 ORDER = ("etcd", "kube-apiserver", "kwok", "kube-controller-manager", "kube-scheduler")
 """KWOK starts before the controllers so that, on a restart, node leases are fresh before the

@@ -26,10 +26,9 @@ from pathlib import Path
 
 from dockyard import locations
 from dockyard.errors import ToolBuildError
+from dockyard.progress import Progress
 from dockyard.tools import versions
 from dockyard.tools.digest import sha256_file
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
