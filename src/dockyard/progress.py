@@ -2,8 +2,9 @@
 
 A progress callback gets text: each line starts a step (the previous step is done). A `Waiting`
 line is the same step still waiting, and for what; a live display shows it in place, plain output
-prints it only when what is waited for changes. Producers (apply's health waits, tool builds, the
-local control plane) never know which front end listens.
+prints it only when what is waited for changes. A `Done` line ends the step with what came of
+it. Producers (apply's health waits, tool builds, the local control plane, chart pulls) never
+know which front end listens.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ class Waiting(str):
         made = super().__new__(cls, text)
         made.reasons = reasons
         return made
+
+
+class Done(str):
+    """The step under way is over: `text` says how it ended (a live display prints it instead of
+    the step's own text)."""
 
 
 Progress = Callable[[str], None]

@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from dockyard.cli.progress import Display
-from dockyard.progress import Waiting
+from dockyard.progress import Done, Waiting
 
 
 def _console(terminal: bool) -> tuple[Console, io.StringIO]:
@@ -54,3 +54,23 @@ def test_text_from_the_cluster_cannot_act_on_the_terminal() -> None:
         display(Waiting("waiting for 1 services", ("Pod a/b: degraded: \x1b[2Jcleared\nforged:1:1: line",)))
     assert "\x1b" not in stream.getvalue()
     assert stream.getvalue().splitlines()[1] == "  Pod a/b: degraded: \\x1b[2Jcleared\\nforged:1:1: line"
+
+
+def test_a_step_ends_with_what_came_of_it() -> None:
+    """Chart pulls: on a terminal the finished line says how the pull ended; plain, only that is said."""
+    ticks = iter([0.0, 3.0, 3.0, 3.5])
+    console, stream = _console(terminal=True)
+    display = Display(console, live=True, clock=lambda: next(ticks, 3.5))
+    display("pulling hello  oci://registry.example.org/hello 1.0.0")
+    display(Done("    pinned  hello  oci://registry.example.org/hello 1.0.0"))
+    display("pulling world  oci://registry.example.org/world 2.0.0")
+    display(Done("  verified  world  oci://registry.example.org/world 2.0.0"))
+    assert stream.getvalue().splitlines() == [
+        "✓     pinned  hello  oci://registry.example.org/hello 1.0.0 (3.0s)",
+        "✓   verified  world  oci://registry.example.org/world 2.0.0",
+    ]
+    console, stream = _console(terminal=False)
+    with Display(console, plain_steps=False) as plain:
+        plain("pulling hello  oci://registry.example.org/hello 1.0.0")
+        plain(Done("    pinned  hello  oci://registry.example.org/hello 1.0.0"))
+    assert stream.getvalue() == "    pinned  hello  oci://registry.example.org/hello 1.0.0\n"

@@ -83,7 +83,7 @@ def test_a_commit_is_applied_a_broken_one_is_reported_and_retried_and_the_newest
     broken = commit_all(origin, "a broken commit")
     failed = controller.cycle()
     assert failed is not None and failed.result is Result.FAILED
-    assert failed.message.startswith("2 problems: services/api/score.yaml:10:19: invalid YAML: ")
+    assert failed.message.startswith("1 problem: services/api/score.yaml:10:19: invalid YAML: ")  # not again by client
     assert _env(api, name)["MODE"] == "normal"  # nothing of it reached the cluster
     platform = _platform(api, name)
     assert (platform["status"]["lastAppliedRevision"], platform["status"]["lastAttemptedRevision"]) == (

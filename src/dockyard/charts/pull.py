@@ -22,6 +22,7 @@ from dockyard.charts.helm import Helm, HelmFailed
 from dockyard.charts.source import ChartSource
 from dockyard.errors import InputError
 from dockyard.load import confined
+from dockyard.progress import Progress
 
 
 class PullFailed(Exception):
@@ -44,9 +45,11 @@ def pull_all(
     progress: Callable[[Pulled], None] = lambda _p: None,
     *,
     tidy: bool = False,
+    starting: Progress = lambda _line: None,
 ) -> list[Pulled]:
     """Pull `components`; with `tidy` (every cluster's components given), also drop the pins and
-    archives no component uses any more, as `go mod tidy` does."""
+    archives no component uses any more, as `go mod tidy` does. `starting` hears of each chart
+    before it is pulled, `progress` of what came of it."""
     try:
         current = lock.read(root)
     except InputError as error:
@@ -57,6 +60,7 @@ def pull_all(
     failures = []
     for name in sorted(components):
         source = components[name]
+        starting(f"pulling {name}  {source.origin}")
         try:
             result, entry = _pull_one(charts, name, source, entries.get(name), helm)
         except PullFailed as error:

@@ -8,15 +8,18 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from rich.console import Console
 
 from dockyard.actions import chart_store, load_repo, platform_for
 from dockyard.charts.lock import LOCK_FILE, read, verified_archive
 from dockyard.charts.pull import Pulled, PullFailed, pull_all
 from dockyard.charts.source import ChartSource
 from dockyard.charts.values_check import merge_values
+from dockyard.cli.progress import Display
 from dockyard.cli.shared import err
 from dockyard.errors import DockyardError, Position, Problems
 from dockyard.model.platform import Platform
+from dockyard.progress import Done
 from dockyard.render.components.catalog import choose
 from dockyard.render.services import render as render_services
 
@@ -84,14 +87,16 @@ def pull(
     platforms = _platforms(repo, cluster)
     root = platforms[0].root or Path(".")
 
-    def report(pulled: Pulled) -> None:
-        origin = pulled.source.origin if pulled.action != "removed" else "no longer used by any cluster"
-        typer.echo(f"{pulled.action:>10}  {pulled.name}  {origin}")
+    with Display(Console(highlight=False), plain_steps=False) as display:
 
-    try:
-        pull_all(root, chosen_sources(platforms), chart_store().helm, report, tidy=not cluster)
-    except PullFailed as error:
-        raise PullError(f"could not pull:\n{error}\n(every chart pulled before is pinned in {LOCK_FILE})") from None
+        def report(pulled: Pulled) -> None:
+            origin = pulled.source.origin if pulled.action != "removed" else "no longer used by any cluster"
+            display(Done(f"{pulled.action:>10}  {pulled.name}  {origin}"))
+
+        try:
+            pull_all(root, chosen_sources(platforms), chart_store().helm, report, tidy=not cluster, starting=display)
+        except PullFailed as error:
+            raise PullError(f"could not pull:\n{error}\n(every chart pulled before is pinned in {LOCK_FILE})") from None
 
 
 @charts_app.command("verify")

@@ -18,7 +18,7 @@ from rich.spinner import Spinner
 from rich.text import Text
 
 from dockyard.errors import printable
-from dockyard.progress import Waiting
+from dockyard.progress import Done, Waiting
 
 SHOWN_REASONS = 5
 """How many of the things a step waits for are shown (the worst first)."""
@@ -28,8 +28,15 @@ class Display:
     """A progress callback (dockyard.progress.Progress) that draws; use it as a context manager."""
 
     def __init__(
-        self, console: Console | None = None, *, live: bool | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        console: Console | None = None,
+        *,
+        live: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        plain_steps: bool = True,
     ) -> None:
+        """`plain_steps`: in plain output, a step's own line too (else only how each ended)."""
+        self.plain_steps = plain_steps
         self.console = console or Console(stderr=True, highlight=False)
         self.clock = clock
         self.live = self.console.is_terminal if live is None else live
@@ -58,9 +65,16 @@ class Display:
             if not self.live:
                 self._plain(line, line.reasons[:SHOWN_REASONS])
             return
+        if isinstance(line, Done):
+            if self.step is not None:
+                self.step = str(line)
+            if not self.live:
+                self._plain(line, ())
+            self._finish(failed=False)
+            return
         self._finish(failed=False)
         self.step, self.started, self.waiting = str(line), self.clock(), None
-        if not self.live:
+        if not self.live and self.plain_steps:
             self._plain(line, ())
 
     def _finish(self, *, failed: bool) -> None:
