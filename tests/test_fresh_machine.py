@@ -4,62 +4,20 @@ its own (a developer's machine keeps what earlier runs installed, so only a test
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from dockyard.tools.build import binary_path
-from tests.helpers import PROJECT
+from tests.fresh import fresh_machine
 
 pytestmark = pytest.mark.fresh
 
 
-def _copy_project(target: Path) -> Path:
-    """The project's files as a clean clone has them (tracked and new files, nothing ignored)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=PROJECT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for relative in filter(None, listed.split("\0")):
-        source = PROJECT / relative
-        if source.is_file():
-            (target / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / relative)
-    return target
-
-
-def _fresh_machine(tmp_path: Path, *, cargo: bool) -> tuple[Path, dict[str, str]]:
-    """A project copy, a HOME with nothing in it (but, if `cargo`, the Rust toolchain where rustup
-    puts it) and a PATH with Go and a Python that has no uv."""
-    project = _copy_project(tmp_path / "project")
-    home = tmp_path / "home"
-    home.mkdir()
-    real_home = Path.home()
-    if cargo:
-        for folder in (".cargo", ".rustup"):
-            if (real_home / folder).is_dir():
-                (home / folder).symlink_to(real_home / folder)
-    python = tmp_path / "python"
-    subprocess.run([sys.executable, "-m", "venv", str(python)], check=True, capture_output=True)
-    tools = tmp_path / "bin"
-    tools.mkdir()
-    (tools / "python3").symlink_to(python / "bin" / "python3")
-    go = shutil.which("go")
-    path = [str(tools), *([str(Path(go).resolve().parent)] if go else []), "/usr/bin", "/bin"]
-    keep = ("LANG", "LC_ALL", "TERM", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "GOPROXY", "GONOSUMDB", "GOPRIVATE")
-    env = {k: v for k, v in os.environ.items() if k in keep or k.startswith(("PIP_", "UV_INDEX", "CARGO_REGISTRIES"))}
-    env.update(PATH=os.pathsep.join(path), HOME=str(home), GOFLAGS="-modcacherw", CI="true")
-    return project, env
-
-
 def test_setup_installs_what_it_needs_on_a_machine_that_has_never_seen_the_project(tmp_path: Path) -> None:
-    project, env = _fresh_machine(tmp_path, cargo=True)
+    project, env = fresh_machine(tmp_path, cargo=True)
     done = subprocess.run(["bash", "scripts/setup"], cwd=project, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     version = subprocess.run(
@@ -81,7 +39,7 @@ def test_setup_installs_what_it_needs_on_a_machine_that_has_never_seen_the_proje
 
 
 def test_setup_without_a_rust_toolchain_says_what_to_install(tmp_path: Path) -> None:
-    project, env = _fresh_machine(tmp_path, cargo=False)
+    project, env = fresh_machine(tmp_path, cargo=False)
     done = subprocess.run(["bash", "scripts/setup"], cwd=project, env=env, capture_output=True, text=True)
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == (
@@ -92,7 +50,7 @@ def test_setup_without_a_rust_toolchain_says_what_to_install(tmp_path: Path) -> 
 def test_the_wheels_install_and_run_where_there_is_no_rust(tmp_path: Path) -> None:
     """Built once where cargo is; installed into a fresh virtual environment and run on the example
     where it is not, as `uv tool install` or `pipx install` users do."""
-    project, env = _fresh_machine(tmp_path / "builder", cargo=True)
+    project, env = fresh_machine(tmp_path / "builder", cargo=True)
     built = subprocess.run(
         ["bash", "scripts/wheels", str(tmp_path / "dist")], cwd=project, env=env, text=True, capture_output=True
     )
@@ -101,7 +59,7 @@ def test_the_wheels_install_and_run_where_there_is_no_rust(tmp_path: Path) -> No
     assert [w.split("-")[0] for w in wheels] == ["dockyard", "dockyard_rego"]
     assert "-cp311-abi3-" in wheels[1]  # one binding for every CPython from 3.11
 
-    _project, user = _fresh_machine(tmp_path / "user", cargo=False)
+    _project, user = fresh_machine(tmp_path / "user", cargo=False)
     venv = tmp_path / "venv"
     for command in (
         ["python3", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv"],
