@@ -21,7 +21,7 @@ from dockyard.deploy import tasks
 from dockyard.deploy.ahead import ReadAhead
 from dockyard.deploy.apply import Outcome, apply
 from dockyard.deploy.client import Connection
-from dockyard.deploy.inventory import Inventory, read_recorded
+from dockyard.deploy.inventory import Inventory
 from dockyard.deploy.plan import ChangeSet, plan
 from dockyard.errors import DockyardError, Problem, Problems
 from dockyard.load.checks import calls
@@ -179,19 +179,21 @@ def plan_platform(
     ahead: ReadAhead | None = None,
 ) -> Planned:
     """Render one cluster's platform (and, for an apply, check it), then dry-run it on the cluster.
-    With `ahead` (the sync controller), its connection and what it read ahead are used."""
+    With `ahead` (the sync controller), its connection and what it read ahead are used; without,
+    what the last apply recorded is read while the platform is rendered and checked."""
+    inventory = f"{platform.name}-{platform.cluster.name}"
+    if ahead is None:
+        connection = Connection(kubeconfig, context or platform.cluster.kube_context)
+        ahead = ReadAhead.of_last_apply(connection, inventory)
     bundle = render_for(platform, report=report)
     if checks_first:
         require_clean_checks(platform, bundle, report)
     unsealed = unseal(bundle, platform)  # the checks saw no value; the cluster's requests need them
     bundle = unsealed.bundle
-    inventory = f"{platform.name}-{platform.cluster.name}"
-    if ahead is not None and ahead.inventory != inventory:
-        ahead = ReadAhead(ahead.connection, inventory, ())  # the platform was renamed: its own inventory
-    connection = (
-        ahead.connection if ahead is not None else Connection(kubeconfig, context or platform.cluster.kube_context)
-    )
-    recorded = ahead.recorded() if ahead is not None else read_recorded(connection, inventory)
+    if ahead.inventory != inventory:
+        ahead = ReadAhead.of_kinds(ahead.connection, inventory, ())  # the platform was renamed: its own inventory
+    connection = ahead.connection
+    recorded = ahead.recorded()
     previous = recorded.objects
     changes = plan(
         connection,
@@ -203,7 +205,7 @@ def plan_platform(
         finished=recorded.finished,
         observed=recorded.observed,
         force_conflicts=force_conflicts,
-        listed=ahead.listed if ahead is not None else lambda _key: None,
+        listed=ahead.listed,
     )
     return Planned(platform, bundle, connection, inventory, previous, changes, force_conflicts, unsealed.provided)
 

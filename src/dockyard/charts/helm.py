@@ -101,7 +101,7 @@ class TemplateRequest:
     kube_version: str
     api_versions: tuple[str, ...]
 
-    def key(self, helm_version: str) -> str:
+    def key(self, helm: str) -> str:
         text = json.dumps(
             [
                 self.digest,
@@ -110,7 +110,7 @@ class TemplateRequest:
                 self.values,
                 self.kube_version,
                 self.api_versions,
-                helm_version,
+                helm,
             ],
             sort_keys=True,
             separators=(",", ":"),
@@ -127,13 +127,20 @@ class Templates:
         self.rendered = 0
         """How many charts helm actually rendered (the rest came from the cache)."""
 
-    def _helm_version(self) -> str:
+    def _helm_identity(self) -> str:
+        """Which helm renders: the binary's path, size and modification time. Asking helm itself
+        (`helm version`) costs a quarter of a second of every command; a rebuilt or other helm
+        changes these as surely."""
         if self._version is None:
-            self._version = self.helm.version()
+            try:
+                stat = self.helm.binary.stat()
+                self._version = f"{self.helm.binary.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+            except OSError:
+                self._version = "missing"  # no cached render matches: the run says how to install helm
         return self._version
 
     def render(self, request: TemplateRequest) -> list[dict[str, Any]]:
-        cache = locations.chart_cache() / "helm-template" / f"{request.key(self._helm_version())}.json"
+        cache = locations.chart_cache() / "helm-template" / f"{request.key(self._helm_identity())}.json"
         if cache.is_file():
             cached: list[dict[str, Any]] = json.loads(cache.read_text(encoding="utf-8"))  # written below
             return cached

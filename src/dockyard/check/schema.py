@@ -3,20 +3,28 @@
 The schemas are the strict JSON Schemas that the kubernetes-validate package ships per Kubernetes
 minor (unknown fields are errors). Custom resources are validated against the `openAPIV3Schema`
 of their CRD when the CRD is part of the rendered bundle; a kind with no known schema is a
-finding of its own. One compiled validator per kind, reused for every object of that kind.
+finding of its own. One compiled validator per kind, reused for every object of that kind, and
+compiled only when an object needs it: each object's verdict is cached by its content (with the
+parse cache), so an object that did not change since the last check costs a file read.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import importlib.util
 import json
 from collections.abc import Iterable
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
+
+from dockyard import __version__
 from dockyard.check.findings import Finding
 from dockyard.errors import DockyardError
+from dockyard.load.parsed import cache_dir, read_cached, write_cached
 from dockyard.load.words import dotted
 from dockyard.render.bundle import Bundle, Rendered
 from dockyard.render.object_id import ObjectId
@@ -28,12 +36,22 @@ class SchemasMissing(DockyardError):
 
 def schema_directory(kubernetes_version: str) -> Path:
     minor = ".".join(kubernetes_version.split(".")[:2])
-    root = Path(str(resources.files("kubernetes_validate"))) / "kubernetes-json-schema"
+    root = _package_directory("kubernetes_validate") / "kubernetes-json-schema"
     directory = root / f"v{minor}.0-local-strict"
     if not directory.is_dir():
         known = sorted(p.name.split("-")[0][1:].rsplit(".", 1)[0] for p in root.glob("v*-local-strict"))
         raise SchemasMissing(f"no Kubernetes schemas for version {minor}; known: {', '.join(known)}")
     return directory
+
+
+@cache
+def _package_directory(name: str) -> Path:
+    """Where an installed package's files are, without importing it (kubernetes_validate imports
+    jsonschema, a tenth of a second Dockyard does not need)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise SchemasMissing(f"the package {name} (the Kubernetes schemas) is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _schema_file(directory: Path, api_version: str, kind: str) -> Path:
@@ -63,10 +81,9 @@ def _validator(directory: Path, api_version: str, kind: str) -> Any:
     return jsonschema_rs.validator_for(schema, retriever=lambda _uri: _definitions(directory))
 
 
-def _crd_validators(objects: Iterable[Rendered]) -> dict[tuple[str, str], Any]:
-    import jsonschema_rs
-
-    validators = {}
+def _crd_schemas(objects: Iterable[Rendered]) -> dict[tuple[str, str], bytes]:
+    """The openAPIV3Schema of every version of every CRD in the render, as canonical JSON."""
+    schemas = {}
     for rendered in objects:
         if rendered.kind != "CustomResourceDefinition":
             continue
@@ -75,8 +92,43 @@ def _crd_validators(objects: Iterable[Rendered]) -> dict[tuple[str, str], Any]:
             schema = (version.get("schema") or {}).get("openAPIV3Schema")
             if schema is not None:
                 api_version = f"{spec['group']}/{version['name']}"
-                validators[(api_version, spec["names"]["kind"])] = jsonschema_rs.validator_for(schema)
-    return validators
+                schemas[(api_version, spec["names"]["kind"])] = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+    return schemas
+
+
+@cache
+def _crd_validator(schema: bytes) -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(orjson.loads(schema))
+
+
+Verdict = tuple[bool, tuple[tuple[str, str], ...]]
+"""(a schema was found, the errors against it as (field, message))."""
+
+
+def _verdict(directory: Path, rendered: Rendered, crd_schema: bytes | None) -> Verdict:
+    validator = _crd_validator(crd_schema) if crd_schema else _validator(directory, rendered.api_version, rendered.kind)
+    if validator is None:
+        return False, ()
+    errors = tuple((dotted(tuple(e.instance_path)), e.message) for e in validator.iter_errors(rendered.manifest))
+    return True, errors
+
+
+@cache
+def _salt(directory: Path) -> bytes:
+    """The schemas' files and this module: either changed, every object is judged again."""
+    digest = hashlib.sha256(b"schema-verdict\0" + __version__.encode() + str(directory.name).encode())
+    digest.update(Path(__file__).read_bytes())
+    digest.update(str(importlib.metadata.version("kubernetes-validate")).encode())
+    return digest.digest()
+
+
+def _key(directory: Path, rendered: Rendered, crd_schema: bytes | None) -> str:
+    digest = hashlib.sha256(_salt(directory))
+    digest.update(orjson.dumps(rendered.manifest, option=orjson.OPT_SORT_KEYS))
+    digest.update(crd_schema or b"-")
+    return digest.hexdigest()
 
 
 def check_schemas(bundle: Bundle, kubernetes_version: str, *, crds_elsewhere: bool = False) -> list[Finding]:
@@ -84,14 +136,20 @@ def check_schemas(bundle: Bundle, kubernetes_version: str, *, crds_elsewhere: bo
     `crds_elsewhere`: the render lacks the platform's components, so a kind without a schema is
     one a component's CRD defines (judged when the whole platform is rendered), not a finding."""
     directory = schema_directory(kubernetes_version)
-    from_crds = _crd_validators(bundle.objects)
+    from_crds = _crd_schemas(bundle.objects)
+    cached = cache_dir()
     findings = []
     for rendered in bundle.objects:
         name = str(ObjectId.of(rendered.manifest))
-        validator = from_crds.get((rendered.api_version, rendered.kind)) or _validator(
-            directory, rendered.api_version, rendered.kind
-        )
-        if validator is None:
+        crd_schema = from_crds.get((rendered.api_version, rendered.kind))
+        key = _key(directory, rendered, crd_schema) if cached else ""
+        verdict = read_cached(cached, key) if cached else None
+        if not (isinstance(verdict, tuple) and len(verdict) == 2):
+            verdict = _verdict(directory, rendered, crd_schema)
+            if cached:
+                write_cached(cached, key, verdict)
+        has_schema, errors = verdict
+        if not has_schema:
             if crds_elsewhere:
                 continue
             findings.append(
@@ -105,8 +163,6 @@ def check_schemas(bundle: Bundle, kubernetes_version: str, *, crds_elsewhere: bo
                 )
             )
             continue
-        for error in validator.iter_errors(rendered.manifest):
-            findings.append(
-                Finding(rendered.source.position, name, dotted(tuple(error.instance_path)), "schema", error.message)
-            )
+        for field, message in errors:
+            findings.append(Finding(rendered.source.position, name, field, "schema", message))
     return sorted(findings)

@@ -74,8 +74,10 @@ class Document:
     def marks(self) -> Marks:
         if self.known_marks is not None:
             return self.known_marks
-        reparsed = parse(self.file, self.raw, self.limits)
-        return reparsed.marks if isinstance(reparsed, Document) else Marks({}, {})
+        try:
+            return parse(self.file, self.raw, self.limits).marks
+        except InputError:  # the same bytes parsed before: only a changed limit could refuse them
+            return Marks({}, {})
 
     def position(self, path: Path_ = (), *, key: bool = False) -> Position:
         """Position of the value at `path` (or of its key), else of the nearest ancestor."""

@@ -229,7 +229,7 @@ class Controller:
         if not self._kinds or self.state.platform is None:
             return None
         connection = self._cluster()
-        return ReadAhead(connection, f"{self.state.platform}-{self.settings.cluster}", self._kinds)
+        return ReadAhead.of_kinds(connection, f"{self.state.platform}-{self.settings.cluster}", self._kinds)
 
     def _cluster(self) -> Connection:
         """The connection this controller keeps to the cluster (made once: its client and the

@@ -50,7 +50,7 @@ class Watch:
         try:
             platform = actions.platform_for(actions.load_repo(self.root, self.report), self.cluster)
             connection = self._cluster(platform.cluster.kube_context)
-            ahead = ReadAhead(connection, f"{platform.name}-{platform.cluster.name}", self._kinds)
+            ahead = ReadAhead.of_kinds(connection, f"{platform.name}-{platform.cluster.name}", self._kinds)
             planned = actions.plan_platform(platform, checks_first=True, report=self.report, ahead=ahead)
             self._kinds = frozenset((r.api_version, r.kind, r.namespace) for r in planned.bundle.objects)
             if not planned.changes.has_changes and not planned.bundle.tasks:
