@@ -57,7 +57,7 @@ def test_the_wheels_install_and_run_where_there_is_no_rust(tmp_path: Path) -> No
     assert built.returncode == 0, built.stdout + built.stderr
     wheels = sorted(p.name for p in (tmp_path / "dist").glob("*.whl"))
     assert [w.split("-")[0] for w in wheels] == ["dockyard", "dockyard_rego"]
-    assert "-cp311-abi3-" in wheels[1]  # one binding for every CPython from 3.11
+    assert "-cp311-abi3-manylinux2014_x86_64" in wheels[1]  # every CPython from 3.11, glibc from 2.17
 
     _project, user = fresh_machine(tmp_path / "user", cargo=False)
     venv = tmp_path / "venv"
