@@ -7,6 +7,7 @@ person should see goes to the `report` callable it is given).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -180,17 +181,21 @@ def plan_platform(
 ) -> Planned:
     """Render one cluster's platform (and, for an apply, check it), then dry-run it on the cluster.
     With `ahead` (the sync controller), its connection and what it read ahead are used; without,
-    what the last apply recorded is read while the platform is rendered and checked."""
+    what the last apply recorded is read while the platform is rendered and checked (reads only:
+    nothing is written before the checks pass, and a kubeconfig that cannot be used is said after
+    them, as a check failure is said first)."""
     inventory = f"{platform.name}-{platform.cluster.name}"
     if ahead is None:
-        connection = Connection(kubeconfig, context or platform.cluster.kube_context)
-        ahead = ReadAhead.of_last_apply(connection, inventory)
+        with contextlib.suppress(DockyardError):  # said again below, once the checks have passed
+            ahead = ReadAhead.of_last_apply(Connection(kubeconfig, context or platform.cluster.kube_context), inventory)
     bundle = render_for(platform, report=report)
     if checks_first:
         require_clean_checks(platform, bundle, report)
     unsealed = unseal(bundle, platform)  # the checks saw no value; the cluster's requests need them
     bundle = unsealed.bundle
-    if ahead.inventory != inventory:
+    if ahead is None:
+        ahead = ReadAhead.of_kinds(Connection(kubeconfig, context or platform.cluster.kube_context), inventory, ())
+    elif ahead.inventory != inventory:
         ahead = ReadAhead.of_kinds(ahead.connection, inventory, ())  # the platform was renamed: its own inventory
     connection = ahead.connection
     recorded = ahead.recorded()
