@@ -207,6 +207,8 @@ def test_up_with_a_profile_installs_the_platform_and_a_second_up_writes_nothing(
         assert first.code == 0, first.err
         assert "the platform and the example's services (dev-fast): 104 written, 0 pruned, 4 tasks run" in first.out
         assert (platform_dir("prof") / "services" / "orders" / "score.yaml").is_file()
+        assert "    http://api.shop.localtest.me/orders  shop/orders-public\n" in first.out
+        assert f"  console: dockyard console {platform_dir('prof')} -c prof --dev-login\n" in first.out
         again = run_cli(capsys, "up", "--name", "prof", "--profile", "dev-fast", "--with-example")
         assert "the platform and the example's services (dev-fast): 0 written, 0 pruned, 4 tasks run" in again.out
         platform_only = run_cli(capsys, "up", "--name", "prof", "--profile", "dev-fast")

@@ -1,7 +1,7 @@
 """Run the Rego policy library over a whole bundle, in process, in one query.
 
 The engine is regorus (Microsoft's Rego interpreter, in Rust) through Dockyard's own small
-binding (native/dockyard_rego, built from crates.io by `uv sync`).
+binding (native/dockyard_rego, built from the crate registry by `uv sync`).
 
 Each policy file (`policies/*.rego`, one package under `dockyard.policies`) adds findings to its
 `deny` set; each finding names the object, the field and what is wrong. The input is the bundle

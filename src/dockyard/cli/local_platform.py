@@ -22,6 +22,7 @@ from dockyard.cli.components import chosen_sources
 from dockyard.cli.progress import Display
 from dockyard.cli.shared import err, out
 from dockyard.errors import DockyardError
+from dockyard.render.addresses import addresses
 from dockyard.scaffold import template_dir
 
 PROFILES = ("dev-fast", "full", "complete")
@@ -83,7 +84,10 @@ def deploy(cluster: str, profile: str, kubeconfig: Path, context: str, with_exam
     out.print(f"{what} ({profile}): {written} written, {pruned} pruned, {len(applied.tasks_done)} tasks run")
     out.print(f"  platform repo: {root} (made again by each `up`; for your own, `dockyard init DIR`)")
     out.print(f"  next: dockyard plan {root} -c {cluster}   (or: dockyard watch {root} -c {cluster})")
-    out.print(
-        f"  services answer at https://<host>.{platform.domain} on a real cluster; "
-        "the local control plane runs no containers (KWOK marks pods running)"
-    )
+    found = addresses(planned.bundle.objects, profile)
+    if found:
+        out.print("  addresses (they answer on a real cluster; locally KWOK only marks pods running):")
+        width = max(len(address.url) for address in found)
+        for address in found:
+            out.print(f"    {address.url:<{width}}  {address.route}")
+    out.print(f"  console: dockyard console {root} -c {cluster} --dev-login")
