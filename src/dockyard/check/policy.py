@@ -24,16 +24,7 @@ from dockyard.check.wiring import DESCRIPTIONS as WIRING_DESCRIPTIONS
 from dockyard.errors import DockyardError, Position
 from dockyard.render.bundle import Bundle, Rendered
 from dockyard.render.object_id import ObjectId
-
-POD_PATHS = {
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-    "Pod": ("spec",),
-}
+from dockyard.render.pods import TEMPLATE_PATHS, pod_template
 
 
 class PolicyEngineFailed(DockyardError):
@@ -79,11 +70,9 @@ def _object(rendered: Rendered) -> dict[str, Any]:
         "manifest": manifest,
         "containers": [],
     }
-    path = POD_PATHS.get(rendered.kind)
-    if path is not None:
-        pod: Any = manifest
-        for part in path:
-            pod = pod.get(part, {}) if isinstance(pod, dict) else {}
+    if rendered.kind in TEMPLATE_PATHS:
+        path = (*TEMPLATE_PATHS[rendered.kind], "spec")
+        pod = (pod_template(manifest) or {}).get("spec") or {}
         entry["pod"] = pod
         entry["pod_path"] = ".".join(path)
         entry["containers"] = [*pod.get("initContainers", []), *pod.get("containers", [])]

@@ -10,6 +10,7 @@ from typing import Any
 
 from dockyard.model.sealed import SealedValue
 from dockyard.render.bundle import DIGEST_ANNOTATION, SealedSecret, obj
+from dockyard.render.pods import pod_template
 
 
 def sealed_secret(
@@ -29,3 +30,16 @@ def digest(secrets: Iterable[SealedSecret]) -> str:
             for part in (secret.name, key, value.file, value.key, value.ciphertext):
                 found.update(part.encode() + b"\0")
     return found.hexdigest()
+
+
+def stamped(manifest: dict[str, Any], reads: Iterable[SealedSecret]) -> dict[str, Any]:
+    """A workload whose pods read Secrets made from the repo's secrets carries their digest on its
+    pod template, so a changed value rolls its pods (environment variables are read at start).
+    Changed in place; the manifest itself when there is nothing to stamp."""
+    reads = list(reads)
+    template = pod_template(manifest)
+    if not reads or template is None or manifest.get("kind") == "Pod":
+        return manifest
+    metadata = template.setdefault("metadata", {})
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), DIGEST_ANNOTATION: digest(reads)}
+    return manifest

@@ -15,7 +15,6 @@ from dockyard.model.platform import Platform
 from dockyard.model.service import ResourceRequest, Service
 from dockyard.render import profiles
 from dockyard.render.bundle import (
-    DIGEST_ANNOTATION,
     SOURCE_ANNOTATION,
     STAGE_ANNOTATION,
     Bundle,
@@ -36,7 +35,7 @@ from dockyard.render.provisioners import BUILT_IN
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
 from dockyard.render.provisioners.custom import from_document
 from dockyard.render.resource_params import expanded, provision_order, references
-from dockyard.render.sealed import digest
+from dockyard.render.sealed import stamped
 from dockyard.render.task_data import KeycloakClient, TaskKind
 from dockyard.render.workload import Wiring, WorkloadProblem, render_service
 
@@ -84,7 +83,7 @@ def render(platform: Platform) -> Bundle:
         where = Source.at(service.source, ("metadata", "name"))
         labels = _labels(platform, service)
         reads = [s for p in by_resource.values() for s in p.sealed]
-        manifests = [with_secrets_digest(m, reads) for m in manifests]
+        manifests = [stamped(m, reads) for m in manifests]
         objects += [_finish(Rendered(m, Stage.SERVICES, where), labels) for m in manifests]
         for provision in by_resource.values():
             objects += [_finish(r, _object_labels(r, labels)) for r in provision.objects]
@@ -101,19 +100,6 @@ def render(platform: Platform) -> Bundle:
     problems.extend(client_problems(platform, tasks))
     problems.raise_if_any()
     return Bundle.of(objects, tasks, exposures=exposures, external=external, sealed=sealed.values())
-
-
-def with_secrets_digest(manifest: dict[str, Any], reads: list[SealedSecret]) -> dict[str, Any]:
-    """A workload whose pods read Secrets made from the repo's secrets carries their digests on its
-    pod template, so a changed value rolls its pods (environment variables are read at start)."""
-    template = (manifest.get("spec") or {}).get("template")
-    if manifest.get("kind") == "CronJob":
-        template = ((manifest.get("spec") or {}).get("jobTemplate") or {}).get("spec", {}).get("template")
-    if not reads or not isinstance(template, dict):
-        return manifest
-    metadata = template.setdefault("metadata", {})
-    metadata["annotations"] = {**(metadata.get("annotations") or {}), DIGEST_ANNOTATION: digest(reads)}
-    return manifest
 
 
 def _one_client_each(tasks: list[TaskRequest], problems: Problems) -> list[TaskRequest]:

@@ -15,18 +15,10 @@ import orjson
 from dockyard.render.bundle import STAGES, Bundle, Rendered
 from dockyard.render.components.catalog import CATALOG
 from dockyard.render.components.objects import COMPONENT_LABEL
+from dockyard.render.pods import TEMPLATE_PATHS, pod_template
 from dockyard.render.task_points import NAMESPACES, POINTS, first_stage_served
 from dockyard.render.task_secrets import secrets_made
 
-POD_PATHS = {
-    "Deployment": ("spec", "template"),
-    "StatefulSet": ("spec", "template"),
-    "DaemonSet": ("spec", "template"),
-    "ReplicaSet": ("spec", "template"),
-    "Job": ("spec", "template"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template"),
-    "Pod": (),
-}
 ALWAYS_NAMESPACES = ("default", "kube-system")
 """Namespaces every cluster has, whose Services the render may name without rendering them."""
 
@@ -235,14 +227,11 @@ def _add(facts: Facts, rendered: Rendered) -> None:
         facts.security_policies.append(rendered)
     elif kind == "ReferenceGrant":
         facts.grants.setdefault(namespace, []).append(rendered)
-    if kind in POD_PATHS:
-        template: Any = manifest
-        for part in POD_PATHS[kind]:
-            template = template.get(part) if isinstance(template, dict) else None
-        if isinstance(template, dict):
-            labels = (template.get("metadata") or {}).get("labels") or {}
-            path = ".".join((*POD_PATHS[kind], "spec"))
-            facts.pods.append(Pod(rendered, namespace, labels, template.get("spec") or {}, path))
+    template = pod_template(manifest)
+    if template is not None:
+        labels = (template.get("metadata") or {}).get("labels") or {}
+        path = ".".join((*TEMPLATE_PATHS[kind], "spec"))
+        facts.pods.append(Pod(rendered, namespace, labels, template.get("spec") or {}, path))
     if kind not in RUN_TIME_MAKERS:
         return
     for made in _made_at_run_time(rendered):

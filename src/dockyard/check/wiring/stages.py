@@ -7,8 +7,8 @@ from __future__ import annotations
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.addresses import Wire
 from dockyard.check.wiring.facts import Facts, stage_rank
-from dockyard.check.wiring.references import _reads
 from dockyard.render.object_id import ObjectId
+from dockyard.render.pods import reads
 
 RULE = "wiring-stage"
 
@@ -31,7 +31,8 @@ def check_stages(facts: Facts, wires: list[Wire]) -> list[Finding]:
             )
             findings.append(finding)
     for pod in facts.pods:
-        for kind, name, _key, path in _reads(pod):
+        for read in reads(pod.spec, pod.path):
+            kind, name, path = read.kind, read.name, read.path
             stored = facts.stored_object(kind, pod.namespace, name)
             if stored is None or stored.stage is None or stage_rank(stored.stage) <= stage_rank(pod.owner.stage):
                 continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -37,7 +38,8 @@ from dockyard.render.bundle import (
 from dockyard.render.components.catalog import Chosen, choose
 from dockyard.render.components.component import has
 from dockyard.render.object_id import CLUSTER_SCOPED
-from dockyard.render.sealed import sealed_secret
+from dockyard.render.pods import pod_template, reads
+from dockyard.render.sealed import sealed_secret, stamped
 from dockyard.render.task_secrets import secrets_made
 
 COMPONENT_LABEL = "dockyard.dev/component"
@@ -166,7 +168,30 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
         if made_here and not has_namespace:
             rendered.append(_namespace(platform, item, source))
     problems.raise_if_any()
-    return Installed(rendered, tasks, problems.warnings, made, sealed)
+    return Installed(_rolled_on_change(rendered, sealed), tasks, problems.warnings, made, sealed)
+
+
+def _rolled_on_change(rendered: list[Rendered], sealed: list[SealedSecret]) -> list[Rendered]:
+    """Components' pods that read a Secret made from the repo's secrets carry its digest, so a
+    changed value rolls them, as services' pods do (copies: the objects may be shared by the
+    render cache)."""
+    by_name = {(secret.namespace, secret.name): secret for secret in sealed}
+    if not by_name:
+        return rendered
+    result = []
+    for item in rendered:
+        template = pod_template(item.manifest)
+        spec = (template or {}).get("spec") or {}
+        namespace = item.namespace or ""
+        read = {
+            by_name[(namespace, r.name)]
+            for r in reads(spec, "spec")
+            if r.kind == "Secret" and (namespace, r.name) in by_name
+        }
+        if read:
+            item = dataclasses.replace(item, manifest=stamped(copy.deepcopy(item.manifest), read))
+        result.append(item)
+    return result
 
 
 def _sealed(
