@@ -18,6 +18,7 @@ from pathlib import Path
 from dockyard.charts.helm import Helm
 from dockyard.check.findings import Finding
 from dockyard.check.run import run_checks
+from dockyard.check.schema import SchemasMissing, schema_directory
 from dockyard.deploy import tasks
 from dockyard.deploy.ahead import ReadAhead
 from dockyard.deploy.apply import Outcome, apply
@@ -65,6 +66,11 @@ def platform_for(repo: Repo, cluster: str, images: Mapping[str, str] | None = No
 def validate_cluster(platform: Platform, found: Problems) -> None:
     """What `validate` finds for one cluster without a chart store: the pulled charts' values
     against the layers' (errors and warnings), and every problem of rendering the services."""
+    try:
+        schema_directory(platform.cluster.kubernetes_version)
+    except SchemasMissing as missing:
+        where = platform.locate(("kubernetes", "version"))
+        found.append(Problem(where, str(missing), "set the minor version the cluster runs; checks need its schemas"))
     check_pulled_values(platform, found)
     found.attempt(partial(render_services, platform))
 

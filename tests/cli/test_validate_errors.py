@@ -459,6 +459,71 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
             "  hint: remove the tag; Dockyard reads plain values",
         ],
     ),
+    "a YAML tag on a collection": (
+        lambda r: replace(r, "services/orders/score.yaml", '    args: ["--listen", ":8080"]', "    args: !!set {a, b}"),
+        [
+            "services/orders/score.yaml:9:11: unsupported YAML tag `tag:yaml.org,2002:set` on a mapping",
+            "  hint: remove the tag; Dockyard reads plain values",
+        ],
+    ),
+    "a null that removes the profile": (
+        lambda r: replace(r, "environments/dev.yaml", "profile: dev-fast", "profile: null"),
+        [
+            "environments/dev.yaml:6:10: `profile` is removed here, and every cluster needs one",
+            "  hint: delete this line to keep the value of a more general layer, or set a `profile` here",
+        ],
+    ),
+    "an image that is no reference": (
+        lambda r: replace(r, "services/orders/score.yaml", "dockyard-examples/orders:1.4.2", "Dockyard/orders:1.4.2"),
+        [
+            "services/orders/score.yaml:8:12: `containers.api.image` must be an image reference such as "
+            "registry.example.org/team/app:1.2.3 (lower-case repository path, an optional tag and digest), or `.` "
+            'to supply it at deploy time; got string "ghcr.io/Dockyard/orders:1.4.2"',
+        ],
+    ),
+    "a probe path that is no URL path": (
+        lambda r: replace(r, "services/orders/score.yaml", "path: /livez", "path: livez"),
+        [
+            "services/orders/score.yaml:24:15: `containers.api.livenessProbe.httpGet.path` must be a URL path "
+            'starting with / (visible ASCII, no spaces; percent-encode the rest); got string "livez"',
+        ],
+    ),
+    "a file target that climbs out": (
+        lambda r: replace(r, "services/web/score.yaml", "/etc/nginx/conf.d/default.conf", "/etc/nginx/../../proc/x"),
+        [
+            "services/web/score.yaml:13:17: `containers.web.files[0].target` must be an absolute path in the "
+            'container, without `.` or `..` parts; got string "/etc/nginx/../../proc/x"',
+        ],
+    ),
+    "contract paths that are a list": (
+        lambda r: replace(r, "services/orders/openapi.yaml", "paths:", "paths: []\nx-old-paths:"),
+        ["services/orders/openapi.yaml:17:8: `paths` must be a mapping, but it is the list []"],
+    ),
+    "a Kubernetes version without schemas": (
+        lambda r: replace(r, "clusters/local.yaml", 'version: "1.36"', 'version: "1.2"'),
+        [
+            "clusters/local.yaml:7:12: no Kubernetes schemas for version 1.2; known: 1.25, 1.26, 1.27, 1.28, 1.29, "
+            "1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36, 1.37",
+            "  hint: set the minor version the cluster runs; checks need its schemas",
+        ],
+    ),
+    "a secrets file whose sops section is not whole": (
+        lambda r: write(
+            r, "secrets/platform.yaml", "token: ENC[AES256_GCM,data:abc,iv:a,tag:a,type:str]\nsops: {a: 1}\n"
+        ),
+        [
+            line
+            for what in ("`lastmodified`", "`mac`", "recipient (age, pgp, kms, ...)")
+            for line in (
+                f"secrets/platform.yaml:2:1: the `sops:` section has no {what}: not a file sops or Dockyard wrote",
+                "  hint: take the file back from version control, or write it again with `dockyard secrets set`",
+            )
+        ],
+    ),
+    "a NUL in a file name": (
+        lambda r: replace(r, "services/orders/dockyard.yaml", "contract: openapi.yaml", 'contract: "open\\0api.yaml"'),
+        ["services/orders/dockyard.yaml:4:11: `open\\x00api.yaml` is not a path: it holds a NUL character"],
+    ),
 }
 
 

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from dockyard.check.findings import Finding, Severity
-from dockyard.check.policy import PolicyEngineFailed, first_line
+from dockyard.check.policy import PolicyEngineFailed, failed
+from dockyard.errors import Position
 from dockyard.load.repo import rego_package
 from dockyard.render.bundle import Bundle
 from dockyard.render.object_id import ObjectId
@@ -31,11 +32,11 @@ def check_conftest(bundle: Bundle, policies: Mapping[str, str]) -> list[Finding]
     for name, source in sorted(policies.items()):
         declared = rego_package(source)
         if declared is None:
-            raise PolicyEngineFailed(f"policy {name} declares no package")
+            raise PolicyEngineFailed(f"policy {name} declares no package", Position(f"policies/{name}.rego", 1, 1))
         try:
             engine.add_policy(f"{name}.rego", source)
         except ValueError as error:
-            raise PolicyEngineFailed(f"policy {name} does not compile: {first_line(error)}") from None
+            raise failed(f"policy {name} does not compile", error, policies) from None
         packages.setdefault(declared, []).append(name)
     findings = []
     for rendered in bundle.objects:
@@ -56,7 +57,7 @@ def check_conftest(bundle: Bundle, policies: Mapping[str, str]) -> list[Finding]
                         )
                     )
         except ValueError as error:
-            raise PolicyEngineFailed(f"the policy engine failed: {first_line(error)}") from None
+            raise failed("the policy engine failed", error, policies) from None
     return sorted(findings)
 
 

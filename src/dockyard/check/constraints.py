@@ -18,28 +18,33 @@ from dockyard.check.findings import Finding, Severity
 from dockyard.check.policy import PolicyEngineFailed, first_line
 from dockyard.check.wiring.routes import selects
 from dockyard.load.repo import rego_package
+from dockyard.load.yamlsafe import Document
 from dockyard.render.bundle import Bundle, Rendered
 from dockyard.render.object_id import ObjectId
 
 ACTIONS = {"deny": Severity.DENY, "warn": Severity.WARN, "dryrun": Severity.WARN}
 
 
-def check_constraints(bundle: Bundle, objects: Sequence[Mapping[str, Any]]) -> list[Finding]:
+def check_constraints(bundle: Bundle, documents: Sequence[Document]) -> list[Finding]:
     templates = {
-        str(o["spec"]["crd"]["spec"]["names"]["kind"]): o for o in objects if o.get("kind") == "ConstraintTemplate"
+        str(d.data["spec"]["crd"]["spec"]["names"]["kind"]): d
+        for d in documents
+        if d.data.get("kind") == "ConstraintTemplate"
     }
-    constraints = [o for o in objects if o.get("kind") != "ConstraintTemplate"]
-    if not constraints:
+    constraints = [d.data for d in documents if d.data.get("kind") != "ConstraintTemplate"]
+    if not templates:
         return []
     from dockyard_rego import Engine
 
     engine = Engine()
     packages = {}
-    for kind, template in sorted(templates.items()):
+    for kind, document in sorted(templates.items()):
+        template = document.data
         target = template["spec"]["targets"][0]
+        where = document.position(("spec", "targets", 0, "rego"))
         declared = rego_package(target["rego"])
         if declared is None:
-            raise PolicyEngineFailed(f"ConstraintTemplate {template['metadata']['name']} declares no package")
+            raise PolicyEngineFailed(f"ConstraintTemplate {template['metadata']['name']} declares no package", where)
         packages[kind] = declared
         try:
             engine.add_policy(f"{kind}.rego", target["rego"])
@@ -47,7 +52,7 @@ def check_constraints(bundle: Bundle, objects: Sequence[Mapping[str, Any]]) -> l
                 engine.add_policy(f"{kind}-lib{index}.rego", library)
         except ValueError as error:
             raise PolicyEngineFailed(
-                f"ConstraintTemplate {template['metadata']['name']} does not compile: {first_line(error)}"
+                f"ConstraintTemplate {template['metadata']['name']} does not compile: {first_line(error)}", where
             ) from None
     findings = []
     for constraint in constraints:

@@ -11,7 +11,8 @@ with each workload's pod spec and containers already located, so rules stay shor
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -21,14 +22,33 @@ import orjson
 from dockyard.check.findings import Finding
 from dockyard.check.versions import DESCRIPTION as VERSION_DESCRIPTION
 from dockyard.check.wiring import DESCRIPTIONS as WIRING_DESCRIPTIONS
-from dockyard.errors import DockyardError, Position
+from dockyard.errors import DockyardError, Position, printable
 from dockyard.render.bundle import Bundle, Rendered
 from dockyard.render.object_id import ObjectId
 from dockyard.render.pods import TEMPLATE_PATHS, pod_template
 
 
 class PolicyEngineFailed(DockyardError):
-    """The policy engine itself failed; checks fail closed."""
+    """The policy engine itself failed; checks fail closed. `position`: the repo's policy file (and
+    line) at fault, when the engine names one."""
+
+    def __init__(self, message: str, position: Position | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+ENGINE_PLACE = re.compile(r"--> (?P<file>[^\s:]+)\.rego:(?P<line>\d+):(?P<column>\d+)")
+
+
+def failed(what: str, error: Exception, repo_policies: Iterable[str]) -> PolicyEngineFailed:
+    """The engine's error as PolicyEngineFailed, placed in policies/<name>.rego when it names one
+    of the repo's policies."""
+    text = first_line(error)
+    place = ENGINE_PLACE.search(str(error))
+    position = None
+    if place and place["file"] in set(repo_policies):
+        position = Position(f"policies/{place['file']}.rego", int(place["line"]), int(place["column"]))
+    return PolicyEngineFailed(f"{what}: {text}", position)
 
 
 @cache
@@ -124,20 +144,26 @@ def check_policies(
         try:
             engine.add_policy(f"{name}.rego", source)
         except ValueError as error:
-            raise PolicyEngineFailed(f"policy {name} does not compile: {first_line(error)}") from None
+            raise failed(f"policy {name} does not compile", error, extra or {}) from None
     try:
         engine.set_input_json(_json({"objects": objects, "requireDigest": require_digest}))
         output = orjson.loads(engine.eval_query_as_json("data.dockyard.policies"))
         results = output["result"][0]["expressions"][0]["value"] if output.get("result") else {}
     except ValueError as error:
-        raise PolicyEngineFailed(f"the policy engine failed: {first_line(error)}") from None
+        raise failed("the policy engine failed", error, extra or {}) from None
     except (KeyError, IndexError, TypeError) as error:
         raise PolicyEngineFailed(f"the policy engine gave an unexpected answer ({error!r})") from None
     sources = {entry["id"]: rendered.source for entry, rendered in zip(objects, bundle.objects, strict=True)}
     findings = []
     for package, result in sorted(results.items()):
         rule = package.replace("_", "-")
-        for item in result.get("deny", []):
+        for item in result.get("deny", []) if isinstance(result, dict) else []:
+            if not _well_formed(item):
+                raise PolicyEngineFailed(
+                    f"policy {rule} denies with {_shown(item)}: each finding must be an object with the "
+                    'strings "object" (an input object\'s id), "message" and optionally "path"',
+                    Position(f"policies/{rule}.rego", 1, 1) if rule in (extra or {}) else None,
+                )
             findings.append(
                 Finding(
                     sources[item["object"]].position if item["object"] in sources else Position(""),
@@ -148,6 +174,20 @@ def check_policies(
                 )
             )
     return sorted(findings)
+
+
+def _well_formed(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("object"), str)
+        and isinstance(item.get("message"), str)
+        and isinstance(item.get("path", ""), str)
+    )
+
+
+def _shown(item: Any) -> str:
+    text = json.dumps(item, default=str)
+    return printable(text if len(text) <= 80 else text[:77] + "...")
 
 
 def _json(document: Any) -> str:

@@ -21,7 +21,7 @@ from dockyard.check.constraints import check_constraints
 from dockyard.check.contracts import check_contracts
 from dockyard.check.findings import Finding, Severity
 from dockyard.check.policy import check_policies
-from dockyard.check.schema import check_schemas
+from dockyard.check.schema import SchemasMissing, check_schemas
 from dockyard.check.versions import check_versions
 from dockyard.check.wiring import check_wiring
 from dockyard.check.wiring.facts import facts_of
@@ -55,11 +55,10 @@ def run_checks(
                 + check_versions(platform)
             )
     except DockyardError as error:
-        return [
-            Finding(
-                Position("checks"), "engine", "", "engine", f"a check could not run, so nothing may be applied: {error}"
-            )
-        ]
+        where = getattr(error, "position", None) or Position("checks")
+        if isinstance(error, SchemasMissing):
+            where = platform.locate(("kubernetes", "version"))
+        return [Finding(where, "engine", "", "engine", f"a check could not run, so nothing may be applied: {error}")]
     severities = checks.severity
     waivers = checks.waivers
     today = today or datetime.date.today()

@@ -9,7 +9,7 @@ import typer
 
 from dockyard import actions
 from dockyard.check.gatekeeper import export
-from dockyard.cli.shared import err
+from dockyard.cli.shared import err, output_directory
 from dockyard.errors import UsageError
 from dockyard.render.bundle import to_yaml
 
@@ -30,7 +30,7 @@ def export_command(
     checks = platform.settings.checks
     require_digest = platform.settings.require_digest
     result = export(dict(checks.severity), require_digest, platform.policies)
-    output.mkdir(parents=True, exist_ok=True)
+    output_directory(output, "--output")
     for manifest in result.manifests:
         name = f"{manifest['kind'].lower()}-{manifest['metadata']['name']}.yaml"
         (output / name).write_text(to_yaml([manifest]), encoding="utf-8")

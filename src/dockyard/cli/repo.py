@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from dockyard import actions
-from dockyard.cli.shared import ClusterOpt, ImageOpt, RepoArg, err, out
+from dockyard.cli.shared import ClusterOpt, ImageOpt, RepoArg, err, out, output_directory
 from dockyard.errors import InputError, Problems, UsageError
 from dockyard.load import schemas
 from dockyard.load.layers import Explanation, effective, explain
@@ -87,8 +87,26 @@ def render_command(
     if output is None:
         sys.stdout.write(stream(bundle, Format(fmt)))
         return
+    _not_into_the_repo(output, platform.root)
     written = write_tree(bundle, output, Format(fmt))
     err.print(f"rendered {len(written)} objects for cluster {cluster} into {output}")
+
+
+INPUTS = ("services", "environments", "clusters", "provisioners", "policies", "secrets", "charts", ".dockyard")
+"""The repo's directories Dockyard reads: rendered files must never land among them."""
+
+
+def _not_into_the_repo(output: Path, root: Path | None) -> None:
+    """A usage error when --output is the repo itself, holds it, or is inside what it reads."""
+    if root is None:
+        return
+    target, base = output.resolve(), root.resolve()
+    inside_inputs = any(target == base / name or base / name in target.parents for name in INPUTS)
+    if target == base or target in base.parents or inside_inputs:
+        raise UsageError(
+            f"--output {output} would put rendered files among the platform repo's own "
+            f"({root}); give a directory of their own, such as out/"
+        )
 
 
 def explain_command(
@@ -130,6 +148,7 @@ def schema(
     if out_dir is None:
         sys.stdout.write(json.dumps(schemas.BY_KIND, indent=2, sort_keys=True) + "\n")
         return
+    output_directory(out_dir, "--out")
     for name in write_schemas(out_dir):
         out.print(f"wrote {name}")
 

@@ -51,3 +51,14 @@ def output_format(given: str, allowed: tuple[Output, ...] = (Output.TEXT, Output
     if given not in allowed:
         raise UsageError(f"--output must be {', '.join(allowed[:-1])} or {allowed[-1]}, not `{given}`")
     return Output(given)
+
+
+def output_directory(directory: Path, option: str) -> Path:
+    """`directory`, made if missing; a usage error when it is a file or cannot be made."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{directory} is a file, not a directory; give {option} a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"cannot make {directory} for {option}: {error.strerror or error}") from None
+    return directory

@@ -96,7 +96,7 @@ def _check_service(repo: Repo, name: str, score: Document, found: CrossFile) -> 
         _check_resource(score, name, resource_id, resource, services, types, problems)
     own = repo.settings.get(name)
     settings = own.values if own is not None else {}
-    if own is not None and "contract" in settings:
+    if own is not None and isinstance(settings.get("contract"), str):  # null: no contract
         _check_file_ref(repo, own.document, (*own.under, "contract"), settings["contract"], found, contract=True)
     for container_name, container in sorted(data["containers"].items()):
         files = container.get("files", [])

@@ -33,6 +33,8 @@ SIZE_HINT = "split large values into separate files, or check that this is the f
 def resolve_inside(root: Path, relative: str, shown: str | None = None) -> Path:
     """`root/relative` with every symlink resolved; Refused if that leaves `root` or loops."""
     shown = shown or f"`{relative}`"
+    if "\0" in relative:
+        raise Refused(f"{shown} is not a path: it holds a NUL character")
     try:
         resolved = (root / relative).resolve()
         base = root.resolve()

@@ -52,7 +52,7 @@ def find_repo(start: Path) -> Path:
     if not start.exists():
         raise UsageError(f"{start.name or start}: no such directory")
     for candidate in (start, *start.parents):
-        if (candidate / PLATFORM_FILE).is_file():
+        if os.path.lexists(candidate / PLATFORM_FILE):  # a platform.yaml that is no file is said when it is read
             return candidate
     raise UsageError(
         f"no {PLATFORM_FILE} in {os.path.relpath(start)} or any parent directory; "

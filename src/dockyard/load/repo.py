@@ -162,6 +162,7 @@ def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: 
             repo.overrides[(parts[1], name)] = SettingsFile(document, ("x-dockyard",) if old else ())
         elif kind == "secrets" and _encrypted(document, problems):
             repo.secrets[path] = document
+    _constraints_have_templates(repo.gatekeeper, problems)
     layers = {"platform", *repo.environments, *repo.clusters}
     for path in sorted(repo.secrets):
         layer = path.removeprefix("secrets/").removesuffix(".yaml")
@@ -176,11 +177,27 @@ def _assemble(root: Path, documents: dict[str, tuple[str, Document]], problems: 
     return repo
 
 
+RECIPIENT_KEYS = ("age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "key_groups")
+"""Where a sops file keeps its encrypted data keys: one at least, or nobody can open it."""
+
+
 def _encrypted(document: Document, problems: Problems) -> bool:
     """A secrets file must be encrypted (a `sops:` section); plain values never belong in the repo."""
     data = document.data
     if isinstance(data, dict) and isinstance(data.get("sops"), dict):
-        return True
+        section = data["sops"]
+        missing = [f"`{key}`" for key in ("mac", "lastmodified") if not isinstance(section.get(key), str)]
+        if not any(section.get(key) for key in RECIPIENT_KEYS):
+            missing.append("recipient (age, pgp, kms, ...)")
+        for what in missing:
+            problems.append(
+                Problem(
+                    document.position(("sops",), key=True),
+                    f"the `sops:` section has no {what}: not a file sops or Dockyard wrote",
+                    "take the file back from version control, or write it again with `dockyard secrets set`",
+                )
+            )
+        return not missing
     problems.append(
         Problem(
             Position(document.file, 1, 1),
@@ -255,6 +272,26 @@ def _named(path: str, name: str, role: str, problems: Problems) -> bool:
 
 TEMPLATE_API = "templates.gatekeeper.sh/"
 CONSTRAINT_API = "constraints.gatekeeper.sh/"
+
+
+def _constraints_have_templates(documents: dict[str, Document], problems: Problems) -> None:
+    """Each Constraint's kind is one a ConstraintTemplate in policies/ defines."""
+    kinds = {
+        document.data["spec"]["crd"]["spec"]["names"]["kind"]
+        for document in documents.values()
+        if document.data.get("kind") == "ConstraintTemplate"
+    }
+    for _path, document in sorted(documents.items()):
+        kind = document.data.get("kind")
+        if kind != "ConstraintTemplate" and kind not in kinds:
+            problems.append(
+                Problem(
+                    document.position(("kind",)),
+                    f"no ConstraintTemplate in policies/ defines the kind {kind}",
+                    did_you_mean(str(kind), sorted(kinds))
+                    or "add its template (from the gatekeeper-library) beside it",
+                )
+            )
 
 
 def _gatekeeper_object(path: str, document: Document, problems: Problems) -> bool:

@@ -58,6 +58,26 @@ RELATIVE_FILE = {
     "description": "A path relative to the file that names it; it must stay inside the platform repo.",
 }
 
+_DOMAIN_PART = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_PATH_PART = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE = {
+    "type": "string",
+    "pattern": (
+        f"^(?:(?:{_DOMAIN_PART}(?:\\.{_DOMAIN_PART})*(?::[0-9]+)?/)?{_PATH_PART}(?:/{_PATH_PART})*"
+        "(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+        "(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?)$"
+    ),
+    "maxLength": 1024,
+    "x-dockyard-error": "must be an image reference such as registry.example.org/team/app:1.2.3 "
+    "(lower-case repository path, an optional tag and digest)",
+}
+"""An OCI image reference as container runtimes parse it ([registry[:port]/]path[:tag][@digest])."""
+HTTP_PATH = {
+    "type": "string",
+    "pattern": "^/[\\x21-\\x7e]*$",
+    "x-dockyard-error": "must be a URL path starting with / (visible ASCII, no spaces; percent-encode the rest)",
+}
+
 COMPUTE = {
     "type": "object",
     "additionalProperties": False,
@@ -152,7 +172,7 @@ SERVICE_SETTINGS: dict[str, Any] = {
             "type": "object",
             "description": "Container images by container name, for a layer to supply at deploy time: the image "
             "of a container whose score.yaml says `image: .`, or one that replaces what score.yaml says.",
-            "additionalProperties": {"type": "string", "minLength": 1},
+            "additionalProperties": IMAGE,
         },
         "metrics": {
             "type": "object",
@@ -556,7 +576,7 @@ _PROBE = {
             "properties": {
                 "host": {"type": "string", "minLength": 1},
                 "scheme": {"enum": ["HTTP", "HTTPS"]},
-                "path": {"type": "string"},
+                "path": HTTP_PATH,
                 "port": PORT,
                 "httpHeaders": {
                     "type": "array",
@@ -585,13 +605,21 @@ _FILE_FIELDS = {
     "noExpand": {"type": "boolean"},
 }
 _VOLUME_FIELDS = {"source": {"type": "string"}, "path": {"type": "string"}, "readOnly": {"type": "boolean"}}
-_ABSOLUTE = {"type": "string", "pattern": "^/", "x-dockyard-error": "must be an absolute path in the container"}
+_ABSOLUTE = {
+    "type": "string",
+    "pattern": "^(?:/(?!\\.\\.?(?:/|$))[^/\\x00]+)+/?$",
+    "x-dockyard-error": "must be an absolute path in the container, without `.` or `..` parts",
+}
 _CONTAINER = {
     "type": "object",
     "additionalProperties": False,
     "required": ["image"],
     "properties": {
-        "image": {"type": "string", "minLength": 1},
+        "image": {
+            **IMAGE,
+            "pattern": str(IMAGE["pattern"]).replace("^(?:", "^(?:\\.|", 1),
+            "x-dockyard-error": f"{IMAGE['x-dockyard-error']}, or `.` to supply it at deploy time",
+        },
         "command": {"type": "array", "items": {"type": "string"}},
         "args": {"type": "array", "items": {"type": "string"}},
         "variables": {

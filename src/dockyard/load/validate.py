@@ -57,7 +57,9 @@ def _explain(document: Document, error: ValidationError) -> list[Problem]:
     if error.validator in ("anyOf", "oneOf") and error.context:
         from jsonschema.exceptions import best_match
 
-        return _explain(document, best_match(error.context))
+        # a branch whose type does not even match the value explains nothing: the other branches do
+        fitting = [e for e in error.context if not (e.validator == "type" and not e.relative_path)]
+        return _explain(document, best_match(fitting or error.context))
     path: Path_ = tuple(error.absolute_path)
     where = dotted(path)
     kind = error.validator

@@ -272,6 +272,13 @@ class _Converter:
             raise YamlProblem(line, column, f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels")
         self.positions[path] = (line, column)
         kind = node.id  # type: ignore[attr-defined]  # each node class names its kind; ruamel's Node declares none
+        if kind in ("mapping", "sequence") and node.tag != _TAG + ("map" if kind == "mapping" else "seq"):
+            raise YamlProblem(
+                line,
+                column,
+                f"unsupported YAML tag `{node.tag}` on a {kind}",
+                "remove the tag; Dockyard reads plain values",
+            )
         if kind == "mapping":
             return self.mapping(cast("MappingNode", node), path, depth)
         if kind == "sequence":

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockyard.errors import Position, Problems
+from dockyard.errors import Position, Problem, Problems
 from dockyard.load.layers import Effective
 from dockyard.load.repo import Repo
 from dockyard.load.yamlsafe import Document
@@ -53,7 +53,7 @@ class Platform:
     """The platform repo's own Rego policies, by rule name."""
     conftest: Mapping[str, str] = field(default_factory=dict)
     """The platform repo's conftest policies, by rule name."""
-    gatekeeper: tuple[Mapping[str, Any], ...] = ()
+    gatekeeper: tuple[Document, ...] = ()
     """The platform repo's Gatekeeper ConstraintTemplates and Constraints."""
     locate: Callable[[tuple[str | int, ...]], Position] = field(default=lambda _path: Position("platform.yaml"))
     """Where the layers set a platform-wide value (the most specific layer that set it)."""
@@ -74,6 +74,7 @@ def build_platform(repo: Repo, effective: Effective, images: Mapping[str, str] |
     missing. `images` are given on the command line (`SERVICE=IMAGE` for its `image: .`
     containers, `SERVICE.CONTAINER=IMAGE` for one container) and win over every layer."""
     problems = Problems()
+    problems.extend(_required_problems(effective))
     problems.extend(settings_problems(effective.services))
     problems.extend(image_problems(repo, effective, images or {}))
     services = tuple(
@@ -104,7 +105,7 @@ def build_platform(repo: Repo, effective: Effective, images: Mapping[str, str] |
         repo.provisioners,
         repo.policies,
         repo.conftest,
-        tuple(document.data for _path, document in sorted(repo.gatekeeper.items())),
+        tuple(document for _path, document in sorted(repo.gatekeeper.items())),
         _locator(effective),
         repo.root,
         sealed_for(repo.secrets, effective.environment, effective.cluster),
@@ -121,6 +122,30 @@ def _setting_locator(effective: Effective, service: str) -> Callable[[tuple[str 
         return position if position.line > 0 else None
 
     return locate
+
+
+REQUIRED: tuple[tuple[str, ...], ...] = (("name",), ("domain",), ("profile",), ("kubernetes", "version"))
+"""What every cluster's merged values must hold; the schemas require each in its file, but a
+`null` in a more specific layer removes a value."""
+
+
+def _required_problems(effective: Effective) -> list[Problem]:
+    merged = effective.platform
+    problems = []
+    for path in REQUIRED:
+        try:
+            merged.lookup(path)
+        except KeyError:
+            removed = merged.removed.get(path)
+            dotted = ".".join(path)
+            problems.append(
+                Problem(
+                    removed.locate(path) if removed is not None else Position("platform.yaml"),
+                    f"`{dotted}` is removed here, and every cluster needs one",
+                    f"delete this line to keep the value of a more general layer, or set a `{dotted}` here",
+                )
+            )
+    return problems
 
 
 def _locator(effective: Effective) -> Callable[[tuple[str | int, ...]], Position]:

@@ -89,6 +89,8 @@ class _Tree:
     @contextmanager
     def open(cls, directory: Path) -> Iterator[_Tree]:
         try:
+            if directory.exists() and not directory.is_dir():
+                raise FileExistsError(directory)
             directory.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
         except FileExistsError:

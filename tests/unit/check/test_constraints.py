@@ -136,12 +136,15 @@ def test_constraints_find_what_opa_finds(tmp_path: Path, capsys: pytest.CaptureF
 
 
 @pytest.mark.tools
-def test_a_constraint_without_its_template_stops_the_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_constraint_without_its_template_is_refused_when_the_repo_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = copy_example(tmp_path)
     write(repo, "policies/owner.yaml", OWNER)
-    result = run_cli(capsys, "check", str(repo), "-c", "local")
-    assert result.code == 1
-    assert (
-        "a check could not run, so nothing may be applied: Constraint deployments-have-an-owner: no "
-        "ConstraintTemplate in policies/ defines kind RequiredLabels"
-    ) in result.out
+    for command in (("validate", str(repo)), ("check", str(repo), "-c", "local")):
+        result = run_cli(capsys, *command)
+        assert result.code == 1
+        assert result.err.splitlines()[:2] == [
+            "policies/owner.yaml:2:7: no ConstraintTemplate in policies/ defines the kind RequiredLabels",
+            "  hint: add its template (from the gatekeeper-library) beside it",
+        ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -347,8 +348,9 @@ def _check_values(
 
 
 def check_pulled_values(platform: Platform, found: Problems) -> None:
-    """The component values the layers set, checked against every chart already pulled (what
-    `validate` can say without rendering; charts not pulled yet are render's to report)."""
+    """Every pinned chart archive against its pin (its digest, and safe to unpack), and the
+    component values the layers set against every chart pulled: what `validate` can say without
+    rendering. A chart not pulled yet is render's to report."""
     chosen = choose(platform, found)
     root = platform.root or Path(".")
     pins = found.attempt(partial(lock.read, root))
@@ -356,19 +358,27 @@ def check_pulled_values(platform: Platform, found: Problems) -> None:
         return
     for item in chosen:
         component = item.component
-        if component.source is None or component.source.kind != "helm" or not item.values:
+        if component.source is None:
             continue
         source = _source(platform, item, pins)
-        archive = Problems().attempt(  # a missing or changed archive is render's to report
+        pinned = Problems()
+        archive = pinned.attempt(
             partial(lock.verified_archive, root, pins, component.name, component.source, source.position)
         )
         if archive is None:
+            entry = pins.entries.get(component.name)
+            if entry is not None and os.path.lexists(root / entry.archive):  # pulled, and not what was pinned
+                found.extend(pinned.errors)
             continue
         try:
             directory = chart_directory(unpacked(archive, pins.entries[component.name].sha256))
-        except UnsafeArchive:
+        except UnsafeArchive as error:
+            found.append(
+                Problem(pins.position(component.name), f"component `{component.name}`: unsafe archive: {error}")
+            )
             continue
-        _check_values(platform, item, directory, source, found)
+        if component.source.kind == "helm" and item.values:
+            _check_values(platform, item, directory, source, found)
 
 
 def _kube_version(platform: Platform) -> str:

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from dockyard.errors import Problem
 from dockyard.load.contracts import references
 from dockyard.load.words import dotted
+from dockyard.load.yamlsafe import Document
 from dockyard.render.openapi.sources import Sources, Unresolved
 
 MAX_EXPANDED = 2_000_000
@@ -49,14 +50,45 @@ def validate(sources: Sources) -> list[Problem]:
         ]
     if not version.startswith(("3.0.", "3.1.")):
         return [Problem(document.position(("openapi",)), f"OpenAPI {version} is not supported; use 3.0 or 3.1")]
-    problems = _reference_problems(sources)
+    problems = _shape_problems(document) or _reference_problems(sources)
     if problems:
         return problems
     return _validator_problems(sources, version)
 
 
+SHAPES: dict[str, type] = {
+    "info": dict,
+    "servers": list,
+    "paths": dict,
+    "webhooks": dict,
+    "components": dict,
+    "security": list,
+    "tags": list,
+    "externalDocs": dict,
+}
+"""The type of each top-level field, checked before the validator, which assumes them."""
+
+
+def _shape_problems(document: Document) -> list[Problem]:
+    return [
+        Problem(
+            document.position((name,)),
+            f"`{name}` must be a {'mapping' if shape is dict else 'list'}, but it is the "
+            f"{_type_name(document.data[name])} {_short(document.data[name])}",
+        )
+        for name, shape in SHAPES.items()
+        if name in document.data and not isinstance(document.data[name], shape)
+    ]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _type_name(value: Any) -> str:
-    return {bool: "boolean", int: "number", float: "number"}.get(type(value), type(value).__name__)
+    names = {bool: "boolean", int: "number", float: "number", list: "list", dict: "mapping", str: "text"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _reference_problems(sources: Sources) -> list[Problem]:

@@ -1,0 +1,84 @@
+"""What the hostile-input corpus found, said exactly: where output may not go, and a repo policy
+the engine cannot compile or whose findings are malformed, named at its file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import copy_example, run_cli, write
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        (
+            "{repo}",
+            "error: --output {repo} would put rendered files among the platform repo's own ({repo}); give a "
+            "directory of their own, such as out/",
+        ),
+        (
+            "{repo}/services/orders",
+            "error: --output {repo}/services/orders would put rendered files among the "
+            "platform repo's own ({repo}); give a directory of their own, such as out/",
+        ),
+        ("{repo}/platform.yaml", "error: {repo}/platform.yaml is a file, not a directory; give --output a directory"),
+    ],
+)
+def test_render_writes_only_into_a_directory_of_its_own(
+    target: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_example(tmp_path / "repo")
+    before = sorted(p.relative_to(repo) for p in repo.rglob("*"))
+    result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services", "-o", target.format(repo=repo))
+    assert (result.code, result.err.strip()) == (1 if "is a file" in expected else 2, expected.format(repo=repo))
+    assert sorted(p.relative_to(repo) for p in repo.rglob("*")) == before
+
+
+@pytest.mark.parametrize(
+    "command", [("schema", "--out"), ("policies", "export", "{repo}", "-c", "local", "--gatekeeper", "-o")]
+)
+def test_a_file_given_as_the_output_directory_is_a_usage_error(
+    command: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_example(tmp_path / "repo")
+    file = repo / "platform.yaml"
+    result = run_cli(capsys, *(part.format(repo=repo) for part in command), str(file))
+    option = "--out" if command[0] == "schema" else "--output"
+    assert (result.code, result.err.strip()) == (
+        2,
+        f"error: {file} is a file, not a directory; give {option} a directory",
+    )
+
+
+BROKEN = "package dockyard.policies.owner\n\nimport rego.v1\n\ndeny contains x if {\n"
+MALFORMED = "package dockyard.policies.owner\n\nimport rego.v1\n\ndeny contains 5 if { true }\n"
+
+
+def test_a_policy_that_does_not_compile_is_named_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_example(tmp_path / "repo")
+    write(repo, "policies/owner.rego", BROKEN)
+    result = run_cli(capsys, "check", str(repo), "-c", "local")
+    assert result.code == 1
+    (line,) = [line for line in result.out.splitlines() if "[engine, deny]" in line]
+    assert line.startswith(
+        "policies/owner.rego:6:1: engine: a check could not run, so nothing may be applied: policy owner does not "
+        "compile: --> owner.rego:6:1"
+    )
+
+
+def test_a_policy_whose_findings_are_malformed_stops_the_checks_at_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_example(tmp_path / "repo")
+    write(repo, "policies/owner.rego", MALFORMED)
+    result = run_cli(capsys, "check", str(repo), "-c", "local")
+    assert result.code == 1
+    assert (
+        "policies/owner.rego:1:1: engine: a check could not run, so nothing may be applied: policy owner denies "
+        'with 5: each finding must be an object with the strings "object" (an input object\'s id), "message" and '
+        'optionally "path" [engine, deny]'
+    ) in result.out.splitlines()

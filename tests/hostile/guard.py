@@ -1,0 +1,108 @@
+"""What a command touched while it ran: files opened, listed, written or deleted, and connections,
+from the interpreter's audit hooks (PEP 578), so a read outside the repo is seen even when nothing
+is printed. One hook per process (hooks cannot be removed); it records only while a watch is on."""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+READ_EVENTS = {"open", "os.listdir", "os.scandir", "os.walk", "glob.glob", "shutil.copyfile"}
+WRITE_EVENTS = {
+    "os.remove",
+    "os.rename",
+    "os.rmdir",
+    "os.mkdir",
+    "os.symlink",
+    "os.link",
+    "os.truncate",
+    "os.chmod",
+    "shutil.rmtree",
+    "shutil.move",
+}
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+@dataclass
+class Watch:
+    """Where the command may read (`readable`) and write (`writable`); what it did elsewhere."""
+
+    readable: tuple[Path, ...]
+    writable: tuple[Path, ...]
+    forbidden: tuple[Path, ...]
+    """Never even opened (the directory outside the repo that holds the canary)."""
+    escapes: list[str] = field(default_factory=list)
+
+    def saw(self, event: str, args: tuple[object, ...]) -> None:
+        if event in ("socket.connect", "socket.getaddrinfo", "socket.sendto"):
+            self.escapes.append(f"{event} {args[1] if event != 'socket.getaddrinfo' else args[0]!r}")
+            return
+        if event not in READ_EVENTS and event not in WRITE_EVENTS:
+            return
+        target = args[0] if args else None
+        if isinstance(target, int) or target is None:
+            return  # an open descriptor (a directory Dockyard opened itself, checked when opened)
+        if isinstance(target, bytes):
+            target = os.fsdecode(target)
+        path = Path(os.path.abspath(os.fspath(target)))  # type: ignore[arg-type]
+        writing = event in WRITE_EVENTS or (event == "open" and _writes(args))
+        if any(_under(path, place) for place in self.forbidden):
+            self.escapes.append(f"{event} {path}")
+        elif writing and not any(_under(path, place) for place in self.writable):
+            self.escapes.append(f"write {event} {path}")
+        elif not writing and not any(_under(path, place) for place in (*self.readable, *self.writable)):
+            self.escapes.append(f"read {event} {path}")
+
+
+def _writes(args: tuple[object, ...]) -> bool:
+    mode, flags = (args[1] if len(args) > 1 else None), (args[2] if len(args) > 2 else 0)
+    if isinstance(mode, str) and any(letter in mode for letter in "wax+"):
+        return True
+    return isinstance(flags, int) and bool(flags & WRITE_FLAGS)
+
+
+def _under(path: Path, place: Path) -> bool:
+    return path == place or place in path.parents
+
+
+_current: list[Watch] = []
+
+
+def _hook(event: str, args: tuple[object, ...]) -> None:
+    if _current:
+        _current[-1].saw(event, args)
+
+
+_installed = False
+
+
+def interpreter_places() -> tuple[Path, ...]:
+    """What any Python program reads: the interpreter, the standard library, the installed packages
+    and Dockyard's own source (its package data), the system's time zones and the devices Python
+    itself opens."""
+    places = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)}
+    places |= {Path(p) for p in sysconfig.get_paths().values()}
+    places |= {Path(p).resolve() for p in sys.path if p}
+    places |= {Path(p) for p in sys.path if p}
+    places |= {Path("/dev/null"), Path("/dev/urandom"), Path("/usr/share/zoneinfo"), Path("/etc/localtime")}
+    places |= {Path("/etc/mime.types")}  # the standard library's mimetypes, read once per process
+    return tuple(sorted(places))
+
+
+@contextmanager
+def watching(readable: tuple[Path, ...], writable: tuple[Path, ...], forbidden: tuple[Path, ...]) -> Iterator[Watch]:
+    global _installed
+    if not _installed:
+        sys.addaudithook(_hook)
+        _installed = True
+    watch = Watch(readable, writable, forbidden)
+    _current.append(watch)
+    try:
+        yield watch
+    finally:
+        _current.pop()
