@@ -56,6 +56,7 @@ BROKEN = "package dockyard.policies.owner\n\nimport rego.v1\n\ndeny contains x i
 MALFORMED = "package dockyard.policies.owner\n\nimport rego.v1\n\ndeny contains 5 if { true }\n"
 
 
+@pytest.mark.tools  # check renders the example's components: its charts
 def test_a_policy_that_does_not_compile_is_named_at_its_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -70,6 +71,7 @@ def test_a_policy_that_does_not_compile_is_named_at_its_line(
     )
 
 
+@pytest.mark.tools
 def test_a_policy_whose_findings_are_malformed_stops_the_checks_at_its_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

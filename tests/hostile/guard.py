@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,9 +37,13 @@ class Watch:
     writable: tuple[Path, ...]
     forbidden: tuple[Path, ...]
     """Never even opened (the directory outside the repo that holds the canary)."""
+    others: frozenset[int] = frozenset()
+    """Threads that ran before the command started (another test's): not the command's doing."""
     escapes: list[str] = field(default_factory=list)
 
     def saw(self, event: str, args: tuple[object, ...]) -> None:
+        if threading.get_ident() in self.others:
+            return
         if event in ("socket.connect", "socket.getaddrinfo", "socket.sendto"):
             self.escapes.append(f"{event} {args[1] if event != 'socket.getaddrinfo' else args[0]!r}")
             return
@@ -100,7 +105,8 @@ def watching(readable: tuple[Path, ...], writable: tuple[Path, ...], forbidden: 
     if not _installed:
         sys.addaudithook(_hook)
         _installed = True
-    watch = Watch(readable, writable, forbidden)
+    others = frozenset(t.ident for t in threading.enumerate() if t.ident is not None) - {threading.get_ident()}
+    watch = Watch(readable, writable, forbidden, others)
     _current.append(watch)
     try:
         yield watch
