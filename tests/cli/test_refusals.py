@@ -57,30 +57,27 @@ MALFORMED = "package dockyard.policies.owner\n\nimport rego.v1\n\ndeny contains 
 
 
 @pytest.mark.tools  # check renders the example's components: its charts
-def test_a_policy_that_does_not_compile_is_named_at_its_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        (
+            BROKEN,
+            "policies/owner.rego:6:1: engine: a check could not run, so nothing may be applied: policy owner does not "
+            "compile: --> owner.rego:6:1 | 6 | | ^ error: expecting expression [engine, deny]",
+        ),
+        (
+            MALFORMED,
+            "policies/owner.rego:1:1: engine: a check could not run, so nothing may be applied: policy owner denies "
+            'with 5: each finding must be an object with the strings "object" (an input object\'s id), "message" and '
+            'optionally "path" [engine, deny]',
+        ),
+    ],
+)
+def test_a_repo_policy_the_engine_cannot_use_is_named_at_its_file(
+    policy: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = copy_example(tmp_path / "repo")
-    write(repo, "policies/owner.rego", BROKEN)
+    write(repo, "policies/owner.rego", policy)
     result = run_cli(capsys, "check", str(repo), "-c", "local")
     assert result.code == 1
-    (line,) = [line for line in result.out.splitlines() if "[engine, deny]" in line]
-    assert line.startswith(
-        "policies/owner.rego:6:1: engine: a check could not run, so nothing may be applied: policy owner does not "
-        "compile: --> owner.rego:6:1"
-    )
-
-
-@pytest.mark.tools
-def test_a_policy_whose_findings_are_malformed_stops_the_checks_at_its_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    repo = copy_example(tmp_path / "repo")
-    write(repo, "policies/owner.rego", MALFORMED)
-    result = run_cli(capsys, "check", str(repo), "-c", "local")
-    assert result.code == 1
-    assert (
-        "policies/owner.rego:1:1: engine: a check could not run, so nothing may be applied: policy owner denies "
-        'with 5: each finding must be an object with the strings "object" (an input object\'s id), "message" and '
-        'optionally "path" [engine, deny]'
-    ) in result.out.splitlines()
+    assert expected in result.out.splitlines()

@@ -7,16 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dockyard.load.versions import series
-
-BUILT_IN = (
-    "gateway-api",
-    "envoy-gateway-crds",
-    "envoy-gateway",
-    "prometheus-operator-crds",
-    "kube-prometheus-stack",
-    "cloudnative-pg",
-    "platform-postgres",
-)
+from tests.charts import BUILT_IN_OFF
+from tests.helpers import write
 
 PLATFORM = (
     "apiVersion: dockyard.dev/v1alpha2\n"
@@ -28,7 +20,7 @@ PLATFORM = (
     "serviceDefaults:\n"
     "  team: lab\n"
     "  replicas: 1\n"
-    "components:\n" + "".join(f"  {name}: {{enabled: false}}\n" for name in BUILT_IN)
+    "components:\n" + BUILT_IN_OFF
 )
 ENVIRONMENT = "apiVersion: dockyard.dev/v1alpha1\nkind: Environment\nprofile: dev-fast\n"
 CLUSTER = "apiVersion: dockyard.dev/v1alpha1\nkind: Cluster\nenvironment: test\nkubernetes:\n  version: '1.36'\n"
@@ -124,10 +116,5 @@ FILES: dict[str, str] = {
 
 def write_repo(root: Path, files: dict[str, str | bytes]) -> Path:
     for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
+        write(root, relative, content)
     return root

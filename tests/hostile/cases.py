@@ -470,6 +470,11 @@ def placeholders() -> Iterator[Case]:
     yield from _each_command("placeholders", "content-1mib", files, False, ("validate", "render"))
 
 
+def _sourced(source: str) -> dict[str, Content]:
+    """The base's file read from `source` instead of given inline."""
+    return _replace("services/api/score.yaml", '        content: "level: info"\n', f"        source: {source}\n")
+
+
 def score_fields() -> Iterator[Case]:
     score = "services/api/score.yaml"
     edits: dict[str, tuple[dict[str, Content], bool]] = {
@@ -510,45 +515,45 @@ def score_fields() -> Iterator[Case]:
             True,
         ),
         "file-source-missing": (
-            _replace(score, '        content: "level: info"\n', "        source: missing.txt\n"),
+            _sourced("missing.txt"),
             True,
         ),
         "file-source-outside": (
-            _replace(score, '        content: "level: info"\n', "        source: ../../../outside/canary.txt\n"),
+            _sourced("../../../outside/canary.txt"),
             True,
         ),
         "file-source-absolute": (
-            _replace(score, '        content: "level: info"\n', "        source: /etc/hostname\n"),
+            _sourced("/etc/hostname"),
             True,
         ),
         "file-source-proc": (
-            _replace(score, '        content: "level: info"\n', "        source: /proc/self/environ\n"),
+            _sourced("/proc/self/environ"),
             True,
         ),
         "file-source-link-out": (
             {
-                **_replace(score, '        content: "level: info"\n', "        source: config.txt\n"),
+                **_sourced("config.txt"),
                 "services/api/config.txt": Link("{outside}/canary.txt"),
             },
             True,
         ),
         "file-source-fifo": (
             {
-                **_replace(score, '        content: "level: info"\n', "        source: config.txt\n"),
+                **_sourced("config.txt"),
                 "services/api/config.txt": Fifo(),
             },
             True,
         ),
         "file-source-directory": (
             {
-                **_replace(score, '        content: "level: info"\n', "        source: config.txt\n"),
+                **_sourced("config.txt"),
                 "services/api/config.txt": Directory(),
             },
             True,
         ),
         "file-source-sparse-1gib": (
             {
-                **_replace(score, '        content: "level: info"\n', "        source: config.txt\n"),
+                **_sourced("config.txt"),
                 "services/api/config.txt": Sparse(1_100_000_000),
             },
             True,
