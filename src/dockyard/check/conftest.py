@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dockyard.check.findings import Finding, Severity
-from dockyard.check.policy import PolicyEngineFailed, failed
+from dockyard.check.policy import PolicyEngineFailed, failed, refuse_recursion
 from dockyard.errors import Position
 from dockyard.load.repo import rego_package
 from dockyard.render.bundle import Bundle
@@ -33,6 +33,7 @@ def check_conftest(bundle: Bundle, policies: Mapping[str, str]) -> list[Finding]
         declared = rego_package(source)
         if declared is None:
             raise PolicyEngineFailed(f"policy {name} declares no package", Position(f"policies/{name}.rego", 1, 1))
+        refuse_recursion(f"policy {name}", source, f"policies/{name}.rego")
         try:
             engine.add_policy(f"{name}.rego", source)
         except ValueError as error:

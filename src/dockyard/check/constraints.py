@@ -16,6 +16,7 @@ from typing import Any
 
 from dockyard.check.findings import Finding, Severity
 from dockyard.check.policy import PolicyEngineFailed, first_line
+from dockyard.check.rego_recursion import find_recursion
 from dockyard.check.wiring.routes import selects
 from dockyard.load.repo import rego_package
 from dockyard.load.yamlsafe import Document
@@ -46,6 +47,10 @@ def check_constraints(bundle: Bundle, documents: Sequence[Document]) -> list[Fin
         if declared is None:
             raise PolicyEngineFailed(f"ConstraintTemplate {template['metadata']['name']} declares no package", where)
         packages[kind] = declared
+        for source in (target["rego"], *(target.get("libs") or [])):
+            if (recursion := find_recursion(source)) is not None:
+                message = f"ConstraintTemplate {template['metadata']['name']} does not compile: {recursion}"
+                raise PolicyEngineFailed(message, where)
         try:
             engine.add_policy(f"{kind}.rego", target["rego"])
             for index, library in enumerate(target.get("libs") or []):

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from dockyard.check.findings import Finding
+from dockyard.check.rego_recursion import find_recursion
 from dockyard.check.versions import DESCRIPTION as VERSION_DESCRIPTION
 from dockyard.check.wiring import DESCRIPTIONS as WIRING_DESCRIPTIONS
 from dockyard.errors import DockyardError, Position, printable
@@ -38,6 +39,15 @@ class PolicyEngineFailed(DockyardError):
 
 
 ENGINE_PLACE = re.compile(r"--> (?P<file>[^\s:]+)\.rego:(?P<line>\d+):(?P<column>\d+)")
+
+
+def refuse_recursion(what: str, source: str, file: str, line_offset: int = 0) -> None:
+    """PolicyEngineFailed at the function that recurses: the engine would overflow its stack."""
+    recursion = find_recursion(source)
+    if recursion is not None:
+        raise PolicyEngineFailed(
+            f"{what} does not compile: {recursion}", Position(file, recursion.line + line_offset, 1)
+        )
 
 
 def failed(what: str, error: Exception, repo_policies: Iterable[str]) -> PolicyEngineFailed:
@@ -140,6 +150,8 @@ def check_policies(
 
     engine = Engine()
     objects = with_relations([_object(r) for r in bundle.objects])
+    for name, source in sorted((extra or {}).items()):
+        refuse_recursion(f"policy {name}", source, f"policies/{name}.rego")
     for name, source in (*library(), *sorted((extra or {}).items())):
         try:
             engine.add_policy(f"{name}.rego", source)
