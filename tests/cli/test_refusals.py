@@ -81,3 +81,36 @@ def test_a_repo_policy_the_engine_cannot_use_is_named_at_its_file(
     result = run_cli(capsys, "check", str(repo), "-c", "local")
     assert result.code == 1
     assert expected in result.out.splitlines()
+
+
+def test_render_follows_an_input_directory_that_is_a_link_before_it_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_example(tmp_path / "repo")
+    (repo / "services").rename(repo / "apps")
+    (repo / "services").symlink_to("apps")
+    result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services", "-o", f"{repo}/services/out")
+    assert result.code == 2
+    assert not (repo / "apps" / "out").exists()
+
+
+def test_an_image_with_placeholders_is_checked_once_they_are_filled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_example(tmp_path / "repo")
+    score = repo / "services" / "orders" / "score.yaml"
+    score.write_text(
+        score.read_text().replace("dockyard-examples/orders:1.4.2", "dockyard-examples/${metadata.name}:1.4.2")
+    )
+    rendered = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services")
+    assert rendered.code == 0, rendered.err
+    assert "image: ghcr.io/dockyard-examples/orders:1.4.2" in rendered.out
+    score.write_text(score.read_text().replace("${metadata.name}:1.4.2", "${metadata.name}:a tag"))
+    refused = run_cli(capsys, "validate", str(repo))
+    assert refused.err.splitlines()[0] == (
+        "services/orders/score.yaml:8:12: with its placeholders filled, the image is "
+        "`ghcr.io/dockyard-examples/orders:a tag`, not an image reference such as registry.example.org/team/app:1.2.3"
+    )
+    score.write_text(score.read_text().replace("ghcr.io/dockyard-examples/${metadata.name}:a tag", '"ghcr.io/x:1\\n"'))
+    trailing = run_cli(capsys, "validate", str(repo))
+    assert trailing.code == 1 and "`containers.api.image` must be an image reference" in trailing.err

@@ -49,13 +49,19 @@ class Watch:
             return
         if event not in READ_EVENTS and event not in WRITE_EVENTS:
             return
-        target = args[0] if args else None
+        # os.rename and os.link write their destination too; os.symlink only its destination
+        targets = {"os.rename": args[:2], "os.link": args[1:2], "os.symlink": args[1:2]}.get(event, args[:1])
+        for target in targets:
+            self._check(event, target, event in WRITE_EVENTS or (event == "open" and _writes(args)))
+
+    def _check(self, event: str, target: object, writing: bool) -> None:
+        """A relative name is taken from the working directory; one opened relative to a
+        descriptor (render's output tree) cannot be placed here: the tests compare the trees."""
         if isinstance(target, int) or target is None:
             return  # an open descriptor (a directory Dockyard opened itself, checked when opened)
         if isinstance(target, bytes):
             target = os.fsdecode(target)
         path = Path(os.path.abspath(os.fspath(target)))  # type: ignore[arg-type]
-        writing = event in WRITE_EVENTS or (event == "open" and _writes(args))
         if any(_under(path, place) for place in self.forbidden):
             self.escapes.append(f"{event} {path}")
         elif writing and not any(_under(path, place) for place in self.writable):
@@ -88,12 +94,13 @@ _installed = False
 
 def interpreter_places() -> tuple[Path, ...]:
     """What any Python program reads: the interpreter, the standard library, the installed packages
-    and Dockyard's own source (its package data), the system's time zones and the devices Python
-    itself opens."""
+    and Dockyard's own package (its data files), the system's time zones and the devices Python
+    itself opens. Not the rest of sys.path: under pytest that is the whole project."""
+    import dockyard
+
     places = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)}
     places |= {Path(p) for p in sysconfig.get_paths().values()}
-    places |= {Path(p).resolve() for p in sys.path if p}
-    places |= {Path(p) for p in sys.path if p}
+    places |= {Path(dockyard.__file__).parent, Path(dockyard.__file__).resolve().parent}
     places |= {Path("/dev/null"), Path("/dev/urandom"), Path("/usr/share/zoneinfo"), Path("/etc/localtime")}
     places |= {Path("/etc/mime.types")}  # the standard library's mimetypes, read once per process
     return tuple(sorted(places))

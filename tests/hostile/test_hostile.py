@@ -83,11 +83,14 @@ def _outside(tmp_path: Path) -> Path:
     return outside
 
 
-def _snapshot(directory: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(directory)): path.read_bytes() if path.is_file() else b"<dir>"
-        for path in sorted(directory.rglob("*"))
-    }
+def _snapshot(directory: Path) -> dict[str, tuple[int, int, int]]:
+    """Every entry below `directory` (links not followed): its type, size and time of change."""
+    found = {}
+    for root, folders, files in os.walk(directory):
+        for name in (*folders, *files):
+            info = os.lstat(os.path.join(root, name))
+            found[os.path.relpath(os.path.join(root, name), directory)] = (info.st_mode, info.st_size, info.st_mtime_ns)
+    return found
 
 
 @pytest.fixture
@@ -160,7 +163,7 @@ def _marks(case: Case) -> list[pytest.MarkDecorator]:
 def test_hostile_input(case: Case, environment: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     places = environment
     _make(places["repo"], places["outside"], case.files)
-    outside_before = _snapshot(places["outside"])
+    outside_before, repo_before = _snapshot(places["outside"]), _snapshot(places["repo"])
     memory_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     code, out, err, escapes = _run(case, places, capsys)
     said = out + err
@@ -168,6 +171,8 @@ def test_hostile_input(case: Case, environment: dict[str, Path], capsys: pytest.
     assert code in (0, 1, 2), f"{case.id}: exit {code}\n{err[-2000:]}"
     assert not escapes, f"{case.id}: touched outside the repo and the output directory: {escapes[:5]}"
     assert _snapshot(places["outside"]) == outside_before, f"{case.id}: changed files outside the repo"
+    assert _snapshot(places["repo"]) == repo_before, f"{case.id}: changed the repo (no command here may)"
+    assert not any(places["work"].iterdir()), f"{case.id}: wrote into the working directory"
     assert CANARY not in said, f"{case.id}: printed what is outside the repo"
     assert "\x1b" not in said and "\r" not in said and "\x00" not in said, f"{case.id}: raw control characters"
     for line in err.splitlines():

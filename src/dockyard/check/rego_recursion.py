@@ -1,7 +1,8 @@
 """Recursion in a Rego module, found before the engine runs it: OPA refuses a recursive rule or
 function when it compiles a module; the embedded engine does not, and a function that calls itself
-overflows its stack and takes the process down. Read from the text: each top-level function's body
-and the functions of the same module it calls by their bare name."""
+overflows its stack and takes the process down. Read from the text: each function's body (defined at
+the start of a line, as `opa fmt` writes them) and the functions of the same module it calls, by
+their bare name or by `data.<package>.<name>`."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import itertools
 import re
 from dataclasses import dataclass
 
-_STRINGS = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`')
-_COMMENT = re.compile(r"#[^\n]*")
+_NOISE = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`|#[^\n]*')
+"""Strings and comments, found left to right in one pass (a `#` in a string is no comment)."""
+_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
 _HEAD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*\(", re.M)
 _TOP = re.compile(r"^[A-Za-z_]", re.M)
 
@@ -32,7 +34,11 @@ def _blank(match: re.Match[str]) -> str:
 
 def find_recursion(source: str) -> Recursion | None:
     """The first cycle of calls among the module's functions, if there is one."""
-    text = _COMMENT.sub(_blank, _STRINGS.sub(_blank, source))
+    text = _NOISE.sub(_blank, source)
+    package = _PACKAGE.search(text)
+    if package:  # a call of this module's own function by its full name is a call by its bare name
+        own = re.escape(f"data.{package.group(1)}.")
+        text = re.sub(rf"(?<![\w.$]){own}(?=[A-Za-z_])", lambda m: " " * len(m.group(0)), text)
     starts = [m.start() for m in _TOP.finditer(text)] + [len(text)]
     bodies: dict[str, list[str]] = {}
     lines: dict[str, int] = {}

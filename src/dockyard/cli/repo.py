@@ -101,7 +101,8 @@ def _not_into_the_repo(output: Path, root: Path | None) -> None:
     if root is None:
         return
     target, base = output.resolve(), root.resolve()
-    inside_inputs = any(target == base / name or base / name in target.parents for name in INPUTS)
+    inputs = [(base / name).resolve() for name in INPUTS]  # an input may be a link to a directory in the repo
+    inside_inputs = any(target == place or place in target.parents for place in inputs)
     if target == base or target in base.parents or inside_inputs:
         raise UsageError(
             f"--output {output} would put rendered files among the platform repo's own "

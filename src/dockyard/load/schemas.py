@@ -7,6 +7,7 @@ Dockyard prints when a value does not match its pattern, in words a person can a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 V1ALPHA1 = "dockyard.dev/v1alpha1"
@@ -65,16 +66,17 @@ IMAGE = {
     "pattern": (
         f"^(?:(?:{_DOMAIN_PART}(?:\\.{_DOMAIN_PART})*(?::[0-9]+)?/)?{_PATH_PART}(?:/{_PATH_PART})*"
         "(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
-        "(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?)$"
+        "(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?)(?!\\n)$"
     ),
     "maxLength": 1024,
     "x-dockyard-error": "must be an image reference such as registry.example.org/team/app:1.2.3 "
     "(lower-case repository path, an optional tag and digest)",
 }
 """An OCI image reference as container runtimes parse it ([registry[:port]/]path[:tag][@digest])."""
+IMAGE_REFERENCE = re.compile(str(IMAGE["pattern"]))
 HTTP_PATH = {
     "type": "string",
-    "pattern": "^/[\\x21-\\x7e]*$",
+    "pattern": "^/[\\x21-\\x7e]*(?!\\n)$",
     "x-dockyard-error": "must be a URL path starting with / (visible ASCII, no spaces; percent-encode the rest)",
 }
 
@@ -607,7 +609,7 @@ _FILE_FIELDS = {
 _VOLUME_FIELDS = {"source": {"type": "string"}, "path": {"type": "string"}, "readOnly": {"type": "boolean"}}
 _ABSOLUTE = {
     "type": "string",
-    "pattern": "^(?:/(?!\\.\\.?(?:/|$))[^/\\x00]+)+/?$",
+    "pattern": "^(?:/(?!\\.\\.?(?:/|$))[^/\\x00-\\x1f\\x7f]+)+/?(?!\\n)$",
     "x-dockyard-error": "must be an absolute path in the container, without `.` or `..` parts",
 }
 _CONTAINER = {
@@ -617,7 +619,8 @@ _CONTAINER = {
     "properties": {
         "image": {
             **IMAGE,
-            "pattern": str(IMAGE["pattern"]).replace("^(?:", "^(?:\\.|", 1),
+            # `.`: supplied at deploy time; with a placeholder, checked once render has expanded it
+            "pattern": str(IMAGE["pattern"]).replace("^(?:", "^(?:\\.|.*\\$\\{.*|", 1),
             "x-dockyard-error": f"{IMAGE['x-dockyard-error']}, or `.` to supply it at deploy time",
         },
         "command": {"type": "array", "items": {"type": "string"}},

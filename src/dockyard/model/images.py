@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from dockyard.errors import Problem, UsageError
 from dockyard.load.layers import Effective
 from dockyard.load.repo import Repo
+from dockyard.load.schemas import IMAGE_REFERENCE
 
 if TYPE_CHECKING:
     from dockyard.model.service import Service
@@ -30,6 +31,9 @@ def parse_image_options(options: list[str] | None) -> dict[str, str]:
         target, equals, image = option.partition("=")
         if not equals or not target or not image or target.count(".") > 1:
             raise UsageError(f"--image `{option}`: write SERVICE=IMAGE or SERVICE.CONTAINER=IMAGE")
+        if not IMAGE_REFERENCE.search(image):
+            example = "registry.example.org/app:1.2"
+            raise UsageError(f"--image `{option}`: `{image}` is not an image reference, such as {example}")
         images[target] = image
     return images
 

@@ -44,39 +44,40 @@ class Read:
     """Where in the pod spec, under the `path` given to `reads`."""
 
 
-def reads(spec: Mapping[str, Any], path: str) -> Iterator[Read]:
-    """Every required Secret or ConfigMap the pod spec reads (optional ones are left out)."""
+def reads(spec: Mapping[str, Any], path: str, *, optional: bool = False) -> Iterator[Read]:
+    """Every Secret or ConfigMap the pod spec needs to start; with `optional`, also those it reads
+    when they exist."""
     for field in ("initContainers", "containers"):
         for index, container in enumerate(spec.get(field) or []):
-            yield from _container_reads(container, f"{path}.{field}[{index}]")
+            yield from _container_reads(container, f"{path}.{field}[{index}]", optional)
     for v_index, volume in enumerate(spec.get("volumes") or []):
         where = f"{path}.volumes[{v_index}]"
         if "secret" in volume:
-            yield from _named("Secret", volume["secret"], "secretName", where)
+            yield from _named("Secret", volume["secret"], "secretName", where, optional)
         if "configMap" in volume:
-            yield from _named("ConfigMap", volume["configMap"], "name", where)
+            yield from _named("ConfigMap", volume["configMap"], "name", where, optional)
         for s_index, source in enumerate((volume.get("projected") or {}).get("sources") or []):
             for kind, field in (("Secret", "secret"), ("ConfigMap", "configMap")):
                 if field in source:
-                    yield from _named(kind, source[field], "name", f"{where}.projected.sources[{s_index}]")
+                    yield from _named(kind, source[field], "name", f"{where}.projected.sources[{s_index}]", optional)
 
 
-def _container_reads(container: Mapping[str, Any], path: str) -> Iterator[Read]:
+def _container_reads(container: Mapping[str, Any], path: str, optional: bool) -> Iterator[Read]:
     for e_index, variable in enumerate(container.get("env") or []):
         source = variable.get("valueFrom") or {}
         for kind, field in (("Secret", "secretKeyRef"), ("ConfigMap", "configMapKeyRef")):
             ref = source.get(field)
-            if ref and not ref.get("optional") and ref.get("name"):
+            if ref and (optional or not ref.get("optional")) and ref.get("name"):
                 yield Read(kind, ref["name"], ref.get("key"), f"{path}.env[{e_index}]")
     for f_index, item in enumerate(container.get("envFrom") or []):
         for kind, field in (("Secret", "secretRef"), ("ConfigMap", "configMapRef")):
             ref = item.get(field)
-            if ref and not ref.get("optional") and ref.get("name"):
+            if ref and (optional or not ref.get("optional")) and ref.get("name"):
                 yield Read(kind, ref["name"], None, f"{path}.envFrom[{f_index}]")
 
 
-def _named(kind: str, ref: Mapping[str, Any], field: str, path: str) -> Iterator[Read]:
-    if ref.get("optional") or not ref.get(field):
+def _named(kind: str, ref: Mapping[str, Any], field: str, path: str, optional: bool) -> Iterator[Read]:
+    if (ref.get("optional") and not optional) or not ref.get(field):
         return
     keys = [item.get("key") for item in ref.get("items") or [] if item.get("key")]
     if not keys:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from typing import Any
 
+from dockyard.errors import printable
+from dockyard.load.schemas import IMAGE_REFERENCE
 from dockyard.model.consistency import quantity
 from dockyard.model.service import Container, ExecProbe, Probe, Ready, Service
 from dockyard.model.settings import Autoscaling, Job
@@ -124,10 +126,14 @@ def _container(
     namespace: str,
     mounts: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "name": container.name,
-        "image": _plain(container.image, wiring, ("containers", container.name, "image")),
-    }
+    image = _plain(container.image, wiring, ("containers", container.name, "image"))
+    if image != container.image and not IMAGE_REFERENCE.search(image):
+        raise WorkloadProblem(
+            ("containers", container.name, "image"),
+            f"with its placeholders filled, the image is `{printable(image)}`, not an image reference such as "
+            "registry.example.org/team/app:1.2.3",
+        )
+    result: dict[str, Any] = {"name": container.name, "image": image}
     for field_name, given in (("command", container.command), ("args", container.args)):
         if given is not None:  # escaped: Kubernetes would expand a (secret) variable there
             result[field_name] = [

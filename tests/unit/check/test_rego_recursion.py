@@ -20,6 +20,12 @@ from dockyard.check.rego_recursion import find_recursion
         ("package x\n\nis_ok(x) if { x > 1 }\nis_ok(x) if { is_odd(x) }\nis_odd(x) if { x % 2 == 1 }\n", None),
         # a call of another package's function of the same name, a name in a comment or a string
         ('package x\n\n# f(x) would recurse\nf(x) := "f(" \nok(x) := lib.ok(x)\n', None),
+        (
+            "package dockyard.policies.loop\n\nf(x) := y if { y := data.dockyard.policies.loop.f(x) }\n",
+            "function `f` calls itself (f -> f): Rego forbids recursion",
+        ),
+        ("package x\n\n# a `tick\nf(x) := 1\n# another `\ng(x) := f(x)\n", None),
+        ('package x\n\ns := "# not a comment f("\nf(x) := g(x)\ng(x) := 1\n', None),
     ],
 )
 def test_a_function_that_calls_itself_is_found(source: str, expected: str | None) -> None:

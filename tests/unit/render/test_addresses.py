@@ -38,7 +38,25 @@ def test_a_platform_ui_and_a_route_of_several_prefixes_give_one_address_each() -
     ]
     objects = [Rendered(manifest, Stage.PLATFORM_SERVICES, Source("platform.yaml")) for manifest in (grafana, api)]
     assert addresses(objects, "complete") == [
+        Address("https://api.eu.shop.example.com/health", "team/api"),
         Address("https://api.eu.shop.example.com/v1", "team/api"),
         Address("https://api.eu.shop.example.com/v2", "team/api"),
         Address("https://grafana.eu.shop.example.com/", "observability/grafana"),
+    ]
+
+
+def test_a_rule_without_matches_or_paths_answers_at_the_root() -> None:
+    platform = actions.platform_for(actions.load_repo(EXAMPLES / "shop", print), "prod-eu")
+    signed_in = edge_route(platform, "prometheus", "monitoring", "prometheus", 9090)
+    signed_in["spec"]["rules"] = [  # as a route behind the sign-in: its callback, then everything else
+        {"matches": [{"path": {"type": "PathPrefix", "value": "/oauth2"}}]},
+        {"backendRefs": [{"name": "prometheus", "port": 9090}]},
+    ]
+    by_header = edge_route(platform, "hooks", "team", "hooks", 80)
+    by_header["spec"]["rules"] = [{"matches": [{"headers": [{"name": "X-Hook", "value": "1"}]}]}]
+    objects = [Rendered(m, Stage.PLATFORM_SERVICES, Source("platform.yaml")) for m in (signed_in, by_header)]
+    assert [a.url for a in addresses(objects, "complete")] == [
+        "https://hooks.eu.shop.example.com/",
+        "https://prometheus.eu.shop.example.com/",
+        "https://prometheus.eu.shop.example.com/oauth2",
     ]

@@ -186,7 +186,7 @@ def _rolled_on_change(rendered: list[Rendered], sealed: list[SealedSecret]) -> l
         namespace = item.namespace or ""
         read = {
             by_name[(namespace, r.name)]
-            for r in reads(spec, "spec")
+            for r in reads(spec, "spec", optional=True)
             if r.kind == "Secret" and (namespace, r.name) in by_name
         }
         if read:
@@ -376,6 +376,10 @@ def check_pulled_values(platform: Platform, found: Problems) -> None:
             found.append(
                 Problem(pins.position(component.name), f"component `{component.name}`: unsafe archive: {error}")
             )
+            continue
+        except OSError as error:  # the chart cache cannot be written: said, not an internal error
+            message = f"component `{component.name}`: cannot unpack its chart: {error.strerror or error}"
+            found.append(Problem(pins.position(component.name), message))
             continue
         if component.source.kind == "helm" and item.values:
             _check_values(platform, item, directory, source, found)
