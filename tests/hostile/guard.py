@@ -62,6 +62,8 @@ class Watch:
         if isinstance(target, bytes):
             target = os.fsdecode(target)
         path = Path(os.path.abspath(os.fspath(target)))  # type: ignore[arg-type]
+        if event == "os.listdir" and path in _import_directories():
+            return  # the import system lists each directory of sys.path once, for a module imported late
         if any(_under(path, place) for place in self.forbidden):
             self.escapes.append(f"{event} {path}")
         elif writing and not any(_under(path, place) for place in self.writable):
@@ -79,6 +81,11 @@ def _writes(args: tuple[object, ...]) -> bool:
 
 def _under(path: Path, place: Path) -> bool:
     return path == place or place in path.parents
+
+
+def _import_directories() -> set[Path]:
+    """Listed (never read) by the import system when a module is imported for the first time."""
+    return {Path(os.path.abspath(entry or ".")) for entry in sys.path}
 
 
 _current: list[Watch] = []
