@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,8 +55,6 @@ def _make(root: Path, outside: Path, files: dict[str, object]) -> None:
         if path.is_symlink() or path.is_file():
             path.unlink()
         elif path.is_dir():
-            import shutil
-
             shutil.rmtree(path)
         if content is None:
             continue
@@ -155,7 +154,7 @@ def _run(case: Case, places: dict[str, Path], capsys: pytest.CaptureFixture[str]
 def _marks(case: Case) -> list[pytest.MarkDecorator]:
     marks = [pytest.mark.tools] if case.tools else []
     if case.open_defect:
-        marks.append(pytest.mark.xfail(strict=True, reason=case.open_defect))
+        marks.append(pytest.mark.xfail(strict=True, reason=f"open defect (issue 20): {case.open_defect}"))
     return marks
 
 
