@@ -349,6 +349,34 @@ manifests:
 """
 
 
+FAILING_SELF_REMOVING_JOB = SELF_REMOVING_JOB.replace(
+    "      template:\n        spec:\n",
+    "      activeDeadlineSeconds: 2\n      backoffLimit: 0\n      template:\n        spec:\n"
+    "          nodeSelector: {dockyard.dev/no-such-node: 'true'}\n",
+)
+"""A Job whose pod is never scheduled: the job controller fails it at its deadline, then the TTL
+controller removes it at once."""
+
+
+def test_a_job_that_fails_and_removes_itself_fails_the_apply(
+    repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Gone is not done: the wait reads how the run ended from the job controller's event."""
+    from lightkube.resources.batch_v1 import Job
+
+    assert FAILING_SELF_REMOVING_JOB != SELF_REMOVING_JOB
+    _add_resource(repo, "migration", FAILING_SELF_REMOVING_JOB)
+    result = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--timeout", "120")
+    assert result.code == 1, result.out
+    assert "error: stage services cannot become healthy: a Job failed (it will not run again):" in result.err
+    assert (
+        f"Job.batch {repo.name}/client-extra (from services/client/score.yaml): failed: DeadlineExceeded: "
+        "Job was active longer than specified deadline (then it removed itself)"
+    ) in result.err
+    with pytest.raises(ApiError):
+        api.get(Job, "client-extra", namespace=repo.name)  # it removed itself before the wait could see it fail
+
+
 def _removing_itself_is_removed_too(
     repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dockyard.deploy.client import Connection, ObjectError, Reason
-from dockyard.deploy.finished import digest, removes_itself
-from dockyard.deploy.health import Health, assess
+from dockyard.deploy.finished import Ending, digest, ending_in, ending_of, removes_itself
+from dockyard.deploy.health import FAILED, HEALTHY, Assessment, Health, assess
 from dockyard.deploy.inventory import Inventory, InventoryNotSaved, save_inventory
 from dockyard.deploy.observed import Observed, intent, marker
 from dockyard.deploy.plan import Change, ChangeSet, reference
@@ -122,16 +122,17 @@ def apply(
     groups: dict[Group, list[Change]] = {}
     for change in changes.changes:
         groups.setdefault(group_of(change.rendered), []).append(change)
-    written: list[ObjectId] = []
+    written: dict[ObjectId, str] = {}
     lives: dict[ObjectId, dict[str, Any]] = {}
     for group in GROUPS:
         members = groups.get(group, [])
         pending = [c for c in members if c.action in ("create", "configure", "recreate")]
         if pending:
             progress(f"applying {len(pending)} of {len(members)} {group.title}")
-            written += _write_group(connection, pending, force_conflicts)
+            written.update(_write_group(connection, pending, force_conflicts))
         if members:
-            lives.update(_wait_healthy(connection, members, group.title, timeout, progress, changes.read))
+            waited = _wait_healthy(connection, members, group.title, timeout, progress, changes.read, written)
+            lives.update(waited)
         if pending and group is CRDS:
             connection.refresh_kinds()  # Established now: their kinds can be applied
         if group.point is not None:
@@ -142,7 +143,8 @@ def apply(
     return Outcome(tuple(written), tuple(pruned), unchanged, tuple(left))
 
 
-def _write_group(connection: Connection, pending: list[Change], force_conflicts: bool = False) -> list[ObjectId]:
+def _write_group(connection: Connection, pending: list[Change], force_conflicts: bool = False) -> dict[ObjectId, str]:
+    """Write `pending`; the uid of each object written, by id."""
     deferred = [c for c in pending if c.deferred]
     failures = []
     for change in deferred:
@@ -167,7 +169,11 @@ def _write_group(connection: Connection, pending: list[Change], force_conflicts:
     ]
     if errors:
         raise ApplyFailed("applying failed:\n" + "\n".join(describe_failure(c) for c in errors))
-    return [c.id for c in pending]
+    return {c.id: _uid(r) for c, r in zip(pending, results, strict=True)}
+
+
+def _uid(live: Any) -> str:
+    return str(((live or {}).get("metadata") or {}).get("uid") or "")
 
 
 def _delete_and_wait(connection: Connection, change: Change, timeout: float = 120.0) -> None:
@@ -188,10 +194,13 @@ def _wait_healthy(
     timeout: float,
     progress: Progress,
     read: Mapping[ObjectId, Mapping[str, Any]],
+    uids: Mapping[ObjectId, str],
 ) -> dict[ObjectId, dict[str, Any]]:
     """Wait until every member is healthy; the live objects then, by id. A member the plan found
     unchanged and healthy (in `read`, by list a moment ago) is not read again: only what was
-    written, or was not healthy then, is."""
+    written, or was not healthy then, is. A Job that failed ends the wait at once (it will not
+    run again); `uids` are those of the objects written (a Job that removes itself is then found
+    by its events)."""
     settled = [
         (c, dict(read[c.id]))
         for c in members
@@ -202,15 +211,21 @@ def _wait_healthy(
     deadline = time.monotonic() + timeout
     told: tuple[str, ...] | None = None
     pause = 0.05
+    endings = Endings(connection, uids)
     while True:
         unhealthy = []
         seen = [*settled, *_live(connection, pending)]
         for change, live in seen:
             if removes_itself(change.rendered.manifest) and (live is None or _being_deleted(live)):
-                continue  # it ran and removed itself, or is removing itself (the plan knows it ran)
-            status = assess(live)
+                status = endings.of(change, live)  # it ran and removed itself, or is removing itself
+            else:
+                status = assess(live)
             if status.health is not Health.HEALTHY:
                 unhealthy.append((change, status))
+        failed = [(c, s) for c, s in unhealthy if c.rendered.kind == "Job" and s.reason.startswith(FAILED)]
+        if failed:
+            lines = "\n".join(f"{c.id} (from {c.rendered.source.file}): {s.reason}" for c, s in failed)
+            raise ApplyFailed(f"{title} cannot become healthy: a Job failed (it will not run again):\n{lines}")
         if not unhealthy:
             return {change.id: live for change, live in seen if live is not None}
         if time.monotonic() > deadline:
@@ -223,6 +238,42 @@ def _wait_healthy(
             told = reasons
         time.sleep(pause)
         pause = min(0.5, pause * 2)  # a rollout of one change is often done in a fraction of a second
+
+
+ENDING_GRACE = 10.0
+"""How long a Job that removed itself may go without the job controller's event of how it ended
+(events are written a moment after the fact) before it counts as done anyway."""
+
+
+class Endings:
+    """How the Jobs that remove themselves ended, each looked up until known, then remembered
+    (the Job, or its events, may be gone by the next poll)."""
+
+    def __init__(self, connection: Connection, uids: Mapping[ObjectId, str]) -> None:
+        self.connection = connection
+        self.uids = uids
+        self.known: dict[ObjectId, Ending] = {}
+        self.gone_since: dict[ObjectId, float] = {}
+
+    def of(self, change: Change, live: Mapping[str, Any] | None) -> Assessment:
+        ending = self.known.get(change.id) or self._look_up(change, live)
+        if ending is None:
+            return Assessment(Health.PROGRESSING, "removed itself; waiting for the event saying how its run ended")
+        self.known[change.id] = ending
+        if ending.failed:
+            return Assessment(Health.DEGRADED, f"{FAILED} {ending.reason} (then it removed itself)")
+        return HEALTHY
+
+    def _look_up(self, change: Change, live: Mapping[str, Any] | None) -> Ending | None:
+        if live is not None:
+            return ending_of(live) or Ending(False)  # being deleted before it ended: not a failure of the run
+        uid = self.uids.get(change.id)
+        if not uid:
+            return Ending(False)  # not written by this apply: the plan knows it ran before
+        ending = ending_in(self.connection.events_about(change.rendered.namespace or "default", uid))
+        if ending is None and time.monotonic() - self.gone_since.setdefault(change.id, time.monotonic()) > ENDING_GRACE:
+            return Ending(False)
+        return ending
 
 
 def _being_deleted(live: Mapping[str, Any]) -> bool:

@@ -296,6 +296,17 @@ class Connection:
             if not after:
                 return found
 
+    def events_about(self, namespace: str, uid: str) -> tuple[dict[str, Any], ...]:
+        """The events the cluster still keeps about the object with `uid` (an hour, by default),
+        even once the object itself is gone."""
+        params = {"fieldSelector": f"involvedObject.uid={uid}", "limit": str(LIST_PAGE)}
+        path = f"/api/v1/namespaces/{namespace}/events"
+        response = self._call(partial(self._get, path, params))
+        if response.status_code != 200:
+            raise ConnectionFailed(f"cannot list the events of {namespace}: {_status_message(response)}")
+        items = orjson.loads(response.content).get("items") or []
+        return tuple(item for item in items if isinstance(item, dict))
+
     def _get(self, path: str, params: dict[str, str]) -> httpx2.Response:
         return self._http.get(path, params=params)
 

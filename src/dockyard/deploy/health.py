@@ -30,6 +30,8 @@ class Assessment:
 
 
 HEALTHY = Assessment(Health.HEALTHY)
+FAILED = "failed:"
+"""How the reason of a Job that failed begins."""
 
 
 def assess(live: Mapping[str, Any] | None) -> Assessment:
@@ -116,7 +118,7 @@ def _daemonset(live: Mapping[str, Any]) -> Assessment:
 
 def _job(live: Mapping[str, Any]) -> Assessment:
     if (failed := _condition(live, "Failed")) and failed.get("status") == "True":
-        return Assessment(Health.DEGRADED, f"failed: {failed.get('reason', '')} {failed.get('message', '')}".strip())
+        return Assessment(Health.DEGRADED, f"{FAILED} {failed.get('reason', '')} {failed.get('message', '')}".strip())
     if (complete := _condition(live, "Complete")) and complete.get("status") == "True":
         return HEALTHY
     return Assessment(Health.PROGRESSING, f"{_status(live).get('active', 0)} pods running")
