@@ -46,7 +46,7 @@ def check_values(
 ) -> None:
     """Add to `found` what the chart refuses in `merged` (errors) and keys it does not know (warnings)."""
     reported: set[tuple[Any, ...]] = set()
-    defaults = _defaults(chart)
+    defaults = chart_defaults(chart)
     if defaults:
         subcharts = frozenset(_subcharts(chart))
         read: dict[str, Any] = {name: {} for name in _read_by_templates(chart) if name not in defaults}
@@ -172,10 +172,11 @@ def _at(schema: Any, path: tuple[Any, ...]) -> dict[str, Any]:
 
 def _with_defaults(chart: Path, merged: dict[str, Any]) -> dict[str, Any]:
     """What helm validates: the chart's own values.yaml with the given values merged over it."""
-    return merge_values(_defaults(chart), merged)
+    return merge_values(chart_defaults(chart), merged)
 
 
-def _defaults(chart: Path) -> dict[str, Any]:
+def chart_defaults(chart: Path) -> dict[str, Any]:
+    """The chart's values.yaml (Istio's internal defaults lifted to the top); empty if it has none."""
     data = _load(chart / "values.yaml")
     if not isinstance(data, dict):
         return {}

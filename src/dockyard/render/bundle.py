@@ -7,9 +7,10 @@ then by kind, namespace and name, so the same input always gives byte-identical 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 import yaml
@@ -18,6 +19,7 @@ from dockyard.errors import Position, Problem
 from dockyard.load.yamlsafe import Document
 from dockyard.model.sealed import SealedValue
 from dockyard.render.task_data import T, TaskData, TaskKind, payload
+from dockyard.render.value_paths import Path_, holding
 
 
 class Stage(StrEnum):
@@ -58,23 +60,87 @@ KIND_ORDER = (
 )
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a value of a rendered object was set: a place in the repo's files, and, when that
+    place is not the value's own line (Dockyard's default, a chart's default), a note saying so."""
+
+    position: Position
+    note: str = ""
+
+
+Trace = Callable[[str, bool, Mapping[str, Any], Path_], "Origin | None"]
+"""Where the value holding some text (or, with the flag, that is the text), at a field of the
+object, was set (None: not known)."""
+
+
 @dataclass(frozen=True, eq=False)
 class Source:
-    """Where a rendered object comes from: its file, and (looked up only when asked) the line."""
+    """Where a rendered object comes from: its file, and (looked up only when asked) the line;
+    `trace` finds where one of its values was set, for a finding about that value."""
 
     file: str
     locate: Callable[[], Position] | None = None
+    trace: Trace | None = None
 
     @classmethod
     def at(cls, document: Document, path: tuple[str | int, ...], *, key: bool = False) -> Source:
-        return cls(document.file, lambda: document.position(path, key=key))
+        return cls(document.file, lambda: document.position(path, key=key), partial(_in_document, document))
 
     @property
     def position(self) -> Position:
         return self.locate() if self.locate is not None else Position(self.file, 1, 1)
 
+    def origin(self, text: str, manifest: Mapping[str, Any], field: Path_, *, whole: bool = False) -> Origin:
+        """Where the value holding `text` (with `whole`: that is `text`), at `field` of `manifest`
+        (one of this source's objects), was set; the object's own origin when that is not known."""
+        found = self.trace(text, whole, manifest, field) if self.trace is not None else None
+        return found or Origin(self.position)
+
     def __str__(self) -> str:
         return str(self.position)
+
+
+def _in_document(
+    document: Document, text: str, whole: bool, manifest: Mapping[str, Any], field: Path_
+) -> Origin | None:
+    """In the file the object was made from: the value that holds the text as written, else the
+    Score variable or argument the field was filled from (by a placeholder)."""
+    path = holding(document.data, text, whole=whole)
+    if path is None:
+        path = _score_field(document.data, manifest, field)
+    return None if path is None else Origin(document.position(path))
+
+
+def _score_field(data: Any, manifest: Mapping[str, Any], field: Path_) -> Path_ | None:
+    """`containers.<name>.variables.<NAME>` (or `.args`, `.command`) for a field of a pod's container."""
+    if "containers" not in field or not isinstance(data, dict) or not isinstance(data.get("containers"), dict):
+        return None
+    at = field.index("containers") + 2
+    container = _at(manifest, field[:at])
+    name = container.get("name") if isinstance(container, dict) else None
+    declared = data["containers"].get(name) if isinstance(name, str) else None
+    if not isinstance(declared, dict) or not isinstance(name, str):
+        return None
+    rest = field[at:]
+    if rest[:1] == ("env",) and len(rest) > 1:
+        variable = (_at(manifest, field[: at + 2]) or {}).get("name")
+        if isinstance(variable, str) and variable in (declared.get("variables") or {}):
+            return ("containers", name, "variables", variable)
+    if rest[:1] in (("args",), ("command",)) and rest[0] in declared:
+        return ("containers", name, *rest)
+    return None
+
+
+def _at(data: Any, path: Path_) -> Any:
+    for part in path:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 @dataclass(frozen=True)

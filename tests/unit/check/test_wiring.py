@@ -14,6 +14,7 @@ from dockyard.render.bundle import Bundle, Rendered, Source, TaskRequest, obj
 from tests.helpers import copy_example, replace, run_cli
 
 HERE = Source("services/app/score.yaml")
+C = "spec.template.spec.containers[0]"
 
 
 def _deployment(name: str, namespace: str, *, labels: dict[str, str] | None = None, **container: Any) -> dict:
@@ -48,10 +49,10 @@ def test_an_address_must_name_a_service_and_one_of_its_ports() -> None:
     ]
     bundle = _bundle(_deployment("app", "shop", env=env), _deployment("api", "shop"), _service("api", "shop"))
     assert _messages(bundle) == [
-        "wiring-address: Deployment.apps shop/app: `api.shop.svc:8080` names port 8080, but Service shop/api has "
-        "port 80",
-        "wiring-address: Deployment.apps shop/app: `db.shop.svc:5432` names Service shop/db, which nothing on this "
-        "cluster creates (Services there: api)",
+        f"wiring-address: Deployment.apps shop/app: {C}.env[1].value: `api.shop.svc:8080` names port "
+        "8080, but Service shop/api has port 80",
+        f"wiring-address: Deployment.apps shop/app: {C}.env[2].value: `db.shop.svc:5432` names Service "
+        "shop/db, which nothing on this cluster creates (Services there: api)",
     ]
 
 
@@ -69,8 +70,8 @@ def test_values_the_fast_encoder_refuses_are_searched_too() -> None:
     )
     app = _deployment("app", "shop", envFrom=[{"configMapRef": {"name": "settings"}}])
     assert _messages(_bundle(app, settings)) == [
-        "wiring-address: ConfigMap shop/settings: `db.shop.svc:5432` names Service shop/db, which nothing on this "
-        "cluster creates (namespace shop has no Services)"
+        "wiring-address: ConfigMap shop/settings: data.url: `db.shop.svc:5432` names Service shop/db, which nothing "
+        "on this cluster creates (namespace shop has no Services)"
     ]
 
 
@@ -93,12 +94,14 @@ def test_short_addresses_are_held_to_the_services_too() -> None:
     app = _deployment("app", "shop", env=env, args=["--upstream", "api:81"])
     bundle = _bundle(app, _deployment("api", "shop"), _service("api", "shop"), obj("v1", "ConfigMap", "x", "data"))
     assert _messages(bundle) == [
-        "wiring-address: Deployment.apps shop/app: `api:8080` names port 8080, but Service shop/api has port 80",
-        "wiring-address: Deployment.apps shop/app: `api:81` names port 81, but Service shop/api has port 80",
-        "wiring-address: Deployment.apps shop/app: `cache.data:6379` names Service data/cache, which nothing on this "
-        "cluster creates (namespace data has no Services)",
-        "wiring-address: Deployment.apps shop/app: `redis:6379` names Service shop/redis, which nothing on this "
-        "cluster creates (Services there: api)",
+        f"wiring-address: Deployment.apps shop/app: {C}.args[1]: `api:81` names port 81, but Service "
+        "shop/api has port 80",
+        f"wiring-address: Deployment.apps shop/app: {C}.env[3].value: `api:8080` names port 8080, but "
+        "Service shop/api has port 80",
+        f"wiring-address: Deployment.apps shop/app: {C}.env[4].value: `redis:6379` names Service "
+        "shop/redis, which nothing on this cluster creates (Services there: api)",
+        f"wiring-address: Deployment.apps shop/app: {C}.env[5].value: `cache.data:6379` names Service "
+        "data/cache, which nothing on this cluster creates (namespace data has no Services)",
     ]
 
 
@@ -268,11 +271,11 @@ def test_every_url_handed_out_for_the_platforms_hosts_is_served() -> None:
     api = (_deployment("api", "shop", env=urls), _service("api", "shop"))
     bundle = _bundle(_gateway([everyone]), _route(["api.example.com"]), *api)
     found = [f"{f.rule}: {f.object}: {f.message}" for f in check_wiring(bundle, "example.com")]
-    assert found == [
-        "wiring-url: Deployment.apps shop/api: hands out `http://docs.example.com`, which nothing serves: no "
-        "HTTPRoute has host docs.example.com",
+    assert found == [  # in the order of the variables that hand them out
         "wiring-url: Deployment.apps shop/api: hands out `https://api.example.com`, which nothing serves: the routes "
         "with host api.example.com attach to no HTTPS listener that admits them",
+        "wiring-url: Deployment.apps shop/api: hands out `http://docs.example.com`, which nothing serves: no "
+        "HTTPRoute has host docs.example.com",
     ]
     # without the domain, only hosts some route names are judged
     assert [f.message for f in check_wiring(bundle)] == [
@@ -318,13 +321,15 @@ def test_a_wire_must_pass_the_network_policies_of_both_sides() -> None:
     ingress = _allow("api-in", "back", "api", "ingress", "front", "app", 8080)
     assert _messages(_bundle(*parts, egress, ingress)) == []
     assert _messages(_bundle(*parts, egress)) == [
-        "wiring-network: Deployment.apps front/app: connects to `api.back.svc:80` (pods on port 8080), but the "
+        "wiring-network: Deployment.apps front/app: spec.template.spec.containers[0].env[0].value: "
+        "connects to `api.back.svc:80` (pods on port 8080), but the "
         "NetworkPolicies of back selecting the receiving pods (default-deny) allow no ingress on TCP 8080 from "
         "front pods (app=app)"
     ]
     wrong_port = _allow("app-out", "front", "app", "egress", "back", "api", 80)
     assert _messages(_bundle(*parts, wrong_port, ingress)) == [
-        "wiring-network: Deployment.apps front/app: connects to `api.back.svc:80` (pods on port 8080), but the "
+        "wiring-network: Deployment.apps front/app: spec.template.spec.containers[0].env[0].value: "
+        "connects to `api.back.svc:80` (pods on port 8080), but the "
         "NetworkPolicies of front selecting the sending pods (app-out, default-deny) allow no egress on TCP 8080 "
         "to back pods (app=api)"
     ]
@@ -380,7 +385,8 @@ def test_nothing_waits_on_a_later_stage() -> None:
     database = _service("db", "data", port=5432, target=5432)
     database["_stage"] = "platform-services"
     assert _messages(_bundle(early, database, _deployment("db", "data"))) == [
-        "wiring-stage: Deployment.apps id/identity: in stage platform-networking, it connects to "
+        "wiring-stage: Deployment.apps id/identity: spec.template.spec.containers[0].env[0].value: "
+        "in stage platform-networking, it connects to "
         "`db.data.svc:5432`, which stage platform-services applies later: if it needs it to start, stage "
         "platform-networking can never become healthy"
     ]
@@ -441,8 +447,28 @@ def test_a_broken_wire_in_the_example_stops_apply_at_its_line(
     result = run_cli(capsys, "check", str(repo), "-c", "local")
     assert result.code == 1
     assert (
-        "services/payments/score.yaml:5:9: Deployment.apps shop/payments: `orders.shop.svc:8080` names port 8080, "
+        "services/payments/score.yaml:10:19: Deployment.apps shop/payments: "
+        "spec.template.spec.containers[0].env[0].value: `orders.shop.svc:8080` names port 8080, "
         "but Service shop/orders has ports 80, 9090 [wiring-address, deny]"
+    ) in result.out.splitlines()
+
+
+@pytest.mark.tools
+def test_a_broken_wire_in_a_components_value_is_placed_at_the_layers_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The chart renders the value into its object; the finding names the layer's line that set it."""
+    repo = copy_example(tmp_path)
+    annotation = "            example.org/upstream: http://nosuch.dockyard-gateway.svc:8080\n"
+    override = "  envoy-gateway:\n    values:\n      deployment:\n        pod:\n          annotations:\n" + annotation
+    replace(repo, "clusters/local.yaml", "components:\n", "components:\n" + override)
+    result = run_cli(capsys, "check", str(repo), "-c", "local")
+    assert result.code == 1
+    assert (
+        "clusters/local.yaml:23:35: Deployment.apps dockyard-gateway/envoy-gateway: "
+        'spec.template.metadata.annotations["example.org/upstream"]: `nosuch.dockyard-gateway.svc:8080` names '
+        "Service dockyard-gateway/nosuch, which nothing on this cluster creates (Services there: envoy-gateway) "
+        "[wiring-address, deny]"
     ) in result.out.splitlines()
 
 

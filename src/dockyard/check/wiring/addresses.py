@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.facts import Facts, Pod, ServiceInfo
+from dockyard.check.wiring.placed import finding
 from dockyard.render.bundle import Rendered
-from dockyard.render.object_id import ObjectId
 
 HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
 SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+.-")
@@ -33,6 +33,10 @@ class Wire:
     to a backend is not."""
     reported_by: Rendered | None = None
     """The object a finding about it names, when not the source's owner (a ServiceMonitor for a scrape)."""
+    texts: tuple[str, ...] = ()
+    """How the value that makes it may be written in that object, most precise first (see placed.py)."""
+    whole: bool = False
+    """Whether that value is exactly one of `texts` (a short address)."""
 
 
 def addresses(text: str) -> Iterator[tuple[str, str, int | None]]:
@@ -115,14 +119,14 @@ def check_addresses(facts: Facts) -> tuple[list[Finding], list[Wire]]:
     readers = _configmap_readers(facts)
     for pod in facts.pods:
         for name, namespace, port, written in short_addresses(facts, pod):
-            found = _resolve(facts, pod.owner, name, namespace, port, written)
+            found = _resolve(facts, pod.owner, name, namespace, port, written, whole=True)
             if isinstance(found, Finding):
                 findings[found] = None
             elif found is not None:
                 if port is None and found.ports is not None and len(found.ports) == 1:
                     port = next(iter(found.ports))
                 if port is not None:
-                    wires.append(Wire(pod, found, port, written))
+                    wires.append(Wire(pod, found, port, written, texts=(written,), whole=True))
     for rendered in facts.bundle.objects:
         if rendered.kind in ("CustomResourceDefinition", "Secret"):
             continue
@@ -137,37 +141,47 @@ def check_addresses(facts: Facts) -> tuple[list[Finding], list[Wire]]:
                 port = next(iter(found.ports))
             if found is not None and port is not None:
                 users = _users(facts, rendered, readers) if users is None else users
-                wires += [Wire(pod, found, port, written) for pod in users]
+                texts = needles(name, namespace, port)
+                wires += [Wire(pod, found, port, written, texts=texts) for pod in users]
     return list(findings), wires
 
 
 def _resolve(
-    facts: Facts, rendered: Rendered, name: str, namespace: str, port: int | None, written: str
+    facts: Facts, rendered: Rendered, name: str, namespace: str, port: int | None, written: str, *, whole: bool = False
 ) -> ServiceInfo | Finding | None:
+    """The Service an address names; a finding placed at the value that holds it (the whole value
+    with `whole`, a short address; else the text up to `.svc`)."""
+    text = (written,) if whole else needles(name, namespace, port)
     if not facts.namespace_known(namespace):
         return None  # a namespace the render knows nothing of: not Dockyard's to judge
     service = facts.services.get((namespace, name))
     if service is None:
         known = facts.service_names(namespace)
-        return Finding(
-            rendered.source.position,
-            str(ObjectId.of(rendered.manifest)),
-            "",
+        return finding(
+            rendered,
             RULE,
             f"`{written}` names Service {namespace}/{name}, which nothing on this cluster creates"
             + (f" (Services there: {', '.join(known[:8])})" if known else f" (namespace {namespace} has no Services)"),
+            text=text,
+            whole=whole,
         )
     if port is not None and service.ports is not None and port not in service.ports:
         ports = ", ".join(str(p) for p in sorted(service.ports)) or "none"
         plural = "ports" if len(service.ports) > 1 else "port"
-        return Finding(
-            rendered.source.position,
-            str(ObjectId.of(rendered.manifest)),
-            "",
+        return finding(
+            rendered,
             RULE,
             f"`{written}` names port {port}, but Service {namespace}/{name} has {plural} {ports}",
+            text=text,
+            whole=whole,
         )
     return service
+
+
+def needles(name: str, namespace: str, port: int | None) -> tuple[str, ...]:
+    """How a long address may be written, most precise first."""
+    host = f"{name}.{namespace}.svc"
+    return (f"{host}:{port}", f"{host}.cluster.local:{port}", host) if port else (host,)
 
 
 def _configmap_readers(facts: Facts) -> dict[tuple[str, str], list[Pod]]:

@@ -13,9 +13,9 @@ from typing import Any
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.addresses import Wire
 from dockyard.check.wiring.facts import Facts, Pod
+from dockyard.check.wiring.placed import finding
 from dockyard.check.wiring.routes import selects
 from dockyard.render.bundle import Rendered
-from dockyard.render.object_id import ObjectId
 
 RULE = "wiring-network"
 HBONE = 15008
@@ -71,12 +71,12 @@ def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
             if blocked:
                 owner = wire.reported_by or wire.source.owner
                 findings.append(
-                    Finding(
-                        owner.source.position,
-                        str(ObjectId.of(owner.manifest)),
-                        "",
+                    finding(
+                        owner,
                         RULE,
                         f"connects to `{wire.written}` (pods on port {port}), but {blocked}",
+                        text=wire.texts,
+                        whole=wire.whole,
                     )
                 )
                 break

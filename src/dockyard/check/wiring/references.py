@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.facts import Facts
-from dockyard.render.object_id import ObjectId
+from dockyard.check.wiring.placed import finding
 from dockyard.render.pods import reads
 
 RULE = "wiring-reference"
@@ -18,8 +18,7 @@ def check_references(facts: Facts) -> list[Finding]:
         for read in reads(pod.spec, pod.path):
             problem = _missing(facts, read.kind, pod.namespace, read.name, read.key)
             if problem:
-                owner = str(ObjectId.of(pod.owner.manifest))
-                found[Finding(pod.owner.source.position, owner, read.path, RULE, problem)] = None
+                found[finding(pod.owner, RULE, problem, text=read.name, whole=True, path=read.path)] = None
     findings = list(found)
     for rendered in facts.bundle.objects:
         if rendered.kind not in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService"):
@@ -29,16 +28,12 @@ def check_references(facts: Facts) -> list[Finding]:
             service = (hook.get("clientConfig") or {}).get("service")
             if not service or (service.get("namespace"), service.get("name")) in facts.services:
                 continue
-            findings.append(
-                Finding(
-                    rendered.source.position,
-                    str(ObjectId.of(rendered.manifest)),
-                    f"webhooks[{index}].clientConfig.service" if "webhooks" in rendered.manifest else "spec.service",
-                    RULE,
-                    f"sends to Service {service.get('namespace')}/{service.get('name')}, which nothing on this "
-                    "cluster creates: the API server would refuse what this hook is asked about",
-                )
+            message = (
+                f"sends to Service {service.get('namespace')}/{service.get('name')}, which nothing on this "
+                "cluster creates: the API server would refuse what this hook is asked about"
             )
+            path = f"webhooks[{index}].clientConfig.service" if "webhooks" in rendered.manifest else "spec.service"
+            findings.append(finding(rendered, RULE, message, text=str(service.get("name")), whole=True, path=path))
     return findings
 
 

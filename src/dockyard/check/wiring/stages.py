@@ -7,7 +7,7 @@ from __future__ import annotations
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.addresses import Wire
 from dockyard.check.wiring.facts import Facts, stage_rank
-from dockyard.render.object_id import ObjectId
+from dockyard.check.wiring.placed import finding
 from dockyard.render.pods import reads
 
 RULE = "wiring-stage"
@@ -21,15 +21,16 @@ def check_stages(facts: Facts, wires: list[Wire]) -> list[Finding]:
         owner = wire.source.owner
         target_stage = wire.service.stage
         if target_stage is not None and stage_rank(target_stage) > stage_rank(owner.stage):
-            finding = Finding(
-                owner.source.position,
-                str(ObjectId.of(owner.manifest)),
-                "",
-                RULE,
-                f"in stage {owner.stage}, it connects to `{wire.written}`, which stage {target_stage} applies "
-                f"later: if it needs it to start, stage {owner.stage} can never become healthy",
+            findings.append(
+                finding(
+                    owner,
+                    RULE,
+                    f"in stage {owner.stage}, it connects to `{wire.written}`, which stage {target_stage} applies "
+                    f"later: if it needs it to start, stage {owner.stage} can never become healthy",
+                    text=wire.texts,
+                    whole=wire.whole,
+                )
             )
-            findings.append(finding)
     for pod in facts.pods:
         for read in reads(pod.spec, pod.path):
             kind, name, path = read.kind, read.name, read.path
@@ -37,14 +38,9 @@ def check_stages(facts: Facts, wires: list[Wire]) -> list[Finding]:
             if stored is None or stored.stage is None or stage_rank(stored.stage) <= stage_rank(pod.owner.stage):
                 continue
             when = f"only after stage {stored.after}" if stored.after else f"only for stage {stored.stage}"
-            findings.append(
-                Finding(
-                    pod.owner.source.position,
-                    str(ObjectId.of(pod.owner.manifest)),
-                    path,
-                    RULE,
-                    f"in stage {pod.owner.stage}, it reads {kind} {pod.namespace}/{name}, which {stored.made_by} "
-                    f"makes {when}: its pods cannot start before then",
-                )
+            message = (
+                f"in stage {pod.owner.stage}, it reads {kind} {pod.namespace}/{name}, which {stored.made_by} "
+                f"makes {when}: its pods cannot start before then"
             )
+            findings.append(finding(pod.owner, RULE, message, text=name, whole=True, path=path))
     return list(dict.fromkeys(findings))

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.facts import Facts
+from dockyard.check.wiring.placed import finding
 from dockyard.check.wiring.routes import refusal
-from dockyard.render.object_id import ObjectId
 
 RULE = "wiring-url"
 HOST = re.compile(r"[a-z0-9.-]*")
@@ -33,15 +33,8 @@ def check_urls(facts: Facts, domain: str | None) -> list[Finding]:
                 why = f"no HTTPRoute has host {host}"
             else:
                 why = f"the routes with host {host} attach to no {SCHEMES[scheme]} listener that admits them"
-            findings[
-                Finding(
-                    rendered.source.position,
-                    str(ObjectId.of(rendered.manifest)),
-                    "",
-                    RULE,
-                    f"hands out `{scheme}://{host}`, which nothing serves: {why}",
-                )
-            ] = None
+            message = f"hands out `{scheme}://{host}`, which nothing serves: {why}"
+            findings[finding(rendered, RULE, message, text=f"{scheme}://{host}")] = None
     return list(findings)
 
 

@@ -38,6 +38,7 @@ from dockyard.render.bundle import (
 )
 from dockyard.render.components.catalog import Chosen, choose
 from dockyard.render.components.component import has
+from dockyard.render.components.origins import traced
 from dockyard.render.object_id import CLUSTER_SCOPED
 from dockyard.render.pods import pod_template, reads
 from dockyard.render.sealed import sealed_secret, stamped
@@ -126,7 +127,8 @@ def render_components(platform: Platform, store: ChartStore, requests: Sequence[
             with contextlib.suppress(BadManifests):  # helm template reports a broken CRD file itself
                 known_crds += manifests.objects(directory / "crds", f"{digest}-crds")
     api_versions = _api_versions(platform, known_crds)
-    for item, directory, digest, source in charts:
+    for item, directory, digest, untraced in charts:
+        source = traced(untraced, platform, item, requests, directory)
         templated = _template(platform, store, item, directory, digest, api_versions, source, problems, requests)
         if templated is not None:
             bundles.append((item, _patched(platform, item, templated, source.position, problems), source))
