@@ -131,15 +131,23 @@ def sign_in(
             assert server.poll() is None, (tmp_path / "oauth2-proxy.log").read_text()
             assert time.monotonic() < deadline, "oauth2-proxy did not start within 30 s"
             time.sleep(0.2)
-        yield url, platform.domain, local, render_platform(platform, chart_store()).objects
+        yield url, platform.domain, local, render_platform(platform, chart_store()).objects, (admin, realm)
     finally:
         server.terminate()
         server.wait(timeout=10)
         log.close()
 
 
-def test_a_ui_behind_the_sign_in_opens_only_for_someone_signed_in(sign_in: tuple) -> None:
-    url, domain, keycloak_endpoints, objects = sign_in
+def _grant(admin: keycloak.Admin, realm: str, username: str, client: str, role: str) -> None:
+    """What a realm's administrator does in Keycloak: give a person a client's role."""
+    (person,) = admin.call("GET", f"/{realm}/users", params={"username": username, "exact": "true"}).json()
+    (found,) = admin.call("GET", f"/{realm}/clients", params={"clientId": client}).json()
+    wanted = admin.call("GET", f"/{realm}/clients/{found['id']}/roles/{role}").json()
+    admin.call("POST", f"/{realm}/users/{person['id']}/role-mappings/clients/{found['id']}", json=[wanted])
+
+
+def test_a_ui_behind_the_sign_in_opens_only_for_someone_signed_in_with_its_role(sign_in: tuple) -> None:
+    url, domain, keycloak_endpoints, objects, (admin, realm) = sign_in
     proxy = httpx.Client(base_url=url, follow_redirects=False, timeout=30)
 
     def external_authorization(path: str, cookies: dict[str, str] | None = None) -> httpx.Response:
@@ -149,36 +157,45 @@ def test_a_ui_behind_the_sign_in_opens_only_for_someone_signed_in(sign_in: tuple
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         return proxy.get(path, headers=headers)
 
-    # no session: a redirect to Keycloak's sign-in (not a 200, so Envoy hands it to the browser)
-    first = external_authorization("/query?expr=up")
-    assert first.status_code == 302, first.text
-    login = first.headers["location"]
-    assert login.startswith(f"{keycloak_endpoints}/auth?")
-    asked = parse_qs(urlsplit(login).query)
-    assert asked["client_id"] == ["oauth2-proxy"]
-    assert asked["redirect_uri"] == [f"https://prometheus.{domain}/oauth2/callback"]  # back to this host
-    csrf = _cookies(first)
-    # for this host only: no Domain attribute, so services' routes under the same domain never get it
-    assert first.headers.get_list("set-cookie")
-    assert not any("domain=" in h.lower() for h in first.headers.get_list("set-cookie"))
+    def sign_in_with_keycloak() -> httpx.Response:
+        """From a first request without a session to oauth2-proxy's answer on the callback."""
+        # no session: a redirect to Keycloak's sign-in (not a 200, so Envoy hands it to the browser)
+        first = external_authorization("/query?expr=up")
+        assert first.status_code == 302, first.text
+        login = first.headers["location"]
+        assert login.startswith(f"{keycloak_endpoints}/auth?")
+        asked = parse_qs(urlsplit(login).query)
+        assert asked["client_id"] == ["oauth2-proxy"]
+        assert asked["redirect_uri"] == [f"https://prometheus.{domain}/oauth2/callback"]  # back to this host
+        csrf = _cookies(first)
+        # for this host only: no Domain attribute, so services' routes under the same domain never get it
+        assert first.headers.get_list("set-cookie")
+        assert not any("domain=" in h.lower() for h in first.headers.get_list("set-cookie"))
+        # the browser signs in with Keycloak, which sends it to /oauth2/callback on the same host; the
+        # gateway checks that request with oauth2-proxy too, which redeems the code and answers (not 200)
+        browser = httpx.Client(follow_redirects=False, timeout=30)
+        page = browser.get(login)
+        assert page.status_code == 200, page.text[:300]
+        form = re.search(r'id="kc-form-login"[^>]*action="([^"]+)"', page.text)
+        assert form is not None, page.text[:500]
+        session_with_keycloak = "; ".join(f"{k}={v}" for k, v in _cookies(page).items())
+        signed = browser.post(
+            html.unescape(form[1]),
+            data={"username": "ada", "password": PASSWORD},
+            headers={"Cookie": session_with_keycloak},
+        )
+        assert signed.status_code == 302, signed.text[:500]
+        callback = urlsplit(signed.headers["location"])
+        assert f"{callback.scheme}://{callback.netloc}{callback.path}" == f"https://prometheus.{domain}/oauth2/callback"
+        return external_authorization(f"{callback.path}?{callback.query}", csrf)
 
-    # the browser signs in with Keycloak, which sends it to /oauth2/callback on the same host; the
-    # gateway checks that request with oauth2-proxy too, which redeems the code and answers (not 200)
-    browser = httpx.Client(follow_redirects=False, timeout=30)
-    page = browser.get(login)
-    assert page.status_code == 200, page.text[:300]
-    form = re.search(r'id="kc-form-login"[^>]*action="([^"]+)"', page.text)
-    assert form is not None, page.text[:500]
-    session_with_keycloak = "; ".join(f"{k}={v}" for k, v in _cookies(page).items())
-    signed = browser.post(
-        html.unescape(form[1]),
-        data={"username": "ada", "password": PASSWORD},
-        headers={"Cookie": session_with_keycloak},
-    )
-    assert signed.status_code == 302, signed.text[:500]
-    callback = urlsplit(signed.headers["location"])
-    assert f"{callback.scheme}://{callback.netloc}{callback.path}" == f"https://prometheus.{domain}/oauth2/callback"
-    done = external_authorization(f"{callback.path}?{callback.query}", csrf)
+    # a person of the realm without the monitoring role is refused, and gets no session
+    refused = sign_in_with_keycloak()
+    assert refused.status_code == 403, refused.text[:500]
+    assert not any(v for k, v in _cookies(refused).items() if k.startswith("_oauth2_proxy") and "csrf" not in k)
+
+    _grant(admin, realm, "ada", identity.OAUTH2_PROXY_CLIENT, identity.MONITORING_ROLE)
+    done = sign_in_with_keycloak()
     assert done.status_code == 302, done.text[:500]
     assert done.headers["location"] == "/query?expr=up"  # the page first asked for, on its own host
     session = {k: v for k, v in _cookies(done).items() if v}

@@ -74,6 +74,8 @@ class KeycloakClient(TypedDict):
     grants: NotRequired[dict[str, list[str]]]
     redirectUris: NotRequired[list[str]]
     selfAudience: NotRequired[bool]
+    roles: NotRequired[dict[str, str]]
+    """Client roles (name -> description) that people are given in Keycloak to be let in."""
     secretTo: NotRequired[SecretKey]
     secretFrom: NotRequired[SecretKey]
 

@@ -157,6 +157,7 @@ def _configure(admin: Admin, request: TaskRequest, context: TaskContext) -> str:
         done.append(f"scope {name} offered")
     own = {data["clientId"]} if data.get("selfAudience") else set()
     _grants(admin, realm, client_id, data.get("grants") or {}, own, done)
+    _roles(admin, realm, client_id, data.get("roles") or {}, done)
     if "secretTo" in data:
         target = data["secretTo"]
         secret = admin.call("GET", f"/{realm}/clients/{client_id}/client-secret").json()["value"]
@@ -261,6 +262,21 @@ def _grants(
         ):
             admin.call("DELETE", f"{owner}/protocol-mappers/models/{mapper['id']}")
             done.append(f"client drops audience {audience}")
+
+
+def _roles(admin: Admin, realm: str, client_id: str, wanted: dict[str, str], done: list[str]) -> None:
+    """The client's roles exist with their descriptions. Who holds them is the realm's people's
+    business (granted in Keycloak), so a role is never removed: that would take it from everyone."""
+    path = f"/{realm}/clients/{client_id}/roles"
+    existing = {role["name"]: role for role in admin.call("GET", path).json()}
+    for name, description in sorted(wanted.items()):
+        role = existing.get(name)
+        if role is None:
+            admin.call("POST", path, json={"name": name, "description": description})
+            done.append(f"role {name} created")
+        elif role.get("description", "") != description:
+            admin.call("PUT", f"{path}/{name}", json={**role, "description": description})
+            done.append(f"role {name} updated")
 
 
 def _client(admin: Admin, realm: str, data: KeycloakClient, context: TaskContext, done: list[str]) -> str:

@@ -25,6 +25,11 @@ from dockyard.render.task_data import TaskKind
 IDENTITY = platform_names.IDENTITY_NAMESPACE
 ADMIN_SECRET = "keycloak-admin"
 OAUTH2_PROXY_SECRET = "oauth2-proxy-client"
+OAUTH2_PROXY_CLIENT = "oauth2-proxy"
+MONITORING_ROLE = "monitoring"
+"""The role of oauth2-proxy's client that lets a person through the sign-in (to Prometheus and
+Alertmanager): being in the realm is not enough."""
+MONITORING_ROLE_DESCRIPTION = "May use Prometheus and Alertmanager through the platform's sign-in"
 
 
 def keycloak_values(platform: Platform) -> dict[str, Any]:
@@ -122,6 +127,7 @@ def oauth2_proxy_values(platform: Platform) -> dict[str, Any]:
             "skip-provider-button": True,  # a redirect to sign in, never a page answered with 200
             "reverse-proxy": True,
             "set-xauthrequest": True,
+            "allowed-role": f"{OAUTH2_PROXY_CLIENT}:{MONITORING_ROLE}",  # a client role (keycloak-oidc's form)
         },
         "metrics": {"servicemonitor": {"enabled": True}},
     }
@@ -137,7 +143,7 @@ def oauth2_proxy_tasks(platform: Platform) -> list[TaskSpec]:
                 "name": OAUTH2_PROXY_SECRET,
                 "namespaces": [IDENTITY],
                 "keys": {
-                    "client-id": {"value": "oauth2-proxy"},
+                    "client-id": {"value": OAUTH2_PROXY_CLIENT},
                     "client-secret": {"generate": "password"},
                     "cookie-secret": {"generate": "cookie-secret"},
                 },
@@ -148,11 +154,12 @@ def oauth2_proxy_tasks(platform: Platform) -> list[TaskSpec]:
             "oauth2-proxy",
             {
                 "realm": platform.name,
-                "clientId": "oauth2-proxy",
+                "clientId": OAUTH2_PROXY_CLIENT,
                 "title": "Platform sign-in",
                 "scopes": {},
                 "redirectUris": signin.callbacks(platform),
                 "selfAudience": True,  # oauth2-proxy accepts only access tokens whose audience names it
+                "roles": {MONITORING_ROLE: MONITORING_ROLE_DESCRIPTION},
                 "secretFrom": {"namespace": IDENTITY, "name": OAUTH2_PROXY_SECRET, "key": "client-secret"},
             },
         ),
