@@ -308,6 +308,16 @@ def _allow(name: str, namespace: str, app: str, direction: str, peer_ns: str, pe
     return obj("networking.k8s.io/v1", "NetworkPolicy", name, namespace, spec=spec)
 
 
+def _allow_dns(namespace: str, protocol: str = "UDP") -> dict:
+    kube_dns = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+    }
+    rule = {"to": [kube_dns], "ports": [{"protocol": protocol, "port": 53}]}
+    spec = {"podSelector": {}, "policyTypes": ["Egress"], "egress": [rule]}
+    return obj("networking.k8s.io/v1", "NetworkPolicy", "allow-dns", namespace, spec=spec)
+
+
 def test_a_wire_must_pass_the_network_policies_of_both_sides() -> None:
     env = [{"name": "API", "value": "http://api.back.svc.cluster.local"}]
     parts = (
@@ -316,6 +326,7 @@ def test_a_wire_must_pass_the_network_policies_of_both_sides() -> None:
         _service("api", "back", target="http"),
         _deny_all("front"),
         _deny_all("back"),
+        _allow_dns("front"),
     )
     egress = _allow("app-out", "front", "app", "egress", "back", "api", 8080)
     ingress = _allow("api-in", "back", "api", "ingress", "front", "app", 8080)
@@ -330,9 +341,32 @@ def test_a_wire_must_pass_the_network_policies_of_both_sides() -> None:
     assert _messages(_bundle(*parts, wrong_port, ingress)) == [
         "wiring-network: Deployment.apps front/app: spec.template.spec.containers[0].env[0].value: "
         "connects to `api.back.svc:80` (pods on port 8080), but the "
-        "NetworkPolicies of front selecting the sending pods (app-out, default-deny) allow no egress on TCP 8080 "
+        "NetworkPolicies of front selecting the sending pods (allow-dns, app-out, default-deny) allow no egress on "
+        "TCP 8080 "
         "to back pods (app=api)"
     ]
+
+
+def test_a_pod_that_finds_a_service_by_name_must_reach_the_clusters_dns() -> None:
+    """Its egress must admit kube-system's kube-dns pods on UDP 53 before any address works; a
+    gateway's route or a scrape finds endpoints through the API and needs no DNS."""
+    env = [{"name": "API", "value": "http://api.back.svc.cluster.local"}]
+    parts = (
+        _deployment("app", "front", env=env),
+        _deployment("api", "back", ports=[{"name": "http", "containerPort": 8080}]),
+        _service("api", "back", target="http"),
+        _deny_all("front"),
+        _allow("app-out", "front", "app", "egress", "back", "api", 8080),
+    )
+    assert _messages(_bundle(*parts, _allow_dns("front"))) == []
+    refused = [
+        f"wiring-network: Deployment.apps front/app: {C}.env[0].value: finds `api.back.svc:80` by its name, but "
+        "the NetworkPolicies of front selecting the sending pods (app-out, default-deny) allow no egress on UDP 53 "
+        "to kube-system pods (k8s-app=kube-dns): it cannot resolve any Service name"
+    ]
+    assert _messages(_bundle(*parts)) == refused
+    over_tcp = [refused[0].replace("(app-out, default-deny)", "(allow-dns, app-out, default-deny)")]
+    assert _messages(_bundle(*parts, _allow_dns("front", "TCP"))) == over_tcp  # DNS asks over UDP first
 
 
 def test_a_metrics_scrape_must_pass_the_network_policies_too() -> None:
@@ -549,7 +583,11 @@ def _explained_through_the_mesh_and_the_edge(bundle: Bundle) -> None:
     from dockyard.check.wiring.explain import explain_wire
 
     (inside,) = explain_wire(bundle, "payments", "orders")
-    assert inside.lines()[3:8] == [
+    assert inside.lines()[2] == (
+        "  ok dns      orders.shop.svc from kube-system's kube-dns (UDP 53): NetworkPolicy shop/allow-dns admits it "
+        "(egress[0])"
+    )
+    assert inside.lines()[4:9] == [
         "  ok mesh     both namespaces are in the ambient mesh: HBONE on port 15008",
         "  ok waypoint through waypoint shop/waypoint; it enforces AuthorizationPolicy shop/orders, "
         "RequestAuthentication shop/orders",
@@ -621,7 +659,9 @@ def test_explain_wire_shows_each_hop_and_what_admits_it(tmp_path: Path, capsys: 
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
         "Deployment.apps shop/web -> Service shop/orders port 80",
-        "  ok address  `orders.shop.svc:80` in Deployment.apps shop/web (services/web/score.yaml:5:9)",
+        "  ok address  `orders.shop.svc:80` in Deployment.apps shop/web (services/web/score.yaml:10:19)",
+        "  ok dns      orders.shop.svc from kube-system's kube-dns (UDP 53): NetworkPolicy shop/allow-dns admits it "
+        "(egress[0])",
         "  ok service  Service shop/orders port 80 -> pods of Deployment.apps shop/orders, port 8080",
         "  ok egress   NetworkPolicy shop/web admits it (egress[0])",
         "  ok ingress  NetworkPolicy shop/orders admits it (ingress[2])",
@@ -635,8 +675,9 @@ def test_explain_wire_shows_each_hop_and_what_admits_it(tmp_path: Path, capsys: 
         "  NO address  the configuration of Deployment.apps shop/web (variables, arguments, ConfigMaps it reads) "
         "names no address of Service shop/payments on port 80"
     )
-    assert lines[3].startswith("  NO egress   the NetworkPolicies of shop selecting the sending pods (allow-dns, ")
-    assert lines[4].startswith("  NO ingress  the NetworkPolicies of shop selecting the receiving pods (")
+    assert lines[2].startswith("  ok dns      payments.shop.svc from kube-system's kube-dns (UDP 53): ")
+    assert lines[4].startswith("  NO egress   the NetworkPolicies of shop selecting the sending pods (allow-dns, ")
+    assert lines[5].startswith("  NO ingress  the NetworkPolicies of shop selecting the receiving pods (")
     assert lines[-1] == "  refused"
 
 

@@ -37,6 +37,9 @@ class Wire:
     """How the value that makes it may be written in that object, most precise first (see placed.py)."""
     whole: bool = False
     """Whether that value is exactly one of `texts` (a short address)."""
+    by_name: bool = False
+    """Whether the source finds the Service by its DNS name (an address it is configured with; a
+    gateway or Prometheus finds endpoints through the API instead)."""
 
 
 def addresses(text: str) -> Iterator[tuple[str, str, int | None]]:
@@ -126,7 +129,7 @@ def check_addresses(facts: Facts) -> tuple[list[Finding], list[Wire]]:
                 if port is None and found.ports is not None and len(found.ports) == 1:
                     port = next(iter(found.ports))
                 if port is not None:
-                    wires.append(Wire(pod, found, port, written, texts=(written,), whole=True))
+                    wires.append(Wire(pod, found, port, written, texts=(written,), whole=True, by_name=True))
     for rendered in facts.bundle.objects:
         if rendered.kind in ("CustomResourceDefinition", "Secret"):
             continue
@@ -142,7 +145,7 @@ def check_addresses(facts: Facts) -> tuple[list[Finding], list[Wire]]:
             if found is not None and port is not None:
                 users = _users(facts, rendered, readers) if users is None else users
                 texts = needles(name, namespace, port)
-                wires += [Wire(pod, found, port, written, texts=texts) for pod in users]
+                wires += [Wire(pod, found, port, written, texts=texts, by_name=True) for pod in users]
     return list(findings), wires
 
 

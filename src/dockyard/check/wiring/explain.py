@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from dockyard.check.wiring.addresses import Wire, check_addresses
 from dockyard.check.wiring.facts import Facts, Pod, ServiceInfo, facts_of
-from dockyard.check.wiring.network import HBONE, Endpoint, ambient, judge, policy_indexes, targets
+from dockyard.check.wiring.network import DNS, DNS_PORT, HBONE, Endpoint, ambient, judge, policy_indexes, targets
+from dockyard.check.wiring.placed import place
 from dockyard.check.wiring.policies import backend_refs, policies_on
 from dockyard.check.wiring.routes import COMPONENT_LABEL, host_matches, refusal, selects
 from dockyard.errors import UsageError
@@ -82,11 +83,13 @@ def explain_wire(bundle: Bundle, source: str, target: str) -> list[WirePath]:
 def _inside(facts: Facts, wire: Wire, missing: Hop | None) -> WirePath:
     service = wire.service
     title = f"{_name(wire.source.owner)} -> Service {service.namespace}/{service.name} port {wire.port}"
-    first = missing or Hop(
-        "address", True, f"`{wire.written}` in {_name(wire.source.owner)} ({wire.source.owner.source})"
-    )
+    where = place(wire.source.owner, wire.texts, whole=wire.whole).position
+    first = missing or Hop("address", True, f"`{wire.written}` in {_name(wire.source.owner)} ({where})")
     source = Endpoint(wire.source.namespace, wire.source.labels, wire.source)
-    return WirePath(title, (first, *_to_pods(facts, wire, source)))
+    allowed, why = judge(facts, policy_indexes(facts), source, DNS, DNS_PORT, "Egress", "UDP")
+    name = f"{service.name}.{service.namespace}.svc"
+    dns = Hop("dns", allowed, f"{name} from kube-system's kube-dns (UDP {DNS_PORT}): {why}")
+    return WirePath(title, (first, dns, *_to_pods(facts, wire, source)))
 
 
 def _to_pods(facts: Facts, wire: Wire, source: Endpoint, *, direct: bool = False) -> list[Hop]:

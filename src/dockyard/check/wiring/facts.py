@@ -135,6 +135,10 @@ class Facts:
     def namespace_known(self, namespace: str) -> bool:
         return namespace in self.namespaces or namespace in ALWAYS_NAMESPACES
 
+    def namespace_labels(self, namespace: str) -> dict[str, str]:
+        """A namespace's labels; one the render does not make has the label every namespace has."""
+        return self.namespaces.get(namespace) or {"kubernetes.io/metadata.name": namespace}
+
     def index(self) -> None:
         self._routes: dict[tuple[str, str], Rendered] = {}
         self._routes_in: dict[str, list[Rendered]] = {}

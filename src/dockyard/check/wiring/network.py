@@ -2,7 +2,8 @@
 both sides: the source's egress and the destination's ingress, evaluated as Kubernetes does (a
 pod selected by any policy of a direction is isolated in it; then some rule of those policies
 must admit the peer and the port). Between two namespaces in the ambient mesh the traffic is
-HBONE on port 15008, so that is the port both sides must allow."""
+HBONE on port 15008, so that is the port both sides must allow. A pod that finds a Service by its
+name must also reach the cluster's DNS (kube-system's kube-dns pods, UDP 53) first."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from dockyard.check.wiring.routes import selects
 from dockyard.render.bundle import Rendered
 
 RULE = "wiring-network"
+DNS_PORT = 53
 HBONE = 15008
 AMBIENT = ("istio.io/dataplane-mode", "ambient")
 
@@ -52,11 +54,23 @@ class Policies:
         return found
 
 
+DNS = Endpoint("kube-system", {"k8s-app": "kube-dns"}, None)
+"""The cluster's DNS, as every distribution labels its pods (CoreDNS keeps the label)."""
+
+
 def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
     findings: list[Finding] = []
     seen: set[tuple[int, str, int]] = set()
+    resolving: set[int] = set()
     indexes = policy_indexes(facts)
     for wire in wires:
+        if wire.by_name and id(wire.source.owner) not in resolving:
+            resolving.add(id(wire.source.owner))
+            source = Endpoint(wire.source.namespace, wire.source.labels, wire.source)
+            blocked = _blocked(facts, indexes, source, DNS, DNS_PORT, "Egress", "UDP")
+            if blocked:
+                message = f"finds `{wire.written}` by its name, but {blocked}: it cannot resolve any Service name"
+                findings.append(finding(wire.source.owner, RULE, message, text=wire.texts, whole=wire.whole))
         key = (id(wire.source.owner), f"{wire.service.namespace}/{wire.service.name}", wire.port)
         if key in seen:
             continue
@@ -100,15 +114,27 @@ def targets(facts: Facts, wire: Wire) -> list[tuple[Endpoint, int]]:
 
 
 def _blocked(
-    facts: Facts, indexes: dict[str, Policies], subject: Endpoint, peer: Endpoint, port: int, direction: str
+    facts: Facts,
+    indexes: dict[str, Policies],
+    subject: Endpoint,
+    peer: Endpoint,
+    port: int,
+    direction: str,
+    protocol: str = "TCP",
 ) -> str | None:
     """Why `subject`'s policies refuse traffic with `peer` on `port` in `direction` (None: allowed)."""
-    allowed, why = judge(facts, indexes, subject, peer, port, direction)
+    allowed, why = judge(facts, indexes, subject, peer, port, direction, protocol)
     return None if allowed else why
 
 
 def judge(
-    facts: Facts, indexes: dict[str, Policies], subject: Endpoint, peer: Endpoint, port: int, direction: str
+    facts: Facts,
+    indexes: dict[str, Policies],
+    subject: Endpoint,
+    peer: Endpoint,
+    port: int,
+    direction: str,
+    protocol: str = "TCP",
 ) -> tuple[bool, str]:
     """Whether `subject`'s policies let traffic with `peer` on `port` in `direction`, and why: the
     policy and rule that admit it, that no policy isolates the pods, or what refuses it."""
@@ -123,13 +149,13 @@ def judge(
             if peers and not any(_peer_matches(facts, policy, entry, peer) for entry in peers):
                 continue
             destination = peer if direction == "Egress" else subject
-            if _port_allowed(rule.get("ports"), port, destination):
+            if _port_allowed(rule.get("ports"), port, destination, protocol):
                 return True, f"NetworkPolicy {subject.namespace}/{policy.name} admits it ({field}[{number}])"
     names = ", ".join(sorted(p.name for p in isolating))
     side = "sending" if direction == "Egress" else "receiving"
     return False, (
         f"the NetworkPolicies of {subject.namespace} selecting the {side} pods ({names}) allow no {direction.lower()} "
-        f"on TCP {port} {'to' if direction == 'Egress' else 'from'} {peer.namespace} pods {_labels(peer.labels)}"
+        f"on {protocol} {port} {'to' if direction == 'Egress' else 'from'} {peer.namespace} pods {_labels(peer.labels)}"
     )
 
 
@@ -180,18 +206,20 @@ def _peer_matches(facts: Facts, policy: Rendered, entry: Mapping[str, Any], peer
     if "ipBlock" in entry:
         return False  # pod traffic is judged by pod and namespace selectors
     if "namespaceSelector" in entry:
-        if not selects(entry["namespaceSelector"], facts.namespaces.get(peer.namespace, {})):
+        if not selects(entry["namespaceSelector"], facts.namespace_labels(peer.namespace)):
             return False
     elif peer.namespace != policy.namespace:
         return False
     return selects(entry.get("podSelector") or {}, peer.labels)
 
 
-def _port_allowed(ports: list[Mapping[str, Any]] | None, port: int, destination: Endpoint) -> bool:
+def _port_allowed(
+    ports: list[Mapping[str, Any]] | None, port: int, destination: Endpoint, protocol: str = "TCP"
+) -> bool:
     if not ports:
         return True
     for entry in ports:
-        if entry.get("protocol", "TCP") != "TCP":
+        if entry.get("protocol", "TCP") != protocol:
             continue
         wanted = entry.get("port")
         if wanted is None:

@@ -5,11 +5,32 @@ the object's origin with a note naming the key that overrides it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from dockyard.check.findings import Finding
+from dockyard.errors import Position
 from dockyard.render.bundle import Rendered
 from dockyard.render.object_id import ObjectId
 from dockyard.render.value_paths import dotted, holding
+
+
+@dataclass(frozen=True)
+class Place:
+    position: Position
+    field: str = ""
+    """The field of the object that holds the value (dotted), empty when not found."""
+    note: str = ""
+
+
+def place(rendered: Rendered, text: str | Sequence[str], *, whole: bool = False) -> Place:
+    """Where the value of `rendered` holding `text` (with `whole`: that is `text`; several: the
+    first found, most precise first) was set; the object's origin when it holds none of them."""
+    for candidate in [text] if isinstance(text, str) else text:
+        field = holding(rendered.manifest, candidate, whole=whole)
+        if field is not None:
+            origin = rendered.source.origin(candidate, rendered.manifest, field, whole=whole)
+            return Place(origin.position, dotted(field), origin.note)
+    return Place(rendered.source.position)
 
 
 def finding(
@@ -21,17 +42,9 @@ def finding(
     whole: bool = False,
     path: str = "",
 ) -> Finding:
-    """A finding about `rendered`; about its value holding `text` (with `whole`: that is `text`;
-    several: the first found, most precise first) when given: placed where that value was set,
-    its field as the path unless `path` says it."""
-    position = rendered.source.position
-    for candidate in [text] if isinstance(text, str) else text:
-        field = holding(rendered.manifest, candidate, whole=whole)
-        if field is not None:
-            origin = rendered.source.origin(candidate, rendered.manifest, field, whole=whole)
-            position = origin.position
-            path = path or dotted(field)
-            if origin.note:
-                message += f" ({origin.note})"
-            break
-    return Finding(position, str(ObjectId.of(rendered.manifest)), path, rule, message)
+    """A finding about `rendered`; about its value holding `text` when given (see `place`), placed
+    where that value was set, its field as the path unless `path` says it."""
+    found = place(rendered, text, whole=whole)
+    if found.note:
+        message += f" ({found.note})"
+    return Finding(found.position, str(ObjectId.of(rendered.manifest)), path or found.field, rule, message)
