@@ -369,6 +369,50 @@ def test_a_pod_that_finds_a_service_by_name_must_reach_the_clusters_dns() -> Non
     assert _messages(_bundle(*parts, _allow_dns("front", "TCP"))) == over_tcp  # DNS asks over UDP first
 
 
+def test_a_pod_that_holds_a_url_of_the_platforms_hosts_may_call_the_gateways_proxies() -> None:
+    """The request goes to the Envoy proxies of the Gateway that serves the host (labelled as Envoy
+    Gateway labels them, on the listener's port + 10000); a URL may only be shown to browsers, so a
+    refusal is a warning."""
+    from dockyard.check.findings import Severity
+
+    secure = {"name": "secure", "protocol": "HTTPS", "port": 443, "allowedRoutes": {"namespaces": {"from": "All"}}}
+    env = [{"name": "API", "value": "https://api.example.com/orders"}]
+    parts = (
+        _gateway([secure]),
+        _route(["api.example.com"]),
+        _deployment("api", "shop"),
+        _service("api", "shop"),
+        _deployment("app", "front", env=env),
+        _deny_all("front"),
+        _allow_dns("front"),
+    )
+    (found,) = check_wiring(_bundle(*parts))
+    assert (found.severity, found.object, found.path) == (
+        Severity.WARN,
+        "Deployment.apps front/app",
+        f"{C}.env[0].value",
+    )
+    assert found.message == (
+        "holds `https://api.example.com`, served by the proxies of Gateway gw/edge; if its pods call it (not only "
+        "show it to browsers), they connect there (pods on port 10443), but the NetworkPolicies of front selecting "
+        "the sending pods (allow-dns, default-deny) allow no egress on TCP 10443 to gw pods "
+        "(app.kubernetes.io/component=proxy, app.kubernetes.io/managed-by=envoy-gateway, app.kubernetes.io/name=envoy)"
+    )
+    proxies = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gw"}},
+        "podSelector": {"matchLabels": {"gateway.envoyproxy.io/owning-gateway-name": "edge"}},
+    }
+    rule = {"to": [proxies], "ports": [{"protocol": "TCP", "port": 10443}]}
+    to_gateway = obj(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        "to-gateway",
+        "front",
+        spec={"podSelector": {}, "policyTypes": ["Egress"], "egress": [rule]},
+    )
+    assert check_wiring(_bundle(*parts, to_gateway)) == []
+
+
 def test_a_metrics_scrape_must_pass_the_network_policies_too() -> None:
     """A ServiceMonitor makes Prometheus (its pods come from the operator, labelled as it labels
     them) connect to the pods behind the Services it selects; a default-deny namespace must admit it."""

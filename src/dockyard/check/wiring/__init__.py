@@ -7,7 +7,8 @@ the whole render of a cluster (components and services together) before anything
     policies    every SecurityPolicy protects routes that exist; the Services it sends to exist
     urls        every URL handed out for the platform's hosts is routed, on a listener of its scheme
     scrapes     each ServiceMonitor's targets are wires from Prometheus
-    network     every wire (addresses, route backends, scrapes) is allowed by the NetworkPolicies of both sides
+    hosts       each URL of the platform's hosts a pod holds is a wire to the gateway's proxies (maybe: a warning)
+    network     every wire (addresses, route backends, scrapes, hosts) is allowed by the NetworkPolicies of both sides
     stages      nothing waits on what a later stage applies
     pods        no duplicate names in a pod's containers, variables, ports, volumes, mounts
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.addresses import check_addresses
 from dockyard.check.wiring.facts import Facts, facts_of
+from dockyard.check.wiring.hosts import host_wires
 from dockyard.check.wiring.network import check_network
 from dockyard.check.wiring.pods import check_duplicates
 from dockyard.check.wiring.policies import check_policies
@@ -53,6 +55,7 @@ def check_wiring(bundle: Bundle, domain: str | None = None, facts: Facts | None 
     wires += policy_wires
     findings += policy_findings
     wires += scrape_wires(facts)
+    wires += host_wires(facts)
     findings += check_references(facts)
     findings += check_urls(facts, domain)
     findings += check_network(facts, wires)

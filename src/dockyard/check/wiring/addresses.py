@@ -40,6 +40,9 @@ class Wire:
     by_name: bool = False
     """Whether the source finds the Service by its DNS name (an address it is configured with; a
     gateway or Prometheus finds endpoints through the API instead)."""
+    certain: bool = True
+    """False: the pod may never connect (a URL of the platform's hosts may be one it only shows
+    to browsers), so a refusal is a warning."""
 
 
 def addresses(text: str) -> Iterator[tuple[str, str, int | None]]:
@@ -119,7 +122,7 @@ def short_addresses(facts: Facts, pod: Pod) -> Iterator[tuple[str, str, int | No
 def check_addresses(facts: Facts) -> tuple[list[Finding], list[Wire]]:
     findings: dict[Finding, None] = {}
     wires: list[Wire] = []
-    readers = _configmap_readers(facts)
+    readers = configmap_readers(facts)
     for pod in facts.pods:
         for name, namespace, port, written in short_addresses(facts, pod):
             found = _resolve(facts, pod.owner, name, namespace, port, written, whole=True)
@@ -143,7 +146,7 @@ def check_addresses(facts: Facts) -> tuple[list[Finding], list[Wire]]:
             if found is not None and port is None and found.ports is not None and len(found.ports) == 1:
                 port = next(iter(found.ports))
             if found is not None and port is not None:
-                users = _users(facts, rendered, readers) if users is None else users
+                users = users_of(facts, rendered, readers) if users is None else users
                 texts = needles(name, namespace, port)
                 wires += [Wire(pod, found, port, written, texts=texts, by_name=True) for pod in users]
     return list(findings), wires
@@ -187,7 +190,7 @@ def needles(name: str, namespace: str, port: int | None) -> tuple[str, ...]:
     return (f"{host}:{port}", f"{host}.cluster.local:{port}", host) if port else (host,)
 
 
-def _configmap_readers(facts: Facts) -> dict[tuple[str, str], list[Pod]]:
+def configmap_readers(facts: Facts) -> dict[tuple[str, str], list[Pod]]:
     readers: dict[tuple[str, str], list[Pod]] = {}
     for pod in facts.pods:
         names = set()
@@ -206,7 +209,7 @@ def _configmap_readers(facts: Facts) -> dict[tuple[str, str], list[Pod]]:
     return readers
 
 
-def _users(facts: Facts, rendered: Rendered, readers: dict[tuple[str, str], list[Pod]]) -> list[Pod]:
+def users_of(facts: Facts, rendered: Rendered, readers: dict[tuple[str, str], list[Pod]]) -> list[Pod]:
     """The pods that connect to what `rendered` names: its own pod, or the pods that read it."""
     if rendered.kind == "ConfigMap":
         return readers.get((rendered.namespace or "", rendered.name), [])

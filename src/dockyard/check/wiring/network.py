@@ -7,11 +7,12 @@ name must also reach the cluster's DNS (kube-system's kube-dns pods, UDP 53) fir
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dockyard.check.findings import Finding
+from dockyard.check.findings import Finding, Severity
 from dockyard.check.wiring.addresses import Wire
 from dockyard.check.wiring.facts import Facts, Pod
 from dockyard.check.wiring.placed import finding
@@ -84,15 +85,15 @@ def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
             )
             if blocked:
                 owner = wire.reported_by or wire.source.owner
-                findings.append(
-                    finding(
-                        owner,
-                        RULE,
-                        f"connects to `{wire.written}` (pods on port {port}), but {blocked}",
-                        text=wire.texts,
-                        whole=wire.whole,
+                if wire.certain:
+                    message = f"connects to `{wire.written}` (pods on port {port}), but {blocked}"
+                else:
+                    message = (
+                        f"holds `{wire.written}`, served by the {wire.service.name}; if its pods call it (not "
+                        f"only show it to browsers), they connect there (pods on port {port}), but {blocked}"
                     )
-                )
+                found = finding(owner, RULE, message, text=wire.texts, whole=wire.whole)
+                findings.append(found if wire.certain else dataclasses.replace(found, severity=Severity.WARN))
                 break
     return findings
 

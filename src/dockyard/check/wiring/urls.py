@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from dockyard.check.findings import Finding
 from dockyard.check.wiring.facts import Facts
 from dockyard.check.wiring.placed import finding
 from dockyard.check.wiring.routes import refusal
+from dockyard.render.bundle import Rendered
 
 RULE = "wiring-url"
 HOST = re.compile(r"[a-z0-9.-]*")
@@ -21,7 +23,7 @@ SCHEMES = {"http": "HTTP", "https": "HTTPS"}
 
 
 def check_urls(facts: Facts, domain: str | None) -> list[Finding]:
-    served, routed = _served(facts)
+    served, routed = serving(facts)
     findings: dict[Finding, None] = {}
     for rendered in facts.bundle.objects:
         if rendered.kind == "CustomResourceDefinition":
@@ -51,10 +53,17 @@ def urls(text: str) -> Iterator[tuple[str, str]]:
         index = text.find("://", index + 3)
 
 
-def _served(facts: Facts) -> tuple[set[tuple[str, str]], set[str]]:
-    """(scheme, host) pairs some route serves through a listener of that scheme, and every host a
-    route names."""
-    served: set[tuple[str, str]] = set()
+@dataclass(frozen=True)
+class Listening:
+    """A Gateway listener that serves a host (a route with that host attaches to it)."""
+
+    gateway: Rendered
+    port: int
+
+
+def serving(facts: Facts) -> tuple[dict[tuple[str, str], list[Listening]], set[str]]:
+    """The listeners that serve each (scheme, host) through some route, and every host a route names."""
+    served: dict[tuple[str, str], list[Listening]] = {}
     routed: set[str] = set()
     for route in facts.routes:
         spec = route.manifest.get("spec") or {}
@@ -68,11 +77,13 @@ def _served(facts: Facts) -> tuple[set[tuple[str, str]], set[str]]:
                 if parent.get("sectionName") not in (None, listener.get("name")):
                     continue
                 scheme = {v: k for k, v in SCHEMES.items()}.get(str(listener.get("protocol")))
-                if scheme is None:
+                if scheme is None or not isinstance(listener.get("port"), int):
                     continue
                 for host in hosts:
                     if refusal(facts, route, gateway, listener, [host]) is None:
-                        served.add((scheme, host))
+                        found = served.setdefault((scheme, host), [])
+                        if all(f.gateway is not gateway or f.port != listener["port"] for f in found):
+                            found.append(Listening(gateway, listener["port"]))
     return served, routed
 
 
