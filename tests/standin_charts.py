@@ -1,10 +1,13 @@
 """Stand-in charts, for the benchmarks and the tests that apply the `full` and `complete` profiles:
 for every built-in component whose upstream chart this machine cannot pull, a chart of the same
 name whose values.yaml has every key Dockyard sets, and whose templates render what the wiring
-depends on exactly as the real chart does at its pinned version (SHAPES: Service names, ports
-and target ports, pod labels, container ports; read from the real charts' templates, see each
-entry), plus a realistic number of other objects (ServiceAccount, ConfigMap, RBAC, ServiceMonitor).
-Served from a loopback Helm repository."""
+depends on exactly as the real chart does at its pinned version with Dockyard's values (the
+shapes in tests/standin_shapes.py: workloads and their pod labels and container ports, Services
+with their labels, selectors and ports, ServiceMonitors, the Prometheus Operator's Prometheus and
+Alertmanager, admission webhooks and where they send), plus a realistic number of other objects
+(ServiceAccount, ConfigMap, RBAC). Each workload mounts a ConfigMap of the values it was given,
+so the addresses in them are its configuration, as they are for the real chart's pods. Served
+from a loopback Helm repository."""
 
 from __future__ import annotations
 
@@ -12,10 +15,12 @@ import json
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
+
+from tests.standin_shapes import SHAPES
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -77,144 +82,6 @@ spec:
 }
 
 
-@dataclass(frozen=True)
-class Workload:
-    """One workload of a real chart, as the wiring sees it."""
-
-    name: str
-    labels: dict[str, str]
-    """Its pods' labels (the real chart's selector labels)."""
-    ports: dict[str, int]
-    """Container ports by name."""
-    services: dict[str, list[tuple[str, int, int | str]]] = field(default_factory=dict)
-    """Services selecting these pods: name -> [(port name, port, target port)]."""
-
-
-SHAPES: dict[str, list[Workload]] = {
-    # keycloakx 7.0.1 (codecentric/helm-charts tag keycloakx-7.0.1): templates/service-http.yaml,
-    # statefulset.yaml; fullnameOverride keycloak
-    "keycloak": [
-        Workload(
-            "keycloak",
-            {"app.kubernetes.io/name": "keycloakx", "app.kubernetes.io/instance": "keycloak"},
-            {"http": 8080, "http-internal": 9000, "https": 8443},
-            {
-                "keycloak-http": [
-                    ("http-internal", 9000, "http-internal"),
-                    ("http", 80, "http"),
-                    ("https", 8443, "https"),
-                ]
-            },
-        )
-    ],
-    # oauth2-proxy 7.12.0 (oauth2-proxy/manifests tag oauth2-proxy-7.12.0): templates/service.yaml
-    "oauth2-proxy": [
-        Workload(
-            "oauth2-proxy",
-            {"app.kubernetes.io/name": "oauth2-proxy", "app.kubernetes.io/instance": "oauth2-proxy"},
-            {"http": 4180, "metrics": 44180},
-            {"oauth2-proxy": [("http", 80, "http"), ("metrics", 44180, "metrics")]},
-        )
-    ],
-    # opentelemetry-collector 0.120.0 (tag opentelemetry-collector-0.120.0): ports from .Values.ports
-    "opentelemetry-collector": [
-        Workload(
-            "opentelemetry-collector",
-            {
-                "app.kubernetes.io/name": "opentelemetry-collector",
-                "app.kubernetes.io/instance": "opentelemetry-collector",
-                "component": "standalone-collector",
-            },
-            {"otlp": 4317, "otlp-http": 4318},
-            {"opentelemetry-collector": [("otlp", 4317, 4317), ("otlp-http", 4318, 4318)]},
-        )
-    ],
-    # loki (grafana-community/helm-charts tag loki-18.11.0): monolithic/service.yaml, gateway/service.yaml
-    "loki": [
-        Workload(
-            "loki",
-            {
-                "app.kubernetes.io/name": "loki",
-                "app.kubernetes.io/instance": "loki",
-                "app.kubernetes.io/component": "single-binary",
-            },
-            {"http-metrics": 3100, "grpc": 9095},
-            {"loki": [("http-metrics", 3100, "http-metrics"), ("grpc", 9095, "grpc")]},
-        ),
-        Workload(
-            "loki-gateway",
-            {
-                "app.kubernetes.io/name": "loki",
-                "app.kubernetes.io/instance": "loki",
-                "app.kubernetes.io/component": "gateway",
-            },
-            {"http": 8080},
-            {"loki-gateway": [("http", 80, "http")]},
-        ),
-    ],
-    # tempo (grafana-community/helm-charts tag tempo-2.2.4; 2.3.0 changes only Chart.yaml): templates/service.yaml
-    "tempo": [
-        Workload(
-            "tempo",
-            {"app.kubernetes.io/name": "tempo", "app.kubernetes.io/instance": "tempo"},
-            {"prom-metrics": 3200, "otlp-grpc": 4317, "otlp-http": 4318},
-            {
-                "tempo": [
-                    ("tempo-prom-metrics", 3200, 3200),
-                    ("grpc-tempo-otlp", 4317, 4317),
-                    ("tempo-otlp-http", 4318, 4318),
-                ]
-            },
-        )
-    ],
-    # kube-prometheus-stack (prometheus-community/helm-charts tag kube-prometheus-stack-88.5.3): the
-    # Prometheus and Alertmanager pods come from the operator; Grafana from the grafana subchart
-    "kube-prometheus-stack": [
-        Workload(
-            "prometheus",
-            {"app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": "kube-prometheus-stack-prometheus"},
-            {"http-web": 9090, "reloader-web": 8080},
-            {"kube-prometheus-stack-prometheus": [("http-web", 9090, 9090), ("reloader-web", 8080, "reloader-web")]},
-        ),
-        Workload(
-            "alertmanager",
-            {"app.kubernetes.io/name": "alertmanager", "alertmanager": "kube-prometheus-stack-alertmanager"},
-            {"http-web": 9093, "reloader-web": 8080},
-            {"kube-prometheus-stack-alertmanager": [("http-web", 9093, 9093)]},
-        ),
-        Workload(
-            "grafana",
-            {"app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "kube-prometheus-stack"},
-            {"grafana": 3000},
-            {"kube-prometheus-stack-grafana": [("http-web", 80, "grafana")]},
-        ),
-    ],
-    # istiod (istio/istio tag 1.30.3, manifests/charts/istio-control/istio-discovery): templates/service.yaml,
-    # deployment.yaml
-    "istiod": [
-        Workload(
-            "istiod",
-            {"app": "istiod", "istio": "pilot"},
-            {
-                "http-debug": 8080,
-                "grpc-xds": 15010,
-                "tls-xds": 15012,
-                "https-webhooks": 15017,
-                "http-monitoring": 15014,
-            },
-            {
-                "istiod": [
-                    ("grpc-xds", 15010, 15010),
-                    ("https-dns", 15012, 15012),
-                    ("https-webhook", 443, 15017),
-                    ("http-monitoring", 15014, 15014),
-                ]
-            },
-        )
-    ],
-}
-
-
 CRDS: dict[str, tuple[str, str, str]] = {
     # Istio's CRDs, from its API module at the release's branch (the istio-base chart installs these)
     "istio-base": ("istio.io/api", "v1.30.8", "kubernetes/customresourcedefinitions.gen.yaml"),
@@ -229,51 +96,85 @@ def _module_file(module: str, version: str, path: str) -> str:
     return (Path(json.loads(done.stdout)["Dir"]) / path).read_text()
 
 
-def _shaped(name: str) -> str:
-    """The workloads and Services of `name` as the real chart names them (YAML written from data)."""
-    documents: list[dict] = []
-    for workload in SHAPES[name]:
-        container = {
-            "name": "main",
-            "image": f"registry.example.org/{workload.name}:1.0.0",
-            "ports": [{"name": port, "containerPort": number} for port, number in workload.ports.items()],
-            "readinessProbe": {"tcpSocket": {"port": next(iter(workload.ports))}},
-            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
-        }
-        documents.append(
-            {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "metadata": {"name": workload.name, "labels": workload.labels},
-                "spec": {
-                    "replicas": 1,
-                    "selector": {"matchLabels": workload.labels},
-                    "template": {
-                        "metadata": {"labels": workload.labels},
-                        "spec": {
-                            "containers": [
-                                {**container, "volumeMounts": [{"name": "config", "mountPath": "/etc/config"}]}
-                            ],
-                            # the chart's values are its pods' configuration (addresses included)
-                            "volumes": [{"name": "config", "configMap": {"name": f"{name}-config"}}],
-                        },
-                    },
-                },
-            }
-        )
-        for service, ports in workload.services.items():
-            documents.append(
+RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}}
+MONITORING = ("ServiceMonitor", "PodMonitor", "Prometheus", "Alertmanager")
+WEBHOOKS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
+
+
+def _shaped(name: str) -> tuple[str, str]:
+    """The objects of `name` as the real chart renders them (YAML written from data): the plain
+    ones, and those of the Prometheus Operator's kinds (rendered only where its CRDs exist)."""
+    plain: list[dict[str, Any]] = []
+    monitoring: list[dict[str, Any]] = []
+    for shape in SHAPES[name]:
+        kind = shape["kind"]
+        metadata: dict[str, Any] = {"name": shape["name"]}
+        if "namespace" in shape:
+            metadata["namespace"] = shape["namespace"]
+        if shape.get("labels"):
+            metadata["labels"] = shape["labels"]
+        if kind in ("Deployment", "StatefulSet", "DaemonSet"):
+            plain.append(_workload(name, shape, metadata))
+        elif kind == "Service":
+            spec = {"selector": shape["selector"], "ports": shape["ports"]}
+            plain.append({"apiVersion": "v1", "kind": kind, "metadata": metadata, "spec": spec})
+        elif kind in MONITORING:
+            monitoring.append(
                 {
-                    "apiVersion": "v1",
-                    "kind": "Service",
-                    "metadata": {"name": service},
-                    "spec": {
-                        "selector": workload.labels,
-                        "ports": [{"name": n, "port": p, "targetPort": t} for n, p, t in ports],
-                    },
+                    "apiVersion": "monitoring.coreos.com/v1",
+                    "kind": kind,
+                    "metadata": metadata,
+                    "spec": shape.get("spec", {}),
                 }
             )
-    return "---\n".join(yaml.safe_dump(d, sort_keys=False) for d in documents)
+        elif kind in WEBHOOKS:
+            hooks = [
+                {
+                    "name": hook["name"],
+                    "clientConfig": {"service": hook["service"]},
+                    "failurePolicy": hook["failurePolicy"],
+                    "sideEffects": "None",
+                    "admissionReviewVersions": ["v1"],
+                }
+                for hook in shape["webhooks"]
+            ]
+            plain.append(
+                {"apiVersion": "admissionregistration.k8s.io/v1", "kind": kind, "metadata": metadata, "webhooks": hooks}
+            )
+        else:
+            raise ValueError(f"{name}: no stand-in for kind {kind}")
+    return _documents(plain), _documents(monitoring)
+
+
+def _workload(name: str, shape: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    containers = []
+    for index, declared in enumerate(shape["containers"]):
+        container: dict[str, Any] = {
+            "name": declared["name"],
+            "image": f"registry.example.org/{shape['name']}-{index}:1.0.0",
+            "ports": declared["ports"],
+            "resources": RESOURCES,
+            # the chart's values are its pods' configuration (addresses included)
+            "volumeMounts": [{"name": "config", "mountPath": "/etc/config"}],
+        }
+        tcp = [p for p in declared["ports"] if p.get("protocol", "TCP") == "TCP" and "name" in p]
+        if tcp:
+            container["readinessProbe"] = {"tcpSocket": {"port": tcp[0]["name"]}}
+        containers.append(container)
+    pod = {"containers": containers, "volumes": [{"name": "config", "configMap": {"name": f"{name}-config"}}]}
+    spec: dict[str, Any] = {
+        "selector": {"matchLabels": shape["selector"]},
+        "template": {"metadata": {"labels": shape["labels"]}, "spec": pod},
+    }
+    if shape["kind"] != "DaemonSet":
+        spec = {"replicas": 1, **spec}
+    if shape["kind"] == "StatefulSet":
+        spec["serviceName"] = shape["name"]
+    return {"apiVersion": "apps/v1", "kind": shape["kind"], "metadata": metadata, "spec": spec}
+
+
+def _documents(objects: list[dict[str, Any]]) -> str:
+    return "---\n".join(yaml.safe_dump(d, sort_keys=False) for d in objects)
 
 
 def make_repository(directory: Path, charts: dict[str, tuple[str, dict]], helm: Path) -> None:
@@ -285,11 +186,15 @@ def make_repository(directory: Path, charts: dict[str, tuple[str, dict]], helm: 
         (chart / "Chart.yaml").write_text(yaml.safe_dump({"apiVersion": "v2", "name": name, "version": version}))
         (chart / "values.yaml").write_text(yaml.safe_dump({**values, "part": "server"}))
         for file, text in TEMPLATES.items():
-            if name in SHAPES and file in ("deployment.yaml", "service.yaml"):
-                continue  # the real chart's own names and ports instead
+            if name in SHAPES and file in ("deployment.yaml", "service.yaml", "servicemonitor.yaml"):
+                continue  # the real chart's own objects instead
             (chart / "templates" / file).write_text(text)
         if name in SHAPES:
-            (chart / "templates" / "workloads.yaml").write_text(_shaped(name))
+            plain, monitoring = _shaped(name)
+            (chart / "templates" / "workloads.yaml").write_text(plain)
+            if monitoring:
+                gate = '{{- if .Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor" }}\n'
+                (chart / "templates" / "monitoring.yaml").write_text(gate + monitoring + "{{- end }}\n")
         if name in CRDS:
             (chart / "crds").mkdir()
             (chart / "crds" / "crds.yaml").write_text(_module_file(*CRDS[name]))

@@ -457,6 +457,30 @@ def test_a_metrics_scrape_must_pass_the_network_policies_too() -> None:
     ]
 
 
+def test_a_service_monitor_must_select_services_with_the_port_it_scrapes() -> None:
+    """One that names a port its Services lack, or selects nothing where every Service is known,
+    scrapes nothing, silently; a namespace with Services a controller makes is not judged."""
+
+    def monitor(port: str, app: str = "api", namespace: str = "shop") -> dict:
+        spec = {"selector": {"matchLabels": {"app": app}}, "endpoints": [{"port": port}]}
+        return obj("monitoring.coreos.com/v1", "ServiceMonitor", "api", namespace, spec=spec)
+
+    service = _service("api", "shop")
+    service["metadata"]["labels"] = {"app": "api"}
+    parts = (service, _deployment("api", "shop"))
+    assert _messages(_bundle(*parts, monitor("http"))) == []
+    assert _messages(_bundle(*parts, monitor("metrics"))) == [
+        "wiring-scrape: ServiceMonitor.monitoring.coreos.com shop/api: spec.endpoints[0].port: scrapes port "
+        "`metrics`, which none of the Services it selects has (shop/api: ports http): it scrapes nothing there"
+    ]
+    assert _messages(_bundle(*parts, monitor("http", app="web"))) == [
+        "wiring-scrape: ServiceMonitor.monitoring.coreos.com shop/api: spec.selector: selects no Service in shop: "
+        "it scrapes nothing"
+    ]
+    made_later = obj("postgresql.cnpg.io/v1", "Cluster", "pg", "shop", spec={"instances": 1})
+    assert _messages(_bundle(*parts, made_later, monitor("metrics", app="pg"))) == []  # its Services come later
+
+
 def test_nothing_waits_on_a_later_stage() -> None:
     early = _deployment("identity", "id", env=[{"name": "DB", "value": "db.data.svc.cluster.local:5432"}])
     early["_stage"] = "platform-networking"
@@ -581,7 +605,7 @@ def test_the_complete_platform_is_wired_whole_and_a_stage_deadlock_is_found(
     earlier = dataclasses.replace(identity.KEYCLOAK, stage="platform-networking")
     monkeypatch.setitem(CATALOG, "keycloak", earlier)
     assert _messages(render_platform(platform_of(repo), chart_store())) == [
-        "wiring-stage: Deployment.apps dockyard-identity/keycloak: in stage platform-networking, it connects to "
+        "wiring-stage: StatefulSet.apps dockyard-identity/keycloak: in stage platform-networking, it connects to "
         "`platform-postgres-rw.dockyard-databases.svc`, which stage platform-services applies later: if it needs it "
         "to start, stage platform-networking can never become healthy"
     ]

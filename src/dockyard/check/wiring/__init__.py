@@ -6,7 +6,7 @@ the whole render of a cluster (components and services together) before anything
     routes      every HTTPRoute attaches to a Gateway listener that admits it; its backends exist
     policies    every SecurityPolicy protects routes that exist; the Services it sends to exist
     urls        every URL handed out for the platform's hosts is routed, on a listener of its scheme
-    scrapes     each ServiceMonitor's targets are wires from Prometheus
+    scrapes     each ServiceMonitor's targets are wires from Prometheus; it names ports its Services have
     hosts       each URL of the platform's hosts a pod holds is a wire to the gateway's proxies (maybe: a warning)
     network     every wire (addresses, route backends, scrapes, hosts) is allowed by the NetworkPolicies of both sides
     stages      nothing waits on what a later stage applies
@@ -26,7 +26,7 @@ from dockyard.check.wiring.pods import check_duplicates
 from dockyard.check.wiring.policies import check_policies
 from dockyard.check.wiring.references import check_references
 from dockyard.check.wiring.routes import check_routes
-from dockyard.check.wiring.scrapes import scrape_wires
+from dockyard.check.wiring.scrapes import check_scrapes, scrape_wires
 from dockyard.check.wiring.stages import check_stages
 from dockyard.check.wiring.urls import check_urls
 from dockyard.render.bundle import Bundle
@@ -37,6 +37,7 @@ DESCRIPTIONS = {
     "wiring-route": "Every HTTPRoute attaches to a Gateway listener that admits it, and its backends exist.",
     "wiring-policy": "Every SecurityPolicy protects routes that exist and sends to Services that exist.",
     "wiring-url": "Every URL handed out for the platform's hosts is routed, on a listener of its scheme.",
+    "wiring-scrape": "Every ServiceMonitor selects Services that have the ports it scrapes.",
     "wiring-network": "Every connection the platform makes is allowed by the NetworkPolicies of both sides.",
     "wiring-stage": "Nothing in a stage waits on what a later stage applies.",
     "wiring-duplicate": "No duplicate names in a pod's containers, variables, ports, volumes or mounts.",
@@ -56,6 +57,7 @@ def check_wiring(bundle: Bundle, domain: str | None = None, facts: Facts | None 
     findings += policy_findings
     wires += scrape_wires(facts)
     wires += host_wires(facts)
+    findings += check_scrapes(facts)
     findings += check_references(facts)
     findings += check_urls(facts, domain)
     findings += check_network(facts, wires)

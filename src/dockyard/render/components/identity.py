@@ -129,7 +129,7 @@ def oauth2_proxy_values(platform: Platform) -> dict[str, Any]:
             "set-xauthrequest": True,
             "allowed-role": f"{OAUTH2_PROXY_CLIENT}:{MONITORING_ROLE}",  # a client role (keycloak-oidc's form)
         },
-        "metrics": {"servicemonitor": {"enabled": True}},
+        "metrics": {"serviceMonitor": {"enabled": True}},  # the chart's key since 7.x (`servicemonitor` before)
     }
 
 

@@ -339,6 +339,9 @@ def collector_values(platform: Platform) -> dict[str, Any]:
             "exporters": exporters,
             "service": {"pipelines": pipelines},
         },
+        # the ServiceMonitor scrapes the port named `metrics` (the collector's own telemetry, 8888),
+        # which the chart leaves off its Service unless asked
+        "ports": {"metrics": {"enabled": True}},
         "serviceMonitor": {"enabled": True},
     }
 
