@@ -27,11 +27,13 @@ class Finding:
     rule: str
     message: str
     severity: Severity = Severity.DENY
+    hint: str = ""
+    """What to do about it, when the message does not say."""
 
     def __str__(self) -> str:
         field = f" {self.path}:" if self.path else ""
         text = f"{self.source}: {self.object}:{field} {self.message} [{self.rule}, {self.severity}]"
-        return printable(text)
+        return printable(text) + (f"\n  hint: {printable(self.hint)}" if self.hint else "")
 
     def as_dict(self) -> dict[str, str]:
         """As `check --output json` prints it."""
@@ -42,4 +44,5 @@ class Finding:
             "rule": self.rule,
             "message": self.message,
             "severity": str(self.severity),
+            "hint": self.hint,
         }

@@ -50,7 +50,9 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": LEVELS.get(finding.severity, "error"),
-        "message": {"text": f"{finding.object}:{where} {finding.message}"},
+        "message": {
+            "text": f"{finding.object}:{where} {finding.message}" + (f" ({finding.hint})" if finding.hint else "")
+        },
     }
     position = finding.source
     if position.line > 0:

@@ -337,6 +337,10 @@ def test_a_wire_must_pass_the_network_policies_of_both_sides() -> None:
         "NetworkPolicies of back selecting the receiving pods (default-deny) allow no ingress on TCP 8080 from "
         "front pods (app=app)"
     ]
+    assert [f.hint for f in check_wiring(_bundle(*parts, egress))] == [
+        "a NetworkPolicy of back selecting those pods must admit ingress from front pods (app=app) on TCP 8080; "
+        "name the Service through a resource (`type: service`) and Dockyard writes both rules"
+    ]
     wrong_port = _allow("app-out", "front", "app", "egress", "back", "api", 80)
     assert _messages(_bundle(*parts, wrong_port, ingress)) == [
         "wiring-network: Deployment.apps front/app: spec.template.spec.containers[0].env[0].value: "
@@ -365,6 +369,10 @@ def test_a_pod_that_finds_a_service_by_name_must_reach_the_clusters_dns() -> Non
         "to kube-system pods (k8s-app=kube-dns): it cannot resolve any Service name"
     ]
     assert _messages(_bundle(*parts)) == refused
+    assert [f.hint for f in check_wiring(_bundle(*parts))] == [
+        "a NetworkPolicy of front must admit egress to kube-system pods (k8s-app=kube-dns) on UDP and TCP 53, as "
+        "the allow-dns policy of Dockyard's team namespaces does"
+    ]
     over_tcp = [refused[0].replace("(app-out, default-deny)", "(allow-dns, app-out, default-deny)")]
     assert _messages(_bundle(*parts, _allow_dns("front", "TCP"))) == over_tcp  # DNS asks over UDP first
 
@@ -473,6 +481,11 @@ def test_a_service_monitor_must_select_services_with_the_port_it_scrapes() -> No
         "wiring-scrape: ServiceMonitor.monitoring.coreos.com shop/api: spec.endpoints[0].port: scrapes port "
         "`metrics`, which none of the Services it selects has (shop/api: ports http): it scrapes nothing there"
     ]
+    (refused,) = check_wiring(_bundle(*parts, monitor("metrics")))
+    assert str(refused).endswith(
+        "[wiring-scrape, deny]\n  hint: name one of those ports, or turn the port on in the chart's values "
+        "(`components.<name>.values`)"
+    )
     assert _messages(_bundle(*parts, monitor("http", app="web"))) == [
         "wiring-scrape: ServiceMonitor.monitoring.coreos.com shop/api: spec.selector: selects no Service in shop: "
         "it scrapes nothing"

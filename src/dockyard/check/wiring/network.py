@@ -17,7 +17,7 @@ from dockyard.check.wiring.addresses import Wire
 from dockyard.check.wiring.facts import Facts, Pod
 from dockyard.check.wiring.placed import finding
 from dockyard.check.wiring.routes import selects
-from dockyard.render.bundle import Rendered
+from dockyard.render.bundle import TEAM_STAGES, Rendered
 
 RULE = "wiring-network"
 DNS_PORT = 53
@@ -71,7 +71,12 @@ def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
             blocked = _blocked(facts, indexes, source, DNS, DNS_PORT, "Egress", "UDP")
             if blocked:
                 message = f"finds `{wire.written}` by its name, but {blocked}: it cannot resolve any Service name"
-                findings.append(finding(wire.source.owner, RULE, message, text=wire.texts, whole=wire.whole))
+                hint = (
+                    f"a NetworkPolicy of {source.namespace} must admit egress to kube-system pods "
+                    "(k8s-app=kube-dns) on UDP and TCP 53, as the allow-dns policy of Dockyard's team namespaces does"
+                )
+                found = finding(wire.source.owner, RULE, message, text=wire.texts, whole=wire.whole, hint=hint)
+                findings.append(found)
         key = (id(wire.source.owner), f"{wire.service.namespace}/{wire.service.name}", wire.port)
         if key in seen:
             continue
@@ -80,10 +85,16 @@ def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
         for target, port in targets(facts, wire):
             if ambient(facts, source.namespace) and ambient(facts, target.namespace):
                 port = HBONE
-            blocked = _blocked(facts, indexes, source, target, port, "Egress") or _blocked(
-                facts, indexes, target, source, port, "Ingress"
-            )
+            egress = _blocked(facts, indexes, source, target, port, "Egress")
+            blocked = egress or _blocked(facts, indexes, target, source, port, "Ingress")
             if blocked:
+                if egress:
+                    side, direction = source, f"egress to {target.namespace} pods {_labels(target.labels)}"
+                else:
+                    side, direction = target, f"ingress from {source.namespace} pods {_labels(source.labels)}"
+                hint = f"a NetworkPolicy of {side.namespace} selecting those pods must admit {direction} on TCP {port}"
+                if owner_is_service(wire.source.owner):
+                    hint += "; name the Service through a resource (`type: service`) and Dockyard writes both rules"
                 owner = wire.reported_by or wire.source.owner
                 if wire.certain:
                     message = f"connects to `{wire.written}` (pods on port {port}), but {blocked}"
@@ -92,7 +103,7 @@ def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
                         f"holds `{wire.written}`, served by the {wire.service.name}; if its pods call it (not "
                         f"only show it to browsers), they connect there (pods on port {port}), but {blocked}"
                     )
-                found = finding(owner, RULE, message, text=wire.texts, whole=wire.whole)
+                found = finding(owner, RULE, message, text=wire.texts, whole=wire.whole, hint=hint)
                 findings.append(found if wire.certain else dataclasses.replace(found, severity=Severity.WARN))
                 break
     return findings
@@ -158,6 +169,11 @@ def judge(
         f"the NetworkPolicies of {subject.namespace} selecting the {side} pods ({names}) allow no {direction.lower()} "
         f"on {protocol} {port} {'to' if direction == 'Egress' else 'from'} {peer.namespace} pods {_labels(peer.labels)}"
     )
+
+
+def owner_is_service(rendered: Rendered) -> bool:
+    """Whether a team's service (its Score file) made the object."""
+    return rendered.stage in TEAM_STAGES
 
 
 def ingress_candidates(facts: Facts, indexes: dict[str, Policies], subject: Endpoint) -> list[Pod] | None:

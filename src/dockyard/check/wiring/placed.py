@@ -41,10 +41,11 @@ def finding(
     text: str | Sequence[str] = (),
     whole: bool = False,
     path: str = "",
+    hint: str = "",
 ) -> Finding:
     """A finding about `rendered`; about its value holding `text` when given (see `place`), placed
     where that value was set, its field as the path unless `path` says it."""
     found = place(rendered, text, whole=whole)
     if found.note:
         message += f" ({found.note})"
-    return Finding(found.position, str(ObjectId.of(rendered.manifest)), path or found.field, rule, message)
+    return Finding(found.position, str(ObjectId.of(rendered.manifest)), path or found.field, rule, message, hint=hint)

@@ -10,6 +10,11 @@ from dockyard.check.wiring.placed import finding
 from dockyard.render.pods import reads
 
 RULE = "wiring-reference"
+MISSING_HINT = (
+    "correct the name, or make it: a `secret` resource of the service (one managed outside Dockyard), "
+    "`components.<name>.secrets` (from the repo's encrypted secrets), or a ConfigMap of the render"
+)
+KEY_HINT = "read one of the keys it has, or add the key where it is made"
 
 
 def check_references(facts: Facts) -> list[Finding]:
@@ -18,7 +23,8 @@ def check_references(facts: Facts) -> list[Finding]:
         for read in reads(pod.spec, pod.path):
             problem = _missing(facts, read.kind, pod.namespace, read.name, read.key)
             if problem:
-                found[finding(pod.owner, RULE, problem, text=read.name, whole=True, path=read.path)] = None
+                hint = MISSING_HINT if "which nothing on this cluster creates" in problem else KEY_HINT
+                found[finding(pod.owner, RULE, problem, text=read.name, whole=True, path=read.path, hint=hint)] = None
     findings = list(found)
     for rendered in facts.bundle.objects:
         if rendered.kind not in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService"):

@@ -51,7 +51,8 @@ def check_scrapes(facts: Facts) -> list[Finding]:
                     f"scrapes port `{name}`, which none of the Services it selects has ({services}: ports "
                     f"{', '.join(sorted(ports)) or 'none'}): it scrapes nothing there"
                 )
-                findings.append(finding(monitor, RULE, message, path=f"spec.endpoints[{index}].port"))
+                hint = "name one of those ports, or turn the port on in the chart's values (`components.<name>.values`)"
+                findings.append(finding(monitor, RULE, message, path=f"spec.endpoints[{index}].port", hint=hint))
     return findings
 
 

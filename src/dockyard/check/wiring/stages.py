@@ -29,6 +29,8 @@ def check_stages(facts: Facts, wires: list[Wire]) -> list[Finding]:
                     f"later: if it needs it to start, stage {owner.stage} can never become healthy",
                     text=wire.texts,
                     whole=wire.whole,
+                    hint=f"name a Service of stage {owner.stage} or earlier; if it connects only once running "
+                    "(never to start), waive this finding with that reason",
                 )
             )
     for pod in facts.pods:

@@ -36,7 +36,12 @@ def check_urls(facts: Facts, domain: str | None) -> list[Finding]:
             else:
                 why = f"the routes with host {host} attach to no {SCHEMES[scheme]} listener that admits them"
             message = f"hands out `{scheme}://{host}`, which nothing serves: {why}"
-            findings[finding(rendered, RULE, message, text=f"{scheme}://{host}")] = None
+            hint = (
+                f"route {host} (a `route` resource, or the component that serves it)"
+                if host not in routed
+                else f"attach a route of {host} to a {SCHEMES[scheme]} listener (https: the profile's certificates)"
+            )
+            findings[finding(rendered, RULE, message, text=f"{scheme}://{host}", hint=hint)] = None
     return list(findings)
 
 
