@@ -84,6 +84,8 @@ class Facts:
     """(kind, name) of ConfigMaps and Secrets a controller makes in every namespace."""
     policies: dict[str, list[Rendered]] = field(default_factory=dict)
     gateways: dict[tuple[str, str], Rendered] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)
+    """What a rule found once and another reads again (by rule's own key)."""
     routes: list[Rendered] = field(default_factory=list)
     security_policies: list[Rendered] = field(default_factory=list)
     """Envoy Gateway's SecurityPolicies."""
@@ -95,6 +97,15 @@ class Facts:
 
     def routes_in(self, namespace: str) -> list[Rendered]:
         return self._routes_in.get(namespace, [])
+
+    def routes_labelled(self, namespace: str, selector: Mapping[str, Any]) -> list[Rendered]:
+        """The routes of `namespace` a label selector may select: by one of its matchLabels through
+        the index (the caller applies the whole selector), else every route there."""
+        labels = selector.get("matchLabels") or {}
+        if not labels:
+            return self.routes_in(namespace)
+        key, value = next(iter(labels.items()))
+        return self._routes_by_label.get((namespace, key, str(value)), [])
 
     def pods_selected(self, namespace: str, selector: Mapping[str, str] | None) -> list[Pod]:
         if not selector:
@@ -142,9 +153,12 @@ class Facts:
     def index(self) -> None:
         self._routes: dict[tuple[str, str], Rendered] = {}
         self._routes_in: dict[str, list[Rendered]] = {}
+        self._routes_by_label: dict[tuple[str, str, str], list[Rendered]] = {}
         for route in self.routes:
             self._routes[(route.namespace or "", route.name)] = route
             self._routes_in.setdefault(route.namespace or "", []).append(route)
+            for key, value in (route.manifest["metadata"].get("labels") or {}).items():
+                self._routes_by_label.setdefault((route.namespace or "", key, str(value)), []).append(route)
         self._by_namespace: dict[str, list[Pod]] = {}
         self._by_label: dict[tuple[str, str, str], list[Pod]] = {}
         self._by_owner: dict[int, list[Pod]] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dockyard.check.wiring.addresses import Wire, configmap_readers, users_of
 from dockyard.check.wiring.facts import Facts, ServiceInfo
-from dockyard.check.wiring.urls import Listening, serving, urls
+from dockyard.check.wiring.urls import Listening, serving, urls_of
 
 PROXY_LABELS = {
     "app.kubernetes.io/name": "envoy",
@@ -46,7 +46,7 @@ def host_wires(facts: Facts) -> list[Wire]:
     for rendered in facts.bundle.objects:
         if rendered.kind in ("CustomResourceDefinition", "Secret"):
             continue
-        found = [(scheme, host) for scheme, host in urls(facts.body_text(rendered)) if (scheme, host) in served]
+        found = [(scheme, host) for scheme, host in urls_of(facts, rendered) if (scheme, host) in served]
         if not found:
             continue
         users = users_of(facts, rendered, readers)

@@ -95,11 +95,12 @@ def targeted_by_labels(facts: Facts, policy: Rendered) -> list[Rendered]:
     selectors = [s for s in written if s.get("kind") == "HTTPRoute"]
     if not selectors:
         return []
-    return [
-        route
-        for route in facts.routes_in(policy.namespace or "")
-        if any(selects(s, route.manifest["metadata"].get("labels") or {}) for s in selectors)
-    ]
+    found: dict[int, Rendered] = {}
+    for selector in selectors:
+        for route in facts.routes_labelled(policy.namespace or "", selector):
+            if selects(selector, route.manifest["metadata"].get("labels") or {}):
+                found.setdefault(id(route), route)
+    return sorted(found.values(), key=lambda route: route.name)
 
 
 def backends(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

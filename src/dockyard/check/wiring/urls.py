@@ -28,7 +28,7 @@ def check_urls(facts: Facts, domain: str | None) -> list[Finding]:
     for rendered in facts.bundle.objects:
         if rendered.kind == "CustomResourceDefinition":
             continue
-        for scheme, host in urls(facts.body_text(rendered)):
+        for scheme, host in urls_of(facts, rendered):
             if not _ours(host, domain, routed) or (scheme, host) in served:
                 continue
             if host not in routed:
@@ -43,6 +43,15 @@ def check_urls(facts: Facts, domain: str | None) -> list[Finding]:
             )
             findings[finding(rendered, RULE, message, text=f"{scheme}://{host}", hint=hint)] = None
     return list(findings)
+
+
+def urls_of(facts: Facts, rendered: Rendered) -> list[tuple[str, str]]:
+    """The URLs of an object (see `urls`), found once per check: two rules read them."""
+    cache: dict[int, list[tuple[str, str]]] = facts.memo.setdefault("urls", {})
+    found = cache.get(id(rendered))
+    if found is None:
+        found = cache[id(rendered)] = list(urls(facts.body_text(rendered)))
+    return found
 
 
 def urls(text: str) -> Iterator[tuple[str, str]]:
@@ -68,6 +77,13 @@ class Listening:
 
 def serving(facts: Facts) -> tuple[dict[tuple[str, str], list[Listening]], set[str]]:
     """The listeners that serve each (scheme, host) through some route, and every host a route names."""
+    known: tuple[dict[tuple[str, str], list[Listening]], set[str]] | None = facts.memo.get("serving")
+    if known is None:
+        known = facts.memo["serving"] = _serving(facts)
+    return known
+
+
+def _serving(facts: Facts) -> tuple[dict[tuple[str, str], list[Listening]], set[str]]:
     served: dict[tuple[str, str], list[Listening]] = {}
     routed: set[str] = set()
     for route in facts.routes:
