@@ -7,7 +7,8 @@ deny finding: checks fail closed.
 
 Schemas cover every object; the policy library covers what the platform's teams ship (the
 `namespaces` and `services` stages). Platform components come from pinned upstream charts whose
-objects Dockyard does not author; their policies are the upstream's (see docs/checks.md).
+objects Dockyard does not author; their policies are the upstream's (see docs/checks.md). When
+the repo brings policies of its own, they run in a child process with limits (contained.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import replace
 
 from dockyard.check.conftest import check_conftest
 from dockyard.check.constraints import check_constraints
+from dockyard.check.contained import contained
 from dockyard.check.contracts import check_contracts
 from dockyard.check.findings import Finding, Severity
 from dockyard.check.policy import check_policies
@@ -41,11 +43,17 @@ def run_checks(
     require_digest = platform.settings.require_digest
     try:
         teams = Bundle(tuple(o for o in bundle.objects if o.stage in TEAM_STAGES), bundle.tasks)
-        found = (
-            check_schemas(bundle, platform.cluster.kubernetes_version, crds_elsewhere=each_object_only)
-            + check_policies(teams, require_digest=require_digest, extra=platform.policies)
-            + check_conftest(teams, platform.conftest)
-            + check_constraints(teams, platform.gatekeeper)
+
+        def policies() -> list[Finding]:
+            return (
+                check_policies(teams, require_digest=require_digest, extra=platform.policies)
+                + check_conftest(teams, platform.conftest)
+                + check_constraints(teams, platform.gatekeeper)
+            )
+
+        repo_brings_policies = bool(platform.policies or platform.conftest or platform.gatekeeper)
+        found = check_schemas(bundle, platform.cluster.kubernetes_version, crds_elsewhere=each_object_only) + (
+            contained(policies, "evaluating the policies") if repo_brings_policies else policies()
         )
         if not each_object_only:
             facts = facts_of(bundle)
