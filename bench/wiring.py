@@ -5,12 +5,14 @@ another service), rendered once, then the wiring check alone, timed.
     uv run python bench/wiring.py [--services 1000 4000] [--runs 3]
 
 "cold" is the first check of a run in a fresh process-wide state (nothing is cached between
-checks: each one indexes the render again), "warm" the median of the following runs.
+checks: each one indexes the render again), "warm" the median of the following runs. The garbage
+collector runs as every dockyard command sets it (cli.GC_THRESHOLDS).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -67,7 +69,10 @@ def main() -> None:
 
     from dockyard.actions import chart_store
     from dockyard.check.wiring import check_wiring
+    from dockyard.cli import GC_THRESHOLDS
     from dockyard.render.platform import render_platform
+
+    gc.set_threshold(*GC_THRESHOLDS)  # as every dockyard command runs
 
     work = Path(tempfile.mkdtemp(prefix="dockyard-wiring-bench-"))
     os.environ["DOCKYARD_PARSE_CACHE"] = str(work / "parse")
