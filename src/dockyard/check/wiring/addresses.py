@@ -13,7 +13,10 @@ from dockyard.check.wiring.facts import Facts, Pod, ServiceInfo
 from dockyard.check.wiring.placed import finding
 from dockyard.render.bundle import Rendered
 
-HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
+HOST_TEXT = "abcdefghijklmnopqrstuvwxyz0123456789-."
+HOST_CHARACTERS = frozenset(HOST_TEXT)
+MAX_HOST = 253
+"""The longest DNS name: a host is never read further back than this."""
 SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+.-")
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 RULE = "wiring-address"
@@ -63,9 +66,8 @@ def _address_at(text: str, index: int) -> tuple[str, str, int | None] | None:
         end += len(".cluster.local")
     if end < len(text) and text[end] in HOST_CHARACTERS:
         return None  # `.svc` inside a longer name (`x.svc.example.com`, `a.svcfoo`)
-    start = index
-    while start > 0 and text[start - 1] in HOST_CHARACTERS:
-        start -= 1
+    before = text[max(0, index - MAX_HOST) : index]
+    start = index - (len(before) - len(before.rstrip(HOST_TEXT)))  # the host's characters, counted in C
     labels = text[start:index].strip(".").split(".")
     if len(labels) < 2 or not all(labels[-2:]):
         return None
@@ -133,8 +135,8 @@ def check_addresses(facts: Facts) -> tuple[list[Finding], list[Wire]]:
                     port = next(iter(found.ports))
                 if port is not None:
                     wires.append(Wire(pod, found, port, written, texts=(written,), whole=True, by_name=True))
-    for rendered in facts.bundle.objects:
-        if rendered.kind in ("CustomResourceDefinition", "Secret"):
+    for rendered in facts.with_text():
+        if rendered.kind == "Secret":
             continue
         users: list[Pod] | None = None
         for name, namespace, port in addresses(facts.body_text(rendered)):

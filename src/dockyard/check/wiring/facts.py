@@ -20,6 +20,24 @@ from dockyard.render.task_points import NAMESPACES, POINTS, first_stage_served
 from dockyard.render.task_secrets import secrets_made
 
 ALWAYS_NAMESPACES = ("default", "kube-system")
+WITHOUT_TEXT = frozenset(
+    {
+        "CustomResourceDefinition",  # schemas, not configuration
+        "Namespace",
+        "NetworkPolicy",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ResourceQuota",
+        "LimitRange",
+        "PodDisruptionBudget",
+        "PriorityClass",
+    }
+)
+"""Kinds whose fields hold names, selectors, numbers and rules, never an address or a URL: the
+rules that search objects' text for those skip them."""
 """Namespaces every cluster has, whose Services the render may name without rendering them."""
 
 
@@ -129,6 +147,13 @@ class Facts:
 
     def stored_object(self, kind: str, namespace: str, name: str) -> Stored | None:
         return self.stored.get((kind, namespace, name)) or self.every_namespace.get((kind, name))
+
+    def with_text(self) -> list[Rendered]:
+        """The objects whose text may hold an address or a URL (not the kinds WITHOUT_TEXT)."""
+        found: list[Rendered] | None = self.memo.get("with_text")
+        if found is None:
+            found = self.memo["with_text"] = [o for o in self.bundle.objects if o.kind not in WITHOUT_TEXT]
+        return found
 
     def body_text(self, rendered: Rendered) -> str:
         """The object without its metadata, as compact JSON text, made once per object: the

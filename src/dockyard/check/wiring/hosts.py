@@ -43,8 +43,8 @@ def host_wires(facts: Facts) -> list[Wire]:
         return []
     readers = configmap_readers(facts)
     wires: list[Wire] = []
-    for rendered in facts.bundle.objects:
-        if rendered.kind in ("CustomResourceDefinition", "Secret"):
+    for rendered in facts.with_text():
+        if rendered.kind == "Secret":
             continue
         found = [(scheme, host) for scheme, host in urls_of(facts, rendered) if (scheme, host) in served]
         if not found:

@@ -25,9 +25,7 @@ SCHEMES = {"http": "HTTP", "https": "HTTPS"}
 def check_urls(facts: Facts, domain: str | None) -> list[Finding]:
     served, routed = serving(facts)
     findings: dict[Finding, None] = {}
-    for rendered in facts.bundle.objects:
-        if rendered.kind == "CustomResourceDefinition":
-            continue
+    for rendered in facts.with_text():
         for scheme, host in urls_of(facts, rendered):
             if not _ours(host, domain, routed) or (scheme, host) in served:
                 continue
