@@ -93,7 +93,7 @@ def _salt() -> bytes:
     parser or checker reads every file again."""
     schema_text = json.dumps([schemas.BY_KIND, schemas.OLDER], sort_keys=True).encode()
     digest = hashlib.sha256(__version__.encode() + b"\0" + schema_text)
-    for module in ("parsed.py", "validate.py", "yamlsafe.py"):
+    for module in ("parsed.py", "validate.py", "yamlsafe.py", "yamlnodes.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
     return digest.digest()
 

@@ -1,6 +1,7 @@
 """Read one YAML file of the platform repo safely, keeping the position of every node.
 
-ruamel.yaml (YAML 1.2) composes the node graph; this module turns it into plain
+libyaml (through PyYAML's C parser) composes the node graph, its plain scalars resolved by YAML
+1.2's rules (yamlnodes.py; 1.1's for a file that declares `%YAML 1.1`); this module turns it into plain
 data (dict, list, str, int, float, bool, None) plus a map from each path to its
 position. Everything a hostile or careless file can do is bounded and reported as a
 `Problem` with file, line and column: bytes that are not UTF-8, files that are too
@@ -19,8 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from dockyard.errors import InputError, Position, Problem
 
 if TYPE_CHECKING:
-    from ruamel.yaml.error import MarkedYAMLError
-    from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
+    from yaml.nodes import MappingNode, Node, ScalarNode
 
 MAX_FILE_BYTES = 1 << 20
 """Platform repo files are small; anything larger than 1 MiB is a mistake or an attack."""
@@ -183,20 +183,17 @@ def _guard_nesting(text: str) -> None:
 
 
 def _compose(text: str) -> Node | None:
-    from ruamel.yaml import YAML  # imported on a cache miss only
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from dockyard.load.yamlnodes import YAMLError, compose_all  # imported on a cache miss only
 
     _guard_nesting(text)
-    yaml = YAML(typ="safe", pure=True)
-    yaml.version = (1, 2)
     try:
-        nodes = list(yaml.compose_all(text))
-    except MarkedYAMLError as error:
-        raise _syntax_problem(error, text) from None
+        nodes = compose_all(text)
+    except YAMLError as error:
+        if getattr(error, "problem_mark", None) or getattr(error, "context_mark", None):
+            raise _syntax_problem(error, text) from None
+        raise YamlProblem(1, 1, f"invalid YAML: {error}") from None  # errors without a mark
     except RecursionError:
         raise YamlProblem(1, 1, f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels") from None
-    except YAMLError as error:  # errors without a mark
-        raise YamlProblem(1, 1, f"invalid YAML: {error}") from None
     if len(nodes) > 1:
         mark = nodes[1].start_mark
         raise YamlProblem(
@@ -208,7 +205,7 @@ def _compose(text: str) -> Node | None:
     return nodes[0] if nodes else None
 
 
-def _syntax_problem(error: MarkedYAMLError, text: str) -> YamlProblem:
+def _syntax_problem(error: Any, text: str) -> YamlProblem:
     mark = error.problem_mark or error.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = (error.problem or error.context or "syntax error").strip()
@@ -271,7 +268,7 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise YamlProblem(line, column, f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels")
         self.positions[path] = (line, column)
-        kind = node.id  # type: ignore[attr-defined]  # each node class names its kind; ruamel's Node declares none
+        kind = node.id  # type: ignore[attr-defined]  # each node class names its kind; the stubs declare none
         if kind in ("mapping", "sequence") and node.tag != _TAG + ("map" if kind == "mapping" else "seq"):
             raise YamlProblem(
                 line,
