@@ -80,7 +80,7 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
         lambda r: replace(
             r, "services/web/score.yaml", "image: ghcr.io/dockyard-examples/shop-web:2.3.0", "image: [ghcr.io/x"
         ),
-        ["services/web/score.yaml:9:14: invalid YAML: expected ',' or ']', but got ':' while parsing a flow sequence"],
+        ["services/web/score.yaml:9:14: invalid YAML: did not find expected ',' or ']' while parsing a flow sequence"],
     ),
     "tab in indentation": (
         lambda r: replace(r, "environments/dev.yaml", "profile: dev-fast", "serviceDefaults:\n\treplicas: 2"),
@@ -450,7 +450,7 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
     ),
     "a lone surrogate": (
         lambda r: replace(r, "platform.yaml", "name: shop", 'name: "sh\\ud800op"'),
-        ["platform.yaml:6:7: text with a lone surrogate escape (\\ud800-\\udfff), which is not a Unicode character"],
+        ["platform.yaml:6:12: text with a lone surrogate escape (\\ud800-\\udfff), which is not a Unicode character"],
     ),
     "YAML tag": (
         lambda r: replace(r, "platform.yaml", "name: shop", "name: !!binary c2hvcA=="),

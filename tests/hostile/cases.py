@@ -987,6 +987,14 @@ def sizes() -> Iterator[Case]:
         "score-2mib-comment": ({score: SCORE + "# " + "x" * 2 * 1024 * 1024 + "\n"}, True),
         "score-deep-flow": ({score: SCORE + "extra: " + "[" * 50_000 + "]" * 50_000 + "\n"}, True),
         "score-deep-block": ({score: SCORE + "extra:\n" + "".join(" " * i + f"k{i}:\n" for i in range(1, 3000))}, True),
+        # the parser's composer recurses on the C stack per level: each of these crashed it unguarded
+        "score-deep-keys": ({score: SCORE + "extra: " + "? " * 100_000 + "x\n"}, True),
+        "score-deep-tagged-flow": ({score: SCORE + "extra: " + "!!map {" * 100_000 + "\n"}, True),
+        "score-deep-anchored-flow": (
+            {score: SCORE + "extra: " + "".join(f"&a{i} [" for i in range(50_000)) + "\n"},
+            True,
+        ),
+        "score-deep-dashes-keys": ({score: SCORE + "extra:\n  " + "- ? " * 50_000 + "x\n"}, True),
         "score-billion-laughs": ({score: SCORE + laughs}, True),
         "score-many-keys": ({score: SCORE + "extra:\n" + "".join(f"  k{i}: {i}\n" for i in range(60_000))}, True),
         "score-long-line": ({score: SCORE.replace("GREETING: hello", "GREETING: " + "y" * 900_000)}, False),

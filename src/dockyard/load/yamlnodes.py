@@ -91,8 +91,16 @@ def _resolver(version: str) -> type[BaseResolver]:
     return Resolver
 
 
+def _parser() -> type[Any]:
+    try:
+        from yaml._yaml import CParser
+    except ImportError:  # PyYAML built without libyaml
+        return _PurePython
+    return CParser
+
+
 def _loader(resolver: type[BaseResolver]) -> type[Any]:
-    parser: type[Any] = getattr(yaml, "CParser", None) or _PurePython
+    parser = _parser()
 
     class Loader(parser, resolver):  # type: ignore[valid-type,misc]
         def __init__(self, stream: str) -> None:

@@ -137,20 +137,28 @@ def _decode(raw: bytes, limit: int) -> str:
 
 
 def _guard_nesting(text: str) -> None:
-    """Reject deep flow (`[[[`) and dash (`- - -`) nesting before the parser sees it.
+    """Reject deep flow (`[[[`), dash (`- - -`) and complex-key (`? ? ?`) nesting before the
+    parser sees it: libyaml's composer recurses once per level on the C stack, with no limit of its
+    own, so a deep enough file would crash the process. (Nesting by indentation needs a line per
+    level, each longer than the one before: the size limit bounds it far below what the stack
+    holds.)
 
-    ruamel's scanner slows down sharply on deeply nested flow collections, so a
-    hostile file could take seconds before any depth limit is reached; this scan is
-    linear. It counts a `[`, `{` or `- ` only where a YAML node can start, and skips
-    quoted strings and comments, so brackets inside ordinary values do not count.
-    """
-    flow_depth = dashes_on_line = 0
+    A file with no more brackets than the depth allowed, and no line long enough for that many
+    indicators, cannot nest too deep: most files are judged with str.count. The others are scanned
+    once, linearly: a `[`, `{`, `- ` or `? ` counts only where a YAML node can start (a tag or an
+    anchor may come first), and quoted strings and comments are skipped, so brackets inside
+    ordinary values do not count."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH and not any(
+        len(line) > 2 * MAX_DEPTH for line in text.splitlines()
+    ):
+        return
+    flow_depth = indicators_on_line = 0
     line_number, line_start, index, node_start, quote = 1, 0, 0, True, ""
     while index < len(text):
         char = text[index]
         following = text[index + 1 : index + 2]
         if char == "\n":
-            line_number, line_start, node_start, dashes_on_line = line_number + 1, index + 1, True, 0
+            line_number, line_start, node_start, indicators_on_line = line_number + 1, index + 1, True, 0
         elif quote:
             if char == quote:
                 quote = ""
@@ -160,15 +168,21 @@ def _guard_nesting(text: str) -> None:
             newline = text.find("\n", index)
             index = len(text) if newline < 0 else newline
             continue
+        elif node_start and char in "!&":  # a node's tag or anchor: its content may still start after it
+            end = index
+            while end < len(text) and text[end] not in " \t\n[]{},":
+                end += 1
+            index = end
+            continue
         elif node_start and char in "[{":
             flow_depth += 1
-        elif node_start and char == "-" and following in (" ", "\n", ""):
-            dashes_on_line += 1
+        elif node_start and char in "-?" and following in (" ", "\n", ""):
+            indicators_on_line += 1
         elif char in "]}" and flow_depth > 0:
             flow_depth -= 1
         elif node_start and char in "'\"":
             quote, node_start = char, False
-        if flow_depth + dashes_on_line > MAX_DEPTH:
+        if flow_depth + indicators_on_line > MAX_DEPTH:
             raise YamlProblem(
                 line_number, index - line_start + 1, f"nesting is too deep; Dockyard reads at most {MAX_DEPTH} levels"
             )
@@ -218,6 +232,8 @@ def _syntax_problem(error: Any, text: str) -> YamlProblem:
             "tab character in indentation",
             "YAML indents with spaces only; replace the tab with spaces",
         )
+    if "invalid Unicode character escape" in problem:  # libyaml refuses a surrogate escape as it reads it
+        return YamlProblem(line, column, _SURROGATE_MESSAGE)
     context = f" {error.context.strip()}" if error.context and error.problem else ""
     return YamlProblem(line, column, f"invalid YAML: {problem}{context}")
 
