@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from dockyard.check.policy import PolicyEngineFailed
 from dockyard.errors import Position
+from dockyard.load.parsed import flush_cache_writes
 
 T = TypeVar("T")
 
@@ -46,6 +47,7 @@ def contained(work: Callable[[], T], what: str, limits: Limits = LIMITS) -> T:
     the child fails, goes past a limit, or is killed (its PolicyEngineFailed passes through)."""
     if not hasattr(os, "fork"):
         return work()
+    flush_cache_writes()  # no writer thread may be caught in the middle of its work by the fork
     results, results_in = os.pipe()
     errors, errors_in = os.pipe()
     pid = os.fork()
