@@ -29,6 +29,8 @@ from dockyard.render.bundle import (
 from dockyard.render.labels import SELECTOR_KEYS, selector
 from dockyard.render.namespaces import render_namespace
 from dockyard.render.object_id import identity_problem
+from dockyard.render.openapi.reading import read_all
+from dockyard.render.openapi.sources import Sources
 from dockyard.render.placeholders import Context, Unresolvable
 from dockyard.render.placement import client_problems, placement_problems
 from dockyard.render.provisioners import BUILT_IN
@@ -44,6 +46,7 @@ def render(platform: Platform) -> Bundle:
     """Every service's objects, its namespaces, and the lifecycle task requests; InputError lists all problems."""
     problems = Problems()
     problems.extend(placement_problems(platform))
+    read_all([Sources(path, documents) for path, documents in sorted(platform.contracts.items())])
     # the platform's own provisioners, a built-in type's name included: a platform replaces it
     provisioners = {**BUILT_IN, **{t: from_document(t, d) for t, d in platform.provisioners.items()}}
     services = {s.name: s for s in platform.services}
