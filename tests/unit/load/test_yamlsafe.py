@@ -92,3 +92,35 @@ def test_round_trips_what_a_yaml_1_2_writer_produces(tree: dict) -> None:
     stream = io.StringIO()
     writer.dump(tree, stream)
     assert ok(stream.getvalue()).data == tree
+
+
+INDICATORS = [
+    *("[", "{", "]", "}", ", ", "- ", "? ", ": ", "\n", "  ", "# c\n", "|\n", ">\n", "--- ", "... "),
+    *("!!map ", "!!seq ", "!!str ", "!t ", "&a ", "*a ", "<<: ", "a", "1", "'q'", '"d"', '"\\ud800"', "%YAML 1.1\n"),
+]
+
+
+OPENERS = ["[", "{", "- ", "? ", "a: ", "!!map ", "!!seq ", "!t ", "&a ", "\n  "]
+"""What opens a level of nesting, or may come before what does."""
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from(OPENERS), min_size=1, max_size=2),
+    st.integers(50_000, 150_000),
+    st.lists(st.sampled_from(INDICATORS), max_size=200),
+)
+def test_any_text_of_yaml_indicators_is_read_or_refused_never_a_crash(
+    pattern: list[str], repeat: int, rest: list[str]
+) -> None:
+    """The parser's composer recurses on the C stack without a limit of its own: whatever nesting a
+    file holds, parse returns a document or refuses it with a placed problem (a crash would end the
+    test run). One or two openers repeated tens of thousands of times make deep nesting of every
+    shape (a file over the size limit is refused before any parsing)."""
+    text = "".join(pattern) * repeat + "".join(rest)
+    try:
+        document = parse("f.yaml", text.encode())
+    except InputError as error:
+        assert error.problems and all(p.position.file == "f.yaml" and p.position.line >= 1 for p in error.problems)
+    else:
+        assert document.file == "f.yaml"
