@@ -118,7 +118,8 @@ def _daemonset(live: Mapping[str, Any]) -> Assessment:
 
 def _job(live: Mapping[str, Any]) -> Assessment:
     if (failed := _condition(live, "Failed")) and failed.get("status") == "True":
-        return Assessment(Health.DEGRADED, f"{FAILED} {failed.get('reason', '')} {failed.get('message', '')}".strip())
+        why = ": ".join(str(part) for part in (failed.get("reason"), failed.get("message")) if part)
+        return Assessment(Health.DEGRADED, f"{FAILED} {why}".strip())
     if (complete := _condition(live, "Complete")) and complete.get("status") == "True":
         return HEALTHY
     return Assessment(Health.PROGRESSING, f"{_status(live).get('active', 0)} pods running")
