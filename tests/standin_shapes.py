@@ -4,7 +4,7 @@ workloads (kind, pod labels, containers and their ports), Services (labels, sele
 ServiceMonitors, the Prometheus Operator's objects, and where admission webhooks send. Read from
 the real charts rendered with `helm template` and Dockyard's values of the `complete` profile; each
 entry says at which revision: the pin itself, or the nearest tag this machine could read, where
-the pin's release notes change none of it (loki 18.11.7: image updates; tempo 2.3.0: an optional
+the pin's release notes change none of it (loki 18.11.4, .5, .7: image updates; tempo 2.3.0: an optional
 HTTPRoute, off by default; kube-prometheus-stack 88.6.x: HTTPRoute timeouts, dependency updates).
 Prometheus' and Alertmanager's pods come from the operator (labels in tests/standin_charts.py).
 Data only: the stand-ins build their objects from it."""
