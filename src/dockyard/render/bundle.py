@@ -19,7 +19,7 @@ from dockyard.errors import Position, Problem
 from dockyard.load.yamlsafe import Document
 from dockyard.model.sealed import SealedValue
 from dockyard.render.task_data import T, TaskData, TaskKind, payload
-from dockyard.render.value_paths import Path_, holding
+from dockyard.render.value_paths import Path_, holding, value_at
 
 
 class Stage(StrEnum):
@@ -117,30 +117,19 @@ def _score_field(data: Any, manifest: Mapping[str, Any], field: Path_) -> Path_ 
     if "containers" not in field or not isinstance(data, dict) or not isinstance(data.get("containers"), dict):
         return None
     at = field.index("containers") + 2
-    container = _at(manifest, field[:at])
+    container = value_at(manifest, field[:at])
     name = container.get("name") if isinstance(container, dict) else None
     declared = data["containers"].get(name) if isinstance(name, str) else None
     if not isinstance(declared, dict) or not isinstance(name, str):
         return None
     rest = field[at:]
     if rest[:1] == ("env",) and len(rest) > 1:
-        variable = (_at(manifest, field[: at + 2]) or {}).get("name")
+        variable = (value_at(manifest, field[: at + 2]) or {}).get("name")
         if isinstance(variable, str) and variable in (declared.get("variables") or {}):
             return ("containers", name, "variables", variable)
     if rest[:1] in (("args",), ("command",)) and rest[0] in declared:
         return ("containers", name, *rest)
     return None
-
-
-def _at(data: Any, path: Path_) -> Any:
-    for part in path:
-        if isinstance(data, dict):
-            data = data.get(part)
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
-            data = data[part]
-        else:
-            return None
-    return data
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,18 @@ def holding(data: Any, text: str, *, whole: bool = False) -> Path_ | None:
     return None
 
 
+def value_at(data: Any, path: Path_) -> Any:
+    """The value at `path` in `data`; None where the path leads nowhere."""
+    for part in path:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
 def dotted(path: Path_) -> str:
     """`spec.containers[0].env[2].value`; a key that is not a plain word is quoted (`data["app.ini"]`)."""
     text = ""

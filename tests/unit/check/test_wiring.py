@@ -318,12 +318,16 @@ def _allow_dns(namespace: str, protocol: str = "UDP") -> dict:
     return obj("networking.k8s.io/v1", "NetworkPolicy", "allow-dns", namespace, spec=spec)
 
 
-def test_a_wire_must_pass_the_network_policies_of_both_sides() -> None:
+def _front_calls_back() -> tuple[dict, ...]:
+    """A pod of namespace front configured with the address of Service back/api, and its pods."""
     env = [{"name": "API", "value": "http://api.back.svc.cluster.local"}]
+    api = _deployment("api", "back", ports=[{"name": "http", "containerPort": 8080}])
+    return _deployment("app", "front", env=env), api, _service("api", "back", target="http")
+
+
+def test_a_wire_must_pass_the_network_policies_of_both_sides() -> None:
     parts = (
-        _deployment("app", "front", env=env),
-        _deployment("api", "back", ports=[{"name": "http", "containerPort": 8080}]),
-        _service("api", "back", target="http"),
+        *_front_calls_back(),
         _deny_all("front"),
         _deny_all("back"),
         _allow_dns("front"),
@@ -354,11 +358,8 @@ def test_a_wire_must_pass_the_network_policies_of_both_sides() -> None:
 def test_a_pod_that_finds_a_service_by_name_must_reach_the_clusters_dns() -> None:
     """Its egress must admit kube-system's kube-dns pods on UDP 53 before any address works; a
     gateway's route or a scrape finds endpoints through the API and needs no DNS."""
-    env = [{"name": "API", "value": "http://api.back.svc.cluster.local"}]
     parts = (
-        _deployment("app", "front", env=env),
-        _deployment("api", "back", ports=[{"name": "http", "containerPort": 8080}]),
-        _service("api", "back", target="http"),
+        *_front_calls_back(),
         _deny_all("front"),
         _allow("app-out", "front", "app", "egress", "back", "api", 8080),
     )

@@ -68,8 +68,8 @@ def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
         if wire.by_name and id(wire.source.owner) not in resolving:
             resolving.add(id(wire.source.owner))
             source = Endpoint(wire.source.namespace, wire.source.labels, wire.source)
-            blocked = _blocked(facts, indexes, source, DNS, DNS_PORT, "Egress", "UDP")
-            if blocked:
+            allowed, blocked = judge(facts, indexes, source, DNS, DNS_PORT, "Egress", "UDP")
+            if not allowed:
                 message = f"finds `{wire.written}` by its name, but {blocked}: it cannot resolve any Service name"
                 hint = (
                     f"a NetworkPolicy of {source.namespace} must admit egress to kube-system pods "
@@ -85,10 +85,12 @@ def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
         for target, port in targets(facts, wire):
             if ambient(facts, source.namespace) and ambient(facts, target.namespace):
                 port = HBONE
-            egress = _blocked(facts, indexes, source, target, port, "Egress")
-            blocked = egress or _blocked(facts, indexes, target, source, port, "Ingress")
-            if blocked:
-                if egress:
+            sends, blocked = judge(facts, indexes, source, target, port, "Egress")
+            receives = True
+            if sends:
+                receives, blocked = judge(facts, indexes, target, source, port, "Ingress")
+            if not (sends and receives):
+                if not sends:
                     side, direction = source, f"egress to {target.namespace} pods {_labels(target.labels)}"
                 else:
                     side, direction = target, f"ingress from {source.namespace} pods {_labels(source.labels)}"
@@ -123,20 +125,6 @@ def targets(facts: Facts, wire: Wire) -> list[tuple[Endpoint, int]]:
         if number is not None:
             found.append((Endpoint(pod.namespace, pod.labels, pod), number))
     return found
-
-
-def _blocked(
-    facts: Facts,
-    indexes: dict[str, Policies],
-    subject: Endpoint,
-    peer: Endpoint,
-    port: int,
-    direction: str,
-    protocol: str = "TCP",
-) -> str | None:
-    """Why `subject`'s policies refuse traffic with `peer` on `port` in `direction` (None: allowed)."""
-    allowed, why = judge(facts, indexes, subject, peer, port, direction, protocol)
-    return None if allowed else why
 
 
 def judge(
