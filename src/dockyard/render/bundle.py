@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import yaml
@@ -140,15 +140,17 @@ class Rendered:
     stage: Stage
     source: Source
 
-    @property
+    # Read once per object (the checks ask them hundreds of thousands of times): a Rendered's
+    # manifest keeps its kind, name and namespace (a changed object is a new Rendered).
+    @cached_property
     def kind(self) -> str:
         return str(self.manifest["kind"])
 
-    @property
+    @cached_property
     def name(self) -> str:
         return str(self.manifest["metadata"]["name"])
 
-    @property
+    @cached_property
     def namespace(self) -> str | None:
         namespace = self.manifest["metadata"].get("namespace")
         return None if namespace is None else str(namespace)

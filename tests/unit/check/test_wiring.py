@@ -355,6 +355,20 @@ def test_a_wire_must_pass_the_network_policies_of_both_sides() -> None:
     ]
 
 
+def test_policies_found_for_labels_once_are_not_given_to_other_labels() -> None:
+    """The policies that isolate a set of labels are kept by the mapping's identity; a mapping made
+    and dropped must not hand its verdict to a new one that takes its id."""
+    from dockyard.check.wiring.network import Endpoint, Policies
+
+    api_only = _allow("api-in", "back", "api", "ingress", "front", "app", 8080)
+    policies = Policies([Rendered(api_only, "services", HERE)])
+    for round_ in range(50):
+        labels = {"app": "api"} if round_ % 2 == 0 else {"app": "web"}
+        isolating = policies.isolating(Endpoint("back", labels, None), "Ingress")
+        assert [p.name for p in isolating] == (["api-in"] if labels["app"] == "api" else [])
+        del labels  # without the entry holding it, the next mapping may take its id
+
+
 def test_a_pod_that_finds_a_service_by_name_must_reach_the_clusters_dns() -> None:
     """Its egress must admit kube-system's kube-dns pods on UDP 53 before any address works; a
     gateway's route or a scrape finds endpoints through the API and needs no DNS."""

@@ -102,8 +102,8 @@ def short_addresses(facts: Facts, pod: Pod) -> Iterator[tuple[str, str, int | No
         values = [e.get("value") for e in container.get("env") or []]
         values += [*(container.get("command") or []), *(container.get("args") or [])]
         for value in values:
-            if not isinstance(value, str) or len(value) > 300:
-                continue
+            if not isinstance(value, str) or len(value) > 300 or (":" not in value and "." not in value):
+                continue  # a short address has a port, a scheme or a namespace
             match = SHORT.fullmatch(value)
             if match is None or match["name"] in NOT_SERVICES:
                 continue

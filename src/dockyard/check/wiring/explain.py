@@ -131,9 +131,8 @@ def _pods_admit(facts: Facts, target: Endpoint, source: Endpoint, *, through_way
     waypoint by its identity, or the sender's namespace."""
     policies = [
         o
-        for o in facts.bundle.objects
-        if o.kind == "AuthorizationPolicy"
-        and o.namespace == target.namespace
+        for o in facts.of_kind("AuthorizationPolicy")
+        if o.namespace == target.namespace
         and "selector" in (o.manifest.get("spec") or {})
         and selects(o.manifest["spec"]["selector"], target.labels)
     ]

@@ -6,6 +6,7 @@ by a controller the render installs), NetworkPolicies by namespace, Gateways and
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,6 +110,10 @@ class Facts:
     """Envoy Gateway's SecurityPolicies."""
     grants: dict[str, list[Rendered]] = field(default_factory=dict)
     """ReferenceGrants by namespace."""
+    kinds: dict[str, list[Rendered]] = field(default_factory=dict)
+    """Every object by its kind, in the render's order."""
+    texts: list[Rendered] = field(default_factory=list)
+    """The objects whose text may hold an address or a URL (not the kinds WITHOUT_TEXT), in the render's order."""
 
     def route(self, namespace: str, name: str) -> Rendered | None:
         return self._routes.get((namespace, name))
@@ -148,12 +153,13 @@ class Facts:
     def stored_object(self, kind: str, namespace: str, name: str) -> Stored | None:
         return self.stored.get((kind, namespace, name)) or self.every_namespace.get((kind, name))
 
+    def of_kind(self, *kinds: str) -> list[Rendered]:
+        """The objects of these kinds (in the render's order within each kind)."""
+        return [rendered for kind in kinds for rendered in self.kinds.get(kind, [])]
+
     def with_text(self) -> list[Rendered]:
         """The objects whose text may hold an address or a URL (not the kinds WITHOUT_TEXT)."""
-        found: list[Rendered] | None = self.memo.get("with_text")
-        if found is None:
-            found = self.memo["with_text"] = [o for o in self.bundle.objects if o.kind not in WITHOUT_TEXT]
-        return found
+        return self.texts
 
     def body_text(self, rendered: Rendered) -> str:
         """The object without its metadata, as compact JSON text, made once per object: the
@@ -177,21 +183,22 @@ class Facts:
 
     def index(self) -> None:
         self._routes: dict[tuple[str, str], Rendered] = {}
-        self._routes_in: dict[str, list[Rendered]] = {}
-        self._routes_by_label: dict[tuple[str, str, str], list[Rendered]] = {}
+        self._routes_in: defaultdict[str, list[Rendered]] = defaultdict(list)
+        self._routes_by_label: defaultdict[tuple[str, str, str], list[Rendered]] = defaultdict(list)
         for route in self.routes:
-            self._routes[(route.namespace or "", route.name)] = route
-            self._routes_in.setdefault(route.namespace or "", []).append(route)
+            namespace = route.namespace or ""
+            self._routes[(namespace, route.name)] = route
+            self._routes_in[namespace].append(route)
             for key, value in (route.manifest["metadata"].get("labels") or {}).items():
-                self._routes_by_label.setdefault((route.namespace or "", key, str(value)), []).append(route)
-        self._by_namespace: dict[str, list[Pod]] = {}
-        self._by_label: dict[tuple[str, str, str], list[Pod]] = {}
-        self._by_owner: dict[int, list[Pod]] = {}
+                self._routes_by_label[(namespace, key, str(value))].append(route)
+        self._by_namespace: defaultdict[str, list[Pod]] = defaultdict(list)
+        self._by_label: defaultdict[tuple[str, str, str], list[Pod]] = defaultdict(list)
+        self._by_owner: defaultdict[int, list[Pod]] = defaultdict(list)
         for pod in self.pods:
-            self._by_namespace.setdefault(pod.namespace, []).append(pod)
-            self._by_owner.setdefault(id(pod.owner), []).append(pod)
+            self._by_namespace[pod.namespace].append(pod)
+            self._by_owner[id(pod.owner)].append(pod)
             for key, value in pod.labels.items():
-                self._by_label.setdefault((pod.namespace, key, str(value)), []).append(pod)
+                self._by_label[(pod.namespace, key, str(value))].append(pod)
 
 
 def compact_json(value: Any) -> str:
@@ -230,16 +237,17 @@ def facts_of(bundle: Bundle) -> Facts:
                 first_stage_served(point),
                 None if point == NAMESPACES else point,
             )
-    for rendered in bundle.objects:
-        namespace = rendered.namespace
-        if namespace is not None:
-            facts.namespaces.setdefault(namespace, {"kubernetes.io/metadata.name": namespace})
     facts.index()
     return facts
 
 
 def _add(facts: Facts, rendered: Rendered) -> None:
     manifest, kind, namespace = rendered.manifest, rendered.kind, rendered.namespace or ""
+    facts.kinds.setdefault(kind, []).append(rendered)
+    if kind not in WITHOUT_TEXT:
+        facts.texts.append(rendered)
+    if namespace:  # a namespace of the render (its Namespace object, if rendered, sets the labels)
+        facts.namespaces.setdefault(namespace, {"kubernetes.io/metadata.name": namespace})
     if kind == "Namespace":
         labels = dict(manifest["metadata"].get("labels") or {})
         labels["kubernetes.io/metadata.name"] = rendered.name

@@ -43,6 +43,7 @@ def host_wires(facts: Facts) -> list[Wire]:
         return []
     readers = configmap_readers(facts)
     wires: list[Wire] = []
+    made: dict[tuple[int, int], ServiceInfo] = {}  # one Service of proxies per listener, not one per URL
     for rendered in facts.with_text():
         if rendered.kind == "Secret":
             continue
@@ -53,7 +54,8 @@ def host_wires(facts: Facts) -> list[Wire]:
         for scheme, host in dict.fromkeys(found):
             url = f"{scheme}://{host}"
             for listening in served[(scheme, host)]:
-                service = proxies(listening)
+                key = (id(listening.gateway), listening.port)
+                service = made.get(key) or made.setdefault(key, proxies(listening))
                 wires += [
                     Wire(pod, service, listening.port, url, startup=False, texts=(url,), certain=False) for pod in users
                 ]

@@ -48,11 +48,24 @@ class Policies:
             else:
                 self.everyone.append(policy)
 
+        self._isolating: dict[tuple[int, str], tuple[Mapping[str, str], list[Rendered]]] = {}
+
     def candidates(self, labels: Mapping[str, str]) -> list[Rendered]:
         found = list(self.everyone)
         for key, value in labels.items():
             found += self.by_label.get((key, str(value)), [])
         return found
+
+    def isolating(self, endpoint: Endpoint, direction: str) -> list[Rendered]:
+        """The policies that select the endpoint's pods for `direction` (once per set of labels:
+        the gateway's proxies or Prometheus are the subject of a thousand wires). The entry holds
+        the labels themselves, so no other mapping can take their id while it exists."""
+        key = (id(endpoint.labels), direction)
+        known = self._isolating.get(key)
+        if known is None:
+            found = [p for p in self.candidates(endpoint.labels) if _isolates(p, endpoint, direction)]
+            known = self._isolating[key] = (endpoint.labels, found)
+        return known[1]
 
 
 DNS = Endpoint("kube-system", {"k8s-app": "kube-dns"}, None)
@@ -138,8 +151,7 @@ def judge(
 ) -> tuple[bool, str]:
     """Whether `subject`'s policies let traffic with `peer` on `port` in `direction`, and why: the
     policy and rule that admit it, that no policy isolates the pods, or what refuses it."""
-    index = indexes.get(subject.namespace)
-    isolating = [p for p in index.candidates(subject.labels) if _isolates(p, subject, direction)] if index else []
+    isolating = indexes[subject.namespace].isolating(subject, direction) if subject.namespace in indexes else []
     if not isolating:
         return True, f"no NetworkPolicy of {subject.namespace} limits the {direction.lower()} of these pods"
     field, peers_field = ("egress", "to") if direction == "Egress" else ("ingress", "from")
@@ -168,8 +180,7 @@ def ingress_candidates(facts: Facts, indexes: dict[str, Policies], subject: Endp
     """The rendered pods some ingress rule of `subject`'s isolating NetworkPolicies names by its
     selectors (to be judged one by one); None when a rule admits every peer or no policy isolates
     the pods (then anyone may connect)."""
-    index = indexes.get(subject.namespace)
-    isolating = [p for p in index.candidates(subject.labels) if _isolates(p, subject, "Ingress")] if index else []
+    isolating = indexes[subject.namespace].isolating(subject, "Ingress") if subject.namespace in indexes else []
     if not isolating:
         return None
     found: dict[int, Pod] = {}

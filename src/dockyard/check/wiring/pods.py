@@ -18,7 +18,10 @@ def check_duplicates(facts: Facts) -> list[Finding]:
     findings = []
     for pod in facts.pods:
         for path, kind, names in _lists(pod):
-            counted = Counter(str(n) for n in names if n is not None)
+            named = [str(n) for n in names if n is not None]
+            if len(set(named)) == len(named):
+                continue
+            counted = Counter(named)
             for name, count in sorted(counted.items()):
                 if count > 1:
                     where, what = pod.owner.source.position, str(ObjectId.of(pod.owner.manifest))

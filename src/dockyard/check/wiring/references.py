@@ -26,9 +26,7 @@ def check_references(facts: Facts) -> list[Finding]:
                 hint = MISSING_HINT if "which nothing on this cluster creates" in problem else KEY_HINT
                 found[finding(pod.owner, RULE, problem, text=read.name, whole=True, path=read.path, hint=hint)] = None
     findings = list(found)
-    for rendered in facts.bundle.objects:
-        if rendered.kind not in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService"):
-            continue
+    for rendered in facts.of_kind("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService"):
         hooks = rendered.manifest.get("webhooks") or [{"clientConfig": rendered.manifest.get("spec") or {}}]
         for index, hook in enumerate(hooks):
             service = (hook.get("clientConfig") or {}).get("service")

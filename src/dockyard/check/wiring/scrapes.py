@@ -29,8 +29,8 @@ RULE = "wiring-scrape"
 
 def check_scrapes(facts: Facts) -> list[Finding]:
     findings = []
-    for monitor in facts.bundle.objects:
-        if monitor.kind != "ServiceMonitor" or not _ours(monitor):
+    for monitor in facts.of_kind("ServiceMonitor"):
+        if not _ours(monitor):
             continue
         namespaces = _namespaces(facts, monitor)
         selected = list(_selected(facts, monitor, namespaces))
@@ -66,12 +66,12 @@ def _made_at_run_time(facts: Facts, namespace: str) -> bool:
 
 
 def scrape_wires(facts: Facts) -> list[Wire]:
-    scrapers = [_scraper(r) for r in facts.bundle.objects if r.kind == "Prometheus" and _ours(r)]
+    scrapers = [_scraper(r) for r in facts.of_kind("Prometheus") if _ours(r)]
     if not scrapers:
         return []
     wires = []
-    for monitor in facts.bundle.objects:
-        if monitor.kind != "ServiceMonitor" or not _ours(monitor):
+    for monitor in facts.of_kind("ServiceMonitor"):
+        if not _ours(monitor):
             continue
         for service, port in _targets(facts, monitor):
             written = f"{service.name}.{service.namespace}.svc:{port} (metrics scrape)"

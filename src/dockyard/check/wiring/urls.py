@@ -43,12 +43,12 @@ def check_urls(facts: Facts, domain: str | None) -> list[Finding]:
     return list(findings)
 
 
-def urls_of(facts: Facts, rendered: Rendered) -> list[tuple[str, str]]:
+def urls_of(facts: Facts, rendered: Rendered) -> tuple[tuple[str, str], ...]:
     """The URLs of an object (see `urls`), found once per check: two rules read them."""
-    cache: dict[int, list[tuple[str, str]]] = facts.memo.setdefault("urls", {})
+    cache: dict[int, tuple[tuple[str, str], ...]] = facts.memo.setdefault("urls", {})
     found = cache.get(id(rendered))
     if found is None:
-        found = cache[id(rendered)] = list(urls(facts.body_text(rendered)))
+        found = cache[id(rendered)] = tuple(urls(facts.body_text(rendered)))
     return found
 
 
