@@ -48,10 +48,64 @@ deny contains msg if {
 """
 
 
+CONFTEST_PER_FILE = """package main
+
+import rego.v1
+
+# conftest reads each rendered file as `input` (one object): it is given to Dockyard's rules as
+# the only object of their input, in the shape check/policy.py gives them (no relations between
+# objects: one file cannot see another).
+
+templates := {
+	"Deployment": ["spec", "template"],
+	"StatefulSet": ["spec", "template"],
+	"DaemonSet": ["spec", "template"],
+	"ReplicaSet": ["spec", "template"],
+	"Job": ["spec", "template"],
+	"CronJob": ["spec", "jobTemplate", "spec", "template"],
+	"Pod": [],
+}
+
+group := split(input.apiVersion, "/")[0] if contains(input.apiVersion, "/")
+
+else := ""
+
+kind := sprintf("%s.%s", [input.kind, group]) if group != ""
+
+else := input.kind
+
+id := sprintf("%s %s/%s", [kind, input.metadata.namespace, input.metadata.name]) if input.metadata.namespace
+
+else := sprintf("%s %s", [kind, input.metadata.name])
+
+entry := object.union(
+	{"id": id, "kind": input.kind, "manifest": input, "containers": containers},
+	{"pod": pod, "pod_path": concat(".", path), "containers_path": concat(".", array.concat(path, ["containers"]))},
+) if {
+	path := array.concat(templates[input.kind], ["spec"])
+	pod := object.get(input, path, {})
+	containers := array.concat(object.get(pod, "initContainers", []), object.get(pod, "containers", []))
+}
+
+else := {"id": id, "kind": input.kind, "manifest": input, "containers": []}
+
+deny contains msg if {
+	one := entry
+	some rule, _ in data.dockyard.policies
+	some finding in data.dockyard.policies[rule].deny with input as {"objects": [one], "requireDigest": false}
+	msg := sprintf("%s %s %s", [rule, finding.object, finding.message])
+}
+"""
+
+
 def timed(action):  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     result = action()
     return time.perf_counter() - start, result
+
+
+def _summary(done: subprocess.CompletedProcess[str]) -> str:
+    return done.stdout.strip().splitlines()[-1] if done.stdout else done.stderr[-300:]
 
 
 def main() -> None:
@@ -115,20 +169,40 @@ def main() -> None:
             str(policy_dir),
             str(document),
         ]
+        per_file_dir = work / "policy-per-file"
+        per_file_dir.mkdir()
+        for name, source in library():
+            (per_file_dir / f"{name}.rego").write_text(source)
+        (per_file_dir / "main.rego").write_text(CONFTEST_PER_FILE)
+        tree = work / "tree"  # the whole render, one file per object, as a user would check it
+        write_tree(bundle, tree, "yaml")
+        kubeconform_tree = [*kubeconform_command[:-1], "-ignore-missing-schemas", str(tree)]
+        conftest_tree = [str(conftest()), "test", "--no-color", "--output", "json", "--policy", str(per_file_dir)]
+        conftest_tree.append(str(tree))
         dockyard_command = [sys.executable, "-m", "dockyard.cli", "check", str(repo), "-c", "local"]
         subprocess.run(dockyard_command, capture_output=True, check=False)  # fills the parse cache
 
         samples: dict[str, list[float]] = {
-            k: [] for k in ("dy_schemas", "kubeconform", "dy_policies", "conftest", "dy_wiring", "dy_check_command")
+            k: []
+            for k in (
+                "dy_schemas",
+                "kubeconform",
+                "dy_policies",
+                "conftest",
+                "dy_wiring",
+                "dy_check_command",
+                "kubeconform_tree",
+                "conftest_tree",
+            )
         }
-        counts: dict[str, int] = {}
+        counts: dict[str, int | str] = {}
         for _ in range(args.runs):
             seconds, found = timed(lambda: check_schemas(builtin, "1.36"))
             samples["dy_schemas"].append(seconds)
             counts["dockyard_schema_findings"] = len(found)
             seconds, done = timed(lambda: subprocess.run(kubeconform_command, capture_output=True, text=True))
             samples["kubeconform"].append(seconds)
-            counts["kubeconform_summary"] = done.stdout.strip().splitlines()[-1] if done.stdout else done.stderr[-300:]
+            counts["kubeconform_summary"] = _summary(done)
             seconds, found = timed(lambda: check_policies(builtin))
             samples["dy_policies"].append(seconds)
             counts["dockyard_policy_findings"] = len(found)
@@ -141,6 +215,18 @@ def main() -> None:
             counts["dockyard_wiring_findings"] = len(found)
             seconds, _done = timed(lambda: subprocess.run(dockyard_command, capture_output=True))
             samples["dy_check_command"].append(seconds)
+            seconds, done = timed(lambda: subprocess.run(kubeconform_tree, capture_output=True, text=True))
+            samples["kubeconform_tree"].append(seconds)
+            counts["kubeconform_tree_summary"] = (
+                done.stdout.strip().splitlines()[-1] if done.stdout else done.stderr[-300:]
+            )
+            seconds, done = timed(lambda: subprocess.run(conftest_tree, capture_output=True, text=True))
+            samples["conftest_tree"].append(seconds)
+            result = json.loads(done.stdout) if done.stdout.strip().startswith("[") else []
+            counts["conftest_tree_files"] = len(result)
+            counts["conftest_tree_findings"] = sum(len(r.get("failures") or []) for r in result)
+            if not result:
+                counts["conftest_tree_error"] = done.stderr[-300:]
         report: dict[str, object] = {
             "services": args.services,
             "objects_rendered": len(bundle.objects),
@@ -151,6 +237,9 @@ def main() -> None:
             report[f"{name}_s"] = round(statistics.median(values), 3)
         report["kubeconform_over_dockyard_schemas"] = round(report["kubeconform_s"] / report["dy_schemas_s"], 2)
         report["conftest_over_dockyard_policies"] = round(report["conftest_s"] / report["dy_policies_s"], 2)
+        peers = report["kubeconform_tree_s"] + report["conftest_tree_s"]  # type: ignore[operator]
+        report["peers_over_the_tree_s"] = round(peers, 3)
+        report["peers_over_dockyard_check_command"] = round(peers / report["dy_check_command_s"], 2)
         print(json.dumps(report, indent=2))
     finally:
         shutil.rmtree(work, ignore_errors=True)
