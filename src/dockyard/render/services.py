@@ -26,6 +26,7 @@ from dockyard.render.bundle import (
     Stage,
     TaskRequest,
 )
+from dockyard.render.components.catalog import installed
 from dockyard.render.labels import SELECTOR_KEYS, selector
 from dockyard.render.namespaces import render_namespace
 from dockyard.render.object_id import identity_problem
@@ -66,6 +67,7 @@ def render(platform: Platform) -> Bundle:
     exposures: list[Exposure] = []
     external: list[ExternalSecret] = []
     sealed: dict[tuple[str, str], SealedSecret] = {}
+    telemetry = installed(platform, "opentelemetry-collector")
     for service in platform.services:
         by_resource = provisions[service.name]
         if len(by_resource) < len(service.resources):
@@ -75,6 +77,7 @@ def render(platform: Platform) -> Bundle:
             [peer for p in by_resource.values() for peer in p.egress],
             [peer for p in by_resource.values() for peer in p.ingress] + dependents.get(service.name, []),
             {k: v for p in by_resource.values() for k, v in p.service_labels.items()},
+            telemetry,
         )
         try:
             manifests = render_service(

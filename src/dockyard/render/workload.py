@@ -57,6 +57,8 @@ class Wiring:
     ingress: list[Peer] = field(default_factory=list)
     """Connections this service accepts: from the gateway, from services that depend on it."""
     service_labels: dict[str, str] = field(default_factory=dict)
+    telemetry: bool = True
+    """Whether the cluster runs the OTLP collector services send to (else the SDKs are told to stay off)."""
 
 
 def render_service(
@@ -142,9 +144,14 @@ def _container(
             ]
     env = _env(container, wiring)
     names = {e["name"] for e in env}
+    sending = (
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", platform_names.OTLP_ENDPOINT)
+        if wiring.telemetry
+        else ("OTEL_SDK_DISABLED", "true")  # no collector here: not an address that nothing answers
+    )
     for name, value in (
         ("OTEL_SERVICE_NAME", service.name),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", platform_names.OTLP_ENDPOINT),
+        sending,
         ("OTEL_RESOURCE_ATTRIBUTES", f"deployment.environment={environment},service.namespace={namespace}"),
     ):
         if name not in names:
@@ -540,7 +547,8 @@ def _network_policy(service: Service, namespace: str, wiring: Wiring, metrics_po
         target = next(p.target_port for p in service.ports if p.name == metrics_port)
         ingress.append(_peer_rule(Peer(platform_names.MONITORING_NAMESPACE, {}, (("TCP", target),)), "from"))
     egress = [_peer_rule(peer, "to") for peer in wiring.egress]
-    egress.append(_peer_rule(Peer(platform_names.OBSERVABILITY_NAMESPACE, {}, (("TCP", OTLP_PORT),)), "to"))
+    if wiring.telemetry:
+        egress.append(_peer_rule(Peer(platform_names.OBSERVABILITY_NAMESPACE, {}, (("TCP", OTLP_PORT),)), "to"))
     return obj(
         "networking.k8s.io/v1",
         "NetworkPolicy",

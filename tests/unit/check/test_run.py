@@ -82,7 +82,12 @@ def test_apply_fails_closed_before_talking_to_any_cluster(tmp_path: Path, capsys
     assert result.code == 1
     lines = result.err.splitlines()
     assert lines[0].endswith("[contract-enforced, warn]")  # warnings are shown, and do not stop apply
-    assert lines[1] == "error: the checks found problems; nothing was written:"
+    stopped = lines.index("error: the checks found problems; nothing was written:")
+    assert [line.rsplit("[", 1)[-1] for line in lines[:stopped] if not line.startswith("  hint:")] == [
+        "contract-enforced, warn]",
+        "wiring-address, warn]",
+        "wiring-address, warn]",
+    ]
     assert (
         "services/worker/score.yaml:5:9: Deployment.apps shop/worker: spec.template.spec.containers[0]: container "
         "worker has no readiness or liveness probe [probes, deny]"
@@ -99,9 +104,9 @@ def test_sarif_output_is_valid_and_points_at_the_line(tmp_path: Path, capsys: py
     document = json.loads(result.out)
     log = Sarif.model_validate(document)  # the SARIF 2.1.0 object model, independently of Dockyard
     (run,) = log.runs
-    assert [r.rule_id for r in run.results] == ["contract-enforced", "probes"]
-    probes = document["runs"][0]["results"][1]
-    assert probes["level"] == "error"
+    assert [r.rule_id for r in run.results] == ["contract-enforced", "wiring-address", "probes", "wiring-address"]
+    assert [r["level"] for r in document["runs"][0]["results"]] == ["warning", "warning", "error", "warning"]
+    probes = document["runs"][0]["results"][2]
     location = probes["locations"][0]["physicalLocation"]
     assert location == {
         "artifactLocation": {"uri": "services/worker/score.yaml"},

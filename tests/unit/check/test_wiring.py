@@ -56,6 +56,25 @@ def test_an_address_must_name_a_service_and_one_of_its_ports() -> None:
     ]
 
 
+def test_an_address_of_a_component_the_cluster_does_not_install_is_a_warning() -> None:
+    """A namespace the render knows nothing of is someone else's; one of the platform's own
+    components that this cluster does not install is a dead address, said as a warning."""
+    env = [
+        {"name": "TRACES", "value": "http://tempo.dockyard-observability.svc.cluster.local:4318"},
+        {"name": "ELSEWHERE", "value": "http://thing.other-team.svc.cluster.local"},
+    ]
+    findings = check_wiring(_bundle(_deployment("app", "shop", env=env)))
+    assert [(f.severity.value, f.path, f.message) for f in findings] == [
+        (
+            "warn",
+            f"{C}.env[0].value",
+            "`tempo.dockyard-observability.svc:4318` names Service dockyard-observability/tempo, in the namespace "
+            "of the platform's loki, opentelemetry-collector and tempo, which this cluster does not install: "
+            "nothing answers there",
+        )
+    ]
+
+
 def test_values_the_fast_encoder_refuses_are_searched_too() -> None:
     """An integer beyond 64 bits, a date (YAML reads one from `2026-11-28`) and non-ASCII text in
     the same object: the address beside them is still found."""
@@ -560,7 +579,18 @@ def test_the_example_is_wired_whole(tmp_path: Path, capsys: pytest.CaptureFixtur
     import json
 
     wiring = [f for f in json.loads(result.out) if f["rule"].startswith("wiring-")]
-    assert wiring == []
+    # dev-fast installs no identity provider: the token URL the callers of the orders API are
+    # given (so their variables resolve alike everywhere) is one nothing answers; said, not refused
+    assert [(f["object"], f["severity"], f["message"]) for f in wiring] == [
+        (
+            f"Deployment.apps shop/{caller}",
+            "warn",
+            "`keycloak-http.dockyard-identity.svc:80` names Service dockyard-identity/keycloak-http, in the "
+            "namespace of the platform's keycloak and oauth2-proxy, which this cluster does not install: "
+            "nothing answers there",
+        )
+        for caller in ("payments", "worker")
+    ]
 
 
 @pytest.mark.tools

@@ -4,14 +4,16 @@ the render: each must name a Service that will exist, on a port it has. Each add
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dockyard.check.findings import Finding
+from dockyard.check.findings import Finding, Severity
 from dockyard.check.wiring.facts import Facts, Pod, ServiceInfo
 from dockyard.check.wiring.placed import finding
 from dockyard.render.bundle import Rendered
+from dockyard.render.components.catalog import CATALOG
 
 HOST_TEXT = "abcdefghijklmnopqrstuvwxyz0123456789-."
 HOST_CHARACTERS = frozenset(HOST_TEXT)
@@ -20,6 +22,12 @@ MAX_HOST = 253
 SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+.-")
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 RULE = "wiring-address"
+UNINSTALLED = {
+    namespace: tuple(sorted(c.name for c in CATALOG.values() if c.namespace == namespace))
+    for namespace in {c.namespace for c in CATALOG.values()}
+}
+"""The built-in components by namespace: an address into one of these namespaces that the render
+does not make names a component this cluster does not install."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,18 @@ def _resolve(
     with `whole`, a short address; else the text up to `.svc`)."""
     text = (written,) if whole else needles(name, namespace, port)
     if not facts.namespace_known(namespace):
+        components = UNINSTALLED.get(namespace)
+        if components:  # a built-in component's namespace: the cluster does not install it
+            message = (
+                f"`{written}` names Service {namespace}/{name}, in the namespace of the platform's "
+                f"{_listed(components)}, which this cluster does not install: nothing answers there"
+            )
+            hint = (
+                "install it (a profile with its feature, or `components.<name>.enabled: true` in a layer), "
+                "or leave the address out on this cluster"
+            )
+            found = finding(rendered, RULE, message, text=text, whole=whole, hint=hint)
+            return dataclasses.replace(found, severity=Severity.WARN)
         return None  # a namespace the render knows nothing of: not Dockyard's to judge
     service = facts.services.get((namespace, name))
     if service is None:
@@ -184,6 +204,10 @@ def _resolve(
             whole=whole,
         )
     return service
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def needles(name: str, namespace: str, port: int | None) -> tuple[str, ...]:
