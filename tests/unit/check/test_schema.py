@@ -83,3 +83,31 @@ def test_an_unknown_kubernetes_version_is_a_clear_error() -> None:
 
         schema_directory("1.2")
     assert str(missing.value).startswith("no Kubernetes schemas for version 1.2; known: ")
+
+
+def test_many_objects_of_a_kind_are_judged_alike_without_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From JUDGED_DIRECTLY_FROM objects of a kind on, each is judged with the kind's validator
+    instead of looked up by its content: the same findings, and no cache entries for that kind."""
+    from dockyard.check.schema import JUDGED_DIRECTLY_FROM
+    from dockyard.load.parsed import flush_cache_writes
+    from dockyard.render.bundle import Bundle, Rendered, Source, obj
+
+    monkeypatch.setenv("DOCKYARD_PARSE_CACHE", str(tmp_path / "cache"))
+    here = Source("services/app/score.yaml", None)
+
+    def bundle(count: int) -> Bundle:
+        maps = [obj("v1", "ConfigMap", f"m{i}", "shop", data={"a": "1"}) for i in range(count)]
+        maps[-1]["data"] = {"a": 1}  # not a string
+        return Bundle.of([Rendered(m, "services", here) for m in maps])
+
+    few, many = JUDGED_DIRECTLY_FROM - 1, JUDGED_DIRECTLY_FROM
+    for count in (few, many):
+        findings = check_schemas(bundle(count), "1.36")
+        assert [(f.object, f.path, f.message) for f in findings] == [
+            (f"ConfigMap shop/m{count - 1}", "data.a", '1 is not of types "null", "string"')
+        ]
+    flush_cache_writes()
+    entries = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert len(entries) == few  # the looked-up kind's verdicts only
