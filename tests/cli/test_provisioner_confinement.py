@@ -52,3 +52,16 @@ def test_a_provisioner_cannot_render_outside_its_service(
     assert (result.code, result.err.splitlines()[0]) == (1, expected)
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shop"]
+
+
+def test_a_null_in_a_provisioner_is_a_missing_value_not_a_removal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A provisioner is no layer: `port:` with no value is an error at its line (found by the fuzzer
+    in tests/fuzz: it was an internal error, exit 70)."""
+    repo = copy_example(tmp_path)
+    path = repo / SMTP
+    path.write_text(path.read_text().replace('  port: "587"\n', "  port:\n"))
+    result = run_cli(capsys, "validate", str(repo), "-c", "local")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == "provisioners/smtp.yaml:12:8: `outputs.port` must be a string, got null"

@@ -58,13 +58,17 @@ def parse_and_check(kind: str, path: str, raw: bytes) -> Outcome:
     return True, result.data, tuple(schema_problems(_without_removals(kind, result, schema), schema))
 
 
+LAYERED = frozenset({"platform", "environment", "cluster", "score", "servicesettings", "serviceoverride"})
+"""The kinds of files merged as layers (docs/platform-repo.md), where an explicit `null` removes a key."""
+
+
 def _without_removals(kind: str, document: Document, schema: dict[str, Any]) -> Document:
     """The document as the schema sees it: an explicit `null` in a layer removes a key, so it is
     valid wherever the key is one the schema knows; a `null` under an unknown key stays, and is
     reported as an unknown key (`disruptionBuget: null` is a typo, not a removal)."""
     data = document.data
-    if not isinstance(data, dict):
-        return document
+    if not isinstance(data, dict) or kind not in LAYERED:
+        return document  # a provisioner is no layer: a null there is a missing value
     if kind == "score":
         if isinstance(data.get("x-dockyard"), dict):
             settings = (schema.get("properties") or {}).get("x-dockyard") or {}

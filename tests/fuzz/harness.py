@@ -1,0 +1,101 @@
+"""Coverage-guided fuzzing (atheris, libFuzzer's engine) of what Dockyard reads from a platform repo.
+
+    python tests/fuzz/harness.py TARGET [CORPUS_DIR ...] [libFuzzer flags: -runs=N, -max_total_time=S, ...]
+
+Each target is one file of the example repo (a copy in a temporary directory). Every input the
+fuzzer makes is written over that file, and the repo is loaded, validated and its services
+rendered for the local cluster, as `dockyard validate -c local` does. The
+contract is the CLI's: a bad file is a Dockyard error (a clear message with its place, exit 1);
+any other exception is a crash (the CLI's exit 70), and the fuzzer stops there with the input
+that caused it. Dockyard's modules are instrumented as they are imported, so inputs that reach
+new branches are kept and mutated further (the corpus directory, when given, keeps them).
+
+The seed of each target is the example's own file, so the first mutations are of a valid file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import atheris
+
+PROJECT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(PROJECT))  # run as a script: the project's `tests` package
+
+from tests.fuzz.targets import TARGETS  # noqa: E402
+
+EXAMPLE = PROJECT / "examples" / "shop"
+
+with atheris.instrument_imports(include=["dockyard"]):
+    from dockyard import actions
+    from dockyard.errors import DockyardError, Problems
+    from dockyard.load.parsed import flush_cache_writes
+
+
+def one_input(repo: Path, target: Path) -> object:
+    def judged(data: bytes) -> None:
+        target.write_bytes(data)
+        found = Problems()
+        try:
+            loaded = actions.load_repo(repo, lambda _line: None, found)
+            actions.validate_repo(loaded, ["local"], None, found)  # loads, merges and renders the services
+        except DockyardError:
+            return  # a clear error: what a bad file must give
+        finally:
+            flush_cache_writes()
+
+    return judged
+
+
+SYNTAX = (
+    ": ", "- ", "\n  ", "{", "}", "[", "]", ", ", "#", "---", "...", "? ", "|", ">", "&a ", "*a", "<<: ",
+    "!!str ", "!!int ", "!!binary ", '"', "'", "\\u00", "0x", "0b", "1e9", "~", "null", "true", "yes",
+    "${", "${resources.", "${metadata.name}", "${params.", "$${", "$(", "../", "/etc/passwd",
+)  # fmt: skip
+FIELDS = (
+    "apiVersion", "kind", "metadata", "name", "containers", "image", "variables", "resources", "type", "params",
+    "service", "ports", "port", "files", "source", "content", "route", "postgres", "secret", "openapi", "paths",
+    "$ref", "components", "schemas", "security", "x-dockyard", "enabled", "values",
+)  # fmt: skip
+TOKENS = (*SYNTAX, *FIELDS)
+"""Pieces the fuzzer splices into inputs (libFuzzer's dictionary): YAML's syntax, Dockyard's
+placeholders, and the names of fields the files have."""
+
+
+def _dictionary(path: Path) -> Path:
+    """TOKENS in libFuzzer's dictionary format: one quoted string a line, other bytes as \\xNN."""
+    lines = []
+    for token in TOKENS:
+        quoted = "".join(c if " " <= c <= "~" and c not in '"\\' else f"\\x{ord(c):02X}" for c in token)
+        lines.append(f'"{quoted}"\n')
+    path.write_text("".join(lines))
+    return path
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in TARGETS:
+        sys.exit(f"usage: harness.py {{{','.join(TARGETS)}}} [CORPUS_DIR ...] [libFuzzer flags]")
+    name = sys.argv.pop(1)
+    work = Path(tempfile.mkdtemp(prefix=f"dockyard-fuzz-{name}-"))
+    os.environ["DOCKYARD_NO_CACHE"] = "1"  # every input parsed anew; nothing written outside `work`
+    try:
+        repo = work / "repo"
+        shutil.copytree(EXAMPLE, repo)
+        if not any(not arg.startswith("-") for arg in sys.argv[1:]):  # no corpus given: seed with the file itself
+            corpus = work / "corpus"
+            corpus.mkdir()
+            shutil.copy(repo / TARGETS[name], corpus / "seed")
+            sys.argv.append(str(corpus))
+        sys.argv += [f"-dict={_dictionary(work / 'tokens.dict')}", "-max_len=16384"]  # a crash is written to the cwd
+        atheris.Setup(sys.argv, one_input(repo, repo / TARGETS[name]))
+        atheris.Fuzz()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

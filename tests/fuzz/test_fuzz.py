@@ -1,0 +1,31 @@
+"""Every fuzz target runs a few hundred inputs (a fixed seed, so a run is repeatable): what the
+fuzzer finds in that time must be a clear error, never a crash. `scripts/fuzz TARGET SECONDS`
+runs one for longer, keeping its corpus between runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fuzz.targets import TARGETS
+
+HARNESS = Path(__file__).with_name("harness.py")
+RUNS = 200
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_the_fuzzer_finds_no_crash(target: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(HARNESS), target, f"-runs={RUNS}", "-seed=1", "-print_final_stats=1"],
+        cwd=tmp_path,  # where libFuzzer writes the input of a crash
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    crashes = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("crash-", "timeout-", "oom-")))
+    assert done.returncode == 0 and not crashes, f"{crashes}\n{done.stderr[-4000:]}"
+    assert f"Done {RUNS} runs" in done.stderr  # it ran them (a harness that stops early proves nothing)
