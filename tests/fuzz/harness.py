@@ -15,10 +15,15 @@ The seed of each target is the example's own file, so the first mutations are of
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import hashlib
+import hmac
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import atheris
@@ -26,17 +31,79 @@ import atheris
 PROJECT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT))  # run as a script: the project's `tests` package
 
-from tests.fuzz.targets import TARGETS  # noqa: E402
+from tests.fuzz.targets import FILES, TARGETS  # noqa: E402
 
 EXAMPLE = PROJECT / "examples" / "shop"
 
 with atheris.instrument_imports(include=["dockyard"]):
     from dockyard import actions
+    from dockyard.charts.archive import UnsafeArchive, pack, unpack
     from dockyard.errors import DockyardError, Problems
     from dockyard.load.parsed import flush_cache_writes
+    from dockyard.render.placeholders import Context, SecretRef, Unresolvable, expand
+    from dockyard.sync.webhooks import PROVIDERS, Receiver
 
 
-def one_input(repo: Path, target: Path) -> object:
+def unpacked(work: Path) -> Callable[[bytes], None]:
+    """The bytes as the tar of a chart archive: refused (UnsafeArchive), or unpacked inside the
+    target and nowhere else."""
+    outside = work / "beside"
+    outside.mkdir()
+
+    def judged(data: bytes) -> None:
+        target = outside / "chart"
+        with contextlib.suppress(UnsafeArchive):
+            unpack(gzip.compress(data, mtime=0), target)
+        escaped = [p.name for p in outside.iterdir() if p.name != "chart"]
+        assert not escaped, f"written beside the target: {escaped}"
+        shutil.rmtree(target, ignore_errors=True)
+
+    return judged
+
+
+def received(_work: Path) -> Callable[[bytes], None]:
+    """The bytes as a push webhook's body, signed as each provider signs (so the body is read):
+    every delivery gets a verdict, none an exception."""
+    secret = b"fuzz-secret"
+
+    def judged(data: bytes) -> None:
+        provider = sorted(PROVIDERS)[data[0] % len(PROVIDERS)] if data else "github"
+        spec = PROVIDERS[provider]
+        signature = hmac.new(secret, data, hashlib.sha256).hexdigest()
+        signed = next(v for v in (f"sha256={signature}", signature, secret.decode()) if spec.check(v, secret, data))
+        outcome = Receiver(secret, "main").receive(provider, {spec.signature: signed, spec.event: spec.pushes[0]}, data)
+        assert outcome.verdict.value != "unsigned", outcome  # the body was read, not turned away
+
+    return judged
+
+
+def expanded(_work: Path) -> Callable[[bytes], None]:
+    """The bytes as text with placeholders: expanded, or refused as Unresolvable."""
+    context = Context(
+        {"name": "orders", "annotations": {"a": "b"}},
+        {"db": {"host": "db.shop.svc", "password": SecretRef("orders-db", "password")}},
+    )
+
+    def judged(data: bytes) -> None:
+        with contextlib.suppress(Unresolvable):
+            expand(data.decode("utf-8", "surrogateescape"), context)
+
+    return judged
+
+
+def seeds(name: str, repo: Path) -> list[bytes]:
+    """What the fuzzer starts from: the example's own file, or a valid input of the reader."""
+    if name in FILES:
+        return [(repo / FILES[name]).read_bytes()]
+    if name == "archive":
+        chart = {"chart/Chart.yaml": b"apiVersion: v2\nname: chart\nversion: 1.0.0\n", "chart/values.yaml": b"a: 1\n"}
+        return [gzip.decompress(pack(chart))]
+    if name == "webhook":
+        return [b'{"ref": "refs/heads/main", "after": "' + b"a" * 40 + b'"}']
+    return [b"postgres://${resources.db.host}:5432/${metadata.name}?p=${resources.db.password}&$${x}"]
+
+
+def one_input(repo: Path, target: Path) -> Callable[[bytes], None]:
     def judged(data: bytes) -> None:
         target.write_bytes(data)
         found = Problems()
@@ -85,13 +152,16 @@ def main() -> None:
     try:
         repo = work / "repo"
         shutil.copytree(EXAMPLE, repo)
-        if not any(not arg.startswith("-") for arg in sys.argv[1:]):  # no corpus given: seed with the file itself
+        if not any(not arg.startswith("-") for arg in sys.argv[1:]):  # no corpus given: seed it
             corpus = work / "corpus"
             corpus.mkdir()
-            shutil.copy(repo / TARGETS[name], corpus / "seed")
+            for index, seed in enumerate(seeds(name, repo)):
+                (corpus / f"seed-{index}").write_bytes(seed)
             sys.argv.append(str(corpus))
         sys.argv += [f"-dict={_dictionary(work / 'tokens.dict')}", "-max_len=16384"]  # a crash is written to the cwd
-        atheris.Setup(sys.argv, one_input(repo, repo / TARGETS[name]))
+        readers = {"archive": unpacked, "webhook": received, "placeholders": expanded}
+        judged = readers[name](work) if name in readers else one_input(repo, repo / FILES[name])
+        atheris.Setup(sys.argv, judged)
         atheris.Fuzz()
     finally:
         shutil.rmtree(work, ignore_errors=True)
