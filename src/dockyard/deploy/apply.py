@@ -8,6 +8,7 @@ object ids) is a ConfigMap in `dockyard-system`, updated after a successful appl
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from typing import Any
 from dockyard.deploy.client import Connection, ObjectError, Reason
 from dockyard.deploy.finished import Ending, digest, ending_in, ending_of, removes_itself
 from dockyard.deploy.health import FAILED, HEALTHY, Assessment, Health, assess
-from dockyard.deploy.inventory import Inventory, InventoryNotSaved, save_inventory
+from dockyard.deploy.inventory import Inventory, InventoryNotSaved, read_recorded, save_inventory
 from dockyard.deploy.observed import Observed, intent, marker
 from dockyard.deploy.plan import Change, ChangeSet, reference
 from dockyard.errors import DockyardError
@@ -39,6 +40,14 @@ HINTS = {
 
 class ApplyFailed(DockyardError):
     """The apply stopped; the message lists the objects and why."""
+
+
+class _WritesFailed(ApplyFailed):
+    """Some writes of a group failed; `written` holds the ones that did not (by id: apiVersion)."""
+
+    def __init__(self, message: str, written: Mapping[ObjectId, str]) -> None:
+        super().__init__(message)
+        self.written = dict(written)
 
 
 @dataclass(frozen=True)
@@ -124,19 +133,25 @@ def apply(
         groups.setdefault(group_of(change.rendered), []).append(change)
     written: dict[ObjectId, str] = {}
     lives: dict[ObjectId, dict[str, Any]] = {}
-    for group in GROUPS:
-        members = groups.get(group, [])
-        pending = [c for c in members if c.action in ("create", "configure", "recreate")]
-        if pending:
-            progress(f"applying {len(pending)} of {len(members)} {group.title}")
-            written.update(_write_group(connection, pending, force_conflicts))
-        if members:
-            waited = _wait_healthy(connection, members, group.title, timeout, progress, changes.read, written)
-            lives.update(waited)
-        if pending and group is CRDS:
-            connection.refresh_kinds()  # Established now: their kinds can be applied
-        if group.point is not None:
-            after(group.point)
+    try:
+        for group in GROUPS:
+            members = groups.get(group, [])
+            pending = [c for c in members if c.action in ("create", "configure", "recreate")]
+            if pending:
+                progress(f"applying {len(pending)} of {len(members)} {group.title}")
+                written.update(_write_group(connection, pending, force_conflicts))
+            if members:
+                waited = _wait_healthy(connection, members, group.title, timeout, progress, changes.read, written)
+                lives.update(waited)
+            if pending and group is CRDS:
+                connection.refresh_kinds()  # Established now: their kinds can be applied
+            if group.point is not None:
+                after(group.point)
+    except ApplyFailed as failed:
+        made = {c.id: str(c.rendered.manifest["apiVersion"]) for c in changes.changes if c.id in written}
+        made.update(failed.written if isinstance(failed, _WritesFailed) else {})
+        _remember_written(connection, inventory_name, previous, made)
+        raise
     pruned, left = _prune(connection, changes, previous, progress)
     _save_inventory(connection, inventory_name, changes, previous, lives, left)
     unchanged = sum(1 for c in changes.changes if c.action == "unchanged")
@@ -168,7 +183,12 @@ def _write_group(connection: Connection, pending: list[Change], force_conflicts:
         if isinstance(r, ObjectError)
     ]
     if errors:
-        raise ApplyFailed("applying failed:\n" + "\n".join(describe_failure(c) for c in errors))
+        done = {
+            c.id: str(c.rendered.manifest["apiVersion"])
+            for c, r in zip(pending, results, strict=True)
+            if not isinstance(r, ObjectError)
+        }
+        raise _WritesFailed("applying failed:\n" + "\n".join(describe_failure(c) for c in errors), done)
     return {c.id: _uid(r) for c, r in zip(pending, results, strict=True)}
 
 
@@ -329,6 +349,18 @@ def _stub(object_id: ObjectId, api_version: str) -> dict[str, Any]:
     if object_id.namespace:
         metadata["namespace"] = object_id.namespace
     return {"apiVersion": api_version, "kind": object_id.kind, "metadata": metadata}
+
+
+def _remember_written(connection: Connection, name: str, previous: Inventory, made: Mapping[ObjectId, str]) -> None:
+    """After a failed apply: the inventory gains the objects it created, so that one removed from the
+    repo before the next apply succeeds is still pruned (never orphaned). Nothing is forgotten and
+    nothing pruned; what the last apply recorded of each object stays (the next plan compares anew)."""
+    new = {i: v for i, v in made.items() if i not in previous}
+    if not new:
+        return
+    with contextlib.suppress(DockyardError):  # the cluster is failing too: the apply's own error is the one to report
+        recorded = read_recorded(connection, name)
+        save_inventory(connection, name, {**recorded.objects, **new}, recorded.finished, recorded.observed)
 
 
 def _save_inventory(

@@ -1,0 +1,81 @@
+"""Faults injected into `dockyard apply` through the real API server: its admission refuses a write
+after the dry run of the same object passed, so the apply stops between two writes. Nothing is
+pruned after a failed or partial apply, the error says what failed, and once the fault is gone
+the next apply converges: what the failed apply created is known, and pruned when it is removed."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lightkube import Client
+from lightkube.core.exceptions import ApiError
+from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.core_v1 import Namespace
+
+from dockyard.localcluster import control_plane
+from tests.cluster.admission import denied_writes
+from tests.cluster.commands import dockyard
+from tests.helpers import replace
+
+PLAIN = Path(__file__).parent / "repos" / "plain"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, api: Client) -> Iterator[Path]:
+    name = f"f{uuid.uuid4().hex[:8]}"
+    root = tmp_path / name
+    shutil.copytree(PLAIN, root)
+    replace(root, "platform.yaml", "name: plain", f"name: {name}")
+    replace(root, "platform.yaml", "team: plain", f"team: {name}")
+    yield root
+    with contextlib.suppress(ApiError):
+        api.delete(Namespace, name)
+
+
+def _deployments(api: Client, namespace: str) -> dict[str, str]:
+    """Name -> the MODE variable of its container."""
+    found = {}
+    for deployment in api.list(Deployment, namespace=namespace):
+        env = deployment.spec.template.spec.containers[0].env or []
+        found[deployment.metadata.name] = next((e.value for e in env if e.name == "MODE"), "")
+    return found
+
+
+def test_a_write_refused_mid_apply_prunes_nothing_and_the_next_apply_converges(
+    repo: Path,
+    local_cluster: control_plane.Running,
+    api: Client,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
+    # the next commit: api changes, a new service `extra` comes, `client` goes
+    replace(repo, "services/api/score.yaml", "MODE: normal", "MODE: changed")
+    shutil.copytree(repo / "services" / "client", repo / "services" / "extra")
+    replace(repo, "services/extra/score.yaml", "name: client", "name: extra")
+    shutil.rmtree(repo / "services" / "client")
+    policy = f"freeze-{repo.name}"
+    with denied_writes(api, policy, repo.name, ["api"], "frozen by the change board"):
+        failed = dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes", "--timeout", "60")
+    assert failed.code == 1, failed.out + failed.err
+    assert failed.err.splitlines() == [
+        "applying 5 of 7 stage services",
+        "error: applying failed:",
+        f'Deployment.apps {repo.name}/api (from services/api/score.yaml): deployments.apps "api" is forbidden: '
+        f"ValidatingAdmissionPolicy '{policy}' with binding '{policy}' denied request: frozen by the change board",
+    ]
+    live = _deployments(api, repo.name)
+    assert live == {"api": "normal", "client": "", "extra": ""}  # client not pruned; extra written
+
+    # the fault is gone, and `extra` too, before any apply succeeded: what the failed apply created
+    # is still Dockyard's, and pruned with `client`
+    shutil.rmtree(repo / "services" / "extra")
+    args = ("apply", str(repo), "-c", "local", "--yes", "--timeout", "60", "--allow-mass-prune")  # 3 + 3 objects
+    again = dockyard(capsys, local_cluster, *args)
+    assert again.code == 0, again.err
+    assert again.out.splitlines()[-1] == "applied: 2 written, 6 pruned, 5 unchanged, 0 tasks run"
+    assert _deployments(api, repo.name) == {"api": "changed"}
