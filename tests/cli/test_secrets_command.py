@@ -123,7 +123,7 @@ def test_set_reads_stdin_and_never_prints_the_value(
         (
             ["recipients", "add", "age1nope", "{repo}"],
             "",
-            "error: not an age public key: age1nope (one starts with age1)",
+            "error: not an age public key or a PGP fingerprint: age1nope (age1..., or 40 hexadecimal digits)",
         ),
     ],
 )
@@ -150,7 +150,7 @@ def test_without_a_rule_nothing_is_written(
     result = run_cli(capsys, "secrets", "set", "a", str(repo))
     assert (result.code, result.err.strip()) == (
         1,
-        "error: secrets/platform.yaml: no rule in .sops.yaml names age recipients for it; "
+        "error: secrets/platform.yaml: no rule in .sops.yaml names age or PGP recipients for it; "
         "run `dockyard secrets init` (or add a rule)",
     )
     assert not (repo / "secrets").exists()

@@ -102,7 +102,7 @@ def test_a_rule_that_asks_for_more_than_age_makes_no_new_file(
     result = _set(capsys, monkeypatch, repo, "a", "x", "--file", "secrets/prod.yaml")
     assert (result.code, result.err.strip()) == (
         1,
-        "error: secrets/prod.yaml: its rule in .sops.yaml also sets encrypted_regex, pgp, which Dockyard does not "
+        "error: secrets/prod.yaml: its rule in .sops.yaml also sets encrypted_regex, which Dockyard does not "
         "apply; create the file with sops, then change it with Dockyard",
     )
     assert not (repo / "secrets" / "prod.yaml").exists()
@@ -202,10 +202,11 @@ def test_a_rotation_that_cannot_finish_writes_nothing(
     for file in ("secrets/dev.yaml", "secrets/platform.yaml"):
         assert _set(capsys, monkeypatch, repo, "a", "x", "--file", file).code == 0
     platform = repo / "secrets" / "platform.yaml"
-    platform.write_text(platform.read_text().replace("sops:\n", "sops:\n    pgp:\n        - fp: ABCDEF\n", 1))
+    kms = "sops:\n    kms:\n        - arn: arn:aws:kms:eu-west-1:111122223333:key/k\n          enc: AAAA\n"
+    platform.write_text(platform.read_text().replace("sops:\n", kms, 1))
     before = {p.name: p.read_bytes() for p in (repo / "secrets").iterdir()}
     result = run_cli(capsys, "secrets", "rotate", str(repo))
-    assert result.code == 1 and "keys Dockyard cannot encrypt to (pgp)" in result.err
+    assert result.code == 1 and "keys Dockyard cannot encrypt to (kms)" in result.err
     assert {p.name: p.read_bytes() for p in (repo / "secrets").iterdir()} == before
 
 

@@ -1,4 +1,4 @@
-"""`dockyard secrets ...`: the platform repo's encrypted secrets (SOPS files, age recipients).
+"""`dockyard secrets ...`: the platform repo's encrypted secrets (SOPS files, age and PGP recipients).
 
 A value never comes from the command line (stdin or a prompt without echo), and no command prints
 one: `list` and `diff` show keys only.
@@ -30,7 +30,9 @@ from dockyard.secrets.diff import changed_keys
 from dockyard.secrets.sopsfile import Opened, same
 from dockyard.secrets.store import SecretsError, SecretsFile
 
-app = typer.Typer(help="Encrypted secrets in the platform repo (SOPS files, age recipients).", no_args_is_help=True)
+app = typer.Typer(
+    help="Encrypted secrets in the platform repo (SOPS files, age and PGP recipients).", no_args_is_help=True
+)
 recipients_app = typer.Typer(help="Who can read the repo's secrets (.sops.yaml).", no_args_is_help=True)
 app.add_typer(recipients_app, name="recipients")
 
@@ -54,7 +56,8 @@ EDIT_HEADER = (
 def init(
     repo: RepoArg = Path("."),
     recipient: Annotated[
-        list[str] | None, typer.Option("--recipient", "-r", help="An age public key that may read (repeatable).")
+        list[str] | None,
+        typer.Option("--recipient", "-r", help="An age public key or a PGP fingerprint that may read (repeatable)."),
     ] = None,
 ) -> None:
     """Set up encrypted secrets: an age key if you have none, and the recipients rule in .sops.yaml."""
@@ -62,7 +65,7 @@ def init(
     chosen = list(recipient or [])
     for key in chosen:
         if not keys.valid_recipient(key):
-            raise UsageError(f"not an age public key: {key} (one starts with age1)")
+            raise UsageError(f"not an age public key or a PGP fingerprint: {key} (age1..., or 40 hexadecimal digits)")
     if not chosen:
         found = keys.identities()
         chosen = found.recipients()
@@ -236,7 +239,7 @@ def recipients_list(repo: RepoArg = Path(".")) -> None:
 
 @recipients_app.command("add")
 def recipients_add(
-    recipient: Annotated[str, typer.Argument(help="An age public key (age1...).")],
+    recipient: Annotated[str, typer.Argument(help="An age public key (age1...) or a PGP key's fingerprint.")],
     repo: RepoArg = Path("."),
 ) -> None:
     """Let one more key read the secrets files (their data keys are encrypted to it too)."""
@@ -245,7 +248,7 @@ def recipients_add(
 
 @recipients_app.command("remove")
 def recipients_remove(
-    recipient: Annotated[str, typer.Argument(help="An age public key (age1...).")],
+    recipient: Annotated[str, typer.Argument(help="An age public key (age1...) or a PGP key's fingerprint.")],
     repo: RepoArg = Path("."),
 ) -> None:
     """Stop a key reading the secrets files: each file gets a new data key, since that key had the old one."""
@@ -277,7 +280,7 @@ def _change_recipients(root: Path, recipient: str, *, add: bool) -> None:
     could open the old one). Every file is opened and sealed before anything is written, and
     .sops.yaml is written last."""
     if not keys.valid_recipient(recipient):
-        raise UsageError(f"not an age public key: {recipient} (one starts with age1)")
+        raise UsageError(f"not an age public key or a PGP fingerprint: {recipient} (age1..., or 40 hexadecimal digits)")
     current = rules.read_rules(root)
     layout = next((r for r in current if r.path_regex == rules.LAYOUT_REGEX), None)
     if layout is None:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pyrage
 
+from dockyard.secrets import pgp
+
 KEY_ENV = "SOPS_AGE_KEY"
 KEY_FILE_ENV = "SOPS_AGE_KEY_FILE"
 
@@ -81,6 +83,9 @@ def create_key_file(path: Path) -> str:
 
 
 def valid_recipient(text: str) -> bool:
+    """An age public key, or an OpenPGP key's fingerprint as sops writes it (40 hexadecimal digits, upper case)."""
+    if pgp.fingerprint(text) == text:
+        return True
     try:
         pyrage.x25519.Recipient.from_str(text)
     except pyrage.RecipientError:

@@ -1,10 +1,11 @@
-"""Who may read the platform repo's secrets: the age recipients in `.sops.yaml`, as `sops` reads it.
+"""Who may read the platform repo's secrets: the recipients in `.sops.yaml`, as `sops` reads it.
 
 `.sops.yaml` at the repo's root holds `creation_rules`; the first rule whose `path_regex` matches
-a file's path (relative to the repo) names its recipients (`age`: a comma-separated string or a
-list). `dockyard secrets init` writes one rule for every secrets file of the layout; teams may add
-their own above it (production's files to fewer people, say), and the real `sops` follows the
-same rules when someone uses it instead.
+a file's path (relative to the repo) names its recipients: age public keys (`age`) and OpenPGP
+key fingerprints (`pgp`), each a comma-separated string or a list. `dockyard secrets init` writes
+one rule for every secrets file of the layout; teams may add their own above it (production's
+files to fewer people, say), and the real `sops` follows the same rules when someone uses it
+instead.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from dockyard.atomic import write_atomic
 from dockyard.errors import InputError, Position, Problem
 from dockyard.load.yamlsafe import parse
+from dockyard.secrets import pgp
 
 CONFIG_FILE = ".sops.yaml"
 LAYOUT_REGEX = r"^(secrets/[^/]+|services/[^/]+/secrets)\.yaml$"
@@ -32,8 +34,9 @@ class Rule:
     index: int
     path_regex: str | None
     recipients: tuple[str, ...]
+    """Its age recipients, then its PGP fingerprints."""
     others: tuple[str, ...] = ()
-    """What else the rule sets (pgp, kms, key_groups, encrypted_regex, ...): Dockyard applies none."""
+    """What else the rule sets (kms, key_groups, encrypted_regex, ...): Dockyard applies none."""
 
 
 def read_rules(root: Path) -> list[Rule]:
@@ -57,8 +60,9 @@ def read_rules(root: Path) -> list[Rule]:
                 raise InputError(
                     [Problem(document.position(("creation_rules", index, "path_regex")), f"bad path_regex: {error}")]
                 ) from None
-        others = tuple(sorted(str(key) for key in rule if key not in ("path_regex", "age")))
-        found.append(Rule(index, regex, _recipients(rule.get("age")), others))
+        others = tuple(sorted(str(key) for key in rule if key not in ("path_regex", "age", "pgp")))
+        fingerprints = tuple(pgp.fingerprint(f) or f for f in _recipients(rule.get("pgp")))
+        found.append(Rule(index, regex, _recipients(rule.get("age")) + fingerprints, others))
     return found
 
 
@@ -87,18 +91,33 @@ def add_layout_rule(root: Path, recipients: list[str]) -> bool:
         return False
     rule = CommentedMap()
     rule["path_regex"] = LAYOUT_REGEX
-    rule["age"] = ",".join(recipients)
+    ages, fingerprints = split(recipients)
+    if ages:
+        rule["age"] = ",".join(ages)
+    if fingerprints:
+        rule["pgp"] = ",".join(fingerprints)
     rules.append(rule)
     _write(root, yaml, data)
     return True
 
 
 def set_recipients(root: Path, index: int, recipients: list[str]) -> None:
-    """Rewrite rule `index`'s age recipients (comments and every other key kept)."""
+    """Rewrite rule `index`'s age and PGP recipients (comments and every other key kept; a kind
+    with no recipient left loses its key)."""
     yaml, data = _round_trip(root)
     rule = data["creation_rules"][index]
-    rule["age"] = ",".join(recipients) if isinstance(rule.get("age"), str) or "age" not in rule else recipients
+    for key, chosen in zip(("age", "pgp"), split(recipients), strict=True):
+        if not chosen:
+            rule.pop(key, None)
+        else:
+            rule[key] = ",".join(chosen) if isinstance(rule.get(key), str) or key not in rule else chosen
     _write(root, yaml, data)
+
+
+def split(recipients: list[str] | tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(age recipients, PGP fingerprints) of a list of recipients of both kinds."""
+    fingerprints = [r for r in recipients if pgp.fingerprint(r) == r]
+    return [r for r in recipients if r not in fingerprints], fingerprints
 
 
 def _round_trip(root: Path) -> tuple[YAML, Any]:

@@ -34,6 +34,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from dockyard.errors import InputError, Position, Problem, Problems
 from dockyard.load.yamlsafe import Document, parse
+from dockyard.secrets import pgp
 
 Leaf = str | int | float | bool
 Path_ = tuple[str, ...]
@@ -71,9 +72,17 @@ class AgeStanza:
 
 
 @dataclass(frozen=True)
+class PgpStanza:
+    fp: str
+    enc: str
+    """The data key, as an armored PGP message."""
+    created_at: str
+
+
+@dataclass(frozen=True)
 class Metadata:
-    """The `sops:` section. Other key types (pgp, kms, ...) are kept as written: the data key does
-    not change when values do, so their stanzas stay valid."""
+    """The `sops:` section. Other key types (kms, ...) are kept as written: the data key does not
+    change when values do, so their stanzas stay valid."""
 
     age: tuple[AgeStanza, ...]
     lastmodified: str
@@ -84,6 +93,7 @@ class Metadata:
     unencrypted_regex: str | None = None
     encrypted_regex: str | None = None
     mac_only_encrypted: bool = False
+    pgp: tuple[PgpStanza, ...] = ()
     others: dict[str, Any] = field(default_factory=dict)
     """Master keys of other kinds, and key groups, exactly as read."""
 
@@ -125,6 +135,12 @@ class Opened:
 
 def new_data_key() -> bytes:
     return os.urandom(32)
+
+
+def pgp_stanzas(data_key: bytes, fingerprints: Sequence[str], now: datetime | None = None) -> tuple[PgpStanza, ...]:
+    """The data key encrypted to each OpenPGP key on its own, through gpg (as sops does)."""
+    created = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return tuple(PgpStanza(fp, pgp.encrypt(data_key, fp), created) for fp in fingerprints)
 
 
 def age_stanzas(data_key: bytes, recipients: Sequence[str]) -> tuple[AgeStanza, ...]:
@@ -258,6 +274,19 @@ def _metadata(document: Document) -> Metadata:
                 )
             ]
         )
+    pgp_found = []
+    holders: list[tuple[tuple[str | int, ...], Any]] = [((METADATA_KEY,), section)]
+    holders += [((METADATA_KEY, "key_groups", i), g) for i, g in enumerate(groups if isinstance(groups, list) else [])]
+    for holder, held in holders:
+        place = (*holder, "pgp")
+        source = held.get("pgp") if isinstance(held, dict) else None
+        for index, stanza in enumerate(source if isinstance(source, list) else []):
+            if not (isinstance(stanza, dict) and all(isinstance(stanza.get(k), str) for k in ("fp", "enc"))):
+                where = document.position((*place, index))
+                raise InputError(
+                    [Problem(where, "a PGP recipient needs its `fp` and its `enc` (the data key)", _TAMPERED)]
+                )
+            pgp_found.append(PgpStanza(stanza["fp"], stanza["enc"], str(stanza.get("created_at") or "")))
     sources = [section.get("age") or []] + [g.get("age") or [] for g in groups if isinstance(g, dict)]
     for source in sources:
         for stanza in source if isinstance(source, list) else []:
@@ -269,6 +298,7 @@ def _metadata(document: Document) -> Metadata:
                 stanzas.append(AgeStanza(stanza["recipient"], stanza["enc"]))
     known = {
         "age",
+        "pgp",
         "lastmodified",
         "mac",
         "version",
@@ -309,13 +339,14 @@ def _metadata(document: Document) -> Metadata:
         unencrypted_regex=text("unencrypted_regex"),
         encrypted_regex=text("encrypted_regex"),
         mac_only_encrypted=section.get("mac_only_encrypted") is True,
+        pgp=tuple(pgp_found),
         others={k: v for k, v in section.items() if k not in known},
     )
 
 
 def _data_key(file: str, metadata: Metadata, identities: Sequence[pyrage.x25519.Identity]) -> bytes:
-    if not metadata.age:
-        raise SecretsLocked(f"{file}: it is encrypted to no age recipient (only to keys of other kinds)")
+    if not metadata.age and not metadata.pgp:
+        raise SecretsLocked(f"{file}: it is encrypted to no age or PGP recipient (only to keys of other kinds)")
     for stanza in metadata.age:
         try:
             key: bytes = pyrage.decrypt(stanza.enc.encode(), list(identities))
@@ -323,8 +354,13 @@ def _data_key(file: str, metadata: Metadata, identities: Sequence[pyrage.x25519.
             continue
         if len(key) == 32:
             return key
-    recipients = ", ".join(s.recipient for s in metadata.age)
-    raise SecretsLocked(f"{file}: none of the age keys at hand opens it (it is encrypted to {recipients})")
+    for pgp_stanza in metadata.pgp:  # age first: no gpg process when an age key opens it
+        opened = pgp.decrypt(pgp_stanza.enc)
+        if opened is not None and len(opened) == 32:
+            return opened
+    recipients = ", ".join([*(s.recipient for s in metadata.age), *(f"PGP {s.fp}" for s in metadata.pgp)])
+    kinds = "age keys" + (" or PGP keys (gpg)" if metadata.pgp else "")
+    raise SecretsLocked(f"{file}: none of the {kinds} at hand opens it (it is encrypted to {recipients})")
 
 
 def _leaves(node: Any, path: Path_, where: tuple[str | int, ...]) -> Iterator[tuple[Path_, tuple[str | int, ...], Any]]:
@@ -433,7 +469,11 @@ def seal(
     Every value that `previous` held at the same key path keeps its ciphertext; when nothing
     changed at all, `previous`'s bytes are returned as they are."""
     unchanged = previous is not None and same(previous.values, values) and previous.data_key == data_key
-    if previous is not None and unchanged and previous.metadata.age == metadata.age:
+    if (
+        previous is not None
+        and unchanged
+        and (previous.metadata.age, previous.metadata.pgp) == (metadata.age, metadata.pgp)
+    ):
         return previous.raw
     reuse = previous.ciphertexts if previous is not None and previous.data_key == data_key else {}
     digest = hashlib.sha512()
@@ -523,6 +563,10 @@ def _metadata_tree(metadata: Metadata) -> dict[str, Any]:
     tree["age"] = [{"recipient": s.recipient, "enc": LiteralScalarString(s.enc)} for s in metadata.age]
     tree["lastmodified"] = metadata.lastmodified
     tree["mac"] = metadata.mac
+    if metadata.pgp:
+        tree["pgp"] = [
+            {"created_at": s.created_at, "enc": LiteralScalarString(s.enc), "fp": s.fp} for s in metadata.pgp
+        ]
     for key in ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex"):
         if getattr(metadata, key):
             tree[key] = getattr(metadata, key)

@@ -24,7 +24,7 @@ from dockyard.atomic import write_atomic
 from dockyard.errors import DockyardError, InputError, Position, Problem, UsageError
 from dockyard.load import confined
 from dockyard.load.yamlsafe import MAX_FILE_BYTES, parse
-from dockyard.secrets import keys, rules, sopsfile
+from dockyard.secrets import keys, pgp, rules, sopsfile
 from dockyard.secrets.sopsfile import Opened
 
 PLATFORM_FILE = "secrets/platform.yaml"
@@ -88,7 +88,8 @@ def open_secrets(file: SecretsFile, identities: keys.Identities) -> Opened | Non
         return sopsfile.open_file(file.relative, raw, identities.keys)
     except sopsfile.SecretsLocked as locked:
         raise SecretsError(
-            f"{locked}; looked for age keys in {', '.join(identities.looked)}",
+            f"{locked}; looked for age keys in {', '.join(identities.looked)}"
+            + ("; PGP keys are gpg's (GNUPGHOME, else ~/.gnupg)" if "PGP" in str(locked) else ""),
         ) from None
 
 
@@ -97,18 +98,18 @@ def recipients_for(file: SecretsFile) -> list[str]:
     rule = rules.rule_for(rules.read_rules(file.root), file.relative)
     if rule is None or not rule.recipients:
         raise SecretsError(
-            f"{file.relative}: no rule in {rules.CONFIG_FILE} names age recipients for it; "
+            f"{file.relative}: no rule in {rules.CONFIG_FILE} names age or PGP recipients for it; "
             "run `dockyard secrets init` (or add a rule)"
         )
     bad = [r for r in rule.recipients if not keys.valid_recipient(r)]
     if bad:
-        raise SecretsError(f"{rules.CONFIG_FILE}: not an age recipient: {bad[0]}")
+        raise SecretsError(f"{rules.CONFIG_FILE}: not an age recipient or a PGP fingerprint: {bad[0]}")
     return list(rule.recipients)
 
 
 def recipients_of(opened: Opened) -> list[str]:
-    """The age recipients a file is encrypted to now."""
-    return [stanza.recipient for stanza in opened.metadata.age]
+    """The recipients a file is encrypted to now: age public keys, then PGP fingerprints."""
+    return [stanza.recipient for stanza in opened.metadata.age] + [stanza.fp for stanza in opened.metadata.pgp]
 
 
 @dataclass(frozen=True)
@@ -145,13 +146,17 @@ def seal_file(
     if recipients is None:
         recipients = recipients_of(previous) if previous is not None else recipients_for(file)
     if not recipients:
-        raise SecretsError(f"{file.relative}: no age recipient would be able to read it")
+        raise SecretsError(f"{file.relative}: no age or PGP recipient would be able to read it")
+    ages, fingerprints = rules.split(recipients)
     if previous is not None and not new_key:
         data_key = previous.data_key
         known = {s.recipient: s for s in previous.metadata.age}
-        stanzas = tuple(known[r] for r in recipients if r in known)
-        stanzas += sopsfile.age_stanzas(data_key, [r for r in recipients if r not in known])
-        metadata = dataclasses.replace(previous.metadata, age=stanzas)
+        stanzas = tuple(known[r] for r in ages if r in known)
+        stanzas += sopsfile.age_stanzas(data_key, [r for r in ages if r not in known])
+        known_pgp = {s.fp: s for s in previous.metadata.pgp}
+        pgp_stanzas = tuple(known_pgp[f] for f in fingerprints if f in known_pgp)
+        pgp_stanzas += _pgp_stanzas(file, data_key, [f for f in fingerprints if f not in known_pgp])
+        metadata = dataclasses.replace(previous.metadata, age=stanzas, pgp=pgp_stanzas)
     else:
         if previous is not None and previous.metadata.others:
             kinds = ", ".join(sorted(previous.metadata.others))
@@ -160,13 +165,25 @@ def seal_file(
                 "rotate it with `sops rotate`"
             )
         data_key = sopsfile.new_data_key()
-        metadata = sopsfile.Metadata(age=sopsfile.age_stanzas(data_key, recipients), lastmodified="", mac="")
+        metadata = sopsfile.Metadata(
+            age=sopsfile.age_stanzas(data_key, ages),
+            lastmodified="",
+            mac="",
+            pgp=_pgp_stanzas(file, data_key, fingerprints),
+        )
     _refuse_cleartext(file, values, metadata)
     try:
         sealed = sopsfile.seal(values, data_key, metadata, previous if not new_key else None)
     except ValueError as error:
         raise UsageError(f"{file.relative}: {error}") from None
     return Sealed(file, sealed, previous is None or sealed != previous.raw)
+
+
+def _pgp_stanzas(file: SecretsFile, data_key: bytes, fingerprints: list[str]) -> tuple[sopsfile.PgpStanza, ...]:
+    try:
+        return sopsfile.pgp_stanzas(data_key, fingerprints)
+    except pgp.PgpError as error:
+        raise SecretsError(f"{file.relative}: {error}") from None
 
 
 def write(sealed: Sealed) -> None:

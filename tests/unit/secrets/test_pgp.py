@@ -1,0 +1,154 @@
+"""OpenPGP recipients of secrets files, through the distribution's GnuPG: Dockyard writes and reads
+them, and the real `sops` (built from its Go module) reads Dockyard's and writes what Dockyard reads.
+Each test has a GnuPG home of its own with a key made for it (no passphrase), and stops its agent."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyrage
+import pytest
+
+from dockyard.secrets import pgp
+from dockyard.secrets.sopsfile import Metadata, SecretsLocked, age_stanzas, new_data_key, open_file, pgp_stanzas, seal
+
+VALUES: dict[str, Any] = {"db": {"password": "s3cret", "port": 5432}, "token": "t0ken"}
+
+
+def _gpg(home: Path, *args: str, data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        ["gpg", "--batch", "--homedir", str(home), *args], input=data, capture_output=True, check=True
+    )
+
+
+@pytest.fixture
+def key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A new key pair in a GnuPG home of the test's own (GNUPGHOME points there): its fingerprint."""
+    if shutil.which("gpg") is None:
+        pytest.fail("GnuPG is not installed: run scripts/install-gnupg (scripts/test runs it)")
+    home = Path(os.environ.get("TMPDIR", "/tmp")) / f"dy-gpg-{os.getpid()}-{tmp_path.name[-12:]}"  # short: a socket
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("GNUPGHOME", str(home))
+    _gpg(home, "--passphrase", "", "--quick-gen-key", "Dockyard Test <test@example.org>", "default", "default", "1d")
+    listed = _gpg(home, "--with-colons", "--list-secret-keys").stdout.decode()
+    fingerprint = next(line.split(":")[9] for line in listed.splitlines() if line.startswith("fpr:"))
+    yield fingerprint
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False, capture_output=True)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def _sealed(fingerprints: list[str], age: tuple[str, ...] = ()) -> tuple[bytes, bytes]:
+    data_key = new_data_key()
+    metadata = Metadata(
+        age=age_stanzas(data_key, list(age)), lastmodified="", mac="", pgp=pgp_stanzas(data_key, fingerprints)
+    )
+    return seal(VALUES, data_key, metadata, now=datetime.now(UTC)), data_key
+
+
+def test_a_file_encrypted_to_a_pgp_key_opens_with_it_and_not_without(key: str, tmp_path: Path) -> None:
+    raw, data_key = _sealed([key])
+    assert f"fp: {key}" in raw.decode() and "-----BEGIN PGP MESSAGE-----" in raw.decode()
+    opened = open_file("secrets/platform.yaml", raw, [])
+    assert (opened.values, opened.data_key) == (VALUES, data_key)
+    assert [s.fp for s in opened.metadata.pgp] == [key]
+    # an edit keeps the PGP stanza as it was (same data key): only the changed value's line differs
+    edited = seal({**VALUES, "token": "n3w"}, opened.data_key, opened.metadata, opened, now=datetime.now(UTC))
+    changed = set(raw.decode().splitlines()) ^ set(edited.decode().splitlines())
+    assert all(line.lstrip().startswith(("token:", "lastmodified:", "mac:")) for line in changed), changed
+
+    elsewhere = tmp_path / "other-gnupg"
+    elsewhere.mkdir(mode=0o700)
+    os.environ["GNUPGHOME"] = str(elsewhere)  # restored by the fixture's monkeypatch
+    with pytest.raises(SecretsLocked) as locked:
+        open_file("secrets/platform.yaml", raw, [])
+    assert str(locked.value) == (
+        f"secrets/platform.yaml: none of the age keys or PGP keys (gpg) at hand opens it (it is encrypted to PGP {key})"
+    )
+
+
+def test_an_age_key_opens_a_file_encrypted_to_both_without_gpg(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    identity = pyrage.x25519.Identity.generate()
+    raw, data_key = _sealed([key], (str(identity.to_public()),))
+    monkeypatch.setenv(pgp.GPG_ENV, "no-such-gpg")  # never asked
+    assert open_file("f.yaml", raw, [identity]).data_key == data_key
+
+
+def test_encrypting_to_a_key_not_in_the_keyring_says_what_to_do(key: str) -> None:
+    del key
+    with pytest.raises(pgp.PgpError, match=r"^gpg cannot encrypt to 0{40} \(.*\); import its public key"):
+        pgp.encrypt(new_data_key(), "0" * 40)
+
+
+@pytest.mark.tools
+def test_sops_reads_dockyards_pgp_file_and_dockyard_reads_sops(key: str, tmp_path: Path) -> None:
+    from tests.peers import sops
+
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GNUPGHOME": os.environ["GNUPGHOME"]}
+    raw, _ = _sealed([key])
+    (tmp_path / "dockyard.yaml").write_bytes(raw)
+    done = subprocess.run(
+        [str(sops()), "decrypt", "--output-type", "json", "dockyard.yaml"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == VALUES
+
+    (tmp_path / "plain.yaml").write_text("db:\n  password: s3cret\n  port: 5432\ntoken: t0ken\n")
+    written = subprocess.run(
+        [str(sops()), "encrypt", "--pgp", key, "plain.yaml"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert written.returncode == 0, written.stderr
+    opened = open_file("secrets/platform.yaml", written.stdout.encode(), [])
+    assert opened.values == VALUES and [s.fp for s in opened.metadata.pgp] == [key]
+
+
+def test_recipients_add_and_remove_a_pgp_key_through_the_cli(
+    key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The PGP key is named in .sops.yaml's `pgp`, the file's data key encrypted to it too (then
+    gpg alone opens it); removed, the file gets a new data key only the age key opens."""
+    import io
+    import sys
+
+    from dockyard.secrets import keys
+    from tests.helpers import copy_example, run_cli
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv(keys.KEY_ENV, raising=False)
+    monkeypatch.delenv(keys.KEY_FILE_ENV, raising=False)
+    repo = copy_example(tmp_path / "repo")
+    assert run_cli(capsys, "secrets", "init", str(repo)).code == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret"))
+    assert run_cli(capsys, "secrets", "set", "db.password", str(repo)).code == 0
+
+    added = run_cli(capsys, "secrets", "recipients", "add", key, str(repo))
+    assert (added.code, added.out.splitlines()) == (
+        0,
+        ["re-encrypted the data key of secrets/platform.yaml", f"added {key}"],
+    )
+    assert f"    pgp: {key}\n" in (repo / ".sops.yaml").read_text()
+    raw = (repo / "secrets" / "platform.yaml").read_bytes()
+    assert open_file("secrets/platform.yaml", raw, []).values == {"db": {"password": "s3cret"}}  # gpg alone
+
+    removed = run_cli(capsys, "secrets", "recipients", "remove", key, str(repo))
+    assert (removed.code, removed.out.splitlines()) == (0, ["rotated secrets/platform.yaml", f"removed {key}"])
+    assert "pgp" not in (repo / ".sops.yaml").read_text()
+    with pytest.raises(SecretsLocked):
+        open_file("secrets/platform.yaml", (repo / "secrets" / "platform.yaml").read_bytes(), [])
