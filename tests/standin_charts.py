@@ -203,6 +203,29 @@ def make_repository(directory: Path, charts: dict[str, tuple[str, dict]], helm: 
         )
 
 
+EXTERNAL_SECRETS = """  external-secrets:
+    values:
+      extraObjects:
+        - apiVersion: external-secrets.io/v1
+          kind: ClusterSecretStore
+          metadata: {name: vault}
+          spec:
+            provider:
+              vault:
+                server: https://vault.example.org
+                path: secret
+                version: v2
+                auth: {kubernetes: {mountPath: kubernetes, role: dockyard}}
+"""
+"""The External Secrets Operator (which a service's `secret` resource `from: store` switches on), with
+the ClusterSecretStore of a Vault: appended to the local cluster's `components`."""
+EXTERNAL_SECRETS_WAIVER = """    - rule: component-version
+      object: component external-secrets*
+      reason: the operator's 1.3 release is tested on Kubernetes 1.34 only; the local cluster runs 1.36
+      expires: 2027-11-30
+"""
+
+
 def complete_repo(root: Path) -> tuple[Path, int]:
     """The example shop with profile `complete` and every component on, its charts pulled: the real
     pinned ones, and stand-ins (same names) for those this machine cannot pull; and how many
@@ -217,7 +240,13 @@ def complete_repo(root: Path) -> tuple[Path, int]:
     dev = repo / "environments" / "dev.yaml"
     dev.write_text(dev.read_text().replace("profile: dev-fast", "profile: complete"))
     local = repo / "clusters" / "local.yaml"
-    local.write_text(local.read_text().replace("    enabled: false\n", "    enabled: true\n"))
+    local.write_text(local.read_text().replace("    enabled: false\n", "    enabled: true\n") + EXTERNAL_SECRETS)
+    waiver = "checks:\n  waivers:\n" + EXTERNAL_SECRETS_WAIVER
+    local.write_text(local.read_text().replace("checks:\n", waiver, 1))
+    payments = repo / "services" / "payments" / "score.yaml"  # its provider's key from a secret manager
+    payments.write_text(
+        payments.read_text().replace("keys: [apiKey]", "keys: [apiKey]\n      from: store\n      store: vault")
+    )
     platform = platform_of(repo)
     standins = {  # a Go module's chart is the real one: this machine reaches the module proxy
         c.component.name: ("1.0.0", c.component.values(platform))

@@ -27,7 +27,8 @@ above before it leaves the step; never seen by a person as such:
               WorkloadProblem
     migrate   Unreadable (YAML the round trip cannot keep as written)
     secrets   SecretsLocked (no identity opens a data key: the CLI names where keys were looked for),
-              _Undecryptable (a value that does not decrypt: a Problem at its line)
+              _Undecryptable (a value that does not decrypt: a Problem at its line),
+              PgpError (gpg missing, or it cannot encrypt to a key: a SecretsError with the file)
     model     Unusable (a repo secret's key holds no encrypted value: a Problem at its line)
     sync      SourceUnavailable (git cannot fetch or export: the cycle reports it and changes nothing)
     console   Refused (a request may not go on: an HTML or JSON answer with its status),

@@ -113,7 +113,38 @@ def select(data: bytes, source: ChartSource) -> dict[str, bytes]:
         raise FetchFailed(f"{source.gomodule}@{source.version} has no file or directory `{source.path}`")
     if source.values_template:
         files[f"{source.name}/values.yaml"] = _values_from_template(files, source)
+    if source.without:
+        _leave_out(files, source)
     return files
+
+
+def _leave_out(files: dict[str, bytes], source: ChartSource) -> None:
+    """Chart.yaml (and Chart.lock) without the dependencies `source.without` names, which the
+    upstream's release would vendor into charts/ and this source cannot (the data is edited)."""
+    for name in ("Chart.yaml", "Chart.lock"):
+        path = f"{source.name}/{name}"
+        if path not in files:
+            continue
+        try:
+            data = yamlfiles.load_one(files[path].decode("utf-8"), name)
+        except (yamlfiles.BadYaml, UnicodeDecodeError) as error:
+            raise FetchFailed(f"{source.origin}: {error}") from None
+        dependencies = data.get("dependencies") if isinstance(data, dict) else None
+        if not isinstance(dependencies, list):
+            continue
+        names = {d.get("name") for d in dependencies if isinstance(d, dict)}
+        if name == "Chart.yaml" and not set(source.without) <= names:
+            missing = ", ".join(sorted(set(source.without) - names))
+            raise FetchFailed(f"{source.origin}: the chart has no dependency {missing} to leave out")
+        kept = [d for d in dependencies if not (isinstance(d, dict) and d.get("name") in source.without)]
+        if kept:
+            data["dependencies"] = kept
+        else:
+            del data["dependencies"]
+        if name == "Chart.lock" and not kept:
+            del files[path]  # a lock of no dependency: helm reads none
+            continue
+        files[path] = yaml.safe_dump(data, sort_keys=False, width=4096).encode()
 
 
 def _values_from_template(files: dict[str, bytes], source: ChartSource) -> bytes:

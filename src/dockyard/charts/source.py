@@ -34,6 +34,10 @@ class ChartSource:
     template (`values.tmpl.yaml`): that file, read as YAML, with `placeholders` filled in."""
     placeholders: tuple[tuple[str, str], ...] = ()
     """(name, value) for each `${name}` in the values template, as the upstream's release fills them."""
+    without: tuple[str, ...] = ()
+    """Dependencies of the chart in a module's source tree left out of the packed chart (Chart.yaml
+    loses them): optional subcharts, off by default, whose own source is not served here. Their
+    values cannot switch them on (render says so)."""
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> ChartSource:
@@ -47,6 +51,7 @@ class ChartSource:
             path=values.get("path"),
             values_template=values.get("valuesTemplate"),
             placeholders=tuple(sorted((values.get("placeholders") or {}).items())),
+            without=tuple(values.get("without") or ()),
         )
 
     @property
@@ -69,6 +74,8 @@ class ChartSource:
         if self.values_template:
             fields["valuesTemplate"] = self.values_template
             fields["placeholders"] = ",".join(f"{name}={value}" for name, value in self.placeholders)
+        if self.without:
+            fields["without"] = ",".join(self.without)
         fields["chart"] = self.name
         return fields
 

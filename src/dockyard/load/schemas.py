@@ -221,6 +221,12 @@ CHART_SOURCE = {
             "description": "The value of each ${name} in the values template.",
             "additionalProperties": {"type": "string"},
         },
+        "without": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "description": "Dependencies of a chart in a module's source tree to leave out (optional subcharts "
+            "whose own source is not served); their values cannot switch them on.",
+        },
     },
     "oneOf": [{"required": ["repository"]}, {"required": ["oci"]}, {"required": ["gomodule"]}],
 }

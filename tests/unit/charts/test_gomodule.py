@@ -146,3 +146,36 @@ def test_a_path_the_module_does_not_have_is_a_clear_error(
         f"`widgets`: go module {MODULE}@{VERSION}/deploy/nothing: {MODULE}@{VERSION} has no file or directory "
         "`deploy/nothing`"
     )
+
+
+def test_a_dependency_left_out_leaves_chart_yaml_and_its_lock() -> None:
+    """An optional subchart the upstream's release vendors, and this source cannot: Chart.yaml and
+    Chart.lock lose it (the others stay); naming one the chart does not have is an error."""
+    import yaml
+
+    from dockyard.charts.gomodule import FetchFailed, select
+    from dockyard.charts.source import ChartSource
+
+    chart = {
+        "apiVersion": "v2",
+        "name": "app",
+        "version": "1.0.0",
+        "dependencies": [
+            {"name": "vendored", "version": "1.0.0", "repository": "oci://example.org/c", "condition": "v.enabled"},
+            {"name": "kept", "version": "2.0.0", "repository": "https://example.org/charts"},
+        ],
+    }
+    lock = {"dependencies": chart["dependencies"], "digest": "sha256:0", "generated": "2026-01-01T00:00:00Z"}
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        archive.writestr(f"{MODULE}@{VERSION}/deploy/app/Chart.yaml", yaml.safe_dump(chart))
+        archive.writestr(f"{MODULE}@{VERSION}/deploy/app/Chart.lock", yaml.safe_dump(lock))
+        archive.writestr(f"{MODULE}@{VERSION}/deploy/app/values.yaml", "v: {enabled: false}\n")
+    source = ChartSource("app", VERSION, gomodule=MODULE, path="deploy/app", without=("vendored",))
+    files = select(data.getvalue(), source)
+    for name in ("Chart.yaml", "Chart.lock"):
+        written = yaml.safe_load(files[f"app/{name}"])
+        assert [d["name"] for d in written["dependencies"]] == ["kept"], name
+    assert yaml.safe_load(files["app/Chart.yaml"])["name"] == "app"
+    with pytest.raises(FetchFailed, match=r"the chart has no dependency absent to leave out$"):
+        select(data.getvalue(), ChartSource("app", VERSION, gomodule=MODULE, path="deploy/app", without=("absent",)))

@@ -159,6 +159,39 @@ def test_secrets_and_config_maps_must_exist_with_their_keys() -> None:
     ]
 
 
+def _external_secret(name: str, namespace: str, store: str, kind: str = "ClusterSecretStore") -> dict:
+    spec = {
+        "secretStoreRef": {"kind": kind, "name": store},
+        "target": {"name": name},
+        "data": [{"secretKey": "apiKey", "remoteRef": {"key": f"{namespace}/{name}", "property": "apiKey"}}],
+    }
+    return obj("external-secrets.io/v1", "ExternalSecret", name, namespace, spec=spec)
+
+
+def test_a_secret_the_external_secrets_operator_makes_is_known_and_its_store_looked_for() -> None:
+    """The Secret an ExternalSecret names is made at run time, with its keys; its store should be in
+    the render (a ClusterSecretStore, or a SecretStore of its namespace): a warning when not."""
+    reads = [
+        {"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "provider", "key": "apiKey"}}},
+        {"name": "OTHER", "valueFrom": {"secretKeyRef": {"name": "provider", "key": "other"}}},
+    ]
+    store = obj("external-secrets.io/v1", "ClusterSecretStore", "vault", None, spec={"provider": {}})
+    app = _deployment("app", "shop", env=reads)
+    assert _messages(_bundle(app, _external_secret("provider", "shop", "vault"), store)) == [
+        f"wiring-reference: Deployment.apps shop/app: {C}.env[1]: reads key `other` of Secret shop/provider, which "
+        "the controller of ExternalSecret shop/provider makes with keys apiKey",
+    ]
+    missing = check_wiring(_bundle(app, _external_secret("provider", "shop", "team", "SecretStore"), store))
+    assert [(f.severity.value, f.path, f.message) for f in missing if "store" in f.message.lower()] == [
+        (
+            "warn",
+            "spec.secretStoreRef.name",
+            "reads its values through SecretStore team, which nothing on this cluster creates: the External "
+            "Secrets Operator makes no Secret without it",
+        )
+    ]
+
+
 def _gateway(listeners: list[dict]) -> dict:
     gateway = obj(
         "gateway.networking.k8s.io/v1", "Gateway", "edge", "gw", spec={"gatewayClassName": "x", "listeners": listeners}
@@ -658,6 +691,7 @@ def test_the_complete_platform_is_wired_whole_and_a_stage_deadlock_is_found(
     assert check_wiring(bundle, "shop.localtest.me") == []
     _object_store_serves_the_bucket(bundle)
     _explained_through_the_mesh_and_the_edge(bundle)
+    _external_secrets_from_the_real_chart(bundle)
     import dataclasses
 
     earlier = dataclasses.replace(identity.KEYCLOAK, stage="platform-networking")
@@ -668,6 +702,20 @@ def test_the_complete_platform_is_wired_whole_and_a_stage_deadlock_is_found(
         "to start, stage platform-networking can never become healthy"
     ]
     _argo_cd_is_configured_through_its_own_objects(bundle, repo, monkeypatch)
+
+
+def _external_secrets_from_the_real_chart(bundle: Bundle) -> None:
+    """The payments service's provider key comes from a Vault through the External Secrets Operator:
+    its ExternalSecret, the operator from its real chart (the CRDs from the upstream's bundle, none
+    from the chart), and the chart's ServiceMonitor scraping a port its Service has (wiring-scrape)."""
+    found = {(o.kind, o.namespace, o.name) for o in bundle.objects}
+    assert ("ExternalSecret", "shop", "payments-provider") in found
+    assert ("ClusterSecretStore", None, "vault") in found
+    operator = {(k, n) for k, ns, n in found if ns == "dockyard-secrets"}
+    assert {("Deployment", "external-secrets"), ("Deployment", "external-secrets-webhook")} <= operator
+    assert ("ServiceMonitor", "external-secrets-metrics") in operator
+    crds = [o for o in bundle.objects if o.kind == "CustomResourceDefinition" and "external-secrets.io" in o.name]
+    assert {o.manifest["metadata"]["labels"]["dockyard.dev/component"] for o in crds} == {"external-secrets-crds"}
 
 
 def _argo_cd_is_configured_through_its_own_objects(bundle: Bundle, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

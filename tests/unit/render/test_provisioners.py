@@ -198,6 +198,65 @@ def test_secret(platform: Platform) -> None:
     assert result.objects == []
 
 
+def test_secret_from_a_store_is_an_external_secret(platform: Platform) -> None:
+    result = provision(platform, "secret", {"keys": ["token", "cert"], "from": "store", "store": "vault"})
+    assert result.outputs == {"token": SecretRef("catalog-res", "token"), "cert": SecretRef("catalog-res", "cert")}
+    (external,) = result.objects
+    assert external.manifest == {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "catalog-res", "namespace": external.namespace},
+        "spec": {
+            "refreshInterval": "1h",
+            "secretStoreRef": {"kind": "ClusterSecretStore", "name": "vault"},
+            "target": {"name": "catalog-res", "creationPolicy": "Owner"},
+            "data": [
+                {"secretKey": "cert", "remoteRef": {"key": "catalog/res", "property": "cert"}},
+                {"secretKey": "token", "remoteRef": {"key": "catalog/res", "property": "token"}},
+            ],
+        },
+    }
+    own = {"from": "store", "store": "team", "storeKind": "SecretStore", "remoteKey": "kv/catalog", "refresh": "15m"}
+    spec = provision(platform, "secret", {"keys": ["token"], **own}).objects[0].manifest["spec"]
+    assert (spec["secretStoreRef"], spec["data"][0]["remoteRef"]["key"], spec["refreshInterval"]) == (
+        {"kind": "SecretStore", "name": "team"},
+        "kv/catalog",
+        "15m",
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"from": "store"},
+            "resource `res`: params.store must name the ClusterSecretStore (or, with params.storeKind: "
+            "SecretStore, the namespace's SecretStore) that reaches the secret manager",
+        ),
+        (
+            {"from": "store", "store": "v", "storeKind": "Vault"},
+            "resource `res`: params.storeKind must be ClusterSecretStore or SecretStore, not `Vault`",
+        ),
+        (
+            {"from": "store", "store": "v", "refresh": "hourly"},
+            "resource `res`: params.refresh must be a duration such as 1h or 15m, not `hourly`",
+        ),
+        ({"store": "v"}, "resource `res`: params.store is for `from: store` only"),
+        ({"from": "repo", "remoteKey": "k"}, "resource `res`: params.remoteKey is for `from: store` only"),
+        ({"from": "store", "store": "v", "path": "p"}, "resource `res`: params.path is for `from: repo` only"),
+        (
+            {"from": "vault"},
+            "resource `res`: params.from must be `outside` (a Secret people manage), `repo` (the repo's encrypted "
+            "secrets) or `store` (a secret manager), not `vault`",
+        ),
+    ],
+)
+def test_secret_params_of_another_source_are_refused(platform: Platform, params: dict, message: str) -> None:
+    with pytest.raises(ProvisionError) as refused:
+        provision(platform, "secret", {"keys": ["token"], **params})
+    assert str(refused.value) == message
+
+
 def test_api_in_the_mesh(platform: Platform) -> None:
     result = provision(platform, "api")
     assert kinds(result) == [

@@ -298,7 +298,7 @@ def _is_sink(service: Rendered) -> bool:
     return component is not None and service.name in component.sinks
 
 
-RUN_TIME_MAKERS = frozenset({"Cluster", "Prometheus", "Alertmanager", "Certificate"})
+RUN_TIME_MAKERS = frozenset({"Cluster", "Prometheus", "Alertmanager", "Certificate", "ExternalSecret"})
 """The kinds whose controllers make Services or Secrets (see _made_at_run_time)."""
 
 
@@ -319,6 +319,12 @@ def _made_at_run_time(rendered: Rendered) -> Iterator[ServiceInfo | tuple[str, s
         port = 9090 if rendered.kind == "Prometheus" else 9093
         operated = f"{rendered.kind.lower()}-operated"
         yield ServiceInfo(namespace, operated, frozenset({port}), None, {}, rendered.stage)
+    elif group == "external-secrets.io" and rendered.kind == "ExternalSecret":
+        spec = manifest.get("spec") or {}
+        target = (spec.get("target") or {}).get("name") or name
+        data = [d.get("secretKey") for d in spec.get("data") or [] if isinstance(d, dict)]
+        keys = None if spec.get("dataFrom") else frozenset(k for k in data if isinstance(k, str))
+        yield ("Secret", namespace, str(target), Stored(keys, by, rendered.stage))
     elif group == "cert-manager.io" and rendered.kind == "Certificate":
         secret_name = (manifest.get("spec") or {}).get("secretName")
         if secret_name:

@@ -1,10 +1,13 @@
 """Every Secret and ConfigMap a pod reads (env, envFrom, volumes) will exist, with the key it reads:
 in the render, made by a lifecycle task, or made at run time by a controller the render installs.
-Every Service an admission webhook or an APIService sends to exists too."""
+Every Service an admission webhook or an APIService sends to exists too, and the store of every
+ExternalSecret (a warning: a store may be made elsewhere)."""
 
 from __future__ import annotations
 
-from dockyard.check.findings import Finding
+import dataclasses
+
+from dockyard.check.findings import Finding, Severity
 from dockyard.check.wiring.facts import Facts
 from dockyard.check.wiring.placed import finding
 from dockyard.render.pods import reads
@@ -26,6 +29,7 @@ def check_references(facts: Facts) -> list[Finding]:
                 hint = MISSING_HINT if "which nothing on this cluster creates" in problem else KEY_HINT
                 found[finding(pod.owner, RULE, problem, text=read.name, whole=True, path=read.path, hint=hint)] = None
     findings = list(found)
+    findings += _stores(facts)
     for rendered in facts.of_kind("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService"):
         hooks = rendered.manifest.get("webhooks") or [{"clientConfig": rendered.manifest.get("spec") or {}}]
         for index, hook in enumerate(hooks):
@@ -39,6 +43,28 @@ def check_references(facts: Facts) -> list[Finding]:
             path = f"webhooks[{index}].clientConfig.service" if "webhooks" in rendered.manifest else "spec.service"
             findings.append(finding(rendered, RULE, message, text=str(service.get("name")), whole=True, path=path))
     return findings
+
+
+def _stores(facts: Facts) -> list[Finding]:
+    """Each ExternalSecret's store is in the render (a ClusterSecretStore, or a SecretStore of its
+    namespace); one made elsewhere may exist, so a store not found is a warning."""
+    clustered = {s.name for s in facts.of_kind("ClusterSecretStore")}
+    namespaced = {(s.namespace, s.name) for s in facts.of_kind("SecretStore")}
+    found = []
+    for external in facts.of_kind("ExternalSecret"):
+        ref = (external.manifest.get("spec") or {}).get("secretStoreRef") or {}
+        kind, name = ref.get("kind") or "SecretStore", str(ref.get("name"))
+        if name in clustered if kind == "ClusterSecretStore" else (external.namespace, name) in namespaced:
+            continue
+        where = "the cluster" if kind == "ClusterSecretStore" else f"namespace {external.namespace}"
+        message = (
+            f"reads its values through {kind} {name}, which nothing on this cluster creates: the External "
+            "Secrets Operator makes no Secret without it"
+        )
+        hint = f"add {kind} {name} for {where} (a ClusterSecretStore: components.external-secrets.values.extraObjects)"
+        placed = finding(external, RULE, message, text=name, whole=True, path="spec.secretStoreRef.name", hint=hint)
+        found.append(dataclasses.replace(placed, severity=Severity.WARN))
+    return found
 
 
 def _missing(facts: Facts, kind: str, namespace: str, name: str, key: str | None) -> str | None:

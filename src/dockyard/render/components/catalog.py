@@ -11,7 +11,16 @@ from dockyard.errors import Position, Problem, Problems
 from dockyard.load.words import did_you_mean
 from dockyard.model.platform import Platform
 from dockyard.render.bundle import Stage
-from dockyard.render.components import controller, data, gateway, identity, mesh, observability, operations
+from dockyard.render.components import (
+    controller,
+    data,
+    external_secrets,
+    gateway,
+    identity,
+    mesh,
+    observability,
+    operations,
+)
 from dockyard.render.components.component import Component
 
 CATALOG: dict[str, Component] = {
@@ -24,6 +33,7 @@ CATALOG: dict[str, Component] = {
         *data.COMPONENTS,
         *observability.COMPONENTS,
         *controller.COMPONENTS,
+        *external_secrets.COMPONENTS,
     )
 }
 

@@ -21,7 +21,7 @@ from typing import Any
 from dockyard.charts import lock, manifests, values_check
 from dockyard.charts.archive import UnsafeArchive
 from dockyard.charts.helm import BadManifests, Helm, HelmFailed, TemplateRequest, Templates, chart_directory, unpacked
-from dockyard.errors import Problem, Problems
+from dockyard.errors import Position, Problem, Problems
 from dockyard.model.platform import Platform
 from dockyard.model.sealed import Unusable
 from dockyard.render import hooks
@@ -338,15 +338,23 @@ def _check_values(
     requests: Sequence[TaskRequest] = (),
 ) -> None:
     component = item.component
-    values_check.check_values(
-        directory,
-        component.name,
-        item.values,
-        values_check.merge_values(component.values_for(platform, requests), item.values),
-        lambda path: platform.locate(("components", component.name, "values", *path)),
-        source.position,
-        found,
-    )
+    merged = values_check.merge_values(component.values_for(platform, requests), item.values)
+
+    def locate(path: tuple[Any, ...]) -> Position:
+        return platform.locate(("components", component.name, "values", *path))
+
+    values_check.check_values(directory, component.name, item.values, merged, locate, source.position, found)
+    for left_out in component.source.without if component.source is not None else ():
+        switch = merged.get(left_out)
+        if isinstance(switch, dict) and switch.get("enabled"):
+            found.append(
+                Problem(
+                    locate((left_out, "enabled")),
+                    f"component `{component.name}`: its chart's dependency `{left_out}` is left out (its own source "
+                    "is not served here), so it cannot be switched on",
+                    f"remove `{left_out}.enabled`, or give the component a chart that includes it (`chart:`)",
+                )
+            )
 
 
 def check_pulled_values(platform: Platform, found: Problems) -> None:
