@@ -437,7 +437,8 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
         [
             "platform.yaml:9:1: unknown field `\\x1b[2J\\x1b[H`",
             "  hint: known fields: apiVersion, certificates, checks, components, console, dockyard, domain, gateway, "
-            "identity, imagePolicy, kind, name, notifications, postgres, profile, serviceDefaults, sync",
+            "identity, imagePolicy, kind, name, notifications, platformAdmins, postgres, profile, serviceDefaults, "
+            "sync, teams",
         ],
     ),
     "a newline in a key forging an error line": (
@@ -445,7 +446,8 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
         [
             "platform.yaml:9:1: unknown field `x\\nplatform.yaml:1:1: ok`",
             "  hint: known fields: apiVersion, certificates, checks, components, console, dockyard, domain, gateway, "
-            "identity, imagePolicy, kind, name, notifications, postgres, profile, serviceDefaults, sync",
+            "identity, imagePolicy, kind, name, notifications, platformAdmins, postgres, profile, serviceDefaults, "
+            "sync, teams",
         ],
     ),
     "a lone surrogate": (

@@ -454,6 +454,52 @@ LAYER_VALUES: dict[str, Any] = {
             }
         },
     },
+    "teams": {
+        "type": "object",
+        "description": "Each team's access and budget in its namespaces (the namespaces of its services).",
+        "propertyNames": {"maxLength": 63, "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "editors": {
+                    "type": "array",
+                    "items": {"type": "string", "minLength": 1},
+                    "description": "Groups (as the API server names them from the sign-in's token) whose members "
+                    "may change the team's namespaces (the cluster role `edit`).",
+                },
+                "viewers": {
+                    "type": "array",
+                    "items": {"type": "string", "minLength": 1},
+                    "description": "Groups whose members may read them (the cluster role `view`).",
+                },
+                "quota": {
+                    "type": "object",
+                    "description": "A ResourceQuota for each of the team's namespaces: its `hard` limits, such as "
+                    "requests.cpu: '4', limits.memory: 16Gi, pods: '50'.",
+                    "additionalProperties": {"type": ["string", "integer"]},
+                },
+                "limits": {
+                    "type": "object",
+                    "description": "A LimitRange for the containers of each of the team's namespaces.",
+                    "additionalProperties": False,
+                    "properties": {
+                        key: {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {"cpu": QUANTITY_CPU, "memory": QUANTITY_MEMORY},
+                        }
+                        for key in ("default", "defaultRequest", "max")
+                    },
+                },
+            },
+        },
+    },
+    "platformAdmins": {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "description": "Groups whose members administer the whole cluster (the cluster role `cluster-admin`).",
+    },
     "console": {
         "type": "object",
         "description": "How the web console turns a change into git.",

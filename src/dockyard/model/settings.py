@@ -211,6 +211,19 @@ class SyncController:
 
 
 @dataclass(frozen=True)
+class Team:
+    """A team's access and budget in its namespaces (`teams.<name>`)."""
+
+    editors: tuple[str, ...] = ()
+    """Groups whose members may change the team's namespaces."""
+    viewers: tuple[str, ...] = ()
+    quota: Mapping[str, str] = field(default_factory=dict)
+    """ResourceQuota `hard`, as written (quantities as text)."""
+    limits: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """LimitRange for containers: default, defaultRequest, max (each cpu and memory)."""
+
+
+@dataclass(frozen=True)
 class PlatformSettings:
     """The platform-wide settings every cluster's layers merge (chart values stay open, in
     Platform.values: they belong to the charts, not to Dockyard)."""
@@ -234,6 +247,9 @@ class PlatformSettings:
     """console.changes: `commit` on the checked-out branch, or a new `branch` per change."""
     console_remote: str | None = None
     """console.remote: where a change's branch is pushed (None: it stays local)."""
+    teams: Mapping[str, Team] = field(default_factory=dict)
+    platform_admins: tuple[str, ...] = ()
+    """platformAdmins: groups whose members administer the whole cluster."""
 
 
 def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
@@ -266,4 +282,14 @@ def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
         sync_controller=SyncController(**values["sync"]["controller"]) if values["sync"].get("controller") else None,
         console_changes=str((values.get("console") or {}).get("changes") or "commit"),
         console_remote=(values.get("console") or {}).get("remote"),
+        teams={
+            name: Team(
+                tuple(team.get("editors") or ()),
+                tuple(team.get("viewers") or ()),
+                {key: str(value) for key, value in (team.get("quota") or {}).items()},
+                {key: dict(value) for key, value in (team.get("limits") or {}).items() if value},
+            )
+            for name, team in sorted((values.get("teams") or {}).items())
+        },
+        platform_admins=tuple(values.get("platformAdmins") or ()),
     )

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockyard.errors import Problem, Problems
+from dockyard.errors import Position, Problem, Problems
 from dockyard.load.words import did_you_mean
 from dockyard.model.platform import Platform
 from dockyard.model.service import ResourceRequest, Service
@@ -40,6 +40,7 @@ from dockyard.render.provisioners.custom import from_document
 from dockyard.render.resource_params import expanded, provision_order, references
 from dockyard.render.sealed import stamped
 from dockyard.render.task_data import KeycloakClient, TaskKind
+from dockyard.render.tenancy import admin_binding, team_objects
 from dockyard.render.workload import Wiring, WorkloadProblem, render_service
 
 
@@ -273,10 +274,26 @@ def _namespaces(platform: Platform) -> list[Rendered]:
         teams.setdefault(service.settings.namespace, (service.settings.team, service.source.file))
     common = {"app.kubernetes.io/part-of": platform.name, "app.kubernetes.io/managed-by": "dockyard"}
     objects = []
+    settings = platform.settings.teams
     for namespace, (team, file) in sorted(teams.items()):
-        for manifest in render_namespace(namespace, team, mesh):
-            objects.append(_finish(Rendered(manifest, Stage.NAMESPACES, Source(file)), common))
+        manifests = render_namespace(namespace, team, mesh)
+        where = Source(file)
+        if team is not None and team in settings:
+            manifests += team_objects(namespace, settings[team])
+            where = _layer_source(platform.locate(("teams", team)))
+        for manifest in manifests:
+            source = where if manifest["kind"] not in ("Namespace", "NetworkPolicy") else Source(file)
+            objects.append(_finish(Rendered(manifest, Stage.NAMESPACES, source), common))
+    admins = platform.settings.platform_admins
+    if admins:
+        source = _layer_source(platform.locate(("platformAdmins",)))
+        objects.append(_finish(Rendered(admin_binding(admins), Stage.NAMESPACES, source), common))
     return objects
+
+
+def _layer_source(position: Position) -> Source:
+    """Objects a layer's setting makes: placed at that setting."""
+    return Source(position.file, lambda: position)
 
 
 def deduplicate(objects: list[Rendered], problems: Problems) -> list[Rendered]:
