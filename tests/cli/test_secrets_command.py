@@ -123,7 +123,8 @@ def test_set_reads_stdin_and_never_prints_the_value(
         (
             ["recipients", "add", "age1nope", "{repo}"],
             "",
-            "error: not an age public key or a PGP fingerprint: age1nope (age1..., or 40 hexadecimal digits)",
+            "error: not an age public key or a PGP key: age1nope (age1..., or a fingerprint or long key id in "
+            "hexadecimal)",
         ),
     ],
 )

@@ -46,17 +46,24 @@ with atheris.instrument_imports(include=["dockyard"]):
 
 def unpacked(work: Path) -> Callable[[bytes], None]:
     """The bytes as the tar of a chart archive: refused (UnsafeArchive), or unpacked inside the
-    target and nowhere else."""
-    outside = work / "beside"
-    outside.mkdir()
+    target and nowhere else (the target sits three directories deep in a tree of its own; that tree
+    and the work directory's entries are compared before and after)."""
+    tree = work / "archive"
+    deep = tree / "a" / "b" / "c"
+    deep.mkdir(parents=True)
+
+    def listing() -> list[str]:  # the tree around the target, and the work directory's own entries
+        return sorted(str(p) for p in tree.rglob("*")) + sorted(p.name for p in work.iterdir())
+
+    before = listing()
 
     def judged(data: bytes) -> None:
-        target = outside / "chart"
+        target = deep / "chart"
         with contextlib.suppress(UnsafeArchive):
             unpack(gzip.compress(data, mtime=0), target)
-        escaped = [p.name for p in outside.iterdir() if p.name != "chart"]
-        assert not escaped, f"written beside the target: {escaped}"
         shutil.rmtree(target, ignore_errors=True)
+        after = listing()
+        assert after == before, f"written outside the target: {sorted(set(after) - set(before))}"
 
     return judged
 

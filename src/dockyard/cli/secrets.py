@@ -25,7 +25,7 @@ from dockyard.cli.shared import ContextOpt, KubeconfigOpt, RepoArg, err, out
 from dockyard.errors import InputError, Problem, UsageError
 from dockyard.load.files import find_repo
 from dockyard.load.yamlsafe import parse
-from dockyard.secrets import keys, rules, store
+from dockyard.secrets import keys, pgp, rules, store
 from dockyard.secrets.diff import changed_keys
 from dockyard.secrets.sopsfile import Opened, same
 from dockyard.secrets.store import SecretsError, SecretsFile
@@ -62,10 +62,12 @@ def init(
 ) -> None:
     """Set up encrypted secrets: an age key if you have none, and the recipients rule in .sops.yaml."""
     root = find_repo(repo)
-    chosen = list(recipient or [])
+    chosen = [pgp.key_id(key) or key for key in recipient or []]  # as gpg --fingerprint prints it, or sops writes it
     for key in chosen:
         if not keys.valid_recipient(key):
-            raise UsageError(f"not an age public key or a PGP fingerprint: {key} (age1..., or 40 hexadecimal digits)")
+            raise UsageError(
+                f"not an age public key or a PGP key: {key} (age1..., or a fingerprint or long key id in hexadecimal)"
+            )
     if not chosen:
         found = keys.identities()
         chosen = found.recipients()
@@ -279,8 +281,11 @@ def _change_recipients(root: Path, recipient: str, *, add: bool) -> None:
     too. Remove: no rule names it, and every file encrypted to it gets a new data key (the key
     could open the old one). Every file is opened and sealed before anything is written, and
     .sops.yaml is written last."""
+    recipient = pgp.key_id(recipient) or recipient  # as gpg --fingerprint prints it, or sops writes it
     if not keys.valid_recipient(recipient):
-        raise UsageError(f"not an age public key or a PGP fingerprint: {recipient} (age1..., or 40 hexadecimal digits)")
+        raise UsageError(
+            f"not an age public key or a PGP key: {recipient} (age1..., or a fingerprint or long key id in hexadecimal)"
+        )
     current = rules.read_rules(root)
     layout = next((r for r in current if r.path_regex == rules.LAYOUT_REGEX), None)
     if layout is None:

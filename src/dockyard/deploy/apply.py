@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from dockyard.deploy.client import Connection, ObjectError, Reason
+from dockyard.deploy.client import Connection, ConnectionFailed, ObjectError, Reason
 from dockyard.deploy.finished import Ending, digest, ending_in, ending_of, removes_itself
 from dockyard.deploy.health import FAILED, HEALTHY, Assessment, Health, assess
 from dockyard.deploy.inventory import Inventory, InventoryNotSaved, read_recorded, save_inventory
@@ -147,12 +147,13 @@ def apply(
                 connection.refresh_kinds()  # Established now: their kinds can be applied
             if group.point is not None:
                 after(group.point)
-    except ApplyFailed as failed:
+        pruned, left = _prune(connection, changes, previous, progress)
+    except BaseException as failed:  # a refused write, a task, a prune, the cluster gone, Ctrl-C: all the same here
         made = {c.id: str(c.rendered.manifest["apiVersion"]) for c in changes.changes if c.id in written}
         made.update(failed.written if isinstance(failed, _WritesFailed) else {})
-        _remember_written(connection, inventory_name, previous, made)
+        if not isinstance(failed, ConnectionFailed):  # with the cluster gone, another request would only wait
+            _remember_written(connection, inventory_name, previous, made)
         raise
-    pruned, left = _prune(connection, changes, previous, progress)
     _save_inventory(connection, inventory_name, changes, previous, lives, left)
     unchanged = sum(1 for c in changes.changes if c.action == "unchanged")
     return Outcome(tuple(written), tuple(pruned), unchanged, tuple(left))
@@ -358,7 +359,7 @@ def _remember_written(connection: Connection, name: str, previous: Inventory, ma
     new = {i: v for i, v in made.items() if i not in previous}
     if not new:
         return
-    with contextlib.suppress(DockyardError):  # the cluster is failing too: the apply's own error is the one to report
+    with contextlib.suppress(Exception):  # the cluster is failing too: the apply's own error is the one to report
         recorded = read_recorded(connection, name)
         save_inventory(connection, name, {**recorded.objects, **new}, recorded.finished, recorded.observed)
 

@@ -229,6 +229,7 @@ CHART_SOURCE = {
         },
     },
     "oneOf": [{"required": ["repository"]}, {"required": ["oci"]}, {"required": ["gomodule"]}],
+    "dependentRequired": {"without": ["gomodule"], "valuesTemplate": ["gomodule"]},
 }
 
 COMPONENT = {

@@ -144,14 +144,15 @@ def _container(
             ]
     env = _env(container, wiring)
     names = {e["name"] for e in env}
-    sending = (
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", platform_names.OTLP_ENDPOINT)
-        if wiring.telemetry
-        else ("OTEL_SDK_DISABLED", "true")  # no collector here: not an address that nothing answers
+    own = any(
+        n == "OTEL_SDK_DISABLED" or (n.startswith("OTEL_EXPORTER_OTLP_") and n.endswith("ENDPOINT")) for n in names
     )
+    sending = [("OTEL_EXPORTER_OTLP_ENDPOINT", platform_names.OTLP_ENDPOINT)] if wiring.telemetry else []
+    if not wiring.telemetry and not own:  # no collector here: not an address that nothing answers
+        sending = [("OTEL_SDK_DISABLED", "true")]  # (a container that sends elsewhere decides for itself)
     for name, value in (
         ("OTEL_SERVICE_NAME", service.name),
-        sending,
+        *sending,
         ("OTEL_RESOURCE_ATTRIBUTES", f"deployment.environment={environment},service.namespace={namespace}"),
     ):
         if name not in names:

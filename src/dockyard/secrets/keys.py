@@ -83,8 +83,8 @@ def create_key_file(path: Path) -> str:
 
 
 def valid_recipient(text: str) -> bool:
-    """An age public key, or an OpenPGP key's fingerprint as sops writes it (40 hexadecimal digits, upper case)."""
-    if pgp.fingerprint(text) == text:
+    """An age public key, or an OpenPGP key as Dockyard writes it (a fingerprint or a long key id, upper case)."""
+    if pgp.key_id(text) == text:
         return True
     try:
         pyrage.x25519.Recipient.from_str(text)

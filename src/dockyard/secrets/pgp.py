@@ -1,6 +1,7 @@
 """OpenPGP recipients of a secrets file's data key, through the `gpg` command, as `sops` uses them.
 
-A recipient is a key's fingerprint (40 hexadecimal digits, as sops writes it). Encrypting needs the
+A recipient is a key's fingerprint (40 hexadecimal digits) or long key id (16), as sops takes it;
+Dockyard writes them without spaces, in upper case. Encrypting needs the
 public key in the user's keyring; decrypting needs the private key there (gpg-agent asks for its
 passphrase, if it has one, the way it does for sops). The keyring is gpg's own (`GNUPGHOME`, else
 `~/.gnupg`); `SOPS_GPG_EXEC` names another gpg, as it does for sops. The data key goes to gpg on
@@ -15,8 +16,13 @@ import shutil
 import subprocess
 
 FINGERPRINT = re.compile(r"[0-9A-F]{40}")
+KEY_ID = re.compile(r"[0-9A-F]{16}|[0-9A-F]{40}")
+"""A long key id or a fingerprint, as sops and gpg accept them."""
 GPG_ENV = "SOPS_GPG_EXEC"
-TIMEOUT = 60.0
+TIMEOUT = 10.0
+"""For one gpg run (it never prompts: --batch); a file's stanzas are tried one after another."""
+MAX_OUTPUT = 1024
+"""gpg stops a decryption that would write more: a data key is 32 bytes."""
 
 
 class PgpError(Exception):
@@ -27,6 +33,13 @@ def fingerprint(text: str) -> str | None:
     """`text` as a fingerprint (spaces removed, upper case), or None when it is not one."""
     compact = text.replace(" ", "").upper()
     return compact if FINGERPRINT.fullmatch(compact) else None
+
+
+def key_id(text: str) -> str | None:
+    """`text` as a PGP recipient (a fingerprint or a long key id, spaces and `0x` removed, upper
+    case: as gpg --fingerprint prints it or sops writes it), or None when it is not one."""
+    compact = text.replace(" ", "").upper().removeprefix("0X")
+    return compact if KEY_ID.fullmatch(compact) else None
 
 
 def _gpg() -> str:
@@ -51,17 +64,32 @@ def encrypt(data_key: bytes, recipient: str) -> str:
     return done.stdout.decode("ascii")
 
 
+def available() -> bool:
+    name = os.environ.get(GPG_ENV) or "gpg"
+    return shutil.which(name) is not None
+
+
 def decrypt(message: str) -> bytes | None:
-    """The data key from an armored PGP message, or None when no private key at hand opens it."""
+    """The data key from an armored PGP message, or None when no private key at hand opens it. Only
+    a message encrypted to a public key counts (gpg would also print a message that is only
+    stored or compressed, which anyone can write), and gpg writes at most MAX_OUTPUT bytes."""
     try:
-        command = [_gpg(), "--batch", "--quiet", "--use-agent", "--decrypt"]
+        command = [_gpg(), "--batch", "--quiet", "--use-agent", "--status-fd", "2"]
     except PgpError:
         return None
+    command += ["--max-output", str(MAX_OUTPUT), "--decrypt"]
     try:
         done = subprocess.run(command, input=message.encode(), capture_output=True, timeout=TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         return None
-    return done.stdout if done.returncode == 0 else None
+    status = {
+        line.split()[1]
+        for line in done.stderr.decode("utf-8", "replace").splitlines()
+        if line.startswith("[GNUPG:] ") and len(line.split()) > 1
+    }
+    if done.returncode != 0 or not {"ENC_TO", "DECRYPTION_OKAY"} <= status or len(done.stdout) > MAX_OUTPUT:
+        return None
+    return done.stdout
 
 
 def _last_line(stderr: bytes) -> str:

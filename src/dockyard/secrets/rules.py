@@ -25,6 +25,7 @@ from dockyard.load.yamlsafe import parse
 from dockyard.secrets import pgp
 
 CONFIG_FILE = ".sops.yaml"
+AGE_PREFIX = "age1"
 LAYOUT_REGEX = r"^(secrets/[^/]+|services/[^/]+/secrets)\.yaml$"
 """Every secrets file of the layout: secrets/<layer>.yaml and services/<name>/secrets.yaml."""
 
@@ -34,7 +35,7 @@ class Rule:
     index: int
     path_regex: str | None
     recipients: tuple[str, ...]
-    """Its age recipients, then its PGP fingerprints."""
+    """Its age recipients, then its PGP keys (fingerprints or long key ids, upper case)."""
     others: tuple[str, ...] = ()
     """What else the rule sets (kms, key_groups, encrypted_regex, ...): Dockyard applies none."""
 
@@ -61,7 +62,7 @@ def read_rules(root: Path) -> list[Rule]:
                     [Problem(document.position(("creation_rules", index, "path_regex")), f"bad path_regex: {error}")]
                 ) from None
         others = tuple(sorted(str(key) for key in rule if key not in ("path_regex", "age", "pgp")))
-        fingerprints = tuple(pgp.fingerprint(f) or f for f in _recipients(rule.get("pgp")))
+        fingerprints = tuple(pgp.key_id(f) or f for f in _recipients(rule.get("pgp")))
         found.append(Rule(index, regex, _recipients(rule.get("age")) + fingerprints, others))
     return found
 
@@ -115,9 +116,10 @@ def set_recipients(root: Path, index: int, recipients: list[str]) -> None:
 
 
 def split(recipients: list[str] | tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """(age recipients, PGP fingerprints) of a list of recipients of both kinds."""
-    fingerprints = [r for r in recipients if pgp.fingerprint(r) == r]
-    return [r for r in recipients if r not in fingerprints], fingerprints
+    """(age recipients, PGP keys) of a list of recipients of both kinds: every age recipient starts
+    with `age1`; anything else came from `pgp` (or is refused before it gets here)."""
+    ages = [r for r in recipients if r.startswith(AGE_PREFIX)]
+    return ages, [r for r in recipients if not r.startswith(AGE_PREFIX)]
 
 
 def _round_trip(root: Path) -> tuple[YAML, Any]:

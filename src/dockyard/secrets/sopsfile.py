@@ -71,6 +71,10 @@ class AgeStanza:
     """The data key, as an armored age file."""
 
 
+MAX_PGP_TRIED = 16
+"""PGP stanzas tried with gpg before a file counts as locked (each try is a gpg process)."""
+
+
 @dataclass(frozen=True)
 class PgpStanza:
     fp: str
@@ -354,13 +358,16 @@ def _data_key(file: str, metadata: Metadata, identities: Sequence[pyrage.x25519.
             continue
         if len(key) == 32:
             return key
-    for pgp_stanza in metadata.pgp:  # age first: no gpg process when an age key opens it
+    for pgp_stanza in metadata.pgp[:MAX_PGP_TRIED]:  # age first: no gpg process when an age key opens it
         opened = pgp.decrypt(pgp_stanza.enc)
         if opened is not None and len(opened) == 32:
             return opened
     recipients = ", ".join([*(s.recipient for s in metadata.age), *(f"PGP {s.fp}" for s in metadata.pgp)])
     kinds = "age keys" + (" or PGP keys (gpg)" if metadata.pgp else "")
-    raise SecretsLocked(f"{file}: none of the {kinds} at hand opens it (it is encrypted to {recipients})")
+    missing = (
+        "; gpg is not installed, so its PGP keys could not be tried" if metadata.pgp and not pgp.available() else ""
+    )
+    raise SecretsLocked(f"{file}: none of the {kinds} at hand opens it (it is encrypted to {recipients}){missing}")
 
 
 def _leaves(node: Any, path: Path_, where: tuple[str | int, ...]) -> Iterator[tuple[Path_, tuple[str | int, ...], Any]]:
@@ -564,8 +571,9 @@ def _metadata_tree(metadata: Metadata) -> dict[str, Any]:
     tree["lastmodified"] = metadata.lastmodified
     tree["mac"] = metadata.mac
     if metadata.pgp:
-        tree["pgp"] = [
-            {"created_at": s.created_at, "enc": LiteralScalarString(s.enc), "fp": s.fp} for s in metadata.pgp
+        tree["pgp"] = [  # a stanza read without its time gets the file's (sops cannot read an empty one)
+            {"created_at": s.created_at or metadata.lastmodified, "enc": LiteralScalarString(s.enc), "fp": s.fp}
+            for s in metadata.pgp
         ]
     for key in ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex"):
         if getattr(metadata, key):

@@ -109,7 +109,9 @@ def recipients_for(file: SecretsFile) -> list[str]:
 
 def recipients_of(opened: Opened) -> list[str]:
     """The recipients a file is encrypted to now: age public keys, then PGP fingerprints."""
-    return [stanza.recipient for stanza in opened.metadata.age] + [stanza.fp for stanza in opened.metadata.pgp]
+    return [stanza.recipient for stanza in opened.metadata.age] + [
+        pgp.key_id(stanza.fp) or stanza.fp for stanza in opened.metadata.pgp
+    ]
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ def seal_file(
         known = {s.recipient: s for s in previous.metadata.age}
         stanzas = tuple(known[r] for r in ages if r in known)
         stanzas += sopsfile.age_stanzas(data_key, [r for r in ages if r not in known])
-        known_pgp = {s.fp: s for s in previous.metadata.pgp}
+        known_pgp = {pgp.key_id(s.fp) or s.fp: s for s in previous.metadata.pgp}
         pgp_stanzas = tuple(known_pgp[f] for f in fingerprints if f in known_pgp)
         pgp_stanzas += _pgp_stanzas(file, data_key, [f for f in fingerprints if f not in known_pgp])
         metadata = dataclasses.replace(previous.metadata, age=stanzas, pgp=pgp_stanzas)

@@ -68,6 +68,7 @@ def test_a_file_encrypted_to_a_pgp_key_opens_with_it_and_not_without(key: str, t
     os.environ["GNUPGHOME"] = str(elsewhere)  # restored by the fixture's monkeypatch
     with pytest.raises(SecretsLocked) as locked:
         open_file("secrets/platform.yaml", raw, [])
+    subprocess.run(["gpgconf", "--homedir", str(elsewhere), "--kill", "gpg-agent"], check=False, capture_output=True)
     assert str(locked.value) == (
         f"secrets/platform.yaml: none of the age keys or PGP keys (gpg) at hand opens it (it is encrypted to PGP {key})"
     )
@@ -78,6 +79,35 @@ def test_an_age_key_opens_a_file_encrypted_to_both_without_gpg(key: str, monkeyp
     raw, data_key = _sealed([key], (str(identity.to_public()),))
     monkeypatch.setenv(pgp.GPG_ENV, "no-such-gpg")  # never asked
     assert open_file("f.yaml", raw, [identity]).data_key == data_key
+
+
+def test_a_message_only_stored_is_no_data_key(key: str) -> None:
+    """gpg prints a message that is stored or compressed, not encrypted (anyone can write one, and a
+    small one can unpack to gigabytes): only a message encrypted to a key opens a file."""
+    home = Path(os.environ["GNUPGHOME"])
+    stored = _gpg(home, "--store", "--armor", data=new_data_key()).stdout.decode()
+    assert pgp.decrypt(stored) is None
+    huge = _gpg(home, "--store", "--armor", "-z", "9", "--compress-algo", "zlib", data=bytes(20_000_000))
+    assert pgp.decrypt(huge.stdout.decode()) is None
+    assert pgp.decrypt(pgp.encrypt(b"k" * 32, key)) == b"k" * 32
+
+
+def test_pgp_recipients_are_kept_as_pgp_however_written(key: str, tmp_path: Path) -> None:
+    """A fingerprint in lower case (as sops writes what .sops.yaml says) is the same key; a long key
+    id under `pgp` stays under `pgp` when the rule's recipients are written again."""
+    from dockyard.secrets import rules
+    from dockyard.secrets.store import recipients_of
+
+    raw, _ = _sealed([key])
+    lower = raw.decode().replace(f"fp: {key}", f"fp: {key.lower()}").encode()
+    assert recipients_of(open_file("f.yaml", lower, [])) == [key]
+    age = str(pyrage.x25519.Identity.generate().to_public())
+    (tmp_path / ".sops.yaml").write_text(f"creation_rules:\n  - pgp: {key[-16:].lower()}\n")
+    (rule,) = rules.read_rules(tmp_path)
+    assert rule.recipients == (key[-16:],)
+    rules.set_recipients(tmp_path, 0, [*rule.recipients, age])
+    assert rules.read_rules(tmp_path)[0].recipients == (age, key[-16:])
+    assert f"pgp: {key[-16:]}" in (tmp_path / ".sops.yaml").read_text()
 
 
 def test_encrypting_to_a_key_not_in_the_keyring_says_what_to_do(key: str) -> None:
@@ -146,6 +176,8 @@ def test_recipients_add_and_remove_a_pgp_key_through_the_cli(
     assert f"    pgp: {key}\n" in (repo / ".sops.yaml").read_text()
     raw = (repo / "secrets" / "platform.yaml").read_bytes()
     assert open_file("secrets/platform.yaml", raw, []).values == {"db": {"password": "s3cret"}}  # gpg alone
+    # as sops would have written it from a .sops.yaml in lower case: still the key to remove
+    (repo / "secrets" / "platform.yaml").write_bytes(raw.replace(f"fp: {key}".encode(), f"fp: {key.lower()}".encode()))
 
     removed = run_cli(capsys, "secrets", "recipients", "remove", key, str(repo))
     assert (removed.code, removed.out.splitlines()) == (0, ["rotated secrets/platform.yaml", f"removed {key}"])

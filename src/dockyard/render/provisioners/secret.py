@@ -32,8 +32,8 @@ from dockyard.render.sealed import sealed_secret
 EXTERNAL_SECRETS_GROUP = "external-secrets.io"
 SOURCES = ("outside", "repo", "store")
 STORE_KINDS = ("ClusterSecretStore", "SecretStore")
-REFRESH = re.compile(r"([0-9]+(ns|us|µs|ms|s|m|h))+")
-"""A Go duration, as the operator reads refreshInterval."""
+REFRESH = re.compile(r"0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+")
+"""A Go duration, as the operator reads refreshInterval (0: read once, never again)."""
 UNUSABLE_HINT = (
     "set it with `dockyard secrets set` (the value from stdin); take the file back from git if it was not you"
 )
