@@ -42,7 +42,8 @@ def generate(root: Path, services: int) -> None:
         folder.mkdir(parents=True)
         upstream = f"svc-{index - 1:04d}" if index else None
         (folder / "score.yaml").write_text(score(name, index, upstream=upstream, api=True))
-        (folder / "dockyard.yaml").write_text(settings(replicas=1 + index % 3, team=f"team-{index % 10}", api=True))
+        team, caller = f"team-{index % 10}", f"team-{(index + 1) % 10}"  # the next service calls it
+        (folder / "dockyard.yaml").write_text(settings(replicas=1 + index % 3, team=team, api=True, callers=caller))
         (folder / "openapi.yaml").write_text(contract(name))
         if index % 4 == 0:
             (folder / "overrides").mkdir()

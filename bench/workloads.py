@@ -48,9 +48,17 @@ resources:
     return text
 
 
-def settings(*, replicas: int | None = None, team: str | None = None, api: bool = False) -> str:
-    """The service's dockyard.yaml: its replicas, team and (for an API) contract (`openapi.yaml`)."""
-    values: dict[str, object] = {"replicas": replicas, "team": team, "contract": "openapi.yaml" if api else None}
+def settings(
+    *, replicas: int | None = None, team: str | None = None, api: bool = False, callers: str | None = None
+) -> str:
+    """The service's dockyard.yaml: its replicas, team, (for an API) contract (`openapi.yaml`) and the
+    other team that may depend on it (`callers`)."""
+    values: dict[str, object] = {
+        "replicas": replicas,
+        "team": team,
+        "contract": "openapi.yaml" if api else None,
+        "callers": f"[{callers}]" if callers else None,
+    }
     return "apiVersion: dockyard.dev/v1alpha1\nkind: ServiceSettings\n" + "".join(
         f"{k}: {v}\n" for k, v in values.items() if v is not None
     )

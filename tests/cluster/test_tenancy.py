@@ -35,6 +35,8 @@ def teams(tmp_path: Path, api: Client) -> Iterator[tuple[Path, str, str]]:
     replace(root, "platform.yaml", "team: plain", f"team: {a}")
     settings = f"apiVersion: dockyard.dev/v1alpha1\nkind: ServiceSettings\nteam: {b}\n"
     write(root, "services/client/dockyard.yaml", settings)
+    with (root / "services" / "api" / "dockyard.yaml").open("a") as api_settings:
+        api_settings.write(f"callers: [{b}]\n")  # client, of team b, depends on api
     with (root / "platform.yaml").open("a") as platform:
         platform.write(
             "teams:\n"

@@ -130,6 +130,12 @@ SERVICE_SETTINGS: dict[str, Any] = {
         },
         "resources": {**RESOURCES, "description": "Default requests and limits for containers that set none."},
         "contract": {**RELATIVE_FILE, "description": "The service's OpenAPI 3.x contract, relative to score.yaml."},
+        "callers": {
+            "type": "array",
+            "items": _label("A team, or a service of another team."),
+            "description": "Other teams (by name), or services of other teams, that may depend on this service "
+            "(a `service` resource); its own team's services always may.",
+        },
         "auth": {
             "type": "object",
             "description": "How callers authenticate to the service's API.",
@@ -473,6 +479,12 @@ LAYER_VALUES: dict[str, Any] = {
                     "type": "array",
                     "items": {"type": "string", "minLength": 1},
                     "description": "Groups whose members may read them (the cluster role `view`).",
+                },
+                "hosts": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": r"^[a-z0-9*]([-a-z0-9.*]*[a-z0-9])?$"},
+                    "description": "Host names (a single label is one under the platform domain; `*` matches "
+                    "within a label) only this team's services may route: another team's route there is refused.",
                 },
                 "quota": {
                     "type": "object",

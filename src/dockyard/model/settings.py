@@ -89,6 +89,8 @@ class Settings:
     metrics: Metrics
     job: Job | None = None
     """Set: the workload runs as a job (a CronJob), not as a Deployment."""
+    callers: tuple[str, ...] = ()
+    """Other teams, or services of other teams, that may depend on the service."""
 
 
 def settings_of(name: str, merged: Mapping[str, Any]) -> Settings:
@@ -121,6 +123,7 @@ def settings_of(name: str, merged: Mapping[str, Any]) -> Settings:
         images=dict(values.get("images") or {}),
         metrics=Metrics(metrics.get("port"), metrics["path"]),
         job=_job(values.get("job")),
+        callers=tuple(values.get("callers") or ()),
     )
 
 
@@ -221,6 +224,8 @@ class Team:
     """ResourceQuota `hard`, as written (quantities as text)."""
     limits: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """LimitRange for containers: default, defaultRequest, max (each cpu and memory)."""
+    hosts: tuple[str, ...] = ()
+    """Host patterns only this team's services may route."""
 
 
 @dataclass(frozen=True)
@@ -288,6 +293,7 @@ def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
                 tuple(team.get("viewers") or ()),
                 {key: str(value) for key, value in (team.get("quota") or {}).items()},
                 {key: dict(value) for key, value in (team.get("limits") or {}).items() if value},
+                tuple(team.get("hosts") or ()),
             )
             for name, team in sorted((values.get("teams") or {}).items())
         },

@@ -68,7 +68,7 @@ def _write_repo(root: Path, services: list[str], order: list[int], replicas: lis
         )
         (folder / "dockyard.yaml").write_text(
             "apiVersion: dockyard.dev/v1alpha1\nkind: ServiceSettings\n"
-            f"replicas: {replicas[index]}\nteam: t{index % 2}\n"
+            f"replicas: {replicas[index]}\nteam: t{index % 2}\ncallers: [t{(index + 1) % 2}]\n"  # the next one calls it
         )
 
 

@@ -60,6 +60,25 @@ def test_route(platform: Platform) -> None:
     assert result.ingress == [Peer("dockyard-gateway", {}, (("TCP", 8080),))]
 
 
+def test_a_route_on_a_host_another_team_claims_is_refused(platform: Platform) -> None:
+    import dataclasses
+
+    from dockyard.model.settings import Team
+
+    teams = {"discovery": Team(hosts=("search", "*.search.example.org")), "core": Team(hosts=("catalog",))}
+    claimed = dataclasses.replace(platform, settings=dataclasses.replace(platform.settings, teams=teams))
+    domain = platform.domain
+    assert provision(claimed, "route", {"host": "catalog"}).outputs["host"] == f"catalog.{domain}"  # its own
+    assert provision(claimed, "route", {"host": "shop"}).outputs["host"] == f"shop.{domain}"  # no team's
+    for host, full in (("search", f"search.{domain}"), ("eu.search.example.org", "eu.search.example.org")):
+        with pytest.raises(ProvisionError) as refused:
+            provision(claimed, "route", {"host": host})
+        assert str(refused.value) == (
+            f"resource `res`: host {full} is team discovery's (`teams.<name>.hosts`), and this service is team "
+            "core's; route a host of its own team"
+        )
+
+
 def test_route_refuses_a_port_the_service_does_not_have(platform: Platform) -> None:
     with pytest.raises(ProvisionError) as refused:
         provision(platform, "route", {"port": 81})
@@ -190,6 +209,18 @@ def test_service_dependency(platform: Platform) -> None:
     }
     assert result.depends_on == "search"
     assert result.egress[0].namespace == "discovery"
+
+
+def test_a_service_of_another_team_is_a_dependency_only_when_it_lets_that_team_in(platform: Platform) -> None:
+    """catalog (team core) may depend on search (team discovery): search's `callers` names core.
+    search may not depend on catalog, which names no caller of another team."""
+    assert provision(platform, "service", {"name": "search"}, service="catalog").outputs["name"] == "search"
+    with pytest.raises(ProvisionError) as refused:
+        provision(platform, "service", {"name": "catalog"}, service="search")
+    assert str(refused.value) == (
+        "resource `res`: service `catalog` is team core's, and lets no service of team discovery depend on it; "
+        "add `discovery` (the team) or `search` to `callers` in its settings (services/catalog/dockyard.yaml)"
+    )
 
 
 def test_secret(platform: Platform) -> None:

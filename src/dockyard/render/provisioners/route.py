@@ -8,6 +8,7 @@ listener for the platform domain; http:// otherwise).
 
 from __future__ import annotations
 
+import fnmatch
 import re
 
 from dockyard.render import platform_names, profiles
@@ -46,8 +47,29 @@ def _covered(host: str, domain: str) -> bool:
     return rest == domain and bool(first)
 
 
+def owners(request: Request, host: str) -> list[str]:
+    """The teams whose `hosts` claim `host` (a pattern without a dot is a name under the domain;
+    `*` matches within one label)."""
+    domain = request.platform.domain
+    found = []
+    for name, team in request.platform.settings.teams.items():
+        for pattern in team.hosts:
+            full = pattern if "." in pattern else f"{pattern}.{domain}"
+            if full.count(".") == host.count(".") and fnmatch.fnmatchcase(host, full):
+                found.append(name)
+                break
+    return found
+
+
 def provision(request: Request) -> Provision:
     host = host_name(request, request.service.name)
+    claimed = owners(request, host)
+    team = request.service.settings.team
+    if claimed and team not in claimed:
+        raise ProvisionError(
+            f"resource `{request.resource.id}`: host {host} is team {' and '.join(claimed)}'s (`teams.<name>.hosts`), "
+            f"and this service is team {team}'s; route a host of its own team"
+        )
     domain = request.platform.domain
     if profiles.enabled(request.platform.profile, "certs") and not _covered(host, domain):
         raise ProvisionError(

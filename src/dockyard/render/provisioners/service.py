@@ -12,6 +12,7 @@ others; its tokens carry the other API's audience.
 
 from __future__ import annotations
 
+from dockyard.model.settings import Settings
 from dockyard.render import platform_names, profiles
 from dockyard.render.bundle import TaskRequest
 from dockyard.render.labels import selector_of
@@ -25,9 +26,24 @@ KEYCLOAK_PORT = 8080
 token requests a client makes."""
 
 
+def _allowed(request: Request, target_name: str, target: Settings) -> None:
+    """Teams are a boundary: a service of another team may be depended on only when it lets that
+    team (or that service) in, by its `callers`."""
+    caller = request.service
+    team = caller.settings.team
+    if target.team == team or team in target.callers or caller.name in target.callers:
+        return
+    raise ProvisionError(
+        f"resource `{request.resource.id}`: service `{target_name}` is team {target.team}'s, and lets no service "
+        f"of team {team} depend on it; add `{team}` (the team) or `{caller.name}` to `callers` in its settings "
+        f"(services/{target_name}/dockyard.yaml)"
+    )
+
+
 def provision(request: Request) -> Provision:
     target_name = param(request, "name", str, request.resource.id)
     target = request.services[target_name]
+    _allowed(request, target_name, target.settings)
     if not target.ports:
         raise ProvisionError(f"resource `{request.resource.id}`: service `{target_name}` exposes no ports")
     wanted = param(request, "port", (int, type(None)), None)
