@@ -176,7 +176,7 @@ def test_a_failed_dry_run_writes_nothing(
 
 
 def test_a_stage_that_never_becomes_healthy_fails_with_reasons(
-    repo: Path, local_cluster: control_plane.Running, capsys: pytest.CaptureFixture[str]
+    repo: Path, local_cluster: control_plane.Running, api: Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
     replace(
         repo,
@@ -188,6 +188,10 @@ def test_a_stage_that_never_becomes_healthy_fails_with_reasons(
     assert result.code == 1
     assert "error: stage services did not become healthy within 3s:" in result.err
     assert f"Deployment.apps {repo.name}/api (from services/api/score.yaml): progressing: " in result.err
+    # the first apply failed, and what it created is still Dockyard's: recorded, to prune when removed
+    recorded = api.get(ConfigMap, f"{repo.name}-local", namespace="dockyard-system").data["objects"]
+    assert f"{repo.name}_api_apps_Deployment apps/v1" in recorded.splitlines()
+    assert f"_{repo.name}__Namespace v1" in recorded.splitlines()
 
 
 WORKER = """apiVersion: dockyard.dev/v1alpha1
