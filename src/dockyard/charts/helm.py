@@ -7,9 +7,12 @@ chart is never rendered twice. Charts are unpacked (safely) into a cache keyed b
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import resource
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -30,6 +33,10 @@ BUILD_ONLY_API_GROUPS = ("kustomize.config.k8s.io/",)
 """Documents some charts keep beside their manifests that are build configuration, not objects."""
 
 
+MAX_OUTPUT = 512 * 2**20
+"""The most helm may write (the rendered objects of the largest chart here are a few MiB)."""
+
+
 class HelmFailed(Exception):
     """helm exited non-zero; the message is what it said."""
 
@@ -39,17 +46,32 @@ class Helm:
     binary: Path
 
     def run(self, args: list[str], timeout: float = 300.0) -> str:
+        """helm's output. It writes to files the kernel holds to MAX_OUTPUT bytes (a chart's template
+        can loop: what it writes is bounded, not only how long it takes)."""
         if not self.binary.is_file():
             raise HelmFailed(f"helm is not installed at {self.binary}; run `dockyard localcluster build helm`")
-        try:
-            result = subprocess.run(
-                [str(self.binary), *args], capture_output=True, text=True, timeout=timeout, check=False
-            )
-        except subprocess.TimeoutExpired:
-            raise HelmFailed(f"helm {args[0]} did not finish within {timeout:.0f} s") from None
-        if result.returncode != 0:
-            raise HelmFailed(result.stderr.strip() or f"helm {args[0]} exited with {result.returncode}")
-        return result.stdout
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            process = subprocess.Popen([str(self.binary), *args], stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            with contextlib.suppress(OSError):  # gone already: it wrote nothing more
+                resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (MAX_OUTPUT, MAX_OUTPUT))
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                raise HelmFailed(f"helm {args[0]} did not finish within {timeout:.0f} s") from None
+            except BaseException:  # interrupted: helm goes too
+                process.kill()
+                process.wait()
+                raise
+            if process.returncode == -signal.SIGXFSZ or max(out.tell(), err.tell()) >= MAX_OUTPUT:
+                raise HelmFailed(f"helm {args[0]} wrote more than {MAX_OUTPUT // 2**20} MiB; a template may loop")
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+        if process.returncode != 0:
+            raise HelmFailed(stderr.strip() or f"helm {args[0]} exited with {process.returncode}")
+        return stdout
 
     def version(self) -> str:
         return self.run(["version", "--short"]).strip()

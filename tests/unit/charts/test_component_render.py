@@ -263,3 +263,22 @@ def test_a_hook_that_never_runs_on_install_or_upgrade_is_not_installed(
     assert run_cli(capsys, "charts", "pull", str(repo)).code == 0
     installed = render_components(platform_of(repo), ChartStore(helm()))
     assert sorted(o.name for o in installed.objects if o.kind == "Job") == ["create", "patch"]
+
+
+@pytest.mark.tools
+def test_a_template_that_writes_without_end_is_stopped_at_the_output_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What helm may write is held by the kernel (RLIMIT_FSIZE on its output files), not only how
+    long it may take: a template that loops is stopped, with a message that says so."""
+    from dockyard.charts import helm as helm_module
+    from dockyard.charts.helm import HelmFailed
+
+    loop = "{{- range until 200000 }}\n# {{ . }} a line of a template that loops, and loops, and loops\n{{- end }}\n"
+    chart = make_chart(tmp_path, "looping", templates={"loop.yaml": loop})
+    runner = helm()
+    assert len(runner.run(["template", "x", str(chart)])) > 2**20 * 10  # 13 MiB with the limit as it is
+    monkeypatch.setattr(helm_module, "MAX_OUTPUT", 2**20)
+    with pytest.raises(HelmFailed) as stopped:
+        runner.run(["template", "x", str(chart)])
+    assert str(stopped.value) == "helm template wrote more than 1 MiB; a template may loop"
