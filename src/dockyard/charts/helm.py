@@ -51,7 +51,7 @@ class Helm:
         if not self.binary.is_file():
             raise HelmFailed(f"helm is not installed at {self.binary}; run `dockyard localcluster build helm`")
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            process = subprocess.Popen([str(self.binary), *args], stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            process = subprocess.Popen([str(self.binary), *args], stdout=out, stderr=err)
             with contextlib.suppress(OSError):  # gone already: it wrote nothing more
                 resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (MAX_OUTPUT, MAX_OUTPUT))
             try:
