@@ -12,6 +12,7 @@ import pytest
 
 from tests.fuzz.targets import FILES, TARGETS
 
+pytestmark = pytest.mark.fuzz  # in the full pass; the fast Python-alone pass leaves it out
 HARNESS = Path(__file__).with_name("harness.py")
 RUNS_PER_FILE = 200
 """Each input of a file target validates a whole repo (about 100 a second)."""
