@@ -89,30 +89,32 @@ def _probe(namespace: str) -> Deployment:
     )
 
 
-def _until_in_force(api: Client, namespace: str, seconds: float = 30) -> None:
+def _until_in_force(api: Client, namespace: str) -> None:
+    _until(api, namespace, refused=True)
+
+
+def _until_lifted(api: Client, namespace: str) -> None:
+    _until(api, namespace, refused=False)
+
+
+def _until(api: Client, namespace: str, *, refused: bool, seconds: float = 30) -> None:
+    """The API server learns of a policy (and of its removal) from its informer, a moment later:
+    create the probe until the policy refuses it (or lets it through), deleting it when created."""
     deadline = time.monotonic() + seconds
     while True:
         try:
             api.create(_probe(namespace))
-        except ApiError as refused:
-            if refused.status.code in (403, 422):
-                return
-            raise
-        api.delete(Deployment, PROBE, namespace=namespace)  # let through: not in force yet
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the API server did not enforce the policy within {seconds:.0f} s")
-        time.sleep(0.2)
-
-
-def _until_lifted(api: Client, namespace: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            api.create(_probe(namespace))
-        except ApiError as refused:
-            if refused.status.code not in (403, 422) or time.monotonic() > deadline:
+            created = True
+        except ApiError as error:
+            if error.status.code not in (403, 422):
                 raise
-            time.sleep(0.2)
-            continue
-        api.delete(Deployment, PROBE, namespace=namespace)
-        return
+            created = False
+        if created:
+            api.delete(Deployment, PROBE, namespace=namespace)
+        if created != refused:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"the API server did not {'enforce' if refused else 'lift'} the policy in {seconds:.0f} s"
+            )
+        time.sleep(0.2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -33,8 +34,8 @@ from dockyard.render.bundle import Source, TaskRequest
 from dockyard.render.components.identity import keycloak_tasks
 from dockyard.render.task_points import NAMESPACES
 from tests.browsers import chromium_page
-from tests.cluster.commands import plain_platform
-from tests.helpers import ensure_namespace
+from tests.cluster.commands import PLAIN, plain_platform
+from tests.helpers import ensure_namespace, replace
 
 PROJECT = Path(__file__).resolve().parents[2]
 HERE = Source("test.yaml")
@@ -69,6 +70,20 @@ def local_cluster(cluster_home: Path) -> Iterator[control_plane.Running]:
 @pytest.fixture
 def api(local_cluster: control_plane.Running) -> Client:
     return readiness.client(local_cluster.kubeconfig)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, api: Client) -> Iterator[Path]:
+    """The plain repo under a platform and team name of its own (so its namespace is the test's
+    own; the directory has that name), its namespace deleted afterwards."""
+    name = f"p{uuid.uuid4().hex[:8]}"
+    root = tmp_path / name
+    shutil.copytree(PLAIN, root)
+    replace(root, "platform.yaml", "name: plain", f"name: {name}")
+    replace(root, "platform.yaml", "team: plain", f"team: {name}")
+    yield root
+    with contextlib.suppress(ApiError):  # already gone, or never created
+        api.delete(Namespace, name)
 
 
 @pytest.fixture

@@ -5,36 +5,17 @@ the next apply converges: what the failed apply created is known, and pruned whe
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from lightkube import Client
-from lightkube.core.exceptions import ApiError
 from lightkube.resources.apps_v1 import Deployment
-from lightkube.resources.core_v1 import Namespace
 
 from dockyard.localcluster import control_plane
 from tests.cluster.admission import denied_writes
 from tests.cluster.commands import dockyard
 from tests.helpers import replace
-
-PLAIN = Path(__file__).parent / "repos" / "plain"
-
-
-@pytest.fixture
-def repo(tmp_path: Path, api: Client) -> Iterator[Path]:
-    name = f"f{uuid.uuid4().hex[:8]}"
-    root = tmp_path / name
-    shutil.copytree(PLAIN, root)
-    replace(root, "platform.yaml", "name: plain", f"name: {name}")
-    replace(root, "platform.yaml", "team: plain", f"team: {name}")
-    yield root
-    with contextlib.suppress(ApiError):
-        api.delete(Namespace, name)
 
 
 def _deployments(api: Client, namespace: str) -> dict[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -13,27 +12,12 @@ import yaml
 from lightkube import Client
 from lightkube.core.exceptions import ApiError
 from lightkube.resources.apps_v1 import Deployment
-from lightkube.resources.core_v1 import ConfigMap, Namespace
+from lightkube.resources.core_v1 import ConfigMap
 from lightkube.types import PatchType
 
 from dockyard.localcluster import control_plane
 from tests.cluster.commands import dockyard, requests_during, writes_during
 from tests.helpers import Result, replace, run_cli
-
-PLAIN = Path(__file__).parent / "repos" / "plain"
-
-
-@pytest.fixture
-def repo(tmp_path: Path, api: Client) -> Path:
-    """The plain repo under a platform and team name of its own (so its namespace is the test's own)."""
-    name = f"p{uuid.uuid4().hex[:8]}"
-    root = tmp_path / name
-    shutil.copytree(PLAIN, root)
-    replace(root, "platform.yaml", "name: plain", f"name: {name}")
-    replace(root, "platform.yaml", "team: plain", f"team: {name}")
-    yield root
-    with contextlib.suppress(ApiError):  # already gone, or never created
-        api.delete(Namespace, name)
 
 
 def test_first_apply_then_a_no_op_that_writes_nothing(

@@ -26,7 +26,7 @@ from dockyard.render.bundle import (
     Stage,
     TaskRequest,
 )
-from dockyard.render.components.catalog import installed
+from dockyard.render.components.component import installs
 from dockyard.render.labels import SELECTOR_KEYS, selector
 from dockyard.render.namespaces import render_namespace
 from dockyard.render.object_id import identity_problem
@@ -68,7 +68,7 @@ def render(platform: Platform) -> Bundle:
     exposures: list[Exposure] = []
     external: list[ExternalSecret] = []
     sealed: dict[tuple[str, str], SealedSecret] = {}
-    telemetry = installed(platform, "opentelemetry-collector")
+    telemetry = installs(platform, "opentelemetry-collector", "traces")
     for service in platform.services:
         by_resource = provisions[service.name]
         if len(by_resource) < len(service.resources):

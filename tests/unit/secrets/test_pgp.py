@@ -121,28 +121,18 @@ def test_sops_reads_dockyards_pgp_file_and_dockyard_reads_sops(key: str, tmp_pat
     from tests.peers import sops
 
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GNUPGHOME": os.environ["GNUPGHOME"]}
+
+    def run_sops(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(sops()), *args], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+
     raw, _ = _sealed([key])
     (tmp_path / "dockyard.yaml").write_bytes(raw)
-    done = subprocess.run(
-        [str(sops()), "decrypt", "--output-type", "json", "dockyard.yaml"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_sops("decrypt", "--output-type", "json", "dockyard.yaml")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == VALUES
 
     (tmp_path / "plain.yaml").write_text("db:\n  password: s3cret\n  port: 5432\ntoken: t0ken\n")
-    written = subprocess.run(
-        [str(sops()), "encrypt", "--pgp", key, "plain.yaml"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    written = run_sops("encrypt", "--pgp", key, "plain.yaml")
     assert written.returncode == 0, written.stderr
     opened = open_file("secrets/platform.yaml", written.stdout.encode(), [])
     assert opened.values == VALUES and [s.fp for s in opened.metadata.pgp] == [key]

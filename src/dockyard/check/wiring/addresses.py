@@ -4,7 +4,6 @@ the render: each must name a Service that will exist, on a port it has. Each add
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -179,8 +178,7 @@ def _resolve(
                 "install it (a profile with its feature, or `components.<name>.enabled: true` in a layer), "
                 "or leave the address out on this cluster"
             )
-            found = finding(rendered, RULE, message, text=text, whole=whole, hint=hint)
-            return dataclasses.replace(found, severity=Severity.WARN)
+            return finding(rendered, RULE, message, text=text, whole=whole, hint=hint, severity=Severity.WARN)
         return None  # a namespace the render knows nothing of: not Dockyard's to judge
     service = facts.services.get((namespace, name))
     if service is None:

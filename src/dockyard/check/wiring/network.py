@@ -7,7 +7,6 @@ name must also reach the cluster's DNS (kube-system's kube-dns pods, UDP 53) fir
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -118,8 +117,10 @@ def check_network(facts: Facts, wires: list[Wire]) -> list[Finding]:
                         f"holds `{wire.written}`, served by the {wire.service.name}; if its pods call it (not "
                         f"only show it to browsers), they connect there (pods on port {port}), but {blocked}"
                     )
-                found = finding(owner, RULE, message, text=wire.texts, whole=wire.whole, hint=hint)
-                findings.append(found if wire.certain else dataclasses.replace(found, severity=Severity.WARN))
+                severity = Severity.DENY if wire.certain else Severity.WARN
+                findings.append(
+                    finding(owner, RULE, message, text=wire.texts, whole=wire.whole, hint=hint, severity=severity)
+                )
                 break
     return findings
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dockyard.check.findings import Finding
+from dockyard.check.findings import Finding, Severity
 from dockyard.errors import Position
 from dockyard.render.bundle import Rendered
 from dockyard.render.object_id import ObjectId
@@ -42,10 +42,12 @@ def finding(
     whole: bool = False,
     path: str = "",
     hint: str = "",
+    severity: Severity = Severity.DENY,
 ) -> Finding:
     """A finding about `rendered`; about its value holding `text` when given (see `place`), placed
     where that value was set, its field as the path unless `path` says it."""
     found = place(rendered, text, whole=whole)
     if found.note:
         message += f" ({found.note})"
-    return Finding(found.position, str(ObjectId.of(rendered.manifest)), path or found.field, rule, message, hint=hint)
+    where, name = found.position, str(ObjectId.of(rendered.manifest))
+    return Finding(where, name, path or found.field, rule, message, severity=severity, hint=hint)

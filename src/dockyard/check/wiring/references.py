@@ -5,8 +5,6 @@ ExternalSecret (a warning: a store may be made elsewhere)."""
 
 from __future__ import annotations
 
-import dataclasses
-
 from dockyard.check.findings import Finding, Severity
 from dockyard.check.wiring.facts import Facts
 from dockyard.check.wiring.placed import finding
@@ -62,8 +60,10 @@ def _stores(facts: Facts) -> list[Finding]:
             "Secrets Operator makes no Secret without it"
         )
         hint = f"add {kind} {name} for {where} (a ClusterSecretStore: components.external-secrets.values.extraObjects)"
-        placed = finding(external, RULE, message, text=name, whole=True, path="spec.secretStoreRef.name", hint=hint)
-        found.append(dataclasses.replace(placed, severity=Severity.WARN))
+        path = "spec.secretStoreRef.name"
+        found.append(
+            finding(external, RULE, message, text=name, whole=True, path=path, hint=hint, severity=Severity.WARN)
+        )
     return found
 
 

@@ -96,13 +96,6 @@ def choose(platform: Platform, problems: Problems) -> list[Chosen]:
     return chosen
 
 
-def installed(platform: Platform, name: str) -> bool:
-    """Whether `platform` installs the built-in component `name` (as `choose` decides: its
-    profile's features, or a layer's `enabled`)."""
-    config = (platform.values.get("components") or {}).get(name) or {}
-    return bool(config.get("enabled", CATALOG[name].enabled_for(platform)))
-
-
 def _kind(component: Component) -> str:
     return component.source.kind if component.source else "helm"
 
