@@ -1,5 +1,7 @@
 """Faults injected into `dockyard apply` through the real API server: its admission refuses a write
-after the dry run of the same object passed, so the apply stops between two writes. Nothing is
+after the dry run of the same object passed, so the apply stops between two writes; and, through a
+proxy in front of it (fault_proxy.py), a write is left unanswered, answered 503 with Retry-After
+(both tried again), or answered 500 (the apply stops). Nothing is
 pruned after a failed or partial apply, the error says what failed, and once the fault is gone
 the next apply converges: what the failed apply created is known, and pruned when it is removed."""
 
@@ -15,7 +17,8 @@ from lightkube.resources.apps_v1 import Deployment
 from dockyard.localcluster import control_plane
 from tests.cluster.admission import denied_writes
 from tests.cluster.commands import dockyard
-from tests.helpers import replace
+from tests.cluster.fault_proxy import Fault, FaultProxy
+from tests.helpers import replace, run_cli
 
 
 def _deployments(api: Client, namespace: str) -> dict[str, str]:
@@ -60,3 +63,63 @@ def test_a_write_refused_mid_apply_prunes_nothing_and_the_next_apply_converges(
     assert again.code == 0, again.err
     assert again.out.splitlines()[-1] == "applied: 2 written, 6 pruned, 5 unchanged, 0 tasks run"
     assert _deployments(api, repo.name) == {"api": "changed"}
+
+
+def _next_commit(repo: Path) -> None:
+    """api changes, a new service `extra` comes, `client` goes."""
+    replace(repo, "services/api/score.yaml", "MODE: normal", "MODE: changed")
+    shutil.copytree(repo / "services" / "client", repo / "services" / "extra")
+    replace(repo, "services/extra/score.yaml", "name: client", "name: extra")
+    shutil.rmtree(repo / "services" / "client")
+
+
+def _writes_of_api(method: str, path: str) -> bool:
+    return method == "PATCH" and "/deployments/api?" in path and "dryRun" not in path
+
+
+def test_an_unanswered_write_and_a_503_asking_to_retry_are_retried_and_the_apply_converges(
+    repo: Path,
+    local_cluster: control_plane.Running,
+    api: Client,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
+    _next_commit(repo)
+    proxy = FaultProxy(local_cluster, tmp_path)
+    faults = iter([Fault(silence=15.0), Fault(status=503, retry_after=1)])
+    proxy.rule = lambda method, path: next(faults, None) if _writes_of_api(method, path) else None
+    args = ("apply", str(repo), "-c", "local", "--yes", "--timeout", "60", "--allow-mass-prune")
+    with proxy.running():
+        applied = run_cli(capsys, *args, "--kubeconfig", str(proxy.kubeconfig), "--context", proxy.context)
+    assert applied.code == 0, applied.err
+    assert [(fault.status, fault.silence) for _method, _path, fault in proxy.faults] == [(0, 15.0), (503, 0.0)]
+    assert _deployments(api, repo.name) == {"api": "changed", "extra": ""}
+
+
+def test_a_write_failing_with_a_5xx_prunes_nothing_and_the_next_apply_converges(
+    repo: Path,
+    local_cluster: control_plane.Running,
+    api: Client,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
+    _next_commit(repo)
+    proxy = FaultProxy(local_cluster, tmp_path)
+    proxy.rule = lambda method, path: Fault(status=500) if _writes_of_api(method, path) else None
+    args = ("apply", str(repo), "-c", "local", "--yes", "--timeout", "60", "--allow-mass-prune")
+    with proxy.running():
+        failed = run_cli(capsys, *args, "--kubeconfig", str(proxy.kubeconfig), "--context", proxy.context)
+    assert failed.code == 1, failed.out + failed.err
+    assert failed.err.splitlines()[-2:] == [
+        "error: applying failed:",
+        f"Deployment.apps {repo.name}/api (from services/api/score.yaml): 500: injected fault: 500 InternalError",
+    ]
+    assert len(proxy.faults) == 1  # a 500 without Retry-After is not tried again
+    assert _deployments(api, repo.name) == {"api": "normal", "client": "", "extra": ""}  # nothing pruned
+
+    again = dockyard(capsys, local_cluster, *args)
+    assert again.code == 0, again.err
+    assert again.out.splitlines()[-1] == "applied: 1 written, 3 pruned, 9 unchanged, 0 tasks run"
+    assert _deployments(api, repo.name) == {"api": "changed", "extra": ""}

@@ -53,6 +53,20 @@ SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 TASK_FIELD_MANAGER = "dockyard-tasks"
 """Lifecycle tasks write what apply never owns (generated Secrets, restart stamps)."""
 T = TypeVar("T")
+ATTEMPTS = 3
+RETRY_AFTER_LONGEST = 5.0
+"""Seconds waited at most before a retry the API server asked for (it may ask for more)."""
+
+
+def retry_after(response: httpx2.Response | None) -> float | None:
+    """The seconds to wait before trying again, when the API server asks for it: a 429 (too many
+    requests) or a 5xx with a Retry-After header in seconds; None for any other answer."""
+    if response is None or not (response.status_code == 429 or 500 <= response.status_code < 600):
+        return None
+    value = response.headers.get("Retry-After", "")
+    if not value.isdigit():
+        return None
+    return min(float(value), RETRY_AFTER_LONGEST)
 
 
 class ConnectionFailed(DockyardError):
@@ -113,16 +127,32 @@ class Connection:
         return client
 
     def _call(self, request: Callable[[], T]) -> T:
-        """Run a request, retrying transport failures (a dropped connection, a broken handshake) twice."""
-        for attempt in range(3):
+        """Run a request, retrying twice what did not reach the API server or was not taken: a
+        transport failure (a dropped connection, a broken handshake, no answer in time), and an
+        answer that asks to be tried again (a 429 or 5xx with Retry-After, as client-go retries)."""
+        for attempt in range(ATTEMPTS):
+            last = attempt == ATTEMPTS - 1
             try:
-                return request()
+                result = request()
             except httpx2.TransportError as error:
-                if attempt == 2:
+                if last:
                     raise ConnectionFailed(f"cannot reach the cluster (context {self.context}): {error}") from None
                 self._local.client = None
                 self._local.http = None
                 time.sleep(0.2 * (attempt + 1))
+                continue
+            except ApiError as error:
+                wait = retry_after(error.response)
+                if wait is None or last:
+                    raise
+                time.sleep(wait)
+                continue
+            if isinstance(result, httpx2.Response) and not last:
+                wait = retry_after(result)
+                if wait is not None:
+                    time.sleep(wait)
+                    continue
+            return result
         raise AssertionError("unreachable")
 
     def refresh_kinds(self) -> None:
