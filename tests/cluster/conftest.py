@@ -16,6 +16,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,9 @@ from lightkube.resources.core_v1 import Namespace
 from dockyard.deploy import tasks
 from dockyard.deploy.client import Connection
 from dockyard.doctor import KEYCLOAK_JAVA, java_home
-from dockyard.localcluster import control_plane, readiness
+from dockyard.localcluster import control_plane, pki, readiness
 from dockyard.render.bundle import Source, TaskRequest
-from dockyard.render.components.identity import keycloak_tasks
+from dockyard.render.components.identity import admin_secret_task
 from dockyard.render.task_points import NAMESPACES
 from tests.browsers import chromium_page
 from tests.cluster.commands import PLAIN, plain_platform
@@ -120,19 +121,31 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Keycloak:
+    url: str
+    """Plain HTTP on loopback (what most tests use)."""
+    tls_url: str
+    """HTTPS on loopback, with a certificate of `ca` (an API server trusts only an HTTPS issuer)."""
+    ca: str
+    """The PEM of the CA that signed Keycloak's certificate."""
+
+
 @pytest.fixture(scope="session")
-def keycloak_url(local_cluster: control_plane.Running, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def keycloak(local_cluster: control_plane.Running, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keycloak]:
     """A real Keycloak on loopback whose admin password is the one the ensure-secret task generated."""
     ensure_namespace(readiness.client(local_cluster.kubeconfig), "dockyard-identity")
     connection = Connection(local_cluster.kubeconfig, local_cluster.context)
-    spec = keycloak_tasks(None)[0]  # type: ignore[arg-type]
+    spec = admin_secret_task()
     runner = tasks.runner(connection, [TaskRequest(spec.kind, spec.name, spec.data, HERE)], lambda _line: None)
     runner.after(NAMESPACES)
     admin = tasks.common.read_secret(connection, "dockyard-identity", "keycloak-admin")
     assert admin is not None
     home = subprocess.run([str(PROJECT / "scripts" / "install-keycloak")], capture_output=True, text=True, check=True)
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("keycloak") / "keycloak.log").open("w")
+    port, tls_port = _free_port(), _free_port()
+    files = tmp_path_factory.mktemp("keycloak")
+    certificates = pki.ensure(files / "pki")  # a CA and a serving certificate for 127.0.0.1
+    log = (files / "keycloak.log").open("w")
     env = {**os.environ, "JAVA_HOME": _java(), **admin}
     server = subprocess.Popen(
         [
@@ -140,6 +153,9 @@ def keycloak_url(local_cluster: control_plane.Running, tmp_path_factory: pytest.
             "start-dev",
             "--db=dev-mem",
             f"--http-port={port}",
+            f"--https-port={tls_port}",
+            f"--https-certificate-file={certificates.serving_cert}",
+            f"--https-certificate-key-file={certificates.serving_key}",
             "--http-host=127.0.0.1",
         ],
         env=env,
@@ -158,11 +174,16 @@ def keycloak_url(local_cluster: control_plane.Running, tmp_path_factory: pytest.
             time.sleep(1)
         else:
             raise AssertionError("Keycloak did not start within 180 s")
-        yield url
+        yield Keycloak(url, f"https://127.0.0.1:{tls_port}", certificates.ca_cert.read_text())
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def keycloak_url(keycloak: Keycloak) -> str:
+    return keycloak.url
 
 
 @pytest.fixture

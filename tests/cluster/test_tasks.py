@@ -27,7 +27,7 @@ from dockyard.deploy.tasks import keycloak
 from dockyard.deploy.tasks.common import TaskFailed
 from dockyard.localcluster import control_plane
 from dockyard.render.bundle import Bundle, Rendered, Source, TaskRequest, obj
-from dockyard.render.components.identity import keycloak_tasks
+from dockyard.render.components.identity import admin_secret_task
 from dockyard.render.task_points import NAMESPACES
 from tests.cluster.commands import writes_during
 from tests.helpers import ensure_namespace
@@ -174,7 +174,7 @@ def test_a_failing_task_stops_the_apply_before_the_next_stage(
     namespace = namespaces[0]
     monkeypatch.setattr(keycloak, "READY_WITHIN", 1.0)
     connection = _connection(local_cluster)
-    secret = TaskRequest("ensure-secret", "keycloak-admin", keycloak_tasks(None)[0].data, HERE)  # type: ignore[arg-type]
+    secret = TaskRequest("ensure-secret", "keycloak-admin", admin_secret_task().data, HERE)
     client = TaskRequest("keycloak-client", "orders", {"realm": "shop", "clientId": "orders", "scopes": {}}, HERE)
     service = Rendered(_deployment("orders", namespace).to_dict(), "services", HERE)
     networking = Rendered(obj("v1", "ConfigMap", "settings", namespace, data={"a": "b"}), "platform-networking", HERE)

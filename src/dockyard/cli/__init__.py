@@ -38,6 +38,7 @@ from typer.exceptions import TyperException
 from dockyard import __version__
 from dockyard.cli import (
     argocd,
+    authentication,
     checks,
     components,
     console,
@@ -68,6 +69,7 @@ app.add_typer(sync.app, name="sync")
 app.add_typer(argocd.app, name="argocd")
 app.add_typer(secrets.app, name="secrets")
 app.command("components")(components.components)
+app.command()(authentication.authentication)
 for command in localcluster.TOP_LEVEL:
     app.command(command.__name__)(command)
 app.command()(repo.init)

@@ -69,6 +69,7 @@ def apiserver(binary: Path, layout: Layout, pki: Pki, ports: dict[str, int]) -> 
         f"--service-account-signing-key-file={pki.service_account_key}",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         f"--service-cluster-ip-range={SERVICE_RANGE}",
+        f"--authentication-config={layout.authentication}",  # besides certificates: JWT issuers (authentication.py)
         "--authorization-mode=Node,RBAC",
         "--allow-privileged=true",
         "--enable-priority-and-fairness=false",

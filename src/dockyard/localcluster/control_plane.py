@@ -11,13 +11,15 @@ from __future__ import annotations
 import shutil
 import socket
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from dockyard.errors import DockyardError
-from dockyard.localcluster import components, kubeconfig, pki, processes, readiness
+from dockyard.localcluster import authentication, components, kubeconfig, pki, processes, readiness
 from dockyard.localcluster.layout import Layout, State, known_clusters
 from dockyard.localcluster.processes import Started
 from dockyard.progress import Progress
@@ -84,6 +86,15 @@ def up(
     return _running(layout, state, False, started_at, user_kubeconfig)
 
 
+def trust_issuers(name: str, authenticators: Sequence[Mapping[str, Any]]) -> None:
+    """The cluster's API server signs people in with tokens of exactly these JWT issuers (besides
+    certificates), from the next seconds on."""
+    layout = Layout(name)
+    if not layout.authentication.exists():
+        raise LocalClusterError(f"cluster {name} does not exist: run `dockyard up {name}` first")
+    authentication.trust(layout.authentication, authenticators)
+
+
 def _running(layout: Layout, state: State, already: bool, started_at: float, user_config: bool) -> Running:
     if user_config:
         kubeconfig.merge_into_user_config(kubeconfig.build(state.name, state.server, pki.Pki(layout.pki), "admin"))
@@ -125,6 +136,7 @@ def _write_configs(layout: Layout, certificates: pki.Pki, state: State) -> None:
         config = kubeconfig.build(state.name, state.server, certificates, client)
         kubeconfig.write(layout.component_kubeconfig(client), config)
     layout.audit_policy.write_text(components.AUDIT_POLICY)
+    authentication.ensure(layout.authentication)
 
 
 def _start_all(

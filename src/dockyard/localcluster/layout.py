@@ -8,6 +8,7 @@ $DOCKYARD_HOME (else $XDG_DATA_HOME/dockyard, else ~/.local/share/dockyard)
     kubeconfig          admin kubeconfig (context dockyard-<name>)
     kubeconfigs/        one kubeconfig per component
     audit-policy.yaml
+    authentication.yaml the JWT issuers the API server trusts (authentication.py)
     logs/<component>.log, logs/audit.log
 """
 
@@ -61,6 +62,10 @@ class Layout:
     @property
     def audit_policy(self) -> Path:
         return self.root / "audit-policy.yaml"
+
+    @property
+    def authentication(self) -> Path:
+        return self.root / "authentication.yaml"
 
     @property
     def audit_log(self) -> Path:

@@ -76,6 +76,10 @@ class KeycloakClient(TypedDict):
     selfAudience: NotRequired[bool]
     roles: NotRequired[dict[str, str]]
     """Client roles (name -> description) that people are given in Keycloak to be let in."""
+    public: NotRequired[bool]
+    """A client that keeps no secret (kubectl's): it signs people in with PKCE, never as itself."""
+    groups: NotRequired[list[str]]
+    """Realm groups that exist for people to be put in; the client's tokens name the person's groups."""
     secretTo: NotRequired[SecretKey]
     secretFrom: NotRequired[SecretKey]
 

@@ -158,6 +158,8 @@ def _configure(admin: Admin, request: TaskRequest, context: TaskContext) -> str:
     own = {data["clientId"]} if data.get("selfAudience") else set()
     _grants(admin, realm, client_id, data.get("grants") or {}, own, done)
     _roles(admin, realm, client_id, data.get("roles") or {}, done)
+    if "groups" in data:
+        _groups(admin, realm, client_id, data["groups"], done)
     if "secretTo" in data:
         target = data["secretTo"]
         secret = admin.call("GET", f"/{realm}/clients/{client_id}/client-secret").json()["value"]
@@ -279,18 +281,55 @@ def _roles(admin: Admin, realm: str, client_id: str, wanted: dict[str, str], don
             done.append(f"role {name} updated")
 
 
+GROUPS_MAPPER = "groups"
+
+
+def _groups(admin: Admin, realm: str, client_id: str, wanted: list[str], done: list[str]) -> None:
+    """The groups exist at the realm's top level, and the client's tokens (ID and access) name the
+    person's groups in the claim `groups`, by name. Like roles, a group is never removed: it would
+    take everyone out of it."""
+    for name in wanted:
+        found = admin.call("GET", f"/{realm}/groups", params={"search": name, "exact": "true"}).json()
+        if not any(group.get("name") == name for group in found):
+            admin.call("POST", f"/{realm}/groups", json={"name": name})
+            done.append(f"group {name} created")
+    owner = f"/{realm}/clients/{client_id}/protocol-mappers/models"
+    if any(mapper.get("name") == GROUPS_MAPPER for mapper in admin.call("GET", owner).json()):
+        return
+    claim = {"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}
+    admin.call(
+        "POST",
+        owner,
+        json={
+            "name": GROUPS_MAPPER,
+            "protocol": "openid-connect",
+            "protocolMapper": "oidc-group-membership-mapper",
+            "config": {"claim.name": "groups", "full.path": "false", **claim},
+        },
+    )
+    done.append("client names groups")
+
+
+PUBLIC_ATTRIBUTES = {"pkce.code.challenge.method": "S256"}
+"""A public client takes a code only with its PKCE proof (a code seen by another program on the
+machine is useless without it)."""
+
+
 def _client(admin: Admin, realm: str, data: KeycloakClient, context: TaskContext, done: list[str]) -> str:
     """The client exists with the wanted settings; its internal id."""
+    public = bool(data.get("public"))
     wanted: dict[str, Any] = {
         "clientId": data["clientId"],
         "name": data.get("title") or data["clientId"],
         "protocol": "openid-connect",
-        "publicClient": False,
-        "serviceAccountsEnabled": True,
+        "publicClient": public,
+        "serviceAccountsEnabled": not public,
         "standardFlowEnabled": bool(data.get("redirectUris")),
         "directAccessGrantsEnabled": False,
         "redirectUris": sorted(data.get("redirectUris") or []),
     }
+    if public:
+        wanted["attributes"] = dict(PUBLIC_ATTRIBUTES)
     if "secretFrom" in data:
         source = data["secretFrom"]
         values = read_secret(context.connection, source["namespace"], source["name"]) or {}
@@ -312,7 +351,11 @@ def _client(admin: Admin, realm: str, data: KeycloakClient, context: TaskContext
         found = admin.call("GET", f"/{realm}/clients", params={"clientId": data["clientId"]}).json()
         return str(found[0]["id"])
     current = found[0]
-    differs = [k for k, v in wanted.items() if k != "secret" and current.get(k) != v]
+    differs = [k for k, v in wanted.items() if k not in ("secret", "attributes") and current.get(k) != v]
+    attributes = current.get("attributes") or {}
+    if any(attributes.get(k) != v for k, v in wanted.get("attributes", {}).items()):
+        differs.append("attributes")
+    wanted["attributes"] = {**attributes, **wanted.get("attributes", {})}  # others' (the owners mark) kept
     if "secret" in wanted:
         live = admin.call("GET", f"/{realm}/clients/{current['id']}/client-secret").json().get("value")
         if live != wanted["secret"]:

@@ -66,21 +66,89 @@ def _env_from(secret: str) -> str:
     return yaml.safe_dump([{"secretRef": {"name": secret}}], sort_keys=False)
 
 
-def keycloak_tasks(_platform: Platform) -> list[TaskSpec]:
-    return [
-        TaskSpec(
-            TaskKind.ENSURE_SECRET,
-            ADMIN_SECRET,
-            {
-                "name": ADMIN_SECRET,
-                "namespaces": [IDENTITY],
-                "keys": {
-                    "KC_BOOTSTRAP_ADMIN_USERNAME": {"value": "admin"},
-                    "KC_BOOTSTRAP_ADMIN_PASSWORD": {"generate": "password"},
-                },
+def admin_secret_task() -> TaskSpec:
+    """Keycloak's bootstrap admin, with a generated password (read by the keycloak-client tasks)."""
+    return TaskSpec(
+        TaskKind.ENSURE_SECRET,
+        ADMIN_SECRET,
+        {
+            "name": ADMIN_SECRET,
+            "namespaces": [IDENTITY],
+            "keys": {
+                "KC_BOOTSTRAP_ADMIN_USERNAME": {"value": "admin"},
+                "KC_BOOTSTRAP_ADMIN_PASSWORD": {"generate": "password"},
             },
-        )
-    ]
+        },
+    )
+
+
+KUBERNETES_CLIENT = "kubernetes"
+"""The client people's kubectl signs in with (through kubelogin): its ID tokens carry the person's
+groups, which the teams' RoleBindings and the admins' ClusterRoleBinding name."""
+KUBECTL_CALLBACKS = ("http://localhost:8000", "http://localhost:18000")
+"""Where kubelogin waits for the browser's redirect (its defaults)."""
+GROUPS_CLAIM = "groups"
+USERNAME_PREFIX = "sso:"
+"""Before the person's name in the API server (audit log, SelfSubjectReview), so a Keycloak user
+can never be taken for a certificate's or a ServiceAccount's."""
+
+
+def sign_in_groups(platform: Platform) -> list[str]:
+    """Every group the layers grant something in the cluster (`teams.*.editors`, `viewers`,
+    `platformAdmins`)."""
+    named = {group for team in platform.settings.teams.values() for group in (*team.editors, *team.viewers)}
+    return sorted(named | set(platform.settings.platform_admins))
+
+
+def kubernetes_client_task(platform: Platform) -> TaskSpec:
+    """The kubectl client in the platform's realm, public (kubectl keeps no secret; PKCE instead),
+    its tokens naming the person's groups; the groups the layers name exist in the realm (who is in
+    them is the realm's people's business, granted in Keycloak)."""
+    return TaskSpec(
+        TaskKind.KEYCLOAK_CLIENT,
+        KUBERNETES_CLIENT,
+        {
+            "realm": platform.name,
+            "clientId": KUBERNETES_CLIENT,
+            "title": "Kubernetes API (kubectl)",
+            "public": True,
+            "redirectUris": list(KUBECTL_CALLBACKS),
+            "groups": sign_in_groups(platform),
+        },
+    )
+
+
+def keycloak_tasks(platform: Platform) -> list[TaskSpec]:
+    tasks = [admin_secret_task()]
+    if sign_in_groups(platform):
+        tasks.append(kubernetes_client_task(platform))
+    return tasks
+
+
+def api_server_authenticator(issuer: str, certificate_authority: str | None = None) -> dict[str, Any]:
+    """The JWT authenticator of an API server's AuthenticationConfiguration that signs people in
+    with the kubectl client's ID tokens: the person's name (prefixed) and groups (as the layers name
+    them) from the token; a name or group in `system:` is refused, whatever the realm holds."""
+    issuer_entry: dict[str, Any] = {"url": issuer, "audiences": [KUBERNETES_CLIENT]}
+    if certificate_authority is not None:
+        issuer_entry["certificateAuthority"] = certificate_authority
+    return {
+        "issuer": issuer_entry,
+        "claimMappings": {
+            "username": {"claim": "preferred_username", "prefix": USERNAME_PREFIX},
+            "groups": {"claim": GROUPS_CLAIM, "prefix": ""},
+        },
+        "userValidationRules": [
+            {
+                "expression": "!user.username.startsWith('system:')",
+                "message": "a person signed in with the platform's SSO cannot have a system: name",
+            },
+            {
+                "expression": "user.groups.all(group, !group.startsWith('system:'))",
+                "message": "a person signed in with the platform's SSO cannot be in a system: group",
+            },
+        ],
+    }
 
 
 def keycloak_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:

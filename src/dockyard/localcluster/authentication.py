@@ -1,0 +1,42 @@
+"""Whom the local API server lets in besides its client certificates: the JWT issuers of its
+AuthenticationConfiguration file (`apiserver.config.k8s.io/v1`, `--authentication-config`).
+
+The file starts with none. `trust` writes the issuers a platform's sign-in uses (made by
+`identity.api_server_authenticator`); the API server reloads the file while it runs, so a person's
+token from the platform's Keycloak signs them in with the groups RBAC binds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dockyard.atomic import write_atomic
+
+API_VERSION = "apiserver.config.k8s.io/v1"
+
+
+def configuration(authenticators: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    return {"apiVersion": API_VERSION, "kind": "AuthenticationConfiguration", "jwt": [dict(a) for a in authenticators]}
+
+
+def ensure(path: Path) -> None:
+    """The file exists (with no issuers when new); issuers trusted before are kept across restarts."""
+    if not path.exists():
+        _write(path, configuration([]))
+
+
+def trust(path: Path, authenticators: Sequence[Mapping[str, Any]]) -> None:
+    """The API server trusts exactly these issuers (it picks the change up within seconds)."""
+    _write(path, configuration(authenticators))
+
+
+def trusted(path: Path) -> list[dict[str, Any]]:
+    loaded = json.loads(path.read_text())
+    return list(loaded.get("jwt") or [])
+
+
+def _write(path: Path, config: dict[str, Any]) -> None:
+    # JSON is YAML: the API server reads either; written whole, so a reload never sees half a file
+    write_atomic(path, json.dumps(config, indent=2, sort_keys=True).encode() + b"\n")
