@@ -37,6 +37,11 @@ MAX_OUTPUT = 512 * 2**20
 """The most helm may write (the rendered objects of the largest chart here are a few MiB)."""
 
 
+MAX_MEMORY = 2**30
+"""The most memory helm may map for its data (RLIMIT_DATA; the largest chart here needs about 100
+MiB). Go's runtime stops with `runtime: out of memory` at the limit."""
+
+
 class HelmFailed(Exception):
     """helm exited non-zero; the message is what it said."""
 
@@ -46,14 +51,16 @@ class Helm:
     binary: Path
 
     def run(self, args: list[str], timeout: float = 300.0) -> str:
-        """helm's output. It writes to files the kernel holds to MAX_OUTPUT bytes (a chart's template
-        can loop: what it writes is bounded, not only how long it takes)."""
+        """helm's output. It writes to files the kernel holds to MAX_OUTPUT bytes, and its memory is held
+        to MAX_MEMORY (a chart's template can loop, or build a huge value: what it writes and what it
+        holds are bounded, not only how long it takes)."""
         if not self.binary.is_file():
             raise HelmFailed(f"helm is not installed at {self.binary}; run `dockyard localcluster build helm`")
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             process = subprocess.Popen([str(self.binary), *args], stdout=out, stderr=err)
             with contextlib.suppress(OSError):  # gone already: it wrote nothing more
                 resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (MAX_OUTPUT, MAX_OUTPUT))
+                resource.prlimit(process.pid, resource.RLIMIT_DATA, (MAX_MEMORY, MAX_MEMORY))
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -69,6 +76,10 @@ class Helm:
             out.seek(0)
             err.seek(0)
             stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+        if process.returncode != 0 and "fatal error: runtime: out of memory" in stderr:
+            raise HelmFailed(
+                f"helm {args[0]} needed more than {MAX_MEMORY // 2**20} MiB of memory; a template may build a huge value"
+            )
         if process.returncode != 0:
             raise HelmFailed(stderr.strip() or f"helm {args[0]} exited with {process.returncode}")
         return stdout

@@ -282,3 +282,25 @@ def test_a_template_that_writes_without_end_is_stopped_at_the_output_limit(
     with pytest.raises(HelmFailed) as stopped:
         runner.run(["template", "x", str(chart)])
     assert str(stopped.value) == "helm template wrote more than 1 MiB; a template may loop"
+
+
+@pytest.mark.tools
+def test_a_template_that_builds_a_huge_value_is_stopped_at_the_memory_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """helm's memory is held by the kernel too (RLIMIT_DATA): a template that doubles a string 22
+    times (64 MiB, writing only its length) needs far more than the limit the test sets."""
+    from dockyard.charts import helm as helm_module
+    from dockyard.charts.helm import HelmFailed
+
+    doubling = (
+        '{{- $s := "xxxxxxxxxxxxxxxx" }}{{- range until 22 }}{{ $s = printf "%s%s" $s $s }}{{ end }}\n'
+        "# {{ len $s }}\n"
+    )
+    chart = make_chart(tmp_path, "doubling", templates={"big.yaml": doubling})
+    runner = helm()
+    assert "# 67108864" in runner.run(["template", "x", str(chart)])  # within the limit as it is
+    monkeypatch.setattr(helm_module, "MAX_MEMORY", 128 * 2**20)
+    with pytest.raises(HelmFailed) as stopped:
+        runner.run(["template", "x", str(chart)])
+    assert str(stopped.value) == "helm template needed more than 128 MiB of memory; a template may build a huge value"
