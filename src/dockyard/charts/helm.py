@@ -77,9 +77,8 @@ class Helm:
             err.seek(0)
             stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
         if process.returncode != 0 and "fatal error: runtime: out of memory" in stderr:
-            raise HelmFailed(
-                f"helm {args[0]} needed more than {MAX_MEMORY // 2**20} MiB of memory; a template may build a huge value"
-            )
+            limit = f"{MAX_MEMORY // 2**20} MiB"
+            raise HelmFailed(f"helm {args[0]} needed more than {limit} of memory; a template may build a huge value")
         if process.returncode != 0:
             raise HelmFailed(stderr.strip() or f"helm {args[0]} exited with {process.returncode}")
         return stdout

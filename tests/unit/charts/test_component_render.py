@@ -294,8 +294,7 @@ def test_a_template_that_builds_a_huge_value_is_stopped_at_the_memory_limit(
     from dockyard.charts.helm import HelmFailed
 
     doubling = (
-        '{{- $s := "xxxxxxxxxxxxxxxx" }}{{- range until 22 }}{{ $s = printf "%s%s" $s $s }}{{ end }}\n'
-        "# {{ len $s }}\n"
+        '{{- $s := "xxxxxxxxxxxxxxxx" }}{{- range until 22 }}{{ $s = printf "%s%s" $s $s }}{{ end }}\n# {{ len $s }}\n'
     )
     chart = make_chart(tmp_path, "doubling", templates={"big.yaml": doubling})
     runner = helm()
