@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import resource
 import shutil
 import signal
@@ -40,6 +41,11 @@ MAX_OUTPUT = 512 * 2**20
 MAX_MEMORY = 2**30
 """The most memory helm may map for its data (RLIMIT_DATA; the largest chart here needs about 100
 MiB). Go's runtime stops with `runtime: out of memory` at the limit."""
+
+
+GO_OUT_OF_MEMORY = re.compile(r"^fatal error: .*out of memory", re.MULTILINE)
+"""How Go's runtime stops when a mapping is refused (`runtime: out of memory`, `out of memory
+allocating heap arena metadata`, ...)."""
 
 
 class HelmFailed(Exception):
@@ -76,7 +82,7 @@ class Helm:
             out.seek(0)
             err.seek(0)
             stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
-        if process.returncode != 0 and "fatal error: runtime: out of memory" in stderr:
+        if process.returncode != 0 and GO_OUT_OF_MEMORY.search(stderr):
             limit = f"{MAX_MEMORY // 2**20} MiB"
             raise HelmFailed(f"helm {args[0]} needed more than {limit} of memory; a template may build a huge value")
         if process.returncode != 0:
