@@ -105,10 +105,64 @@ class FieldError:
     hint: str | None = None
 
 
-def parse_fields(values: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldError]]:
+TEXT_FIELDS = ("name", "team", "image", "route_host", "route_path", "health_path", "runs", "schedule", "contract")
+NUMBER_FIELDS = ("port", "replicas")
+FLAG_FIELDS = ("database", "cache", "bucket")
+NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+"""Control characters (but tab and line ends) and halves of surrogate pairs: never part of a value."""
+
+
+def _readable(posted: Mapping[str, Any], errors: list[FieldError]) -> dict[str, Any]:
+    """The posted fields whose type and characters can be read: text where text belongs (numbers and
+    flags may also be JSON's numbers and booleans), variables a mapping or lines; anything else is an
+    error at its field, and the field is left out."""
+    kept: dict[str, Any] = dict(posted)
+    for key in (*TEXT_FIELDS, *NUMBER_FIELDS, *FLAG_FIELDS, "variables"):
+        value = posted.get(key)
+        if value is None:
+            continue
+        allowed, kind = _allowed(key)
+        if not isinstance(value, allowed) or (isinstance(value, bool) and key not in FLAG_FIELDS):
+            errors.append(FieldError(key, f"must be {kind}, not {_json_type(value)}"))
+            kept[key] = None
+            continue
+        texts = [value] if isinstance(value, str) else []
+        if isinstance(value, Mapping):
+            for name, text in value.items():
+                if not isinstance(text, str | int | float) or isinstance(text, bool):
+                    errors.append(FieldError(key, f"the value of `{name}` must be text, not {_json_type(text)}"))
+                    kept[key] = None
+                texts += [str(name), str(text)]
+        if any(NOT_TEXT.search(text) for text in texts):
+            errors.append(
+                FieldError(key, "holds a control character or half of a surrogate pair, which no value may: remove it")
+            )
+            kept[key] = None
+    return kept
+
+
+def _allowed(key: str) -> tuple[tuple[type, ...], str]:
+    if key in NUMBER_FIELDS:
+        return (str, int), "a whole number"
+    if key in FLAG_FIELDS:
+        return (str, bool), "true or false"
+    if key == "variables":
+        return (str, Mapping), "KEY=value lines or a mapping of names to text"
+    return (str,), "text"
+
+
+def _json_type(value: Any) -> str:
+    for kind, name in ((bool, "true or false"), (int, "a number"), (float, "a number"), (str, "text")):
+        if isinstance(value, kind):
+            return name
+    return "a list" if isinstance(value, list) else "a mapping" if isinstance(value, Mapping) else "null"
+
+
+def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldError]]:
     """The form from posted fields (strings, or JSON types from the API); what cannot be read at all
     is an error at its field (the rest is the pipeline's to judge)."""
     errors: list[FieldError] = []
+    values = _readable(posted, errors)
 
     def text(key: str, default: str = "") -> str:
         value = values.get(key, default)

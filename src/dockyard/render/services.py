@@ -200,8 +200,9 @@ def _provision(
                     )
                 )
             continue
-        if references(resource.params) - set(result):
+        if (references(resource.params) & set(by_id)) - set(result):
             continue  # a resource it names could not be provisioned: that one's problem is reported
+        # (one it names that the service does not have is reported by the expansion below)
         identity = resource.identity
         if identity is not None and identity in sharing.broken:
             continue  # reported by Sharing.of

@@ -173,6 +173,13 @@ def test_placeholders_in_resource_params(tmp_path: Path, capsys: pytest.CaptureF
             "services/web/score.yaml:36:3: resource `public`: params.host `http://orders.shop.svc.cluster.local:80` "
             "is not a DNS host name",
         ),
+        (  # the service was left out of the render without a word before (found by the console's corpus)
+            "no such resource",
+            "${resources.db.host}",
+            "",
+            "services/web/score.yaml:39:7: `${resources.db.host}`: no resource `db` in this workload (resources: "
+            "orders)",
+        ),
     ):
         repo = copy_example(tmp_path / name)
         _web_with(repo, host, extra)
