@@ -1,7 +1,12 @@
 """Benchmark `dockyard validate` on a generated platform repo: 1,000 services, 3 environments.
 
 Cold: an empty parse cache (every file parsed and schema-checked).
-Warm: the same repo again (every file's result comes from the content-hash cache).
+Warm: the same repo again: the verdict of the same repo, command line and Dockyard is replayed
+(verdicts.py; the repo's files are read and hashed, nothing is loaded).
+Warm, judged: the same repo judged again by the pipeline (`python -m dockyard.cli`, which never
+replays), every file's result from the content-hash cache.
+One changed: one service's settings changed (a different replica count), judged in full with the
+others' results from the cache; the change is undone after each run.
 Peer: check-jsonschema validating the same score.yaml files against the same schema
 (schema only: no layers, no cross-file checks), in the same run.
 
@@ -70,14 +75,21 @@ def main() -> None:
     try:
         repo = work / "repo"
         generate(repo, args.services)
-        dockyard = [sys.executable, "-m", "dockyard.cli", "validate", str(repo)]
+        dockyard = [sys.executable, "-m", "dockyard", "validate", str(repo)]
+        judged = [sys.executable, "-m", "dockyard.cli", "validate", str(repo)]
         cache = work / "cache"
         env = dict(os.environ, DOCKYARD_PARSE_CACHE=str(cache))
-        cold, warm, in_process_warm = [], [], []
-        for _ in range(args.runs):
+        cold, warm, warm_judged, one_changed, in_process_warm = [], [], [], [], []
+        settings_file = repo / "services" / "svc-0500" / "dockyard.yaml"
+        original = settings_file.read_text()
+        for run in range(args.runs):
             shutil.rmtree(cache, ignore_errors=True)
             cold.append(timed(dockyard, env))
             warm.append(timed(dockyard, env))
+            warm_judged.append(timed(judged, env))
+            settings_file.write_text(original.replace("replicas:", f"# change {run}\nreplicas:", 1))
+            one_changed.append(timed(dockyard, env))
+            settings_file.write_text(original)
             in_process_warm.append(_in_process(repo, cache))
         schema = work / "score.json"
         subprocess.run(
@@ -92,6 +104,8 @@ def main() -> None:
             "files": files,
             "cold_s": round(statistics.median(cold), 3),
             "warm_s": round(statistics.median(warm), 3),
+            "warm_judged_s": round(statistics.median(warm_judged), 3),
+            "one_changed_s": round(statistics.median(one_changed), 3),
             "warm_in_process_s": round(statistics.median(in_process_warm), 3),
             "check_jsonschema_s": round(statistics.median(peer), 3),
             "ratio_peer_over_cold": round(statistics.median(peer) / statistics.median(cold), 2),

@@ -1,0 +1,5 @@
+"""`python -m dockyard`: the console script."""
+
+from dockyard.entry import main
+
+main()
