@@ -78,7 +78,11 @@ def _repo_root(start: Path) -> Path | None:
 def _tree(root: Path, digest: Any) -> None:
     for top, folders, files in os.walk(root):
         folders[:] = sorted(f for f in folders if f != ".git")
-        digest.update(b"D" + os.fsencode(os.path.relpath(top, root)) + b"\0")
+        try:
+            mode = os.lstat(top).st_mode  # a folder made unreadable (or readable) changes what the loader sees
+        except OSError:
+            mode = 0
+        digest.update(b"D" + os.fsencode(os.path.relpath(top, root)) + f"\0{mode}\0".encode())
         for name in sorted(files + [f for f in folders if os.path.islink(os.path.join(top, f))]):
             path = os.path.join(top, name)
             try:
