@@ -9,17 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Pod
 from playwright.sync_api import expect
 
 from dockyard.console.app import create_app
+from dockyard.console.form import current_fields
 from dockyard.console.serving import in_thread
-from dockyard.console.state import Console
+from dockyard.console.state import Console, files_digest
 from dockyard.console.web import Settings
 from dockyard.localcluster import control_plane, readiness
 from tests.cluster.commands import dockyard, platform_name
 from tests.helpers import git
+from tests.unit.console.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -55,6 +58,10 @@ def test_added_in_the_browser_then_applied_and_shown_running(
     page.fill("input[name=port]", "8080")
     page.fill("input[name=health_path]", "/healthz")
     page.wait_for_selector("#checks:has-text('The pipeline finds nothing wrong')")
+    page.click("text=Plan this change against the cluster")  # before anything is committed
+    page.wait_for_selector("#draft-plan li")
+    assert f"create Deployment.apps {team}/billing" in " ".join(page.text_content("#draft-plan").split())
+    assert git(origin, "status", "--porcelain").strip() == ""  # the plan wrote nothing
     page.click("button.primary")
     page.wait_for_url(f"{served}/services/billing?committed=*")
     assert git(origin, "log", "-1", "--format=%an").strip() == "Ada Lovelace"
@@ -147,3 +154,35 @@ def test_a_job_is_run_to_completion_from_the_console_listed_cancelled_and_kept_t
     csrf = page.get_attribute("input[name=csrf]", "value")
     denied = page.request.post(f"{served}/api/jobs/nightly/runs", headers={"X-CSRF-Token": csrf})
     assert denied.status == 403
+
+
+def test_a_draft_is_planned_against_the_cluster_before_it_is_committed(
+    origin: Path, local_cluster: control_plane.Running, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The plan of a change made in the form: what it would change on the cluster once committed,
+    the same diff `dockyard plan` shows, with nothing written to the repo or to the cluster."""
+    team = platform_name(origin)
+    assert dockyard(capsys, local_cluster, "apply", str(origin), "-c", "local", "--yes").code == 0
+    api = readiness.client(local_cluster.kubeconfig)
+    image = api.get(Deployment, "api", namespace=team).spec.template.spec.containers[0].image
+    console = Console(
+        origin, "local", recheck=0.0, kubeconfig=Path(local_cluster.kubeconfig), context=local_cluster.context
+    )
+    client = sign_in(
+        TestClient(create_app(console, Settings(dev_login=True, secure_cookies=False)), "http://127.0.0.1")
+    )
+    files = console.files_of("api")
+    fields = {
+        **current_fields("api", files),
+        "team": team,
+        "base": files_digest(files),
+        "image": "ghcr.io/acme/api:2.0",
+    }
+    answer = client.post("/api/drafts/plan", json=fields)
+    assert answer.status_code == 200, answer.text
+    planned = answer.json()
+    changed = [(c["action"], c["object"]) for c in planned["changes"] if c["action"] != "unchanged"]
+    assert changed == [("configure", f"Deployment.apps {team}/api")]
+    assert "ghcr.io/acme/api:2.0" in next(c["diff"] for c in planned["changes"] if c["action"] != "unchanged")
+    assert git(origin, "status", "--porcelain").strip() == ""
+    assert api.get(Deployment, "api", namespace=team).spec.template.spec.containers[0].image == image

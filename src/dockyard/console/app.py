@@ -166,6 +166,20 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         checked = await run_in_threadpool(console.check, form, errors, new=new)
         return page(request, "_draft.html", {"checked": checked, "fields": FIELDS})
 
+    @route("POST", "/drafts/plan", Access.EDITOR, response_class=HTMLResponse)
+    async def draft_plan_fragment(request: Request) -> Response:
+        fields = await _posted(request)
+        form, errors = parse_fields(fields)
+        new, base = fields.get("new") == "true", str(fields.get("base") or "")
+        try:
+            checked, found = await run_in_threadpool(lambda: console.plan_draft(form, errors, new=new, base=base))
+            error = "" if found is not None else _not_yet(checked)
+        except PlanBusy as busy:
+            raise Refused(429, str(busy)) from None
+        except DockyardError as failed:
+            found, error = None, str(failed)
+        return page(request, "_plan.html", {"planned": found, "error": error})
+
     @route("POST", "/services", Access.EDITOR, response_class=HTMLResponse)
     async def create(request: Request) -> Response:
         return await _save(request, new=True)
@@ -341,6 +355,22 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         checked = console.check(form, errors, new=bool(body.get("new")), base=str(body.get("base") or ""))
         return {**checked.as_json(), "files": sorted(checked.draft.files) if checked.draft else []}
 
+    @route("POST", "/api/drafts/plan", Access.EDITOR)
+    def plan_draft(body: dict[str, Any] = Body(...)) -> Response:  # noqa: B008
+        form, errors = parse_fields(body)
+        try:
+            checked, found = console.plan_draft(
+                form, errors, new=bool(body.get("new")), base=str(body.get("base") or "")
+            )
+        except PlanBusy as busy:
+            return JSONResponse({"error": str(busy)}, status_code=429)
+        except DockyardError as failed:
+            return JSONResponse({"error": str(failed)}, status_code=502)
+        if found is None:
+            return JSONResponse(checked.as_json(), status_code=422)
+        changes = [{"action": a, "object": o, "diff": d} for a, o, d in found.changes]
+        return JSONResponse({"ok": True, "summary": found.summary, "changes": changes})
+
     @route("POST", "/api/services", Access.EDITOR, status_code=201)
     def create_service(request: Request, body: dict[str, Any] = Body(...)) -> Response:  # noqa: B008
         return _api_save(request, body, new=True)
@@ -393,6 +423,11 @@ def _shown_fields(fields: dict[str, Any]) -> dict[str, Any]:
     for flag in ("database", "cache", "bucket"):
         shown[flag] = str(fields.get(flag, "")).lower() in ("on", "true", "1", "yes")
     return shown
+
+
+def _not_yet(checked: Checked) -> str:
+    problems = [f"{where or 'the service'}: {said}" for where, messages in checked.errors.items() for said in messages]
+    return f"the form has {len(problems)} problem(s); fix them first ({'; '.join(problems[:3])})"
 
 
 def _proposal(saved: Saved) -> dict[str, str]:

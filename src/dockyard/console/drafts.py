@@ -98,6 +98,23 @@ def commit_problems(root: Path, draft_files: Mapping[str, bytes], every_service:
         return Judged(tuple(problems), tuple(rules), tuple(notes))
 
 
+def draft_plan(
+    root: Path,
+    cluster: str,
+    draft_files: Mapping[str, bytes],
+    every_service: Iterable[str],
+    kubeconfig: Path | None,
+    context: str | None,
+) -> actions.Planned:
+    """The plan of the whole platform with the draft in the repo against `cluster` (as `dockyard
+    plan` would make it once the draft is committed): dry runs only, nothing is written anywhere."""
+    with _overlay(root, draft_files, every_service) as folder:
+        repo = actions.load_repo(folder)
+        repo.root = root  # the pulled charts are the repo's own
+        platform = actions.platform_for(repo, cluster)
+        return actions.plan_platform(platform, kubeconfig=kubeconfig, context=context)
+
+
 def _pipeline(problems: list[Problem]) -> Judged:
     return Judged(tuple(problems), ("",) * len(problems))
 

@@ -160,6 +160,26 @@ class Console:
             self._planning.release()
         return Planned(tuple(planned(found.changes, name)), found.changes.summary())
 
+    def plan_draft(
+        self, form: ServiceForm, errors: list[FieldError], *, new: bool, base: str = ""
+    ) -> tuple[Checked, Planned | None]:
+        """The form's draft checked as while typing, then, when nothing is wrong, the plan of the
+        platform with the draft committed against the cluster: this service's part. Nothing is
+        written, to the repo or to the cluster; one plan at a time, as for a service's page."""
+        checked = self.check(form, errors, new=new, base=base)
+        if not checked.ok or checked.draft is None:
+            return checked, None
+        if not self._planning.acquire(blocking=False):
+            raise PlanBusy("a plan is being made already; try again when it is done")
+        try:
+            every = [p.name for p in (self.root / "services").iterdir() if p.is_dir()]
+            found = drafts.draft_plan(
+                self.root, self.cluster, checked.draft.files, every, self.kubeconfig, self.context
+            )
+        finally:
+            self._planning.release()
+        return checked, Planned(tuple(planned(found.changes, form.name)), found.changes.summary())
+
     def snapshot(self) -> Snapshot:
         return self.snapshots.current()
 

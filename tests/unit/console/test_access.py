@@ -23,6 +23,7 @@ RULES = {
     ("GET", "/"): Access.VIEWER,
     ("GET", "/add"): Access.EDITOR,
     ("POST", "/drafts"): Access.EDITOR,
+    ("POST", "/drafts/plan"): Access.EDITOR,
     ("POST", "/services"): Access.EDITOR,
     ("GET", "/services/{name}"): Access.VIEWER,
     ("POST", "/services/{name}/plan"): Access.VIEWER,
@@ -42,6 +43,7 @@ RULES = {
     ("GET", "/api/services/{name}"): Access.VIEWER,
     ("POST", "/api/services/{name}/plan"): Access.VIEWER,
     ("POST", "/api/drafts"): Access.EDITOR,
+    ("POST", "/api/drafts/plan"): Access.EDITOR,
     ("POST", "/api/services"): Access.EDITOR,
     ("PUT", "/api/services/{name}"): Access.EDITOR,
 }

@@ -311,3 +311,20 @@ def test_where_the_platform_says_so_a_change_is_a_branch_pushed_for_review(
     assert review_url("https://gitlab.example.org/acme/platform", "console/x-1") == (
         "https://gitlab.example.org/acme/platform/-/merge_requests/new?merge_request%5Bsource_branch%5D=console/x-1"
     )
+
+
+def test_a_draft_with_problems_is_not_planned_and_without_a_cluster_the_plan_says_why(
+    signed_in: Callable[..., TestClient],
+) -> None:
+    client = signed_in()
+    broken = client.post("/api/drafts/plan", json={"name": "billing", "team": "shop", "image": "", "new": True})
+    assert broken.status_code == 422
+    assert broken.json()["errors"]["image"] == ["give the container image, e.g. ghcr.io/acme/orders:1.4.2"]
+    page = client.post("/drafts/plan", data={"name": "billing", "team": "shop", "image": "", "new": "true"})
+    assert "The plan could not be made: the form has 1 problem(s); fix them first (image: give the container" in (
+        " ".join(page.text.split())
+    )
+    good = {"name": "billing", "team": "shop", "image": "ghcr.io/acme/billing:1.0", "port": 8080}
+    unreachable = client.post("/api/drafts/plan", json={**good, "health_path": "/healthz", "new": True})
+    assert unreachable.status_code == 502, unreachable.text
+    assert "kubeconfig" in unreachable.json()["error"]
