@@ -186,3 +186,37 @@ def test_a_draft_is_planned_against_the_cluster_before_it_is_committed(
     assert "ghcr.io/acme/api:2.0" in next(c["diff"] for c in planned["changes"] if c["action"] != "unchanged")
     assert git(origin, "status", "--porcelain").strip() == ""
     assert api.get(Deployment, "api", namespace=team).spec.template.spec.containers[0].image == image
+
+
+def test_a_services_other_objects_changed_or_removed_by_hand_are_drift(
+    origin: Path, local_cluster: control_plane.Running, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not only the workload: a Service changed and a NetworkPolicy removed by hand are the service's
+    drift, each named; a change to the team's namespace objects is no one service's."""
+    from lightkube.resources.core_v1 import Service
+    from lightkube.resources.networking_v1 import NetworkPolicy
+
+    team = platform_name(origin)
+    assert dockyard(capsys, local_cluster, "apply", str(origin), "-c", "local", "--yes").code == 0
+    console = Console(
+        origin, "local", recheck=0.0, kubeconfig=Path(local_cluster.kubeconfig), context=local_cluster.context
+    )
+    client = sign_in(
+        TestClient(create_app(console, Settings(dev_login=True, secure_cookies=False)), "http://127.0.0.1")
+    )
+
+    def drift() -> dict[str, list[str]]:
+        console.live.refresh()
+        return {s["name"]: s["drift"] for s in client.get("/api/services").json()["services"]}
+
+    assert drift() == {"api": [], "client": []}
+    api = readiness.client(local_cluster.kubeconfig)
+    api.patch(Service, "api", {"metadata": {"labels": {"changed-by": "hand"}}}, namespace=team)
+    api.delete(NetworkPolicy, "client", namespace=team)
+    api.patch(NetworkPolicy, "default-deny", {"metadata": {"labels": {"changed-by": "hand"}}}, namespace=team)
+    assert drift() == {
+        "api": [f"Service {team}/api changed"],
+        "client": [f"NetworkPolicy.networking.k8s.io {team}/client removed"],
+    }
+    page = client.get("/services/client").text
+    assert f"NetworkPolicy.networking.k8s.io {team}/client removed since the last apply" in page

@@ -320,7 +320,9 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         live = console.live.current()
         return {
             "cluster": console.cluster,
-            "services": [{**c.as_json(), "status": live.state_of(c)} for c in console.catalog(q)],
+            "services": [
+                {**c.as_json(), "status": live.state_of(c), "drift": list(live.drift_of(c))} for c in console.catalog(q)
+            ],
             "problems": [str(p) for p in snapshot.problems],
             "cluster_error": live.error,
             "sync": dataclasses.asdict(live.sync) if live.sync else None,

@@ -83,6 +83,14 @@ class Card:
         }
 
 
+@dataclass(frozen=True)
+class Owned:
+    """An object the render gives a service, as the console compares it with the cluster."""
+
+    api_version: str
+    service: str
+
+
 def service_of(rendered: Rendered) -> str | None:
     """The service a rendered object belongs to (its source is under services/<name>/), if any."""
     parts = rendered.source.file.split("/", 2)

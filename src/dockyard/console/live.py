@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockyard.console.catalog import Card, service_of
+from dockyard.console.catalog import Card, Owned, service_of
 from dockyard.console.runs import Run, runs_by_service
 from dockyard.deploy.client import Connection
 from dockyard.deploy.inventory import read_recorded
@@ -63,8 +63,10 @@ class Live:
     jobs: frozenset[str] = frozenset()
     """The jobs (CronJobs) on the cluster, as `<namespace>/<name>`."""
     drifted: frozenset[str] = frozenset()
-    """Workloads changed on the cluster since the last apply (their live marker is not the one the
-    inventory recorded), as `<namespace>/<name>`."""
+    """Services with an object changed on the cluster since the last apply (its live marker is not
+    the one the inventory recorded) or removed by hand, as `<namespace>/<name>`."""
+    drift: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per drifted service, its objects that drifted (`Service shop/web changed`)."""
 
     def state_of(self, card: Card) -> str:
         if self.read_at == 0.0:
@@ -81,19 +83,35 @@ class Live:
         rollout = self.rollouts.get(key)
         return rollout.state + drift if rollout else "not deployed"
 
+    def drift_of(self, card: Card) -> tuple[str, ...]:
+        return self.drift.get(f"{card.namespace}/{card.name}", ())
+
     def runs_of(self, card: Card) -> list[Run]:
         return self.runs.get(f"{card.namespace}/{card.name}", [])
 
 
-def read(connection: Connection, cards: Iterable[Card], platform: str, cluster: str) -> Live:
+WORKLOADS = (("apps/v1", "Deployment"), ("batch/v1", "CronJob"))
+"""Listed for their rollouts and runs anyway; their drift is compared from those lists."""
+
+
+def read(
+    connection: Connection,
+    cards: Iterable[Card],
+    platform: str,
+    cluster: str,
+    owned: Mapping[ObjectId, Owned] | None = None,
+) -> Live:
     cards = tuple(cards)
     recorded = read_recorded(connection, f"{platform}-{cluster}").observed if platform else {}
-    drifted: set[str] = set()
+    owned = owned or {}
+    drift: dict[str, list[str]] = {}
 
     def compare(namespace: str, name: str, live: dict[str, Any]) -> None:
-        seen = recorded.get(ObjectId.of(live))
+        found = ObjectId.of(live)
+        seen = recorded.get(found)
         if seen is not None and seen.marker != marker(live):
-            drifted.add(f"{namespace}/{name}")
+            service = owned[found].service if found in owned else name
+            drift.setdefault(f"{namespace}/{service}", []).append(f"{found} changed")
 
     rollouts: dict[str, Rollout] = {}
     for namespace in sorted({c.namespace for c in cards}):
@@ -110,12 +128,41 @@ def read(connection: Connection, cards: Iterable[Card], platform: str, cluster: 
             jobs.add(f"{namespace}/{name}")
             compare(namespace, name, cron_job)
         runs |= runs_by_service(connection.list("batch/v1", "Job", namespace), namespace)
+    _other_objects(connection, owned, recorded, compare, drift)
     sync = None
     for item in connection.list(PLATFORM_API, "Platform", None).values():
         spec = item.get("spec") or {}
         if spec.get("cluster") == cluster and spec.get("platform") == platform:
             sync = _sync_view(item.get("status") or {})
-    return Live(time.time(), None, rollouts, sync, runs, frozenset(jobs), frozenset(drifted))
+    drifted = frozenset(drift)
+    listed = {key: tuple(sorted(objects)) for key, objects in sorted(drift.items())}
+    return Live(time.time(), None, rollouts, sync, runs, frozenset(jobs), drifted, listed)
+
+
+def _other_objects(
+    connection: Connection,
+    owned: Mapping[ObjectId, Owned],
+    recorded: Mapping[ObjectId, Any],
+    compare: Callable[[str, str, dict[str, Any]], None],
+    drift: dict[str, list[str]],
+) -> None:
+    """The services' other objects, one LIST per kind and namespace: changed ones, and ones the last
+    apply made that are gone. A kind the cluster does not serve (its CRDs not installed) has nothing
+    to compare."""
+    groups: dict[tuple[str, str, str], list[ObjectId]] = {}
+    for found, what in owned.items():
+        if (what.api_version, found.kind) not in WORKLOADS:
+            groups.setdefault((what.api_version, found.kind, found.namespace), []).append(found)
+    for (api_version, kind, namespace), wanted in sorted(groups.items()):
+        try:
+            live = connection.list(api_version, kind, namespace or None)
+        except DockyardError:
+            continue
+        for found in wanted:
+            if found.name in live:
+                compare(found.namespace, found.name, live[found.name])
+            elif found in recorded:
+                drift.setdefault(f"{found.namespace}/{owned[found].service}", []).append(f"{found} removed")
 
 
 def _sync_view(status: dict[str, Any]) -> SyncView:
@@ -129,18 +176,27 @@ def _sync_view(status: dict[str, Any]) -> SyncView:
     )
 
 
+@dataclass(frozen=True)
+class Watched:
+    """What a reading compares with the cluster: the services, the platform's name, their objects."""
+
+    cards: tuple[Card, ...]
+    platform: str
+    owned: Mapping[ObjectId, Owned]
+
+
 class LiveReader:
     """The newest reading; a background thread takes a new one every `every` seconds while pages ask."""
 
     def __init__(
         self,
         connect: Callable[[], Connection],
-        cards: Callable[[], tuple[tuple[Card, ...], str]],
+        watched: Callable[[], Watched],
         cluster: str,
         every: float = 5.0,
     ) -> None:
         self.connect = connect
-        self.cards = cards
+        self.watched = watched
         self.cluster = cluster
         self.every = every
         self._live = Live()
@@ -159,11 +215,11 @@ class LiveReader:
 
     def refresh(self) -> Live:
         """Read the cluster now (the background loop does this every few seconds)."""
-        cards, platform = self.cards()
+        watched = self.watched()
         try:
             if self._connection is None:
                 self._connection = self.connect()
-            live = read(self._connection, cards, platform, self.cluster)
+            live = read(self._connection, watched.cards, watched.platform, self.cluster, watched.owned)
         except DockyardError as error:
             self._connection = None
             live = Live(time.time(), str(error))

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard import actions
-from dockyard.console.catalog import Card, catalog
+from dockyard.console.catalog import Card, Owned, catalog, objects_by_service
 from dockyard.errors import DockyardError, InputError, Position, Problem
 from dockyard.load.repo import Repo
 from dockyard.model.platform import Platform
-from dockyard.render.bundle import Bundle
+from dockyard.render.bundle import Bundle, Stage
+from dockyard.render.object_id import ObjectId
 from dockyard.render.platform import Part
 
 WATCHED = (
@@ -64,6 +65,8 @@ class Snapshot:
     problems: tuple[Problem, ...] = ()
     """Why the repo does not load or render (the catalog is then empty)."""
     by_name: Mapping[str, Card] = field(default_factory=dict)
+    owned: Mapping[ObjectId, Owned] = field(default_factory=dict)
+    """Each object the render gives a service (the teams' namespace objects are no one service's)."""
 
     @property
     def teams(self) -> tuple[str, ...]:
@@ -81,7 +84,13 @@ def take(root: Path, cluster: str) -> Snapshot:
     except DockyardError as error:
         return Snapshot(cluster, None, None, None, problems=(Problem(Position("platform.yaml"), str(error)),))
     cards = catalog(platform, bundle)
-    return Snapshot(cluster, repo, platform, bundle, cards, by_name={c.name: c for c in cards})
+    owned = {
+        ObjectId.of(rendered.manifest): Owned(str(rendered.manifest["apiVersion"]), service)
+        for service, objects in objects_by_service(bundle).items()
+        for rendered in objects
+        if rendered.stage != Stage.NAMESPACES
+    }
+    return Snapshot(cluster, repo, platform, bundle, cards, by_name={c.name: c for c in cards}, owned=owned)
 
 
 class Snapshots:

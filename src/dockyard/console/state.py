@@ -16,7 +16,7 @@ from dockyard.console.auth import Person
 from dockyard.console.catalog import Card, objects_by_service
 from dockyard.console.form import CannotEdit, Draft, FieldError, ServiceForm, draft
 from dockyard.console.gitrepo import Change, GitRepo, review_url
-from dockyard.console.live import LiveReader, planned
+from dockyard.console.live import LiveReader, Watched, planned
 from dockyard.console.snapshot import Snapshot, Snapshots
 from dockyard.deploy.client import Connection
 from dockyard.errors import DockyardError, Problem, Problems
@@ -109,7 +109,7 @@ class Console:
         self.context = context
         self.snapshots = Snapshots(root, cluster, recheck=recheck)
         self.git = GitRepo(root)
-        self.live = LiveReader(self._connect, self._cards_and_platform, cluster, live_every)
+        self.live = LiveReader(self._connect, self._watched, cluster, live_every)
         self._planning = threading.Lock()
         self._saving = threading.Lock()
 
@@ -117,9 +117,9 @@ class Console:
         platform = self.snapshot().platform
         return Connection(self.kubeconfig, self.context or (platform.cluster.kube_context if platform else None))
 
-    def _cards_and_platform(self) -> tuple[tuple[Card, ...], str]:
+    def _watched(self) -> Watched:
         snapshot = self.snapshot()
-        return snapshot.cards, snapshot.platform.name if snapshot.platform else ""
+        return Watched(snapshot.cards, snapshot.platform.name if snapshot.platform else "", snapshot.owned)
 
     def jobs(self) -> tuple[Card, ...]:
         return tuple(c for c in self.snapshot().cards if c.job is not None)
