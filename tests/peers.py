@@ -17,6 +17,8 @@ SCORE_GO = ("github.com/score-spec/score-go", "v1.15.0")
 """Score's reference Go library: it holds the official JSON Schema of score.dev/v1b1."""
 OAUTH2_PROXY = ("github.com/oauth2-proxy/oauth2-proxy/v7", "v7.8.1")
 """The version oauth2-proxy's chart 7.12.0 (the platform's pin) runs (its appVersion)."""
+PROMTOOL = ("github.com/prometheus/prometheus/cmd/promtool", "v0.316.0")
+"""Prometheus 3.16's promtool (the module's v0.316.0): its parser judges the dashboards' PromQL."""
 SOPS = ("github.com/getsops/sops/v3/cmd/sops", "v3.13.3")
 """The secrets files' format is sops'; the release Dockyard's writer was checked against."""
 
@@ -45,6 +47,10 @@ def conftest() -> Path:
 
 def oauth2_proxy() -> Path:
     return _go_tool("oauth2-proxy", OAUTH2_PROXY)
+
+
+def promtool() -> Path:
+    return _go_tool("promtool", PROMTOOL)
 
 
 def sops() -> Path:

@@ -1,7 +1,8 @@
-"""Where to look at a service in the platform's Grafana: its logs (Loki), traces (Tempo) and scrape
-target (Prometheus), as links into Grafana's Explore. Only what the platform installs is linked:
-Grafana comes with kube-prometheus-stack, Loki with `logs`, Tempo with `traces`; the datasource
-uids are the ones the render gives them (render/components/observability.py)."""
+"""Where to look at a service in the platform's Grafana: its dashboard (render/dashboards.py), and
+its logs (Loki), traces (Tempo) and scrape target (Prometheus) as links into Grafana's Explore.
+Only what the platform installs is linked: Grafana comes with kube-prometheus-stack, Loki with
+`logs`, Tempo with `traces`; the datasource uids are the ones the render gives them
+(render/components/observability.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from urllib.parse import urlencode
 from dockyard.console.catalog import Card
 from dockyard.model.platform import Platform
 from dockyard.render.components.component import installs
+from dockyard.render.dashboards import uid
 from dockyard.render.provisioners.route import served_scheme
 
 
@@ -22,11 +24,11 @@ def grafana(platform: Platform) -> str | None:
 
 
 def observability(platform: Platform, card: Card) -> list[tuple[str, str]]:
-    """(what, link) for the service's logs, traces and scrape target in Grafana."""
+    """(what, link) for the service's dashboard, logs, traces and scrape target in Grafana."""
     base = grafana(platform)
     if base is None:
         return []
-    found = []
+    found = [] if card.job is not None else [("Dashboard", f"{base}/d/{uid(card.namespace, card.name)}")]
     if installs(platform, "loki", "logs"):
         query = '{service_name="' + card.name + '"}'  # the OTLP resource attribute service.name, as Loki indexes it
         found.append(("Logs", _explore(base, "loki", "loki", {"expr": query})))

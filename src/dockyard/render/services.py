@@ -27,6 +27,7 @@ from dockyard.render.bundle import (
     TaskRequest,
 )
 from dockyard.render.components.component import installs
+from dockyard.render.dashboards import service_dashboard
 from dockyard.render.labels import SELECTOR_KEYS, selector
 from dockyard.render.namespaces import render_namespace
 from dockyard.render.object_id import identity_problem
@@ -69,6 +70,8 @@ def render(platform: Platform) -> Bundle:
     external: list[ExternalSecret] = []
     sealed: dict[tuple[str, str], SealedSecret] = {}
     telemetry = installs(platform, "opentelemetry-collector", "traces")
+    dashboards = installs(platform, "kube-prometheus-stack", "metrics")
+    logs = installs(platform, "loki", "logs")
     for service in platform.services:
         by_resource = provisions[service.name]
         if len(by_resource) < len(service.resources):
@@ -87,6 +90,9 @@ def render(platform: Platform) -> Bundle:
         except WorkloadProblem as problem:
             problems.extend(Problem(service.source.position(p.path), p.message) for p in problem.each())
             continue
+        if dashboards and service.settings.job is None:
+            scraped = service.settings.metrics.port is not None
+            manifests.append(service_dashboard(service.name, service.settings.namespace, scraped=scraped, logs=logs))
         where = Source.at(service.source, ("metadata", "name"))
         labels = _labels(platform, service)
         reads = [s for p in by_resource.values() for s in p.sealed]

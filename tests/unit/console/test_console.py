@@ -256,7 +256,8 @@ def test_a_service_links_to_what_the_platforms_grafana_has_of_it(
     platform = actions.platform_for(actions.load_repo(repo), "prod-eu")  # complete: all three, over https
     orders = next(c for c in catalog(platform, render_services(platform)) if c.name == "orders")
     found = dict(observability(platform, orders))
-    assert list(found) == ["Logs", "Traces", "Metrics"]
+    assert list(found) == ["Dashboard", "Logs", "Traces", "Metrics"]
+    assert found["Dashboard"] == "https://grafana.eu.shop.example.com/d/dockyard-shop-orders"  # its ConfigMap's uid
     logs = urlsplit(found["Logs"])
     assert (logs.scheme, logs.netloc, logs.path) == ("https", "grafana.eu.shop.example.com", "/explore")
     pane = json.loads(parse_qs(logs.query)["panes"][0])["a"]
