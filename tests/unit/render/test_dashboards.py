@@ -86,7 +86,8 @@ def test_every_query_of_the_dashboards_is_promql_the_real_parser_reads(repo: Pat
         for text in manifest["data"].values():
             for panel in json.loads(text)["panels"]:
                 if panel["datasource"]["type"] == "prometheus":
-                    rules += [{"record": f"dockyard:panel_{len(rules)}", "expr": t["expr"]} for t in panel["targets"]]
+                    for target in panel["targets"]:
+                        rules.append({"record": f"dockyard:query_{len(rules)}", "expr": target["expr"]})
     assert len(rules) == 4 * 5 + 1  # five queries per service, and a scrape panel for orders, the one scraped
     file = tmp_path / "rules.yaml"
     file.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
