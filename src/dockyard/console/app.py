@@ -108,7 +108,7 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         session = session_of(request)
         query = {k: v for k, v in request.query_params.items()}
         try:
-            who = settings.oidc.finish(query, session.pending or {})
+            who = settings.oidc.finish(query, session.pending or {}, console.grants())
         except SignInFailed as failed:
             replace_session(request, dataclasses.replace(session, pending=None))
             raise Refused(400, str(failed)) from None

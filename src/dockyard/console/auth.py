@@ -79,12 +79,37 @@ class Person:
         return cls(str(data["name"]), str(data["email"]), bool(data.get("admin")), teams)
 
 
-def from_groups(name: str, email: str, groups: Iterable[str]) -> Person:
-    """A person's roles from their token's group claim (unknown groups are ignored)."""
+@dataclass(frozen=True)
+class Grants:
+    """What the layers grant SSO groups (`teams.<name>.editors` and `viewers`, `platformAdmins`): the
+    same groups the cluster's RoleBindings name are the console's editors, viewers and admins."""
+
+    editors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Team -> its editor groups."""
+    viewers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    admins: tuple[str, ...] = ()
+
+
+def from_groups(name: str, email: str, groups: Iterable[str], grants: Grants | None = None) -> Person:
+    """A person's roles from their token's group claim (unknown groups are ignored): the groups the
+    layers grant a team or the platform (by name, or as Keycloak's full path of a top-level group),
+    and the console's own `/dockyard/<team>/<editor|viewer>` and `/dockyard/admin`."""
     admin = False
     teams: dict[str, Role] = {}
+    grants = grants or Grants()
     for group in groups:
-        matched = _GROUP.match(group) if isinstance(group, str) else None
+        if not isinstance(group, str):
+            continue
+        named = group[1:] if group.startswith("/") and group.count("/") == 1 else group
+        if named in grants.admins:
+            admin = True
+        for team, members in grants.viewers.items():
+            if named in members and team not in teams:
+                teams[team] = Role.VIEWER
+        for team, members in grants.editors.items():
+            if named in members:
+                teams[team] = Role.EDITOR
+        matched = _GROUP.match(group)
         if matched is None:
             continue
         if matched.group(1):

@@ -22,7 +22,7 @@ from joserfc import jwt
 from joserfc.errors import DecodeError, JoseError
 from joserfc.jwk import KeySet
 
-from dockyard.console.auth import Person, from_groups
+from dockyard.console.auth import Grants, Person, from_groups
 
 TIMEOUT = 10.0
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA")
@@ -70,8 +70,9 @@ class OpenIdConnect:
         }
         return f"{metadata['authorization_endpoint']}?{urlencode(query)}", pending
 
-    def finish(self, query: Mapping[str, str], pending: Mapping[str, str]) -> Person:
-        """The person the provider vouches for, from the callback's query and what `start` kept."""
+    def finish(self, query: Mapping[str, str], pending: Mapping[str, str], grants: Grants | None = None) -> Person:
+        """The person the provider vouches for, from the callback's query and what `start` kept; their
+        roles from their groups and what the layers grant (`grants`)."""
         if "error" in query:
             raise SignInFailed(f"the identity provider refused: {query.get('error_description') or query['error']}")
         if not pending or not secrets.compare_digest(query.get("state", ""), pending.get("state", "")):
@@ -105,9 +106,9 @@ class OpenIdConnect:
         name = str(claims.get("name") or claims.get("preferred_username") or claims.get("sub"))
         email = str(claims.get("email") or "")
         groups = claims.get("groups") or []
-        return from_groups(name, email, groups if isinstance(groups, list) else [])
+        return from_groups(name, email, groups if isinstance(groups, list) else [], grants)
 
-    def bearer(self, access_token: str) -> Person:
+    def bearer(self, access_token: str, grants: Grants | None = None) -> Person:
         """The person (or automation) an access token of this provider speaks for: for the JSON API,
         without a browser. The token must be meant for the console: issued to its client (`azp`) or
         naming it among its audiences."""
@@ -127,7 +128,7 @@ class OpenIdConnect:
         claims = token.claims
         name = str(claims.get("name") or claims.get("preferred_username") or claims.get("sub"))
         groups = claims.get("groups") or []
-        return from_groups(name, str(claims.get("email") or ""), groups if isinstance(groups, list) else [])
+        return from_groups(name, str(claims.get("email") or ""), groups if isinstance(groups, list) else [], grants)
 
     def _decoded(self, text: str, what: str) -> jwt.Token:
         try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dockyard import actions
 from dockyard.console import drafts, runs
-from dockyard.console.auth import Person
+from dockyard.console.auth import Grants, Person
 from dockyard.console.catalog import Card, objects_by_service
 from dockyard.console.form import CannotEdit, Draft, FieldError, ServiceForm, draft
 from dockyard.console.gitrepo import Change, GitRepo, review_url
@@ -182,6 +182,18 @@ class Console:
 
     def snapshot(self) -> Snapshot:
         return self.snapshots.current()
+
+    def grants(self) -> Grants:
+        """What the layers grant SSO groups for the console's cluster (none while the repo does not load)."""
+        platform = self.snapshot().platform
+        if platform is None:
+            return Grants()
+        teams = platform.settings.teams
+        return Grants(
+            editors={name: team.editors for name, team in teams.items()},
+            viewers={name: team.viewers for name, team in teams.items()},
+            admins=platform.settings.platform_admins,
+        )
 
     def catalog(self, query: str = "") -> tuple[Card, ...]:
         cards = self.snapshot().cards

@@ -166,7 +166,7 @@ def _bearer(request: Request, token: str, access: Access) -> Person:
     if oidc is None or not request.url.path.startswith("/api/"):
         raise Refused(401, "bearer tokens are taken only by the JSON API of a console with an identity provider")
     try:
-        person = oidc.bearer(token)
+        person = oidc.bearer(token, request.app.state.console.grants())
     except SignInFailed as failed:
         raise Refused(401, str(failed)) from None
     if not person.allows(access):

@@ -4,12 +4,15 @@ a forged session is no session."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
-from dockyard.console.auth import Access, Person, Role, Session, SessionCodec, from_groups
+from dockyard.console.auth import Access, Grants, Person, Role, Session, SessionCodec, from_groups
+from dockyard.console.state import Console
 from dockyard.console.web import COOKIE, HEADERS
 from tests.unit.console.conftest import csrf_of, sign_in
 
@@ -185,3 +188,28 @@ def test_roles_come_from_the_tokens_groups() -> None:
     assert person.can_edit("shop") and not person.can_edit("search") and not person.can_edit(None)
     assert from_groups("Root", "r@x", ["dockyard:admin"]).can_edit(None)
     assert not from_groups("Nobody", "n@x", ["staff"]).can_view
+
+
+def test_the_groups_the_layers_grant_a_team_are_its_editors_and_viewers_in_the_console(
+    repo: Path, tmp_path: Path
+) -> None:
+    """The same SSO groups the cluster's RoleBindings name (`teams.<name>.editors`, `viewers`,
+    `platformAdmins`) give the console's roles: one place says who may change a team's services."""
+    with (repo / "platform.yaml").open("a") as platform:
+        platform.write(
+            "teams:\n  shop:\n    editors: [shop-developers]\n    viewers: [support]\n"
+            "platformAdmins: [platform-admins]\n"
+        )
+    console = Console(repo, "local", recheck=0.0, kubeconfig=tmp_path / "none")
+    grants = console.grants()
+    assert grants == Grants(
+        editors={"shop": ("shop-developers",)}, viewers={"shop": ("support",)}, admins=("platform-admins",)
+    )
+    assert from_groups("Ada", "a@x", ["shop-developers"], grants).teams == {"shop": Role.EDITOR}
+    assert from_groups("Ada", "a@x", ["/shop-developers"], grants).teams == {
+        "shop": Role.EDITOR
+    }  # Keycloak's full path
+    assert from_groups("Sam", "s@x", ["support", "shop-developers"], grants).teams == {"shop": Role.EDITOR}
+    assert from_groups("Sam", "s@x", ["support"], grants).teams == {"shop": Role.VIEWER}
+    assert from_groups("Pat", "p@x", ["platform-admins"], grants).admin
+    assert not from_groups("Eve", "e@x", ["/other/shop-developers", "shop-developers-x"], grants).can_view
