@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import typer
@@ -15,6 +15,9 @@ from dockyard.errors import InputError, UsageError
 from dockyard.load.files import find_repo
 from dockyard.load.layers import effective
 from dockyard.load.repo import load
+
+if TYPE_CHECKING:
+    from dockyard.console.gitrepo import Upstream
 
 
 def console_command(
@@ -41,6 +44,27 @@ def console_command(
     public_url: Annotated[
         str | None,
         typer.Option("--public-url", help="The console's address as browsers reach it (default http://HOST:PORT)."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Work on a clone of this git URL instead of REPO (the console in the cluster): it follows "
+            "--branch, and each change is pushed to it as it is committed.",
+        ),
+    ] = None,
+    branch: Annotated[str, typer.Option("--branch", help="The branch --source follows.")] = "main",
+    path: Annotated[str, typer.Option("--path", help="The platform repo's folder in --source.")] = ".",
+    credentials: Annotated[
+        Path | None,
+        typer.Option(
+            "--credentials",
+            help="A folder of git credentials for --source (username and password, or ssh-privatekey and "
+            "known_hosts), as `sync run` takes them.",
+        ),
+    ] = None,
+    workdir: Annotated[
+        Path | None, typer.Option("--workdir", help="Where the clone of --source is kept (default: a new folder).")
     ] = None,
 ) -> None:
     """Serve the console: the service catalog, each service's values, objects and history, and a form
@@ -74,10 +98,16 @@ def console_command(
         key = _read(session_key_file, "--session-key-file")
         if len(key) < 32:
             raise UsageError(f"{session_key_file} holds {len(key)} bytes; a session key needs at least 32 random bytes")
+    upstream = None
+    if source is not None:
+        if repo != Path("."):
+            raise UsageError("give the platform repo either as REPO or as --source, not both")
+        clone, upstream = _clone(source, branch, credentials, workdir)
+        repo = clone / path
     root = find_repo(repo)
     with contextlib.suppress(InputError):  # an invalid repo is served: the console shows its problems
         effective(load(root), cluster)  # an unknown cluster is a usage error (with the clusters there are)
-    console = Console(root, cluster)
+    console = Console(root, cluster, upstream=upstream)
     snapshot = console.snapshot()
     if snapshot.problems:
         err.print(f"warning: the repo does not load for cluster {cluster}; the console shows why")
@@ -90,6 +120,31 @@ def console_command(
     app = create_app(console, settings, SessionCodec(key))
     err.print(f"console: {base}/ (platform repo {root}, cluster {cluster}); Ctrl-C stops it")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _clone(source: str, branch: str, credentials: Path | None, workdir: Path | None) -> tuple[Path, Upstream]:
+    """A working copy of `source`'s `branch` in `workdir` (cloned when new, kept when it is one
+    already), and the upstream the console follows and pushes to."""
+    import subprocess
+    import tempfile
+
+    from dockyard.console.gitrepo import Upstream
+    from dockyard.sync.source import GitSource  # its credentials, as the sync controller uses them
+
+    folder = workdir or Path(tempfile.mkdtemp(prefix="dockyard-console-"))
+    remote = GitSource(source, branch, folder.parent / f".{folder.name}-git", credentials)
+    env = remote.remote_env()
+    if not (folder / ".git").is_dir():
+        if folder.exists() and any(folder.iterdir()):
+            raise UsageError(f"--workdir {folder} is neither empty nor a clone; give an empty or new folder")
+        command = ["git", "-c", "credential.helper=", "clone", "--quiet", "--branch", branch, "--single-branch"]
+        done = subprocess.run(
+            [*command, "--", source, str(folder)], env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+        if done.returncode != 0:
+            said = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+            raise UsageError(f"cannot clone {remote.shown} ({branch}): {said.replace(source, remote.shown)}")
+    return folder, Upstream("origin", branch, env)
 
 
 def _read(path: Path, option: str) -> bytes:

@@ -42,10 +42,51 @@ class Change:
     subject: str
 
 
+@dataclass(frozen=True)
+class Upstream:
+    """The branch of a remote the console's working copy follows and publishes to (a console that
+    runs in the cluster works on a clone: its commits count once they are pushed)."""
+
+    remote: str
+    branch: str
+    env: Mapping[str, str]
+    """What git needs to reach the remote (credentials; never printed)."""
+
+
 class GitRepo:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, upstream: Upstream | None = None) -> None:
         self.root = root
+        self.upstream = upstream
         self._lock = threading.Lock()
+
+    def follow(self) -> bool:
+        """Bring the working copy to the upstream branch's newest commit (fast-forward only: the
+        console's own commits are pushed as they are made); whether anything changed."""
+        if self.upstream is None:
+            return False
+        with self._lock:
+            before = self._git("rev-parse", "HEAD").strip()
+            self._git("fetch", "--quiet", self.upstream.remote, self.upstream.branch, env=self.upstream.env)
+            self._git("merge", "--quiet", "--ff-only", "FETCH_HEAD")
+            return self._git("rev-parse", "HEAD").strip() != before
+
+    def publish(self, commit: str) -> None:
+        """Push the console's commit to the upstream branch. When the branch moved on meanwhile (a
+        push is refused), the commit is taken back out of the working copy and GitError says so:
+        nothing half-saved stays behind."""
+        if self.upstream is None:
+            return
+        with self._lock:
+            try:
+                target = f"HEAD:refs/heads/{self.upstream.branch}"
+                self._git("push", "--quiet", self.upstream.remote, target, env=self.upstream.env)
+            except GitError as refused:
+                with contextlib.suppress(GitError):
+                    self._git("reset", "--quiet", "--keep", f"{commit}~1")
+                raise GitError(
+                    f"the change was not saved: {self.upstream.branch} could not be updated ({refused}); "
+                    "someone may have changed it meanwhile: check the change again and save it once more"
+                ) from None
 
     def history(self, paths: list[str], limit: int = 50) -> list[Change]:
         """The newest commits that touched `paths` (none when the repo is not in git)."""
@@ -131,7 +172,8 @@ class GitRepo:
 
     def push(self, remote: str, branch: str) -> None:
         """Push a branch the console made to `remote` (credentials as git is configured; never asked for)."""
-        self._git("push", "--quiet", remote, f"refs/heads/{branch}:refs/heads/{branch}")
+        env = self.upstream.env if self.upstream is not None and self.upstream.remote == remote else None
+        self._git("push", "--quiet", remote, f"refs/heads/{branch}:refs/heads/{branch}", env=env)
 
     def remote_url(self, remote: str) -> str | None:
         try:

@@ -4,9 +4,11 @@ cluster."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from dockyard.console import drafts, runs
 from dockyard.console.auth import Grants, Person
 from dockyard.console.catalog import Card, objects_by_service
 from dockyard.console.form import CannotEdit, Draft, FieldError, ServiceForm, draft
-from dockyard.console.gitrepo import Change, GitRepo, review_url
+from dockyard.console.gitrepo import Change, GitError, GitRepo, Upstream, review_url
 from dockyard.console.live import LiveReader, Watched, planned
 from dockyard.console.snapshot import Snapshot, Snapshots
 from dockyard.deploy.client import Connection
@@ -102,16 +104,32 @@ class Console:
         kubeconfig: Path | None = None,
         context: str | None = None,
         live_every: float = 5.0,
+        upstream: Upstream | None = None,
+        follow_every: float = 30.0,
     ) -> None:
         self.root = root
         self.cluster = cluster
         self.kubeconfig = kubeconfig
         self.context = context
         self.snapshots = Snapshots(root, cluster, recheck=recheck)
-        self.git = GitRepo(root)
+        self.git = GitRepo(root, upstream)
+        self.follow_every = follow_every
+        if upstream is not None:
+            threading.Thread(target=self._follow_loop, name="console-follow", daemon=True).start()
         self.live = LiveReader(self._connect, self._watched, cluster, live_every)
         self._planning = threading.Lock()
         self._saving = threading.Lock()
+
+    def follow(self) -> None:
+        """The working copy on the upstream branch's newest commit (a console working on a clone)."""
+        if self.git.follow():
+            self.snapshots.forget()
+
+    def _follow_loop(self) -> None:
+        while True:
+            time.sleep(self.follow_every)
+            with contextlib.suppress(GitError):  # unreachable for now: the next round tries again
+                self.follow()
 
     def _connect(self) -> Connection:
         platform = self.snapshot().platform
@@ -287,6 +305,7 @@ class Console:
         if not person.can_edit(form.team):
             raise Forbidden(f"you may not add or move services to team {form.team}")
         with self._saving:
+            self.follow()  # judged against the newest commit, where the change will land
             checked = self.check(form, errors, new=new, whole=True, base=base)
             if not checked.ok or checked.draft is None:
                 return checked, None
@@ -295,7 +314,10 @@ class Console:
             platform = self.snapshot().platform
             if platform is None or platform.settings.console_changes == "commit":
                 commit = self.git.commit(checked.draft.files, message, person)
-                self.snapshots.forget()
+                try:
+                    self.git.publish(commit)
+                finally:
+                    self.snapshots.forget()
                 return checked, Saved(commit)
             stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
             branch = f"console/{form.name}-{stamp}"

@@ -79,6 +79,11 @@ class GitSource:
         self.credentials = credentials
         self._askpass = cache / "askpass"
 
+    def remote_env(self) -> dict[str, str]:
+        """The environment git needs to reach the remote with the credentials (for another working
+        copy of the same remote: the console's clone)."""
+        return self._env()
+
     def fetch(self) -> Revision:
         """The branch's newest commit, fetched; SourceUnavailable when git cannot get it."""
         if not (self.mirror / "HEAD").is_file():

@@ -1,0 +1,92 @@
+"""The console on a clone (as it runs in the cluster): it follows the branch of its remote, each
+change is pushed as it is committed, and a change the remote refuses is not kept. Real git, a real
+bare remote on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockyard.cli.console import _clone
+from dockyard.console.auth import Person, Role
+from dockyard.console.form import parse_fields
+from dockyard.console.gitrepo import GitError
+from dockyard.console.state import Console
+from dockyard.errors import UsageError
+from tests.helpers import commit_all, copy_example, git
+
+EDITOR = Person("Ada Lovelace", "ada@example.com", False, {"shop": Role.EDITOR})
+BILLING = {
+    "name": "billing",
+    "team": "shop",
+    "image": "ghcr.io/acme/billing:1.0",
+    "port": "8080",
+    "health_path": "/healthz",
+}
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Path:
+    """A bare repository holding the example on main, as a git host would."""
+    work = copy_example(tmp_path / "author")
+    commit_all(work, "the example")
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "clone", "--quiet", "--bare", str(work), str(bare))
+    return bare
+
+
+def _console(remote: Path, tmp_path: Path) -> Console:
+    clone, upstream = _clone(str(remote), "main", None, tmp_path / "workdir")
+    return Console(clone, "local", recheck=0.0, kubeconfig=tmp_path / "none", upstream=upstream, follow_every=3600)
+
+
+def test_a_change_is_pushed_to_the_branch_as_it_is_committed(remote: Path, tmp_path: Path) -> None:
+    console = _console(remote, tmp_path)
+    form, errors = parse_fields(BILLING)
+    checked, saved = console.save(form, errors, EDITOR, new=True)
+    assert saved is not None, checked.errors
+    assert git(remote, "rev-parse", "main").strip() == saved.commit
+    assert git(remote, "log", "-1", "--format=%an|%s", "main").strip() == (
+        "Ada Lovelace|Add service billing (from the Dockyard console)"
+    )
+
+
+def test_what_others_push_is_followed(remote: Path, tmp_path: Path) -> None:
+    console = _console(remote, tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "--quiet", str(remote), str(other))
+    (other / "services" / "orders" / "NOTES.md").write_text("a note\n")
+    pushed = commit_all(other, "a note")
+    git(other, "push", "--quiet", "origin", "main")
+    console.follow()
+    assert git(console.root, "rev-parse", "HEAD").strip() == pushed
+    assert console.git.history(["services/orders"])[0].subject == "a note"
+
+
+def test_a_change_the_remote_refuses_is_taken_back(remote: Path, tmp_path: Path) -> None:
+    console = _console(remote, tmp_path)
+    before = git(console.root, "rev-parse", "HEAD").strip()
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'protected branch: changes need a review' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    form, errors = parse_fields(BILLING)
+    with pytest.raises(GitError) as refused:
+        console.save(form, errors, EDITOR, new=True)
+    assert str(refused.value).startswith("the change was not saved: main could not be updated (git push failed: ")
+    assert "someone may have changed it meanwhile: check the change again and save it once more" in str(refused.value)
+    assert git(console.root, "rev-parse", "HEAD").strip() == before  # nothing half-saved stays
+    assert not (console.root / "services" / "billing").exists()
+    assert git(remote, "rev-parse", "main").strip() == before
+
+
+def test_a_workdir_that_is_not_a_clone_is_refused(remote: Path, tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "file").write_text("x")
+    with pytest.raises(UsageError) as refused:
+        _clone(str(remote), "main", None, taken)
+    assert str(refused.value) == f"--workdir {taken} is neither empty nor a clone; give an empty or new folder"
+    with pytest.raises(UsageError) as missing:
+        _clone(str(tmp_path / "nowhere.git"), "main", None, tmp_path / "fresh")
+    assert str(missing.value).startswith(f"cannot clone {tmp_path / 'nowhere.git'} (main): ")
