@@ -22,7 +22,7 @@ from dockyard.console.web import Settings
 from dockyard.deploy import tasks
 from dockyard.deploy.client import Connection
 from dockyard.deploy.tasks import keycloak
-from dockyard.localcluster import control_plane
+from dockyard.localcluster import control_plane, readiness
 from dockyard.render.components import identity
 from tests.helpers import commit_all, copy_example
 
@@ -170,3 +170,66 @@ def test_the_json_api_takes_an_access_token_without_a_browser(console_with_keycl
         assert forged.status_code == 401 and forged.json()["error"].startswith("the access token is not a signed token")
         page = client.get("/", headers=ada, follow_redirects=False)
         assert page.status_code == 303  # pages take sessions only
+
+
+def test_the_consoles_client_made_by_its_component_signs_in_the_layers_team_editors(
+    tmp_path: Path, keycloak_url: str, local_cluster: control_plane.Running, page: Any
+) -> None:
+    """The in-cluster console's own tasks (dockyard-console): its client secret generated in the
+    cluster, its client made in the real Keycloak naming the person's groups, the groups the layers
+    name made in the realm; a person put in `shop-developers` (the team's editors in the layers, as
+    for the cluster's RoleBindings) signs in as an editor of shop."""
+    from dockyard.render.bundle import Source, TaskRequest
+    from dockyard.render.components import console as component
+    from dockyard.render.task_points import NAMESPACES
+    from tests.charts import platform_of
+    from tests.helpers import ensure_namespace
+
+    repo = copy_example(tmp_path / "repo")
+    with (repo / "platform.yaml").open("a") as settings:
+        settings.write("teams:\n  shop:\n    editors: [shop-developers]\n")
+    commit_all(repo, "the example, with the team's editors")
+    platform = platform_of(repo)
+    realm, port = f"console-{uuid.uuid4().hex[:8]}", _free_port()
+    url = f"http://127.0.0.1:{port}"
+    connection = Connection(local_cluster.kubeconfig, local_cluster.context)
+    ensure_namespace(readiness.client(local_cluster.kubeconfig), component.NAMESPACE)
+    requests = []
+    for spec in component.console_tasks(platform):
+        data = dict(spec.data)
+        if spec.kind == "keycloak-client":
+            data |= {"realm": realm, "redirectUris": [f"{url}/auth/callback"]}  # on loopback, not console.<domain>
+        requests.append(TaskRequest(spec.kind, spec.name, data, Source("test.yaml")))
+    runner = tasks.runner(connection, requests, lambda _line: None, keycloak_url)
+    runner.after(NAMESPACES)
+    runner.after("platform-services")
+    secret = tasks.common.read_secret(connection, component.NAMESPACE, component.SECRET)
+    assert secret is not None and len(secret["session-key"]) >= 32
+    credentials = tasks.common.read_secret(connection, identity.IDENTITY, identity.ADMIN_SECRET)
+    assert credentials is not None
+    admin = keycloak.Admin(
+        httpx2.Client(timeout=30),
+        keycloak_url,
+        credentials["KC_BOOTSTRAP_ADMIN_USERNAME"],
+        credentials["KC_BOOTSTRAP_ADMIN_PASSWORD"],
+    )
+    group = admin.call("GET", f"/{realm}/groups", params={"search": "shop-developers", "exact": "true"}).json()[0]
+    person = {
+        "username": "grace",
+        "email": "grace@example.org",
+        "emailVerified": True,
+        "firstName": "Grace",
+        "lastName": "Hopper",
+        "enabled": True,
+        "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
+    }
+    user = _created_id(admin.call("POST", f"/{realm}/users", json=person))
+    admin.call("PUT", f"/{realm}/users/{user}/groups/{group['id']}")
+    issuer = f"{keycloak_url}/realms/{realm}"
+    oidc = OpenIdConnect(Provider(issuer, component.CLIENT, secret["client-secret"], f"{url}/auth/callback"))
+    app = create_app(Console(repo, "local"), Settings(dev_login=False, secure_cookies=False, oidc=oidc))
+    with in_thread(app, port=port):
+        _sign_in(page, url, "grace")
+        page.wait_for_url(f"{url}/services/orders")
+        me = page.request.get(f"{url}/api/me").json()
+    assert me == {"name": "Grace Hopper", "email": "grace@example.org", "admin": False, "teams": {"shop": "editor"}}

@@ -528,6 +528,11 @@ LAYER_VALUES: dict[str, Any] = {
                 "pattern": "^[A-Za-z0-9][-_.A-Za-z0-9]*$",
                 "description": "The git remote a change's branch is pushed to (default: none, the branch stays local).",
             },
+            "inCluster": {
+                "type": "boolean",
+                "description": "Run the console in the cluster at console.<domain> behind the platform's SSO (the "
+                "dockyard-console component), on a clone of `sync.controller.source` that it pushes changes to.",
+            },
         },
     },
     "components": {

@@ -252,6 +252,8 @@ class PlatformSettings:
     """console.changes: `commit` on the checked-out branch, or a new `branch` per change."""
     console_remote: str | None = None
     """console.remote: where a change's branch is pushed (None: it stays local)."""
+    console_in_cluster: bool = False
+    """console.inCluster: run the console in the cluster (the dockyard-console component)."""
     teams: Mapping[str, Team] = field(default_factory=dict)
     platform_admins: tuple[str, ...] = ()
     """platformAdmins: groups whose members administer the whole cluster."""
@@ -287,6 +289,7 @@ def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
         sync_controller=SyncController(**values["sync"]["controller"]) if values["sync"].get("controller") else None,
         console_changes=str((values.get("console") or {}).get("changes") or "commit"),
         console_remote=(values.get("console") or {}).get("remote"),
+        console_in_cluster=bool((values.get("console") or {}).get("inCluster")),
         teams={
             name: Team(
                 tuple(team.get("editors") or ()),

@@ -12,6 +12,7 @@ from dockyard.load.words import did_you_mean
 from dockyard.model.platform import Platform
 from dockyard.render.bundle import Stage
 from dockyard.render.components import (
+    console,
     controller,
     data,
     external_secrets,
@@ -33,6 +34,7 @@ CATALOG: dict[str, Component] = {
         *data.COMPONENTS,
         *observability.COMPONENTS,
         *controller.COMPONENTS,
+        *console.COMPONENTS,
         *external_secrets.COMPONENTS,
     )
 }

@@ -1,0 +1,210 @@
+"""The console in the cluster (`dockyard-console`): the same app `dockyard console` serves, at
+console.<domain> behind the platform's gateway, signing people in with the platform's Keycloak,
+switched on by `console.inCluster` in the layers.
+
+It runs the release the sync controller runs (`sync.controller`: image, version, digest) beside
+it, in its namespace, and works on a clone of the same source: it follows the branch and pushes
+each change as it commits it (so it needs the git credentials to be allowed to push), and the
+controller applies it. One replica: the clone and its saves are one process's.
+
+Its access: what planning needs (the controller's role, derived from the render: a plan dry-runs
+what applying would write), and starting, cancelling and reading jobs' runs. Its client secret and
+session key are Secrets a task generates; its Keycloak client is made by a task, its tokens naming
+the person's groups, which the layers' `teams` and `platformAdmins` turn into roles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from dockyard.errors import InputError, Position, Problem
+from dockyard.model.platform import Platform
+from dockyard.model.settings import SyncController
+from dockyard.render import platform_names
+from dockyard.render.bundle import Stage, TaskRequest, obj
+from dockyard.render.components import controller
+from dockyard.render.components.component import Component, TaskSpec, installs
+from dockyard.render.components.gateway import edge_route
+from dockyard.render.components.identity import sign_in_groups
+from dockyard.render.provisioners.route import served_scheme
+from dockyard.render.task_data import KeyValue, TaskKind
+
+NAME = "dockyard-console"
+NAMESPACE = controller.NAMESPACE
+"""Beside the sync controller: the same release, the same source and its git credentials."""
+PORT = 8400
+SECRET = "dockyard-console"
+"""Keys `client-secret` (its Keycloak client's) and `session-key` (signs the session cookies)."""
+CLIENT = "dockyard-console"
+MOUNTS = "/var/run/dockyard"
+SELECTOR = {"app.kubernetes.io/name": NAME}
+JOB_RULES = [
+    {"apiGroups": ["batch"], "resources": ["cronjobs"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list", "watch", "create", "delete"]},
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+    {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+]
+"""A job's runs: started from its CronJob's template, cancelled (with their pods), their logs read."""
+
+
+def wanted(platform: Platform) -> Position | None:
+    return platform.locate(("console", "inCluster")) if platform.settings.console_in_cluster else None
+
+
+def _url(platform: Platform) -> str:
+    return f"{served_scheme(platform.profile)}://console.{platform.domain}"
+
+
+def _settings(platform: Platform) -> SyncController:
+    """The release and source it shares with the sync controller; what it needs beside it."""
+    where = wanted(platform) or platform.locate(("components", NAME))
+    missing = [
+        what
+        for what, present in (
+            ("the sync controller (`sync.controller`: its release and source)", platform.settings.sync_controller),
+            ("Keycloak (the `sso` feature, or the component `keycloak`)", installs(platform, "keycloak", "sso")),
+            ("the edge gateway (the component `envoy-gateway`)", installs(platform, "envoy-gateway", "gateway")),
+        )
+        if not present
+    ]
+    if missing:
+        raise InputError(
+            [
+                Problem(
+                    where,
+                    f"the console in the cluster needs {' and '.join(missing)}",
+                    "set them in the layers for this cluster, or run the console outside it (`dockyard console`)",
+                )
+            ]
+        )
+    settings = platform.settings.sync_controller
+    assert settings is not None
+    return settings
+
+
+def console_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:
+    settings = _settings(platform)
+    rbac = "rbac.authorization.k8s.io"
+    subjects = [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
+
+    def binding(name: str, role: str) -> dict[str, Any]:
+        ref = {"apiGroup": rbac, "kind": "ClusterRole", "name": role}
+        return obj(f"{rbac}/v1", "ClusterRoleBinding", name, None, roleRef=ref, subjects=subjects)
+
+    route = edge_route(platform, "console", NAMESPACE, NAME, 80)
+    return [
+        obj("v1", "ServiceAccount", NAME, NAMESPACE),
+        obj(f"{rbac}/v1", "ClusterRole", f"{NAME}-jobs", None, rules=JOB_RULES),
+        binding(f"{NAME}-jobs", f"{NAME}-jobs"),
+        binding(f"{NAME}-plan", controller.NAME),  # a plan dry-runs what applying writes: the controller's role
+        _deployment(platform, settings),
+        obj(
+            "v1",
+            "Service",
+            NAME,
+            NAMESPACE,
+            spec={"selector": dict(SELECTOR), "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
+        ),
+        route,
+    ]
+
+
+def _deployment(platform: Platform, settings: SyncController) -> dict[str, Any]:
+    issuer = platform_names.keycloak_issuer(platform.domain, platform.name)
+    args = ["console", "--cluster", platform.cluster.name, "--host", "0.0.0.0", "--port", str(PORT)]
+    args += ["--source", settings.source, "--branch", settings.branch, "--path", settings.path]
+    args += ["--workdir", "/tmp/repo", "--public-url", _url(platform)]
+    args += ["--oidc-issuer", issuer, "--oidc-client-id", CLIENT]
+    args += ["--oidc-client-secret-file", f"{MOUNTS}/console/client-secret"]
+    args += ["--session-key-file", f"{MOUNTS}/console/session-key"]
+    mounts: list[dict[str, Any]] = [
+        {"name": "tmp", "mountPath": "/tmp"},
+        {"name": "console", "mountPath": f"{MOUNTS}/console", "readOnly": True},
+    ]
+    volumes: list[dict[str, Any]] = [
+        {"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}},
+        {"name": "console", "secret": {"secretName": SECRET, "defaultMode": 0o440}},
+    ]
+    if settings.credentials:
+        args += ["--credentials", f"{MOUNTS}/git"]
+        mounts.append({"name": "git", "mountPath": f"{MOUNTS}/git", "readOnly": True})
+        volumes.append({"name": "git", "secret": {"secretName": settings.credentials, "defaultMode": 0o440}})
+    probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10}
+    container = {
+        "name": "console",
+        "image": controller.image(settings),
+        "args": args,
+        "env": [{"name": "XDG_CACHE_HOME", "value": "/tmp/cache"}],  # the parse cache, in the pod's own space
+        "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+        "readinessProbe": probe,
+        "livenessProbe": {**probe, "failureThreshold": 6},
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": mounts,
+    }
+    return obj(
+        "apps/v1",
+        "Deployment",
+        NAME,
+        NAMESPACE,
+        spec={
+            "replicas": 1,
+            "selector": {"matchLabels": dict(SELECTOR)},
+            "strategy": {"type": "Recreate"},  # never two clones saving at once
+            "template": {
+                "metadata": {"labels": dict(SELECTOR)},
+                "spec": {
+                    "serviceAccountName": NAME,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 65532,
+                        "runAsGroup": 65532,
+                        "fsGroup": 65532,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [container],
+                    "volumes": volumes,
+                },
+            },
+        },
+    )
+
+
+def console_tasks(platform: Platform) -> list[TaskSpec]:
+    """Its client secret and session key; its client in Keycloak, redirecting to its callback."""
+    keys: dict[str, KeyValue] = {"client-secret": {"generate": "password"}, "session-key": {"generate": "password"}}
+    return [
+        TaskSpec(TaskKind.ENSURE_SECRET, SECRET, {"name": SECRET, "namespaces": [NAMESPACE], "keys": keys}),
+        TaskSpec(
+            TaskKind.KEYCLOAK_CLIENT,
+            CLIENT,
+            {
+                "realm": platform.name,
+                "clientId": CLIENT,
+                "title": "Dockyard console",
+                "redirectUris": [f"{_url(platform)}/auth/callback"],
+                "groups": sign_in_groups(platform),
+                "secretFrom": {"namespace": NAMESPACE, "name": SECRET, "key": "client-secret"},
+            },
+        ),
+    ]
+
+
+CONSOLE = Component(
+    name=NAME,
+    namespace=NAMESPACE,
+    stage=Stage.PLATFORM_SERVICES,  # with Keycloak, whose client its task makes
+    features=frozenset(),
+    wanted=wanted,
+    objects=console_objects,
+    tasks=console_tasks,
+    description="The web console in the cluster (`console.inCluster`), at console.<domain> behind the platform's SSO.",
+)
+
+COMPONENTS = (CONSOLE,)

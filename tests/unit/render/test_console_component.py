@@ -1,0 +1,89 @@
+"""The console in the cluster: on with `console.inCluster`, beside the sync controller (its
+release, its source), at console.<domain> behind the gateway, signing people in with the platform's
+Keycloak through a client its tasks make."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dockyard.render.components.console import NAME, NAMESPACE
+from tests.helpers import copy_example, run_cli
+from tests.standin_charts import complete_repo
+
+SETTINGS = """sync:
+  controller:
+    source: https://git.example.org/shop/platform.git
+    image: registry.example.org/dockyard/dockyard
+    version: 0.2.0
+    credentials: platform-git
+console:
+  inCluster: true
+teams:
+  shop:
+    editors: [shop-developers]
+platformAdmins: [platform-admins]
+"""
+
+
+@pytest.mark.tools
+def test_the_console_runs_beside_the_controller_behind_the_gateway_and_the_platforms_sso(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, _standins = complete_repo(tmp_path)
+    with (repo / "platform.yaml").open("a") as platform:
+        platform.write(SETTINGS)
+    rendered = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "platform")
+    assert rendered.code == 0, rendered.err
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(rendered.out) if o}
+    deployment = objects[("Deployment", NAME)]
+    assert deployment["metadata"]["namespace"] == NAMESPACE == "dockyard-sync"
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "registry.example.org/dockyard/dockyard:0.2.0"  # the controller's release
+    args = container["args"]
+    pairs = dict(zip(args[1::2], args[2::2], strict=False)) if args[0] == "console" else {}
+    assert pairs["--source"] == "https://git.example.org/shop/platform.git"
+    assert pairs["--public-url"] == "https://console.shop.localtest.me"
+    assert pairs["--oidc-issuer"] == "https://sso.shop.localtest.me/realms/shop"
+    assert pairs["--oidc-client-secret-file"] == "/var/run/dockyard/console/client-secret"
+    assert pairs["--credentials"] == "/var/run/dockyard/git"
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"} and deployment["spec"]["replicas"] == 1
+    route = objects[("HTTPRoute", "console")]
+    assert route["spec"]["hostnames"] == ["console.shop.localtest.me"]
+    assert objects[("ClusterRoleBinding", f"{NAME}-plan")]["roleRef"]["name"] == "dockyard-controller"
+
+    from dockyard.actions import chart_store
+    from dockyard.render.platform import render_platform
+    from tests.charts import platform_of
+
+    tasks = render_platform(platform_of(repo), chart_store()).tasks
+    client = next(t for t in tasks if t.kind == "keycloak-client" and t.name == "dockyard-console")
+    assert client.data["redirectUris"] == ["https://console.shop.localtest.me/auth/callback"]
+    assert client.data["groups"] == ["platform-admins", "shop-developers"]
+    assert client.data["secretFrom"] == {
+        "namespace": "dockyard-sync",
+        "name": "dockyard-console",
+        "key": "client-secret",
+    }
+    prune = next(t for t in tasks if t.kind == "keycloak-prune")
+    assert "dockyard-console" in prune.data["clients"]  # the realm keeps it
+    checked = run_cli(capsys, "check", str(repo), "-c", "local")
+    assert checked.code == 0, checked.out + checked.err
+
+
+@pytest.mark.tools
+def test_the_console_in_the_cluster_says_what_it_needs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = copy_example(tmp_path)
+    with (repo / "platform.yaml").open("a") as platform:
+        platform.write("console:\n  inCluster: true\n")
+    result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "platform")
+    lines: list[Any] = result.err.splitlines()
+    assert result.code == 1, result.err
+    assert lines[0].endswith(
+        ": the console in the cluster needs the sync controller (`sync.controller`: its release and source) and "
+        "Keycloak (the `sso` feature, or the component `keycloak`)"
+    ), lines
+    assert lines[0].startswith("platform.yaml:")
