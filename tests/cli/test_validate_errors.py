@@ -758,3 +758,14 @@ def test_a_problem_in_a_layer_stops_before_rendering(tmp_path: Path, capsys: pyt
     assert result.code == 1
     assert PAYMENTS_ERROR in result.err and "environments/dev.yaml" in result.err
     assert "services/web" not in result.err
+
+
+def test_an_owner_with_a_control_character_is_refused_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_example(tmp_path)
+    with (repo / "services" / "orders" / "dockyard.yaml").open("a") as settings:
+        settings.write('owner: "orders\\x1b[2J"\n')
+    result = run_cli(capsys, "validate", str(repo))
+    assert result.code == 1
+    assert result.err.splitlines()[0].startswith("services/orders/dockyard.yaml:7:8: ")

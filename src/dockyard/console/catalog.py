@@ -60,11 +60,14 @@ class Card:
     """How many objects its render has."""
     job: str | None = None
     """A job's cron schedule, or `when started`; None for a long-running service."""
+    owner: str | None = None
+    """Who answers for it within its team (its settings' `owner`)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "team": self.team,
+            "owner": self.owner,
             "namespace": self.namespace,
             "images": list(self.images),
             "urls": list(self.urls),
@@ -145,6 +148,7 @@ def card(platform: Platform, service: Service, objects: list[Rendered], scheme: 
         source=service.source.file,
         objects=len(objects),
         job=None if service.settings.job is None else (service.settings.job.schedule or "when started"),
+        owner=service.settings.owner,
     )
 
 

@@ -98,6 +98,14 @@ SERVICE_SETTINGS: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "team": _label("The team that owns the service; services of one team share its namespace."),
+        "owner": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "pattern": "^[^\\x00-\\x1f\\x7f]+$",
+            "description": "Who answers for the service within its team: a person, a group or an on-call rotation "
+            "(shown in the console's catalog).",
+        },
         "namespace": _label("The namespace to deploy into; defaults to the team's namespace."),
         "replicas": {"type": "integer", "minimum": 0, "maximum": 1000, "description": "Pod replicas."},
         "autoscaling": {

@@ -91,6 +91,8 @@ class Settings:
     """Set: the workload runs as a job (a CronJob), not as a Deployment."""
     callers: tuple[str, ...] = ()
     """Other teams, or services of other teams, that may depend on the service."""
+    owner: str | None = None
+    """Who answers for the service within its team (a person, a group, a rotation)."""
 
 
 def settings_of(name: str, merged: Mapping[str, Any]) -> Settings:
@@ -124,6 +126,7 @@ def settings_of(name: str, merged: Mapping[str, Any]) -> Settings:
         metrics=Metrics(metrics.get("port"), metrics["path"]),
         job=_job(values.get("job")),
         callers=tuple(values.get("callers") or ()),
+        owner=values.get("owner"),
     )
 
 

@@ -330,3 +330,14 @@ def test_a_draft_with_problems_is_not_planned_and_without_a_cluster_the_plan_say
     assert unreachable.status_code == 502, unreachable.text  # no cluster here (and, with Python alone, no helm)
     reason = unreachable.json()["error"]
     assert "kubeconfig" in reason or "helm is not installed" in reason, reason
+
+
+def test_the_catalog_names_who_answers_for_a_service(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    with (repo / "services" / "orders" / "dockyard.yaml").open("a") as settings:
+        settings.write("owner: orders-oncall\n")
+    client = signed_in("viewer")
+    services = {s["name"]: s for s in client.get("/api/services").json()["services"]}
+    assert services["orders"]["owner"] == "orders-oncall"  # its settings' `owner`
+    assert services["web"]["owner"] is None
+    assert "shop <small>(orders-oncall)</small>" in client.get("/").text
+    assert "team shop · owner orders-oncall · namespace shop" in client.get("/services/orders").text
