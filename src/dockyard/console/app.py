@@ -17,6 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import UploadFile
 
 from dockyard import __version__
+from dockyard.console import api_models as api
+from dockyard.console.api_models import answers
 from dockyard.console.auth import Access, Person, Role, Session, SessionCodec
 from dockyard.console.form import FIELDS, CannotEdit, current_fields, parse_fields
 from dockyard.console.gitrepo import GitError
@@ -66,11 +68,14 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
     def route(method: str, path: str, access: Access, **extra: Any) -> Callable[[Callable[..., Any]], Any]:
+        described = {"x-dockyard-access": access.value, **extra.pop("openapi_extra", {})}
+        if "responses" in extra:
+            extra["response_model"] = None  # the answers are described; each is built where it is made
         return app.api_route(
             path,
             methods=[method],
             dependencies=[Depends(access_rule(access))],
-            openapi_extra={"x-dockyard-access": access.value},
+            openapi_extra=described,
             include_in_schema=path.startswith("/api/"),
             **extra,
         )
@@ -279,7 +284,7 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         found = _job_action(lambda: console.run_logs(name, run, person(request)))
         return page(request, "logs.html", {"title": f"Logs of {run}", "job": name, "run": run, "pods": found})
 
-    @route("GET", "/api/jobs", Access.VIEWER)
+    @route("GET", "/api/jobs", Access.VIEWER, responses=answers(api.Jobs))
     def list_jobs() -> dict[str, Any]:
         live = console.live.current()
         return {
@@ -290,16 +295,32 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
             "cluster_error": live.error,
         }
 
-    @route("POST", "/api/jobs/{name}/runs", Access.EDITOR, status_code=201)
+    @route(
+        "POST",
+        "/api/jobs/{name}/runs",
+        Access.EDITOR,
+        status_code=201,
+        responses=answers(api.RunStarted, 201, _403=api.Failure, _404=api.Failure, _502=api.Failure),
+    )
     def api_start_run(request: Request, name: str) -> dict[str, Any]:
         return {"run": _job_action(lambda: console.start_run(name, person(request)))}
 
-    @route("POST", "/api/jobs/{name}/runs/{run}/cancel", Access.EDITOR)
+    @route(
+        "POST",
+        "/api/jobs/{name}/runs/{run}/cancel",
+        Access.EDITOR,
+        responses=answers(api.RunCancelled, _403=api.Failure, _404=api.Failure, _502=api.Failure),
+    )
     def api_cancel_run(request: Request, name: str, run: str) -> dict[str, Any]:
         _job_action(lambda: console.cancel_run(name, run, person(request)))
         return {"cancelled": run}
 
-    @route("GET", "/api/jobs/{name}/runs/{run}/logs", Access.EDITOR)
+    @route(
+        "GET",
+        "/api/jobs/{name}/runs/{run}/logs",
+        Access.EDITOR,
+        responses=answers(api.RunLogs, _403=api.Failure, _404=api.Failure, _502=api.Failure),
+    )
     def api_run_logs(request: Request, name: str, run: str) -> dict[str, Any]:
         found = _job_action(lambda: console.run_logs(name, run, person(request)))
         return {"pods": [{"pod": pod, "log": text} for pod, text in found]}
@@ -310,11 +331,11 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
     def openapi() -> dict[str, Any]:
         return app.openapi()
 
-    @route("GET", "/api/me", Access.VIEWER)
+    @route("GET", "/api/me", Access.VIEWER, responses=answers(api.Person))
     def me(request: Request) -> dict[str, Any]:
         return person(request).as_json()
 
-    @route("GET", "/api/services", Access.VIEWER)
+    @route("GET", "/api/services", Access.VIEWER, responses=answers(api.Services))
     def list_services(q: str = "") -> dict[str, Any]:
         snapshot = console.snapshot()
         live = console.live.current()
@@ -328,7 +349,7 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
             "sync": dataclasses.asdict(live.sync) if live.sync else None,
         }
 
-    @route("GET", "/api/services/{name}", Access.VIEWER)
+    @route("GET", "/api/services/{name}", Access.VIEWER, responses=answers(api.ServiceDetail, _404=api.Failure))
     def get_service(name: str) -> dict[str, Any]:
         detail = _found(console.detail, name)
         return {
@@ -339,7 +360,12 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
             "history": [dataclasses.asdict(c) for c in detail.history],
         }
 
-    @route("POST", "/api/services/{name}/plan", Access.VIEWER)
+    @route(
+        "POST",
+        "/api/services/{name}/plan",
+        Access.VIEWER,
+        responses=answers(api.Plan, _404=api.Failure, _429=api.Failure, _502=api.Failure),
+    )
     def plan_service(name: str) -> Response:
         _found(console.card, name)
         try:
@@ -351,13 +377,21 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         changes = [{"action": a, "object": o, "diff": d} for a, o, d in found.changes]
         return JSONResponse({"summary": found.summary, "changes": changes})
 
-    @route("POST", "/api/drafts", Access.EDITOR)
+    @route(
+        "POST", "/api/drafts", Access.EDITOR, openapi_extra=api.body(api.ServiceFields), responses=answers(api.Checked)
+    )
     def check_draft(body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
         form, errors = parse_fields(body)
         checked = console.check(form, errors, new=bool(body.get("new")), base=str(body.get("base") or ""))
         return {**checked.as_json(), "files": sorted(checked.draft.files) if checked.draft else []}
 
-    @route("POST", "/api/drafts/plan", Access.EDITOR)
+    @route(
+        "POST",
+        "/api/drafts/plan",
+        Access.EDITOR,
+        openapi_extra=api.body(api.ServiceFields),
+        responses=answers(api.Plan, _422=api.Checked, _429=api.Failure, _502=api.Failure),
+    )
     def plan_draft(body: dict[str, Any] = Body(...)) -> Response:  # noqa: B008
         form, errors = parse_fields(body)
         try:
@@ -373,11 +407,24 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         changes = [{"action": a, "object": o, "diff": d} for a, o, d in found.changes]
         return JSONResponse({"ok": True, "summary": found.summary, "changes": changes})
 
-    @route("POST", "/api/services", Access.EDITOR, status_code=201)
+    @route(
+        "POST",
+        "/api/services",
+        Access.EDITOR,
+        status_code=201,
+        openapi_extra=api.body(api.ServiceFields),
+        responses=answers(api.Saved, 201, _403=api.Failure, _409=api.Checked, _422=api.Checked),
+    )
     def create_service(request: Request, body: dict[str, Any] = Body(...)) -> Response:  # noqa: B008
         return _api_save(request, body, new=True)
 
-    @route("PUT", "/api/services/{name}", Access.EDITOR)
+    @route(
+        "PUT",
+        "/api/services/{name}",
+        Access.EDITOR,
+        openapi_extra=api.body(api.ServiceFields),
+        responses=answers(api.Saved, _403=api.Failure, _404=api.Failure, _409=api.Checked, _422=api.Checked),
+    )
     def update_service(request: Request, name: str, body: dict[str, Any] = Body(...)) -> Response:  # noqa: B008
         return _api_save(request, {**body, "name": name}, new=False)
 

@@ -1,0 +1,203 @@
+"""The JSON API's bodies and answers, as its OpenAPI description shows them.
+
+These describe; they do not judge: a body is read by `form.parse_fields`, whose errors name the
+field in the console's own shape (`errors` by field, as the pages show them), and answers are
+built where they are made. A test holds every answer the API gives to the schema here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Described(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServiceFields(_Described):
+    """A service as the form has it; what is left out stays as the service's files say."""
+
+    name: str = Field(description="Lower-case letters, digits and dashes, starting with a letter.")
+    team: str = Field(description="The team that owns the service.")
+    image: str = Field(description="The container image, e.g. ghcr.io/acme/orders:1.4.2.")
+    port: int | str | None = Field(None, description="The port the container listens on (1-65535).")
+    variables: str | dict[str, str | int | float] | None = Field(
+        None, description="Environment variables: KEY=value lines, or a mapping of names to values."
+    )
+    database: bool | str | None = Field(None, description="A Postgres database.")
+    cache: bool | str | None = Field(None, description="A Redis cache.")
+    bucket: bool | str | None = Field(None, description="An S3 bucket on the platform's object store.")
+    route_host: str | None = Field(None, description="Published at this host (a name under the platform domain).")
+    route_path: str | None = Field(None, description="The path under the host (default /).")
+    health_path: str | None = Field(None, description="A path that answers 200 while the container is healthy.")
+    replicas: int | str | None = Field(None, description="Pod replicas (0-1000); empty: the platform's default.")
+    contract: str | None = Field(None, description="An OpenAPI 3.0 or 3.1 document, YAML or JSON (at most 1 MiB).")
+    runs: Literal["always", "on-schedule", "when-started"] | None = Field(None, description="A service or a job.")
+    schedule: str | None = Field(None, description="A job's cron schedule (runs: on-schedule).")
+    base: str | None = Field(None, description="The `base` of the service when the form was opened (lost updates).")
+    new: bool | None = Field(None, description="Drafts: true for a new service.")
+
+
+class Checked(_Described):
+    """What the pipeline says of a draft: problems by field ("" for the files as a whole)."""
+
+    ok: bool
+    errors: dict[str, list[str]]
+    notes: list[str] | None = None
+    files: list[str] | None = Field(None, description="Drafts: the files the change would write.")
+
+
+class Saved(_Described):
+    ok: Literal[True]
+    commit: str
+    service: str
+    branch: str | None = Field(None, description="Where the platform asks for review: the change's branch.")
+    pushed_to: str | None = None
+    review: str | None = Field(None, description="Where to open the merge or pull request, when the forge is known.")
+
+
+class Failure(_Described):
+    error: str
+
+
+class Change(_Described):
+    action: str = Field(description="create, configure, unchanged, prune, ...")
+    object: str
+    diff: str
+
+
+class Plan(_Described):
+    ok: Literal[True] | None = None
+    summary: str
+    changes: list[Change]
+
+
+class Operation(_Described):
+    method: str
+    path: str
+    open: bool
+    scopes: list[list[str]] = Field(description="Each inner list: scopes that together let a caller in.")
+
+
+class Contract(_Described):
+    title: str
+    readable: bool
+    operations: list[Operation]
+
+
+class Resource(_Described):
+    id: str
+    type: str
+    shared: bool
+
+
+class Service(_Described):
+    name: str
+    team: str | None
+    owner: str | None
+    namespace: str
+    images: list[str]
+    urls: list[str]
+    resources: list[Resource]
+    dependencies: list[str]
+    contract: Contract | None
+    source: str
+    objects: int
+    job: str | None
+    status: str | None = None
+    drift: list[str] | None = None
+
+
+class Sync(_Described):
+    applied: str | None
+    attempted: str | None
+    ready: str
+    reason: str
+    message: str
+
+
+class Services(_Described):
+    cluster: str
+    services: list[Service]
+    problems: list[str]
+    cluster_error: str | None
+    sync: Sync | None
+
+
+class Value(_Described):
+    key: str
+    value: Any
+    origin: str
+
+
+class Commit(_Described):
+    commit: str
+    author: str
+    email: str
+    date: str
+    subject: str
+
+
+class ServiceDetail(Service):
+    base: str
+    called_by: list[str]
+    values: list[Value]
+    history: list[Commit]
+
+
+class Person(_Described):
+    name: str
+    email: str
+    admin: bool
+    teams: dict[str, Literal["viewer", "editor"]]
+
+
+class Run(_Described):
+    name: str
+    state: str
+    started: str | None
+    finished: str | None
+    seconds: float | None
+    started_by: str
+
+
+class Job(Service):
+    runs: list[Run]
+
+
+class Jobs(_Described):
+    jobs: list[Job]
+    cluster_error: str | None
+
+
+class RunStarted(_Described):
+    run: str
+
+
+class RunCancelled(_Described):
+    cancelled: str
+
+
+class PodLog(_Described):
+    pod: str
+    log: str
+
+
+class RunLogs(_Described):
+    pods: list[PodLog]
+
+
+def body(model: type[BaseModel]) -> dict[str, Any]:
+    """An operation's request body in OpenAPI, for a route that reads its body itself."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def answers(ok: type[BaseModel], status: int = 200, **others: type[BaseModel]) -> dict[int | str, Any]:
+    """An operation's answers in OpenAPI: `ok` at `status`, and others by status (`_422=Checked`)."""
+    found: dict[int | str, Any] = {status: {"model": ok}}
+    for code, model in others.items():
+        found[int(code.lstrip("_"))] = {"model": model}
+    return found
