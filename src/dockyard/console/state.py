@@ -114,11 +114,11 @@ class Console:
         self.snapshots = Snapshots(root, cluster, recheck=recheck)
         self.git = GitRepo(root, upstream)
         self.follow_every = follow_every
-        if upstream is not None:
-            threading.Thread(target=self._follow_loop, name="console-follow", daemon=True).start()
         self.live = LiveReader(self._connect, self._watched, cluster, live_every)
         self._planning = threading.Lock()
         self._saving = threading.Lock()
+        if upstream is not None:
+            threading.Thread(target=self._follow_loop, name="console-follow", daemon=True).start()
 
     def follow(self) -> None:
         """The working copy on the upstream branch's newest commit (a console working on a clone)."""
@@ -128,7 +128,9 @@ class Console:
     def _follow_loop(self) -> None:
         while True:
             time.sleep(self.follow_every)
-            with contextlib.suppress(GitError):  # unreachable for now: the next round tries again
+            # never between a save's check and its commit: the commit would write the draft's whole
+            # files over what was just fetched, and the push would take it as a fast-forward
+            with self._saving, contextlib.suppress(GitError):  # unreachable for now: the next round tries again
                 self.follow()
 
     def _connect(self) -> Connection:

@@ -90,3 +90,37 @@ def test_a_workdir_that_is_not_a_clone_is_refused(remote: Path, tmp_path: Path) 
     with pytest.raises(UsageError) as missing:
         _clone(str(tmp_path / "nowhere.git"), "main", None, tmp_path / "fresh")
     assert str(missing.value).startswith(f"cannot clone {tmp_path / 'nowhere.git'} (main): ")
+
+
+def test_what_others_push_during_a_save_is_never_written_over(
+    remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone pushes a change to the same file while the console judges its own: the console's
+    commit is on what it judged, so the push is refused and theirs stays (following the branch waits
+    for the save; it would otherwise bring theirs in under the console's whole-file draft)."""
+    import time
+
+    from dockyard.console.form import current_fields
+
+    clone, upstream = _clone(str(remote), "main", None, tmp_path / "workdir")
+    console = Console(clone, "local", recheck=0.0, kubeconfig=tmp_path / "none", upstream=upstream, follow_every=0.05)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "--quiet", str(remote), str(other))
+    judge = console.check
+
+    def judged_while_someone_pushes(*args: object, **kwargs: object) -> object:
+        found = judge(*args, **kwargs)  # type: ignore[arg-type]
+        score = other / "services" / "orders" / "score.yaml"
+        score.write_text(score.read_text().replace("# Orders API", "# Orders API (theirs)", 1))
+        commit_all(other, "their change")
+        git(other, "push", "--quiet", "origin", "main")
+        time.sleep(0.5)  # ten rounds of following, had it not waited
+        return found
+
+    monkeypatch.setattr(console, "check", judged_while_someone_pushes)
+    files = console.files_of("orders")
+    form, errors = parse_fields({**current_fields("orders", files), "team": "shop", "image": "ghcr.io/acme/orders:9"})
+    with pytest.raises(GitError):
+        console.save(form, errors, EDITOR, new=False)
+    pushed = git(remote, "show", "main:services/orders/score.yaml")
+    assert "# Orders API (theirs)" in pushed and "ghcr.io/acme/orders:9" not in pushed
