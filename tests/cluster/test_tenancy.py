@@ -127,8 +127,27 @@ def test_each_team_edits_its_own_namespaces_only_and_admins_everything(
 PASSWORD = "a-long-test-password-1"
 
 
+def _group(admin: keycloak_task.Admin, realm: str, path: str) -> str:
+    """The id of the group at `path` (`/a` or `/a/b`), made when missing."""
+    parent = ""
+    for name in path.strip("/").split("/"):
+        where = f"/{realm}/groups/{parent}/children" if parent else f"/{realm}/groups"
+        found = [
+            g for g in admin.call("GET", where, params={"search": name, "exact": "true"}).json() if g["name"] == name
+        ]
+        if not found:
+            admin.call("POST", where, json={"name": name})
+            found = [
+                g
+                for g in admin.call("GET", where, params={"search": name, "exact": "true"}).json()
+                if g["name"] == name
+            ]
+        parent = found[0]["id"]
+    return parent
+
+
 def _person(admin: keycloak_task.Admin, realm: str, username: str, groups: list[str]) -> None:
-    """A person in the realm, put in `groups` by hand (membership is the realm's people's business)."""
+    """A person in the realm, put in `groups` (paths) by hand (membership is the realm's people's business)."""
     person = {
         "username": username,
         "email": f"{username}@example.org",
@@ -141,11 +160,7 @@ def _person(admin: keycloak_task.Admin, realm: str, username: str, groups: list[
     admin.call("POST", f"/{realm}/users", json=person)
     user_id = admin.call("GET", f"/{realm}/users", params={"username": username, "exact": "true"}).json()[0]["id"]
     for group in groups:
-        found = admin.call("GET", f"/{realm}/groups", params={"search": group, "exact": "true"}).json()
-        if not found:  # a group the layers do not name (the hostile one below)
-            admin.call("POST", f"/{realm}/groups", json={"name": group})
-            found = admin.call("GET", f"/{realm}/groups", params={"search": group, "exact": "true"}).json()
-        admin.call("PUT", f"/{realm}/users/{user_id}/groups/{found[0]['id']}")
+        admin.call("PUT", f"/{realm}/users/{user_id}/groups/{_group(admin, realm, group)}")
 
 
 def _id_token(issuer: str, ca: str, username: str) -> str:
@@ -244,12 +259,13 @@ def test_people_signed_in_with_the_platforms_sso_reach_their_teams_namespaces_on
         credentials["KC_BOOTSTRAP_ADMIN_PASSWORD"],
     )
     people = {
-        "alice": [f"{a}-developers"],
-        "bob": [f"{b}-developers"],
-        "sam": ["support"],
-        "pat": [f"{a}-platform-admins"],
+        "alice": [f"/{a}-developers"],
+        "bob": [f"/{b}-developers"],
+        "sam": ["/support"],
+        "pat": [f"/{a}-platform-admins"],
         "nora": [],
-        "mallory": ["system:masters"],  # a realm admin's mistake, or worse: never cluster-admin
+        "trudy": [f"/partners/{a}-platform-admins"],  # a subgroup named like the admins': never admin
+        "mallory": ["/system:masters"],  # a realm admin's mistake, or worse: never cluster-admin
     }
     for username, groups in people.items():
         _person(admin, realm, username, groups)
@@ -266,6 +282,7 @@ def test_people_signed_in_with_the_platforms_sso_reach_their_teams_namespaces_on
         tokens = {username: _id_token(issuer, keycloak.ca, username) for username in people}
         alice = _signed_in_as(server, cluster_ca, tokens["alice"])
         assert (alice["username"], alice["groups"]) == ("sso:alice", [f"{a}-developers", "system:authenticated"])
+        assert _signed_in_as(server, cluster_ca, tokens["trudy"])["groups"] == ["system:authenticated"]
         assert _signed_in_as(server, cluster_ca, tokens["mallory"])["code"] == 401
 
         config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe"}}
@@ -299,4 +316,10 @@ def test_people_signed_in_with_the_platforms_sso_reach_their_teams_namespaces_on
         assert wrong == {}, wrong
     finally:
         control_plane.trust_issuers(local_cluster.name, [])
-        admin.call("DELETE", f"/{realm}")
+        fresh = keycloak_task.Admin(  # the first admin token has expired by now (a minute's lifetime)
+            httpx.Client(timeout=30),
+            keycloak.url,
+            credentials["KC_BOOTSTRAP_ADMIN_USERNAME"],
+            credentials["KC_BOOTSTRAP_ADMIN_PASSWORD"],
+        )
+        fresh.call("DELETE", f"/{realm}")

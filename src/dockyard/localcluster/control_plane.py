@@ -91,7 +91,7 @@ def trust_issuers(name: str, authenticators: Sequence[Mapping[str, Any]]) -> Non
     certificates), from the next seconds on."""
     layout = Layout(name)
     if not layout.authentication.exists():
-        raise LocalClusterError(f"cluster {name} does not exist: run `dockyard up {name}` first")
+        raise LocalClusterError(f"cluster {name} does not exist: run `dockyard up --name {name}` first")
     authentication.trust(layout.authentication, authenticators)
 
 

@@ -62,7 +62,7 @@ def test_the_api_server_takes_name_and_groups_from_the_token_and_never_a_system_
     }
     assert authenticator["claimMappings"] == {
         "username": {"claim": "preferred_username", "prefix": "sso:"},
-        "groups": {"claim": "groups", "prefix": ""},
+        "groups": {"expression": identity.TOP_LEVEL_GROUPS},  # the real API server runs it: test_tenancy.py
     }
     rules = [rule["expression"] for rule in authenticator["userValidationRules"]]
     assert rules == ["!user.username.startsWith('system:')", "user.groups.all(group, !group.startsWith('system:'))"]

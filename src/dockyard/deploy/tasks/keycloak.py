@@ -286,28 +286,29 @@ GROUPS_MAPPER = "groups"
 
 def _groups(admin: Admin, realm: str, client_id: str, wanted: list[str], done: list[str]) -> None:
     """The groups exist at the realm's top level, and the client's tokens (ID and access) name the
-    person's groups in the claim `groups`, by name. Like roles, a group is never removed: it would
-    take everyone out of it."""
+    person's groups in the claim `groups` by full path (`/shop-developers`): a subgroup elsewhere
+    with the same name (`/partners/shop-developers`) is another group, never taken for this one.
+    Like roles, a group is never removed: it would take everyone out of it."""
     for name in wanted:
         found = admin.call("GET", f"/{realm}/groups", params={"search": name, "exact": "true"}).json()
         if not any(group.get("name") == name for group in found):
             admin.call("POST", f"/{realm}/groups", json={"name": name})
             done.append(f"group {name} created")
     owner = f"/{realm}/clients/{client_id}/protocol-mappers/models"
-    if any(mapper.get("name") == GROUPS_MAPPER for mapper in admin.call("GET", owner).json()):
-        return
     claim = {"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}
-    admin.call(
-        "POST",
-        owner,
-        json={
-            "name": GROUPS_MAPPER,
-            "protocol": "openid-connect",
-            "protocolMapper": "oidc-group-membership-mapper",
-            "config": {"claim.name": "groups", "full.path": "false", **claim},
-        },
-    )
-    done.append("client names groups")
+    mapper = {
+        "name": GROUPS_MAPPER,
+        "protocol": "openid-connect",
+        "protocolMapper": "oidc-group-membership-mapper",
+        "config": {"claim.name": "groups", "full.path": "true", **claim},
+    }
+    current = next((m for m in admin.call("GET", owner).json() if m.get("name") == GROUPS_MAPPER), None)
+    if current is None:
+        admin.call("POST", owner, json=mapper)
+        done.append("client names groups")
+    elif current.get("protocolMapper") != mapper["protocolMapper"] or current.get("config") != mapper["config"]:
+        admin.call("PUT", f"{owner}/{current['id']}", json={**current, **mapper})
+        done.append("client names groups by full path")
 
 
 PUBLIC_ATTRIBUTES = {"pkce.code.challenge.method": "S256"}

@@ -88,6 +88,12 @@ groups, which the teams' RoleBindings and the admins' ClusterRoleBinding name.""
 KUBECTL_CALLBACKS = ("http://localhost:8000", "http://localhost:18000")
 """Where kubelogin waits for the browser's redirect (its defaults)."""
 GROUPS_CLAIM = "groups"
+TOP_LEVEL_GROUPS = (
+    "has(claims.groups) ? dyn(claims.groups).filter(g, g.startsWith('/') && g.lastIndexOf('/') == 0)"
+    ".map(g, g.substring(1)) : []"
+)
+"""The token names groups by full path; the cluster's groups are the realm's top-level ones, by name
+(`/shop-developers` is `shop-developers`; `/partners/shop-developers` is none of the layers')."""
 USERNAME_PREFIX = "sso:"
 """Before the person's name in the API server (audit log, SelfSubjectReview), so a Keycloak user
 can never be taken for a certificate's or a ServiceAccount's."""
@@ -127,8 +133,9 @@ def keycloak_tasks(platform: Platform) -> list[TaskSpec]:
 
 def api_server_authenticator(issuer: str, certificate_authority: str | None = None) -> dict[str, Any]:
     """The JWT authenticator of an API server's AuthenticationConfiguration that signs people in
-    with the kubectl client's ID tokens: the person's name (prefixed) and groups (as the layers name
-    them) from the token; a name or group in `system:` is refused, whatever the realm holds."""
+    with the kubectl client's ID tokens: the person's name (prefixed) and top-level groups (by name,
+    as the layers name them) from the token; a name or group in `system:` is refused, whatever the
+    realm holds."""
     issuer_entry: dict[str, Any] = {"url": issuer, "audiences": [KUBERNETES_CLIENT]}
     if certificate_authority is not None:
         issuer_entry["certificateAuthority"] = certificate_authority
@@ -136,7 +143,7 @@ def api_server_authenticator(issuer: str, certificate_authority: str | None = No
         "issuer": issuer_entry,
         "claimMappings": {
             "username": {"claim": "preferred_username", "prefix": USERNAME_PREFIX},
-            "groups": {"claim": GROUPS_CLAIM, "prefix": ""},
+            "groups": {"expression": TOP_LEVEL_GROUPS},
         },
         "userValidationRules": [
             {
