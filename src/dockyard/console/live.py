@@ -146,11 +146,15 @@ def _other_objects(
     compare: Callable[[str, str, dict[str, Any]], None],
     drift: dict[str, list[str]],
 ) -> None:
-    """The services' other objects, one LIST per kind and namespace: changed ones, and ones the last
-    apply made that are gone. A kind the cluster does not serve (its CRDs not installed) has nothing
-    to compare."""
+    """The services' other objects (but Secrets), one LIST per kind and namespace: changed ones, and
+    ones the last apply made that are gone. A kind the cluster does not serve (its CRDs not
+    installed) has nothing to compare."""
     groups: dict[tuple[str, str, str], list[ObjectId]] = {}
     for found, what in owned.items():
+        # a Secret's marker is keyed per process (its values never leave it): not comparable here,
+        # as plan leaves Secrets out of drift too; and the console never reads Secrets
+        if found.kind == "Secret" and found.group == "":
+            continue
         if (what.api_version, found.kind) not in WORKLOADS:
             groups.setdefault((what.api_version, found.kind, found.namespace), []).append(found)
     for (api_version, kind, namespace), wanted in sorted(groups.items()):

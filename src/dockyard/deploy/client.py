@@ -64,7 +64,7 @@ def retry_after(response: httpx2.Response | None) -> float | None:
     if response is None or not (response.status_code == 429 or 500 <= response.status_code < 600):
         return None
     value = response.headers.get("Retry-After", "")
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # `²` is a digit to str.isdigit, not to float()
         return None
     return min(float(value), RETRY_AFTER_LONGEST)
 

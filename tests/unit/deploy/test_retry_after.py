@@ -18,11 +18,13 @@ from dockyard.deploy.client import retry_after
         (503, None, None),  # no Retry-After: not tried again
         (503, "Wed, 21 Oct 2015 07:28:00 GMT", None),  # only seconds are understood
         (503, "-1", None),
+        (503, "²", None),  # a digit to str.isdigit, not a number
         (409, "1", None),  # a conflict is an answer, not a request to wait
         (200, "1", None),
     ],
 )
 def test_only_a_429_or_5xx_asking_to_retry_is_tried_again(status: int, header: str | None, wait: float | None) -> None:
-    headers = {"Retry-After": header} if header is not None else {}
+    # as they come off the wire: bytes, read as Latin-1 where they are not ASCII
+    headers = [(b"Retry-After", header.encode("latin-1"))] if header is not None else []
     assert retry_after(httpx2.Response(status, headers=headers)) == wait
     assert retry_after(None) is None
