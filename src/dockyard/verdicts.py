@@ -3,17 +3,20 @@ everything the verdict can depend on. A later run with the same digest replays i
 loading anything; any difference runs validate in full (and keeps its verdict in turn).
 
 The digest covers:
-- the repo: every entry under the folder holding platform.yaml (but `.git`), by path and type,
-  regular files by content (by size and times above 1 MiB), symlinks by where they point (never
-  followed: the loader confines them, so what lies outside cannot change a verdict);
+- the repo: every entry under the folder holding platform.yaml (but `.git`, which the loader never
+  reads), by path and type, regular files by content (by size and times above 1 MiB), symlinks by
+  their text and by where their whole chain ends (resolved as the loader resolves them, no file's
+  content is read outside the repo);
 - the command line and working directory, the whole environment, whether stdout and stderr are
   terminals and the terminal's size;
 - Dockyard itself (its version and every file of its package, by size and time), the Python
   version and the installed distributions.
 
-A verdict is kept only when the repo was the same before and after the run, and only for exit 0
-(valid) and 1 (invalid). Kept in the parse cache (`verdicts/`); `DOCKYARD_NO_CACHE` turns both
-off. Imports nothing of Dockyard's pipeline: a replay costs reading the repo's files once.
+A verdict is kept only when the repo was the same before and after the run, and only when it is
+valid (exit 0): an invalid one can come from the machine (a cache that cannot be written, a full
+disk) rather than the repo, so it is judged again every time. Kept in the parse cache
+(`verdicts/`); `DOCKYARD_NO_CACHE` turns both off. Imports nothing of Dockyard's pipeline: a replay
+costs reading the repo's files once.
 """
 
 from __future__ import annotations
@@ -65,12 +68,13 @@ def _repo_argument(arguments: list[str]) -> Path | None:
 
 
 def _repo_root(start: Path) -> Path | None:
-    try:
-        here = start.resolve()
-    except (OSError, RuntimeError):
+    """The repo the loader will judge: found as it finds it (load/files.find_repo: the path as given,
+    not resolved, and the nearest folder upwards with an entry platform.yaml)."""
+    here = start.absolute()
+    if not here.exists():
         return None
     for folder in (here, *here.parents):
-        if (folder / "platform.yaml").is_file():
+        if os.path.lexists(folder / "platform.yaml"):
             return folder
     return None
 
@@ -91,17 +95,39 @@ def _tree(root: Path, digest: Any) -> None:
                 digest.update(b"?" + os.fsencode(name) + b"\0")
                 continue
             digest.update(b"F" + os.fsencode(name) + b"\0" + str(found.st_mode).encode() + b"\0")
-            if stat.S_ISLNK(found.st_mode):
-                digest.update(os.fsencode(os.readlink(path)) + b"\0")
+            if stat.S_ISLNK(found.st_mode):  # its text, and where its chain ends (a hop may be outside)
+                ends = os.path.realpath(path)
+                digest.update(os.fsencode(os.readlink(path)) + b"\0" + os.fsencode(ends) + b"\0")
             elif stat.S_ISREG(found.st_mode) and found.st_size <= CONTENT_UP_TO:
-                try:
-                    with open(path, "rb") as stream:
-                        digest.update(hashlib.blake2b(stream.read(CONTENT_UP_TO + 1)).digest())
-                except OSError:
-                    digest.update(b"unreadable\0")
+                digest.update(_content(path))
             else:  # large files and anything that is not a regular file (never opened: a FIFO would block)
                 times = (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
                 digest.update(repr(times).encode())
+
+
+def _content(path: str) -> bytes:
+    """A regular file's digest, read as the loader reads (no symlink followed, never blocking: a file
+    swapped for a FIFO or a link since it was listed is said, not opened)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError:
+        return b"unreadable\0"
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return b"not a regular file\0"
+        chunks, total = [], 0
+        while total <= CONTENT_UP_TO:
+            chunk = os.read(descriptor, CONTENT_UP_TO + 1 - total)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        return hashlib.blake2b(b"".join(chunks)).digest()
+    except OSError:
+        return b"unreadable\0"
+    finally:
+        os.close(descriptor)
 
 
 def _dockyard(digest: Any) -> None:
@@ -148,13 +174,17 @@ class Memo:
 
     @classmethod
     def of(cls, arguments: list[str]) -> Memo | None:
-        """The memo of `dockyard validate ARGUMENTS`, or None when nothing may be remembered."""
-        cache = locations.parse_cache()
-        repo = _repo_argument(arguments)
-        root = _repo_root(repo) if repo is not None else None
-        if cache is None or root is None:
+        """The memo of `dockyard validate ARGUMENTS`, or None when nothing may be remembered (then
+        validate judges, and says what is wrong, as it always does)."""
+        try:
+            cache = locations.parse_cache()
+            repo = _repo_argument(arguments)
+            root = _repo_root(repo) if repo is not None else None
+            if cache is None or root is None:
+                return None
+            return cls(arguments, root, cache / "verdicts")
+        except (OSError, RuntimeError, ValueError):  # a working directory gone, a folder not searchable
             return None
-        return cls(arguments, root, cache / "verdicts")
 
     def _repo_digest(self) -> str:
         digest = hashlib.blake2b()
@@ -166,14 +196,18 @@ class Memo:
         return self.folder / f"{self.key}.json"
 
     def replay(self) -> int | None:
-        """The exit code after printing what the remembered run printed; None if there is none."""
+        """The exit code after printing what the remembered run printed; None if there is none (or
+        what is kept is not a verdict this Dockyard wrote: nothing is printed then)."""
         try:
             kept = json.loads(self._file.read_text())
         except (OSError, ValueError):
             return None
-        if not isinstance(kept, dict) or not isinstance(kept.get("code"), int):
+        written = kept.get("written") if isinstance(kept, dict) else None
+        if not isinstance(kept, dict) or kept.get("code") != 0 or not isinstance(written, list):
             return None
-        for where, text in kept.get("written", []):
+        if not all(isinstance(w, list) and len(w) == 2 and w[0] in (1, 2) and isinstance(w[1], str) for w in written):
+            return None
+        for where, text in written:
             (sys.stderr if where == 2 else sys.stdout).write(text)
         sys.stdout.flush()
         sys.stderr.flush()
@@ -186,11 +220,11 @@ class Memo:
         sys.stderr = _Tee(sys.stderr, 2, self.written)
 
     def finish(self, code: int) -> None:
-        """Keep the verdict if it may be replayed: a valid or invalid repo that did not change
-        while it was judged."""
+        """Keep the verdict if it may be replayed: a valid repo that did not change while it was
+        judged."""
         if self._streams is not None:
             sys.stdout, sys.stderr = self._streams
-        if code not in (0, 1) or self._repo_digest() != self.before:
+        if code != 0 or self._repo_digest() != self.before:
             return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)

@@ -48,12 +48,16 @@ def test_the_same_repo_is_answered_from_its_verdict_without_the_pipeline(repo: P
     assert _validate(repo, cache, "-c", "prod-eu", replay_only=True)[0] != 0
 
 
-def test_an_invalid_repo_replays_its_errors_and_exit_code(repo: Path, tmp_path: Path) -> None:
+def test_an_invalid_repo_is_judged_every_time(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An invalid verdict may come from the machine (a cache that cannot be written, a full disk),
+    not the repo: it is never kept."""
     cache = tmp_path / "cache"
     replace(repo, "services/orders/dockyard.yaml", "port: metrics", "port: [metrics]")
     first = _validate(repo, cache)
     assert first[0] == 1 and "services/orders/dockyard.yaml" in first[2], first
-    assert _validate(repo, cache, replay_only=True) == first
+    monkeypatch.setenv("DOCKYARD_PARSE_CACHE", str(cache))
+    memo = Memo.of([str(repo)])
+    assert memo is not None and memo.replay() is None
 
 
 @pytest.mark.parametrize("change", ["content", "added", "removed", "environment"])
@@ -125,3 +129,56 @@ def test_the_digest_reads_nothing_outside_the_repo_and_never_opens_a_fifo(
     (outside / "secret.yaml").write_text("token: changed\n")  # not part of the repo's digest
     again = Memo.of([str(repo)])
     assert again is not None and again.key == before
+
+
+def test_a_symlink_through_a_hop_outside_counts_by_where_it_ends(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKYARD_PARSE_CACHE", str(tmp_path / "cache"))
+    settings = repo / "services" / "orders"
+    (settings / "good.yaml").write_text((settings / "dockyard.yaml").read_text())
+    (settings / "bad.yaml").write_text("kind: Wrong\n")
+    hop = tmp_path / "hop"
+    hop.symlink_to(settings / "good.yaml")
+    (settings / "dockyard.yaml").unlink()
+    (settings / "dockyard.yaml").symlink_to(hop)
+    before = Memo.of([str(repo)])
+    hop.unlink()
+    hop.symlink_to(settings / "bad.yaml")  # the link's own text is the same
+    after = Memo.of([str(repo)])
+    assert before is not None and after is not None and before.key != after.key
+
+
+def test_what_is_kept_must_be_a_valid_verdict_or_nothing_is_printed(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOCKYARD_PARSE_CACHE", str(tmp_path / "cache"))
+    memo = Memo.of([str(repo)])
+    assert memo is not None
+    memo.folder.mkdir(parents=True)
+    for kept in ('{"code": 0, "written": [[1]]}', '{"code": 1, "written": []}', "[]", "{"):
+        (memo.folder / f"{memo.key}.json").write_text(kept)
+        assert memo.replay() is None
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_working_directory_that_is_gone_remembers_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert Memo.of(["."]) is None
+
+
+def test_the_loader_never_reads_git_s_own_folder(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`.git` is not in the verdict's digest because nothing of the platform is ever read from it."""
+    from tests.helpers import run_cli
+
+    (repo / ".git").mkdir()
+    (repo / ".git" / "nginx.conf").write_text("server {}\n")
+    replace(repo, "services/web/score.yaml", "source: nginx.conf", "source: ../../.git/nginx.conf")
+    result = run_cli(capsys, "validate", str(repo))
+    assert result.code == 1
+    assert "`../../.git/nginx.conf` is inside .git, git's own folder, which is not part of the platform repo" in (
+        result.err
+    ), result.err

@@ -44,6 +44,11 @@ def resolve_inside(root: Path, relative: str, shown: str | None = None) -> Path:
         raise Refused(f"cannot read {shown}: {_reason(error)}") from None
     if resolved != base and base not in resolved.parents:
         raise Refused(f"{shown} resolves outside the platform repo", hint=OUTSIDE_HINT)
+    if ".git" in resolved.relative_to(base).parts:
+        raise Refused(
+            f"{shown} is inside .git, git's own folder, which is not part of the platform repo",
+            hint="keep the file in the repo's tree, where git tracks it",
+        )
     return resolved
 
 
