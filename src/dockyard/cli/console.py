@@ -66,6 +66,14 @@ def console_command(
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="Where the clone of --source is kept (default: a new folder).")
     ] = None,
+    plans: Annotated[
+        bool,
+        typer.Option(
+            "--plans/--no-plans",
+            help="Plan against the cluster (dry runs need the rights applying needs; the console in the cluster "
+            "runs without them).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the console: the service catalog, each service's values, objects and history, and a form
     that adds or changes a service as a commit in the repo (never a direct write to a cluster)."""
@@ -107,7 +115,7 @@ def console_command(
     root = find_repo(repo)
     with contextlib.suppress(InputError):  # an invalid repo is served: the console shows its problems
         effective(load(root), cluster)  # an unknown cluster is a usage error (with the clusters there are)
-    console = Console(root, cluster, upstream=upstream)
+    console = Console(root, cluster, upstream=upstream, plans=plans)
     snapshot = console.snapshot()
     if snapshot.problems:
         err.print(f"warning: the repo does not load for cluster {cluster}; the console shows why")

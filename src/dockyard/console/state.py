@@ -106,6 +106,7 @@ class Console:
         live_every: float = 5.0,
         upstream: Upstream | None = None,
         follow_every: float = 30.0,
+        plans: bool = True,
     ) -> None:
         self.root = root
         self.cluster = cluster
@@ -114,6 +115,7 @@ class Console:
         self.snapshots = Snapshots(root, cluster, recheck=recheck)
         self.git = GitRepo(root, upstream)
         self.follow_every = follow_every
+        self.plans = plans
         self.live = LiveReader(self._connect, self._watched, cluster, live_every)
         self._planning = threading.Lock()
         self._saving = threading.Lock()
@@ -172,6 +174,7 @@ class Console:
         self.card(name)
         platform = self.snapshot().platform
         assert platform is not None
+        self._may_plan()
         if not self._planning.acquire(blocking=False):
             raise PlanBusy("a plan is being made already; try again when it is done")
         try:
@@ -189,6 +192,7 @@ class Console:
         checked = self.check(form, errors, new=new, base=base)
         if not checked.ok or checked.draft is None:
             return checked, None
+        self._may_plan()
         if not self._planning.acquire(blocking=False):
             raise PlanBusy("a plan is being made already; try again when it is done")
         try:
@@ -199,6 +203,13 @@ class Console:
         finally:
             self._planning.release()
         return checked, Planned(tuple(planned(found.changes, form.name)), found.changes.summary())
+
+    def _may_plan(self) -> None:
+        if not self.plans:
+            raise DockyardError(
+                "this console does not plan against the cluster (in the cluster it may read, not dry-run "
+                "what applying writes): run `dockyard plan`, or see the sync controller's status"
+            )
 
     def snapshot(self) -> Snapshot:
         return self.snapshots.current()

@@ -27,3 +27,9 @@ def keycloak_issuer(domain: str, realm: str) -> str:
 def keycloak_jwks(realm: str) -> str:
     """Where the mesh fetches the realm's signing keys (inside the cluster, not through the edge)."""
     return f"{KEYCLOAK_URL}/realms/{realm}/protocol/openid-connect/certs"
+
+
+CONSOLE_SERVICE_ACCOUNT = ("dockyard-sync", "dockyard-console")
+"""The in-cluster console's ServiceAccount (namespace, name): the teams' namespaces bind it to read
+and to run jobs there (render/components/console.py makes it)."""
+CONSOLE_JOBS_ROLE = "dockyard-console-jobs"

@@ -41,7 +41,7 @@ from dockyard.render.provisioners.custom import from_document
 from dockyard.render.resource_params import expanded, provision_order, references
 from dockyard.render.sealed import stamped
 from dockyard.render.task_data import KeycloakClient, TaskKind
-from dockyard.render.tenancy import admin_binding, team_objects
+from dockyard.render.tenancy import admin_binding, console_bindings, team_objects
 from dockyard.render.workload import Wiring, WorkloadProblem, render_service
 
 
@@ -291,6 +291,9 @@ def _namespaces(platform: Platform) -> list[Rendered]:
         for manifest in manifests:
             source = where if manifest["kind"] not in ("Namespace", "NetworkPolicy") else Source(file)
             objects.append(_finish(Rendered(manifest, Stage.NAMESPACES, source), common))
+        if platform.settings.console_in_cluster:  # placed at the setting that asks for it
+            console = _layer_source(platform.locate(("console", "inCluster")))
+            objects += [_finish(Rendered(m, Stage.NAMESPACES, console), common) for m in console_bindings(namespace)]
     admins = platform.settings.platform_admins
     if admins:
         source = _layer_source(platform.locate(("platformAdmins",)))

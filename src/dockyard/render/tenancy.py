@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dockyard.model.settings import Team
+from dockyard.render import platform_names
 from dockyard.render.bundle import obj
 
 RBAC = "rbac.authorization.k8s.io"
@@ -26,6 +27,23 @@ def team_objects(namespace: str, team: Team) -> list[dict[str, Any]]:
         limit = {"type": "Container", **{key: dict(value) for key, value in sorted(team.limits.items())}}
         objects.append(obj("v1", "LimitRange", "team-limits", namespace, spec={"limits": [limit]}))
     return objects
+
+
+def console_bindings(namespace: str) -> list[dict[str, Any]]:
+    """The in-cluster console may read a team's namespace (`view`: no Secrets) and run its jobs."""
+    account_namespace, account = platform_names.CONSOLE_SERVICE_ACCOUNT
+    subjects = [{"kind": "ServiceAccount", "name": account, "namespace": account_namespace}]
+    return [
+        obj(
+            f"{RBAC}/v1",
+            "RoleBinding",
+            f"{account}-{role}",
+            namespace,
+            roleRef={"apiGroup": RBAC, "kind": "ClusterRole", "name": cluster_role},
+            subjects=subjects,
+        )
+        for role, cluster_role in (("view", "view"), ("jobs", platform_names.CONSOLE_JOBS_ROLE))
+    ]
 
 
 def admin_binding(groups: tuple[str, ...]) -> dict[str, Any]:

@@ -341,3 +341,21 @@ def test_the_catalog_names_who_answers_for_a_service(signed_in: Callable[..., Te
     assert services["web"]["owner"] is None
     assert "shop <small>(orders-oncall)</small>" in client.get("/").text
     assert "team shop · owner orders-oncall · namespace shop" in client.get("/services/orders").text
+
+
+def test_a_console_without_plans_says_where_plans_are_made(repo: Path, tmp_path: Path) -> None:
+    from dockyard.console.app import create_app
+    from dockyard.console.state import Console
+    from dockyard.console.web import Settings
+    from tests.unit.console.conftest import sign_in
+
+    console = Console(repo, "local", recheck=0.0, kubeconfig=tmp_path / "none", plans=False)
+    client = sign_in(
+        TestClient(create_app(console, Settings(dev_login=True, secure_cookies=False)), "http://127.0.0.1")
+    )
+    answer = client.post("/api/services/orders/plan")
+    assert answer.status_code == 502
+    assert answer.json()["error"] == (
+        "this console does not plan against the cluster (in the cluster it may read, not dry-run what applying "
+        "writes): run `dockyard plan`, or see the sync controller's status"
+    )

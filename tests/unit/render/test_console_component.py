@@ -44,7 +44,8 @@ def test_the_console_runs_beside_the_controller_behind_the_gateway_and_the_platf
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "registry.example.org/dockyard/dockyard:0.2.0"  # the controller's release
     args = container["args"]
-    pairs = dict(zip(args[1::2], args[2::2], strict=False)) if args[0] == "console" else {}
+    assert args[0] == "console" and args[-1] == "--no-plans"
+    pairs = dict(zip(args[1:-1:2], args[2:-1:2], strict=True))
     assert pairs["--source"] == "https://git.example.org/shop/platform.git"
     assert pairs["--public-url"] == "https://console.shop.localtest.me"
     assert pairs["--oidc-issuer"] == "https://sso.shop.localtest.me/realms/shop"
@@ -53,7 +54,25 @@ def test_the_console_runs_beside_the_controller_behind_the_gateway_and_the_platf
     assert deployment["spec"]["strategy"] == {"type": "Recreate"} and deployment["spec"]["replicas"] == 1
     route = objects[("HTTPRoute", "console")]
     assert route["spec"]["hostnames"] == ["console.shop.localtest.me"]
-    assert objects[("ClusterRoleBinding", f"{NAME}-plan")]["roleRef"]["name"] == "dockyard-controller"
+    assert "--no-plans" in args  # it reads; dry runs need the rights applying needs
+    assert ("ClusterRoleBinding", f"{NAME}-plan") not in objects
+    status = objects[("ClusterRole", f"{NAME}-status")]["rules"]
+    assert status[1] == {
+        "apiGroups": [""],
+        "resources": ["configmaps"],
+        "verbs": ["get"],
+        "resourceNames": ["shop-local"],
+    }
+    services = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "services")
+    assert services.code == 0, services.err
+    bindings = {
+        o["metadata"]["name"]: o
+        for o in yaml.safe_load_all(services.out)
+        if o and o["kind"] == "RoleBinding" and o["metadata"]["namespace"] == "shop"
+    }
+    assert bindings[f"{NAME}-view"]["roleRef"]["name"] == "view"  # no Secrets
+    assert bindings[f"{NAME}-jobs"]["roleRef"]["name"] == "dockyard-console-jobs"
+    assert bindings[f"{NAME}-jobs"]["subjects"] == [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
 
     from dockyard.actions import chart_store
     from dockyard.render.platform import render_platform
@@ -87,3 +106,16 @@ def test_the_console_in_the_cluster_says_what_it_needs(tmp_path: Path, capsys: p
         "Keycloak (the `sso` feature, or the component `keycloak`)"
     ), lines
     assert lines[0].startswith("platform.yaml:")
+
+
+@pytest.mark.tools
+def test_in_the_cluster_a_change_on_a_branch_must_be_pushed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo, _standins = complete_repo(tmp_path)
+    with (repo / "platform.yaml").open("a") as platform:
+        platform.write(SETTINGS.replace("  inCluster: true\n", "  inCluster: true\n  changes: branch\n"))
+    result = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "platform")
+    assert result.code == 1
+    assert "in the cluster, each change's branch must be pushed (the clone is lost when its pod goes): the " in (
+        result.err
+    )
+    assert "hint: set console.remote: origin" in result.err

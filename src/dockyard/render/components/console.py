@@ -7,10 +7,14 @@ it, in its namespace, and works on a clone of the same source: it follows the br
 each change as it commits it (so it needs the git credentials to be allowed to push), and the
 controller applies it. One replica: the clone and its saves are one process's.
 
-Its access: what planning needs (the controller's role, derived from the render: a plan dry-runs
-what applying would write), and starting, cancelling and reading jobs' runs. Its client secret and
-session key are Secrets a task generates; its Keycloak client is made by a task, its tokens naming
-the person's groups, which the layers' `teams` and `platformAdmins` turn into roles.
+Its access is to read, never to write what the platform applies: in each team's namespace the
+cluster role `view` (no Secrets) and its jobs' runs (started from a CronJob's template, cancelled,
+their logs read), bound with the team's namespace objects; beside that, the Platform objects (the
+sync controller's status) and its platform's inventory. So it does not plan against the cluster
+(a plan dry-runs what applying writes, which needs the controller's rights): `dockyard plan` and
+the controller's status do. Its client secret and session key are Secrets a task generates; its
+Keycloak client is made by a task, its tokens naming the person's groups, which the layers' `teams`
+and `platformAdmins` turn into roles.
 """
 
 from __future__ import annotations
@@ -30,8 +34,7 @@ from dockyard.render.components.identity import sign_in_groups
 from dockyard.render.provisioners.route import served_scheme
 from dockyard.render.task_data import KeyValue, TaskKind
 
-NAME = "dockyard-console"
-NAMESPACE = controller.NAMESPACE
+NAMESPACE, NAME = platform_names.CONSOLE_SERVICE_ACCOUNT
 """Beside the sync controller: the same release, the same source and its git credentials."""
 PORT = 8400
 SECRET = "dockyard-console"
@@ -45,7 +48,8 @@ JOB_RULES = [
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
 ]
-"""A job's runs: started from its CronJob's template, cancelled (with their pods), their logs read."""
+"""A job's runs: started from its CronJob's template, cancelled (with their pods), their logs read;
+bound in the teams' namespaces only (render/services.py)."""
 
 
 def wanted(platform: Platform) -> Position | None:
@@ -68,6 +72,17 @@ def _settings(platform: Platform) -> SyncController:
         )
         if not present
     ]
+    if platform.settings.console_changes == "branch" and platform.settings.console_remote != "origin":
+        raise InputError(
+            [
+                Problem(
+                    platform.locate(("console", "changes")),
+                    "in the cluster, each change's branch must be pushed (the clone is lost when its pod goes): "
+                    "the console's clone has one remote, `origin`",
+                    "set console.remote: origin",
+                )
+            ]
+        )
     if missing:
         raise InputError(
             [
@@ -86,18 +101,22 @@ def _settings(platform: Platform) -> SyncController:
 def console_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> list[dict[str, Any]]:
     settings = _settings(platform)
     rbac = "rbac.authorization.k8s.io"
+    status = [
+        {"apiGroups": ["dockyard.dev"], "resources": ["platforms"], "verbs": ["get", "list", "watch"]},
+        {  # its platform's inventory: what the last apply wrote (drift is compared with it)
+            "apiGroups": [""],
+            "resources": ["configmaps"],
+            "verbs": ["get"],
+            "resourceNames": [f"{platform.name}-{platform.cluster.name}"],
+        },
+    ]
     subjects = [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
-
-    def binding(name: str, role: str) -> dict[str, Any]:
-        ref = {"apiGroup": rbac, "kind": "ClusterRole", "name": role}
-        return obj(f"{rbac}/v1", "ClusterRoleBinding", name, None, roleRef=ref, subjects=subjects)
-
-    route = edge_route(platform, "console", NAMESPACE, NAME, 80)
+    status_ref = {"apiGroup": rbac, "kind": "ClusterRole", "name": f"{NAME}-status"}
     return [
         obj("v1", "ServiceAccount", NAME, NAMESPACE),
-        obj(f"{rbac}/v1", "ClusterRole", f"{NAME}-jobs", None, rules=JOB_RULES),
-        binding(f"{NAME}-jobs", f"{NAME}-jobs"),
-        binding(f"{NAME}-plan", controller.NAME),  # a plan dry-runs what applying writes: the controller's role
+        obj(f"{rbac}/v1", "ClusterRole", platform_names.CONSOLE_JOBS_ROLE, None, rules=JOB_RULES),
+        obj(f"{rbac}/v1", "ClusterRole", f"{NAME}-status", None, rules=status),
+        obj(f"{rbac}/v1", "ClusterRoleBinding", f"{NAME}-status", None, roleRef=status_ref, subjects=subjects),
         _deployment(platform, settings),
         obj(
             "v1",
@@ -106,7 +125,7 @@ def console_objects(platform: Platform, _requests: Sequence[TaskRequest]) -> lis
             NAMESPACE,
             spec={"selector": dict(SELECTOR), "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
         ),
-        route,
+        edge_route(platform, "console", NAMESPACE, NAME, 80),
     ]
 
 
@@ -130,6 +149,7 @@ def _deployment(platform: Platform, settings: SyncController) -> dict[str, Any]:
         args += ["--credentials", f"{MOUNTS}/git"]
         mounts.append({"name": "git", "mountPath": f"{MOUNTS}/git", "readOnly": True})
         volumes.append({"name": "git", "secret": {"secretName": settings.credentials, "defaultMode": 0o440}})
+    args.append("--no-plans")  # it may read, not dry-run what applying writes
     probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10}
     container = {
         "name": "console",
