@@ -13,7 +13,7 @@ import yaml
 from dockyard import actions
 from dockyard.cli.shared import RepoArg, err
 from dockyard.errors import UsageError
-from dockyard.localcluster.authentication import configuration
+from dockyard.localcluster.authentication import api_version, configuration
 from dockyard.render.components.component import installs
 from dockyard.render.components.identity import api_server_authenticator, sign_in_groups
 from dockyard.render.platform_names import keycloak_issuer
@@ -38,6 +38,13 @@ def authentication(
             f"warning: no layer of cluster {cluster} names a group (`teams.<name>.editors`, `viewers`, "
             "`platformAdmins`): people can sign in, but no RoleBinding grants them anything"
         )
+    kubernetes = platform.cluster.kubernetes_version
+    version = api_version(kubernetes)
+    if version is None:
+        raise UsageError(
+            f"cluster {cluster} runs Kubernetes {kubernetes}; an AuthenticationConfiguration with these claims "
+            "needs 1.30 or later: give its API server the --oidc-* flags for the same issuer instead"
+        )
     issuer = keycloak_issuer(platform.domain, platform.name)
-    document = configuration([api_server_authenticator(issuer)])
+    document = configuration([api_server_authenticator(issuer)], version)
     sys.stdout.write(yaml.safe_dump(document, sort_keys=False))

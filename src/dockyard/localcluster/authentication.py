@@ -15,10 +15,22 @@ from typing import Any
 from dockyard.atomic import write_atomic
 
 API_VERSION = "apiserver.config.k8s.io/v1"
+"""Served from Kubernetes 1.34 (v1beta1 from 1.30): the local control plane runs a newer one."""
 
 
-def configuration(authenticators: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    return {"apiVersion": API_VERSION, "kind": "AuthenticationConfiguration", "jwt": [dict(a) for a in authenticators]}
+def api_version(kubernetes: str) -> str | None:
+    """The AuthenticationConfiguration version an API server of `kubernetes` (`1.33`) reads with
+    these fields (JWT issuers, claim and user validation expressions); None before 1.30."""
+    major, minor = (int(part) for part in kubernetes.split(".")[:2])
+    if (major, minor) >= (1, 34):
+        return API_VERSION
+    if (major, minor) >= (1, 30):
+        return "apiserver.config.k8s.io/v1beta1"
+    return None
+
+
+def configuration(authenticators: Sequence[Mapping[str, Any]], version: str = API_VERSION) -> dict[str, Any]:
+    return {"apiVersion": version, "kind": "AuthenticationConfiguration", "jwt": [dict(a) for a in authenticators]}
 
 
 def ensure(path: Path) -> None:

@@ -100,3 +100,31 @@ def test_authentication_prints_the_configuration_for_a_cluster_with_sso(
         "error: cluster local does not install Keycloak (profile dev-fast): there is no sign-in to trust; use a "
         "profile with `sso`, or switch the component `keycloak` on\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("kubernetes", "version"),
+    [
+        ("1.36", "apiserver.config.k8s.io/v1"),
+        ("1.34", "apiserver.config.k8s.io/v1"),
+        ("1.33", "apiserver.config.k8s.io/v1beta1"),
+        ("1.30", "apiserver.config.k8s.io/v1beta1"),
+        ("1.29", None),
+    ],
+)
+def test_the_configuration_is_of_the_version_the_clusters_api_server_reads(
+    kubernetes: str, version: str | None
+) -> None:
+    assert authentication.api_version(kubernetes) == version
+
+
+def test_an_older_cluster_is_told_to_use_the_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.helpers import replace
+
+    repo = copy_example(tmp_path / "shop")
+    replace(repo, "clusters/prod-eu.yaml", 'version: "1.35"', 'version: "1.29"')
+    result = run_cli(capsys, "authentication", "-c", "prod-eu", str(repo))
+    assert result.code == 2
+    assert "cluster prod-eu runs Kubernetes 1.29; an AuthenticationConfiguration with these claims needs 1.30" in (
+        result.err
+    )
