@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
@@ -130,6 +131,10 @@ def console_command(
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
+BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+"""A branch name the console follows: never one git could read as an option."""
+
+
 def _clone(source: str, branch: str, credentials: Path | None, workdir: Path | None) -> tuple[Path, Upstream]:
     """A working copy of `source`'s `branch` in `workdir` (cloned when new, kept when it is one
     already), and the upstream the console follows and pushes to."""
@@ -139,6 +144,8 @@ def _clone(source: str, branch: str, credentials: Path | None, workdir: Path | N
     from dockyard.console.gitrepo import Upstream
     from dockyard.sync.source import GitSource  # its credentials, as the sync controller uses them
 
+    if not BRANCH.fullmatch(branch) or ".." in branch or branch.endswith((".lock", "/")):
+        raise UsageError(f"--branch `{branch}` is not a branch name (letters, digits, `.`, `_`, `-` and `/`)")
     folder = workdir or Path(tempfile.mkdtemp(prefix="dockyard-console-"))
     remote = GitSource(source, branch, folder.parent / f".{folder.name}-git", credentials)
     env = remote.remote_env()

@@ -213,7 +213,17 @@ class GitRepo:
         full_env.update({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})})
         try:
             done = subprocess.run(
-                ["git", "-c", "core.hooksPath=/dev/null", "-c", "commit.gpgsign=false", *args],
+                # no hooks, no signing prompts, and no credential helper that would keep a password askpass gave
+                [
+                    "git",
+                    "-c",
+                    "core.hooksPath=/dev/null",
+                    "-c",
+                    "commit.gpgsign=false",
+                    "-c",
+                    "credential.helper=",
+                    *args,
+                ],
                 cwd=self.root,
                 env=full_env,
                 capture_output=True,

@@ -124,3 +124,11 @@ def test_what_others_push_during_a_save_is_never_written_over(
         console.save(form, errors, EDITOR, new=False)
     pushed = git(remote, "show", "main:services/orders/score.yaml")
     assert "# Orders API (theirs)" in pushed and "ghcr.io/acme/orders:9" not in pushed
+
+
+def test_a_branch_that_git_could_read_as_an_option_is_refused(remote: Path, tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as refused:
+        _clone(str(remote), "--upload-pack=touch /tmp/x", None, tmp_path / "workdir")
+    assert str(refused.value) == (
+        "--branch `--upload-pack=touch /tmp/x` is not a branch name (letters, digits, `.`, `_`, `-` and `/`)"
+    )
