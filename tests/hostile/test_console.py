@@ -12,6 +12,7 @@ saves are commits), so it is held to what the corpus holds the commands to:
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import tempfile
@@ -23,6 +24,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dockyard.console.app import create_app
+from dockyard.console.form import NOT_TEXT
 from dockyard.console.state import Console
 from dockyard.console.web import Settings
 from tests.helpers import commit_all, copy_example, run_cli
@@ -92,6 +94,8 @@ BENIGN = {
     "base": None,
 }
 """Per field, a value the console takes: so a refusal of a hostile one is the value's doing."""
+ECHOED = ("name", "image", "route_host", "route_path", "health_path", "schedule")
+"""Fields a refused form shows again as posted (so the escaping check sees the value at all)."""
 SHOWN_RAW = ("<script>alert(1)</script>", "\x1b", "\x00")
 """What a page must never carry as it was given."""
 
@@ -182,12 +186,21 @@ def test_hostile_values_of_a_field_get_an_answer_and_change_nothing_outside_the_
             _git(root, "reset", "--quiet", "--hard", first)
             _git(root, "clean", "-fdq")
         if isinstance(value, str) and _utf8(value):  # the HTML form takes text only
-            page = client.post("/drafts", data={k: v for k, v in _body(field, value).items() if isinstance(v, str)})
-            if page.status_code >= 500:
-                failures.append(f"{label}: the form's check answered {page.status_code}")
-            shown = [raw for raw in SHOWN_RAW if raw in value and raw in page.text]
-            if shown:
-                failures.append(f"{label}: the page shows {shown!r} as given")
+            posted = {k: str(v) for k, v in _body(field, value).items() if isinstance(v, str | int) and v is not True}
+            posted["new"] = "true"
+            checked = client.post("/drafts", data=posted)  # the live check, shown at the fields
+            refused = client.post("/services", data=posted, follow_redirects=False)  # a refusal re-renders the form
+            if refused.status_code == 303:  # taken: the commit is the save's, checked above
+                _git(root, "reset", "--quiet", "--hard", first)
+            for what, page in (("check", checked), ("refused save", refused)):
+                if page.status_code >= 500:
+                    failures.append(f"{label}: the form's {what} answered {page.status_code}")
+                shown = [raw for raw in SHOWN_RAW if raw in value and raw in page.text]
+                if shown:
+                    failures.append(f"{label}: the form's {what} shows {shown!r} as given")
+            echoed = NOT_TEXT.sub("\ufffd", value)  # a control character comes back as the replacement character
+            if refused.status_code == 422 and echoed not in html.unescape(refused.text) and field in ECHOED:
+                failures.append(f"{label}: the refused form does not show what was posted in {field}")
     assert failures == []
     print(f"{field}: {len(accepted)} of {len(HOSTILE)} saved ({', '.join(accepted)})")
 

@@ -20,7 +20,7 @@ from dockyard import __version__
 from dockyard.console import api_models as api
 from dockyard.console.api_models import answers
 from dockyard.console.auth import Access, Person, Role, Session, SessionCodec
-from dockyard.console.form import FIELDS, CannotEdit, current_fields, parse_fields
+from dockyard.console.form import FIELDS, NOT_TEXT, CannotEdit, current_fields, parse_fields
 from dockyard.console.gitrepo import GitError
 from dockyard.console.graph import callers_of, neighbourhood
 from dockyard.console.links import observability
@@ -468,7 +468,9 @@ async def _posted(request: Request) -> dict[str, Any]:
 
 
 def _shown_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    shown = {k: v for k, v in fields.items() if k != "contract"}
+    """The posted fields, to show the refused form again: a control character (which the field's
+    error names) is shown as the replacement character, never sent back to the browser as it came."""
+    shown = {k: NOT_TEXT.sub("\ufffd", v) if isinstance(v, str) else v for k, v in fields.items() if k != "contract"}
     for flag in ("database", "cache", "bucket"):
         shown[flag] = str(fields.get(flag, "")).lower() in ("on", "true", "1", "yes")
     return shown
