@@ -30,9 +30,25 @@ def uid(namespace: str, service: str) -> str:
     return f"{whole[: UID_LENGTH - 9]}-{hashlib.sha256(whole.encode()).hexdigest()[:8]}"
 
 
+POD_PREFIX = 58
+"""Kubernetes cuts a generated name's prefix to 58 characters before its 5 random ones."""
+
+
+def pod_pattern(service: str) -> str:
+    """The names of the Deployment's pods: `<service>-<pod-template-hash>-<5 random>`, the part
+    before the random ones cut to 58 characters (so for a long name the hash, or the dash, or part
+    of the name is gone); never a pod of another Deployment whose name starts the same."""
+    if len(service) + 1 + 10 + 1 <= POD_PREFIX:
+        return f"{service}-[a-z0-9]{{6,10}}-[a-z0-9]{{5}}"
+    if len(service) >= POD_PREFIX:
+        return f"{service[:POD_PREFIX]}[a-z0-9]{{5}}"
+    room = POD_PREFIX - len(service) - 1  # what is left of "<hash>-" after "<service>-"
+    return f"{service}-[a-z0-9]{{0,{min(room, 10)}}}-?[a-z0-9]{{5}}"
+
+
 def service_dashboard(service: str, namespace: str, *, scraped: bool, logs: bool) -> dict[str, Any]:
     """The ConfigMap holding the service's dashboard."""
-    pods = f'namespace="{namespace}", pod=~"{service}-[a-z0-9]{{6,10}}-[a-z0-9]{{5}}"'
+    pods = f'namespace="{namespace}", pod=~"{pod_pattern(service)}"'
     deployment = f'namespace="{namespace}", deployment="{service}"'
     panels = [
         _panel(

@@ -94,3 +94,17 @@ def test_every_query_of_the_dashboards_is_promql_the_real_parser_reads(repo: Pat
     checked = subprocess.run([str(promtool()), "check", "rules", str(file)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert f"SUCCESS: {len(rules)} rules found" in checked.stdout
+
+
+@pytest.mark.parametrize("length", [3, 46, 47, 50, 56, 57, 58, 63])
+def test_a_long_services_pods_are_matched_as_kubernetes_cuts_their_names(length: int) -> None:
+    """Kubernetes names a pod `(<deployment>-<hash>-)[:58]` and 5 random characters."""
+    from dockyard.render.dashboards import pod_pattern
+
+    service = ("a" * length)[:-1] + "b"
+    prefix = f"{service}-7d9f8b6c5d-"[:58]
+    matched = re.compile(f"^(?:{pod_pattern(service)})$")
+    assert matched.match(prefix + "x2k9p"), (service, prefix)
+    other = f"{service[:-1]}c-7d9f8b6c5d-"[:58] + "x2k9p"  # another Deployment, a name alike but for its end
+    if length <= 58:  # beyond, Kubernetes itself gives both the same 58 characters: no name tells them apart
+        assert not matched.match(other)
