@@ -1,8 +1,8 @@
 """A fault injector in front of the real API server: an HTTPS proxy on loopback that forwards every
 request to it (as the cluster's admin, as Dockyard's kubeconfig would) and answers the requests a
 rule picks itself: with an error status (a 5xx, with or without Retry-After), or not at all (the
-client's timeout). The API server never sees a picked request; everything else is the real one's
-answer, streamed (watches too)."""
+client's timeout), before or after the API server did it (an answer lost on the way back).
+Everything else is the real one's answer, streamed (watches too)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ class Fault:
     """Answer with this status (a Kubernetes Status body); 0: say nothing for `silence` seconds."""
     retry_after: int | None = None
     silence: float = 0.0
+    lost: bool = False
+    """With `silence`: the request reaches the API server (the write is done), its answer is lost."""
 
 
 Rule = Callable[[str, str], Fault | None]
@@ -65,6 +67,9 @@ class FaultProxy:
                 fault = proxy.rule(self.command, self.path)
                 if fault is not None:
                     proxy.faults.append((self.command, self.path, fault))
+                    if fault.lost:  # done by the API server; the client never hears of it
+                        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | {"host"}}
+                        upstream.send(upstream.build_request(self.command, self.path, headers=headers, content=body))
                     if not fault.status:
                         time.sleep(fault.silence)
                         self.close_connection = True

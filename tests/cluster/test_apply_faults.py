@@ -1,7 +1,7 @@
 """Faults injected into `dockyard apply` through the real API server: its admission refuses a write
 after the dry run of the same object passed, so the apply stops between two writes; and, through a
-proxy in front of it (fault_proxy.py), a write is left unanswered, answered 503 with Retry-After
-(both tried again), or answered 500 (the apply stops). Nothing is
+proxy in front of it (fault_proxy.py), a write is done but its answer lost, a write is answered 503
+with Retry-After (both tried again), or a write is answered 500 (the apply stops). Nothing is
 pruned after a failed or partial apply, the error says what failed, and once the fault is gone
 the next apply converges: what the failed apply created is known, and pruned when it is removed."""
 
@@ -77,7 +77,7 @@ def _writes_of_api(method: str, path: str) -> bool:
     return method == "PATCH" and "/deployments/api?" in path and "dryRun" not in path
 
 
-def test_an_unanswered_write_and_a_503_asking_to_retry_are_retried_and_the_apply_converges(
+def test_a_write_whose_answer_is_lost_and_a_503_asking_to_retry_are_retried_and_the_apply_converges(
     repo: Path,
     local_cluster: control_plane.Running,
     api: Client,
@@ -87,7 +87,9 @@ def test_an_unanswered_write_and_a_503_asking_to_retry_are_retried_and_the_apply
     assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
     _next_commit(repo)
     proxy = FaultProxy(local_cluster, tmp_path)
-    faults = iter([Fault(silence=15.0), Fault(status=503, retry_after=1)])
+    # the first write is done by the API server but its answer never comes back (the client gives up
+    # and sends it again: a server-side apply is the same write twice); the second is refused with 503
+    faults = iter([Fault(silence=15.0, lost=True), Fault(status=503, retry_after=1)])
     proxy.rule = lambda method, path: next(faults, None) if _writes_of_api(method, path) else None
     args = ("apply", str(repo), "-c", "local", "--yes", "--timeout", "60", "--allow-mass-prune")
     with proxy.running():
