@@ -22,6 +22,7 @@ from dockyard.check.findings import Finding, Severity
 from dockyard.check.run import run_checks
 from dockyard.console.catalog import objects_by_service
 from dockyard.errors import DockyardError, InputError, Position, Problem, Problems
+from dockyard.load.confined import Refused, resolve_inside
 from dockyard.load.files import read_inside
 from dockyard.render.bundle import to_yaml
 from dockyard.render.platform import Part
@@ -155,7 +156,7 @@ class _overlay:
             if not target.is_relative_to(self.folder.resolve() / "services"):
                 raise DockyardError(f"{path} is outside the repo's services/ folder; nothing was written")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            _replace(target, data)
         return self.folder
 
     def __exit__(self, *_exc: object) -> None:
@@ -180,7 +181,7 @@ def _as_callee(score: Path) -> None:
         apis = {k: v for k, v in resources.items() if isinstance(v, dict) and v.get("type") == "api"}
         if apis:
             kept["resources"] = apis
-    score.write_text(yaml.safe_dump(kept, sort_keys=False))
+    _replace(score, yaml.safe_dump(kept, sort_keys=False).encode())
 
 
 def _copy(root: Path, relative: str, folder: Path) -> None:
@@ -198,8 +199,24 @@ def _copy(root: Path, relative: str, folder: Path) -> None:
 
 
 def _copy_file(root: Path, relative: str, folder: Path) -> None:
+    """A hard link to the repo's file where it can be made (six times faster than a copy for the
+    thousands of files of a large repo), else a copy. The overlay's own writes replace a file
+    (`_replace`), never write through a link into the repo."""
+    target = folder / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        source = resolve_inside(root, relative)
+        if source.is_file() and not source.is_symlink():
+            os.link(source, target)
+            return
+    except (Refused, OSError):
+        pass  # another file system, or not a plain file: read as the loader reads, or left to report
     data = read_inside(root, relative, Problems())
     if data is not None:
-        target = folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """`path` holds `data` as a new file (the old one may be a hard link to the repo's file)."""
+    path.unlink(missing_ok=True)
+    path.write_bytes(data)

@@ -193,3 +193,23 @@ def test_job_actions_are_kept_to_the_jobs_team(client: TestClient, repo: Path) -
         ):
             status = client.request(method, path).status_code
             assert status == expected, (role, team, method, path, status)  # 502: allowed, and no cluster here
+
+
+def test_judging_a_draft_never_writes_into_the_repo(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    """The private copy links the repo's files where it can: the draft's files, and the callers' view
+    of the services it calls, replace those links, never write through them."""
+    from dockyard.console.form import current_fields
+    from dockyard.console.state import files_digest
+
+    before = {p: p.read_bytes() for p in sorted(repo.rglob("*")) if p.is_file() and ".git" not in p.parts}
+    client = signed_in("editor")
+    files = {name: (repo / "services" / "web" / name).read_bytes() for name in ("score.yaml", "dockyard.yaml")}
+    fields = {**current_fields("web", files), "team": "shop", "base": files_digest(files)}
+    fields["image"] = "ghcr.io/acme/web:9"
+    live = client.post("/api/drafts", json=fields)  # web calls orders: orders is copied as its callers see it
+    assert live.status_code == 200 and live.json()["ok"], live.text
+    refused = client.put("/api/services/web", json={**fields, "port": 0})  # judged against the whole repo, refused
+    assert refused.status_code == 422, refused.text
+    after = {p: p.read_bytes() for p in sorted(repo.rglob("*")) if p.is_file() and ".git" not in p.parts}
+    assert after == before
+    assert git(repo, "status", "--porcelain") == ""
