@@ -81,12 +81,24 @@ class GitRepo:
                 target = f"HEAD:refs/heads/{self.upstream.branch}"
                 self._git("push", "--quiet", self.upstream.remote, target, env=self.upstream.env)
             except GitError as refused:
+                if self._landed(commit):  # the push timed out or lost its answer after the remote took it
+                    return
                 with contextlib.suppress(GitError):
                     self._git("reset", "--quiet", "--keep", f"{commit}~1")
                 raise GitError(
                     f"the change was not saved: {self.upstream.branch} could not be updated ({refused}); "
                     "someone may have changed it meanwhile: check the change again and save it once more"
                 ) from None
+
+    def _landed(self, commit: str) -> bool:
+        """Whether the upstream branch holds `commit` now (asked again after a failed push)."""
+        assert self.upstream is not None
+        try:
+            self._git("fetch", "--quiet", self.upstream.remote, self.upstream.branch, env=self.upstream.env)
+            self._git("merge-base", "--is-ancestor", commit, "FETCH_HEAD")
+        except GitError:
+            return False
+        return True
 
     def history(self, paths: list[str], limit: int = 50) -> list[Change]:
         """The newest commits that touched `paths` (none when the repo is not in git)."""

@@ -132,3 +132,23 @@ def test_a_branch_that_git_could_read_as_an_option_is_refused(remote: Path, tmp_
     assert str(refused.value) == (
         "--branch `--upload-pack=touch /tmp/x` is not a branch name (letters, digits, `.`, `_`, `-` and `/`)"
     )
+
+
+def test_a_push_whose_answer_never_comes_is_saved_when_the_remote_took_it(
+    remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git push gives up (its time runs out) after the remote updated the branch: the change was
+    saved, and the console says so rather than taking it back."""
+    from dockyard.console import gitrepo
+
+    console = _console(remote, tmp_path)
+    hook = remote / "hooks" / "post-receive"  # runs after the branch is updated; the push waits for it
+    hook.write_text("#!/bin/sh\nsleep 5\n")
+    hook.chmod(0o755)
+    monkeypatch.setattr(gitrepo, "GIT_TIMEOUT", 2.0)
+    form, errors = parse_fields(BILLING)
+    checked, saved = console.save(form, errors, EDITOR, new=True)
+    assert saved is not None, checked.errors
+    hook.unlink()
+    assert git(remote, "rev-parse", "main").strip() == saved.commit
+    assert git(console.root, "rev-parse", "HEAD").strip() == saved.commit  # kept, not taken back
