@@ -18,7 +18,7 @@ from dockyard.localcluster import control_plane
 from tests.cluster.admission import denied_writes
 from tests.cluster.commands import dockyard
 from tests.cluster.fault_proxy import Fault, FaultProxy
-from tests.helpers import replace, run_cli
+from tests.helpers import Result, replace, run_cli
 
 
 def _deployments(api: Client, namespace: str) -> dict[str, str]:
@@ -77,6 +77,28 @@ def _writes_of_api(method: str, path: str) -> bool:
     return method == "PATCH" and "/deployments/api?" in path and "dryRun" not in path
 
 
+FAULTED_APPLY = ("-c", "local", "--yes", "--timeout", "60", "--allow-mass-prune")
+
+
+def _applied_then_changed(repo: Path, cluster: control_plane.Running, capsys: pytest.CaptureFixture[str]) -> None:
+    assert dockyard(capsys, cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
+    _next_commit(repo)
+
+
+def _apply_through(proxy: FaultProxy, repo: Path, capsys: pytest.CaptureFixture[str]) -> Result:
+    with proxy.running():
+        return run_cli(
+            capsys,
+            "apply",
+            str(repo),
+            *FAULTED_APPLY,
+            "--kubeconfig",
+            str(proxy.kubeconfig),
+            "--context",
+            proxy.context,
+        )
+
+
 def test_a_write_whose_answer_is_lost_and_a_503_asking_to_retry_are_retried_and_the_apply_converges(
     repo: Path,
     local_cluster: control_plane.Running,
@@ -84,16 +106,13 @@ def test_a_write_whose_answer_is_lost_and_a_503_asking_to_retry_are_retried_and_
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
-    _next_commit(repo)
+    _applied_then_changed(repo, local_cluster, capsys)
     proxy = FaultProxy(local_cluster, tmp_path)
     # the first write is done by the API server but its answer never comes back (the client gives up
     # and sends it again: a server-side apply is the same write twice); the second is refused with 503
     faults = iter([Fault(silence=15.0, lost=True), Fault(status=503, retry_after=1)])
     proxy.rule = lambda method, path: next(faults, None) if _writes_of_api(method, path) else None
-    args = ("apply", str(repo), "-c", "local", "--yes", "--timeout", "60", "--allow-mass-prune")
-    with proxy.running():
-        applied = run_cli(capsys, *args, "--kubeconfig", str(proxy.kubeconfig), "--context", proxy.context)
+    applied = _apply_through(proxy, repo, capsys)
     assert applied.code == 0, applied.err
     assert [(fault.status, fault.silence) for _method, _path, fault in proxy.faults] == [(0, 15.0), (503, 0.0)]
     assert _deployments(api, repo.name) == {"api": "changed", "extra": ""}
@@ -106,13 +125,10 @@ def test_a_write_failing_with_a_5xx_prunes_nothing_and_the_next_apply_converges(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    assert dockyard(capsys, local_cluster, "apply", str(repo), "-c", "local", "--yes").code == 0
-    _next_commit(repo)
+    _applied_then_changed(repo, local_cluster, capsys)
     proxy = FaultProxy(local_cluster, tmp_path)
     proxy.rule = lambda method, path: Fault(status=500) if _writes_of_api(method, path) else None
-    args = ("apply", str(repo), "-c", "local", "--yes", "--timeout", "60", "--allow-mass-prune")
-    with proxy.running():
-        failed = run_cli(capsys, *args, "--kubeconfig", str(proxy.kubeconfig), "--context", proxy.context)
+    failed = _apply_through(proxy, repo, capsys)
     assert failed.code == 1, failed.out + failed.err
     assert failed.err.splitlines()[-2:] == [
         "error: applying failed:",
@@ -121,7 +137,7 @@ def test_a_write_failing_with_a_5xx_prunes_nothing_and_the_next_apply_converges(
     assert len(proxy.faults) == 1  # a 500 without Retry-After is not tried again
     assert _deployments(api, repo.name) == {"api": "normal", "client": "", "extra": ""}  # nothing pruned
 
-    again = dockyard(capsys, local_cluster, *args)
+    again = dockyard(capsys, local_cluster, "apply", str(repo), *FAULTED_APPLY)
     assert again.code == 0, again.err
     assert again.out.splitlines()[-1] == "applied: 1 written, 3 pruned, 9 unchanged, 0 tasks run"
     assert _deployments(api, repo.name) == {"api": "changed", "extra": ""}

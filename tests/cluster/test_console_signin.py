@@ -41,6 +41,18 @@ def _created_id(response: httpx2.Response) -> str:
     return response.headers["location"].rstrip("/").rsplit("/", 1)[1]
 
 
+def _admin(connection: Connection, keycloak_url: str) -> keycloak.Admin:
+    """Keycloak's admin API, with the password the ensure-secret task generated."""
+    credentials = tasks.common.read_secret(connection, identity.IDENTITY, identity.ADMIN_SECRET)
+    assert credentials is not None
+    return keycloak.Admin(
+        httpx2.Client(timeout=30),
+        keycloak_url,
+        credentials["KC_BOOTSTRAP_ADMIN_USERNAME"],
+        credentials["KC_BOOTSTRAP_ADMIN_PASSWORD"],
+    )
+
+
 @pytest.fixture
 def console_with_keycloak(
     tmp_path: Path, keycloak_url: str, local_cluster: control_plane.Running
@@ -48,14 +60,7 @@ def console_with_keycloak(
     """A realm of its own with the console's client, the group /dockyard/shop/editor, Ada in it and
     Bob in no group; the console served on loopback, signing people in there."""
     connection = Connection(local_cluster.kubeconfig, local_cluster.context)
-    credentials = tasks.common.read_secret(connection, identity.IDENTITY, identity.ADMIN_SECRET)
-    assert credentials is not None
-    admin = keycloak.Admin(
-        httpx2.Client(timeout=30),
-        keycloak_url,
-        credentials["KC_BOOTSTRAP_ADMIN_USERNAME"],
-        credentials["KC_BOOTSTRAP_ADMIN_PASSWORD"],
-    )
+    admin = _admin(connection, keycloak_url)
     realm = f"console-{uuid.uuid4().hex[:8]}"
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -205,14 +210,7 @@ def test_the_consoles_client_made_by_its_component_signs_in_the_layers_team_edit
     runner.after("platform-services")
     secret = tasks.common.read_secret(connection, component.NAMESPACE, component.SECRET)
     assert secret is not None and len(secret["session-key"]) >= 32
-    credentials = tasks.common.read_secret(connection, identity.IDENTITY, identity.ADMIN_SECRET)
-    assert credentials is not None
-    admin = keycloak.Admin(
-        httpx2.Client(timeout=30),
-        keycloak_url,
-        credentials["KC_BOOTSTRAP_ADMIN_USERNAME"],
-        credentials["KC_BOOTSTRAP_ADMIN_PASSWORD"],
-    )
+    admin = _admin(connection, keycloak_url)
     group = admin.call("GET", f"/{realm}/groups", params={"search": "shop-developers", "exact": "true"}).json()[0]
     person = {
         "username": "grace",

@@ -1,6 +1,7 @@
 """The JSON API's bodies and answers, as its OpenAPI description shows them.
 
-These describe; they do not judge: a body is read by `form.parse_fields`, whose errors name the
+These describe; they do not judge (answers built from the console's own dataclasses name those:
+a run, a commit, the sync controller's status): a body is read by `form.parse_fields`, whose errors name the
 field in the console's own shape (`errors` by field, as the pages show them), and answers are
 built where they are made. A test holds every answer the API gives to the schema here.
 """
@@ -10,6 +11,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from dockyard.console.gitrepo import Change
+from dockyard.console.live import SyncView
+from dockyard.console.runs import Run
 
 
 class _Described(BaseModel):
@@ -62,7 +67,7 @@ class Failure(_Described):
     error: str
 
 
-class Change(_Described):
+class PlannedChange(_Described):
     action: str = Field(description="create, configure, unchanged, prune, ...")
     object: str
     diff: str
@@ -71,7 +76,7 @@ class Change(_Described):
 class Plan(_Described):
     ok: Literal[True] | None = None
     summary: str
-    changes: list[Change]
+    changes: list[PlannedChange]
 
 
 class Operation(_Described):
@@ -110,20 +115,12 @@ class Service(_Described):
     drift: list[str] | None = None
 
 
-class Sync(_Described):
-    applied: str | None
-    attempted: str | None
-    ready: str
-    reason: str
-    message: str
-
-
 class Services(_Described):
     cluster: str
     services: list[Service]
     problems: list[str]
     cluster_error: str | None
-    sync: Sync | None
+    sync: SyncView | None
 
 
 class Value(_Described):
@@ -132,19 +129,11 @@ class Value(_Described):
     origin: str
 
 
-class Commit(_Described):
-    commit: str
-    author: str
-    email: str
-    date: str
-    subject: str
-
-
 class ServiceDetail(Service):
     base: str
     called_by: list[str]
     values: list[Value]
-    history: list[Commit]
+    history: list[Change]
 
 
 class Person(_Described):
@@ -152,15 +141,6 @@ class Person(_Described):
     email: str
     admin: bool
     teams: dict[str, Literal["viewer", "editor"]]
-
-
-class Run(_Described):
-    name: str
-    state: str
-    started: str | None
-    finished: str | None
-    seconds: float | None
-    started_by: str
 
 
 class Job(Service):

@@ -150,22 +150,13 @@ def _deployment(platform: Platform, settings: SyncController) -> dict[str, Any]:
         mounts.append({"name": "git", "mountPath": f"{MOUNTS}/git", "readOnly": True})
         volumes.append({"name": "git", "secret": {"secretName": settings.credentials, "defaultMode": 0o440}})
     args.append("--no-plans")  # it may read, not dry-run what applying writes
-    probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10}
     container = {
         "name": "console",
         "image": controller.image(settings),
         "args": args,
         "env": [{"name": "XDG_CACHE_HOME", "value": "/tmp/cache"}],  # the parse cache, in the pod's own space
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
-        "readinessProbe": probe,
-        "livenessProbe": {**probe, "failureThreshold": 6},
-        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        **controller.runs_as_dockyard(),
         "volumeMounts": mounts,
     }
     return obj(
@@ -181,13 +172,7 @@ def _deployment(platform: Platform, settings: SyncController) -> dict[str, Any]:
                 "metadata": {"labels": dict(SELECTOR)},
                 "spec": {
                     "serviceAccountName": NAME,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 65532,
-                        "runAsGroup": 65532,
-                        "fsGroup": 65532,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": controller.pod_security(),
                     "containers": [container],
                     "volumes": volumes,
                 },

@@ -80,6 +80,34 @@ TASK_ACCESS: dict[TaskKind, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
 admin API through the API server's service proxy, the workloads it restarts."""
 
 
+def runs_as_dockyard() -> dict[str, Any]:
+    """What a container of Dockyard's own image gets in the cluster (the controller, the console): its
+    health probes on `/healthz` of its port `http`, its resources, and a hardened security context."""
+    probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10}
+    return {
+        "readinessProbe": probe,
+        "livenessProbe": {**probe, "failureThreshold": 6},
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+
+
+def pod_security() -> dict[str, Any]:
+    """The pod of Dockyard's own image: its non-root user, RuntimeDefault seccomp."""
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": 65532,
+        "runAsGroup": 65532,
+        "fsGroup": 65532,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
 def wanted(platform: Platform) -> Position | None:
     """Where the layers set `sync.controller` (None: they do not, and the component is off)."""
     return None if platform.settings.sync_controller is None else platform.locate(("sync", "controller"))
@@ -244,22 +272,13 @@ def _deployment(platform: Platform, settings: SyncController) -> dict[str, Any]:
             {"name": "age", "secret": {"secretName": settings.decryption, "defaultMode": 0o440, "items": items}}
         )
         env.append({"name": "SOPS_AGE_KEY_FILE", "value": f"{MOUNTS}/age/{AGE_KEYS}"})
-    probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10}
     container = {
         "name": "controller",
         "image": image(settings),
         "args": args,
         "env": env,
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
-        "readinessProbe": probe,
-        "livenessProbe": {**probe, "failureThreshold": 6},
-        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        **runs_as_dockyard(),
         "volumeMounts": mounts,
     }
     return obj(
@@ -275,13 +294,7 @@ def _deployment(platform: Platform, settings: SyncController) -> dict[str, Any]:
                 "metadata": {"labels": dict(SELECTOR)},
                 "spec": {
                     "serviceAccountName": NAME,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 65532,
-                        "runAsGroup": 65532,
-                        "fsGroup": 65532,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": pod_security(),
                     "affinity": {
                         "podAntiAffinity": {
                             "preferredDuringSchedulingIgnoredDuringExecution": [
