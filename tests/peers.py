@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ PROMTOOL = ("github.com/prometheus/prometheus/cmd/promtool", "v0.316.0")
 """Prometheus 3.16's promtool (the module's v0.316.0): its parser judges the dashboards' PromQL."""
 SOPS = ("github.com/getsops/sops/v3/cmd/sops", "v3.13.3")
 """The secrets files' format is sops'; the release Dockyard's writer was checked against."""
+GITEA = ("code.gitea.io/gitea", "v1.26.0")
+"""A real forge for the console's pull requests (Gitea's API is Forgejo's, and GitHub's for them)."""
 
 
 def tool_bin() -> Path:
@@ -55,6 +58,40 @@ def promtool() -> Path:
 
 def sops() -> Path:
     return _go_tool("sops", SOPS)
+
+
+def gitea() -> tuple[Path, Path]:
+    """Gitea's binary and its source tree (its templates and locales: a build without the bundled
+    front-end reads them from there), built once from its Go module with SQLite. Its go.mod replaces
+    modules, which `go install` refuses: it is built as the main module of its downloaded source."""
+    module, version = GITEA
+    source = tool_bin().parent / f"gitea-{version}"
+    binary = tool_bin() / "gitea"
+    if binary.is_file() and source.is_dir():
+        return binary, source
+    env = {**os.environ, "GOFLAGS": "-mod=mod"}
+    done = subprocess.run(
+        ["go", "mod", "download", "-json", f"{module}@{version}"], env=env, check=True, capture_output=True, text=True
+    )
+    downloaded = Path(json.loads(done.stdout)["Dir"])
+    building = source.with_name(source.name + ".building")
+    shutil.rmtree(building, ignore_errors=True)
+    shutil.copytree(downloaded, building)
+    for folder, _dirs, files in os.walk(building):  # the module cache's copy is read-only
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+    tool_bin().mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["go", "build", "-trimpath", "-tags", "sqlite sqlite_unlock_notify", "-o", str(binary), "."],
+        cwd=building,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    shutil.rmtree(source, ignore_errors=True)
+    building.rename(source)
+    return binary, source
 
 
 def standalone_schemas(source: Path, target: Path, names: set[str]) -> Path:

@@ -35,6 +35,7 @@ above before it leaves the step; never seen by a person as such:
               CannotEdit (a file the form cannot change as written: an error on the form),
               _TooLarge (a request body over the limit: a 413),
               SignInFailed (the identity provider cannot be asked or believed: a 400 or 502 page)
+              ForgeError (the forge did not open a pull request: kept with the pushed branch, shown)
 
 A `Problem` is one finding with its place: ``FILE:LINE:COL: message`` plus an optional hint.
 There is one way to collect them: a step is handed a `Problems` (errors and warnings) and adds to

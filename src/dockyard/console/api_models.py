@@ -60,7 +60,11 @@ class Saved(_Described):
     service: str
     branch: str | None = Field(None, description="Where the platform asks for review: the change's branch.")
     pushed_to: str | None = None
-    review: str | None = Field(None, description="Where to open the merge or pull request, when the forge is known.")
+    review: str | None = Field(
+        None, description="The pull request the forge opened (console.review), or where to open one (GitHub, GitLab)."
+    )
+    pull_request: int | None = Field(None, description="The number of the pull request the forge opened.")
+    not_opened: str | None = Field(None, description="Why the forge did not open the pull request (branch pushed).")
 
 
 class Failure(_Described):

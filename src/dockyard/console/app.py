@@ -148,12 +148,11 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
     # ---- pages
 
     @route("GET", "/", Access.VIEWER, response_class=HTMLResponse)
-    def catalog_page(request: Request, q: str = "", proposed: str = "", pushed: str = "", review: str = "") -> Response:
+    def catalog_page(request: Request, q: str = "", proposed: str = "") -> Response:
         snapshot = console.snapshot()
         cards = console.catalog(q)
         context: dict[str, Any] = {"title": "Services", "cards": cards, "q": q, "problems": snapshot.problems}
-        safe_review = review if review.startswith(("https://github.com/", "https://gitlab.")) else ""
-        context["proposal"] = {"branch": proposed, "pushed": pushed, "review": safe_review} if proposed else None
+        context["proposal"] = console.proposals.get(proposed)  # the console's own record, not the address's words
         context |= {"total": len(snapshot.cards), "live": console.live.current()}
         return page(request, "catalog.html", context)
 
@@ -248,7 +247,7 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         if saved is None:
             return _form_page(request, who, _shown_fields(fields), checked, new=new, status=422)
         if saved.branch is not None:
-            return RedirectResponse(f"/?{urlencode(_proposal(saved))}", status_code=303)
+            return RedirectResponse(f"/?{urlencode({'proposed': saved.branch})}", status_code=303)
         return RedirectResponse(f"/services/{form.name}?committed={saved.commit}", status_code=303)
 
     def _form_page(
@@ -441,7 +440,9 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         if saved is None:
             return JSONResponse(checked.as_json(), status_code=422)
         answer = {"ok": True, "commit": saved.commit, "service": form.name}
-        answer |= {"branch": saved.branch, "pushed_to": saved.pushed_to, "review": saved.review} if saved.branch else {}
+        if saved.branch:
+            answer |= {"branch": saved.branch, "pushed_to": saved.pushed_to, "review": saved.review}
+            answer |= {"pull_request": saved.opened, "not_opened": saved.not_opened}
         return JSONResponse(answer, status_code=201 if new else 200)
 
     return app
@@ -479,10 +480,6 @@ def _shown_fields(fields: dict[str, Any]) -> dict[str, Any]:
 def _not_yet(checked: Checked) -> str:
     problems = [f"{where or 'the service'}: {said}" for where, messages in checked.errors.items() for said in messages]
     return f"the form has {len(problems)} problem(s); fix them first ({'; '.join(problems[:3])})"
-
-
-def _proposal(saved: Saved) -> dict[str, str]:
-    return {"proposed": saved.branch or "", "pushed": saved.pushed_to or "", "review": saved.review or ""}
 
 
 def _job_action(action: Callable[[], Any]) -> Any:

@@ -187,6 +187,16 @@ class GitRepo:
         env = self.upstream.env if self.upstream is not None and self.upstream.remote == remote else None
         self._git("push", "--quiet", remote, f"refs/heads/{branch}:refs/heads/{branch}", env=env)
 
+    def base_branch(self) -> str:
+        """The branch a change's pull request goes into: the one the console follows, or the
+        checked-out one."""
+        if self.upstream is not None:
+            return self.upstream.branch
+        try:
+            return self._git("symbolic-ref", "--quiet", "--short", "HEAD").strip()
+        except GitError:
+            raise GitError("the repo has no branch checked out, so a pull request has nothing to go into") from None
+
     def remote_url(self, remote: str) -> str | None:
         try:
             return self._git("remote", "get-url", remote).strip() or None

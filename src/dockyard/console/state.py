@@ -5,6 +5,7 @@ cluster."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import hashlib
 import threading
@@ -16,6 +17,7 @@ from dockyard import actions
 from dockyard.console import drafts, runs
 from dockyard.console.auth import Grants, Person
 from dockyard.console.catalog import Card, objects_by_service
+from dockyard.console.forge import ForgeError, open_review
 from dockyard.console.form import CannotEdit, Draft, FieldError, ServiceForm, draft
 from dockyard.console.gitrepo import Change, GitError, GitRepo, Upstream, review_url
 from dockyard.console.live import LiveReader, Watched, planned
@@ -24,6 +26,7 @@ from dockyard.deploy.client import Connection
 from dockyard.errors import DockyardError, Problem, Problems
 from dockyard.load.files import read_inside
 from dockyard.load.layers import Leaf, effective, explain
+from dockyard.model.settings import ForgeReview
 from dockyard.render.bundle import to_yaml
 
 SERVICE_FILES = ("score.yaml", "dockyard.yaml")
@@ -83,7 +86,11 @@ class Saved:
     branch: str | None = None
     pushed_to: str | None = None
     review: str | None = None
-    """Where to open a pull or merge request for the branch (GitHub, GitLab), if known."""
+    """The pull request the forge opened (`console.review`), or where to open one (GitHub, GitLab)."""
+    opened: int | None = None
+    """The number of the pull request the forge opened."""
+    not_opened: str | None = None
+    """Why the forge did not open the pull request (the branch is pushed all the same)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,7 @@ class Console:
         self.kubeconfig = kubeconfig
         self.context = context
         self.snapshots = Snapshots(root, cluster, recheck=recheck)
+        self.proposals = Proposals()
         self.git = GitRepo(root, upstream)
         self.follow_every = follow_every
         self.plans = plans
@@ -339,12 +347,39 @@ class Console:
             if remote is None:
                 return checked, Saved(commit, branch)
             self.git.push(remote, branch)
-            return checked, Saved(commit, branch, remote, review_url(self.git.remote_url(remote), branch))
+            saved = Saved(commit, branch, remote, review_url(self.git.remote_url(remote), branch))
+            if platform.settings.console_review is not None:
+                saved = self._open_review(saved, platform.settings.console_review, message, person)
+            self.proposals[branch] = saved
+            return checked, saved
+
+    def _open_review(self, saved: Saved, forge: ForgeReview, title: str, person: Person) -> Saved:
+        """The pull request of a pushed branch, opened through the forge's API (into the branch the
+        console follows); when the forge refuses, the branch stays pushed and the reason is kept."""
+        assert saved.branch is not None
+        body = f"{title}.\n\nProposed by {person.name} in the Dockyard console; the platform changes once it is merged."
+        try:
+            review = open_review(forge, branch=saved.branch, base=self.git.base_branch(), title=title, body=body)
+        except (ForgeError, GitError) as error:
+            return dataclasses.replace(saved, not_opened=str(error))
+        return dataclasses.replace(saved, review=review.url, opened=review.number)
 
     def _peers(self, form: ServiceForm) -> list[str]:
         """The services a draft of `form` may call: today's dependencies of the service."""
         card = self.snapshot().by_name.get(form.name)
         return list(card.dependencies) if card else []
+
+
+class Proposals(dict[str, Saved]):
+    """The branches this console proposed lately, by name: the catalog page names the pull request
+    of the one it was sent to from the console's own record, never from the address it was asked."""
+
+    KEPT = 256
+
+    def __setitem__(self, branch: str, saved: Saved) -> None:
+        super().__setitem__(branch, saved)
+        while len(self) > self.KEPT:
+            del self[next(iter(self))]
 
 
 def files_digest(files: dict[str, bytes]) -> str:

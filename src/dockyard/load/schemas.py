@@ -536,6 +536,39 @@ LAYER_VALUES: dict[str, Any] = {
                 "pattern": "^[A-Za-z0-9][-_.A-Za-z0-9]*$",
                 "description": "The git remote a change's branch is pushed to (default: none, the branch stays local).",
             },
+            "review": {
+                "type": "object",
+                "description": "Open a pull request for each change's branch through the forge's API (with `changes: "
+                "branch` and a `remote`). The token comes from the console's environment, never from the repo.",
+                "additionalProperties": False,
+                "required": ["forge", "api", "repository"],
+                "properties": {
+                    "forge": {
+                        "enum": ["gitea", "github"],
+                        "description": "gitea (Forgejo too) or github: both open a pull request with the same request.",
+                    },
+                    "api": {
+                        "type": "string",
+                        "pattern": "^https?://[^\\s/?#]+(/[^\\s?#]*)?$",
+                        "x-dockyard-error": "must be the forge API's base URL, such as https://git.example.com/api/v1",
+                        "description": "The API's base URL: https://git.example.com/api/v1 (Gitea, Forgejo) or "
+                        "https://api.github.com. HTTPS; plain HTTP only to a loopback address.",
+                    },
+                    "repository": {
+                        "type": "string",
+                        "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+                        "x-dockyard-error": "must be owner/name, such as platform/shop",
+                        "description": "The repository on the forge, as owner/name.",
+                    },
+                    "tokenEnv": {
+                        "type": "string",
+                        "pattern": "^[A-Z_][A-Z0-9_]*$",
+                        "x-dockyard-error": "must name an environment variable, such as DOCKYARD_FORGE_TOKEN",
+                        "description": "The console's environment variable holding a token that may open pull "
+                        "requests (default DOCKYARD_FORGE_TOKEN).",
+                    },
+                },
+            },
             "inCluster": {
                 "type": "boolean",
                 "description": "Run the console in the cluster at console.<domain> behind the platform's SSO (the "

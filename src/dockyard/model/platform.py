@@ -75,6 +75,7 @@ def build_platform(repo: Repo, effective: Effective, images: Mapping[str, str] |
     containers, `SERVICE.CONTAINER=IMAGE` for one container) and win over every layer."""
     problems = Problems()
     problems.extend(_required_problems(effective))
+    problems.extend(_review_problems(effective))
     problems.extend(settings_problems(effective.services))
     problems.extend(image_problems(repo, effective, images or {}))
     services = tuple(
@@ -146,6 +147,25 @@ def _required_problems(effective: Effective) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _review_problems(effective: Effective) -> list[Problem]:
+    """`console.review` opens a pull request for a pushed branch: it needs `changes: branch` and a `remote`."""
+    console = effective.platform.values.get("console") or {}
+    if not console.get("review"):
+        return []
+    missing = [] if console.get("changes") == "branch" else ["`changes: branch`"]
+    missing += [] if console.get("remote") else ["`remote: origin`"]
+    if not missing:
+        return []
+    return [
+        Problem(
+            _locator(effective)(("console", "review")),
+            "console.review opens a pull request for each change's branch, but changes are not pushed on a branch "
+            "of their own here",
+            f"set {' and '.join(missing)} under console, or remove console.review",
+        )
+    ]
 
 
 def _locator(effective: Effective) -> Callable[[tuple[str | int, ...]], Position]:

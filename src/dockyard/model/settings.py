@@ -232,6 +232,27 @@ class Team:
 
 
 @dataclass(frozen=True)
+class ForgeReview:
+    """console.review: where the console opens a pull request for each change's branch."""
+
+    forge: str
+    """gitea (Forgejo too) or github."""
+    api: str
+    """The API's base URL, without a trailing slash."""
+    repository: str
+    """owner/name on the forge."""
+    token_env: str = "DOCKYARD_FORGE_TOKEN"
+    """The console's environment variable holding the token."""
+
+
+def _review(review: Mapping[str, Any] | None) -> ForgeReview | None:
+    if not review:
+        return None
+    token_env = str(review.get("tokenEnv") or ForgeReview.token_env)
+    return ForgeReview(str(review["forge"]), str(review["api"]).rstrip("/"), str(review["repository"]), token_env)
+
+
+@dataclass(frozen=True)
 class PlatformSettings:
     """The platform-wide settings every cluster's layers merge (chart values stay open, in
     Platform.values: they belong to the charts, not to Dockyard)."""
@@ -257,6 +278,8 @@ class PlatformSettings:
     """console.remote: where a change's branch is pushed (None: it stays local)."""
     console_in_cluster: bool = False
     """console.inCluster: run the console in the cluster (the dockyard-console component)."""
+    console_review: ForgeReview | None = None
+    """console.review: the forge's API that opens a pull request for each change's branch."""
     teams: Mapping[str, Team] = field(default_factory=dict)
     platform_admins: tuple[str, ...] = ()
     """platformAdmins: groups whose members administer the whole cluster."""
@@ -293,6 +316,7 @@ def platform_settings_of(merged: Mapping[str, Any]) -> PlatformSettings:
         console_changes=str((values.get("console") or {}).get("changes") or "commit"),
         console_remote=(values.get("console") or {}).get("remote"),
         console_in_cluster=bool((values.get("console") or {}).get("inCluster")),
+        console_review=_review((values.get("console") or {}).get("review")),
         teams={
             name: Team(
                 tuple(team.get("editors") or ()),

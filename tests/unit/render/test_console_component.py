@@ -119,3 +119,42 @@ def test_in_the_cluster_a_change_on_a_branch_must_be_pushed(tmp_path: Path, caps
         result.err
     )
     assert "hint: set console.remote: origin" in result.err
+
+
+@pytest.mark.tools
+def test_in_the_cluster_the_forges_token_comes_from_a_secret_of_the_platform_team(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, _standins = complete_repo(tmp_path)
+    review = (
+        "  changes: branch\n  remote: origin\n  review:\n    forge: gitea\n    api: https://git.example.org/api/v1\n"
+    )
+    review += "    repository: shop/platform\n    tokenEnv: FORGE_TOKEN\n"
+    with (repo / "platform.yaml").open("a") as platform:
+        platform.write(SETTINGS.replace("  inCluster: true\n", "  inCluster: true\n" + review))
+    rendered = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "platform")
+    assert rendered.code == 0, rendered.err
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(rendered.out) if o}
+    container = objects[("Deployment", NAME)]["spec"]["template"]["spec"]["containers"][0]
+    token = next(e for e in container["env"] if e["name"] == "FORGE_TOKEN")
+    assert token == {
+        "name": "FORGE_TOKEN",
+        "valueFrom": {"secretKeyRef": {"name": "dockyard-console-forge", "key": "token"}},
+    }
+
+
+def test_a_forge_review_needs_changes_pushed_on_a_branch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = copy_example(tmp_path)
+    with (repo / "platform.yaml").open("a") as platform:
+        platform.write(
+            "console:\n  review:\n    forge: github\n    api: https://api.github.com\n    repository: acme/shop\n"
+        )
+    result = run_cli(capsys, "validate", str(repo))
+    assert result.code == 1
+    first = result.err.splitlines()[0]
+    assert first.endswith(
+        ": console.review opens a pull request for each change's branch, but changes are not pushed on a branch of "
+        "their own here"
+    ), result.err
+    assert first.startswith("platform.yaml:")
+    assert "hint: set `changes: branch` and `remote: origin` under console, or remove console.review" in result.err

@@ -40,6 +40,8 @@ PORT = 8400
 SECRET = "dockyard-console"
 """Keys `client-secret` (its Keycloak client's) and `session-key` (signs the session cookies)."""
 CLIENT = "dockyard-console"
+FORGE_SECRET = "dockyard-console-forge"
+"""The Secret holding the forge's token (key `token`) when `console.review` is set."""
 MOUNTS = "/var/run/dockyard"
 SELECTOR = {"app.kubernetes.io/name": NAME}
 JOB_RULES = [
@@ -154,7 +156,7 @@ def _deployment(platform: Platform, settings: SyncController) -> dict[str, Any]:
         "name": "console",
         "image": controller.image(settings),
         "args": args,
-        "env": [{"name": "XDG_CACHE_HOME", "value": "/tmp/cache"}],  # the parse cache, in the pod's own space
+        "env": [{"name": "XDG_CACHE_HOME", "value": "/tmp/cache"}, *_forge_token(platform)],
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
         **controller.runs_as_dockyard(),
         "volumeMounts": mounts,
@@ -179,6 +181,16 @@ def _deployment(platform: Platform, settings: SyncController) -> dict[str, Any]:
             },
         },
     )
+
+
+def _forge_token(platform: Platform) -> list[dict[str, Any]]:
+    """The forge's token (`console.review`) from the Secret FORGE_SECRET, which the platform team
+    makes from the repo's encrypted secrets (`components.dockyard-console.secrets`)."""
+    forge = platform.settings.console_review
+    if forge is None:
+        return []
+    ref = {"name": FORGE_SECRET, "key": "token"}
+    return [{"name": forge.token_env, "valueFrom": {"secretKeyRef": ref}}]
 
 
 def console_tasks(platform: Platform) -> list[TaskSpec]:
