@@ -63,16 +63,17 @@ def platform_for(repo: Repo, cluster: str, images: Mapping[str, str] | None = No
     return build_platform(repo, effective(repo, cluster), images)
 
 
-def validate_cluster(platform: Platform, found: Problems) -> None:
+def validate_cluster(platform: Platform, found: Problems) -> Bundle | None:
     """What `validate` finds for one cluster without a chart store: the pulled charts' values
-    against the layers' (errors and warnings), and every problem of rendering the services."""
+    against the layers' (errors and warnings), and every problem of rendering the services. The
+    services' render (None when it has problems), for a caller that renders the platform next."""
     try:
         schema_directory(platform.cluster.kubernetes_version)
     except SchemasMissing as missing:
         where = platform.locate(("kubernetes", "version"))
         found.append(Problem(where, str(missing), "set the minor version the cluster runs; checks need its schemas"))
     check_pulled_values(platform, found)
-    found.attempt(partial(render_services, platform))
+    return found.attempt(partial(render_services, platform))
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,12 @@ def _still_renderable(repo: Repo, problems: Sequence[Problem]) -> Repo | None:
     )
 
 
-def render_for(platform: Platform, only: Part = Part.ALL, report: Report = lambda _line: None) -> Bundle:
-    """Every object and lifecycle task of the cluster (`only`: all, platform or services)."""
-    bundle = render_platform(platform, chart_store(), only)
+def render_for(
+    platform: Platform, only: Part = Part.ALL, report: Report = lambda _line: None, services: Bundle | None = None
+) -> Bundle:
+    """Every object and lifecycle task of the cluster (`only`: all, platform or services);
+    `services`: this platform's services already rendered (validate_cluster), not rendered again."""
+    bundle = render_platform(platform, chart_store(), only, services)
     report_warnings(bundle.warnings, report)
     return bundle
 

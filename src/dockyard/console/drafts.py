@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -24,7 +25,9 @@ from dockyard.console.catalog import objects_by_service
 from dockyard.errors import DockyardError, InputError, Position, Problem, Problems
 from dockyard.load.confined import Refused, resolve_inside
 from dockyard.load.files import read_inside
-from dockyard.render.bundle import to_yaml
+from dockyard.load.repo import Repo
+from dockyard.model.platform import Platform
+from dockyard.render.bundle import Bundle, to_yaml
 from dockyard.render.platform import Part
 from dockyard.render.services import render as render_services
 
@@ -66,37 +69,56 @@ def live_problems(root: Path, cluster: str, draft_files: Mapping[str, bytes], pe
 
 def commit_problems(root: Path, draft_files: Mapping[str, bytes], every_service: Iterable[str]) -> Judged:
     """What `dockyard validate` and `dockyard check` would say of the draft's files with the draft
-    in the repo, for every cluster."""
+    in the repo, for every cluster. Each cluster's services are rendered once: validate's render is
+    the one the platform's render and the checks use."""
     with _overlay(root, draft_files, every_service) as folder:
         try:
             repo = actions.load_repo(folder)
             repo.root = root  # the pulled charts are the repo's own
-            validated = actions.validate_repo(repo)
+            validated = _validated(repo)
         except InputError as error:
             return _pipeline(list(error.problems))
         except DockyardError as error:
             return _pipeline([Problem(Position(next(iter(draft_files), "")), str(error))])
-        if validated.errors:
-            return _pipeline(list(validated.errors))
+        if isinstance(validated, Judged):
+            return validated
         problems: list[Problem] = []
         rules: list[str] = []
         notes: list[str] = []
-        for cluster in validated.clusters:
-            platform = actions.platform_for(repo, cluster)
+        for cluster, (platform, services) in validated.items():
             try:
-                findings = run_checks(platform, actions.render_for(platform))
+                findings = run_checks(platform, actions.render_for(platform, services=services))
             except DockyardError as error:
                 notes.append(
                     f"cluster {cluster}: the platform's components could not be rendered here ({error}); each of "
                     "the service's objects was checked on its own, and `dockyard check` checks the wiring"
                 )
-                findings = run_checks(platform, actions.render_for(platform, Part.SERVICES), each_object_only=True)
+                findings = run_checks(
+                    platform, actions.render_for(platform, Part.SERVICES, services=services), each_object_only=True
+                )
             judged = _denied(findings, draft_files)
             for problem, rule in zip(judged.problems, judged.rules, strict=True):
                 if problem not in problems:
                     problems.append(problem)
                     rules.append(rule)
         return Judged(tuple(problems), tuple(rules), tuple(notes))
+
+
+def _validated(repo: Repo) -> dict[str, tuple[Platform, Bundle]] | Judged:
+    """What `validate` finds for every cluster (its problems, when it finds any), or each cluster's
+    platform with its services rendered."""
+    everything = Problems()
+    clusters: dict[str, tuple[Platform, Bundle]] = {}
+    for name in sorted(repo.clusters):
+        found = Problems()
+        platform = found.attempt(partial(actions.platform_for, repo, name))
+        services = actions.validate_cluster(platform, found) if platform is not None else None
+        everything.merge(found)
+        if platform is not None and services is not None:
+            clusters[name] = (platform, services)
+    if everything.errors:
+        return _pipeline(list(everything.errors))
+    return clusters
 
 
 def draft_plan(

@@ -24,7 +24,10 @@ class Part(StrEnum):
     SERVICES = "services"
 
 
-def render_platform(platform: Platform, store: ChartStore, only: Part = Part.ALL) -> Bundle:
+def render_platform(
+    platform: Platform, store: ChartStore, only: Part = Part.ALL, rendered_services: Bundle | None = None
+) -> Bundle:
+    """`rendered_services`: `services.render(platform)` made already (a caller that validated first)."""
     problems = Problems()
     objects: list[Rendered] = []
     tasks: list[TaskRequest] = []
@@ -33,7 +36,9 @@ def render_platform(platform: Platform, store: ChartStore, only: Part = Part.ALL
     external: tuple[ExternalSecret, ...] = ()
     sealed: tuple[SealedSecret, ...] = ()
     # the services' problems count only when they are rendered; their task requests always do
-    bundle = (problems if only in (Part.ALL, Part.SERVICES) else Problems()).attempt(partial(services.render, platform))
+    bundle = rendered_services or (problems if only in (Part.ALL, Part.SERVICES) else Problems()).attempt(
+        partial(services.render, platform)
+    )
     if bundle is not None:
         requests = bundle.tasks
         if only in (Part.ALL, Part.SERVICES):
