@@ -9,10 +9,11 @@ to files once. Schemas: Dockyard's schema engine (in process, on the rendered ob
 custom resources) with the same Kubernetes 1.36 schemas. Policies: Dockyard's policy engine (in
 process, regorus) against `conftest test` (OPA) with Dockyard's own Rego library on the same input
 document Dockyard evaluates (written as one JSON file), so both run the same rules on the same
-data. The wiring check (no peer tool checks this) on the whole render; bench/wiring.py measures it
-on the platform with every component. Also the whole `dockyard check` command (load, render,
-schemas, policies, wiring; warm parse cache). kubeconform and conftest are built from their Go
-modules into the cache (tests/peers.py).
+data: every object judged, and again with every object's verdict remembered from the run before
+(check/remembered.py; nothing changed, so nothing is evaluated). The wiring check (no peer tool
+checks this) on the whole render; bench/wiring.py measures it on the platform with every component.
+Also the whole `dockyard check` command (load, render, schemas, policies, wiring; warm parse
+cache). kubeconform and conftest are built from their Go modules into the cache (tests/peers.py).
 """
 
 from __future__ import annotations
@@ -188,6 +189,7 @@ def main() -> None:
                 "dy_schemas",
                 "kubeconform",
                 "dy_policies",
+                "dy_policies_remembered",
                 "conftest",
                 "dy_wiring",
                 "dy_check_command",
@@ -203,9 +205,13 @@ def main() -> None:
             seconds, done = timed(lambda: subprocess.run(kubeconform_command, capture_output=True, text=True))
             samples["kubeconform"].append(seconds)
             counts["kubeconform_summary"] = _summary(done)
-            seconds, found = timed(lambda: check_policies(builtin))
+            seconds, found = timed(lambda: check_policies(builtin, remember=False))  # every object judged
             samples["dy_policies"].append(seconds)
             counts["dockyard_policy_findings"] = len(found)
+            check_policies(builtin)  # judged once, then every object's verdict is remembered
+            seconds, remembered_found = timed(lambda: check_policies(builtin))
+            samples["dy_policies_remembered"].append(seconds)
+            assert remembered_found == found
             seconds, done = timed(lambda: subprocess.run(conftest_command, capture_output=True, text=True))
             samples["conftest"].append(seconds)
             result = json.loads(done.stdout) if done.stdout.strip().startswith("[") else []
@@ -237,6 +243,8 @@ def main() -> None:
             report[f"{name}_s"] = round(statistics.median(values), 3)
         report["kubeconform_over_dockyard_schemas"] = round(report["kubeconform_s"] / report["dy_schemas_s"], 2)
         report["conftest_over_dockyard_policies"] = round(report["conftest_s"] / report["dy_policies_s"], 2)
+        remembered = report["dy_policies_remembered_s"]
+        report["conftest_over_dockyard_policies_remembered"] = round(report["conftest_s"] / remembered, 2)
         peers = report["kubeconform_tree_s"] + report["conftest_tree_s"]  # type: ignore[operator]
         report["peers_over_the_tree_s"] = round(peers, 3)
         report["peers_over_dockyard_check_command"] = round(peers / report["dy_check_command_s"], 2)

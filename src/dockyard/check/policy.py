@@ -15,10 +15,12 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import orjson
 
+from dockyard.check import remembered
 from dockyard.check.findings import Finding
 from dockyard.check.rego_recursion import find_recursion
 from dockyard.check.versions import DESCRIPTION as VERSION_DESCRIPTION
@@ -92,6 +94,10 @@ def descriptions(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return found
 
 
+DERIVED = ("pod", "containers")
+"""The parts of an input object `_object` copies out of its manifest."""
+
+
 def _object(rendered: Rendered) -> dict[str, Any]:
     manifest = rendered.manifest
     entry: dict[str, Any] = {
@@ -112,8 +118,10 @@ def _object(rendered: Rendered) -> dict[str, Any]:
 
 def with_relations(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Facts about objects' relations, computed once with indexes (a rule comparing every pair of
-    objects grows with the square of the render): how many workloads each Service selects, and
-    which hosts of a route an earlier route (in id order) already routes."""
+    objects grows with the square of the render), so that every built-in rule judges one object at
+    a time (remembered.py): how many workloads each Service selects, which hosts of a route an
+    earlier route (in id order) already routes, and whether a namespace has a NetworkPolicy that
+    denies all traffic by default."""
     pods: dict[tuple[str, str, str], set[int]] = {}
     for index, entry in enumerate(objects):
         if "pod" in entry:
@@ -131,6 +139,14 @@ def with_relations(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 entry["routed_before"][host] = first_route[host]
             else:
                 first_route[host] = entry["id"]
+    isolated = {
+        (entry["manifest"].get("metadata") or {}).get("namespace")
+        for entry in objects
+        if entry["kind"] == "NetworkPolicy" and _denies_everything(entry["manifest"].get("spec"))
+    }
+    for entry in objects:
+        if entry["kind"] == "Namespace":
+            entry["default_deny"] = (entry["manifest"].get("metadata") or {}).get("name") in isolated
     for entry in objects:
         if entry["kind"] != "Service":
             continue
@@ -142,50 +158,104 @@ def with_relations(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return objects
 
 
-def check_policies(
-    bundle: Bundle, *, require_digest: bool = False, extra: Mapping[str, str] | None = None
-) -> list[Finding]:
-    """Findings of the built-in library and of `extra` policies (the platform repo's, by rule name)."""
-    from dockyard_rego import Engine
+def _denies_everything(spec: Any) -> bool:
+    """A default-deny NetworkPolicy: every pod, both directions, no rule that lets anything in or out
+    (a rule list that is there, even empty, is a rule as Rego's `not` reads it)."""
+    if not isinstance(spec, dict) or spec.get("podSelector") != {}:
+        return False
+    types = spec.get("policyTypes")
+    if not isinstance(types, list) or len(types) != 2:
+        return False
+    return all(field not in spec or spec[field] is False for field in ("ingress", "egress"))
 
-    engine = Engine()
+
+def check_policies(
+    bundle: Bundle, *, require_digest: bool = False, extra: Mapping[str, str] | None = None, remember: bool = True
+) -> list[Finding]:
+    """Findings of the built-in library and of `extra` policies (the platform repo's, by rule name).
+    The built-in library judges only objects it has not judged before (remembered.py; `remember`
+    False judges every one); the repo's policies judge the whole input every time."""
     objects = with_relations([_object(r) for r in bundle.objects])
     for name, source in sorted((extra or {}).items()):
         refuse_recursion(f"policy {name}", source, f"policies/{name}.rego")
-    for name, source in (*library(), *sorted((extra or {}).items())):
+    items = _built_in(objects, require_digest, remember)
+    if extra:
+        items += _evaluate(sorted(extra.items()), [_json_bytes(e) for e in objects], require_digest, extra)
+    sources = {entry["id"]: rendered.source for entry, rendered in zip(objects, bundle.objects, strict=True)}
+    findings = []
+    for package, item in items:
+        rule = package.replace("_", "-")
+        if not _well_formed(item):
+            raise PolicyEngineFailed(
+                f"policy {rule} denies with {_shown(item)}: each finding must be an object with the "
+                'strings "object" (an input object\'s id), "message" and optionally "path"',
+                Position(f"policies/{rule}.rego", 1, 1) if rule in (extra or {}) else None,
+            )
+        findings.append(
+            Finding(
+                sources[item["object"]].position if item["object"] in sources else Position(""),
+                item["object"],
+                item.get("path", ""),
+                rule,
+                item["message"],
+            )
+        )
+    return sorted(findings)
+
+
+def _built_in(objects: list[dict[str, Any]], require_digest: bool, remember: bool) -> list[tuple[str, Any]]:
+    """The built-in library's findings as (package, finding), each once as the engine's `deny` sets
+    have them: remembered ones, and the objects not judged before evaluated together. An object is
+    known by its entry without the parts `_object` derives from its manifest (its pod and
+    containers): the code that derives them is in the library's digest."""
+    if not remember:
+        return _evaluate(library(), [_json_bytes(e) for e in objects], require_digest, {})
+    digest = remembered.library_digest(library(), Path(__file__).read_bytes())
+    keys = [
+        remembered.key(_json_bytes({k: v for k, v in e.items() if k not in DERIVED}), require_digest) for e in objects
+    ]
+    known = remembered.recall(digest, keys)
+    todo = [index for index, k in enumerate(keys) if k not in known]
+    found = _evaluate(library(), [_json_bytes(objects[i]) for i in todo], require_digest, {}) if todo else []
+    by_object: dict[str, list[tuple[str, str, str]]] = {}
+    for package, item in found:
+        if _well_formed(item):
+            by_object.setdefault(item["object"], []).append((package, item.get("path", ""), item["message"]))
+    judged = [(keys[i], tuple(by_object.get(objects[i]["id"], ()))) for i in todo]
+    remembered.remember(digest, judged)
+    known.update(judged)
+    found_once = dict.fromkeys(
+        (entry["id"], *finding) for entry, k in zip(objects, keys, strict=True) for finding in known[k]
+    )
+    return [(package, {"object": id_, "path": path, "message": message}) for id_, package, path, message in found_once]
+
+
+def _evaluate(
+    policies: Iterable[tuple[str, str]], texts: list[bytes], require_digest: bool, extra: Mapping[str, str]
+) -> list[tuple[str, Any]]:
+    """Every finding of `policies` over the objects whose JSON is `texts`, as (package, finding)."""
+    from dockyard_rego import Engine
+
+    engine = Engine()
+    for name, source in policies:
         try:
             engine.add_policy(f"{name}.rego", source)
         except ValueError as error:
-            raise failed(f"policy {name} does not compile", error, extra or {}) from None
+            raise failed(f"policy {name} does not compile", error, extra) from None
+    document = b'{"objects":[' + b",".join(texts) + b'],"requireDigest":' + (b"true" if require_digest else b"false")
     try:
-        engine.set_input_json(_json({"objects": objects, "requireDigest": require_digest}))
+        engine.set_input_json((document + b"}").decode())
         output = orjson.loads(engine.eval_query_as_json("data.dockyard.policies"))
         results = output["result"][0]["expressions"][0]["value"] if output.get("result") else {}
     except ValueError as error:
-        raise failed("the policy engine failed", error, extra or {}) from None
+        raise failed("the policy engine failed", error, extra) from None
     except (KeyError, IndexError, TypeError) as error:
         raise PolicyEngineFailed(f"the policy engine gave an unexpected answer ({error!r})") from None
-    sources = {entry["id"]: rendered.source for entry, rendered in zip(objects, bundle.objects, strict=True)}
-    findings = []
-    for package, result in sorted(results.items()):
-        rule = package.replace("_", "-")
-        for item in result.get("deny", []) if isinstance(result, dict) else []:
-            if not _well_formed(item):
-                raise PolicyEngineFailed(
-                    f"policy {rule} denies with {_shown(item)}: each finding must be an object with the "
-                    'strings "object" (an input object\'s id), "message" and optionally "path"',
-                    Position(f"policies/{rule}.rego", 1, 1) if rule in (extra or {}) else None,
-                )
-            findings.append(
-                Finding(
-                    sources[item["object"]].position if item["object"] in sources else Position(""),
-                    item["object"],
-                    item.get("path", ""),
-                    rule,
-                    item["message"],
-                )
-            )
-    return sorted(findings)
+    return [
+        (package, item)
+        for package, result in sorted(results.items())
+        for item in (result.get("deny", []) if isinstance(result, dict) else [])
+    ]
 
 
 def _well_formed(item: Any) -> bool:
@@ -202,13 +272,13 @@ def _shown(item: Any) -> str:
     return printable(text if len(text) <= 80 else text[:77] + "...")
 
 
-def _json(document: Any) -> str:
-    """The input document as JSON text (orjson: a tenth of the time of json for 10,000 objects;
-    json where orjson refuses a value, an integer beyond 64 bits)."""
+def _json_bytes(document: Any) -> bytes:
+    """An input object as JSON (orjson: a tenth of the time of json for 10,000 objects; json where
+    orjson refuses a value, an integer beyond 64 bits)."""
     try:
-        return orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS).decode()
+        return orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:
-        return json.dumps(document)
+        return json.dumps(document).encode()
 
 
 def first_line(error: Exception) -> str:

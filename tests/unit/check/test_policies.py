@@ -179,3 +179,72 @@ def test_the_example_platform_passes_every_policy(cluster: str) -> None:
 
     repo = load(EXAMPLES / "shop")
     assert check_policies(render(build_platform(repo, effective(repo, cluster)))) == []
+
+
+def _evaluated(manifests: tuple[dict[str, Any], ...], one_at_a_time: bool) -> list[tuple[str, Any]]:
+    from dockyard.check.policy import _evaluate, _json_bytes, _object, with_relations
+
+    bundle = Bundle.of(Rendered(copy.deepcopy(m), "services", Source("services/web/score.yaml")) for m in manifests)
+    texts = [_json_bytes(e) for e in with_relations([_object(r) for r in bundle.objects])]
+    if not one_at_a_time:
+        return sorted(_evaluate(library(), texts, True, {}), key=repr)
+    return sorted((item for text in texts for item in _evaluate(library(), [text], True, {})), key=repr)
+
+
+NO_DENY = tuple(m for m in GOOD if m is not DENY)
+LONELY = (*GOOD[:3], {**SERVICE, "spec": {"selector": {"app": "nothing"}}})
+CASES = [
+    GOOD,
+    NO_DENY,
+    LONELY,
+    (*GOOD, route("c", "a.example.org")),
+    (*[m for m in NO_DENY if m is not DEPLOYMENT], with_pod(hostNetwork=True)),
+]
+
+
+@pytest.mark.parametrize("manifests", CASES)
+def test_every_built_in_rule_judges_one_object_at_a_time(manifests: tuple[dict[str, Any], ...]) -> None:
+    """What makes a remembered verdict sound (check/remembered.py): each object's findings, with its
+    facts, are the same alone as among all the others. A rule that compares objects in Rego breaks this."""
+    whole = _evaluated(manifests, one_at_a_time=False)
+    assert whole == _evaluated(manifests, one_at_a_time=True)
+    if manifests is not GOOD:
+        assert whole  # each case has a finding to compare
+
+
+def test_a_remembered_verdict_is_the_verdict_and_a_changed_fact_is_judged_again(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dockyard.check import remembered
+
+    monkeypatch.setenv("DOCKYARD_PARSE_CACHE", str(tmp_path / "cache"))
+    remembered.forget()
+    bundle = Bundle.of(Rendered(copy.deepcopy(m), "services", Source("services/web/score.yaml")) for m in GOOD)
+    without_deny = Bundle(tuple(r for r in bundle.objects if r.kind != "NetworkPolicy"))
+    for _ in range(2):  # judged, then remembered (in memory), then from the parse cache
+        assert check_policies(bundle) == check_policies(bundle, remember=False) == []
+        missing = check_policies(without_deny)  # the Namespace itself did not change, its fact did
+        assert [f.message for f in missing] == ["the namespace has no default-deny NetworkPolicy"]
+        assert missing == check_policies(without_deny, remember=False)
+        assert check_policies(bundle, require_digest=True) == check_policies(
+            bundle, require_digest=True, remember=False
+        )
+        assert check_policies(bundle, require_digest=True) != []
+        remembered.forget()
+    assert list((tmp_path / "cache").rglob("*"))  # kept across commands
+
+
+@pytest.mark.parametrize("cluster", ["local", "prod-eu"])
+def test_a_remembered_verdict_is_the_verdict_on_the_example(cluster: str) -> None:
+    from dockyard.load.layers import effective
+    from dockyard.load.repo import load
+    from dockyard.model.platform import build_platform
+    from dockyard.render.services import render
+    from tests.helpers import EXAMPLES
+
+    repo = load(EXAMPLES / "shop")
+    bundle = render(build_platform(repo, effective(repo, cluster)))
+    for require_digest in (False, True):
+        judged = check_policies(bundle, require_digest=require_digest, remember=False)
+        assert check_policies(bundle, require_digest=require_digest) == judged
+        assert check_policies(bundle, require_digest=require_digest) == judged

@@ -14,22 +14,14 @@ deny contains finding if {
 		"message": sprintf("label %s is missing", [label])}
 }
 
+# Every namespace has a NetworkPolicy that denies all traffic by default. The engine passes each
+# Namespace whether one of the render's NetworkPolicies in it selects every pod, for both directions,
+# with no rule that lets anything in or out (`default_deny`).
 deny contains finding if {
 	some object in input.objects
 	object.kind == "Namespace"
-	name := object.manifest.metadata.name
-	not default_deny[name]
+	not object.default_deny
 	finding := {"object": object.id, "path": "", "message": "the namespace has no default-deny NetworkPolicy"}
-}
-
-default_deny contains namespace if {
-	some object in input.objects
-	object.kind == "NetworkPolicy"
-	object.manifest.spec.podSelector == {}
-	count(object.manifest.spec.policyTypes) == 2
-	not object.manifest.spec.ingress
-	not object.manifest.spec.egress
-	namespace := object.manifest.metadata.namespace
 }
 
 # Every Service selects a workload of the render. The engine passes each Service the number of
