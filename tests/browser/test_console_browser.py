@@ -1,6 +1,7 @@
-"""The console in a real browser: sign in, add a service with a Postgres database and a route (an
-error shown at its field as it is typed, under the console's content security policy), see the
-commit, and a viewer who cannot change anything."""
+"""The console in a real browser: sign in, add a service with a Postgres database, a route and
+settings from the generated part of the form (errors shown at their fields as they are typed,
+under the console's content security policy), see the commit, and a viewer who cannot change
+anything."""
 
 from __future__ import annotations
 
@@ -40,9 +41,15 @@ def test_an_editor_adds_a_service_and_sees_it_committed(served: Served, page: An
     page.fill("input[name=port]", "8080")
     page.fill("input[name=health_path]", "/healthz")
     page.check("input[name=database]")
+    page.check("input[name=calls][value=orders]")
     page.fill("input[name=route_host]", "Bad Host!")
     page.wait_for_selector("#error-route_host:has-text('is not a DNS host name')")
     assert page.text_content("#error-port") == ""
+    page.click("details.settings summary")  # the settings generated from dockyard.yaml's schema
+    page.fill("input[name='setting.autoscaling.maxReplicas']", "5000")
+    page.wait_for_selector("[id='error-setting.autoscaling.maxReplicas']:has-text('must be at most 1000')")
+    page.fill("input[name='setting.autoscaling.maxReplicas']", "5")
+    page.select_option("select[name='setting.autoscaling.enabled']", "true")
     page.fill("input[name=route_host]", "billing")
     page.wait_for_selector("#checks:has-text('The pipeline finds nothing wrong')")
     page.click("button.primary")
@@ -52,7 +59,12 @@ def test_an_editor_adds_a_service_and_sees_it_committed(served: Served, page: An
     assert git(served.repo, "log", "-1", "--format=%an|%s").strip() == (
         "Ada Lovelace|Add service billing (from the Dockyard console)"
     )
-    assert "resources.db.password" in (served.repo / "services/billing/score.yaml").read_text()
+    score = (served.repo / "services/billing/score.yaml").read_text()
+    assert "resources.db.password" in score and "ORDERS_URL: ${resources.orders.url}" in score
+    assert (
+        "autoscaling:\n  enabled: true\n  maxReplicas: 5\n"
+        in (served.repo / "services/billing/dockyard.yaml").read_text()
+    )
     page.goto(f"{served.url}/")
     assert page.locator("table.catalog tbody tr").count() == 5
     assert errors == [], errors  # no script refused by the content security policy, no failed request

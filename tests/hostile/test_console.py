@@ -68,6 +68,9 @@ FIELDS = (
     "runs",
     "schedule",
     "base",
+    "setting.owner",
+    "setting.autoscaling.maxReplicas",
+    "calls",
 )
 VALID = {
     "name": "hostile",
@@ -92,9 +95,12 @@ BENIGN = {
     "runs": "always",
     "schedule": "0 3 * * *",
     "base": None,
+    "setting.owner": "payments on-call",
+    "setting.autoscaling.maxReplicas": 5,
+    "calls": ["orders"],
 }
 """Per field, a value the console takes: so a refusal of a hostile one is the value's doing."""
-ECHOED = ("name", "image", "route_host", "route_path", "health_path", "schedule")
+ECHOED = ("name", "image", "route_host", "route_path", "health_path", "schedule", "setting.owner")
 """Fields a refused form shows again as posted (so the escaping check sees the value at all)."""
 SHOWN_RAW = ("<script>alert(1)</script>", "\x1b", "\x00")
 """What a page must never carry as it was given."""

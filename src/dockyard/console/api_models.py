@@ -42,6 +42,17 @@ class ServiceFields(_Described):
     runs: Literal["always", "on-schedule", "when-started"] | None = Field(None, description="A service or a job.")
     schedule: str | None = Field(None, description="A job's cron schedule (runs: on-schedule).")
     base: str | None = Field(None, description="The `base` of the service when the form was opened (lost updates).")
+    calls: list[str] | str | None = Field(
+        None,
+        description="The services it calls (names, or lines): each a `service` resource with its URL variable; "
+        "those no longer named are removed. Not given: as its score.yaml says.",
+    )
+    settings: dict[str, Any] | None = Field(
+        None,
+        description="Settings of dockyard.yaml, nested as there or by dotted path (`autoscaling.maxReplicas`): each "
+        "one named is written, null or empty removes it, those not named stay as written. Errors come back under "
+        "`setting.<path>`.",
+    )
     new: bool | None = Field(None, description="Drafts: true for a new service.")
 
 

@@ -18,9 +18,10 @@ from starlette.datastructures import UploadFile
 
 from dockyard import __version__
 from dockyard.console import api_models as api
+from dockyard.console import settings_form
 from dockyard.console.api_models import answers
 from dockyard.console.auth import Access, Person, Role, Session, SessionCodec
-from dockyard.console.form import FIELDS, NOT_TEXT, CannotEdit, current_fields, parse_fields
+from dockyard.console.form import EVERY_FIELD, NOT_TEXT, CannotEdit, current_fields, parse_fields
 from dockyard.console.gitrepo import GitError
 from dockyard.console.graph import callers_of, neighbourhood
 from dockyard.console.links import observability
@@ -49,6 +50,8 @@ from dockyard.console.web import (
 from dockyard.errors import DockyardError
 
 MAX_CONTRACT_BYTES = 1024 * 1024
+LIST_FIELDS = ("calls",)
+"""Form fields posted once per ticked box."""
 
 
 def create_app(console: Console, settings: Settings, codec: SessionCodec | None = None) -> FastAPI:
@@ -168,7 +171,7 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         form, errors = parse_fields(fields)
         new = fields.get("new") == "true"
         checked = await run_in_threadpool(console.check, form, errors, new=new)
-        return page(request, "_draft.html", {"checked": checked, "fields": FIELDS})
+        return page(request, "_draft.html", {"checked": checked, "fields": EVERY_FIELD})
 
     @route("POST", "/drafts/plan", Access.EDITOR, response_class=HTMLResponse)
     async def draft_plan_fragment(request: Request) -> Response:
@@ -256,7 +259,17 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         teams = editable_teams(who, console.snapshot().teams)
         context: dict[str, Any] = {"title": "Add a service" if new else f"Change {values.get('name')}"}
         context["values"] = values
-        context |= {"checked": checked, "new": new, "teams": teams, "fields": FIELDS}
+        context |= {"checked": checked, "new": new, "teams": teams, "fields": EVERY_FIELD}
+        context["services"] = [card.name for card in console.snapshot().cards if card.name != values.get("name")]
+        context["setting_groups"] = [
+            {
+                "label": group.label,
+                "description": group.description,
+                "fields": group.fields,
+                "open": any(values.get(f.name) or checked.errors.get(f.name) for f in group.fields),
+            }
+            for group in settings_form.groups()
+        ]
         return page(request, "edit.html", context, status)
 
     # ---- jobs and their runs
@@ -463,6 +476,8 @@ async def _posted(request: Request) -> dict[str, Any]:
                 fields[key] = data.decode("utf-8")
             except UnicodeDecodeError:
                 raise Refused(400, "the contract is not UTF-8: upload an OpenAPI document in YAML or JSON") from None
+        elif key in LIST_FIELDS:  # ticked boxes: one value each (an empty one says the list was shown)
+            fields.setdefault(key, []).append(value)
         elif key != "csrf":
             fields[key] = value
     return fields

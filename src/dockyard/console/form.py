@@ -16,12 +16,16 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
+from dockyard.console import settings_form
+from dockyard.console.settings_form import PREFIX
 from dockyard.errors import Problem
 
 FIELDS = (
     *("name", "team", "image", "port", "variables", "database", "cache", "bucket", "route_host", "route_path"),
-    *("health_path", "replicas", "contract", "runs", "schedule"),
+    *("health_path", "replicas", "contract", "runs", "schedule", "calls"),
 )
+EVERY_FIELD = (*FIELDS, *(setting.name for setting in settings_form.setting_fields()))
+"""The form's own fields and the settings it shows (each with its error below it)."""
 RUNS = ("always", "on-schedule", "when-started")
 NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -77,6 +81,10 @@ class ServiceForm:
     """always (a service), on-schedule or when-started (a job)."""
     schedule: str = ""
     """A job's cron schedule (runs: on-schedule)."""
+    settings: tuple[tuple[str, Any], ...] = ()
+    """Settings the request names (settings_form.py), by field name: the value, or None to remove it."""
+    calls: tuple[str, ...] | None = None
+    """The services it calls (`service` resources); None: as its score.yaml says."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +102,8 @@ class ServiceForm:
             "replicas": self.replicas,
             "runs": self.runs,
             "schedule": self.schedule,
+            "settings": {name.removeprefix(PREFIX): value for name, value in self.settings},
+            "calls": None if self.calls is None else list(self.calls),
         }
 
 
@@ -209,6 +219,8 @@ def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
     if runs == "on-schedule" and not schedule:
         errors.append(FieldError("schedule", "give a cron schedule, e.g. `0 3 * * *` (03:00 every day)"))
     contract = values.get("contract")
+    settings = _settings(posted, runs, errors)
+    calls = _calls(posted.get("calls"), name, errors)
     form = ServiceForm(
         name=name,
         team=team,
@@ -225,8 +237,73 @@ def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
         schedule=schedule if runs == "on-schedule" else "",
         replicas=number("replicas", 0, 1000),
         contract=contract if isinstance(contract, str) and contract.strip() else None,
+        settings=settings,
+        calls=calls,
     )
     return form, errors
+
+
+def _calls(raw: Any, name: str, errors: list[FieldError]) -> tuple[str, ...] | None:
+    """The services it calls: a list of names (the form's boxes; an empty one marks the list as
+    given) or lines; None when the request does not name them."""
+    if raw is None:
+        return None
+    items = raw if isinstance(raw, list) else str(raw).splitlines() if isinstance(raw, str) else None
+    if items is None or not all(isinstance(item, str) for item in items):
+        errors.append(FieldError("calls", f"must be a list of service names, not {_json_type(raw)}"))
+        return None
+    names = list(dict.fromkeys(item.strip() for item in items if item.strip()))
+    for callee in names:
+        if not NAME.match(callee) or len(callee) > 63:
+            shown = NOT_TEXT.sub("\ufffd", callee[:63])
+            errors.append(FieldError("calls", f"`{shown}` is not a service name (lower-case letters, digits, dashes)"))
+            return None
+        if callee == name:
+            errors.append(FieldError("calls", "a service does not call itself: untick it"))
+            return None
+    return tuple(sorted(names))
+
+
+def called(score: Any) -> dict[str, str]:
+    """The services a score.yaml calls, by name: the id of each one's `service` resource."""
+    resources = score.get("resources") if isinstance(score, dict) else None
+    found: dict[str, str] = {}
+    for rid, resource in (resources or {}).items():
+        if isinstance(resource, dict) and resource.get("type") == "service":
+            params = resource.get("params")
+            found.setdefault(str(params.get("name", rid) if isinstance(params, dict) else rid), str(rid))
+    return found
+
+
+def url_variable(callee: str) -> str:
+    """The variable a called service's address is given in: ORDERS_URL for orders."""
+    return callee.upper().replace("-", "_") + "_URL"
+
+
+def _settings(posted: Mapping[str, Any], runs: str, errors: list[FieldError]) -> tuple[tuple[str, Any], ...]:
+    """The settings the request names, each read as its schema types it; a job's settings only for a job."""
+    known = settings_form.by_name()
+    found: list[tuple[str, Any]] = []
+    for name, raw in sorted(settings_form.posted_settings(posted).items()):
+        setting = known.get(name)
+        if setting is None:
+            errors.append(FieldError(name, f"`{name.removeprefix(PREFIX)}` is not a setting the form can change"))
+            continue
+        texts = raw if isinstance(raw, list) else [raw]
+        if any(isinstance(text, str) and NOT_TEXT.search(text) for text in texts):
+            errors.append(
+                FieldError(name, "holds a control character or half of a surrogate pair, which no value may: remove it")
+            )
+            continue
+        value, problem = settings_form.value_of(setting, raw)
+        if problem is not None:
+            errors.append(FieldError(name, problem))
+            continue
+        if setting.job and value is not None and runs == "always":
+            errors.append(FieldError(name, "only a job has this setting: choose how it runs first, or clear it"))
+            continue
+        found.append((name, value))
+    return tuple(found)
 
 
 def _variables(raw: Any, errors: list[FieldError]) -> tuple[tuple[str, str], ...]:
@@ -271,6 +348,12 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
         for variable, output in names.items()
         if (container.get("variables") or {}).get(variable) == "${resources." + chosen + "." + output + "}"
     }
+    calls = called(score)
+    automatic |= {
+        url_variable(callee)
+        for callee, rid in calls.items()
+        if (container.get("variables") or {}).get(url_variable(callee)) == "${resources." + rid + ".url}"
+    }
     variables = {k: v for k, v in (container.get("variables") or {}).items() if k not in automatic}
     ports = (score.get("service") or {}).get("ports") or {}
     first: Any = next(iter(ports.values()), {}) if isinstance(ports, dict) else {}
@@ -290,6 +373,8 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
         "replicas": "" if settings.get("replicas") is None else str(settings.get("replicas")),
         **_runs_fields(settings.get("job")),
         "containers": len(containers) if isinstance(containers, dict) else 0,
+        "calls": sorted(calls),
+        **{setting.name: settings_form.shown(setting, settings) for setting in settings_form.setting_fields()},
     }
 
 
@@ -360,8 +445,14 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     bucket = _toggle(resources, "s3", "files", form.bucket)
     route = _route(resources, form)
     api = _api(resources, form)
+    had |= set(called(score).values())
+    calls = _set_calls(resources, form.calls)
     written = container.get("variables") if isinstance(container.get("variables"), dict) else {}
     wanted = dict(form.variables)
+    for callee, rid in calls.items():
+        automatic = "${resources." + rid + ".url}"
+        if rid not in had or written.get(url_variable(callee)) == automatic:
+            wanted.setdefault(url_variable(callee), automatic)
     for chosen, names in ((database, DATABASE_VARIABLES), (cache, CACHE_VARIABLES), (bucket, BUCKET_VARIABLES)):
         if chosen is None:
             continue
@@ -392,6 +483,8 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     elif "replicas" in settings:
         del settings["replicas"]
     _job(settings, form)
+    for name, value in form.settings:
+        settings_form.write(settings, settings_form.by_name()[name].path, value)
     contract_file = None
     if api is not None:
         contract_file = str(settings.get("contract") or CONTRACT_FILE)
@@ -405,7 +498,11 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
             files[f"{base}/{contract_file}"] = form.contract.encode()
     files[f"{base}/dockyard.yaml"] = _dump(settings, SETTINGS_HEADER, settings_bytes is not None)
     result = Draft(form.name, files)
-    _record_spans(result, base, container_name, (database, cache, bucket, route, api), contract_file)
+    _record_spans(result, base, container_name, (database, cache, bucket, route, api), contract_file, form.settings)
+    for rid in calls.values():
+        span = _span(_load(files[f"{base}/score.yaml"]), ("resources", rid))
+        if span is not None:
+            result.spans.setdefault("calls", []).append((f"{base}/score.yaml", *span))
     return result
 
 
@@ -461,6 +558,25 @@ def _toggle(resources: CommentedMap, kind: str, default_id: str, wanted: bool) -
     elif not wanted and present is not None:
         del resources[present]
         return None
+    return present
+
+
+def _set_calls(resources: CommentedMap, wanted: tuple[str, ...] | None) -> dict[str, str]:
+    """The `service` resources after the form (each called service by name: its resource's id): those
+    no longer called removed, new ones added under the service's name (params and order of the
+    others kept); with `wanted` None, as they are."""
+    present = called({"resources": resources})
+    if wanted is None:
+        return present
+    for callee, rid in list(present.items()):
+        if callee not in wanted:
+            del resources[rid]
+            del present[callee]
+    for callee in wanted:
+        if callee not in present:
+            rid = callee if callee not in resources else f"{callee}-service"
+            resources[rid] = CommentedMap(type="service")
+            present[callee] = rid
     return present
 
 
@@ -569,7 +685,12 @@ def _probes(container: CommentedMap, path: str, port: int | None, old_port: int 
 
 
 def _record_spans(
-    result: Draft, base: str, container: str, resource_ids: tuple[str | None, ...], contract: str | None
+    result: Draft,
+    base: str,
+    container: str,
+    resource_ids: tuple[str | None, ...],
+    contract: str | None,
+    form_settings: tuple[tuple[str, Any], ...] = (),
 ) -> None:
     score_file, settings_file = f"{base}/score.yaml", f"{base}/dockyard.yaml"
     score, settings = _load(result.files[score_file]), _load(result.files[settings_file])
@@ -585,6 +706,7 @@ def _record_spans(
         ("contract", settings_file, settings, ("contract",)),
         ("runs", settings_file, settings, ("job",)),
         ("schedule", settings_file, settings, ("job", "schedule")),
+        *((name, settings_file, settings, settings_form.by_name()[name].path) for name, _value in form_settings),
     ]
     for name, resource in (
         ("database", database),

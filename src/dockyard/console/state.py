@@ -365,9 +365,12 @@ class Console:
         return dataclasses.replace(saved, review=review.url, opened=review.number)
 
     def _peers(self, form: ServiceForm) -> list[str]:
-        """The services a draft of `form` may call: today's dependencies of the service."""
-        card = self.snapshot().by_name.get(form.name)
-        return list(card.dependencies) if card else []
+        """The services a draft of `form` may call: those the form ticks (or, when it names none,
+        today's dependencies of the service), of those the repo has."""
+        snapshot = self.snapshot()
+        card = snapshot.by_name.get(form.name)
+        wanted = form.calls if form.calls is not None else (card.dependencies if card else ())
+        return [name for name in wanted if name in snapshot.by_name and name != form.name]
 
 
 class Proposals(dict[str, Saved]):

@@ -1,0 +1,221 @@
+"""The service settings a form can change, generated from the JSON Schema of dockyard.yaml
+(`load/schemas.py`, SERVICE_SETTINGS): every setting whose value is a yes/no, a number, a choice,
+a text, a count or percentage, or a list of names becomes a field, with its description as help
+and its bounds and choices as the field's own. A setting added to the schema is on the form
+without a change here; the few the form shows in its own way (team, replicas, contract, a job's
+schedule) and maps of names (images) are left out.
+
+A field's value is what the service's own dockyard.yaml says (empty: the layers decide). Posting
+it empty removes the setting from the file; a setting a request does not name stays as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from dockyard.load.schemas import SERVICE_SETTINGS
+
+PREFIX = "setting."
+"""Form fields of settings are named `setting.<dotted path>`."""
+SHOWN_ELSEWHERE = {("team",), ("replicas",), ("contract",), ("job", "schedule")}
+YES = ("true", "yes", "on", "1")
+NO = ("false", "no", "off", "0")
+
+
+@dataclass(frozen=True)
+class SettingField:
+    path: tuple[str, ...]
+    kind: str
+    """yes-no, number, choice, text, count-or-percent or names (a list, one per line)."""
+    description: str = ""
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def name(self) -> str:
+        return PREFIX + ".".join(self.path)
+
+    @property
+    def group(self) -> str:
+        return self.path[0]
+
+    @property
+    def label(self) -> str:
+        """Its words within its group (the group's name when it is the group)."""
+        return " ".join(_words(part) for part in (self.path[1:] or self.path))
+
+    @property
+    def job(self) -> bool:
+        return self.path[0] == "job"
+
+
+def _words(name: str) -> str:
+    """maxReplicas -> max replicas, targetCPUUtilizationPercentage -> target CPU utilization percentage."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", name).split()
+    return " ".join(word if word.isupper() and len(word) > 1 else word.lower() for word in words)
+
+
+@cache
+def setting_fields() -> tuple[SettingField, ...]:
+    """Every setting the form shows, in the schema's order."""
+    return tuple(_fields(SERVICE_SETTINGS, ()))
+
+
+def _fields(schema: Mapping[str, Any], path: tuple[str, ...]) -> Iterator[SettingField]:
+    for key, node in (schema.get("properties") or {}).items():
+        here = (*path, key)
+        if here in SHOWN_ELSEWHERE:
+            continue
+        description = str(node.get("description") or "")
+        kind = node.get("type")
+        if kind == "object" and "properties" in node:
+            yield from _fields(node, here)
+        elif kind == "boolean":
+            yield SettingField(here, "yes-no", description)
+        elif kind == "integer":
+            yield SettingField(here, "number", description, minimum=node.get("minimum"), maximum=node.get("maximum"))
+        elif "enum" in node:
+            yield SettingField(here, "choice", description, tuple(str(v) for v in node["enum"]))
+        elif kind == "string":
+            yield SettingField(here, "text", description)
+        elif {s.get("type") for s in node.get("anyOf") or ()} == {"integer", "string"}:
+            yield SettingField(here, "count-or-percent", description)
+        elif kind == "array" and (node.get("items") or {}).get("type") == "string":
+            yield SettingField(here, "names", description)
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    label: str
+    description: str
+    fields: tuple[SettingField, ...]
+
+
+@cache
+def groups() -> tuple[Group, ...]:
+    """The fields by their top-level setting (autoscaling, rollout, ...), for the form's sections."""
+    order: dict[str, list[SettingField]] = {}
+    for setting in setting_fields():
+        order.setdefault(setting.group, []).append(setting)
+    properties = SERVICE_SETTINGS["properties"]
+    return tuple(
+        Group(name, _words(name), str(properties[name].get("description") or ""), tuple(fields))
+        for name, fields in order.items()
+    )
+
+
+@cache
+def by_name() -> dict[str, SettingField]:
+    return {f.name: f for f in setting_fields()}
+
+
+def posted_settings(posted: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a request names, by field name: the form's `setting.*` fields, or the JSON
+    API's `settings` mapping (nested as in dockyard.yaml, or by dotted path)."""
+    found = {k: v for k, v in posted.items() if k.startswith(PREFIX)}
+    given = posted.get("settings")
+    if isinstance(given, Mapping):
+        found.update({PREFIX + path: value for path, value in _flat(given, "")})
+    return found
+
+
+def _flat(node: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Any]]:
+    for key, value in node.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and PREFIX + path not in by_name():
+            yield from _flat(value, path + ".")
+        else:
+            yield path, value
+
+
+def value_of(setting: SettingField, raw: Any) -> tuple[Any, str | None]:
+    """(the value to write, None to remove the setting; or an error saying what to give)."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == "") or raw == []:
+        return None, None
+    if setting.kind == "names":
+        items = raw if isinstance(raw, list) else str(raw).splitlines() if isinstance(raw, str) else None
+        if items is None or not all(isinstance(item, str) for item in items):
+            return None, "give names, one per line"
+        return [item.strip() for item in items if item.strip()] or None, None
+    if isinstance(raw, bool):
+        return (raw, None) if setting.kind == "yes-no" else (None, _expected(setting))
+    if not isinstance(raw, str | int) or isinstance(raw, float):
+        return None, _expected(setting)
+    text = str(raw).strip()
+    if setting.kind == "yes-no":
+        if text.lower() in YES + NO:
+            return text.lower() in YES, None
+        return None, _expected(setting)
+    if setting.kind in ("number", "count-or-percent") and text.isascii() and text.isdigit():
+        number = int(text)
+        if setting.minimum is not None and number < setting.minimum:
+            return None, f"must be at least {setting.minimum}"
+        if setting.maximum is not None and number > setting.maximum:
+            return None, f"must be at most {setting.maximum}"
+        return number, None
+    if setting.kind == "number":
+        return None, _expected(setting)
+    if setting.kind == "choice" and text not in setting.choices:
+        return None, _expected(setting)
+    return text, None  # text, and percentages: the schema judges them at their line
+
+
+def _expected(setting: SettingField) -> str:
+    return {
+        "yes-no": "choose yes or no (or leave it to the layers)",
+        "number": "must be a whole number",
+        "choice": f"choose one of: {', '.join(setting.choices)}",
+        "count-or-percent": "must be a count or a percentage such as 25%",
+        "text": "must be text",
+        "names": "give names, one per line",
+    }[setting.kind]
+
+
+def shown(setting: SettingField, settings: Mapping[str, Any]) -> str:
+    """A setting's value in a service's dockyard.yaml, as its field shows it ("" when not set)."""
+    node: Any = settings
+    for key in setting.path:
+        if not isinstance(node, Mapping) or key not in node:
+            return ""
+        node = node[key]
+    if node is None:
+        return ""
+    if isinstance(node, bool):
+        return "true" if node else "false"
+    if isinstance(node, list):
+        return "\n".join(str(item) for item in node)
+    return str(node)
+
+
+def write(settings: CommentedMap, path: tuple[str, ...], value: Any) -> None:
+    """Set (or, with None, remove) the setting at `path`; a mapping left empty goes with it."""
+    if value is None:
+        _remove(settings, path)
+        return
+    node = settings
+    for key in path[:-1]:
+        child = node.get(key)
+        if not isinstance(child, CommentedMap):
+            node[key] = child = CommentedMap()
+        node = child
+    if node.get(path[-1]) != value:
+        node[path[-1]] = CommentedSeq(value) if isinstance(value, list) else value
+
+
+def _remove(node: Any, path: tuple[str, ...]) -> None:
+    if not isinstance(node, CommentedMap) or path[0] not in node:
+        return
+    if len(path) == 1:
+        del node[path[0]]
+        return
+    _remove(node[path[0]], path[1:])
+    if isinstance(node[path[0]], CommentedMap) and not node[path[0]]:
+        del node[path[0]]
