@@ -33,7 +33,8 @@ def validate(repo: RepoArg = Path("."), cluster: ClusterOpt = None, image: Image
     """Load and merge every layer, validate everything (rendering included), print every error at once."""
     found = Problems()
     loaded = actions.load_repo(repo, err.print, found)
-    validated = actions.validate_repo(loaded, [cluster] if cluster else [], parse_image_options(image), found)
+    images = parse_image_options(image)
+    validated = actions.validate_repo(loaded, [cluster] if cluster else [], images, found, parallel=True)
     actions.report_warnings(validated.warnings, err.print)
     if validated.errors:
         raise InputError(list(validated.errors))

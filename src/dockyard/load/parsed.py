@@ -161,6 +161,15 @@ def flush_cache_writes() -> None:
     wait(pending)
 
 
+def in_forked_child() -> None:
+    """In a process forked from one that wrote cache entries: its writer threads are not here, so
+    writes start a writer of its own (what it has not written when it ends is only lost speed)."""
+    global _writer, _lock
+    _writer, _lock = None, threading.Lock()
+    _pending.clear()
+    _unwritten.clear()
+
+
 def _write_entry(directory: Path, key: str, data: bytes) -> None:
     folder = directory / key[:2]
     try:
