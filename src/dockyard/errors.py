@@ -24,7 +24,7 @@ above before it leaves the step; never seen by a person as such:
     load      YamlProblem (a file that is not safe YAML), Refused (a path outside the repo)
     charts    FetchFailed, BadYaml, BadManifests, HelmFailed, UnsafeArchive, PullFailed
     render    Unresolved ($ref), Unresolvable (placeholder), ProvisionError, ContractUnusable,
-              WorkloadProblem
+              WorkloadProblem, _Unsure (the quick proof of a contract gives way to the full validator)
     migrate   Unreadable (YAML the round trip cannot keep as written)
     secrets   SecretsLocked (no identity opens a data key: the CLI names where keys were looked for),
               _Undecryptable (a value that does not decrypt: a Problem at its line),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dockyard import __version__
 from dockyard.errors import Problem, Problems
-from dockyard.load.parsed import PARALLEL_THRESHOLD, cache_dir, flush_cache_writes, read_cached, write_cached
+from dockyard.load.parsed import PARALLEL_THRESHOLD, cache_dir, read_cached, write_cached
 from dockyard.render.openapi.operations import Contract, read
 from dockyard.render.openapi.sources import Sources
 from dockyard.render.openapi.validate import validate
@@ -82,7 +82,6 @@ def read_all(every: Sequence[Sources]) -> None:
         return  # `reading` reads each as its service asks
     global _todo
     _todo = list(missing.values())  # the forked workers find them here: nothing to send them
-    flush_cache_writes()
     workers = min(os.cpu_count() or 1, 8)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
