@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from dockyard.load.parsed import flush_cache_writes, in_forked_child
+from dockyard.load.parsed import in_forked_child
 
 _function: Callable[[Any], Any] | None = None
 _items: Sequence[Any] = ()
@@ -28,7 +28,6 @@ def cores() -> int:
 def map_forked(function: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
     """[function(item) for item in items], each in a forked process (at most one per core)."""
     global _function, _items
-    flush_cache_writes()  # a child must not inherit a writer in the middle of its work
     _function, _items = function, items
     try:
         context = multiprocessing.get_context("fork")

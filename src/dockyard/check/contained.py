@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from dockyard.check.policy import PolicyEngineFailed
 from dockyard.errors import Position
-from dockyard.load.parsed import flush_cache_writes
+from dockyard.load.parsed import in_forked_child
 
 T = TypeVar("T")
 
@@ -47,7 +47,6 @@ def contained(work: Callable[[], T], what: str, limits: Limits = LIMITS) -> T:
     the child fails, goes past a limit, or is killed (its PolicyEngineFailed passes through)."""
     if not hasattr(os, "fork"):
         return work()
-    flush_cache_writes()  # no writer thread may be caught in the middle of its work by the fork
     results, results_in = os.pipe()
     errors, errors_in = os.pipe()
     pid = os.fork()
@@ -86,6 +85,7 @@ def contained(work: Callable[[], T], what: str, limits: Limits = LIMITS) -> T:
 def _child(work: Callable[[], object], results: int, errors: int, limits: Limits) -> None:
     code = 0
     try:
+        in_forked_child()
         os.dup2(errors, 2)  # what the engine says as it aborts, for the parent to read
         faulthandler.disable()  # a crash here is the parent's to report, not a dump onto its terminal
         _limit(limits)

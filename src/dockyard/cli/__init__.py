@@ -128,7 +128,10 @@ def main() -> None:
         sys.exit(1 if detailed and code == CHANGES else code)
 
     try:
-        code = app(standalone_mode=False)  # an Exit(n) inside a command comes back as n
+        try:
+            code = app(standalone_mode=False)  # an Exit(n) inside a command comes back as n
+        finally:
+            _write_cache()
         if isinstance(code, int) and code:
             sys.exit(code)
     except DockyardError as error:
@@ -155,6 +158,16 @@ def main() -> None:
         err.print(f"internal error: {type(error).__name__}: {printable(str(error))}")
         err.print("this is a bug in Dockyard; rerun with DOCKYARD_DEBUG=1 for the traceback and report it")
         sys.exit(70)
+
+
+def _write_cache() -> None:
+    """The command's parse-cache entries, written as it ends (a process that runs several commands,
+    as the tests do, writes each one's to its own cache)."""
+    from dockyard.load.parsed import cache_dir, flush_cache_writes
+
+    directory = cache_dir()
+    if directory is not None:
+        flush_cache_writes(directory)
 
 
 if __name__ == "__main__":

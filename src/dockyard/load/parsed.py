@@ -1,10 +1,10 @@
 """Parse and schema-check each file once per content: results are cached by content hash.
 
 The per-file work (YAML parsing with positions, JSON Schema validation) depends only on
-the file's path, kind and bytes, so its result is stored under
-``$XDG_CACHE_HOME/dockyard/parsed/`` keyed by a hash of exactly those (and of Dockyard's
-version and schemas). An unchanged file is never parsed again. A cold load of many
-files is spread over the machine's cores.
+the file's path, kind and bytes, so its result is stored in the parse cache (locations.py, in
+packs: packs.py) keyed by a hash of exactly those (and of Dockyard's version and schemas). An
+unchanged file is never parsed again. A cold load of many files is spread over the machine's
+cores.
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ import json
 import os
 import pickle
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from dockyard import __version__, locations
-from dockyard.atomic import write_atomic
 from dockyard.errors import InputError, Problem
 from dockyard.load import schemas
 from dockyard.load.files import RepoFile
+from dockyard.load.packs import Packs
 from dockyard.load.validate import schema_problems
 from dockyard.load.yamlsafe import CONTRACT_LIMITS, Document, Limits, parse
 
@@ -120,73 +120,80 @@ def _key(file: RepoFile) -> str:
 def read_cached(directory: Path, key: str) -> Any:
     """What `write_cached` stored under `key` (a hash of the content it was computed from), or None."""
     with _lock:
-        unwritten = _unwritten.get((directory, key))
-    if unwritten is not None:  # stored a moment ago, on its way to the disk
-        return pickle.loads(unwritten)
+        data = _unwritten.get((directory, key))
+    if data is None:  # not stored by this process since its last flush: in the packs, if anywhere
+        data = _packs(directory).get(key)
+    if data is None:
+        return None
     try:
-        with (directory / key[:2] / key).open("rb") as stream:
-            return pickle.load(stream)  # written by write_cached, keyed by content
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        return pickle.loads(data)  # written by write_cached, keyed by content
+    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, ImportError, IndexError, TypeError):
         return None
 
 
-WRITERS = 4
-"""Threads that write cache entries: each entry is a small file written and renamed into place,
-which costs more in file-system round trips than in CPU; four at once wrote 4,258 entries in a
-sixth of the time one took (bench/validate.py, cold)."""
-_writer: ThreadPoolExecutor | None = None
-_pending: list[Future[None]] = []
+FLUSH_AT = 64 * 2**20
+"""Bytes of entries kept in memory before they are written (a long-running process's cycles)."""
+_stores: dict[Path, Packs] = {}
 _unwritten: dict[tuple[Path, str], bytes] = {}
+_unwritten_bytes = 0
 _lock = threading.Lock()
+_flush_registered = False
+
+
+def _packs(directory: Path) -> Packs:
+    with _lock:
+        store = _stores.get(directory)
+        if store is None:
+            store = _stores[directory] = Packs(directory)
+        return store
 
 
 def write_cached(directory: Path, key: str, value: Any) -> None:
-    """Store `value` under `key`, in the background (`flush_cache_writes` waits for it; so does the
-    interpreter's exit). A read-only or full cache only costs speed."""
-    global _writer
+    """Store `value` under `key`: kept in memory, written with the others as one pack at the next
+    flush (packs.py). A read-only or full cache only costs speed."""
+    global _unwritten_bytes, _flush_registered
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     with _lock:
-        if _writer is None:
-            _writer = ThreadPoolExecutor(WRITERS, thread_name_prefix="dockyard-cache")
+        if not _flush_registered:
+            _flush_registered = True
             atexit.register(flush_cache_writes)
         _unwritten[(directory, key)] = data
-        _pending.append(_writer.submit(_write_entry, directory, key, data))
+        _unwritten_bytes += len(data)
+        full = _unwritten_bytes > FLUSH_AT
+    if full:
+        flush_cache_writes(directory)
 
 
-def flush_cache_writes() -> None:
-    """Wait until every cache entry asked for is written (before a fork: a child must not inherit
-    a writer in the middle of its work)."""
+def flush_cache_writes(directory: Path | None = None) -> None:
+    """Write the entries stored since the last flush (of `directory` alone, when given: a command
+    writes its own cache as it ends)."""
+    global _unwritten_bytes
     with _lock:
-        pending, _pending[:] = list(_pending), []
-    wait(pending)
+        waiting = {k: v for k, v in _unwritten.items() if directory is None or k[0] == directory}
+        for place in waiting:
+            del _unwritten[place]
+        _unwritten_bytes = sum(len(v) for v in _unwritten.values())
+    by_directory: dict[Path, dict[str, bytes]] = {}
+    for (folder, key), data in waiting.items():
+        by_directory.setdefault(folder, {})[key] = data
+    for folder, entries in by_directory.items():
+        _packs(folder).add(entries)
 
 
 def in_forked_child() -> None:
-    """In a process forked from one that wrote cache entries: its writer threads are not here, so
-    writes start a writer of its own (what it has not written when it ends is only lost speed)."""
-    global _writer, _lock
-    _writer, _lock = None, threading.Lock()
-    _pending.clear()
+    """In a process forked from this one (which may have had a thread inside the cache): what it
+    stores is its own (lost speed only, if it ends without writing it); the packs are opened again."""
+    global _lock, _unwritten_bytes
+    _lock = threading.Lock()
+    _stores.clear()
     _unwritten.clear()
-
-
-def _write_entry(directory: Path, key: str, data: bytes) -> None:
-    folder = directory / key[:2]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / key, data)
-    except OSError:
-        pass
-    finally:
-        with _lock:
-            _unwritten.pop((directory, key), None)
+    _unwritten_bytes = 0
 
 
 def _parse_many(files: list[RepoFile]) -> list[Outcome]:
     if len(files) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
         return [parse_and_check(f.kind, f.path, f.raw) for f in files]
     workers = min(os.cpu_count() or 1, 8)
-    flush_cache_writes()  # the pool forks
     with ProcessPoolExecutor(max_workers=workers) as pool:
         chunk = max(1, len(files) // (workers * 4))
         return list(
