@@ -54,6 +54,7 @@ from dockyard.cli import (
 from dockyard.cli.deploy import CHANGES
 from dockyard.cli.shared import err, out
 from dockyard.errors import DockyardError, InputError, printable
+from dockyard.load.parsed import write_parse_cache
 
 app = typer.Typer(
     name="dockyard",
@@ -131,7 +132,7 @@ def main() -> None:
         try:
             code = app(standalone_mode=False)  # an Exit(n) inside a command comes back as n
         finally:
-            _write_cache()
+            write_parse_cache()
         if isinstance(code, int) and code:
             sys.exit(code)
     except DockyardError as error:
@@ -158,16 +159,6 @@ def main() -> None:
         err.print(f"internal error: {type(error).__name__}: {printable(str(error))}")
         err.print("this is a bug in Dockyard; rerun with DOCKYARD_DEBUG=1 for the traceback and report it")
         sys.exit(70)
-
-
-def _write_cache() -> None:
-    """The command's parse-cache entries, written as it ends (a process that runs several commands,
-    as the tests do, writes each one's to its own cache)."""
-    from dockyard.load.parsed import cache_dir, flush_cache_writes
-
-    directory = cache_dir()
-    if directory is not None:
-        flush_cache_writes(directory)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 from dockyard import actions
 from dockyard.console.catalog import Card, Owned, catalog, objects_by_service
 from dockyard.errors import DockyardError, InputError, Position, Problem
+from dockyard.load.parsed import write_parse_cache
 from dockyard.load.repo import Repo
 from dockyard.model.platform import Platform
 from dockyard.render.bundle import Bundle, Stage
@@ -75,6 +76,13 @@ class Snapshot:
 
 def take(root: Path, cluster: str) -> Snapshot:
     """Load, merge and render the services of `cluster` (their problems when they cannot be)."""
+    try:
+        return _take(root, cluster)
+    finally:
+        write_parse_cache()  # what this look parsed, for the next process too
+
+
+def _take(root: Path, cluster: str) -> Snapshot:
     try:
         repo = actions.load_repo(root)
         platform = actions.platform_for(repo, cluster)

@@ -180,6 +180,15 @@ def flush_cache_writes(directory: Path | None = None) -> None:
         _packs(folder).add(entries)
 
 
+def write_parse_cache() -> None:
+    """The entries stored for the current parse cache, written now (a command as it ends, a
+    long-running process after each piece of work): a process that runs several commands, as the
+    tests do, writes each one's to its own cache."""
+    directory = cache_dir()
+    if directory is not None:
+        flush_cache_writes(directory)
+
+
 def in_forked_child() -> None:
     """In a process forked from this one (which may have had a thread inside the cache): what it
     stores is its own (lost speed only, if it ends without writing it); the packs are opened again."""

@@ -30,6 +30,7 @@ from dockyard.deploy.inventory import read_recorded
 from dockyard.deploy.observed import Observed, marker
 from dockyard.errors import DockyardError, InputError, Problems, printable
 from dockyard.load.files import PLATFORM_FILE
+from dockyard.load.parsed import write_parse_cache
 from dockyard.load.versions import core_range_problem
 from dockyard.load.yamlsafe import parse
 from dockyard.render.object_id import ObjectId
@@ -146,6 +147,12 @@ class Controller:
         return self.reconcile(head)
 
     def reconcile(self, revision: Revision) -> Attempt:
+        try:
+            return self._reconcile(revision)
+        finally:
+            write_parse_cache()  # what this revision parsed, for the next process too
+
+    def _reconcile(self, revision: Revision) -> Attempt:
         started, begun = datetime.now(UTC), self.clock()
         self.state.reconciling, self.state.attempted = True, revision.sha
         self._write_status()
