@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ TIMEOUT = 15.0
 """Seconds the forge may take to answer."""
 MAX_SHOWN = 200
 """Characters of the forge's own message an error quotes."""
+TOKEN = re.compile(r"[\x21-\x7e]+")
+"""What a token is made of (it goes into a header as it is)."""
 BRANCH_WAIT = 10.0
 """Seconds a branch just pushed may take to be known to the forge's API (Gitea takes a push in
 the background; a pull request of a branch it does not know yet is a 404)."""
@@ -60,6 +63,11 @@ def open_review(
         raise ForgeError(
             f"the console has no token for the forge: set {forge.token_env} in its environment "
             "(a token that may open pull requests on " + forge.repository + ")"
+        )
+    if not TOKEN.fullmatch(token):
+        raise ForgeError(
+            f"the token in {forge.token_env} holds characters a token cannot have (spaces, line ends or others "
+            "outside printable ASCII); set it to the token alone"
         )
     _refuse_plain_http(forge.api)
     owner, _, name = forge.repository.partition("/")

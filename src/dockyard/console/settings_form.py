@@ -3,7 +3,7 @@
 a text, a count or percentage, or a list of names becomes a field, with its description as help
 and its bounds and choices as the field's own. A setting added to the schema is on the form
 without a change here; the few the form shows in its own way (team, replicas, contract, a job's
-schedule) and maps of names (images) are left out.
+schedule), the namespace (not a team's to choose) and maps of names (images) are left out.
 
 A field's value is what the service's own dockyard.yaml says (empty: the layers decide). Posting
 it empty removes the setting from the file; a setting a request does not name stays as written.
@@ -23,7 +23,10 @@ from dockyard.load.schemas import SERVICE_SETTINGS
 
 PREFIX = "setting."
 """Form fields of settings are named `setting.<dotted path>`."""
-SHOWN_ELSEWHERE = {("team",), ("replicas",), ("contract",), ("job", "schedule")}
+LEFT_OUT = {("team",), ("replicas",), ("contract",), ("job", "schedule"), ("namespace",)}
+"""Shown by the form in its own way (team, replicas, contract, a job's schedule), or not the team's
+to choose: a namespace of the service's own would let an editor of one team place a service in
+another team's namespace, beyond what the console lets them change (the layers set it)."""
 YES = ("true", "yes", "on", "1")
 NO = ("false", "no", "off", "0")
 
@@ -71,7 +74,7 @@ def setting_fields() -> tuple[SettingField, ...]:
 def _fields(schema: Mapping[str, Any], path: tuple[str, ...]) -> Iterator[SettingField]:
     for key, node in (schema.get("properties") or {}).items():
         here = (*path, key)
-        if here in SHOWN_ELSEWHERE:
+        if here in LEFT_OUT:
             continue
         description = str(node.get("description") or "")
         kind = node.get("type")

@@ -39,6 +39,7 @@ def test_every_setting_of_the_schema_is_a_field_of_its_kind() -> None:
     assert kinds["setting.callers"] == "names"
     assert kinds["setting.job.concurrency"] == "choice"
     assert not {"setting.team", "setting.replicas", "setting.contract", "setting.job.schedule"} & set(kinds)
+    assert "setting.namespace" not in kinds  # not a team's to choose: another team's namespace is not theirs
     grown = {
         "properties": {"tracing": {"type": "object", "properties": {"sampled": {"type": "integer", "maximum": 100}}}}
     }
@@ -98,6 +99,9 @@ def test_a_setting_the_pipeline_refuses_is_shown_at_its_field_and_nothing_is_wri
     assert refused.json()["errors"]["setting.autoscaling.maxReplica"] == [
         "`autoscaling.maxReplica` is not a setting the form can change"
     ]
+    moved = client.put("/api/services/orders", json={**EDIT, "settings": {"namespace": "payments"}})
+    assert moved.status_code == 422
+    assert moved.json()["errors"]["setting.namespace"] == ["`namespace` is not a setting the form can change"]
     live = client.post("/drafts", data={**posted, "setting.job.retries": "", "setting.autoscaling.maxReplicas": "2"})
     assert 'id="error-setting.resources.limits.memory" hx-swap-oob="true"' in live.text
     assert "must be a memory quantity such as 128Mi or 1Gi" in live.text
