@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
@@ -221,8 +222,11 @@ def _built_in(objects: list[dict[str, Any]], require_digest: bool, remember: boo
     for package, item in found:
         if _well_formed(item):
             by_object.setdefault(item["object"], []).append((package, item.get("path", ""), item["message"]))
+    ids = Counter(entry["id"] for entry in objects)
     judged = [(keys[i], tuple(by_object.get(objects[i]["id"], ()))) for i in todo]
-    remembered.remember(digest, judged)
+    # two objects under one id (kinds of two API versions): whose finding is whose cannot be told,
+    # so each is given the id's findings this time and neither is remembered
+    remembered.remember(digest, [(k, v) for (k, v), i in zip(judged, todo, strict=True) if ids[objects[i]["id"]] == 1])
     known.update(judged)
     found_once = dict.fromkeys(
         (entry["id"], *finding) for entry, k in zip(objects, keys, strict=True) for finding in known[k]

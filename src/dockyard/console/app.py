@@ -21,7 +21,7 @@ from dockyard.console import api_models as api
 from dockyard.console import settings_form
 from dockyard.console.api_models import answers
 from dockyard.console.auth import Access, Person, Role, Session, SessionCodec
-from dockyard.console.form import EVERY_FIELD, NOT_TEXT, CannotEdit, current_fields, parse_fields
+from dockyard.console.form import EVERY_FIELD, NAME, NOT_TEXT, CannotEdit, current_fields, parse_fields
 from dockyard.console.gitrepo import GitError
 from dockyard.console.graph import callers_of, neighbourhood
 from dockyard.console.links import observability
@@ -260,7 +260,10 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         context: dict[str, Any] = {"title": "Add a service" if new else f"Change {values.get('name')}"}
         context["values"] = values
         context |= {"checked": checked, "new": new, "teams": teams, "fields": EVERY_FIELD}
-        context["services"] = [card.name for card in console.snapshot().cards if card.name != values.get("name")]
+        calls = values.get("calls")
+        ticked = {c for c in calls if isinstance(c, str) and NAME.match(c)} if isinstance(calls, list) else set()
+        known = {card.name for card in console.snapshot().cards} | ticked
+        context["services"] = sorted(known - {values.get("name")})  # a callee the catalog lacks keeps its box
         context["setting_groups"] = [
             {
                 "label": group.label,

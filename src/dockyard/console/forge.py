@@ -108,6 +108,28 @@ def _post(forge: ForgeReview, url: str, request: dict[str, str], headers: dict[s
         raise ForgeError(f"the forge at {forge.api} could not be reached ({type(error).__name__})") from None
 
 
+def same_forge(api: str, remote_url: str | None) -> None:
+    """ForgeError unless the API is on the host the branch was pushed to (or its `api.` host, as
+    GitHub's is): the token goes only to the forge that has the branch."""
+    pushed = _host_of(remote_url or "")
+    host = (urlsplit(api).hostname or "").lower()
+    if pushed is None or host not in (pushed, f"api.{pushed}"):
+        raise ForgeError(
+            f"console.review.api is on {host or 'no host'}, but the branch is pushed to "
+            f"{pushed or 'a remote that is not on a forge'}; the console sends its token only to the forge the "
+            "branch is pushed to: set console.review.api to that forge's API"
+        )
+
+
+def _host_of(remote_url: str) -> str | None:
+    """The host of a remote git URL: https://host/..., ssh://git@host/..., or git@host:owner/name."""
+    scp = re.match(r"^[A-Za-z0-9._-]+@([^:/]+):", remote_url)
+    if scp:
+        return scp.group(1).lower()
+    parts = urlsplit(remote_url)
+    return parts.hostname.lower() if parts.scheme in ("https", "http", "ssh") and parts.hostname else None
+
+
 def _refuse_plain_http(api: str) -> None:
     parts = urlsplit(api)
     if parts.scheme == "https":
@@ -139,8 +161,8 @@ def _refusal(forge: ForgeReview, response: httpx.Response, branch: str) -> str:
         )
     if status == 404:
         return (
-            f"the forge at {forge.api} knows no repository {forge.repository} with branch {branch} (404); check "
-            "console.review, and that console.remote is that repository"
+            f"the forge at {forge.api} knows no repository {forge.repository} with branch {branch} and its base "
+            "(404); check console.review, and that console.remote is that repository"
         )
     if status == 409 or (status == 422 and "exist" in said.lower()):
         return f"the forge already has a pull request for this branch ({status}{quoted})"

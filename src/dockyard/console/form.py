@@ -574,8 +574,10 @@ def _set_calls(resources: CommentedMap, wanted: tuple[str, ...] | None) -> dict[
             del present[callee]
     for callee in wanted:
         if callee not in present:
-            rid = callee if callee not in resources else f"{callee}-service"
+            rid = next(r for r in (callee, *(f"{callee}-service-{n}" for n in range(2, 100))) if r not in resources)
             resources[rid] = CommentedMap(type="service")
+            if rid != callee:  # the resource's id names another of its resources: the service by name
+                resources[rid]["params"] = CommentedMap(name=callee)
             present[callee] = rid
     return present
 

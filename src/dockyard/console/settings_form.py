@@ -18,6 +18,8 @@ from functools import cache
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark
+from ruamel.yaml.tokens import CommentToken
 
 from dockyard.load.schemas import SERVICE_SETTINGS
 
@@ -165,6 +167,9 @@ def value_of(setting: SettingField, raw: Any) -> tuple[Any, str | None]:
             return None, f"must be at most {setting.maximum}"
         return number, None
     if setting.kind == "number":
+        signed = text.removeprefix("-")
+        if text.startswith("-") and signed.isascii() and signed.isdigit() and setting.minimum is not None:
+            return None, f"must be at least {setting.minimum}"
         return None, _expected(setting)
     if setting.kind == "choice" and text not in setting.choices:
         return None, _expected(setting)
@@ -199,9 +204,15 @@ def shown(setting: SettingField, settings: Mapping[str, Any]) -> str:
 
 
 def write(settings: CommentedMap, path: tuple[str, ...], value: Any) -> None:
-    """Set (or, with None, remove) the setting at `path`; a mapping left empty goes with it."""
+    """Set (or, with None, remove) the setting at `path`; a mapping left empty goes with it. The
+    comment lines that followed a removed setting stay where they were (they describe what comes
+    next); its own comment at the end of its line goes with it."""
     if value is None:
+        following = _following_lines(settings, path)
+        before = _keys_before(settings, path)
         _remove(settings, path)
+        if following:
+            _keep_after(settings, path, before, following)
         return
     node = settings
     for key in path[:-1]:
@@ -222,3 +233,62 @@ def _remove(node: Any, path: tuple[str, ...]) -> None:
     _remove(node[path[0]], path[1:])
     if isinstance(node[path[0]], CommentedMap) and not node[path[0]]:
         del node[path[0]]
+
+
+def _comment_slot(node: Any, key: Any) -> Any:
+    """The node whose comment after `key`'s value holds the lines that follow it: the last key of
+    the deepest last mapping under it."""
+    while isinstance(node.get(key), CommentedMap) and node[key]:
+        node, key = node[key], next(reversed(node[key]))
+    return node, key
+
+
+def _following_lines(settings: CommentedMap, path: tuple[str, ...]) -> str:
+    node: Any = settings
+    for key in path[:-1]:
+        if not isinstance(node, CommentedMap) or key not in node:
+            return ""
+        node = node[key]
+    if not isinstance(node, CommentedMap) or path[-1] not in node:
+        return ""
+    holder, key = _comment_slot(node, path[-1])
+    slots = holder.ca.items.get(key)
+    token = slots[2] if slots and len(slots) > 2 else None
+    text = getattr(token, "value", "") or ""
+    return text.split("\n", 1)[1] if "\n" in text else ""
+
+
+def _keys_before(settings: CommentedMap, path: tuple[str, ...]) -> list[str | None]:
+    """At each depth of `path`, the key just before it in its mapping (None when it is the first)."""
+    found: list[str | None] = []
+    node: Any = settings
+    for key in path:
+        if not isinstance(node, CommentedMap) or key not in node:
+            break
+        keys = list(node)
+        at = keys.index(key)
+        found.append(keys[at - 1] if at else None)
+        node = node[key]
+    return found
+
+
+def _keep_after(settings: CommentedMap, path: tuple[str, ...], before: list[str | None], lines: str) -> None:
+    """Put comment `lines` after the key that preceded the removed setting (or the mapping it was
+    removed with) in the deepest mapping still there; higher up when it was the first there."""
+    maps: list[CommentedMap] = [settings]
+    for key in path[:-1]:
+        child = maps[-1].get(key)
+        if not isinstance(child, CommentedMap):
+            break
+        maps.append(child)
+    for depth in range(min(len(maps), len(before)) - 1, -1, -1):
+        previous = before[depth]
+        if previous is not None and previous in maps[depth]:
+            holder, key = _comment_slot(maps[depth], previous)
+            slots = holder.ca.items.setdefault(key, [None, None, None, None])
+            token = slots[2]
+            if token is None:
+                slots[2] = CommentToken("\n" + lines, CommentMark(0), None)
+            else:
+                token.value = token.value + lines if token.value.endswith("\n") else token.value + "\n" + lines
+            return

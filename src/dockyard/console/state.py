@@ -17,7 +17,7 @@ from dockyard import actions
 from dockyard.console import drafts, runs
 from dockyard.console.auth import Grants, Person
 from dockyard.console.catalog import Card, objects_by_service
-from dockyard.console.forge import ForgeError, open_review
+from dockyard.console.forge import ForgeError, open_review, same_forge
 from dockyard.console.form import CannotEdit, Draft, FieldError, ServiceForm, draft
 from dockyard.console.gitrepo import Change, GitError, GitRepo, Upstream, review_url
 from dockyard.console.live import LiveReader, Watched, planned
@@ -345,7 +345,8 @@ class Console:
             commit = self.git.propose(checked.draft.files, message, person, branch)
             remote = platform.settings.console_remote
             if remote is None:
-                return checked, Saved(commit, branch)
+                self.proposals[branch] = Saved(commit, branch)
+                return checked, self.proposals[branch]
             self.git.push(remote, branch)
             saved = Saved(commit, branch, remote, review_url(self.git.remote_url(remote), branch))
             if platform.settings.console_review is not None:
@@ -359,6 +360,7 @@ class Console:
         assert saved.branch is not None
         body = f"{title}.\n\nProposed by {person.name} in the Dockyard console; the platform changes once it is merged."
         try:
+            same_forge(forge.api, self.git.remote_url(saved.pushed_to or ""))
             review = open_review(forge, branch=saved.branch, base=self.git.base_branch(), title=title, body=body)
         except (ForgeError, GitError) as error:
             return dataclasses.replace(saved, not_opened=str(error))

@@ -109,16 +109,12 @@ class Packs:
         for name in self._names():
             if name in self._known:
                 continue
-            try:
-                index = pickle.loads((self.folder / f"{name}.index").read_bytes())
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-                continue
-            if not isinstance(index, dict):
+            index = _index_of(self.folder / f"{name}.index")
+            if index is None:
                 continue
             self._known.add(name)
-            for key, place in index.items():
-                if isinstance(key, str) and isinstance(place, tuple) and len(place) == 2:
-                    self._index[key] = (name, int(place[0]), int(place[1]))
+            for key, (offset, length) in index.items():
+                self._index[key] = (name, offset, length)
 
     def _merge_when_many(self) -> None:
         names = self._names()
@@ -132,10 +128,12 @@ class Packs:
             merged: dict[str, bytes] = {}
             total = 0
             for name in reversed(names):  # newest first: its copy of a key is kept
+                index = _index_of(self.folder / f"{name}.index")
                 try:
-                    index = pickle.loads((self.folder / f"{name}.index").read_bytes())
-                    data = (self.folder / f"{name}.pack").read_bytes()
-                except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+                    data = (self.folder / f"{name}.pack").read_bytes() if index is not None else b""
+                except OSError:
+                    continue
+                if index is None:
                     continue
                 for key, (offset, length) in index.items():
                     if key not in merged and total + length <= MAX_BYTES:
@@ -153,3 +151,23 @@ class Packs:
                 for name in [n for n in self._files if n not in self._known]:
                     with contextlib.suppress(OSError):
                         os.close(self._files.pop(name))
+
+
+def _index_of(path: Path) -> dict[str, tuple[int, int]] | None:
+    """A pack's index as written by `_write`; None for anything else (a broken or foreign file)."""
+    try:
+        index = pickle.loads(path.read_bytes())
+    except Exception:  # a cache file of any content: a miss, never an error
+        return None
+    if not isinstance(index, dict):
+        return None
+    kept = {}
+    for key, place in index.items():
+        if (
+            isinstance(key, str)
+            and isinstance(place, tuple)
+            and len(place) == 2
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in place)
+        ):
+            kept[key] = (place[0], place[1])
+    return kept

@@ -562,10 +562,11 @@ LAYER_VALUES: dict[str, Any] = {
                     },
                     "tokenEnv": {
                         "type": "string",
-                        "pattern": "^[A-Z_][A-Z0-9_]*$",
-                        "x-dockyard-error": "must name an environment variable, such as DOCKYARD_FORGE_TOKEN",
+                        "pattern": "^DOCKYARD_FORGE_[A-Z0-9_]+$",
+                        "x-dockyard-error": "must name an environment variable starting with DOCKYARD_FORGE_, such as "
+                        "DOCKYARD_FORGE_TOKEN (a layer may not send another of the console's variables to a forge)",
                         "description": "The console's environment variable holding a token that may open pull "
-                        "requests (default DOCKYARD_FORGE_TOKEN).",
+                        "requests (default DOCKYARD_FORGE_TOKEN; always DOCKYARD_FORGE_...).",
                     },
                 },
             },

@@ -231,6 +231,7 @@ def test_a_remembered_verdict_is_the_verdict_and_a_changed_fact_is_judged_again(
             bundle, require_digest=True, remember=False
         )
         assert check_policies(bundle, require_digest=True) != []
+        flush_cache_writes()  # the next round reads them from the disk
         remembered.forget()
     flush_cache_writes()
     assert list((tmp_path / "cache" / "packs").glob("*.index"))  # kept across commands
@@ -250,3 +251,19 @@ def test_a_remembered_verdict_is_the_verdict_on_the_example(cluster: str) -> Non
         judged = check_policies(bundle, require_digest=require_digest, remember=False)
         assert check_policies(bundle, require_digest=require_digest) == judged
         assert check_policies(bundle, require_digest=require_digest) == judged
+
+
+def test_two_objects_under_one_id_are_not_remembered_for_each_other(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dockyard.check import remembered
+
+    monkeypatch.setenv("DOCKYARD_PARSE_CACHE", str(tmp_path / "cache"))
+    remembered.forget()
+    good = copy.deepcopy(DEPLOYMENT)
+    bad = with_container(securityContext={})
+    bad["apiVersion"] = "apps/v1beta2"  # the same id: kind, namespace and name
+    both = Bundle.of(Rendered(copy.deepcopy(m), "services", Source("services/web/score.yaml")) for m in (good, bad))
+    assert check_policies(both) == check_policies(both, remember=False) != []
+    alone = Bundle.of([Rendered(copy.deepcopy(good), "services", Source("services/web/score.yaml"))])
+    assert check_policies(alone) == check_policies(alone, remember=False) == []

@@ -111,8 +111,8 @@ def test_each_refusal_says_what_to_do_and_never_carries_the_token(forge: Gitea, 
     )
     elsewhere = ForgeReview("gitea", forge.api, f"{ADMIN}/no-such-repo")
     assert refusal(elsewhere, good) == (
-        f"the forge at {forge.api} knows no repository {ADMIN}/no-such-repo with branch console/x-1 (404); check "
-        "console.review, and that console.remote is that repository"
+        f"the forge at {forge.api} knows no repository {ADMIN}/no-such-repo with branch console/x-1 and its base "
+        "(404); check console.review, and that console.remote is that repository"
     )
     opened = open_review(
         review, branch="console/x-1", base="main", title="t", body="b", environ={"DOCKYARD_FORGE_TOKEN": good}

@@ -139,3 +139,41 @@ def test_the_services_a_service_calls_are_ticked_and_each_brings_its_address(
     ]
     itself = client.post("/api/drafts", json={**NEW, "calls": "billing"})
     assert itself.json()["errors"]["calls"] == ["a service does not call itself: untick it"]
+
+
+def test_a_called_service_whose_name_is_taken_by_another_resource_is_named_in_its_params() -> None:
+    from ruamel.yaml import YAML
+
+    from dockyard.console.form import ServiceForm, called, draft
+
+    score = b"apiVersion: score.dev/v1b1\nmetadata:\n  name: billing\ncontainers:\n  main:\n    image: a:1\n"
+    score += b"resources:\n  cache:\n    type: redis\n  cache-service-2:\n    type: volume\n"
+    form = ServiceForm(name="billing", team="shop", image="a:1", cache=True, calls=("cache",))
+    files = draft(form, {"score.yaml": score}).files
+    written = YAML(typ="safe").load(files["services/billing/score.yaml"])
+    assert written["resources"]["cache"] == {"type": "redis"}  # kept, and not taken for the service
+    assert written["resources"]["cache-service-3"] == {"type": "service", "params": {"name": "cache"}}
+    assert written["resources"]["cache-service-2"] == {"type": "volume"}
+    assert called(written) == {"cache": "cache-service-3"}
+    assert written["containers"]["main"]["variables"]["CACHE_URL"] == "${resources.cache-service-3.url}"
+
+
+def test_emptying_a_setting_keeps_the_comment_lines_that_followed_it() -> None:
+    from dockyard.console.form import _dump, _load
+    from dockyard.console.settings_form import write
+
+    written = (
+        b"apiVersion: dockyard.dev/v1alpha1\nkind: ServiceSettings\nautoscaling:\n  enabled: true\n"
+        b"  maxReplicas: 5   # peak season\n# the metrics below are scraped by the platform\n"
+        b"metrics:\n  port: metrics\n"
+    )
+    one = _load(written)
+    write(one, ("autoscaling", "maxReplicas"), None)
+    assert _dump(one, "", True) == written.replace(b"  maxReplicas: 5   # peak season\n", b"")
+    both = _load(written)
+    write(both, ("autoscaling", "maxReplicas"), None)
+    write(both, ("autoscaling", "enabled"), None)  # the mapping goes with its last setting
+    assert _dump(both, "", True) == (
+        b"apiVersion: dockyard.dev/v1alpha1\nkind: ServiceSettings\n"
+        b"# the metrics below are scraped by the platform\nmetrics:\n  port: metrics\n"
+    )

@@ -71,3 +71,20 @@ def test_a_broken_pack_or_index_is_a_miss(tmp_path: Path) -> None:
         Packs(tmp_path).add({"b": b"y"})  # a cache that cannot be written only costs speed
     finally:
         (tmp_path / "packs").chmod(0o700)
+
+
+def test_an_index_of_another_shape_is_a_miss_and_packs_still_merge(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pickle
+
+    monkeypatch.setattr(packs, "MAX_PACKS", 1)
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    (folder / "0-shape.index").write_bytes(pickle.dumps({"k": ("a", 1)}))
+    (folder / "0-shape.pack").write_bytes(b"x")
+    (folder / "1-list.index").write_bytes(pickle.dumps(["not", "an", "index"]))
+    store = Packs(tmp_path)
+    assert store.get("k") is None
+    store.add({"good": b"kept"})  # merges: the broken ones are left out, nothing raises
+    assert Packs(tmp_path).get("good") == b"kept"

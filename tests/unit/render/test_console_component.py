@@ -129,16 +129,16 @@ def test_in_the_cluster_the_forges_token_comes_from_a_secret_of_the_platform_tea
     review = (
         "  changes: branch\n  remote: origin\n  review:\n    forge: gitea\n    api: https://git.example.org/api/v1\n"
     )
-    review += "    repository: shop/platform\n    tokenEnv: FORGE_TOKEN\n"
+    review += "    repository: shop/platform\n    tokenEnv: DOCKYARD_FORGE_SHOP\n"
     with (repo / "platform.yaml").open("a") as platform:
         platform.write(SETTINGS.replace("  inCluster: true\n", "  inCluster: true\n" + review))
     rendered = run_cli(capsys, "render", str(repo), "-c", "local", "--only", "platform")
     assert rendered.code == 0, rendered.err
     objects = {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(rendered.out) if o}
     container = objects[("Deployment", NAME)]["spec"]["template"]["spec"]["containers"][0]
-    token = next(e for e in container["env"] if e["name"] == "FORGE_TOKEN")
+    token = next(e for e in container["env"] if e["name"] == "DOCKYARD_FORGE_SHOP")
     assert token == {
-        "name": "FORGE_TOKEN",
+        "name": "DOCKYARD_FORGE_SHOP",
         "valueFrom": {"secretKeyRef": {"name": "dockyard-console-forge", "key": "token"}},
     }
 

@@ -96,6 +96,23 @@ BROKEN = {
     "a tag twice": lambda d: d.update(tags=[{"name": "a"}, {"name": "a"}]),
     "a schema that is a list": lambda d: d["components"].setdefault("schemas", {}).update(Bad=["a"]),
     "a negative maxLength": lambda d: _a_schema(d).update(maxLength=-1),
+    "a percent-encoded reference to a broken schema beside a good one": lambda d: (
+        d.update({"x-defs": {"a b": {"type": 5}, "a%20b": {"type": "string"}}}),
+        d["paths"].update(
+            {
+                "/z": {
+                    "get": {
+                        "responses": {
+                            "200": {
+                                "description": "ok",
+                                "content": {"application/json": {"schema": {"$ref": "#/x-defs/a%20b"}}},
+                            }
+                        }
+                    }
+                }
+            }
+        ),
+    ),
 }
 
 

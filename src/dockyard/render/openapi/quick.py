@@ -110,8 +110,8 @@ class _Walk:
             if not (isinstance(node, dict) and "$ref" in node):
                 return node
             reference = node["$ref"]
-            if not isinstance(reference, str) or not reference.startswith("#/"):
-                raise _Unsure
+            if not isinstance(reference, str) or not reference.startswith("#/") or "%" in reference:
+                raise _Unsure  # elsewhere, or percent-encoded: the full validator's resolver decodes it
             node = self.data
             for part in reference[2:].split("/"):
                 part = part.replace("~1", "/").replace("~0", "~")
