@@ -180,8 +180,11 @@ def check_policies(
     for name, source in sorted((extra or {}).items()):
         refuse_recursion(f"policy {name}", source, f"policies/{name}.rego")
     items = _built_in(objects, require_digest, remember)
-    if extra:
-        items += _evaluate(sorted(extra.items()), [_json_bytes(e) for e in objects], require_digest, extra)
+    if extra:  # with the built-in modules beside them (a repo rule may read theirs), only their own findings
+        theirs = {name.replace("-", "_") for name in extra}
+        every = [*library(), *sorted(extra.items())]
+        found = _evaluate(every, [_json_bytes(e) for e in objects], require_digest, extra)
+        items += [(package, item) for package, item in found if package in theirs]
     sources = {entry["id"]: rendered.source for entry, rendered in zip(objects, bundle.objects, strict=True)}
     findings = []
     for package, item in items:

@@ -157,8 +157,8 @@ def write_cached(directory: Path, key: str, value: Any) -> None:
         if not _flush_registered:
             _flush_registered = True
             atexit.register(flush_cache_writes)
+        _unwritten_bytes += len(data) - len(_unwritten.get((directory, key), b""))
         _unwritten[(directory, key)] = data
-        _unwritten_bytes += len(data)
         full = _unwritten_bytes > FLUSH_AT
     if full:
         flush_cache_writes(directory)

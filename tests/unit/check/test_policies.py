@@ -267,3 +267,30 @@ def test_two_objects_under_one_id_are_not_remembered_for_each_other(
     assert check_policies(both) == check_policies(both, remember=False) != []
     alone = Bundle.of([Rendered(copy.deepcopy(good), "services", Source("services/web/score.yaml"))])
     assert check_policies(alone) == check_policies(alone, remember=False) == []
+
+
+def test_a_repo_policy_may_read_what_a_built_in_one_defines() -> None:
+    repo_rule = """package dockyard.policies.label_count
+
+import rego.v1
+
+deny contains finding if {
+	some object in input.objects
+	object.kind == "Service"
+	count(data.dockyard.policies.platform.required_labels) != 2
+	finding := {"object": object.id, "message": "the built-in rule is not there"}
+}
+
+deny contains finding if {
+	some object in input.objects
+	object.kind == "Service"
+	some label in data.dockyard.policies.platform.required_labels
+	label == "app.kubernetes.io/part-of"
+	finding := {"object": object.id, "message": "read the built-in rule's labels"}
+}
+"""
+    bundle = Bundle.of(Rendered(copy.deepcopy(m), "services", Source("services/web/score.yaml")) for m in GOOD)
+    found = check_policies(bundle, extra={"label-count": repo_rule})
+    assert [(f.rule, f.object, f.message) for f in found] == [
+        ("label-count", "Service n/web", "read the built-in rule's labels")
+    ]
