@@ -445,7 +445,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     bucket = _toggle(resources, "s3", "files", form.bucket)
     route = _route(resources, form)
     api = _api(resources, form)
-    had |= set(called(score).values())
+    had |= {rid for rid, r in resources.items() if isinstance(r, dict) and r.get("type") == "service"}
     calls = _set_calls(resources, form.calls)
     written = container.get("variables") if isinstance(container.get("variables"), dict) else {}
     wanted = dict(form.variables)
@@ -568,10 +568,13 @@ def _set_calls(resources: CommentedMap, wanted: tuple[str, ...] | None) -> dict[
     present = called({"resources": resources})
     if wanted is None:
         return present
-    for callee, rid in list(present.items()):
-        if callee not in wanted:
-            del resources[rid]
-            del present[callee]
+    for rid, resource in list(resources.items()):  # every resource of a service no longer called
+        if isinstance(resource, dict) and resource.get("type") == "service":
+            params = resource.get("params")
+            callee = str(params.get("name", rid) if isinstance(params, dict) else rid)
+            if callee not in wanted:
+                del resources[rid]
+                present.pop(callee, None)
     for callee in wanted:
         if callee not in present:
             rid = next(r for r in (callee, *(f"{callee}-service-{n}" for n in range(2, 100))) if r not in resources)

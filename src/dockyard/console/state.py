@@ -348,21 +348,29 @@ class Console:
                 self.proposals[branch] = Saved(commit, branch)
                 return checked, self.proposals[branch]
             self.git.push(remote, branch)
-            saved = Saved(commit, branch, remote, review_url(self.git.remote_url(remote), branch))
-            if platform.settings.console_review is not None:
-                saved = self._open_review(saved, platform.settings.console_review, message, person)
-            self.proposals[branch] = saved
-            return checked, saved
+            remote_url = self.git.remote_url(remote)
+            saved = Saved(commit, branch, remote, review_url(remote_url, branch))
+            forge = platform.settings.console_review
+            try:
+                base = self.git.base_branch() if forge is not None else ""
+            except GitError as error:
+                forge, saved = None, dataclasses.replace(saved, not_opened=str(error))
+        if forge is not None:  # the forge is asked outside the lock: a slow one holds up no other save
+            saved = self._open_review(saved, forge, base, remote_url, message, person)
+        self.proposals[branch] = saved
+        return checked, saved
 
-    def _open_review(self, saved: Saved, forge: ForgeReview, title: str, person: Person) -> Saved:
-        """The pull request of a pushed branch, opened through the forge's API (into the branch the
-        console follows); when the forge refuses, the branch stays pushed and the reason is kept."""
+    def _open_review(
+        self, saved: Saved, forge: ForgeReview, base: str, remote_url: str | None, title: str, person: Person
+    ) -> Saved:
+        """The pull request of a pushed branch, opened through the forge's API (into `base`, the branch
+        the console follows); when the forge refuses, the branch stays pushed and the reason is kept."""
         assert saved.branch is not None
         body = f"{title}.\n\nProposed by {person.name} in the Dockyard console; the platform changes once it is merged."
         try:
-            same_forge(forge.api, self.git.remote_url(saved.pushed_to or ""))
-            review = open_review(forge, branch=saved.branch, base=self.git.base_branch(), title=title, body=body)
-        except (ForgeError, GitError) as error:
+            same_forge(forge.api, remote_url)
+            review = open_review(forge, branch=saved.branch, base=base, title=title, body=body)
+        except ForgeError as error:
             return dataclasses.replace(saved, not_opened=str(error))
         return dataclasses.replace(saved, review=review.url, opened=review.number)
 

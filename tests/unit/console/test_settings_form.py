@@ -177,3 +177,18 @@ def test_emptying_a_setting_keeps_the_comment_lines_that_followed_it() -> None:
         b"apiVersion: dockyard.dev/v1alpha1\nkind: ServiceSettings\n"
         b"# the metrics below are scraped by the platform\nmetrics:\n  port: metrics\n"
     )
+
+
+def test_unticking_a_service_called_through_two_resources_removes_both() -> None:
+    from ruamel.yaml import YAML
+
+    from dockyard.console.form import ServiceForm, called, draft
+
+    score = b"apiVersion: score.dev/v1b1\nmetadata:\n  name: billing\ncontainers:\n  main:\n    image: a:1\n"
+    score += b"    variables:\n      ORDERS_URL: ${resources.orders.url}\n"
+    score += b"resources:\n  orders:\n    type: service\n"
+    score += b"  orders-admin:\n    type: service\n    params:\n      name: orders\n"
+    form = ServiceForm(name="billing", team="shop", image="a:1", calls=())
+    written = YAML(typ="safe").load(draft(form, {"score.yaml": score}).files["services/billing/score.yaml"])
+    assert called(written) == {} and "resources" not in written
+    assert "variables" not in written["containers"]["main"]  # the address the resource gave went with it
