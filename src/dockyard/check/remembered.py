@@ -32,6 +32,7 @@ Verdict = tuple[tuple[str, str, str], ...]
 """An object's findings: (policy package, path, message) each."""
 
 _memory: OrderedDict[bytes, Verdict] = OrderedDict()
+_judged: list[tuple[str, list[tuple[bytes, Verdict]]]] = []
 _loaded: set[str] = set()
 
 
@@ -66,9 +67,11 @@ def recall(library: str, keys: Iterable[bytes]) -> dict[bytes, Verdict]:
 
 
 def remember(library: str, verdicts: Sequence[tuple[bytes, Verdict]]) -> None:
-    """Keep newly judged objects' verdicts, in memory and (in the background) in the parse cache."""
+    """Keep newly judged objects' verdicts, in memory and (when the process writes its cache) in the
+    parse cache; `judged_here` hands them to a parent process."""
     if not verdicts:
         return
+    _judged.append((library, list(verdicts)))
     prefix = library.encode()
     for k, verdict in verdicts:
         _memory[prefix + k] = verdict
@@ -78,6 +81,21 @@ def remember(library: str, verdicts: Sequence[tuple[bytes, Verdict]]) -> None:
     if directory is not None:
         kept = {k[len(prefix) :]: v for k, v in _memory.items() if k.startswith(prefix)}
         write_cached(directory, _file_key(library), kept)
+
+
+def judged_here() -> list[tuple[str, list[tuple[bytes, Verdict]]]]:
+    """The verdicts remembered in this process since the last call (a child that judged the policies
+    within limits sends them to its parent, whose memory and cache outlive it)."""
+    taken = list(_judged)
+    _judged.clear()
+    return taken
+
+
+def adopt(judged: Sequence[tuple[str, list[tuple[bytes, Verdict]]]]) -> None:
+    """Remember what a child process judged (see `judged_here`)."""
+    for library, verdicts in judged:
+        remember(library, verdicts)
+    _judged.clear()
 
 
 def forget() -> None:

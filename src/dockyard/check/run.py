@@ -16,7 +16,9 @@ from __future__ import annotations
 import datetime
 import fnmatch
 from dataclasses import replace
+from typing import Any
 
+from dockyard.check import remembered
 from dockyard.check.conftest import check_conftest
 from dockyard.check.constraints import check_constraints
 from dockyard.check.contained import contained
@@ -51,10 +53,18 @@ def run_checks(
                 + check_constraints(teams, platform.gatekeeper)
             )
 
+        def policies_and_verdicts() -> tuple[list[Finding], Any]:
+            remembered.judged_here()  # what the parent judged before is not this child's to send
+            return policies(), remembered.judged_here()
+
         repo_brings_policies = bool(platform.policies or platform.conftest or platform.gatekeeper)
-        found = check_schemas(bundle, platform.cluster.kubernetes_version, crds_elsewhere=each_object_only) + (
-            contained(policies, "evaluating the policies") if repo_brings_policies else policies()
-        )
+        found = check_schemas(bundle, platform.cluster.kubernetes_version, crds_elsewhere=each_object_only)
+        if repo_brings_policies:  # within limits, in a child: its verdicts come back with its findings
+            by_policies, judged = contained(policies_and_verdicts, "evaluating the policies")
+            remembered.adopt(judged)
+            found += by_policies
+        else:
+            found += policies()
         if not each_object_only:
             facts = facts_of(bundle)
             found += (

@@ -294,3 +294,36 @@ deny contains finding if {
     assert [(f.rule, f.object, f.message) for f in found] == [
         ("label-count", "Service n/web", "read the built-in rule's labels")
     ]
+
+
+def test_verdicts_judged_in_the_contained_child_are_remembered_by_the_parent(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repo that brings policies has them judged in a child process within limits; the built-in
+    verdicts that child judged come back with its findings, so the next check evaluates nothing."""
+    import dataclasses
+
+    from dockyard.check import policy, remembered
+    from dockyard.check.run import run_checks
+    from dockyard.load.layers import effective
+    from dockyard.load.repo import load
+    from dockyard.model.platform import build_platform
+    from dockyard.render.bundle import TEAM_STAGES
+    from dockyard.render.services import render
+    from tests.helpers import EXAMPLES
+
+    monkeypatch.setenv("DOCKYARD_PARSE_CACHE", str(tmp_path / "cache"))
+    remembered.forget()
+    repo = load(EXAMPLES / "shop")
+    platform = build_platform(repo, effective(repo, "local"))
+    rule = "package dockyard.policies.quiet\n\nimport rego.v1\n\ndeny contains x if {\n\tsome x in []\n}\n"
+    platform = dataclasses.replace(platform, policies={"quiet": rule})
+    bundle = render(platform)
+    run_checks(platform, bundle, each_object_only=True)
+
+    def evaluated(*_args: Any) -> Any:
+        raise AssertionError("an object the child judged was evaluated again")
+
+    monkeypatch.setattr(policy, "_evaluate", evaluated)
+    teams = Bundle(tuple(o for o in bundle.objects if o.stage in TEAM_STAGES))
+    check_policies(teams, require_digest=platform.settings.require_digest)
