@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.helpers import free_port
 from tests.peers import gitea
 
 ADMIN, PASSWORD = "dock", "Dock-pass-12345"
@@ -50,16 +50,10 @@ class Gitea:
         return dict(found.json())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def running_gitea(work: Path) -> Iterator[Gitea]:
     binary, source = gitea()
-    port = _free_port()
+    port = free_port()
     config = work / "app.ini"
     lines = [
         "RUN_MODE = prod",

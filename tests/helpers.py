@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,3 +99,10 @@ def commit_all(repo: Path, message: str) -> str:
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "--allow-empty", "--message", message)
     return git(repo, "rev-parse", "HEAD").strip()
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on now (for a real server a test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

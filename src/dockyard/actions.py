@@ -124,11 +124,20 @@ PARALLEL_SERVICES = 100
 services for one cluster takes about half a second of pure Python; a fork costs milliseconds)."""
 
 
-def _judged(repo: Repo, images: Mapping[str, str] | None, cluster: str) -> tuple[list[Problem], list[Problem]]:
+def judge_cluster(
+    repo: Repo, cluster: str, images: Mapping[str, str] | None = None
+) -> tuple[Platform | None, Bundle | None, Problems]:
+    """One cluster as `validate` judges it: its platform and its services' render (each None when
+    it has problems), and what was found."""
     found = Problems()
     platform = found.attempt(partial(platform_for, repo, cluster, images))
-    if platform is not None:
-        validate_cluster(platform, found)
+    services = validate_cluster(platform, found) if platform is not None else None
+    return platform, services, found
+
+
+def _judged(repo: Repo, images: Mapping[str, str] | None, cluster: str) -> tuple[list[Problem], list[Problem]]:
+    """What judge_cluster found, as a forked child sends it back (its platform does not pickle)."""
+    found = judge_cluster(repo, cluster, images)[2]
     return list(found.errors), list(found.warnings)
 
 

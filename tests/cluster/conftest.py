@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -36,7 +35,7 @@ from dockyard.render.components.identity import admin_secret_task
 from dockyard.render.task_points import NAMESPACES
 from tests.browsers import chromium_page
 from tests.cluster.commands import PLAIN, plain_platform
-from tests.helpers import ensure_namespace, replace
+from tests.helpers import ensure_namespace, free_port, replace
 
 PROJECT = Path(__file__).resolve().parents[2]
 HERE = Source("test.yaml")
@@ -115,12 +114,6 @@ def _java() -> str:
     return home
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Keycloak:
     url: str
@@ -142,7 +135,7 @@ def keycloak(local_cluster: control_plane.Running, tmp_path_factory: pytest.Temp
     admin = tasks.common.read_secret(connection, "dockyard-identity", "keycloak-admin")
     assert admin is not None
     home = subprocess.run([str(PROJECT / "scripts" / "install-keycloak")], capture_output=True, text=True, check=True)
-    port, tls_port = _free_port(), _free_port()
+    port, tls_port = free_port(), free_port()
     files = tmp_path_factory.mktemp("keycloak")
     certificates = pki.ensure(files / "pki")  # a CA and a serving certificate for 127.0.0.1
     log = (files / "keycloak.log").open("w")

@@ -4,7 +4,6 @@ out, and a callback that was not started here refused."""
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,17 +23,11 @@ from dockyard.deploy.client import Connection
 from dockyard.deploy.tasks import keycloak
 from dockyard.localcluster import control_plane, readiness
 from dockyard.render.components import identity
-from tests.helpers import commit_all, copy_example
+from tests.helpers import commit_all, copy_example, free_port
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a-long-test-password-2"
 SECRET = "console-client-secret-for-tests"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _created_id(response: httpx2.Response) -> str:
@@ -62,7 +55,7 @@ def console_with_keycloak(
     connection = Connection(local_cluster.kubeconfig, local_cluster.context)
     admin = _admin(connection, keycloak_url)
     realm = f"console-{uuid.uuid4().hex[:8]}"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     admin.call("POST", "", json={"realm": realm, "enabled": True})
     groups_mapper = {
@@ -195,7 +188,7 @@ def test_the_consoles_client_made_by_its_component_signs_in_the_layers_team_edit
         settings.write("teams:\n  shop:\n    editors: [shop-developers]\n")
     commit_all(repo, "the example, with the team's editors")
     platform = platform_of(repo)
-    realm, port = f"console-{uuid.uuid4().hex[:8]}", _free_port()
+    realm, port = f"console-{uuid.uuid4().hex[:8]}", free_port()
     url = f"http://127.0.0.1:{port}"
     connection = Connection(local_cluster.kubeconfig, local_cluster.context)
     ensure_namespace(readiness.client(local_cluster.kubeconfig), component.NAMESPACE)

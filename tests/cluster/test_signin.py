@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import socket
 import subprocess
 import time
 import uuid
@@ -33,17 +32,12 @@ from dockyard.render.components import identity, signin
 from dockyard.render.platform import render_platform
 from dockyard.render.task_points import NAMESPACES
 from tests.charts import platform_of
+from tests.helpers import free_port
 from tests.peers import oauth2_proxy
 from tests.standin_charts import complete_repo
 
 HERE = Source("test.yaml")
 PASSWORD = "a-long-test-password-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _cookies(response: httpx.Response) -> dict[str, str]:
@@ -97,7 +91,7 @@ def sign_in(
 
     arguments = dict(identity.oauth2_proxy_values(platform)["extraArgs"])
     local = f"{keycloak_url}/realms/{realm}/protocol/openid-connect"
-    port = _free_port()
+    port = free_port()
     arguments.update(
         {
             "oidc-issuer-url": f"{keycloak_url}/realms/{realm}",

@@ -13,7 +13,6 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import yaml
@@ -110,9 +109,7 @@ def _validated(repo: Repo) -> dict[str, tuple[Platform, Bundle]] | Judged:
     everything = Problems()
     clusters: dict[str, tuple[Platform, Bundle]] = {}
     for name in sorted(repo.clusters):
-        found = Problems()
-        platform = found.attempt(partial(actions.platform_for, repo, name))
-        services = actions.validate_cluster(platform, found) if platform is not None else None
+        platform, services, found = actions.judge_cluster(repo, name)
         everything.merge(found)
         if platform is not None and services is not None:
             clusters[name] = (platform, services)

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from dockyard.console.gitrepo import remote_place
 from dockyard.errors import printable
 from dockyard.model.settings import ForgeReview
 
@@ -111,7 +112,8 @@ def _post(forge: ForgeReview, url: str, request: dict[str, str], headers: dict[s
 def same_forge(api: str, remote_url: str | None) -> None:
     """ForgeError unless the API is on the host the branch was pushed to (or its `api.` host, as
     GitHub's is): the token goes only to the forge that has the branch."""
-    pushed = _host_of(remote_url or "")
+    place = remote_place(remote_url)
+    pushed = place[0] if place else None
     host = (urlsplit(api).hostname or "").lower()
     if pushed is None or host not in (pushed, f"api.{pushed}"):
         raise ForgeError(
@@ -119,15 +121,6 @@ def same_forge(api: str, remote_url: str | None) -> None:
             f"{pushed or 'a remote that is not on a forge'}; the console sends its token only to the forge the "
             "branch is pushed to: set console.review.api to that forge's API"
         )
-
-
-def _host_of(remote_url: str) -> str | None:
-    """The host of a remote git URL: https://host/..., ssh://git@host/..., or git@host:owner/name."""
-    scp = re.match(r"^[A-Za-z0-9._-]+@([^:/]+):", remote_url)
-    if scp:
-        return scp.group(1).lower()
-    parts = urlsplit(remote_url)
-    return parts.hostname.lower() if parts.scheme in ("https", "http", "ssh") and parts.hostname else None
 
 
 def _refuse_plain_http(api: str) -> None:

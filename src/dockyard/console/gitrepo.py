@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dockyard.atomic import write_atomic
 from dockyard.console.auth import Person
@@ -263,15 +264,28 @@ class GitRepo:
         return done.stdout.decode("utf-8", "replace")
 
 
+def remote_place(remote_url: str | None) -> tuple[str, str] | None:
+    """(host, owner/name) of a remote on a forge: https://host/owner/name(.git), ssh://git@host/...,
+    or git's scp-like git@host:owner/name; None for anything else (a path, a file:// remote)."""
+    scp = re.match(r"^[A-Za-z0-9._-]+@([^:/]+):(.+)$", remote_url or "")
+    if scp:
+        host, path = scp.group(1), scp.group(2)
+    else:
+        parts = urlsplit(remote_url or "")
+        if parts.scheme not in ("https", "http", "ssh") or not parts.hostname:
+            return None
+        host, path = parts.hostname, parts.path
+    path = path.strip("/").removesuffix(".git")
+    return (host.lower(), path) if path else None
+
+
 def review_url(remote_url: str | None, branch: str) -> str | None:
-    """Where a person opens a pull or merge request for `branch`, for remotes on GitHub or GitLab
-    (https or scp-like SSH); None for any other host (the branch name is then enough)."""
-    if not remote_url:
+    """Where a person opens a pull or merge request for `branch`, for remotes on GitHub or GitLab;
+    None for any other host (the branch name is then enough)."""
+    place = remote_place(remote_url)
+    if place is None:
         return None
-    found = re.match(r"^(?:https://(?:[^@/]+@)?|ssh://git@|git@)([^/:]+)[:/](.+?)(?:\.git)?/?$", remote_url)
-    if found is None:
-        return None
-    host, path = found.group(1), found.group(2)
+    host, path = place
     if host == "github.com":
         return f"https://github.com/{path}/compare/{branch}?expand=1"
     if host == "gitlab.com" or host.startswith("gitlab."):

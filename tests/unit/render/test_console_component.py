@@ -141,6 +141,12 @@ def test_in_the_cluster_the_forges_token_comes_from_a_secret_of_the_platform_tea
         "name": "DOCKYARD_FORGE_SHOP",
         "valueFrom": {"secretKeyRef": {"name": "dockyard-console-forge", "key": "token"}},
     }
+    checked = run_cli(capsys, "check", str(repo), "-c", "local")  # until the platform team makes the Secret
+    assert checked.code == 1
+    assert (
+        "Deployment.apps dockyard-sync/dockyard-console: spec.template.spec.containers[0].env[1]: reads Secret "
+        "dockyard-sync/dockyard-console-forge, which nothing on this cluster creates"
+    ) in checked.out + checked.err
 
 
 def test_a_forge_review_needs_changes_pushed_on_a_branch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
