@@ -48,8 +48,9 @@ def cross_file_checks(repo: Repo) -> CrossFile:
             _check_environment_ref(
                 override.document, environment, environments, f"override of `{service}`", problems, file_named=True
             )
+    known = KnownNames.of(repo)
     for name, score in sorted(repo.services.items()):
-        _check_service(repo, name, score, found)
+        _check_service(repo, name, score, found, known)
     found.contracts = load_contracts(repo.root, found.wanted_contracts, problems)
     return found
 
@@ -78,7 +79,23 @@ def _check_environment_ref(
     )
 
 
-def _check_service(repo: Repo, name: str, score: Document, found: CrossFile) -> None:
+@dataclass(frozen=True)
+class KnownNames:
+    """The names a score file may refer to, gathered once for all services (not once per service:
+    that was quadratic in the number of services)."""
+
+    services: list[str]
+    service_set: frozenset[str]
+    types: list[str]
+
+    @classmethod
+    def of(cls, repo: Repo) -> KnownNames:
+        services = sorted(repo.service_files | set(repo.services))
+        types = sorted({*ResourceType, *(name.split(".", 1)[0] for name in repo.provisioners)})
+        return cls(services, frozenset(services), types)
+
+
+def _check_service(repo: Repo, name: str, score: Document, found: CrossFile, known: KnownNames) -> None:
     problems = found.problems
     data = score.data
     declared = data["metadata"]["name"]
@@ -90,10 +107,8 @@ def _check_service(repo: Repo, name: str, score: Document, found: CrossFile) -> 
                 f"rename one of them; the directory is services/{name}/",
             )
         )
-    services = sorted(repo.service_files | set(repo.services))
-    types = sorted({*ResourceType, *(name.split(".", 1)[0] for name in repo.provisioners)})
     for resource_id, resource in sorted(data.get("resources", {}).items()):
-        _check_resource(score, name, resource_id, resource, services, types, problems)
+        _check_resource(score, name, resource_id, resource, known, problems)
     own = repo.settings.get(name)
     settings = own.values if own is not None else {}
     if own is not None and isinstance(settings.get("contract"), str):  # null: no contract
@@ -177,17 +192,16 @@ def _check_resource(
     service: str,
     resource_id: str,
     resource: dict[str, Any],
-    services: list[str],
-    types: list[str],
+    known: KnownNames,
     problems: Problems,
 ) -> None:
     kind = resource["type"]
-    if kind not in types:
+    if kind not in known.types:
         problems.append(
             Problem(
                 score.position(("resources", resource_id, "type")),
                 f"unknown resource type `{kind}`",
-                _unknown_type_hint(kind, types),
+                _unknown_type_hint(kind, known.types),
             )
         )
         return
@@ -203,12 +217,12 @@ def _check_resource(
         )
     elif target == service:
         problems.append(Problem(score.position(path, key=on_key), f"service `{service}` depends on itself"))
-    elif target not in services:
+    elif target not in known.service_set:
         problems.append(
             Problem(
                 score.position(path, key=on_key),
                 f"depends on service `{target}`, which does not exist (no services/{target}/score.yaml)",
-                did_you_mean(target, services) or f"services: {', '.join(services)}",
+                did_you_mean(target, known.services) or f"services: {', '.join(known.services)}",
             )
         )
 
