@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,6 +36,16 @@ def _private_parse_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     """Each test session parses into its own cache, so tests never see a stale entry from elsewhere."""
     monkeypatch.setenv("DOCKYARD_PARSE_CACHE", str(tmp_path_factory.getbasetemp() / "parse-cache"))
     monkeypatch.setenv("DOCKYARD_CHART_CACHE", str(tmp_path_factory.getbasetemp() / "chart-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _renders_from_nothing() -> Iterator[None]:
+    """A test that runs a front end which remembers renders (console, sync, watch) in this process
+    leaves nothing remembered for the next test."""
+    yield
+    from dockyard.render.remembered import forget_renders
+
+    forget_renders()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -85,6 +85,7 @@ def console_command(
     from dockyard.console.oidc import OpenIdConnect, Provider
     from dockyard.console.state import Console
     from dockyard.console.web import Settings
+    from dockyard.render.remembered import remember_renders
 
     if dev_login and not _loopback(host):
         raise UsageError(f"--dev-login lets anyone sign in as anyone; listen on a loopback address with it, not {host}")
@@ -127,6 +128,7 @@ def console_command(
         dev_login=dev_login, secure_cookies=base.startswith("https://"), oidc=oidc, hosts=tuple(sorted(hosts))
     )
     app = create_app(console, settings, SessionCodec(key))
+    remember_renders()  # every save and look renders the platform again: its unchanged services are copied
     err.print(f"console: {base}/ (platform repo {root}, cluster {cluster}); Ctrl-C stops it")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 

@@ -19,6 +19,7 @@ from dockyard.deploy.client import Connection
 from dockyard.deploy.inventory import INVENTORY_NAMESPACE
 from dockyard.errors import DockyardError, UsageError, printable
 from dockyard.locations import sync_cache
+from dockyard.render.remembered import remember_renders
 from dockyard.sync.controller import Controller, Settings
 from dockyard.sync.lease import Leadership, Lease, leader_label, lease_name
 from dockyard.sync.server import Endpoints
@@ -138,6 +139,7 @@ def run(
         allowed_signers and allowed_signers.absolute(),
         os.environ.get("DOCKYARD_POD_NAMESPACE") or None,
     )
+    remember_renders()  # each revision renders the platform again: its unchanged services are copied
     controller = Controller(
         GitSource(source, branch, sync_cache(), credentials and credentials.absolute()), settings, _log
     )
@@ -253,6 +255,7 @@ def watch(
     if timeout <= 0:
         raise UsageError("--timeout must be above 0")
     root = find_repo(repo)
+    remember_renders()  # each save renders the platform again: its unchanged services are copied
     session = Watch(root, cluster, _log, kubeconfig, context, timeout)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())

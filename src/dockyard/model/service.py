@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -193,6 +194,19 @@ class Service:
         default=lambda _path: None, compare=False, repr=False
     )
     """Where the repo set a setting (a dotted path of `settings`); None where the built-in default holds."""
+
+    def repo_path(self, written: str) -> str:
+        """A path the service writes relative to its score.yaml, as a repo-relative path."""
+        return posixpath.normpath(posixpath.join(posixpath.dirname(self.source.file), written))
+
+    def contract_paths(self) -> tuple[str, ...]:
+        """The contract of each `api` resource (its params.contract, else the service's setting)."""
+        written = (r.params.get("contract") or self.settings.contract for r in self.resources if r.type == "api")
+        return tuple(self.repo_path(w) for w in written if isinstance(w, str) and w)
+
+    def file_paths(self) -> tuple[str, ...]:
+        """The repo files its containers' files are read from (their `source`)."""
+        return tuple(self.repo_path(f.source) for c in self.containers for f in c.files if f.source is not None)
 
 
 def build_service(

@@ -38,6 +38,7 @@ from dockyard.render.placement import client_problems, placement_problems
 from dockyard.render.provisioners import BUILT_IN
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
 from dockyard.render.provisioners.custom import from_document
+from dockyard.render.remembered import Calls, Keys, Memory, ServiceRender, narrowed, process_memory, render_key
 from dockyard.render.resource_params import expanded, provision_order, references
 from dockyard.render.sealed import stamped
 from dockyard.render.task_data import KeycloakClient, TaskKind
@@ -45,8 +46,11 @@ from dockyard.render.tenancy import admin_binding, console_bindings, team_object
 from dockyard.render.workload import Wiring, WorkloadProblem, render_service
 
 
-def render(platform: Platform) -> Bundle:
-    """Every service's objects, its namespaces, and the lifecycle task requests; InputError lists all problems."""
+def render(platform: Platform, memory: Memory | None = None) -> Bundle:
+    """Every service's objects, its namespaces, and the lifecycle task requests; InputError lists
+    all problems. `memory` (by default the process's, when it remembers renders): services whose
+    key it holds are not rendered again (remembered.py)."""
+    memory = process_memory() if memory is None else memory
     problems = Problems()
     problems.extend(placement_problems(platform))
     read_all([Sources(path, documents) for path, documents in sorted(platform.contracts.items())])
@@ -54,65 +58,124 @@ def render(platform: Platform) -> Bundle:
     provisioners = {**BUILT_IN, **{t: from_document(t, d) for t, d in platform.provisioners.items()}}
     services = {s.name: s for s in platform.services}
     sharing = Sharing.of(platform.services, problems)
-    provisions = {s.name: _provision(platform, s, services, provisioners, problems, sharing) for s in platform.services}
+    views = {s.name: narrowed(platform, s, services) for s in platform.services}
+    shared = {s.name for s in platform.services if any(r.identity for r in s.resources)}
+    keys = Keys(platform, shared) if memory is not None else None
+    calls_keys = {name: keys.calls_key(view) for name, view in views.items()} if keys is not None else {}
+    calls: dict[str, Calls] = {}
+    provisions: dict[str, dict[str, Provision]] = {}
+    for service in platform.services:  # in name order: the first user of a shared resource provisions it
+        calls_key = calls_keys.get(service.name)
+        known = memory.recall_calls(calls_key) if memory is not None and calls_key is not None else None
+        if known is None:
+            by_resource = _provision(views[service.name], service, provisioners, problems, sharing)
+            provisions[service.name] = by_resource
+            known = _calls(service, by_resource)
+        calls[service.name] = known
     dependents: dict[str, list[Peer]] = {}
-    for name, by_resource in provisions.items():
-        for provision in by_resource.values():
-            if provision.depends_on:
-                caller = services[name]
-                ports = tuple(port for peer in provision.egress for port in peer.ports)
-                dependents.setdefault(provision.depends_on, []).append(
-                    Peer(caller.settings.namespace, selector(caller), ports)
-                )
-    objects: list[Rendered] = []
-    tasks: list[TaskRequest] = []
-    exposures: list[Exposure] = []
-    external: list[ExternalSecret] = []
-    sealed: dict[tuple[str, str], SealedSecret] = {}
-    telemetry = installs(platform, "opentelemetry-collector", "traces")
-    dashboards = installs(platform, "kube-prometheus-stack", "metrics")
-    logs = installs(platform, "loki", "logs")
     for service in platform.services:
-        by_resource = provisions[service.name]
-        if len(by_resource) < len(service.resources):
-            continue  # its resources' problems are reported; its placeholders would only repeat them
-        wiring = Wiring(
-            Context(_metadata(service), {rid: p.outputs for rid, p in by_resource.items()}),
-            [peer for p in by_resource.values() for peer in p.egress],
-            [peer for p in by_resource.values() for peer in p.ingress] + dependents.get(service.name, []),
-            {k: v for p in by_resource.values() for k, v in p.service_labels.items()},
-            telemetry,
-        )
-        try:
-            manifests = render_service(
-                service, service.settings.namespace, wiring, platform.cluster.environment, platform.files
-            )
-        except WorkloadProblem as problem:
-            problems.extend(Problem(service.source.position(p.path), p.message) for p in problem.each())
-            continue
-        if dashboards and service.settings.job is None:
-            scraped = service.settings.metrics.port is not None
-            manifests.append(service_dashboard(service.name, service.settings.namespace, scraped=scraped, logs=logs))
-        where = Source.at(service.source, ("metadata", "name"))
-        labels = _labels(platform, service)
-        reads = [s for p in by_resource.values() for s in p.sealed]
-        manifests = [stamped(m, reads) for m in manifests]
-        objects += [_finish(Rendered(m, Stage.SERVICES, where), labels) for m in manifests]
-        for provision in by_resource.values():
-            objects += [_finish(r, _object_labels(r, labels)) for r in provision.objects]
-            tasks += provision.tasks
-            exposures += [provision.exposure] if provision.exposure else []
-            external += [
-                ExternalSecret(service.settings.namespace, name, frozenset(keys), where)
-                for name, keys in sorted(provision.external.items())
-            ]
-            sealed.update({(s.namespace, s.name): s for s in provision.sealed})
+        for callee, peer in calls[service.name]:
+            dependents.setdefault(callee, []).append(peer)
+    render_keys = {
+        name: render_key(calls_key, dependents.get(name, ())) for name, calls_key in calls_keys.items() if calls_key
+    }
+    made: dict[str, ServiceRender] = {}
+    recalled: set[str] = set()
+    for service in platform.services:
+        key = render_keys.get(service.name)
+        one = memory.recall(key) if memory is not None and key is not None else None
+        if one is not None:
+            recalled.add(service.name)
+        else:
+            if service.name not in provisions:
+                provisions[service.name] = _provision(views[service.name], service, provisioners, problems, sharing)
+            by_resource = provisions[service.name]
+            one = _render_one(views[service.name], service, by_resource, dependents, calls, problems)
+        if one is not None:
+            made[service.name] = one
+    objects = [o for m in made.values() for o in m.objects]
+    tasks = [t for m in made.values() for t in m.tasks]
+    sealed = {(s.namespace, s.name): s for m in made.values() for s in m.sealed}
     objects += _namespaces(platform)
     objects = deduplicate(objects, problems)
     tasks = _one_client_each(tasks, problems)
     problems.extend(client_problems(platform, tasks))
     problems.raise_if_any()
-    return Bundle.of(objects, tasks, exposures=exposures, external=external, sealed=sealed.values())
+    if memory is not None:
+        for name, one in made.items():
+            key, calls_key = render_keys.get(name), calls_keys.get(name)
+            if key is not None and calls_key is not None and name not in recalled:
+                memory.keep(key, calls_key, one)
+    return Bundle.of(
+        objects,
+        tasks,
+        exposures=[e for m in made.values() for e in m.exposures],
+        external=[e for m in made.values() for e in m.external],
+        sealed=sealed.values(),
+    )
+
+
+def _calls(service: Service, by_resource: Mapping[str, Provision]) -> Calls:
+    """The services this one depends on, each with the peer its ingress admits: this service's pods
+    on the ports its resources reach."""
+    found = []
+    for provision in by_resource.values():
+        if provision.depends_on:
+            ports = tuple(port for peer in provision.egress for port in peer.ports)
+            found.append((provision.depends_on, Peer(service.settings.namespace, selector(service), ports)))
+    return tuple(found)
+
+
+def _render_one(
+    platform: Platform,
+    service: Service,
+    by_resource: Mapping[str, Provision],
+    dependents: Mapping[str, list[Peer]],
+    calls: Mapping[str, Calls],
+    problems: Problems,
+) -> ServiceRender | None:
+    """One service's objects and its resources' (None when it has problems: they are in `problems`).
+    `platform`: narrowed to what this service may read."""
+    if len(by_resource) < len(service.resources):
+        return None  # its resources' problems are reported; its placeholders would only repeat them
+    wiring = Wiring(
+        Context(_metadata(service), {rid: p.outputs for rid, p in by_resource.items()}),
+        [peer for p in by_resource.values() for peer in p.egress],
+        [peer for p in by_resource.values() for peer in p.ingress] + dependents.get(service.name, []),
+        {k: v for p in by_resource.values() for k, v in p.service_labels.items()},
+        installs(platform, "opentelemetry-collector", "traces"),
+    )
+    try:
+        manifests = render_service(
+            service, service.settings.namespace, wiring, platform.cluster.environment, platform.files
+        )
+    except WorkloadProblem as problem:
+        problems.extend(Problem(service.source.position(p.path), p.message) for p in problem.each())
+        return None
+    if installs(platform, "kube-prometheus-stack", "metrics") and service.settings.job is None:
+        scraped = service.settings.metrics.port is not None
+        logs = installs(platform, "loki", "logs")
+        manifests.append(service_dashboard(service.name, service.settings.namespace, scraped=scraped, logs=logs))
+    where = Source.at(service.source, ("metadata", "name"))
+    labels = _labels(platform, service)
+    reads = [s for p in by_resource.values() for s in p.sealed]
+    objects = [_finish(Rendered(stamped(m, reads), Stage.SERVICES, where), labels) for m in manifests]
+    tasks: list[TaskRequest] = []
+    exposures: list[Exposure] = []
+    external: list[ExternalSecret] = []
+    sealed: list[SealedSecret] = []
+    for provision in by_resource.values():
+        objects += [_finish(r, _object_labels(r, labels)) for r in provision.objects]
+        tasks += provision.tasks
+        exposures += [provision.exposure] if provision.exposure else []
+        external += [
+            ExternalSecret(service.settings.namespace, name, frozenset(keys), where)
+            for name, keys in sorted(provision.external.items())
+        ]
+        sealed += provision.sealed
+    return ServiceRender(
+        tuple(objects), tuple(tasks), tuple(exposures), tuple(external), tuple(sealed), calls[service.name]
+    )
 
 
 def _one_client_each(tasks: list[TaskRequest], problems: Problems) -> list[TaskRequest]:
@@ -159,7 +222,6 @@ def _one_client_each(tasks: list[TaskRequest], problems: Problems) -> list[TaskR
 def _provision(
     platform: Platform,
     service: Service,
-    services: dict[str, Service],
     provisioners: Mapping[str, Provisioner],
     problems: Problems,
     sharing: Sharing,
@@ -226,6 +288,7 @@ def _provision(
             problems.append(Problem(service.source.position(("resources", resource.id, "params")), str(error)))
             continue
         clients = tuple(sharing.users[identity]) if identity is not None else ()
+        services = {s.name: s for s in platform.services}  # narrowed: this one and those it calls
         request = Request(
             platform, service, resource, service.settings.namespace, selector(service), source, services, clients
         )

@@ -8,7 +8,6 @@ no privilege escalation and every capability dropped; the pod does not mount an 
 from __future__ import annotations
 
 import hashlib
-import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -320,7 +319,7 @@ def _files(
                 continue
             content = entry.content
             if content is None and entry.source is not None:
-                raw = repo_files.get(_source_path(service, entry.source))
+                raw = repo_files.get(service.repo_path(entry.source))
                 try:
                     content = raw.decode("utf-8") if raw is not None else None
                 except UnicodeDecodeError:
@@ -352,10 +351,6 @@ def _config_key(files: Mapping[str, object], container: str, target: str) -> str
     if key in files:
         key = f"{key}-{hashlib.sha256(f'{container}:{target}'.encode()).hexdigest()[:8]}"
     return key
-
-
-def _source_path(service: Service, source: str) -> str:
-    return posixpath.normpath(posixpath.join(posixpath.dirname(service.source.file), source))
 
 
 def _volumes(

@@ -11,7 +11,6 @@ params: contract (default: the service's `contract` setting). outputs: url, clie
 
 from __future__ import annotations
 
-import posixpath
 from typing import Any
 
 from dockyard.model.platform import Platform
@@ -36,7 +35,7 @@ def contract_path(request: Request) -> str:
             f"resource `{request.resource.id}` needs a contract: set `contract` in the service's dockyard.yaml, "
             "or params.contract"
         )
-    return posixpath.normpath(posixpath.join(posixpath.dirname(request.service.source.file), written))
+    return request.service.repo_path(written)
 
 
 class ContractUnusable(Exception):
@@ -59,7 +58,7 @@ def service_contract(platform: Platform, service: Service) -> Contract | None:
         written = resource.params.get("contract") or service.settings.contract
         if not isinstance(written, str):
             raise ContractUnusable
-        path = posixpath.normpath(posixpath.join(posixpath.dirname(service.source.file), written))
+        path = service.repo_path(written)
         documents = platform.contracts.get(path)
         if documents is None:
             raise ContractUnusable
