@@ -4,7 +4,9 @@ One platform of 500 services renders about 2,000 objects (ServiceAccount, Deploy
 NetworkPolicy each, plus namespace policies). Dockyard applies it: first apply, then 20 services
 changed, then a no-op. kubectl applies the same objects (rendered to files, under other namespaces,
 with its own field manager) in the same three steps, in the same run, on the same cluster.
-Requests are counted from the API server's audit log by user agent.
+Requests are counted from the API server's audit log by user agent. Before the second and third
+apply, `dockyard plan` alone plans the same change (20 services changed, then nothing), with its
+requests, writes and dry runs counted the same way.
 
     uv run python bench/apply.py [--services 500]
 
@@ -89,9 +91,11 @@ def audit_counts(log: Path, since: int) -> Counter[str]:
             if event.get("stage") != "ResponseComplete" or event["user"]["username"] != "dockyard-admin":
                 continue
             agent = "kubectl" if event.get("userAgent", "").startswith("kubectl") else "dockyard"
-            write = event["verb"] in ("create", "update", "patch", "delete") and "dryRun" not in event["requestURI"]
+            mutation = event["verb"] in ("create", "update", "patch", "delete")
+            dry = "dryRun" in event["requestURI"]
             counts[f"{agent}_requests"] += 1
-            counts[f"{agent}_writes"] += write
+            counts[f"{agent}_writes"] += mutation and not dry
+            counts[f"{agent}_dry_runs"] += mutation and dry
     return counts
 
 
@@ -137,6 +141,7 @@ def main() -> None:
             "-f",
             str(peer_files),
         ]
+        plan = [*apply[:3], "plan", *apply[4:7], *apply[8:]]  # the same repo, cluster and context
         report: dict[str, object] = {"services": args.services}
         for step, level, changed in (("first", "1", 0), ("changed_20", "2", 20), ("noop", "2", 20)):
             generate(dockyard_repo, "dk", args.services, level, changed)
@@ -156,6 +161,12 @@ def main() -> None:
             if step == "first":
                 objects = sum(1 for _ in peer_files.rglob("*.yaml"))
                 report["objects"] = objects
+            if step != "first":  # the plan of what the apply below writes: `dockyard plan` alone
+                mark = log.stat().st_size
+                report[f"dockyard_plan_{step}_s"] = run(plan, env)
+                counts = audit_counts(log, mark)
+                for what in ("requests", "writes", "dry_runs"):
+                    report[f"dockyard_plan_{step}_{what}"] = counts[f"dockyard_{what}"]
             mark = log.stat().st_size
             report[f"dockyard_{step}_s"] = run(apply, env)
             middle = log.stat().st_size

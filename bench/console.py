@@ -37,6 +37,7 @@ from dockyard.console.app import create_app
 from dockyard.console.serving import in_thread
 from dockyard.console.state import Console
 from dockyard.console.web import Settings
+from dockyard.render.remembered import remember_renders
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -73,6 +74,7 @@ def main() -> None:
         for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "generated"]):
             subprocess.run(["git", *command], cwd=repo, env=env, check=True)
         app = create_app(Console(repo, "local"), Settings(dev_login=True, secure_cookies=False))
+        remember_renders()  # as `dockyard console` does
         with in_thread(app) as url:
             print(json.dumps(_measure(url, args.services, args.requests), indent=2))
     finally:

@@ -28,6 +28,11 @@ class ServiceFields(_Described):
     team: str = Field(description="The team that owns the service.")
     image: str = Field(description="The container image, e.g. ghcr.io/acme/orders:1.4.2.")
     port: int | str | None = Field(None, description="The port the container listens on (1-65535).")
+    metrics_port: int | str | None = Field(
+        None,
+        description="The port the container serves Prometheus metrics on (1-65535; may be `port`), scraped by the "
+        "platform; empty: not scraped.",
+    )
     variables: str | dict[str, str | int | float] | None = Field(
         None, description="Environment variables: KEY=value lines, or a mapping of names to values."
     )

@@ -22,7 +22,7 @@ from dockyard.errors import Problem
 
 FIELDS = (
     *("name", "team", "image", "port", "variables", "database", "cache", "bucket", "route_host", "route_path"),
-    *("health_path", "replicas", "contract", "runs", "schedule", "calls"),
+    *("metrics_port", "health_path", "replicas", "contract", "runs", "schedule", "calls"),
 )
 EVERY_FIELD = (*FIELDS, *(setting.name for setting in settings_form.setting_fields()))
 """The form's own fields and the settings it shows (each with its error below it)."""
@@ -38,6 +38,8 @@ CACHE_VARIABLES = {"REDIS_HOST": "host", "REDIS_PORT": "port", "REDIS_USERNAME":
 CACHE_VARIABLES |= {"REDIS_PASSWORD": "password"}
 BUCKET_VARIABLES = {"S3_ENDPOINT": "endpoint", "S3_BUCKET": "bucket", "S3_REGION": "region"}
 BUCKET_VARIABLES |= {"AWS_ACCESS_KEY_ID": "access_key_id", "AWS_SECRET_ACCESS_KEY": "secret_access_key"}
+METRICS_PORT = "metrics"
+"""The name of the port the form adds for metrics (a service's settings name it in `metrics.port`)."""
 NEEDS = (("postgres", "db", "database"), ("redis", "cache", "cache"), ("s3", "files", "bucket"))
 """What the form can tick: resource type, the id it gets, the form field."""
 
@@ -64,6 +66,10 @@ class ServiceForm:
     image: str
     port: int | None = None
     """The port the container listens on (published in the cluster as port 80)."""
+    metrics_port: int | None = None
+    """The port it serves Prometheus metrics on, scraped by the platform (None: not scraped); may be `port`."""
+    metrics_named: bool = True
+    """Whether the request names the metrics port (False: as the service's files say)."""
     variables: tuple[tuple[str, str], ...] = ()
     database: bool = False
     cache: bool = False
@@ -92,6 +98,7 @@ class ServiceForm:
             "team": self.team,
             "image": self.image,
             "port": self.port,
+            "metrics_port": self.metrics_port,
             "variables": dict(self.variables),
             "database": self.database,
             "cache": self.cache,
@@ -116,7 +123,7 @@ class FieldError:
 
 
 TEXT_FIELDS = ("name", "team", "image", "route_host", "route_path", "health_path", "runs", "schedule", "contract")
-NUMBER_FIELDS = ("port", "replicas")
+NUMBER_FIELDS = ("port", "metrics_port", "replicas")
 FLAG_FIELDS = ("database", "cache", "bucket")
 NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 """Control characters (but tab and line ends) and halves of surrogate pairs: never part of a value."""
@@ -213,11 +220,20 @@ def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
         errors.append(FieldError("runs", f"choose one of: {', '.join(RUNS)}"))
     schedule = text("schedule")
     if runs != "always":
-        for key, what in (("port", "port"), ("route_host", "route"), ("health_path", "health check")):
+        for key, what in (
+            ("port", "port"),
+            ("metrics_port", "metrics port"),
+            ("route_host", "route"),
+            ("health_path", "health check"),
+        ):
             if text(key):
                 errors.append(FieldError(key, f"a job runs to completion and has no {what}: clear it, or run always"))
     if runs == "on-schedule" and not schedule:
         errors.append(FieldError("schedule", "give a cron schedule, e.g. `0 3 * * *` (03:00 every day)"))
+    if runs == "always" and text("metrics_port") and not text("port"):
+        errors.append(
+            FieldError("metrics_port", "a service's metrics are scraped through its port: give the port it listens on")
+        )
     contract = values.get("contract")
     settings = _settings(posted, runs, errors)
     calls = _calls(posted.get("calls"), name, errors)
@@ -226,6 +242,8 @@ def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
         team=team,
         image=image,
         port=number("port", 1, 65535),
+        metrics_port=number("metrics_port", 1, 65535),
+        metrics_named="metrics_port" in values,
         variables=variables,
         database=flag("database"),
         cache=flag("cache"),
@@ -355,14 +373,13 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
         if (container.get("variables") or {}).get(url_variable(callee)) == "${resources." + rid + ".url}"
     }
     variables = {k: v for k, v in (container.get("variables") or {}).items() if k not in automatic}
-    ports = (score.get("service") or {}).get("ports") or {}
-    first: Any = next(iter(ports.values()), {}) if isinstance(ports, dict) else {}
-    port = first.get("targetPort", first.get("port")) if isinstance(first, dict) else None
+    port, metrics_port = _first_port(score), _metrics_port(score, settings)
     return {
         "name": name,
         "team": settings.get("team") or "",
         "image": container.get("image") or "",
         "port": "" if port is None else str(port),
+        "metrics_port": "" if metrics_port is None else str(metrics_port),
         "variables": "\n".join(f"{k}={v}" for k, v in variables.items()),
         "database": database is not None,
         "cache": cache is not None,
@@ -470,7 +487,6 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
         score["resources"] = resources
     elif "resources" in score:
         del score["resources"]
-    files = {f"{base}/score.yaml": _dump(score, SCORE_HEADER, score_bytes is not None)}
     settings_bytes = existing.get("dockyard.yaml")
     settings = _load(settings_bytes)
     if not settings:
@@ -485,6 +501,9 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     _job(settings, form)
     for name, value in form.settings:
         settings_form.write(settings, settings_form.by_name()[name].path, value)
+    if form.metrics_named:
+        _metrics(score, settings, form.metrics_port)
+    files = {f"{base}/score.yaml": _dump(score, SCORE_HEADER, score_bytes is not None)}
     contract_file = None
     if api is not None:
         contract_file = str(settings.get("contract") or CONTRACT_FILE)
@@ -626,11 +645,64 @@ def _ports(score: CommentedMap, port: int | None) -> None:
     ports = service.setdefault("ports", CommentedMap())
     if not ports:
         ports["http"] = CommentedMap(port=80)
-    first = ports[next(iter(ports))]
-    if first.get("port") == port:
-        first.pop("targetPort", None)
+    _listen(ports[next(iter(ports))], port)
+
+
+def _listen(entry: CommentedMap, port: int) -> None:
+    """A service port whose container listens on `port` (its published port kept)."""
+    if entry.get("port") == port:
+        entry.pop("targetPort", None)
     else:
-        first["targetPort"] = port
+        entry["targetPort"] = port
+
+
+def _metrics_port(score: Any, settings: Any) -> int | None:
+    """The container port the service's settings have scraped (`metrics.port` names a service port)."""
+    metrics = settings.get("metrics") if isinstance(settings, dict) else None
+    name = metrics.get("port") if isinstance(metrics, dict) else None
+    service = score.get("service") if isinstance(score.get("service"), dict) else {}
+    entry = (service.get("ports") or {}).get(name) if isinstance(service.get("ports"), dict) and name else None
+    if not isinstance(entry, dict):
+        return None
+    port = entry.get("targetPort", entry.get("port"))
+    return port if isinstance(port, int) else None
+
+
+def _metrics(score: CommentedMap, settings: CommentedMap, port: int | None) -> None:
+    """`metrics.port` naming the service port the container serves metrics on: its main port when
+    they are the same, else a port of their own (`metrics`); with none, the setting and that port
+    of their own removed (the rest of `metrics`, its path, kept)."""
+    metrics = settings.get("metrics")
+    named = metrics.get("port") if isinstance(metrics, dict) else None
+    service = score.get("service")
+    ports = service.get("ports") if isinstance(service, dict) else None
+    ports = ports if isinstance(ports, CommentedMap) else CommentedMap()
+    main = next(iter(ports), None)
+    if port is None:
+        if named is None:
+            return
+        if named in ports and named != main:
+            del ports[named]
+        del metrics["port"]
+        if not metrics:
+            del settings["metrics"]
+        return
+    if main is not None and _first_port(score) == port:
+        wanted = main
+        if named in ports and named != main:
+            del ports[named]
+    else:
+        own = [named] if named in ports and named != main else []
+        wanted = next(n for n in (*own, METRICS_PORT, f"{METRICS_PORT}-port") if n != main)
+        entry = ports.get(wanted)
+        if not isinstance(entry, CommentedMap):
+            ports[wanted] = CommentedMap(port=port)
+        elif entry.get("targetPort", entry.get("port")) != port:
+            _listen(entry, port)
+    if not isinstance(metrics, CommentedMap):
+        settings["metrics"] = metrics = CommentedMap()
+    if metrics.get("port") != wanted:
+        metrics["port"] = wanted
 
 
 PROBES = ("readinessProbe", "livenessProbe")
@@ -705,6 +777,7 @@ def _record_spans(
         ("image", score_file, score, ("containers", container, "image")),
         ("variables", score_file, score, ("containers", container, "variables")),
         ("port", score_file, score, ("service",)),
+        ("metrics_port", settings_file, settings, ("metrics", "port")),
         *(("health_path", score_file, score, ("containers", container, probe)) for probe in PROBES),
         ("team", settings_file, settings, ("team",)),
         ("replicas", settings_file, settings, ("replicas",)),

@@ -25,8 +25,9 @@ from dockyard.load.schemas import SERVICE_SETTINGS
 
 PREFIX = "setting."
 """Form fields of settings are named `setting.<dotted path>`."""
-LEFT_OUT = {("team",), ("replicas",), ("contract",), ("job", "schedule"), ("namespace",)}
-"""Shown by the form in its own way (team, replicas, contract, a job's schedule), or not the team's
+LEFT_OUT = {("team",), ("replicas",), ("contract",), ("job", "schedule"), ("namespace",), ("metrics", "port")}
+"""Shown by the form in its own way (team, replicas, contract, a job's schedule, the metrics port
+by its number), or not the team's
 to choose: a namespace of the service's own would let an editor of one team place a service in
 another team's namespace, beyond what the console lets them change (the layers set it)."""
 YES = ("true", "yes", "on", "1")

@@ -199,9 +199,12 @@ class Service:
         """A path the service writes relative to its score.yaml, as a repo-relative path."""
         return posixpath.normpath(posixpath.join(posixpath.dirname(self.source.file), written))
 
-    def contract_paths(self) -> tuple[str, ...]:
-        """The contract of each `api` resource (its params.contract, else the service's setting)."""
-        written = (r.params.get("contract") or self.settings.contract for r in self.resources if r.type == "api")
+    def contract_paths(self) -> tuple[str, ...] | None:
+        """The contract of each `api` resource (its params.contract, else the service's setting);
+        None when one is written with a placeholder (its path is known only as it is rendered)."""
+        written = [r.params.get("contract") or self.settings.contract for r in self.resources if r.type == "api"]
+        if any(isinstance(w, str) and "$" in w for w in written):
+            return None
         return tuple(self.repo_path(w) for w in written if isinstance(w, str) and w)
 
     def file_paths(self) -> tuple[str, ...]:

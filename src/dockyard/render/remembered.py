@@ -15,7 +15,7 @@ memory has no bytes to digest).
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import dataclasses
 import hashlib
 import pickle
@@ -23,9 +23,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
-
-import orjson
 
 from dockyard.load.yamlsafe import Document
 from dockyard.model.platform import Platform
@@ -33,17 +30,21 @@ from dockyard.model.service import Service
 from dockyard.render.bundle import Exposure, ExternalSecret, Rendered, SealedSecret, Source, Stage, TaskRequest
 from dockyard.render.provisioners.base import Peer
 
-PLATFORM_FIELDS = frozenset({"name", "domain", "profile", "cluster", "values", "provisioners", "root", "sealed"})
-"""The platform's fields a service's render reads, digested once per render (`settings` is made
-from `values`; `sealed` is digested without the other services' secrets files)."""
+PLATFORM_FIELDS = frozenset(
+    {"name", "domain", "profile", "cluster", "values", "settings", "provisioners", "root", "sealed"}
+)
+"""The platform's fields a service's render reads, digested once per render (`sealed` without the
+other services' secrets files)."""
 NARROWED_FIELDS = frozenset({"services", "contracts", "files"})
 """Fields narrowed to what the service and the services it calls name, digested per service."""
-UNREAD_FIELDS = frozenset({"settings", "policies", "conftest", "gatekeeper", "locate"})
+UNREAD_FIELDS = frozenset({"policies", "conftest", "gatekeeper", "locate"})
+SERVICE_FIELDS = ("name", "containers", "ports", "resources", "settings")
+"""A service's fields in its key (and its callees' and callers'), beside its score.yaml by its bytes."""
+UNREAD_SERVICE_FIELDS = frozenset({"locate_setting"})
+"""Read only to place a problem of where services are placed, which is judged every time."""
 """Fields a service's render does not read (the checks read the policies; `locate` places the
 namespaces' objects, which are rendered every time)."""
 
-
-T = TypeVar("T")
 
 Calls = tuple[tuple[str, Peer], ...]
 """The services one calls, each with the peer (its pods, the ports) that callee's ingress admits."""
@@ -65,20 +66,31 @@ class ServiceRender:
 
 @dataclass(frozen=True)
 class _Kept:
-    """A ServiceRender as remembered: each manifest as JSON, so every use gets objects of its own
-    (later steps may change a manifest in place)."""
+    """A ServiceRender as remembered: its manifests and tasks' data pickled together (exact for
+    every value YAML can hold, an infinity included, and sub-objects shared as they were), so every
+    use gets objects of its own (later steps may change a manifest in place)."""
 
-    objects: tuple[tuple[bytes, Stage, Source], ...]
+    pickled: bytes
+    """(manifests, tasks' data), pickled."""
+    places: tuple[tuple[Stage, Source], ...]
     tasks: tuple[TaskRequest, ...]
     exposures: tuple[Exposure, ...]
     external: tuple[ExternalSecret, ...]
     sealed: tuple[SealedSecret, ...]
     calls: Calls
 
+    @classmethod
+    def of(cls, made: ServiceRender) -> _Kept:
+        manifests = tuple(r.manifest for r in made.objects)
+        pickled = pickle.dumps((manifests, tuple(t.data for t in made.tasks)), protocol=pickle.HIGHEST_PROTOCOL)
+        places = tuple((r.stage, r.source) for r in made.objects)
+        return cls(pickled, places, made.tasks, made.exposures, made.external, made.sealed, made.calls)
+
     def restored(self) -> ServiceRender:
+        manifests, data = pickle.loads(self.pickled)
         return ServiceRender(
-            tuple(Rendered(orjson.loads(text), stage, source) for text, stage, source in self.objects),
-            tuple(dataclasses.replace(t, data=copy.deepcopy(t.data)) for t in self.tasks),
+            tuple(Rendered(m, stage, source) for m, (stage, source) in zip(manifests, self.places, strict=True)),
+            tuple(dataclasses.replace(t, data=d) for t, d in zip(self.tasks, data, strict=True)),
             self.exposures,
             self.external,
             self.sealed,
@@ -87,13 +99,14 @@ class _Kept:
 
 
 class Memory:
-    """Services' renders and the calls they make, by key, the most recently used kept (thread-safe:
-    the console renders in several threads)."""
+    """Services' renders and the calls they make, by key, the most recently used kept within a
+    budget of bytes (thread-safe: the console renders in several threads)."""
 
-    def __init__(self, capacity: int = 30_000) -> None:
-        self.capacity = capacity
+    def __init__(self, budget: int = 128 * 2**20) -> None:
+        self.budget = budget
         self._kept: OrderedDict[bytes, _Kept] = OrderedDict()
         self._calls: OrderedDict[bytes, Calls] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def recall(self, key: bytes) -> ServiceRender | None:
@@ -113,24 +126,28 @@ class Memory:
 
     def keep(self, key: bytes, calls_key: bytes, made: ServiceRender) -> None:
         try:
-            objects = tuple((orjson.dumps(r.manifest), r.stage, r.source) for r in made.objects)
-            tasks = tuple(dataclasses.replace(t, data=copy.deepcopy(t.data)) for t in made.tasks)
-        except TypeError:  # a value JSON cannot hold: rendered again next time
+            kept = _Kept.of(made)
+        except (pickle.PicklingError, TypeError, AttributeError):  # rendered again next time
             return
-        kept = _Kept(objects, tasks, made.exposures, made.external, made.sealed, made.calls)
         with self._lock:
-            _put(self._kept, key, kept, self.capacity)
-            _put(self._calls, calls_key, made.calls, self.capacity)
+            replaced = self._kept.pop(key, None)
+            self._bytes += len(kept.pickled) - (len(replaced.pickled) if replaced is not None else 0)
+            self._kept[key] = kept
+            self._calls[calls_key] = made.calls
+            self._calls.move_to_end(calls_key)
+            while self._bytes > self.budget and len(self._kept) > 1:  # the one just kept stays
+                _key, dropped = self._kept.popitem(last=False)
+                self._bytes -= len(dropped.pickled)
+            while len(self._calls) > max(len(self._kept), 1) * 2:
+                self._calls.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._kept)
 
-
-def _put(table: OrderedDict[bytes, T], key: bytes, value: T, capacity: int) -> None:
-    table[key] = value
-    table.move_to_end(key)
-    while len(table) > capacity:
-        table.popitem(last=False)
+    @property
+    def size(self) -> int:
+        """The bytes of the pickled renders it keeps (their sources and other parts are small beside them)."""
+        return self._bytes
 
 
 _process_memory: Memory | None = None
@@ -162,10 +179,15 @@ def callees(service: Service) -> tuple[str, ...]:
 
 def narrowed(platform: Platform, service: Service, services: Mapping[str, Service]) -> Platform:
     """The platform as one service's render sees it: the service; of each service it calls, what a
-    caller reads (`interface`); the contracts and files they name; its own secrets file with the
-    platform's."""
+    caller reads (`interface`); the contracts and files they name (every contract when one is named
+    with a placeholder); its own secrets file with the platform's."""
     own = [service, *(interface(services[name]) for name in callees(service) if name in services)]
-    contracts = {p: platform.contracts[p] for s in own for p in s.contract_paths() if p in platform.contracts}
+    named = [s.contract_paths() for s in own]
+    contracts = (
+        dict(platform.contracts)
+        if any(paths is None for paths in named)
+        else {p: platform.contracts[p] for paths in named for p in paths or () if p in platform.contracts}
+    )
     files = {p: platform.files[p] for p in service.file_paths() if p in platform.files}
     secrets = platform.sealed.services.get(service.name)
     sealed = dataclasses.replace(platform.sealed, services={service.name: secrets} if secrets is not None else {})
@@ -182,59 +204,81 @@ def interface(service: Service) -> Service:
 class Keys:
     """Each service's keys, for one platform (None for a service that is not remembered): what its
     narrowed platform holds (`calls_key`: its provisioning reads nothing else), and that with the
-    peers its ingress admits (`key`: its render reads nothing else)."""
+    peers its ingress admits (`render_key`: its render reads nothing else). Each key is a digest of
+    one pickled structure of those parts (self-delimiting: no two different ones give the same
+    bytes); a file is in it by its name and a digest of its bytes, made once per render."""
 
     def __init__(self, platform: Platform, shared: Iterable[str]) -> None:
         self.shared = frozenset(shared)
-        self._platform_digest = _platform_digest(platform)
+        self._documents: dict[int, tuple[Document, tuple[str, bytes] | None]] = {}
+        """By the document's id, the document held with its digest (so the id is never another's)."""
+        self._platform: bytes | None = None
+        with contextlib.suppress(*_UNPICKLABLE):
+            self._platform = self._of_platform(platform)
 
     def calls_key(self, view: Platform) -> bytes | None:
         """The key of the service a narrowed platform is for (its first service)."""
         service = view.services[0]
-        if self._platform_digest is None or service.name in self.shared:
+        if self._platform is None or service.name in self.shared:
             return None
-        digest = hashlib.blake2b(self._platform_digest, digest_size=32)
-        if not _add_document(digest, service.source):
-            return None
-        model = tuple((s.name, s.source.file, s.containers, s.ports, s.resources, s.settings) for s in view.services)
-        digest.update(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
-        for path, documents in sorted(view.contracts.items()):
-            digest.update(path.encode() + b"\0")
-            for document in documents.values():
-                if not _add_document(digest, document):
-                    return None
-        for path, raw in sorted(view.files.items()):
-            digest.update(b"%s\0%d\0" % (path.encode(), len(raw)) + raw)
-        for document in view.sealed.services.values():
-            if not _add_document(digest, document):
+        try:
+            documents = [
+                service.source,
+                *(d for _path, ds in sorted(view.contracts.items()) for d in ds.values()),
+                *view.sealed.services.values(),
+            ]
+            files = self._all(documents)
+            if files is None:
                 return None
-        return digest.digest()
-
-
-def render_key(calls_key: bytes, ingress: Sequence[Peer]) -> bytes:
-    """A service's key: what its provisioning reads, and the peers its ingress admits."""
-    return hashlib.blake2b(calls_key + pickle.dumps(tuple(ingress)), digest_size=32).digest()
-
-
-def _platform_digest(platform: Platform) -> bytes | None:
-    digest = hashlib.blake2b(digest_size=32)
-    plain = (platform.name, platform.domain, platform.profile, platform.cluster, str(platform.root))
-    digest.update(pickle.dumps((plain, platform.values), protocol=pickle.HIGHEST_PROTOCOL))
-    for kind, document in sorted(platform.provisioners.items()):
-        digest.update(kind.encode() + b"\0")
-        if not _add_document(digest, document):
+            models = tuple(
+                (s.name, s.source.file, s.containers, s.ports, s.resources, s.settings) for s in view.services
+            )
+            contracts = tuple((path, tuple(documents)) for path, documents in sorted(view.contracts.items()))
+            raw = tuple(
+                (path, hashlib.blake2b(data, digest_size=32).digest()) for path, data in sorted(view.files.items())
+            )
+            return _digest(("service", self._platform, models, tuple(contracts), raw, files))
+        except _UNPICKLABLE:
             return None
-    digest.update("\0".join(platform.sealed.names).encode())
-    for document in platform.sealed.layers:
-        if not _add_document(digest, document):
+
+    def render_key(self, calls_key: bytes, ingress: Sequence[Peer]) -> bytes | None:
+        """A service's key: what its provisioning reads, and the peers its ingress admits."""
+        try:
+            return _digest(("render", calls_key, tuple(ingress)))
+        except _UNPICKLABLE:
             return None
-    return digest.digest()
+
+    def _of_platform(self, platform: Platform) -> bytes | None:
+        plain = (platform.name, platform.domain, platform.profile, platform.cluster, str(platform.root))
+        documents = self._all([*(d for _kind, d in sorted(platform.provisioners.items())), *platform.sealed.layers])
+        if documents is None:
+            return None
+        provisioners = tuple(sorted(platform.provisioners))
+        sealed = tuple(platform.sealed.names)
+        return _digest(("platform", plain, platform.values, platform.settings, provisioners, sealed, documents))
+
+    def _all(self, documents: Iterable[Document]) -> tuple[tuple[str, bytes], ...] | None:
+        found = []
+        for document in documents:
+            if id(document) not in self._documents:
+                self._documents[id(document)] = (document, _document(document))
+            digest = self._documents[id(document)][1]
+            if digest is None:
+                return None
+            found.append(digest)
+        return tuple(found)
 
 
-def _add_document(digest: hashlib.blake2b, document: Document) -> bool:
-    """A parsed file by its name and bytes (the positions of its values follow from them); False
-    for one made in memory, without bytes."""
-    if not document.raw:
-        return False
-    digest.update(b"%s\0%d\0" % (document.file.encode(), len(document.raw)) + document.raw)
-    return True
+_UNPICKLABLE = (pickle.PicklingError, TypeError, AttributeError, RecursionError)
+
+
+def _digest(parts: object) -> bytes:
+    return hashlib.blake2b(pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL), digest_size=32).digest()
+
+
+def _document(document: Document) -> tuple[str, bytes] | None:
+    """A parsed file by its name and a digest of its bytes (the positions of its values follow from
+    them); None for one made in memory with values but without bytes."""
+    if not document.raw and document.data not in (None, {}, []):
+        return None
+    return document.file, hashlib.blake2b(document.raw, digest_size=32).digest()

@@ -38,7 +38,7 @@ from dockyard.render.placement import client_problems, placement_problems
 from dockyard.render.provisioners import BUILT_IN
 from dockyard.render.provisioners.base import Peer, Provision, Provisioner, ProvisionError, Request
 from dockyard.render.provisioners.custom import from_document
-from dockyard.render.remembered import Calls, Keys, Memory, ServiceRender, narrowed, process_memory, render_key
+from dockyard.render.remembered import Calls, Keys, Memory, ServiceRender, narrowed, process_memory
 from dockyard.render.resource_params import expanded, provision_order, references
 from dockyard.render.sealed import stamped
 from dockyard.render.task_data import KeycloakClient, TaskKind
@@ -77,7 +77,9 @@ def render(platform: Platform, memory: Memory | None = None) -> Bundle:
         for callee, peer in calls[service.name]:
             dependents.setdefault(callee, []).append(peer)
     render_keys = {
-        name: render_key(calls_key, dependents.get(name, ())) for name, calls_key in calls_keys.items() if calls_key
+        name: keys.render_key(calls_key, dependents.get(name, ()))
+        for name, calls_key in calls_keys.items()
+        if calls_key is not None and keys is not None
     }
     made: dict[str, ServiceRender] = {}
     recalled: set[str] = set()

@@ -62,7 +62,7 @@ def test_settings_are_written_where_the_schema_puts_them_and_removed_when_emptie
     )
     page = client.get("/services/orders/edit").text
     assert 'name="setting.autoscaling.maxReplicas" value="5"' in page
-    assert 'name="setting.metrics.port" value="metrics"' in page
+    assert 'name="metrics_port" value="9090"' in page  # the form's own field: the port by its number
     assert '<option value="true" selected>yes</option>' in page
     emptied = client.put("/api/services/orders", json={**EDIT, "settings": {"autoscaling.enabled": None, "owner": ""}})
     assert emptied.status_code == 200, emptied.text

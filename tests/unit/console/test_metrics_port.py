@@ -1,0 +1,103 @@
+"""The form's metrics port: the container port Prometheus scrapes, by its number. It becomes
+`metrics.port` in dockyard.yaml, naming the service's main port when they are the same, else a
+port of its own; emptied, the setting and that port go; a request that does not name it changes
+neither."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from dockyard import actions
+from dockyard.render import services
+from tests.helpers import git
+
+EDIT = {
+    "name": "orders",
+    "team": "shop",
+    "image": "ghcr.io/dockyard-examples/shop-orders:1.4.2",
+    "port": "8080",
+    "health_path": "/healthz",
+}
+SETTINGS = "services/orders/dockyard.yaml"
+SCORE = "services/orders/score.yaml"
+
+
+def _ports(repo: Path) -> str:
+    text = (repo / SCORE).read_text()
+    return text[text.index("\nservice:\n") + 1 : text.index("\nresources:\n") + 1]  # top-level keys
+
+
+def test_the_metrics_port_becomes_a_port_of_its_own_or_names_the_main_one(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    client = signed_in("editor")
+    assert 'name="metrics_port" value="9090"' in client.get("/services/orders/edit").text
+    assert client.put("/api/services/orders", json=EDIT).status_code == 200  # what the form shows, as it shows it
+    before = (repo / SCORE).read_text(), (repo / SETTINGS).read_text()
+    same = client.put("/api/services/orders", json={**EDIT, "metrics_port": 9090})
+    assert same.status_code == 422 and same.json()["errors"][""] == [
+        "nothing changed: the service's files already say this"
+    ]
+    assert ((repo / SCORE).read_text(), (repo / SETTINGS).read_text()) == before
+
+    moved = client.put("/api/services/orders", json={**EDIT, "metrics_port": 9100})
+    assert moved.status_code == 200, moved.text
+    assert _ports(repo) == (
+        "service:\n  ports:\n    http:\n      port: 80\n      targetPort: 8080\n    metrics:\n      port: 9090\n"
+        "      targetPort: 9100\n"
+    )  # its published port kept, the container's changed
+    assert (repo / SETTINGS).read_text().endswith("metrics:\n  port: metrics\n")
+
+    shared = client.put("/api/services/orders", json={**EDIT, "metrics_port": "8080"})
+    assert shared.status_code == 200, shared.text
+    assert _ports(repo) == "service:\n  ports:\n    http:\n      port: 80\n      targetPort: 8080\n"
+    assert (repo / SETTINGS).read_text().endswith("metrics:\n  port: http\n")
+    assert 'name="metrics_port" value="8080"' in client.get("/services/orders/edit").text
+
+    own = client.put("/api/services/orders", json={**EDIT, "metrics_port": 9090})
+    assert own.status_code == 200, own.text
+    assert _ports(repo).endswith("    metrics:\n      port: 9090\n")
+    assert (repo / SETTINGS).read_text().endswith("metrics:\n  port: metrics\n")
+
+    unnamed = client.put("/api/services/orders", json={**EDIT, "replicas": 3})  # no metrics_port: as the files say
+    assert unnamed.status_code == 200, unnamed.text
+    assert _ports(repo).endswith("    metrics:\n      port: 9090\n")
+
+    emptied = client.put("/api/services/orders", json={**EDIT, "metrics_port": ""})
+    assert emptied.status_code == 200, emptied.text
+    assert _ports(repo) == "service:\n  ports:\n    http:\n      port: 80\n      targetPort: 8080\n"
+    assert "metrics" not in (repo / SETTINGS).read_text()
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_new_service_with_a_metrics_port_is_scraped(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    client = signed_in("editor")
+    new = {"name": "billing", "team": "shop", "image": "ghcr.io/acme/billing:1.0", "port": 8080, "health_path": "/ok"}
+    new |= {"metrics_port": 9090}
+    checked = client.post("/api/drafts", json={**new, "new": True})
+    assert checked.status_code == 200 and checked.json()["errors"] == {}, checked.text
+    created = client.post("/api/services", json=new)
+    assert created.status_code == 201, created.text
+    score = (repo / "services/billing/score.yaml").read_text()
+    assert "  ports:\n    http:\n      port: 80\n      targetPort: 8080\n    metrics:\n      port: 9090\n" in score
+    assert (repo / "services/billing/dockyard.yaml").read_text().endswith("metrics:\n  port: metrics\n")
+    bundle = services.render(actions.platform_for(actions.load_repo(repo), "local"))
+    monitors = [o.manifest for o in bundle.objects if o.kind == "ServiceMonitor" and o.name == "billing"]
+    assert [endpoint["port"] for o in monitors for endpoint in o["spec"]["endpoints"]] == ["metrics"]
+
+
+def test_a_metrics_port_needs_the_service_port_and_a_job_has_none(signed_in: Callable[..., TestClient]) -> None:
+    client = signed_in("editor")
+    alone = client.post("/api/drafts", json={**EDIT, "port": "", "health_path": "", "metrics_port": 9090})
+    assert alone.json()["errors"]["metrics_port"] == [
+        "a service's metrics are scraped through its port: give the port it listens on"
+    ]
+    job = {**EDIT, "port": "", "health_path": "", "runs": "when-started", "metrics_port": 9090}
+    assert client.post("/api/drafts", json=job).json()["errors"]["metrics_port"] == [
+        "a job runs to completion and has no metrics port: clear it, or run always"
+    ]
+    wrong = client.post("/api/drafts", json={**EDIT, "metrics_port": 70000})
+    assert wrong.json()["errors"]["metrics_port"] == ["must be between 1 and 65535"]
