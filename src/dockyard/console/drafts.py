@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -206,28 +207,47 @@ def _as_callee(score: Path) -> None:
 def _copy(root: Path, relative: str, folder: Path) -> None:
     """Copy a repo file or folder, regular files only, each read as the loader reads it (confined to
     the repo, bounded, symlinks resolved inside it); what cannot be read is left for the loader to
-    report."""
+    report. A folder is resolved inside the repo once and walked without entering symlinked folders
+    or `.git`, so each regular file found in it is inside the repo as it stands."""
     source = root / relative
     if source.is_dir() and not source.is_symlink():
-        for top, directories, names in os.walk(source):  # symlinked folders are not entered
-            directories.sort()
+        try:
+            top = resolve_inside(root, relative)
+        except Refused:
+            return  # its files cannot be read either: left for the loader to report
+        made: set[Path] = set()
+        for current, directories, names in os.walk(top):  # symlinked folders are not entered
+            directories[:] = sorted(d for d in directories if d != ".git")
+            inner = Path(current).relative_to(top)
             for name in sorted(names):
-                _copy_file(root, (Path(top) / name).relative_to(root).as_posix(), folder)
+                walked = Path(current) / name
+                _copy_file(root, (Path(relative) / inner / name).as_posix(), folder, walked, made)
     elif source.is_symlink() or source.is_file():
         _copy_file(root, relative, folder)
 
 
-def _copy_file(root: Path, relative: str, folder: Path) -> None:
+def _copy_file(
+    root: Path, relative: str, folder: Path, walked: Path | None = None, made: set[Path] | None = None
+) -> None:
     """A hard link to the repo's file where it can be made (six times faster than a copy for the
     thousands of files of a large repo), else a copy. The overlay's own writes replace a file
-    (`_replace`), never write through a link into the repo."""
+    (`_replace`), never write through a link into the repo. `walked`: the file as a walk of a
+    folder resolved inside the repo found it (linked when it is a regular file, not a symlink)."""
     target = folder / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if made is None or target.parent not in made:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if made is not None:
+            made.add(target.parent)
     try:
-        source = resolve_inside(root, relative)
-        if source.is_file() and not source.is_symlink():
-            os.link(source, target)
-            return
+        if walked is not None:
+            if stat.S_ISREG(os.lstat(walked).st_mode):
+                os.link(walked, target)
+                return
+        else:
+            source = resolve_inside(root, relative)
+            if source.is_file() and not source.is_symlink():
+                os.link(source, target)
+                return
     except (Refused, OSError):
         pass  # another file system, or not a plain file: read as the loader reads, or left to report
     data = read_inside(root, relative, Problems())

@@ -18,6 +18,7 @@ import yaml
 from dockyard.errors import Position, Problem
 from dockyard.load.yamlsafe import Document
 from dockyard.model.sealed import SealedValue
+from dockyard.render.object_id import identity_problem
 from dockyard.render.task_data import T, TaskData, TaskKind, payload
 from dockyard.render.value_paths import Path_, holding, value_at
 
@@ -158,6 +159,12 @@ class Rendered:
     @property
     def api_version(self) -> str:
         return str(self.manifest["apiVersion"])
+
+    @cached_property
+    def identity_problem(self) -> str | None:
+        """Why it cannot be an object of the API server (object_id.identity_problem), judged once:
+        the services' render and the platform's both ask."""
+        return identity_problem(self.manifest)
 
     def key(self) -> tuple[Any, ...]:
         kind_rank = KIND_ORDER.index(self.kind) if self.kind in KIND_ORDER else len(KIND_ORDER)

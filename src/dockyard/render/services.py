@@ -30,7 +30,6 @@ from dockyard.render.components.component import installs
 from dockyard.render.dashboards import service_dashboard
 from dockyard.render.labels import SELECTOR_KEYS, selector
 from dockyard.render.namespaces import render_namespace
-from dockyard.render.object_id import identity_problem
 from dockyard.render.openapi.reading import read_all
 from dockyard.render.openapi.sources import Sources
 from dockyard.render.placeholders import Context, Unresolvable
@@ -377,7 +376,7 @@ def deduplicate(objects: list[Rendered], problems: Problems) -> list[Rendered]:
     problem: nothing downstream (files, requests, policies) may be named after it."""
     seen: dict[tuple[str, str, str | None, str], Rendered] = {}
     for rendered in objects:
-        wrong = identity_problem(rendered.manifest)
+        wrong = rendered.identity_problem
         if wrong is not None:
             problems.append(Problem(rendered.source.position, wrong))
             continue
