@@ -19,6 +19,7 @@ cache). kubeconform and conftest are built from their Go modules into the cache 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -121,6 +122,7 @@ def main() -> None:
     from dockyard.check.policy import _object, check_policies, library, with_relations
     from dockyard.check.schema import _schema_file, check_schemas
     from dockyard.check.wiring import check_wiring
+    from dockyard.cli import GC_THRESHOLDS
     from dockyard.render.bundle import TEAM_STAGES, Bundle
     from dockyard.render.output import write_tree
     from dockyard.render.platform import render_platform
@@ -132,6 +134,8 @@ def main() -> None:
         os.environ["DOCKYARD_PARSE_CACHE"] = str(work / "parse")
         platform = platform_of(repo)
         bundle = render_platform(platform, chart_store())
+        gc.set_threshold(*GC_THRESHOLDS)  # as every dockyard command sets it: a full collection of
+        gc.freeze()  # the render's heap inside a timed check is not the check's cost
         teams = Bundle(tuple(o for o in bundle.objects if o.stage in TEAM_STAGES))
         builtin = Bundle(tuple(o for o in teams.objects if _schema_file(SCHEMAS, o.api_version, o.kind).is_file()))
         write_tree(builtin, work / "files", "yaml")
