@@ -313,6 +313,16 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
             "  hint: rename one of them; the directory is services/web/",
         ],
     ),
+    "two ports published on one number": (
+        lambda r: replace(
+            r, "services/orders/score.yaml", "    metrics:\n      port: 9090", "    metrics:\n      port: 80"
+        ),
+        [
+            "services/orders/score.yaml:36:13: port `metrics` is published on 80/TCP like port `http`: a Service's "
+            "ports must differ",
+            "  hint: publish one of them on another number (`port`; the container's stays in `targetPort`)",
+        ],
+    ),
     "a service depends on itself": (
         lambda r: replace(r, "services/orders/score.yaml", "  api:\n    type: api", "  orders:\n    type: service"),
         ["services/orders/score.yaml:40:3: service `orders` depends on itself"],

@@ -207,41 +207,55 @@ def _as_callee(score: Path) -> None:
 def _copy(root: Path, relative: str, folder: Path) -> None:
     """Copy a repo file or folder, regular files only, each read as the loader reads it (confined to
     the repo, bounded, symlinks resolved inside it); what cannot be read is left for the loader to
-    report. A folder is resolved inside the repo once and walked without entering symlinked folders
-    or `.git`, so each regular file found in it is inside the repo as it stands."""
+    report. A folder is walked through descriptors (`os.fwalk`): the folder opened must be the one
+    the repo holds at `relative` (resolved inside it), each folder below is opened from its parent
+    without following a symlink, and each regular file is linked from its folder's descriptor, so
+    a folder swapped for a symlink meanwhile (a pull into the working tree) leads nowhere else.
+    Nothing named `.git` is copied."""
     source = root / relative
     if source.is_dir() and not source.is_symlink():
-        try:
-            top = resolve_inside(root, relative)
-        except Refused:
-            return  # its files cannot be read either: left for the loader to report
         made: set[Path] = set()
-        for current, directories, names in os.walk(top):  # symlinked folders are not entered
+        for current, directories, names, descriptor in os.fwalk(source, follow_symlinks=False):
+            if current == str(source) and not _is_inside(root, relative, descriptor):
+                return  # its files cannot be read either: left for the loader to report
             directories[:] = sorted(d for d in directories if d != ".git")
-            inner = Path(current).relative_to(top)
-            for name in sorted(names):
-                walked = Path(current) / name
-                _copy_file(root, (Path(relative) / inner / name).as_posix(), folder, walked, made)
+            inner = Path(current).relative_to(source)
+            for name in sorted(n for n in names if n != ".git"):
+                _copy_file(root, (Path(relative) / inner / name).as_posix(), folder, (descriptor, name), made)
     elif source.is_symlink() or source.is_file():
         _copy_file(root, relative, folder)
 
 
+def _is_inside(root: Path, relative: str, descriptor: int) -> bool:
+    """Whether the folder open at `descriptor` is the one at `relative`, resolved inside the repo."""
+    try:
+        return os.path.samestat(os.fstat(descriptor), os.stat(resolve_inside(root, relative)))
+    except (Refused, OSError):
+        return False
+
+
 def _copy_file(
-    root: Path, relative: str, folder: Path, walked: Path | None = None, made: set[Path] | None = None
+    root: Path,
+    relative: str,
+    folder: Path,
+    found: tuple[int, str] | None = None,
+    made: set[Path] | None = None,
 ) -> None:
     """A hard link to the repo's file where it can be made (six times faster than a copy for the
     thousands of files of a large repo), else a copy. The overlay's own writes replace a file
-    (`_replace`), never write through a link into the repo. `walked`: the file as a walk of a
-    folder resolved inside the repo found it (linked when it is a regular file, not a symlink)."""
+    (`_replace`), never write through a link into the repo. `found`: (its folder's descriptor,
+    its name) as a walk of a folder inside the repo found it: linked from there when it is a
+    regular file, never through a symlink."""
     target = folder / relative
     if made is None or target.parent not in made:
         target.parent.mkdir(parents=True, exist_ok=True)
         if made is not None:
             made.add(target.parent)
     try:
-        if walked is not None:
-            if stat.S_ISREG(os.lstat(walked).st_mode):
-                os.link(walked, target)
+        if found is not None:
+            descriptor, name = found
+            if stat.S_ISREG(os.lstat(name, dir_fd=descriptor).st_mode):
+                os.link(name, target, src_dir_fd=descriptor, follow_symlinks=False)
                 return
         else:
             source = resolve_inside(root, relative)

@@ -243,7 +243,7 @@ def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
         image=image,
         port=number("port", 1, 65535),
         metrics_port=number("metrics_port", 1, 65535),
-        metrics_named="metrics_port" in values,
+        metrics_named=values.get("metrics_port") is not None,  # JSON's null: not named, as `calls`
         variables=variables,
         database=flag("database"),
         cache=flag("cache"),
@@ -453,6 +453,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     container_name = next(iter(containers))
     container = containers[container_name]
     old_port = _first_port(score)
+    shown_metrics = _metrics_port(score, _load(existing.get("dockyard.yaml"))) is not None  # before any change
     container["image"] = form.image
     resources = score.get("resources")
     resources = resources if isinstance(resources, CommentedMap) else CommentedMap()
@@ -501,8 +502,10 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     _job(settings, form)
     for name, value in form.settings:
         settings_form.write(settings, settings_form.by_name()[name].path, value)
-    if form.metrics_named:
-        _metrics(score, settings, form.metrics_port)
+    if form.runs != "always":  # a job has no ports: nothing of theirs is scraped
+        _metrics(score, settings, None, shown=True)
+    elif form.metrics_named:
+        _metrics(score, settings, form.metrics_port, shown=shown_metrics)
     files = {f"{base}/score.yaml": _dump(score, SCORE_HEADER, score_bytes is not None)}
     contract_file = None
     if api is not None:
@@ -660,49 +663,79 @@ def _metrics_port(score: Any, settings: Any) -> int | None:
     """The container port the service's settings have scraped (`metrics.port` names a service port)."""
     metrics = settings.get("metrics") if isinstance(settings, dict) else None
     name = metrics.get("port") if isinstance(metrics, dict) else None
+    if not isinstance(name, str):
+        return None
     service = score.get("service") if isinstance(score.get("service"), dict) else {}
-    entry = (service.get("ports") or {}).get(name) if isinstance(service.get("ports"), dict) and name else None
+    entry = (service.get("ports") or {}).get(name) if isinstance(service.get("ports"), dict) else None
     if not isinstance(entry, dict):
         return None
     port = entry.get("targetPort", entry.get("port"))
     return port if isinstance(port, int) else None
 
 
-def _metrics(score: CommentedMap, settings: CommentedMap, port: int | None) -> None:
+def _metrics(score: CommentedMap, settings: CommentedMap, port: int | None, *, shown: bool) -> None:
     """`metrics.port` naming the service port the container serves metrics on: its main port when
-    they are the same, else a port of their own (`metrics`); with none, the setting and that port
-    of their own removed (the rest of `metrics`, its path, kept)."""
+    they are the same, a port of its own already serving it, else a new one (named and published
+    on numbers no other port has). With none, the setting and the port of its own are removed (the
+    rest of `metrics`, its path, kept; the comment lines after each kept), unless the form showed
+    no port (`shown`): a name of no port stays for validate to report at the field."""
     metrics = settings.get("metrics")
     named = metrics.get("port") if isinstance(metrics, dict) else None
+    if named is not None and not isinstance(named, str):
+        raise CannotEdit(
+            "dockyard.yaml: `metrics.port` is not a port's name; the form cannot change it, change the file"
+        )
     service = score.get("service")
     ports = service.get("ports") if isinstance(service, dict) else None
     ports = ports if isinstance(ports, CommentedMap) else CommentedMap()
     main = next(iter(ports), None)
+    own = named if named in ports and named != main else None
     if port is None:
-        if named is None:
+        if named is None or not shown:
             return
-        if named in ports and named != main:
-            del ports[named]
-        del metrics["port"]
-        if not metrics:
-            del settings["metrics"]
+        if own is not None:
+            settings_form.write(score, ("service", "ports", own), None)
+        settings_form.write(settings, ("metrics", "port"), None)
         return
     if main is not None and _first_port(score) == port:
         wanted = main
-        if named in ports and named != main:
-            del ports[named]
+        if own is not None:
+            settings_form.write(score, ("service", "ports", own), None)
     else:
-        own = [named] if named in ports and named != main else []
-        wanted = next(n for n in (*own, METRICS_PORT, f"{METRICS_PORT}-port") if n != main)
+        wanted = own or _serving(ports, port, main) or _free_name(ports)
         entry = ports.get(wanted)
         if not isinstance(entry, CommentedMap):
-            ports[wanted] = CommentedMap(port=port)
+            published = _free_number(ports, port)
+            ports[wanted] = CommentedMap(port=published)
+            if published != port:
+                ports[wanted]["targetPort"] = port
         elif entry.get("targetPort", entry.get("port")) != port:
             _listen(entry, port)
-    if not isinstance(metrics, CommentedMap):
-        settings["metrics"] = metrics = CommentedMap()
-    if metrics.get("port") != wanted:
-        metrics["port"] = wanted
+    if named != wanted:
+        settings_form.write(settings, ("metrics", "port"), wanted)
+
+
+def _serving(ports: CommentedMap, port: int, main: str | None) -> str | None:
+    """A port other than the main one whose container port is `port`."""
+    return next(
+        (
+            name
+            for name, entry in ports.items()
+            if name != main and isinstance(entry, dict) and entry.get("targetPort", entry.get("port")) == port
+        ),
+        None,
+    )
+
+
+def _free_name(ports: CommentedMap) -> str:
+    return next(n for n in (METRICS_PORT, *(f"{METRICS_PORT}-{i}" for i in range(2, 100))) if n not in ports)
+
+
+def _free_number(ports: CommentedMap, port: int) -> int:
+    """`port` when no other port is published on it, else the first free number from 9090: a
+    Service's ports must differ (the API server refuses two on one number)."""
+    taken = {entry.get("port") for entry in ports.values() if isinstance(entry, dict)}
+    return port if port not in taken else next(n for n in range(9090, 65536) if n not in taken)
 
 
 PROBES = ("readinessProbe", "livenessProbe")

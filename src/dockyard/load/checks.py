@@ -145,6 +145,7 @@ def _check_service(repo: Repo, name: str, score: Document, found: CrossFile, kno
         elif key.startswith("dockyard.dev/"):
             problems.append(Problem(where, f"`{key}`: the prefix dockyard.dev/ is Dockyard's own"))
     ports = sorted(data.get("service", {}).get("ports", {}))
+    _check_published(score, data.get("service", {}).get("ports", {}), problems)
     metrics_port = settings.get("metrics", {}).get("port")
     if own is not None and metrics_port is not None and metrics_port not in ports:
         problems.append(
@@ -154,6 +155,25 @@ def _check_service(repo: Repo, name: str, score: Document, found: CrossFile, kno
                 did_you_mean(metrics_port, ports) or f"ports: {', '.join(ports) or 'none'}",
             )
         )
+
+
+def _check_published(score: Document, ports: dict[str, Any], problems: Problems) -> None:
+    """A Service's ports must differ in number and protocol: the API server refuses two alike."""
+    first: dict[tuple[object, object], str] = {}
+    for name, entry in ports.items():
+        if not isinstance(entry, dict):
+            continue
+        published = (entry.get("port"), entry.get("protocol", "TCP"))
+        if published in first:
+            problems.append(
+                Problem(
+                    score.position(("service", "ports", name, "port")),
+                    f"port `{name}` is published on {published[0]}/{published[1]} like port `{first[published]}`: "
+                    "a Service's ports must differ",
+                    "publish one of them on another number (`port`; the container's stays in `targetPort`)",
+                )
+            )
+        first.setdefault(published, name)
 
 
 def _unknown_type_hint(kind: str, types: list[str]) -> str:

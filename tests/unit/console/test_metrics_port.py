@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from dockyard import actions
+from dockyard.console.form import CannotEdit, current_fields, draft, parse_fields
 from dockyard.render import services
 from tests.helpers import git
 
@@ -101,3 +103,83 @@ def test_a_metrics_port_needs_the_service_port_and_a_job_has_none(signed_in: Cal
     ]
     wrong = client.post("/api/drafts", json={**EDIT, "metrics_port": 70000})
     assert wrong.json()["errors"]["metrics_port"] == ["must be between 1 and 65535"]
+
+
+ORDERS = Path(__file__).resolve().parents[3] / "examples" / "shop" / "services" / "orders"
+
+
+def _draft(score: str, settings: str, **fields: object) -> tuple[str, str]:
+    form, errors = parse_fields({**EDIT, **fields})
+    assert errors == []
+    files = draft(form, {"score.yaml": score.encode(), "dockyard.yaml": settings.encode()}, "shop").files
+    return files["services/orders/score.yaml"].decode(), files["services/orders/dockyard.yaml"].decode()
+
+
+def test_removing_the_metrics_port_keeps_the_comment_lines_after_it() -> None:
+    score = (ORDERS / "score.yaml").read_text().replace("\nresources:\n", "\n# what it needs\nresources:\n")
+    settings = (ORDERS / "dockyard.yaml").read_text() + "# who answers for it\nowner: orders-oncall\n"
+    new_score, new_settings = _draft(score, settings, metrics_port="")
+    assert "    metrics:\n      port: 9090\n" not in new_score and "\n# what it needs\nresources:\n" in new_score
+    assert new_settings.endswith("contract: openapi.yaml\n# who answers for it\nowner: orders-oncall\n")
+
+
+def test_a_port_of_its_own_never_shares_a_published_number() -> None:
+    score = (ORDERS / "score.yaml").read_text().replace("    metrics:\n      port: 9090\n", "")
+    settings = (ORDERS / "dockyard.yaml").read_text().replace("metrics:\n  port: metrics\n", "")
+    new_score, new_settings = _draft(score, settings, metrics_port=80)  # 80 is the http port's published number
+    assert "    metrics:\n      port: 9090\n      targetPort: 80\n" in new_score
+    assert new_settings.endswith("metrics:\n  port: metrics\n")
+    serving = score.replace("      targetPort: 8080\n", "      targetPort: 8080\n    grpc:\n      port: 9090\n")
+    new_score, new_settings = _draft(serving, settings, metrics_port=9090)  # a port already serves it: named
+    assert "    metrics:" not in new_score  # no port of its own: grpc serves it already
+    assert new_settings.endswith("metrics:\n  port: grpc\n")
+
+
+def test_a_port_named_metrics_that_is_not_scraped_is_left_alone() -> None:
+    score = (ORDERS / "score.yaml").read_text().replace("port: 9090\n", "port: 9090\n      targetPort: 9091\n")
+    settings = (ORDERS / "dockyard.yaml").read_text().replace("metrics:\n  port: metrics\n", "")
+    new_score, new_settings = _draft(score, settings, metrics_port=9200)
+    assert "    metrics:\n      port: 9090\n      targetPort: 9091\n    metrics-2:\n      port: 9200\n" in new_score
+    assert new_settings.endswith("metrics:\n  port: metrics-2\n")
+
+
+def test_what_the_form_did_not_show_it_does_not_remove() -> None:
+    """A name of no port (validate reports it at the field) is shown as no port; saving the form
+    with the field left as shown keeps it for the person to see what is wrong."""
+    score = (ORDERS / "score.yaml").read_text()
+    settings = (ORDERS / "dockyard.yaml").read_text().replace("port: metrics", "port: prom")
+    assert (
+        current_fields("orders", {"score.yaml": score.encode(), "dockyard.yaml": settings.encode()})["metrics_port"]
+        == ""
+    )
+    _new_score, new_settings = _draft(score, settings, metrics_port="", replicas="3")
+    assert "metrics:\n  port: prom\n" in new_settings
+
+
+def test_a_metrics_port_that_is_not_a_name_is_refused() -> None:
+    settings = (ORDERS / "dockyard.yaml").read_text().replace("port: metrics", "port: [metrics]")
+    with pytest.raises(CannotEdit) as refused:
+        _draft((ORDERS / "score.yaml").read_text(), settings, metrics_port=9090)
+    assert str(refused.value) == (
+        "dockyard.yaml: `metrics.port` is not a port's name; the form cannot change it, change the file"
+    )
+
+
+def test_a_job_scrapes_nothing(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    client = signed_in("editor")
+    web = {"name": "web", "team": "shop", "image": "ghcr.io/dockyard-examples/shop-web:2.3.0", "port": 8080}
+    web |= {"health_path": "/healthz"}
+    scraped = client.put("/api/services/web", json={**web, "metrics_port": 9100})
+    assert scraped.status_code == 200, scraped.text
+    assert "metrics:\n  port: metrics\n" in (repo / "services/web/dockyard.yaml").read_text()
+    job = {k: v for k, v in web.items() if k not in ("port", "health_path")} | {"runs": "when-started"}
+    made = client.put("/api/services/web", json=job)  # no metrics_port named: its ports go, and the setting
+    assert made.status_code == 200, made.text
+    assert "metrics" not in (repo / "services/web/dockyard.yaml").read_text()
+
+
+def test_null_in_the_json_api_names_no_metrics_port(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    client = signed_in("editor")
+    kept = client.put("/api/services/orders", json={**EDIT, "metrics_port": None, "replicas": 3})
+    assert kept.status_code == 200, kept.text
+    assert (repo / SETTINGS).read_text().endswith("metrics:\n  port: metrics\nreplicas: 3\n")
