@@ -453,7 +453,9 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     container_name = next(iter(containers))
     container = containers[container_name]
     old_port = _first_port(score)
-    shown_metrics = _metrics_port(score, _load(existing.get("dockyard.yaml"))) is not None  # before any change
+    settings_bytes = existing.get("dockyard.yaml")
+    settings = _load(settings_bytes)
+    shown_metrics = _metrics_port(score, settings) is not None  # as the form showed it, before any change
     container["image"] = form.image
     resources = score.get("resources")
     resources = resources if isinstance(resources, CommentedMap) else CommentedMap()
@@ -488,8 +490,6 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
         score["resources"] = resources
     elif "resources" in score:
         del score["resources"]
-    settings_bytes = existing.get("dockyard.yaml")
-    settings = _load(settings_bytes)
     if not settings:
         settings["apiVersion"] = "dockyard.dev/v1alpha1"
         settings["kind"] = "ServiceSettings"
@@ -503,9 +503,9 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     for name, value in form.settings:
         settings_form.write(settings, settings_form.by_name()[name].path, value)
     if form.runs != "always":  # a job has no ports: nothing of theirs is scraped
-        _metrics(score, settings, None, shown=True)
+        _metrics(base, score, settings, None, shown=True)
     elif form.metrics_named:
-        _metrics(score, settings, form.metrics_port, shown=shown_metrics)
+        _metrics(base, score, settings, form.metrics_port, shown=shown_metrics)
     files = {f"{base}/score.yaml": _dump(score, SCORE_HEADER, score_bytes is not None)}
     contract_file = None
     if api is not None:
@@ -673,7 +673,7 @@ def _metrics_port(score: Any, settings: Any) -> int | None:
     return port if isinstance(port, int) else None
 
 
-def _metrics(score: CommentedMap, settings: CommentedMap, port: int | None, *, shown: bool) -> None:
+def _metrics(base: str, score: CommentedMap, settings: CommentedMap, port: int | None, *, shown: bool) -> None:
     """`metrics.port` naming the service port the container serves metrics on: its main port when
     they are the same, a port of its own already serving it, else a new one (named and published
     on numbers no other port has). With none, the setting and the port of its own are removed (the
@@ -683,7 +683,8 @@ def _metrics(score: CommentedMap, settings: CommentedMap, port: int | None, *, s
     named = metrics.get("port") if isinstance(metrics, dict) else None
     if named is not None and not isinstance(named, str):
         raise CannotEdit(
-            "dockyard.yaml: `metrics.port` is not a port's name; the form cannot change it, change the file"
+            f"{base}/dockyard.yaml: `metrics.port` is not the name of a port; the form cannot change it, "
+            "change it in the file itself"
         )
     service = score.get("service")
     ports = service.get("ports") if isinstance(service, dict) else None

@@ -161,7 +161,8 @@ def test_a_metrics_port_that_is_not_a_name_is_refused() -> None:
     with pytest.raises(CannotEdit) as refused:
         _draft((ORDERS / "score.yaml").read_text(), settings, metrics_port=9090)
     assert str(refused.value) == (
-        "dockyard.yaml: `metrics.port` is not a port's name; the form cannot change it, change the file"
+        "services/orders/dockyard.yaml: `metrics.port` is not the name of a port; the form cannot change it, "
+        "change it in the file itself"
     )
 
 
