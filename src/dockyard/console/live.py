@@ -208,6 +208,9 @@ class LiveReader:
         self._thread: threading.Thread | None = None
         self._asked = 0.0
         self._lock = threading.Lock()
+        self._reading = threading.Lock()
+        """Held for a whole reading: two never overlap, so a slow reading started before a change
+        cannot replace a newer one taken after it, and the connection serves one thread at a time."""
 
     def current(self) -> Live:
         with self._lock:
@@ -219,17 +222,18 @@ class LiveReader:
 
     def refresh(self) -> Live:
         """Read the cluster now (the background loop does this every few seconds)."""
-        watched = self.watched()
-        try:
-            if self._connection is None:
-                self._connection = self.connect()
-            live = read(self._connection, watched.cards, watched.platform, self.cluster, watched.owned)
-        except DockyardError as error:
-            self._connection = None
-            live = Live(time.time(), str(error))
-        with self._lock:
-            self._live = live
-        return live
+        with self._reading:
+            watched = self.watched()
+            try:
+                if self._connection is None:
+                    self._connection = self.connect()
+                live = read(self._connection, watched.cards, watched.platform, self.cluster, watched.owned)
+            except DockyardError as error:
+                self._connection = None
+                live = Live(time.time(), str(error))
+            with self._lock:
+                self._live = live
+            return live
 
     def _loop(self) -> None:
         while time.monotonic() - self._asked < 10 * self.every:  # stops when nobody looks
