@@ -42,6 +42,12 @@ def test_an_editor_adds_a_service_and_sees_it_committed(served: Served, page: An
     page.fill("input[name=health_path]", "/healthz")
     page.check("input[name=database]")
     page.check("input[name=calls][value=orders]")
+    page.fill("input[name=secret_id]", "smtp")
+    page.fill("input[name=secret_keys]", "user name")  # two keys, one of them not wanted
+    page.select_option("select[name=secret_from]", "store")
+    page.wait_for_selector("#error-secrets:has-text('name the ClusterSecretStore')")
+    page.fill("input[name=secret_store]", "vault")
+    page.fill("input[name=secret_keys]", "password")
     page.fill("input[name=route_host]", "Bad Host!")
     page.wait_for_selector("#error-route_host:has-text('is not a DNS host name')")
     assert page.text_content("#error-port") == ""
@@ -61,6 +67,11 @@ def test_an_editor_adds_a_service_and_sees_it_committed(served: Served, page: An
     )
     score = (served.repo / "services/billing/score.yaml").read_text()
     assert "resources.db.password" in score and "ORDERS_URL: ${resources.orders.url}" in score
+    assert "SMTP_PASSWORD: ${resources.smtp.password}" in score
+    assert (
+        "  smtp:\n    type: secret\n    params:\n      keys: [password]\n      from: store\n      store: vault\n"
+        in score
+    )
     assert (
         "autoscaling:\n  enabled: true\n  maxReplicas: 5\n"
         in (served.repo / "services/billing/dockyard.yaml").read_text()

@@ -72,6 +72,9 @@ FIELDS = (
     "setting.owner",
     "setting.autoscaling.maxReplicas",
     "calls",
+    "secret name",
+    "secret keys",
+    "secret store",
 )
 VALID = {
     "name": "hostile",
@@ -100,6 +103,9 @@ BENIGN = {
     "setting.owner": "payments on-call",
     "setting.autoscaling.maxReplicas": 5,
     "calls": ["orders"],
+    "secret name": "smtp",
+    "secret keys": "username, password",
+    "secret store": "vault",
 }
 """Per field, a value the console takes: so a refusal of a hostile one is the value's doing."""
 ECHOED = ("name", "image", "route_host", "route_path", "health_path", "schedule", "setting.owner")
@@ -131,6 +137,12 @@ def _body(field: str, value: Any) -> dict[str, Any]:
         return {**VALID, "variables": {value if isinstance(value, str) else json.dumps(value): "x"}}
     if field == "route_path":  # a path is published only with a host
         return {**VALID, "route_host": "hostile", "route_path": value}
+    if field == "secret name":
+        return {**VALID, "secrets": [{"id": value, "keys": ["password"]}]}
+    if field == "secret keys":
+        return {**VALID, "secrets": [{"id": "smtp", "keys": value}]}
+    if field == "secret store":
+        return {**VALID, "secrets": [{"id": "smtp", "keys": ["password"], "from": "store", "store": value}]}
     if field == "schedule":  # a schedule is a job's, and a job has no port or health check
         job = {k: v for k, v in VALID.items() if k not in ("port", "health_path")}
         return {**job, "runs": "on-schedule", "schedule": value}

@@ -21,6 +21,20 @@ class _Described(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SecretFields(_Described):
+    """A `secret` resource: the Secret's keys, each given to the container as a variable by reference."""
+
+    id: str = Field(description="Its name: lower-case letters, digits and dashes (`smtp`: SMTP_PASSWORD, ...).")
+    keys: list[str] | str = Field(description="Its keys (a list, or text separated by commas).")
+    from_: Literal["outside", "repo", "store"] | None = Field(
+        None,
+        alias="from",
+        description="Where the values come from: a Secret people make (outside, the default), the repo's encrypted "
+        "secrets (repo: `dockyard secrets set <id>.<key>`) or a secret manager (store).",
+    )
+    store: str | None = Field(None, description="With `from: store`: the ClusterSecretStore that reaches the manager.")
+
+
 class ServiceFields(_Described):
     """A service as the form has it; what is left out stays as the service's files say."""
 
@@ -51,6 +65,11 @@ class ServiceFields(_Described):
         None,
         description="The services it calls (names, or lines): each a `service` resource with its URL variable; "
         "those no longer named are removed. Not given: as its score.yaml says.",
+    )
+    secrets: list[SecretFields] | None = Field(
+        None,
+        description="Its secrets (`secret` resources; never their values): those no longer named are removed with "
+        "their variables. Not given: as its score.yaml says.",
     )
     settings: dict[str, Any] | None = Field(
         None,

@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 
 from dockyard import __version__
 from dockyard.console import api_models as api
-from dockyard.console import settings_form
+from dockyard.console import secrets_form, settings_form
 from dockyard.console.api_models import answers
 from dockyard.console.auth import Access, Person, Role, Session, SessionCodec
 from dockyard.console.form import EVERY_FIELD, NAME, NOT_TEXT, CannotEdit, current_fields, parse_fields
@@ -50,8 +50,8 @@ from dockyard.console.web import (
 from dockyard.errors import DockyardError
 
 MAX_CONTRACT_BYTES = 1024 * 1024
-LIST_FIELDS = ("calls",)
-"""Form fields posted once per ticked box."""
+LIST_FIELDS = ("calls", *secrets_form.ROW_FIELDS)
+"""Form fields posted once per ticked box, or once per row."""
 
 
 def create_app(console: Console, settings: Settings, codec: SessionCodec | None = None) -> FastAPI:
@@ -492,6 +492,8 @@ def _shown_fields(fields: dict[str, Any]) -> dict[str, Any]:
     shown = {k: NOT_TEXT.sub("\ufffd", v) if isinstance(v, str) else v for k, v in fields.items() if k != "contract"}
     for flag in ("database", "cache", "bucket"):
         shown[flag] = str(fields.get(flag, "")).lower() in ("on", "true", "1", "yes")
+    rows = secrets_form.rows(fields) or []
+    shown["secrets"] = [{k: NOT_TEXT.sub("\ufffd", v) for k, v in row.items()} for row in rows]
     return shown
 
 

@@ -16,13 +16,14 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from dockyard.console import settings_form
+from dockyard.console import secrets_form, settings_form
+from dockyard.console.secrets_form import SecretForm
 from dockyard.console.settings_form import PREFIX
 from dockyard.errors import Problem
 
 FIELDS = (
     *("name", "team", "image", "port", "variables", "database", "cache", "bucket", "route_host", "route_path"),
-    *("metrics_port", "health_path", "replicas", "contract", "runs", "schedule", "calls"),
+    *("metrics_port", "health_path", "replicas", "contract", "runs", "schedule", "calls", "secrets"),
 )
 EVERY_FIELD = (*FIELDS, *(setting.name for setting in settings_form.setting_fields()))
 """The form's own fields and the settings it shows (each with its error below it)."""
@@ -46,6 +47,11 @@ NEEDS = (("postgres", "db", "database"), ("redis", "cache", "cache"), ("s3", "fi
 
 class CannotEdit(Exception):
     """The service's files are written in a shape the form cannot change safely; the reason says where."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+        """The form's field it is about ("": the form as a whole)."""
 
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][-_.A-Za-z0-9]*$")
@@ -91,6 +97,8 @@ class ServiceForm:
     """Settings the request names (settings_form.py), by field name: the value, or None to remove it."""
     calls: tuple[str, ...] | None = None
     """The services it calls (`service` resources); None: as its score.yaml says."""
+    secrets: tuple[SecretForm, ...] | None = None
+    """Its `secret` resources (secrets_form.py); None: as its score.yaml says."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +119,7 @@ class ServiceForm:
             "schedule": self.schedule,
             "settings": {name.removeprefix(PREFIX): value for name, value in self.settings},
             "calls": None if self.calls is None else list(self.calls),
+            "secrets": None if self.secrets is None else [secret.as_json() for secret in self.secrets],
         }
 
 
@@ -237,6 +246,8 @@ def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
     contract = values.get("contract")
     settings = _settings(posted, runs, errors)
     calls = _calls(posted.get("calls"), name, errors)
+    secrets, problems = secrets_form.parse(posted["secrets"] if "secrets" in posted else secrets_form.rows(posted))
+    errors += [FieldError("secrets", problem) for problem in problems]
     form = ServiceForm(
         name=name,
         team=team,
@@ -257,6 +268,7 @@ def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
         contract=contract if isinstance(contract, str) and contract.strip() else None,
         settings=settings,
         calls=calls,
+        secrets=secrets,
     )
     return form, errors
 
@@ -372,6 +384,11 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
         for callee, rid in calls.items()
         if (container.get("variables") or {}).get(url_variable(callee)) == "${resources." + rid + ".url}"
     }
+    automatic |= {
+        name
+        for name, reference in secrets_form.automatic(secrets_form.present(resources)).items()
+        if (container.get("variables") or {}).get(name) == reference
+    }
     variables = {k: v for k, v in (container.get("variables") or {}).items() if k not in automatic}
     port, metrics_port = _first_port(score), _metrics_port(score, settings)
     return {
@@ -391,6 +408,7 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
         **_runs_fields(settings.get("job")),
         "containers": len(containers) if isinstance(containers, dict) else 0,
         "calls": sorted(calls),
+        "secrets": secrets_form.shown(resources),
         **{setting.name: settings_form.shown(setting, settings) for setting in settings_form.setting_fields()},
     }
 
@@ -467,8 +485,19 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     api = _api(resources, form)
     had |= {rid for rid, r in resources.items() if isinstance(r, dict) and r.get("type") == "service"}
     calls = _set_calls(resources, form.calls)
+    had_secrets = secrets_form.present(resources)
+    try:
+        secrets = secrets_form.write(resources, form.secrets)
+    except secrets_form.NameTaken as taken:
+        raise CannotEdit(str(taken), "secrets") from None
     written = container.get("variables") if isinstance(container.get("variables"), dict) else {}
     wanted = dict(form.variables)
+    for name, reference in secrets_form.automatic(secrets).items():
+        if reference not in secrets_form.automatic(had_secrets).values() or written.get(name) == reference:
+            wanted.setdefault(name, reference)  # a new key, or kept as the edit form hid it
+    gone = set(secrets_form.automatic(had_secrets).values()) - set(secrets_form.automatic(secrets).values())
+    for key in [k for k, v in wanted.items() if any(reference in v for reference in gone)]:
+        del wanted[key]  # a removed secret's or key's reference
     for callee, rid in calls.items():
         automatic = "${resources." + rid + ".url}"
         if rid not in had or written.get(url_variable(callee)) == automatic:
@@ -521,10 +550,12 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     files[f"{base}/dockyard.yaml"] = _dump(settings, SETTINGS_HEADER, settings_bytes is not None)
     result = Draft(form.name, files)
     _record_spans(result, base, container_name, (database, cache, bucket, route, api), contract_file, form.settings)
-    for rid in calls.values():
-        span = _span(_load(files[f"{base}/score.yaml"]), ("resources", rid))
-        if span is not None:
-            result.spans.setdefault("calls", []).append((f"{base}/score.yaml", *span))
+    written_score = _load(files[f"{base}/score.yaml"])
+    for name, ids in (("calls", calls.values()), ("secrets", secrets)):
+        for rid in ids:
+            span = _span(written_score, ("resources", rid))
+            if span is not None:
+                result.spans.setdefault(name, []).append((f"{base}/score.yaml", *span))
     return result
 
 

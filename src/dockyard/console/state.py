@@ -295,7 +295,7 @@ class Console:
         try:
             checked.draft = draft(form, existing, inherited)
         except CannotEdit as refused:
-            checked.add("", str(refused))
+            checked.add(refused.field, str(refused))
             return checked
         current = {f"services/{form.name}/{name}": data for name, data in existing.items()}
         if not new and all(current.get(path) == data for path, data in checked.draft.files.items()):

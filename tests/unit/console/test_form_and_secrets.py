@@ -100,6 +100,7 @@ def test_no_secret_value_reaches_a_page_or_the_api(
     seen = [client.get(path) for path in ("/", "/services/orders", "/services/orders/edit", "/api/services")]
     seen += [client.get("/api/services/orders")]
     shown = current_fields("orders", {"score.yaml": score.read_bytes()})
+    assert shown.pop("secrets") == [{"id": "smtp", "keys": "password", "from": "repo", "store": ""}]  # rows, no value
     preview = client.post("/drafts", data={**shown, "team": "shop", "image": "ghcr.io/x/orders:9", "new": "false"})
     assert "Preview: the objects it renders" in preview.text and "orders-smtp" in preview.text
     seen += [preview]

@@ -1,0 +1,193 @@
+"""The form's secrets: a service's `secret` resources, each a name, the keys it holds and where the
+values come from. The console never sees a value: from `outside` people make the Secret, from
+`repo` the values are the repo's encrypted secrets (`dockyard secrets set`), from `store` a secret
+manager holds them. Each key is given to the container as a variable (`SMTP_PASSWORD` for the key
+`password` of `smtp`) by reference, as a database's password is."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from dockyard.errors import printable
+from dockyard.render.provisioners.secret import SOURCES
+
+ID = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+"""A key of a Kubernetes Secret (a dot in it is escaped in a placeholder: `${resources.tls.ca\\.crt}`)."""
+STORE = re.compile(r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
+"""The name of a (Cluster)SecretStore."""
+ONLY_FOR = {"path": "repo", "store": "store", "storeKind": "store", "remoteKey": "store", "refresh": "store"}
+"""Params that belong to one source: dropped when the form moves a secret to another."""
+ROW_FIELDS = ("secret_id", "secret_keys", "secret_from", "secret_store")
+"""The page's fields, posted once per row (the API takes `secrets`, a list of objects)."""
+
+
+class NameTaken(Exception):
+    """A secret's name is the id of another of the service's resources."""
+
+
+@dataclass(frozen=True)
+class SecretForm:
+    id: str
+    """The resource's id: its keys are `${resources.<id>.<key>}`."""
+    keys: tuple[str, ...]
+    source: str = "outside"
+    store: str = ""
+    """With `store`: the ClusterSecretStore (or SecretStore) that reaches the secret manager."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "keys": list(self.keys), "from": self.source, "store": self.store}
+
+
+def variable(secret: str, key: str) -> str:
+    """The variable a secret's key is given in: SMTP_PASSWORD for `password` of `smtp`,
+    PROVIDER_API_KEY for `apiKey` of `provider`."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", f"{secret}_{key}")
+    return re.sub(r"[^A-Z0-9]", "_", words.upper())
+
+
+def automatic(secrets: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
+    """Each key's variable, with the reference it holds, for secrets by id."""
+    return {
+        variable(rid, key): "${resources." + rid + "." + key.replace(".", "\\.") + "}"
+        for rid, keys in secrets.items()
+        for key in keys
+    }
+
+
+def rows(posted: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The page's rows as the API's objects (a row left empty is no secret); None when the page
+    posted none (the request does not name the secrets)."""
+    if not any(name in posted for name in ROW_FIELDS):
+        return None
+    columns = [posted.get(name) or [] for name in ROW_FIELDS]
+    columns = [column if isinstance(column, list) else [column] for column in columns]
+    found = []
+    for index in range(max(len(column) for column in columns)):
+        rid, keys, source, store = (str(c[index]).strip() if index < len(c) else "" for c in columns)
+        if rid or keys or store:
+            found.append({"id": rid, "keys": keys, "from": source or "outside", "store": store})
+    return found
+
+
+def parse(raw: Any) -> tuple[tuple[SecretForm, ...] | None, list[str]]:
+    """The secrets a request names (a list of objects with id, keys, from and store; keys a list or
+    text separated by commas or spaces), and what is wrong with them; None when it names none."""
+    if raw is None:
+        return None, []
+    if not isinstance(raw, list) or not all(isinstance(item, Mapping) for item in raw):
+        return None, ["must be a list of secrets, each with `id`, `keys`, `from` and `store`"]
+    problems: list[str] = []
+    found: list[SecretForm] = []
+    for item in raw:
+        unknown = sorted(set(item) - {"id", "keys", "from", "store"})
+        if unknown:
+            problems.append(
+                f"a secret has no `{printable(str(unknown[0])[:63])}`: give `id`, `keys`, `from` and `store`"
+            )
+            continue
+        rid = item.get("id")
+        if not isinstance(rid, str) or not ID.match(rid) or len(rid) > 63:
+            shown = rid if isinstance(rid, str) else ""
+            problems.append(f"`{printable(shown[:63])}` is not a secret's name: lower-case letters, digits and dashes")
+            continue
+        if any(s.id == rid for s in found):
+            problems.append(f"`{rid}` names two secrets: give each its own name")
+            continue
+        keys = _keys(item.get("keys"))
+        if keys is None or not keys:
+            problems.append(f"secret `{rid}`: list its keys, e.g. `username, password`")
+            continue
+        wrong = next((k for k in keys if not KEY.match(k) or len(k) > 253), None)
+        if wrong is not None:
+            problems.append(
+                f"secret `{rid}`: `{printable(wrong[:63])}` is not a key (letters, digits, `-`, `_` and `.`)"
+            )
+            continue
+        source = item.get("from") or "outside"
+        if source not in SOURCES:
+            problems.append(f"secret `{rid}`: choose where its values come from: {', '.join(SOURCES)}")
+            continue
+        store = item.get("store") or ""
+        if not isinstance(store, str):
+            problems.append(f"secret `{rid}`: the store is the name of a ClusterSecretStore")
+            continue
+        store = store.strip()
+        if source == "store" and not STORE.match(store):
+            problems.append(f"secret `{rid}`: name the ClusterSecretStore that reaches the secret manager")
+            continue
+        found.append(SecretForm(rid, keys, source, store if source == "store" else ""))
+    return tuple(found), problems
+
+
+def _keys(raw: Any) -> tuple[str, ...] | None:
+    if isinstance(raw, str):
+        raw = re.split(r"[\s,]+", raw.strip()) if raw.strip() else []
+    if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
+        return None
+    return tuple(dict.fromkeys(k.strip() for k in raw if k.strip()))
+
+
+def present(resources: Any) -> dict[str, tuple[str, ...]]:
+    """The service's `secret` resources and their keys, by id."""
+    found: dict[str, tuple[str, ...]] = {}
+    for rid, resource in (resources or {}).items():
+        if isinstance(resource, dict) and resource.get("type") == "secret":
+            params = resource.get("params")
+            keys = params.get("keys") if isinstance(params, dict) else None
+            found[str(rid)] = tuple(str(k) for k in keys) if isinstance(keys, list) else ()
+    return found
+
+
+def shown(resources: Any) -> list[dict[str, Any]]:
+    """The rows the edit form starts from."""
+    rows_: list[dict[str, Any]] = []
+    for rid, keys in present(resources).items():
+        params = resources[rid].get("params")
+        params = params if isinstance(params, dict) else {}
+        source, store = params.get("from") or "outside", params.get("store") or ""
+        rows_.append({"id": rid, "keys": ", ".join(keys), "from": str(source), "store": str(store)})
+    return rows_
+
+
+def write(resources: CommentedMap, wanted: tuple[SecretForm, ...] | None) -> dict[str, tuple[str, ...]]:
+    """The `secret` resources after the form (keys by id): those no longer named removed, the others
+    changed in place (their other params, comments and order kept; params of another source dropped),
+    new ones added; with `wanted` None, as they are."""
+    if wanted is None:
+        return present(resources)
+    for secret in wanted:
+        other = resources.get(secret.id)
+        if other is not None and not (isinstance(other, dict) and other.get("type") == "secret"):
+            kind = other.get("type") if isinstance(other, dict) else None
+            raise NameTaken(
+                f"`{secret.id}` names the service's {kind or 'other'} resource: give the secret another name"
+            )
+    named = {secret.id: secret for secret in wanted}
+    for rid in [rid for rid in present(resources) if rid not in named]:
+        del resources[rid]
+    for secret in wanted:
+        resource = resources.get(secret.id)
+        if not isinstance(resource, CommentedMap):
+            resources[secret.id] = resource = CommentedMap(type="secret")
+        params = resource.get("params")
+        if not isinstance(params, CommentedMap):
+            resource["params"] = params = CommentedMap()
+        if list(params.get("keys") or []) != list(secret.keys):
+            params["keys"] = keys = CommentedSeq(secret.keys)
+            keys.fa.set_flow_style()  # `keys: [username, password]`, as Score's examples write it
+        if secret.source == "outside" and params.get("from") not in (None, "outside"):
+            del params["from"]  # the default
+        elif secret.source != (params.get("from") or "outside"):
+            params["from"] = secret.source
+        for param, source in ONLY_FOR.items():
+            if param in params and source != secret.source:
+                del params[param]
+        if secret.source == "store" and params.get("store") != secret.store:
+            params["store"] = secret.store
+    return present(resources)
