@@ -248,10 +248,19 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
             checked, saved = Checked(None), None
             checked.add("", str(error))
         if saved is None:
-            return _form_page(request, who, _shown_fields(fields), checked, new=new, status=422)
+            shown = _shown_fields(fields)
+            if "secrets" not in shown and not new:
+                shown["secrets"] = _current_secrets(form.name)
+            return _form_page(request, who, shown, checked, new=new, status=422)
         if saved.branch is not None:
             return RedirectResponse(f"/?{urlencode({'proposed': saved.branch})}", status_code=303)
         return RedirectResponse(f"/services/{form.name}?committed={saved.commit}", status_code=303)
+
+    def _current_secrets(name: str) -> list[dict[str, Any]]:
+        try:
+            return list(current_fields(name, console.files_of(name))["secrets"])
+        except CannotEdit:
+            return []
 
     def _form_page(
         request: Request, who: Person, values: dict[str, Any], checked: Checked, *, new: bool, status: int = 200
@@ -492,8 +501,9 @@ def _shown_fields(fields: dict[str, Any]) -> dict[str, Any]:
     shown = {k: NOT_TEXT.sub("\ufffd", v) if isinstance(v, str) else v for k, v in fields.items() if k != "contract"}
     for flag in ("database", "cache", "bucket"):
         shown[flag] = str(fields.get(flag, "")).lower() in ("on", "true", "1", "yes")
-    rows = secrets_form.rows(fields) or []
-    shown["secrets"] = [{k: NOT_TEXT.sub("\ufffd", v) for k, v in row.items()} for row in rows]
+    rows = secrets_form.rows(fields)
+    if rows is not None:  # else as the files say (a form shown again without them must not drop them)
+        shown["secrets"] = [{k: NOT_TEXT.sub("\ufffd", v) for k, v in row.items()} for row in rows]
     return shown
 
 

@@ -478,6 +478,11 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     resources = score.get("resources")
     resources = resources if isinstance(resources, CommentedMap) else CommentedMap()
     had = {_type_id(score, kind) for kind, _id, _field in NEEDS} - {None}
+    had_secrets = secrets_form.present(resources)
+    try:  # first: a database or a call added beside a secret takes another id than the secret's
+        secrets = secrets_form.write(resources, form.secrets)
+    except secrets_form.NameTaken as taken:
+        raise CannotEdit(str(taken), "secrets") from None
     database = _toggle(resources, "postgres", "db", form.database)
     cache = _toggle(resources, "redis", "cache", form.cache)
     bucket = _toggle(resources, "s3", "files", form.bucket)
@@ -485,19 +490,9 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     api = _api(resources, form)
     had |= {rid for rid, r in resources.items() if isinstance(r, dict) and r.get("type") == "service"}
     calls = _set_calls(resources, form.calls)
-    had_secrets = secrets_form.present(resources)
-    try:
-        secrets = secrets_form.write(resources, form.secrets)
-    except secrets_form.NameTaken as taken:
-        raise CannotEdit(str(taken), "secrets") from None
     written = container.get("variables") if isinstance(container.get("variables"), dict) else {}
     wanted = dict(form.variables)
-    for name, reference in secrets_form.automatic(secrets).items():
-        if reference not in secrets_form.automatic(had_secrets).values() or written.get(name) == reference:
-            wanted.setdefault(name, reference)  # a new key, or kept as the edit form hid it
-    gone = set(secrets_form.automatic(had_secrets).values()) - set(secrets_form.automatic(secrets).values())
-    for key in [k for k, v in wanted.items() if any(reference in v for reference in gone)]:
-        del wanted[key]  # a removed secret's or key's reference
+    _secret_variables(wanted, written, had_secrets, secrets, (database, cache, bucket), calls)
     for callee, rid in calls.items():
         automatic = "${resources." + rid + ".url}"
         if rid not in had or written.get(url_variable(callee)) == automatic:
@@ -557,6 +552,38 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
             if span is not None:
                 result.spans.setdefault(name, []).append((f"{base}/score.yaml", *span))
     return result
+
+
+def _secret_variables(
+    wanted: dict[str, str],
+    written: Mapping[str, Any],
+    had: Mapping[str, tuple[str, ...]],
+    secrets: Mapping[str, tuple[str, ...]],
+    chosen: tuple[str | None, str | None, str | None],
+    calls: Mapping[str, str],
+) -> None:
+    """Each secret key's variable in `wanted`: added for a new key, kept where the edit form hid it;
+    a removed key's variable (the one holding just its reference) removed. CannotEdit when one is
+    named as the variable of a database, cache, bucket or called service the form gives."""
+    others = {url_variable(callee): f"the service `{callee}` it calls" for callee in calls}
+    for rid, names, what in zip(chosen, (DATABASE_VARIABLES, CACHE_VARIABLES, BUCKET_VARIABLES), NEEDS, strict=True):
+        if rid is not None:
+            others |= dict.fromkeys(names, f"its {secrets_form.WHAT[what[0]]}")
+    before = secrets_form.automatic(had)
+    for rid, keys in secrets.items():
+        for key in keys:
+            name, reference = secrets_form.variable(rid, key), secrets_form.reference(rid, key)
+            if name in others:
+                raise CannotEdit(
+                    f"`{name}`, the variable of the key `{key}` of the secret `{rid}`, is also the variable of "
+                    f"{others[name]}: give the secret another name",
+                    "secrets",
+                )
+            if reference not in before.values() or written.get(name) == reference:
+                wanted.setdefault(name, reference)  # a new key, or kept as the edit form hid it
+    gone = set(before.values()) - set(secrets_form.automatic(secrets).values())
+    for name in [name for name, value in wanted.items() if value in gone]:
+        del wanted[name]  # a removed key's own variable; another that uses it is the pipeline's to report
 
 
 def _runs_fields(job: Any) -> dict[str, str]:

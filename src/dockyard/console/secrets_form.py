@@ -13,6 +13,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from dockyard.console import settings_form
 from dockyard.errors import printable
 from dockyard.render.provisioners.secret import SOURCES
 
@@ -51,13 +52,14 @@ def variable(secret: str, key: str) -> str:
     return re.sub(r"[^A-Z0-9]", "_", words.upper())
 
 
+def reference(secret: str, key: str) -> str:
+    """The placeholder of a secret's key (a dot in the key escaped)."""
+    return "${resources." + secret + "." + key.replace(".", "\\.") + "}"
+
+
 def automatic(secrets: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
     """Each key's variable, with the reference it holds, for secrets by id."""
-    return {
-        variable(rid, key): "${resources." + rid + "." + key.replace(".", "\\.") + "}"
-        for rid, keys in secrets.items()
-        for key in keys
-    }
+    return {variable(rid, key): reference(rid, key) for rid, keys in secrets.items() for key in keys}
 
 
 def rows(posted: Mapping[str, Any]) -> list[dict[str, Any]] | None:
@@ -85,44 +87,53 @@ def parse(raw: Any) -> tuple[tuple[SecretForm, ...] | None, list[str]]:
     problems: list[str] = []
     found: list[SecretForm] = []
     for item in raw:
-        unknown = sorted(set(item) - {"id", "keys", "from", "store"})
-        if unknown:
-            problems.append(
-                f"a secret has no `{printable(str(unknown[0])[:63])}`: give `id`, `keys`, `from` and `store`"
-            )
-            continue
-        rid = item.get("id")
-        if not isinstance(rid, str) or not ID.match(rid) or len(rid) > 63:
-            shown = rid if isinstance(rid, str) else ""
-            problems.append(f"`{printable(shown[:63])}` is not a secret's name: lower-case letters, digits and dashes")
-            continue
-        if any(s.id == rid for s in found):
-            problems.append(f"`{rid}` names two secrets: give each its own name")
-            continue
-        keys = _keys(item.get("keys"))
-        if keys is None or not keys:
-            problems.append(f"secret `{rid}`: list its keys, e.g. `username, password`")
-            continue
-        wrong = next((k for k in keys if not KEY.match(k) or len(k) > 253), None)
-        if wrong is not None:
-            problems.append(
-                f"secret `{rid}`: `{printable(wrong[:63])}` is not a key (letters, digits, `-`, `_` and `.`)"
-            )
-            continue
-        source = item.get("from") or "outside"
-        if source not in SOURCES:
-            problems.append(f"secret `{rid}`: choose where its values come from: {', '.join(SOURCES)}")
-            continue
-        store = item.get("store") or ""
-        if not isinstance(store, str):
-            problems.append(f"secret `{rid}`: the store is the name of a ClusterSecretStore")
-            continue
-        store = store.strip()
-        if source == "store" and not STORE.match(store):
-            problems.append(f"secret `{rid}`: name the ClusterSecretStore that reaches the secret manager")
-            continue
-        found.append(SecretForm(rid, keys, source, store if source == "store" else ""))
+        secret = _secret(item)
+        if isinstance(secret, SecretForm) and any(s.id == secret.id for s in found):
+            secret = f"`{secret.id}` names two secrets: give each its own name"
+        if isinstance(secret, str):
+            problems.append(secret)
+        else:
+            found.append(secret)
+    given: dict[str, tuple[str, str]] = {}
+    for secret in found:
+        for key in secret.keys:
+            name = variable(secret.id, key)
+            if name in given and not problems:
+                other = given[name]
+                problems.append(
+                    f"`{key}` of `{secret.id}` and `{other[1]}` of `{other[0]}` would both be given as `{name}`: "
+                    "rename one of the keys"
+                )
+            given.setdefault(name, (secret.id, key))
     return tuple(found), problems
+
+
+def _secret(item: Mapping[str, Any]) -> SecretForm | str:
+    """The secret `item` names, or what is wrong with it."""
+    unknown = sorted(set(item) - {"id", "keys", "from", "store"})
+    if unknown:
+        return f"a secret has no `{printable(str(unknown[0])[:63])}`: give `id`, `keys`, `from` and `store`"
+    rid, keys = item.get("id"), _keys(item.get("keys"))
+    if rid in (None, ""):
+        which = f"the secret with the keys `{printable(', '.join(keys)[:63])}`" if keys else "a secret"
+        return f"{which} has no name: give it one (lower-case letters, digits and dashes)"
+    if not isinstance(rid, str) or not ID.fullmatch(rid) or len(rid) > 63:
+        shown = printable(str(rid)[:63])
+        return f"`{shown}` is not a secret's name: lower-case letters, digits and dashes, starting with a letter"
+    if not keys:
+        return f"secret `{rid}`: list its keys, e.g. `username, password`"
+    wrong = next((k for k in keys if not KEY.fullmatch(k) or k in (".", "..") or len(k) > 253), None)
+    if wrong is not None:
+        return f"secret `{rid}`: `{printable(wrong[:63])}` is not a key (letters, digits, `-`, `_` and `.`)"
+    source = item.get("from")
+    source = "outside" if source in (None, "") else source
+    if source not in SOURCES:
+        return f"secret `{rid}`: choose where its values come from: {', '.join(SOURCES)}"
+    store = item.get("store")
+    store = "" if store is None else store
+    if not isinstance(store, str) or (source == "store" and not STORE.fullmatch(store.strip())):
+        return f"secret `{rid}`: name the ClusterSecretStore that reaches the secret manager"
+    return SecretForm(rid, keys, source, store.strip() if source == "store" else "")
 
 
 def _keys(raw: Any) -> tuple[str, ...] | None:
@@ -155,6 +166,10 @@ def shown(resources: Any) -> list[dict[str, Any]]:
     return rows_
 
 
+WHAT = {"postgres": "database", "redis": "cache", "s3": "bucket", "route": "route", "api": "API"}
+"""What the form calls a resource of each type, in a refusal."""
+
+
 def write(resources: CommentedMap, wanted: tuple[SecretForm, ...] | None) -> dict[str, tuple[str, ...]]:
     """The `secret` resources after the form (keys by id): those no longer named removed, the others
     changed in place (their other params, comments and order kept; params of another source dropped),
@@ -162,15 +177,10 @@ def write(resources: CommentedMap, wanted: tuple[SecretForm, ...] | None) -> dic
     if wanted is None:
         return present(resources)
     for secret in wanted:
-        other = resources.get(secret.id)
-        if other is not None and not (isinstance(other, dict) and other.get("type") == "secret"):
-            kind = other.get("type") if isinstance(other, dict) else None
-            raise NameTaken(
-                f"`{secret.id}` names the service's {kind or 'other'} resource: give the secret another name"
-            )
+        _require_free(resources, secret.id)
     named = {secret.id: secret for secret in wanted}
     for rid in [rid for rid in present(resources) if rid not in named]:
-        del resources[rid]
+        settings_form.write(resources, (rid,), None)  # the comment lines after it stay
     for secret in wanted:
         resource = resources.get(secret.id)
         if not isinstance(resource, CommentedMap):
@@ -178,16 +188,48 @@ def write(resources: CommentedMap, wanted: tuple[SecretForm, ...] | None) -> dic
         params = resource.get("params")
         if not isinstance(params, CommentedMap):
             resource["params"] = params = CommentedMap()
-        if list(params.get("keys") or []) != list(secret.keys):
-            params["keys"] = keys = CommentedSeq(secret.keys)
-            keys.fa.set_flow_style()  # `keys: [username, password]`, as Score's examples write it
+        _set_keys(params, secret.keys)
         if secret.source == "outside" and params.get("from") not in (None, "outside"):
-            del params["from"]  # the default
+            settings_form.write(params, ("from",), None)  # the default
         elif secret.source != (params.get("from") or "outside"):
             params["from"] = secret.source
         for param, source in ONLY_FOR.items():
             if param in params and source != secret.source:
-                del params[param]
+                settings_form.write(params, (param,), None)
         if secret.source == "store" and params.get("store") != secret.store:
             params["store"] = secret.store
     return present(resources)
+
+
+def _require_free(resources: CommentedMap, rid: str) -> None:
+    other = resources.get(rid)
+    if other is None or (isinstance(other, dict) and other.get("type") == "secret"):
+        return
+    kind = other.get("type") if isinstance(other, dict) else None
+    if kind == "service":
+        params = other.get("params")
+        callee = params.get("name", rid) if isinstance(params, dict) else rid
+        what = f"the call of the service `{printable(str(callee)[:63])}`"
+    else:
+        what = f"its {WHAT[kind]}" if kind in WHAT else f"its resource of type `{printable(str(kind)[:63])}`"
+    raise NameTaken(f"`{rid}` is already the name of {what}: give the secret another name")
+
+
+def _set_keys(params: CommentedMap, keys: tuple[str, ...]) -> None:
+    """`keys` as the form lists them: a list written by hand keeps its style, its order, its
+    comments and the comment lines after it; only the keys removed or added change."""
+    current = params.get("keys")
+    if not isinstance(current, CommentedSeq):
+        params["keys"] = seq = CommentedSeq(keys)
+        seq.fa.set_flow_style()  # `keys: [username, password]`, as Score's examples write it
+        return
+    if [str(k) for k in current] == list(keys) or sorted({str(k) for k in current}) == sorted(keys):
+        return
+    following = settings_form.following_lines(params, "keys", take=True)
+    for index in reversed(range(len(current))):
+        if str(current[index]) not in keys:
+            del current[index]
+    kept = {str(k) for k in current}
+    current.extend(key for key in keys if key not in kept)
+    if following:
+        settings_form.put_after(params, "keys", following)

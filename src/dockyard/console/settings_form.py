@@ -236,12 +236,44 @@ def _remove(node: Any, path: tuple[str, ...]) -> None:
         del node[path[0]]
 
 
-def _comment_slot(node: Any, key: Any) -> Any:
-    """The node whose comment after `key`'s value holds the lines that follow it: the last key of
-    the deepest last mapping under it."""
-    while isinstance(node.get(key), CommentedMap) and node[key]:
-        node, key = node[key], next(reversed(node[key]))
-    return node, key
+def _comment_slot(node: Any, key: Any) -> tuple[Any, Any, int]:
+    """Where the comment after `key`'s value holds the lines that follow it: the node, the key (or
+    index) in it and the slot, down to the last entry of the deepest last mapping or block list
+    under it (a flow list keeps them at its own key)."""
+    while True:
+        child = node[key]
+        if isinstance(child, CommentedMap) and child:
+            node, key = child, next(reversed(child))
+        elif isinstance(child, CommentedSeq) and child and not child.fa.flow_style():
+            node, key = child, len(child) - 1
+        else:
+            return node, key, 0 if isinstance(node, CommentedSeq) else 2
+
+
+def following_lines(node: Any, key: Any, *, take: bool = False) -> str:
+    """The whole comment lines after `key`'s value in `node` (not its own comment at the end of its
+    line); with `take`, they are removed from there."""
+    holder, at, slot = _comment_slot(node, key)
+    slots = holder.ca.items.get(at)
+    token = slots[slot] if slots and len(slots) > slot else None
+    text = getattr(token, "value", "") or ""
+    if "\n" not in text:
+        return ""
+    own, lines = text.split("\n", 1)
+    if take and token is not None:
+        token.value = own + "\n"
+    return lines
+
+
+def put_after(node: Any, key: Any, lines: str) -> None:
+    """Comment `lines` after `key`'s value in `node`, after any already there."""
+    holder, at, slot = _comment_slot(node, key)
+    slots = holder.ca.items.setdefault(at, [None, None, None, None])
+    token = slots[slot]
+    if token is None:
+        slots[slot] = CommentToken("\n" + lines, CommentMark(0), None)
+    else:
+        token.value = token.value + lines if token.value.endswith("\n") else token.value + "\n" + lines
 
 
 def _following_lines(settings: CommentedMap, path: tuple[str, ...]) -> str:
@@ -252,11 +284,7 @@ def _following_lines(settings: CommentedMap, path: tuple[str, ...]) -> str:
         node = node[key]
     if not isinstance(node, CommentedMap) or path[-1] not in node:
         return ""
-    holder, key = _comment_slot(node, path[-1])
-    slots = holder.ca.items.get(key)
-    token = slots[2] if slots and len(slots) > 2 else None
-    text = getattr(token, "value", "") or ""
-    return text.split("\n", 1)[1] if "\n" in text else ""
+    return following_lines(node, path[-1])
 
 
 def _keys_before(settings: CommentedMap, path: tuple[str, ...]) -> list[str | None]:
@@ -285,11 +313,5 @@ def _keep_after(settings: CommentedMap, path: tuple[str, ...], before: list[str 
     for depth in range(min(len(maps), len(before)) - 1, -1, -1):
         previous = before[depth]
         if previous is not None and previous in maps[depth]:
-            holder, key = _comment_slot(maps[depth], previous)
-            slots = holder.ca.items.setdefault(key, [None, None, None, None])
-            token = slots[2]
-            if token is None:
-                slots[2] = CommentToken("\n" + lines, CommentMark(0), None)
-            else:
-                token.value = token.value + lines if token.value.endswith("\n") else token.value + "\n" + lines
+            put_after(maps[depth], previous, lines)
             return

@@ -140,7 +140,34 @@ def test_the_page_posts_one_row_per_secret_and_an_empty_row_is_none(
 @pytest.mark.parametrize(
     ("secrets", "message"),
     [
-        ([{"id": "Smtp", "keys": ["a"]}], "`Smtp` is not a secret's name: lower-case letters, digits and dashes"),
+        (
+            [{"id": "Smtp", "keys": ["a"]}],
+            "`Smtp` is not a secret's name: lower-case letters, digits and dashes, starting with a letter",
+        ),
+        (
+            [{"id": "smtp\n", "keys": ["a"]}],  # a line end after the name is no part of one
+            "`smtp\\n` is not a secret's name: lower-case letters, digits and dashes, starting with a letter",
+        ),
+        (
+            [{"id": "", "keys": "user, password"}],
+            "the secret with the keys `user, password` has no name: give it one "
+            "(lower-case letters, digits and dashes)",
+        ),
+        ([{"id": "smtp", "keys": [".."]}], "secret `smtp`: `..` is not a key (letters, digits, `-`, `_` and `.`)"),
+        ([{"id": "smtp", "keys": [1, 2]}], "secret `smtp`: list its keys, e.g. `username, password`"),
+        (
+            [{"id": "smtp", "keys": ["a"], "from": False}],
+            "secret `smtp`: choose where its values come from: outside, repo, store",
+        ),
+        (
+            [{"id": "smtp", "keys": ["user-name", "userName"]}],
+            "`userName` of `smtp` and `user-name` of `smtp` would both be given as `SMTP_USER_NAME`: "
+            "rename one of the keys",
+        ),
+        (
+            [{"id": "a-b", "keys": ["c"]}, {"id": "a", "keys": ["b-c"]}],
+            "`b-c` of `a` and `c` of `a-b` would both be given as `A_B_C`: rename one of the keys",
+        ),
         ([{"id": "smtp", "keys": []}], "secret `smtp`: list its keys, e.g. `username, password`"),
         (
             [{"id": "smtp", "keys": "pass word/x"}],
@@ -162,7 +189,7 @@ def test_the_page_posts_one_row_per_secret_and_an_empty_row_is_none(
         ({"smtp": ["a"]}, "must be a list of secrets, each with `id`, `keys`, `from` and `store`"),
         (
             [{"id": "orders", "keys": ["a"]}],
-            "`orders` names the service's service resource: give the secret another name",
+            "`orders` is already the name of the call of the service `orders`: give the secret another name",
         ),
     ],
 )
@@ -191,3 +218,102 @@ def test_a_secret_from_the_repo_without_its_value_says_how_to_set_it(
             "secrets/platform.yaml; set it with `dockyard secrets set smtp.password --file FILE` (the value from stdin)"
         ) in said
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_secret_keeps_the_comments_and_the_style_written_around_it(repo: Path) -> None:
+    from dockyard.console.form import current_fields, draft, parse_fields
+
+    score = (
+        (repo / SCORE)
+        .read_text()
+        .replace(
+            "  provider:\n    type: secret\n    params:\n      keys: [apiKey]\n",
+            "  provider:\n    type: secret\n    params:\n      keys:\n        - apiKey  # from the provider's portal\n"
+            "        - webhookSecret  # rotated monthly\n      from: store\n      store: vault  # the team's vault\n"
+            "  # the mail relay's login; shared with billing\n"
+            "  smtp:\n    type: secret\n    params:\n      keys: [password]\n",
+        )
+    )
+
+    def drafted(secrets: list[dict[str, object]]) -> str:
+        box = current_fields("payments", {"score.yaml": score.encode()})["variables"]
+        form, errors = parse_fields({**PAYMENTS, "variables": box, "secrets": secrets})
+        assert errors == []
+        return draft(form, {"score.yaml": score.encode()}).files[SCORE].decode()
+
+    smtp = {"id": "smtp", "keys": ["password"]}
+    provider = {"id": "provider", "keys": ["apiKey", "webhookSecret"], "from": "store", "store": "vault"}
+    assert drafted([provider, smtp]) == score  # as shown, as written
+    added = drafted([{**provider, "keys": ["apiKey", "webhookSecret", "signingKey"]}, smtp])
+    assert (
+        "      keys:\n        - apiKey  # from the provider's portal\n        - webhookSecret  # rotated monthly\n"
+        "        - signingKey\n      from: store\n"
+    ) in added
+    removed = drafted([{**provider, "keys": ["webhookSecret"]}, smtp])
+    assert "      keys:\n        - webhookSecret  # rotated monthly\n      from: store\n" in removed
+    moved = drafted([{**provider, "from": "outside"}, smtp])
+    assert (
+        "        - webhookSecret  # rotated monthly\n  # the mail relay's login; shared with billing\n  smtp:" in moved
+    )
+    assert "vault" not in moved
+    gone = drafted([smtp])
+    assert (
+        "  # the mail relay's login; shared with billing\n  smtp:" in gone
+        and "provider" not in gone.split("resources:")[1]
+    )
+
+
+def test_only_a_removed_keys_own_variable_goes_and_the_form_names_clashing_variables(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    client = signed_in("editor")
+    uses = {**PAYMENTS, "variables": {"PROVIDER_URL": "https://${resources.provider.apiKey}@pay.example"}}
+    answer = client.put("/api/services/payments", json={**uses, "secrets": [{"id": "provider", "keys": ["token"]}]})
+    assert answer.status_code == 422, answer.text  # a variable the person wrote is never dropped unsaid
+    assert answer.json()["errors"]["variables"] == [
+        "services/payments/score.yaml:11:21: `${resources.provider.apiKey}`: resource `provider` has no output "
+        "`apiKey` (outputs: token)"
+    ]
+    clash = client.put(
+        "/api/services/payments",
+        json={**PAYMENTS, "cache": True, "secrets": [PROVIDER, {"id": "redis", "keys": ["password"]}]},
+    )
+    assert clash.status_code == 422, clash.text
+    assert clash.json()["errors"]["secrets"] == [
+        "`REDIS_PASSWORD`, the variable of the key `password` of the secret `redis`, is also the variable of its "
+        "cache: give the secret another name"
+    ]
+    beside = client.put(
+        "/api/services/payments",
+        json={**PAYMENTS, "database": True, "secrets": [PROVIDER, {"id": "db", "keys": ["token"]}]},
+    )
+    assert beside.status_code == 200, beside.text  # the database ticked beside it takes another id
+    resources = _score(repo)["resources"]
+    assert resources["db"]["type"] == "secret" and resources["db-postgres"] == {"type": "postgres"}
+    assert _score(repo)["containers"]["api"]["variables"]["DB_PASSWORD"] == "${resources.db-postgres.password}"
+
+
+def test_a_form_shown_again_without_secret_rows_keeps_the_services_secrets(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    client = signed_in("editor")
+    page = client.get("/services/payments/edit").text
+    csrf = page.split('name="csrf" value="')[1].split('"')[0]
+    posted = {**{k: v for k, v in PAYMENTS.items() if k != "calls"}, "port": "99999", "csrf": csrf}
+    refused = client.post("/services/payments", data=posted)  # a page made before the secrets were on it
+    assert refused.status_code == 422
+    assert 'name="secret_id" value="provider"' in refused.text
+
+
+def test_a_resource_type_in_the_file_is_shown_safely_in_a_refusal(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    (repo / SCORE).write_text((repo / SCORE).read_text() + '  smtp:\n    type: "<b>\\ud800"\n')
+    git(repo, "commit", "-qam", "an odd type by hand")
+    answer = signed_in("editor").post(
+        "/api/drafts", json={**PAYMENTS, "secrets": [PROVIDER, {"id": "smtp", "keys": ["a"]}]}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["errors"]["secrets"] == [
+        "`smtp` is already the name of its resource of type `<b>\\ud800`: give the secret another name"
+    ]

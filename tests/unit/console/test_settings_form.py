@@ -179,6 +179,22 @@ def test_emptying_a_setting_keeps_the_comment_lines_that_followed_it() -> None:
     )
 
 
+def test_emptying_a_list_written_as_lines_keeps_the_comment_lines_that_followed_it() -> None:
+    from dockyard.console.form import _dump, _load
+    from dockyard.console.settings_form import write
+
+    written = (
+        b"apiVersion: dockyard.dev/v1alpha1\nkind: ServiceSettings\ncallers:\n  - web  # the shop\n  - payments\n"
+        b"# the metrics below are scraped by the platform\nmetrics:\n  port: metrics\n"
+    )
+    settings = _load(written)
+    write(settings, ("callers",), None)
+    assert _dump(settings, "", True) == (
+        b"apiVersion: dockyard.dev/v1alpha1\nkind: ServiceSettings\n"
+        b"# the metrics below are scraped by the platform\nmetrics:\n  port: metrics\n"
+    )
+
+
 def test_unticking_a_service_called_through_two_resources_removes_both() -> None:
     from ruamel.yaml import YAML
 
