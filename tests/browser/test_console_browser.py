@@ -47,6 +47,8 @@ def test_an_editor_adds_a_service_and_sees_it_committed(served: Served, page: An
     page.select_option("select[name=secret_from]", "store")
     page.wait_for_selector("#error-secrets:has-text('name the ClusterSecretStore')")
     page.fill("input[name=secret_store]", "vault")
+    page.fill("input[name=file_target]", "/etc/billing/app.conf")
+    page.fill("textarea[name=file_content]", "currency = EUR\nretries = 3\n")
     page.fill("input[name=secret_keys]", "password")
     page.fill("input[name=route_host]", "Bad Host!")
     page.wait_for_selector("#error-route_host:has-text('is not a DNS host name')")
@@ -68,6 +70,10 @@ def test_an_editor_adds_a_service_and_sees_it_committed(served: Served, page: An
     score = (served.repo / "services/billing/score.yaml").read_text()
     assert "resources.db.password" in score and "ORDERS_URL: ${resources.orders.url}" in score
     assert "SMTP_PASSWORD: ${resources.smtp.password}" in score
+    assert (
+        "      - target: /etc/billing/app.conf\n        content: |\n          currency = EUR\n          retries = 3\n"
+        in score
+    )
     assert (
         "  smtp:\n    type: secret\n    params:\n      keys: [password]\n      from: store\n      store: vault\n"
         in score

@@ -24,8 +24,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dockyard.console.app import create_app
-from dockyard.console.form import NOT_TEXT
 from dockyard.console.state import Console
+from dockyard.console.text import NOT_TEXT
 from dockyard.console.web import Settings
 from tests.helpers import commit_all, copy_example, run_cli
 from tests.hostile.guard import interpreter_places, watching
@@ -45,6 +45,8 @@ HOSTILE: dict[str, Any] = {
     "template": "{{ .Values.secret }}",
     "lone surrogate": "\ud800",
     "bidirectional override": "abc\u202edef",
+    "next line": "abc\x85def",
+    "line separator": "abc\u2028def",
     "huge": "x" * 200_000,
     "huge number": 10**30,
     "negative": -1,
@@ -75,6 +77,8 @@ FIELDS = (
     "secret name",
     "secret keys",
     "secret store",
+    "file path",
+    "file content",
 )
 VALID = {
     "name": "hostile",
@@ -106,6 +110,8 @@ BENIGN = {
     "secret name": "smtp",
     "secret keys": "username, password",
     "secret store": "vault",
+    "file path": "/etc/hostile/app.conf",
+    "file content": "greeting = hello\n",
 }
 """Per field, a value the console takes: so a refusal of a hostile one is the value's doing."""
 ECHOED = ("name", "image", "route_host", "route_path", "health_path", "schedule", "setting.owner")
@@ -143,6 +149,10 @@ def _body(field: str, value: Any) -> dict[str, Any]:
         return {**VALID, "secrets": [{"id": "smtp", "keys": value}]}
     if field == "secret store":
         return {**VALID, "secrets": [{"id": "smtp", "keys": ["password"], "from": "store", "store": value}]}
+    if field == "file path":
+        return {**VALID, "files": [{"target": value, "content": "greeting = hello\n"}]}
+    if field == "file content":
+        return {**VALID, "files": [{"target": "/etc/hostile/app.conf", "content": value}]}
     if field == "schedule":  # a schedule is a job's, and a job has no port or health check
         job = {k: v for k, v in VALID.items() if k not in ("port", "health_path")}
         return {**job, "runs": "on-schedule", "schedule": value}
@@ -229,7 +239,10 @@ def test_a_value_of_the_wrong_type_or_with_control_characters_is_refused_at_its_
     place: tuple[Path, str, TestClient],
 ) -> None:
     _root, _first, client = place
-    not_text = "holds a control character or half of a surrogate pair, which no value may: remove it"
+    not_text = (
+        "holds a control character, a line or paragraph separator or half of a surrogate pair, which no value may: "
+        "remove it"
+    )
     cases = {
         "image": (["a"], "must be text, not a list"),
         "port": (True, "must be a whole number, not true or false"),
@@ -237,6 +250,8 @@ def test_a_value_of_the_wrong_type_or_with_control_characters_is_refused_at_its_
         "team": ("sh\x00op", not_text),
         "route_path": ("/\ud800", not_text),
         "database": ([True], "must be true or false, not a list"),
+        "health_path": ("/ready\x85", not_text),  # YAML reads NEL as a line break
+        "route_host": ("shop\u2028admin", not_text),
     }
     for field, (value, message) in cases.items():
         answer = client.post("/api/drafts", content=_json({**VALID, field: value, "new": True}), headers=JSON)

@@ -35,6 +35,16 @@ class SecretFields(_Described):
     store: str | None = Field(None, description="With `from: store`: the ClusterSecretStore that reaches the manager.")
 
 
+class FileFields(_Described):
+    """A text file of the container: written in score.yaml, or in the file of the service's folder it is read from."""
+
+    target: str = Field(description="Its absolute path in the container, e.g. /etc/app/config.yaml.")
+    content: str = Field(description="Its text (at most 256 KiB).")
+    placeholders: Literal["filled", "as-written"] | None = Field(
+        None, description="`${...}` in the content filled by the platform (the default), or left as written."
+    )
+
+
 class ServiceFields(_Described):
     """A service as the form has it; what is left out stays as the service's files say."""
 
@@ -70,6 +80,11 @@ class ServiceFields(_Described):
         None,
         description="Its secrets (`secret` resources; never their values): those no longer named are removed with "
         "their variables. Not given: as its score.yaml says.",
+    )
+    files: list[FileFields] | None = Field(
+        None,
+        description="The container's text files: those no longer named are removed from score.yaml; files the form "
+        "keeps as written (binary, or read from outside the service's folder) stay. Not given: as they are.",
     )
     settings: dict[str, Any] | None = Field(
         None,

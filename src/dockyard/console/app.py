@@ -18,10 +18,10 @@ from starlette.datastructures import UploadFile
 
 from dockyard import __version__
 from dockyard.console import api_models as api
-from dockyard.console import secrets_form, settings_form
+from dockyard.console import files_form, secrets_form, settings_form
 from dockyard.console.api_models import answers
 from dockyard.console.auth import Access, Person, Role, Session, SessionCodec
-from dockyard.console.form import EVERY_FIELD, NAME, NOT_TEXT, CannotEdit, current_fields, parse_fields
+from dockyard.console.form import EVERY_FIELD, NAME, CannotEdit, current_fields, parse_fields
 from dockyard.console.gitrepo import GitError
 from dockyard.console.graph import callers_of, neighbourhood
 from dockyard.console.links import observability
@@ -37,6 +37,7 @@ from dockyard.console.state import (
     editable_teams,
     files_digest,
 )
+from dockyard.console.text import NOT_TEXT
 from dockyard.console.web import (
     Refused,
     Settings,
@@ -50,7 +51,7 @@ from dockyard.console.web import (
 from dockyard.errors import DockyardError
 
 MAX_CONTRACT_BYTES = 1024 * 1024
-LIST_FIELDS = ("calls", *secrets_form.ROW_FIELDS)
+LIST_FIELDS = ("calls", *secrets_form.ROW_FIELDS, *files_form.ROW_FIELDS)
 """Form fields posted once per ticked box, or once per row."""
 
 
@@ -249,18 +250,21 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
             checked.add("", str(error))
         if saved is None:
             shown = _shown_fields(fields)
-            if "secrets" not in shown and not new:
-                shown["secrets"] = _current_secrets(form.name)
+            if not new:
+                shown = {**_current(form.name), **shown}
             return _form_page(request, who, shown, checked, new=new, status=422)
         if saved.branch is not None:
             return RedirectResponse(f"/?{urlencode({'proposed': saved.branch})}", status_code=303)
         return RedirectResponse(f"/services/{form.name}?committed={saved.commit}", status_code=303)
 
-    def _current_secrets(name: str) -> list[dict[str, Any]]:
+    def _current(name: str) -> dict[str, Any]:
+        """The rows of a service's secrets and files as its files say (and how many files the form
+        keeps as written), for a form shown again without them."""
         try:
-            return list(current_fields(name, console.files_of(name))["secrets"])
+            fields = current_fields(name, console.files_of(name))
         except CannotEdit:
-            return []
+            return {}
+        return {key: fields[key] for key in ("secrets", "files", "files_kept")}
 
     def _form_page(
         request: Request, who: Person, values: dict[str, Any], checked: Checked, *, new: bool, status: int = 200
@@ -501,9 +505,9 @@ def _shown_fields(fields: dict[str, Any]) -> dict[str, Any]:
     shown = {k: NOT_TEXT.sub("\ufffd", v) if isinstance(v, str) else v for k, v in fields.items() if k != "contract"}
     for flag in ("database", "cache", "bucket"):
         shown[flag] = str(fields.get(flag, "")).lower() in ("on", "true", "1", "yes")
-    rows = secrets_form.rows(fields)
-    if rows is not None:  # else as the files say (a form shown again without them must not drop them)
-        shown["secrets"] = [{k: NOT_TEXT.sub("\ufffd", v) for k, v in row.items()} for row in rows]
+    for name, rows in (("secrets", secrets_form.rows(fields)), ("files", files_form.rows(fields))):
+        if rows is not None:  # else as the files say (a form shown again without them must not drop them)
+            shown[name] = [{k: NOT_TEXT.sub("\ufffd", v) for k, v in row.items()} for row in rows]
     return shown
 
 

@@ -15,15 +15,18 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import YAMLError
 
-from dockyard.console import secrets_form, settings_form
+from dockyard.console import files_form, secrets_form, settings_form
+from dockyard.console.files_form import FileForm
 from dockyard.console.secrets_form import SecretForm
 from dockyard.console.settings_form import PREFIX
+from dockyard.console.text import NOT_TEXT, NOT_TEXT_PROBLEM
 from dockyard.errors import Problem
 
 FIELDS = (
     *("name", "team", "image", "port", "variables", "database", "cache", "bucket", "route_host", "route_path"),
-    *("metrics_port", "health_path", "replicas", "contract", "runs", "schedule", "calls", "secrets"),
+    *("metrics_port", "health_path", "replicas", "contract", "runs", "schedule", "calls", "secrets", "files"),
 )
 EVERY_FIELD = (*FIELDS, *(setting.name for setting in settings_form.setting_fields()))
 """The form's own fields and the settings it shows (each with its error below it)."""
@@ -99,6 +102,8 @@ class ServiceForm:
     """The services it calls (`service` resources); None: as its score.yaml says."""
     secrets: tuple[SecretForm, ...] | None = None
     """Its `secret` resources (secrets_form.py); None: as its score.yaml says."""
+    files: tuple[FileForm, ...] | None = None
+    """The text files of its container (files_form.py); None: as its files say."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -120,6 +125,7 @@ class ServiceForm:
             "settings": {name.removeprefix(PREFIX): value for name, value in self.settings},
             "calls": None if self.calls is None else list(self.calls),
             "secrets": None if self.secrets is None else [secret.as_json() for secret in self.secrets],
+            "files": None if self.files is None else [file.as_json() for file in self.files],
         }
 
 
@@ -134,8 +140,6 @@ class FieldError:
 TEXT_FIELDS = ("name", "team", "image", "route_host", "route_path", "health_path", "runs", "schedule", "contract")
 NUMBER_FIELDS = ("port", "metrics_port", "replicas")
 FLAG_FIELDS = ("database", "cache", "bucket")
-NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-"""Control characters (but tab and line ends) and halves of surrogate pairs: never part of a value."""
 
 
 def _readable(posted: Mapping[str, Any], errors: list[FieldError]) -> dict[str, Any]:
@@ -160,9 +164,7 @@ def _readable(posted: Mapping[str, Any], errors: list[FieldError]) -> dict[str, 
                     kept[key] = None
                 texts += [str(name), str(text)]
         if any(NOT_TEXT.search(text) for text in texts):
-            errors.append(
-                FieldError(key, "holds a control character or half of a surrogate pair, which no value may: remove it")
-            )
+            errors.append(FieldError(key, NOT_TEXT_PROBLEM))
             kept[key] = None
     return kept
 
@@ -248,6 +250,8 @@ def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
     calls = _calls(posted.get("calls"), name, errors)
     secrets, problems = secrets_form.parse(posted["secrets"] if "secrets" in posted else secrets_form.rows(posted))
     errors += [FieldError("secrets", problem) for problem in problems]
+    files, problems = files_form.parse(posted["files"] if "files" in posted else files_form.rows(posted))
+    errors += [FieldError("files", problem) for problem in problems]
     form = ServiceForm(
         name=name,
         team=team,
@@ -269,6 +273,7 @@ def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
         settings=settings,
         calls=calls,
         secrets=secrets,
+        files=files,
     )
     return form, errors
 
@@ -321,9 +326,7 @@ def _settings(posted: Mapping[str, Any], runs: str, errors: list[FieldError]) ->
             continue
         texts = raw if isinstance(raw, list) else [raw]
         if any(isinstance(text, str) and NOT_TEXT.search(text) for text in texts):
-            errors.append(
-                FieldError(name, "holds a control character or half of a surrogate pair, which no value may: remove it")
-            )
+            errors.append(FieldError(name, NOT_TEXT_PROBLEM))
             continue
         value, problem = settings_form.value_of(setting, raw)
         if problem is not None:
@@ -409,8 +412,20 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
         "containers": len(containers) if isinstance(containers, dict) else 0,
         "calls": sorted(calls),
         "secrets": secrets_form.shown(resources),
+        **dict(zip(("files", "files_kept"), files_form.shown(container, existing, inside_service), strict=True)),
         **{setting.name: settings_form.shown(setting, settings) for setting in settings_form.setting_fields()},
     }
+
+
+def source_files(score_bytes: bytes | None) -> list[str]:
+    """The files of the service's folder its (first) container's files are read from."""
+    try:
+        score = _load(score_bytes)
+    except YAMLError:
+        return []
+    containers = score.get("containers")
+    first = next(iter(containers.values()), None) if isinstance(containers, dict) and containers else None
+    return files_form.sources(first, inside_service)
 
 
 @dataclass
@@ -508,6 +523,10 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     for key in [k for k, v in wanted.items() if any(f"${{resources.{r}." in v for r in removed)]:
         del wanted[key]  # a removed database's or cache's outputs
     _set_mapping(container, "variables", wanted)
+    try:
+        sources = files_form.write(container, form.files, existing, inside_service)
+    except files_form.NotAFile as kept:
+        raise CannotEdit(str(kept), "files") from None
     _ports(score, form.port)
     _probes(container, form.health_path, form.port, old_port)
     if resources:
@@ -531,6 +550,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     elif form.metrics_named:
         _metrics(base, score, settings, form.metrics_port, shown=shown_metrics)
     files = {f"{base}/score.yaml": _dump(score, SCORE_HEADER, score_bytes is not None)}
+    files |= {f"{base}/{source}": data for source, data in sources.items()}
     contract_file = None
     if api is not None:
         contract_file = str(settings.get("contract") or CONTRACT_FILE)
@@ -551,6 +571,12 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
             span = _span(written_score, ("resources", rid))
             if span is not None:
                 result.spans.setdefault(name, []).append((f"{base}/score.yaml", *span))
+    span = _span(written_score, ("containers", container_name, "files"))
+    if span is not None:
+        result.spans.setdefault("files", []).append((f"{base}/score.yaml", *span))
+    for source in files_form.sources(container, inside_service):
+        lines = max(files.get(f"{base}/{source}", existing.get(source, b"")).count(b"\n"), 1)
+        result.spans.setdefault("files", []).append((f"{base}/{source}", 1, lines + 1))
     return result
 
 

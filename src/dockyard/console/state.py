@@ -18,7 +18,7 @@ from dockyard.console import drafts, runs
 from dockyard.console.auth import Grants, Person
 from dockyard.console.catalog import Card, objects_by_service
 from dockyard.console.forge import ForgeError, open_review, same_forge
-from dockyard.console.form import CannotEdit, Draft, FieldError, ServiceForm, draft
+from dockyard.console.form import CannotEdit, Draft, FieldError, ServiceForm, draft, source_files
 from dockyard.console.gitrepo import Change, GitError, GitRepo, Upstream, review_url
 from dockyard.console.live import LiveReader, Watched, planned
 from dockyard.console.snapshot import Snapshot, Snapshots
@@ -257,15 +257,21 @@ class Console:
         return Detail(card, tuple(explained.leaves), to_yaml([r.manifest for r in objects]), tuple(history))
 
     def files_of(self, name: str) -> dict[str, bytes]:
-        """A service's files the form reads (score.yaml, dockyard.yaml), as the repo has them."""
+        """A service's files the form reads (score.yaml, dockyard.yaml, and the files of its folder
+        its container's files are read from), as the repo has them; by path in the folder."""
         found: dict[str, bytes] = {}
         for file in SERVICE_FILES:
-            path = self.root / "services" / name / file
-            if path.exists() or path.is_symlink():
-                data = read_inside(self.root, f"services/{name}/{file}", Problems())
-                if data is not None:
-                    found[file] = data
+            self._read(name, file, found)
+        for source in source_files(found.get("score.yaml")):
+            self._read(name, source, found)
         return found
+
+    def _read(self, name: str, file: str, into: dict[str, bytes]) -> None:
+        path = self.root / "services" / name / file
+        if path.exists() or path.is_symlink():
+            data = read_inside(self.root, f"services/{name}/{file}", Problems())
+            if data is not None:
+                into[file] = data
 
     def check(
         self, form: ServiceForm, errors: list[FieldError], *, new: bool, whole: bool = False, base: str = ""

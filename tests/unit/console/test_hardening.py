@@ -203,7 +203,9 @@ def test_judging_a_draft_never_writes_into_the_repo(signed_in: Callable[..., Tes
 
     before = {p: p.read_bytes() for p in sorted(repo.rglob("*")) if p.is_file() and ".git" not in p.parts}
     client = signed_in("editor")
-    files = {name: (repo / "services" / "web" / name).read_bytes() for name in ("score.yaml", "dockyard.yaml")}
+    files = {
+        name: (repo / "services" / "web" / name).read_bytes() for name in ("score.yaml", "dockyard.yaml", "nginx.conf")
+    }
     fields = {**current_fields("web", files), "team": "shop", "base": files_digest(files)}
     fields["image"] = "ghcr.io/acme/web:9"
     live = client.post("/api/drafts", json=fields)  # web calls orders: orders is copied as its callers see it

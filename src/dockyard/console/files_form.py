@@ -1,0 +1,245 @@
+"""The form's files: text files mounted into the service's container (a configuration file, say),
+each a path in the container and its content. A file written in score.yaml (`content`) is changed
+there; one read from a file of the service's folder (`source`) is changed in that file. Files the
+form cannot show as text (binary content, a source outside the service's folder or not UTF-8) are
+kept as written and never removed by it."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from dockyard.console import settings_form
+from dockyard.console.text import NOT_TEXT, NOT_TEXT_PROBLEM
+from dockyard.errors import printable
+
+ROW_FIELDS = ("file_target", "file_content", "file_placeholders")
+"""The page's fields, posted once per file (the API takes `files`, a list of objects)."""
+PLACEHOLDERS = ("filled", "as-written")
+"""`${...}` in the content filled by the render (Score's default), or left as written (`noExpand`)."""
+MAX_CONTENT = 256 * 1024
+"""A file's text at most, in bytes (a ConfigMap holds 1 MiB in all)."""
+
+
+class NotAFile(Exception):
+    """A file the form was asked to change is one it keeps as written (binary content, say)."""
+
+
+@dataclass(frozen=True)
+class FileForm:
+    target: str
+    """Where it is in the container: an absolute path."""
+    content: str
+    expand: bool = True
+    """Whether `${...}` in the content are filled by the render."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"target": self.target, "content": self.content, "placeholders": _placeholders(self.expand)}
+
+
+def _placeholders(expand: bool) -> str:
+    return PLACEHOLDERS[0] if expand else PLACEHOLDERS[1]
+
+
+def rows(posted: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The page's files as the API's objects (a row with neither path nor content is none); None
+    when the page posted none (the request does not name the files)."""
+    if not any(name in posted for name in ROW_FIELDS):
+        return None
+    columns = [posted.get(name) or [] for name in ROW_FIELDS]
+    columns = [column if isinstance(column, list) else [column] for column in columns]
+    found = []
+    for index in range(max(len(column) for column in columns)):
+        target, content, placeholders = (str(c[index]) if index < len(c) else "" for c in columns)
+        if target.strip() or content.strip():
+            found.append({"target": target.strip(), "content": content, "placeholders": placeholders or "filled"})
+    return found
+
+
+def parse(raw: Any) -> tuple[tuple[FileForm, ...] | None, list[str]]:
+    """The files a request names (a list of objects with target, content and placeholders), and what
+    is wrong with them; None when it names none. A browser's line ends (CR LF) become LF."""
+    if raw is None:
+        return None, []
+    if not isinstance(raw, list) or not all(isinstance(item, Mapping) for item in raw):
+        return None, ["must be a list of files, each with `target`, `content` and `placeholders`"]
+    problems: list[str] = []
+    found: list[FileForm] = []
+    for item in raw:
+        file = _file(item)
+        if isinstance(file, FileForm) and any(f.target == file.target for f in found):
+            file = f"`{file.target}` is given twice: one content per path"
+        if isinstance(file, str):
+            problems.append(file)
+        else:
+            found.append(file)
+    return tuple(found), problems
+
+
+def _file(item: Mapping[str, Any]) -> FileForm | str:
+    """The file `item` names, or what is wrong with it."""
+    unknown = sorted(set(item) - {"target", "content", "placeholders"})
+    if unknown:
+        return f"a file has no `{printable(str(unknown[0])[:63])}`: give `target`, `content` and `placeholders`"
+    target, content = item.get("target"), item.get("content")
+    if not isinstance(target, str) or not target:
+        return "a file needs the path it has in the container, e.g. /etc/app/config.yaml"
+    shown = printable(target[:200])
+    if NOT_TEXT.search(target) or "\n" in target or "\r" in target or "\t" in target:
+        return (
+            f"`{shown}` holds a line end, a tab or a control character, which no path in the container may: remove it"
+        )
+    if not target.startswith("/") or target.endswith("/") or posixpath.normpath(target) != target:
+        return f"`{shown}` is not a file's path in the container: an absolute path such as /etc/app/config.yaml"
+    if len(target) > 1024:
+        return f"`{shown}...` is longer than 1024 characters"
+    if not isinstance(content, str):
+        return f"`{shown}`: its content is text"
+    if NOT_TEXT.search(content):
+        return f"`{shown}`: the content {NOT_TEXT_PROBLEM}"
+    content = content.replace("\r\n", "\n").replace("\r", "\n")
+    if len(content.encode()) > MAX_CONTENT:
+        return f"`{shown}`: the content is larger than {MAX_CONTENT // 1024} KiB; keep a file this large in the image"
+    placeholders = item.get("placeholders")
+    placeholders = PLACEHOLDERS[0] if placeholders in (None, "") else placeholders
+    if placeholders not in PLACEHOLDERS:
+        return f"`{shown}`: placeholders are `filled` or left `as-written`"
+    return FileForm(target, content, placeholders == PLACEHOLDERS[0])
+
+
+@dataclass(frozen=True)
+class Written:
+    """A file of the container as score.yaml has it: where its entry is and what the form shows."""
+
+    key: Any
+    """Its index in the list of files, or its target in a mapping of them."""
+    target: str
+    content: str | None
+    """Its text (None: the form keeps it as written)."""
+    source: str | None = None
+    """The file of the service's folder it is read from (relative to it)."""
+    expand: bool = True
+
+
+def written(container: Any, existing: Mapping[str, bytes], inside: Any) -> list[Written]:
+    """The container's files; `existing` holds the service's folder's files by relative path and
+    `inside` says whether a relative path stays in the folder."""
+    files = container.get("files") if isinstance(container, dict) else None
+    entries = enumerate(files) if isinstance(files, list) else files.items() if isinstance(files, dict) else ()
+    found = []
+    for key, entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        target = str(entry.get("target", key) if isinstance(files, list) else key)
+        expand = not entry.get("noExpand", False)
+        content = entry.get("content")
+        source = entry.get("source")
+        if isinstance(content, str) and "binaryContent" not in entry and "source" not in entry:
+            found.append(Written(key, target, str(content), None, expand))
+        elif isinstance(source, str) and "content" not in entry and inside(source) and source in existing:
+            try:
+                text = existing[source].decode()
+            except UnicodeDecodeError:
+                text = None
+            found.append(
+                Written(key, target, text if text is None or not NOT_TEXT.search(text) else None, source, expand)
+            )
+        else:
+            found.append(Written(key, target, None))
+    return found
+
+
+def sources(container: Any, inside: Any) -> list[str]:
+    """The files of the service's folder its files are read from (what the form may show)."""
+    files = container.get("files") if isinstance(container, dict) else None
+    entries = files if isinstance(files, list) else files.values() if isinstance(files, dict) else ()
+    return [
+        entry["source"]
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("source"), str) and inside(entry["source"])
+    ]
+
+
+def shown(container: Any, existing: Mapping[str, bytes], inside: Any) -> tuple[list[dict[str, Any]], int]:
+    """The rows the edit form starts from, and how many files it keeps as written."""
+    found = written(container, existing, inside)
+    rows_ = [
+        {"target": f.target, "content": f.content, "placeholders": _placeholders(f.expand)}
+        for f in found
+        if f.content is not None
+    ]
+    return rows_, len(found) - len(rows_)
+
+
+def write(
+    container: CommentedMap, wanted: tuple[FileForm, ...] | None, existing: Mapping[str, bytes], inside: Any
+) -> dict[str, bytes]:
+    """The container's files after the form: the ones it shows changed (in score.yaml, or in the
+    file of the service's folder they are read from: returned, by relative path), those no longer
+    named removed from score.yaml, new ones added with their content there; the ones it keeps as
+    written untouched. NotAFile when a path names one of those."""
+    if wanted is None:
+        return {}
+    before = {f.target: f for f in written(container, existing, inside)}
+    for file in wanted:
+        kept = before.get(file.target)
+        if kept is not None and kept.content is None:
+            raise NotAFile(
+                f"`{printable(file.target[:200])}` is a file the form keeps as written (binary, or read from outside "
+                "the service's folder): change it in the files, or give another path"
+            )
+    files = container.get("files")
+    named = {file.target: file for file in wanted}
+    gone = [f for f in before.values() if f.content is not None and f.target not in named]
+    following = settings_form.following_lines(container, "files", take=True) if isinstance(files, list) else ""
+    for removed in sorted(gone, key=lambda f: f.key if isinstance(f.key, int) else 0, reverse=True):
+        if isinstance(files, list):
+            del files[removed.key]  # the comments of the others move with them
+        else:
+            settings_form.write(files, (removed.key,), None)
+    changed: dict[str, bytes] = {}
+    for file in wanted:
+        old = before.get(file.target)
+        if old is not None and old.source is not None:
+            if old.content != file.content:
+                changed[old.source] = file.content.encode()
+            entry = _entry(files, old.key)
+        elif old is not None:
+            entry = _entry(files, old.key)
+            if entry.get("content") != file.content:
+                entry["content"] = _text(file.content)
+        else:
+            if not isinstance(files, list | CommentedMap):
+                container["files"] = files = CommentedSeq()
+            entry = CommentedMap(target=file.target, content=_text(file.content))
+            if isinstance(files, list):
+                files.append(entry)
+            else:
+                del entry["target"]
+                files[file.target] = entry
+        if file.expand == bool(entry.get("noExpand", False)):
+            if file.expand:
+                settings_form.write(entry, ("noExpand",), None)
+            else:
+                entry["noExpand"] = True
+    if following:  # the comment lines after the list, after what is its end now
+        settings_form.put_after(container, "files", following)
+    if isinstance(files, list | dict) and not files:
+        settings_form.write(container, ("files",), None)
+    return changed
+
+
+def _entry(files: Any, key: Any) -> CommentedMap:
+    entry = files[key]
+    assert isinstance(entry, CommentedMap)
+    return entry
+
+
+def _text(content: str) -> str:
+    """Lines as a literal block (`content: |`), as a person writes a file in YAML."""
+    return LiteralScalarString(content) if "\n" in content else content
