@@ -60,6 +60,15 @@ class CannotEdit(Exception):
 _SEGMENT = re.compile(r"^[A-Za-z0-9][-_.A-Za-z0-9]*$")
 
 
+OWN_FILES = ("score.yaml", "dockyard.yaml", "secrets.yaml")
+"""Files of a service's folder the form never shows or writes as a container's file."""
+
+
+def container_file(relative: str) -> bool:
+    """A file of the service's folder the form may show and change as a container's file."""
+    return inside_service(relative) and relative not in OWN_FILES
+
+
 def inside_service(relative: str) -> bool:
     """A path relative to a service's folder that stays inside it: plain names, no `..`, not absolute."""
     parts = relative.split("/")
@@ -412,7 +421,7 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
         "containers": len(containers) if isinstance(containers, dict) else 0,
         "calls": sorted(calls),
         "secrets": secrets_form.shown(resources),
-        **dict(zip(("files", "files_kept"), files_form.shown(container, existing, inside_service), strict=True)),
+        **dict(zip(("files", "files_kept"), files_form.shown(container, existing, container_file), strict=True)),
         **{setting.name: settings_form.shown(setting, settings) for setting in settings_form.setting_fields()},
     }
 
@@ -425,7 +434,7 @@ def source_files(score_bytes: bytes | None) -> list[str]:
         return []
     containers = score.get("containers")
     first = next(iter(containers.values()), None) if isinstance(containers, dict) and containers else None
-    return files_form.sources(first, inside_service)
+    return files_form.sources(first, container_file)
 
 
 @dataclass
@@ -524,7 +533,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
         del wanted[key]  # a removed database's or cache's outputs
     _set_mapping(container, "variables", wanted)
     try:
-        sources = files_form.write(container, form.files, existing, inside_service)
+        sources = files_form.write(container, form.files, existing, container_file)
     except files_form.NotAFile as kept:
         raise CannotEdit(str(kept), "files") from None
     _ports(score, form.port)
@@ -561,6 +570,12 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
             )
         settings["contract"] = contract_file
         if form.contract is not None:
+            if f"{base}/{contract_file}" in files:
+                raise CannotEdit(
+                    f"{base}/{contract_file} is both the contract and a file of the container; upload the contract "
+                    "or change the file, not both at once",
+                    "contract",
+                )
             files[f"{base}/{contract_file}"] = form.contract.encode()
     files[f"{base}/dockyard.yaml"] = _dump(settings, SETTINGS_HEADER, settings_bytes is not None)
     result = Draft(form.name, files)
@@ -574,7 +589,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     span = _span(written_score, ("containers", container_name, "files"))
     if span is not None:
         result.spans.setdefault("files", []).append((f"{base}/score.yaml", *span))
-    for source in files_form.sources(container, inside_service):
+    for source in files_form.sources(container, container_file):
         lines = max(files.get(f"{base}/{source}", existing.get(source, b"")).count(b"\n"), 1)
         result.spans.setdefault("files", []).append((f"{base}/{source}", 1, lines + 1))
     return result

@@ -202,3 +202,52 @@ def test_a_files_content_comes_back_from_score_yaml_exactly_as_given() -> None:
         assert errors == [], content
         written = draft(form, {}).files["services/svc/score.yaml"]
         assert yaml.safe_load(written)["containers"]["main"]["files"] == [{"target": "/etc/a", "content": content}]
+
+
+def test_the_services_own_files_are_never_shown_or_written_as_a_containers_file(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    client = signed_in("editor")
+    score = (
+        (repo / SCORE)
+        .read_text()
+        .replace(
+            '        mode: "0644"\n',
+            '        mode: "0644"\n      - target: /srv/score.yaml\n        source: score.yaml\n',
+        )
+    )
+    (repo / SCORE).write_text(score)
+    git(repo, "commit", "-qam", "its own score mounted")
+    page = client.get("/services/web/edit").text
+    assert 'value="/srv/score.yaml"' not in page and "1 more file" in page
+    taken = client.put("/api/services/web", json={**WEB, "files": [{"target": "/srv/score.yaml", "content": "x"}]})
+    assert taken.status_code == 422, taken.text
+    assert (repo / SCORE).read_text() == score
+
+
+def test_the_contract_and_a_file_of_the_same_name_are_not_changed_at_once(repo: Path) -> None:
+    from dockyard.console.form import CannotEdit, current_fields, draft, parse_fields
+
+    folder = repo / "services/orders"
+    score = (
+        (folder / "score.yaml")
+        .read_text()
+        .replace(
+            "    livenessProbe:\n",
+            "    files:\n      - target: /srv/openapi.yaml\n        source: openapi.yaml\n    livenessProbe:\n",
+            1,
+        )
+    )
+    existing = {name: (folder / name).read_bytes() for name in ("dockyard.yaml", "openapi.yaml")}
+    existing["score.yaml"] = score.encode()
+    fields = current_fields("orders", existing)
+    fields["files"] = [{"target": "/srv/openapi.yaml", "content": "openapi: 3.1.0\n"}]
+    form, errors = parse_fields({**fields, "team": "shop", "contract": "openapi: 3.0.3\n"})
+    assert errors == []
+    with pytest.raises(CannotEdit) as refused:
+        draft(form, existing)
+    assert refused.value.field == "contract"
+    assert str(refused.value) == (
+        "services/orders/openapi.yaml is both the contract and a file of the container; upload the contract or "
+        "change the file, not both at once"
+    )
