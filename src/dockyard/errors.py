@@ -33,7 +33,7 @@ above before it leaves the step; never seen by a person as such:
     sync      SourceUnavailable (git cannot fetch or export: the cycle reports it and changes nothing)
     console   Refused (a request may not go on: an HTML or JSON answer with its status),
               CannotEdit (a file the form cannot change as written: an error on the form, at its field),
-              NameTaken (a secret named as another resource: a CannotEdit at the secrets),
+              NameTaken (a secret or disk named as another resource: a CannotEdit at its field),
               NotAFile (a path of a file the form keeps as written: a CannotEdit at the files),
               _TooLarge (a request body over the limit: a 413),
               SignInFailed (the identity provider cannot be asked or believed: a 400 or 502 page)

@@ -47,6 +47,7 @@ HOSTILE: dict[str, Any] = {
     "bidirectional override": "abc\u202edef",
     "next line": "abc\x85def",
     "line separator": "abc\u2028def",
+    "noncharacter": "abc\n\uffffdef\n",
     "huge": "x" * 200_000,
     "huge number": 10**30,
     "negative": -1,
@@ -240,8 +241,8 @@ def test_a_value_of_the_wrong_type_or_with_control_characters_is_refused_at_its_
 ) -> None:
     _root, _first, client = place
     not_text = (
-        "holds a control character, a line or paragraph separator or half of a surrogate pair, which no value may: "
-        "remove it"
+        "holds a control character, a line or paragraph separator, a noncharacter or half of a surrogate pair, "
+        "which no value may: remove it"
     )
     cases = {
         "image": (["a"], "must be text, not a list"),

@@ -124,34 +124,53 @@ class Written:
     source: str | None = None
     """The file of the service's folder it is read from (relative to it)."""
     expand: bool = True
+    entry: Any = None
+    """Its entry in score.yaml (found again by this, never by a position that a removal moves)."""
+    crlf: bool = False
+    """Its source file ends its lines with CR LF (kept so when the form changes it)."""
 
 
 def written(container: Any, existing: Mapping[str, bytes], inside: Any) -> list[Written]:
-    """The container's files; `existing` holds the service's folder's files by relative path and
-    `inside` says whether a relative path stays in the folder."""
+    """The container's files; `existing` holds the service's folder's plain files by relative path
+    (a symlink is never among them) and `inside` says whether a relative path is one the form may
+    change. A file the form keeps as written has no content: binary, a source outside the folder or
+    not UTF-8, over 256 KiB, a source two files share, a path two files have."""
     files = container.get("files") if isinstance(container, dict) else None
-    entries = enumerate(files) if isinstance(files, list) else files.items() if isinstance(files, dict) else ()
+    listed = enumerate(files) if isinstance(files, list) else files.items() if isinstance(files, dict) else ()
+    entries = [(key, entry) for key, entry in listed if isinstance(entry, dict)]
+    targets = [str(entry.get("target", key) if isinstance(files, list) else key) for key, entry in entries]
+    shared = [entry.get("source") for _key, entry in entries if isinstance(entry.get("source"), str)]
     found = []
-    for key, entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        target = str(entry.get("target", key) if isinstance(files, list) else key)
+    for (key, entry), target in zip(entries, targets, strict=True):
         expand = not entry.get("noExpand", False)
-        content = entry.get("content")
-        source = entry.get("source")
-        if isinstance(content, str) and "binaryContent" not in entry and "source" not in entry:
-            found.append(Written(key, target, str(content), None, expand))
-        elif isinstance(source, str) and "content" not in entry and inside(source) and source in existing:
-            try:
-                text = existing[source].decode()
-            except UnicodeDecodeError:
-                text = None
-            found.append(
-                Written(key, target, text if text is None or not NOT_TEXT.search(text) else None, source, expand)
-            )
+        content, source = entry.get("content"), entry.get("source")
+        text, crlf = None, False
+        if targets.count(target) > 1:
+            source = None
+        elif isinstance(content, str) and "binaryContent" not in entry and "source" not in entry:
+            text = str(content) if "\r" not in content else None
+            source = None
+        elif isinstance(source, str) and "content" not in entry and shared.count(source) == 1:
+            text, crlf = _text_of(existing.get(source) if inside(source) else None)
         else:
-            found.append(Written(key, target, None))
+            source = None
+        if text is not None and (NOT_TEXT.search(text) or len(text.encode()) > MAX_CONTENT):
+            text = None
+        found.append(Written(key, target, text, source if text is not None else None, expand, entry, crlf))
     return found
+
+
+def _text_of(data: bytes | None) -> tuple[str | None, bool]:
+    """A file's text with LF line ends, and whether it had CR LF ones (None: it is not UTF-8 text)."""
+    if data is None:
+        return None, False
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        return None, False
+    crlf = "\r\n" in text
+    text = text.replace("\r\n", "\n")
+    return (None, False) if "\r" in text else (text, crlf)
 
 
 def sources(container: Any, inside: Any) -> list[str]:
@@ -199,7 +218,7 @@ def write(
     following = settings_form.following_lines(container, "files", take=True) if isinstance(files, list) else ""
     for removed in sorted(gone, key=lambda f: f.key if isinstance(f.key, int) else 0, reverse=True):
         if isinstance(files, list):
-            del files[removed.key]  # the comments of the others move with them
+            del files[removed.key]  # from the last: the positions of those before it stay (and their comments)
         else:
             settings_form.write(files, (removed.key,), None)
     changed: dict[str, bytes] = {}
@@ -207,10 +226,10 @@ def write(
         old = before.get(file.target)
         if old is not None and old.source is not None:
             if old.content != file.content:
-                changed[old.source] = file.content.encode()
-            entry = _entry(files, old.key)
+                changed[old.source] = (file.content.replace("\n", "\r\n") if old.crlf else file.content).encode()
+            entry = old.entry
         elif old is not None:
-            entry = _entry(files, old.key)
+            entry = old.entry
             if entry.get("content") != file.content:
                 entry["content"] = _text(file.content)
         else:
@@ -232,12 +251,6 @@ def write(
     if isinstance(files, list | dict) and not files:
         settings_form.write(container, ("files",), None)
     return changed
-
-
-def _entry(files: Any, key: Any) -> CommentedMap:
-    entry = files[key]
-    assert isinstance(entry, CommentedMap)
-    return entry
 
 
 def _text(content: str) -> str:

@@ -19,6 +19,7 @@ from ruamel.yaml.error import YAMLError
 
 from dockyard.console import files_form, secrets_form, settings_form
 from dockyard.console.files_form import FileForm
+from dockyard.console.resource_ids import WHAT, NameTaken
 from dockyard.console.secrets_form import SecretForm
 from dockyard.console.settings_form import PREFIX
 from dockyard.console.text import NOT_TEXT, NOT_TEXT_PROBLEM
@@ -505,7 +506,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     had_secrets = secrets_form.present(resources)
     try:  # first: a database or a call added beside a secret takes another id than the secret's
         secrets = secrets_form.write(resources, form.secrets)
-    except secrets_form.NameTaken as taken:
+    except NameTaken as taken:
         raise CannotEdit(str(taken), "secrets") from None
     database = _toggle(resources, "postgres", "db", form.database)
     cache = _toggle(resources, "redis", "cache", form.cache)
@@ -609,7 +610,7 @@ def _secret_variables(
     others = {url_variable(callee): f"the service `{callee}` it calls" for callee in calls}
     for rid, names, what in zip(chosen, (DATABASE_VARIABLES, CACHE_VARIABLES, BUCKET_VARIABLES), NEEDS, strict=True):
         if rid is not None:
-            others |= dict.fromkeys(names, f"its {secrets_form.WHAT[what[0]]}")
+            others |= dict.fromkeys(names, f"its {WHAT[what[0]]}")
     before = secrets_form.automatic(had)
     for rid, keys in secrets.items():
         for key in keys:

@@ -14,10 +14,10 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from dockyard.console import settings_form
+from dockyard.console.resource_ids import ID, NameTaken, describe
 from dockyard.errors import printable
 from dockyard.render.provisioners.secret import SOURCES
 
-ID = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 """A key of a Kubernetes Secret (a dot in it is escaped in a placeholder: `${resources.tls.ca\\.crt}`)."""
 STORE = re.compile(r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
@@ -26,10 +26,6 @@ ONLY_FOR = {"path": "repo", "store": "store", "storeKind": "store", "remoteKey":
 """Params that belong to one source: dropped when the form moves a secret to another."""
 ROW_FIELDS = ("secret_id", "secret_keys", "secret_from", "secret_store")
 """The page's fields, posted once per row (the API takes `secrets`, a list of objects)."""
-
-
-class NameTaken(Exception):
-    """A secret's name is the id of another of the service's resources."""
 
 
 @dataclass(frozen=True)
@@ -166,10 +162,6 @@ def shown(resources: Any) -> list[dict[str, Any]]:
     return rows_
 
 
-WHAT = {"postgres": "database", "redis": "cache", "s3": "bucket", "route": "route", "api": "API"}
-"""What the form calls a resource of each type, in a refusal."""
-
-
 def write(resources: CommentedMap, wanted: tuple[SecretForm, ...] | None) -> dict[str, tuple[str, ...]]:
     """The `secret` resources after the form (keys by id): those no longer named removed, the others
     changed in place (their other params, comments and order kept; params of another source dropped),
@@ -205,14 +197,7 @@ def _require_free(resources: CommentedMap, rid: str) -> None:
     other = resources.get(rid)
     if other is None or (isinstance(other, dict) and other.get("type") == "secret"):
         return
-    kind = other.get("type") if isinstance(other, dict) else None
-    if kind == "service":
-        params = other.get("params")
-        callee = params.get("name", rid) if isinstance(params, dict) else rid
-        what = f"the call of the service `{printable(str(callee)[:63])}`"
-    else:
-        what = f"its {WHAT[kind]}" if kind in WHAT else f"its resource of type `{printable(str(kind)[:63])}`"
-    raise NameTaken(f"`{rid}` is already the name of {what}: give the secret another name")
+    raise NameTaken(f"`{rid}` is already the name of {describe(rid, other)}: give the secret another name")
 
 
 def _set_keys(params: CommentedMap, keys: tuple[str, ...]) -> None:

@@ -263,7 +263,10 @@ class Console:
         for file in SERVICE_FILES:
             self._read(name, file, found)
         for source in source_files(found.get("score.yaml")):
-            self._read(name, source, found)
+            folder, parts = self.root / "services" / name, source.split("/")
+            linked = any((folder.joinpath(*parts[:n])).is_symlink() for n in range(1, len(parts) + 1))
+            if not linked:  # a file linked from elsewhere is kept as written (changing it would unlink it)
+                self._read(name, source, found)
         return found
 
     def _read(self, name: str, file: str, into: dict[str, bytes]) -> None:

@@ -251,3 +251,114 @@ def test_the_contract_and_a_file_of_the_same_name_are_not_changed_at_once(repo: 
         "services/orders/openapi.yaml is both the contract and a file of the container; upload the contract or "
         "change the file, not both at once"
     )
+
+
+def _with_files(repo: Path, entries: str) -> str:
+    """score.yaml of web with `entries` (list items, as lines) after its nginx.conf, committed."""
+    score = (repo / SCORE).read_text().replace('        mode: "0644"\n', '        mode: "0644"\n' + entries)
+    (repo / SCORE).write_text(score)
+    git(repo, "commit", "-qam", "files by hand")
+    return score
+
+
+def test_removing_files_before_others_keeps_each_files_own_entry(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    _with_files(
+        repo,
+        "      - target: /etc/a\n        content: a\n"
+        "      - target: /srv/logo.png\n        binaryContent: iVBORw0KGgo=\n"
+        "      - target: /etc/b\n        content: b\n      - target: /etc/c\n        content: c  # the third\n",
+    )
+    nginx = {"target": NGINX, "content": (repo / "services/web/nginx.conf").read_text()}
+    answer = signed_in("editor").put(
+        "/api/services/web",
+        json={**WEB, "files": [nginx, {"target": "/etc/c", "content": "C"}, {"target": "/etc/d", "content": "d"}]},
+    )
+    assert answer.status_code == 200, answer.text
+    assert _files(repo) == [
+        {"target": NGINX, "source": "nginx.conf", "mode": "0644"},
+        {"target": "/srv/logo.png", "binaryContent": "iVBORw0KGgo="},
+        {"target": "/etc/c", "content": "C"},
+        {"target": "/etc/d", "content": "d"},
+    ]
+    assert "content: C  # the third\n" in (repo / SCORE).read_text()
+
+
+def test_a_source_file_with_cr_lf_line_ends_keeps_them(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    nginx = repo / "services/web/nginx.conf"
+    nginx.write_bytes(nginx.read_bytes().replace(b"\n", b"\r\n"))
+    git(repo, "commit", "-qam", "CR LF")
+    client = signed_in("editor")
+    text = nginx.read_bytes().decode()
+    same = client.put("/api/services/web", json={**WEB, "replicas": 3, "files": [{"target": NGINX, "content": text}]})
+    assert same.status_code == 200, same.text
+    assert git(repo, "show", "--stat", "--format=", "HEAD").split()[0] == "services/web/dockyard.yaml"
+    changed = text.replace("listen 8080;", "listen 8081;")
+    answer = client.put(
+        "/api/services/web", json={**WEB, "replicas": 3, "files": [{"target": NGINX, "content": changed}]}
+    )
+    assert answer.status_code == 200, answer.text
+    assert nginx.read_bytes() == changed.encode()  # CR LF still
+
+
+def test_a_leading_blank_line_survives_the_page(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    _with_files(repo, '      - target: /etc/motd\n        content: "\\nwelcome\\n"\n')
+    page = signed_in("editor").get("/services/web/edit").text
+    assert ">\n\nwelcome\n</textarea>" in page  # the line end after the tag is the parser's, the next one the file's
+
+
+@pytest.mark.parametrize(
+    ("entries", "why"),
+    [
+        ("      - target: /etc/one\n        source: nginx.conf\n", "a source two files share"),
+        ("      - target: /etc/big\n        source: big.conf\n", "a source over 256 KiB"),
+        ("      - target: /etc/linked\n        source: linked.conf\n", "a source linked from elsewhere"),
+    ],
+)
+def test_files_the_form_cannot_change_safely_are_kept_and_the_page_still_saves(
+    signed_in: Callable[..., TestClient], repo: Path, entries: str, why: str
+) -> None:
+    (repo / "services/web/big.conf").write_text("x" * (256 * 1024 + 1))
+    (repo / "services/web/linked.conf").symlink_to("../orders/openapi.yaml")
+    score = _with_files(repo, entries)
+    client = signed_in("editor")
+    page = client.get("/services/web/edit").text
+    kept = 2 if "/etc/one" in entries else 1  # the two entries sharing a source, or the one
+    assert f"{kept} more file" in page, why
+    if "/etc/one" in entries:
+        assert f'value="{NGINX}"' not in page, why
+    posted = _posted_page(page)
+    answer = client.post("/services/web", data={**posted, "replicas": "3"}, follow_redirects=False)
+    assert answer.status_code == 303, (why, answer.text[-3000:])
+    assert (repo / SCORE).read_text() == score, why
+    assert (repo / "services/web/linked.conf").is_symlink()
+
+
+def _posted_page(page: str) -> dict[str, object]:
+    """What a browser posts for the page as it is (text inputs, chosen options, textareas, ticked boxes)."""
+    import html
+    import re
+
+    fields: dict[str, object] = {}
+
+    def add(name: str, value: str) -> None:
+        value = html.unescape(value)
+        if name in fields:
+            previous = fields[name]
+            fields[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            fields[name] = value
+
+    form = page.split('id="service-form"')[1].split("</form>")[0]
+    for tag in re.findall(r"<input [^>]*>", form):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name and ('type="checkbox"' not in tag or " checked" in tag) and 'type="file"' not in tag:
+            add(name.group(1), value.group(1) if value else ("on" if 'type="checkbox"' in tag else ""))
+    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', body) or re.search(r'<option value="([^"]*)"', body)
+        add(name, chosen.group(1) if chosen else "")
+    for name, body in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', form, re.S):
+        add(name, body.removeprefix("\n"))
+    return fields
