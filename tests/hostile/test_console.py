@@ -80,6 +80,9 @@ FIELDS = (
     "secret store",
     "file path",
     "file content",
+    "disk name",
+    "disk path",
+    "disk size",
 )
 VALID = {
     "name": "hostile",
@@ -113,6 +116,9 @@ BENIGN = {
     "secret store": "vault",
     "file path": "/etc/hostile/app.conf",
     "file content": "greeting = hello\n",
+    "disk name": "data",
+    "disk path": "/var/lib/hostile",
+    "disk size": "5Gi",
 }
 """Per field, a value the console takes: so a refusal of a hostile one is the value's doing."""
 ECHOED = ("name", "image", "route_host", "route_path", "health_path", "schedule", "setting.owner")
@@ -154,6 +160,10 @@ def _body(field: str, value: Any) -> dict[str, Any]:
         return {**VALID, "files": [{"target": value, "content": "greeting = hello\n"}]}
     if field == "file content":
         return {**VALID, "files": [{"target": "/etc/hostile/app.conf", "content": value}]}
+    if field.startswith("disk "):  # one replica: a disk attaches to one node
+        disk = {"id": "data", "target": "/var/lib/hostile", "size": "5Gi"}
+        disk[{"disk name": "id", "disk path": "target", "disk size": "size"}[field]] = value
+        return {**VALID, "replicas": 1, "volumes": [disk]}
     if field == "schedule":  # a schedule is a job's, and a job has no port or health check
         job = {k: v for k, v in VALID.items() if k not in ("port", "health_path")}
         return {**job, "runs": "on-schedule", "schedule": value}

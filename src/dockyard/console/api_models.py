@@ -45,6 +45,14 @@ class FileFields(_Described):
     )
 
 
+class VolumeFields(_Described):
+    """A disk: a `volume` resource (a PersistentVolumeClaim) the container mounts at a folder."""
+
+    id: str = Field(description="Its name: lower-case letters, digits and dashes (the claim is <service>-<id>).")
+    target: str = Field(description="The folder it is mounted at in the container, e.g. /var/lib/app.")
+    size: str | None = Field(None, description="A whole number of Mi, Gi or Ti (default 1Gi).")
+
+
 class ServiceFields(_Described):
     """A service as the form has it; what is left out stays as the service's files say."""
 
@@ -85,6 +93,12 @@ class ServiceFields(_Described):
         None,
         description="The container's text files: those no longer named are removed from score.yaml; files the form "
         "keeps as written (binary, or read from outside the service's folder) stay. Not given: as they are.",
+    )
+    volumes: list[VolumeFields] | None = Field(
+        None,
+        description="The disks its container mounts: those no longer named are unmounted and their resource removed "
+        "(the claim and its data stay on the cluster: apply never prunes a claim unless its kind is allowed). Not "
+        "given: as they are.",
     )
     settings: dict[str, Any] | None = Field(
         None,

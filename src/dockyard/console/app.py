@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 
 from dockyard import __version__
 from dockyard.console import api_models as api
-from dockyard.console import files_form, secrets_form, settings_form
+from dockyard.console import files_form, secrets_form, settings_form, volumes_form
 from dockyard.console.api_models import answers
 from dockyard.console.auth import Access, Person, Role, Session, SessionCodec
 from dockyard.console.form import EVERY_FIELD, NAME, CannotEdit, current_fields, parse_fields
@@ -51,7 +51,7 @@ from dockyard.console.web import (
 from dockyard.errors import DockyardError
 
 MAX_CONTRACT_BYTES = 1024 * 1024
-LIST_FIELDS = ("calls", *secrets_form.ROW_FIELDS, *files_form.ROW_FIELDS)
+LIST_FIELDS = ("calls", *secrets_form.ROW_FIELDS, *files_form.ROW_FIELDS, *volumes_form.ROW_FIELDS)
 """Form fields posted once per ticked box, or once per row."""
 
 
@@ -258,13 +258,13 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         return RedirectResponse(f"/services/{form.name}?committed={saved.commit}", status_code=303)
 
     def _current(name: str) -> dict[str, Any]:
-        """The rows of a service's secrets and files as its files say (and how many files the form
+        """The rows of a service's secrets, files and disks as its files say (and how many files the form
         keeps as written), for a form shown again without them."""
         try:
             fields = current_fields(name, console.files_of(name))
         except CannotEdit:
             return {}
-        return {key: fields[key] for key in ("secrets", "files", "files_kept")}
+        return {key: fields[key] for key in ("secrets", "files", "files_kept", "volumes")}
 
     def _form_page(
         request: Request, who: Person, values: dict[str, Any], checked: Checked, *, new: bool, status: int = 200
@@ -505,7 +505,12 @@ def _shown_fields(fields: dict[str, Any]) -> dict[str, Any]:
     shown = {k: NOT_TEXT.sub("\ufffd", v) if isinstance(v, str) else v for k, v in fields.items() if k != "contract"}
     for flag in ("database", "cache", "bucket"):
         shown[flag] = str(fields.get(flag, "")).lower() in ("on", "true", "1", "yes")
-    for name, rows in (("secrets", secrets_form.rows(fields)), ("files", files_form.rows(fields))):
+    posted_rows = {
+        "secrets": secrets_form.rows(fields),
+        "files": files_form.rows(fields),
+        "volumes": volumes_form.rows(fields),
+    }
+    for name, rows in posted_rows.items():
         if rows is not None:  # else as the files say (a form shown again without them must not drop them)
             shown[name] = [{k: NOT_TEXT.sub("\ufffd", v) for k, v in row.items()} for row in rows]
     return shown

@@ -17,17 +17,29 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from dockyard.console import files_form, secrets_form, settings_form
+from dockyard.console import files_form, secrets_form, settings_form, volumes_form
 from dockyard.console.files_form import FileForm
 from dockyard.console.resource_ids import WHAT, NameTaken
 from dockyard.console.secrets_form import SecretForm
 from dockyard.console.settings_form import PREFIX
 from dockyard.console.text import NOT_TEXT, NOT_TEXT_PROBLEM
+from dockyard.console.volumes_form import VolumeForm
 from dockyard.errors import Problem
 
 FIELDS = (
     *("name", "team", "image", "port", "variables", "database", "cache", "bucket", "route_host", "route_path"),
-    *("metrics_port", "health_path", "replicas", "contract", "runs", "schedule", "calls", "secrets", "files"),
+    *(
+        "metrics_port",
+        "health_path",
+        "replicas",
+        "contract",
+        "runs",
+        "schedule",
+        "calls",
+        "secrets",
+        "files",
+        "volumes",
+    ),
 )
 EVERY_FIELD = (*FIELDS, *(setting.name for setting in settings_form.setting_fields()))
 """The form's own fields and the settings it shows (each with its error below it)."""
@@ -114,6 +126,8 @@ class ServiceForm:
     """Its `secret` resources (secrets_form.py); None: as its score.yaml says."""
     files: tuple[FileForm, ...] | None = None
     """The text files of its container (files_form.py); None: as its files say."""
+    volumes: tuple[VolumeForm, ...] | None = None
+    """The disks its container mounts (volumes_form.py); None: as its score.yaml says."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -136,6 +150,7 @@ class ServiceForm:
             "calls": None if self.calls is None else list(self.calls),
             "secrets": None if self.secrets is None else [secret.as_json() for secret in self.secrets],
             "files": None if self.files is None else [file.as_json() for file in self.files],
+            "volumes": None if self.volumes is None else [volume.as_json() for volume in self.volumes],
         }
 
 
@@ -262,6 +277,8 @@ def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
     errors += [FieldError("secrets", problem) for problem in problems]
     files, problems = files_form.parse(posted["files"] if "files" in posted else files_form.rows(posted))
     errors += [FieldError("files", problem) for problem in problems]
+    volumes, problems = volumes_form.parse(posted["volumes"] if "volumes" in posted else volumes_form.rows(posted))
+    errors += [FieldError("volumes", problem) for problem in problems]
     form = ServiceForm(
         name=name,
         team=team,
@@ -284,6 +301,7 @@ def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
         calls=calls,
         secrets=secrets,
         files=files,
+        volumes=volumes,
     )
     return form, errors
 
@@ -423,6 +441,7 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
         "calls": sorted(calls),
         "secrets": secrets_form.shown(resources),
         **dict(zip(("files", "files_kept"), files_form.shown(container, existing, container_file), strict=True)),
+        "volumes": volumes_form.shown(resources, container),
         **{setting.name: settings_form.shown(setting, settings) for setting in settings_form.setting_fields()},
     }
 
@@ -508,6 +527,10 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
         secrets = secrets_form.write(resources, form.secrets)
     except NameTaken as taken:
         raise CannotEdit(str(taken), "secrets") from None
+    try:
+        disks = volumes_form.write(resources, container, form.volumes)
+    except NameTaken as taken:
+        raise CannotEdit(str(taken), "volumes") from None
     database = _toggle(resources, "postgres", "db", form.database)
     cache = _toggle(resources, "redis", "cache", form.cache)
     bucket = _toggle(resources, "s3", "files", form.bucket)
@@ -582,14 +605,15 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     result = Draft(form.name, files)
     _record_spans(result, base, container_name, (database, cache, bucket, route, api), contract_file, form.settings)
     written_score = _load(files[f"{base}/score.yaml"])
-    for name, ids in (("calls", calls.values()), ("secrets", secrets)):
+    for name, ids in (("calls", calls.values()), ("secrets", secrets), ("volumes", disks)):
         for rid in ids:
             span = _span(written_score, ("resources", rid))
             if span is not None:
                 result.spans.setdefault(name, []).append((f"{base}/score.yaml", *span))
-    span = _span(written_score, ("containers", container_name, "files"))
-    if span is not None:
-        result.spans.setdefault("files", []).append((f"{base}/score.yaml", *span))
+    for name in ("files", "volumes"):
+        span = _span(written_score, ("containers", container_name, name))
+        if span is not None:
+            result.spans.setdefault(name, []).append((f"{base}/score.yaml", *span))
     for source in files_form.sources(container, container_file):
         lines = max(files.get(f"{base}/{source}", existing.get(source, b"")).count(b"\n"), 1)
         result.spans.setdefault("files", []).append((f"{base}/{source}", 1, lines + 1))
