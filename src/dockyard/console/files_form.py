@@ -218,7 +218,7 @@ def write(
     following = settings_form.following_lines(container, "files", take=True) if isinstance(files, list) else ""
     for removed in sorted(gone, key=lambda f: f.key if isinstance(f.key, int) else 0, reverse=True):
         if isinstance(files, list):
-            del files[removed.key]  # from the last: the positions of those before it stay (and their comments)
+            settings_form.remove_item(files, removed.key)  # from the last: the positions before it stay
         else:
             settings_form.write(files, (removed.key,), None)
     changed: dict[str, bytes] = {}

@@ -397,6 +397,7 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
     _require_shapes(f"services/{name}/score.yaml", score)
     containers = score.get("containers") or {}
     container: Any = next(iter(containers.values()), {}) if isinstance(containers, dict) else {}
+    first = next(iter(containers), "") if isinstance(containers, dict) else ""
     resources = score.get("resources") if isinstance(score.get("resources"), dict) else {}
     database, cache, bucket = _type_id(score, "postgres"), _type_id(score, "redis"), _type_id(score, "s3")
     route_id = _type_id(score, "route")
@@ -441,7 +442,7 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
         "calls": sorted(calls),
         "secrets": secrets_form.shown(resources),
         **dict(zip(("files", "files_kept"), files_form.shown(container, existing, container_file), strict=True)),
-        "volumes": volumes_form.shown(resources, container),
+        "volumes": volumes_form.shown(resources, container, volumes_form.sources_elsewhere(containers, first)),
         **{setting.name: settings_form.shown(setting, settings) for setting in settings_form.setting_fields()},
     }
 
@@ -528,7 +529,8 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     except NameTaken as taken:
         raise CannotEdit(str(taken), "secrets") from None
     try:
-        disks = volumes_form.write(resources, container, form.volumes)
+        elsewhere = volumes_form.sources_elsewhere(containers, container_name)
+        disks = volumes_form.write(resources, container, form.volumes, elsewhere)
     except NameTaken as taken:
         raise CannotEdit(str(taken), "volumes") from None
     database = _toggle(resources, "postgres", "db", form.database)
@@ -699,10 +701,11 @@ def _toggle(resources: CommentedMap, kind: str, default_id: str, wanted: bool) -
     """The id of the resource of `kind` after the form: kept, added or removed."""
     present = next((k for k, v in resources.items() if isinstance(v, dict) and v.get("type") == kind), None)
     if wanted and present is None:
-        present = default_id if default_id not in resources else f"{default_id}-{kind}"
+        names = (default_id, f"{default_id}-{kind}", *(f"{default_id}-{kind}-{n}" for n in range(2, 100)))
+        present = next(name for name in names if name not in resources)
         resources[present] = CommentedMap(type=kind)
     elif not wanted and present is not None:
-        del resources[present]
+        settings_form.write(resources, (present,), None)  # the comment lines after it stay
         return None
     return present
 
@@ -719,7 +722,7 @@ def _set_calls(resources: CommentedMap, wanted: tuple[str, ...] | None) -> dict[
             params = resource.get("params")
             callee = str(params.get("name", rid) if isinstance(params, dict) else rid)
             if callee not in wanted:
-                del resources[rid]
+                settings_form.write(resources, (rid,), None)  # the comment lines after it stay
                 present.pop(callee, None)
     for callee in wanted:
         if callee not in present:

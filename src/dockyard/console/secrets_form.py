@@ -213,7 +213,7 @@ def _set_keys(params: CommentedMap, keys: tuple[str, ...]) -> None:
     following = settings_form.following_lines(params, "keys", take=True)
     for index in reversed(range(len(current))):
         if str(current[index]) not in keys:
-            del current[index]
+            settings_form.remove_item(current, index)
     kept = {str(k) for k in current}
     current.extend(key for key in keys if key not in kept)
     if following:

@@ -303,7 +303,8 @@ def _keys_before(settings: CommentedMap, path: tuple[str, ...]) -> list[str | No
 
 def _keep_after(settings: CommentedMap, path: tuple[str, ...], before: list[str | None], lines: str) -> None:
     """Put comment `lines` after the key that preceded the removed setting (or the mapping it was
-    removed with) in the deepest mapping still there; higher up when it was the first there."""
+    removed with) in the deepest mapping still there; when it was the first there, before the keys
+    that follow it (higher up when none does)."""
     maps: list[CommentedMap] = [settings]
     for key in path[:-1]:
         child = maps[-1].get(key)
@@ -315,3 +316,31 @@ def _keep_after(settings: CommentedMap, path: tuple[str, ...], before: list[str 
         if previous is not None and previous in maps[depth]:
             put_after(maps[depth], previous, lines)
             return
+        if previous is None and maps[depth]:
+            _put_first(maps[depth], lines)
+            return
+
+
+def remove_item(items: list[Any], index: int) -> None:
+    """Remove a list's item; the comment lines that followed it stay where they were (after the item
+    before it, or before the first one left)."""
+    following = following_lines(items, index, take=True) if isinstance(items, CommentedSeq) else ""
+    del items[index]
+    if not following or not items or not isinstance(items, CommentedSeq):
+        return
+    if index > 0:
+        put_after(items, index - 1, following)
+    else:
+        _put_first(items, following)
+
+
+def _put_first(mapping: CommentedMap | CommentedSeq, lines: str) -> None:
+    """Comment `lines` before a mapping's first key or a list's first item (after any comment
+    already there)."""
+    token = CommentToken(lines, CommentMark(0), None)
+    if mapping.ca.comment is None:
+        mapping.ca.comment = [None, [token]]
+    elif mapping.ca.comment[1] is None:
+        mapping.ca.comment[1] = [token]
+    else:
+        mapping.ca.comment[1].append(token)  # in place: the parent's key may hold the same list

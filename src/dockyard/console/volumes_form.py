@@ -19,8 +19,8 @@ from dockyard.errors import printable
 
 ROW_FIELDS = ("volume_id", "volume_target", "volume_size")
 """The page's fields, posted once per disk (the API takes `volumes`, a list of objects)."""
-SIZE = re.compile(r"[1-9][0-9]{0,5}(Mi|Gi|Ti)")
-"""A size as people give one: a whole number of MiB, GiB or TiB."""
+SIZE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?")
+"""A size as Kubernetes reads a quantity of storage (10Gi, 500M, 1.5Ti)."""
 DEFAULT_SIZE = "1Gi"
 """The volume provisioner's size when none is given."""
 
@@ -92,11 +92,13 @@ def _volume(item: Mapping[str, Any]) -> VolumeForm | str:
     shown = printable(target[:200])
     if NOT_TEXT.search(target) or any(c in target for c in "\t\n\r"):
         return f"disk `{rid}`: `{shown}` holds a line end, a tab or a control character: remove it"
+    if len(target) > 1024:
+        return f"disk `{rid}`: `{shown}...` is longer than 1024 characters"
     if not target.startswith("/") or target == "/" or target.endswith("/") or posixpath.normpath(target) != target:
         return f"disk `{rid}`: `{shown}` is not a folder's path in the container: an absolute path such as /var/lib/app"
     size = DEFAULT_SIZE if size in (None, "") else size
     if not isinstance(size, str) or not SIZE.fullmatch(size.strip()):
-        return f"disk `{rid}`: its size is a whole number of Mi, Gi or Ti, such as 10Gi"
+        return f"disk `{rid}`: its size is a quantity of storage such as 10Gi or 500M"
     return VolumeForm(rid, target, size.strip())
 
 
@@ -104,64 +106,95 @@ def _source(rid: str) -> str:
     return "${resources." + rid + "}"
 
 
-def _mounts(container: Any) -> list[tuple[Any, Mapping[str, Any]]]:
-    """The container's volume entries, as (index or target, entry)."""
+@dataclass(frozen=True)
+class Mount:
+    """A mount of the container: its entry (found again by this, never by a position a removal
+    moves), its target and its key (an index in a list, the target in a mapping)."""
+
+    entry: CommentedMap
+    target: str
+    key: Any
+
+
+def _mounts(container: Any) -> list[Mount]:
+    """The container's volume entries."""
     volumes = container.get("volumes") if isinstance(container, dict) else None
     if isinstance(volumes, list):
-        return [(index, entry) for index, entry in enumerate(volumes) if isinstance(entry, dict)]
-    if isinstance(volumes, dict):
-        return [(target, {"target": target, **entry}) for target, entry in volumes.items() if isinstance(entry, dict)]
-    return []
+        entries = [(index, entry, entry.get("target")) for index, entry in enumerate(volumes)]
+    elif isinstance(volumes, dict):
+        entries = [(target, entry, target) for target, entry in volumes.items()]
+    else:
+        return []
+    return [Mount(entry, str(target), key) for key, entry, target in entries if isinstance(entry, CommentedMap)]
 
 
-def present(resources: Any, container: Any) -> dict[str, tuple[Any, str]]:
-    """The service's `volume` resources the container mounts, by id: (the mount's index or key, its
-    target). One mounted twice is the form's only where it is mounted once."""
+def present(resources: Any, container: Any, elsewhere: set[str]) -> dict[str, Mount]:
+    """The service's `volume` resources the form shows, by id: those the container mounts once and
+    no other container mounts (`elsewhere`: the sources other containers name)."""
     volumes = {rid for rid, r in (resources or {}).items() if isinstance(r, dict) and r.get("type") == "volume"}
-    found: dict[str, tuple[Any, str]] = {}
-    counts: dict[str, int] = {}
-    for key, entry in _mounts(container):
-        source = entry.get("source")
-        for rid in volumes:
-            if source == _source(rid) and isinstance(entry.get("target"), str):
-                found[rid] = (key, entry["target"])
-                counts[rid] = counts.get(rid, 0) + 1
-    return {rid: mount for rid, mount in found.items() if counts[rid] == 1}
+    by_source: dict[str, list[Mount]] = {}
+    for mount in _mounts(container):
+        source = mount.entry.get("source")
+        if isinstance(source, str):
+            by_source.setdefault(source, []).append(mount)
+    return {
+        rid: by_source[_source(rid)][0]
+        for rid in volumes
+        if len(by_source.get(_source(rid), ())) == 1 and _source(rid) not in elsewhere
+    }
 
 
-def shown(resources: Any, container: Any) -> list[dict[str, Any]]:
+def sources_elsewhere(containers: Any, first: str) -> set[str]:
+    """The volume sources the other containers name."""
+    found: set[str] = set()
+    for name, spec in (containers or {}).items() if isinstance(containers, dict) else ():
+        if name != first:
+            found |= {str(m.entry.get("source")) for m in _mounts(spec)}
+    return found
+
+
+def shown(resources: Any, container: Any, elsewhere: set[str]) -> list[dict[str, Any]]:
     """The rows the edit form starts from."""
     rows_ = []
-    for rid, (_key, target) in present(resources, container).items():
+    for rid, mount in present(resources, container, elsewhere).items():
         params = resources[rid].get("params")
         size = params.get("size") if isinstance(params, dict) else None
-        rows_.append({"id": rid, "target": target, "size": str(size or DEFAULT_SIZE)})
+        rows_.append({"id": rid, "target": mount.target, "size": str(size or DEFAULT_SIZE)})
     return rows_
 
 
-def write(resources: CommentedMap, container: CommentedMap, wanted: tuple[VolumeForm, ...] | None) -> list[str]:
+def write(
+    resources: CommentedMap, container: CommentedMap, wanted: tuple[VolumeForm, ...] | None, elsewhere: set[str]
+) -> list[str]:
     """The disks after the form (their ids): those no longer named unmounted and their resource
     removed, the others' size and path changed in place (their other params and the mount's other
     keys kept), new ones added; with `wanted` None, as they are."""
-    before = present(resources, container)
+    before = present(resources, container, elsewhere)
     if wanted is None:
         return list(before)
+    kept = {m.target: m for m in _mounts(container) if all(m.entry is not b.entry for b in before.values())}
     for volume in wanted:
         other = resources.get(volume.id)
         if other is not None and volume.id not in before:
             raise NameTaken(
                 f"`{volume.id}` is already the name of {describe(volume.id, other)}: give the disk another name"
             )
+        if volume.target in kept:
+            source = printable(str(kept[volume.target].entry.get("source"))[:63])
+            raise NameTaken(f"disk `{volume.id}`: `{source}` is mounted at `{volume.target}`: choose another folder")
     named = {volume.id: volume for volume in wanted}
     mounts = container.get("volumes")
-    gone = [rid for rid in before if rid not in named]
-    for rid in sorted(gone, key=lambda r: before[r][0] if isinstance(before[r][0], int) else 0, reverse=True):
-        key = before[rid][0]
+    for rid in [rid for rid in before if rid not in named]:
+        gone = before[rid]
         if isinstance(mounts, list):
-            del mounts[key]
+            settings_form.remove_item(mounts, next(i for i, entry in enumerate(mounts) if entry is gone.entry))
         else:
-            settings_form.write(mounts, (key,), None)
+            settings_form.write(mounts, (gone.key,), None)
         settings_form.write(resources, (rid,), None)
+    moved = [
+        (before[rid].entry, v.target) for rid, v in named.items() if rid in before and before[rid].target != v.target
+    ]
+    _move(container, moved)
     for volume in wanted:
         resource = resources.get(volume.id)
         if not isinstance(resource, CommentedMap):
@@ -172,25 +205,43 @@ def write(resources: CommentedMap, container: CommentedMap, wanted: tuple[Volume
                 resource["params"] = params = CommentedMap()
             if params.get("size") != volume.size:
                 params["size"] = volume.size
-        _mount(container, volume, before.get(volume.id))
+        if volume.id not in before:
+            _add(container, volume)
     if isinstance(container.get("volumes"), list | dict) and not container["volumes"]:
         settings_form.write(container, ("volumes",), None)
     return list(named)
 
 
-def _mount(container: CommentedMap, volume: VolumeForm, before: tuple[Any, str] | None) -> None:
+def _move(container: CommentedMap, targets: list[tuple[CommentedMap, str]]) -> None:
+    """Each mount in `targets` to its new target (in a mapping: its key renamed in place, through a
+    name no target has, so two mounts may trade places)."""
     mounts = container.get("volumes")
-    if before is not None:
-        key, target = before
-        if target == volume.target:
-            return
-        if isinstance(mounts, list):
-            mounts[key]["target"] = volume.target
-        else:
-            entry = mounts[key]
-            mounts.insert(list(mounts).index(key), volume.target, entry)
-            del mounts[key]
+    if isinstance(mounts, list):
+        for entry, target in targets:
+            entry["target"] = target
         return
+    if not isinstance(mounts, CommentedMap):
+        return
+    keys = {id(entry): key for key, entry in mounts.items()}
+    steps = [(keys[id(entry)], f"\0{index}", target) for index, (entry, target) in enumerate(targets)]
+    for old, passing, _target in steps:
+        _rename(mounts, old, passing)
+    for _old, passing, target in steps:
+        _rename(mounts, passing, target)
+
+
+def _rename(mapping: CommentedMap, old: str, new: str) -> None:
+    position = list(mapping).index(old)
+    comments = mapping.ca.items.pop(old, None)
+    entry = mapping[old]
+    del mapping[old]
+    mapping.insert(position, new, entry)
+    if comments is not None:
+        mapping.ca.items[new] = comments
+
+
+def _add(container: CommentedMap, volume: VolumeForm) -> None:
+    mounts = container.get("volumes")
     if not isinstance(mounts, list | CommentedMap):
         container["volumes"] = mounts = CommentedSeq()
     if isinstance(mounts, list):

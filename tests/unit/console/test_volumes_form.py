@@ -107,10 +107,14 @@ def test_the_page_posts_one_row_per_disk(signed_in: Callable[..., TestClient], r
         ([{"id": "", "target": "/d"}], "a disk has no name: give it one (lower-case letters, digits and dashes)"),
         ([{"id": "data", "target": "var/lib"}], "disk `data`: `var/lib` is not a folder's path in the container"),
         ([{"id": "data", "target": "/"}], "disk `data`: `/` is not a folder's path in the container"),
-        ([{"id": "data", "target": "/d", "size": "10GB"}], "disk `data`: its size is a whole number of Mi, Gi or Ti"),
+        (
+            [{"id": "data", "target": "/d", "size": "10GB"}],
+            "disk `data`: its size is a quantity of storage such as 10Gi or 500M",
+        ),
         ([{"id": "data", "target": "/d"}, {"id": "data", "target": "/e"}], "`data` names two disks"),
         ([{"id": "a", "target": "/d"}, {"id": "b", "target": "/d"}], "two disks are mounted at `/d`"),
         ([{"id": "data", "target": "/d", "mode": "rw"}], "a disk has no `mode`"),
+        ([{"id": "data", "target": "/" + "d" * 1024}], "disk `data`: `/ddd"),
     ],
 )
 def test_what_cannot_be_a_disk_is_said_at_the_field(
@@ -158,3 +162,108 @@ def test_a_disk_mounted_twice_is_kept_as_written(signed_in: Callable[..., TestCl
         "target": "/srv/notes",
         "path": "archive",
     }
+
+
+def _notes(repo: Path, client: TestClient, resources: str, mounts: str, *, extra: str = "") -> None:
+    """The service notes with `resources` and the main container's `mounts` written by hand."""
+    assert client.post("/api/services", json=NOTES).status_code == 201
+    text = (repo / SCORE).read_text()
+    text = text.replace("    image: ghcr.io/acme/notes:1.0\n", "    image: ghcr.io/acme/notes:1.0\n" + mounts)
+    (repo / SCORE).write_text(text + extra + "resources:\n" + resources)
+    git(repo, "commit", "-qam", "by hand")
+
+
+VOLUMES = "".join(f"  {n}:\n    type: volume\n" for n in ("aa", "bb", "cc"))
+
+
+def test_several_disks_removed_and_moved_keep_each_mount_its_own(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    client = signed_in("editor")
+    mounts = (
+        "    volumes:\n      - source: ${resources.aa}\n        target: /a\n"
+        "      # the second disk\n      - source: ${resources.bb}\n        target: /b\n"
+        "      - source: ${resources.cc}\n        target: /c\n        readOnly: true\n"
+    )
+    _notes(repo, client, VOLUMES.replace("  bb:", "  # about bb\n  bb:"), mounts)
+    answer = client.put(
+        "/api/services/notes",
+        json={**NOTES, "volumes": [{"id": "bb", "target": "/b2"}, {"id": "cc", "target": "/c"}]},
+    )
+    assert answer.status_code == 200, answer.text
+    main = _score(repo)["containers"]["main"]
+    assert main["volumes"] == [
+        {"source": "${resources.bb}", "target": "/b2"},
+        {"source": "${resources.cc}", "target": "/c", "readOnly": True},
+    ]
+    text = (repo / SCORE).read_text()
+    assert "      # the second disk\n      - source: ${resources.bb}\n" in text
+    assert "resources:\n  # about bb\n  bb:\n" in text  # the comment before the next one stays with it
+
+
+def test_disks_in_a_mapping_trade_places_and_never_take_anothers_folder(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    client = signed_in("editor")
+    mounts = (
+        "    volumes:\n      /a:\n        source: ${resources.aa}\n      /b:  # the second\n"
+        "        source: ${resources.bb}\n        readOnly: true\n      /x:\n        source: ${resources.cc}\n"
+        "      /x2:\n        source: ${resources.cc}\n        path: sub\n"
+    )
+    _notes(repo, client, VOLUMES, mounts)
+    swapped = client.put(
+        "/api/services/notes",
+        json={**NOTES, "volumes": [{"id": "aa", "target": "/b"}, {"id": "bb", "target": "/a"}]},
+    )
+    assert swapped.status_code == 200, swapped.text
+    assert _score(repo)["containers"]["main"]["volumes"] == {
+        "/b": {"source": "${resources.aa}"},
+        "/a": {"source": "${resources.bb}", "readOnly": True},
+        "/x": {"source": "${resources.cc}"},
+        "/x2": {"source": "${resources.cc}", "path": "sub"},
+    }
+    for wanted in ([{"id": "aa", "target": "/x2"}, {"id": "bb", "target": "/a"}], [{"id": "dd", "target": "/x"}]):
+        taken = client.put("/api/services/notes", json={**NOTES, "volumes": wanted})
+        assert taken.status_code == 422, taken.text
+        folder = wanted[0]["target"]
+        assert taken.json()["errors"]["volumes"] == [
+            f"disk `{wanted[0]['id']}`: `${{resources.cc}}` is mounted at `{folder}`: choose another folder"
+        ]
+
+
+def test_a_disk_another_container_mounts_is_kept_as_written(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    client = signed_in("editor")
+    mounts = "    volumes:\n      - source: ${resources.aa}\n        target: /a\n"
+    sidecar = "  backup:\n    image: ghcr.io/acme/backup:1\n"
+    sidecar += "    volumes:\n      - source: ${resources.aa}\n        target: /a\n"
+    sidecar += "    livenessProbe:\n      exec:\n        command: [test, -d, /a]\n"
+    _notes(repo, client, "  aa:\n    type: volume\n    params:\n      size: 500M\n", mounts)
+    text = (repo / SCORE).read_text().replace("service:\n", sidecar + "service:\n", 1)
+    (repo / SCORE).write_text(text)
+    git(repo, "commit", "-qam", "a sidecar")
+    page = client.get("/services/notes/edit").text
+    assert 'name="volume_id" value="aa"' not in page
+    answer = client.put("/api/services/notes", json={**NOTES, "replicas": 0, "volumes": []})
+    assert answer.status_code == 200, answer.text
+    assert _score(repo)["resources"]["aa"] == {"type": "volume", "params": {"size": "500M"}}
+
+
+def test_a_size_as_kubernetes_writes_it_is_shown_and_kept(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    client = signed_in("editor")
+    mounts = "    volumes:\n      - source: ${resources.aa}\n        target: /a\n"
+    _notes(repo, client, "  aa:\n    type: volume\n    params:\n      size: 500M\n", mounts)
+    page = client.get("/services/notes/edit").text
+    assert 'name="volume_size" value="500M"' in page
+    answer = client.put(
+        "/api/services/notes",
+        json={**NOTES, "image": "ghcr.io/acme/notes:1.1", "volumes": [{"id": "aa", "target": "/a", "size": "500M"}]},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_database_ticked_beside_disks_takes_a_free_id(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    disks = [{"id": "db", "target": "/d"}, {"id": "db-postgres", "target": "/e"}]
+    answer = signed_in("editor").post("/api/services", json={**NOTES, "database": True, "volumes": disks})
+    assert answer.status_code == 201, answer.text
+    resources = _score(repo)["resources"]
+    assert resources["db-postgres-2"] == {"type": "postgres"} and resources["db-postgres"]["type"] == "volume"
