@@ -83,6 +83,8 @@ FIELDS = (
     "disk name",
     "disk path",
     "disk size",
+    "other port name",
+    "other port number",
 )
 VALID = {
     "name": "hostile",
@@ -119,6 +121,8 @@ BENIGN = {
     "disk name": "data",
     "disk path": "/var/lib/hostile",
     "disk size": "5Gi",
+    "other port name": "grpc",
+    "other port number": 9000,
 }
 """Per field, a value the console takes: so a refusal of a hostile one is the value's doing."""
 ECHOED = ("name", "image", "route_host", "route_path", "health_path", "schedule", "setting.owner")
@@ -164,6 +168,10 @@ def _body(field: str, value: Any) -> dict[str, Any]:
         disk = {"id": "data", "target": "/var/lib/hostile", "size": "5Gi"}
         disk[{"disk name": "id", "disk path": "target", "disk size": "size"}[field]] = value
         return {**VALID, "replicas": 1, "volumes": [disk]}
+    if field == "other port name":
+        return {**VALID, "ports": [{"name": value, "port": 9000}]}
+    if field == "other port number":
+        return {**VALID, "ports": [{"name": "grpc", "port": value}]}
     if field == "schedule":  # a schedule is a job's, and a job has no port or health check
         job = {k: v for k, v in VALID.items() if k not in ("port", "health_path")}
         return {**job, "runs": "on-schedule", "schedule": value}

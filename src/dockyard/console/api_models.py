@@ -53,6 +53,15 @@ class VolumeFields(_Described):
     size: str | None = Field(None, description="A whole number of Mi, Gi or Ti (default 1Gi).")
 
 
+class PortFields(_Described):
+    """A port beside the one the service listens on and its metrics port."""
+
+    name: str = Field(description="At most 15 lower-case letters, digits and dashes, with a letter.")
+    port: int | str = Field(description="The container's port (1-65535).")
+    published: int | str | None = Field(None, description="The number it is published on (empty: the same).")
+    protocol: Literal["TCP", "UDP"] | None = Field(None, description="TCP (the default) or UDP.")
+
+
 class ServiceFields(_Described):
     """A service as the form has it; what is left out stays as the service's files say."""
 
@@ -93,6 +102,11 @@ class ServiceFields(_Described):
         None,
         description="The container's text files: those no longer named are removed from score.yaml; files the form "
         "keeps as written (binary, or read from outside the service's folder) stay. Not given: as they are.",
+    )
+    ports: list[PortFields] | None = Field(
+        None,
+        description="Its ports beside `port` and the metrics port: those no longer named are removed. Not given: as "
+        "they are.",
     )
     volumes: list[VolumeFields] | None = Field(
         None,

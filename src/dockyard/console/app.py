@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 
 from dockyard import __version__
 from dockyard.console import api_models as api
-from dockyard.console import files_form, secrets_form, settings_form, volumes_form
+from dockyard.console import files_form, ports_form, secrets_form, settings_form, volumes_form
 from dockyard.console.api_models import answers
 from dockyard.console.auth import Access, Person, Role, Session, SessionCodec
 from dockyard.console.form import EVERY_FIELD, NAME, CannotEdit, current_fields, parse_fields
@@ -51,7 +51,13 @@ from dockyard.console.web import (
 from dockyard.errors import DockyardError
 
 MAX_CONTRACT_BYTES = 1024 * 1024
-LIST_FIELDS = ("calls", *secrets_form.ROW_FIELDS, *files_form.ROW_FIELDS, *volumes_form.ROW_FIELDS)
+LIST_FIELDS = (
+    "calls",
+    *secrets_form.ROW_FIELDS,
+    *files_form.ROW_FIELDS,
+    *volumes_form.ROW_FIELDS,
+    *ports_form.ROW_FIELDS,
+)
 """Form fields posted once per ticked box, or once per row."""
 
 
@@ -258,13 +264,13 @@ def create_app(console: Console, settings: Settings, codec: SessionCodec | None 
         return RedirectResponse(f"/services/{form.name}?committed={saved.commit}", status_code=303)
 
     def _current(name: str) -> dict[str, Any]:
-        """The rows of a service's secrets, files and disks as its files say (and how many files the form
+        """The rows of a service's secrets, files, disks and other ports as its files say (and how many files the form
         keeps as written), for a form shown again without them."""
         try:
             fields = current_fields(name, console.files_of(name))
         except CannotEdit:
             return {}
-        return {key: fields[key] for key in ("secrets", "files", "files_kept", "volumes")}
+        return {key: fields[key] for key in ("secrets", "files", "files_kept", "volumes", "ports")}
 
     def _form_page(
         request: Request, who: Person, values: dict[str, Any], checked: Checked, *, new: bool, status: int = 200
@@ -509,6 +515,7 @@ def _shown_fields(fields: dict[str, Any]) -> dict[str, Any]:
         "secrets": secrets_form.rows(fields),
         "files": files_form.rows(fields),
         "volumes": volumes_form.rows(fields),
+        "ports": ports_form.rows(fields),
     }
     for name, rows in posted_rows.items():
         if rows is not None:  # else as the files say (a form shown again without them must not drop them)

@@ -17,8 +17,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from dockyard.console import files_form, secrets_form, settings_form, volumes_form
+from dockyard.console import files_form, ports_form, secrets_form, settings_form, volumes_form
 from dockyard.console.files_form import FileForm
+from dockyard.console.ports_form import PortForm
 from dockyard.console.resource_ids import WHAT, NameTaken
 from dockyard.console.secrets_form import SecretForm
 from dockyard.console.settings_form import PREFIX
@@ -39,6 +40,7 @@ FIELDS = (
         "secrets",
         "files",
         "volumes",
+        "ports",
     ),
 )
 EVERY_FIELD = (*FIELDS, *(setting.name for setting in settings_form.setting_fields()))
@@ -128,6 +130,8 @@ class ServiceForm:
     """The text files of its container (files_form.py); None: as its files say."""
     volumes: tuple[VolumeForm, ...] | None = None
     """The disks its container mounts (volumes_form.py); None: as its score.yaml says."""
+    ports: tuple[PortForm, ...] | None = None
+    """Its ports beside `port` and its metrics port (ports_form.py); None: as its score.yaml says."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -151,6 +155,7 @@ class ServiceForm:
             "secrets": None if self.secrets is None else [secret.as_json() for secret in self.secrets],
             "files": None if self.files is None else [file.as_json() for file in self.files],
             "volumes": None if self.volumes is None else [volume.as_json() for volume in self.volumes],
+            "ports": None if self.ports is None else [port.as_json() for port in self.ports],
         }
 
 
@@ -279,6 +284,12 @@ def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
     errors += [FieldError("files", problem) for problem in problems]
     volumes, problems = volumes_form.parse(posted["volumes"] if "volumes" in posted else volumes_form.rows(posted))
     errors += [FieldError("volumes", problem) for problem in problems]
+    ports, problems = ports_form.parse(posted["ports"] if "ports" in posted else ports_form.rows(posted))
+    errors += [FieldError("ports", problem) for problem in problems]
+    if ports and runs != "always":
+        errors.append(FieldError("ports", "a job runs to completion and has no ports: clear them, or run always"))
+    elif ports and not text("port"):
+        errors.append(FieldError("ports", "give the port it listens on first: the other ports are published beside it"))
     form = ServiceForm(
         name=name,
         team=team,
@@ -302,6 +313,7 @@ def parse_fields(posted: Mapping[str, Any]) -> tuple[ServiceForm, list[FieldErro
         secrets=secrets,
         files=files,
         volumes=volumes,
+        ports=ports,
     )
     return form, errors
 
@@ -423,6 +435,8 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
     }
     variables = {k: v for k, v in (container.get("variables") or {}).items() if k not in automatic}
     port, metrics_port = _first_port(score), _metrics_port(score, settings)
+    service = score.get("service") if isinstance(score.get("service"), dict) else {}
+    other_ports = ports_form.shown(service.get("ports"), (_own_metrics_port(score, settings),))
     return {
         "name": name,
         "team": settings.get("team") or "",
@@ -442,6 +456,7 @@ def current_fields(name: str, existing: Mapping[str, bytes]) -> dict[str, Any]:
         "calls": sorted(calls),
         "secrets": secrets_form.shown(resources),
         **dict(zip(("files", "files_kept"), files_form.shown(container, existing, container_file), strict=True)),
+        "ports": other_ports,
         "volumes": volumes_form.shown(resources, container, volumes_form.sources_elsewhere(containers, first)),
         **{setting.name: settings_form.shown(setting, settings) for setting in settings_form.setting_fields()},
     }
@@ -563,6 +578,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     except files_form.NotAFile as kept:
         raise CannotEdit(str(kept), "files") from None
     _ports(score, form.port)
+    _other_ports(score, settings, form)
     _probes(container, form.health_path, form.port, old_port)
     if resources:
         score["resources"] = resources
@@ -612,6 +628,10 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
             span = _span(written_score, ("resources", rid))
             if span is not None:
                 result.spans.setdefault(name, []).append((f"{base}/score.yaml", *span))
+    for port in form.ports or ():
+        span = _span(written_score, ("service", "ports", port.name))
+        if span is not None:
+            result.spans.setdefault("ports", []).append((f"{base}/score.yaml", *span))
     for name in ("files", "volumes"):
         span = _span(written_score, ("containers", container_name, name))
         if span is not None:
@@ -784,6 +804,31 @@ def _listen(entry: CommentedMap, port: int) -> None:
         entry.pop("targetPort", None)
     else:
         entry["targetPort"] = port
+
+
+def _own_metrics_port(score: Any, settings: Any) -> str | None:
+    """The port of its own that `metrics.port` names (None: none, or the service's first port)."""
+    metrics = settings.get("metrics") if isinstance(settings, dict) else None
+    named = metrics.get("port") if isinstance(metrics, dict) else None
+    service = score.get("service")
+    ports = service.get("ports") if isinstance(service, dict) else None
+    if not isinstance(ports, dict) or not isinstance(named, str):
+        return None
+    return named if named in ports and named != next(iter(ports), None) else None
+
+
+def _other_ports(score: CommentedMap, settings: CommentedMap, form: ServiceForm) -> None:
+    """The ports beside the first and the metrics port's own, as the form says (none without a first)."""
+    service = score.get("service")
+    ports = service.get("ports") if isinstance(service, dict) else None
+    if not isinstance(ports, CommentedMap):
+        return
+    skipped = (_own_metrics_port(score, settings),)
+    taken = ports_form.taken_by_form(form.ports, ports, skipped)
+    if taken is not None:
+        which = "the port it listens on" if taken == next(iter(ports)) else "its metrics port"
+        raise CannotEdit(f"`{taken}` is the name of {which}: give the other port another name", "ports")
+    ports_form.write(ports, form.ports, skipped)
 
 
 def _metrics_port(score: Any, settings: Any) -> int | None:
