@@ -15,6 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from dockyard.console import settings_form
+from dockyard.console.rows import parse_rows, posted_rows
 from dockyard.console.text import NOT_TEXT, NOT_TEXT_PROBLEM
 from dockyard.errors import printable
 
@@ -49,43 +50,32 @@ def _placeholders(expand: bool) -> str:
 def rows(posted: Mapping[str, Any]) -> list[dict[str, Any]] | None:
     """The page's files as the API's objects (a row with neither path nor content is none); None
     when the page posted none (the request does not name the files)."""
-    if not any(name in posted for name in ROW_FIELDS):
+    found = posted_rows(posted, ROW_FIELDS)
+    if found is None:
         return None
-    columns = [posted.get(name) or [] for name in ROW_FIELDS]
-    columns = [column if isinstance(column, list) else [column] for column in columns]
-    found = []
-    for index in range(max(len(column) for column in columns)):
-        target, content, placeholders = (str(c[index]) if index < len(c) else "" for c in columns)
-        if target.strip() or content.strip():
-            found.append({"target": target.strip(), "content": content, "placeholders": placeholders or "filled"})
-    return found
+    return [
+        {"target": target.strip(), "content": content, "placeholders": placeholders or "filled"}
+        for target, content, placeholders in found
+        if target.strip() or content.strip()
+    ]
 
 
 def parse(raw: Any) -> tuple[tuple[FileForm, ...] | None, list[str]]:
     """The files a request names (a list of objects with target, content and placeholders), and what
     is wrong with them; None when it names none. A browser's line ends (CR LF) become LF."""
-    if raw is None:
-        return None, []
-    if not isinstance(raw, list) or not all(isinstance(item, Mapping) for item in raw):
-        return None, ["must be a list of files, each with `target`, `content` and `placeholders`"]
-    problems: list[str] = []
-    found: list[FileForm] = []
-    for item in raw:
-        file = _file(item)
-        if isinstance(file, FileForm) and any(f.target == file.target for f in found):
-            file = f"`{file.target}` is given twice: one content per path"
-        if isinstance(file, str):
-            problems.append(file)
-        else:
-            found.append(file)
-    return tuple(found), problems
+    return parse_rows(raw, ("file", "files"), ("target", "content", "placeholders"), _file, _same_path)
+
+
+def _same_path(file: FileForm, before: list[FileForm]) -> str | None:
+    return (
+        f"`{file.target}` is given twice: one content per path"
+        if any(f.target == file.target for f in before)
+        else None
+    )
 
 
 def _file(item: Mapping[str, Any]) -> FileForm | str:
     """The file `item` names, or what is wrong with it."""
-    unknown = sorted(set(item) - {"target", "content", "placeholders"})
-    if unknown:
-        return f"a file has no `{printable(str(unknown[0])[:63])}`: give `target`, `content` and `placeholders`"
     target, content = item.get("target"), item.get("content")
     if not isinstance(target, str) or not target:
         return "a file needs the path it has in the container, e.g. /etc/app/config.yaml"

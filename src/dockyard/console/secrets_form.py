@@ -15,6 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from dockyard.console import settings_form
 from dockyard.console.resource_ids import ID, NameTaken, describe
+from dockyard.console.rows import parse_rows, posted_rows
 from dockyard.errors import printable
 from dockyard.render.provisioners.secret import SOURCES
 
@@ -61,37 +62,22 @@ def automatic(secrets: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
 def rows(posted: Mapping[str, Any]) -> list[dict[str, Any]] | None:
     """The page's rows as the API's objects (a row left empty is no secret); None when the page
     posted none (the request does not name the secrets)."""
-    if not any(name in posted for name in ROW_FIELDS):
+    found = posted_rows(posted, ROW_FIELDS)
+    if found is None:
         return None
-    columns = [posted.get(name) or [] for name in ROW_FIELDS]
-    columns = [column if isinstance(column, list) else [column] for column in columns]
-    found = []
-    for index in range(max(len(column) for column in columns)):
-        rid, keys, source, store = (str(c[index]).strip() if index < len(c) else "" for c in columns)
-        if rid or keys or store:
-            found.append({"id": rid, "keys": keys, "from": source or "outside", "store": store})
-    return found
+    return [
+        {"id": rid, "keys": keys, "from": source or "outside", "store": store}
+        for rid, keys, source, store in ([value.strip() for value in row] for row in found)
+        if rid or keys or store
+    ]
 
 
 def parse(raw: Any) -> tuple[tuple[SecretForm, ...] | None, list[str]]:
     """The secrets a request names (a list of objects with id, keys, from and store; keys a list or
     text separated by commas or spaces), and what is wrong with them; None when it names none."""
-    if raw is None:
-        return None, []
-    if not isinstance(raw, list) or not all(isinstance(item, Mapping) for item in raw):
-        return None, ["must be a list of secrets, each with `id`, `keys`, `from` and `store`"]
-    problems: list[str] = []
-    found: list[SecretForm] = []
-    for item in raw:
-        secret = _secret(item)
-        if isinstance(secret, SecretForm) and any(s.id == secret.id for s in found):
-            secret = f"`{secret.id}` names two secrets: give each its own name"
-        if isinstance(secret, str):
-            problems.append(secret)
-        else:
-            found.append(secret)
+    found, problems = parse_rows(raw, ("secret", "secrets"), ("id", "keys", "from", "store"), _secret, _same_name)
     given: dict[str, tuple[str, str]] = {}
-    for secret in found:
+    for secret in found or ():
         for key in secret.keys:
             name = variable(secret.id, key)
             if name in given and not problems:
@@ -101,14 +87,17 @@ def parse(raw: Any) -> tuple[tuple[SecretForm, ...] | None, list[str]]:
                     "rename one of the keys"
                 )
             given.setdefault(name, (secret.id, key))
-    return tuple(found), problems
+    return found, problems
+
+
+def _same_name(secret: SecretForm, before: list[SecretForm]) -> str | None:
+    return (
+        f"`{secret.id}` names two secrets: give each its own name" if any(s.id == secret.id for s in before) else None
+    )
 
 
 def _secret(item: Mapping[str, Any]) -> SecretForm | str:
     """The secret `item` names, or what is wrong with it."""
-    unknown = sorted(set(item) - {"id", "keys", "from", "store"})
-    if unknown:
-        return f"a secret has no `{printable(str(unknown[0])[:63])}`: give `id`, `keys`, `from` and `store`"
     rid, keys = item.get("id"), _keys(item.get("keys"))
     if rid in (None, ""):
         which = f"the secret with the keys `{printable(', '.join(keys)[:63])}`" if keys else "a secret"

@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from dockyard.console import settings_form
 from dockyard.console.resource_ids import ID, NameTaken, describe
+from dockyard.console.rows import parse_rows, posted_rows
 from dockyard.console.text import NOT_TEXT
 from dockyard.errors import printable
 
@@ -40,45 +41,32 @@ class VolumeForm:
 def rows(posted: Mapping[str, Any]) -> list[dict[str, Any]] | None:
     """The page's disks as the API's objects (a row left empty is none); None when the page posted
     none (the request does not name the disks)."""
-    if not any(name in posted for name in ROW_FIELDS):
+    found = posted_rows(posted, ROW_FIELDS)
+    if found is None:
         return None
-    columns = [posted.get(name) or [] for name in ROW_FIELDS]
-    columns = [column if isinstance(column, list) else [column] for column in columns]
-    found = []
-    for index in range(max(len(column) for column in columns)):
-        rid, target, size = (str(c[index]).strip() if index < len(c) else "" for c in columns)
-        if rid or target:
-            found.append({"id": rid, "target": target, "size": size})
-    return found
+    return [
+        {"id": rid, "target": target, "size": size}
+        for rid, target, size in ([value.strip() for value in row] for row in found)
+        if rid or target
+    ]
 
 
 def parse(raw: Any) -> tuple[tuple[VolumeForm, ...] | None, list[str]]:
     """The disks a request names (a list of objects with id, target and size), and what is wrong
     with them; None when it names none."""
-    if raw is None:
-        return None, []
-    if not isinstance(raw, list) or not all(isinstance(item, Mapping) for item in raw):
-        return None, ["must be a list of disks, each with `id`, `target` and `size`"]
-    problems: list[str] = []
-    found: list[VolumeForm] = []
-    for item in raw:
-        volume = _volume(item)
-        if isinstance(volume, VolumeForm) and any(v.id == volume.id for v in found):
-            volume = f"`{volume.id}` names two disks: give each its own name"
-        elif isinstance(volume, VolumeForm) and any(v.target == volume.target for v in found):
-            volume = f"two disks are mounted at `{volume.target}`: give each its own path"
-        if isinstance(volume, str):
-            problems.append(volume)
-        else:
-            found.append(volume)
-    return tuple(found), problems
+    return parse_rows(raw, ("disk", "disks"), ("id", "target", "size"), _volume, _clash)
+
+
+def _clash(volume: VolumeForm, before: list[VolumeForm]) -> str | None:
+    if any(v.id == volume.id for v in before):
+        return f"`{volume.id}` names two disks: give each its own name"
+    if any(v.target == volume.target for v in before):
+        return f"two disks are mounted at `{volume.target}`: give each its own path"
+    return None
 
 
 def _volume(item: Mapping[str, Any]) -> VolumeForm | str:
     """The disk `item` names, or what is wrong with it."""
-    unknown = sorted(set(item) - {"id", "target", "size"})
-    if unknown:
-        return f"a disk has no `{printable(str(unknown[0])[:63])}`: give `id`, `target` and `size`"
     rid, target, size = item.get("id"), item.get("target"), item.get("size")
     if rid in (None, ""):
         return "a disk has no name: give it one (lower-case letters, digits and dashes)"

@@ -100,16 +100,7 @@ def test_a_file_the_form_cannot_show_is_kept_and_never_taken_over(
     signed_in: Callable[..., TestClient], repo: Path
 ) -> None:
     client = signed_in("editor")
-    score = (
-        (repo / SCORE)
-        .read_text()
-        .replace(
-            '        mode: "0644"\n',
-            '        mode: "0644"\n      - target: /srv/logo.png\n        binaryContent: iVBORw0KGgo=\n',
-        )
-    )
-    (repo / SCORE).write_text(score)
-    git(repo, "commit", "-qam", "a binary file")
+    _with_files(repo, "      - target: /srv/logo.png\n        binaryContent: iVBORw0KGgo=\n")
     page = client.get("/services/web/edit").text
     assert "1 more file (binary, or read from outside the service's folder) is kept as written." in page
     assert 'value="/srv/logo.png"' not in page
@@ -208,16 +199,7 @@ def test_the_services_own_files_are_never_shown_or_written_as_a_containers_file(
     signed_in: Callable[..., TestClient], repo: Path
 ) -> None:
     client = signed_in("editor")
-    score = (
-        (repo / SCORE)
-        .read_text()
-        .replace(
-            '        mode: "0644"\n',
-            '        mode: "0644"\n      - target: /srv/score.yaml\n        source: score.yaml\n',
-        )
-    )
-    (repo / SCORE).write_text(score)
-    git(repo, "commit", "-qam", "its own score mounted")
+    score = _with_files(repo, "      - target: /srv/score.yaml\n        source: score.yaml\n")
     page = client.get("/services/web/edit").text
     assert 'value="/srv/score.yaml"' not in page and "1 more file" in page
     taken = client.put("/api/services/web", json={**WEB, "files": [{"target": "/srv/score.yaml", "content": "x"}]})
