@@ -323,6 +323,19 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
             "  hint: publish one of them on another number (`port`; the container's stays in `targetPort`)",
         ],
     ),
+    "a metrics port named in a layer that names no port": (
+        lambda r: replace(
+            r,
+            "services/orders/overrides/prod.yaml",
+            "replicas: 3\n",
+            "replicas: 3\nmetrics:\n  port: admin\n",
+        ),
+        [
+            "services/orders/score.yaml:32:5: the layers name `admin` as the metrics port (metrics.port), but the "
+            "service has no port of that name (ports: http, metrics): name one of its ports there, or give it that "
+            "port"
+        ],
+    ),
     "a service depends on itself": (
         lambda r: replace(r, "services/orders/score.yaml", "  api:\n    type: api", "  orders:\n    type: service"),
         ["services/orders/score.yaml:40:3: service `orders` depends on itself"],

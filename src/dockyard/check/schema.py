@@ -14,7 +14,6 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
-from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -110,10 +109,7 @@ Verdict = tuple[bool, tuple[tuple[str, str], ...]]
 
 def _verdict(directory: Path, rendered: Rendered, crd_schema: bytes | None) -> Verdict:
     validator = _crd_validator(crd_schema) if crd_schema else _validator(directory, rendered.api_version, rendered.kind)
-    if validator is None:
-        return False, ()
-    errors = tuple((dotted(tuple(e.instance_path)), e.message) for e in validator.iter_errors(rendered.manifest))
-    return True, errors
+    return _judged(validator, rendered)
 
 
 @cache
@@ -147,33 +143,44 @@ def check_schemas(bundle: Bundle, kubernetes_version: str, *, crds_elsewhere: bo
     directory = schema_directory(kubernetes_version)
     from_crds = _crd_schemas(bundle.objects)
     cached = cache_dir()
-    many = Counter((rendered.api_version, rendered.kind) for rendered in bundle.objects)
-    findings = []
+    kinds: dict[tuple[str, str], list[Rendered]] = {}
     for rendered in bundle.objects:
-        name = str(ObjectId.of(rendered.manifest))
-        crd_schema = from_crds.get((rendered.api_version, rendered.kind))
-        looked_up = cached if many[(rendered.api_version, rendered.kind)] < JUDGED_DIRECTLY_FROM else None
-        key = _key(directory, rendered, crd_schema) if looked_up else ""
-        verdict = read_cached(looked_up, key) if looked_up else None
-        if not (isinstance(verdict, tuple) and len(verdict) == 2):
-            verdict = _verdict(directory, rendered, crd_schema)
-            if looked_up:
-                write_cached(looked_up, key, verdict)
-        has_schema, errors = verdict
-        if not has_schema:
-            if crds_elsewhere:
+        kinds.setdefault((rendered.api_version, rendered.kind), []).append(rendered)
+    findings = []
+    for (api_version, kind), objects in kinds.items():
+        crd_schema = from_crds.get((api_version, kind))
+        if len(objects) >= JUDGED_DIRECTLY_FROM:  # the kind's validator, once, on each object
+            validator = _crd_validator(crd_schema) if crd_schema else _validator(directory, api_version, kind)
+            verdicts = (_judged(validator, rendered) for rendered in objects)
+        else:
+            verdicts = (_remembered(cached, directory, rendered, crd_schema) for rendered in objects)
+        for rendered, (has_schema, errors) in zip(objects, verdicts, strict=True):
+            if has_schema and not errors:
                 continue
-            findings.append(
-                Finding(
-                    rendered.source.position,
-                    name,
-                    "",
-                    "schema",
-                    f"no schema for {rendered.kind} in {rendered.api_version} (Kubernetes "
-                    f"{kubernetes_version}, or a CRD in the render)",
-                )
-            )
-            continue
-        for field, message in errors:
-            findings.append(Finding(rendered.source.position, name, field, "schema", message))
+            name = str(ObjectId.of(rendered.manifest))
+            if not has_schema:
+                if not crds_elsewhere:
+                    problem = f"no schema for {kind} in {api_version} (Kubernetes {kubernetes_version}, or a CRD "
+                    problem += "in the render)"
+                    findings.append(Finding(rendered.source.position, name, "", "schema", problem))
+                continue
+            for field, message in errors:
+                findings.append(Finding(rendered.source.position, name, field, "schema", message))
     return sorted(findings)
+
+
+def _judged(validator: Any, rendered: Rendered) -> Verdict:
+    if validator is None:
+        return False, ()
+    return True, tuple((dotted(tuple(e.instance_path)), e.message) for e in validator.iter_errors(rendered.manifest))
+
+
+def _remembered(cached: Path | None, directory: Path, rendered: Rendered, crd_schema: bytes | None) -> Verdict:
+    """The object's verdict from the parse cache, else judged (and kept there)."""
+    key = _key(directory, rendered, crd_schema) if cached else ""
+    verdict = read_cached(cached, key) if cached else None
+    if not (isinstance(verdict, tuple) and len(verdict) == 2):
+        verdict = _verdict(directory, rendered, crd_schema)
+        if cached:
+            write_cached(cached, key, verdict)
+    return verdict

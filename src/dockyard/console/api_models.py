@@ -56,7 +56,7 @@ class VolumeFields(_Described):
 class PortFields(_Described):
     """A port beside the one the service listens on and its metrics port."""
 
-    name: str = Field(description="At most 15 lower-case letters, digits and dashes, with a letter.")
+    name: str = Field(description="2 to 15 lower-case letters, digits and dashes, with a letter.")
     port: int | str = Field(description="The container's port (1-65535).")
     published: int | str | None = Field(None, description="The number it is published on (empty: the same).")
     protocol: Literal["TCP", "UDP"] | None = Field(None, description="TCP (the default) or UDP.")

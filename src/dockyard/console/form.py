@@ -577,6 +577,16 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
         sources = files_form.write(container, form.files, existing, container_file)
     except files_form.NotAFile as kept:
         raise CannotEdit(str(kept), "files") from None
+    if form.port is None and form.ports is None:
+        service = score.get("service")
+        remaining = ports_form.present(service.get("ports") if isinstance(service, dict) else None, ())
+        remaining.pop(_own_metrics_port(score, settings) or "", None)
+        if remaining:
+            raise CannotEdit(
+                f"the service has other ports ({', '.join(remaining)}): remove them too, or keep the port it listens "
+                "on",
+                "port",
+            )
     _ports(score, form.port)
     _other_ports(score, settings, form)
     _probes(container, form.health_path, form.port, old_port)
@@ -596,10 +606,11 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     _job(settings, form)
     for name, value in form.settings:
         settings_form.write(settings, settings_form.by_name()[name].path, value)
+    others = frozenset(port.name for port in form.ports or ())
     if form.runs != "always":  # a job has no ports: nothing of theirs is scraped
         _metrics(base, score, settings, None, shown=True)
     elif form.metrics_named:
-        _metrics(base, score, settings, form.metrics_port, shown=shown_metrics)
+        _metrics(base, score, settings, form.metrics_port, shown=shown_metrics, others=others)
     files = {f"{base}/score.yaml": _dump(score, SCORE_HEADER, score_bytes is not None)}
     files |= {f"{base}/{source}": data for source, data in sources.items()}
     contract_file = None
@@ -632,6 +643,10 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
         span = _span(written_score, ("service", "ports", port.name))
         if span is not None:
             result.spans.setdefault("ports", []).append((f"{base}/score.yaml", *span))
+    own = _own_metrics_port(written_score, _load(files[f"{base}/dockyard.yaml"]))
+    span = _span(written_score, ("service", "ports", own)) if own is not None else None
+    if span is not None:
+        result.spans.setdefault("metrics_port", []).append((f"{base}/score.yaml", *span))
     for name in ("files", "volumes"):
         span = _span(written_score, ("containers", container_name, name))
         if span is not None:
@@ -823,7 +838,9 @@ def _other_ports(score: CommentedMap, settings: CommentedMap, form: ServiceForm)
     ports = service.get("ports") if isinstance(service, dict) else None
     if not isinstance(ports, CommentedMap):
         return
-    skipped = (_own_metrics_port(score, settings),)
+    own = _own_metrics_port(score, settings)
+    removing_metrics = form.metrics_named and form.metrics_port is None
+    skipped = () if removing_metrics and own in {port.name for port in form.ports or ()} else (own,)
     taken = ports_form.taken_by_form(form.ports, ports, skipped)
     if taken is not None:
         which = "the port it listens on" if taken == next(iter(ports)) else "its metrics port"
@@ -845,12 +862,21 @@ def _metrics_port(score: Any, settings: Any) -> int | None:
     return port if isinstance(port, int) else None
 
 
-def _metrics(base: str, score: CommentedMap, settings: CommentedMap, port: int | None, *, shown: bool) -> None:
+def _metrics(
+    base: str,
+    score: CommentedMap,
+    settings: CommentedMap,
+    port: int | None,
+    *,
+    shown: bool,
+    others: frozenset[str] = frozenset(),
+) -> None:
     """`metrics.port` naming the service port the container serves metrics on: its main port when
     they are the same, a port of its own already serving it, else a new one (named and published
-    on numbers no other port has). With none, the setting and the port of its own are removed (the
-    rest of `metrics`, its path, kept; the comment lines after each kept), unless the form showed
-    no port (`shown`): a name of no port stays for validate to report at the field."""
+    on numbers no other port has). With none, the setting and the port of its own the form made
+    (`metrics`) are removed (the rest of `metrics`, its path, kept; the comment lines after each
+    kept), unless the form showed no port (`shown`): a name of no port stays for validate to report
+    at the field. `others`: the other ports the form shows, never taken as the metrics port's own."""
     metrics = settings.get("metrics")
     named = metrics.get("port") if isinstance(metrics, dict) else None
     if named is not None and not isinstance(named, str):
@@ -862,19 +888,27 @@ def _metrics(base: str, score: CommentedMap, settings: CommentedMap, port: int |
     ports = service.get("ports") if isinstance(service, dict) else None
     ports = ports if isinstance(ports, CommentedMap) else CommentedMap()
     main = next(iter(ports), None)
-    own = named if named in ports and named != main else None
+    own = named if named in ports and named != main and named not in others else None
+    made = own if own is not None and re.fullmatch(METRICS_PORT + r"(-[0-9]+)?", own) else None
     if port is None:
         if named is None or not shown:
             return
-        if own is not None:
-            settings_form.write(score, ("service", "ports", own), None)
+        if made is not None:
+            settings_form.write(score, ("service", "ports", made), None)
         settings_form.write(settings, ("metrics", "port"), None)
         return
     if main is not None and _first_port(score) == port:
         wanted = main
-        if own is not None:
-            settings_form.write(score, ("service", "ports", own), None)
+        if made is not None:
+            settings_form.write(score, ("service", "ports", made), None)
     else:
+        listening = [n for n in others if isinstance(ports.get(n), dict) and _container_port(ports[n]) == port]
+        if listening:
+            raise CannotEdit(
+                f"the other port `{listening[0]}` listens on {port} already: give the metrics port its own number, "
+                "or remove that port",
+                "metrics_port",
+            )
         wanted = own or _serving(ports, port, main) or _free_name(ports)
         entry = ports.get(wanted)
         if not isinstance(entry, CommentedMap):
@@ -886,6 +920,10 @@ def _metrics(base: str, score: CommentedMap, settings: CommentedMap, port: int |
             _listen(entry, port)
     if named != wanted:
         settings_form.write(settings, ("metrics", "port"), wanted)
+
+
+def _container_port(entry: Mapping[str, Any]) -> Any:
+    return entry.get("targetPort", entry.get("port"))
 
 
 def _serving(ports: CommentedMap, port: int, main: str | None) -> str | None:

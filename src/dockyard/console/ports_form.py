@@ -12,12 +12,14 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from dockyard.console import settings_form
+from dockyard.console.rows import parse_rows, posted_rows
 from dockyard.errors import printable
 
 ROW_FIELDS = ("port_name", "port_number", "port_published", "port_protocol")
 """The page's fields, posted once per port (the API takes `ports`, a list of objects)."""
-NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?")
-"""A port's name as Kubernetes takes one: at most 15 lower-case letters, digits and dashes."""
+NAME = re.compile(r"[a-z0-9][-a-z0-9]{0,13}[a-z0-9]")
+"""A port's name as Kubernetes and Score take one: 2 to 15 lower-case letters, digits and dashes."""
+NUMBER = re.compile(r"[0-9]{1,5}")
 PROTOCOLS = ("TCP", "UDP")
 
 
@@ -37,51 +39,38 @@ class PortForm:
 def rows(posted: Mapping[str, Any]) -> list[dict[str, Any]] | None:
     """The page's ports as the API's objects (a row left empty is none); None when the page posted
     none (the request does not name the other ports)."""
-    if not any(name in posted for name in ROW_FIELDS):
+    found = posted_rows(posted, ROW_FIELDS)
+    if found is None:
         return None
-    columns = [posted.get(name) or [] for name in ROW_FIELDS]
-    columns = [column if isinstance(column, list) else [column] for column in columns]
-    found = []
-    for index in range(max(len(column) for column in columns)):
-        name, port, published, protocol = (str(c[index]).strip() if index < len(c) else "" for c in columns)
-        if name or port or published:
-            found.append({"name": name, "port": port, "published": published, "protocol": protocol or "TCP"})
-    return found
+    return [
+        {"name": name, "port": port, "published": published, "protocol": protocol or "TCP"}
+        for name, port, published, protocol in ([value.strip() for value in row] for row in found)
+        if name or port or published
+    ]
 
 
 def parse(raw: Any) -> tuple[tuple[PortForm, ...] | None, list[str]]:
     """The other ports a request names (a list of objects with name, port, published and protocol),
     and what is wrong with them; None when it names none."""
-    if raw is None:
-        return None, []
-    if not isinstance(raw, list) or not all(isinstance(item, Mapping) for item in raw):
-        return None, ["must be a list of ports, each with `name`, `port`, `published` and `protocol`"]
-    problems: list[str] = []
-    found: list[PortForm] = []
-    for item in raw:
-        port = _port(item)
-        if isinstance(port, PortForm) and any(p.name == port.name for p in found):
-            port = f"`{port.name}` names two ports: give each its own name"
-        elif isinstance(port, PortForm) and any(p.published == port.published for p in found):
-            port = f"two ports are published on {port.published}: give each its own number"
-        if isinstance(port, str):
-            problems.append(port)
-        else:
-            found.append(port)
-    return tuple(found), problems
+    return parse_rows(raw, ("port", "ports"), ("name", "port", "published", "protocol"), _port, _clash)
+
+
+def _clash(port: PortForm, before: list[PortForm]) -> str | None:
+    if any(p.name == port.name for p in before):
+        return f"`{port.name}` names two ports: give each its own name"
+    if any((p.published, p.protocol) == (port.published, port.protocol) for p in before):
+        return f"two ports are published on {port.published}/{port.protocol}: give each its own number"
+    return None
 
 
 def _port(item: Mapping[str, Any]) -> PortForm | str:
     """The port `item` names, or what is wrong with it."""
-    unknown = sorted(set(item) - {"name", "port", "published", "protocol"})
-    if unknown:
-        return f"a port has no `{printable(str(unknown[0])[:63])}`: give `name`, `port`, `published` and `protocol`"
     name = item.get("name")
     if name in (None, ""):
-        return "a port has no name: give it one (at most 15 lower-case letters, digits and dashes)"
+        return "a port has no name: give it one (2 to 15 lower-case letters, digits and dashes)"
     if not isinstance(name, str) or not NAME.fullmatch(name) or "--" in name or not re.search("[a-z]", name):
         return (
-            f"`{printable(str(name)[:63])}` is not a port's name: at most 15 lower-case letters, digits and dashes, "
+            f"`{printable(str(name)[:63])}` is not a port's name: 2 to 15 lower-case letters, digits and dashes, "
             "with a letter, starting and ending with a letter or digit"
         )
     port = _number(item.get("port"))
@@ -100,7 +89,7 @@ def _port(item: Mapping[str, Any]) -> PortForm | str:
 def _number(raw: Any) -> int | None:
     if isinstance(raw, bool):
         return None
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if isinstance(raw, str) and NUMBER.fullmatch(raw.strip()):
         raw = int(raw.strip())
     return raw if isinstance(raw, int) and 1 <= raw <= 65535 else None
 

@@ -64,6 +64,14 @@ def render_service(
     service: Service, namespace: str, wiring: Wiring, environment: str, repo_files: Mapping[str, bytes]
 ) -> list[dict[str, Any]]:
     settings = service.settings
+    named = settings.metrics.port
+    if settings.job is None and named and all(port.name != named for port in service.ports):
+        ports = ", ".join(port.name for port in service.ports) or "none"
+        raise WorkloadProblem(
+            ("service", "ports") if service.ports else ("metadata", "name"),
+            f"the layers name `{named}` as the metrics port (metrics.port), but the service has no port of that name "
+            f"(ports: {ports}): name one of its ports there, or give it that port",
+        )
     files = _files(service, wiring.context, repo_files)
     volumes, mounts = _volumes(service, wiring.context, files)
     built, problems = {}, []

@@ -92,8 +92,11 @@ def test_the_page_posts_one_row_per_port(signed_in: Callable[..., TestClient], r
         ([{"name": "grpc", "port": True}], {}, "port `grpc`: give the port the container listens on (1-65535)"),
         ([{"name": "grpc", "port": 9000, "published": "x"}], {}, "port `grpc`: the number it is published on"),
         ([{"name": "grpc", "port": 9000, "protocol": "SCTP"}], {}, "port `grpc`: its protocol is TCP or UDP"),
-        ([{"name": "a", "port": 1}, {"name": "a", "port": 2}], {}, "`a` names two ports"),
-        ([{"name": "a", "port": 1}, {"name": "b", "port": 1}], {}, "two ports are published on 1"),
+        ([{"name": "aa", "port": 1}, {"name": "aa", "port": 2}], {}, "`aa` names two ports"),
+        ([{"name": "aa", "port": 1}, {"name": "bb", "port": 1}], {}, "two ports are published on 1/TCP"),
+        ([{"name": "g", "port": 9000}], {}, "`g` is not a port's name: 2 to 15"),
+        ([{"name": "grpc", "port": "²"}], {}, "port `grpc`: give the port the container listens on (1-65535)"),
+        ([{"name": "grpc", "port": 9000, "published": "³"}], {}, "port `grpc`: the number it is published on"),
         ([{"name": "http", "port": 9000}], {}, "`http` is the name of the port it listens on"),
         ([{"name": "metrics", "port": 9000}], {}, "`metrics` is the name of its metrics port"),
         ([{"name": "grpc", "port": 9000}], {"runs": "when-started", "port": "", "health_path": ""}, "a job runs"),
@@ -119,3 +122,56 @@ def test_a_port_published_on_the_first_ports_number_is_refused_at_the_ports(
         "services/orders/score.yaml:32:13: port `web` is published on 80/TCP like port `http`: a Service's ports must "
         "differ (publish one of them on another number (`port`; the container's stays in `targetPort`))"
     ]
+
+
+def test_one_number_for_tcp_and_udp_is_two_ports(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    dns = [{"name": "dns", "port": 53}, {"name": "dns-udp", "port": 53, "protocol": "UDP"}]
+    answer = signed_in("editor").put("/api/services/orders", json={**ORDERS, "ports": dns})
+    assert answer.status_code == 200, answer.text
+    assert _ports(repo)["dns-udp"] == {"port": 53, "protocol": "UDP"}
+
+
+def test_the_first_port_emptied_while_others_remain_is_refused(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    client = signed_in("editor")
+    added = client.put("/api/services/orders", json={**ORDERS, "ports": [{"name": "grpc", "port": 9000}]})
+    assert added.status_code == 200, added.text
+    emptied = client.put("/api/services/orders", json={**ORDERS, "port": "", "metrics_port": "", "health_path": ""})
+    assert emptied.status_code == 422, emptied.text
+    assert emptied.json()["errors"]["port"] == [
+        "the service has other ports (grpc): remove them too, or keep the port it listens on"
+    ]
+
+
+def test_the_metrics_port_never_takes_another_port_over(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    client = signed_in("editor")
+    grpc = [{"name": "grpc", "port": 9000}]
+    taken = client.put("/api/services/orders", json={**ORDERS, "metrics_port": 9000, "ports": grpc})
+    assert taken.status_code == 422, taken.text
+    assert taken.json()["errors"]["metrics_port"] == [
+        "the other port `grpc` listens on 9000 already: give the metrics port its own number, or remove that port"
+    ]
+    reused = client.put(
+        "/api/services/orders", json={**ORDERS, "metrics_port": "", "ports": [{"name": "metrics", "port": 9100}]}
+    )
+    assert reused.status_code == 200, reused.text  # the metrics port goes, a port of that name takes its place
+    assert _ports(repo)["metrics"] == {"port": 9100}
+    assert "metrics" not in (repo / "services/orders/dockyard.yaml").read_text()
+
+
+def test_clearing_the_metrics_port_keeps_a_port_the_form_did_not_make(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    settings = repo / "services/orders/dockyard.yaml"
+    (repo / SCORE).write_text(
+        (repo / SCORE).read_text().replace("    metrics:\n      port: 9090", "    admin:\n      port: 9090")
+    )
+    settings.write_text(settings.read_text().replace("port: metrics", "port: admin"))
+    git(repo, "commit", "-qam", "an admin port by hand, scraped")
+    client = signed_in("editor")
+    assert 'name="metrics_port" value="9090"' in client.get("/services/orders/edit").text
+    cleared = client.put("/api/services/orders", json={**ORDERS, "metrics_port": ""})
+    assert cleared.status_code == 200, cleared.text
+    assert _ports(repo)["admin"] == {"port": 9090}  # now one of its other ports
+    assert 'name="port_name" value="admin"' in client.get("/services/orders/edit").text
