@@ -50,6 +50,7 @@ NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SCORE_HEADER = "# yaml-language-server: $schema=../../.dockyard/schemas/score.json\n"
 SETTINGS_HEADER = "# yaml-language-server: $schema=../../.dockyard/schemas/servicesettings.json\n"
+SETTINGS_HEADER_KEYS = ("apiVersion", "kind")
 CONTRACT_FILE = "openapi.yaml"
 DATABASE_VARIABLES = {"DB_HOST": "host", "DB_PORT": "port", "DB_NAME": "name", "DB_USER": "username"}
 DATABASE_VARIABLES |= {"DB_PASSWORD": "password"}
@@ -577,7 +578,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
         sources = files_form.write(container, form.files, existing, container_file)
     except files_form.NotAFile as kept:
         raise CannotEdit(str(kept), "files") from None
-    if form.port is None and form.ports is None:
+    if form.port is None and form.ports is None and form.runs == "always":
         service = score.get("service")
         remaining = ports_form.present(service.get("ports") if isinstance(service, dict) else None, ())
         remaining.pop(_own_metrics_port(score, settings) or "", None)
@@ -587,6 +588,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
                 "on",
                 "port",
             )
+    _require_own_folders(container, form)
     _ports(score, form.port)
     _other_ports(score, settings, form)
     _probes(container, form.health_path, form.port, old_port)
@@ -606,7 +608,12 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
     _job(settings, form)
     for name, value in form.settings:
         settings_form.write(settings, settings_form.by_name()[name].path, value)
-    others = frozenset(port.name for port in form.ports or ())
+    if form.ports is not None:
+        others = frozenset(port.name for port in form.ports)
+    else:  # as written: those beside the first and the metrics port's own
+        service = score.get("service")
+        written_ports = service.get("ports") if isinstance(service, dict) else None
+        others = frozenset(ports_form.present(written_ports, (_own_metrics_port(score, settings),)))
     if form.runs != "always":  # a job has no ports: nothing of theirs is scraped
         _metrics(base, score, settings, None, shown=True)
     elif form.metrics_named:
@@ -630,7 +637,8 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
                     "contract",
                 )
             files[f"{base}/{contract_file}"] = form.contract.encode()
-    files[f"{base}/dockyard.yaml"] = _dump(settings, SETTINGS_HEADER, settings_bytes is not None)
+    if settings_bytes is not None or set(settings) - set(SETTINGS_HEADER_KEYS):  # never a file of headers alone
+        files[f"{base}/dockyard.yaml"] = _dump(settings, SETTINGS_HEADER, settings_bytes is not None)
     result = Draft(form.name, files)
     _record_spans(result, base, container_name, (database, cache, bucket, route, api), contract_file, form.settings)
     written_score = _load(files[f"{base}/score.yaml"])
@@ -643,7 +651,7 @@ def draft(form: ServiceForm, existing: Mapping[str, bytes], inherited_team: str 
         span = _span(written_score, ("service", "ports", port.name))
         if span is not None:
             result.spans.setdefault("ports", []).append((f"{base}/score.yaml", *span))
-    own = _own_metrics_port(written_score, _load(files[f"{base}/dockyard.yaml"]))
+    own = _own_metrics_port(written_score, _load(files.get(f"{base}/dockyard.yaml")))
     span = _span(written_score, ("service", "ports", own)) if own is not None else None
     if span is not None:
         result.spans.setdefault("metrics_port", []).append((f"{base}/score.yaml", *span))
@@ -680,6 +688,12 @@ def _secret_variables(
                 raise CannotEdit(
                     f"`{name}`, the variable of the key `{key}` of the secret `{rid}`, is also the variable of "
                     f"{others[name]}: give the secret another name",
+                    "secrets",
+                )
+            if reference not in before.values() and wanted.get(name, reference) != reference:
+                raise CannotEdit(
+                    f"`{name}`, the variable of the key `{key}` of the secret `{rid}`, is also given in the "
+                    "variables: remove it there, or give the secret another name",
                     "secrets",
                 )
             if reference not in before.values() or written.get(name) == reference:
@@ -773,8 +787,10 @@ def _route(resources: CommentedMap, form: ServiceForm) -> str | None:
     present = _toggle(resources, "route", "public", bool(form.route_host))
     if present is not None:
         params = resources[present].setdefault("params", CommentedMap())
-        params["host"] = form.route_host
-        params["path"] = form.route_path
+        if params.get("host") != form.route_host:
+            params["host"] = form.route_host
+        if params.get("path", "/") != form.route_path:  # a route without a path is at /
+            params["path"] = form.route_path
         params.setdefault("port", 80)
     return present
 
@@ -815,10 +831,28 @@ def _ports(score: CommentedMap, port: int | None) -> None:
 
 def _listen(entry: CommentedMap, port: int) -> None:
     """A service port whose container listens on `port` (its published port kept)."""
+    if entry.get("targetPort", entry.get("port")) == port:
+        return  # as written (a `targetPort` equal to `port` stays)
     if entry.get("port") == port:
         entry.pop("targetPort", None)
     else:
         entry["targetPort"] = port
+
+
+def _require_own_folders(container: CommentedMap, form: ServiceForm) -> None:
+    """CannotEdit when a disk and a file of the container are mounted at one path (the pod would
+    not start)."""
+    files, volumes = container.get("files"), container.get("volumes")
+    file_targets = {
+        str(entry.get("target", key) if isinstance(files, list) else key)
+        for key, entry in (enumerate(files) if isinstance(files, list) else (files or {}).items())
+        if isinstance(entry, dict)
+    }
+    for key, entry in enumerate(volumes) if isinstance(volumes, list) else (volumes or {}).items():
+        target = str(entry.get("target", key) if isinstance(volumes, list) else key) if isinstance(entry, dict) else ""
+        if target in file_targets:
+            field = "volumes" if any(v.target == target for v in form.volumes or ()) else "files"
+            raise CannotEdit(f"a file and a disk are both mounted at `{target}`: give one of them another path", field)
 
 
 def _own_metrics_port(score: Any, settings: Any) -> str | None:
@@ -841,6 +875,17 @@ def _other_ports(score: CommentedMap, settings: CommentedMap, form: ServiceForm)
     own = _own_metrics_port(score, settings)
     removing_metrics = form.metrics_named and form.metrics_port is None
     skipped = () if removing_metrics and own in {port.name for port in form.ports or ()} else (own,)
+    first = ports[next(iter(ports))] if ports else None
+    for port in form.ports or ():
+        if isinstance(first, dict) and (port.port, port.protocol) == (
+            first.get("targetPort", first.get("port")),
+            first.get("protocol") or "TCP",
+        ):
+            raise CannotEdit(
+                f"port `{port.name}`: the container listens on {port.port} for its first port already: give it its "
+                "own port",
+                "ports",
+            )
     taken = ports_form.taken_by_form(form.ports, ports, skipped)
     if taken is not None:
         which = "the port it listens on" if taken == next(iter(ports)) else "its metrics port"
@@ -1014,7 +1059,7 @@ def _record_spans(
     form_settings: tuple[tuple[str, Any], ...] = (),
 ) -> None:
     score_file, settings_file = f"{base}/score.yaml", f"{base}/dockyard.yaml"
-    score, settings = _load(result.files[score_file]), _load(result.files[settings_file])
+    score, settings = _load(result.files[score_file]), _load(result.files.get(settings_file))
     database, cache, bucket, route, api = resource_ids
     places: list[tuple[str, str, CommentedMap | None, tuple[str, ...]]] = [
         ("name", score_file, score, ("metadata", "name")),

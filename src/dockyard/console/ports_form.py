@@ -60,6 +60,8 @@ def _clash(port: PortForm, before: list[PortForm]) -> str | None:
         return f"`{port.name}` names two ports: give each its own name"
     if any((p.published, p.protocol) == (port.published, port.protocol) for p in before):
         return f"two ports are published on {port.published}/{port.protocol}: give each its own number"
+    if any((p.port, p.protocol) == (port.port, port.protocol) for p in before):
+        return f"two ports listen on {port.port}/{port.protocol} in the container: give each its own port"
     return None
 
 
@@ -131,6 +133,8 @@ def write(ports: CommentedMap, wanted: tuple[PortForm, ...] | None, skipped: tup
         settings_form.write(ports, (name,), None)
     for port in wanted:
         entry = ports.get(port.name)
+        if isinstance(entry, CommentedMap) and port == _as_shown(port.name, entry):
+            continue  # as written (a `targetPort` equal to `port` stays)
         if not isinstance(entry, CommentedMap):
             ports[port.name] = entry = CommentedMap(port=port.published)
         elif entry.get("port") != port.published:
@@ -145,6 +149,10 @@ def write(ports: CommentedMap, wanted: tuple[PortForm, ...] | None, skipped: tup
                 settings_form.write(entry, ("protocol",), None)
             else:
                 entry["protocol"] = port.protocol
+
+
+def _as_shown(name: str, entry: Mapping[str, Any]) -> PortForm:
+    return PortForm(name, entry.get("targetPort", entry["port"]), entry["port"], entry.get("protocol") or "TCP")
 
 
 def taken_by_form(wanted: tuple[PortForm, ...] | None, ports: Any, skipped: tuple[str | None, ...]) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -56,3 +57,29 @@ def sign_in(client: TestClient, role: str = "editor", team: str = "shop", name: 
 @pytest.fixture
 def signed_in(client: TestClient) -> Callable[..., TestClient]:
     return lambda role="editor", team="shop": sign_in(client, role, team)
+
+
+def posted_page(page: str) -> dict[str, object]:
+    """What a browser posts for the page as it is (text inputs, chosen options, textareas, ticked boxes)."""
+    fields: dict[str, object] = {}
+
+    def add(name: str, value: str) -> None:
+        value = html.unescape(value)
+        if name in fields:
+            previous = fields[name]
+            fields[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            fields[name] = value
+
+    form = page.split('id="service-form"')[1].split("</form>")[0]
+    for tag in re.findall(r"<input [^>]*>", form):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name and ('type="checkbox"' not in tag or " checked" in tag) and 'type="file"' not in tag:
+            add(name.group(1), value.group(1) if value else ("on" if 'type="checkbox"' in tag else ""))
+    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', body) or re.search(r'<option value="([^"]*)"', body)
+        add(name, chosen.group(1) if chosen else "")
+    for name, body in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', form, re.S):
+        add(name, body.removeprefix("\n"))
+    return fields

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from dockyard import actions
 from dockyard.render import services
 from tests.helpers import git
+from tests.unit.console.conftest import posted_page
 
 WEB = {
     "name": "web",
@@ -310,37 +311,8 @@ def test_files_the_form_cannot_change_safely_are_kept_and_the_page_still_saves(
     assert f"{kept} more file" in page, why
     if "/etc/one" in entries:
         assert f'value="{NGINX}"' not in page, why
-    posted = _posted_page(page)
+    posted = posted_page(page)
     answer = client.post("/services/web", data={**posted, "replicas": "3"}, follow_redirects=False)
     assert answer.status_code == 303, (why, answer.text[-3000:])
     assert (repo / SCORE).read_text() == score, why
     assert (repo / "services/web/linked.conf").is_symlink()
-
-
-def _posted_page(page: str) -> dict[str, object]:
-    """What a browser posts for the page as it is (text inputs, chosen options, textareas, ticked boxes)."""
-    import html
-    import re
-
-    fields: dict[str, object] = {}
-
-    def add(name: str, value: str) -> None:
-        value = html.unescape(value)
-        if name in fields:
-            previous = fields[name]
-            fields[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
-            fields[name] = value
-
-    form = page.split('id="service-form"')[1].split("</form>")[0]
-    for tag in re.findall(r"<input [^>]*>", form):
-        name = re.search(r'name="([^"]+)"', tag)
-        value = re.search(r'value="([^"]*)"', tag)
-        if name and ('type="checkbox"' not in tag or " checked" in tag) and 'type="file"' not in tag:
-            add(name.group(1), value.group(1) if value else ("on" if 'type="checkbox"' in tag else ""))
-    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected', body) or re.search(r'<option value="([^"]*)"', body)
-        add(name, chosen.group(1) if chosen else "")
-    for name, body in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', form, re.S):
-        add(name, body.removeprefix("\n"))
-    return fields

@@ -130,9 +130,12 @@ def test_a_port_of_its_own_never_shares_a_published_number() -> None:
     assert "    metrics:\n      port: 9090\n      targetPort: 80\n" in new_score
     assert new_settings.endswith("metrics:\n  port: metrics\n")
     serving = score.replace("      targetPort: 8080\n", "      targetPort: 8080\n    grpc:\n      port: 9090\n")
-    new_score, new_settings = _draft(serving, settings, metrics_port=9090)  # a port already serves it: named
-    assert "    metrics:" not in new_score  # no port of its own: grpc serves it already
-    assert new_settings.endswith("metrics:\n  port: grpc\n")
+    with pytest.raises(CannotEdit) as taken:  # another port serves it: never taken over (its rows would lose it)
+        _draft(serving, settings, metrics_port=9090)
+    assert taken.value.field == "metrics_port"
+    assert str(taken.value) == (
+        "the other port `grpc` listens on 9090 already: give the metrics port its own number, or remove that port"
+    )
 
 
 def test_a_port_named_metrics_that_is_not_scraped_is_left_alone() -> None:

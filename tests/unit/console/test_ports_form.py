@@ -93,6 +93,16 @@ def test_the_page_posts_one_row_per_port(signed_in: Callable[..., TestClient], r
         ([{"name": "grpc", "port": 9000, "published": "x"}], {}, "port `grpc`: the number it is published on"),
         ([{"name": "grpc", "port": 9000, "protocol": "SCTP"}], {}, "port `grpc`: its protocol is TCP or UDP"),
         ([{"name": "aa", "port": 1}, {"name": "aa", "port": 2}], {}, "`aa` names two ports"),
+        (
+            [{"name": "aa", "port": 9000}, {"name": "bb", "port": 9000, "published": 9001}],
+            {},
+            "two ports listen on 9000/TCP in the container",
+        ),
+        (
+            [{"name": "alt", "port": 8080, "published": 81}],
+            {},
+            "port `alt`: the container listens on 8080 for its first",
+        ),
         ([{"name": "aa", "port": 1}, {"name": "bb", "port": 1}], {}, "two ports are published on 1/TCP"),
         ([{"name": "g", "port": 9000}], {}, "`g` is not a port's name: 2 to 15"),
         ([{"name": "grpc", "port": "²"}], {}, "port `grpc`: give the port the container listens on (1-65535)"),
@@ -175,3 +185,16 @@ def test_clearing_the_metrics_port_keeps_a_port_the_form_did_not_make(
     assert cleared.status_code == 200, cleared.text
     assert _ports(repo)["admin"] == {"port": 9090}  # now one of its other ports
     assert 'name="port_name" value="admin"' in client.get("/services/orders/edit").text
+
+
+def test_the_metrics_port_never_takes_a_port_over_when_the_request_leaves_them_out(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    client = signed_in("editor")
+    added = client.put("/api/services/orders", json={**ORDERS, "ports": [{"name": "grpc", "port": 9000}]})
+    assert added.status_code == 200, added.text
+    taken = client.put("/api/services/orders", json={**ORDERS, "metrics_port": 9000})
+    assert taken.status_code == 422, taken.text
+    assert taken.json()["errors"]["metrics_port"] == [
+        "the other port `grpc` listens on 9000 already: give the metrics port its own number, or remove that port"
+    ]

@@ -317,3 +317,17 @@ def test_a_resource_type_in_the_file_is_shown_safely_in_a_refusal(
     assert answer.json()["errors"]["secrets"] == [
         "`smtp` is already the name of its resource of type `<b>\\ud800`: give the secret another name"
     ]
+
+
+def test_a_new_keys_variable_given_by_hand_too_is_refused(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    body = {
+        **PAYMENTS,
+        "variables": {"SMTP_PASSWORD": "hunter2"},
+        "secrets": [PROVIDER, {"id": "smtp", "keys": ["password"]}],
+    }
+    answer = signed_in("editor").put("/api/services/payments", json=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"]["secrets"] == [
+        "`SMTP_PASSWORD`, the variable of the key `password` of the secret `smtp`, is also given in the variables: "
+        "remove it there, or give the secret another name"
+    ]

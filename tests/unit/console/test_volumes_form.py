@@ -267,3 +267,22 @@ def test_a_database_ticked_beside_disks_takes_a_free_id(signed_in: Callable[...,
     assert answer.status_code == 201, answer.text
     resources = _score(repo)["resources"]
     assert resources["db-postgres-2"] == {"type": "postgres"} and resources["db-postgres"]["type"] == "volume"
+
+
+def test_a_job_that_runs_once_at_a_time_may_have_a_disk(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    job = {k: v for k, v in NOTES.items() if k not in ("port", "health_path")}
+    body = {**job, "replicas": 3, "runs": "on-schedule", "schedule": "0 3 * * *", "volumes": [DATA]}
+    client = signed_in("editor")
+    overlapping = client.post("/api/drafts", json={**body, "new": True, "settings": {"job.concurrency": "Allow"}})
+    (said,) = overlapping.json()["errors"]["volumes"]
+    assert "resource `data`: up to 2 pods mount this volume, but a ReadWriteOnce claim attaches to one node" in said
+    answer = client.post("/api/services", json=body)  # its runs never overlap (Forbid)
+    assert answer.status_code == 201, answer.text
+
+
+def test_a_disk_and_a_file_at_one_path_are_refused(signed_in: Callable[..., TestClient], repo: Path) -> None:
+    body = {**NOTES, "new": True, "volumes": [DATA], "files": [{"target": "/var/lib/notes", "content": "x"}]}
+    answer = signed_in("editor").post("/api/drafts", json=body)
+    assert answer.json()["errors"]["volumes"] == [
+        "a file and a disk are both mounted at `/var/lib/notes`: give one of them another path"
+    ]

@@ -46,11 +46,14 @@ def provision(request: Request) -> Provision:
 
 def _most_pods(request: Request) -> int:
     """The most pods of the services that mount the volume, at once (replicas, or the autoscaler's
-    maximum)."""
+    maximum; a job's one run at a time, two when its runs may overlap)."""
     total = 0
     for service in request.clients or (request.service,):
-        scaling = service.settings.autoscaling
-        total += scaling.max_replicas if scaling.enabled else service.settings.replicas
+        scaling, job = service.settings.autoscaling, service.settings.job
+        if job is not None:
+            total += 1 if job.concurrency in ("Forbid", "Replace") else 2
+        else:
+            total += scaling.max_replicas if scaling.enabled else service.settings.replicas
     return total
 
 
