@@ -842,17 +842,13 @@ def _listen(entry: CommentedMap, port: int) -> None:
 def _require_own_folders(container: CommentedMap, form: ServiceForm) -> None:
     """CannotEdit when a disk and a file of the container are mounted at one path (the pod would
     not start)."""
-    files, volumes = container.get("files"), container.get("volumes")
-    file_targets = {
-        str(entry.get("target", key) if isinstance(files, list) else key)
-        for key, entry in (enumerate(files) if isinstance(files, list) else (files or {}).items())
-        if isinstance(entry, dict)
-    }
-    for key, entry in enumerate(volumes) if isinstance(volumes, list) else (volumes or {}).items():
-        target = str(entry.get("target", key) if isinstance(volumes, list) else key) if isinstance(entry, dict) else ""
-        if target in file_targets:
-            field = "volumes" if any(v.target == target for v in form.volumes or ()) else "files"
-            raise CannotEdit(f"a file and a disk are both mounted at `{target}`: give one of them another path", field)
+    file_targets = {file.target for file in files_form.written(container, {}, lambda _source: False)}
+    for mount in volumes_form.mounts(container):
+        if mount.target in file_targets:
+            field = "volumes" if any(v.target == mount.target for v in form.volumes or ()) else "files"
+            raise CannotEdit(
+                f"a file and a disk are both mounted at `{mount.target}`: give one of them another path", field
+            )
 
 
 def _own_metrics_port(score: Any, settings: Any) -> str | None:

@@ -104,11 +104,13 @@ class Mount:
     key: Any
 
 
-def _mounts(container: Any) -> list[Mount]:
-    """The container's volume entries."""
+def mounts(container: Any) -> list[Mount]:
+    """The container's volume entries (a list, or a mapping keyed by target)."""
     volumes = container.get("volumes") if isinstance(container, dict) else None
     if isinstance(volumes, list):
-        entries = [(index, entry, entry.get("target")) for index, entry in enumerate(volumes)]
+        entries = [
+            (index, entry, entry.get("target")) for index, entry in enumerate(volumes) if isinstance(entry, dict)
+        ]
     elif isinstance(volumes, dict):
         entries = [(target, entry, target) for target, entry in volumes.items()]
     else:
@@ -121,7 +123,7 @@ def present(resources: Any, container: Any, elsewhere: set[str]) -> dict[str, Mo
     no other container mounts (`elsewhere`: the sources other containers name)."""
     volumes = {rid for rid, r in (resources or {}).items() if isinstance(r, dict) and r.get("type") == "volume"}
     by_source: dict[str, list[Mount]] = {}
-    for mount in _mounts(container):
+    for mount in mounts(container):
         source = mount.entry.get("source")
         if isinstance(source, str):
             by_source.setdefault(source, []).append(mount)
@@ -137,7 +139,7 @@ def sources_elsewhere(containers: Any, first: str) -> set[str]:
     found: set[str] = set()
     for name, spec in (containers or {}).items() if isinstance(containers, dict) else ():
         if name != first:
-            found |= {str(m.entry.get("source")) for m in _mounts(spec)}
+            found |= {str(m.entry.get("source")) for m in mounts(spec)}
     return found
 
 
@@ -160,7 +162,7 @@ def write(
     before = present(resources, container, elsewhere)
     if wanted is None:
         return list(before)
-    kept = {m.target: m for m in _mounts(container) if all(m.entry is not b.entry for b in before.values())}
+    kept = {m.target: m for m in mounts(container) if all(m.entry is not b.entry for b in before.values())}
     for volume in wanted:
         other = resources.get(volume.id)
         if other is not None and volume.id not in before:
@@ -171,13 +173,13 @@ def write(
             source = printable(str(kept[volume.target].entry.get("source"))[:63])
             raise NameTaken(f"disk `{volume.id}`: `{source}` is mounted at `{volume.target}`: choose another folder")
     named = {volume.id: volume for volume in wanted}
-    mounts = container.get("volumes")
+    written = container.get("volumes")
     for rid in [rid for rid in before if rid not in named]:
         gone = before[rid]
-        if isinstance(mounts, list):
-            settings_form.remove_item(mounts, next(i for i, entry in enumerate(mounts) if entry is gone.entry))
+        if isinstance(written, list):
+            settings_form.remove_item(written, next(i for i, entry in enumerate(written) if entry is gone.entry))
         else:
-            settings_form.write(mounts, (gone.key,), None)
+            settings_form.write(written, (gone.key,), None)
         settings_form.write(resources, (rid,), None)
     moved = [
         (before[rid].entry, v.target) for rid, v in named.items() if rid in before and before[rid].target != v.target
@@ -203,19 +205,19 @@ def write(
 def _move(container: CommentedMap, targets: list[tuple[CommentedMap, str]]) -> None:
     """Each mount in `targets` to its new target (in a mapping: its key renamed in place, through a
     name no target has, so two mounts may trade places)."""
-    mounts = container.get("volumes")
-    if isinstance(mounts, list):
+    written = container.get("volumes")
+    if isinstance(written, list):
         for entry, target in targets:
             entry["target"] = target
         return
-    if not isinstance(mounts, CommentedMap):
+    if not isinstance(written, CommentedMap):
         return
-    keys = {id(entry): key for key, entry in mounts.items()}
+    keys = {id(entry): key for key, entry in written.items()}
     steps = [(keys[id(entry)], f"\0{index}", target) for index, (entry, target) in enumerate(targets)]
     for old, passing, _target in steps:
-        _rename(mounts, old, passing)
+        _rename(written, old, passing)
     for _old, passing, target in steps:
-        _rename(mounts, passing, target)
+        _rename(written, passing, target)
 
 
 def _rename(mapping: CommentedMap, old: str, new: str) -> None:
@@ -229,10 +231,10 @@ def _rename(mapping: CommentedMap, old: str, new: str) -> None:
 
 
 def _add(container: CommentedMap, volume: VolumeForm) -> None:
-    mounts = container.get("volumes")
-    if not isinstance(mounts, list | CommentedMap):
-        container["volumes"] = mounts = CommentedSeq()
-    if isinstance(mounts, list):
-        mounts.append(CommentedMap(source=_source(volume.id), target=volume.target))
+    written = container.get("volumes")
+    if not isinstance(written, list | CommentedMap):
+        container["volumes"] = written = CommentedSeq()
+    if isinstance(written, list):
+        written.append(CommentedMap(source=_source(volume.id), target=volume.target))
     else:
-        mounts[volume.target] = CommentedMap(source=_source(volume.id))
+        written[volume.target] = CommentedMap(source=_source(volume.id))

@@ -286,3 +286,13 @@ def test_a_disk_and_a_file_at_one_path_are_refused(signed_in: Callable[..., Test
     assert answer.json()["errors"]["volumes"] == [
         "a file and a disk are both mounted at `/var/lib/notes`: give one of them another path"
     ]
+
+
+def test_a_mount_written_as_no_mapping_is_a_problem_not_a_crash(
+    signed_in: Callable[..., TestClient], repo: Path
+) -> None:
+    client = signed_in("editor")
+    _notes(repo, client, "  aa:\n    type: volume\n", "    volumes:\n      - oops\n")
+    answer = client.post("/api/drafts", json={**NOTES, "volumes": [{"id": "bb", "target": "/b"}]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["ok"] is False
